@@ -1,0 +1,319 @@
+/* mprun: run a command over many inputs, several at a time.
+ * The command line only: parsing, wiring the library, messages, exit. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "exec_local.h"
+#include "feed.h"
+#include "input.h"
+#include "loop.h"
+#include "opts.h"
+#include "pool.h"
+#include "queue.h"
+#include "template.h"
+#include "termtree.h"
+
+#define EXIT_USAGE 255
+#define EXIT_MANY_FAILED 101
+#define EXIT_INTERRUPTED 130
+
+/* Everything one run holds. */
+struct run {
+	struct cli cli;
+	struct loop *loop;
+	struct input *in;
+	struct queue *q;
+	struct feed *feed;
+	struct pool *pool;
+	struct template *tpl;
+	struct template *tagstring;
+	int interrupted;
+	int stops; /* SIGTERM/SIGHUP received */
+	int error;
+};
+
+/* Print a message prefixed with the program name. */
+static void warnx_msg(const char *msg)
+{
+	fprintf(stderr, "mprun: %s\n", msg);
+}
+
+/* pool event: a command is about to run (or is all a dry run does). */
+static void on_launch(void *data, const struct pool_job *j)
+{
+	struct run *r = data;
+
+	if (r->cli.dry_run) {
+		printf("%s\n", pool_job_command(j));
+		fflush(stdout);
+	} else if (r->cli.verbose) {
+		fprintf(stderr, "%s\n", pool_job_command(j));
+	}
+}
+
+/* pool event: a job is done; say why it failed when the job cannot. */
+static void on_done(void *data, const struct pool_job *j)
+{
+	int e = pool_job_exec_errno(j);
+
+	(void)data;
+	if (pool_job_too_long(j)) {
+		fprintf(stderr,
+			"mprun: job %llu: command line too long for the kernel "
+			"(input %s:%llu); job not run\n",
+			pool_job_seq(j), pool_job_origin(j),
+			pool_job_lineno(j));
+	} else if (e == ENOENT) {
+		fprintf(stderr, "mprun: %s: command not found\n",
+			pool_job_program(j));
+	} else if (e != 0) {
+		fprintf(stderr, "mprun: %s: %s\n", pool_job_program(j),
+			strerror(e));
+	}
+}
+
+/* pool event: an error outside the jobs. */
+static void on_error(void *data, const char *msg)
+{
+	struct run *r = data;
+
+	r->error = 1;
+	warnx_msg(msg);
+}
+
+/* The feed put records in the queue: let the pool take them. */
+static void on_records(void *data)
+{
+	struct run *r = data;
+
+	pool_kick(r->pool);
+}
+
+/* The pool wants more records than the queue holds. */
+static void on_want(void *data)
+{
+	struct run *r = data;
+
+	feed_want(r->feed);
+}
+
+/* SIGINT: end every job tree now (Pool.terminate). */
+static void on_sigint(struct loop *l, const struct signalfd_siginfo *si,
+		      void *data)
+{
+	struct run *r = data;
+
+	r->interrupted = 1;
+	pool_terminate(r->pool);
+}
+
+/* SIGTERM / SIGHUP: finish the running jobs, start none (Pool.close);
+ * a second one ends them like SIGINT. */
+static void on_sigterm(struct loop *l, const struct signalfd_siginfo *si,
+		       void *data)
+{
+	struct run *r = data;
+
+	if (r->stops++ > 0) {
+		on_sigint(l, si, data);
+		return;
+	}
+	pool_close(r->pool);
+}
+
+/* Build the command template from the command words. */
+static int make_template(struct run *r)
+{
+	static char *const as_command[] = {(char *)"{}"};
+	int flags = r->cli.fill ? TEMPLATE_CONTEXT : 0;
+
+	if (r->cli.ncommand == 0)
+		r->tpl = template_new(as_command, 1,
+				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE);
+	else
+		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags);
+	if (r->tpl == NULL)
+		return -1;
+	if (r->cli.tagstring != NULL) {
+		char *words[] = {(char *)r->cli.tagstring};
+
+		r->tagstring = template_new(words, 1,
+					    TEMPLATE_SHELL | TEMPLATE_NO_QUOTE);
+		if (r->tagstring == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Build the input from the sources on the command line. */
+static int make_input(struct run *r)
+{
+	struct input_opts io = {.delim = r->cli.delim,
+				.colsep = r->cli.colsep};
+	char err[256] = "";
+	size_t i;
+
+	r->in = input_new(&io, err, sizeof(err));
+	if (r->in == NULL) {
+		warnx_msg(err[0] ? err : strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < r->cli.nsources; i++) {
+		const struct cli_source *s = &r->cli.sources[i];
+		int rc = s->is_file
+				 ? input_add_file(r->in, s->file, s->linked)
+				 : input_add_list(r->in, s->values, s->n,
+						  s->linked);
+
+		if (rc == -1) {
+			const char *msg = input_error(r->in);
+
+			if (msg != NULL)
+				warnx_msg(msg);
+			else
+				fprintf(stderr, "mprun: %s: %s\n",
+					s->is_file ? s->file : ":::",
+					strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The queue's size: enough for one job's records, small for laziness. */
+static size_t queue_size(const struct cli *cli, unsigned slots)
+{
+	size_t n = cli->max_args > 0 ? cli->max_args : 1;
+
+	if (cli->fill)
+		return 65536;
+	n = n * 2 > (size_t)slots * 2 ? n * 2 : (size_t)slots * 2;
+	return n < 64 ? 64 : n;
+}
+
+/* Wire the loop, queue, feed and pool for the parsed command line. */
+static int setup(struct run *r)
+{
+	struct pool_opts po = {0};
+	struct pool_events ev = {on_launch, on_done, on_error, r};
+	char err[256];
+	const char *shell = getenv("MPRUN_SHELL");
+
+	po.slots = opts_slots(r->cli.jobs);
+	if (po.slots == 0)
+		return -1;
+	termseq_default(&po.termseq);
+	if (r->cli.termseq != NULL &&
+	    termseq_parse(r->cli.termseq, &po.termseq, err, sizeof(err)) ==
+		    -1) {
+		warnx_msg(err);
+		return -1;
+	}
+	if (make_template(r) == -1) {
+		warnx_msg("the command is empty");
+		return -1;
+	}
+	if (make_input(r) == -1)
+		return -1;
+	r->loop = loop_new();
+	r->q = queue_new(queue_size(&r->cli, po.slots));
+	if (r->loop == NULL || r->q == NULL)
+		return -1;
+	po.order = r->cli.order;
+	po.output = r->cli.output;
+	po.tpl = r->tpl;
+	po.max_args = r->cli.max_args;
+	po.fill = r->cli.fill;
+	po.tag = r->cli.tag;
+	po.tagstring = r->tagstring;
+	po.mem_limit = (size_t)r->cli.mem_limit;
+	po.spill_limit = r->cli.spill_limit;
+	po.tmpdir = r->cli.tmpdir;
+	po.dry_run = r->cli.dry_run;
+	po.exec = exec_local(shell != NULL ? shell : "/bin/sh");
+	po.out_fd = STDOUT_FILENO;
+	po.err_fd = STDERR_FILENO;
+	r->pool = pool_new(r->loop, &po, &ev);
+	r->feed = feed_new(r->loop, r->in, r->q, on_records, r);
+	if (r->pool == NULL || r->feed == NULL)
+		return -1;
+	pool_set_source(r->pool, r->q, on_want, r);
+	if (loop_signal_add(r->loop, SIGINT, on_sigint, r) == -1 ||
+	    loop_signal_add(r->loop, SIGTERM, on_sigterm, r) == -1 ||
+	    loop_signal_add(r->loop, SIGHUP, on_sigterm, r) == -1)
+		return -1;
+	return 0;
+}
+
+/* Free whatever setup() made. */
+static void teardown(struct run *r)
+{
+	feed_free(r->feed);
+	pool_free(r->pool);
+	queue_free(r->q, (void (*)(void *))record_free);
+	input_free(r->in);
+	template_free(r->tpl);
+	template_free(r->tagstring);
+	loop_free(r->loop);
+	opts_free(&r->cli);
+}
+
+/* The exit status of a finished run. */
+static int run_status(struct run *r)
+{
+	unsigned long long failed = pool_failed(r->pool);
+	const char *ferr = feed_error(r->feed);
+
+	if (ferr != NULL) {
+		warnx_msg(ferr);
+		return EXIT_USAGE;
+	}
+	if (r->interrupted)
+		return EXIT_INTERRUPTED;
+	if (pool_output_closed(r->pool) || r->error)
+		return EXIT_USAGE;
+	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
+}
+
+/* Reset what we may have inherited: SIGCHLD must not be ignored (or wait
+ * would not see our children), SIGPIPE is handled as EPIPE. */
+static void reset_signals(void)
+{
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = {0};
+	int rc;
+
+	reset_signals();
+	rc = opts_parse(argc, argv, &r.cli);
+	if (rc != 0) {
+		opts_free(&r.cli);
+		return rc == 1 ? 0 : EXIT_USAGE;
+	}
+	termtree_become_subreaper();
+	if (setup(&r) == -1) {
+		if (errno == ENOMEM)
+			warnx_msg(strerror(errno));
+		teardown(&r);
+		return EXIT_USAGE;
+	}
+	if (pool_run(r.pool) == -1) {
+		fprintf(stderr, "mprun: event loop: %s\n", strerror(errno));
+		rc = EXIT_USAGE;
+	} else {
+		rc = run_status(&r);
+	}
+	fflush(stdout);
+	teardown(&r);
+	return rc;
+}

@@ -1,0 +1,401 @@
+/* opts: parse mprun's command line (GNU parallel's spelling). */
+#include "opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "duration.h"
+
+enum {
+	OPT_ORDER = 256,
+	OPT_GROUP,
+	OPT_LINE_BUFFER,
+	OPT_TAG,
+	OPT_TAGSTRING,
+	OPT_BUFFER_SIZE,
+	OPT_SPILL_LIMIT,
+	OPT_TMPDIR,
+	OPT_DRY_RUN,
+	OPT_VERSION,
+	OPT_LIST_OPTIONS,
+	OPT_TERMSEQ,
+};
+
+/* The one table of options: getopt's view plus the help text. */
+struct opt_doc {
+	struct option opt;
+	const char *arg;  /* argument name for --help, or NULL */
+	const char *help; /* NULL: hidden */
+	char shortopt;    /* the short spelling, if any */
+};
+
+static const struct opt_doc opt_docs[] = {
+	{{"jobs", required_argument, NULL, 'j'}, "N",
+	 "run N jobs at once (N, N% of CPUs, +N, -N; default: CPUs)", 'j'},
+	{{"arg-file", required_argument, NULL, 'a'}, "FILE",
+	 "read inputs from FILE (like ::::)", 'a'},
+	{{"null", no_argument, NULL, '0'}, NULL,
+	 "inputs are separated by NUL, not newline", '0'},
+	{{"delimiter", required_argument, NULL, 'd'}, "DELIM",
+	 "inputs are separated by the byte DELIM", 'd'},
+	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
+	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
+	{{"max-args", required_argument, NULL, 'n'}, "N",
+	 "at most N inputs per command", 'n'},
+	{{"xargs", no_argument, NULL, 'X'}, NULL,
+	 "fill the command line, repeating words with {} (context)", 'X'},
+	{{"keep-order", no_argument, NULL, 'k'}, NULL,
+	 "output in input order, as soon as possible (--order imap)", 'k'},
+	{{"order", required_argument, NULL, OPT_ORDER}, "POLICY",
+	 "unordered (default), imap (= -k) or map (all at the end)", 0},
+	{{"group", no_argument, NULL, OPT_GROUP}, NULL,
+	 "each job's output as one unit (default)", 0},
+	{{"line-buffer", no_argument, NULL, OPT_LINE_BUFFER}, NULL,
+	 "output whole lines as they come", 0},
+	{{"lb", no_argument, NULL, OPT_LINE_BUFFER}, NULL, NULL, 0},
+	{{"ungroup", no_argument, NULL, 'u'}, NULL,
+	 "output straight through, not captured", 'u'},
+	{{"tag", no_argument, NULL, OPT_TAG}, NULL,
+	 "prefix each output line with the inputs and a TAB", 0},
+	{{"tagstring", required_argument, NULL, OPT_TAGSTRING}, "STR",
+	 "prefix each output line with STR (replacement strings work)", 0},
+	{{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE}, "SIZE",
+	 "output held in memory per job stream before spilling (1M)", 0},
+	{{"spill-limit", required_argument, NULL, OPT_SPILL_LIMIT}, "SIZE",
+	 "spilled output per job stream before the job is paused (1G)", 0},
+	{{"tmpdir", required_argument, NULL, OPT_TMPDIR}, "DIR",
+	 "where spilled output goes (default $TMPDIR or /tmp)", 0},
+	{{"termseq", required_argument, NULL, OPT_TERMSEQ}, "SEQ",
+	 "signals and waits that end a job (TERM,200,TERM,100,TERM,50,KILL,25)",
+	 0},
+	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
+	 "print the commands instead of running them", 0},
+	{{"verbose", no_argument, NULL, 'v'}, NULL,
+	 "print each command on stderr before it runs", 'v'},
+	{{"version", no_argument, NULL, OPT_VERSION}, NULL,
+	 "print the version and exit", 0},
+	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
+	 'h'},
+	{{"list-options", no_argument, NULL, OPT_LIST_OPTIONS}, NULL, NULL, 0},
+};
+
+#define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
+
+/* Print the usage message. */
+static void opts_help(FILE *f)
+{
+	size_t i;
+	char left[64];
+
+	fprintf(f, "Usage: mprun [OPTION]... COMMAND [ARG]... "
+		   "[::: INPUTS | :::: FILES]...\n"
+		   "Run COMMAND once per input, several at a time.\n\n");
+	for (i = 0; i < NOPTS; i++) {
+		const struct opt_doc *d = &opt_docs[i];
+
+		if (d->help == NULL)
+			continue;
+		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
+			 d->shortopt ? "-" : "", d->shortopt ? d->shortopt : ' ',
+			 d->shortopt ? ", " : "  ", d->opt.name,
+			 d->arg ? " " : "", d->arg ? d->arg : "");
+		fprintf(f, "  %-28s %s\n", d->shortopt ? left : left + 2,
+			d->help);
+	}
+	fprintf(f,
+		"  %-28s same as -j\n\n"
+		"Inputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
+		"  :::: FILES, ::::+ FILES; several sources combine as a "
+		"cartesian product;\n"
+		"  with none, inputs are read from stdin.\n"
+		"Replacement strings: {} {.} {/} {//} {/.} {#} {%%} {n} {n.} "
+		"{n/} {n//} {n/.}\n"
+		"  (with none, the input is appended; inputs are quoted for the "
+		"shell).\n\n"
+		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
+		"101 more than\n"
+		"  100 failed; 255 usage or other error.\n",
+		"-P N");
+}
+
+/* Print every long option, one per line (for the docs check). */
+static void opts_list(void)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opt_docs[i].help != NULL)
+			printf("--%s\n", opt_docs[i].opt.name);
+}
+
+/* A usage error: message, and a pointer to --help. */
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "mprun: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'mprun --help' for more information.\n");
+	return -1;
+}
+
+/* Is s one of the input separators? Sets is_file and linked. */
+static int is_separator(const char *s, int *is_file, int *linked)
+{
+	static const char *const seps[] = {":::", ":::+", "::::", "::::+"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(s, seps[i]) == 0) {
+			*is_file = i >= 2;
+			*linked = i % 2;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Add a source to the cli. */
+static int add_source(struct cli *cli, int is_file, int linked,
+		      const char *file, char **values, size_t n)
+{
+	struct cli_source *s;
+
+	s = realloc(cli->sources, (cli->nsources + 1) * sizeof(*s));
+	if (s == NULL)
+		return -1;
+	cli->sources = s;
+	s[cli->nsources++] =
+		(struct cli_source){is_file, linked, file, values, n};
+	return 0;
+}
+
+/* Parse the words after the options: command, then input sources. */
+static int parse_rest(int argc, char **argv, int i, struct cli *cli)
+{
+	int is_file, linked, start;
+
+	cli->command = argv + i;
+	while (i < argc && !is_separator(argv[i], &is_file, &linked))
+		i++;
+	cli->ncommand = (size_t)(argv + i - cli->command);
+	while (i < argc) {
+		is_separator(argv[i], &is_file, &linked);
+		start = ++i;
+		while (i < argc && !is_separator(argv[i], &is_file, &linked))
+			i++;
+		if (is_file && i == start)
+			return usage_error("%s needs at least one file name",
+					   argv[start - 1]);
+		if (is_file) {
+			for (int k = start; k < i; k++)
+				/* Several files after one :::: are separate
+				 * sources; only the first may link. */
+				if (add_source(cli, 1, k == start ? linked : 0,
+					       argv[k], NULL, 0) == -1)
+					return -1;
+		} else if (add_source(cli, 0, linked, NULL, argv + start,
+				      (size_t)(i - start)) == -1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse a size option's value. */
+static int parse_size(const char *name, const char *v, uint64_t *out)
+{
+	if (size_parse(v, out) == -1 || *out == 0) {
+		fprintf(stderr,
+			"mprun: %s: \"%s\" is not a size (such as 64K, 1M)\n",
+			name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Handle one option from getopt. 0, 1 (exit 0 now) or -1. */
+static int parse_opt(int c, const char *arg, struct cli *cli)
+{
+	long long n;
+
+	switch (c) {
+	case 'j':
+	case 'P':
+		cli->jobs = arg;
+		return opts_slots(arg) == 0 ? -1 : 0;
+	case 'a':
+		return add_source(cli, 1, 0, arg, NULL, 0) == -1 ? -1 : 0;
+	case '0':
+		cli->delim = '\0';
+		return 0;
+	case 'd':
+		if (strcmp(arg, "\\n") == 0)
+			cli->delim = '\n';
+		else if (strcmp(arg, "\\0") == 0)
+			cli->delim = '\0';
+		else if (strcmp(arg, "\\t") == 0)
+			cli->delim = '\t';
+		else if (strlen(arg) == 1)
+			cli->delim = (unsigned char)arg[0];
+		else
+			return usage_error("-d: \"%s\" is not one character",
+					   arg);
+		return 0;
+	case 'C':
+		cli->colsep = arg;
+		return 0;
+	case 'n':
+		if (number_parse(arg, 1, 1000000000, &n) == -1)
+			return usage_error("-n: \"%s\" is not a number >= 1",
+					   arg);
+		cli->max_args = (size_t)n;
+		return 0;
+	case 'X':
+		cli->fill = 1;
+		return 0;
+	case 'k':
+		cli->order = ORDER_IMAP;
+		return 0;
+	case OPT_ORDER:
+		if (strcmp(arg, "unordered") == 0)
+			cli->order = ORDER_UNORDERED;
+		else if (strcmp(arg, "imap") == 0)
+			cli->order = ORDER_IMAP;
+		else if (strcmp(arg, "map") == 0)
+			cli->order = ORDER_MAP;
+		else
+			return usage_error("--order: \"%s\" is not unordered, "
+					   "imap or map",
+					   arg);
+		return 0;
+	case OPT_GROUP:
+		cli->output = POOL_GROUP;
+		return 0;
+	case OPT_LINE_BUFFER:
+		cli->output = POOL_LINES;
+		return 0;
+	case 'u':
+		cli->output = POOL_UNGROUP;
+		return 0;
+	case OPT_TAG:
+		cli->tag = 1;
+		return 0;
+	case OPT_TAGSTRING:
+		cli->tagstring = arg;
+		return 0;
+	case OPT_BUFFER_SIZE:
+		return parse_size("--buffer-size", arg, &cli->mem_limit);
+	case OPT_SPILL_LIMIT:
+		return parse_size("--spill-limit", arg, &cli->spill_limit);
+	case OPT_TMPDIR:
+		cli->tmpdir = arg;
+		return 0;
+	case OPT_TERMSEQ:
+		cli->termseq = arg;
+		return 0;
+	case OPT_DRY_RUN:
+		cli->dry_run = 1;
+		return 0;
+	case 'v':
+		cli->verbose = 1;
+		return 0;
+	case OPT_VERSION:
+		printf("mprun %s\n", PACKAGE_VERSION);
+		return 1;
+	case 'h':
+		opts_help(stdout);
+		return 1;
+	case OPT_LIST_OPTIONS:
+		opts_list();
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+int opts_parse(int argc, char **argv, struct cli *cli)
+{
+	struct option longopts[NOPTS + 1];
+	size_t i;
+	int c, rc;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->delim = '\n';
+	cli->mem_limit = 1 << 20;
+	cli->spill_limit = (uint64_t)1 << 30;
+	for (i = 0; i < NOPTS; i++)
+		longopts[i] = opt_docs[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:XkuvhX", longopts,
+				NULL)) != -1) {
+		if (c == '?') {
+			if (optopt != 0 && strchr("jPadCn", optopt) != NULL)
+				return usage_error("-%s needs an argument",
+						   (char[]){(char)optopt, 0});
+			if (optopt != 0)
+				return usage_error("unknown option -%s",
+						   (char[]){(char)optopt, 0});
+			return usage_error("unknown option or missing argument: "
+					   "%s",
+					   argv[optind - 1]);
+		}
+		rc = parse_opt(c, optarg, cli);
+		if (rc != 0)
+			return rc;
+	}
+	if (parse_rest(argc, argv, optind, cli) == -1)
+		return -1;
+	cli->stdin_args = cli->nsources == 0;
+	return 0;
+}
+
+void opts_free(struct cli *cli)
+{
+	free(cli->sources);
+	cli->sources = NULL;
+}
+
+unsigned opts_slots(const char *jobs)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long long n;
+	size_t len;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (jobs == NULL)
+		return (unsigned)ncpu;
+	len = strlen(jobs);
+	if (len > 1 && jobs[len - 1] == '%') {
+		char num[32];
+
+		if (len - 1 >= sizeof(num))
+			goto bad;
+		memcpy(num, jobs, len - 1);
+		num[len - 1] = '\0';
+		if (number_parse(num, 1, 100000, &n) == -1)
+			goto bad;
+		n = ncpu * n / 100;
+	} else if (jobs[0] == '+' || jobs[0] == '-') {
+		if (number_parse(jobs + 1, 0, 100000, &n) == -1)
+			goto bad;
+		n = jobs[0] == '+' ? ncpu + n : ncpu - n;
+	} else {
+		if (number_parse(jobs, 0, 100000, &n) == -1)
+			goto bad;
+		if (n == 0)
+			n = 256; /* GNU parallel: as many as possible */
+	}
+	return n < 1 ? 1 : (unsigned)n;
+bad:
+	fprintf(stderr,
+		"mprun: -j: \"%s\" is not a job count (N, N%%, +N or -N)\n",
+		jobs);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* opts: the command line of mprun, parsed into a struct cli. The option
+ * table in opts.c is the one source of --help and --list-options. */
+#ifndef MPRUN_OPTS_H
+#define MPRUN_OPTS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "order.h"
+#include "pool.h"
+
+/* One input source as given on the command line. */
+struct cli_source {
+	int is_file;       /* :::: / -a, else ::: */
+	int linked;        /* :::+ / ::::+ */
+	const char *file;  /* the file name of :::: / -a ("-" is stdin) */
+	char **values;     /* the ::: values */
+	size_t n;
+};
+
+struct cli {
+	const char *jobs;  /* as given, resolved by opts_slots() */
+	enum order_policy order;
+	enum pool_output output;
+	int tag;
+	const char *tagstring;
+	int null_delim;
+	int delim;
+	const char *colsep;
+	size_t max_args;
+	int fill;
+	uint64_t mem_limit;
+	uint64_t spill_limit;
+	const char *tmpdir;
+	int dry_run;
+	int verbose;
+	const char *termseq;
+	char **command;    /* the command words (may be 0) */
+	size_t ncommand;
+	struct cli_source *sources;
+	size_t nsources;
+	int stdin_args;    /* no source given: stdin */
+};
+
+/* Parse argv. Returns 0 on success, 1 when the program should exit 0 at
+ * once (--help, --version printed), -1 on a usage error (message printed
+ * to stderr). */
+int opts_parse(int argc, char **argv, struct cli *cli);
+void opts_free(struct cli *cli);
+/* The number of slots from -j (N, N%, +N, -N), or 0 with a message. */
+unsigned opts_slots(const char *jobs);
+
+#endif

@@ -1,0 +1,22 @@
+/* duration: parsing human numbers from the command line: durations
+ * ("1.5", "2s", "300ms", "1m30s", "2h", "1d"), sizes ("64K", "1M", "2G",
+ * binary units, optional trailing "B"), and signal names. */
+#ifndef MPRUN_DURATION_H
+#define MPRUN_DURATION_H
+#include <stdint.h>
+
+/* A duration in milliseconds. A bare number means seconds (may have a
+ * fraction). Units: ms s m h d, combinable ("1m30s"). -1 on a malformed or
+ * negative value, or on overflow. */
+int duration_parse_ms(const char *s, uint64_t *ms);
+/* A size in bytes: a number with an optional unit k K m M g G t T (powers of
+ * 1024), optionally followed by "b"/"B". -1 if malformed or overflowing. */
+int size_parse(const char *s, uint64_t *bytes);
+/* A signal from "TERM", "SIGTERM" or "15"; -1 if unknown. */
+int signal_parse(const char *s);
+/* Short name of a signal ("TERM"), or NULL. */
+const char *signal_name(int sig);
+/* A whole number in [min, max] with no trailing junk: 0 or -1. */
+int number_parse(const char *s, long long min, long long max, long long *out);
+
+#endif

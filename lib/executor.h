@@ -1,0 +1,35 @@
+/* executor: how a job's command is started, behind one interface, so that
+ * the pool schedules jobs the same way whether they run here (exec_local),
+ * on SSH hosts or as Slurm steps.
+ *
+ * An executor starts one process per job and returns its pid; the pool reaps
+ * it (SIGCHLD) and reads its output pipes. The process must be the leader of
+ * a new process group so that the job's tree can be signalled as a whole. */
+#ifndef MPRUN_EXECUTOR_H
+#define MPRUN_EXECUTOR_H
+#include <signal.h>
+#include <sys/types.h>
+
+/* What to run for one job. Exactly one of argv and shell_cmd is set. */
+struct exec_request {
+	char *const *argv;     /* program and arguments, looked up in PATH */
+	const char *shell_cmd; /* a command for `$MPRUN_SHELL -c` */
+	char *const *envp;     /* the job's whole environment */
+	int fd_in;             /* the job's stdin, stdout and stderr; the */
+	int fd_out;            /* executor dups them onto 0, 1 and 2 */
+	int fd_err;
+	const sigset_t *sigmask; /* the job's signal mask */
+};
+
+struct executor {
+	const char *name;
+	/* Start the job. 0 and *pid on success; the job runs even if its
+	 * program could not be executed: then it exits 127 (not found) or 126
+	 * (not executable) and *exec_errno says why (0 when exec worked).
+	 * -1/errno when no process could be made (EAGAIN: try later). */
+	int (*spawn)(void *ctx, const struct exec_request *req, pid_t *pid,
+		     int *exec_errno);
+	void *ctx;
+};
+
+#endif

@@ -1,0 +1,72 @@
+/* input: the job inputs, read lazily.
+ *
+ * Inputs come from sources. Each source yields values: a `:::` list, or the
+ * records of a file (`::::`, -a, or "-" for stdin) split on a delimiter
+ * (newline by default, NUL with -0, any byte with -d) with a trailing "\r"
+ * kept as is. With a colsep regex (pcre2), each record of a file is split
+ * into several values (columns).
+ *
+ * Sources form groups. A source added with linked = 0 starts a new group; one
+ * added with linked = 1 joins the previous group (GNU `:::+` / `::::+`): the
+ * group's sources are read in lockstep and the group ends with its shortest
+ * source. A group's item is the concatenation of its sources' values.
+ * Groups combine as a cartesian product, the first group outermost, the last
+ * one varying fastest (GNU parallel's order). The first group is streamed:
+ * read as needed, never all at once, so unbounded input (`yes |`) works. The
+ * other groups are read whole when the first record is asked for.
+ * With no source at all, input_next() reads stdin as one file source.
+ *
+ * A record is one item of the product: its values in order. The caller owns
+ * records it gets and frees them with record_free(). */
+#ifndef MPRUN_INPUT_H
+#define MPRUN_INPUT_H
+#include <stddef.h>
+
+struct record {
+	size_t n;
+	char **v;  /* n NUL-terminated values */
+	/* where it came from, for messages: the first group's source name
+	 * ("-" for stdin, ":::" for a list) and its 1-based record number */
+	const char *origin;
+	unsigned long long lineno;
+};
+void record_free(struct record *r);
+
+struct input_opts {
+	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
+	const char *colsep;   /* pcre2 pattern splitting records, or NULL */
+};
+
+struct input;
+
+/* Returns NULL with errno set on failure. On a bad colsep pattern it returns
+ * NULL with errno = EINVAL and, if errbuf is not NULL, a message such as
+ * "--colsep: missing ) at offset 3" written into errbuf (errlen bytes). */
+struct input *input_new(const struct input_opts *opts, char *errbuf,
+			size_t errlen);
+void input_free(struct input *in);
+
+/* A `:::` list: values are copied. */
+int input_add_list(struct input *in, char *const *values, size_t n,
+		   int linked);
+/* A file source; "-" is stdin. The file is opened at once: -1 with errno
+ * (ENOENT, EACCES, ...) if it cannot be; see input_error(). */
+int input_add_file(struct input *in, const char *path, int linked);
+
+/* Next record of the product.
+ *  1: *out set;  0: no more records;
+ * -1 and errno EAGAIN: the first group needs data from a pipe or terminal
+ *    that is not there yet: wait until input_poll_fd() is readable, then
+ *    call again. A call performs at most one read(2) on such a descriptor,
+ *    so it never blocks when the descriptor was reported readable.
+ * -1 and any other errno: a read error, or an invalid record; input_error()
+ *    says which file and record. */
+int input_next(struct input *in, struct record **out);
+/* The descriptor to wait on after EAGAIN, or -1. */
+int input_poll_fd(const struct input *in);
+/* The last error as a message naming the source ("file.txt: ..."), or NULL. */
+const char *input_error(const struct input *in);
+/* Records returned so far. */
+unsigned long long input_count(const struct input *in);
+
+#endif

@@ -1,0 +1,218 @@
+/* joblog: write and read GNU parallel's job log. */
+#include "joblog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "capture.h"
+#include "internal.h"
+
+struct joblog {
+	int fd;
+	int with_stage;
+};
+
+/* Per seq: bit 0 finished, bit 1 failed (the last line for it wins). */
+struct joblog_done {
+	unsigned char *state;
+	unsigned long long n;
+};
+
+static const char header[] =
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\t"
+	"Command";
+
+struct joblog *joblog_open(const char *path, int with_stage)
+{
+	struct joblog *l = calloc(1, sizeof(*l));
+	struct stat st;
+	struct buf h = BUF_INIT;
+
+	if (l == NULL)
+		return NULL;
+	l->with_stage = with_stage;
+	l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (l->fd == -1 || fstat(l->fd, &st) == -1)
+		goto fail;
+	if (st.st_size == 0) {
+		if (buf_append_str(&h, header) == -1 ||
+		    (with_stage && buf_append_str(&h, "\tStage") == -1) ||
+		    buf_append_char(&h, '\n') == -1 ||
+		    capture_write_all(l->fd, h.data, h.len) == -1)
+			goto fail;
+	}
+	buf_free(&h);
+	return l;
+fail:
+	buf_free(&h);
+	joblog_close(l);
+	return NULL;
+}
+
+/* Append s with tabs, newlines and backslashes escaped. */
+static int append_escaped(struct buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s != '\0' && rc == 0; s++) {
+		if (*s == '\n')
+			rc = buf_append_str(b, "\\n");
+		else if (*s == '\t')
+			rc = buf_append_str(b, "\\t");
+		else
+			rc = buf_append_char(b, *s);
+	}
+	return rc;
+}
+
+int joblog_write(struct joblog *l, const struct joblog_entry *e)
+{
+	struct buf b = BUF_INIT;
+	int rc = -1;
+
+	if (buf_printf(&b, "%llu\t%s\t%llu.%03u\t%llu.%03u\t%llu\t%llu\t%d\t%d\t",
+		       e->seq, e->host != NULL ? e->host : ":",
+		       (unsigned long long)(e->start_ms / 1000),
+		       (unsigned)(e->start_ms % 1000),
+		       (unsigned long long)(e->runtime_ms / 1000),
+		       (unsigned)(e->runtime_ms % 1000),
+		       (unsigned long long)e->send,
+		       (unsigned long long)e->receive, e->exitval,
+		       e->signal) == -1 ||
+	    append_escaped(&b, e->command != NULL ? e->command : "") == -1)
+		goto out;
+	if (l->with_stage && (buf_append_char(&b, '\t') == -1 ||
+			      append_escaped(&b, e->stage ? e->stage : "") == -1))
+		goto out;
+	if (buf_append_char(&b, '\n') == -1)
+		goto out;
+	rc = capture_write_all(l->fd, b.data, b.len);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+void joblog_close(struct joblog *l)
+{
+	if (l == NULL)
+		return;
+	close_keep_errno(l->fd);
+	free(l);
+}
+
+/* Record that seq finished, failed or not. */
+static int done_set(struct joblog_done *d, unsigned long long seq, int failed)
+{
+	if (seq >= d->n) {
+		unsigned long long n = d->n ? d->n : 1024;
+		unsigned char *s;
+
+		while (n <= seq)
+			n *= 2;
+		s = realloc(d->state, n);
+		if (s == NULL)
+			return -1;
+		memset(s + d->n, 0, n - d->n);
+		d->state = s;
+		d->n = n;
+	}
+	d->state[seq] = (unsigned char)(1 | (failed ? 2 : 0));
+	return 0;
+}
+
+/* Parse one log line: its seq, exit value and signal. */
+static int parse_line(char *line, unsigned long long *seq, int *failed)
+{
+	char *f[8], *save = NULL, *end;
+	int i, exitval, sig;
+
+	f[0] = strtok_r(line, "\t", &save);
+	for (i = 1; i < 8 && f[i - 1] != NULL; i++)
+		f[i] = strtok_r(NULL, "\t", &save);
+	if (i < 8 || f[7] == NULL)
+		return -1;
+	errno = 0;
+	*seq = strtoull(f[0], &end, 10);
+	if (errno != 0 || *end != '\0' || end == f[0])
+		return -1;
+	exitval = (int)strtol(f[6], &end, 10);
+	if (*end != '\0')
+		return -1;
+	sig = (int)strtol(f[7], &end, 10);
+	if (*end != '\0')
+		return -1;
+	*failed = exitval != 0 || sig != 0;
+	return 0;
+}
+
+int joblog_read(const char *path, struct joblog_done **out, char *err,
+		size_t errlen)
+{
+	struct joblog_done *d = calloc(1, sizeof(*d));
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long long lineno = 0, seq;
+	ssize_t len;
+	int failed;
+
+	if (d == NULL)
+		return -1;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			goto done;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (lineno == 1 && strncmp(line, "Seq\t", 4) == 0)
+			continue;
+		if (line[0] == '\0')
+			continue;
+		if (parse_line(line, &seq, &failed) == -1) {
+			snprintf(err, errlen, "%s:%llu: not a job log line",
+				 path, lineno);
+			goto fail;
+		}
+		if (done_set(d, seq, failed) == -1)
+			goto fail;
+	}
+	fclose(f);
+done:
+	free(line);
+	*out = d;
+	return 0;
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	joblog_done_free(d);
+	return -1;
+}
+
+int joblog_done_has(const struct joblog_done *d, unsigned long long seq,
+		    int *failed)
+{
+	if (d == NULL || seq >= d->n || !(d->state[seq] & 1))
+		return 0;
+	*failed = (d->state[seq] & 2) != 0;
+	return 1;
+}
+
+void joblog_done_free(struct joblog_done *d)
+{
+	if (d == NULL)
+		return;
+	free(d->state);
+	free(d);
+}

@@ -1,0 +1,1037 @@
+/* pool: schedule jobs over N slots, capture and release their output. */
+#include "pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "capture.h"
+#include "executor.h"
+#include "input.h"
+#include "internal.h"
+#include "loop.h"
+#include "queue.h"
+#include "quote.h"
+#include "template.h"
+
+/* The kernel's limit on one argument string (MAX_ARG_STRLEN). */
+#define ARG_STRLEN_MAX (32 * 4096)
+/* How long to wait before retrying a spawn that failed with EAGAIN. */
+#define SPAWN_RETRY_MS 20
+
+extern char **environ;
+
+struct pool_job {
+	struct pool *pool;
+	struct pool_job *next; /* the pool's running jobs */
+	unsigned long long seq;
+	unsigned slot;
+	pid_t pid;
+	int exec_errno;
+	int wait_status;
+	int reaped;
+	int finished;
+	int too_long;
+	int open_streams;
+	int had_output;
+	struct capture *cap[2]; /* stdout, stderr (NULL when ungrouped) */
+	struct record **recs;
+	size_t nrecs;
+	char **args; /* pointers into recs' values */
+	size_t nargs;
+	char *command; /* display form */
+	char *program;
+	char marker[64]; /* MPRUN_JOBID=... */
+	size_t kill_step;
+	struct loop_timer *kill_timer;
+};
+
+struct pool {
+	struct loop *loop;
+	struct pool_opts opts;
+	struct pool_events ev;
+	struct queue *q;
+	void (*want)(void *);
+	void *want_data;
+	struct record *carry; /* taken from the queue, for the next job */
+	struct pool_job *partial; /* the job whose records are being gathered */
+	struct order *order;
+	struct pool_job *running;
+	unsigned char *slot_busy;
+	unsigned nrunning;
+	unsigned long long seq;
+	unsigned long long nstarted, nsucceeded, nfailed;
+	int closed, terminating, out_closed, started, finished;
+	int in_kick;
+	int kick_again;
+	int devnull;
+	int hold_fd[2]; /* map: output held until the end */
+	int sink_fd[2]; /* where captures write */
+	char **env_base; /* environ without our variables */
+	size_t env_n;
+	size_t env_bytes;
+	size_t arg_max; /* bytes available for a command line */
+	struct pool_job *writer;
+	pid_t self;
+};
+
+/* All pools, for routing SIGCHLD. */
+static struct pool *pools[64];
+static size_t npools;
+
+static void pool_check_finished(struct pool *p);
+static void job_kill_step(struct loop *l, void *data);
+
+/* Report an error message through the events. */
+static void pool_error(struct pool *p, const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	if (p->ev.error != NULL)
+		p->ev.error(p->ev.data, msg);
+}
+
+/* The name of a variable that mprun sets in each job's environment? */
+static int is_job_var(const char *e)
+{
+	return strncmp(e, "MPRUN_SEQ=", 10) == 0 ||
+	       strncmp(e, "MPRUN_SLOT=", 11) == 0 ||
+	       strncmp(e, "MPRUN_JOBID=", 12) == 0;
+}
+
+/* Copy environ without our variables, and size the command-line room. */
+static int pool_init_env(struct pool *p)
+{
+	size_t n = 0, i, k = 0;
+	long argmax = sysconf(_SC_ARG_MAX);
+
+	while (environ[n] != NULL)
+		n++;
+	p->env_base = calloc(n + 1, sizeof(char *));
+	if (p->env_base == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (is_job_var(environ[i]))
+			continue;
+		p->env_base[k++] = environ[i];
+		p->env_bytes += strlen(environ[i]) + 1 + sizeof(char *);
+	}
+	p->env_n = k;
+	if (argmax <= 0)
+		argmax = 131072;
+	/* Our three variables, the shell's argv, and a safety margin. */
+	p->env_bytes += 3 * (64 + sizeof(char *)) + 4096;
+	p->arg_max = (size_t)argmax > p->env_bytes
+			     ? (size_t)argmax - p->env_bytes
+			     : 4096;
+	return 0;
+}
+
+/* SIGCHLD: reap every child, hand each to the job it belongs to. */
+static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
+			 void *data);
+
+struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
+		      const struct pool_events *ev)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->loop = l;
+	p->opts = *opts;
+	if (p->opts.slots == 0)
+		p->opts.slots = 1;
+	if (ev != NULL)
+		p->ev = *ev;
+	p->devnull = -1;
+	p->hold_fd[0] = p->hold_fd[1] = -1;
+	p->sink_fd[0] = opts->out_fd;
+	p->sink_fd[1] = opts->err_fd;
+	p->self = getpid();
+	p->order = order_new(opts->order);
+	p->slot_busy = calloc(p->opts.slots + 1, 1);
+	if (p->order == NULL || p->slot_busy == NULL ||
+	    pool_init_env(p) == -1 || npools == ARRAY_LEN(pools))
+		goto fail;
+	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (p->devnull == -1)
+		goto fail;
+	if (npools == 0 && loop_signal_add(l, SIGCHLD, pool_sigchld, NULL) == -1)
+		goto fail;
+	pools[npools++] = p;
+	return p;
+fail:
+	pool_free(p);
+	return NULL;
+}
+
+/* Free a job and everything it owns. */
+static void job_free(struct pool_job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < 2; i++)
+		capture_free(j->cap[i]);
+	for (i = 0; i < j->nrecs; i++)
+		record_free(j->recs[i]);
+	if (j->kill_timer != NULL)
+		loop_timer_cancel(j->pool->loop, j->kill_timer);
+	free(j->recs);
+	free(j->args);
+	free(j->command);
+	free(j->program);
+	free(j);
+}
+
+void pool_free(struct pool *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < npools; i++) {
+		if (pools[i] == p) {
+			pools[i] = pools[--npools];
+			break;
+		}
+	}
+	record_free(p->carry);
+	job_free(p->partial);
+	order_free(p->order);
+	free(p->slot_busy);
+	free(p->env_base);
+	close_keep_errno(p->devnull);
+	close_keep_errno(p->hold_fd[0]);
+	close_keep_errno(p->hold_fd[1]);
+	free(p);
+}
+
+void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
+		     void *data)
+{
+	p->q = q;
+	p->want = want;
+	p->want_data = data;
+}
+
+/* --- building a job ------------------------------------------------ */
+
+/* Take the next record: the carried one, or one from the queue. */
+static struct record *pool_take(struct pool *p)
+{
+	struct record *r = p->carry;
+	void *item;
+
+	if (r != NULL) {
+		p->carry = NULL;
+		return r;
+	}
+	if (p->q == NULL || queue_try_get(p->q, &item) == -1)
+		return NULL;
+	return item;
+}
+
+/* Can no record come any more? */
+static int pool_source_done(const struct pool *p)
+{
+	return p->carry == NULL &&
+	       (p->q == NULL || (queue_closed(p->q) && queue_len(p->q) == 0));
+}
+
+/* Add a record's values to the job's records and arguments. */
+static int job_add_record(struct pool_job *j, struct record *r)
+{
+	struct record **recs;
+	char **args;
+
+	recs = realloc(j->recs, (j->nrecs + 1) * sizeof(*recs));
+	if (recs == NULL)
+		return -1;
+	j->recs = recs;
+	args = realloc(j->args, (j->nargs + r->n + 1) * sizeof(*args));
+	if (args == NULL)
+		return -1;
+	j->args = args;
+	memcpy(j->args + j->nargs, r->v, r->n * sizeof(char *));
+	j->nargs += r->n;
+	j->args[j->nargs] = NULL;
+	j->recs[j->nrecs++] = r;
+	return 0;
+}
+
+/* The cost of a record's values on the command line (-X). */
+static size_t record_cost(const struct pool *p, const struct record *r)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < r->n; i++)
+		c += template_arg_cost(p->opts.tpl, r->v[i]);
+	return c;
+}
+
+/* The most bytes one command line may take. */
+static size_t pool_line_limit(const struct pool *p)
+{
+	size_t lim = p->arg_max;
+
+	if (template_uses_shell(p->opts.tpl) && lim > ARG_STRLEN_MAX - 1)
+		lim = ARG_STRLEN_MAX - 1;
+	return lim;
+}
+
+/* Gather the records of the next job. 1: a job is ready; 0: not yet (or
+ * never: see pool_source_done); -1/ENOMEM. */
+static int pool_gather(struct pool *p, struct pool_job *j)
+{
+	size_t want = p->opts.max_args > 0 ? p->opts.max_args : 1;
+	size_t cost = template_base_cost(p->opts.tpl);
+	size_t limit = pool_line_limit(p);
+	struct record *r;
+
+	for (;;) {
+		if (!p->opts.fill && j->nrecs >= want)
+			return 1;
+		r = pool_take(p);
+		if (r == NULL && !pool_source_done(p) && p->want != NULL) {
+			p->want(p->want_data);
+			r = pool_take(p);
+		}
+		if (r == NULL)
+			break;
+		if (p->opts.fill) {
+			size_t c = record_cost(p, r);
+
+			if (j->nrecs > 0 && cost + c > limit) {
+				p->carry = r;
+				return 1;
+			}
+			cost += c;
+		}
+		if (job_add_record(j, r) == -1) {
+			record_free(r);
+			return -1;
+		}
+	}
+	/* The queue is empty: a partial job goes only if no more can come. */
+	if (j->nrecs == 0)
+		return 0;
+	return pool_source_done(p) ? 1 : 0;
+}
+
+/* Is one argv word or the shell string within the kernel's limits? */
+static int args_fit(const struct pool *p, char *const *argv, size_t argc)
+{
+	size_t i, total = 0, len;
+
+	for (i = 0; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (len >= ARG_STRLEN_MAX)
+			return 0;
+		total += len + 1 + sizeof(char *);
+	}
+	return total <= p->arg_max;
+}
+
+/* The command as shown by -v and --dry-run: argv words quoted. */
+static char *argv_display(char *const *argv, size_t argc)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < argc; i++) {
+		if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
+		    quote_shell(&b, argv[i]) == -1) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* The job's tag (--tag / --tagstring), or NULL. */
+static char *job_tag(struct pool *p, struct pool_job *j,
+		     const struct template_job *tj)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (p->opts.tagstring != NULL) {
+		if (template_expand_shell(p->opts.tagstring, tj, &b) == -1)
+			goto fail;
+	} else if (p->opts.tag) {
+		for (i = 0; i < j->nargs; i++)
+			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
+			    buf_append_str(&b, j->args[i]) == -1)
+				goto fail;
+	} else {
+		return NULL;
+	}
+	if (buf_append_char(&b, '\t') == -1)
+		goto fail;
+	return buf_steal(&b);
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+/* The lowest free slot number (1-based). */
+static unsigned pool_free_slot(struct pool *p)
+{
+	unsigned s;
+
+	for (s = 1; s <= p->opts.slots; s++)
+		if (!p->slot_busy[s])
+			return s;
+	return 0;
+}
+
+/* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID. */
+static char **job_env(struct pool *p, struct pool_job *j, char *vars,
+		      size_t varlen)
+{
+	char **env = malloc((p->env_n + 4) * sizeof(char *));
+	int a, b;
+
+	if (env == NULL)
+		return NULL;
+	memcpy(env, p->env_base, p->env_n * sizeof(char *));
+	a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
+	b = snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
+		     j->slot);
+	env[p->env_n] = vars;
+	env[p->env_n + 1] = vars + a + 1;
+	env[p->env_n + 2] = j->marker;
+	env[p->env_n + 3] = NULL;
+	(void)b;
+	return env;
+}
+
+/* --- output --------------------------------------------------------- */
+
+static void job_stream_ready(struct loop *l, int fd, uint32_t events,
+			     void *data);
+
+/* Our stdout or stderr is gone: end the run, drop all output. */
+static void pool_output_gone(struct pool *p)
+{
+	if (p->out_closed)
+		return;
+	p->out_closed = 1;
+	pool_terminate(p);
+}
+
+/* Make the order's current writer stream, resuming its paused reads. */
+static void pool_update_writer(struct pool *p)
+{
+	struct pool_job *w;
+	size_t i;
+
+	if (p->opts.output == POOL_UNGROUP)
+		return;
+	w = order_writer(p->order);
+	if (w == NULL || w == p->writer)
+		return;
+	p->writer = w;
+	for (i = 0; i < 2; i++) {
+		if (w->cap[i] == NULL)
+			continue;
+		if (capture_stream(w->cap[i]) == -1)
+			pool_output_gone(p);
+		loop_fd_mod(p->loop, capture_fd(w->cap[i]), EPOLLIN);
+	}
+}
+
+/* Release every job whose turn it is: write its output, report it. */
+static void pool_release_ready(struct pool *p)
+{
+	struct pool_job *j;
+	size_t i;
+
+	while ((j = order_pop_release(p->order)) != NULL) {
+		if (j == p->writer)
+			p->writer = NULL;
+		for (i = 0; i < 2 && !p->out_closed; i++)
+			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
+				pool_output_gone(p);
+		if (p->ev.done != NULL)
+			p->ev.done(p->ev.data, j);
+		for (i = 0; i < j->nrecs && p->q != NULL; i++)
+			queue_task_done(p->q);
+		job_free(j);
+	}
+	pool_update_writer(p);
+}
+
+/* Remove a job from the running list. */
+static void pool_unlink(struct pool *p, struct pool_job *j)
+{
+	struct pool_job **pp;
+
+	for (pp = &p->running; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			return;
+		}
+	}
+}
+
+/* The job is done when reaped and both streams ended. */
+static void job_maybe_finished(struct pool_job *j)
+{
+	struct pool *p = j->pool;
+
+	if (j->finished || !j->reaped || j->open_streams > 0)
+		return;
+	j->finished = 1;
+	pool_unlink(p, j);
+	p->nrunning--;
+	p->slot_busy[j->slot] = 0;
+	if (j->kill_timer != NULL) {
+		loop_timer_cancel(p->loop, j->kill_timer);
+		j->kill_timer = NULL;
+	}
+	if (pool_job_failed(j))
+		p->nfailed++;
+	else
+		p->nsucceeded++;
+	order_finished(p->order, j);
+	pool_release_ready(p);
+	pool_kick(p);
+}
+
+/* A stream reached its end: stop watching it. */
+static void job_stream_closed(struct pool_job *j, int i)
+{
+	loop_fd_del(j->pool->loop, capture_fd(j->cap[i]));
+	j->open_streams--;
+}
+
+/* Output is waiting on one of a job's pipes. */
+static void job_stream_ready(struct loop *l, int fd, uint32_t events,
+			     void *data)
+{
+	struct pool_job *j = data;
+	struct pool *p = j->pool;
+	int i = capture_fd(j->cap[0]) == fd ? 0 : 1;
+	int rc = capture_read(j->cap[i]);
+
+	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
+		j->had_output = 1;
+		order_output(p->order, j);
+		pool_update_writer(p);
+	}
+	if (rc == -1 && errno == EPIPE)
+		pool_output_gone(p);
+	if (rc <= 0) {
+		job_stream_closed(j, i);
+		job_maybe_finished(j);
+		return;
+	}
+	if (capture_full(j->cap[i]))
+		loop_fd_mod(l, fd, 0);
+}
+
+/* --- starting jobs ---------------------------------------------------- */
+
+/* Make the pipes and captures of a job; fds[] gets the child's ends. */
+static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
+			    const struct template_job *tj)
+{
+	struct capture_opts co = {
+		.mem_limit = p->opts.mem_limit,
+		.spill_limit = p->opts.spill_limit,
+		.tmpdir = p->opts.tmpdir,
+		.flags = p->opts.output == POOL_LINES ? CAPTURE_LINES : 0,
+	};
+	char *tag = NULL;
+	int pfd[2], i;
+
+	if (p->opts.output == POOL_UNGROUP) {
+		fds[0] = p->opts.out_fd;
+		fds[1] = p->opts.err_fd;
+		return 0;
+	}
+	tag = job_tag(p, j, tj);
+	for (i = 0; i < 2; i++) {
+		if (pipe2(pfd, O_CLOEXEC) == -1)
+			goto fail;
+		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+		j->cap[i] = capture_new(pfd[0], p->sink_fd[i], tag, &co);
+		if (j->cap[i] == NULL) {
+			close_keep_errno(pfd[0]);
+			close_keep_errno(pfd[1]);
+			goto fail;
+		}
+		fds[i] = pfd[1];
+	}
+	free(tag);
+	return 0;
+fail:
+	free(tag);
+	if (i == 1) {
+		close_keep_errno(fds[0]);
+		fds[0] = -1;
+	}
+	return -1;
+}
+
+/* Watch the job's pipes; unordered --line-buffer jobs all stream. */
+static void job_watch_streams(struct pool *p, struct pool_job *j)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (j->cap[i] == NULL)
+			continue;
+		if (p->opts.output == POOL_LINES &&
+		    p->opts.order == ORDER_UNORDERED)
+			capture_stream(j->cap[i]);
+		if (loop_fd_add(p->loop, capture_fd(j->cap[i]), EPOLLIN,
+				job_stream_ready, j) == 0)
+			j->open_streams++;
+	}
+}
+
+/* Expand the command of a job into req (argv or shell form). */
+static int job_expand(struct pool *p, struct pool_job *j,
+		      const struct template_job *tj, struct exec_request *req,
+		      char ***argv, struct buf *sh)
+{
+	size_t argc;
+
+	if (template_uses_shell(p->opts.tpl)) {
+		char *words[3] = {(char *)"sh", (char *)"-c", NULL};
+
+		if (template_expand_shell(p->opts.tpl, tj, sh) == -1)
+			return -1;
+		words[2] = sh->data;
+		req->shell_cmd = sh->data;
+		j->too_long = !args_fit(p, words, 3);
+		j->command = strdup(sh->data);
+		j->program = strdup("sh");
+	} else {
+		if (template_expand_argv(p->opts.tpl, tj, argv, &argc) == -1)
+			return -1;
+		req->argv = *argv;
+		j->too_long = !args_fit(p, *argv, argc);
+		j->command = argv_display(*argv, argc);
+		j->program = strdup((*argv)[0]);
+	}
+	return j->command == NULL || j->program == NULL ? -1 : 0;
+}
+
+/* The job did not start (too long, dry run, failure): finish it now. */
+static void job_finish_unstarted(struct pool *p, struct pool_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (j->cap[i] != NULL && j->open_streams > 0) {
+			loop_fd_del(p->loop, capture_fd(j->cap[i]));
+			j->open_streams--;
+		}
+	}
+	j->reaped = 1;
+	j->pid = -1;
+	job_maybe_finished(j);
+}
+
+/* Spawn the job's process with its child ends of the pipes in fds. */
+static int job_spawn(struct pool *p, struct pool_job *j,
+		     struct exec_request *req, const int fds[2])
+{
+	char vars[96];
+	char **env;
+	int rc;
+
+	env = job_env(p, j, vars, sizeof(vars));
+	if (env == NULL)
+		return -1;
+	req->envp = env;
+	req->fd_in = p->devnull;
+	req->fd_out = fds[0];
+	req->fd_err = fds[1];
+	req->sigmask = loop_orig_sigmask(p->loop);
+	for (;;) {
+		rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
+					 &j->exec_errno);
+		if (rc == 0 || errno != EAGAIN || p->nrunning <= 1)
+			break;
+		/* Out of processes while others of ours run: wait a little. */
+		usleep(SPAWN_RETRY_MS * 1000);
+	}
+	free(env);
+	return rc;
+}
+
+/* Close the child's ends of the pipes (not the shared ungrouped ones). */
+static void job_close_child_ends(struct pool *p, int fds[2])
+{
+	int i;
+
+	if (p->opts.output == POOL_UNGROUP)
+		return;
+	for (i = 0; i < 2; i++) {
+		close_keep_errno(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/* Count the job as started: sequence number, slot, order. */
+static int pool_register(struct pool *p, struct pool_job *j)
+{
+	if (order_started(p->order, j) == -1)
+		return -1;
+	j->pool = p;
+	j->seq = ++p->seq;
+	j->slot = pool_free_slot(p);
+	p->slot_busy[j->slot] = 1;
+	p->nrunning++;
+	p->nstarted++;
+	j->next = p->running;
+	p->running = j;
+	snprintf(j->marker, sizeof(j->marker), "MPRUN_JOBID=%ld.%llu",
+		 (long)p->self, j->seq);
+	return 0;
+}
+
+/* Build and start one job from the records gathered in j. On -1 the job
+ * was not registered and is still the caller's. */
+static int pool_launch(struct pool *p, struct pool_job *j)
+{
+	struct exec_request req = {0};
+	struct template_job tj;
+	struct buf sh = BUF_INIT;
+	char **argv = NULL;
+	int fds[2] = {-1, -1};
+
+	if (pool_register(p, j) == -1)
+		return -1;
+	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
+	if (job_expand(p, j, &tj, &req, &argv, &sh) == -1)
+		goto fail;
+	if (p->ev.launch != NULL && !j->too_long)
+		p->ev.launch(p->ev.data, j);
+	if (p->opts.dry_run || j->too_long) {
+		job_finish_unstarted(p, j);
+		goto out;
+	}
+	if (job_open_streams(p, j, fds, &tj) == -1)
+		goto fail;
+	if (job_spawn(p, j, &req, fds) == -1)
+		goto fail;
+	job_close_child_ends(p, fds);
+	job_watch_streams(p, j);
+	pool_update_writer(p);
+	goto out;
+fail:
+	pool_error(p, "cannot start a job: %s", strerror(errno));
+	job_close_child_ends(p, fds);
+	j->wait_status = 255 << 8;
+	job_finish_unstarted(p, j);
+out:
+	free(argv);
+	buf_free(&sh);
+	return 0;
+}
+
+/* Start jobs while there are free slots and records. */
+static void pool_fill(struct pool *p)
+{
+	struct pool_job *j;
+	int rc;
+
+	while (!p->closed && p->nrunning < p->opts.slots) {
+		if (p->partial == NULL)
+			p->partial = calloc(1, sizeof(*p->partial));
+		if (p->partial == NULL)
+			break;
+		p->partial->pool = p;
+		rc = pool_gather(p, p->partial);
+		if (rc == 0 && p->partial->nrecs == 0 && pool_source_done(p)) {
+			job_free(p->partial);
+			p->partial = NULL;
+		}
+		if (rc != 1)
+			break;
+		j = p->partial;
+		p->partial = NULL;
+		if (pool_launch(p, j) == -1) {
+			pool_error(p, "cannot start a job: %s",
+				   strerror(errno));
+			job_free(j);
+			break;
+		}
+	}
+	pool_check_finished(p);
+}
+
+void pool_kick(struct pool *p)
+{
+	if (p->in_kick) {
+		p->kick_again = 1;
+		return;
+	}
+	p->in_kick = 1;
+	do {
+		p->kick_again = 0;
+		if (p->started)
+			pool_fill(p);
+	} while (p->kick_again);
+	p->in_kick = 0;
+}
+
+/* --- reaping and ending ------------------------------------------------ */
+
+/* The job of a pid among all pools' running jobs, or NULL. */
+static struct pool_job *job_by_pid(pid_t pid)
+{
+	struct pool_job *j;
+	size_t i;
+
+	for (i = 0; i < npools; i++)
+		for (j = pools[i]->running; j != NULL; j = j->next)
+			if (j->pid == pid && !j->reaped)
+				return j;
+	return NULL;
+}
+
+static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
+			 void *data)
+{
+	struct pool_job *j;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		j = job_by_pid(pid);
+		if (j == NULL)
+			continue; /* an adopted descendant, now reaped */
+		j->reaped = 1;
+		j->wait_status = status;
+		job_maybe_finished(j);
+	}
+}
+
+/* Is anything of the job's tree still alive? */
+static int job_tree_alive(struct pool_job *j)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (termtree_collect(j->reaped ? 0 : j->pid, j->pid, j->marker, &pids,
+			     &n) == -1)
+		return !j->reaped;
+	free(pids);
+	return n > 0;
+}
+
+/* Send the next signal of the termination sequence to the job's tree. */
+static void job_kill_step(struct loop *l, void *data)
+{
+	struct pool_job *j = data;
+	const struct termseq *ts = &j->pool->opts.termseq;
+
+	j->kill_timer = NULL;
+	if (j->kill_step >= ts->n || !job_tree_alive(j))
+		return;
+	termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
+			ts->sig[j->kill_step]);
+	j->kill_timer = loop_timer_add(l, ts->ms[j->kill_step], job_kill_step,
+				       j);
+	j->kill_step++;
+}
+
+/* End a running job's whole tree with the termination sequence. */
+static void job_terminate(struct pool_job *j)
+{
+	if (j->kill_step > 0 || j->pid <= 0)
+		return;
+	job_kill_step(j->pool->loop, j);
+}
+
+void pool_close(struct pool *p)
+{
+	p->closed = 1;
+	pool_check_finished(p);
+}
+
+void pool_terminate(struct pool *p)
+{
+	struct pool_job *j;
+
+	p->closed = 1;
+	p->terminating = 1;
+	for (j = p->running; j != NULL; j = j->next)
+		job_terminate(j);
+	pool_check_finished(p);
+}
+
+/* --- running ------------------------------------------------------------ */
+
+/* Open the files that hold output until the end (--order map). */
+static int pool_open_hold(struct pool *p)
+{
+	struct capture_opts co = {.tmpdir = p->opts.tmpdir};
+	const char *dir = co.tmpdir != NULL ? co.tmpdir : getenv("TMPDIR");
+	int i;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	for (i = 0; i < 2; i++) {
+		p->hold_fd[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (p->hold_fd[i] == -1)
+			return -1;
+		p->sink_fd[i] = p->hold_fd[i];
+	}
+	return 0;
+}
+
+/* Copy a holding file to its real descriptor. */
+static int pool_copy_hold(int from, int to)
+{
+	char chunk[65536];
+	off_t off = 0;
+	ssize_t r;
+
+	while ((r = pread(from, chunk, sizeof(chunk), off)) > 0) {
+		if (capture_write_all(to, chunk, (size_t)r) == -1)
+			return -1;
+		off += r;
+	}
+	return r == -1 ? -1 : 0;
+}
+
+/* Everything done? Then flush held output and stop the loop. */
+static void pool_check_finished(struct pool *p)
+{
+	size_t i;
+
+	if (p->finished || !p->started || p->nrunning > 0 ||
+	    order_pending(p->order) > 0 || p->in_kick)
+		return;
+	if (!p->closed && (!pool_source_done(p) || p->partial != NULL))
+		return;
+	p->finished = 1;
+	for (i = 0; i < 2; i++) {
+		if (p->hold_fd[i] == -1 || p->out_closed)
+			continue;
+		if (pool_copy_hold(p->hold_fd[i], i == 0 ? p->opts.out_fd
+							  : p->opts.err_fd) ==
+		    -1)
+			p->out_closed = 1;
+	}
+	loop_stop(p->loop);
+}
+
+void pool_start(struct pool *p)
+{
+	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
+	    !p->opts.dry_run && pool_open_hold(p) == -1)
+		pool_error(p, "cannot hold output for --order map: %s",
+			   strerror(errno));
+	p->started = 1;
+	pool_kick(p);
+}
+
+int pool_run(struct pool *p)
+{
+	pool_start(p);
+	while (!p->finished)
+		if (loop_run_once(p->loop) == -1)
+			return -1;
+	return 0;
+}
+
+int pool_finished(const struct pool *p)
+{
+	return p->finished;
+}
+
+unsigned long long pool_started(const struct pool *p)
+{
+	return p->nstarted;
+}
+
+unsigned long long pool_succeeded(const struct pool *p)
+{
+	return p->nsucceeded;
+}
+
+unsigned long long pool_failed(const struct pool *p)
+{
+	return p->nfailed;
+}
+
+int pool_output_closed(const struct pool *p)
+{
+	return p->out_closed;
+}
+
+/* --- jobs as the events see them ------------------------------------ */
+
+unsigned long long pool_job_seq(const struct pool_job *j)
+{
+	return j->seq;
+}
+
+unsigned pool_job_slot(const struct pool_job *j)
+{
+	return j->slot;
+}
+
+const char *pool_job_command(const struct pool_job *j)
+{
+	return j->command != NULL ? j->command : "";
+}
+
+int pool_job_wait_status(const struct pool_job *j)
+{
+	return j->wait_status;
+}
+
+int pool_job_exec_errno(const struct pool_job *j)
+{
+	return j->exec_errno;
+}
+
+int pool_job_too_long(const struct pool_job *j)
+{
+	return j->too_long;
+}
+
+int pool_job_failed(const struct pool_job *j)
+{
+	if (j->pool->opts.dry_run && !j->too_long)
+		return 0;
+	return j->too_long || !WIFEXITED(j->wait_status) ||
+	       WEXITSTATUS(j->wait_status) != 0;
+}
+
+const char *pool_job_program(const struct pool_job *j)
+{
+	return j->program != NULL ? j->program : "";
+}
+
+const char *pool_job_origin(const struct pool_job *j)
+{
+	return j->nrecs > 0 && j->recs[0]->origin != NULL ? j->recs[0]->origin
+							   : "";
+}
+
+unsigned long long pool_job_lineno(const struct pool_job *j)
+{
+	return j->nrecs > 0 ? j->recs[0]->lineno : 0;
+}

@@ -1,0 +1,114 @@
+/* pool: N slots running jobs over records from a queue, one event loop.
+ *
+ * The pool takes records from a bounded queue (filled by a feed, or by an
+ * upstream stage), groups them into jobs (one record per job, -n N records,
+ * or as many as fit the command line with -X), expands the command template,
+ * starts each job through an executor, captures its stdout and stderr,
+ * reaps it, and releases its output in the order policy's order. A job is
+ * finished when it was reaped and both its output pipes reached end of file.
+ *
+ * Ownership: the pool does not own the loop, the template, the executor or
+ * the queue; it owns the records it takes from the queue (and calls
+ * queue_task_done for each when its job is released). The library never
+ * prints messages: it reports through the events below; only job output is
+ * written, to the descriptors in the options. */
+#ifndef MPRUN_POOL_H
+#define MPRUN_POOL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "order.h"
+#include "termtree.h"
+
+struct executor;
+struct loop;
+struct queue;
+struct template;
+
+enum pool_output {
+	POOL_GROUP,   /* each job's stdout, then its stderr, as one unit */
+	POOL_LINES,   /* whole lines, as they come (--line-buffer) */
+	POOL_UNGROUP, /* straight through, not captured (-u) */
+};
+
+struct pool_opts {
+	unsigned slots;              /* >= 1 */
+	enum order_policy order;
+	enum pool_output output;
+	const struct template *tpl;  /* the command */
+	size_t max_args;             /* records per job (-n); 0 means 1 */
+	int fill;                    /* -X: as many records as fit */
+	int tag;                     /* --tag: lines prefixed by the args */
+	const struct template *tagstring; /* --tagstring, or NULL */
+	size_t mem_limit;            /* per stream, then spill */
+	uint64_t spill_limit;        /* per stream, then pause */
+	const char *tmpdir;
+	int dry_run;
+	const struct executor *exec;
+	struct termseq termseq;      /* how job trees are ended */
+	int out_fd, err_fd;          /* where job output goes (1 and 2) */
+};
+
+struct pool_job;
+
+/* What the pool reports. Every member may be NULL. */
+struct pool_events {
+	/* A job's command is ready: it is about to start (or, with dry_run,
+	 * it is all that happens). */
+	void (*launch)(void *data, const struct pool_job *j);
+	/* A job is released: its output went out (or was dropped). */
+	void (*done)(void *data, const struct pool_job *j);
+	/* Something went wrong outside any job's own exit status. */
+	void (*error)(void *data, const char *msg);
+	void *data;
+};
+
+struct pool;
+
+struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
+		      const struct pool_events *ev);
+void pool_free(struct pool *p);
+
+/* Where records come from. want(data) is called when the pool would take
+ * more records than the queue holds; the producer calls pool_kick() after
+ * putting records or closing the queue. */
+void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
+		     void *data);
+/* Records may be waiting in the queue: start what can be started. */
+void pool_kick(struct pool *p);
+/* Start the pool in its loop; then pool_finished() tells when it is done. */
+void pool_start(struct pool *p);
+/* Run the loop until this pool is finished. 0 or -1/errno. */
+int pool_run(struct pool *p);
+int pool_finished(const struct pool *p);
+
+/* Start no new job; let the running ones finish (Pool.close). */
+void pool_close(struct pool *p);
+/* Start no new job and end every running job's tree (Pool.terminate). */
+void pool_terminate(struct pool *p);
+
+unsigned long long pool_started(const struct pool *p);
+unsigned long long pool_succeeded(const struct pool *p);
+unsigned long long pool_failed(const struct pool *p);
+/* Our stdout was closed by its reader (EPIPE): the run was ended. */
+int pool_output_closed(const struct pool *p);
+
+/* A job, as seen by the events. */
+unsigned long long pool_job_seq(const struct pool_job *j);
+unsigned pool_job_slot(const struct pool_job *j);
+/* The command as it runs (the shell command, or the argv words quoted). */
+const char *pool_job_command(const struct pool_job *j);
+/* The wait status (valid in done), and why exec failed (0 if it did not). */
+int pool_job_wait_status(const struct pool_job *j);
+int pool_job_exec_errno(const struct pool_job *j);
+/* The job did not start: its command was longer than the kernel takes. */
+int pool_job_too_long(const struct pool_job *j);
+int pool_job_failed(const struct pool_job *j);
+/* The program name (argv[0], or the shell). */
+const char *pool_job_program(const struct pool_job *j);
+/* Where its first record came from ("file", line). */
+const char *pool_job_origin(const struct pool_job *j);
+unsigned long long pool_job_lineno(const struct pool_job *j);
+
+#endif

@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# Bad options, bad values, missing files, bad regexes, inputs too long for
+# the kernel: a clear message and the right status, never a crash.
+
+load setup
+
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_bad_err_to_file() {
+	"$@" 2>err
+}
+
+# The status of a process that was not killed by a signal (a crash gives
+# 128 + N from the shell; mprun itself only uses 0..101 and 255).
+_bad_not_crashed() {
+	[ "$1" -le 101 ] || [ "$1" -eq 255 ]
+}
+
+# --- options --------------------------------------------------------------------------
+
+@test "an unknown long option: status 255 and the message names it" {
+	run _bad_err_to_file "$MPRUN" --no-such-option echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q -- '--no-such-option' err
+}
+
+@test "an unknown short option: status 255 and the message names it" {
+	run _bad_err_to_file "$MPRUN" -Z echo ::: a
+	[ "$status" -eq 255 ]
+	grep -q -- '-Z' err
+}
+
+@test "options after the command are the command's words, not mprun's" {
+	run "$MPRUN" echo --no-such-option ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = "--no-such-option a" ]
+}
+
+@test "-- ends mprun's options" {
+	run "$MPRUN" -k -- echo ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = "a" ]
+}
+
+@test "-j abc: status 255 and a message about -j" {
+	run _bad_err_to_file "$MPRUN" -j abc echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q -- '-j' err
+	grep -q abc err
+}
+
+@test "-j 0%: status 255" {
+	run _bad_err_to_file "$MPRUN" -j 0% echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q -- '-j' err
+}
+
+@test "-j with other bad values: status 255" {
+	local v
+	for v in '' x% 2x ++1 1.5 -x; do
+		run "$MPRUN" -j "$v" echo ::: a
+		echo "-j '$v': $status"
+		[ "$status" -eq 255 ]
+	done
+}
+
+@test "-P abc: status 255" {
+	run "$MPRUN" -P abc echo ::: a
+	[ "$status" -eq 255 ]
+}
+
+@test "-j without a value: status 255" {
+	run _bad_err_to_file "$MPRUN" -j
+	[ "$status" -eq 255 ]
+	grep -q -- '-j' err
+}
+
+@test "-n 0: status 255" {
+	run _bad_err_to_file "$MPRUN" -n 0 echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q -- '-n' err
+}
+
+@test "-n abc: status 255" {
+	run _bad_err_to_file "$MPRUN" -n abc echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q abc err
+}
+
+@test "-n -1: status 255" {
+	run "$MPRUN" -n -1 echo ::: a
+	[ "$status" -eq 255 ]
+}
+
+@test "--order bogus: status 255 and the message names the value" {
+	run _bad_err_to_file "$MPRUN" --order bogus echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q bogus err
+}
+
+@test "-d with more than one character: status 255" {
+	run _bad_err_to_file "$MPRUN" -d ab echo ::: a
+	[ "$status" -eq 255 ]
+	grep -q -- '-d' err
+}
+
+@test "--buffer-size with a bad size: status 255" {
+	run _bad_err_to_file "$MPRUN" --buffer-size lots echo ::: a
+	[ "$status" -eq 255 ]
+	grep -q lots err
+}
+
+# --- sources ---------------------------------------------------------------------------
+
+@test ":::: with a missing file: status 255 and the message names the file" {
+	run _bad_err_to_file "$MPRUN" echo :::: no_such_file_q
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q no_such_file_q err
+}
+
+@test "-a with a missing file: status 255 and the message names the file" {
+	run _bad_err_to_file "$MPRUN" -a no_such_file_q echo
+	[ "$status" -eq 255 ]
+	grep -q no_such_file_q err
+}
+
+@test "a missing file among other sources runs no job" {
+	run _bad_err_to_file "$MPRUN" touch ::: ran :::: no_such_file_q
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+	grep -q no_such_file_q err
+}
+
+@test ":::: with no file name: status 255" {
+	run "$MPRUN" echo ::::
+	[ "$status" -eq 255 ]
+}
+
+@test "a directory as an input file: an error naming it, no crash" {
+	mkdir adir
+	run _bad_err_to_file "$MPRUN" echo :::: adir
+	[ "$status" -ne 0 ]
+	_bad_not_crashed "$status"
+	grep -q adir err
+}
+
+# --- --colsep -----------------------------------------------------------------------
+
+@test "--colsep '(': status 255 and the message names colsep" {
+	run _bad_err_to_file "$MPRUN" --colsep '(' echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	grep -q colsep err
+}
+
+@test "--colsep with another invalid regex: status 255, no job run" {
+	printf 'a\n' >in
+	run _bad_err_to_file "$MPRUN" --colsep '[a-' touch ran :::: in
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+	grep -q colsep err
+}
+
+# --- inputs the kernel cannot take ---------------------------------------------------
+
+@test "an input longer than the kernel takes: clear message, non-zero status, no crash" {
+	head -c 300000 /dev/zero | tr '\0' a >in
+	run _bad_err_to_file "$MPRUN" echo <in
+	[ "$status" -ne 0 ]
+	_bad_not_crashed "$status"
+	[ "$output" = "" ]
+	cat err
+	grep -qi 'too long' err
+}
+
+@test "an input longer than the kernel takes in a shell command: message, no crash" {
+	head -c 300000 /dev/zero | tr '\0' a >in
+	run _bad_err_to_file "$MPRUN" 'echo {} | wc -c' <in
+	[ "$status" -ne 0 ]
+	_bad_not_crashed "$status"
+	grep -qi 'too long' err
+}
+
+@test "a too-long input fails its own job only; the others run" {
+	{
+		echo short1
+		head -c 300000 /dev/zero | tr '\0' a
+		echo
+		echo short2
+	} >in
+	run _bad_err_to_file "$MPRUN" -k -j1 echo <in
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(printf 'short1\nshort2')" ]
+	grep -qi 'too long' err
+}
+
+@test "-n with inputs that together exceed ARG_MAX: split or a clear message, no crash" {
+	# -n is "at most N": mprun may run smaller batches (as xargs and GNU
+	# parallel do) or refuse the job with a message; never crash or drop.
+	local n i
+	n=$(($(getconf ARG_MAX) / 100000 + 3))
+	for i in $(seq "$n"); do
+		head -c 100000 /dev/zero | tr '\0' a
+		echo
+	done >in
+	run _bad_err_to_file "$MPRUN" -k -n "$n" echo <in
+	_bad_not_crashed "$status"
+	if [ "$status" -eq 0 ]; then
+		[ "$(printf '%s\n' "$output" | tr ' ' '\n' | grep -cx 'a\{100000\}')" -eq "$n" ]
+	else
+		[ "$output" = "" ]
+		grep -qi 'too long' err
+	fi
+}
+
+@test "a NUL byte inside a newline-separated input does not crash mprun" {
+	printf 'a\0b\nc\n' >in
+	run "$MPRUN" -k echo <in
+	_bad_not_crashed "$status"
+	[[ "$output" == *c* ]]
+}
+
+# --- no command ----------------------------------------------------------------------
+
+@test "no command: each input is run as a command" {
+	run "$MPRUN" ::: 'echo hi'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hi" ]
+}
+
+@test "no command: inputs from stdin are run as shell commands" {
+	printf 'echo one\necho two | tr o 0\n' >in
+	run "$MPRUN" -k <in
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'one\ntw0')" ]
+}
+
+@test "no command: a failing input command is counted" {
+	run "$MPRUN" ::: 'true' 'exit 3' 'false'
+	[ "$status" -eq 2 ]
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# Exit status: 0, the number of failed jobs (1..100), 101 for more, 255 for
+# usage errors; commands not found; --dry-run; -v.
+
+load setup
+
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_ex_err_to_file() {
+	"$@" 2>err
+}
+
+@test "all jobs succeed: status 0" {
+	run "$MPRUN" true ::: a b c
+	[ "$status" -eq 0 ]
+}
+
+@test "status is the number of failed jobs" {
+	run "$MPRUN" 'exit {}' ::: 0 1 2 0 3
+	[ "$status" -eq 3 ]
+}
+
+@test "one failed job gives status 1 whatever its own exit code" {
+	run "$MPRUN" '[ {} != b ] || exit 42' ::: a b c
+	[ "$status" -eq 1 ]
+}
+
+@test "a job killed by a signal counts as failed" {
+	run "$MPRUN" 'kill -9 $$; : {}' ::: a
+	[ "$status" -eq 1 ]
+	run "$MPRUN" '[ {} != b ] || kill -TERM $$' ::: a b c
+	[ "$status" -eq 1 ]
+}
+
+@test "failed jobs do not stop the others" {
+	run "$MPRUN" -k -j1 '[ {} != 2 ] || exit 1; echo {}' ::: 1 2 3
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(printf '1\n3')" ]
+}
+
+@test "exactly 100 failed jobs: status 100" {
+	seq 100 >in
+	run "$MPRUN" false <in
+	[ "$status" -eq 100 ]
+}
+
+@test "101 failed jobs: status 101" {
+	seq 101 >in
+	run "$MPRUN" false <in
+	[ "$status" -eq 101 ]
+}
+
+@test "more than 100 failed jobs: status 101" {
+	seq 150 >in
+	run "$MPRUN" false <in
+	[ "$status" -eq 101 ]
+}
+
+@test "a failed batch of -n inputs counts as one failed job" {
+	run "$MPRUN" -n 3 false ::: 1 2 3 4 5 6 7
+	[ "$status" -eq 3 ]
+}
+
+@test "usage error: status 255" {
+	run "$MPRUN" --no-such-option echo ::: a
+	[ "$status" -eq 255 ]
+}
+
+@test "a usage error runs no job" {
+	run "$MPRUN" -j abc touch ::: ran
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+}
+
+# --- command not found -------------------------------------------------------------
+
+@test "a command not found fails every job and the message names it" {
+	run _ex_err_to_file "$MPRUN" no_such_command_xyzzy ::: a b
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	grep -q no_such_command_xyzzy err
+}
+
+@test "a command not found fails that job only; the others run" {
+	run _ex_err_to_file "$MPRUN" -k -j1 '{}' ::: pwd no_such_command_xyzzy pwd
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(printf '%s\n%s' "$(pwd -P)" "$(pwd -P)")" ]
+	grep -q no_such_command_xyzzy err
+}
+
+@test "a command not found in a shell command fails with 127" {
+	run _ex_err_to_file "$MPRUN" 'no_such_command_xyzzy {}; echo rc=$?' ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = "rc=127" ]
+	grep -q no_such_command_xyzzy err
+	run _ex_err_to_file "$MPRUN" 'no_such_command_xyzzy {}' ::: a
+	[ "$status" -eq 1 ]
+	grep -q no_such_command_xyzzy err
+}
+
+@test "a file that is not executable fails with a message naming it" {
+	printf 'echo hi\n' >notexec
+	chmod -x notexec
+	run _ex_err_to_file "$MPRUN" ./notexec ::: a
+	[ "$status" -eq 1 ]
+	grep -q notexec err
+}
+
+# --- --dry-run ------------------------------------------------------------------------
+
+@test "--dry-run prints the commands, one per line, and runs nothing" {
+	run "$MPRUN" -k --dry-run touch ::: a b
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'touch a\ntouch b')" ]
+	[ ! -e a ]
+	[ ! -e b ]
+}
+
+@test "--dry-run of a shell command prints it as it would run" {
+	run "$MPRUN" -k --dry-run 'echo {} > {}.out' ::: a b
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'echo a > a.out\necho b > b.out')" ]
+	[ ! -e a.out ]
+}
+
+@test "--dry-run output run by sh gives what mprun would have printed" {
+	run "$MPRUN" -k --dry-run echo ::: 'a  b' '$(touch pwned)' "it's" 'x;y'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[ ! -e pwned ]
+	printf '%s\n' "${lines[@]}" >cmds
+	run sh cmds
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' 'a  b' '$(touch pwned)' "it's" 'x;y')" ]
+	[ ! -e pwned ]
+}
+
+@test "--dry-run succeeds even when the commands would fail" {
+	run "$MPRUN" --dry-run false ::: a b
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "--dry-run expands replacement strings" {
+	run "$MPRUN" -k --dry-run echo {#} {} ::: a b
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'echo 1 a\necho 2 b')" ]
+}
+
+# --- -v ------------------------------------------------------------------------------
+
+@test "-v prints each command on stderr and still runs it" {
+	run _ex_err_to_file "$MPRUN" -k -j1 -v echo ::: a b
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a\nb')" ]
+	[ "$(cat err)" = "$(printf 'echo a\necho b')" ]
+}
+
+@test "--verbose is -v" {
+	run _ex_err_to_file "$MPRUN" --verbose 'echo {} | cat' ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = a ]
+	[ "$(cat err)" = "echo a | cat" ]
+}
+
+@test "--help and --version exit 0" {
+	run "$MPRUN" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *Usage* ]]
+	run "$MPRUN" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == mprun* ]]
+}

@@ -1,0 +1,30 @@
+/* Unit tests for lib/buf. */
+#include <stdlib.h>
+#include "buf.h"
+#include "unit.h"
+
+int main(void)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+
+	CHECK(buf_append_str(&b, "hello") == 0);
+	CHECK_STR(b.data, "hello");
+	CHECK(buf_printf(&b, " %d-%s", 42, "x") == 0);
+	CHECK_STR(b.data, "hello 42-x");
+	buf_consume(&b, 6);
+	CHECK_STR(b.data, "42-x");
+	CHECK_INT(b.len, 4);
+	for (int i = 0; i < 10000; i++)
+		buf_append_char(&b, 'a');
+	CHECK_INT(b.len, 10004);
+	buf_reset(&b);
+	CHECK_INT(b.len, 0);
+	CHECK_STR(b.data, "");
+	s = buf_steal(&b);
+	CHECK(s != NULL && s[0] == '\0');
+	CHECK(b.data == NULL);
+	free(s);
+	buf_free(&b);
+	return UNIT_DONE();
+}
