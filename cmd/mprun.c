@@ -12,9 +12,11 @@
 #include "exec_local.h"
 #include "feed.h"
 #include "input.h"
+#include "joblog.h"
 #include "loop.h"
 #include "opts.h"
 #include "pool.h"
+#include "progress.h"
 #include "queue.h"
 #include "template.h"
 #include "termtree.h"
@@ -33,6 +35,13 @@ struct run {
 	struct pool *pool;
 	struct template *tpl;
 	struct template *tagstring;
+	struct template *on_success, *on_error;
+	struct joblog *joblog;
+	struct joblog_done *resume;
+	struct loop_timer *progress_timer;
+	uint64_t start_ms;
+	int progress_tty;
+	int total_known;
 	int interrupted;
 	int stops; /* SIGTERM/SIGHUP received */
 	int error;
@@ -76,6 +85,45 @@ static void on_done(void *data, const struct pool_job *j)
 		fprintf(stderr, "mprun: %s: %s\n", pool_job_program(j),
 			strerror(e));
 	}
+}
+
+/* pool event: a job ended for good: log it (--joblog), say if it timed
+ * out. */
+static void on_finished(void *data, const struct pool_job *j)
+{
+	struct run *r = data;
+	struct joblog_entry e = {
+		.seq = pool_job_seq(j),
+		.host = ":",
+		.start_ms = pool_job_start_ms(j),
+		.runtime_ms = pool_job_runtime_ms(j),
+		.receive = pool_job_output_bytes(j),
+		.exitval = pool_job_exitval(j),
+		.signal = pool_job_signal(j),
+		.command = pool_job_command(j),
+	};
+
+	if (pool_job_timed_out(j))
+		fprintf(stderr, "mprun: job %llu timed out after %.3fs: %s\n",
+			e.seq, (double)e.runtime_ms / 1000.0, e.command);
+	if (e.exitval == -1)
+		e.exitval = 128 + e.signal;
+	if (r->joblog != NULL && joblog_write(r->joblog, &e) == -1) {
+		fprintf(stderr, "mprun: %s: %s\n", r->cli.joblog,
+			strerror(errno));
+		r->error = 1;
+	}
+}
+
+/* pool event: --resume: is job seq already in the log? */
+static int on_skip(void *data, unsigned long long seq)
+{
+	struct run *r = data;
+	int failed = 0;
+
+	if (r->resume == NULL || !joblog_done_has(r->resume, seq, &failed))
+		return 0;
+	return r->cli.resume == 1 || !failed;
 }
 
 /* pool event: an error outside the jobs. */
@@ -127,6 +175,18 @@ static void on_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 	pool_close(r->pool);
 }
 
+/* A callback's template: a shell command, the job's arguments not
+ * appended. */
+static int make_callback(const char *cmd, struct template **out)
+{
+	char *words[1] = {(char *)cmd};
+
+	if (cmd == NULL)
+		return 0;
+	*out = template_new(words, 1, TEMPLATE_SHELL | TEMPLATE_NO_APPEND);
+	return *out == NULL ? -1 : 0;
+}
+
 /* Build the command template from the command words. */
 static int make_template(struct run *r)
 {
@@ -140,11 +200,15 @@ static int make_template(struct run *r)
 		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags);
 	if (r->tpl == NULL)
 		return -1;
+	if (make_callback(r->cli.on_success, &r->on_success) == -1 ||
+	    make_callback(r->cli.on_error, &r->on_error) == -1)
+		return -1;
 	if (r->cli.tagstring != NULL) {
 		char *words[] = {(char *)r->cli.tagstring};
 
 		r->tagstring = template_new(words, 1,
-					    TEMPLATE_SHELL | TEMPLATE_NO_QUOTE);
+					    TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
+						    TEMPLATE_NO_APPEND);
 		if (r->tagstring == NULL)
 			return -1;
 	}
@@ -186,6 +250,29 @@ static int make_input(struct run *r)
 	return 0;
 }
 
+/* --joblog (and --resume): read what an earlier run did, then append. */
+static int open_joblog(struct run *r)
+{
+	char err[512];
+
+	if (r->cli.joblog == NULL)
+		return 0;
+	if (r->cli.resume &&
+	    joblog_read(r->cli.joblog, &r->resume, err, sizeof(err)) == -1) {
+		warnx_msg(err);
+		return -1;
+	}
+	if (r->cli.dry_run)
+		return 0;
+	r->joblog = joblog_open(r->cli.joblog, 0);
+	if (r->joblog == NULL) {
+		fprintf(stderr, "mprun: %s: %s\n", r->cli.joblog,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* The queue's size: enough for one job's records, small for laziness. */
 static size_t queue_size(const struct cli *cli, unsigned slots)
 {
@@ -197,11 +284,72 @@ static size_t queue_size(const struct cli *cli, unsigned slots)
 	return n < 64 ? 64 : n;
 }
 
+/* How many jobs the run will have, once the input is all read. */
+static void progress_total(struct run *r, struct progress_counts *c)
+{
+	unsigned long long recs;
+	size_t n = r->cli.max_args > 0 ? r->cli.max_args : 1;
+
+	if (!r->total_known && !r->cli.fill && queue_closed(r->q) &&
+	    feed_error(r->feed) == NULL) {
+		recs = input_count(r->in);
+		r->total_known = 1;
+		pool_set_total(r->pool, (recs + n - 1) / n);
+	}
+	c->total_known = r->total_known;
+	c->total = c->total_known ? (input_count(r->in) + n - 1) / n : 0;
+}
+
+/* Draw the status line: redrawn in place on a terminal, else a line. */
+static void progress_draw(struct run *r, int last)
+{
+	struct progress_counts c = {0};
+	char line[512];
+	size_t len;
+
+	c.failed = pool_failed(r->pool);
+	c.done = pool_succeeded(r->pool) + c.failed;
+	c.running = pool_running(r->pool);
+	c.elapsed_ms = loop_now_ms() - r->start_ms;
+	progress_total(r, &c);
+	len = progress_format(r->cli.progress, &c, r->progress_tty ? 79 : 0,
+			      line, sizeof(line));
+	if (r->progress_tty)
+		fprintf(stderr, "\r%.*s\033[K%s", (int)len, line,
+			last ? "\n" : "");
+	else
+		fprintf(stderr, "mprun: %.*s\n", (int)len, line);
+	fflush(stderr);
+}
+
+/* The progress timer: redraw, at most 10 times a second on a terminal,
+ * once a second otherwise. */
+static void progress_tick(struct loop *l, void *data)
+{
+	struct run *r = data;
+
+	progress_draw(r, 0);
+	r->progress_timer = loop_timer_add(l, r->progress_tty ? 100 : 1000,
+					   progress_tick, r);
+}
+
+/* Start showing progress if asked. 0 or -1. */
+static int progress_start(struct run *r)
+{
+	if (r->cli.progress == 0)
+		return 0;
+	r->progress_tty = isatty(STDERR_FILENO);
+	r->progress_timer = loop_timer_add(r->loop, r->progress_tty ? 100 : 1000,
+					   progress_tick, r);
+	return r->progress_timer == NULL ? -1 : 0;
+}
+
 /* Wire the loop, queue, feed and pool for the parsed command line. */
 static int setup(struct run *r)
 {
 	struct pool_opts po = {0};
-	struct pool_events ev = {on_launch, on_done, on_error, r};
+	struct pool_events ev = {on_launch, on_done,  on_error,
+				 on_finished, on_skip, r};
 	char err[256];
 	const char *shell = getenv("MPRUN_SHELL");
 
@@ -219,7 +367,7 @@ static int setup(struct run *r)
 		warnx_msg("the command is empty");
 		return -1;
 	}
-	if (make_input(r) == -1)
+	if (make_input(r) == -1 || open_joblog(r) == -1)
 		return -1;
 	r->loop = loop_new();
 	r->q = queue_new(queue_size(&r->cli, po.slots));
@@ -239,12 +387,21 @@ static int setup(struct run *r)
 	po.exec = exec_local(shell != NULL ? shell : "/bin/sh");
 	po.out_fd = STDOUT_FILENO;
 	po.err_fd = STDERR_FILENO;
+	po.timeout_ms = r->cli.timeout_ms;
+	po.timeout_pct = r->cli.timeout_pct;
+	po.retries = r->cli.retries;
+	po.delay_ms = r->cli.delay_ms;
+	po.halt = r->cli.halt;
+	po.on_success = r->on_success;
+	po.on_error = r->on_error;
+	po.results_dir = r->cli.results;
 	r->pool = pool_new(r->loop, &po, &ev);
 	r->feed = feed_new(r->loop, r->in, r->q, on_records, r);
 	if (r->pool == NULL || r->feed == NULL)
 		return -1;
 	pool_set_source(r->pool, r->q, on_want, r);
-	if (loop_signal_add(r->loop, SIGINT, on_sigint, r) == -1 ||
+	if (progress_start(r) == -1 ||
+	    loop_signal_add(r->loop, SIGINT, on_sigint, r) == -1 ||
 	    loop_signal_add(r->loop, SIGTERM, on_sigterm, r) == -1 ||
 	    loop_signal_add(r->loop, SIGHUP, on_sigterm, r) == -1)
 		return -1;
@@ -260,6 +417,12 @@ static void teardown(struct run *r)
 	input_free(r->in);
 	template_free(r->tpl);
 	template_free(r->tagstring);
+	template_free(r->on_success);
+	template_free(r->on_error);
+	joblog_close(r->joblog);
+	joblog_done_free(r->resume);
+	if (r->progress_timer != NULL)
+		loop_timer_cancel(r->loop, r->progress_timer);
 	loop_free(r->loop);
 	opts_free(&r->cli);
 }
@@ -278,7 +441,24 @@ static int run_status(struct run *r)
 		return EXIT_INTERRUPTED;
 	if (pool_output_closed(r->pool) || r->error)
 		return EXIT_USAGE;
+	failed += pool_callbacks_failed(r->pool);
 	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
+}
+
+/* After an interrupted or halted run: end what is left of any job tree
+ * (descendants that escaped, adopted by us as subreaper) and reap it. */
+static void sweep_descendants(void)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+
+	if (termtree_descendants(&pids, &n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	free(pids);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 /* Reset what we may have inherited: SIGCHLD must not be ignored (or wait
@@ -307,12 +487,23 @@ int main(int argc, char **argv)
 		teardown(&r);
 		return EXIT_USAGE;
 	}
+	r.start_ms = loop_now_ms();
 	if (pool_run(r.pool) == -1) {
 		fprintf(stderr, "mprun: event loop: %s\n", strerror(errno));
 		rc = EXIT_USAGE;
 	} else {
 		rc = run_status(&r);
+		if (r.cli.progress)
+			progress_draw(&r, 1);
+		if (pool_halted(r.pool))
+			fprintf(stderr, "mprun: --halt %s: stopped the run "
+				"after %llu failed and %llu succeeded jobs\n",
+				r.cli.halt_arg, pool_failed(r.pool),
+				pool_succeeded(r.pool));
 	}
+	if (r.interrupted || pool_output_closed(r.pool) ||
+	    (pool_halted(r.pool) && r.cli.halt.when == HALT_NOW))
+		sweep_descendants();
 	fflush(stdout);
 	teardown(&r);
 	return rc;

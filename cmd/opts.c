@@ -24,6 +24,19 @@ enum {
 	OPT_VERSION,
 	OPT_LIST_OPTIONS,
 	OPT_TERMSEQ,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_HALT,
+	OPT_DELAY,
+	OPT_ON_SUCCESS,
+	OPT_ON_ERROR,
+	OPT_JOBLOG,
+	OPT_RESUME,
+	OPT_RESUME_FAILED,
+	OPT_RESULTS,
+	OPT_BAR,
+	OPT_PROGRESS,
+	OPT_ETA,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -73,6 +86,33 @@ static const struct opt_doc opt_docs[] = {
 	{{"termseq", required_argument, NULL, OPT_TERMSEQ}, "SEQ",
 	 "signals and waits that end a job (TERM,200,TERM,100,TERM,50,KILL,25)",
 	 0},
+	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "DURATION",
+	 "end a job that runs longer (seconds, 1m30s, or N% of the median)",
+	 0},
+	{{"retries", required_argument, NULL, OPT_RETRIES}, "N",
+	 "run a failed job again, up to N more times", 0},
+	{{"halt", required_argument, NULL, OPT_HALT}, "WHEN,WHAT=N",
+	 "stop early: now|soon,fail|success|done=N|N%", 0},
+	{{"delay", required_argument, NULL, OPT_DELAY}, "DURATION",
+	 "wait this long between two job starts", 0},
+	{{"on-success", required_argument, NULL, OPT_ON_SUCCESS}, "CMD",
+	 "run CMD (a shell command) after each job that succeeded", 0},
+	{{"on-error", required_argument, NULL, OPT_ON_ERROR}, "CMD",
+	 "run CMD (a shell command) after each job that failed", 0},
+	{{"joblog", required_argument, NULL, OPT_JOBLOG}, "FILE",
+	 "log each finished job to FILE (GNU parallel's format)", 0},
+	{{"resume", no_argument, NULL, OPT_RESUME}, NULL,
+	 "skip the jobs the --joblog shows as done", 0},
+	{{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED}, NULL,
+	 "skip the jobs the --joblog shows as succeeded; rerun failed ones", 0},
+	{{"results", required_argument, NULL, OPT_RESULTS}, "DIR",
+	 "save each job's stdout, stderr and status in DIR/SEQ/", 0},
+	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
+	 "show a progress bar on stderr", 0},
+	{{"progress", no_argument, NULL, OPT_PROGRESS}, NULL,
+	 "show done/running/failed/total on stderr", 0},
+	{{"eta", no_argument, NULL, OPT_ETA}, NULL,
+	 "show progress with the estimated time left on stderr", 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -217,6 +257,91 @@ static int parse_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* Parse a duration option's value. */
+static int parse_duration(const char *name, const char *v, uint64_t *ms)
+{
+	if (duration_parse_ms(v, ms) == -1) {
+		fprintf(stderr,
+			"mprun: %s: \"%s\" is not a duration (such as 10, 2.5s, "
+			"300ms, 1m30s)\n",
+			name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* --timeout: a duration, or N% of the median runtime. */
+static int parse_timeout(const char *v, struct cli *cli)
+{
+	size_t len = strlen(v);
+	long long n;
+	char num[32];
+
+	if (len > 1 && len < sizeof(num) && v[len - 1] == '%') {
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+		if (number_parse(num, 1, 1000000, &n) == -1)
+			return usage_error("--timeout: \"%s\" is not a "
+					   "percentage such as 200%%", v);
+		cli->timeout_pct = (unsigned)n;
+		return 0;
+	}
+	if (parse_duration("--timeout", v, &cli->timeout_ms) == -1)
+		return -1;
+	if (cli->timeout_ms == 0)
+		return usage_error("--timeout: \"%s\" is zero", v);
+	return 0;
+}
+
+/* The part after "when," of --halt: fail|success|done=N|N%. */
+static int parse_halt_what(const char *s, struct pool_halt *h)
+{
+	static const char *const what[] = {"fail=", "success=", "done="};
+	const char *v = NULL;
+	char num[32];
+	size_t i, len;
+	long long n;
+
+	for (i = 0; i < 3 && v == NULL; i++)
+		if (strncmp(s, what[i], strlen(what[i])) == 0)
+			v = s + strlen(what[i]), h->what = (enum pool_halt_what)i;
+	if (v == NULL)
+		return -1;
+	len = strlen(v);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, v, len + 1);
+	if (num[len - 1] == '%') {
+		num[len - 1] = '\0';
+		if (number_parse(num, 1, 100, &n) == -1)
+			return -1;
+		h->pct = (unsigned)n;
+		return 0;
+	}
+	if (number_parse(num, 1, 1000000000000LL, &n) == -1)
+		return -1;
+	h->count = (unsigned long long)n;
+	return 0;
+}
+
+/* --halt now|soon,fail|success|done=N|N%, or never. */
+static int parse_halt(const char *v, struct pool_halt *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (strcmp(v, "never") == 0)
+		return 0;
+	if (strncmp(v, "now,", 4) == 0)
+		h->when = HALT_NOW;
+	else if (strncmp(v, "soon,", 5) == 0)
+		h->when = HALT_SOON;
+	if (h->when == HALT_NEVER ||
+	    parse_halt_what(strchr(v, ',') + 1, h) == -1)
+		return usage_error("--halt: \"%s\" is not now|soon,"
+				   "fail|success|done=N|N%% (or never)",
+				   v);
+	return 0;
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1. */
 static int parse_opt(int c, const char *arg, struct cli *cli)
 {
@@ -297,6 +422,46 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_TERMSEQ:
 		cli->termseq = arg;
 		return 0;
+	case OPT_TIMEOUT:
+		return parse_timeout(arg, cli);
+	case OPT_RETRIES:
+		if (number_parse(arg, 0, 1000000, &n) == -1)
+			return usage_error("--retries: \"%s\" is not a number "
+					   ">= 0", arg);
+		cli->retries = (unsigned)n;
+		return 0;
+	case OPT_HALT:
+		cli->halt_arg = arg;
+		return parse_halt(arg, &cli->halt);
+	case OPT_DELAY:
+		return parse_duration("--delay", arg, &cli->delay_ms);
+	case OPT_ON_SUCCESS:
+		cli->on_success = arg;
+		return 0;
+	case OPT_ON_ERROR:
+		cli->on_error = arg;
+		return 0;
+	case OPT_JOBLOG:
+		cli->joblog = arg;
+		return 0;
+	case OPT_RESUME:
+		cli->resume = 1;
+		return 0;
+	case OPT_RESUME_FAILED:
+		cli->resume = 2;
+		return 0;
+	case OPT_RESULTS:
+		cli->results = arg;
+		return 0;
+	case OPT_BAR:
+		cli->progress |= PROGRESS_BAR;
+		return 0;
+	case OPT_PROGRESS:
+		cli->progress |= PROGRESS_COUNTS;
+		return 0;
+	case OPT_ETA:
+		cli->progress |= PROGRESS_ETA;
+		return 0;
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
@@ -351,6 +516,14 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	}
 	if (parse_rest(argc, argv, optind, cli) == -1)
 		return -1;
+	if (cli->resume && cli->joblog == NULL)
+		return usage_error("%s needs --joblog FILE",
+				   cli->resume == 1 ? "--resume"
+						    : "--resume-failed");
+	if (cli->output == POOL_UNGROUP &&
+	    (cli->results || cli->on_success || cli->on_error))
+		return usage_error("%s needs captured output: not with -u",
+				   cli->results ? "--results" : "a callback");
 	cli->stdin_args = cli->nsources == 0;
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "order.h"
 #include "pool.h"
+#include "progress.h"
 
 /* One input source as given on the command line. */
 struct cli_source {
@@ -34,6 +35,18 @@ struct cli {
 	int dry_run;
 	int verbose;
 	const char *termseq;
+	uint64_t timeout_ms;
+	unsigned timeout_pct;
+	unsigned retries;
+	struct pool_halt halt;
+	const char *halt_arg;
+	uint64_t delay_ms;
+	const char *on_success;
+	const char *on_error;
+	const char *joblog;
+	int resume;        /* 1 --resume, 2 --resume-failed */
+	const char *results;
+	int progress;      /* PROGRESS_* flags */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

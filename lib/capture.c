@@ -27,6 +27,7 @@ struct capture {
 	size_t tag_len;
 	int at_line_start;     /* the next byte written starts a line */
 	int streaming;
+	int tee_fd;            /* a copy of everything read, or -1 */
 	uint64_t bytes;
 	struct capture_opts opts;
 };
@@ -43,6 +44,7 @@ struct capture *capture_new(int pipe_fd, int out_fd, const char *tag,
 	c->pipe_fd = pipe_fd;
 	c->out_fd = out_fd;
 	c->spill_fd = -1;
+	c->tee_fd = -1;
 	c->at_line_start = 1;
 	c->opts = *opts;
 	if (tag != NULL) {
@@ -81,6 +83,11 @@ int capture_streaming(const struct capture *c)
 int capture_full(const struct capture *c)
 {
 	return !c->streaming && c->spilled >= c->opts.spill_limit;
+}
+
+void capture_tee(struct capture *c, int fd)
+{
+	c->tee_fd = fd;
 }
 
 uint64_t capture_bytes(const struct capture *c)
@@ -223,6 +230,9 @@ int capture_read(struct capture *c)
 			return errno == EAGAIN ? 1 : -1;
 		}
 		c->bytes += (uint64_t)r;
+		if (c->tee_fd != -1 &&
+		    capture_write_all(c->tee_fd, read_chunk, (size_t)r) == -1)
+			return -1;
 		if (take(c, read_chunk, (size_t)r) == -1)
 			return -1;
 		if ((size_t)r < sizeof(read_chunk))

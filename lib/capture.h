@@ -48,6 +48,9 @@ int capture_flush(struct capture *c);
 int capture_streaming(const struct capture *c);
 /* Buffered enough to pause reading (spill_limit reached while buffering). */
 int capture_full(const struct capture *c);
+/* Also copy every byte read from the pipe to fd (a file the caller owns,
+ * -1 for none): --results and the callbacks' {stdout}/{stderr} files. */
+void capture_tee(struct capture *c, int fd);
 /* Bytes read from the pipe so far. */
 uint64_t capture_bytes(const struct capture *c);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -17,6 +18,7 @@
 #include "executor.h"
 #include "input.h"
 #include "internal.h"
+#include "jobfiles.h"
 #include "loop.h"
 #include "queue.h"
 #include "quote.h"
@@ -26,6 +28,9 @@
 #define ARG_STRLEN_MAX (32 * 4096)
 /* How long to wait before retrying a spawn that failed with EAGAIN. */
 #define SPAWN_RETRY_MS 20
+/* Runtimes kept for the median of --timeout N%, and how many are needed. */
+#define RUNTIME_SAMPLES 1024
+#define RUNTIME_MIN_SAMPLES 3
 
 extern char **environ;
 
@@ -52,6 +57,20 @@ struct pool_job {
 	char marker[64]; /* MPRUN_JOBID=... */
 	size_t kill_step;
 	struct loop_timer *kill_timer;
+	struct loop_timer *timeout_timer;
+	int timed_out;
+	unsigned tries;
+	uint64_t start_wall_ms, start_ms, runtime_ms;
+	uint64_t out_bytes;
+	int files[2];               /* --results / callback copies, or -1 */
+	/* its callback (on-success / on-error), run after it ended */
+	struct pool_job *cb_next;   /* the pool's callback queue */
+	struct capture *cb_cap[2];
+	int cb_open;
+	pid_t cb_pid;
+	int cb_reaped;
+	int cb_status;
+	size_t cb_kill_step;
 };
 
 struct pool {
@@ -81,6 +100,18 @@ struct pool {
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
 	pid_t self;
+	/* job control */
+	struct jobfiles *files;
+	struct pool_job *cb_head, *cb_tail; /* callbacks waiting or running */
+	int cb_running;
+	unsigned long long ncb_failed;
+	unsigned long long ndone, total;
+	int halted;
+	uint64_t last_start_ms;
+	struct loop_timer *delay_timer;
+	uint64_t runtimes[RUNTIME_SAMPLES];
+	size_t nruntimes;
+	unsigned long long runtime_count;
 };
 
 /* All pools, for routing SIGCHLD. */
@@ -89,13 +120,18 @@ static size_t npools;
 
 static void pool_check_finished(struct pool *p);
 static void job_kill_step(struct loop *l, void *data);
+static void job_terminate(struct pool_job *j);
+static int job_start(struct pool *p, struct pool_job *j);
+static void cb_run_next(struct pool *p);
+static void cb_maybe_done(struct pool_job *j);
 
-/* Report an error message through the events. */
+/* Report an error message through the events; fmt's one %s is arg, and
+ * a second %s is strerror(errno). */
 static void pool_error(struct pool *p, const char *fmt, const char *arg)
 {
-	char msg[512];
+	char msg[1024];
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
 	if (p->ev.error != NULL)
 		p->ev.error(p->ev.data, msg);
 }
@@ -106,6 +142,15 @@ static int is_job_var(const char *e)
 	return strncmp(e, "MPRUN_SEQ=", 10) == 0 ||
 	       strncmp(e, "MPRUN_SLOT=", 11) == 0 ||
 	       strncmp(e, "MPRUN_JOBID=", 12) == 0;
+}
+
+/* The wall clock in milliseconds since the epoch. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Copy environ without our variables, and size the command-line room. */
@@ -133,6 +178,24 @@ static int pool_init_env(struct pool *p)
 	p->arg_max = (size_t)argmax > p->env_bytes
 			     ? (size_t)argmax - p->env_bytes
 			     : 4096;
+	return 0;
+}
+
+/* The per-job files, when --results or a callback needs them. */
+static int pool_open_files(struct pool *p)
+{
+	const struct pool_opts *o = &p->opts;
+
+	if (o->dry_run || o->output == POOL_UNGROUP ||
+	    (o->results_dir == NULL && o->on_success == NULL &&
+	     o->on_error == NULL))
+		return 0;
+	p->files = jobfiles_new(o->results_dir, o->tmpdir);
+	if (p->files == NULL) {
+		pool_error(p, "%s: cannot make the directory: %s",
+			   o->results_dir != NULL ? o->results_dir : "tmpdir");
+		return -1;
+	}
 	return 0;
 }
 
@@ -166,6 +229,9 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->devnull == -1)
 		goto fail;
+	p->total = opts->total;
+	if (pool_open_files(p) == -1)
+		goto fail;
 	if (npools == 0 && loop_signal_add(l, SIGCHLD, pool_sigchld, NULL) == -1)
 		goto fail;
 	pools[npools++] = p;
@@ -182,12 +248,17 @@ static void job_free(struct pool_job *j)
 
 	if (j == NULL)
 		return;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
+		capture_free(j->cb_cap[i]);
+		close_keep_errno(j->files[i]);
+	}
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
 	if (j->kill_timer != NULL)
 		loop_timer_cancel(j->pool->loop, j->kill_timer);
+	if (j->timeout_timer != NULL)
+		loop_timer_cancel(j->pool->loop, j->timeout_timer);
 	free(j->recs);
 	free(j->args);
 	free(j->command);
@@ -209,6 +280,9 @@ void pool_free(struct pool *p)
 	}
 	record_free(p->carry);
 	job_free(p->partial);
+	if (p->delay_timer != NULL)
+		loop_timer_cancel(p->loop, p->delay_timer);
+	jobfiles_free(p->files);
 	order_free(p->order);
 	free(p->slot_busy);
 	free(p->env_base);
@@ -438,7 +512,7 @@ static void pool_update_writer(struct pool *p)
 	struct pool_job *w;
 	size_t i;
 
-	if (p->opts.output == POOL_UNGROUP)
+	if (p->opts.output == POOL_UNGROUP || p->opts.retries > 0)
 		return;
 	w = order_writer(p->order);
 	if (w == NULL || w == p->writer)
@@ -462,9 +536,12 @@ static void pool_release_ready(struct pool *p)
 	while ((j = order_pop_release(p->order)) != NULL) {
 		if (j == p->writer)
 			p->writer = NULL;
-		for (i = 0; i < 2 && !p->out_closed; i++)
-			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
+		for (i = 0; i < 4 && !p->out_closed; i++) {
+			struct capture *cap = i < 2 ? j->cap[i] : j->cb_cap[i - 2];
+
+			if (cap != NULL && capture_flush(cap) == -1)
 				pool_output_gone(p);
+		}
 		if (p->ev.done != NULL)
 			p->ev.done(p->ev.data, j);
 		for (i = 0; i < j->nrecs && p->q != NULL; i++)
@@ -487,28 +564,151 @@ static void pool_unlink(struct pool *p, struct pool_job *j)
 	}
 }
 
-/* The job is done when reaped and both streams ended. */
+/* The job left the running set: free its slot. */
+static void job_leave(struct pool *p, struct pool_job *j)
+{
+	pool_unlink(p, j);
+	p->nrunning--;
+	p->slot_busy[j->slot] = 0;
+	if (j->timeout_timer != NULL) {
+		loop_timer_cancel(p->loop, j->timeout_timer);
+		j->timeout_timer = NULL;
+	}
+	if (j->kill_timer != NULL) {
+		loop_timer_cancel(p->loop, j->kill_timer);
+		j->kill_timer = NULL;
+	}
+	/* A job being ended: whatever of its tree outlived it goes too. */
+	if (j->kill_step > 0)
+		termtree_signal(0, j->pid, j->marker, SIGKILL);
+}
+
+/* The job and its callback are over: let its output go. */
+static void job_complete(struct pool *p, struct pool_job *j)
+{
+	if (p->files != NULL && p->opts.results_dir == NULL)
+		jobfiles_remove(p->files, j->seq);
+	order_finished(p->order, j);
+	pool_release_ready(p);
+	pool_kick(p);
+}
+
+/* Keep a runtime for the median of --timeout N%. */
+static void pool_add_runtime(struct pool *p, uint64_t ms)
+{
+	p->runtimes[p->runtime_count++ % RUNTIME_SAMPLES] = ms;
+	if (p->nruntimes < RUNTIME_SAMPLES)
+		p->nruntimes++;
+}
+
+/* Should the run stop after this job (--halt)? */
+static void pool_check_halt(struct pool *p, const struct pool_job *j)
+{
+	const struct pool_halt *h = &p->opts.halt;
+	unsigned long long n, base;
+
+	if (h->when == HALT_NEVER || p->halted)
+		return;
+	if (h->what == HALT_FAIL)
+		n = p->nfailed;
+	else if (h->what == HALT_SUCCESS)
+		n = p->nsucceeded;
+	else
+		n = p->nfailed + p->nsucceeded;
+	if (h->count > 0) {
+		if (n < h->count)
+			return;
+	} else {
+		base = p->total > 0 ? p->total : p->nstarted;
+		if (base == 0 || n * 100 < (unsigned long long)h->pct * base)
+			return;
+	}
+	p->halted = 1;
+	if (h->when == HALT_NOW)
+		pool_terminate(p);
+	else
+		pool_close(p);
+}
+
+/* Should a failed try run again (--retries)? */
+static int job_should_retry(const struct pool *p, const struct pool_job *j)
+{
+	return pool_job_failed(j) && j->tries <= p->opts.retries &&
+	       !p->closed && !j->too_long && j->pid > 0 &&
+	       j->exec_errno == 0;
+}
+
+/* Run a failed job again: its output so far is dropped. */
+static void job_retry(struct pool *p, struct pool_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		capture_free(j->cap[i]);
+		j->cap[i] = NULL;
+		close_keep_errno(j->files[i]);
+		j->files[i] = -1;
+	}
+	free(j->command);
+	free(j->program);
+	j->command = j->program = NULL;
+	j->reaped = 0;
+	j->wait_status = 0;
+	j->exec_errno = 0;
+	j->kill_step = 0;
+	j->timed_out = 0;
+	j->tries++;
+	if (job_start(p, j) == -1) {
+		pool_error(p, "cannot start a job%s: %s", "");
+		j->wait_status = 255 << 8;
+		j->reaped = 1;
+		j->pid = -1;
+	}
+}
+
+/* The job is done when reaped and both streams ended; then it may run
+ * again (--retries), is counted, logged, and its callback is queued. */
 static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 
 	if (j->finished || !j->reaped || j->open_streams > 0)
 		return;
-	j->finished = 1;
-	pool_unlink(p, j);
-	p->nrunning--;
-	p->slot_busy[j->slot] = 0;
-	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->loop, j->kill_timer);
-		j->kill_timer = NULL;
+	if (j->start_ms > 0)
+		j->runtime_ms = loop_now_ms() - j->start_ms;
+	if (job_should_retry(p, j)) {
+		job_retry(p, j);
+		if (!j->reaped)
+			return;
 	}
+	j->finished = 1;
+	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
+	job_leave(p, j);
 	if (pool_job_failed(j))
 		p->nfailed++;
 	else
 		p->nsucceeded++;
-	order_finished(p->order, j);
-	pool_release_ready(p);
-	pool_kick(p);
+	if (j->pid > 0)
+		pool_add_runtime(p, j->runtime_ms);
+	if (p->files != NULL && j->files[0] != -1 &&
+	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
+			    pool_job_signal(j)) == -1)
+		pool_error(p, "%s: cannot save the job's output: %s",
+			   p->opts.results_dir);
+	if (p->ev.finished != NULL && j->pid > 0)
+		p->ev.finished(p->ev.data, j);
+	pool_check_halt(p, j);
+	if (j->pid > 0 && !p->terminating &&
+	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
+		if (p->cb_tail != NULL)
+			p->cb_tail->cb_next = j;
+		else
+			p->cb_head = j;
+		p->cb_tail = j;
+		cb_run_next(p);
+		return;
+	}
+	job_complete(p, j);
 }
 
 /* A stream reached its end: stop watching it. */
@@ -551,7 +751,8 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 {
 	struct capture_opts co = {
 		.mem_limit = p->opts.mem_limit,
-		.spill_limit = p->opts.spill_limit,
+		.spill_limit = p->opts.retries > 0 ? UINT64_MAX
+						   : p->opts.spill_limit,
 		.tmpdir = p->opts.tmpdir,
 		.flags = p->opts.output == POOL_LINES ? CAPTURE_LINES : 0,
 	};
@@ -707,44 +908,146 @@ static int pool_register(struct pool *p, struct pool_job *j)
 	return 0;
 }
 
-/* Build and start one job from the records gathered in j. On -1 the job
- * was not registered and is still the caller's. */
-static int pool_launch(struct pool *p, struct pool_job *j)
+/* The timeout of a job starting now, in ms; 0 for none. */
+static uint64_t pool_timeout_ms(struct pool *p)
+{
+	uint64_t s[RUNTIME_SAMPLES], v;
+	size_t n = p->nruntimes, i, k;
+
+	if (p->opts.timeout_pct == 0)
+		return p->opts.timeout_ms;
+	if (n < RUNTIME_MIN_SAMPLES)
+		return 0;
+	memcpy(s, p->runtimes, n * sizeof(s[0]));
+	for (i = 1; i < n; i++) { /* insertion sort: n is small */
+		v = s[i];
+		for (k = i; k > 0 && s[k - 1] > v; k--)
+			s[k] = s[k - 1];
+		s[k] = v;
+	}
+	v = s[n / 2] * p->opts.timeout_pct / 100;
+	return v > 0 ? v : 1;
+}
+
+/* --timeout: the job ran too long; end its tree, it fails. */
+static void job_timeout(struct loop *l, void *data)
+{
+	struct pool_job *j = data;
+
+	j->timeout_timer = NULL;
+	j->timed_out = 1;
+	job_terminate(j);
+}
+
+/* Open the job's --results / callback files and tee its output there. */
+static int job_open_files(struct pool *p, struct pool_job *j)
+{
+	int i;
+
+	if (p->files == NULL || j->cap[0] == NULL)
+		return 0;
+	if (jobfiles_open(p->files, j->seq, j->files) == -1)
+		return -1;
+	for (i = 0; i < 2; i++)
+		capture_tee(j->cap[i], j->files[i]);
+	return 0;
+}
+
+/* Expand, spawn and watch a registered job (also for a retry). On -1 the
+ * caller finishes the job as failed. */
+static int job_start(struct pool *p, struct pool_job *j)
 {
 	struct exec_request req = {0};
 	struct template_job tj;
 	struct buf sh = BUF_INIT;
 	char **argv = NULL;
 	int fds[2] = {-1, -1};
+	uint64_t tmo;
+	int rc = -1;
 
-	if (pool_register(p, j) == -1)
-		return -1;
 	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
 	if (job_expand(p, j, &tj, &req, &argv, &sh) == -1)
-		goto fail;
+		goto out;
 	if (p->ev.launch != NULL && !j->too_long)
 		p->ev.launch(p->ev.data, j);
 	if (p->opts.dry_run || j->too_long) {
+		rc = 0;
 		job_finish_unstarted(p, j);
 		goto out;
 	}
-	if (job_open_streams(p, j, fds, &tj) == -1)
-		goto fail;
-	if (job_spawn(p, j, &req, fds) == -1)
-		goto fail;
+	if (job_open_streams(p, j, fds, &tj) == -1 ||
+	    job_open_files(p, j) == -1 || job_spawn(p, j, &req, fds) == -1)
+		goto out;
+	rc = 0;
+	j->start_ms = loop_now_ms();
+	p->last_start_ms = j->start_ms;
 	job_close_child_ends(p, fds);
 	job_watch_streams(p, j);
+	tmo = pool_timeout_ms(p);
+	if (tmo > 0)
+		j->timeout_timer = loop_timer_add(p->loop, tmo, job_timeout, j);
 	pool_update_writer(p);
-	goto out;
-fail:
-	pool_error(p, "cannot start a job: %s", strerror(errno));
-	job_close_child_ends(p, fds);
-	j->wait_status = 255 << 8;
-	job_finish_unstarted(p, j);
 out:
+	job_close_child_ends(p, fds);
 	free(argv);
 	buf_free(&sh);
+	return rc;
+}
+
+/* Build and start one job from the records gathered in j. On -1 the job
+ * was not registered and is still the caller's. */
+static int pool_launch(struct pool *p, struct pool_job *j)
+{
+	if (pool_register(p, j) == -1)
+		return -1;
+	j->tries = 1;
+	j->start_wall_ms = wall_ms();
+	if (job_start(p, j) == -1) {
+		pool_error(p, "cannot start a job%s: %s", "");
+		j->wait_status = 255 << 8;
+		job_finish_unstarted(p, j);
+	}
 	return 0;
+}
+
+/* --resume: the job's number is taken, but it does not run or count. */
+static int pool_skip(struct pool *p, struct pool_job *j)
+{
+	size_t i;
+
+	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->seq + 1))
+		return 0;
+	p->seq++;
+	for (i = 0; i < j->nrecs && p->q != NULL; i++)
+		queue_task_done(p->q);
+	job_free(j);
+	return 1;
+}
+
+/* --delay: wake the pool when the next job may start. */
+static void pool_delay_over(struct loop *l, void *data)
+{
+	struct pool *p = data;
+
+	p->delay_timer = NULL;
+	pool_kick(p);
+}
+
+/* Must the next start wait for --delay? Then arm the timer. */
+static int pool_delayed(struct pool *p)
+{
+	uint64_t now, next;
+
+	if (p->opts.delay_ms == 0 || p->last_start_ms == 0)
+		return 0;
+	now = loop_now_ms();
+	next = p->last_start_ms + p->opts.delay_ms;
+	if (now >= next)
+		return 0;
+	if (p->delay_timer == NULL)
+		p->delay_timer = loop_timer_add(p->loop, next - now,
+						pool_delay_over, p);
+	return 1;
 }
 
 /* Start jobs while there are free slots and records. */
@@ -753,11 +1056,13 @@ static void pool_fill(struct pool *p)
 	struct pool_job *j;
 	int rc;
 
-	while (!p->closed && p->nrunning < p->opts.slots) {
-		if (p->partial == NULL)
+	while (!p->closed && p->nrunning < p->opts.slots && !pool_delayed(p)) {
+		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
-		if (p->partial == NULL)
-			break;
+			if (p->partial == NULL)
+				break;
+			p->partial->files[0] = p->partial->files[1] = -1;
+		}
 		p->partial->pool = p;
 		rc = pool_gather(p, p->partial);
 		if (rc == 0 && p->partial->nrecs == 0 && pool_source_done(p)) {
@@ -768,9 +1073,10 @@ static void pool_fill(struct pool *p)
 			break;
 		j = p->partial;
 		p->partial = NULL;
+		if (pool_skip(p, j))
+			continue;
 		if (pool_launch(p, j) == -1) {
-			pool_error(p, "cannot start a job: %s",
-				   strerror(errno));
+			pool_error(p, "cannot start a job%s: %s", "");
 			job_free(j);
 			break;
 		}
@@ -791,6 +1097,202 @@ void pool_kick(struct pool *p)
 			pool_fill(p);
 	} while (p->kick_again);
 	p->in_kick = 0;
+	pool_check_finished(p);
+}
+
+/* --- callbacks (--on-success, --on-error) ------------------------------ */
+
+/* The callback's environment: the job's, plus what it needs to know. */
+static char **cb_env(struct pool *p, struct pool_job *j, char *vars,
+		     size_t len)
+{
+	char **env = malloc((p->env_n + 9) * sizeof(char *));
+	char out[4096], err[4096];
+	size_t k = p->env_n;
+	int n, i;
+
+	if (env == NULL)
+		return NULL;
+	memcpy(env, p->env_base, p->env_n * sizeof(char *));
+	out[0] = err[0] = '\0';
+	if (j->files[0] != -1) {
+		jobfiles_path(p->files, j->seq, 0, out, sizeof(out));
+		jobfiles_path(p->files, j->seq, 1, err, sizeof(err));
+	}
+	n = snprintf(vars, len,
+		     "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
+		     "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
+		     "MPRUN_STDERR=%s%c%s",
+		     j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
+		     pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0, 0,
+		     out, 0, err, 0, j->marker);
+	if (n < 0 || (size_t)n >= len) {
+		free(env);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	for (i = 0; i < 8; i++) {
+		env[k++] = vars;
+		vars += strlen(vars) + 1;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+/* Output is waiting on one of a callback's pipes: buffer it. */
+static void cb_stream_ready(struct loop *l, int fd, uint32_t events,
+			    void *data)
+{
+	struct pool_job *j = data;
+	int i = capture_fd(j->cb_cap[0]) == fd ? 0 : 1;
+
+	if (capture_read(j->cb_cap[i]) <= 0) {
+		loop_fd_del(l, fd);
+		j->cb_open--;
+		cb_maybe_done(j);
+	}
+}
+
+/* Make the callback's pipes (buffered, released after the job's output). */
+static int cb_open_streams(struct pool *p, struct pool_job *j, int fds[2])
+{
+	struct capture_opts co = {
+		.mem_limit = p->opts.mem_limit,
+		.spill_limit = UINT64_MAX,
+		.tmpdir = p->opts.tmpdir,
+	};
+	int pfd[2], i;
+
+	if (p->opts.output == POOL_UNGROUP) {
+		fds[0] = p->opts.out_fd;
+		fds[1] = p->opts.err_fd;
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (pipe2(pfd, O_CLOEXEC) == -1)
+			return -1;
+		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+		fds[i] = pfd[1];
+		j->cb_cap[i] = capture_new(pfd[0], p->sink_fd[i], NULL, &co);
+		if (j->cb_cap[i] == NULL) {
+			close_keep_errno(pfd[0]);
+			return -1;
+		}
+		if (loop_fd_add(p->loop, pfd[0], EPOLLIN, cb_stream_ready, j) ==
+		    0)
+			j->cb_open++;
+	}
+	return 0;
+}
+
+/* Start the job's callback. 0 or -1/errno. */
+static int cb_spawn(struct pool *p, struct pool_job *j)
+{
+	const struct template *t =
+		pool_job_failed(j) ? p->opts.on_error : p->opts.on_success;
+	struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
+	struct exec_request req = {0};
+	struct buf sh = BUF_INIT;
+	char vars[2 * 4096 + 512];
+	char **env = NULL;
+	int fds[2] = {-1, -1}, rc = -1, e;
+
+	if (template_expand_shell(t, &tj, &sh) == -1)
+		goto out;
+	env = cb_env(p, j, vars, sizeof(vars));
+	if (env == NULL || cb_open_streams(p, j, fds) == -1)
+		goto out;
+	req.shell_cmd = sh.data;
+	req.envp = env;
+	req.fd_in = p->devnull;
+	req.fd_out = fds[0];
+	req.fd_err = fds[1];
+	req.sigmask = loop_orig_sigmask(p->loop);
+	rc = p->opts.exec->spawn(p->opts.exec->ctx, &req, &j->cb_pid, &e);
+out:
+	job_close_child_ends(p, fds);
+	free(env);
+	buf_free(&sh);
+	return rc;
+}
+
+/* Take the first callback off the queue and let its job go. */
+static void cb_pop(struct pool *p)
+{
+	struct pool_job *j = p->cb_head;
+
+	p->cb_head = j->cb_next;
+	if (p->cb_head == NULL)
+		p->cb_tail = NULL;
+	j->cb_next = NULL;
+	p->cb_running = 0;
+	job_complete(p, j);
+}
+
+/* A callback failed: report and count it. */
+static void cb_failed(struct pool *p, struct pool_job *j, const char *why)
+{
+	char msg[256];
+
+	p->ncb_failed++;
+	snprintf(msg, sizeof(msg), "job %llu: %s callback %s",
+		 j->seq, pool_job_failed(j) ? "--on-error" : "--on-success",
+		 why);
+	if (p->ev.error != NULL)
+		p->ev.error(p->ev.data, msg);
+}
+
+/* The running callback is over when reaped and its pipes ended. */
+static void cb_maybe_done(struct pool_job *j)
+{
+	struct pool *p = j->pool;
+	char why[64];
+	int st = j->cb_status;
+
+	if (!j->cb_reaped || j->cb_open > 0)
+		return;
+	if (WIFSIGNALED(st)) {
+		snprintf(why, sizeof(why), "was killed by signal %d",
+			 WTERMSIG(st));
+		cb_failed(p, j, why);
+	} else if (WEXITSTATUS(st) != 0) {
+		snprintf(why, sizeof(why), "failed with exit status %d",
+			 WEXITSTATUS(st));
+		cb_failed(p, j, why);
+	}
+	cb_pop(p);
+	cb_run_next(p);
+}
+
+/* Run the next queued callback if none runs: one at a time, in the order
+ * the jobs ended. When the run is being ended, queued ones are dropped. */
+static void cb_run_next(struct pool *p)
+{
+	struct pool_job *j;
+
+	while (!p->cb_running && (j = p->cb_head) != NULL) {
+		if (p->terminating) {
+			cb_pop(p);
+			continue;
+		}
+		if (cb_spawn(p, j) == 0) {
+			p->cb_running = 1;
+			return;
+		}
+		cb_failed(p, j, strerror(errno));
+		cb_pop(p);
+	}
+}
+
+/* The pool's running callback, if pid is its process. */
+static struct pool_job *cb_by_pid(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < npools; i++)
+		if (pools[i]->cb_running && pools[i]->cb_head->cb_pid == pid)
+			return pools[i]->cb_head;
+	return NULL;
 }
 
 /* --- reaping and ending ------------------------------------------------ */
@@ -817,6 +1319,12 @@ static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		j = job_by_pid(pid);
+		if (j == NULL && (j = cb_by_pid(pid)) != NULL) {
+			j->cb_reaped = 1;
+			j->cb_status = status;
+			cb_maybe_done(j);
+			continue;
+		}
 		if (j == NULL)
 			continue; /* an adopted descendant, now reaped */
 		j->reaped = 1;
@@ -876,6 +1384,9 @@ void pool_terminate(struct pool *p)
 	p->terminating = 1;
 	for (j = p->running; j != NULL; j = j->next)
 		job_terminate(j);
+	if (p->cb_running)
+		termtree_signal(p->cb_head->cb_pid, p->cb_head->cb_pid, NULL,
+				SIGTERM);
 	pool_check_finished(p);
 }
 
@@ -940,8 +1451,7 @@ void pool_start(struct pool *p)
 {
 	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
 	    !p->opts.dry_run && pool_open_hold(p) == -1)
-		pool_error(p, "cannot hold output for --order map: %s",
-			   strerror(errno));
+		pool_error(p, "cannot hold output for --order map%s: %s", "");
 	p->started = 1;
 	pool_kick(p);
 }
@@ -1016,7 +1526,7 @@ int pool_job_failed(const struct pool_job *j)
 {
 	if (j->pool->opts.dry_run && !j->too_long)
 		return 0;
-	return j->too_long || !WIFEXITED(j->wait_status) ||
+	return j->too_long || j->timed_out || !WIFEXITED(j->wait_status) ||
 	       WEXITSTATUS(j->wait_status) != 0;
 }
 
@@ -1034,4 +1544,59 @@ const char *pool_job_origin(const struct pool_job *j)
 unsigned long long pool_job_lineno(const struct pool_job *j)
 {
 	return j->nrecs > 0 ? j->recs[0]->lineno : 0;
+}
+
+uint64_t pool_job_start_ms(const struct pool_job *j)
+{
+	return j->start_wall_ms;
+}
+
+uint64_t pool_job_runtime_ms(const struct pool_job *j)
+{
+	return j->runtime_ms;
+}
+
+uint64_t pool_job_output_bytes(const struct pool_job *j)
+{
+	return j->out_bytes;
+}
+
+int pool_job_exitval(const struct pool_job *j)
+{
+	return WIFEXITED(j->wait_status) ? WEXITSTATUS(j->wait_status) : -1;
+}
+
+int pool_job_signal(const struct pool_job *j)
+{
+	return WIFSIGNALED(j->wait_status) ? WTERMSIG(j->wait_status) : 0;
+}
+
+int pool_job_timed_out(const struct pool_job *j)
+{
+	return j->timed_out;
+}
+
+unsigned pool_job_tries(const struct pool_job *j)
+{
+	return j->tries;
+}
+
+unsigned pool_running(const struct pool *p)
+{
+	return p->nrunning;
+}
+
+unsigned long long pool_callbacks_failed(const struct pool *p)
+{
+	return p->ncb_failed;
+}
+
+int pool_halted(const struct pool *p)
+{
+	return p->halted;
+}
+
+void pool_set_total(struct pool *p, unsigned long long total)
+{
+	p->total = total;
 }

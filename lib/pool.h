@@ -32,6 +32,16 @@ enum pool_output {
 	POOL_UNGROUP, /* straight through, not captured (-u) */
 };
 
+/* --halt: when to stop the run early (GNU parallel's semantics). */
+enum pool_halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
+enum pool_halt_what { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
+struct pool_halt {
+	enum pool_halt_when when;
+	enum pool_halt_what what;
+	unsigned long long count; /* stop after this many jobs ... */
+	unsigned pct;             /* ... or this percentage (if count is 0) */
+};
+
 struct pool_opts {
 	unsigned slots;              /* >= 1 */
 	enum order_policy order;
@@ -48,6 +58,16 @@ struct pool_opts {
 	const struct executor *exec;
 	struct termseq termseq;      /* how job trees are ended */
 	int out_fd, err_fd;          /* where job output goes (1 and 2) */
+	/* job control (all 0 / NULL: off) */
+	uint64_t timeout_ms;         /* end a job running longer */
+	unsigned timeout_pct;        /* or: this % of the median runtime */
+	unsigned retries;            /* run a failed job again this often */
+	uint64_t delay_ms;           /* between two job starts */
+	struct pool_halt halt;
+	const struct template *on_success; /* callbacks (shell commands) */
+	const struct template *on_error;
+	const char *results_dir;     /* --results */
+	unsigned long long total;    /* jobs expected, for percentages (0) */
 };
 
 struct pool_job;
@@ -61,6 +81,12 @@ struct pool_events {
 	void (*done)(void *data, const struct pool_job *j);
 	/* Something went wrong outside any job's own exit status. */
 	void (*error)(void *data, const char *msg);
+	/* The job ended for good (last try), before its callback and
+	 * before its output is released: the time to log it. */
+	void (*finished)(void *data, const struct pool_job *j);
+	/* Should job seq be skipped (--resume)? Skipped jobs neither run
+	 * nor count. */
+	int (*skip)(void *data, unsigned long long seq);
 	void *data;
 };
 
@@ -93,6 +119,13 @@ unsigned long long pool_succeeded(const struct pool *p);
 unsigned long long pool_failed(const struct pool *p);
 /* Our stdout was closed by its reader (EPIPE): the run was ended. */
 int pool_output_closed(const struct pool *p);
+unsigned pool_running(const struct pool *p);
+/* Callbacks that failed (exit status not 0, or could not run). */
+unsigned long long pool_callbacks_failed(const struct pool *p);
+/* --halt stopped the run. */
+int pool_halted(const struct pool *p);
+/* Set the number of jobs expected, once known (for --halt N%). */
+void pool_set_total(struct pool *p, unsigned long long total);
 
 /* A job, as seen by the events. */
 unsigned long long pool_job_seq(const struct pool_job *j);
@@ -110,5 +143,17 @@ const char *pool_job_program(const struct pool_job *j);
 /* Where its first record came from ("file", line). */
 const char *pool_job_origin(const struct pool_job *j);
 unsigned long long pool_job_lineno(const struct pool_job *j);
+/* When it started (wall clock, ms since the epoch) and how long it ran. */
+uint64_t pool_job_start_ms(const struct pool_job *j);
+uint64_t pool_job_runtime_ms(const struct pool_job *j);
+/* Bytes it wrote on stdout. */
+uint64_t pool_job_output_bytes(const struct pool_job *j);
+/* Its exit status (-1 if killed) and the signal that killed it (0). */
+int pool_job_exitval(const struct pool_job *j);
+int pool_job_signal(const struct pool_job *j);
+/* It was ended by --timeout. */
+int pool_job_timed_out(const struct pool_job *j);
+/* How many times it ran (1 + retries used). */
+unsigned pool_job_tries(const struct pool_job *j);
 
 #endif

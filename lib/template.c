@@ -307,7 +307,7 @@ static int template_parse(struct template *t, char *const *words,
 		t->nwords++;
 		template_scan_word(t, &t->words[i]);
 	}
-	if (t->has_repl)
+	if (t->has_repl || (t->flags & TEMPLATE_NO_APPEND))
 		return 0;
 	if (word_parse(&t->words[nwords], "{}") == -1)
 		return -1;

@@ -61,6 +61,7 @@ enum {
 	TEMPLATE_SHELL = 1 << 0,
 	TEMPLATE_CONTEXT = 1 << 1,
 	TEMPLATE_NO_QUOTE = 1 << 2,
+	TEMPLATE_NO_APPEND = 1 << 3, /* never append the arguments */
 };
 
 struct template;

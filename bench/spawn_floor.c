@@ -1,0 +1,65 @@
+/* spawn_floor: run PROG COUNT times, N at a time; the floor for dispatch. */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* Parse a positive decimal count, or return 0. */
+static unsigned long parse_count(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return 0;
+	return n;
+}
+
+/* Reap one child; return -1 when none is left. */
+static int reap_one(void)
+{
+	int status;
+	pid_t pid;
+
+	do
+		pid = waitpid(-1, &status, 0);
+	while (pid == -1 && errno == EINTR);
+	return pid == -1 ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long slots, count, started, running = 0;
+	pid_t pid;
+	int err;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: spawn_floor N COUNT PROG [ARGS...]\n");
+		return 2;
+	}
+	slots = parse_count(argv[1]);
+	count = parse_count(argv[2]);
+	if (slots == 0 || count == 0) {
+		fprintf(stderr, "spawn_floor: N and COUNT must be >= 1\n");
+		return 2;
+	}
+	for (started = 0; started < count; started++) {
+		if (running == slots && reap_one() == 0)
+			running--;
+		err = posix_spawnp(&pid, argv[3], NULL, NULL, argv + 3, environ);
+		if (err != 0) {
+			errno = err;
+			perror(argv[3]);
+			return 1;
+		}
+		running++;
+	}
+	while (reap_one() == 0)
+		;
+	return 0;
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Build mprun from a fresh clone and check it.
+#
+#   ./build.sh        install what is missing (as root), build, run an example
+#   ./build.sh test   build, then run the whole test suite twice: once as
+#                     built, once built with ASan+UBSan; ends with the line
+#                     "N passed, N failed"
+#
+# Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
+set -eu
+
+cd "$(dirname "$0")"
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Debian packages the build and the tests need.
+PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Install the Debian packages that are missing (only as root, only if any are).
+install_deps() {
+	missing=
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		say "missing Debian packages:$missing (run as root, or apt-get install them)"
+		exit 1
+	fi
+	say "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || apt-get update
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# Configure and build into directory $1 with extra configure arguments.
+build_tree() {
+	dir=$1
+	shift
+	[ -x configure ] && [ configure -nt configure.ac ] &&
+		[ configure -nt Makefile.am ] || {
+		say "autoreconf"
+		autoreconf -fi >/dev/null
+	}
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ "$dir/config.status" -ot configure ]; then
+		say "configure $* ($dir)"
+		(cd "$dir" && "$top/configure" -q "$@")
+	fi
+	say "make ($dir)"
+	make -s -C "$dir" -j"$jobs" >/dev/null
+}
+
+# Run make check in $1; print the failed logs; record counts in $counts.
+check_tree() {
+	dir=$1
+	say "make check ($dir)"
+	make -s -C "$dir" -j"$jobs" check >/dev/null 2>&1 || true
+	log=$dir/test-suite.log
+	if [ ! -f "$log" ]; then
+		say "no test-suite.log in $dir: the build of the tests failed"
+		make -C "$dir" check 2>&1 | tail -30 >&2
+		echo "0 1" >>"$counts"
+		return
+	fi
+	# The failures' own logs, for a reader of the CI output.
+	awk '/^(FAIL|ERROR|XPASS):/{print}' "$log" >&2
+	grep -l '^not ok\|^Bail out' "$dir"/tests/*.log "$dir"/tests/unit/*.log \
+		2>/dev/null | while read -r f; do
+		say "$f"
+		grep -B2 -A15 '^not ok\|^Bail out' "$f" | head -60 >&2
+	done
+	awk '/^# PASS:/{p=$3} /^# FAIL:/{f+=$3} /^# XPASS:/{f+=$3}
+	     /^# ERROR:/{f+=$3} END{print p+0, f+0}' "$log" >>"$counts"
+}
+
+install_deps
+case ${1:-} in
+'')
+	build_tree _build
+	say "example: examples/hello.sh"
+	MPRUN="$top/_build/cmd/mprun" sh examples/hello.sh
+	;;
+test)
+	counts=$(mktemp)
+	trap 'rm -f "$counts"' EXIT
+	build_tree _build
+	check_tree _build
+	build_tree _asan --enable-sanitizers --enable-debug
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	check_tree _asan
+	awk '{p+=$1; f+=$2} END{printf "%d passed, %d failed\n", p, f;
+	     exit f > 0}' "$counts"
+	;;
+*)
+	echo "usage: $0 [test]" >&2
+	exit 2
+	;;
+esac

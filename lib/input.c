@@ -1,0 +1,686 @@
+/* input: the job inputs, read lazily. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "internal.h"
+
+#define READ_SIZE 65536
+
+/* Some values: one record of a source, or one item of a group. */
+struct values {
+	size_t n;
+	char **v;
+};
+
+struct source {
+	char *name;             /* the path, "-" or ":::" */
+	char **list;            /* a `:::` list: its values, else NULL */
+	size_t nlist, next;
+	int fd;                 /* a file: its descriptor, else -1 */
+	int own_fd;             /* opened here: closed by input_free */
+	int saved_flags;        /* flags before O_NONBLOCK was set, or -1 */
+	int nonblock;           /* a pipe or terminal of the first group */
+	int eof;
+	struct buf buf;         /* bytes read; those from pos not split yet */
+	size_t pos;
+	unsigned long long nrec; /* records split so far */
+	struct values pending;  /* a record waiting for its linked sources */
+	int has_pending;
+};
+
+struct group {
+	size_t first, n;        /* its sources: src[first .. first + n) */
+	struct values *items;   /* all groups but the first: read whole */
+	size_t nitems, cap;
+	size_t idx;             /* the item of this group in the product */
+};
+
+struct input {
+	int delim;
+	pcre2_code *colsep;
+	pcre2_match_data *md;
+	struct source *src;
+	size_t nsrc;
+	struct group *grp;
+	size_t ngrp;
+	int started;
+	int done;
+	int failed;             /* errno of a fatal error, or 0 */
+	struct values cur;      /* the first group's current item */
+	int has_cur;
+	unsigned long long lineno, count;
+	int poll_fd;
+	struct buf err;
+};
+
+/* Free the values and empty v. */
+static void values_free(struct values *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+/* Append a copy of the len bytes at p as one more value. */
+static int values_push(struct values *v, const char *p, size_t len)
+{
+	char **nv;
+	char *s;
+
+	s = malloc(len + 1);
+	if (s == NULL)
+		return -1;
+	nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		free(s);
+		return -1;
+	}
+	if (len > 0)
+		memcpy(s, p, len);
+	s[len] = '\0';
+	v->v = nv;
+	v->v[v->n++] = s;
+	return 0;
+}
+
+void record_free(struct record *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		free(r->v[i]);
+	free(r->v);
+	free(r);
+}
+
+/* The name of a source in messages. */
+static const char *source_label(const char *name)
+{
+	return strcmp(name, "-") == 0 ? "stdin" : name;
+}
+
+/* Set input_error() to "NAME: strerror(errno)"; returns -1, errno kept. */
+static int input_set_error(struct input *in, const char *name)
+{
+	int e = errno;
+
+	buf_reset(&in->err);
+	buf_printf(&in->err, "%s: %s", source_label(name), strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* Compile the colsep pattern; on error describe it in errbuf. */
+static int colsep_compile(struct input *in, const char *pattern, char *errbuf,
+			  size_t errlen)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off;
+	int code;
+
+	in->colsep = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				   0, &code, &off, NULL);
+	if (in->colsep == NULL) {
+		if (errbuf != NULL && errlen > 0) {
+			pcre2_get_error_message(code, msg, sizeof(msg));
+			snprintf(errbuf, errlen, "--colsep: %s at offset %zu",
+				 (const char *)msg, (size_t)off);
+		}
+		errno = EINVAL;
+		return -1;
+	}
+	in->md = pcre2_match_data_create_from_pattern(in->colsep, NULL);
+	if (in->md == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+struct input *input_new(const struct input_opts *opts, char *errbuf,
+			size_t errlen)
+{
+	struct input *in = calloc(1, sizeof(*in));
+
+	if (in == NULL)
+		return NULL;
+	in->delim = opts != NULL ? opts->delim : '\n';
+	in->poll_fd = -1;
+	if (opts != NULL && opts->colsep != NULL &&
+	    colsep_compile(in, opts->colsep, errbuf, errlen) == -1)
+		goto fail;
+	return in;
+fail:
+	input_free(in);
+	return NULL;
+}
+
+/* Release a source's memory and descriptor, restoring its flags. */
+static void source_free(struct source *s)
+{
+	size_t i;
+	int saved = errno;
+
+	if (s->saved_flags != -1)
+		fcntl(s->fd, F_SETFL, s->saved_flags);
+	if (s->own_fd)
+		close(s->fd);
+	s->saved_flags = -1;
+	s->own_fd = 0;
+	s->fd = -1;
+	for (i = 0; i < s->nlist; i++)
+		free(s->list[i]);
+	free(s->list);
+	s->list = NULL;
+	s->nlist = 0;
+	free(s->name);
+	s->name = NULL;
+	buf_free(&s->buf);
+	values_free(&s->pending);
+	errno = saved;
+}
+
+void input_free(struct input *in)
+{
+	size_t i, j;
+
+	if (in == NULL)
+		return;
+	for (i = 0; i < in->nsrc; i++)
+		source_free(&in->src[i]);
+	for (i = 0; i < in->ngrp; i++) {
+		for (j = 0; j < in->grp[i].nitems; j++)
+			values_free(&in->grp[i].items[j]);
+		free(in->grp[i].items);
+	}
+	free(in->src);
+	free(in->grp);
+	values_free(&in->cur);
+	pcre2_match_data_free(in->md);
+	pcre2_code_free(in->colsep);
+	buf_free(&in->err);
+	free(in);
+}
+
+/* Append a source named name, in a new group unless linked; NULL on error. */
+static struct source *source_push(struct input *in, const char *name,
+				  int linked)
+{
+	struct source *src, *s;
+	struct group *grp;
+	char *copy;
+
+	if (in->started) {
+		errno = EINVAL;
+		return NULL;
+	}
+	src = realloc(in->src, (in->nsrc + 1) * sizeof(*src));
+	if (src == NULL)
+		return NULL;
+	in->src = src;
+	grp = realloc(in->grp, (in->ngrp + 1) * sizeof(*grp));
+	if (grp == NULL)
+		return NULL;
+	in->grp = grp;
+	copy = strdup(name);
+	if (copy == NULL)
+		return NULL;
+	if (!linked || in->ngrp == 0)
+		in->grp[in->ngrp++] = (struct group){.first = in->nsrc};
+	in->grp[in->ngrp - 1].n++;
+	s = &in->src[in->nsrc++];
+	*s = (struct source){.name = copy, .fd = -1, .saved_flags = -1};
+	return s;
+}
+
+int input_add_list(struct input *in, char *const *values, size_t n,
+		   int linked)
+{
+	struct source *s;
+	char **list;
+	size_t i;
+
+	list = calloc(n + 1, sizeof(*list));
+	if (list == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		list[i] = strdup(values[i]);
+		if (list[i] == NULL)
+			goto fail;
+	}
+	s = source_push(in, ":::", linked);
+	if (s == NULL)
+		goto fail;
+	s->list = list;
+	s->nlist = n;
+	return 0;
+fail:
+	while (i-- > 0)
+		free(list[i]);
+	free(list);
+	return -1;
+}
+
+/* Make a pipe or terminal of the first group non-blocking. */
+static int source_set_nonblock(struct source *s)
+{
+	int flags = fcntl(s->fd, F_GETFL);
+
+	if (flags == -1)
+		return -1;
+	if (!(flags & O_NONBLOCK)) {
+		if (fcntl(s->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+			return -1;
+		s->saved_flags = flags;
+	}
+	s->nonblock = 1;
+	return 0;
+}
+
+int input_add_file(struct input *in, const char *path, int linked)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : -1;
+	struct source *s;
+	struct stat st;
+
+	if (!is_stdin)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	s = source_push(in, path, linked);
+	if (s == NULL)
+		goto fail;
+	s->fd = fd;
+	s->own_fd = !is_stdin;
+	if (!S_ISREG(st.st_mode) && in->ngrp == 1 &&
+	    source_set_nonblock(s) == -1)
+		return input_set_error(in, path); /* input_free closes fd */
+	return 0;
+fail:
+	input_set_error(in, path);
+	if (!is_stdin)
+		close_keep_errno(fd);
+	return -1;
+}
+
+/* Split a record of a file source on the colsep pattern into out. */
+static int colsep_split(struct input *in, struct source *s, const char *p,
+			size_t len, struct values *out)
+{
+	PCRE2_SIZE *ov, from = 0, field = 0, start, end;
+	PCRE2_UCHAR msg[256];
+	int rc;
+
+	for (;;) {
+		rc = pcre2_match(in->colsep, (PCRE2_SPTR)p, len, from,
+				 PCRE2_NOTEMPTY_ATSTART, in->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0)
+			goto fail;
+		ov = pcre2_get_ovector_pointer(in->md);
+		start = ov[0] < field ? field : ov[0];
+		end = ov[1] < start ? start : ov[1];
+		if (start == end && start >= len)
+			break; /* no empty column after an empty match at the end */
+		if (values_push(out, p + field, start - field) == -1)
+			return -1;
+		field = end;
+		from = end > from ? end : from + 1;
+		if (from > len)
+			break;
+	}
+	return values_push(out, p + field, len - field);
+fail:
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	buf_reset(&in->err);
+	buf_printf(&in->err, "%s:%llu: --colsep: %s", source_label(s->name),
+		   s->nrec, (const char *)msg);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Take the next whole record out of a file source's buffer: 1 if any. */
+static int source_split(struct input *in, struct source *s,
+			struct values *out)
+{
+	size_t avail = s->buf.len - s->pos, len, used;
+	const char *p = s->buf.data + s->pos, *end;
+	int rc;
+
+	if (avail == 0)
+		return 0;
+	end = memchr(p, in->delim, avail);
+	if (end == NULL && !s->eof)
+		return 0;
+	len = end != NULL ? (size_t)(end - p) : avail;
+	used = end != NULL ? len + 1 : len;
+	s->nrec++;
+	if (in->colsep != NULL)
+		rc = colsep_split(in, s, p, len, out);
+	else
+		rc = values_push(out, p, len);
+	if (rc == -1) {
+		values_free(out);
+		return -1;
+	}
+	s->pos += used;
+	return 1;
+}
+
+/* Wait until a descriptor made non-blocking elsewhere is readable. */
+static int wait_readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	while (poll(&pfd, 1, -1) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* One read(2) into a file source's buffer; sets eof at the end. */
+static int source_fill(struct input *in, struct source *s)
+{
+	ssize_t n;
+
+	buf_consume(&s->buf, s->pos);
+	s->pos = 0;
+	if (buf_reserve(&s->buf, READ_SIZE) == -1)
+		return -1;
+	for (;;) {
+		n = read(s->fd, s->buf.data + s->buf.len, READ_SIZE);
+		if (n >= 0)
+			break;
+		if (errno == EAGAIN && !s->nonblock &&
+		    wait_readable(s->fd) == 0)
+			continue;
+		if (errno == EAGAIN && s->nonblock)
+			return -1;
+		if (errno != EINTR)
+			return input_set_error(in, s->name);
+	}
+	if (n == 0)
+		s->eof = 1;
+	s->buf.len += (size_t)n;
+	s->buf.data[s->buf.len] = '\0';
+	return 0;
+}
+
+/* The next value of a `:::` list into out: 1, or 0 at its end. */
+static int list_next(struct source *s, struct values *out)
+{
+	const char *v;
+
+	if (s->next >= s->nlist)
+		return 0;
+	v = s->list[s->next];
+	if (values_push(out, v, strlen(v)) == -1)
+		return -1;
+	s->next++;
+	return 1;
+}
+
+/* The next record of a source into out: 1, 0 at its end, or -1. A
+ * non-blocking source is read at most once per call. */
+static int source_next(struct input *in, struct source *s,
+		       struct values *out)
+{
+	int rc, did_read = 0;
+
+	if (s->list != NULL)
+		return list_next(s, out);
+	if (s->fd == -1)
+		return 0; /* a file already read whole and closed */
+	for (;;) {
+		rc = source_split(in, s, out);
+		if (rc != 0 || s->eof)
+			return rc;
+		if (did_read && s->nonblock) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (source_fill(in, s) == -1)
+			return -1;
+		did_read = 1;
+	}
+}
+
+/* Move the values of src to the end of dst, emptying src. */
+static int values_move(struct values *dst, struct values *src)
+{
+	char **nv = realloc(dst->v, (dst->n + src->n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	memcpy(nv + dst->n, src->v, src->n * sizeof(*nv));
+	dst->v = nv;
+	dst->n += src->n;
+	free(src->v);
+	src->v = NULL;
+	src->n = 0;
+	return 0;
+}
+
+/* The next item of a group: one record of each of its sources, in
+ * lockstep. Records got before an EAGAIN wait in their source. */
+static int group_next(struct input *in, struct group *g, struct values *item)
+{
+	struct source *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->n; i++) {
+		s = &in->src[g->first + i];
+		if (s->has_pending)
+			continue;
+		rc = source_next(in, s, &s->pending);
+		if (rc == -1 && errno == EAGAIN)
+			in->poll_fd = s->fd;
+		if (rc != 1)
+			return rc;
+		s->has_pending = 1;
+	}
+	for (i = 0; i < g->n; i++) {
+		s = &in->src[g->first + i];
+		if (values_move(item, &s->pending) == -1)
+			return -1;
+		s->has_pending = 0;
+	}
+	return 1;
+}
+
+/* Append an item to a group read whole. */
+static int group_append(struct group *g, struct values *item)
+{
+	struct values *items;
+	size_t cap;
+
+	if (g->nitems == g->cap) {
+		cap = g->cap ? g->cap * 2 : 16;
+		items = realloc(g->items, cap * sizeof(*items));
+		if (items == NULL)
+			return -1;
+		g->items = items;
+		g->cap = cap;
+	}
+	g->items[g->nitems++] = *item;
+	*item = (struct values){0, NULL};
+	return 0;
+}
+
+/* Read a group other than the first whole, then release its sources. */
+static int group_load(struct input *in, struct group *g)
+{
+	struct values item = {0, NULL};
+	size_t i;
+	int rc;
+
+	while ((rc = group_next(in, g, &item)) == 1)
+		if (group_append(g, &item) == -1) {
+			rc = -1;
+			break;
+		}
+	values_free(&item);
+	for (i = 0; i < g->n; i++)
+		source_free(&in->src[g->first + i]);
+	return rc;
+}
+
+/* First call: default to stdin, then read the groups after the first. */
+static int input_start(struct input *in)
+{
+	size_t g;
+
+	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
+		return -1;
+	in->started = 1;
+	for (g = 1; g < in->ngrp; g++) {
+		if (group_load(in, &in->grp[g]) == -1)
+			return -1;
+		if (in->grp[g].nitems == 0)
+			in->done = 1; /* an empty factor: an empty product */
+	}
+	return 0;
+}
+
+/* Copy values to the end of a record being built. */
+static int record_copy(struct record *r, const struct values *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		r->v[r->n] = strdup(v->v[i]);
+		if (r->v[r->n] == NULL)
+			return -1;
+		r->n++;
+	}
+	return 0;
+}
+
+/* The record of the current item and the other groups' items. */
+static struct record *record_make(struct input *in)
+{
+	const char *origin = in->src[0].name;
+	size_t olen = strlen(origin), n = in->cur.n, g;
+	struct record *r;
+	struct group *gr;
+
+	for (g = 1; g < in->ngrp; g++)
+		n += in->grp[g].items[in->grp[g].idx].n;
+	r = calloc(1, sizeof(*r) + olen + 1);
+	if (r == NULL)
+		return NULL;
+	memcpy(r + 1, origin, olen + 1); /* origin lives as long as r */
+	r->origin = (const char *)(r + 1);
+	r->lineno = in->lineno;
+	r->v = calloc(n + 1, sizeof(*r->v));
+	if (r->v == NULL || record_copy(r, &in->cur) == -1)
+		goto fail;
+	for (g = 1; g < in->ngrp; g++) {
+		gr = &in->grp[g];
+		if (record_copy(r, &gr->items[gr->idx]) == -1)
+			goto fail;
+	}
+	return r;
+fail:
+	record_free(r);
+	return NULL;
+}
+
+/* Step the other groups' indexes, the last fastest; 1 when all wrapped. */
+static int product_step(struct input *in)
+{
+	size_t g;
+
+	for (g = in->ngrp; g-- > 1;) {
+		if (++in->grp[g].idx < in->grp[g].nitems)
+			return 0;
+		in->grp[g].idx = 0;
+	}
+	return 1;
+}
+
+/* Remember a fatal error: later calls fail the same way. */
+static int input_fail(struct input *in)
+{
+	in->failed = errno ? errno : EIO;
+	if (in->err.len == 0)
+		input_set_error(in, in->nsrc > 0 ? in->src[0].name : "input");
+	errno = in->failed;
+	return -1;
+}
+
+int input_next(struct input *in, struct record **out)
+{
+	struct record *r;
+	int rc;
+
+	in->poll_fd = -1;
+	if (in->failed) {
+		errno = in->failed;
+		return -1;
+	}
+	if (!in->started && input_start(in) == -1)
+		return input_fail(in);
+	if (in->done)
+		return 0;
+	if (!in->has_cur) {
+		rc = group_next(in, &in->grp[0], &in->cur);
+		if (rc == 0)
+			in->done = 1;
+		if (rc == -1 && errno != EAGAIN)
+			return input_fail(in);
+		if (rc != 1)
+			return rc;
+		in->has_cur = 1;
+		in->lineno++;
+	}
+	r = record_make(in);
+	if (r == NULL)
+		return input_fail(in);
+	if (product_step(in)) {
+		values_free(&in->cur);
+		in->has_cur = 0;
+	}
+	in->count++;
+	*out = r;
+	return 1;
+}
+
+int input_poll_fd(const struct input *in)
+{
+	return in->poll_fd;
+}
+
+const char *input_error(const struct input *in)
+{
+	return in->err.len > 0 ? in->err.data : NULL;
+}
+
+unsigned long long input_count(const struct input *in)
+{
+	return in->count;
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env bats
+load setup
+@test "version" {
+	run "$MPRUN" --version
+	[ "$status" -eq 0 ]
+}

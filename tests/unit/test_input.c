@@ -1,0 +1,496 @@
+/* Unit tests for lib/input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "input.h"
+#include "unit.h"
+
+static char tmpdir[] = "/tmp/test_input.XXXXXX";
+
+/* A path in the temporary directory (static storage, one at a time). */
+static const char *tmp_path(const char *name)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+/* Write len bytes to a new file in the temporary directory. */
+static const char *write_file(const char *name, const char *data, size_t len)
+{
+	const char *path = tmp_path(name);
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+	return path;
+}
+
+/* A new input with this delimiter and colsep. */
+static struct input *new_input(int delim, const char *colsep)
+{
+	struct input_opts o = {.delim = delim, .colsep = colsep};
+
+	return input_new(&o, NULL, 0);
+}
+
+/* The next record as its values joined by "|", or "EOF", "EAGAIN", "ERR". */
+static const char *next_str(struct input *in)
+{
+	static char s[4096];
+	struct record *r;
+	size_t i;
+	int rc = input_next(in, &r);
+
+	if (rc == 0)
+		return "EOF";
+	if (rc == -1)
+		return errno == EAGAIN ? "EAGAIN" : "ERR";
+	s[0] = '\0';
+	for (i = 0; i < r->n; i++) {
+		if (i > 0)
+			strncat(s, "|", sizeof(s) - strlen(s) - 1);
+		strncat(s, r->v[i], sizeof(s) - strlen(s) - 1);
+	}
+	record_free(r);
+	return s;
+}
+
+/* Add a list of up to 8 values given as one space-separated string. */
+static int add_words(struct input *in, const char *words, int linked)
+{
+	char copy[256], *v[8], *save = NULL, *w;
+	size_t n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", words);
+	for (w = strtok_r(copy, " ", &save); w != NULL && n < 8;
+	     w = strtok_r(NULL, " ", &save))
+		v[n++] = w;
+	return input_add_list(in, v, n, linked);
+}
+
+/* `:::` lists: values, origin, lineno and count. */
+static void test_list(void)
+{
+	struct input *in = new_input('\n', NULL);
+	struct record *r = NULL;
+
+	CHECK(in != NULL);
+	CHECK(add_words(in, "a b", 0) == 0);
+	CHECK(input_next(in, &r) == 1);
+	CHECK_INT(r->n, 1);
+	CHECK_STR(r->v[0], "a");
+	CHECK_STR(r->origin, ":::");
+	CHECK_INT(r->lineno, 1);
+	record_free(r);
+	CHECK_STR(next_str(in), "b");
+	CHECK_STR(next_str(in), "EOF");
+	CHECK_STR(next_str(in), "EOF");
+	CHECK_INT(input_count(in), 2);
+	CHECK(input_error(in) == NULL);
+	errno = 0;
+	CHECK(add_words(in, "late", 0) == -1 && errno == EINVAL);
+	input_free(in);
+
+	in = new_input('\n', NULL);
+	CHECK(input_add_list(in, NULL, 0, 0) == 0);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+	input_free(NULL);
+	record_free(NULL);
+}
+
+/* Groups combine as a product, the first outermost, the last fastest. */
+static void test_product(void)
+{
+	struct input *in = new_input('\n', NULL);
+	struct record *r = NULL;
+
+	CHECK(add_words(in, "a b", 0) == 0);
+	CHECK(add_words(in, "1 2", 0) == 0);
+	CHECK(add_words(in, "x y", 0) == 0);
+	CHECK_STR(next_str(in), "a|1|x");
+	CHECK_STR(next_str(in), "a|1|y");
+	CHECK_STR(next_str(in), "a|2|x");
+	CHECK(input_next(in, &r) == 1);
+	CHECK_INT(r->lineno, 1);
+	record_free(r);
+	CHECK_STR(next_str(in), "b|1|x");
+	CHECK(input_next(in, &r) == 1);
+	CHECK_INT(r->lineno, 2);
+	record_free(r);
+	CHECK_STR(next_str(in), "b|2|x");
+	CHECK_STR(next_str(in), "b|2|y");
+	CHECK_STR(next_str(in), "EOF");
+	CHECK_INT(input_count(in), 8);
+	input_free(in);
+
+	/* An empty factor makes an empty product. */
+	in = new_input('\n', NULL);
+	CHECK(add_words(in, "a b", 0) == 0);
+	CHECK(input_add_list(in, NULL, 0, 0) == 0);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* Linked sources go in lockstep and stop with the shortest. */
+static void test_linked(void)
+{
+	struct input *in = new_input('\n', NULL);
+	const char *f = write_file("linked", "1\n2\n3\n", 6);
+
+	CHECK(add_words(in, "a b c", 0) == 0);
+	CHECK(add_words(in, "A B", 1) == 0);
+	CHECK_STR(next_str(in), "a|A");
+	CHECK_STR(next_str(in), "b|B");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', NULL);
+	CHECK(add_words(in, "x y", 0) == 0);
+	CHECK(add_words(in, "a b c", 0) == 0);
+	CHECK(input_add_file(in, f, 1) == 0);
+	CHECK(add_words(in, "P Q", 1) == 0);
+	CHECK_STR(next_str(in), "x|a|1|P");
+	CHECK_STR(next_str(in), "x|b|2|Q");
+	CHECK_STR(next_str(in), "y|a|1|P");
+	CHECK_STR(next_str(in), "y|b|2|Q");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	/* linked with nothing before it starts the first group */
+	in = new_input('\n', NULL);
+	CHECK(add_words(in, "a", 1) == 0);
+	CHECK(input_add_file(in, f, 1) == 0);
+	CHECK_STR(next_str(in), "a|1");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* Records of files: last record with or without delimiter, empty ones. */
+static void test_file(void)
+{
+	struct input *in = new_input('\n', NULL);
+	const char *f = write_file("nl", "one\n\ntwo\r\n", 10);
+	struct record *r = NULL;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", f);
+	CHECK(input_add_file(in, path, 0) == 0);
+	CHECK(input_next(in, &r) == 1);
+	CHECK_STR(r->v[0], "one");
+	CHECK_STR(r->origin, path);
+	CHECK_INT(r->lineno, 1);
+	record_free(r);
+	CHECK_STR(next_str(in), "");
+	CHECK(input_next(in, &r) == 1);
+	CHECK_STR(r->v[0], "two\r");
+	CHECK_INT(r->lineno, 3);
+	record_free(r);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', NULL);
+	CHECK(input_add_file(in, write_file("nonl", "a\nb", 3), 0) == 0);
+	CHECK_STR(next_str(in), "a");
+	CHECK_STR(next_str(in), "b");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', NULL);
+	CHECK(input_add_file(in, write_file("empty", "", 0), 0) == 0);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	/* a NUL inside a newline-separated record ends its value */
+	in = new_input('\n', NULL);
+	CHECK(input_add_file(in, write_file("nul", "a\0b\nc\n", 6), 0) == 0);
+	CHECK_STR(next_str(in), "a");
+	CHECK_STR(next_str(in), "c");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	/* files after the first group are read whole */
+	in = new_input('\n', NULL);
+	CHECK(input_add_file(in, write_file("f1", "a\nb\n", 4), 0) == 0);
+	CHECK(input_add_file(in, write_file("f2", "1\n2", 3), 0) == 0);
+	CHECK_STR(next_str(in), "a|1");
+	CHECK_STR(next_str(in), "a|2");
+	CHECK_STR(next_str(in), "b|1");
+	CHECK_STR(next_str(in), "b|2");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* -0 and -d: other delimiters. */
+static void test_delim(void)
+{
+	struct input *in = new_input('\0', NULL);
+
+	CHECK(input_add_file(in, write_file("z", "a b\0c\nd\0e", 10), 0) == 0);
+	CHECK_STR(next_str(in), "a b");
+	CHECK_STR(next_str(in), "c\nd");
+	CHECK_STR(next_str(in), "e");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input(',', NULL);
+	CHECK(input_add_file(in, write_file("d", "a,b b,\nc", 8), 0) == 0);
+	CHECK_STR(next_str(in), "a");
+	CHECK_STR(next_str(in), "b b");
+	CHECK_STR(next_str(in), "\nc");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input(0xff, NULL);
+	CHECK(input_add_file(in, write_file("ff", "x\xffy", 3), 0) == 0);
+	CHECK_STR(next_str(in), "x");
+	CHECK_STR(next_str(in), "y");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* --colsep splits file records into columns, not list values. */
+static void test_colsep(void)
+{
+	struct input *in = new_input('\n', ":");
+
+	CHECK(in != NULL);
+	CHECK(input_add_file(in, write_file("c1", "a:1\nb:2:\n\n", 10), 0) ==
+	      0);
+	CHECK(add_words(in, "x:y", 0) == 0);
+	CHECK_STR(next_str(in), "a|1|x:y");
+	CHECK_STR(next_str(in), "b|2||x:y");
+	CHECK_STR(next_str(in), "|x:y");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', "[,;]+");
+	CHECK(input_add_file(in, write_file("c2", "x,,y;z\n", 7), 0) == 0);
+	CHECK_STR(next_str(in), "x|y|z");
+	input_free(in);
+
+	in = new_input('\n', "\\s+");
+	CHECK(input_add_file(in, write_file("c3", "p   q\n", 6), 0) == 0);
+	CHECK_STR(next_str(in), "p|q");
+	input_free(in);
+
+	/* a pattern that can match the empty string still ends */
+	in = new_input('\n', ",*");
+	CHECK(input_add_file(in, write_file("c4", "ab,c\n", 5), 0) == 0);
+	CHECK_STR(next_str(in), "a|b|c");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* A bad colsep pattern: NULL, EINVAL and a message with the offset. */
+static void test_bad_colsep(void)
+{
+	struct input_opts o = {.delim = '\n', .colsep = "ab("};
+	char err[128] = "";
+	struct input *in;
+
+	errno = 0;
+	in = input_new(&o, err, sizeof(err));
+	CHECK(in == NULL);
+	CHECK_INT(errno, EINVAL);
+	CHECK(strncmp(err, "--colsep: ", 10) == 0);
+	CHECK(strstr(err, " at offset 3") != NULL);
+	printf("# %s\n", err);
+	o.colsep = "[a-";
+	errno = 0;
+	CHECK(input_new(&o, NULL, 0) == NULL && errno == EINVAL);
+}
+
+/* Missing files and directories fail at once with a message. */
+static void test_missing(void)
+{
+	struct input *in = new_input('\n', NULL);
+	const char *msg;
+
+	errno = 0;
+	CHECK(input_add_file(in, tmp_path("no_such_file"), 0) == -1);
+	CHECK_INT(errno, ENOENT);
+	msg = input_error(in);
+	CHECK(msg != NULL && strstr(msg, "no_such_file") != NULL);
+	errno = 0;
+	CHECK(input_add_file(in, tmpdir, 0) == -1);
+	CHECK_INT(errno, EISDIR);
+	msg = input_error(in);
+	CHECK(msg != NULL && strstr(msg, tmpdir) != NULL);
+	input_free(in);
+}
+
+/* A read error fails input_next with a message naming the file. */
+static void test_read_error(void)
+{
+	struct input *in = new_input('\n', NULL);
+	const char *msg;
+
+	/* reading /proc/self/mem at offset 0 fails with EIO */
+	CHECK(input_add_file(in, "/proc/self/mem", 0) == 0);
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_INT(errno, EIO);
+	msg = input_error(in);
+	CHECK(msg != NULL && strstr(msg, "/proc/self/mem") != NULL);
+	CHECK_STR(next_str(in), "ERR");
+	input_free(in);
+}
+
+/* A pipe on stdin (no source): EAGAIN until a record is complete. */
+static void test_pipe(void)
+{
+	struct input *in = new_input('\n', NULL);
+	int p[2], saved = dup(0), flags;
+	struct record *r = NULL;
+
+	CHECK(pipe(p) == 0);
+	dup2(p[0], 0);
+	close(p[0]);
+	CHECK(write(p[1], "ab", 2) == 2);
+	CHECK_STR(next_str(in), "EAGAIN");
+	CHECK_INT(input_poll_fd(in), 0);
+	CHECK(fcntl(0, F_GETFL) & O_NONBLOCK);
+	CHECK_STR(next_str(in), "EAGAIN");
+	CHECK(write(p[1], "c\nd", 3) == 3);
+	CHECK(input_next(in, &r) == 1);
+	CHECK_STR(r->v[0], "abc");
+	CHECK_STR(r->origin, "-");
+	record_free(r);
+	CHECK_INT(input_poll_fd(in), -1);
+	CHECK_STR(next_str(in), "EAGAIN");
+	close(p[1]);
+	CHECK_STR(next_str(in), "d");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+	flags = fcntl(0, F_GETFL);
+	CHECK(flags != -1 && !(flags & O_NONBLOCK));
+	dup2(saved, 0);
+	close(saved);
+}
+
+/* A record longer than one read arrives over several calls, one read each. */
+static void test_pipe_long(void)
+{
+	struct input *in = new_input('\n', NULL);
+	size_t len = 200000, calls = 0;
+	char *big = malloc(len + 1), path[64];
+	struct record *r = NULL;
+	int p[2], rc;
+
+	CHECK(pipe(p) == 0);
+	if (fcntl(p[1], F_SETPIPE_SZ, 1 << 20) == -1)
+		len = 60000;
+	memset(big, 'x', len);
+	big[len] = '\n';
+	snprintf(path, sizeof(path), "/dev/fd/%d", p[0]);
+	CHECK(input_add_file(in, path, 0) == 0); /* before the writer closes */
+	CHECK(write(p[1], big, len + 1) == (ssize_t)len + 1);
+	close(p[1]);
+	while ((rc = input_next(in, &r)) == -1 && errno == EAGAIN)
+		calls++;
+	CHECK(rc == 1);
+	CHECK(len < 65536 || calls >= 2);
+	if (rc == 1) {
+		CHECK_INT(strlen(r->v[0]), len);
+		CHECK_STR(r->origin, path);
+		record_free(r);
+	}
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+	close(p[0]);
+	free(big);
+}
+
+/* A big file and a long pipe stream give every record, in order. */
+static void test_stream(void)
+{
+	struct input *in = new_input('\n', NULL);
+	const char *path = tmp_path("big");
+	unsigned long long n = 0, i, bad = 0, want = 300000;
+	struct record *r = NULL;
+	struct pollfd pfd;
+	FILE *f = fopen(path, "w");
+	char exp[32];
+	int p[2], rc;
+	pid_t pid;
+
+	for (i = 1; i <= want; i++)
+		fprintf(f, "%llu\n", i);
+	fclose(f);
+	CHECK(input_add_file(in, path, 0) == 0);
+	while (input_next(in, &r) == 1) {
+		snprintf(exp, sizeof(exp), "%llu", ++n);
+		bad += strcmp(r->v[0], exp) != 0 || r->lineno != n;
+		record_free(r);
+	}
+	CHECK_INT(n, want);
+	CHECK_INT(bad, 0);
+	input_free(in);
+
+	/* `yes |`: a writer that never ends, read as far as we like */
+	CHECK(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		static const char ys[] = "y\ny\ny\ny\ny\ny\ny\ny\n";
+		close(p[0]);
+		while (write(p[1], ys, sizeof(ys) - 1) > 0)
+			;
+		_exit(0);
+	}
+	close(p[1]);
+	in = new_input('\n', NULL);
+	snprintf(exp, sizeof(exp), "/dev/fd/%d", p[0]);
+	CHECK(input_add_file(in, exp, 0) == 0);
+	n = bad = 0;
+	while (n < 1000000) {
+		rc = input_next(in, &r);
+		if (rc == -1 && errno == EAGAIN) {
+			pfd = (struct pollfd){.fd = input_poll_fd(in),
+					      .events = POLLIN};
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (rc != 1)
+			break;
+		bad += strcmp(r->v[0], "y") != 0;
+		record_free(r);
+		n++;
+	}
+	CHECK_INT(n, 1000000);
+	CHECK_INT(bad, 0);
+	input_free(in);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	char cmd[64];
+
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	test_list();
+	test_product();
+	test_linked();
+	test_file();
+	test_delim();
+	test_colsep();
+	test_bad_colsep();
+	test_missing();
+	test_read_error();
+	test_pipe();
+	test_pipe_long();
+	test_stream();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		CHECK(!"removing the temporary directory");
+	return UNIT_DONE();
+}
