@@ -187,6 +187,36 @@ static int make_callback(const char *cmd, struct template **out)
 	return *out == NULL ? -1 : 0;
 }
 
+/* -X: GNU parallel repeats each space-separated word holding {} once per
+ * input, so split the command words at spaces first (an empty piece keeps
+ * a run of spaces as it was when the words are joined again). */
+static struct template *context_template(char **words, size_t n)
+{
+	struct template *t = NULL;
+	char **pieces = NULL, *copy = NULL, *s;
+	size_t i, np = 0, total = 0;
+
+	for (i = 0; i < n; i++)
+		total += strlen(words[i]) + 1;
+	pieces = calloc(total + 1, sizeof(char *));
+	copy = malloc(total);
+	if (pieces == NULL || copy == NULL)
+		goto out;
+	s = copy;
+	for (i = 0; i < n; i++) {
+		strcpy(s, words[i]);
+		for (char *tok = strsep(&s, " "); tok != NULL;
+		     tok = strsep(&s, " "))
+			pieces[np++] = tok;
+		s = copy + (pieces[np - 1] - copy) + strlen(pieces[np - 1]) + 1;
+	}
+	t = template_new(pieces, np, TEMPLATE_CONTEXT);
+out:
+	free(pieces);
+	free(copy);
+	return t;
+}
+
 /* Build the command template from the command words. */
 static int make_template(struct run *r)
 {
@@ -196,6 +226,8 @@ static int make_template(struct run *r)
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
 				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE);
+	else if (r->cli.fill)
+		r->tpl = context_template(r->cli.command, r->cli.ncommand);
 	else
 		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags);
 	if (r->tpl == NULL)

@@ -223,9 +223,12 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 		i++;
 	cli->ncommand = (size_t)(argv + i - cli->command);
 	while (i < argc) {
+		int next_file, next_linked;
+
 		is_separator(argv[i], &is_file, &linked);
 		start = ++i;
-		while (i < argc && !is_separator(argv[i], &is_file, &linked))
+		while (i < argc &&
+		       !is_separator(argv[i], &next_file, &next_linked))
 			i++;
 		if (is_file && i == start)
 			return usage_error("%s needs at least one file name",
