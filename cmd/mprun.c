@@ -106,6 +106,9 @@ static void on_finished(void *data, const struct pool_job *j)
 	if (pool_job_timed_out(j))
 		fprintf(stderr, "mprun: job %llu timed out after %.3fs: %s\n",
 			e.seq, (double)e.runtime_ms / 1000.0, e.command);
+	/* Cut short by Ctrl-C: not done, so that --resume runs it again. */
+	if (r->interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
+		return;
 	if (e.exitval == -1)
 		e.exitval = 128 + e.signal;
 	if (r->joblog != NULL && joblog_write(r->joblog, &e) == -1) {
@@ -132,6 +135,12 @@ static void on_error(void *data, const char *msg)
 	struct run *r = data;
 
 	r->error = 1;
+	warnx_msg(msg);
+}
+
+/* pool event: a message only (what it tells is counted elsewhere). */
+static void on_notice(void *data, const char *msg)
+{
 	warnx_msg(msg);
 }
 
@@ -380,7 +389,7 @@ static int progress_start(struct run *r)
 static int setup(struct run *r)
 {
 	struct pool_opts po = {0};
-	struct pool_events ev = {on_launch, on_done,  on_error,
+	struct pool_events ev = {on_launch,   on_done, on_error, on_notice,
 				 on_finished, on_skip, r};
 	char err[256];
 	const char *shell = getenv("MPRUN_SHELL");

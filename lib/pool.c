@@ -1238,8 +1238,8 @@ static void cb_failed(struct pool *p, struct pool_job *j, const char *why)
 	snprintf(msg, sizeof(msg), "job %llu: %s callback %s",
 		 j->seq, pool_job_failed(j) ? "--on-error" : "--on-success",
 		 why);
-	if (p->ev.error != NULL)
-		p->ev.error(p->ev.data, msg);
+	if (p->ev.notice != NULL)
+		p->ev.notice(p->ev.data, msg);
 }
 
 /* The running callback is over when reaped and its pipes ended. */
@@ -1599,4 +1599,9 @@ int pool_halted(const struct pool *p)
 void pool_set_total(struct pool *p, unsigned long long total)
 {
 	p->total = total;
+}
+
+int pool_job_terminated(const struct pool_job *j)
+{
+	return j->kill_step > 0;
 }

@@ -81,6 +81,9 @@ struct pool_events {
 	void (*done)(void *data, const struct pool_job *j);
 	/* Something went wrong outside any job's own exit status. */
 	void (*error)(void *data, const char *msg);
+	/* Something worth telling that is counted elsewhere (a failed
+	 * callback: see pool_callbacks_failed()). */
+	void (*notice)(void *data, const char *msg);
 	/* The job ended for good (last try), before its callback and
 	 * before its output is released: the time to log it. */
 	void (*finished)(void *data, const struct pool_job *j);
@@ -153,6 +156,8 @@ int pool_job_exitval(const struct pool_job *j);
 int pool_job_signal(const struct pool_job *j);
 /* It was ended by --timeout. */
 int pool_job_timed_out(const struct pool_job *j);
+/* Its tree was being ended (Ctrl-C, --halt now, --timeout, stdout gone). */
+int pool_job_terminated(const struct pool_job *j);
 /* How many times it ran (1 + retries used). */
 unsigned pool_job_tries(const struct pool_job *j);
 
