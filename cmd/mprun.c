@@ -94,7 +94,7 @@ static void on_finished(void *data, const struct pool_job *j)
 	struct run *r = data;
 	struct joblog_entry e = {
 		.seq = pool_job_seq(j),
-		.host = ":",
+		.host = pool_job_host(j),
 		.start_ms = pool_job_start_ms(j),
 		.runtime_ms = pool_job_runtime_ms(j),
 		.receive = pool_job_output_bytes(j),

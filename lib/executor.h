@@ -19,6 +19,9 @@ struct exec_request {
 	int fd_out;            /* executor dups them onto 0, 1 and 2 */
 	int fd_err;
 	const sigset_t *sigmask; /* the job's signal mask */
+	unsigned slot;           /* the pool's slot (1-based): with several
+				  * hosts, which host runs the job */
+	unsigned long long seq;  /* the job's number */
 };
 
 struct executor {
@@ -29,6 +32,13 @@ struct executor {
 	 * -1/errno when no process could be made (EAGAIN: try later). */
 	int (*spawn)(void *ctx, const struct exec_request *req, pid_t *pid,
 		     int *exec_errno);
+	/* Optional: the job started as pid is being ended with signal sig
+	 * (the pool signals the local tree itself afterwards): end what runs
+	 * elsewhere (a remote tree, a Slurm step). */
+	void (*terminate)(void *ctx, pid_t pid, unsigned slot, int sig);
+	/* Optional: the host name for the job log ("the Host column"); NULL
+	 * means this machine. */
+	const char *(*host)(void *ctx, unsigned slot);
 	void *ctx;
 };
 

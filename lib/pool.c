@@ -865,6 +865,8 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
 	req->sigmask = loop_orig_sigmask(p->loop);
+	req->slot = j->slot;
+	req->seq = j->seq;
 	for (;;) {
 		rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
 					 &j->exec_errno);
@@ -1355,6 +1357,9 @@ static void job_kill_step(struct loop *l, void *data)
 	j->kill_timer = NULL;
 	if (j->kill_step >= ts->n || !job_tree_alive(j))
 		return;
+	if (j->pool->opts.exec->terminate != NULL && !j->reaped)
+		j->pool->opts.exec->terminate(j->pool->opts.exec->ctx, j->pid,
+					      j->slot, ts->sig[j->kill_step]);
 	termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
 			ts->sig[j->kill_step]);
 	j->kill_timer = loop_timer_add(l, ts->ms[j->kill_step], job_kill_step,
@@ -1604,4 +1609,12 @@ void pool_set_total(struct pool *p, unsigned long long total)
 int pool_job_terminated(const struct pool_job *j)
 {
 	return j->kill_step > 0;
+}
+
+const char *pool_job_host(const struct pool_job *j)
+{
+	const struct executor *e = j->pool->opts.exec;
+	const char *h = e->host != NULL ? e->host(e->ctx, j->slot) : NULL;
+
+	return h != NULL ? h : ":";
 }

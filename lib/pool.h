@@ -158,6 +158,8 @@ int pool_job_signal(const struct pool_job *j);
 int pool_job_timed_out(const struct pool_job *j);
 /* Its tree was being ended (Ctrl-C, --halt now, --timeout, stdout gone). */
 int pool_job_terminated(const struct pool_job *j);
+/* The host it ran on, as the executor names it (":" for this machine). */
+const char *pool_job_host(const struct pool_job *j);
 /* How many times it ran (1 + retries used). */
 unsigned pool_job_tries(const struct pool_job *j);
 
