@@ -19,6 +19,7 @@
 struct capture {
 	int pipe_fd;
 	int out_fd;
+	const struct capture_sink *sink; /* instead of out_fd, or NULL */
 	int spill_fd;          /* -1 until the memory limit is passed */
 	uint64_t spilled;      /* bytes in the spill file */
 	struct buf mem;        /* held bytes (before the spilled ones) */
@@ -85,6 +86,19 @@ int capture_full(const struct capture *c)
 	return !c->streaming && c->spilled >= c->opts.spill_limit;
 }
 
+void capture_set_sink(struct capture *c, const struct capture_sink *s)
+{
+	c->sink = s;
+}
+
+/* Write to the output: the sink, or the descriptor. */
+static int output(struct capture *c, const void *p, size_t n)
+{
+	if (c->sink != NULL)
+		return c->sink->write(c->sink->ctx, p, n);
+	return capture_write_all(c->out_fd, p, n);
+}
+
 void capture_tee(struct capture *c, int fd)
 {
 	c->tee_fd = fd;
@@ -125,7 +139,7 @@ static int emit(struct capture *c, const char *p, size_t n)
 	int rc;
 
 	if (c->tag == NULL || n == 0)
-		return capture_write_all(c->out_fd, p, n);
+		return output(c, p, n);
 	while (n > 0) {
 		if (c->at_line_start &&
 		    buf_append(&out, c->tag, c->tag_len) == -1)
@@ -138,7 +152,7 @@ static int emit(struct capture *c, const char *p, size_t n)
 		p += len;
 		n -= len;
 	}
-	rc = capture_write_all(c->out_fd, out.data, out.len);
+	rc = output(c, out.data, out.len);
 	buf_free(&out);
 	return rc;
 fail:

@@ -48,6 +48,13 @@ int capture_flush(struct capture *c);
 int capture_streaming(const struct capture *c);
 /* Buffered enough to pause reading (spill_limit reached while buffering). */
 int capture_full(const struct capture *c);
+/* Where output goes instead of a descriptor: a pipeline channel. */
+struct capture_sink {
+	int (*write)(void *ctx, const void *p, size_t n); /* 0, -1/errno */
+	void *ctx;
+};
+/* Send the output to s (the caller's, must outlive c) instead of out_fd. */
+void capture_set_sink(struct capture *c, const struct capture_sink *s);
 /* Also copy every byte read from the pipe to fd (a file the caller owns,
  * -1 for none): --results and the callbacks' {stdout}/{stderr} files. */
 void capture_tee(struct capture *c, int fd);

@@ -294,35 +294,61 @@ static int source_set_nonblock(struct source *s)
 	return 0;
 }
 
+/* Add an open descriptor as a file source named name; own: close it at
+ * the end. On failure the caller still owns fd. */
+static int input_add_open(struct input *in, int fd, const char *name,
+			  int linked, int own)
+{
+	struct source *s;
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return input_set_error(in, name);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return input_set_error(in, name);
+	}
+	s = source_push(in, name, linked);
+	if (s == NULL)
+		return input_set_error(in, name);
+	s->fd = fd;
+	s->own_fd = own;
+	if (!S_ISREG(st.st_mode) && in->ngrp == 1 &&
+	    source_set_nonblock(s) == -1)
+		return input_set_error(in, name); /* input_free closes fd */
+	return 0;
+}
+
 int input_add_file(struct input *in, const char *path, int linked)
 {
 	int is_stdin = strcmp(path, "-") == 0;
 	int fd = is_stdin ? STDIN_FILENO : -1;
-	struct source *s;
-	struct stat st;
+	size_t nsrc = in->nsrc;
 
 	if (!is_stdin)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1)
-		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto fail;
+	if (fd == -1) {
+		input_set_error(in, path);
+		return -1;
 	}
-	s = source_push(in, path, linked);
-	if (s == NULL)
-		goto fail;
-	s->fd = fd;
-	s->own_fd = !is_stdin;
-	if (!S_ISREG(st.st_mode) && in->ngrp == 1 &&
-	    source_set_nonblock(s) == -1)
-		return input_set_error(in, path); /* input_free closes fd */
+	if (input_add_open(in, fd, path, linked, !is_stdin) == -1) {
+		if (in->nsrc == nsrc && !is_stdin)
+			close_keep_errno(fd);
+		return -1;
+	}
 	return 0;
-fail:
-	input_set_error(in, path);
-	if (!is_stdin)
-		close_keep_errno(fd);
-	return -1;
+}
+
+int input_add_fd(struct input *in, int fd, const char *name, int linked)
+{
+	size_t nsrc = in->nsrc;
+
+	if (input_add_open(in, fd, name, linked, 1) == -1) {
+		if (in->nsrc == nsrc)
+			close_keep_errno(fd);
+		return -1;
+	}
+	return 0;
 }
 
 /* Split a record of a file source on the colsep pattern into out. */

@@ -53,6 +53,11 @@ int input_add_list(struct input *in, char *const *values, size_t n,
  * (ENOENT, EACCES, ...) if it cannot be; see input_error(). */
 int input_add_file(struct input *in, const char *path, int linked);
 
+/* An open descriptor (a pipe from an upstream pipeline stage) as a file
+ * source called name in messages; the input owns fd from then on (it is
+ * closed on failure too). -1/errno on failure. */
+int input_add_fd(struct input *in, int fd, const char *name, int linked);
+
 /* Next record of the product.
  *  1: *out set;  0: no more records;
  * -1 and errno EAGAIN: the first group needs data from a pipe or terminal

@@ -100,6 +100,8 @@ struct pool {
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
 	pid_t self;
+	int (*throttle)(void *);
+	void *throttle_data;
 	/* job control */
 	struct jobfiles *files;
 	struct pool_job *cb_head, *cb_tail; /* callbacks waiting or running */
@@ -153,6 +155,18 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Is e a variable that opts.env sets (and so replaces)? */
+static int is_extra_var(const struct pool *p, const char *e)
+{
+	const char *eq = strchr(e, '=');
+	size_t i, len = eq != NULL ? (size_t)(eq - e) + 1 : strlen(e);
+
+	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++)
+		if (strncmp(p->opts.env[i], e, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Copy environ without our variables, and size the command-line room. */
 static int pool_init_env(struct pool *p)
 {
@@ -161,14 +175,20 @@ static int pool_init_env(struct pool *p)
 
 	while (environ[n] != NULL)
 		n++;
+	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++)
+		n++;
 	p->env_base = calloc(n + 1, sizeof(char *));
 	if (p->env_base == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (is_job_var(environ[i]))
+		if (is_job_var(environ[i]) || is_extra_var(p, environ[i]))
 			continue;
 		p->env_base[k++] = environ[i];
 		p->env_bytes += strlen(environ[i]) + 1 + sizeof(char *);
+	}
+	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++) {
+		p->env_base[k++] = p->opts.env[i];
+		p->env_bytes += strlen(p->opts.env[i]) + 1 + sizeof(char *);
 	}
 	p->env_n = k;
 	if (argmax <= 0)
@@ -290,6 +310,12 @@ void pool_free(struct pool *p)
 	close_keep_errno(p->hold_fd[0]);
 	close_keep_errno(p->hold_fd[1]);
 	free(p);
+}
+
+void pool_set_throttle(struct pool *p, int (*throttle)(void *), void *data)
+{
+	p->throttle = throttle;
+	p->throttle_data = data;
 }
 
 void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
@@ -745,6 +771,13 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 
 /* --- starting jobs ---------------------------------------------------- */
 
+/* Stdout to the pool's sink (a pipeline channel) unless held (map). */
+static void pool_set_sink(struct pool *p, struct capture *c, int stream)
+{
+	if (stream == 0 && p->opts.out_sink != NULL && p->hold_fd[0] == -1)
+		capture_set_sink(c, p->opts.out_sink);
+}
+
 /* Make the pipes and captures of a job; fds[] gets the child's ends. */
 static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 			    const struct template_job *tj)
@@ -775,6 +808,7 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 			close_keep_errno(pfd[1]);
 			goto fail;
 		}
+		pool_set_sink(p, j->cap[i], i);
 		fds[i] = pfd[1];
 	}
 	free(tag);
@@ -1058,7 +1092,8 @@ static void pool_fill(struct pool *p)
 	struct pool_job *j;
 	int rc;
 
-	while (!p->closed && p->nrunning < p->opts.slots && !pool_delayed(p)) {
+	while (!p->closed && p->nrunning < p->opts.slots && !pool_delayed(p) &&
+	       (p->throttle == NULL || !p->throttle(p->throttle_data))) {
 		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
 			if (p->partial == NULL)
@@ -1180,6 +1215,7 @@ static int cb_open_streams(struct pool *p, struct pool_job *j, int fds[2])
 			close_keep_errno(pfd[0]);
 			return -1;
 		}
+		pool_set_sink(p, j->cb_cap[i], i);
 		if (loop_fd_add(p->loop, pfd[0], EPOLLIN, cb_stream_ready, j) ==
 		    0)
 			j->cb_open++;
@@ -1415,15 +1451,18 @@ static int pool_open_hold(struct pool *p)
 	return 0;
 }
 
-/* Copy a holding file to its real descriptor. */
-static int pool_copy_hold(int from, int to)
+/* Copy a holding file to its real descriptor, or to the sink. */
+static int pool_copy_hold(int from, int to, const struct capture_sink *sink)
 {
 	char chunk[65536];
 	off_t off = 0;
 	ssize_t r;
+	int rc;
 
 	while ((r = pread(from, chunk, sizeof(chunk), off)) > 0) {
-		if (capture_write_all(to, chunk, (size_t)r) == -1)
+		rc = sink != NULL ? sink->write(sink->ctx, chunk, (size_t)r)
+				  : capture_write_all(to, chunk, (size_t)r);
+		if (rc == -1)
 			return -1;
 		off += r;
 	}
@@ -1444,9 +1483,9 @@ static void pool_check_finished(struct pool *p)
 	for (i = 0; i < 2; i++) {
 		if (p->hold_fd[i] == -1 || p->out_closed)
 			continue;
-		if (pool_copy_hold(p->hold_fd[i], i == 0 ? p->opts.out_fd
-							  : p->opts.err_fd) ==
-		    -1)
+		if (pool_copy_hold(p->hold_fd[i],
+				   i == 0 ? p->opts.out_fd : p->opts.err_fd,
+				   i == 0 ? p->opts.out_sink : NULL) == -1)
 			p->out_closed = 1;
 	}
 	loop_stop(p->loop);

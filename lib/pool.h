@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "capture.h"
 #include "order.h"
 #include "termtree.h"
 
@@ -68,6 +69,8 @@ struct pool_opts {
 	const struct template *on_error;
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
+	char *const *env;            /* "NAME=VALUE" added to jobs' env */
+	const struct capture_sink *out_sink; /* stdout there, not out_fd */
 };
 
 struct pool_job;
@@ -104,6 +107,9 @@ void pool_free(struct pool *p);
  * putting records or closing the queue. */
 void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
 		     void *data);
+/* While throttle(data) returns 1, start no new job (a pipeline stage whose
+ * reader is behind); call pool_kick() when it may have changed. */
+void pool_set_throttle(struct pool *p, int (*throttle)(void *), void *data);
 /* Records may be waiting in the queue: start what can be started. */
 void pool_kick(struct pool *p);
 /* Start the pool in its loop; then pool_finished() tells when it is done. */
