@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+#include "pipe.h"
 #include "duration.h"
 #include "exec_local.h"
 #include "feed.h"
@@ -21,9 +23,6 @@
 #include "template.h"
 #include "termtree.h"
 
-#define EXIT_USAGE 255
-#define EXIT_MANY_FAILED 101
-#define EXIT_INTERRUPTED 130
 
 /* Everything one run holds. */
 struct run {
@@ -34,24 +33,20 @@ struct run {
 	struct feed *feed;
 	struct pool *pool;
 	struct template *tpl;
-	struct template *tagstring;
-	struct template *on_success, *on_error;
+	struct common cm;
 	struct joblog *joblog;
 	struct joblog_done *resume;
 	struct loop_timer *progress_timer;
 	uint64_t start_ms;
 	int progress_tty;
+	size_t progress_lines;
 	int total_known;
 	int interrupted;
 	int stops; /* SIGTERM/SIGHUP received */
 	int error;
 };
 
-/* Print a message prefixed with the program name. */
-static void warnx_msg(const char *msg)
-{
-	fprintf(stderr, "mprun: %s\n", msg);
-}
+static void progress_total(struct run *r, struct progress_counts *c);
 
 /* pool event: a command is about to run (or is all a dry run does). */
 static void on_launch(void *data, const struct pool_job *j)
@@ -69,49 +64,15 @@ static void on_launch(void *data, const struct pool_job *j)
 /* pool event: a job is done; say why it failed when the job cannot. */
 static void on_done(void *data, const struct pool_job *j)
 {
-	int e = pool_job_exec_errno(j);
-
-	(void)data;
-	if (pool_job_too_long(j)) {
-		fprintf(stderr,
-			"mprun: job %llu: command line too long for the kernel "
-			"(input %s:%llu); job not run\n",
-			pool_job_seq(j), pool_job_origin(j),
-			pool_job_lineno(j));
-	} else if (e == ENOENT) {
-		fprintf(stderr, "mprun: %s: command not found\n",
-			pool_job_program(j));
-	} else if (e != 0) {
-		fprintf(stderr, "mprun: %s: %s\n", pool_job_program(j),
-			strerror(e));
-	}
+	report_done(j);
 }
 
-/* pool event: a job ended for good: log it (--joblog), say if it timed
- * out. */
+/* pool event: a job ended for good: log it (--joblog). */
 static void on_finished(void *data, const struct pool_job *j)
 {
 	struct run *r = data;
-	struct joblog_entry e = {
-		.seq = pool_job_seq(j),
-		.host = pool_job_host(j),
-		.start_ms = pool_job_start_ms(j),
-		.runtime_ms = pool_job_runtime_ms(j),
-		.receive = pool_job_output_bytes(j),
-		.exitval = pool_job_exitval(j),
-		.signal = pool_job_signal(j),
-		.command = pool_job_command(j),
-	};
 
-	if (pool_job_timed_out(j))
-		fprintf(stderr, "mprun: job %llu timed out after %.3fs: %s\n",
-			e.seq, (double)e.runtime_ms / 1000.0, e.command);
-	/* Cut short by Ctrl-C: not done, so that --resume runs it again. */
-	if (r->interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
-		return;
-	if (e.exitval == -1)
-		e.exitval = 128 + e.signal;
-	if (r->joblog != NULL && joblog_write(r->joblog, &e) == -1) {
+	if (report_finished(r->joblog, NULL, j, r->interrupted) == -1) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli.joblog,
 			strerror(errno));
 		r->error = 1;
@@ -135,20 +96,22 @@ static void on_error(void *data, const char *msg)
 	struct run *r = data;
 
 	r->error = 1;
-	warnx_msg(msg);
+	warn_msg(msg);
 }
 
 /* pool event: a message only (what it tells is counted elsewhere). */
 static void on_notice(void *data, const char *msg)
 {
-	warnx_msg(msg);
+	warn_msg(msg);
 }
 
 /* The feed put records in the queue: let the pool take them. */
 static void on_records(void *data)
 {
 	struct run *r = data;
+	struct progress_counts pc;
 
+	progress_total(r, &pc);
 	pool_kick(r->pool);
 }
 
@@ -182,18 +145,6 @@ static void on_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 		return;
 	}
 	pool_close(r->pool);
-}
-
-/* A callback's template: a shell command, the job's arguments not
- * appended. */
-static int make_callback(const char *cmd, struct template **out)
-{
-	char *words[1] = {(char *)cmd};
-
-	if (cmd == NULL)
-		return 0;
-	*out = template_new(words, 1, TEMPLATE_SHELL | TEMPLATE_NO_APPEND);
-	return *out == NULL ? -1 : 0;
 }
 
 /* -X: GNU parallel repeats each space-separated word holding {} once per
@@ -241,18 +192,6 @@ static int make_template(struct run *r)
 		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags);
 	if (r->tpl == NULL)
 		return -1;
-	if (make_callback(r->cli.on_success, &r->on_success) == -1 ||
-	    make_callback(r->cli.on_error, &r->on_error) == -1)
-		return -1;
-	if (r->cli.tagstring != NULL) {
-		char *words[] = {(char *)r->cli.tagstring};
-
-		r->tagstring = template_new(words, 1,
-					    TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
-						    TEMPLATE_NO_APPEND);
-		if (r->tagstring == NULL)
-			return -1;
-	}
 	return 0;
 }
 
@@ -266,7 +205,7 @@ static int make_input(struct run *r)
 
 	r->in = input_new(&io, err, sizeof(err));
 	if (r->in == NULL) {
-		warnx_msg(err[0] ? err : strerror(errno));
+		warn_msg(err[0] ? err : strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < r->cli.nsources; i++) {
@@ -280,7 +219,7 @@ static int make_input(struct run *r)
 			const char *msg = input_error(r->in);
 
 			if (msg != NULL)
-				warnx_msg(msg);
+				warn_msg(msg);
 			else
 				fprintf(stderr, "mprun: %s: %s\n",
 					s->is_file ? s->file : ":::",
@@ -300,7 +239,7 @@ static int open_joblog(struct run *r)
 		return 0;
 	if (r->cli.resume &&
 	    joblog_read(r->cli.joblog, &r->resume, err, sizeof(err)) == -1) {
-		warnx_msg(err);
+		warn_msg(err);
 		return -1;
 	}
 	if (r->cli.dry_run)
@@ -345,22 +284,14 @@ static void progress_total(struct run *r, struct progress_counts *c)
 static void progress_draw(struct run *r, int last)
 {
 	struct progress_counts c = {0};
-	char line[512];
-	size_t len;
 
 	c.failed = pool_failed(r->pool);
 	c.done = pool_succeeded(r->pool) + c.failed;
 	c.running = pool_running(r->pool);
 	c.elapsed_ms = loop_now_ms() - r->start_ms;
 	progress_total(r, &c);
-	len = progress_format(r->cli.progress, &c, r->progress_tty ? 79 : 0,
-			      line, sizeof(line));
-	if (r->progress_tty)
-		fprintf(stderr, "\r%.*s\033[K%s", (int)len, line,
-			last ? "\n" : "");
-	else
-		fprintf(stderr, "mprun: %.*s\n", (int)len, line);
-	fflush(stderr);
+	progress_show(r->cli.progress, r->progress_tty, 1, NULL, &c, last,
+		      &r->progress_lines);
 }
 
 /* The progress timer: redraw, at most 10 times a second on a terminal,
@@ -391,21 +322,12 @@ static int setup(struct run *r)
 	struct pool_opts po = {0};
 	struct pool_events ev = {on_launch,   on_done, on_error, on_notice,
 				 on_finished, on_skip, r};
-	char err[256];
-	const char *shell = getenv("MPRUN_SHELL");
 
 	po.slots = opts_slots(r->cli.jobs);
-	if (po.slots == 0)
+	if (po.slots == 0 || common_pool_opts(&r->cli, &r->cm, &po) == -1)
 		return -1;
-	termseq_default(&po.termseq);
-	if (r->cli.termseq != NULL &&
-	    termseq_parse(r->cli.termseq, &po.termseq, err, sizeof(err)) ==
-		    -1) {
-		warnx_msg(err);
-		return -1;
-	}
 	if (make_template(r) == -1) {
-		warnx_msg("the command is empty");
+		warn_msg("the command is empty");
 		return -1;
 	}
 	if (make_input(r) == -1 || open_joblog(r) == -1)
@@ -414,28 +336,9 @@ static int setup(struct run *r)
 	r->q = queue_new(queue_size(&r->cli, po.slots));
 	if (r->loop == NULL || r->q == NULL)
 		return -1;
-	po.order = r->cli.order;
-	po.output = r->cli.output;
 	po.tpl = r->tpl;
 	po.max_args = r->cli.max_args;
 	po.fill = r->cli.fill;
-	po.tag = r->cli.tag;
-	po.tagstring = r->tagstring;
-	po.mem_limit = (size_t)r->cli.mem_limit;
-	po.spill_limit = r->cli.spill_limit;
-	po.tmpdir = r->cli.tmpdir;
-	po.dry_run = r->cli.dry_run;
-	po.exec = exec_local(shell != NULL ? shell : "/bin/sh");
-	po.out_fd = STDOUT_FILENO;
-	po.err_fd = STDERR_FILENO;
-	po.timeout_ms = r->cli.timeout_ms;
-	po.timeout_pct = r->cli.timeout_pct;
-	po.retries = r->cli.retries;
-	po.delay_ms = r->cli.delay_ms;
-	po.halt = r->cli.halt;
-	po.on_success = r->on_success;
-	po.on_error = r->on_error;
-	po.results_dir = r->cli.results;
 	r->pool = pool_new(r->loop, &po, &ev);
 	r->feed = feed_new(r->loop, r->in, r->q, on_records, r);
 	if (r->pool == NULL || r->feed == NULL)
@@ -457,9 +360,7 @@ static void teardown(struct run *r)
 	queue_free(r->q, (void (*)(void *))record_free);
 	input_free(r->in);
 	template_free(r->tpl);
-	template_free(r->tagstring);
-	template_free(r->on_success);
-	template_free(r->on_error);
+	common_free(&r->cm);
 	joblog_close(r->joblog);
 	joblog_done_free(r->resume);
 	if (r->progress_timer != NULL)
@@ -475,7 +376,7 @@ static int run_status(struct run *r)
 	const char *ferr = feed_error(r->feed);
 
 	if (ferr != NULL) {
-		warnx_msg(ferr);
+		warn_msg(ferr);
 		return EXIT_USAGE;
 	}
 	if (r->interrupted)
@@ -483,23 +384,7 @@ static int run_status(struct run *r)
 	if (pool_output_closed(r->pool) || r->error)
 		return EXIT_USAGE;
 	failed += pool_callbacks_failed(r->pool);
-	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
-}
-
-/* After an interrupted or halted run: end what is left of any job tree
- * (descendants that escaped, adopted by us as subreaper) and reap it. */
-static void sweep_descendants(void)
-{
-	pid_t *pids = NULL;
-	size_t n = 0, i;
-
-	if (termtree_descendants(&pids, &n) == -1)
-		return;
-	for (i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
-	free(pids);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	return failures_status(failed);
 }
 
 /* Reset what we may have inherited: SIGCHLD must not be ignored (or wait
@@ -522,9 +407,14 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : EXIT_USAGE;
 	}
 	termtree_become_subreaper();
+	if (r.cli.pipeline != NULL) {
+		rc = run_pipeline(&r.cli);
+		opts_free(&r.cli);
+		return rc;
+	}
 	if (setup(&r) == -1) {
 		if (errno == ENOMEM)
-			warnx_msg(strerror(errno));
+			warn_msg(strerror(errno));
 		teardown(&r);
 		return EXIT_USAGE;
 	}

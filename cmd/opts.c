@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "policy.h"
 
 enum {
 	OPT_ORDER = 256,
@@ -37,6 +38,8 @@ enum {
 	OPT_BAR,
 	OPT_PROGRESS,
 	OPT_ETA,
+	OPT_PIPELINE,
+	OPT_SET,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -113,6 +116,10 @@ static const struct opt_doc opt_docs[] = {
 	 "show done/running/failed/total on stderr", 0},
 	{{"eta", no_argument, NULL, OPT_ETA}, NULL,
 	 "show progress with the estimated time left on stderr", 0},
+	{{"pipeline", required_argument, NULL, OPT_PIPELINE}, "FILE",
+	 "run the stages of a YAML pipeline file (see mprun-pipeline(5))", 0},
+	{{"set", required_argument, NULL, OPT_SET}, "NAME=VALUE",
+	 "override a variable of the pipeline file's vars:", 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -276,69 +283,19 @@ static int parse_duration(const char *name, const char *v, uint64_t *ms)
 /* --timeout: a duration, or N% of the median runtime. */
 static int parse_timeout(const char *v, struct cli *cli)
 {
-	size_t len = strlen(v);
-	long long n;
-	char num[32];
-
-	if (len > 1 && len < sizeof(num) && v[len - 1] == '%') {
-		memcpy(num, v, len - 1);
-		num[len - 1] = '\0';
-		if (number_parse(num, 1, 1000000, &n) == -1)
-			return usage_error("--timeout: \"%s\" is not a "
-					   "percentage such as 200%%", v);
-		cli->timeout_pct = (unsigned)n;
-		return 0;
-	}
-	if (parse_duration("--timeout", v, &cli->timeout_ms) == -1)
-		return -1;
-	if (cli->timeout_ms == 0)
-		return usage_error("--timeout: \"%s\" is zero", v);
-	return 0;
-}
-
-/* The part after "when," of --halt: fail|success|done=N|N%. */
-static int parse_halt_what(const char *s, struct pool_halt *h)
-{
-	static const char *const what[] = {"fail=", "success=", "done="};
-	const char *v = NULL;
-	char num[32];
-	size_t i, len;
-	long long n;
-
-	for (i = 0; i < 3 && v == NULL; i++)
-		if (strncmp(s, what[i], strlen(what[i])) == 0)
-			v = s + strlen(what[i]), h->what = (enum pool_halt_what)i;
-	if (v == NULL)
-		return -1;
-	len = strlen(v);
-	if (len == 0 || len >= sizeof(num))
-		return -1;
-	memcpy(num, v, len + 1);
-	if (num[len - 1] == '%') {
-		num[len - 1] = '\0';
-		if (number_parse(num, 1, 100, &n) == -1)
-			return -1;
-		h->pct = (unsigned)n;
-		return 0;
-	}
-	if (number_parse(num, 1, 1000000000000LL, &n) == -1)
-		return -1;
-	h->count = (unsigned long long)n;
+	if (policy_timeout_parse(v, &cli->timeout_ms, &cli->timeout_pct) ==
+	    -1)
+		return usage_error("--timeout: \"%s\" is not a duration (such "
+				   "as 30, 2.5s, 1m30s) or a percentage such "
+				   "as 200%%",
+				   v);
 	return 0;
 }
 
 /* --halt now|soon,fail|success|done=N|N%, or never. */
 static int parse_halt(const char *v, struct pool_halt *h)
 {
-	memset(h, 0, sizeof(*h));
-	if (strcmp(v, "never") == 0)
-		return 0;
-	if (strncmp(v, "now,", 4) == 0)
-		h->when = HALT_NOW;
-	else if (strncmp(v, "soon,", 5) == 0)
-		h->when = HALT_SOON;
-	if (h->when == HALT_NEVER ||
-	    parse_halt_what(strchr(v, ',') + 1, h) == -1)
+	if (policy_halt_parse(v, h) == -1)
 		return usage_error("--halt: \"%s\" is not now|soon,"
 				   "fail|success|done=N|N%% (or never)",
 				   v);
@@ -465,6 +422,18 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_ETA:
 		cli->progress |= PROGRESS_ETA;
 		return 0;
+	case OPT_PIPELINE:
+		cli->pipeline = arg;
+		return 0;
+	case OPT_SET: {
+		char **s = realloc(cli->sets, (cli->nsets + 1) * sizeof(*s));
+
+		if (s == NULL)
+			return -1;
+		cli->sets = s;
+		s[cli->nsets++] = (char *)arg;
+		return 0;
+	}
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
@@ -519,6 +488,13 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	}
 	if (parse_rest(argc, argv, optind, cli) == -1)
 		return -1;
+	if (cli->pipeline != NULL && (cli->ncommand > 0 || cli->nsources > 0))
+		return usage_error("--pipeline %s: no command or input on the "
+				   "command line: the file has them",
+				   cli->pipeline);
+	if (cli->pipeline == NULL && cli->nsets > 0)
+		return usage_error("--set %s needs --pipeline FILE",
+				   cli->sets[0]);
 	if (cli->resume && cli->joblog == NULL)
 		return usage_error("%s needs --joblog FILE",
 				   cli->resume == 1 ? "--resume"
@@ -535,6 +511,8 @@ void opts_free(struct cli *cli)
 {
 	free(cli->sources);
 	cli->sources = NULL;
+	free(cli->sets);
+	cli->sets = NULL;
 }
 
 unsigned opts_slots(const char *jobs)

@@ -47,6 +47,9 @@ struct cli {
 	int resume;        /* 1 --resume, 2 --resume-failed */
 	const char *results;
 	int progress;      /* PROGRESS_* flags */
+	const char *pipeline; /* --pipeline FILE */
+	char **sets;       /* --set NAME=VALUE */
+	size_t nsets;
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

@@ -50,6 +50,7 @@ struct pool_job {
 	struct capture *cap[2]; /* stdout, stderr (NULL when ungrouped) */
 	struct record **recs;
 	size_t nrecs;
+	size_t ntasks; /* records taken from the queue (task_done each) */
 	char **args; /* pointers into recs' values */
 	size_t nargs;
 	char *command; /* display form */
@@ -368,6 +369,7 @@ static int job_add_record(struct pool_job *j, struct record *r)
 	j->nargs += r->n;
 	j->args[j->nargs] = NULL;
 	j->recs[j->nrecs++] = r;
+	j->ntasks++;
 	return 0;
 }
 
@@ -570,7 +572,7 @@ static void pool_release_ready(struct pool *p)
 		}
 		if (p->ev.done != NULL)
 			p->ev.done(p->ev.data, j);
-		for (i = 0; i < j->nrecs && p->q != NULL; i++)
+		for (i = 0; i < j->ntasks && p->q != NULL; i++)
 			queue_task_done(p->q);
 		job_free(j);
 	}
@@ -989,6 +991,23 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 	return 0;
 }
 
+/* A started job that will never be expanded again (no retry, no callback)
+ * keeps only its first record (for messages): big batches (-n 10000) then
+ * do not hold their inputs while they run. */
+static void job_drop_records(struct pool *p, struct pool_job *j)
+{
+	size_t i;
+
+	if (p->opts.retries > 0 || p->opts.on_success != NULL ||
+	    p->opts.on_error != NULL || j->nrecs <= 1)
+		return;
+	for (i = 1; i < j->nrecs; i++)
+		record_free(j->recs[i]);
+	j->nrecs = 1;
+	j->nargs = j->recs[0]->n;
+	j->args[j->nargs] = NULL;
+}
+
 /* Expand, spawn and watch a registered job (also for a retry). On -1 the
  * caller finishes the job as failed. */
 static int job_start(struct pool *p, struct pool_job *j)
@@ -1015,6 +1034,7 @@ static int job_start(struct pool *p, struct pool_job *j)
 	    job_open_files(p, j) == -1 || job_spawn(p, j, &req, fds) == -1)
 		goto out;
 	rc = 0;
+	job_drop_records(p, j);
 	j->start_ms = loop_now_ms();
 	p->last_start_ms = j->start_ms;
 	job_close_child_ends(p, fds);
@@ -1054,7 +1074,7 @@ static int pool_skip(struct pool *p, struct pool_job *j)
 	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->seq + 1))
 		return 0;
 	p->seq++;
-	for (i = 0; i < j->nrecs && p->q != NULL; i++)
+	for (i = 0; i < j->ntasks && p->q != NULL; i++)
 		queue_task_done(p->q);
 	job_free(j);
 	return 1;

@@ -1,0 +1,178 @@
+/* common: messages, job log, pool defaults and progress for the command. */
+#include "common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec_local.h"
+#include "termtree.h"
+
+void warn_msg(const char *msg)
+{
+	fprintf(stderr, "mprun: %s\n", msg);
+}
+
+void report_done(const struct pool_job *j)
+{
+	int e = pool_job_exec_errno(j);
+
+	if (pool_job_too_long(j))
+		fprintf(stderr,
+			"mprun: job %llu: command line too long for the kernel "
+			"(input %s:%llu); job not run\n",
+			pool_job_seq(j), pool_job_origin(j),
+			pool_job_lineno(j));
+	else if (e == ENOENT)
+		fprintf(stderr, "mprun: %s: command not found\n",
+			pool_job_program(j));
+	else if (e != 0)
+		fprintf(stderr, "mprun: %s: %s\n", pool_job_program(j),
+			strerror(e));
+}
+
+int report_finished(struct joblog *log, const char *stage,
+		    const struct pool_job *j, int interrupted)
+{
+	struct joblog_entry e = {
+		.seq = pool_job_seq(j),
+		.host = pool_job_host(j),
+		.start_ms = pool_job_start_ms(j),
+		.runtime_ms = pool_job_runtime_ms(j),
+		.receive = pool_job_output_bytes(j),
+		.exitval = pool_job_exitval(j),
+		.signal = pool_job_signal(j),
+		.command = pool_job_command(j),
+		.stage = stage,
+	};
+
+	if (pool_job_timed_out(j))
+		fprintf(stderr, "mprun: %s%s%sjob %llu timed out after %.3fs: "
+			"%s\n", stage ? "stage " : "", stage ? stage : "",
+			stage ? ": " : "", e.seq,
+			(double)e.runtime_ms / 1000.0, e.command);
+	if (interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
+		return 0;
+	if (e.exitval == -1)
+		e.exitval = 128 + e.signal;
+	return log != NULL ? joblog_write(log, &e) : 0;
+}
+
+/* A callback's template: a shell command, the job's arguments not
+ * appended. */
+static int make_callback(const char *cmd, struct template **out)
+{
+	char *words[1] = {(char *)cmd};
+
+	*out = NULL;
+	if (cmd == NULL)
+		return 0;
+	*out = template_new(words, 1, TEMPLATE_SHELL | TEMPLATE_NO_APPEND);
+	return *out == NULL ? -1 : 0;
+}
+
+int common_pool_opts(const struct cli *cli, struct common *cm,
+		     struct pool_opts *po)
+{
+	const char *shell = getenv("MPRUN_SHELL");
+	char err[256];
+
+	termseq_default(&po->termseq);
+	if (cli->termseq != NULL &&
+	    termseq_parse(cli->termseq, &po->termseq, err, sizeof(err)) == -1) {
+		warn_msg(err);
+		return -1;
+	}
+	if (make_callback(cli->on_success, &cm->on_success) == -1 ||
+	    make_callback(cli->on_error, &cm->on_error) == -1) {
+		warn_msg("a callback command is empty");
+		return -1;
+	}
+	if (cli->tagstring != NULL) {
+		char *words[] = {(char *)cli->tagstring};
+
+		cm->tagstring = template_new(words, 1,
+					     TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
+						     TEMPLATE_NO_APPEND);
+		if (cm->tagstring == NULL) {
+			warn_msg("--tagstring is empty");
+			return -1;
+		}
+	}
+	po->order = cli->order;
+	po->output = cli->output;
+	po->tag = cli->tag;
+	po->tagstring = cm->tagstring;
+	po->mem_limit = (size_t)cli->mem_limit;
+	po->spill_limit = cli->spill_limit;
+	po->tmpdir = cli->tmpdir;
+	po->dry_run = cli->dry_run;
+	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
+	po->out_fd = STDOUT_FILENO;
+	po->err_fd = STDERR_FILENO;
+	po->timeout_ms = cli->timeout_ms;
+	po->timeout_pct = cli->timeout_pct;
+	po->retries = cli->retries;
+	po->delay_ms = cli->delay_ms;
+	po->halt = cli->halt;
+	po->on_success = cm->on_success;
+	po->on_error = cm->on_error;
+	po->results_dir = cli->results;
+	return 0;
+}
+
+void common_free(struct common *cm)
+{
+	template_free(cm->tagstring);
+	template_free(cm->on_success);
+	template_free(cm->on_error);
+	memset(cm, 0, sizeof(*cm));
+}
+
+int failures_status(unsigned long long failed)
+{
+	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
+}
+
+void progress_show(int flags, int tty, size_t n, const char *const *labels,
+		   const struct progress_counts *c, int last, size_t *drawn)
+{
+	char line[512];
+	size_t i, len;
+
+	if (tty && *drawn > 1)
+		fprintf(stderr, "\033[%zuA", *drawn - 1);
+	for (i = 0; i < n; i++) {
+		len = progress_format(flags, &c[i], tty ? 79 : 0, line,
+				      sizeof(line));
+		if (tty)
+			fprintf(stderr, "\r%s%s%.*s\033[K%s",
+				labels ? labels[i] : "", labels ? ": " : "",
+				(int)len, line,
+				i + 1 < n || last ? "\n" : "");
+		else
+			fprintf(stderr, "mprun: %s%s%.*s\n",
+				labels ? labels[i] : "", labels ? ": " : "",
+				(int)len, line);
+	}
+	*drawn = n;
+	fflush(stderr);
+}
+
+void sweep_descendants(void)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+
+	if (termtree_descendants(&pids, &n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	free(pids);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}

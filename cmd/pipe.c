@@ -1,0 +1,277 @@
+/* pipe: mprun --pipeline FILE. */
+#include "pipe.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "joblog.h"
+#include "loop.h"
+#include "pipefile.h"
+#include "pipeline.h"
+
+/* Commands a --dry-run shows per stage. */
+#define DRY_RUN_SHOWN 5
+
+struct prun {
+	struct cli *cli;
+	struct pipefile *pf;
+	struct loop *loop;
+	struct pipeline *pl;
+	struct common cm;
+	struct joblog *joblog;
+	struct loop_timer *progress_timer;
+	size_t progress_lines;
+	int progress_tty;
+	uint64_t start_ms;
+	unsigned long long *shown; /* dry run: commands shown per stage */
+	int interrupted, stops, error;
+};
+
+/* The index of a stage by name. */
+static size_t stage_at(struct prun *r, const char *stage)
+{
+	size_t i;
+
+	for (i = 0; i < r->pf->nstages; i++)
+		if (strcmp(r->pf->stages[i].name, stage) == 0)
+			return i;
+	return 0;
+}
+
+/* A job is about to run (or a dry run shows it). */
+static void p_launch(void *data, const char *stage, const struct pool_job *j)
+{
+	struct prun *r = data;
+	size_t i = stage_at(r, stage);
+
+	if (r->cli->dry_run) {
+		if (r->shown[i]++ < DRY_RUN_SHOWN)
+			printf("%s: %s\n", stage, pool_job_command(j));
+		else if (r->shown[i] == DRY_RUN_SHOWN + 1)
+			printf("%s: ...\n", stage);
+	} else if (r->cli->verbose) {
+		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
+	}
+}
+
+static void p_done(void *data, const char *stage, const struct pool_job *j)
+{
+	report_done(j);
+}
+
+static void p_finished(void *data, const char *stage,
+		       const struct pool_job *j)
+{
+	struct prun *r = data;
+
+	if (report_finished(r->joblog, stage, j, r->interrupted) == -1) {
+		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
+			strerror(errno));
+		r->error = 1;
+	}
+}
+
+static void p_error(void *data, const char *msg)
+{
+	struct prun *r = data;
+
+	r->error = 1;
+	warn_msg(msg);
+}
+
+static void p_notice(void *data, const char *msg)
+{
+	warn_msg(msg);
+}
+
+/* Ctrl-C: end every stage's jobs. */
+static void p_sigint(struct loop *l, const struct signalfd_siginfo *si,
+		     void *data)
+{
+	struct prun *r = data;
+
+	r->interrupted = 1;
+	pipeline_terminate(r->pl);
+}
+
+/* SIGTERM / SIGHUP: no new jobs; a second one is Ctrl-C. */
+static void p_sigterm(struct loop *l, const struct signalfd_siginfo *si,
+		      void *data)
+{
+	struct prun *r = data;
+
+	if (r->stops++ > 0)
+		p_sigint(l, si, data);
+	else
+		pipeline_close(r->pl);
+}
+
+/* Draw one progress line per stage. */
+static void p_progress_draw(struct prun *r, int last)
+{
+	size_t n = pipeline_nstages(r->pl), i;
+	struct progress_counts *c = calloc(n, sizeof(*c));
+	const char **labels = calloc(n, sizeof(*labels));
+
+	for (i = 0; c != NULL && labels != NULL && i < n; i++) {
+		const struct pool *p = pipeline_stage_pool(r->pl, i);
+
+		labels[i] = pipeline_stage_name(r->pl, i);
+		c[i].failed = pool_failed(p);
+		c[i].done = pool_succeeded(p) + c[i].failed;
+		c[i].running = pool_running(p);
+		c[i].elapsed_ms = loop_now_ms() - r->start_ms;
+		c[i].total_known =
+			pipeline_stage_total(r->pl, i, &c[i].total);
+	}
+	if (c != NULL && labels != NULL)
+		progress_show(r->cli->progress, r->progress_tty, n, labels, c,
+			      last, &r->progress_lines);
+	free(c);
+	free(labels);
+}
+
+/* The progress timer. */
+static void p_progress_tick(struct loop *l, void *data)
+{
+	struct prun *r = data;
+
+	p_progress_draw(r, 0);
+	r->progress_timer = loop_timer_add(l, r->progress_tty ? 100 : 1000,
+					   p_progress_tick, r);
+}
+
+/* --dry-run: the stage graph first. */
+static void print_graph(const struct pipefile *pf)
+{
+	size_t i, k;
+
+	for (i = 0; i < pf->nstages; i++) {
+		const struct pf_stage *s = &pf->stages[i];
+
+		printf("# stage %s: %s\n", s->name, s->cmd);
+		for (k = 0; k < s->ninputs; k++) {
+			const struct pf_source *src = &s->inputs[k];
+
+			printf("#   input%s: ", src->linked ? " (linked)" : "");
+			if (src->kind == PF_STAGE)
+				printf("stage %s\n",
+				       pf->stages[src->stage].name);
+			else if (src->kind == PF_FILE)
+				printf("file %s\n", src->path);
+			else
+				printf("%zu value%s\n", src->nvalues,
+				       src->nvalues == 1 ? "" : "s");
+		}
+		for (k = 0; k < s->nafter; k++)
+			printf("#   after: %s\n", pf->stages[s->after[k]].name);
+		if (!s->read_by_others)
+			printf("#   output: mprun's stdout\n");
+	}
+	fflush(stdout);
+}
+
+/* Load the file and build the run. -1: message printed. */
+static int p_setup(struct prun *r)
+{
+	struct pipeline_events ev = {p_launch, p_done,	 p_finished,
+				     p_error,  p_notice, r};
+	struct pipeline_opts po = {0};
+	char err[1024] = "";
+
+	if (pipefile_load(r->cli->pipeline, r->cli->sets, r->cli->nsets,
+			  &r->pf, err, sizeof(err)) == -1) {
+		warn_msg(err);
+		return -1;
+	}
+	po.jobs = opts_slots(r->cli->jobs);
+	if (po.jobs == 0 || common_pool_opts(r->cli, &r->cm, &po.pool) == -1)
+		return -1;
+	if (r->cli->joblog != NULL && !r->cli->dry_run) {
+		r->joblog = joblog_open(r->cli->joblog, 1);
+		if (r->joblog == NULL) {
+			fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
+				strerror(errno));
+			return -1;
+		}
+	}
+	r->shown = calloc(r->pf->nstages, sizeof(*r->shown));
+	r->loop = loop_new();
+	if (r->shown == NULL || r->loop == NULL)
+		return -1;
+	r->pl = pipeline_new(r->loop, r->pf, &po, &ev);
+	if (r->pl == NULL)
+		return -1;
+	if (loop_signal_add(r->loop, SIGINT, p_sigint, r) == -1 ||
+	    loop_signal_add(r->loop, SIGTERM, p_sigterm, r) == -1 ||
+	    loop_signal_add(r->loop, SIGHUP, p_sigterm, r) == -1)
+		return -1;
+	if (r->cli->progress) {
+		r->progress_tty = isatty(STDERR_FILENO);
+		r->progress_timer = loop_timer_add(
+			r->loop, r->progress_tty ? 100 : 1000, p_progress_tick, r);
+	}
+	return 0;
+}
+
+/* Free the run. */
+static void p_teardown(struct prun *r)
+{
+	if (r->progress_timer != NULL)
+		loop_timer_cancel(r->loop, r->progress_timer);
+	pipeline_free(r->pl);
+	loop_free(r->loop);
+	joblog_close(r->joblog);
+	common_free(&r->cm);
+	pipefile_free(r->pf);
+	free(r->shown);
+}
+
+/* The exit status of a finished pipeline. */
+static int p_status(struct prun *r)
+{
+	if (r->interrupted)
+		return EXIT_INTERRUPTED;
+	if (pipeline_output_closed(r->pl) || r->error)
+		return EXIT_USAGE;
+	return failures_status(pipeline_failed(r->pl));
+}
+
+int run_pipeline(struct cli *cli)
+{
+	struct prun r = {.cli = cli};
+	int rc;
+
+	if (p_setup(&r) == -1) {
+		if (errno == ENOMEM)
+			warn_msg(strerror(errno));
+		p_teardown(&r);
+		return EXIT_USAGE;
+	}
+	if (cli->dry_run)
+		print_graph(r.pf);
+	r.start_ms = loop_now_ms();
+	if (pipeline_run(r.pl) == -1) {
+		fprintf(stderr, "mprun: %s\n", strerror(errno));
+		rc = EXIT_USAGE;
+	} else {
+		rc = p_status(&r);
+		if (cli->progress)
+			p_progress_draw(&r, 1);
+		if (pipeline_halted(r.pl))
+			fprintf(stderr, "mprun: --halt: stopped the pipeline "
+				"after %llu failed jobs\n",
+				pipeline_failed(r.pl));
+	}
+	if (r.interrupted || pipeline_output_closed(r.pl) ||
+	    pipeline_halted(r.pl))
+		sweep_descendants();
+	fflush(stdout);
+	p_teardown(&r);
+	return rc;
+}

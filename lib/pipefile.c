@@ -1,0 +1,820 @@
+/* pipefile: load and check a YAML pipeline file. */
+#include "pipefile.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "duration.h"
+#include "policy.h"
+
+struct ctx {
+	const char *path;
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+	struct pipefile *pf;
+	char **var_name, **var_value;
+	size_t nvars;
+};
+
+static const char *const top_keys[] = {"stages", "vars", NULL};
+static const char *const stage_keys[] = {
+	"cmd",	   "input", "jobs",	  "n",	      "order",	  "timeout",
+	"retries", "env",   "halt", "on_success", "on_error", "after",
+	NULL};
+static const char *const source_keys[] = {"stage", "values", "file",
+					  "glob",  "linked", NULL};
+
+/* Write "FILE:LINE:COL: message" for node n (or "FILE: message"). */
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (n != NULL)
+		k = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->path,
+			     n->start_mark.line + 1, n->start_mark.column + 1);
+	else
+		k = snprintf(c->err, c->errlen, "%s: ", c->path);
+	if (k < 0 || (size_t)k >= c->errlen)
+		k = 0;
+	va_start(ap, fmt);
+	vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Edit distance of two short strings, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64], prev, tmp;
+
+	if (lb >= 64 || la >= 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = prev + (a[i - 1] != b[j - 1]);
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			if (tmp + 1 < d[j])
+				d[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+/* The closest of the candidates to s, if close enough, else NULL. */
+static const char *closest(const char *s, const char *const *cand, size_t n)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 3;
+
+	for (i = 0; i < n && cand[i] != NULL; i++) {
+		d = distance(s, cand[i]);
+		if (d < bestd || (d == bestd && best == NULL &&
+				  d <= strlen(cand[i]) / 2)) {
+			best = cand[i];
+			bestd = d;
+		}
+	}
+	return bestd <= 2 || (best != NULL && bestd <= strlen(best) / 2)
+		       ? best
+		       : NULL;
+}
+
+/* "unknown key" with a hint. */
+static int unknown(struct ctx *c, const yaml_node_t *n, const char *what,
+		   const char *s, const char *const *cand, size_t ncand)
+{
+	const char *hint = closest(s, cand, ncand);
+
+	if (hint != NULL)
+		return fail(c, n, "unknown %s '%s' (did you mean '%s'?)", what,
+			    s, hint);
+	return fail(c, n, "unknown %s '%s'", what, s);
+}
+
+/* The node's scalar text, or NULL if it is not a scalar. */
+static const char *scalar(const yaml_node_t *n)
+{
+	return n != NULL && n->type == YAML_SCALAR_NODE
+		       ? (const char *)n->data.scalar.value
+		       : NULL;
+}
+
+/* Node by index. */
+static yaml_node_t *node(struct ctx *c, int i)
+{
+	return yaml_document_get_node(&c->doc, i);
+}
+
+/* The value of variable name, or NULL. */
+static const char *var_get(const struct ctx *c, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvars; i++)
+		if (strlen(c->var_name[i]) == len &&
+		    memcmp(c->var_name[i], name, len) == 0)
+			return c->var_value[i];
+	return NULL;
+}
+
+/* Is s[0..len) a variable name (letters, digits, '_', not a digit first)? */
+static int is_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* A copy of the scalar of n with {{NAME}} replaced by the variables. */
+static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
+{
+	const char *s = scalar(n), *open, *close, *v;
+	struct buf b = BUF_INIT;
+
+	if (s == NULL) {
+		fail(c, n, "%s: expected a string", what);
+		return NULL;
+	}
+	while ((open = strstr(s, "{{")) != NULL &&
+	       (close = strstr(open + 2, "}}")) != NULL) {
+		size_t len = (size_t)(close - open - 2);
+
+		if (!is_name(open + 2, len)) {
+			buf_append(&b, s, (size_t)(open - s) + 2);
+			s = open + 2;
+			continue;
+		}
+		v = var_get(c, open + 2, len);
+		if (v == NULL) {
+			buf_free(&b);
+			fail(c, n, "%s: unknown variable '%.*s' (not in vars:)",
+			     what, (int)len, open + 2);
+			return NULL;
+		}
+		buf_append(&b, s, (size_t)(open - s));
+		buf_append_str(&b, v);
+		s = close + 2;
+	}
+	if (buf_append_str(&b, s) == -1 || b.data == NULL) {
+		buf_free(&b);
+		return strdup("");
+	}
+	return buf_steal(&b);
+}
+
+/* A whole number in [min, max] from a scalar node. */
+static int number(struct ctx *c, const yaml_node_t *n, const char *what,
+		  long long min, long long max, long long *out)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL || number_parse(s, min, max, out) == -1)
+		return fail(c, n, "%s: expected a whole number from %lld to "
+			    "%lld, got %s%s%s", what, min, max,
+			    s ? "'" : "", s ? s : "a list or mapping",
+			    s ? "'" : "");
+	return 0;
+}
+
+/* The index of stage name, or -1. */
+static long stage_index(const struct pipefile *pf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pf->nstages; i++)
+		if (strcmp(pf->stages[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* A stage reference: the index, or an error with a hint. */
+static int stage_ref(struct ctx *c, const yaml_node_t *n, const char *what,
+		     size_t *out)
+{
+	const char *s = scalar(n), *names[64];
+	long i;
+	size_t k;
+
+	if (s == NULL)
+		return fail(c, n, "%s: expected a stage name", what);
+	i = stage_index(c->pf, s);
+	if (i >= 0) {
+		*out = (size_t)i;
+		return 0;
+	}
+	for (k = 0; k < c->pf->nstages && k < 63; k++)
+		names[k] = c->pf->stages[k].name;
+	names[k] = NULL;
+	return unknown(c, n, "stage", s, names, k);
+}
+
+/* Append a source to a stage. */
+static struct pf_source *add_source(struct pf_stage *st)
+{
+	struct pf_source *s =
+		realloc(st->inputs, (st->ninputs + 1) * sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	st->inputs = s;
+	s = &s[st->ninputs++];
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+/* A sequence of scalars as values (vars expanded). */
+static int values_of(struct ctx *c, const yaml_node_t *n,
+		     struct pf_source *src)
+{
+	yaml_node_item_t *it;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "values: expected a list");
+	for (it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		char **v = realloc(src->values,
+				   (src->nvalues + 1) * sizeof(char *));
+
+		if (v == NULL)
+			return -1;
+		src->values = v;
+		v[src->nvalues] = expand(c, node(c, *it), "input");
+		if (v[src->nvalues] == NULL)
+			return -1;
+		src->nvalues++;
+	}
+	return 0;
+}
+
+/* Expand a glob into the source's values. */
+static int glob_values(struct ctx *c, const yaml_node_t *n,
+		       struct pf_source *src)
+{
+	glob_t g;
+	size_t i;
+
+	if (glob(src->path, 0, NULL, &g) != 0) {
+		globfree(&g);
+		return fail(c, n, "glob '%s' matches no file", src->path);
+	}
+	src->values = calloc(g.gl_pathc + 1, sizeof(char *));
+	for (i = 0; src->values != NULL && i < g.gl_pathc; i++)
+		if ((src->values[src->nvalues++] = strdup(g.gl_pathv[i])) ==
+		    NULL)
+			break;
+	globfree(&g);
+	return src->values == NULL ? -1 : 0;
+}
+
+/* One source given as a mapping: {stage|values|file|glob: ..., linked}. */
+static int source_map(struct ctx *c, const yaml_node_t *n,
+		      struct pf_stage *st)
+{
+	struct pf_source *src = add_source(st);
+	yaml_node_pair_t *p;
+	int kinds = 0;
+
+	if (src == NULL)
+		return -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *key = scalar(k);
+		int rc;
+
+		if (key == NULL)
+			return fail(c, k, "input: expected a key");
+		if (strcmp(key, "linked") == 0) {
+			const char *b = scalar(v);
+
+			if (b == NULL || (strcmp(b, "true") && strcmp(b, "false")))
+				return fail(c, v, "linked: expected true or "
+					    "false");
+			src->linked = strcmp(b, "true") == 0;
+			continue;
+		}
+		kinds++;
+		if (strcmp(key, "stage") == 0) {
+			src->kind = PF_STAGE;
+			rc = stage_ref(c, v, "input", &src->stage);
+		} else if (strcmp(key, "values") == 0) {
+			src->kind = PF_VALUES;
+			rc = values_of(c, v, src);
+		} else if (strcmp(key, "file") == 0 || strcmp(key, "glob") == 0) {
+			src->kind = key[0] == 'f' ? PF_FILE : PF_GLOB;
+			src->path = expand(c, v, key);
+			rc = src->path == NULL ? -1 : 0;
+			if (rc == 0 && src->kind == PF_GLOB)
+				rc = glob_values(c, v, src);
+		} else {
+			return unknown(c, k, "input key", key, source_keys, 5);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	if (kinds != 1)
+		return fail(c, n, "input: a source has exactly one of stage, "
+			    "values, file or glob");
+	if (src->linked && st->ninputs == 1)
+		return fail(c, n, "input: the first source cannot be linked");
+	return 0;
+}
+
+/* input: a stage name, a list of values, a source, or a list of sources. */
+static int parse_input(struct ctx *c, const yaml_node_t *n,
+		       struct pf_stage *st)
+{
+	struct pf_source *src;
+	yaml_node_item_t *it;
+	int maps = 0, scalars = 0;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		src = add_source(st);
+		if (src == NULL)
+			return -1;
+		src->kind = PF_STAGE;
+		return stage_ref(c, n, "input", &src->stage);
+	}
+	if (n->type == YAML_MAPPING_NODE)
+		return source_map(c, n, st);
+	for (it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *item = node(c, *it);
+
+		maps += item->type == YAML_MAPPING_NODE;
+		scalars += item->type == YAML_SCALAR_NODE;
+	}
+	if (maps > 0 && scalars > 0)
+		return fail(c, n, "input: a list is either values or sources "
+			    "({stage: ...}, {values: [...]}, ...), not both");
+	if (maps == 0) {
+		src = add_source(st);
+		return src == NULL ? -1 : values_of(c, n, src);
+	}
+	for (it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *item = node(c, *it);
+
+		if (item->type != YAML_MAPPING_NODE)
+			return fail(c, item, "input: expected a source");
+		if (source_map(c, item, st) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* env: a mapping of names to values. */
+static int parse_env(struct ctx *c, const yaml_node_t *n, struct pf_stage *st)
+{
+	yaml_node_pair_t *p;
+	size_t k = 0;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "env: expected a mapping of NAME: value");
+	st->env = calloc((size_t)(n->data.mapping.pairs.top -
+				  n->data.mapping.pairs.start) + 1,
+			 sizeof(char *));
+	if (st->env == NULL)
+		return -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = node(c, p->key);
+		const char *name = scalar(kn);
+		char *v;
+
+		if (name == NULL || !is_name(name, strlen(name)))
+			return fail(c, kn, "env: '%s' is not a variable name",
+				    name ? name : "?");
+		v = expand(c, node(c, p->value), "env");
+		if (v == NULL)
+			return -1;
+		if (asprintf(&st->env[k], "%s=%s", name, v) == -1) {
+			st->env[k] = NULL;
+			free(v);
+			return -1;
+		}
+		k++;
+		free(v);
+	}
+	return 0;
+}
+
+/* after: a stage name or a list of them. */
+static int parse_after(struct ctx *c, const yaml_node_t *n,
+		       struct pf_stage *st)
+{
+	yaml_node_item_t *it;
+	size_t cnt = 1;
+
+	if (n->type == YAML_SEQUENCE_NODE)
+		cnt = (size_t)(n->data.sequence.items.top -
+			       n->data.sequence.items.start);
+	st->after = calloc(cnt + 1, sizeof(size_t));
+	if (st->after == NULL)
+		return -1;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return stage_ref(c, n, "after", &st->after[st->nafter++]);
+	for (it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++)
+		if (stage_ref(c, node(c, *it), "after",
+			      &st->after[st->nafter++]) == -1)
+			return -1;
+	return 0;
+}
+
+/* order: unordered, imap or map. */
+static int parse_order(struct ctx *c, const yaml_node_t *n,
+		       struct pf_stage *st)
+{
+	static const char *const names[] = {"unordered", "imap", "map", NULL};
+	const char *s = scalar(n);
+	size_t i;
+
+	for (i = 0; s != NULL && names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			st->order = (enum order_policy)i;
+			return 0;
+		}
+	}
+	if (s == NULL)
+		return fail(c, n, "order: expected unordered, imap or map");
+	return unknown(c, n, "order", s, names, 3);
+}
+
+/* One key of a stage. */
+static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
+		     struct pf_stage *st)
+{
+	long long num;
+	char *s;
+	int rc;
+
+	if (strcmp(key, "cmd") == 0)
+		return (st->cmd = expand(c, v, "cmd")) == NULL ? -1 : 0;
+	if (strcmp(key, "input") == 0)
+		return parse_input(c, v, st);
+	if (strcmp(key, "jobs") == 0) {
+		rc = number(c, v, "jobs", 1, 100000, &num);
+		st->jobs = (unsigned)num;
+		return rc;
+	}
+	if (strcmp(key, "n") == 0) {
+		rc = number(c, v, "n", 1, 1000000000, &num);
+		st->n = (size_t)num;
+		return rc;
+	}
+	if (strcmp(key, "retries") == 0) {
+		rc = number(c, v, "retries", 0, 1000000, &num);
+		st->retries = (unsigned)num;
+		return rc;
+	}
+	if (strcmp(key, "order") == 0)
+		return parse_order(c, v, st);
+	if (strcmp(key, "env") == 0)
+		return parse_env(c, v, st);
+	if (strcmp(key, "after") == 0)
+		return parse_after(c, v, st);
+	if (strcmp(key, "on_success") == 0)
+		return (st->on_success = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "on_error") == 0)
+		return (st->on_error = expand(c, v, key)) == NULL ? -1 : 0;
+	s = expand(c, v, key);
+	if (s == NULL)
+		return -1;
+	if (strcmp(key, "timeout") == 0) {
+		rc = policy_timeout_parse(s, &st->timeout_ms, &st->timeout_pct);
+		free(s);
+		if (rc == -1)
+			return fail(c, v, "timeout: expected a duration (30, "
+				    "2.5s, 1m30s) or a percentage (200%%)");
+		return 0;
+	}
+	st->halt_text = s; /* halt */
+	if (policy_halt_parse(s, &st->halt) == -1)
+		return fail(c, v, "halt: expected now|soon,fail|success|"
+			    "done=N|N%% or never");
+	return 0;
+}
+
+/* Parse the stage whose mapping is n. */
+static int parse_stage(struct ctx *c, const yaml_node_t *n,
+		       struct pf_stage *st)
+{
+	yaml_node_pair_t *p;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "stage '%s': expected a mapping with cmd:",
+			    st->name);
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+		const char *key = scalar(k);
+		size_t i;
+
+		for (i = 0; key != NULL && stage_keys[i] != NULL; i++)
+			if (strcmp(key, stage_keys[i]) == 0)
+				break;
+		if (key == NULL || stage_keys[i] == NULL)
+			return unknown(c, k, "key", key ? key : "?",
+				       stage_keys, 12);
+		if (stage_key(c, key, node(c, p->value), st) == -1)
+			return -1;
+	}
+	if (st->cmd == NULL)
+		return fail(c, n, "stage '%s' has no cmd", st->name);
+	return 0;
+}
+
+/* stages: first all names (for references), then each stage. */
+static int parse_stages(struct ctx *c, const yaml_node_t *n)
+{
+	size_t cnt, i;
+	yaml_node_pair_t *p;
+
+	if (n->type != YAML_MAPPING_NODE ||
+	    n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+		return fail(c, n, "stages: expected a mapping of stage names "
+			    "to stages");
+	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	c->pf->stages = calloc(cnt, sizeof(struct pf_stage));
+	if (c->pf->stages == NULL)
+		return -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+		const char *name = scalar(k);
+
+		if (name == NULL || *name == '\0')
+			return fail(c, k, "a stage name must be a string");
+		if (stage_index(c->pf, name) >= 0)
+			return fail(c, k, "stage '%s' is defined twice", name);
+		c->pf->stages[c->pf->nstages].name = strdup(name);
+		if (c->pf->stages[c->pf->nstages].name == NULL)
+			return -1;
+		c->pf->nstages++;
+	}
+	for (i = 0, p = n->data.mapping.pairs.start; i < cnt; i++, p++)
+		if (parse_stage(c, node(c, p->value), &c->pf->stages[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* vars: NAME: value, then the --set overrides. */
+static int parse_vars(struct ctx *c, const yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+	size_t cnt;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "vars: expected a mapping of NAME: value");
+	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	c->var_name = calloc(cnt + 1, sizeof(char *));
+	c->var_value = calloc(cnt + 1, sizeof(char *));
+	if (c->var_name == NULL || c->var_value == NULL)
+		return -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *name = scalar(k), *val = scalar(v);
+
+		if (name == NULL || !is_name(name, strlen(name)))
+			return fail(c, k, "vars: '%s' is not a variable name",
+				    name ? name : "?");
+		if (val == NULL)
+			return fail(c, v, "vars: %s: expected a string or "
+				    "number", name);
+		c->var_name[c->nvars] = strdup(name);
+		c->var_value[c->nvars] = strdup(val);
+		c->nvars++;
+	}
+	return 0;
+}
+
+/* Apply --set NAME=VALUE: only names that vars: declares. */
+static int apply_sets(struct ctx *c, char *const *sets, size_t nsets)
+{
+	const char *eq;
+	size_t i, k;
+
+	for (i = 0; i < nsets; i++) {
+		eq = strchr(sets[i], '=');
+		if (eq == NULL)
+			return fail(c, NULL, "--set %s: expected NAME=VALUE",
+				    sets[i]);
+		for (k = 0; k < c->nvars; k++)
+			if (strlen(c->var_name[k]) == (size_t)(eq - sets[i]) &&
+			    strncmp(c->var_name[k], sets[i],
+				    (size_t)(eq - sets[i])) == 0)
+				break;
+		if (k == c->nvars)
+			return fail(c, NULL, "--set %.*s: no such variable in "
+				    "vars:", (int)(eq - sets[i]), sets[i]);
+		free(c->var_value[k]);
+		c->var_value[k] = strdup(eq + 1);
+		if (c->var_value[k] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Depth-first search for a cycle through stage i; state 1: on the path. */
+static int has_cycle(const struct pipefile *pf, size_t i, char *state,
+		     size_t *at)
+{
+	const struct pf_stage *st = &pf->stages[i];
+	size_t k, dep;
+
+	if (state[i] == 2)
+		return 0;
+	if (state[i] == 1) {
+		*at = i;
+		return 1;
+	}
+	state[i] = 1;
+	for (k = 0; k < st->ninputs + st->nafter; k++) {
+		if (k < st->ninputs && st->inputs[k].kind != PF_STAGE)
+			continue;
+		dep = k < st->ninputs ? st->inputs[k].stage
+				      : st->after[k - st->ninputs];
+		if (has_cycle(pf, dep, state, at))
+			return 1;
+	}
+	state[i] = 2;
+	return 0;
+}
+
+/* No stage may depend on itself through inputs and after:. */
+static int check_cycles(struct ctx *c, const yaml_node_t *stages)
+{
+	char *state = calloc(c->pf->nstages, 1);
+	size_t i, at = 0;
+	int cyc = 0;
+
+	if (state == NULL)
+		return -1;
+	for (i = 0; i < c->pf->nstages && !cyc; i++)
+		cyc = has_cycle(c->pf, i, state, &at);
+	free(state);
+	if (cyc)
+		return fail(c, node(c, stages->data.mapping.pairs.start[at].key),
+			    "stage '%s' depends on itself (a cycle through "
+			    "input: or after:)",
+			    c->pf->stages[at].name);
+	for (i = 0; i < c->pf->nstages; i++)
+		for (at = 0; at < c->pf->stages[i].ninputs; at++)
+			if (c->pf->stages[i].inputs[at].kind == PF_STAGE)
+				c->pf->stages[c->pf->stages[i].inputs[at].stage]
+					.read_by_others = 1;
+	return 0;
+}
+
+/* The top level: a mapping with stages: and maybe vars:. */
+static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&c->doc), *stages = NULL;
+	yaml_node_pair_t *p;
+
+	if (root == NULL)
+		return fail(c, NULL, "empty pipeline file (expected stages:)");
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(c, root, "expected a mapping with stages:");
+	for (p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key);
+		const char *key = scalar(k);
+
+		if (key != NULL && strcmp(key, "stages") == 0)
+			stages = node(c, p->value);
+		else if (key != NULL && strcmp(key, "vars") == 0) {
+			if (parse_vars(c, node(c, p->value)) == -1)
+				return -1;
+		} else
+			return unknown(c, k, "key", key ? key : "?", top_keys,
+				       2);
+	}
+	if (apply_sets(c, sets, nsets) == -1)
+		return -1;
+	if (stages == NULL)
+		return fail(c, root, "no stages: in the pipeline file");
+	if (parse_stages(c, stages) == -1)
+		return -1;
+	return check_cycles(c, stages);
+}
+
+/* Read the YAML document; a syntax error names its place. */
+static int load_doc(struct ctx *c)
+{
+	yaml_parser_t parser;
+	FILE *f = fopen(c->path, "r");
+	int rc = 0;
+
+	if (f == NULL)
+		return fail(c, NULL, "%s", strerror(errno));
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &c->doc)) {
+		snprintf(c->err, c->errlen, "%s:%zu:%zu: not valid YAML: %s%s%s",
+			 c->path, parser.problem_mark.line + 1,
+			 parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "error",
+			 parser.context ? " " : "",
+			 parser.context ? parser.context : "");
+		errno = EINVAL;
+		rc = -1;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+int pipefile_load(const char *path, char *const *sets, size_t nsets,
+		  struct pipefile **out, char *err, size_t errlen)
+{
+	struct ctx c = {.path = path, .err = err, .errlen = errlen};
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	c.pf = calloc(1, sizeof(*c.pf));
+	if (c.pf == NULL)
+		return -1;
+	if (load_doc(&c) == -1) {
+		free(c.pf);
+		return -1;
+	}
+	rc = parse_top(&c, sets, nsets);
+	yaml_document_delete(&c.doc);
+	for (i = 0; i < c.nvars; i++) {
+		free(c.var_name[i]);
+		free(c.var_value[i]);
+	}
+	free(c.var_name);
+	free(c.var_value);
+	if (rc == -1) {
+		if (errno == ENOMEM || err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		pipefile_free(c.pf);
+		return -1;
+	}
+	*out = c.pf;
+	return 0;
+}
+
+/* Free one stage's contents. */
+static void stage_free(struct pf_stage *st)
+{
+	size_t i, k;
+
+	for (i = 0; i < st->ninputs; i++) {
+		for (k = 0; k < st->inputs[i].nvalues; k++)
+			free(st->inputs[i].values[k]);
+		free(st->inputs[i].values);
+		free(st->inputs[i].path);
+	}
+	for (i = 0; st->env != NULL && st->env[i] != NULL; i++)
+		free(st->env[i]);
+	free(st->env);
+	free(st->inputs);
+	free(st->name);
+	free(st->cmd);
+	free(st->halt_text);
+	free(st->on_success);
+	free(st->on_error);
+	free(st->after);
+}
+
+void pipefile_free(struct pipefile *pf)
+{
+	size_t i;
+
+	if (pf == NULL)
+		return;
+	for (i = 0; i < pf->nstages; i++)
+		stage_free(&pf->stages[i]);
+	free(pf->stages);
+	free(pf);
+}

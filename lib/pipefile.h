@@ -1,0 +1,75 @@
+/* pipefile: a pipeline file (YAML, read with libyaml), checked and turned
+ * into stages. The format is described in man/mprun-pipeline.5:
+ *
+ *   vars:                      # optional: {{NAME}} in strings below
+ *     level: 9
+ *   stages:                    # required: name -> stage, in run order
+ *     find:
+ *       cmd: find {{dir}} -name '*.log'
+ *     compress:
+ *       cmd: gzip -{{level}} {}
+ *       input: find            # a stage name, a list of values, or a
+ *       jobs: 2                # list of sources ({stage: S}, {values:
+ *       n: 1                   # [...]}, {file: F}, {glob: G}, each may
+ *       order: imap            # say linked: true, like :::+)
+ *       timeout: 10s
+ *       retries: 1
+ *       env: {GZIP: -n}
+ *       halt: now,fail=1
+ *       on_success: echo ok {}
+ *       on_error: echo failed {}
+ *       after: [other]         # start only when these stages ended
+ *
+ * Every error names the file, line and column: "FILE:LINE:COL: message". */
+#ifndef MPRUN_PIPEFILE_H
+#define MPRUN_PIPEFILE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "order.h"
+#include "pool.h"
+
+enum pf_kind { PF_VALUES, PF_FILE, PF_GLOB, PF_STAGE };
+
+struct pf_source {
+	enum pf_kind kind;
+	char **values;     /* PF_VALUES (and PF_GLOB once expanded) */
+	size_t nvalues;
+	char *path;        /* PF_FILE path, PF_GLOB pattern */
+	size_t stage;      /* PF_STAGE: index of the stage read */
+	int linked;        /* joins the previous source (:::+) */
+};
+
+struct pf_stage {
+	char *name;
+	char *cmd;
+	struct pf_source *inputs;
+	size_t ninputs;        /* 0: the stage runs once, with no input */
+	unsigned jobs;         /* 0: online CPUs */
+	size_t n;              /* inputs per job (-n); 0: 1 */
+	enum order_policy order;
+	uint64_t timeout_ms;
+	unsigned timeout_pct;
+	unsigned retries;
+	char **env;            /* "NAME=VALUE", NULL-terminated, or NULL */
+	struct pool_halt halt;
+	char *halt_text;
+	char *on_success, *on_error;
+	size_t *after;         /* indexes of stages to wait for */
+	size_t nafter;
+	int read_by_others;    /* some stage reads its stdout */
+};
+
+struct pipefile {
+	struct pf_stage *stages;
+	size_t nstages;
+};
+
+/* Load and check path. sets are "NAME=VALUE" overrides of vars (--set).
+ * On error: -1, and "FILE:LINE:COL: message" (or "FILE: message") in err.
+ * *out is freed with pipefile_free(). */
+int pipefile_load(const char *path, char *const *sets, size_t nsets,
+		  struct pipefile **out, char *err, size_t errlen);
+void pipefile_free(struct pipefile *pf);
+
+#endif

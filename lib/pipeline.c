@@ -1,0 +1,531 @@
+/* pipeline: stages as pools connected by channels, in one loop. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "channel.h"
+#include "feed.h"
+#include "input.h"
+#include "loop.h"
+#include "queue.h"
+#include "template.h"
+
+/* A stage stops starting jobs while a reader is this many bytes behind. */
+#define BACKLOG_MAX (256 << 10)
+#define QUEUE_MIN 64
+/* Bytes a channel holds in memory before it spills to a file. */
+#define CHANNEL_MEM (256 << 10)
+
+struct stage {
+	struct pipeline *pl;
+	const struct pf_stage *spec;
+	struct input *in;
+	struct queue *q;
+	struct feed *feed;
+	struct pool *pool;
+	struct template *tpl, *on_success, *on_error;
+	struct channel **outs; /* to the stages that read this one */
+	size_t nouts;
+	struct capture_sink sink;
+	char label[128];       /* "stage NAME" for input messages */
+	int started, ended;
+};
+
+struct pipeline {
+	struct loop *loop;
+	const struct pipefile *pf;
+	struct pipeline_opts opts;
+	struct pipeline_events ev;
+	struct stage *st;
+	size_t n;
+	int terminating, closed, halted;
+};
+
+/* Report an error through the events. */
+static void pl_error(struct pipeline *pl, const char *fmt, const char *a,
+		     const char *b)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	if (pl->ev.error != NULL)
+		pl->ev.error(pl->ev.data, msg);
+}
+
+/* --- pool events, tagged with the stage ------------------------------ */
+
+static void st_launch(void *data, const struct pool_job *j)
+{
+	struct stage *s = data;
+
+	if (s->pl->ev.launch != NULL)
+		s->pl->ev.launch(s->pl->ev.data, s->spec->name, j);
+}
+
+static void st_done(void *data, const struct pool_job *j)
+{
+	struct stage *s = data;
+
+	if (s->pl->ev.done != NULL)
+		s->pl->ev.done(s->pl->ev.data, s->spec->name, j);
+}
+
+static void st_finished(void *data, const struct pool_job *j)
+{
+	struct stage *s = data;
+
+	if (s->pl->ev.finished != NULL)
+		s->pl->ev.finished(s->pl->ev.data, s->spec->name, j);
+}
+
+static void st_error(void *data, const char *msg)
+{
+	struct stage *s = data;
+	char full[1200];
+
+	snprintf(full, sizeof(full), "stage %s: %s", s->spec->name, msg);
+	if (s->pl->ev.error != NULL)
+		s->pl->ev.error(s->pl->ev.data, full);
+}
+
+static void st_notice(void *data, const char *msg)
+{
+	struct stage *s = data;
+	char full[1200];
+
+	snprintf(full, sizeof(full), "stage %s: %s", s->spec->name, msg);
+	if (s->pl->ev.notice != NULL)
+		s->pl->ev.notice(s->pl->ev.data, full);
+}
+
+/* --- wiring ------------------------------------------------------------ */
+
+/* The stage's stdout goes to every channel of its readers. */
+static int st_sink_write(void *ctx, const void *p, size_t n)
+{
+	struct stage *s = ctx;
+	size_t i;
+
+	for (i = 0; i < s->nouts; i++)
+		if (channel_write(s->outs[i], p, n) == -1)
+			return -1;
+	return 0;
+}
+
+/* Is a reader of this stage too far behind to start more jobs? */
+static int st_throttle(void *data)
+{
+	struct stage *s = data;
+	size_t i;
+
+	for (i = 0; i < s->nouts; i++)
+		if (channel_backlog(s->outs[i]) > BACKLOG_MAX)
+			return 1;
+	return 0;
+}
+
+/* A reader caught up: the writer may start jobs again. */
+static void st_drained(void *data)
+{
+	struct stage *s = data;
+
+	if (s->pool != NULL)
+		pool_kick(s->pool);
+}
+
+/* Feed put records in the queue, or the pool wants more. */
+static void st_records(void *data)
+{
+	struct stage *s = data;
+
+	pool_kick(s->pool);
+}
+
+static void st_want(void *data)
+{
+	struct stage *s = data;
+
+	feed_want(s->feed);
+}
+
+/* A channel from stage from to a reader: its read end as an input fd. */
+static int st_connect(struct pipeline *pl, struct stage *from, int *fd)
+{
+	struct channel **outs, *ch;
+
+	ch = channel_new(pl->loop, CHANNEL_MEM, pl->opts.pool.tmpdir);
+	if (ch == NULL)
+		return -1;
+	outs = realloc(from->outs, (from->nouts + 1) * sizeof(*outs));
+	if (outs == NULL) {
+		channel_free(ch);
+		return -1;
+	}
+	from->outs = outs;
+	outs[from->nouts++] = ch;
+	channel_on_drain(ch, st_drained, from);
+	*fd = channel_take_reader(ch);
+	return 0;
+}
+
+/* Add one source of the stage's input. */
+static int st_add_source(struct pipeline *pl, struct stage *s,
+			 const struct pf_source *src)
+{
+	struct stage *from;
+	int fd;
+
+	switch (src->kind) {
+	case PF_VALUES:
+	case PF_GLOB:
+		return input_add_list(s->in, src->values, src->nvalues,
+				      src->linked);
+	case PF_FILE:
+		return input_add_file(s->in, src->path, src->linked);
+	case PF_STAGE:
+		from = &pl->st[src->stage];
+		if (st_connect(pl, from, &fd) == -1)
+			return -1;
+		snprintf(from->label, sizeof(from->label), "stage %s",
+			 from->spec->name);
+		return input_add_fd(s->in, fd, from->label, src->linked);
+	}
+	return 0;
+}
+
+/* The stage's input: its sources, or one empty record (runs once). */
+static int st_make_input(struct pipeline *pl, struct stage *s)
+{
+	static char *const once[] = {(char *)""};
+	struct input_opts io = {.delim = '\n'};
+	char err[256] = "";
+	size_t i;
+
+	s->in = input_new(&io, err, sizeof(err));
+	if (s->in == NULL)
+		return -1;
+	if (s->spec->ninputs == 0)
+		return input_add_list(s->in, once, 1, 0);
+	for (i = 0; i < s->spec->ninputs; i++) {
+		if (st_add_source(pl, s, &s->spec->inputs[i]) == -1) {
+			const char *m = input_error(s->in);
+
+			pl_error(pl, "stage %s: %s", s->spec->name,
+				 m != NULL ? m : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A template from one command string (NULL stays NULL). */
+static int st_template(const char *cmd, int flags, struct template **out)
+{
+	char *words[1] = {(char *)cmd};
+
+	*out = NULL;
+	if (cmd == NULL)
+		return 0;
+	*out = template_new(words, 1, flags);
+	return *out == NULL ? -1 : 0;
+}
+
+/* The stage's pool options: the shared ones, then its own keys. */
+static void st_pool_opts(struct pipeline *pl, struct stage *s,
+			 struct pool_opts *po)
+{
+	const struct pf_stage *sp = s->spec;
+
+	*po = pl->opts.pool;
+	po->slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
+	po->tpl = s->tpl;
+	po->max_args = sp->n;
+	po->order = sp->order;
+	if (sp->timeout_ms > 0 || sp->timeout_pct > 0) {
+		po->timeout_ms = sp->timeout_ms;
+		po->timeout_pct = sp->timeout_pct;
+	}
+	if (sp->retries > 0)
+		po->retries = sp->retries;
+	if (sp->halt_text != NULL)
+		po->halt = sp->halt;
+	if (s->on_success != NULL)
+		po->on_success = s->on_success;
+	if (s->on_error != NULL)
+		po->on_error = s->on_error;
+	po->env = sp->env;
+	po->out_sink = sp->read_by_others ? &s->sink : NULL;
+	po->total = 0;
+}
+
+/* Build one stage: templates, input, queue, feed, pool. */
+static int st_build(struct pipeline *pl, struct stage *s)
+{
+	struct pool_events ev = {st_launch,   st_done, st_error, st_notice,
+				 st_finished, NULL,    s};
+	struct pool_opts po;
+	size_t qsize;
+
+	if (st_template(s->spec->cmd,
+			s->spec->ninputs == 0 ? TEMPLATE_NO_APPEND : 0,
+			&s->tpl) == -1 ||
+	    st_template(s->spec->on_success, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
+			&s->on_success) == -1 ||
+	    st_template(s->spec->on_error, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
+			&s->on_error) == -1) {
+		pl_error(pl, "stage %s: %s", s->spec->name,
+			 errno == EINVAL ? "the command is empty"
+					 : strerror(errno));
+		return -1;
+	}
+	s->sink = (struct capture_sink){st_sink_write, s};
+	st_pool_opts(pl, s, &po);
+	/* Small: a batch (n) is gathered in the pool, not in the queue. */
+	qsize = 2 * (size_t)po.slots;
+	s->q = queue_new(qsize < QUEUE_MIN ? QUEUE_MIN : qsize);
+	s->pool = pool_new(pl->loop, &po, &ev);
+	if (s->q == NULL || s->pool == NULL)
+		return -1;
+	pool_set_throttle(s->pool, st_throttle, s);
+	return 0;
+}
+
+struct pipeline *pipeline_new(struct loop *l, const struct pipefile *pf,
+			      const struct pipeline_opts *o,
+			      const struct pipeline_events *ev)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+	size_t i;
+
+	if (pl == NULL)
+		return NULL;
+	pl->loop = l;
+	pl->pf = pf;
+	pl->opts = *o;
+	if (ev != NULL)
+		pl->ev = *ev;
+	pl->st = calloc(pf->nstages, sizeof(*pl->st));
+	if (pl->st == NULL)
+		goto fail;
+	pl->n = pf->nstages;
+	for (i = 0; i < pl->n; i++) {
+		pl->st[i].pl = pl;
+		pl->st[i].spec = &pf->stages[i];
+	}
+	for (i = 0; i < pl->n; i++)
+		if (st_build(pl, &pl->st[i]) == -1)
+			goto fail;
+	/* Inputs last: a reader's input connects to its writer's channel. */
+	for (i = 0; i < pl->n; i++)
+		if (st_make_input(pl, &pl->st[i]) == -1)
+			goto fail;
+	return pl;
+fail:
+	pipeline_free(pl);
+	return NULL;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	size_t i, k;
+
+	if (pl == NULL)
+		return;
+	for (i = 0; pl->st != NULL && i < pl->n; i++) {
+		struct stage *s = &pl->st[i];
+
+		feed_free(s->feed);
+		pool_free(s->pool);
+		if (s->q != NULL)
+			queue_free(s->q, (void (*)(void *))record_free);
+		input_free(s->in);
+		for (k = 0; k < s->nouts; k++)
+			channel_free(s->outs[k]);
+		free(s->outs);
+		template_free(s->tpl);
+		template_free(s->on_success);
+		template_free(s->on_error);
+	}
+	free(pl->st);
+	free(pl);
+}
+
+/* --- running ------------------------------------------------------------ */
+
+/* Have all the stages of after: ended? */
+static int st_ready(const struct pipeline *pl, const struct stage *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->spec->nafter; i++)
+		if (!pl->st[s->spec->after[i]].ended)
+			return 0;
+	return 1;
+}
+
+/* Start a stage: its feed and its pool. */
+static int st_start(struct pipeline *pl, struct stage *s)
+{
+	s->feed = feed_new(pl->loop, s->in, s->q, st_records, s);
+	if (s->feed == NULL)
+		return -1;
+	pool_set_source(s->pool, s->q, st_want, s);
+	s->started = 1;
+	if (pl->closed)
+		pool_close(s->pool);
+	pool_start(s->pool);
+	return 0;
+}
+
+/* A stage's pool is done: its readers get end of input. */
+static void st_end(struct stage *s)
+{
+	size_t i;
+
+	s->ended = 1;
+	for (i = 0; i < s->nouts; i++)
+		channel_close(s->outs[i]);
+}
+
+/* Propagate --halt (and a closed stdout) from one stage to all. */
+static void pl_check_halt(struct pipeline *pl, struct stage *s)
+{
+	const struct pool_opts *po = &pl->opts.pool;
+
+	if (pool_output_closed(s->pool) && !pl->terminating) {
+		pipeline_terminate(pl);
+		return;
+	}
+	if (!pool_halted(s->pool) || pl->halted)
+		return;
+	pl->halted = 1;
+	if ((s->spec->halt_text != NULL ? s->spec->halt.when : po->halt.when) ==
+	    HALT_NOW)
+		pipeline_terminate(pl);
+	else
+		pipeline_close(pl);
+}
+
+/* After each round of events: end, start and halt stages. 1 when all
+ * stages are over; *changed when a stage started or ended (a stage may
+ * end at once, with no event to wait for). */
+static int pl_step(struct pipeline *pl, int *changed)
+{
+	size_t i, over = 0;
+
+	*changed = 0;
+	for (i = 0; i < pl->n; i++) {
+		struct stage *s = &pl->st[i];
+
+		if (s->started && !s->ended) {
+			pl_check_halt(pl, s);
+			if (pool_finished(s->pool)) {
+				st_end(s);
+				*changed = 1;
+			}
+		}
+		if (!s->started && st_ready(pl, s) &&
+		    (!pl->terminating || s->spec->ninputs == 0)) {
+			if (st_start(pl, s) == -1)
+				return -1;
+			*changed = 1;
+			if (pl->terminating)
+				pool_terminate(s->pool);
+		}
+	}
+	for (i = 0; i < pl->n; i++)
+		over += pl->st[i].ended ||
+			(!pl->st[i].started && pl->terminating);
+	return over == pl->n;
+}
+
+int pipeline_run(struct pipeline *pl)
+{
+	int rc, changed;
+
+	while ((rc = pl_step(pl, &changed)) == 0)
+		if (!changed && loop_run_once(pl->loop) == -1)
+			return -1;
+	return rc == 1 ? 0 : -1;
+}
+
+void pipeline_terminate(struct pipeline *pl)
+{
+	size_t i;
+
+	pl->terminating = 1;
+	pl->closed = 1;
+	for (i = 0; i < pl->n; i++)
+		if (pl->st[i].started)
+			pool_terminate(pl->st[i].pool);
+}
+
+void pipeline_close(struct pipeline *pl)
+{
+	size_t i;
+
+	pl->closed = 1;
+	for (i = 0; i < pl->n; i++)
+		if (pl->st[i].started)
+			pool_close(pl->st[i].pool);
+}
+
+/* --- what the command shows --------------------------------------------- */
+
+size_t pipeline_nstages(const struct pipeline *pl)
+{
+	return pl->n;
+}
+
+const char *pipeline_stage_name(const struct pipeline *pl, size_t i)
+{
+	return pl->st[i].spec->name;
+}
+
+const struct pool *pipeline_stage_pool(const struct pipeline *pl, size_t i)
+{
+	return pl->st[i].pool;
+}
+
+int pipeline_stage_total(const struct pipeline *pl, size_t i,
+			 unsigned long long *total)
+{
+	const struct stage *s = &pl->st[i];
+	size_t n = s->spec->n > 0 ? s->spec->n : 1;
+
+	if (!s->started || !queue_closed(s->q) || feed_error(s->feed) != NULL)
+		return 0;
+	*total = (input_count(s->in) + n - 1) / n;
+	return 1;
+}
+
+unsigned long long pipeline_failed(const struct pipeline *pl)
+{
+	unsigned long long f = 0;
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		f += pool_failed(pl->st[i].pool) +
+		     pool_callbacks_failed(pl->st[i].pool);
+	return f;
+}
+
+int pipeline_output_closed(const struct pipeline *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (pool_output_closed(pl->st[i].pool))
+			return 1;
+	return 0;
+}
+
+int pipeline_halted(const struct pipeline *pl)
+{
+	return pl->halted;
+}

@@ -1,0 +1,87 @@
+/* policy: parse --timeout and --halt values. */
+#include "policy.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "duration.h"
+
+/* A whole number, or a percentage with a trailing '%' (*is_pct set). */
+static int count_or_pct(const char *s, long long max, long long *n,
+			int *is_pct)
+{
+	char num[32];
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	*is_pct = num[len - 1] == '%';
+	if (*is_pct)
+		num[len - 1] = '\0';
+	return number_parse(num, 1, *is_pct ? 1000000 : max, n);
+}
+
+int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct)
+{
+	long long n;
+	int is_pct = 0;
+
+	*ms = 0;
+	*pct = 0;
+	if (strchr(s, '%') != NULL) {
+		if (count_or_pct(s, 0, &n, &is_pct) == -1 || !is_pct)
+			goto bad;
+		*pct = (unsigned)n;
+		return 0;
+	}
+	if (duration_parse_ms(s, ms) == -1 || *ms == 0)
+		goto bad;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+/* The part after "when," : fail|success|done=N|N%. */
+static int halt_what(const char *s, struct pool_halt *h)
+{
+	static const char *const what[] = {"fail=", "success=", "done="};
+	long long n;
+	size_t i;
+	int is_pct;
+
+	for (i = 0; i < 3; i++) {
+		size_t len = strlen(what[i]);
+
+		if (strncmp(s, what[i], len) != 0)
+			continue;
+		h->what = (enum pool_halt_what)i;
+		if (count_or_pct(s + len, 1000000000000LL, &n, &is_pct) == -1 ||
+		    (is_pct && n > 100))
+			return -1;
+		if (is_pct)
+			h->pct = (unsigned)n;
+		else
+			h->count = (unsigned long long)n;
+		return 0;
+	}
+	return -1;
+}
+
+int policy_halt_parse(const char *s, struct pool_halt *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (strcmp(s, "never") == 0)
+		return 0;
+	if (strncmp(s, "now,", 4) == 0)
+		h->when = HALT_NOW;
+	else if (strncmp(s, "soon,", 5) == 0)
+		h->when = HALT_SOON;
+	if (h->when == HALT_NEVER || halt_what(strchr(s, ',') + 1, h) == -1) {
+		memset(h, 0, sizeof(*h));
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* policy: parsing the job-control policies shared by the command line and
+ * pipeline files: --timeout and --halt. */
+#ifndef MPRUN_POLICY_H
+#define MPRUN_POLICY_H
+#include <stdint.h>
+
+#include "pool.h"
+
+/* A timeout: a duration (see duration_parse_ms) into *ms, or "N%" (of the
+ * median runtime) into *pct; the other is set to 0. Zero is refused.
+ * 0 or -1/EINVAL. */
+int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct);
+/* A halt policy: "never", or now|soon,fail|success|done=N|N% (GNU
+ * parallel's spelling). 0 or -1/EINVAL. */
+int policy_halt_parse(const char *s, struct pool_halt *h);
+
+#endif

@@ -1,0 +1,327 @@
+/* sem: named counting semaphores (System V, SEM_UNDO) for mprun --sem. */
+#include "sem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FILE_PREFIX "mprun-sem."
+#define LOOKUP_TRIES 100 /* a semaphore removed under us: look again */
+
+/* semctl's fourth argument, which the caller must declare. */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+struct sem_slot {
+	int semid;
+};
+
+int sem_id_valid(const char *id)
+{
+	size_t i, len = strlen(id);
+
+	if (len == 0 || len > SEM_ID_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-",
+			   id[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* The path of id's name file. */
+static void id_path(const char *id, char *path, size_t len)
+{
+	snprintf(path, len, SEM_DIR "/" FILE_PREFIX "%lu.%s",
+		 (unsigned long)geteuid(), id);
+}
+
+/* Open id's name file (made if create) and lock it. The fd, or -1/errno
+ * (ENOENT when missing and not create). A file removed by a cleanup
+ * between our open and our lock is let go and opened again. */
+static int id_file_lock(const char *id, int create)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	id_path(id, path, sizeof(path));
+	for (;;) {
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+					(create ? O_CREAT : 0),
+			  0600);
+		if (fd == -1)
+			return -1;
+		if (fstat(fd, &st) == -1)
+			goto fail;
+		/* SEM_DIR is shared: refuse a file planted by someone else */
+		errno = EPERM;
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 077) != 0)
+			goto fail;
+		if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
+			goto fail;
+		if (st.st_nlink > 0)
+			return fd;
+		close(fd);
+	}
+fail:
+	close_keep_errno(fd);
+	return -1;
+}
+
+/* The semaphore named in the locked file fd, if it still exists and is
+ * the one the file was written for; else -1. */
+static int id_file_read(int fd)
+{
+	union semun arg;
+	struct semid_ds ds;
+	long long semid, ctime;
+	char buf[64];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lld %lld", &semid, &ctime) != 2 || semid < 0 ||
+	    semid > INT_MAX)
+		return -1;
+	arg.buf = &ds;
+	if (semctl((int)semid, 0, IPC_STAT, arg) == -1)
+		return -1;
+	if (ds.sem_perm.uid != geteuid() || ds.sem_nsems != 1 ||
+	    (long long)ds.sem_ctime != ctime ||
+	    (ds.sem_perm.mode & 0777) != 0600)
+		return -1;
+	return (int)semid;
+}
+
+/* Make a semaphore with no holder and write it in the locked file fd.
+ * Its id, or -1/errno. */
+static int id_file_create(int fd)
+{
+	union semun arg;
+	struct semid_ds ds;
+	char buf[64];
+	int semid, len;
+
+	semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (semid == -1)
+		return -1;
+	arg.val = SEM_FREE;
+	if (semctl(semid, 0, SETVAL, arg) == -1)
+		goto fail;
+	arg.buf = &ds;
+	if (semctl(semid, 0, IPC_STAT, arg) == -1)
+		goto fail;
+	len = snprintf(buf, sizeof(buf), "%d %lld\n", semid,
+		       (long long)ds.sem_ctime);
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, buf, (size_t)len, 0) != (ssize_t)len)
+		goto fail;
+	return semid;
+fail:
+	{
+		int saved = errno;
+
+		semctl(semid, 0, IPC_RMID);
+		errno = saved;
+	}
+	return -1;
+}
+
+/* The semaphore of id, made if create and missing. Its id, or -1/errno:
+ * ENOENT when missing and not create. */
+static int sem_lookup(const char *id, int create)
+{
+	int fd = id_file_lock(id, create);
+	int semid;
+
+	if (fd == -1)
+		return -1;
+	semid = id_file_read(fd);
+	if (semid == -1) {
+		if (create)
+			semid = id_file_create(fd);
+		else
+			errno = ENOENT;
+	}
+	close_keep_errno(fd);
+	return semid;
+}
+
+/* semop, or semtimedop when timeout_ms > 0 (IPC_NOWAIT is the caller's
+ * for 0). 0 or -1/errno; a timeout is EAGAIN. */
+static int sem_ops(int semid, struct sembuf *ops, size_t n, int timeout_ms)
+{
+	struct timespec ts;
+
+	if (timeout_ms <= 0)
+		return semop(semid, ops, n);
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+	return semtimedop(semid, ops, n, &ts);
+}
+
+/* 1 if a failed semop means the semaphore was removed under us. */
+static int sem_removed(void)
+{
+	return errno == EIDRM || errno == EINVAL;
+}
+
+struct sem_slot *sem_acquire(const char *id, unsigned n, int timeout_ms)
+{
+	short wait_flag = timeout_ms == 0 ? IPC_NOWAIT : 0;
+	struct sembuf ops[2] = {
+		/* wait for at most n - 1 holders ... */
+		{0, (short)-(int)(SEM_FREE - n + 1), (short)(SEM_UNDO | wait_flag)},
+		/* ... and be the one more */
+		{0, (short)(SEM_FREE - n), SEM_UNDO},
+	};
+	struct sem_slot *slot;
+	int semid, tries;
+
+	errno = EINVAL;
+	if (!sem_id_valid(id) || n < 1 || n > SEM_SLOTS_MAX)
+		return NULL;
+	slot = malloc(sizeof(*slot));
+	if (slot == NULL)
+		return NULL;
+	for (tries = 0; tries < LOOKUP_TRIES; tries++) {
+		semid = sem_lookup(id, 1);
+		if (semid == -1)
+			break;
+		if (sem_ops(semid, ops, 2, timeout_ms) == 0) {
+			slot->semid = semid;
+			return slot;
+		}
+		if (!sem_removed())
+			break;
+	}
+	free(slot);
+	return NULL;
+}
+
+void sem_release(struct sem_slot *slot)
+{
+	struct sembuf op = {0, 1, SEM_UNDO};
+	int saved = errno;
+
+	if (slot == NULL)
+		return;
+	semop(slot->semid, &op, 1);
+	free(slot);
+	errno = saved;
+}
+
+int sem_wait_idle(const char *id, int timeout_ms)
+{
+	short wait_flag = timeout_ms == 0 ? IPC_NOWAIT : 0;
+	struct sembuf ops[2] = {
+		{0, -SEM_FREE, wait_flag}, /* wait for no holder ... */
+		{0, SEM_FREE, 0},	   /* ... and change nothing */
+	};
+	int semid, tries;
+
+	if (!sem_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (tries = 0; tries < LOOKUP_TRIES; tries++) {
+		semid = sem_lookup(id, 0);
+		if (semid == -1)
+			return errno == ENOENT ? 0 : -1;
+		if (sem_ops(semid, ops, 2, timeout_ms) == 0)
+			return 0;
+		if (!sem_removed())
+			return -1;
+	}
+	return -1;
+}
+
+int sem_count(const char *id, unsigned *holders, unsigned *waiters)
+{
+	int semid, val, ncnt, zcnt;
+
+	*holders = *waiters = 0;
+	if (!sem_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	semid = sem_lookup(id, 0);
+	if (semid == -1)
+		return errno == ENOENT ? 0 : -1;
+	val = semctl(semid, 0, GETVAL);
+	ncnt = semctl(semid, 0, GETNCNT);
+	zcnt = semctl(semid, 0, GETZCNT);
+	if (val == -1 || ncnt == -1 || zcnt == -1)
+		return sem_removed() ? 0 : -1;
+	*holders = val < SEM_FREE ? (unsigned)(SEM_FREE - val) : 0;
+	*waiters = (unsigned)(ncnt + zcnt);
+	return 0;
+}
+
+/* Remove id's semaphore and name file if nobody holds or waits for it.
+ * 1 if removed. */
+static int remove_if_idle(const char *id)
+{
+	int fd = id_file_lock(id, 0);
+	char path[PATH_MAX];
+	int semid, removed = 0;
+
+	if (fd == -1)
+		return 0;
+	semid = id_file_read(fd);
+	if (semid == -1 || (semctl(semid, 0, GETVAL) == SEM_FREE &&
+			    semctl(semid, 0, GETNCNT) == 0 &&
+			    semctl(semid, 0, GETZCNT) == 0)) {
+		if (semid != -1)
+			semctl(semid, 0, IPC_RMID);
+		id_path(id, path, sizeof(path));
+		removed = unlink(path) == 0;
+	}
+	close(fd);
+	return removed;
+}
+
+int sem_cleanup_idle(void (*removed)(void *data, const char *id), void *data)
+{
+	char prefix[64];
+	struct dirent *d;
+	DIR *dir = opendir(SEM_DIR);
+	const char *id;
+	size_t plen;
+	int n = 0;
+
+	if (dir == NULL)
+		return -1;
+	snprintf(prefix, sizeof(prefix), FILE_PREFIX "%lu.",
+		 (unsigned long)geteuid());
+	plen = strlen(prefix);
+	while ((d = readdir(dir)) != NULL) {
+		id = d->d_name + plen;
+		if (strncmp(d->d_name, prefix, plen) != 0 ||
+		    !sem_id_valid(id) || !remove_if_idle(id))
+			continue;
+		n++;
+		if (removed != NULL)
+			removed(data, id);
+	}
+	closedir(dir);
+	return n;
+}

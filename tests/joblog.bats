@@ -1,0 +1,273 @@
+#!/usr/bin/env bats
+# --joblog FILE (GNU parallel's format), --resume, --resume-failed, and
+# --results DIR.
+
+load setup
+
+# setup.bash's setup, then $M: a string unique to this test that every
+# process it starts carries in its command line (for pgrep -f / pkill -f).
+eval "_jl_base_$(declare -f setup)"
+setup() {
+	_jl_base_setup || return 1
+	M="mprL${BATS_TEST_NUMBER}x$$x$RANDOM"
+	pid=
+}
+
+teardown() {
+	[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || :
+	pkill -KILL -f -- "$M" || :
+}
+
+HEADER=$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')
+
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_jl_err_to_file() {
+	"$@" 2>err
+}
+
+# Wait (at most 10 s) until FILE has at least N lines.
+_jl_wait_lines() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[ -e "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		sleep 0.02
+	done
+	echo "timed out waiting for $2 lines in $1" >&2
+	return 1
+}
+
+# Every line after the header has 9 tab-separated fields of the right form.
+_jl_check_lines() {
+	awk -F'\t' 'NR > 1 && !(NF == 9 && $1 ~ /^[0-9]+$/ && $2 == ":" &&
+		$3 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ && $4 ~ /^[0-9]+\.[0-9][0-9][0-9]$/ &&
+		$5 ~ /^[0-9]+$/ && $6 ~ /^[0-9]+$/ && $7 ~ /^-?[0-9]+$/ &&
+		$8 ~ /^[0-9]+$/) { print "bad line " NR ": " $0; bad = 1 }
+		END { exit bad }' "$1" >&2
+}
+
+# --- --joblog -----------------------------------------------------------------------
+
+@test "--joblog: a header, then one line per job with its fields" {
+	t0=$(date +%s)
+	run _jl_err_to_file "$MPRUN" -j2 --joblog log 'sleep {1}; printf {2}; exit {3}' \
+		::: 0.3 0 0 :::+ abc de '' :::+ 0 4 0
+	t1=$(date +%s)
+	[ "$status" -eq 1 ]
+	[ "$(head -n 1 log)" = "$HEADER" ]
+	[ "$(wc -l <log)" -eq 4 ]
+	_jl_check_lines log
+	[ "$(awk -F'\t' 'NR > 1 { print $1 }' log | sort)" = "$(printf '1\n2\n3')" ]
+	# Seq Host ... Send Receive Exitval Signal Command
+	[ "$(awk -F'\t' '$1 == 1 { print $2, $5, $6, $7, $8 }' log)" = ": 0 3 0 0" ]
+	[ "$(awk -F'\t' '$1 == 1 { print $9 }' log)" = "sleep 0.3; printf abc; exit 0" ]
+	[ "$(awk -F'\t' '$1 == 2 { print $6, $7, $8 }' log)" = "2 4 0" ]
+	[ "$(awk -F'\t' '$1 == 2 { print $9 }' log)" = "sleep 0; printf de; exit 4" ]
+	[ "$(awk -F'\t' '$1 == 3 { print $6, $7, $8 }' log)" = "0 0 0" ]
+	# Starttime is now (seconds since the epoch); JobRuntime is the runtime.
+	awk -F'\t' -v t0="$t0" -v t1="$t1" 'NR > 1 && ($3 < t0 || $3 > t1 + 1) { exit 1 }' log
+	awk -F'\t' '$1 == 1 && !($4 >= 0.25 && $4 < 5) { exit 1 }' log
+	awk -F'\t' '$1 == 3 && !($4 < 1) { exit 1 }' log
+}
+
+@test "--joblog appends to an existing log; the header is written once" {
+	run "$MPRUN" --joblog log true ::: a b
+	[ "$status" -eq 0 ]
+	run "$MPRUN" --joblog log true ::: c
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^Seq' log)" -eq 1 ]
+	[ "$(wc -l <log)" -eq 4 ]
+	_jl_check_lines log
+}
+
+@test "--joblog: a command with a tab or a newline stays on one line" {
+	run "$MPRUN" --joblog log 'printf "%s\n" {}' ::: "$(printf 'a\tb')" "$(printf 'c\nd')"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <log)" -eq 3 ]
+	_jl_check_lines log
+}
+
+@test "--joblog: a killed job has Exitval 128+signal and its Signal" {
+	run "$MPRUN" -j2 --joblog log 'kill -{} $$' ::: KILL TERM
+	[ "$status" -eq 2 ]
+	_jl_check_lines log
+	[ "$(awk -F'\t' 'NR > 1 { print $7, $8 }' log | sort)" = "$(printf '137 9\n143 15')" ]
+}
+
+@test "--joblog: a timed-out job is logged as killed by SIGTERM" {
+	run _jl_err_to_file "$MPRUN" --timeout 0.2 --joblog log 'sleep {}' ::: 10
+	[ "$status" -eq 1 ]
+	_jl_check_lines log
+	[ "$(awk -F'\t' 'NR > 1 { print $1, $7, $8 }' log)" = "1 143 15" ]
+}
+
+@test "--joblog with --retries: one line per job, for its last try" {
+	run "$MPRUN" -j1 --retries 2 --joblog log \
+		': {}; echo x >>tries.{}; [ $(wc -l <tries.{}) -ge {} ]' ::: 1 2 5
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <log)" -eq 4 ]
+	_jl_check_lines log
+	[ "$(awk -F'\t' 'NR > 1 { print $1, $7 }' log | sort)" = "$(printf '1 0\n2 0\n3 1')" ]
+}
+
+@test "--joblog: commands that cannot run are logged as failed" {
+	run _jl_err_to_file "$MPRUN" --joblog log no_such_command_xyzzy ::: a
+	[ "$status" -eq 1 ]
+	_jl_check_lines log
+	[ "$(wc -l <log)" -eq 2 ]
+	[ "$(awk -F'\t' 'NR > 1 { print ($7 != 0 || $8 != 0) }' log)" = 1 ]
+}
+
+# --- --resume / --resume-failed ---------------------------------------------
+
+@test "--resume skips the jobs in the log, done or failed" {
+	cmd='echo {} >>ran; [ {} != 3 ]'
+	run "$MPRUN" -j1 --joblog log "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <ran)" -eq 5 ]
+	run "$MPRUN" -j1 --joblog log --resume "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <ran)" -eq 5 ]
+	[ "$(wc -l <log)" -eq 6 ]
+	# more inputs: only the new jobs run
+	run "$MPRUN" -j1 --joblog log --resume "$cmd" ::: 1 2 3 4 5 6 7
+	[ "$status" -eq 0 ]
+	[ "$(cat ran)" = "$(printf '%s\n' 1 2 3 4 5 6 7)" ]
+	[ "$(wc -l <log)" -eq 8 ]
+	_jl_check_lines log
+}
+
+@test "--resume-failed reruns the failed jobs only" {
+	cmd='echo {} >>ran; [ {} != 3 ] && [ {} != 5 ] || [ -e fixed ]'
+	run "$MPRUN" -j1 --joblog log "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 2 ]
+	: >ran
+	run "$MPRUN" -j1 --joblog log --resume-failed "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 2 ]
+	[ "$(sort ran)" = "$(printf '3\n5')" ]
+	: >ran
+	touch fixed
+	run "$MPRUN" -j1 --joblog log --resume-failed "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 0 ]
+	[ "$(sort ran)" = "$(printf '3\n5')" ]
+	# the last line of a job wins: now nothing failed
+	: >ran
+	run "$MPRUN" -j1 --joblog log --resume-failed "$cmd" ::: 1 2 3 4 5
+	[ "$status" -eq 0 ]
+	[ ! -s ran ]
+	_jl_check_lines log
+}
+
+@test "--resume with no log yet runs every job and writes the log" {
+	run "$MPRUN" --joblog log --resume 'echo {} >>ran' ::: a b c
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <ran)" -eq 3 ]
+	[ "$(head -n 1 log)" = "$HEADER" ]
+	[ "$(wc -l <log)" -eq 4 ]
+}
+
+@test "--resume and --resume-failed need --joblog" {
+	run "$MPRUN" --resume touch ::: ran
+	[ "$status" -eq 255 ]
+	run "$MPRUN" --resume-failed touch ::: ran
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+}
+
+@test "--resume with a malformed log: status 255, a FILE:LINE: message, no job runs" {
+	printf '%s\n' "$HEADER" >log
+	printf '1\t:\t1700000000.000\t0.010\t0\t0\t0\t0\ttrue\n' >>log
+	printf 'garbage line\n' >>log
+	run _jl_err_to_file "$MPRUN" --joblog log --resume touch ::: ran
+	[ "$status" -eq 255 ]
+	grep -q 'log:3:' err
+	[ ! -e ran ]
+	printf '%s\n' "$HEADER" >log2
+	printf 'x\t:\t1700000000.000\t0.010\t0\t0\t0\t0\ttrue\n' >>log2
+	run _jl_err_to_file "$MPRUN" --joblog log2 --resume-failed touch ::: ran
+	[ "$status" -eq 255 ]
+	grep -q 'log2:2:' err
+	[ ! -e ran ]
+}
+
+@test "after Ctrl-C, --resume runs the rest: every job runs exactly once" {
+	for i in 1 2 3; do
+		rm -f log done started go
+		# jobs 1-3 end at once; the others wait for ./go
+		cmd="echo {} >>started; [ {} -le 3 ] || until [ -e go ]; do sleep 0.02; done; echo {} >>done; : $M"
+		setsid "$MPRUN" -j2 --joblog log "$cmd" ::: 1 2 3 4 5 6 7 >out 2>err &
+		pid=$!
+		_jl_wait_lines started 5
+		kill -INT -- "-$pid"
+		st=0
+		wait "$pid" || st=$?
+		pid=
+		[ "$st" -eq 130 ]
+		[ "$(sort -n done)" = "$(printf '1\n2\n3')" ]
+		# jobs cut short by Ctrl-C are not logged
+		[ "$(awk -F'\t' 'NR > 1 { print $1 }' log | sort -n)" = "$(printf '1\n2\n3')" ]
+		touch go
+		run "$MPRUN" -j2 --joblog log --resume "$cmd" ::: 1 2 3 4 5 6 7
+		[ "$status" -eq 0 ]
+		[ "$(sort -n done)" = "$(seq 7)" ]
+		[ "$(awk -F'\t' 'NR > 1 { print $1 }' log | sort -n)" = "$(seq 7)" ]
+		_jl_check_lines log
+		[ -z "$(leftovers "$M")" ]
+	done
+}
+
+# --- --results -----------------------------------------------------------------------
+
+@test "--results DIR: DIR/SEQ/cmd, stdout, stderr, exitval, signal" {
+	run _jl_err_to_file "$MPRUN" -j2 --results res 'echo out {}; echo err {} >&2; exit {}' ::: 0 3
+	[ "$status" -eq 1 ]
+	[ "$(ls res | sort)" = "$(printf '1\n2')" ]
+	[ "$(ls res/1 | sort)" = "$(printf 'cmd\nexitval\nsignal\nstderr\nstdout')" ]
+	[ "$(cat res/1/cmd)" = "echo out 0; echo err 0 >&2; exit 0" ]
+	[ "$(cat res/1/stdout)" = "out 0" ]
+	[ "$(cat res/1/stderr)" = "err 0" ]
+	[ "$(cat res/1/exitval)" = 0 ]
+	[ "$(cat res/1/signal)" = 0 ]
+	[ "$(cat res/2/stdout)" = "out 3" ]
+	[ "$(cat res/2/stderr)" = "err 3" ]
+	[ "$(cat res/2/exitval)" = 3 ]
+	[ "$(cat res/2/signal)" = 0 ]
+	# the output is still printed
+	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf 'out 0\nout 3')" ]
+	[ -z "$(find res -name '.*')" ]
+}
+
+@test "--results: a killed job's signal" {
+	run "$MPRUN" --results res 'kill -{} $$' ::: TERM
+	[ "$status" -eq 1 ]
+	[ "$(cat res/1/signal)" = 15 ]
+}
+
+@test "--results creates the directory with its parents and keeps large output" {
+	run _jl_err_to_file "$MPRUN" --buffer-size 4K --results a/b/c 'seq {}' ::: 100000
+	[ "$status" -eq 0 ]
+	seq 100000 | cmp - a/b/c/1/stdout
+	[ -z "$(find a -name '.*')" ]
+}
+
+@test "--results: no temporary files left after timeouts, retries or Ctrl-C" {
+	run _jl_err_to_file "$MPRUN" -j3 --timeout 0.3 --retries 1 --results res \
+		'echo {}; [ {} != 2 ] || exit 1; [ {} != 3 ] || sleep 10' ::: 1 2 3
+	[ "$status" -eq 2 ]
+	[ "$(ls res | sort)" = "$(printf '1\n2\n3')" ]
+	[ -z "$(find res -name '.*')" ]
+	setsid "$MPRUN" -j2 --results res2 "echo {} >>started; sleep 30; : $M" ::: 1 2 3 >out 2>err &
+	pid=$!
+	_jl_wait_lines started 2
+	kill -INT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	pid=
+	[ "$st" -eq 130 ]
+	[ -z "$(find res2 -name '.*')" ]
+}
+
+@test "--results is not allowed with -u" {
+	run "$MPRUN" -u --results res touch ::: ran
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+}
