@@ -166,13 +166,23 @@ void progress_show(int flags, int tty, size_t n, const char *const *labels,
 void sweep_descendants(void)
 {
 	pid_t *pids = NULL;
-	size_t n = 0, i;
+	size_t n = 1, i;
+	int round;
 
-	if (termtree_descendants(&pids, &n) == -1)
-		return;
-	for (i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
-	free(pids);
+	/* Kill what is left, reap it (we are its subreaper), and look again:
+	 * a dying parent hands its children to us. At most about a second. */
+	for (round = 0; round < 100 && n > 0; round++) {
+		if (termtree_descendants(&pids, &n) == -1)
+			return;
+		for (i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		free(pids);
+		pids = NULL;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (n > 0)
+			usleep(10000);
+	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }

@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "queue.h"
+#include "shmcmd.h"
 #include "template.h"
 #include "termtree.h"
 
@@ -400,6 +401,8 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	int rc;
 
+	if (shmcmd_wants(argc, argv))
+		return shmcmd_main(argc, argv);
 	reset_signals();
 	rc = opts_parse(argc, argv, &r.cli);
 	if (rc != 0) {

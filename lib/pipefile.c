@@ -149,6 +149,23 @@ static int is_name(const char *s, size_t len)
 	return 1;
 }
 
+/* "unknown variable", with a hint among the vars: names. */
+static void unknown_var(struct ctx *c, const yaml_node_t *n, const char *what,
+			const char *name, size_t len)
+{
+	char var[64];
+	const char *hint;
+
+	snprintf(var, sizeof(var), "%.*s", (int)len, name);
+	hint = closest(var, (const char *const *)c->var_name, c->nvars);
+	if (hint != NULL)
+		fail(c, n, "%s: unknown variable '%s' (did you mean '%s'?)",
+		     what, var, hint);
+	else
+		fail(c, n, "%s: unknown variable '%s' (not in vars:)", what,
+		     var);
+}
+
 /* A copy of the scalar of n with {{NAME}} replaced by the variables. */
 static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
 {
@@ -171,8 +188,7 @@ static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
 		v = var_get(c, open + 2, len);
 		if (v == NULL) {
 			buf_free(&b);
-			fail(c, n, "%s: unknown variable '%.*s' (not in vars:)",
-			     what, (int)len, open + 2);
+			unknown_var(c, n, what, open + 2, len);
 			return NULL;
 		}
 		buf_append(&b, s, (size_t)(open - s));

@@ -171,14 +171,14 @@ static int is_extra_var(const struct pool *p, const char *e)
 /* Copy environ without our variables, and size the command-line room. */
 static int pool_init_env(struct pool *p)
 {
-	size_t n = 0, i, k = 0;
+	size_t n = 0, i, k = 0, extra = 0;
 	long argmax = sysconf(_SC_ARG_MAX);
 
 	while (environ[n] != NULL)
 		n++;
-	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++)
-		n++;
-	p->env_base = calloc(n + 1, sizeof(char *));
+	while (p->opts.env != NULL && p->opts.env[extra] != NULL)
+		extra++;
+	p->env_base = calloc(n + extra + 1, sizeof(char *));
 	if (p->env_base == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {

@@ -72,7 +72,15 @@ struct emit {
 	int in_word;	  /* argv: a word is started */
 	int started;	  /* shell: some text was written */
 	int past_first;	  /* shell: a blank followed the first word */
+	int qs;		  /* shell: the template's text left us inside
+			   * Q_SINGLE or Q_DOUBLE quotes, or Q_NONE */
+	int esc;	  /* shell: the last text byte was an escaping \ */
+	int dollar;	  /* shell: the last text byte was an unquoted $ */
+	int outer[8];	  /* shell: quote states outside each open $( */
+	size_t depth;
 };
+
+enum { Q_NONE, Q_SINGLE, Q_DOUBLE };
 
 /* Builtins and reserved words that only a shell can run. */
 static const char *const shell_only_words[] = {
@@ -428,7 +436,10 @@ static size_t emit_value_cost(const struct template *t, struct buf *tmp,
 	buf_reset(tmp);
 	if (buf_append(tmp, s, n) == -1)
 		return 4 * n + 4; /* ' becomes '\'': never more than 4 bytes */
-	return quote_shell_len(tmp->data) + 2;
+	/* The most of the three contexts: plain, in '...', in "..." */
+	return quote_shell_len(tmp->data) + 2 > 2 * n
+		       ? quote_shell_len(tmp->data) + 2
+		       : 2 * n;
 }
 
 /* Write bytes to the output (or count them when measuring). */
@@ -455,6 +466,56 @@ static int emit_break(struct emit *e)
 	return emit_raw(e, "", 1);
 }
 
+/* Follow the shell's quoting through the template's own text, so that an
+ * argument inside '...' or "..." is still inserted as literal text. */
+static void track_quotes(struct emit *e, char ch)
+{
+	if (e->esc) {
+		e->esc = 0;
+		return;
+	}
+	if (e->dollar && ch == '(' && e->depth < 8) {
+		e->outer[e->depth++] = e->qs; /* $( starts a new context */
+		e->qs = Q_NONE;
+	} else if (ch == ')' && e->qs == Q_NONE && e->depth > 0) {
+		e->qs = e->outer[--e->depth];
+	}
+	e->dollar = ch == '$' && e->qs != Q_SINGLE;
+	if (ch == '\\' && e->qs != Q_SINGLE)
+		e->esc = 1;
+	else if (ch == '\'' && e->qs != Q_DOUBLE)
+		e->qs = e->qs == Q_SINGLE ? Q_NONE : Q_SINGLE;
+	else if (ch == '"' && e->qs != Q_SINGLE)
+		e->qs = e->qs == Q_DOUBLE ? Q_NONE : Q_DOUBLE;
+}
+
+/* Inside "...": a backslash before $ ` " \ keeps each byte literal. */
+static int emit_in_double(struct emit *e, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strchr("$`\"\\", s[i]) != NULL && s[i] != '\0' &&
+		    emit_raw(e, "\\", 1) == -1)
+			return -1;
+		if (emit_raw(e, s + i, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Inside '...': close the quotes, write the quoted text, open again. */
+static int emit_in_single(struct emit *e)
+{
+	if (e->out == NULL) {
+		e->size += quote_shell_len(e->tmp.data) + 2;
+		return 0;
+	}
+	if (emit_raw(e, "'", 1) == -1 || quote_shell(e->out, e->tmp.data) == -1)
+		return -1;
+	return emit_raw(e, "'", 1);
+}
+
 /* Write literal template text (argv: split on blanks). */
 static int emit_text(struct emit *e, const char *s, size_t n)
 {
@@ -471,6 +532,8 @@ static int emit_text(struct emit *e, const char *s, size_t n)
 		else
 			e->started = 1;
 		e->in_word = 1;
+		if (e->shell)
+			track_quotes(e, s[i]);
 		if (emit_raw(e, s + i, 1) == -1)
 			return -1;
 	}
@@ -502,9 +565,17 @@ static int emit_value(struct emit *e, const char *s, size_t n)
 		e->started = 1;
 		return emit_raw(e, s, n);
 	}
+	if (e->qs == Q_DOUBLE) {
+		e->started = 1;
+		return emit_in_double(e, s, n);
+	}
 	buf_reset(&e->tmp);
 	if (buf_append(&e->tmp, s, n) == -1)
 		return -1;
+	if (e->qs == Q_SINGLE) {
+		e->started = 1;
+		return emit_in_single(e);
+	}
 	/* In the first word even a plain text is quoted, so that the shell
 	 * never reads an input as an assignment or a reserved word. */
 	force = !e->past_first && n > 0 && quote_shell_len(e->tmp.data) == n;

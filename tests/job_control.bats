@@ -183,6 +183,26 @@ EOF
 	_jc_nothing_left
 }
 
+@test "each try of a retried job gets the whole --timeout" {
+	# each try takes 0.8 s, under the 1.2 s timeout (both tries together
+	# take longer); the first one fails
+	_jc_timed_run "$MPRUN" --timeout 1.2 --retries 1 \
+		': {}; echo x >>tries; sleep 0.8; [ $(wc -l <tries) -ge 2 ]' ::: a
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <tries)" -eq 2 ]
+	[ ! -s err ]
+}
+
+@test "--timeout and --retries: a job retried and done before its timeout" {
+	_jc_make_sleeper
+	# job 1 fails twice at once; job 2 times out twice
+	_jc_timed_run "$MPRUN" -j1 --timeout 0.3 --retries 1 "./${M}_sleep {}; exit 1" ::: 0 10
+	[ "$status" -eq 2 ]
+	[ "$(grep -c '^mprun: job 2 timed out after 0\.[3-9]' err)" -eq 2 ]
+	[ "$(grep -c 'timed out' err)" -eq 2 ]
+	_jc_nothing_left
+}
+
 # --- --retries ----------------------------------------------------------------------
 
 @test "--retries: a failed job runs again; only the last try's output shows" {

@@ -250,11 +250,18 @@ _jl_check_lines() {
 }
 
 @test "--results: no temporary files left after timeouts, retries or Ctrl-C" {
-	run _jl_err_to_file "$MPRUN" -j3 --timeout 0.3 --retries 1 --results res \
-		'echo {}; [ {} != 2 ] || exit 1; [ {} != 3 ] || sleep 10' ::: 1 2 3
-	[ "$status" -eq 2 ]
-	[ "$(ls res | sort)" = "$(printf '1\n2\n3')" ]
+	run _jl_err_to_file "$MPRUN" -j2 --timeout 0.3 --results res \
+		"echo {}; sleep {}; : $M" ::: 0 10
+	[ "$status" -eq 1 ]
+	[ "$(ls res | sort)" = "$(printf '1\n2')" ]
+	[ "$(cat res/2/stdout)" = 10 ]
 	[ -z "$(find res -name '.*')" ]
+	run _jl_err_to_file "$MPRUN" -j2 --retries 2 --results res1 \
+		'echo {}; exit {}' ::: 0 1
+	[ "$status" -eq 1 ]
+	[ "$(ls res1 | sort)" = "$(printf '1\n2')" ]
+	[ "$(cat res1/2/stdout)" = 1 ]
+	[ -z "$(find res1 -name '.*')" ]
 	setsid "$MPRUN" -j2 --results res2 "echo {} >>started; sleep 30; : $M" ::: 1 2 3 >out 2>err &
 	pid=$!
 	_jl_wait_lines started 2

@@ -269,3 +269,22 @@ load setup
 	[ "$status" -eq 0 ]
 	[ "$output" = "a b c" ]
 }
+
+@test "an input inside the command's own double quotes stays literal" {
+	run "$MPRUN" -k 'echo "<{}>"' ::: 'b c' '$(touch pwned)' '`touch pwned2`' 'x"y'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' '<b c>' '<$(touch pwned)>' '<`touch pwned2`>' '<x"y>')" ]
+	[ ! -e pwned ] && [ ! -e pwned2 ]
+}
+
+@test "an input inside the command's own single quotes stays literal" {
+	run "$MPRUN" -k "echo '<{}>'" ::: 'b  c' "it's" '$(touch pwned)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' '<b  c>' "<it's>" '<$(touch pwned)>')" ]
+	[ ! -e pwned ]
+}
+
+@test "an input in \$( ) inside double quotes is one word" {
+	run "$MPRUN" 'echo "$(basename {})"' ::: '/x/a  b'
+	[ "$output" = "a  b" ]
+}

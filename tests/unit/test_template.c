@@ -544,8 +544,44 @@ static void test_long(void)
 	free(big);
 }
 
+/* An argument inside the template's own '...' or "..." (or inside a $( )
+ * within them) is still literal: the shell gives back the input exactly. */
+static void test_quote_context(void)
+{
+	char *hostile[] = {"$(touch pwned)", "b c", "it's", "`id`", "x\"y",
+			   "back\\slash", "", "new\nline", "a'\"$b"};
+	char *dq[] = {"printf '[%s]' \"<{}>\""};
+	char *sq[] = {"printf '[%s]' '<{}>'"};
+	char *sub[] = {"printf '[%s]' \"$(printf %s {})\""};
+	char want[256], *cmd, *got;
+	size_t i;
+
+	for (i = 0; i < LEN(hostile); i++) {
+		char *arg[] = {hostile[i]};
+
+		snprintf(want, sizeof(want), "[printf][[%%s]][<%s>]", hostile[i]);
+		cmd = shell_of(dq, 1, 0, arg, 1);
+		got = sh_words(cmd);
+		CHECK_STR(got, want);
+		free(cmd);
+		free(got);
+		cmd = shell_of(sq, 1, 0, arg, 1);
+		got = sh_words(cmd);
+		CHECK_STR(got, want);
+		free(cmd);
+		free(got);
+		snprintf(want, sizeof(want), "[printf][[%%s]][%s]", hostile[i]);
+		cmd = shell_of(sub, 1, 0, arg, 1);
+		got = sh_words(cmd);
+		CHECK_STR(got, want);
+		free(cmd);
+		free(got);
+	}
+}
+
 int main(void)
 {
+	test_quote_context();
 	test_transforms();
 	test_parse();
 	test_new_errors();

@@ -1,0 +1,368 @@
+#!/usr/bin/env bats
+# YAML pipelines (--pipeline): every key, streaming between stages,
+# back-pressure, the barrier, signals, the job log, and bad files.
+
+load setup
+
+P=$MPRUN_SRCDIR/tests/pipelines
+EX=$MPRUN_SRCDIR/examples/pipelines
+
+# Milliseconds since the epoch, without a fork of date.
+_pl_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+
+# The peak RSS (KiB) of the mprun run "$@", polled from /proc.
+_pl_peak_rss() {
+	"$MPRUN" "$@" >out 2>err &
+	local pid=$! hwm=0 h
+	while kill -0 "$pid" 2>/dev/null; do
+		h=$(awk '/^VmHWM/{print $2}' /proc/$pid/status 2>/dev/null)
+		[ -n "$h" ] && hwm=$h
+		sleep 0.02
+	done
+	wait "$pid"
+	echo "$hwm"
+}
+
+# --- keys -------------------------------------------------------------------
+
+@test "a stage reads another stage's output lines as inputs" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: printf '%s\n' a 'b c' '$(touch pwned)'
+  show:
+    cmd: echo "<{}>"
+    input: gen
+    order: imap
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '<a>\n<b c>\n<$(touch pwned)>')" ]
+	[ ! -e pwned ]
+}
+
+@test "a stage with no input runs once, with nothing appended" {
+	printf 'stages:\n  one:\n    cmd: echo hello\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+}
+
+@test "input: a list of values, one job each" {
+	printf 'stages:\n  s:\n    cmd: echo v{}\n    input: [1, 2, 3]\n    order: imap\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "$(printf 'v1\nv2\nv3')" ]
+}
+
+@test "input: {file:} and {glob:} sources" {
+	printf 'x\ny\n' >list
+	touch g1.dat g2.dat
+	cat >p.yaml <<'Y'
+stages:
+  f:
+    cmd: echo file {}
+    input: {file: list}
+    order: imap
+  g:
+    cmd: echo glob {}
+    input: {glob: "g*.dat"}
+    order: imap
+    after: f
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'file x\nfile y\nglob g1.dat\nglob g2.dat')" ]
+}
+
+@test "several sources are a product; linked: true pairs them like :::+" {
+	cat >p.yaml <<'Y'
+stages:
+  prod:
+    cmd: echo {1}{2}
+    input: [{values: [a, b]}, {values: [1, 2]}]
+    order: imap
+  link:
+    cmd: echo {1}-{2}
+    input: [{values: [a, b]}, {values: [1, 2], linked: true}]
+    order: imap
+    after: prod
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a1\na2\nb1\nb2\na-1\nb-2')" ]
+}
+
+@test "jobs: N runs at most N at once, n: batches inputs" {
+	cat >p.yaml <<'Y'
+stages:
+  s:
+    cmd: mkdir lock.{#} && ls -d lock.* | wc -l >> conc; sleep 0.2; rmdir lock.{#}; echo {}
+    input: [1, 2, 3, 4, 5, 6]
+    jobs: 2
+  b:
+    cmd: echo batch {}
+    input: [1, 2, 3, 4, 5]
+    n: 2
+    order: imap
+    after: s
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$(sort -n conc | tail -1)" -le 2 ]
+	[ "$(grep -c batch <<<"$output")" -eq 3 ]
+	grep -qx 'batch 1 2' <<<"$output"
+	grep -qx 'batch 5' <<<"$output"
+}
+
+@test "order: map releases in input order at the end" {
+	printf 'stages:\n  s:\n    cmd: sleep 0.{}; echo {}\n    input: [3, 1, 2]\n    order: map\n    jobs: 3\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "$(printf '3\n1\n2')" ]
+}
+
+@test "timeout:, retries:, env: apply to their stage" {
+	cat >p.yaml <<'Y'
+stages:
+  slow:
+    cmd: sleep 5
+    timeout: 300ms
+  flaky:
+    cmd: n=$(cat c 2>/dev/null || echo 0); echo $((n+1)) > c; [ $n -ge 2 ] && echo "ok $FOO"
+    retries: 3
+    env: {FOO: bar}
+    after: slow
+Y
+	t0=$(_pl_ms)
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 1 ]
+	[ $(($(_pl_ms) - t0)) -lt 3000 ]
+	grep -q 'stage slow: job 1 timed out' <<<"$output"
+	grep -qx 'ok bar' <<<"$output"
+	[ "$(cat c)" -eq 3 ]
+}
+
+@test "on_success / on_error callbacks of a stage" {
+	cat >p.yaml <<'Y'
+stages:
+  s:
+    cmd: exit {}
+    input: [0, 3]
+    on_success: echo "good {} $MPRUN_EXIT"
+    on_error: echo "bad {} $MPRUN_EXIT"
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 1 ]
+	grep -qx 'good 0 0' <<<"$output"
+	grep -qx 'bad 3 3' <<<"$output"
+}
+
+@test "halt: now,fail=1 ends the whole pipeline" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: seq 1000
+  work:
+    cmd: "[ {} -ne 3 ] && sleep 0.05"
+    input: gen
+    halt: now,fail=1
+    jobs: 2
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -ge 1 ]
+	grep -q 'halt' <<<"$output"
+	[ -z "$(pgrep -f 'sleep 0.05')" ]
+}
+
+@test "vars: and --set NAME=VALUE; an unknown --set is an error" {
+	printf 'vars:\n  who: world\nstages:\n  s:\n    cmd: echo hello {{who}}\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "hello world" ]
+	run "$MPRUN" --pipeline p.yaml --set who=there
+	[ "$output" = "hello there" ]
+	run "$MPRUN" --pipeline p.yaml --set whom=x
+	[ "$status" -eq 255 ]
+	grep -q 'whom' <<<"$output"
+}
+
+@test "the stdout of a stage read by another is not mprun's output" {
+	printf 'stages:\n  a:\n    cmd: echo inner\n  b:\n    cmd: echo outer {}\n    input: a\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "outer inner" ]
+}
+
+@test "one source fans out into two stages (examples/pipelines/fanout.yaml)" {
+	run "$MPRUN" --pipeline "$EX/fanout.yaml" --set count=4
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^square' <<<"$output")" -eq 4 ]
+	[ "$(grep -c '^cube' <<<"$output")" -eq 4 ]
+	grep -qx 'cube of 4 is 64' <<<"$output"
+}
+
+@test "the compress and word-count examples run" {
+	mkdir d t
+	seq 1000 >d/a.log
+	seq 10 >d/b.log
+	run "$MPRUN" --pipeline "$EX/compress.yaml" --set dir=d
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <d/INDEX)" -eq 2 ]
+	(cd d && zcat a.log.gz | cmp - a.log)
+	printf 'b a b\n' >t/1.txt
+	printf 'c b\n' >t/2.txt
+	run "$MPRUN" --pipeline "$EX/wordcount.yaml" --set texts=t --set out=$PWD/o
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '3 b\n1 a\n1 c')" ]
+}
+
+# --- streaming, back-pressure, barrier --------------------------------------
+
+@test "stage B starts on its first input while stage A still runs" {
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: sh -c 'echo first; sleep 1.5; echo second'
+  b:
+    cmd: echo got {}
+    input: a
+Y
+	"$MPRUN" --pipeline p.yaml | while read -r l; do
+		echo "$(_pl_ms) $l"
+	done >stamps
+	first=$(awk '/got first/{print $1}' stamps)
+	second=$(awk '/got second/{print $1}' stamps)
+	[ -n "$first" ] && [ -n "$second" ]
+	[ $((second - first)) -ge 1000 ]
+}
+
+@test "after: waits until the named stage has ended" {
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: sleep 0.5; echo a-done > a.mark
+  b:
+    cmd: cat a.mark
+    after: a
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = a-done ]
+}
+
+@test "1,000,000 items through three stages stay under 20 MB RSS" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: seq 1000000
+  a:
+    cmd: printf '%s\n' {}
+    input: gen
+    n: 10000
+  b:
+    cmd: printf '%s\n' {}
+    input: a
+    n: 10000
+  c:
+    cmd: printf '%s\n' {} | wc -l
+    input: b
+    n: 10000
+Y
+	peak=$(_pl_peak_rss --pipeline p.yaml)
+	[ "$(awk '{s += $1} END {print s}' out)" -eq 1000000 ]
+	echo "peak $peak KiB" >&3
+	[ "$peak" -gt 0 ] && [ "$peak" -lt 20480 ]
+}
+
+@test "Ctrl-C mid-pipeline: exit 130 and no process left" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.1; done'
+  work:
+    cmd: setsid sleep 309{}; sleep 308{}
+    input: gen
+    jobs: 3
+Y
+	for i in 1 2 3; do
+		setsid "$MPRUN" --pipeline p.yaml &
+		pid=$!
+		sleep 0.5
+		kill -INT -- -"$pid"
+		wait "$pid" && rc=0 || rc=$?
+		[ "$rc" -eq 130 ]
+		[ -z "$(pgrep -f 'sleep 30[89]')" ]
+	done
+}
+
+# --- the run's output --------------------------------------------------------
+
+@test "--joblog has a Stage column" {
+	printf 'stages:\n  a:\n    cmd: echo {}\n    input: [x]\n  b:\n    cmd: echo {}\n    input: a\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml --joblog log
+	[ "$status" -eq 0 ]
+	head -1 log | grep -q $'Command\tStage$'
+	[ "$(awk -F'\t' 'NR > 1 {print $10}' log | sort | tr '\n' ' ')" = "a b " ]
+}
+
+@test "--progress shows one line per stage" {
+	printf 'stages:\n  a:\n    cmd: sleep 1.2; echo x\n  b:\n    cmd: echo {}\n    input: a\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml --progress
+	[ "$status" -eq 0 ]
+	grep -q '^mprun: a: .*done' <<<"$output"
+	grep -q '^mprun: b: .*done' <<<"$output"
+}
+
+@test "--dry-run prints the stage graph and the first commands, runs nothing" {
+	printf 'stages:\n  a:\n    cmd: touch ran.{}\n    input: [1, 2]\n  b:\n    cmd: echo {}\n    input: a\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml --dry-run
+	[ "$status" -eq 0 ]
+	grep -q '^# stage a: touch ran.{}' <<<"$output"
+	grep -q '^#   input: stage a' <<<"$output"
+	grep -qx 'a: touch ran.1' <<<"$output"
+	[ ! -e ran.1 ]
+}
+
+@test "the exit status counts failed jobs of every stage" {
+	printf 'stages:\n  a:\n    cmd: exit 1\n    input: [1, 2]\n  b:\n    cmd: exit 1\n    input: [3]\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 3 ]
+}
+
+@test "--pipeline with a command on the command line is a usage error" {
+	printf 'stages:\n  a:\n    cmd: echo\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml echo ::: x
+	[ "$status" -eq 255 ]
+}
+
+# --- bad pipeline files: one message with file:line:col, 255, nothing run -----
+
+_pl_bad() {
+	run "$MPRUN" --pipeline "$P/$1"
+	[ "$status" -eq 255 ]
+	[ "${#lines[@]}" -eq 1 ]
+	grep -qF "$1:$2: " <<<"$output"
+	grep -qF "$3" <<<"$output"
+}
+
+@test "bad file: not valid YAML" { _pl_bad bad_yaml.yaml 5:1 'not valid YAML'; }
+@test "bad file: unknown key, with a hint" { _pl_bad unknown_key.yaml 4:5 "unknown key 'inptu' (did you mean 'input'?)"; }
+@test "bad file: unknown top-level key" { _pl_bad unknown_top.yaml 1:1 "unknown key 'stage' (did you mean 'stages'?)"; }
+@test "bad file: missing cmd" { _pl_bad missing_cmd.yaml 3:5 "stage 'a' has no cmd"; }
+@test "bad file: input naming no stage" { _pl_bad no_stage.yaml 4:12 "unknown stage 'nosuch'"; }
+@test "bad file: a cycle" { _pl_bad cycle.yaml 2:3 "depends on itself"; }
+@test "bad file: after: itself" { _pl_bad self_after.yaml 2:3 "depends on itself"; }
+@test "bad file: wrong type" { _pl_bad wrong_type.yaml 5:11 "jobs: expected a whole number"; }
+@test "bad file: unknown variable, with a hint" { _pl_bad unknown_var.yaml 5:10 "unknown variable 'dri' (did you mean 'dir'?)"; }
+@test "bad file: bad order" { _pl_bad bad_order.yaml 4:12 "unknown order 'sorted'"; }
+@test "bad file: bad timeout" { _pl_bad bad_timeout.yaml 4:14 "timeout: expected a duration"; }
+@test "bad file: two kinds in one source" { _pl_bad two_kinds.yaml 4:12 "exactly one of"; }
+
+@test "bad file: empty, missing, nothing run" {
+	run "$MPRUN" --pipeline "$P/empty.yaml"
+	[ "$status" -eq 255 ]
+	grep -q 'empty.yaml: empty pipeline file' <<<"$output"
+	run "$MPRUN" --pipeline no-such.yaml
+	[ "$status" -eq 255 ]
+	grep -q 'no-such.yaml: No such file or directory' <<<"$output"
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# --progress, --bar, --eta: a status line on stderr; on a non-terminal a
+# line about once a second plus a final one, on a terminal one line redrawn
+# with \r and ended by the final state.
+
+load setup
+
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_pg_err_to_file() {
+	"$@" 2>err
+}
+
+# The counts part of a status line, as a regex.
+COUNTS='[0-9]+ done, [0-9]+ running, [0-9]+ failed, ([0-9]+|\?) total, [0-9]+\.[0-9]/s'
+
+# Run mprun ARGS... on a pseudo-terminal; what it wrote to the terminal
+# (stdout and stderr) goes to the file "tty".
+_pg_on_tty() {
+	local cmd
+	printf -v cmd '%q ' "$MPRUN" "$@"
+	script -qc "$cmd" /dev/null >tty </dev/null
+}
+
+@test "--progress on a non-terminal: status lines about once a second, then a final one" {
+	run _pg_err_to_file "$MPRUN" -j2 --progress 'sleep {}' ::: 0.6 0.6 0.6 0.6 0.6 0.6 0.6 0.6
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	cat err >&2
+	grep -q $'\r' err && return 1
+	# every line is a status line
+	[ "$(grep -Evc "^mprun: $COUNTS\$" err)" -eq 0 ]
+	# about 2.4 s: 2 or 3 lines, and the final one
+	n=$(wc -l <err)
+	[ "$n" -ge 2 ] && [ "$n" -le 5 ]
+	[[ "$(tail -n 1 err)" == "mprun: 8 done, 0 running, 0 failed, 8 total, "*/s ]]
+	# the lines before the final one show jobs running
+	head -n 1 err | grep -Eq '^mprun: [0-7] done, [12] running, 0 failed, 8 total, '
+}
+
+@test "--progress: no status line before the first second, the final one only" {
+	run _pg_err_to_file "$MPRUN" -j2 --progress 'sleep {}' ::: 0.2 0.2
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <err)" -eq 1 ]
+	[[ "$(cat err)" == "mprun: 2 done, 0 running, 0 failed, 2 total, "*/s ]]
+}
+
+@test "--progress counts the failed jobs among the done ones" {
+	run _pg_err_to_file "$MPRUN" -j2 --progress 'exit {}' ::: 0 1 0 2 0
+	[ "$status" -eq 2 ]
+	[[ "$(tail -n 1 err)" == "mprun: 5 done, 0 running, 2 failed, 5 total, "*/s ]]
+}
+
+@test "--progress: the total is ? while stdin is still streaming" {
+	run _pg_err_to_file bash -c '(sleep 1.6; seq 3) | "$MPRUN" --progress "echo {}"'
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output")" = "$(seq 3)" ]
+	cat err >&2
+	[[ "$(head -n 1 err)" == "mprun: 0 done, 0 running, 0 failed, ? total, "*/s ]]
+	[[ "$(tail -n 1 err)" == "mprun: 3 done, 0 running, 0 failed, 3 total, "*/s ]]
+}
+
+@test "--progress does not touch stdout" {
+	run _pg_err_to_file "$MPRUN" -k -j2 --progress 'sleep 0.6; echo {}' ::: 1 2 3 4
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(seq 4)" ]
+	[ "$(grep -Evc "^mprun: $COUNTS\$" err)" -eq 0 ]
+}
+
+@test "--bar on a non-terminal: [####----]  NN% before the counts" {
+	run _pg_err_to_file "$MPRUN" -j2 --bar 'sleep {}' ::: 0.6 0.6 0.6 0.6
+	[ "$status" -eq 0 ]
+	cat err >&2
+	[ "$(grep -Evc "^mprun: \[[#-]{20}\] +[0-9]+% $COUNTS, ETA [0-9?:]+\$" err)" -eq 0 ]
+	[ "$(tail -n 1 err | cut -d' ' -f2-3)" = "[####################] 100%" ]
+	[[ "$(tail -n 1 err)" == *" 4 done, 0 running, 0 failed, 4 total, "* ]]
+	# the bar's width follows the percentage
+	awk '{ pct = $3 + 0; n = gsub(/#/, "#", $2); if (n != int(pct / 5)) exit 1 }' err
+	[ "$(wc -l <err)" -ge 2 ]
+}
+
+@test "--bar with a total not known yet" {
+	run _pg_err_to_file bash -c '(sleep 1.6; seq 2) | "$MPRUN" --bar "echo {}"'
+	[ "$status" -eq 0 ]
+	cat err >&2
+	[[ "$(head -n 1 err)" == "mprun: [--------------------]   ?% 0 done, "* ]]
+	[[ "$(tail -n 1 err)" == "mprun: [####################] 100% 2 done, 0 running, 0 failed, 2 total, "* ]]
+}
+
+@test "--eta adds the estimated time left" {
+	run _pg_err_to_file "$MPRUN" -j2 --eta 'sleep {}' ::: 0.6 0.6 0.6 0.6
+	[ "$status" -eq 0 ]
+	cat err >&2
+	[ "$(grep -Evc "^mprun: $COUNTS, ETA ([0-9]+:)?[0-9]+:[0-9][0-9]\$" err)" -eq 0 ]
+	[[ "$(tail -n 1 err)" == "mprun: 4 done, 0 running, 0 failed, 4 total, "*", ETA 0:00" ]]
+}
+
+@test "no status line without --progress, --bar or --eta" {
+	run _pg_err_to_file "$MPRUN" -j2 'sleep {}' ::: 0.1 0.1 0.1
+	[ "$status" -eq 0 ]
+	[ ! -s err ]
+}
+
+@test "--progress on a terminal: one line redrawn with \\r, ended by the final state" {
+	_pg_on_tty -j2 --progress 'sleep {}' ::: 0.4 0.4 0.4 0.4
+	od -c tty | tail -n 12 >&2
+	# no newline before the end: one line, redrawn
+	[ "$(tr -cd '\n' <tty | wc -c)" -eq 1 ]
+	[ "$(tr -cd '\r' <tty | wc -c)" -ge 3 ]
+	[ "$(tail -c 1 tty | od -An -c | tr -d ' ')" = '\n' ]
+	# the last state drawn
+	last=$(tr -d '\n' <tty | tr '\r' '\n' | grep . | tail -n 1)
+	[[ "$last" == "4 done, 0 running, 0 failed, 4 total, "*/s$'\e[K' ]]
+	! grep -q 'mprun: ' tty || return 1
+}
+
+@test "--bar on a terminal: the bar, redrawn, ending at 100%" {
+	_pg_on_tty -j2 --bar 'sleep {}' ::: 0.4 0.4 0.4 0.4
+	[ "$(tr -cd '\n' <tty | wc -c)" -eq 1 ]
+	[ "$(tr -cd '\r' <tty | wc -c)" -ge 3 ]
+	tr -d '\n' <tty | tr '\r' '\n' | grep . >states
+	cat states >&2
+	grep -Eqv '^\[[#-]{20}\] +[0-9]+% ' states && return 1
+	[[ "$(tail -n 1 states)" == "[####################] 100% 4 done, 0 running, 0 failed, 4 total,"* ]]
+}
