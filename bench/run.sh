@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # run.sh: benchmark mprun against a spawn floor, xargs and GNU parallel.
-# Env: MPRUN (binary, default ../cmd/mprun), RUNS (default 5),
+# Env: MPRUN (binary, default ../_build/cmd/mprun), RUNS (default 5),
 # MEM_PARALLEL=1 to also measure GNU parallel's memory (slow: ~1 min).
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
-MPRUN=${MPRUN:-$BENCH/../cmd/mprun}
+MPRUN=${MPRUN:-$BENCH/../_build/cmd/mprun}
 RUNS=${RUNS:-5}
 MEM_PARALLEL=${MEM_PARALLEL:-0}
 OUT=$BENCH/results
@@ -79,6 +79,11 @@ if ((HAVE_PARALLEL)); then
 fi
 bench output "$@"
 
+echo "== pipeline: 2000 items through three stages, 2 jobs each"
+XCHAIN="seq 2000 | xargs -P2 -n1 echo | xargs -P2 -n1 echo | xargs -P2 -n1 echo"
+bench pipeline "3 x xargs -P2" "$XCHAIN > /dev/null" \
+	"mprun --pipeline" "$M --pipeline $(q "$BENCH/pipeline3.yaml") > /dev/null"
+
 # Peak RSS in KiB of a command reading seq 1 3000000 on stdin.
 peak_rss() {
 	local out
@@ -124,6 +129,7 @@ summary() {
 	echo "|---|---|---|---|"
 	table_rows "$OUT/dispatch.csv" floor "dispatch (vs floor)"
 	table_rows "$OUT/output.csv" "xargs -P2" "output (vs xargs)"
+	table_rows "$OUT/pipeline.csv" "3 x xargs -P2" "3-stage pipeline (vs xargs chain)"
 	echo
 	echo "Peak RSS, \`seq 1 3000000 | TOOL -j2 -n 10000 true\`:"
 	echo

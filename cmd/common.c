@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exec_local.h"
+#include "shm.h"
 #include "termtree.h"
 
 void warn_msg(const char *msg)
@@ -139,7 +140,8 @@ int failures_status(unsigned long long failed)
 }
 
 void progress_show(int flags, int tty, size_t n, const char *const *labels,
-		   const struct progress_counts *c, int last, size_t *drawn)
+		   const struct progress_counts *c, const char *extra,
+		   int last, size_t *drawn)
 {
 	char line[512];
 	size_t i, len;
@@ -147,8 +149,14 @@ void progress_show(int flags, int tty, size_t n, const char *const *labels,
 	if (tty && *drawn > 1)
 		fprintf(stderr, "\033[%zuA", *drawn - 1);
 	for (i = 0; i < n; i++) {
-		len = progress_format(flags, &c[i], tty ? 79 : 0, line,
-				      sizeof(line));
+		len = progress_format(flags, &c[i], 0, line, sizeof(line));
+		if (i + 1 == n && extra != NULL && *extra != '\0')
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						", %s", extra);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		if (tty && len > 79)
+			len = 79;
 		if (tty)
 			fprintf(stderr, "\r%s%s%.*s\033[K%s",
 				labels ? labels[i] : "", labels ? ": " : "",
@@ -185,4 +193,93 @@ void sweep_descendants(void)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+}
+
+struct shm_seg *run_shm_start(const struct cli *cli, const char *label)
+{
+	char name[SHM_COUNTER_NAME_MAX + 1];
+	struct shm_seg *seg;
+	long long v;
+	size_t i;
+
+	shm_cleanup_stale(NULL, NULL);
+	seg = shm_run_create(label);
+	if (seg == NULL) {
+		fprintf(stderr, "mprun: cannot make the shared memory for "
+			"counters (/dev/shm): %s\n", strerror(errno));
+		return NULL;
+	}
+	if (setenv(SHM_ENV, shm_name(seg), 1) == -1)
+		goto fail;
+	for (i = 0; i < cli->ncounter_inits; i++) {
+		if (shm_counter_spec_parse(cli->counter_inits[i], name, &v) ==
+			    -1 ||
+		    shm_counter_set(seg, name, v) == -1) {
+			fprintf(stderr, "mprun: --counter-init: \"%s\" is not "
+				"NAME=NUMBER (names: letters, digits, _ . : / "
+				"-)\n", cli->counter_inits[i]);
+			goto fail;
+		}
+	}
+	return seg;
+fail:
+	shm_run_destroy(seg);
+	unsetenv(SHM_ENV);
+	return NULL;
+}
+
+void run_shm_started(struct shm_seg *seg)
+{
+	shm_stat_add(seg, SHM_STARTED, 1);
+	shm_stat_add(seg, SHM_RUNNING, 1);
+}
+
+void run_shm_finished(struct shm_seg *seg, int failed)
+{
+	shm_stat_add(seg, SHM_RUNNING, -1);
+	shm_stat_add(seg, SHM_DONE, 1);
+	if (failed)
+		shm_stat_add(seg, SHM_FAILED, 1);
+}
+
+void run_shm_counters(struct shm_seg *seg, char *out, size_t len)
+{
+	struct shm_counter c[SHM_COUNTERS];
+	size_t n = shm_counters_list(seg, c, SHM_COUNTERS);
+
+	out[0] = '\0';
+	shm_counters_format(c, n < SHM_COUNTERS ? n : SHM_COUNTERS, out, len);
+}
+
+int run_shm_end(struct shm_seg *seg, const struct cli *cli)
+{
+	struct shm_counter c[SHM_COUNTERS];
+	size_t n;
+	char text[1024];
+	FILE *f;
+	int rc = 0;
+
+	if (seg == NULL)
+		return 0;
+	n = shm_counters_list(seg, c, SHM_COUNTERS);
+	if (n > SHM_COUNTERS)
+		n = SHM_COUNTERS;
+	if (n > 0) {
+		shm_counters_format(c, n, text, sizeof(text));
+		fprintf(stderr, "mprun: counters: %s\n", text);
+	}
+	if (cli->counters_json != NULL) {
+		f = fopen(cli->counters_json, "w");
+		if (f != NULL && shm_counters_write_json(c, n, f) == -1) {
+			fclose(f);
+			f = NULL;
+		}
+		if (f == NULL || fclose(f) == EOF) {
+			fprintf(stderr, "mprun: --counters-json %s: %s\n",
+				cli->counters_json, strerror(errno));
+			rc = -1;
+		}
+	}
+	shm_run_destroy(seg);
+	return rc;
 }

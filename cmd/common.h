@@ -40,7 +40,23 @@ int failures_status(unsigned long long failed);
 /* Draw n progress lines (labels may be NULL: no label), on a terminal in
  * place (*drawn: lines drawn last time), else as plain lines. */
 void progress_show(int flags, int tty, size_t n, const char *const *labels,
-		   const struct progress_counts *c, int last, size_t *drawn);
+		   const struct progress_counts *c, const char *extra,
+		   int last, size_t *drawn);
+
+struct shm_seg;
+/* The run's shared memory (counters, figures for --status): stale
+ * segments removed, a new one made, MPRUN_SHM set for the jobs (call
+ * before the pools are made), --counter-init applied. NULL: message
+ * printed. */
+struct shm_seg *run_shm_start(const struct cli *cli, const char *label);
+/* Count a job in the figures. */
+void run_shm_started(struct shm_seg *seg);
+void run_shm_finished(struct shm_seg *seg, int failed);
+/* The counters as "a=1 b=2" (empty if none). */
+void run_shm_counters(struct shm_seg *seg, char *out, size_t len);
+/* The end: counters summary on stderr, --counters-json, segment removed.
+ * -1 if the JSON file could not be written (message printed). */
+int run_shm_end(struct shm_seg *seg, const struct cli *cli);
 
 /* End and reap every remaining descendant (after Ctrl-C or a halt). */
 void sweep_descendants(void);

@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "queue.h"
+#include "shm.h"
 #include "shmcmd.h"
 #include "template.h"
 #include "termtree.h"
@@ -35,6 +36,7 @@ struct run {
 	struct pool *pool;
 	struct template *tpl;
 	struct common cm;
+	struct shm_seg *shm;
 	struct joblog *joblog;
 	struct joblog_done *resume;
 	struct loop_timer *progress_timer;
@@ -57,9 +59,12 @@ static void on_launch(void *data, const struct pool_job *j)
 	if (r->cli.dry_run) {
 		printf("%s\n", pool_job_command(j));
 		fflush(stdout);
-	} else if (r->cli.verbose) {
-		fprintf(stderr, "%s\n", pool_job_command(j));
+		return;
 	}
+	if (r->cli.verbose)
+		fprintf(stderr, "%s\n", pool_job_command(j));
+	if (r->shm != NULL && pool_job_tries(j) == 1)
+		run_shm_started(r->shm);
 }
 
 /* pool event: a job is done; say why it failed when the job cannot. */
@@ -73,6 +78,8 @@ static void on_finished(void *data, const struct pool_job *j)
 {
 	struct run *r = data;
 
+	if (r->shm != NULL)
+		run_shm_finished(r->shm, pool_job_failed(j));
 	if (report_finished(r->joblog, NULL, j, r->interrupted) == -1) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli.joblog,
 			strerror(errno));
@@ -276,6 +283,9 @@ static void progress_total(struct run *r, struct progress_counts *c)
 		recs = input_count(r->in);
 		r->total_known = 1;
 		pool_set_total(r->pool, (recs + n - 1) / n);
+		if (r->shm != NULL)
+			shm_stat_set(r->shm, SHM_TOTAL,
+				     (long long)((recs + n - 1) / n));
 	}
 	c->total_known = r->total_known;
 	c->total = c->total_known ? (input_count(r->in) + n - 1) / n : 0;
@@ -285,14 +295,17 @@ static void progress_total(struct run *r, struct progress_counts *c)
 static void progress_draw(struct run *r, int last)
 {
 	struct progress_counts c = {0};
+	char counters[512] = "";
 
 	c.failed = pool_failed(r->pool);
 	c.done = pool_succeeded(r->pool) + c.failed;
 	c.running = pool_running(r->pool);
 	c.elapsed_ms = loop_now_ms() - r->start_ms;
 	progress_total(r, &c);
-	progress_show(r->cli.progress, r->progress_tty, 1, NULL, &c, last,
-		      &r->progress_lines);
+	if (r->shm != NULL)
+		run_shm_counters(r->shm, counters, sizeof(counters));
+	progress_show(r->cli.progress, r->progress_tty, 1, NULL, &c, counters,
+		      last, &r->progress_lines);
 }
 
 /* The progress timer: redraw, at most 10 times a second on a terminal,
@@ -333,6 +346,13 @@ static int setup(struct run *r)
 	}
 	if (make_input(r) == -1 || open_joblog(r) == -1)
 		return -1;
+	if (!r->cli.dry_run) {
+		r->shm = run_shm_start(&r->cli, r->cli.ncommand > 0
+						      ? r->cli.command[0]
+						      : "mprun");
+		if (r->shm == NULL)
+			return -1;
+	}
 	r->loop = loop_new();
 	r->q = queue_new(queue_size(&r->cli, po.slots));
 	if (r->loop == NULL || r->q == NULL)
@@ -363,6 +383,7 @@ static void teardown(struct run *r)
 	template_free(r->tpl);
 	common_free(&r->cm);
 	joblog_close(r->joblog);
+	run_shm_end(r->shm, &r->cli);
 	joblog_done_free(r->resume);
 	if (r->progress_timer != NULL)
 		loop_timer_cancel(r->loop, r->progress_timer);
@@ -439,6 +460,9 @@ int main(int argc, char **argv)
 	    (pool_halted(r.pool) && r.cli.halt.when == HALT_NOW))
 		sweep_descendants();
 	fflush(stdout);
+	if (run_shm_end(r.shm, &r.cli) == -1 && rc == 0)
+		rc = EXIT_USAGE;
+	r.shm = NULL;
 	teardown(&r);
 	return rc;
 }

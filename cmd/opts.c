@@ -40,6 +40,8 @@ enum {
 	OPT_ETA,
 	OPT_PIPELINE,
 	OPT_SET,
+	OPT_COUNTER_INIT,
+	OPT_COUNTERS_JSON,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -120,6 +122,11 @@ static const struct opt_doc opt_docs[] = {
 	 "run the stages of a YAML pipeline file (see mprun-pipeline(5))", 0},
 	{{"set", required_argument, NULL, OPT_SET}, "NAME=VALUE",
 	 "override a variable of the pipeline file's vars:", 0},
+	{{"counter-init", required_argument, NULL, OPT_COUNTER_INIT},
+	 "NAME=N", "declare a shared counter (jobs: mprun --counter NAME +1)",
+	 0},
+	{{"counters-json", required_argument, NULL, OPT_COUNTERS_JSON},
+	 "FILE", "write the shared counters to FILE as JSON at the end", 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -434,6 +441,19 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		s[cli->nsets++] = (char *)arg;
 		return 0;
 	}
+	case OPT_COUNTER_INIT: {
+		char **s = realloc(cli->counter_inits,
+				   (cli->ncounter_inits + 1) * sizeof(*s));
+
+		if (s == NULL)
+			return -1;
+		cli->counter_inits = s;
+		s[cli->ncounter_inits++] = (char *)arg;
+		return 0;
+	}
+	case OPT_COUNTERS_JSON:
+		cli->counters_json = arg;
+		return 0;
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
@@ -513,6 +533,8 @@ void opts_free(struct cli *cli)
 	cli->sources = NULL;
 	free(cli->sets);
 	cli->sets = NULL;
+	free(cli->counter_inits);
+	cli->counter_inits = NULL;
 }
 
 unsigned opts_slots(const char *jobs)

@@ -50,6 +50,9 @@ struct cli {
 	const char *pipeline; /* --pipeline FILE */
 	char **sets;       /* --set NAME=VALUE */
 	size_t nsets;
+	char **counter_inits; /* --counter-init NAME=N */
+	size_t ncounter_inits;
+	const char *counters_json;
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

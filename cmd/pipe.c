@@ -29,6 +29,7 @@ struct prun {
 	int progress_tty;
 	uint64_t start_ms;
 	unsigned long long *shown; /* dry run: commands shown per stage */
+	struct shm_seg *shm;
 	int interrupted, stops, error;
 };
 
@@ -54,9 +55,12 @@ static void p_launch(void *data, const char *stage, const struct pool_job *j)
 			printf("%s: %s\n", stage, pool_job_command(j));
 		else if (r->shown[i] == DRY_RUN_SHOWN + 1)
 			printf("%s: ...\n", stage);
-	} else if (r->cli->verbose) {
-		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
+		return;
 	}
+	if (r->cli->verbose)
+		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
+	if (r->shm != NULL && pool_job_tries(j) == 1)
+		run_shm_started(r->shm);
 }
 
 static void p_done(void *data, const char *stage, const struct pool_job *j)
@@ -69,6 +73,8 @@ static void p_finished(void *data, const char *stage,
 {
 	struct prun *r = data;
 
+	if (r->shm != NULL)
+		run_shm_finished(r->shm, pool_job_failed(j));
 	if (report_finished(r->joblog, stage, j, r->interrupted) == -1) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
 			strerror(errno));
@@ -117,6 +123,7 @@ static void p_progress_draw(struct prun *r, int last)
 	size_t n = pipeline_nstages(r->pl), i;
 	struct progress_counts *c = calloc(n, sizeof(*c));
 	const char **labels = calloc(n, sizeof(*labels));
+	char counters[512] = "";
 
 	for (i = 0; c != NULL && labels != NULL && i < n; i++) {
 		const struct pool *p = pipeline_stage_pool(r->pl, i);
@@ -129,9 +136,11 @@ static void p_progress_draw(struct prun *r, int last)
 		c[i].total_known =
 			pipeline_stage_total(r->pl, i, &c[i].total);
 	}
+	if (r->shm != NULL)
+		run_shm_counters(r->shm, counters, sizeof(counters));
 	if (c != NULL && labels != NULL)
 		progress_show(r->cli->progress, r->progress_tty, n, labels, c,
-			      last, &r->progress_lines);
+			      counters, last, &r->progress_lines);
 	free(c);
 	free(labels);
 }
@@ -200,6 +209,11 @@ static int p_setup(struct prun *r)
 			return -1;
 		}
 	}
+	if (!r->cli->dry_run) {
+		r->shm = run_shm_start(r->cli, r->cli->pipeline);
+		if (r->shm == NULL)
+			return -1;
+	}
 	r->shown = calloc(r->pf->nstages, sizeof(*r->shown));
 	r->loop = loop_new();
 	if (r->shown == NULL || r->loop == NULL)
@@ -227,6 +241,7 @@ static void p_teardown(struct prun *r)
 	pipeline_free(r->pl);
 	loop_free(r->loop);
 	joblog_close(r->joblog);
+	run_shm_end(r->shm, r->cli);
 	common_free(&r->cm);
 	pipefile_free(r->pf);
 	free(r->shown);
@@ -272,6 +287,9 @@ int run_pipeline(struct cli *cli)
 	    pipeline_halted(r.pl))
 		sweep_descendants();
 	fflush(stdout);
+	if (run_shm_end(r.shm, cli) == -1 && rc == 0)
+		rc = EXIT_USAGE;
+	r.shm = NULL;
 	p_teardown(&r);
 	return rc;
 }

@@ -403,10 +403,44 @@ static const char *option_value(int argc, char **args, int *i,
 	return args[++*i];
 }
 
+/* Parse the option args[*i] of --sem (moving *i past its value). 0, or
+ * EXIT_USAGE after a message. */
+static int parse_sem_option(int argc, char **args, int *i,
+			    struct sem_args *sa)
+{
+	const char *v;
+
+	if (strcmp(args[*i], "--fg") == 0) {
+		sa->fg = 1;
+		return 0;
+	}
+	if (strcmp(args[*i], "--wait") == 0) {
+		sa->wait = 1;
+		return 0;
+	}
+	v = option_value(argc, args, i, "--id", NULL);
+	if (v == NULL)
+		v = option_value(argc, args, i, "--semaphorename", NULL);
+	if (v != NULL) {
+		sa->id = v;
+		if (sem_id_valid(v))
+			return 0;
+		return fail("--sem", "invalid --id '%s' (1 to %d characters "
+				     "from A-Z a-z 0-9 _ . : -)",
+			    v, SEM_ID_MAX);
+	}
+	v = option_value(argc, args, i, "--jobs", "-j");
+	if (v == NULL)
+		return fail("--sem", "unknown option '%s'", args[*i]);
+	if (number_parse(v, 1, SEM_SLOTS_MAX, &sa->slots) == -1)
+		return fail("--sem", "invalid -j '%s' (1 to %d)", v,
+			    SEM_SLOTS_MAX);
+	return 0;
+}
+
 /* Parse the words after --sem. 0, or EXIT_USAGE after a message. */
 static int parse_sem_args(int argc, char **args, struct sem_args *sa)
 {
-	const char *v;
 	int i;
 
 	*sa = (struct sem_args){"default", 1, 0, 0, NULL};
@@ -414,29 +448,9 @@ static int parse_sem_args(int argc, char **args, struct sem_args *sa)
 		if (strcmp(args[i], "--") == 0) {
 			i++;
 			break;
-		} else if (strcmp(args[i], "--fg") == 0) {
-			sa->fg = 1;
-		} else if (strcmp(args[i], "--wait") == 0) {
-			sa->wait = 1;
-		} else if ((v = option_value(argc, args, &i, "--id", NULL)) ||
-			   (v = option_value(argc, args, &i,
-					     "--semaphorename", NULL))) {
-			sa->id = v;
-			if (!sem_id_valid(v))
-				return fail(args[0], "invalid --id '%s' (1 "
-						     "to %d characters from "
-						     "A-Z a-z 0-9 _ . : -)",
-					    v, SEM_ID_MAX);
-		} else if ((v = option_value(argc, args, &i, "--jobs",
-					     "-j"))) {
-			if (number_parse(v, 1, SEM_SLOTS_MAX, &sa->slots) ==
-			    -1)
-				return fail(args[0], "invalid -j '%s' (1 to "
-						     "%d)",
-					    v, SEM_SLOTS_MAX);
-		} else {
-			return fail(args[0], "unknown option '%s'", args[i]);
 		}
+		if (parse_sem_option(argc, args, &i, sa) != 0)
+			return EXIT_USAGE;
 	}
 	sa->cmd = &args[i];
 	if (sa->wait && i < argc)
@@ -488,8 +502,11 @@ static int sem_background(const struct sem_args *sa)
 		return fail("--sem", "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
-	if (pid == -1)
+	if (pid == -1) {
+		close(fds[0]);
+		close(fds[1]);
 		return fail("--sem", "fork: %s", strerror(errno));
+	}
 	if (pid == 0) {
 		close(fds[0]);
 		if (take_slot(sa) == NULL)

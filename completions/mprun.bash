@@ -1,1 +1,136 @@
-stub
+# bash completion for mprun                                 -*- shell-script -*-
+# Options before the command, their arguments (files, directories, --order
+# policies), then the command itself, then files.
+
+_mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
+--xargs --keep-order --order --group --line-buffer --ungroup --tag
+--tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
+--retries --halt --delay --on-success --on-error --joblog --resume
+--resume-failed --results --bar --progress --eta --pipeline --set --dry-run
+--verbose --version --help'
+_mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h'
+
+# Long options that take an argument.
+_mprun_takes_arg()
+{
+	case $1 in
+	--jobs | --arg-file | --delimiter | --colsep | --max-args | --order | \
+		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
+		--termseq | --timeout | --retries | --halt | --delay | \
+		--on-success | --on-error | --joblog | --results | --pipeline | \
+		--set)
+		return 0
+		;;
+	esac
+	return 1
+}
+
+# COMPREPLY: the files (or, with -d, the directories) that start with $1.
+_mprun_files()
+{
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen "${2:--f}" -- "$1")
+}
+
+# Complete the argument of option $1; $2 is the word so far.
+_mprun_optarg()
+{
+	case $1 in
+	-a | --arg-file | --joblog | --pipeline)
+		_mprun_files "$2"
+		;;
+	--tmpdir | --results)
+		_mprun_files "$2" -d
+		;;
+	--order)
+		mapfile -t COMPREPLY < <(compgen -W 'unordered imap map' -- "$2")
+		;;
+	*)
+		COMPREPLY=()
+		;;
+	esac
+}
+
+_mprun()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]}
+	local prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local i=1 w cmd=0 k c
+
+	COMPREPLY=()
+
+	# --opt=value: bash splits it into "--opt" "=" "value".
+	if [[ $cur == = ]] && _mprun_takes_arg "$prev"; then
+		_mprun_optarg "$prev" ""
+		return
+	fi
+	if [[ $prev == = ]] && ((COMP_CWORD >= 2)) &&
+		_mprun_takes_arg "${COMP_WORDS[COMP_CWORD - 2]}"; then
+		_mprun_optarg "${COMP_WORDS[COMP_CWORD - 2]}" "$cur"
+		return
+	fi
+
+	# Find the command: the first word that is neither an option nor the
+	# argument of one. An option whose argument is the current word is
+	# completed here.
+	while ((i < COMP_CWORD)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		--)
+			cmd=$((i + 1))
+			break
+			;;
+		--*)
+			if [[ ${COMP_WORDS[i + 1]} == = ]]; then
+				i=$((i + 2))
+			elif _mprun_takes_arg "$w"; then
+				if ((i + 1 == COMP_CWORD)); then
+					_mprun_optarg "$w" "$cur"
+					return
+				fi
+				i=$((i + 1))
+			fi
+			;;
+		-?*)
+			# A cluster of short options such as -kj: an option
+			# that takes an argument ends it.
+			for ((k = 1; k < ${#w}; k++)); do
+				c=${w:k:1}
+				case $c in
+				[jPadCn])
+					if ((k + 1 == ${#w})); then
+						if ((i + 1 == COMP_CWORD)); then
+							_mprun_optarg "-$c" "$cur"
+							return
+						fi
+						i=$((i + 1))
+					fi
+					break
+					;;
+				esac
+			done
+			;;
+		*)
+			cmd=$i
+			break
+			;;
+		esac
+		i=$((i + 1))
+	done
+
+	if ((cmd == 0 || cmd == COMP_CWORD)); then
+		if ((cmd == 0)) && [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W \
+				"$_mprun_longopts $_mprun_shortopts" -- "$cur")
+		elif [[ $cur == */* ]]; then
+			_mprun_files "$cur"
+		else
+			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
+		fi
+		return
+	fi
+	# After the command: files (the inputs, and :::: FILE).
+	_mprun_files "$cur"
+}
+
+complete -F _mprun mprun

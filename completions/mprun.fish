@@ -1,1 +1,76 @@
-stub
+# fish completion for mprun: options before the command, their arguments
+# (files, directories, --order policies), the command, then files.
+
+# True while no command word has been typed (options only so far).
+function __fish_mprun_needs_command
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l skip 0
+    for t in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case --
+                return 1
+            case '--*=*'
+            case --jobs --arg-file --delimiter --colsep --max-args --order \
+                --tagstring --buffer-size --spill-limit --tmpdir --termseq \
+                --timeout --retries --halt --delay --on-success --on-error \
+                --joblog --results --pipeline --set
+                set skip 1
+            case '--*'
+            case '-*'
+                # A short option that takes an argument ends a cluster;
+                # the argument is the next word if nothing follows it.
+                if string match -qr -- '^-[0Xkuvh]*[jPadCn]$' $t
+                    set skip 1
+                end
+            case '*'
+                return 1
+        end
+    end
+    return 0
+end
+
+complete -c mprun -f -n __fish_mprun_needs_command -a '(__fish_complete_command)'
+
+complete -c mprun -n __fish_mprun_needs_command -s j -l jobs -x -d 'Run N jobs at once (N, N%, +N, -N)'
+complete -c mprun -n __fish_mprun_needs_command -s P -x -d 'Same as -j'
+complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
+complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are separated by NUL'
+complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'
+complete -c mprun -n __fish_mprun_needs_command -s C -l colsep -x -d 'Split each input line into columns'
+complete -c mprun -n __fish_mprun_needs_command -s n -l max-args -x -d 'At most N inputs per command'
+complete -c mprun -n __fish_mprun_needs_command -s X -l xargs -d 'Fill the command line'
+complete -c mprun -n __fish_mprun_needs_command -s k -l keep-order -d 'Output in input order'
+complete -c mprun -n __fish_mprun_needs_command -l order -x -a 'unordered imap map' -d 'Output order'
+complete -c mprun -n __fish_mprun_needs_command -l group -d "Each job's output as one unit"
+complete -c mprun -n __fish_mprun_needs_command -l line-buffer -d 'Output whole lines as they come'
+complete -c mprun -n __fish_mprun_needs_command -s u -l ungroup -d 'Output straight through, not captured'
+complete -c mprun -n __fish_mprun_needs_command -l tag -d 'Prefix each output line with the inputs'
+complete -c mprun -n __fish_mprun_needs_command -l tagstring -x -d 'Prefix each output line with STR'
+complete -c mprun -n __fish_mprun_needs_command -l buffer-size -x -d 'Output held in memory per job stream'
+complete -c mprun -n __fish_mprun_needs_command -l spill-limit -x -d 'Spilled output per job stream before pausing the job'
+complete -c mprun -n __fish_mprun_needs_command -l tmpdir -x -a '(__fish_complete_directories)' -d 'Where spilled output goes'
+complete -c mprun -n __fish_mprun_needs_command -l termseq -x -d 'Signals and waits that end a job'
+complete -c mprun -n __fish_mprun_needs_command -l timeout -x -d 'End a job that runs longer (duration or N%)'
+complete -c mprun -n __fish_mprun_needs_command -l retries -x -d 'Run a failed job again, up to N more times'
+complete -c mprun -n __fish_mprun_needs_command -l halt -x -d 'Stop early: now|soon,fail|success|done=N|N%'
+complete -c mprun -n __fish_mprun_needs_command -l delay -x -d 'Wait this long between two job starts'
+complete -c mprun -n __fish_mprun_needs_command -l on-success -x -d 'Shell command to run after each job that succeeded'
+complete -c mprun -n __fish_mprun_needs_command -l on-error -x -d 'Shell command to run after each job that failed'
+complete -c mprun -n __fish_mprun_needs_command -l joblog -r -F -d 'Log each finished job to FILE'
+complete -c mprun -n __fish_mprun_needs_command -l resume -d 'Skip the jobs the job log shows as done'
+complete -c mprun -n __fish_mprun_needs_command -l resume-failed -d 'Skip the jobs the job log shows as succeeded'
+complete -c mprun -n __fish_mprun_needs_command -l results -x -a '(__fish_complete_directories)' -d "Save each job's output and status in DIR"
+complete -c mprun -n __fish_mprun_needs_command -l bar -d 'Show a progress bar'
+complete -c mprun -n __fish_mprun_needs_command -l progress -d 'Show progress counts'
+complete -c mprun -n __fish_mprun_needs_command -l eta -d 'Show progress with the estimated time left'
+complete -c mprun -n __fish_mprun_needs_command -l pipeline -r -F -d 'Run the stages of a YAML pipeline file'
+complete -c mprun -n __fish_mprun_needs_command -l set -x -d "Override a variable of the pipeline file (NAME=VALUE)"
+complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
+complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
+complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'
+complete -c mprun -n __fish_mprun_needs_command -s h -l help -d 'Print the help and exit'

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "internal.h"
 
 #define READ_CHUNK 65536
+#define SPLICE_MAX (1 << 20)
 #define READS_PER_CALL 4
 
 struct capture {
@@ -29,11 +31,20 @@ struct capture {
 	int at_line_start;     /* the next byte written starts a line */
 	int streaming;
 	int tee_fd;            /* a copy of everything read, or -1 */
+	int no_splice;         /* the output refused splice(2) */
 	uint64_t bytes;
 	struct capture_opts opts;
 };
 
 static char read_chunk[READ_CHUNK];
+
+/* Does a pipe hold unread bytes? */
+static int pipe_has_bytes(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
 
 struct capture *capture_new(int pipe_fd, int out_fd, const char *tag,
 			    const struct capture_opts *opts)
@@ -229,11 +240,65 @@ static int take(struct capture *c, const char *p, size_t n)
 	return emit(c, p, n);
 }
 
+/* Can bytes go from the pipe to the output with splice(2), uncopied? */
+static int can_splice(const struct capture *c)
+{
+	return c->streaming && !c->no_splice && c->tag == NULL &&
+	       c->sink == NULL && c->tee_fd == -1 &&
+	       !(c->opts.flags & CAPTURE_LINES) && c->line.len == 0;
+}
+
+/* Streaming plainly: move what the pipe holds straight to the output.
+ * 1: moved some or nothing is there; 0: end of stream; -1/errno; 2: the
+ * output does not take splice (then read and write are used). */
+static int splice_out(struct capture *c)
+{
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < READS_PER_CALL; i++) {
+		r = splice(c->pipe_fd, NULL, c->out_fd, NULL, SPLICE_MAX,
+			   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (r == 0)
+			return 0;
+		if (r > 0) {
+			c->bytes += (uint64_t)r;
+			if (r < SPLICE_MAX)
+				return 1; /* the pipe is empty now */
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/* The pipe is empty, or the output is full: wait on
+			 * the output if the pipe has bytes. */
+			struct pollfd pfd = {.fd = c->out_fd, .events = POLLOUT};
+
+			if (pipe_has_bytes(c->pipe_fd))
+				poll(&pfd, 1, -1);
+			else
+				return 1;
+			continue;
+		}
+		if (errno == EINVAL || errno == ENOSYS) {
+			c->no_splice = 1;
+			return 2;
+		}
+		return -1;
+	}
+	return 1;
+}
+
 int capture_read(struct capture *c)
 {
 	ssize_t r;
 	int i;
 
+	if (can_splice(c)) {
+		r = splice_out(c);
+		if (r != 2)
+			return (int)r;
+	}
 	for (i = 0; i < READS_PER_CALL && !capture_full(c); i++) {
 		r = read(c->pipe_fd, read_chunk, sizeof(read_chunk));
 		if (r == 0)

@@ -28,6 +28,12 @@
 #define ARG_STRLEN_MAX (32 * 4096)
 /* How long to wait before retrying a spawn that failed with EAGAIN. */
 #define SPAWN_RETRY_MS 20
+/* The size asked for each job's output pipes (the kernel may give less). */
+#define JOB_PIPE_SIZE (1 << 20)
+/* How long a running job's pipe may fill before we read it again. */
+#define READ_COALESCE_MS 1
+/* ... when a read found less than this in the pipe. */
+#define COALESCE_BELOW (32 << 10)
 /* Runtimes kept for the median of --timeout N%, and how many are needed. */
 #define RUNTIME_SAMPLES 1024
 #define RUNTIME_MIN_SAMPLES 3
@@ -59,6 +65,8 @@ struct pool_job {
 	size_t kill_step;
 	struct loop_timer *kill_timer;
 	struct loop_timer *timeout_timer;
+	struct loop_timer *rearm_timer; /* read coalescing */
+	int coalesced[2];
 	int timed_out;
 	unsigned tries;
 	uint64_t start_wall_ms, start_ms, runtime_ms;
@@ -127,6 +135,7 @@ static void job_terminate(struct pool_job *j);
 static int job_start(struct pool *p, struct pool_job *j);
 static void cb_run_next(struct pool *p);
 static void cb_maybe_done(struct pool_job *j);
+static void job_rearm_now(struct pool_job *j);
 
 /* Report an error message through the events; fmt's one %s is arg, and
  * a second %s is strerror(errno). */
@@ -280,6 +289,8 @@ static void job_free(struct pool_job *j)
 		loop_timer_cancel(j->pool->loop, j->kill_timer);
 	if (j->timeout_timer != NULL)
 		loop_timer_cancel(j->pool->loop, j->timeout_timer);
+	if (j->rearm_timer != NULL)
+		loop_timer_cancel(j->pool->loop, j->rearm_timer);
 	free(j->recs);
 	free(j->args);
 	free(j->command);
@@ -671,6 +682,7 @@ static void job_retry(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
+	job_rearm_now(j);
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
 		j->cap[i] = NULL;
@@ -746,6 +758,49 @@ static void job_stream_closed(struct pool_job *j, int i)
 	j->open_streams--;
 }
 
+/* Watch the job's paused pipes again (the coalescing delay is over, or
+ * the job exited and what is left must be read now). */
+static void job_rearm(struct loop *l, void *data)
+{
+	struct pool_job *j = data;
+	int i;
+
+	j->rearm_timer = NULL;
+	for (i = 0; i < 2; i++) {
+		if (!j->coalesced[i] || j->cap[i] == NULL)
+			continue;
+		j->coalesced[i] = 0;
+		if (!capture_full(j->cap[i]))
+			loop_fd_mod(l, capture_fd(j->cap[i]), EPOLLIN);
+	}
+}
+
+/* After a read from a running job, let its pipe fill a while before the
+ * next one: a job writing in small pieces then costs us a wake-up per
+ * few milliseconds, not one per write. Its exit re-arms at once. */
+static void job_coalesce(struct pool_job *j, int i)
+{
+	struct pool *p = j->pool;
+
+	if (j->reaped)
+		return;
+	loop_fd_mod(p->loop, capture_fd(j->cap[i]), 0);
+	j->coalesced[i] = 1;
+	if (j->rearm_timer == NULL)
+		j->rearm_timer = loop_timer_add(p->loop, READ_COALESCE_MS,
+						job_rearm, j);
+	if (j->rearm_timer == NULL)
+		job_rearm(p->loop, j);
+}
+
+/* Stop the coalescing delay and watch the pipes again. */
+static void job_rearm_now(struct pool_job *j)
+{
+	if (j->rearm_timer != NULL)
+		loop_timer_cancel(j->pool->loop, j->rearm_timer);
+	job_rearm(j->pool->loop, j);
+}
+
 /* Output is waiting on one of a job's pipes. */
 static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 			     void *data)
@@ -753,6 +808,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 	struct pool_job *j = data;
 	struct pool *p = j->pool;
 	int i = capture_fd(j->cap[0]) == fd ? 0 : 1;
+	uint64_t before = capture_bytes(j->cap[i]);
 	int rc = capture_read(j->cap[i]);
 
 	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
@@ -769,6 +825,8 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 	}
 	if (capture_full(j->cap[i]))
 		loop_fd_mod(l, fd, 0);
+	else if (capture_bytes(j->cap[i]) - before < COALESCE_BELOW)
+		job_coalesce(j, i);
 }
 
 /* --- starting jobs ---------------------------------------------------- */
@@ -804,6 +862,8 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 		if (pipe2(pfd, O_CLOEXEC) == -1)
 			goto fail;
 		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+		/* A roomy pipe: the job writes on while we sleep. */
+		fcntl(pfd[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 		j->cap[i] = capture_new(pfd[0], p->sink_fd[i], tag, &co);
 		if (j->cap[i] == NULL) {
 			close_keep_errno(pfd[0]);
@@ -1387,6 +1447,7 @@ static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
 			continue; /* an adopted descendant, now reaped */
 		j->reaped = 1;
 		j->wait_status = status;
+		job_rearm_now(j);
 		job_maybe_finished(j);
 	}
 }

@@ -111,6 +111,15 @@ static int id_file_read(int fd)
 	return (int)semid;
 }
 
+/* Remove a semaphore, keeping errno (for cleanup paths). */
+static void semid_remove_keep_errno(int semid)
+{
+	int saved = errno;
+
+	semctl(semid, 0, IPC_RMID);
+	errno = saved;
+}
+
 /* Make a semaphore with no holder and write it in the locked file fd.
  * Its id, or -1/errno. */
 static int id_file_create(int fd)
@@ -136,12 +145,7 @@ static int id_file_create(int fd)
 		goto fail;
 	return semid;
 fail:
-	{
-		int saved = errno;
-
-		semctl(semid, 0, IPC_RMID);
-		errno = saved;
-	}
+	semid_remove_keep_errno(semid);
 	return -1;
 }
 

@@ -157,6 +157,27 @@ _cb_err_to_file() {
 	[ "$(wc -l <tries)" -eq 3 ]
 }
 
+@test "Ctrl-C while a callback runs: status 130 at once, the callback is ended" {
+	M="mprC${BATS_TEST_NUMBER}x$$x$RANDOM"
+	setsid "$MPRUN" --on-success "echo {} >>cbs; bash -c 'exec -a ${M}_cb sleep 30'" \
+		'echo {}' ::: 1 >out 2>err &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		pgrep -f -- "^${M}_cb" >/dev/null && break
+		sleep 0.02
+	done
+	t0=${EPOCHREALTIME//[!0-9]/}
+	kill -INT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	elapsed=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
+	echo "status $st, ${elapsed}ms" >&2
+	[ "$st" -eq 130 ]
+	[ "$elapsed" -lt 2000 ]
+	[ "$(cat out)" = 1 ]
+	[ -z "$(leftovers "$M")" ] || { pkill -KILL -f -- "$M"; return 1; }
+}
+
 @test "callbacks are not allowed with -u" {
 	run "$MPRUN" -u --on-success true touch ::: ran
 	[ "$status" -eq 255 ]

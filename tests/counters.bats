@@ -10,11 +10,17 @@
 
 load setup
 
+# Background mprun processes write their pid to *.pid; SIGTERM ends them
+# (and the command they run) and they remove their segment.
 teardown() {
-	# processes this test started in the background, by pid
-	local f
+	local f i
 	for f in "$T"/*.pid; do
-		[ -e "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+		[ -s "$f" ] || continue
+		kill -TERM "$(cat "$f")" 2>/dev/null || continue
+		for i in $(seq 100); do
+			kill -0 "$(cat "$f")" 2>/dev/null || break
+			sleep 0.02
+		done
 	done
 	return 0
 }
@@ -43,7 +49,7 @@ _ct_wait_file() {
 # Skip unless the jobs of a real run see MPRUN_SHM.
 _ct_need_run_segment() {
 	local seen
-	seen=$("$MPRUN" sh -c 'echo "$MPRUN_SHM"' ::: x 2>/dev/null) || :
+	seen=$("$MPRUN" 'echo "$MPRUN_SHM"' ::: x 2>/dev/null) || :
 	[ -n "$seen" ] || skip "the run does not create a segment yet (TODO: enable once cmd/mprun.c calls shm_run_create)"
 }
 
@@ -165,8 +171,8 @@ _ct_need_run_segment() {
 }
 
 @test "--status without a PID shows every live run of this user; none is status 1" {
-	"$MPRUN" --shm-run 'echo $PPID >a.pid; sleep 30' >/dev/null 2>&1 &
-	"$MPRUN" --shm-run 'echo $PPID >b.pid; sleep 30' >/dev/null 2>&1 &
+	"$MPRUN" --shm-run 'echo $PPID >a.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
+	"$MPRUN" --shm-run 'echo $PPID >b.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
 	_ct_wait_file a.pid
 	_ct_wait_file b.pid
 	run "$MPRUN" --status
@@ -190,7 +196,7 @@ _ct_need_run_segment() {
 }
 
 @test "no segment is left after a run is interrupted with Ctrl-C (SIGINT to its group) or SIGTERM" {
-	setsid "$MPRUN" --shm-run 'echo $PPID >int.pid; sleep 30' >/dev/null 2>&1 &
+	setsid "$MPRUN" --shm-run 'echo $PPID >int.pid; sleep 30' >/dev/null 2>&1 3>&- &
 	_ct_wait_file int.pid
 	[ -n "$(_ct_segments_of "$(cat int.pid)")" ]
 	kill -INT -- "-$(cat int.pid)"
@@ -198,7 +204,7 @@ _ct_need_run_segment() {
 	! kill -0 "$(cat int.pid)" 2>/dev/null
 	[ -z "$(_ct_segments_of "$(cat int.pid)")" ]
 
-	"$MPRUN" --shm-run 'echo $PPID >term.pid; sleep 30' >/dev/null 2>&1 &
+	"$MPRUN" --shm-run 'echo $PPID >term.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
 	_ct_wait_file term.pid
 	kill -TERM "$(cat term.pid)"
 	wait $! || [ $? -eq 143 ]
@@ -224,17 +230,17 @@ _ct_need_run_segment() {
 }
 
 @test "--cleanup leaves the segments of live runs alone" {
-	"$MPRUN" --shm-run 'echo $PPID >live.pid; sleep 30' >/dev/null 2>&1 &
+	"$MPRUN" --shm-run 'echo $PPID >live.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
 	_ct_wait_file live.pid
 	"$MPRUN" --cleanup >/dev/null
 	[ -n "$(_ct_segments_of "$(cat live.pid)")" ]
 }
 
-# --- the real run (TODO: these skip until cmd/mprun.c creates a segment) --------
+# --- the real run ----------------------------------------------------------------
 
 @test "run: jobs count with --counter; no segment left after the run" {
 	_ct_need_run_segment
-	run "$MPRUN" -j 4 sh -c '"$MPRUN" --counter n +{} >/dev/null; echo $PPID' ::: 1 2 3 4
+	run "$MPRUN" -j 4 '"$MPRUN" --counter n +{} >/dev/null; echo $PPID' ::: 1 2 3 4
 	[ "$status" -eq 0 ]
 	for pid in $(echo "$output" | sort -u); do
 		[ -z "$(_ct_segments_of "$pid")" ]
@@ -243,17 +249,17 @@ _ct_need_run_segment() {
 
 @test "run: --counter-init declares counters and --counters-json writes them at the end" {
 	_ct_need_run_segment
-	run "$MPRUN" --counter-init errors=0 --counters-json c.json sh -c '"$MPRUN" --counter n +{} >/dev/null' ::: 1 2 3
+	run "$MPRUN" --counter-init errors=0 --counters-json c.json '"$MPRUN" --counter n +{} >/dev/null' ::: 1 2 3
 	[ "$status" -eq 0 ]
 	[ "$(cat c.json)" = '{"errors": 0, "n": 6}' ]
 }
 
 @test "run: a failing run and a Ctrl-C'd run leave no segment" {
 	_ct_need_run_segment
-	run "$MPRUN" sh -c 'echo $PPID; exit 1' ::: a
+	run "$MPRUN" 'echo $PPID; exit 1' ::: a
 	[ "$status" -ne 0 ]
 	[ -z "$(_ct_segments_of "$output")" ]
-	setsid "$MPRUN" sh -c 'echo $PPID >run.pid; sleep 30' ::: a >/dev/null 2>&1 &
+	setsid "$MPRUN" 'echo $PPID >run.pid; sleep 30; : {}' ::: a >/dev/null 2>&1 3>&- &
 	_ct_wait_file run.pid
 	[ -n "$(_ct_segments_of "$(cat run.pid)")" ]
 	kill -INT -- "-$(cat run.pid)"

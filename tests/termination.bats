@@ -142,6 +142,20 @@ _tm_signal_and_wait() {
 	_tm_nothing_left
 }
 
+@test "Ctrl-C exits at once even while stdin is still open" {
+	_tm_make_tree
+	bash -c "echo deaf; exec -a ${M}_feeder sleep 30" |
+		setsid "$MPRUN" "./${M}_tree" >out 2>err &
+	pid=$!
+	_tm_wait_lines up 1
+	_tm_signal_and_wait INT
+	echo "status $st, ${elapsed}ms" >&2
+	[ "$st" -eq 130 ]
+	[ "$elapsed" -lt 2000 ]
+	pkill -f -- "${M}_feeder"
+	_tm_nothing_left
+}
+
 @test "mprun is a subreaper: a double-forked daemon of a job is re-parented to it" {
 	_tm_make_tree
 	_tm_start "./${M}_tree" ::: a
@@ -280,6 +294,37 @@ _tm_waiting_job() {
 	[ "$st" -eq 0 ]
 	[ "$(sort out)" = "$(printf 'out 1\nout 3')" ]
 	[ "$(sort started)" = "$(printf '1\n3')" ]
+}
+
+@test "SIGTERM: mprun exits when the running jobs are done, not waiting for the end of stdin" {
+	bash -c "printf '1\n2\n'; exec -a ${M}_feeder sleep 30" |
+		setsid "$MPRUN" -j2 "$(_tm_waiting_job)" >out 2>err &
+	pid=$!
+	_tm_wait_lines started 2
+	kill -TERM "$pid"
+	sleep 0.3
+	touch go
+	t0=$(_tm_now_ms)
+	st=0
+	wait "$pid" || st=$?
+	elapsed=$(($(_tm_now_ms) - t0))
+	pid=
+	echo "status $st, ${elapsed}ms" >&2
+	[ "$st" -eq 1 ]
+	[ "$elapsed" -lt 2000 ]
+	[ "$(sort out)" = "$(printf 'out 1\nout 2')" ]
+}
+
+@test "SIGTERM while waiting out --delay: no new job starts" {
+	_tm_start -j4 --delay 1 'echo {} >>started; echo {}' ::: 1 2 3
+	_tm_wait_lines started 1
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	pid=
+	[ "$st" -eq 0 ]
+	[ "$(cat started)" = 1 ]
+	[ "$(cat out)" = 1 ]
 }
 
 @test "a second SIGTERM ends the job trees like Ctrl-C: status 130" {

@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# mprun --sem: GNU parallel's sem. At most N holders of a name at once
+# across independent invocations; --fg; background holders; --wait; a
+# holder killed with SIGKILL gives its slot back at once; bad usage.
+
+load setup
+
+# setup.bash's setup, then $ID: a semaphore name of this test alone.
+eval "_sm_base_$(declare -f setup)"
+setup() {
+	_sm_base_setup || return 1
+	ID="bats$$.$BATS_TEST_NUMBER"
+}
+
+# Processes this test started write their pid to *.pid: end them, wait
+# for the semaphore to be idle, and remove it.
+teardown() {
+	local f
+	for f in "$T"/*.pid; do
+		[ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+	done
+	timeout 10 "$MPRUN" --sem --wait --id "$ID" || :
+	"$MPRUN" --cleanup >/dev/null || :
+}
+
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_sm_err_to_file() {
+	"$@" 2>err
+}
+
+# Run a command with its stderr in the file "err"; print its status.
+_sm_status_of() {
+	"$@" 2>err
+	echo "status $?"
+}
+
+# Milliseconds since the epoch.
+_sm_now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo $((t / 1000))
+}
+
+# Wait (at most 10 s) until file $1 exists and is not empty.
+_sm_wait_file() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.02
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+@test "--fg runs the command and returns its exit status" {
+	run "$MPRUN" --sem --id "$ID" --fg 'echo "in sem"; exit 7'
+	[ "$status" -eq 7 ]
+	[ "$output" = "in sem" ]
+	run "$MPRUN" --semaphore --fg true
+	[ "$status" -eq 0 ]
+}
+
+@test "several words are a command and its arguments, run without a shell" {
+	run "$MPRUN" --sem --id "$ID" --fg printf '%s\n' 'a b' '$HOME'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' 'a b' '$HOME')" ]
+}
+
+@test "a command not found is status 127 with a message" {
+	# (its status is printed: bats warns about a `run` returning 127)
+	run _sm_status_of "$MPRUN" --sem --id "$ID" --fg no-such-command-xyz arg
+	[ "$output" = "status 127" ]
+	grep -q 'no-such-command-xyz: command not found' err
+}
+
+@test "-j 3: 12 contenders, never more than 3 holders at once, and 3 do run together" {
+	ID=$ID run "$MPRUN" --shm-run '
+		for i in $(seq 12); do
+			"$MPRUN" --sem --id "$ID" -j 3 --fg "
+				\"\$MPRUN\" --counter now +1 >>levels
+				sleep 0.2
+				\"\$MPRUN\" --counter now -1 >/dev/null" &
+		done
+		wait
+		"$MPRUN" --counter now'
+	[ "$status" -eq 0 ]
+	[ "$output" = "0" ]
+	[ "$(wc -l <levels)" -eq 12 ]
+	[ "$(sort -n levels | tail -n 1)" -eq 3 ]
+}
+
+@test "without --fg: returns once the slot is taken; the command holds it until it ends" {
+	start=$(_sm_now_ms)
+	"$MPRUN" --sem --id "$ID" 'sleep 0.6; echo first >out' 3>&-
+	[ $(($(_sm_now_ms) - start)) -lt 500 ]
+	"$MPRUN" --sem --id "$ID" 'echo second >>out' 3>&-
+	# the second could only start after the first ended
+	[ $(($(_sm_now_ms) - start)) -ge 550 ]
+	"$MPRUN" --sem --wait --id "$ID"
+	[ "$(cat out)" = "$(printf 'first\nsecond')" ]
+}
+
+@test "GNU sem style: a loop of background jobs with -j 2, then --wait" {
+	start=$(_sm_now_ms)
+	for i in 1 2 3 4; do
+		"$MPRUN" --sem --id "$ID" -j 2 "sleep 0.3; echo $i >>done" 3>&-
+	done
+	"$MPRUN" --sem --wait --id "$ID"
+	elapsed=$(($(_sm_now_ms) - start))
+	[ "$(sort done | tr -d '\n')" = "1234" ]
+	[ "$elapsed" -ge 550 ]
+	[ "$elapsed" -lt 3000 ]
+}
+
+@test "--wait returns at once when nobody holds the semaphore" {
+	start=$(_sm_now_ms)
+	run "$MPRUN" --sem --wait --id "$ID"
+	[ "$status" -eq 0 ]
+	[ $(($(_sm_now_ms) - start)) -lt 1000 ]
+}
+
+@test "a --fg holder killed with SIGKILL gives its slot back within 1 s" {
+	"$MPRUN" --sem --id "$ID" --fg 'echo $PPID >holder.pid; echo $$ >cmd.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
+	_sm_wait_file holder.pid
+	_sm_wait_file cmd.pid
+	"$MPRUN" --sem --id "$ID" --fg 'echo got >got' >/dev/null 2>&1 3>&- &
+	echo $! >waiter.pid
+	sleep 0.3
+	[ ! -e got ] # blocked behind the holder
+	kill -KILL "$(cat holder.pid)"
+	killed=$(_sm_now_ms)
+	_sm_wait_file got
+	[ $(($(_sm_now_ms) - killed)) -lt 1000 ]
+}
+
+@test "a background command killed with SIGKILL gives its slot back within 1 s" {
+	"$MPRUN" --sem --id "$ID" 'echo $$ >cmd.pid; exec sleep 30' >/dev/null 2>&1 3>&-
+	_sm_wait_file cmd.pid
+	"$MPRUN" --sem --id "$ID" --fg 'echo got >got' >/dev/null 2>&1 3>&- &
+	echo $! >waiter.pid
+	sleep 0.3
+	[ ! -e got ]
+	kill -KILL "$(cat cmd.pid)"
+	killed=$(_sm_now_ms)
+	_sm_wait_file got
+	[ $(($(_sm_now_ms) - killed)) -lt 1000 ]
+}
+
+@test "a damaged or foreign name file: recovered, or refused with a message" {
+	f=/dev/shm/mprun-sem.$(id -u).$ID
+	echo garbage >"$f"
+	chmod 600 "$f"
+	run "$MPRUN" --sem --id "$ID" --fg echo ok
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+	chmod 644 "$f"
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --fg echo ok
+	[ "$status" -eq 255 ]
+	grep -q "semaphore '$ID'" err
+	chmod 600 "$f"
+}
+
+@test "--cleanup removes idle semaphores and keeps held ones" {
+	"$MPRUN" --sem --id "$ID.idle" --fg true
+	"$MPRUN" --sem --id "$ID" 'echo $$ >cmd.pid; exec sleep 30' >/dev/null 2>&1 3>&-
+	_sm_wait_file cmd.pid
+	run "$MPRUN" --cleanup
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -qx "removed semaphore $ID.idle (idle)"
+	! echo "$output" | grep -q "semaphore $ID "
+	[ -e "/dev/shm/mprun-sem.$(id -u).$ID" ]
+	[ ! -e "/dev/shm/mprun-sem.$(id -u).$ID.idle" ]
+}
+
+@test "bad usage: status 255 and a message" {
+	run _sm_err_to_file "$MPRUN" --sem
+	[ "$status" -eq 255 ]
+	grep -q 'usage: mprun --sem' err
+	run _sm_err_to_file "$MPRUN" --sem --wait echo x
+	[ "$status" -eq 255 ]
+	grep -q -- '--wait takes no command' err
+	run _sm_err_to_file "$MPRUN" --sem -j 0 echo x
+	[ "$status" -eq 255 ]
+	grep -q "invalid -j '0'" err
+	run _sm_err_to_file "$MPRUN" --sem -j x echo x
+	[ "$status" -eq 255 ]
+	run _sm_err_to_file "$MPRUN" --sem --id 'a/b' echo x
+	[ "$status" -eq 255 ]
+	grep -q "invalid --id 'a/b'" err
+	run _sm_err_to_file "$MPRUN" --sem --no-such echo x
+	[ "$status" -eq 255 ]
+	grep -q "unknown option '--no-such'" err
+	run _sm_err_to_file "$MPRUN" --sem --id
+	[ "$status" -eq 255 ]
+}
+
+@test "-jN, --jobs=N and --id=NAME forms" {
+	run "$MPRUN" --sem -j2 --id="$ID" --fg echo a
+	[ "$output" = "a" ]
+	run "$MPRUN" --sem --jobs=2 --semaphorename "$ID" --fg -- echo b
+	[ "$output" = "b" ]
+}
