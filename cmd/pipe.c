@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "pipefile.h"
 #include "pipeline.h"
+#include "shm.h"
 
 /* Commands a --dry-run shows per stage. */
 #define DRY_RUN_SHOWN 5
@@ -185,6 +186,25 @@ static void print_graph(const struct pipefile *pf)
 	fflush(stdout);
 }
 
+/* The counters: the file declares. */
+static int declare_counters(struct prun *r)
+{
+	char name[SHM_COUNTER_NAME_MAX + 1];
+	long long v;
+	size_t i;
+
+	for (i = 0; i < r->pf->ncounters; i++) {
+		if (shm_counter_spec_parse(r->pf->counters[i], name, &v) == -1 ||
+		    shm_counter_set(r->shm, name, v) == -1) {
+			fprintf(stderr, "mprun: %s: counters: \"%s\" is not a "
+				"valid counter (names: letters, digits, _ . : / "
+				"-)\n", r->cli->pipeline, r->pf->counters[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Load the file and build the run. -1: message printed. */
 static int p_setup(struct prun *r)
 {
@@ -211,7 +231,7 @@ static int p_setup(struct prun *r)
 	}
 	if (!r->cli->dry_run) {
 		r->shm = run_shm_start(r->cli, r->cli->pipeline);
-		if (r->shm == NULL)
+		if (r->shm == NULL || declare_counters(r) == -1)
 			return -1;
 	}
 	r->shown = calloc(r->pf->nstages, sizeof(*r->shown));

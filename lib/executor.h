@@ -8,6 +8,7 @@
 #ifndef MPRUN_EXECUTOR_H
 #define MPRUN_EXECUTOR_H
 #include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* What to run for one job. Exactly one of argv and shell_cmd is set. */
@@ -22,6 +23,10 @@ struct exec_request {
 	unsigned slot;           /* the pool's slot (1-based): with several
 				  * hosts, which host runs the job */
 	unsigned long long seq;  /* the job's number */
+	char *const *args;       /* the job's arguments (its input values, */
+	size_t nargs;            /* as {} sees them): remote executors copy
+				  * them as files (--transfer) and expand
+				  * --return templates with them */
 };
 
 struct executor {

@@ -23,7 +23,7 @@ struct ctx {
 	size_t nvars;
 };
 
-static const char *const top_keys[] = {"stages", "vars", NULL};
+static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
 static const char *const stage_keys[] = {
 	"cmd",	   "input", "jobs",	  "n",	      "order",	  "timeout",
 	"retries", "env",   "halt", "on_success", "on_error", "after",
@@ -630,6 +630,58 @@ static int parse_vars(struct ctx *c, const yaml_node_t *n)
 	return 0;
 }
 
+/* counters: a list of names (starting at 0) or a mapping NAME: value. */
+static int parse_counters(struct ctx *c, const yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+	yaml_node_item_t *it;
+	size_t cnt;
+	long long v;
+	char **out;
+
+	if (n->type == YAML_SCALAR_NODE)
+		return fail(c, n, "counters: expected a list of names or a "
+			    "mapping of NAME: value");
+	cnt = n->type == YAML_SEQUENCE_NODE
+		      ? (size_t)(n->data.sequence.items.top -
+				 n->data.sequence.items.start)
+		      : (size_t)(n->data.mapping.pairs.top -
+				 n->data.mapping.pairs.start);
+	out = calloc(cnt + 1, sizeof(char *));
+	if (out == NULL)
+		return -1;
+	c->pf->counters = out;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++) {
+			const char *name = scalar(node(c, *it));
+
+			if (name == NULL)
+				return fail(c, node(c, *it), "counters: "
+					    "expected a name");
+			if (asprintf(&out[c->pf->ncounters], "%s=0", name) == -1)
+				return -1;
+			c->pf->ncounters++;
+		}
+		return 0;
+	}
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const char *name = scalar(node(c, p->key));
+
+		if (name == NULL ||
+		    number(c, node(c, p->value), "counters", -(1LL << 62),
+			   1LL << 62, &v) == -1)
+			return name == NULL ? fail(c, node(c, p->key),
+						   "counters: expected a name")
+					    : -1;
+		if (asprintf(&out[c->pf->ncounters], "%s=%lld", name, v) == -1)
+			return -1;
+		c->pf->ncounters++;
+	}
+	return 0;
+}
+
 /* Apply --set NAME=VALUE: only names that vars: declares. */
 static int apply_sets(struct ctx *c, char *const *sets, size_t nsets)
 {
@@ -728,9 +780,12 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 		else if (key != NULL && strcmp(key, "vars") == 0) {
 			if (parse_vars(c, node(c, p->value)) == -1)
 				return -1;
+		} else if (key != NULL && strcmp(key, "counters") == 0) {
+			if (parse_counters(c, node(c, p->value)) == -1)
+				return -1;
 		} else
 			return unknown(c, k, "key", key ? key : "?", top_keys,
-				       2);
+				       3);
 	}
 	if (apply_sets(c, sets, nsets) == -1)
 		return -1;
@@ -831,6 +886,9 @@ void pipefile_free(struct pipefile *pf)
 		return;
 	for (i = 0; i < pf->nstages; i++)
 		stage_free(&pf->stages[i]);
+	for (i = 0; i < pf->ncounters; i++)
+		free(pf->counters[i]);
+	free(pf->counters);
 	free(pf->stages);
 	free(pf);
 }

@@ -2,6 +2,7 @@
  * into stages. The format is described in man/mprun-pipeline.5:
  *
  *   vars:                      # optional: {{NAME}} in strings below
+ *   counters: {done: 0}        # optional: shared counters, declared
  *     level: 9
  *   stages:                    # required: name -> stage, in run order
  *     find:
@@ -63,6 +64,8 @@ struct pf_stage {
 struct pipefile {
 	struct pf_stage *stages;
 	size_t nstages;
+	char **counters;     /* counters: declared, "NAME=VALUE" each */
+	size_t ncounters;
 };
 
 /* Load and check path. sets are "NAME=VALUE" overrides of vars (--set).

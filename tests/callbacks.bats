@@ -6,6 +6,18 @@
 
 load setup
 
+# setup.bash's setup, then $M: a string unique to this test that every
+# process it starts carries in its command line (for pgrep -f / pkill -f).
+eval "_cb_base_$(declare -f setup)"
+setup() {
+	_cb_base_setup || return 1
+	M="mprC${BATS_TEST_NUMBER}x$$x$RANDOM"
+}
+
+teardown() {
+	pkill -KILL -f -- "$M" || :
+}
+
 # Run a command with its stderr in the file "err" (run keeps stdout only).
 _cb_err_to_file() {
 	"$@" 2>err
@@ -158,7 +170,6 @@ _cb_err_to_file() {
 }
 
 @test "Ctrl-C while a callback runs: status 130 at once, the callback is ended" {
-	M="mprC${BATS_TEST_NUMBER}x$$x$RANDOM"
 	setsid "$MPRUN" --on-success "echo {} >>cbs; bash -c 'exec -a ${M}_cb sleep 30'" \
 		'echo {}' ::: 1 >out 2>err &
 	pid=$!
@@ -175,7 +186,7 @@ _cb_err_to_file() {
 	[ "$st" -eq 130 ]
 	[ "$elapsed" -lt 2000 ]
 	[ "$(cat out)" = 1 ]
-	[ -z "$(leftovers "$M")" ] || { pkill -KILL -f -- "$M"; return 1; }
+	[ -z "$(leftovers "$M")" ]
 }
 
 @test "callbacks are not allowed with -u" {

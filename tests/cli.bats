@@ -53,8 +53,8 @@ _short_options() {
 @test "the man page has an .It Fl entry for every option of --list-options" {
 	man=$MPRUN_SRCDIR/man/mprun.1
 	for o in $(_long_options); do
-		grep -qE -- "^\.It .*Fl $o( |\$)" "$man" || {
-			echo "man/mprun.1 lacks '.It ... Fl $o'"
+		grep -qE -- "^\.It .*Fl -${o#--}( |\$)" "$man" || {
+			echo "man/mprun.1 lacks '.It ... Fl -${o#--}'"
 			return 1
 		}
 	done

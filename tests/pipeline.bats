@@ -366,3 +366,17 @@ _pl_bad() {
 	[ "$status" -eq 255 ]
 	grep -q 'no-such.yaml: No such file or directory' <<<"$output"
 }
+
+@test "counters: declared in the file, updated by jobs, in --counters-json" {
+	cat >p.yaml <<'Y'
+counters: {seen: 5, other: 0}
+stages:
+  a:
+    cmd: '"$MPRUN" --counter seen +{} >/dev/null'
+    input: [1, 2, 3]
+Y
+	run "$MPRUN" --pipeline p.yaml --counters-json c.json
+	[ "$status" -eq 0 ]
+	[ "$(cat c.json)" = '{"other": 0, "seen": 11}' ]
+	grep -q 'counters: other=0 seen=11' <<<"$output"
+}
