@@ -473,6 +473,7 @@ static int parse_order(struct ctx *c, const yaml_node_t *n,
 	for (i = 0; s != NULL && names[i] != NULL; i++) {
 		if (strcmp(s, names[i]) == 0) {
 			st->order = (enum order_policy)i;
+			st->has_order = 1;
 			return 0;
 		}
 	}

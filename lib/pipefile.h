@@ -49,6 +49,7 @@ struct pf_stage {
 	unsigned jobs;         /* 0: online CPUs */
 	size_t n;              /* inputs per job (-n); 0: 1 */
 	enum order_policy order;
+	int has_order;         /* order: given (else the command line's) */
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;

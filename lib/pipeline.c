@@ -245,7 +245,8 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 	po->slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
 	po->tpl = s->tpl;
 	po->max_args = sp->n;
-	po->order = sp->order;
+	if (sp->has_order)
+		po->order = sp->order;
 	if (sp->timeout_ms > 0 || sp->timeout_pct > 0) {
 		po->timeout_ms = sp->timeout_ms;
 		po->timeout_pct = sp->timeout_pct;

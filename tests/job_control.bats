@@ -292,6 +292,18 @@ EOF
 	grep -qx 'mprun: --halt soon,fail=1: stopped the run after 1 failed and 1 succeeded jobs' err
 }
 
+@test "--halt stops the run at once even while stdin is still open" {
+	for h in now,fail=1 soon,fail=1; do
+		# (the feeder sleeps 4 s: a hang shows as 4 s, not forever)
+		_jc_timed_run bash -c 'bash -c "printf \"0\n3\n\"; exec -a $1 sleep 4" |
+			"$MPRUN" -j1 --halt "$2" "exit {}"' - "${M}_feeder" "$h"
+		[ "$status" -eq 1 ]
+		[ "$elapsed" -lt 2000 ]
+		grep -q "^mprun: --halt $h: stopped the run after 1 failed and 1 succeeded jobs\$" err
+		pkill -f -- "${M}_feeder" || :
+	done
+}
+
 @test "--halt soon,fail=2 stops after the second failure" {
 	run _jc_err_to_file "$MPRUN" -j1 --halt soon,fail=2 'echo {} >>ran; exit {}' ::: 0 1 0 1 0 1
 	[ "$status" -eq 2 ]
