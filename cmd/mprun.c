@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "pipe.h"
+#include "workers.h"
 #include "duration.h"
 #include "exec_local.h"
 #include "feed.h"
@@ -433,6 +434,11 @@ int main(int argc, char **argv)
 	termtree_become_subreaper();
 	if (r.cli.pipeline != NULL) {
 		rc = run_pipeline(&r.cli);
+		opts_free(&r.cli);
+		return rc;
+	}
+	if (r.cli.workers != NULL) {
+		rc = run_workers(&r.cli);
 		opts_free(&r.cli);
 		return rc;
 	}

@@ -42,6 +42,10 @@ enum {
 	OPT_SET,
 	OPT_COUNTER_INIT,
 	OPT_COUNTERS_JSON,
+	OPT_WORKERS,
+	OPT_WORKER_INIT,
+	OPT_MAX_TASKS,
+	OPT_FRAMING,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -127,6 +131,16 @@ static const struct opt_doc opt_docs[] = {
 	 0},
 	{{"counters-json", required_argument, NULL, OPT_COUNTERS_JSON},
 	 "FILE", "write the shared counters to FILE as JSON at the end", 0},
+	{{"workers", required_argument, NULL, OPT_WORKERS}, "CMD",
+	 "start -j long-lived CMDs; send each one input at a time on stdin "
+	 "and read one result record back", 0},
+	{{"worker-init", required_argument, NULL, OPT_WORKER_INIT}, "CMD",
+	 "run CMD (a shell command) in each worker before it starts", 0},
+	{{"max-tasks-per-worker", required_argument, NULL, OPT_MAX_TASKS}, "N",
+	 "restart a worker after it served N inputs", 0},
+	{{"framing", required_argument, NULL, OPT_FRAMING}, "KIND",
+	 "worker records: line (default), nul (-0), or len (length-prefixed)",
+	 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -454,6 +468,30 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_COUNTERS_JSON:
 		cli->counters_json = arg;
 		return 0;
+	case OPT_WORKERS:
+		cli->workers = arg;
+		return 0;
+	case OPT_WORKER_INIT:
+		cli->worker_init = arg;
+		return 0;
+	case OPT_MAX_TASKS:
+		if (number_parse(arg, 1, 1000000000000LL, &n) == -1)
+			return usage_error("--max-tasks-per-worker: \"%s\" is "
+					   "not a number >= 1", arg);
+		cli->max_tasks = (unsigned long long)n;
+		return 0;
+	case OPT_FRAMING:
+		if (strcmp(arg, "line") == 0)
+			cli->framing = FRAMING_LINE;
+		else if (strcmp(arg, "nul") == 0)
+			cli->framing = FRAMING_NUL;
+		else if (strcmp(arg, "len") == 0)
+			cli->framing = FRAMING_LEN;
+		else
+			return usage_error("--framing: \"%s\" is not line, nul "
+					   "or len", arg);
+		cli->framing_set = 1;
+		return 0;
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
@@ -512,6 +550,18 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 		return usage_error("--pipeline %s: no command or input on the "
 				   "command line: the file has them",
 				   cli->pipeline);
+	if (cli->workers == NULL &&
+	    (cli->worker_init || cli->max_tasks || cli->framing_set))
+		return usage_error("%s needs --workers CMD",
+				   cli->worker_init ? "--worker-init"
+				   : cli->max_tasks ? "--max-tasks-per-worker"
+						    : "--framing");
+	if (cli->workers != NULL && cli->ncommand > 0)
+		return usage_error("--workers %s: no command after the options "
+				   "(the workers are the command)",
+				   cli->workers);
+	if (cli->workers != NULL && !cli->framing_set && cli->delim == '\0')
+		cli->framing = FRAMING_NUL;
 	if (cli->pipeline == NULL && cli->nsets > 0)
 		return usage_error("--set %s needs --pipeline FILE",
 				   cli->sets[0]);

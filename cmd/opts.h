@@ -9,6 +9,9 @@
 #include "pool.h"
 #include "progress.h"
 
+/* How records to and from --workers are delimited. */
+enum { FRAMING_LINE, FRAMING_NUL, FRAMING_LEN };
+
 /* One input source as given on the command line. */
 struct cli_source {
 	int is_file;       /* :::: / -a, else ::: */
@@ -53,6 +56,11 @@ struct cli {
 	char **counter_inits; /* --counter-init NAME=N */
 	size_t ncounter_inits;
 	const char *counters_json;
+	const char *workers;      /* --workers CMD */
+	const char *worker_init;  /* --worker-init CMD */
+	unsigned long long max_tasks; /* --max-tasks-per-worker */
+	int framing;              /* FRAMING_* */
+	int framing_set;
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

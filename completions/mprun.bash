@@ -6,9 +6,11 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
---resume-failed --results --bar --progress --eta --pipeline --set --dry-run
---verbose --version --help'
+--resume-failed --results --bar --progress --eta --pipeline --set
+--counter-init --counters-json --dry-run --verbose --version --help'
 _mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h'
+# What may only come first: the counter and semaphore commands.
+_mprun_firstopts='--counter --counters --status --cleanup --sem --semaphore'
 
 # Long options that take an argument.
 _mprun_takes_arg()
@@ -18,7 +20,7 @@ _mprun_takes_arg()
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
-		--set)
+		--set | --counter-init | --counters-json)
 		return 0
 		;;
 	esac
@@ -36,7 +38,7 @@ _mprun_files()
 _mprun_optarg()
 {
 	case $1 in
-	-a | --arg-file | --joblog | --pipeline)
+	-a | --arg-file | --joblog | --pipeline | --counters-json)
 		_mprun_files "$2"
 		;;
 	--tmpdir | --results)
@@ -58,6 +60,28 @@ _mprun()
 	local i=1 w cmd=0 k c
 
 	COMPREPLY=()
+
+	# mprun --sem [--id NAME] [-j N] [--fg] CMD, and the other commands
+	# that come first.
+	case ${COMP_WORDS[1]} in
+	--sem | --semaphore)
+		if ((COMP_CWORD == 1)); then
+			:
+		elif [[ $prev == @(--id|--semaphorename|-j|--jobs) ]]; then
+			return
+		elif [[ $cur == -* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W \
+				'--id -j --fg --wait' -- "$cur")
+			return
+		else
+			mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
+			return
+		fi
+		;;
+	--counter | --counters | --status | --cleanup)
+		((COMP_CWORD == 1)) || return
+		;;
+	esac
 
 	# --opt=value: bash splits it into "--opt" "=" "value".
 	if [[ $cur == = ]] && _mprun_takes_arg "$prev"; then
@@ -120,8 +144,9 @@ _mprun()
 
 	if ((cmd == 0 || cmd == COMP_CWORD)); then
 		if ((cmd == 0)) && [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W \
-				"$_mprun_longopts $_mprun_shortopts" -- "$cur")
+			w="$_mprun_longopts $_mprun_shortopts"
+			((COMP_CWORD == 1)) && w="$w $_mprun_firstopts"
+			mapfile -t COMPREPLY < <(compgen -W "$w" -- "$cur")
 		elif [[ $cur == */* ]]; then
 			_mprun_files "$cur"
 		else

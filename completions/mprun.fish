@@ -5,6 +5,11 @@
 function __fish_mprun_needs_command
     set -l tokens (commandline -opc)
     set -e tokens[1]
+    # The counter and semaphore commands take no mprun options.
+    if set -q tokens[1]; and contains -- $tokens[1] --counter --counters \
+            --status --cleanup --sem --semaphore
+        return 1
+    end
     set -l skip 0
     for t in $tokens
         if test $skip -eq 1
@@ -18,7 +23,8 @@ function __fish_mprun_needs_command
             case --jobs --arg-file --delimiter --colsep --max-args --order \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
-                --joblog --results --pipeline --set
+                --joblog --results --pipeline --set --counter-init \
+                --counters-json
                 set skip 1
             case '--*'
             case '-*'
@@ -70,7 +76,17 @@ complete -c mprun -n __fish_mprun_needs_command -l progress -d 'Show progress co
 complete -c mprun -n __fish_mprun_needs_command -l eta -d 'Show progress with the estimated time left'
 complete -c mprun -n __fish_mprun_needs_command -l pipeline -r -F -d 'Run the stages of a YAML pipeline file'
 complete -c mprun -n __fish_mprun_needs_command -l set -x -d "Override a variable of the pipeline file (NAME=VALUE)"
+complete -c mprun -n __fish_mprun_needs_command -l counter-init -x -d 'Start a shared counter at N (NAME=N)'
+complete -c mprun -n __fish_mprun_needs_command -l counters-json -r -F -d 'Write the counters to FILE as JSON at the end'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
 complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'
 complete -c mprun -n __fish_mprun_needs_command -s h -l help -d 'Print the help and exit'
+
+# The counter and semaphore commands, which only come first.
+complete -c mprun -n __fish_is_first_arg -l counter -d 'Read or change a counter of the run (in a job)'
+complete -c mprun -n __fish_is_first_arg -l counters -d 'List the counters of the run (in a job)'
+complete -c mprun -n __fish_is_first_arg -l status -d 'Show the running runs'
+complete -c mprun -n __fish_is_first_arg -l cleanup -d 'Remove what ended runs left'
+complete -c mprun -n __fish_is_first_arg -l sem -d 'Run a command with a slot of a semaphore'
+complete -c mprun -n __fish_is_first_arg -l semaphore -d 'Run a command with a slot of a semaphore'

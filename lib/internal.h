@@ -2,6 +2,8 @@
 #ifndef MPRUN_INTERNAL_H
 #define MPRUN_INTERNAL_H
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -14,6 +16,52 @@ static inline void close_keep_errno(int fd)
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
+}
+
+/* The value of name in envp ("NAME=value" entries), or NULL. */
+static inline const char *env_lookup(char *const *envp, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+			return *envp + len + 1;
+	return NULL;
+}
+
+/* Free a NULL-terminated array of strings and the strings. */
+static inline void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Split s at blanks into a NULL-terminated array of copies (no quoting);
+ * *n gets its length. NULL/ENOMEM. */
+static inline char **strv_split_blanks(const char *s, size_t *n)
+{
+	char **v = calloc(strlen(s) / 2 + 2, sizeof(char *));
+	size_t k = 0, len;
+
+	if (v == NULL)
+		return NULL;
+	for (;;) {
+		s += strspn(s, " \t\n");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, " \t\n");
+		v[k] = strndup(s, len);
+		if (v[k++] == NULL) {
+			strv_free(v);
+			return NULL;
+		}
+		s += len;
+	}
+	*n = k;
+	return v;
 }
 
 #endif

@@ -59,14 +59,16 @@ _cb_err_to_file() {
 		'sleep 0.3; exit {}' ::: 0 5
 	[ "$status" -eq 1 ]
 	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" =~ \ [0-9]+\.[0-9]{3}$ ]]
+	[[ "${lines[1]}" =~ \ [0-9]+\.[0-9]{3}$ ]]
 	set -- ${lines[0]}
 	[ "$1 $2 $4 $5" = "ok 1 0 0" ]
-	[ "$3" -ge 1 ] && [ "$3" -le 2 ]
+	[[ "$3" == [12] ]]
 	awk -v t="$6" 'BEGIN { exit !(t >= 0.25 && t < 5) }'
 	slot1=$3
 	set -- ${lines[1]}
 	[ "$1 $2 $4 $5" = "bad 2 5 0" ]
-	[ "$3" -ge 1 ] && [ "$3" -le 2 ]
+	[[ "$3" == [12] ]]
 	[ "$3" -ne "$slot1" ]
 	awk -v t="$6" 'BEGIN { exit !(t >= 0.25 && t < 5) }'
 }
@@ -171,7 +173,7 @@ _cb_err_to_file() {
 
 @test "Ctrl-C while a callback runs: status 130 at once, the callback is ended" {
 	setsid "$MPRUN" --on-success "echo {} >>cbs; bash -c 'exec -a ${M}_cb sleep 30'" \
-		'echo {}' ::: 1 >out 2>err &
+		'echo {}' ::: 1 >out 2>err 3>&- &
 	pid=$!
 	for ((i = 0; i < 500; i++)); do
 		pgrep -f -- "^${M}_cb" >/dev/null && break
@@ -187,6 +189,39 @@ _cb_err_to_file() {
 	[ "$elapsed" -lt 2000 ]
 	[ "$(cat out)" = 1 ]
 	[ -z "$(leftovers "$M")" ]
+}
+
+@test "SIGTERM: the running jobs' callbacks still run" {
+	setsid "$MPRUN" -j2 --on-success 'echo cb {}' \
+		"echo {} >>started; until [ -e go ]; do sleep 0.02; done; echo {}; : $M" \
+		::: 1 2 3 >out 2>err 3>&- &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[ "$(cat started 2>/dev/null | wc -l)" -ge 2 ] && break
+		sleep 0.02
+	done
+	kill -TERM "$pid"
+	sleep 0.3
+	touch go
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]
+	[ "$(sort out)" = "$(printf '1\n2\ncb 1\ncb 2')" ]
+	[ "$(grep -A1 -x 1 out)" = "$(printf '1\ncb 1')" ]
+	[ "$(grep -A1 -x 2 out)" = "$(printf '2\ncb 2')" ]
+}
+
+@test "a callback's standard input is /dev/null" {
+	run _cb_err_to_file "$MPRUN" --on-success 'cat; echo cb {}' true ::: a <<<secret
+	[ "$status" -eq 0 ]
+	[ "$output" = "cb a" ]
+}
+
+@test "MPRUN_SHELL runs the callbacks" {
+	MPRUN_SHELL=/bin/bash run _cb_err_to_file "$MPRUN" --on-success 'echo "cb ${BASH_VERSION:+bash}"' \
+		true ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = "cb bash" ]
 }
 
 @test "callbacks are not allowed with -u" {

@@ -117,6 +117,19 @@ _jl_check_lines() {
 	[ "$(awk -F'\t' 'NR > 1 { print ($7 != 0 || $8 != 0) }' log)" = 1 ]
 }
 
+@test "--joblog: nothing is logged with --dry-run" {
+	run "$MPRUN" --dry-run --joblog log true ::: a b
+	[ "$status" -eq 0 ]
+	[ ! -e log ] || [ "$(grep -vc '^Seq' log)" -eq 0 ]
+}
+
+@test "a --joblog that cannot be written: status 255, no job runs" {
+	run _jl_err_to_file "$MPRUN" --joblog no/such/dir/log touch ::: ran
+	[ "$status" -eq 255 ]
+	grep -q 'no/such/dir/log' err
+	[ ! -e ran ]
+}
+
 # --- --resume / --resume-failed ---------------------------------------------
 
 @test "--resume skips the jobs in the log, done or failed" {
@@ -134,6 +147,15 @@ _jl_check_lines() {
 	[ "$(cat ran)" = "$(printf '%s\n' 1 2 3 4 5 6 7)" ]
 	[ "$(wc -l <log)" -eq 8 ]
 	_jl_check_lines log
+}
+
+@test "--resume: the jobs left keep their numbers" {
+	run "$MPRUN" -k -j1 --joblog log 'echo {#} {}' ::: a b
+	[ "$status" -eq 0 ]
+	run "$MPRUN" -k -j1 --joblog log --resume 'echo {#} {}' ::: a b c d
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '3 c\n4 d')" ]
+	[ "$(awk -F'\t' 'NR > 1 { print $1 }' log)" = "$(seq 4)" ]
 }
 
 @test "--resume-failed reruns the failed jobs only" {
@@ -194,7 +216,7 @@ _jl_check_lines() {
 		rm -f log done started go
 		# jobs 1-3 end at once; the others wait for ./go
 		cmd="echo {} >>started; [ {} -le 3 ] || until [ -e go ]; do sleep 0.02; done; echo {} >>done; : $M"
-		setsid "$MPRUN" -j2 --joblog log "$cmd" ::: 1 2 3 4 5 6 7 >out 2>err &
+		setsid "$MPRUN" -j2 --joblog log "$cmd" ::: 1 2 3 4 5 6 7 >out 2>err 3>&- &
 		pid=$!
 		_jl_wait_lines started 5
 		kill -INT -- "-$pid"
@@ -262,7 +284,7 @@ _jl_check_lines() {
 	[ "$(ls res1 | sort)" = "$(printf '1\n2')" ]
 	[ "$(cat res1/2/stdout)" = 1 ]
 	[ -z "$(find res1 -name '.*')" ]
-	setsid "$MPRUN" -j2 --results res2 "echo {} >>started; sleep 30; : $M" ::: 1 2 3 >out 2>err &
+	setsid "$MPRUN" -j2 --results res2 "echo {} >>started; sleep 30; : $M" ::: 1 2 3 >out 2>err 3>&- &
 	pid=$!
 	_jl_wait_lines started 2
 	kill -INT -- "-$pid"
@@ -271,6 +293,13 @@ _jl_check_lines() {
 	pid=
 	[ "$st" -eq 130 ]
 	[ -z "$(find res2 -name '.*')" ]
+}
+
+@test "a --results directory that cannot be made: status 255" {
+	touch file
+	run _jl_err_to_file "$MPRUN" --results file/sub 'echo {}' ::: a
+	[ "$status" -eq 255 ]
+	grep -q 'file/sub' err
 }
 
 @test "--results is not allowed with -u" {

@@ -31,7 +31,8 @@ _pg_on_tty() {
 	[ "$(grep -Evc "^mprun: $COUNTS\$" err)" -eq 0 ]
 	# about 2.4 s: 2 or 3 lines, and the final one
 	n=$(wc -l <err)
-	[ "$n" -ge 2 ] && [ "$n" -le 5 ]
+	[ "$n" -ge 2 ]
+	[ "$n" -le 5 ]
 	[[ "$(tail -n 1 err)" == "mprun: 8 done, 0 running, 0 failed, 8 total, "*/s ]]
 	# the lines before the final one show jobs running
 	head -n 1 err | grep -Eq '^mprun: [0-7] done, [12] running, 0 failed, 8 total, '
@@ -110,7 +111,7 @@ _pg_on_tty() {
 	# the last state drawn
 	last=$(tr -d '\n' <tty | tr '\r' '\n' | grep . | tail -n 1)
 	[[ "$last" == "4 done, 0 running, 0 failed, 4 total, "*/s$'\e[K' ]]
-	! grep -q 'mprun: ' tty || return 1
+	[ "$(grep -c 'mprun: ' tty)" -eq 0 ]
 }
 
 @test "--bar on a terminal: the bar, redrawn, ending at 100%" {

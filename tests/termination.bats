@@ -70,7 +70,7 @@ EOF
 # Start mprun ARGS... in the background in its own session (so that it is
 # the leader of its process group), output in ./out and ./err; sets $pid.
 _tm_start() {
-	setsid "$MPRUN" "$@" >out 2>err &
+	setsid "$MPRUN" "$@" >out 2>err 3>&- &
 	pid=$!
 }
 
@@ -145,8 +145,8 @@ _tm_signal_and_wait() {
 @test "Ctrl-C exits at once even while stdin is still open" {
 	_tm_make_tree
 	# (the feeder sleeps 4 s: a hang shows as 4 s, not forever)
-	bash -c "echo deaf; exec -a ${M}_feeder sleep 4" |
-		setsid "$MPRUN" "./${M}_tree" >out 2>err &
+	setsid "$MPRUN" "./${M}_tree" >out 2>err \
+		< <(echo deaf; exec -a "${M}_feeder" sleep 4) 3>&- &
 	pid=$!
 	_tm_wait_lines up 1
 	_tm_signal_and_wait INT
@@ -161,13 +161,17 @@ _tm_signal_and_wait() {
 	_tm_make_tree
 	_tm_start "./${M}_tree" ::: a
 	_tm_wait_lines up 1
-	local d
-	for ((i = 0; i < 100; i++)); do
-		d=$(pgrep -f -- "^${M}_daemon") && break
+	# once its parent (a subshell) has exited, the daemon's parent is mprun
+	local d ppid
+	for ((i = 0; i < 250; i++)); do
+		d=$(pgrep -f -- "^${M}_daemon" || :)
+		ppid=$([ -z "$d" ] || ps -o ppid= -p "$d" | tr -d ' ')
+		[ "$ppid" = "$pid" ] && break
 		sleep 0.02
 	done
+	echo "daemon $d, its parent $ppid, mprun $pid" >&2
 	[ -n "$d" ]
-	[ "$(ps -o ppid= -p "$d" | tr -d ' ')" = "$pid" ]
+	[ "$ppid" = "$pid" ]
 	_tm_signal_and_wait INT
 	[ "$st" -eq 130 ]
 	_tm_nothing_left
@@ -298,8 +302,8 @@ _tm_waiting_job() {
 }
 
 @test "SIGTERM: mprun exits when the running jobs are done, not waiting for the end of stdin" {
-	bash -c "printf '1\n2\n'; exec -a ${M}_feeder sleep 4" |
-		setsid "$MPRUN" -j2 "$(_tm_waiting_job)" >out 2>err &
+	setsid "$MPRUN" -j2 "$(_tm_waiting_job)" >out 2>err \
+		< <(printf '1\n2\n'; exec -a "${M}_feeder" sleep 4) 3>&- &
 	pid=$!
 	_tm_wait_lines started 2
 	kill -TERM "$pid"
@@ -328,6 +332,19 @@ _tm_waiting_job() {
 	[ "$(cat out)" = 1 ]
 }
 
+@test "SIGTERM: a running job that then fails is not tried again" {
+	_tm_start --retries 3 'echo x >>tries; until [ -e go ]; do sleep 0.02; done; exit 1; : {}' ::: a
+	_tm_wait_lines tries 1
+	kill -TERM "$pid"
+	sleep 0.3
+	touch go
+	st=0
+	wait "$pid" || st=$?
+	pid=
+	[ "$st" -eq 1 ]
+	[ "$(wc -l <tries)" -eq 1 ]
+}
+
 @test "a second SIGTERM ends the job trees like Ctrl-C: status 130" {
 	_tm_make_tree
 	_tm_start -j2 "./${M}_tree" ::: deaf b c
@@ -337,6 +354,20 @@ _tm_waiting_job() {
 	# still running: the jobs did not finish
 	kill -0 "$pid"
 	_tm_signal_and_wait TERM
+	[ "$st" -eq 130 ]
+	[ "$elapsed" -lt 2000 ]
+	_tm_nothing_left
+	[ "$(wc -l <up)" -eq 2 ]
+}
+
+@test "a second SIGHUP ends the job trees like Ctrl-C: status 130" {
+	_tm_make_tree
+	_tm_start -j2 "./${M}_tree" ::: a b c
+	_tm_wait_lines up 2
+	kill -HUP "$pid"
+	sleep 0.3
+	kill -0 "$pid"
+	_tm_signal_and_wait HUP
 	[ "$st" -eq 130 ]
 	[ "$elapsed" -lt 2000 ]
 	_tm_nothing_left

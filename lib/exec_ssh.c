@@ -1,0 +1,1066 @@
+/* exec_ssh: run jobs on SSH hosts over one master connection per host. */
+#include "exec_ssh.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exec_local.h"
+#include "internal.h"
+#include "quote.h"
+#include "template.h"
+
+#define CONNECT_TIMEOUT_S 5
+#define PERSIST "ControlPersist=60"
+#define HELPER_TIMEOUT_MS 5000 /* -O check, -O exit */
+#define SOCK_DIR_MAX 64	       /* longer $TMPDIR: /tmp (sun_path is short) */
+#define CPUS_CMD "nproc 2>/dev/null || getconf _NPROCESSORS_ONLN || echo 1"
+
+/* The remote wrapper, run by the remote /bin/sh with $1 = the job's script
+ * and $2 = the watcher. The channel's stdin moves to fd 3 for the watcher;
+ * the job gets /dev/null. The wrapper survives the signals it sends to its
+ * own group (a handler, which the job does not inherit) and ends with the
+ * job's status. */
+static const char wrap_sh[] =
+	"exec 3<&0 </dev/null; "
+	"/bin/sh -c \"$2\" mprun-watch $$ <&3 >/dev/null 2>&1 & "
+	"trap : TERM INT HUP QUIT USR1 USR2; "
+	"/bin/sh -c \"$1\" 3<&-";
+
+/* The remote watcher ($1 = the wrapper's pid, which leads the group):
+ * forward each signal name read, then at end of file end the group: TERM,
+ * and KILL once the job's main process outlived 2 s. */
+static const char watch_sh[] =
+	"trap : TERM INT HUP QUIT USR1 USR2; "
+	"while read -r s; do kill -s \"$s\" 0; done; "
+	"kill -s TERM 0; i=0; "
+	"while [ $i -lt 20 ] && kill -0 \"$1\" 2>/dev/null; do "
+	"sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; "
+	"kill -s KILL 0";
+
+/* The variables of the pool that a remote job gets too. */
+static const char *const job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
+				       "MPRUN_JOBID"};
+
+struct ssh_host {
+	char *login;	   /* as given, without N/; ":" for this machine */
+	unsigned slots;	   /* N/, or 0 */
+	int local;	   /* ":" */
+	int alive;	   /* passed its check */
+	char *ctl_opt;	   /* "ControlPath=<socket>" */
+	const char *ctl;   /* the socket path, inside ctl_opt */
+	pid_t master;	   /* its master process, or 0 */
+	struct exec_helper check;
+	int checking;
+};
+
+struct ssh_slot {
+	struct ssh_host *host;
+	pid_t pid; /* the job's local process */
+	int ctl;   /* write end of its ssh's stdin, or -1 */
+};
+
+struct exec_ssh {
+	struct executor exec;
+	const struct executor *local;
+	char **ssh; /* the ssh command's words, NULL-terminated */
+	size_t nssh;
+	struct ssh_host *hosts;
+	size_t nhosts;
+	struct ssh_slot *slots; /* [1..nslots] */
+	unsigned nslots;
+	char **env;
+	size_t nenv;
+	char *workdir;
+	int transfer;
+	int cleanup;
+	struct template **returns;
+	size_t nreturns;
+	char *shell; /* the remote shell of shell commands, NULL: /bin/sh */
+	char *dir;   /* the sockets' directory, or NULL */
+	char timeout_opt[32];
+	unsigned default_slots;
+	void (*notice)(void *data, const char *msg);
+	void *data;
+	char *err;
+	size_t errlen;
+};
+
+/* A NULL-terminated argv of borrowed strings. */
+struct words {
+	const char **v;
+	size_t n, cap;
+};
+
+/* --- small helpers ------------------------------------------------------ */
+
+/* Write a message into the caller's error buffer; errno is set to e. */
+static void ssh_err(struct exec_ssh *s, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ssh_err(struct exec_ssh *s, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(s->err, s->errlen, fmt, ap);
+		va_end(ap);
+	}
+	errno = e;
+}
+
+/* Append one borrowed word. 0 or -1/ENOMEM. */
+static int words_add(struct words *w, const char *word)
+{
+	const char **v;
+	size_t cap;
+
+	if (w->n + 2 > w->cap) {
+		cap = w->cap ? w->cap * 2 : 16;
+		v = realloc(w->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n++] = word;
+	w->v[w->n] = NULL;
+	return 0;
+}
+
+/* Append borrowed words up to a NULL. 0 or -1/ENOMEM. */
+static int words_addv(struct words *w, ...)
+{
+	const char *word;
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, w);
+	while (rc == 0 && (word = va_arg(ap, const char *)) != NULL)
+		rc = words_add(w, word);
+	va_end(ap);
+	return rc;
+}
+
+/* Append fmt to b, where %s is raw text and %q one quoted shell word
+ * (quote_shell). 0 or -1/ENOMEM. */
+static int qprintf(struct buf *b, const char *fmt, ...)
+{
+	const char *p = fmt;
+	size_t n;
+	va_list ap;
+	int rc = 0;
+
+	va_start(ap, fmt);
+	while (rc == 0 && *p != '\0') {
+		n = strcspn(p, "%");
+		rc = buf_append(b, p, n);
+		p += n;
+		if (rc == -1 || *p == '\0')
+			break;
+		if (p[1] == 's')
+			rc = buf_append_str(b, va_arg(ap, const char *));
+		else if (p[1] == 'q')
+			rc = quote_shell(b, va_arg(ap, const char *));
+		else
+			rc = buf_append_char(b, p[1]);
+		p += p[1] != '\0' ? 2 : 1;
+	}
+	va_end(ap);
+	return rc;
+}
+
+/* Append quoted words separated by blanks to a shell script. */
+static int script_add_words(struct buf *b, const struct words *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (qprintf(b, i > 0 ? " %q" : "%q", w->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* A valid environment variable name? */
+static int env_name_ok(const char *name)
+{
+	const char *p = name;
+
+	if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+	      (*p >= 'a' && *p <= 'z')))
+		return 0;
+	for (p++; *p != '\0'; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+/* The last non-empty line of b (trimmed in place), or "". */
+static const char *last_line(struct buf *b)
+{
+	char *p;
+
+	if (b->data == NULL)
+		return "";
+	while (b->len > 0 && (b->data[b->len - 1] == '\n' ||
+			      b->data[b->len - 1] == '\r'))
+		b->data[--b->len] = '\0';
+	p = strrchr(b->data, '\n');
+	return p != NULL ? p + 1 : b->data;
+}
+
+/* --- logins ------------------------------------------------------------- */
+
+/* A login is used as an ssh destination: one word, not an option. */
+static int login_ok(const char *login)
+{
+	const unsigned char *p = (const unsigned char *)login;
+
+	if (*p == '\0' || *p == '-')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Add the host of one "[N/]LOGIN" entry (blanks around it trimmed). */
+static int add_login(struct exec_ssh *s, const char *entry, size_t len)
+{
+	struct ssh_host *h;
+	unsigned long n = 0;
+	size_t d = 0;
+
+	while (len > 0 && strchr(" \t\r\n", entry[len - 1]) != NULL)
+		len--;
+	while (len > 0 && strchr(" \t\r\n", *entry) != NULL)
+		entry++, len--;
+	if (len == 0)
+		return 0;
+	while (d < len && entry[d] >= '0' && entry[d] <= '9')
+		n = n * 10 + (unsigned long)(entry[d++] - '0');
+	if (d > 0 && d < len && entry[d] == '/' && n > 0 && n <= 100000) {
+		entry += d + 1;
+		len -= d + 1;
+	} else {
+		n = 0;
+	}
+	h = realloc(s->hosts, (s->nhosts + 1) * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	s->hosts = h;
+	h = &s->hosts[s->nhosts];
+	memset(h, 0, sizeof(*h));
+	h->login = strndup(entry, len);
+	if (h->login == NULL)
+		return -1;
+	s->nhosts++;
+	h->slots = (unsigned)n;
+	h->local = strcmp(h->login, ":") == 0;
+	if (!h->local && !login_ok(h->login)) {
+		ssh_err(s, EINVAL, "bad SSH login '%s'", h->login);
+		return -1;
+	}
+	return 0;
+}
+
+/* Add the hosts of a comma-separated list of logins. */
+static int add_login_list(struct exec_ssh *s, const char *list)
+{
+	size_t len;
+
+	for (;;) {
+		len = strcspn(list, ",");
+		if (add_login(s, list, len) == -1)
+			return -1;
+		if (list[len] == '\0')
+			return 0;
+		list += len + 1;
+	}
+}
+
+/* Add the hosts of a --slf file: a login list a line, '#' comments. */
+static int add_login_file(struct exec_ssh *s, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		ssh_err(s, errno, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, f) != -1)
+		if (line[strspn(line, " \t")] != '#')
+			rc = add_login_list(s, line);
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* --- masters -------------------------------------------------------------- */
+
+/* The ssh command and the options that reach host h's master. */
+static int ssh_base(struct exec_ssh *s, struct ssh_host *h, struct words *w,
+		    const char *master)
+{
+	size_t i;
+
+	for (i = 0; i < s->nssh; i++)
+		if (words_add(w, s->ssh[i]) == -1)
+			return -1;
+	return words_addv(w, "-o", master, "-o", h->ctl_opt, NULL);
+}
+
+/* Start host h's master with a command that prints its CPU count. */
+static int master_start(struct exec_ssh *s, struct ssh_host *h)
+{
+	struct words w = {0};
+	int rc = -1;
+
+	if (ssh_base(s, h, &w, "ControlMaster=yes") == -1 ||
+	    words_addv(&w, "-o", PERSIST, "-o", s->timeout_opt, "--",
+		       h->login, CPUS_CMD, NULL) == -1)
+		goto out;
+	rc = exec_local_helper_start((char *const *)w.v, -1, &h->check);
+	h->checking = rc == 0;
+out:
+	free(w.v);
+	return rc;
+}
+
+/* Run `ssh -O op` on host h's master; its stderr goes to err. */
+static int master_op(struct exec_ssh *s, struct ssh_host *h, const char *op,
+		     struct buf *err, int *status)
+{
+	struct words w = {0};
+	int rc = -1;
+
+	if (ssh_base(s, h, &w, "ControlMaster=no") == -1 ||
+	    words_addv(&w, "-O", op, "--", h->login, NULL) == -1)
+		goto out;
+	rc = exec_local_helper_run((char *const *)w.v, NULL, err,
+				   HELPER_TIMEOUT_MS, status);
+out:
+	free(w.v);
+	return rc;
+}
+
+/* The pid of host h's master, from `ssh -O check` ("(pid=N)"), or 0. */
+static pid_t master_pid(struct exec_ssh *s, struct ssh_host *h)
+{
+	struct buf err = BUF_INIT;
+	const char *p;
+	int status;
+	pid_t pid = 0;
+
+	if (master_op(s, h, "check", &err, &status) == 0 && status == 0 &&
+	    err.data != NULL && (p = strstr(err.data, "(pid=")) != NULL)
+		pid = (pid_t)strtol(p + 5, NULL, 10);
+	buf_free(&err);
+	return pid;
+}
+
+/* Tell that host h is not used, with what its check said. */
+static void host_dead(struct exec_ssh *s, struct ssh_host *h,
+		      struct buf *err, int status)
+{
+	char msg[1024];
+	const char *why = last_line(err);
+
+	if (*why == '\0')
+		why = "no answer";
+	if (WIFEXITED(status))
+		snprintf(msg, sizeof(msg),
+			 "SSH host %s: %s (exit status %d): not used",
+			 h->login, why, WEXITSTATUS(status));
+	else
+		snprintf(msg, sizeof(msg), "SSH host %s: %s: not used",
+			 h->login, why);
+	if (s->notice != NULL)
+		s->notice(s->data, msg);
+}
+
+/* The CPU count printed by the check (its last number line), or 1. */
+static unsigned parse_cpus(struct buf *out)
+{
+	const char *line = last_line(out);
+	unsigned long n = strtoul(line, NULL, 10);
+
+	return n >= 1 && n <= 100000 ? (unsigned)n : 1;
+}
+
+/* Collect host h's check: alive, its slots and its master's pid. */
+static void master_check_finish(struct exec_ssh *s, struct ssh_host *h)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int status = 0;
+
+	h->checking = 0;
+	if (exec_local_helper_finish(&h->check, &out, &err, 0, &status) ==
+		    0 &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		h->alive = 1;
+		if (h->slots == 0)
+			h->slots = s->default_slots ? s->default_slots
+						    : parse_cpus(&out);
+		h->master = master_pid(s, h);
+	} else {
+		host_dead(s, h, &err, status);
+	}
+	buf_free(&out);
+	buf_free(&err);
+}
+
+/* The master of host h went away (idle, network): start it again. */
+static void master_revive(struct exec_ssh *s, struct ssh_host *h)
+{
+	struct buf err = BUF_INIT;
+	int status;
+
+	if (access(h->ctl, F_OK) == 0 || master_start(s, h) == -1)
+		return;
+	h->checking = 0;
+	exec_local_helper_finish(&h->check, NULL, &err, 0, &status);
+	buf_free(&err);
+	h->master = master_pid(s, h);
+}
+
+/* Close host h's master and reap it if it is our child (we are a
+ * subreaper, so the daemonized master may be). */
+static void master_stop(struct exec_ssh *s, struct ssh_host *h)
+{
+	struct timespec nap = {0, 10 * 1000 * 1000};
+	int status, i;
+
+	if (access(h->ctl, F_OK) == 0)
+		master_op(s, h, "exit", NULL, &status);
+	for (i = 0; h->master > 0 && i < 100; i++) {
+		pid_t r = waitpid(h->master, &status, WNOHANG);
+
+		if (r != 0)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	unlink(h->ctl);
+}
+
+/* Give each remote host its socket path in the private directory. */
+static int make_sockets(struct exec_ssh *s, const char *tmpdir)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (tmpdir == NULL || *tmpdir == '\0' || strlen(tmpdir) > SOCK_DIR_MAX)
+		tmpdir = "/tmp";
+	if (buf_printf(&b, "%s/mprun-ssh-XXXXXX", tmpdir) == -1)
+		return -1;
+	if (mkdtemp(b.data) == NULL) {
+		ssh_err(s, errno, "%s: %s", b.data, strerror(errno));
+		buf_free(&b);
+		return -1;
+	}
+	s->dir = buf_steal(&b);
+	for (i = 0; i < s->nhosts; i++) {
+		if (buf_printf(&b, "ControlPath=%s/%zu", s->dir, i) == -1)
+			return -1;
+		s->hosts[i].ctl_opt = buf_steal(&b);
+		s->hosts[i].ctl = s->hosts[i].ctl_opt + strlen("ControlPath=");
+	}
+	return 0;
+}
+
+/* Check every host at once; the live ones get their slots. */
+static void check_hosts(struct exec_ssh *s)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++) {
+		struct ssh_host *h = &s->hosts[i];
+
+		if (h->local) {
+			h->alive = 1;
+			if (h->slots == 0)
+				h->slots = s->default_slots ? s->default_slots
+				       : cpus > 0	    ? (unsigned)cpus
+							    : 1;
+		} else if (master_start(s, h) == -1) {
+			buf_reset(&err);
+			buf_append_str(&err, strerror(errno));
+			host_dead(s, h, &err, 0);
+		}
+	}
+	for (i = 0; i < s->nhosts; i++)
+		if (s->hosts[i].checking)
+			master_check_finish(s, &s->hosts[i]);
+	buf_free(&err);
+}
+
+/* Map the pool's slots to the live hosts. */
+static int map_slots(struct exec_ssh *s)
+{
+	unsigned total = 0, k, slot = 1;
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (s->hosts[i].alive)
+			total += s->hosts[i].slots;
+	if (total == 0) {
+		ssh_err(s, EHOSTUNREACH, "no SSH host could be reached");
+		return -1;
+	}
+	s->slots = calloc(total + 1, sizeof(*s->slots));
+	if (s->slots == NULL)
+		return -1;
+	s->nslots = total;
+	for (i = 0; i < s->nhosts; i++)
+		for (k = 0; s->hosts[i].alive && k < s->hosts[i].slots; k++)
+			s->slots[slot++].host = &s->hosts[i];
+	for (k = 0; k <= total; k++)
+		s->slots[k].ctl = -1;
+	return 0;
+}
+
+/* --- the remote command ------------------------------------------------ */
+
+/* How a remote command enters the work directory. */
+enum cd_mode {
+	CD_JOB,	 /* the job's script: make it, enter it or exit 1 */
+	CD_MAKE, /* a transfer: make it and enter it, && */
+	CD_ENTER /* a return or clean-up: enter it, && */
+};
+
+/* Go to the work directory, if there is one. */
+static int add_cd(struct exec_ssh *s, struct buf *b, enum cd_mode mode)
+{
+	const char *wd = s->workdir;
+
+	if (wd == NULL)
+		return 0;
+	if (mode == CD_JOB)
+		return qprintf(b, "mkdir -p -- %q && cd -- %q || exit 1\n", wd,
+			       wd);
+	if (mode == CD_MAKE)
+		return qprintf(b, "mkdir -p -- %q && cd -- %q && ", wd, wd);
+	return qprintf(b, "cd -- %q && ", wd);
+}
+
+/* "export NAME='value'" for a variable set in envp. */
+static int add_export(struct buf *b, char *const *envp, const char *name)
+{
+	const char *v = env_lookup(envp, name);
+
+	if (v == NULL)
+		return 0;
+	return qprintf(b, "export %s=%q\n", name, v);
+}
+
+/* The job's command as it was given: the argv words, or the shell's. */
+static int add_command(struct exec_ssh *s, struct buf *b,
+		       const struct exec_request *req)
+{
+	size_t i;
+
+	if (req->shell_cmd != NULL && s->shell == NULL)
+		return buf_append_str(b, req->shell_cmd);
+	if (req->shell_cmd != NULL)
+		return qprintf(b, "exec %q -c %q", s->shell, req->shell_cmd);
+	if (buf_append_str(b, "exec") == -1)
+		return -1;
+	for (i = 0; req->argv[i] != NULL; i++)
+		if (qprintf(b, " %q", req->argv[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The job's script for the remote /bin/sh: variables, directory, command. */
+static int job_script(struct exec_ssh *s, struct buf *b,
+		      const struct exec_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(job_vars); i++)
+		if (add_export(b, req->envp, job_vars[i]) == -1)
+			return -1;
+	for (i = 0; i < s->nenv; i++)
+		if (add_export(b, req->envp, s->env[i]) == -1)
+			return -1;
+	if (add_cd(s, b, CD_JOB) == -1)
+		return -1;
+	return add_command(s, b, req);
+}
+
+/* The command line for the remote login shell: the wrapper, the job's
+ * script and the watcher, each one quoted word. */
+static int remote_command(struct exec_ssh *s, struct buf *b,
+			  const struct exec_request *req)
+{
+	struct buf job = BUF_INIT;
+	int rc = -1;
+
+	if (job_script(s, &job, req) == 0)
+		rc = qprintf(b, "exec /bin/sh -c %q mprun %q %q", wrap_sh,
+			     job.data, watch_sh);
+	buf_free(&job);
+	return rc;
+}
+
+/* --- files: --transfer, --return, --cleanup -------------------------- */
+
+/* "mkdir -p -- DIR && " for path's directory (nothing if it has none). */
+static int add_mkdir(struct buf *b, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	char *dir;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	dir = strndup(path, n);
+	if (dir == NULL)
+		return -1;
+	rc = qprintf(b, "mkdir -p -- %q && ", dir);
+	free(dir);
+	return rc;
+}
+
+/* One ssh command of the local script: base + the quoted remote command
+ * (which is built in r) + redir (raw) + file (quoted) + end (raw). */
+static int add_ssh_line(struct buf *sc, const struct words *base,
+			const struct buf *r, const char *redir,
+			const char *file, const char *end)
+{
+	if (script_add_words(sc, base) == -1)
+		return -1;
+	return qprintf(sc, " %q %s%q%s", r->data != NULL ? r->data : "", redir,
+		       file, end);
+}
+
+/* Copy each argument to the host: ssh 'mkdir -p D && cat > F' < F. */
+static int add_transfers(struct exec_ssh *s, struct buf *sc,
+			 const struct words *base,
+			 const struct exec_request *req)
+{
+	struct buf r = BUF_INIT;
+	const char *f;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++) {
+		f = req->args[i];
+		buf_reset(&r);
+		if (add_cd(s, &r, CD_MAKE) == -1 || add_mkdir(&r, f) == -1 ||
+		    qprintf(&r, "cat > %q", f) == -1)
+			rc = -1;
+		else
+			rc = add_ssh_line(sc, base, &r, "< ", f,
+					  " || exit 255\n");
+	}
+	buf_free(&r);
+	return rc;
+}
+
+/* The job's return files, expanded (a NULL-terminated array). */
+static char **expand_returns(struct exec_ssh *s,
+			     const struct exec_request *req)
+{
+	struct template_job tj = {req->args, req->nargs, req->seq, req->slot};
+	struct buf b = BUF_INIT;
+	char **v = calloc(s->nreturns + 1, sizeof(char *));
+	size_t i;
+
+	for (i = 0; v != NULL && i < s->nreturns; i++) {
+		if (template_expand_shell(s->returns[i], &tj, &b) == -1) {
+			strv_free(v);
+			return NULL;
+		}
+		v[i] = buf_steal(&b);
+	}
+	return v;
+}
+
+/* Copy one file back: ssh 'cat -- F' > F.tmp, then rename it to F; when
+ * that fails, a successful job fails with 255. */
+static int add_return(struct exec_ssh *s, struct buf *sc,
+		      const struct words *base, const char *file)
+{
+	struct buf r = BUF_INIT, tmp = BUF_INIT;
+	int rc = -1;
+
+	if (add_cd(s, &r, CD_ENTER) == -1 ||
+	    qprintf(&r, "cat -- %q", file) == -1 ||
+	    buf_printf(&tmp, "%s.mprun-tmp", file) == -1 ||
+	    buf_append_str(sc, "if ") == -1 || add_mkdir(sc, file) == -1 ||
+	    add_ssh_line(sc, base, &r, "</dev/null > ", tmp.data, "") == -1)
+		goto out;
+	rc = qprintf(sc,
+		     "; then mv -f -- %q %q; else rm -f -- %q; "
+		     "[ $r -ne 0 ] || r=255; fi\n",
+		     tmp.data, file, tmp.data);
+out:
+	buf_free(&r);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* Remove the transferred and returned files on the host. */
+static int add_cleanup(struct exec_ssh *s, struct buf *sc,
+		       const struct words *base,
+		       const struct exec_request *req, char **rets)
+{
+	struct buf r = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (add_cd(s, &r, CD_ENTER) == -1 ||
+	    buf_append_str(&r, "rm -f --") == -1)
+		rc = -1;
+	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++)
+		rc = qprintf(&r, " %q", req->args[i]);
+	for (i = 0; rc == 0 && rets[i] != NULL; i++)
+		rc = qprintf(&r, " %q", rets[i]);
+	if (rc == 0)
+		rc = add_ssh_line(sc, base, &r, "</dev/null", "", "\n");
+	buf_free(&r);
+	return rc;
+}
+
+/* The local script of a job with files: transfers, the job, returns,
+ * clean-up; it ends with the job's status. */
+static int files_script(struct exec_ssh *s, struct buf *sc,
+			const struct words *base,
+			const struct exec_request *req,
+			const struct buf *remote)
+{
+	char **rets = expand_returns(s, req);
+	size_t i;
+	int rc = -1;
+
+	if (rets == NULL || add_transfers(s, sc, base, req) == -1 ||
+	    script_add_words(sc, base) == -1 ||
+	    qprintf(sc, " %q\nr=$?\n", remote->data) == -1)
+		goto out;
+	for (i = 0; rets[i] != NULL; i++)
+		if (add_return(s, sc, base, rets[i]) == -1)
+			goto out;
+	if (s->cleanup && add_cleanup(s, sc, base, req, rets) == -1)
+		goto out;
+	rc = buf_append_str(sc, "exit $r\n");
+out:
+	strv_free(rets);
+	return rc;
+}
+
+/* --- the executor --------------------------------------------------------- */
+
+/* A pipe for the job's ssh stdin: the read end for the job, the write end
+ * (non-blocking) kept to signal the remote side. */
+static int control_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) == -1) {
+		close_keep_errno(fds[0]);
+		close_keep_errno(fds[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The local argv of a remote job, in w: its ssh, or a local sh running
+ * the file script (kept in sc); the remote command is kept in cmd. */
+static int remote_argv(struct exec_ssh *s, struct ssh_host *h,
+		       const struct exec_request *req, struct words *w,
+		       struct buf *sc, struct buf *cmd)
+{
+	struct words base = {0};
+	int rc = -1;
+
+	if (remote_command(s, cmd, req) == -1)
+		return -1;
+	if ((!s->transfer || req->nargs == 0) && s->nreturns == 0)
+		return ssh_base(s, h, w, "ControlMaster=no") == -1
+			       ? -1
+			       : words_addv(w, "--", h->login, cmd->data, NULL);
+	if (ssh_base(s, h, &base, "ControlMaster=no") == 0 &&
+	    words_addv(&base, "--", h->login, NULL) == 0 &&
+	    files_script(s, sc, &base, req, cmd) == 0)
+		rc = words_addv(w, "/bin/sh", "-c", sc->data, NULL);
+	free(base.v);
+	return rc;
+}
+
+/* Start a remote job: its ssh (or file script) with the control pipe. */
+static int remote_spawn(struct exec_ssh *s, struct ssh_slot *sl,
+			const struct exec_request *req, pid_t *pid,
+			int *exec_errno)
+{
+	struct exec_request r = *req;
+	struct words w = {0};
+	struct buf sc = BUF_INIT, cmd = BUF_INIT;
+	int ctl[2] = {-1, -1}, rc = -1;
+
+	master_revive(s, sl->host);
+	if (remote_argv(s, sl->host, req, &w, &sc, &cmd) == -1 ||
+	    control_pipe(ctl) == -1)
+		goto out;
+	r.argv = (char *const *)w.v;
+	r.shell_cmd = NULL;
+	r.fd_in = ctl[0];
+	rc = s->local->spawn(s->local->ctx, &r, pid, exec_errno);
+	close_keep_errno(ctl[0]);
+	if (rc == -1) {
+		close_keep_errno(ctl[1]);
+		goto out;
+	}
+	close_keep_errno(sl->ctl);
+	sl->ctl = ctl[1];
+	sl->pid = *pid;
+out:
+	free(w.v);
+	buf_free(&sc);
+	buf_free(&cmd);
+	return rc;
+}
+
+/* executor.spawn: the slot's host runs the job (slot 0: here). */
+static int ssh_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
+		     int *exec_errno)
+{
+	struct exec_ssh *s = ctx;
+	struct ssh_slot *sl;
+
+	if (req->slot == 0 || req->slot > s->nslots ||
+	    s->slots[req->slot].host->local)
+		return s->local->spawn(s->local->ctx, req, pid, exec_errno);
+	sl = &s->slots[req->slot];
+	return remote_spawn(s, sl, req, pid, exec_errno);
+}
+
+/* Write msg on a pipe whose reader may be gone, without dying of SIGPIPE. */
+static void pipe_write(int fd, const char *msg)
+{
+	struct timespec zero = {0, 0};
+	sigset_t pipe_set, old;
+	ssize_t n;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, msg, strlen(msg));
+	if (n == -1 && errno == EPIPE && !sigismember(&old, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &zero);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* executor.terminate: send sig to the job's remote process group. */
+static void ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
+{
+	struct exec_ssh *s = ctx;
+	struct ssh_slot *sl;
+	const char *name = sigabbrev_np(sig);
+	char msg[32];
+
+	if (slot == 0 || slot > s->nslots)
+		return;
+	sl = &s->slots[slot];
+	if (sl->pid != pid || sl->ctl < 0)
+		return;
+	if (name != NULL) {
+		snprintf(msg, sizeof(msg), "%s\n", name);
+		pipe_write(sl->ctl, msg);
+	}
+	if (sig == SIGKILL) { /* end of file: the watcher ends the group */
+		close(sl->ctl);
+		sl->ctl = -1;
+	}
+}
+
+/* executor.host: the login of the slot's host; NULL for this machine. */
+static const char *ssh_host_name(void *ctx, unsigned slot)
+{
+	struct exec_ssh *s = ctx;
+
+	if (slot == 0 || slot > s->nslots || s->slots[slot].host->local)
+		return NULL;
+	return s->slots[slot].host->login;
+}
+
+/* Copy the options that need no checking. */
+static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
+{
+	unsigned t = o->connect_timeout ? o->connect_timeout
+					: CONNECT_TIMEOUT_S;
+	size_t i;
+
+	snprintf(s->timeout_opt, sizeof(s->timeout_opt), "ConnectTimeout=%u",
+		 t);
+	s->default_slots = o->default_slots;
+	s->transfer = o->transfer;
+	s->cleanup = o->cleanup;
+	s->notice = o->notice;
+	s->data = o->data;
+	s->local = exec_local(o->shell);
+	s->ssh = strv_split_blanks(o->ssh != NULL ? o->ssh : "ssh", &s->nssh);
+	if (s->ssh == NULL)
+		return -1;
+	if (s->nssh == 0) {
+		ssh_err(s, EINVAL, "the ssh command is empty");
+		return -1;
+	}
+	if (o->shell != NULL && strcmp(o->shell, "/bin/sh") != 0 &&
+	    (s->shell = strdup(o->shell)) == NULL)
+		return -1;
+	if (o->workdir != NULL && (s->workdir = strdup(o->workdir)) == NULL)
+		return -1;
+	for (i = 0; i < o->nlogins; i++)
+		if (add_login_list(s, o->logins[i]) == -1)
+			return -1;
+	for (i = 0; i < o->nlogin_files; i++)
+		if (add_login_file(s, o->login_files[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* Copy and check the --env names. */
+static int copy_env(struct exec_ssh *s, const struct exec_ssh_opts *o)
+{
+	size_t i;
+
+	s->env = calloc(o->nenv + 1, sizeof(char *));
+	if (s->env == NULL)
+		return -1;
+	for (i = 0; i < o->nenv; i++) {
+		if (!env_name_ok(o->env[i])) {
+			ssh_err(s, EINVAL, "--env: bad variable name '%s'",
+				o->env[i]);
+			return -1;
+		}
+		s->env[i] = strdup(o->env[i]);
+		if (s->env[i] == NULL)
+			return -1;
+		s->nenv++;
+	}
+	return 0;
+}
+
+/* Make the --return templates: raw text with {} {.} ... replaced. */
+static int copy_returns(struct exec_ssh *s, const struct exec_ssh_opts *o)
+{
+	size_t i;
+
+	s->returns = calloc(o->nreturns + 1, sizeof(*s->returns));
+	if (s->returns == NULL)
+		return -1;
+	for (i = 0; i < o->nreturns; i++) {
+		s->returns[i] = template_new(&o->returns[i], 1,
+					     TEMPLATE_NO_QUOTE |
+						     TEMPLATE_NO_APPEND);
+		if (s->returns[i] == NULL) {
+			if (errno == EINVAL)
+				ssh_err(s, EINVAL, "--return: empty file name");
+			return -1;
+		}
+		s->nreturns++;
+	}
+	return 0;
+}
+
+/* Has any host to be reached through ssh? */
+static int any_remote(const struct exec_ssh *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (!s->hosts[i].local)
+			return 1;
+	return 0;
+}
+
+struct exec_ssh *exec_ssh_new(const struct exec_ssh_opts *o, char *err,
+			      size_t errlen)
+{
+	struct exec_ssh *s = calloc(1, sizeof(*s));
+	const char *tmpdir = o->tmpdir ? o->tmpdir : getenv("TMPDIR");
+
+	if (s == NULL)
+		return NULL;
+	s->err = err;
+	s->errlen = errlen;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (copy_opts(s, o) == -1 || copy_env(s, o) == -1 ||
+	    copy_returns(s, o) == -1)
+		goto fail;
+	if (s->nhosts == 0) {
+		ssh_err(s, EINVAL, "no SSH login given");
+		goto fail;
+	}
+	if (any_remote(s) && make_sockets(s, tmpdir) == -1)
+		goto fail;
+	check_hosts(s);
+	if (map_slots(s) == -1)
+		goto fail;
+	s->exec = (struct executor){"ssh", ssh_spawn, ssh_terminate,
+				    ssh_host_name, s};
+	return s;
+fail:
+	if (errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", strerror(errno));
+	exec_ssh_free(s);
+	return NULL;
+}
+
+const struct executor *exec_ssh_executor(struct exec_ssh *s)
+{
+	return &s->exec;
+}
+
+unsigned exec_ssh_slots(const struct exec_ssh *s)
+{
+	return s->nslots;
+}
+
+void exec_ssh_free(struct exec_ssh *s)
+{
+	int saved = errno;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; s->slots != NULL && i <= s->nslots; i++)
+		close_keep_errno(s->slots[i].ctl);
+	for (i = 0; i < s->nhosts; i++) {
+		if (s->hosts[i].alive && !s->hosts[i].local)
+			master_stop(s, &s->hosts[i]);
+		free(s->hosts[i].login);
+		free(s->hosts[i].ctl_opt);
+	}
+	if (s->dir != NULL)
+		rmdir(s->dir);
+	for (i = 0; i < s->nreturns; i++)
+		template_free(s->returns[i]);
+	free(s->returns);
+	free(s->slots);
+	free(s->hosts);
+	strv_free(s->ssh);
+	strv_free(s->env);
+	free(s->workdir);
+	free(s->shell);
+	free(s->dir);
+	free(s);
+	errno = saved;
+}
