@@ -21,6 +21,11 @@ static volatile int child_errno;
 
 static struct executor local_executor;
 static const char *local_shell = "/bin/sh";
+/* Signals mprun ignores (SIGPIPE, inherited ones): jobs get them back at
+ * their default. Caught signals need nothing: exec resets them. */
+static int ignored[_NSIG];
+static size_t nignored;
+static pid_t self;
 
 /* In the child: put fd on target, which must not be closed by mistake. */
 static int child_dup(int fd, int target)
@@ -34,7 +39,7 @@ static int child_dup(int fd, int target)
 static void child_exec(const struct exec_request *req, pid_t parent)
 {
 	struct sigaction dfl;
-	int sig;
+	size_t i;
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -42,8 +47,8 @@ static void child_exec(const struct exec_request *req, pid_t parent)
 		_exit(127);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	for (sig = 1; sig < _NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+	for (i = 0; i < nignored; i++)
+		sigaction(ignored[i], &dfl, NULL);
 	if (child_dup(req->fd_in, 0) == -1 || child_dup(req->fd_out, 1) == -1 ||
 	    child_dup(req->fd_err, 2) == -1)
 		goto fail;
@@ -61,30 +66,42 @@ fail:
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* Once: our pid, and the signals we ignore (jobs get them back). */
+static void find_ignored(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	self = getpid();
+	nignored = 0;
+	for (sig = 1; sig < _NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			ignored[nignored++] = sig;
+}
+
 /* executor.spawn for local jobs. */
 static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		       int *exec_errno)
 {
 	sigset_t all, old;
-	pid_t parent = getpid();
 	pid_t p;
 	int saved;
 
+	if (self == 0)
+		find_ignored();
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	child_errno = 0;
 	p = vfork();
 	if (p == 0)
-		child_exec(req, parent);
+		child_exec(req, self);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p == -1) {
 		errno = saved;
 		return -1;
 	}
-	/* Also from the parent: no race with a signal sent to the group
-	 * before the child's setpgid ran. */
-	setpgid(p, p);
+	/* The child's setpgid ran before vfork returned: no race. */
 	*pid = p;
 	*exec_errno = child_errno;
 	return 0;

@@ -4,8 +4,9 @@
  * glibc's posix_spawn), because the child must do one thing posix_spawn
  * cannot: PR_SET_PDEATHSIG, so that jobs die with mprun even if mprun is
  * killed with SIGKILL. Between vfork and exec the child only: starts a new
- * process group, sets the parent-death signal, resets every signal to its
- * default, restores the given mask, dups the three descriptors and execs.
+ * process group, sets the parent-death signal, resets the signals mprun
+ * ignores (SIGPIPE, inherited ones) to their default (exec resets caught
+ * ones), restores the given mask, dups the three descriptors and execs.
  * Exec failure is reported through shared memory (vfork), mapped to exit
  * status 127 (ENOENT) or 126 (others). Every other descriptor of mprun is
  * close-on-exec. */

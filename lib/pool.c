@@ -862,8 +862,9 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 		if (pipe2(pfd, O_CLOEXEC) == -1)
 			goto fail;
 		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-		/* A roomy pipe: the job writes on while we sleep. */
-		fcntl(pfd[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
+		/* A roomy stdout pipe: the job writes on while we sleep. */
+		if (i == 0)
+			fcntl(pfd[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 		j->cap[i] = capture_new(pfd[0], p->sink_fd[i], tag, &co);
 		if (j->cap[i] == NULL) {
 			close_keep_errno(pfd[0]);
