@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,11 +52,6 @@ int report_finished(struct joblog *log, const char *stage,
 		.stage = stage,
 	};
 
-	if (pool_job_timed_out(j))
-		fprintf(stderr, "mprun: %s%s%sjob %llu timed out after %.3fs: "
-			"%s\n", stage ? "stage " : "", stage ? stage : "",
-			stage ? ": " : "", e.seq,
-			(double)e.runtime_ms / 1000.0, e.command);
 	if (interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
 		return 0;
 	if (e.exitval == -1)
@@ -139,6 +135,16 @@ int failures_status(unsigned long long failed)
 	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
 }
 
+/* The width of the terminal on stderr (80 if unknown). */
+static size_t term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		return ws.ws_col;
+	return 80;
+}
+
 void progress_show(int flags, int tty, size_t n, const char *const *labels,
 		   const struct progress_counts *c, const char *extra,
 		   int last, size_t *drawn)
@@ -155,8 +161,8 @@ void progress_show(int flags, int tty, size_t n, const char *const *labels,
 						", %s", extra);
 		if (len >= sizeof(line))
 			len = sizeof(line) - 1;
-		if (tty && len > 79)
-			len = 79;
+		if (tty && len > term_width() - 1)
+			len = term_width() - 1;
 		if (tty)
 			fprintf(stderr, "\r%s%s%.*s\033[K%s",
 				labels ? labels[i] : "", labels ? ": " : "",

@@ -19,7 +19,7 @@
 void warn_msg(const char *msg);
 /* Say why a job failed when the job itself cannot (not found, too long). */
 void report_done(const struct pool_job *j);
-/* A job ended for good: say if it timed out, and log it (unless it was
+/* A job ended for good: log it (unless it was
  * cut short by Ctrl-C: then --resume runs it again). -1 on a log error. */
 int report_finished(struct joblog *log, const char *stage,
 		    const struct pool_job *j, int interrupted);

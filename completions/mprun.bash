@@ -7,7 +7,8 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
 --resume-failed --results --bar --progress --eta --pipeline --set
---counter-init --counters-json --dry-run --verbose --version --help'
+--counter-init --counters-json --workers --worker-init --max-tasks-per-worker
+--framing --dry-run --verbose --version --help'
 _mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h'
 # What may only come first: the counter and semaphore commands.
 _mprun_firstopts='--counter --counters --status --cleanup --sem --semaphore'
@@ -20,7 +21,8 @@ _mprun_takes_arg()
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
-		--set | --counter-init | --counters-json)
+		--set | --counter-init | --counters-json | --workers | \
+		--worker-init | --max-tasks-per-worker | --framing)
 		return 0
 		;;
 	esac
@@ -46,6 +48,9 @@ _mprun_optarg()
 		;;
 	--order)
 		mapfile -t COMPREPLY < <(compgen -W 'unordered imap map' -- "$2")
+		;;
+	--framing)
+		mapfile -t COMPREPLY < <(compgen -W 'line nul len' -- "$2")
 		;;
 	*)
 		COMPREPLY=()

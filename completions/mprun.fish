@@ -24,7 +24,8 @@ function __fish_mprun_needs_command
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
-                --counters-json
+                --counters-json --workers --worker-init \
+                --max-tasks-per-worker --framing
                 set skip 1
             case '--*'
             case '-*'
@@ -78,6 +79,10 @@ complete -c mprun -n __fish_mprun_needs_command -l pipeline -r -F -d 'Run the st
 complete -c mprun -n __fish_mprun_needs_command -l set -x -d "Override a variable of the pipeline file (NAME=VALUE)"
 complete -c mprun -n __fish_mprun_needs_command -l counter-init -x -d 'Start a shared counter at N (NAME=N)'
 complete -c mprun -n __fish_mprun_needs_command -l counters-json -r -F -d 'Write the counters to FILE as JSON at the end'
+complete -c mprun -n __fish_mprun_needs_command -l workers -x -d 'Run inputs through long-lived workers (not available yet)'
+complete -c mprun -n __fish_mprun_needs_command -l worker-init -x -d 'Shell command each worker runs before it starts'
+complete -c mprun -n __fish_mprun_needs_command -l max-tasks-per-worker -x -d 'Restart a worker after N inputs'
+complete -c mprun -n __fish_mprun_needs_command -l framing -x -a 'line nul len' -d 'How worker records are delimited'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
 complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'

@@ -683,6 +683,14 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	size_t i;
 
 	job_rearm_now(j);
+	if (j->timeout_timer != NULL) {
+		loop_timer_cancel(p->loop, j->timeout_timer);
+		j->timeout_timer = NULL;
+	}
+	if (j->kill_timer != NULL) {
+		loop_timer_cancel(p->loop, j->kill_timer);
+		j->kill_timer = NULL;
+	}
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
 		j->cap[i] = NULL;
@@ -706,6 +714,17 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	}
 }
 
+/* Tell that a try of the job was ended by --timeout. */
+static void job_report_timeout(struct pool *p, const struct pool_job *j)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "job %llu timed out after %.3fs: %s",
+		 j->seq, (double)j->runtime_ms / 1000.0, pool_job_command(j));
+	if (p->ev.notice != NULL)
+		p->ev.notice(p->ev.data, msg);
+}
+
 /* The job is done when reaped and both streams ended; then it may run
  * again (--retries), is counted, logged, and its callback is queued. */
 static void job_maybe_finished(struct pool_job *j)
@@ -716,6 +735,8 @@ static void job_maybe_finished(struct pool_job *j)
 		return;
 	if (j->start_ms > 0)
 		j->runtime_ms = loop_now_ms() - j->start_ms;
+	if (j->timed_out)
+		job_report_timeout(p, j);
 	if (job_should_retry(p, j)) {
 		job_retry(p, j);
 		if (!j->reaped)

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# Jobs as Slurm steps (--slurm, --slurm-cpus, --slurm-alloc) on a one-node
+# cluster of our own (tests/services/slurm.sh, started once for the file):
+# inside salloc, with an allocation of mprun's own, quoting, exit statuses,
+# the Host column, and that Ctrl-C, --timeout or a killed mprun leave no
+# step running and no allocation behind.
+
+load setup
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (starts slurmctld, slurmd, munged)"
+	local svc=$MPRUN_SRCDIR/tests/services/slurm.sh
+	if ! "$svc" start >"$BATS_FILE_TMPDIR/slurm.log" 2>&1; then
+		command -v slurmctld >/dev/null ||
+			skip "Slurm is missing and could not be installed"
+		cat "$BATS_FILE_TMPDIR/slurm.log" >&3
+		return 1
+	fi
+	eval "$("$svc" env)"
+	export SLURM_CONF
+}
+
+teardown_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	"$MPRUN_SRCDIR/tests/services/slurm.sh" stop >/dev/null 2>&1 || :
+}
+
+# setup.bash's setup; no allocation inherited; $N unique to this test.
+eval "_slurm_base_$(declare -f setup)"
+setup() {
+	_slurm_base_setup || return 1
+	unset SLURM_JOB_ID SLURM_JOBID
+	N=$((200000 + RANDOM * 3 + BATS_TEST_NUMBER))
+	pid=
+}
+
+teardown() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
+	jobs_left | xargs -r scancel 2>/dev/null || :
+	pkill -KILL -f -- "sleep $N" || :
+}
+
+# Slurm jobs (allocations) and steps that are still there.
+jobs_left() { squeue -h -o %A 2>/dev/null; }
+steps_left() { squeue -h -s -o %i 2>/dev/null; }
+
+# Wait (at most 10 s) until the cluster runs n steps.
+wait_steps() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(steps_left | wc -l)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "fewer than $1 steps started" >&2
+	return 1
+}
+
+# Wait (at most $1 s) until nothing is left: no step, and with "jobs" as
+# $2 no allocation either; list what is left and fail otherwise.
+wait_none() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		[ -z "$(steps_left)" ] &&
+			{ [ "${2:-}" != jobs ] || [ -z "$(jobs_left)" ]; } &&
+			return 0
+		sleep 0.1
+	done
+	squeue -s >&2
+	squeue >&2
+	return 1
+}
+
+@test "--slurm outside an allocation fails and says how to get one" {
+	run "$MPRUN" --slurm echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"not inside a Slurm allocation"* ]]
+	[[ "$output" == *salloc* ]]
+	[[ "$output" == *--slurm-alloc* ]]
+}
+
+@test "inside salloc: each job is a step; -j is the allocation's size" {
+	run salloc -n2 --quiet "$MPRUN" --slurm -k --joblog log \
+		'echo {} step=$SLURM_STEP_ID slot=$MPRUN_SLOT' ::: a b c d
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == "a step="[0-9]*" slot="[12] ]]
+	[[ "${lines[3]}" == "d step="[0-9]*" slot="[12] ]]
+	# four different steps
+	[ "$(cut -d' ' -f2 <<<"$output" | sort -u | wc -l)" -eq 4 ]
+	[ "$(tail -n +2 log | cut -f2 | sort -u)" = localhost ]
+}
+
+@test "steps get hostile inputs as literal words" {
+	run salloc -n2 --quiet "$MPRUN" --slurm -k printf '%s,' ::: \
+		'$(touch /tmp/mprun-pwned)' "'\"" 'a b' '*'
+	[ "$status" -eq 0 ]
+	[ "$output" = "\$(touch /tmp/mprun-pwned),'\",a b,*," ]
+	run salloc -n2 --quiet "$MPRUN" --slurm -k 'printf "<%s>" {}' ::: \
+		'`touch /tmp/mprun-pwned`' 'a; b'
+	[ "$status" -eq 0 ]
+	[ "$output" = "<\`touch /tmp/mprun-pwned\`><a; b>" ]
+	[ ! -e /tmp/mprun-pwned ]
+}
+
+@test "exit statuses of steps count; 127 for a missing program; no srun noise" {
+	run salloc -n2 --quiet "$MPRUN" --slurm 'echo {}; exit {}' ::: 0 3 4
+	[ "$status" -eq 2 ]
+	[[ "$output" != *srun* ]]
+	run salloc -n1 --quiet "$MPRUN" --slurm --joblog log no-such-program-x \
+		::: 1
+	[ "$status" -eq 1 ]
+	[ "$(tail -n1 log | cut -f7)" = 127 ]
+}
+
+@test "--slurm-cpus 2 gives each step 2 CPUs and halves the slots" {
+	run salloc -n4 --quiet "$MPRUN" --slurm --slurm-cpus 2 -k \
+		'echo {} cpus=$SLURM_CPUS_PER_TASK slot=$MPRUN_SLOT' ::: 1 2 3 4
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(cut -d' ' -f2 <<<"$output" | sort -u)" = cpus=2 ]
+	[ -z "$(grep -v 'slot=[12]$' <<<"$output")" ]
+}
+
+@test "--slurm-alloc gets an allocation, runs the jobs and gives it back" {
+	run "$MPRUN" --slurm-alloc "-n2 --time=5" -k --joblog log \
+		'echo {} job=$SLURM_JOB_ID' ::: a b c
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "a job="[0-9]* ]]
+	[ "$(tail -n +2 log | cut -f2 | sort -u)" = localhost ]
+	wait_none 10 jobs
+}
+
+@test "--slurm-alloc with options salloc refuses: salloc's message" {
+	run "$MPRUN" --slurm-alloc "--no-such-salloc-option" echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *salloc* ]]
+	wait_none 5 jobs
+}
+
+@test "Ctrl-C leaves no step running and gives the allocation back" {
+	"$MPRUN" --slurm-alloc "-n2" 'sleep {}' ::: $N $N $N >out 2>&1 &
+	pid=$!
+	wait_steps 2
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	[ "$status" -eq 130 ]
+	wait_none 10 jobs
+	[ -z "$(pgrep -f -- "sleep $N")" ]
+}
+
+@test "Ctrl-C inside salloc: the steps end before the allocation does" {
+	salloc -n2 --quiet sh -c 'echo $$ >pid; exec "$@"' sh \
+		sh -c '"$0" --slurm "sleep {}" ::: $1 $1 $1; echo $? >rc; sleep 5' \
+		"$MPRUN" "$N" >out 2>&1 &
+	pid=$!
+	wait_steps 2
+	kill -INT "$(pgrep -P "$(cat pid)" -f -- "--slurm")"
+	for ((i = 0; i < 100; i++)); do [ -s rc ] && break; sleep 0.1; done
+	[ "$(cat rc)" = 130 ]
+	# the allocation still runs (sleep 5); its steps are gone
+	[ -n "$(jobs_left)" ]
+	wait_none 5
+	kill -KILL "$pid" 2>/dev/null || :
+	wait "$pid" 2>/dev/null || :
+	pid=
+}
+
+@test "--timeout ends the step" {
+	run salloc -n1 --quiet "$MPRUN" --slurm --timeout 1 'sleep {}' ::: $N
+	[ "$status" -eq 1 ]
+	wait_none 10 jobs
+}
+
+@test "mprun killed with SIGKILL: no step and no allocation are left" {
+	"$MPRUN" --slurm-alloc "-n1" 'sleep {}' ::: $N >/dev/null 2>&1 &
+	pid=$!
+	wait_steps 1
+	kill -KILL "$pid"
+	wait_none 20 jobs
+}

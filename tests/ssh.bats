@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# Remote jobs over SSH (-S, --slf, --ssh, --env, --workdir, --transfer,
+# --return, --cleanup): two sshd on the loopback stand for two hosts
+# (tests/services/sshd.sh, started once for the file). Quoting of hostile
+# inputs, output and order across hosts, the Host column, dead hosts, files,
+# and that Ctrl-C, --timeout or a killed mprun leave no remote process.
+
+load setup
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (starts sshd, adds a test user)"
+	local svc=$MPRUN_SRCDIR/tests/services/sshd.sh
+	if ! "$svc" start >"$BATS_FILE_TMPDIR/sshd.log" 2>&1; then
+		[ -x /usr/sbin/sshd ] ||
+			skip "openssh-server is missing and could not be installed"
+		cat "$BATS_FILE_TMPDIR/sshd.log" >&3
+		return 1
+	fi
+	eval "$("$svc" env)"
+	export MPRUN_SSH_CONFIG MPRUN_SSH_USER MPRUN_SSH_DIR
+}
+
+teardown_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	"$MPRUN_SRCDIR/tests/services/sshd.sh" stop >/dev/null 2>&1 || :
+}
+
+# setup.bash's setup, then $SSH (the --ssh of the test hosts) and $N, a
+# number unique to this test for the command lines of its processes.
+eval "_ssh_base_$(declare -f setup)"
+setup() {
+	_ssh_base_setup || return 1
+	SSH="ssh -F $MPRUN_SSH_CONFIG"
+	N=$((100000 + RANDOM * 3 + BATS_TEST_NUMBER))
+	pid=
+}
+
+teardown() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
+	pkill -KILL -f -- "sleep $N" || :
+}
+
+# The home directory of the test user (the remote login directory).
+remote_home() {
+	getent passwd "$MPRUN_SSH_USER" | cut -d: -f6
+}
+
+# Wait (at most 10 s) until a process runs `sleep $N` as the test user.
+wait_remote_started() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		pgrep -u "$MPRUN_SSH_USER" -f -- "^sleep $N\$" >/dev/null && return 0
+		sleep 0.05
+	done
+	echo "no remote sleep $N started" >&2
+	return 1
+}
+
+# Wait (at most 5 s) until no process has "sleep $N" in its command line
+# (the local ssh, the remote wrapper, the job and its children); list them
+# and fail otherwise.
+nothing_left() {
+	local i left
+	for ((i = 0; i < 100; i++)); do
+		left=$(pgrep -f -- "sleep $N" || :)
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	echo "left running:" >&2
+	ps -o pid,ppid,user,stat,args -p "$(echo $left | tr ' ' ,)" >&2
+	return 1
+}
+
+@test "hostile inputs are literal words on the remote host (argv form)" {
+	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" printf '%s,' ::: \
+		'$(touch /tmp/mprun-pwned)' 'a; touch /tmp/mprun-pwned' \
+		"'\"" 'two  spaces' $'line1\nline2' '`touch /tmp/mprun-pwned`' \
+		'*' '~' '\' '-n' '|&;<>()$`\"'"'"' *?[#~=%'
+	[ "$status" -eq 0 ]
+	[ "$output" = '$(touch /tmp/mprun-pwned),a; touch /tmp/mprun-pwned,'"'\""',two  spaces,'$'line1\nline2'',`touch /tmp/mprun-pwned`,*,~,\,-n,|&;<>()$`\"'"'"' *?[#~=%,' ]
+	[ ! -e /tmp/mprun-pwned ]
+}
+
+@test "hostile inputs are literal words on the remote host (shell form)" {
+	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" \
+		"printf '<%s>\n' {} | cat; echo \$((1+1))" ::: \
+		'$(touch /tmp/mprun-pwned)' 'a; touch /tmp/mprun-pwned' \
+		"'\"" $'x\ny' '`touch /tmp/mprun-pwned`' '*'
+	[ "$status" -eq 0 ]
+	[ "$output" = "<\$(touch /tmp/mprun-pwned)>
+2
+<a; touch /tmp/mprun-pwned>
+2
+<'\">
+2
+<x
+y>
+2
+<\`touch /tmp/mprun-pwned\`>
+2
+<*>
+2" ]
+	[ ! -e /tmp/mprun-pwned ]
+}
+
+@test "-k keeps input order across hosts; stdout and stderr come back" {
+	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" --joblog log \
+		'sleep 0.$(( ({} * 7) % 4 )); echo out{}; echo err{} >&2' \
+		::: 1 2 3 4 5 6 7 8
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(for i in 1 2 3 4 5 6 7 8; do echo out$i; echo err$i; done)" ]
+	# both hosts ran jobs (slots 1-2 are mprun-a, 3-4 mprun-b)
+	cut -f2 log | grep -qx mprun-a
+	cut -f2 log | grep -qx mprun-b
+}
+
+@test "exit statuses of remote jobs count; 127 for a missing program" {
+	run "$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" 'exit {}' ::: 0 3 0 5
+	[ "$status" -eq 2 ]
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --joblog log no-such-program-x ::: 1
+	[ "$status" -eq 1 ]
+	[ "$(tail -n1 log | cut -f7)" = 127 ]
+}
+
+@test "the joblog Host column names the host; ':' is this machine" {
+	run "$MPRUN" -S 1/mprun-b,1/: --ssh "$SSH" --joblog log \
+		'sleep 0.2; echo {}' ::: a b
+	[ "$status" -eq 0 ]
+	[ "$(head -n1 log | cut -f2)" = Host ]
+	[ "$(tail -n +2 log | cut -f2 | sort | tr '\n' ' ')" = ": mprun-b " ]
+}
+
+@test "--slf reads logins from a file, with comments" {
+	printf '# hosts\n1/mprun-a\n\n  1/mprun-b  \n' >hosts
+	run "$MPRUN" -k --slf hosts --ssh "$SSH" --joblog log \
+		'sleep 0.2; echo {}' ::: 1 2
+	[ "$status" -eq 0 ]
+	[ "$output" = "1
+2" ]
+	[ "$(tail -n +2 log | cut -f2 | sort | tr '\n' ' ')" = "mprun-a mprun-b " ]
+}
+
+@test "a dead host is reported once and its jobs go to the other host" {
+	run "$MPRUN" -k -S 1/mprun-dead,1/mprun-b --ssh "$SSH" --joblog log \
+		echo ::: 1 2 3 4
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'mprun-dead' <<<"$output")" -eq 1 ]
+	[ "$(grep -v mprun-dead <<<"$output")" = "1
+2
+3
+4" ]
+	[ "$(tail -n +2 log | cut -f2 | sort -u)" = mprun-b ]
+}
+
+@test "no host alive: a clear failure, no job runs" {
+	run "$MPRUN" -S mprun-dead --ssh "$SSH" touch ran ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"mprun-dead"* ]]
+	[[ "$output" == *"no SSH host could be reached"* ]]
+	[ ! -e ran ]
+}
+
+@test "a login that looks like an ssh option is refused" {
+	run "$MPRUN" -S '-oProxyCommand=touch pwned' --ssh "$SSH" echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"bad SSH login"* ]]
+	[ ! -e pwned ]
+}
+
+@test "--env sends a variable, quoted; --workdir is where jobs run" {
+	export MPRUN_T_VAR='a $(touch /tmp/mprun-pwned) '"'b'"
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --env MPRUN_T_VAR \
+		--workdir "mprun wd $N" 'echo "$MPRUN_T_VAR"; pwd' ::: 1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$MPRUN_T_VAR" ]
+	[ "${lines[1]}" = "$(remote_home)/mprun wd $N" ]
+	[ ! -e /tmp/mprun-pwned ]
+	rm -rf "$(remote_home)/mprun wd $N"
+}
+
+@test "--transfer copies inputs there, --return brings results back" {
+	mkdir "sub dir"
+	echo one >in1.txt
+	echo "two's" >"sub dir/in 2.txt"
+	wd="mprun-files-$N"
+	run "$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" --workdir "$wd" \
+		--transfer --return {}.out 'tr a-z A-Z <{} >{}.out' \
+		::: in1.txt "sub dir/in 2.txt"
+	[ "$status" -eq 0 ]
+	[ "$(cat in1.txt.out)" = ONE ]
+	[ "$(cat "sub dir/in 2.txt.out")" = "TWO'S" ]
+	# without --cleanup the files stay there
+	[ -e "$(remote_home)/$wd/in1.txt" ]
+	[ -e "$(remote_home)/$wd/sub dir/in 2.txt.out" ]
+	rm -rf "$(remote_home)/$wd"
+}
+
+@test "--cleanup (and --trc) remove the files there; a missing return fails" {
+	echo one >in1.txt
+	wd="mprun-files-$N"
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --trc {}.out \
+		'tr a-z A-Z <{} >{}.out' ::: in1.txt
+	[ "$status" -eq 0 ]
+	[ "$(cat in1.txt.out)" = ONE ]
+	[ -z "$(ls -A "$(remote_home)/$wd")" ]
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --trc {}.none \
+		'true' ::: in1.txt
+	[ "$status" -eq 1 ]
+	[ ! -e in1.txt.none ]
+	rm -rf "$(remote_home)/$wd"
+}
+
+@test "Ctrl-C ends the remote job trees: no remote process is left" {
+	"$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" \
+		'sleep {} & sleep {}; echo never' ::: $N $N $N >out 2>&1 &
+	pid=$!
+	wait_remote_started
+	sleep 0.3
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	[ "$status" -eq 130 ]
+	nothing_left
+	! grep -q never out
+}
+
+@test "--timeout ends the remote job tree" {
+	run "$MPRUN" -S mprun-b --ssh "$SSH" --timeout 1 \
+		'sleep {} & sleep {}' ::: $N
+	[ "$status" -eq 1 ]
+	nothing_left
+}
+
+@test "mprun killed with SIGKILL: the remote job trees end too" {
+	"$MPRUN" -S mprun-a --ssh "$SSH" 'sleep {} & sleep {}' ::: $N \
+		>/dev/null 2>&1 &
+	pid=$!
+	wait_remote_started
+	kill -KILL "$pid"
+	nothing_left
+}
