@@ -54,8 +54,6 @@ int report_finished(struct joblog *log, const char *stage,
 
 	if (interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
 		return 0;
-	if (e.exitval == -1)
-		e.exitval = 128 + e.signal;
 	return log != NULL ? joblog_write(log, &e) : 0;
 }
 

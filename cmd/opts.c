@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -168,12 +169,17 @@ static void opts_help(FILE *f)
 
 		if (d->help == NULL)
 			continue;
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-			 d->shortopt ? "-" : "", d->shortopt ? d->shortopt : ' ',
-			 d->shortopt ? ", " : "  ", d->opt.name,
-			 d->arg ? " " : "", d->arg ? d->arg : "");
-		fprintf(f, "  %-28s %s\n", d->shortopt ? left : left + 2,
-			d->help);
+		if (d->shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s",
+				 d->shortopt, d->opt.name, d->arg ? " " : "",
+				 d->arg ? d->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		if (strlen(left) > 28)
+			fprintf(f, "  %s\n  %-28s %s\n", left, "", d->help);
+		else
+			fprintf(f, "  %-28s %s\n", left, d->help);
 	}
 	fprintf(f,
 		"  %-28s same as -j\n\n"
@@ -201,13 +207,39 @@ static void opts_list(void)
 			printf("--%s\n", opt_docs[i].opt.name);
 }
 
+/* Inside parse_opt(): its caller adds the pointer to --help. */
+static int in_option;
+
 /* A usage error: message, and a pointer to --help. */
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "mprun: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'mprun --help' for more information.\n");
+	fprintf(stderr, "\n");
+	if (!in_option)
+		fprintf(stderr, "Try 'mprun --help' for more information.\n");
 	return -1;
+}
+
+/* getopt refused word (as given): say why, naming the option. */
+static int bad_option(const char *word)
+{
+	const struct opt_doc *d = NULL;
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if ((optopt != 0 && opt_docs[i].opt.val == optopt) ||
+		    (optopt != 0 && opt_docs[i].shortopt == optopt))
+			d = &opt_docs[i];
+	if (d == NULL)
+		return usage_error("unknown option %s", word);
+	if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL &&
+	    d->opt.has_arg == no_argument)
+		return usage_error("%s takes no argument", word);
+	if (strncmp(word, "--", 2) == 0)
+		return usage_error("--%s needs an argument", d->opt.name);
+	return usage_error("-%s needs an argument",
+			   (char[]){(char)optopt, 0});
 }
 
 /* Is s one of the input separators? Sets is_file and linked. */
@@ -323,7 +355,8 @@ static int parse_halt(const char *v, struct pool_halt *h)
 	return 0;
 }
 
-/* Handle one option from getopt. 0, 1 (exit 0 now) or -1. */
+/* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
+ * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
 {
 	long long n;
@@ -397,9 +430,18 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return parse_size("--buffer-size", arg, &cli->mem_limit);
 	case OPT_SPILL_LIMIT:
 		return parse_size("--spill-limit", arg, &cli->spill_limit);
-	case OPT_TMPDIR:
+	case OPT_TMPDIR: {
+		struct stat st;
+
 		cli->tmpdir = arg;
-		return 0;
+		if (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))
+			errno = ENOTDIR;
+		else if (stat(arg, &st) == 0 && access(arg, W_OK | X_OK) == 0)
+			return 0;
+		fprintf(stderr, "mprun: --tmpdir %s: %s\n", arg,
+			strerror(errno));
+		return -1;
+	}
 	case OPT_TERMSEQ:
 		cli->termseq = arg;
 		return 0;
@@ -529,18 +571,14 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:XkuvhX", longopts,
 				NULL)) != -1) {
-		if (c == '?') {
-			if (optopt != 0 && strchr("jPadCn", optopt) != NULL)
-				return usage_error("-%s needs an argument",
-						   (char[]){(char)optopt, 0});
-			if (optopt != 0)
-				return usage_error("unknown option -%s",
-						   (char[]){(char)optopt, 0});
-			return usage_error("unknown option or missing argument: "
-					   "%s",
-					   argv[optind - 1]);
-		}
+		if (c == '?')
+			return bad_option(argv[optind - 1]);
+		in_option = 1;
 		rc = parse_opt(c, optarg, cli);
+		in_option = 0;
+		if (rc == -1)
+			fprintf(stderr, "Try 'mprun --help' for more "
+					"information.\n");
 		if (rc != 0)
 			return rc;
 	}

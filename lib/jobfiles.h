@@ -5,7 +5,7 @@
  *   cmd      the command as run, with a newline
  *   stdout   everything the job wrote on stdout
  *   stderr   everything the job wrote on stderr
- *   exitval  its exit status (-1 if killed by a signal), with a newline
+ *   exitval  its exit status (128 + the signal if killed), with a newline
  *   signal   the signal that killed it (0 if none), with a newline
  * Files are written under temporary names (".stdout.tmp", ...) and renamed
  * when the job ends, so a file with its final name is always complete.

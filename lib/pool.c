@@ -68,6 +68,8 @@ struct pool_job {
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
 	int timed_out;
+	int io_error;   /* its output could not be kept */
+	int halted;     /* ended by --halt now: counts neither way */
 	unsigned tries;
 	uint64_t start_wall_ms, start_ms, runtime_ms;
 	uint64_t out_bytes;
@@ -745,7 +747,9 @@ static void job_maybe_finished(struct pool_job *j)
 	j->finished = 1;
 	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 	job_leave(p, j);
-	if (pool_job_failed(j))
+	if (p->halted && p->terminating && j->kill_step > 0 && !j->timed_out)
+		j->halted = 1; /* cut short by --halt now: not a failure */
+	else if (pool_job_failed(j))
 		p->nfailed++;
 	else
 		p->nsucceeded++;
@@ -822,6 +826,21 @@ static void job_rearm_now(struct pool_job *j)
 	job_rearm(j->pool->loop, j);
 }
 
+/* The job's output could not be kept (no room for the spill file): say
+ * so, end the job, and count it failed, rather than lose output. */
+static void job_io_error(struct pool_job *j)
+{
+	char what[64];
+
+	if (j->io_error)
+		return;
+	j->io_error = 1;
+	snprintf(what, sizeof(what), "job %llu", j->seq);
+	pool_error(j->pool, "%s: cannot keep its output, job ended: %s",
+		   what);
+	job_terminate(j);
+}
+
 /* Output is waiting on one of a job's pipes. */
 static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 			     void *data)
@@ -839,6 +858,8 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 	}
 	if (rc == -1 && errno == EPIPE)
 		pool_output_gone(p);
+	else if (rc == -1)
+		job_io_error(j);
 	if (rc <= 0) {
 		job_stream_closed(j, i);
 		job_maybe_finished(j);
@@ -1673,7 +1694,8 @@ int pool_job_failed(const struct pool_job *j)
 {
 	if (j->pool->opts.dry_run && !j->too_long)
 		return 0;
-	return j->too_long || j->timed_out || !WIFEXITED(j->wait_status) ||
+	return j->too_long || j->timed_out || j->io_error ||
+	       !WIFEXITED(j->wait_status) ||
 	       WEXITSTATUS(j->wait_status) != 0;
 }
 
@@ -1710,6 +1732,8 @@ uint64_t pool_job_output_bytes(const struct pool_job *j)
 
 int pool_job_exitval(const struct pool_job *j)
 {
+	if (WIFSIGNALED(j->wait_status))
+		return 128 + WTERMSIG(j->wait_status);
 	return WIFEXITED(j->wait_status) ? WEXITSTATUS(j->wait_status) : -1;
 }
 

@@ -157,7 +157,8 @@ uint64_t pool_job_start_ms(const struct pool_job *j);
 uint64_t pool_job_runtime_ms(const struct pool_job *j);
 /* Bytes it wrote on stdout. */
 uint64_t pool_job_output_bytes(const struct pool_job *j);
-/* Its exit status (-1 if killed) and the signal that killed it (0). */
+/* Its exit status (128 + the signal if killed, as the shell says) and
+ * the signal that killed it (0). */
 int pool_job_exitval(const struct pool_job *j);
 int pool_job_signal(const struct pool_job *j);
 /* It was ended by --timeout. */

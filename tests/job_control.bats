@@ -290,11 +290,11 @@ EOF
 			 fail) until [ -e up ]; do sleep 0.02; done; exit 3 ;;
 			 *) echo {} >>extra ;;
 			 esac' ::: tree fail x y z
-		# the failed job and the job ended by --halt
-		[ "$status" -eq 2 ]
+		# the failed job; the job ended by --halt counts neither way
+		[ "$status" -eq 1 ]
 		[ "$elapsed" -lt 3000 ]
 		[ ! -e extra ]
-		grep -qx 'mprun: --halt now,fail=1: stopped the run after 2 failed and 0 succeeded jobs' err
+		grep -qx 'mprun: --halt now,fail=1: stopped the run after 1 failed and 0 succeeded jobs' err
 		_jc_nothing_left
 	done
 }
@@ -418,4 +418,10 @@ EOF
 		[ "$status" -eq 255 ]
 		[ ! -e ran ]
 	done
+}
+
+@test "--halt now,success=1: the jobs it ends are not failures, status 0" {
+	run _jc_err_to_file "$MPRUN" -j3 --halt now,success=1 'sleep {}' ::: 0.1 5 5
+	[ "$status" -eq 0 ]
+	grep -q 'stopped the run after 0 failed and 1 succeeded jobs' err
 }

@@ -37,7 +37,8 @@ install_pkgs() {
 # A fresh user whose login reads no slow start-up files.
 make_user() {
 	id "$USER_" >/dev/null 2>&1 && return 0
-	useradd -m -s /bin/bash "$USER_"
+	# another test may be adding it at the same moment
+	useradd -m -s /bin/bash "$USER_" 2>/dev/null || id "$USER_" >/dev/null
 	usermod -p '*' "$USER_" # '!' (locked) is refused when UsePAM=no
 }
 

@@ -432,6 +432,19 @@ static int gone_within(const char *s, int ms)
 	return !alive(s);
 }
 
+/* Wait up to ms for a process with s in its command line. */
+static int alive_within(const char *s, int ms)
+{
+	struct timespec nap = {0, 100 * 1000 * 1000};
+
+	for (; ms > 0; ms -= 100) {
+		if (alive(s))
+			return 1;
+		nanosleep(&nap, NULL);
+	}
+	return alive(s);
+}
+
 /* Ending the run (Ctrl-C) ends the remote trees, grandchildren too. */
 static void test_terminate(void)
 {
@@ -473,8 +486,7 @@ static void test_killed(void)
 				 0, &r);
 		_exit(1);
 	}
-	sleep(2);
-	CHECK(alive("sleep 931[5]"));
+	CHECK(alive_within("sleep 931[5]", 10000));
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	CHECK(gone_within("sleep 931[5]", 4000));

@@ -1,0 +1,218 @@
+/* wpool: a pool of long-lived worker processes (mprun --workers CMD).
+ *
+ * Each of `slots` workers runs the shell command CMD and serves many inputs,
+ * one at a time: an input is written to an idle worker's stdin as one
+ * record, and exactly one result record is read back from its stdout. The
+ * pool takes inputs from a bounded queue (filled lazily by a feed), restarts
+ * workers that die, time out, misbehave or served max_tasks inputs, and
+ * writes the results to out_fd in the order policy's order.
+ *
+ * Framing, the same in both directions (enum wpool_framing):
+ *  WPOOL_LINE  a record is its bytes, then "\n". A record cannot hold a
+ *              newline: an input with one fails without being sent.
+ *  WPOOL_NUL   its bytes, then one NUL byte (mprun -0 picks this).
+ *  WPOOL_LEN   binary-safe: the number of bytes in ASCII decimal (1 to 18
+ *              digits, nothing else: no sign, no blanks), one "\n", then
+ *              exactly that many bytes and nothing after them. "5\nhello"
+ *              is the record hello, "0\n" the empty record, "2\na\n" the
+ *              two bytes 'a' '\n'. A malformed or oversized header is a
+ *              protocol fault of the worker.
+ * An input record holds the input's values joined by single spaces. A
+ * result is written to out_fd in the framing it came in, preceded by its
+ * tag (--tag: the input and a tab; --tagstring: its expansion and a tab);
+ * with WPOOL_LEN the tag is inside the record (counted in its length).
+ * Records are limited to WPOOL_RECORD_MAX bytes.
+ *
+ * Workers: run by the executor as `$SHELL -c CMD`, or with an initializer
+ * as `{ INIT\n} </dev/null >&2 || exit; CMD`: INIT runs first in the
+ * worker's own shell (its variables and cd stay), reads nothing and writes
+ * to stderr only; the worker only starts when it succeeds. Each worker is
+ * the leader of its own process group; its stderr is err_fd (passed
+ * through, not captured); its environment is ours plus MPRUN_WORKER=<slot>
+ * (1-based) and the MPRUN_JOBID marker that lets termtree find its tree.
+ *
+ * A worker must write each result record whole and flush it at once: a
+ * result left in a stdio buffer is a stall that only timeout_ms catches.
+ * Line-buffer it: `awk '{print; fflush()}'`, `sed -u`, `python3 -u`,
+ * `stdbuf -oL CMD` (glibc stdio programs), `grep --line-buffered`.
+ *
+ * Faults, each reported through the notice event with the input quoted:
+ *  - the worker exits or is killed while an input is pending: "worker 2
+ *    died (signal 9) on input 'foo'"; the input is tried again on a new
+ *    worker while it has retries left (the message then ends in "; trying
+ *    it again"), else it fails;
+ *  - no result within timeout_ms: the worker's tree is ended with the
+ *    termseq and the worker restarted; the input fails (or is retried);
+ *  - output with no input pending, or more than one record for one input,
+ *    or a malformed length: the worker is ended and restarted; the input
+ *    it was answering fails (or is retried); output with no input pending
+ *    counts in wpool_faults() (which cmd/ adds to the failures);
+ *  - it closes its stdout or stdin while running: ended after a short
+ *    grace, like a death.
+ * A second record that arrives only after the next input was sent cannot
+ * be told from that input's answer: one record per input is the worker's
+ * side of the contract. Workers that end before their first result
+ * (retries + 2) x slots times in a row, or exit 126 / 127 before it (the
+ * command cannot run), stop the run (error event).
+ *
+ * Life of a worker (state x event; "end" = termseq on its tree):
+ *            input   result        stray out  timeout  stdin/out  exit
+ *   EMPTY    spawn   -             -          -        -          -
+ *   IDLE     ->BUSY  -             end        -        grace/end  restart
+ *   BUSY     -       ->IDLE or     end, input end,     grace/end, input
+ *                    RETIRING      fails      input    input      fails
+ *                                             fails    fails      (retry)
+ *   RETIRING -       -             end        kill*    -          ->EMPTY
+ *   ENDING   -       dropped       dropped    -        -          ->EMPTY
+ * (* a worker that does not exit within retire_ms of its stdin closing is
+ * ended.) RETIRING: stdin closed after max_tasks inputs, at the end of the
+ * input, or after wpool_close().
+ *
+ * Callbacks (on_success / on_error templates, shell commands): after each
+ * input ends for good, one at a time in completion order, with the input's
+ * replacement strings and MPRUN_SEQ, MPRUN_SLOT (the worker), MPRUN_EXIT (0
+ * or 1) and MPRUN_RESULT (the result's text, up to its first NUL byte, at
+ * most 128 KiB) in their environment. Their stdout is collected and written
+ * to out_fd when they end (never in the middle of a record); their stderr
+ * goes to err_fd. A result is released after its callback.
+ *
+ * Ownership: the pool owns neither the loop, the queue, the templates nor
+ * the executor; it owns the records it takes from the queue (freed, and
+ * queue_task_done called, when their result is released). The pool reaps
+ * children through SIGCHLD on its loop: no other SIGCHLD user may share
+ * the loop. The library never prints: it reports through the events; only
+ * results and callback output are written, to the descriptors given. */
+#ifndef MPRUN_WPOOL_H
+#define MPRUN_WPOOL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "order.h"
+#include "termtree.h"
+
+struct executor;
+struct loop;
+struct queue;
+struct template;
+
+enum wpool_framing { WPOOL_LINE, WPOOL_NUL, WPOOL_LEN };
+
+/* The largest record either way, in bytes. */
+#define WPOOL_RECORD_MAX ((size_t)1 << 30)
+
+/* Append the record holding p[0..n) to out. 0, or -1 with ENOMEM, or
+ * EINVAL when the framing cannot carry it (a newline with WPOOL_LINE, a NUL
+ * with WPOOL_NUL) or it is larger than WPOOL_RECORD_MAX. */
+int wpool_frame_encode(enum wpool_framing f, const void *p, size_t n,
+		       struct buf *out);
+/* Find the first record in p[0..n): 1 and its payload at p + *start,
+ * *len bytes long, the record using *used bytes of p; 0 when p holds no
+ * whole record yet; -1 and EPROTO for a malformed length header, EMSGSIZE
+ * for a record larger than WPOOL_RECORD_MAX. */
+int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
+		      size_t *start, size_t *len, size_t *used);
+
+struct wpool_opts {
+	unsigned slots;                 /* workers, >= 1 */
+	const char *command;            /* the workers' shell command */
+	const char *init;               /* run first in each worker, or NULL */
+	enum wpool_framing framing;
+	enum order_policy order;
+	unsigned long long max_tasks;   /* restart after N inputs; 0: never */
+	uint64_t timeout_ms;            /* per input; 0: none */
+	unsigned retries;               /* tries again after a worker fault */
+	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
+					 * 10 s */
+	struct termseq termseq;         /* how worker trees are ended */
+	int tag;                        /* --tag */
+	const struct template *tagstring; /* --tagstring, or NULL */
+	const struct template *on_success; /* callbacks, or NULL */
+	const struct template *on_error;
+	const struct executor *exec;    /* starts the workers and callbacks */
+	int out_fd, err_fd;             /* results, workers' stderr */
+	const char *tmpdir;             /* --order map's holding file (NULL:
+					 * $TMPDIR, /tmp) */
+};
+
+/* One input, as the events see it. */
+struct wpool_task;
+
+/* What the pool reports. Every member may be NULL. */
+struct wpool_events {
+	/* A worker started (pid) in slot, or is about to start (pid 0:
+	 * its command was just made). */
+	void (*spawned)(void *data, unsigned slot, pid_t pid);
+	/* An input ended for good (its last try), before its callback and
+	 * before its result is released: the time to log it. Not called
+	 * for inputs cut short by wpool_terminate(). */
+	void (*finished)(void *data, const struct wpool_task *t);
+	/* A worker fault or a failed callback (counted elsewhere). */
+	void (*notice)(void *data, const char *msg);
+	/* The run cannot go on as asked (the pool closes itself). */
+	void (*error)(void *data, const char *msg);
+	void *data;
+};
+
+struct wpool;
+
+/* NULL/errno (ENOMEM, EINVAL for no command or zero slots). */
+struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
+			const struct wpool_events *ev);
+/* Frees the pool; workers still running are killed (SIGKILL) and reaped. */
+void wpool_free(struct wpool *p);
+
+/* Inputs come from q (struct record items). want(data) is called when the
+ * pool would take more than q holds; the producer calls wpool_kick() after
+ * putting records or closing q. */
+void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
+		      void *data);
+/* Records may be waiting: send what can be sent. */
+void wpool_kick(struct wpool *p);
+/* Run the loop until every input is answered or failed and every worker
+ * has exited. 0 or -1/errno (the loop failed). */
+int wpool_run(struct wpool *p);
+
+/* SIGTERM: send no new input; let pending ones finish, then close the
+ * workers' stdin and wait for them. */
+void wpool_close(struct wpool *p);
+/* Ctrl-C: send nothing more, end every worker's tree now. */
+void wpool_terminate(struct wpool *p);
+
+/* The shell command each worker runs (init included). */
+const char *wpool_shell_command(const struct wpool *p);
+unsigned long long wpool_succeeded(const struct wpool *p);
+unsigned long long wpool_failed(const struct wpool *p);
+/* Workers busy with an input now. */
+unsigned wpool_busy(const struct wpool *p);
+/* Stray output not tied to an input (see Faults). */
+unsigned long long wpool_faults(const struct wpool *p);
+/* Callbacks that failed (exit status not 0, killed, or not started). */
+unsigned long long wpool_callbacks_failed(const struct wpool *p);
+/* Our stdout was closed by its reader (EPIPE): the run was ended. */
+int wpool_output_closed(const struct wpool *p);
+/* Workers started so far (restarts included). */
+unsigned long long wpool_spawns(const struct wpool *p);
+
+/* The task's number (1-based, in input order) and its worker's slot. */
+unsigned long long wpool_task_seq(const struct wpool_task *t);
+unsigned wpool_task_slot(const struct wpool_task *t);
+/* The input's text (values joined by spaces) and its length. */
+const char *wpool_task_input(const struct wpool_task *t, size_t *len);
+/* The result's bytes (no framing) and length; empty if it failed. */
+const char *wpool_task_result(const struct wpool_task *t, size_t *len);
+int wpool_task_failed(const struct wpool_task *t);
+/* The signal that killed its worker on it, or 0. */
+int wpool_task_signal(const struct wpool_task *t);
+int wpool_task_timed_out(const struct wpool_task *t);
+/* Wall clock start (ms since the epoch) and run time of its last try. */
+uint64_t wpool_task_start_ms(const struct wpool_task *t);
+uint64_t wpool_task_runtime_ms(const struct wpool_task *t);
+/* Bytes written to and read from the worker (framing included). */
+uint64_t wpool_task_sent(const struct wpool_task *t);
+uint64_t wpool_task_received(const struct wpool_task *t);
+/* 1 + the retries it used. */
+unsigned wpool_task_tries(const struct wpool_task *t);
+
+#endif
