@@ -13,6 +13,8 @@
 #include "workers.h"
 #include "duration.h"
 #include "exec_local.h"
+#include "exec_slurm.h"
+#include "exec_ssh.h"
 #include "feed.h"
 #include "input.h"
 #include "joblog.h"
@@ -40,6 +42,8 @@ struct run {
 	struct shm_seg *shm;
 	struct joblog *joblog;
 	struct joblog_done *resume;
+	struct exec_ssh *ssh;     /* -S / --slf */
+	struct exec_slurm *slurm; /* --slurm */
 	struct loop_timer *progress_timer;
 	uint64_t start_ms;
 	int progress_tty;
@@ -331,6 +335,87 @@ static int progress_start(struct run *r)
 	return r->progress_timer == NULL ? -1 : 0;
 }
 
+/* exec_ssh notice: a host that cannot be used. */
+static void on_ssh_notice(void *data, const char *msg)
+{
+	warn_msg(msg);
+}
+
+/* -S / --slf: the SSH executor; its slots are the pool's (-j N means N
+ * per host, as in GNU parallel). */
+static int make_ssh(struct run *r, struct pool_opts *po)
+{
+	const char *shell = getenv("MPRUN_SHELL");
+	struct exec_ssh_opts o = {0};
+	char err[512];
+
+	o.logins = r->cli.sshlogins;
+	o.nlogins = r->cli.nsshlogins;
+	o.login_files = r->cli.slfs;
+	o.nlogin_files = r->cli.nslfs;
+	o.ssh = r->cli.ssh != NULL ? r->cli.ssh : getenv("MPRUN_SSH");
+	o.default_slots = r->cli.jobs != NULL ? po->slots : 0;
+	o.env = r->cli.envs;
+	o.nenv = r->cli.nenvs;
+	o.workdir = r->cli.workdir;
+	o.transfer = r->cli.transfer;
+	o.returns = r->cli.returns;
+	o.nreturns = r->cli.nreturns;
+	o.cleanup = r->cli.cleanup;
+	o.shell = shell != NULL && *shell ? shell : NULL;
+	o.tmpdir = r->cli.tmpdir;
+	o.notice = on_ssh_notice;
+	r->ssh = exec_ssh_new(&o, err, sizeof(err));
+	if (r->ssh == NULL) {
+		warn_msg(err);
+		return -1;
+	}
+	po->exec = exec_ssh_executor(r->ssh);
+	po->slots = exec_ssh_slots(r->ssh);
+	return 0;
+}
+
+/* --slurm: the Slurm executor; -j defaults to what the allocation fits. */
+static int make_slurm(struct run *r, struct pool_opts *po)
+{
+	const char *shell = getenv("MPRUN_SHELL");
+	struct exec_slurm_opts o = {0};
+	char err[512];
+
+	o.cpus = r->cli.slurm_cpus;
+	o.alloc = r->cli.slurm_alloc;
+	o.srun = getenv("MPRUN_SRUN");
+	o.shell = shell != NULL && *shell ? shell : NULL;
+	r->slurm = exec_slurm_new(&o, err, sizeof(err));
+	if (r->slurm == NULL) {
+		warn_msg(err);
+		return -1;
+	}
+	po->exec = exec_slurm_executor(r->slurm);
+	if (r->cli.jobs == NULL)
+		po->slots = exec_slurm_slots(r->slurm);
+	return 0;
+}
+
+/* The run's executor: local (common_pool_opts set it), SSH or Slurm;
+ * none is made for a dry run. */
+static int make_executor(struct run *r, struct pool_opts *po)
+{
+	int ssh = r->cli.nsshlogins > 0 || r->cli.nslfs > 0;
+
+	if (ssh && r->cli.slurm) {
+		warn_msg("-S/--slf and --slurm cannot be used together");
+		return -1;
+	}
+	if (r->cli.dry_run)
+		return 0;
+	if (ssh)
+		return make_ssh(r, po);
+	if (r->cli.slurm)
+		return make_slurm(r, po);
+	return 0;
+}
+
 /* Wire the loop, queue, feed and pool for the parsed command line. */
 static int setup(struct run *r)
 {
@@ -345,7 +430,8 @@ static int setup(struct run *r)
 		warn_msg("the command is empty");
 		return -1;
 	}
-	if (make_input(r) == -1 || open_joblog(r) == -1)
+	if (make_input(r) == -1 || open_joblog(r) == -1 ||
+	    make_executor(r, &po) == -1)
 		return -1;
 	if (!r->cli.dry_run) {
 		r->shm = run_shm_start(&r->cli, r->cli.ncommand > 0
@@ -389,6 +475,8 @@ static void teardown(struct run *r)
 	if (r->progress_timer != NULL)
 		loop_timer_cancel(r->loop, r->progress_timer);
 	loop_free(r->loop);
+	exec_ssh_free(r->ssh);
+	exec_slurm_free(r->slurm);
 	opts_free(&r->cli);
 }
 

@@ -43,6 +43,17 @@ enum {
 	OPT_SET,
 	OPT_COUNTER_INIT,
 	OPT_COUNTERS_JSON,
+	OPT_SLF,
+	OPT_SSH,
+	OPT_ENV,
+	OPT_WORKDIR,
+	OPT_TRANSFER,
+	OPT_RETURN,
+	OPT_CLEANUP,
+	OPT_TRC,
+	OPT_SLURM,
+	OPT_SLURM_CPUS,
+	OPT_SLURM_ALLOC,
 	OPT_WORKERS,
 	OPT_WORKER_INIT,
 	OPT_MAX_TASKS,
@@ -142,6 +153,32 @@ static const struct opt_doc opt_docs[] = {
 	{{"framing", required_argument, NULL, OPT_FRAMING}, "KIND",
 	 "worker records: line (default), nul (-0), or len (length-prefixed)",
 	 0},
+	{{"sshlogin", required_argument, NULL, 'S'}, "[N/]HOST[,...]",
+	 "run jobs on these SSH hosts (N jobs each; ':' is this machine)",
+	 'S'},
+	{{"slf", required_argument, NULL, OPT_SLF}, "FILE",
+	 "read SSH logins from FILE, one a line", 0},
+	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
+	 "the ssh command and its options (default: ssh)", 0},
+	{{"env", required_argument, NULL, OPT_ENV}, "NAME",
+	 "send the variable NAME to remote jobs", 0},
+	{{"workdir", required_argument, NULL, OPT_WORKDIR}, "DIR",
+	 "run remote jobs in DIR (made if missing)", 0},
+	{{"wd", required_argument, NULL, OPT_WORKDIR}, "DIR", NULL, 0},
+	{{"transfer", no_argument, NULL, OPT_TRANSFER}, NULL,
+	 "copy each input file to the remote host first", 0},
+	{{"return", required_argument, NULL, OPT_RETURN}, "FILE",
+	 "copy FILE back from the remote host after the job", 0},
+	{{"cleanup", no_argument, NULL, OPT_CLEANUP}, NULL,
+	 "remove transferred and returned files on the remote host", 0},
+	{{"trc", required_argument, NULL, OPT_TRC}, "FILE",
+	 "--transfer --return FILE --cleanup", 0},
+	{{"slurm", no_argument, NULL, OPT_SLURM}, NULL,
+	 "run each job as a step of the Slurm allocation (srun)", 0},
+	{{"slurm-cpus", required_argument, NULL, OPT_SLURM_CPUS}, "N",
+	 "CPUs of each Slurm job step (default 1)", 0},
+	{{"slurm-alloc", required_argument, NULL, OPT_SLURM_ALLOC}, "OPTIONS",
+	 "get a Slurm allocation with salloc OPTIONS (implies --slurm)", 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -355,12 +392,74 @@ static int parse_halt(const char *v, struct pool_halt *h)
 	return 0;
 }
 
+/* Append arg to a repeatable option's array. 0 or -1. */
+static int add_arg(char ***v, size_t *n, const char *arg)
+{
+	char **p = realloc(*v, (*n + 1) * sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	*v = p;
+	p[(*n)++] = (char *)arg;
+	return 0;
+}
+
+/* The options of remote execution (-S, --slurm, ...). 0, -1, or 2: not
+ * one of them. */
+static int parse_remote_opt(int c, const char *arg, struct cli *cli)
+{
+	long long n;
+
+	switch (c) {
+	case 'S':
+		return add_arg(&cli->sshlogins, &cli->nsshlogins, arg);
+	case OPT_SLF:
+		return add_arg(&cli->slfs, &cli->nslfs, arg);
+	case OPT_SSH:
+		cli->ssh = arg;
+		return 0;
+	case OPT_ENV:
+		return add_arg(&cli->envs, &cli->nenvs, arg);
+	case OPT_WORKDIR:
+		cli->workdir = arg;
+		return 0;
+	case OPT_TRC:
+		cli->transfer = cli->cleanup = 1;
+		/* fall through */
+	case OPT_RETURN:
+		return add_arg(&cli->returns, &cli->nreturns, arg);
+	case OPT_TRANSFER:
+		cli->transfer = 1;
+		return 0;
+	case OPT_CLEANUP:
+		cli->cleanup = 1;
+		return 0;
+	case OPT_SLURM_ALLOC:
+		cli->slurm_alloc = arg;
+		/* fall through */
+	case OPT_SLURM:
+		cli->slurm = 1;
+		return 0;
+	case OPT_SLURM_CPUS:
+		if (number_parse(arg, 1, 100000, &n) == -1)
+			return usage_error("--slurm-cpus: \"%s\" is not a number "
+					   ">= 1", arg);
+		cli->slurm_cpus = (unsigned)n;
+		return 0;
+	default:
+		return 2;
+	}
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
  * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
 {
 	long long n;
+	int rc = parse_remote_opt(c, arg, cli);
 
+	if (rc != 2)
+		return rc;
 	switch (c) {
 	case 'j':
 	case 'P':
@@ -569,7 +668,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:XkuvhX", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:XkuvhXS:", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
@@ -623,6 +722,14 @@ void opts_free(struct cli *cli)
 	cli->sets = NULL;
 	free(cli->counter_inits);
 	cli->counter_inits = NULL;
+	free(cli->sshlogins);
+	cli->sshlogins = NULL;
+	free(cli->slfs);
+	cli->slfs = NULL;
+	free(cli->envs);
+	cli->envs = NULL;
+	free(cli->returns);
+	cli->returns = NULL;
 }
 
 unsigned opts_slots(const char *jobs)

@@ -66,6 +66,22 @@ struct cli {
 	struct cli_source *sources;
 	size_t nsources;
 	int stdin_args;    /* no source given: stdin */
+	/* remote execution */
+	char **sshlogins;  /* -S/--sshlogin [N/]HOST[,...] (repeatable) */
+	size_t nsshlogins;
+	char **slfs;       /* --slf FILE (repeatable) */
+	size_t nslfs;
+	const char *ssh;   /* --ssh CMD */
+	char **envs;       /* --env NAME (repeatable) */
+	size_t nenvs;
+	const char *workdir; /* --workdir/--wd DIR */
+	int transfer;      /* --transfer */
+	char **returns;    /* --return FILE (repeatable) */
+	size_t nreturns;
+	int cleanup;       /* --cleanup */
+	int slurm;         /* --slurm (also set by --slurm-alloc) */
+	unsigned slurm_cpus; /* --slurm-cpus N (0: 1) */
+	const char *slurm_alloc; /* --slurm-alloc "OPTIONS" */
 };
 
 /* Parse argv. Returns 0 on success, 1 when the program should exit 0 at

@@ -89,6 +89,7 @@ static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 
 	if (self == 0)
 		find_ignored();
+	self = getpid(); /* not cached: we may be a fork of the first */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	child_errno = 0;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define CONNECT_TIMEOUT_S 5
 #define PERSIST "ControlPersist=60"
 #define HELPER_TIMEOUT_MS 5000 /* -O check, -O exit */
+#define REVIVE_MS 10000	       /* at most one new master a host in this */
 #define SOCK_DIR_MAX 64	       /* longer $TMPDIR: /tmp (sun_path is short) */
 #define CPUS_CMD "nproc 2>/dev/null || getconf _NPROCESSORS_ONLN || echo 1"
 
@@ -58,6 +60,7 @@ struct ssh_host {
 	char *ctl_opt;	   /* "ControlPath=<socket>" */
 	const char *ctl;   /* the socket path, inside ctl_opt */
 	pid_t master;	   /* its master process, or 0 */
+	uint64_t revived;  /* when master_revive() last tried (ms) */
 	struct exec_helper check;
 	int checking;
 };
@@ -246,9 +249,14 @@ static int add_login(struct exec_ssh *s, const char *entry, size_t len)
 		entry++, len--;
 	if (len == 0)
 		return 0;
-	while (d < len && entry[d] >= '0' && entry[d] <= '9')
+	while (d < len && d < 7 && entry[d] >= '0' && entry[d] <= '9')
 		n = n * 10 + (unsigned long)(entry[d++] - '0');
-	if (d > 0 && d < len && entry[d] == '/' && n > 0 && n <= 100000) {
+	if (d > 0 && d < len && entry[d] == '/') {
+		if (n == 0) {
+			ssh_err(s, EINVAL, "bad SSH login '%.*s': 0 slots",
+				(int)len, entry);
+			return -1;
+		}
 		entry += d + 1;
 		len -= d + 1;
 	} else {
@@ -422,13 +430,29 @@ static void master_check_finish(struct exec_ssh *s, struct ssh_host *h)
 	buf_free(&err);
 }
 
-/* The master of host h went away (idle, network): start it again. */
+/* Milliseconds on the monotonic clock. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The master of host h went away (idle, network): start it again, at
+ * most once in REVIVE_MS (a host that went down would cost every job its
+ * ConnectTimeout). Jobs without a master connect on their own. */
 static void master_revive(struct exec_ssh *s, struct ssh_host *h)
 {
 	struct buf err = BUF_INIT;
+	uint64_t now = now_ms();
 	int status;
 
-	if (access(h->ctl, F_OK) == 0 || master_start(s, h) == -1)
+	if (access(h->ctl, F_OK) == 0 ||
+	    (h->revived != 0 && now - h->revived < REVIVE_MS))
+		return;
+	h->revived = now;
+	if (master_start(s, h) == -1)
 		return;
 	h->checking = 0;
 	exec_local_helper_finish(&h->check, NULL, &err, 0, &status);

@@ -1006,6 +1006,8 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->sigmask = loop_orig_sigmask(p->loop);
 	req->slot = j->slot;
 	req->seq = j->seq;
+	req->args = j->args;
+	req->nargs = j->nargs;
 	for (;;) {
 		rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
 					 &j->exec_errno);

@@ -141,8 +141,7 @@ struct wpool_task;
 
 /* What the pool reports. Every member may be NULL. */
 struct wpool_events {
-	/* A worker started (pid) in slot, or is about to start (pid 0:
-	 * its command was just made). */
+	/* A worker started in slot (1-based) as process pid. */
 	void (*spawned)(void *data, unsigned slot, pid_t pid);
 	/* An input ended for good (its last try), before its callback and
 	 * before its result is released: the time to log it. Not called

@@ -233,10 +233,15 @@ y>
 }
 
 @test "mprun killed with SIGKILL: the remote job trees end too" {
-	"$MPRUN" -S mprun-a --ssh "$SSH" 'sleep {} & sleep {}' ::: $N \
-		>/dev/null 2>&1 &
+	mkdir cm
+	"$MPRUN" -S mprun-a --ssh "$SSH" --tmpdir "$PWD/cm" \
+		'sleep {} & sleep {}' ::: $N >/dev/null 2>&1 &
 	pid=$!
 	wait_remote_started
 	kill -KILL "$pid"
 	nothing_left
+	# the master it left (it would go after 60 s idle)
+	for s in cm/mprun-ssh-*/*; do
+		$SSH -o ControlPath="$s" -O exit mprun-a 2>/dev/null || :
+	done
 }

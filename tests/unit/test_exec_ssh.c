@@ -25,10 +25,12 @@
 #include "unit.h"
 
 #define SSHD_DIR "/tmp/mprun-sshd-unit"
+#define KILLED_DIR "/tmp/mprun-unit-killed" /* test_killed's sockets */
 #define PORTS "MPRUN_SSHD_PORT_A=22042 MPRUN_SSHD_PORT_B=22043 " \
 	      "MPRUN_SSHD_PORT_DEAD=22049"
 
 static char ssh_cmd[512];
+static const char *self; /* argv[0], to run killed_child() */
 static char notices[4096];
 
 /* Run a shell command line; its exit status. */
@@ -466,34 +468,56 @@ static void test_terminate(void)
 	exec_ssh_free(s);
 }
 
+/* The process that test_killed kills: a run of `sleep 9315` on mprun-b
+ * (a fresh process, like mprun; not a fork of the test). */
+static int killed_child(void)
+{
+	char *logins[] = {(char *)"mprun-b"};
+	char *words[] = {(char *)"sleep"};
+	char *values[] = {(char *)"9315"};
+	struct exec_ssh_opts o = opts_for(logins, 1);
+	struct exec_ssh *s;
+	struct run_result r;
+
+	o.tmpdir = KILLED_DIR;
+	s = exec_ssh_new(&o, NULL, 0);
+	if (s != NULL)
+		run_pool(exec_ssh_executor(s), 1, words, 1, values, 1, 0, &r);
+	return 1;
+}
+
 /* mprun itself killed with SIGKILL: its ssh clients die with it (parent
  * death signal) and the remote watchers end the remote trees. */
 static void test_killed(void)
 {
-	pid_t pid = fork();
+	char cmd[1024];
+	pid_t pid;
 	int st;
 
+	mkdir(KILLED_DIR, 0700);
+	pid = fork();
 	if (pid == 0) {
-		char *logins[] = {(char *)"mprun-b"};
-		char *words[] = {(char *)"sleep"};
-		char *values[] = {(char *)"9315"};
-		struct exec_ssh_opts o = opts_for(logins, 1);
-		struct exec_ssh *s = exec_ssh_new(&o, NULL, 0);
-		struct run_result r;
-
-		if (s != NULL)
-			run_pool(exec_ssh_executor(s), 1, words, 1, values, 1,
-				 0, &r);
-		_exit(1);
+		execl(self, self, "killed-child", (char *)NULL);
+		_exit(127);
 	}
 	CHECK(alive_within("sleep 931[5]", 10000));
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	CHECK(gone_within("sleep 931[5]", 4000));
+	/* the master it left (it would go after 60 s idle) */
+	snprintf(cmd, sizeof(cmd),
+		 "for s in %s/mprun-ssh-*/*; do %s -o ControlPath=\"$s\" -O exit "
+		 "mprun-b 2>/dev/null; done; rm -rf %s",
+		 KILLED_DIR, ssh_cmd, KILLED_DIR);
+	sh(cmd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	snprintf(ssh_cmd, sizeof(ssh_cmd), "ssh -F %s/ssh_config", SSHD_DIR);
+	self = argv[0];
+	if (argc > 1 && strcmp(argv[1], "killed-child") == 0)
+		return killed_child();
 	if (getuid() != 0) {
 		printf("1..0 # SKIP needs root (starts sshd, adds a user)\n");
 		return 0;
@@ -503,7 +527,6 @@ int main(void)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(ssh_cmd, sizeof(ssh_cmd), "ssh -F %s/ssh_config", SSHD_DIR);
 	termtree_become_subreaper();
 	test_slots();
 	test_quoting();

@@ -1,0 +1,1708 @@
+/* wpool: long-lived workers, each serving one input record at a time. */
+#include "wpool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "executor.h"
+#include "input.h"
+#include "internal.h"
+#include "loop.h"
+#include "queue.h"
+#include "template.h"
+
+/* Bytes asked for by one read of a worker's stdout. */
+#define READ_CHUNK 65536
+/* Results are collected and written out in blocks of about this size. */
+#define OUT_FLUSH_AT 65536
+/* How long to wait before retrying a spawn that failed with EAGAIN. */
+#define SPAWN_RETRY_MS 20
+/* How long a worker that closed its stdin or stdout may take to exit. */
+#define GRACE_MS 250
+/* How long a worker may take to exit after its stdin closed (default). */
+#define RETIRE_MS 10000
+/* Results held back for the order, per slot, before sending pauses. */
+#define PENDING_PER_SLOT 256
+/* Bytes of an input quoted in a message. */
+#define QUOTE_MAX 60
+/* Bytes of a result put in a callback's MPRUN_RESULT. */
+#define RESULT_ENV_MAX (128 * 1024 - 64)
+/* Bytes of a callback's stdout kept in memory (then spilled). */
+#define CB_MEM_LIMIT (1 << 20)
+/* Buffers larger than this are freed when a task is recycled. */
+#define KEEP_BUF_MAX (1 << 20)
+
+extern char **environ;
+
+enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
+
+/* What a worker's deadline timer is waiting for. */
+enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
+
+struct wpool_task {
+	struct wpool *pool;
+	struct wpool_task *next;     /* retry list, callback list, free list */
+	struct wpool_task *all_next; /* every task the pool made */
+	struct record *rec;
+	struct buf send;             /* the input as a record */
+	size_t in_off, in_len;       /* the input's text inside send */
+	struct buf result;           /* the result's payload */
+	unsigned long long seq;
+	unsigned slot, tries;
+	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
+	int failed, signal, timed_out, interrupted;
+};
+
+struct worker {
+	struct wpool *pool;
+	unsigned slot;
+	enum wstate state;
+	pid_t pid;
+	int in_fd, out_fd;        /* our ends of its stdin and stdout */
+	int in_watched;           /* in_fd is in the loop (EPOLLOUT) */
+	int reaped, status;
+	int answered;             /* it returned at least one result */
+	int ended_by_us;          /* ENDING for a fault we reported */
+	struct wpool_task *task;  /* the input pending, while BUSY */
+	size_t sent;              /* bytes of task->send written */
+	struct buf rbuf;          /* bytes read, not yet a whole record */
+	size_t scanned;           /* of rbuf, known to hold no terminator */
+	unsigned long long served;
+	enum deadline dl;
+	struct loop_timer *deadline;
+	struct loop_timer *kill_timer;
+	size_t kill_step;
+	char marker[64];          /* MPRUN_JOBID=... */
+	char slotvar[32];         /* MPRUN_WORKER=... */
+};
+
+struct wpool {
+	struct loop *loop;
+	struct wpool_opts opts;
+	struct wpool_events ev;
+	struct queue *q;
+	void (*want)(void *);
+	void *want_data;
+	struct worker *workers;
+	char *shell_cmd;
+	char **env;               /* environ without our variables, + room */
+	size_t env_n;
+	struct order *order;
+	struct wpool_task *retry_head, *retry_tail;
+	struct wpool_task *free_tasks, *all_tasks;
+	/* callbacks: queued tasks, the head one running */
+	struct wpool_task *cb_head, *cb_tail;
+	pid_t cb_pid;
+	int cb_running, cb_reaped, cb_status, cb_open;
+	struct capture *cb_cap;
+	int devnull;
+	struct buf out;           /* results not yet written */
+	struct buf scratch;       /* tags, messages */
+	int out_target;           /* out_fd, or the --order map holding file */
+	int hold_fd;
+	unsigned long long seq, nspawns;
+	unsigned long long nsucceeded, nfailed, nfaults, ncb_failed;
+	unsigned nbusy, bad_starts, hinted;
+	int started, closed, terminating, out_closed, finished, fatal;
+	int in_fill, fill_again;
+	struct loop_timer *spawn_timer;
+	pid_t self;
+};
+
+static void pool_fill(struct wpool *p);
+static void pool_check_finished(struct wpool *p);
+static void task_finished(struct wpool *p, struct wpool_task *t);
+static void worker_end(struct worker *w);
+static void worker_parse(struct worker *w);
+static void cb_run_next(struct wpool *p);
+
+/* --- framing -------------------------------------------------------- */
+
+int wpool_frame_encode(enum wpool_framing f, const void *p, size_t n,
+		       struct buf *out)
+{
+	char head[32];
+	int hl = 0;
+
+	if (n > WPOOL_RECORD_MAX ||
+	    (f == WPOOL_LINE && memchr(p, '\n', n) != NULL) ||
+	    (f == WPOOL_NUL && memchr(p, '\0', n) != NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (f == WPOOL_LEN)
+		hl = snprintf(head, sizeof(head), "%zu\n", n);
+	if (buf_reserve(out, (size_t)hl + n + 1) == -1)
+		return -1;
+	buf_append(out, head, (size_t)hl);
+	buf_append(out, p, n);
+	if (f != WPOOL_LEN)
+		buf_append_char(out, f == WPOOL_LINE ? '\n' : '\0');
+	return 0;
+}
+
+/* WPOOL_LEN: parse the header "DIGITS\n". */
+static int frame_parse_len(const char *p, size_t n, size_t *start,
+			   size_t *len, size_t *used)
+{
+	size_t i, v = 0;
+
+	for (i = 0; i < n && p[i] != '\n'; i++) {
+		if (p[i] < '0' || p[i] > '9' || i >= 18) {
+			errno = EPROTO;
+			return -1;
+		}
+		v = v * 10 + (size_t)(p[i] - '0');
+	}
+	if (i == n)
+		return 0;
+	if (i == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (v > WPOOL_RECORD_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (n - i - 1 < v)
+		return 0;
+	*start = i + 1;
+	*len = v;
+	*used = i + 1 + v;
+	return 1;
+}
+
+int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
+		      size_t *start, size_t *len, size_t *used)
+{
+	const char *e;
+
+	if (f == WPOOL_LEN)
+		return frame_parse_len(p, n, start, len, used);
+	e = memchr(p, f == WPOOL_LINE ? '\n' : '\0', n);
+	if (e == NULL) {
+		if (n > WPOOL_RECORD_MAX) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		return 0;
+	}
+	*start = 0;
+	*len = (size_t)(e - p);
+	*used = *len + 1;
+	return 1;
+}
+
+/* --- small helpers ------------------------------------------------------ */
+
+/* Milliseconds since the epoch. */
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Report a notice (worker faults, failed callbacks). */
+static void pool_notice(struct wpool *p, const char *msg)
+{
+	if (p->ev.notice != NULL)
+		p->ev.notice(p->ev.data, msg);
+}
+
+/* The run cannot go on: report (once) and close the pool. */
+static void pool_fatal(struct wpool *p, const char *msg)
+{
+	if (p->fatal++ == 0 && p->ev.error != NULL)
+		p->ev.error(p->ev.data, msg);
+	wpool_close(p);
+}
+
+/* The input's text for a message: at most QUOTE_MAX bytes, control
+ * characters shown as '?', "..." when cut. */
+static void quote_input(const struct wpool_task *t, char *out, size_t len)
+{
+	const char *s = t->send.data + t->in_off;
+	size_t i, n = t->in_len < QUOTE_MAX ? t->in_len : QUOTE_MAX;
+
+	if (n > len - 4)
+		n = len - 4;
+	for (i = 0; i < n; i++)
+		out[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
+	strcpy(out + i, n < t->in_len ? "..." : "");
+}
+
+/* "exit status N" or "signal N" for a wait status. */
+static void describe_status(int st, char *out, size_t len)
+{
+	if (WIFSIGNALED(st))
+		snprintf(out, len, "signal %d", WTERMSIG(st));
+	else
+		snprintf(out, len, "exit status %d", WEXITSTATUS(st));
+}
+
+/* Copy environ without the variables mprun sets for workers and callbacks,
+ * with room for them. */
+static int pool_init_env(struct wpool *p)
+{
+	static const char *const ours[] = {"MPRUN_WORKER=", "MPRUN_JOBID=",
+					   "MPRUN_SEQ=",    "MPRUN_SLOT=",
+					   "MPRUN_EXIT=",   "MPRUN_RESULT="};
+	size_t n = 0, i, k;
+
+	while (environ[n] != NULL)
+		n++;
+	p->env = malloc((n + 8) * sizeof(char *));
+	if (p->env == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ARRAY_LEN(ours); k++)
+			if (strncmp(environ[i], ours[k], strlen(ours[k])) == 0)
+				break;
+		if (k == ARRAY_LEN(ours))
+			p->env[p->env_n++] = environ[i];
+	}
+	p->env[p->env_n] = NULL;
+	return 0;
+}
+
+/* The shell command of a worker: the command, after the initializer. */
+static int pool_init_command(struct wpool *p)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->opts.init != NULL &&
+	    buf_printf(&b, "{ %s\n} </dev/null >&2 || exit\n", p->opts.init) ==
+		    -1)
+		goto fail;
+	if (buf_append_str(&b, p->opts.command) == -1)
+		goto fail;
+	p->shell_cmd = buf_steal(&b);
+	return 0;
+fail:
+	buf_free(&b);
+	return -1;
+}
+
+/* SIGCHLD: reap every child. */
+static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
+			 void *data);
+
+struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
+			const struct wpool_events *ev)
+{
+	struct wpool *p;
+	unsigned i;
+
+	if (opts->slots == 0 || opts->command == NULL || opts->exec == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->loop = l;
+	p->opts = *opts;
+	if (p->opts.retire_ms == 0)
+		p->opts.retire_ms = RETIRE_MS;
+	if (ev != NULL)
+		p->ev = *ev;
+	p->devnull = p->hold_fd = -1;
+	p->out_target = opts->out_fd;
+	p->self = getpid();
+	p->order = order_new(opts->order);
+	p->workers = calloc(opts->slots, sizeof(*p->workers));
+	if (p->order == NULL || p->workers == NULL ||
+	    pool_init_env(p) == -1 || pool_init_command(p) == -1)
+		goto fail;
+	for (i = 0; i < opts->slots; i++) {
+		p->workers[i].pool = p;
+		p->workers[i].slot = i + 1;
+		p->workers[i].in_fd = p->workers[i].out_fd = -1;
+	}
+	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (p->devnull == -1 ||
+	    loop_signal_add(l, SIGCHLD, pool_sigchld, p) == -1)
+		goto fail;
+	return p;
+fail:
+	wpool_free(p);
+	return NULL;
+}
+
+/* Close one of a worker's pipe ends (and stop watching it). */
+static void worker_close_fd(struct worker *w, int *fd)
+{
+	if (*fd < 0)
+		return;
+	loop_fd_del(w->pool->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+/* Cancel a worker's timers. */
+static void worker_cancel_timers(struct worker *w)
+{
+	if (w->deadline != NULL)
+		loop_timer_cancel(w->pool->loop, w->deadline);
+	if (w->kill_timer != NULL)
+		loop_timer_cancel(w->pool->loop, w->kill_timer);
+	w->deadline = w->kill_timer = NULL;
+	w->dl = DL_NONE;
+}
+
+void wpool_free(struct wpool *p)
+{
+	struct wpool_task *t, *tn;
+	unsigned i;
+	int st;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->workers != NULL && i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		worker_cancel_timers(w);
+		worker_close_fd(w, &w->in_fd);
+		worker_close_fd(w, &w->out_fd);
+		if (w->state != W_EMPTY && !w->reaped) {
+			kill(-w->pid, SIGKILL);
+			waitpid(w->pid, &st, 0);
+		}
+		buf_free(&w->rbuf);
+	}
+	if (p->cb_running && !p->cb_reaped) {
+		kill(-p->cb_pid, SIGKILL);
+		waitpid(p->cb_pid, &st, 0);
+	}
+	capture_free(p->cb_cap);
+	for (t = p->all_tasks; t != NULL; t = tn) {
+		tn = t->all_next;
+		if (t->rec != NULL)
+			record_free(t->rec);
+		buf_free(&t->send);
+		buf_free(&t->result);
+		free(t);
+	}
+	if (p->spawn_timer != NULL)
+		loop_timer_cancel(p->loop, p->spawn_timer);
+	close_keep_errno(p->devnull);
+	close_keep_errno(p->hold_fd);
+	order_free(p->order);
+	buf_free(&p->out);
+	buf_free(&p->scratch);
+	free(p->workers);
+	free(p->shell_cmd);
+	free(p->env);
+	free(p);
+}
+
+void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
+		      void *data)
+{
+	p->q = q;
+	p->want = want;
+	p->want_data = data;
+}
+
+/* --- output ------------------------------------------------------------ */
+
+/* Write out the collected results. Our reader gone: end the run. */
+static void out_flush(struct wpool *p)
+{
+	char msg[256];
+
+	if (p->out.len == 0)
+		return;
+	if (!p->out_closed &&
+	    capture_write_all(p->out_target, p->out.data, p->out.len) == -1) {
+		p->out_closed = 1;
+		if (errno != EPIPE) {
+			snprintf(msg, sizeof(msg), "cannot write the results: %s",
+				 strerror(errno));
+			if (p->ev.error != NULL)
+				p->ev.error(p->ev.data, msg);
+		}
+		wpool_terminate(p);
+	}
+	p->out.len = 0;
+}
+
+/* The task's tag (--tag, --tagstring) into p->scratch; 0 or -1. */
+static int task_tag(struct wpool *p, struct wpool_task *t)
+{
+	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
+
+	p->scratch.len = 0;
+	if (p->opts.tagstring != NULL) {
+		if (template_expand_shell(p->opts.tagstring, &tj,
+					  &p->scratch) == -1)
+			return -1;
+	} else if (p->opts.tag) {
+		if (buf_append(&p->scratch, t->send.data + t->in_off,
+			       t->in_len) == -1)
+			return -1;
+	} else {
+		return 0;
+	}
+	return buf_append_char(&p->scratch, '\t');
+}
+
+/* Add the task's result (tagged, framed) to the output. */
+static void out_append(struct wpool *p, struct wpool_task *t)
+{
+	enum wpool_framing f = p->opts.framing;
+	size_t tl;
+
+	if (task_tag(p, t) == -1)
+		p->scratch.len = 0;
+	tl = p->scratch.len;
+	if (buf_reserve(&p->out, tl + t->result.len + 32) == -1) {
+		out_flush(p);
+		if (buf_reserve(&p->out, tl + t->result.len + 32) == -1)
+			return;
+	}
+	if (f == WPOOL_LEN)
+		buf_printf(&p->out, "%zu\n", tl + t->result.len);
+	buf_append(&p->out, p->scratch.data, tl);
+	buf_append(&p->out, t->result.data, t->result.len);
+	if (f != WPOOL_LEN)
+		buf_append_char(&p->out, f == WPOOL_LINE ? '\n' : '\0');
+	if (p->out.len >= OUT_FLUSH_AT)
+		out_flush(p);
+}
+
+/* --order map: results go to an unlinked temporary file until the end. */
+static int pool_open_hold(struct wpool *p)
+{
+	const char *dir = p->opts.tmpdir != NULL ? p->opts.tmpdir
+						 : getenv("TMPDIR");
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	p->hold_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (p->hold_fd == -1)
+		return -1;
+	p->out_target = p->hold_fd;
+	return 0;
+}
+
+/* Copy the holding file to out_fd. */
+static void pool_copy_hold(struct wpool *p)
+{
+	char chunk[65536];
+	off_t off = 0;
+	ssize_t r;
+
+	while (!p->out_closed &&
+	       (r = pread(p->hold_fd, chunk, sizeof(chunk), off)) > 0) {
+		if (capture_write_all(p->opts.out_fd, chunk, (size_t)r) == -1)
+			p->out_closed = 1;
+		off += r;
+	}
+}
+
+/* --- tasks ------------------------------------------------------------ */
+
+/* A task for a new record: from the free list, or made. */
+static struct wpool_task *task_get(struct wpool *p)
+{
+	struct wpool_task *t = p->free_tasks;
+
+	if (t != NULL) {
+		p->free_tasks = t->next;
+		t->next = NULL;
+		return t;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->pool = p;
+	t->all_next = p->all_tasks;
+	p->all_tasks = t;
+	return t;
+}
+
+/* The input record of t: its values joined by spaces, framed. -1/EINVAL
+ * when the framing cannot carry it. */
+static int task_encode(struct wpool *p, struct wpool_task *t)
+{
+	const struct record *r = t->rec;
+	enum wpool_framing f = p->opts.framing;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += strlen(r->v[i]) + (i > 0);
+	t->send.len = 0;
+	if (buf_reserve(&t->send, n + 32) == -1)
+		return -1;
+	if (f == WPOOL_LEN)
+		buf_printf(&t->send, "%zu\n", n);
+	t->in_off = t->send.len;
+	t->in_len = n;
+	for (i = 0; i < r->n; i++) {
+		if (i > 0)
+			buf_append_char(&t->send, ' ');
+		buf_append_str(&t->send, r->v[i]);
+	}
+	if (f == WPOOL_LEN)
+		return n > WPOOL_RECORD_MAX ? (errno = EINVAL, -1) : 0;
+	if (f == WPOOL_LINE &&
+	    memchr(t->send.data + t->in_off, '\n', n) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return buf_append_char(&t->send, f == WPOOL_LINE ? '\n' : '\0');
+}
+
+/* Put t back on the free list: its record is done with. */
+static void task_recycle(struct wpool *p, struct wpool_task *t)
+{
+	record_free(t->rec);
+	t->rec = NULL;
+	if (p->q != NULL)
+		queue_task_done(p->q);
+	if (t->send.cap > KEEP_BUF_MAX)
+		buf_free(&t->send);
+	if (t->result.cap > KEEP_BUF_MAX)
+		buf_free(&t->result);
+	t->next = p->free_tasks;
+	p->free_tasks = t;
+}
+
+/* Release the results the order lets go, then see if all is done. */
+static void pool_release(struct wpool *p)
+{
+	struct wpool_task *t;
+
+	while ((t = order_pop_release(p->order)) != NULL) {
+		if (!t->failed)
+			out_append(p, t);
+		task_recycle(p, t);
+	}
+}
+
+/* The task and its callback are over: its result may go out. */
+static void task_complete(struct wpool *p, struct wpool_task *t)
+{
+	order_finished(p->order, t);
+	pool_release(p);
+}
+
+/* Queue the task's callback, if it has one; 1 if queued. */
+static int task_queue_callback(struct wpool *p, struct wpool_task *t)
+{
+	if (t->interrupted || p->terminating ||
+	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
+		return 0;
+	t->next = NULL;
+	if (p->cb_tail != NULL)
+		p->cb_tail->next = t;
+	else
+		p->cb_head = t;
+	p->cb_tail = t;
+	cb_run_next(p);
+	return 1;
+}
+
+/* The task ended for good (answered or failed): count, report, callback. */
+static void task_finished(struct wpool *p, struct wpool_task *t)
+{
+	if (!t->interrupted) {
+		if (t->failed)
+			p->nfailed++;
+		else
+			p->nsucceeded++;
+		if (p->ev.finished != NULL)
+			p->ev.finished(p->ev.data, t);
+	}
+	if (!task_queue_callback(p, t))
+		task_complete(p, t);
+}
+
+/* A task cut short by wpool_terminate(): neither counted nor logged. */
+static void task_interrupt(struct wpool *p, struct wpool_task *t)
+{
+	t->failed = 1;
+	t->interrupted = 1;
+	task_finished(p, t);
+}
+
+/* Put t on the retry list. */
+static void retry_push(struct wpool *p, struct wpool_task *t)
+{
+	t->next = NULL;
+	if (p->retry_tail != NULL)
+		p->retry_tail->next = t;
+	else
+		p->retry_head = t;
+	p->retry_tail = t;
+}
+
+/* A worker fault on t: report it (msg, ending in a preposition, then the
+ * input quoted)
+ * and try t again or fail it. */
+static void task_fault(struct wpool *p, struct wpool_task *t,
+		       const char *msg)
+{
+	int retry = t->tries <= p->opts.retries && !p->closed;
+	char in[QUOTE_MAX + 8], line[512];
+
+	t->runtime_ms = loop_now_ms() - t->start_ms;
+	quote_input(t, in, sizeof(in));
+	snprintf(line, sizeof(line), "%s input '%s'%s", msg, in,
+		 retry ? "; trying it again" : "");
+	pool_notice(p, line);
+	if (retry) {
+		t->result.len = 0;
+		retry_push(p, t);
+		return;
+	}
+	t->failed = 1;
+	task_finished(p, t);
+}
+
+/* An input the framing cannot carry fails without being sent. */
+static void task_reject(struct wpool *p, struct wpool_task *t)
+{
+	char in[QUOTE_MAX + 8], line[256];
+
+	quote_input(t, in, sizeof(in));
+	snprintf(line, sizeof(line), "input '%s' holds a newline, which "
+		 "--framing line cannot send (use --framing len)", in);
+	pool_notice(p, line);
+	t->failed = 1;
+	task_finished(p, t);
+}
+
+/* The next task to send: a retry, else a new record from the queue
+ * (unless the order holds too many results back). NULL if none. */
+static struct wpool_task *pool_take(struct wpool *p)
+{
+	struct wpool_task *t = p->retry_head;
+	void *item;
+
+	if (t != NULL) {
+		p->retry_head = t->next;
+		if (p->retry_head == NULL)
+			p->retry_tail = NULL;
+		t->next = NULL;
+		return t;
+	}
+	if (p->closed || p->q == NULL ||
+	    order_pending(p->order) >= (unsigned long)p->opts.slots *
+						PENDING_PER_SLOT ||
+	    queue_try_get(p->q, &item) == -1)
+		return NULL;
+	t = task_get(p);
+	if (t == NULL || order_started(p->order, t) == -1) {
+		record_free(item);
+		queue_task_done(p->q);
+		pool_fatal(p, strerror(ENOMEM));
+		return NULL;
+	}
+	t->rec = item;
+	t->seq = ++p->seq;
+	t->start_ms = loop_now_ms();
+	t->start_wall_ms = wall_ms();
+	t->tries = 0;
+	t->failed = t->interrupted = t->signal = t->timed_out = 0;
+	t->result.len = 0;
+	return t;
+}
+
+/* Is there an input to send now? */
+static int pool_has_work(const struct wpool *p)
+{
+	if (p->retry_head != NULL)
+		return 1;
+	return !p->closed && p->q != NULL && queue_len(p->q) > 0;
+}
+
+/* Can no input come any more? */
+static int pool_source_done(const struct wpool *p)
+{
+	return p->retry_head == NULL &&
+	       (p->closed || p->q == NULL ||
+		(queue_closed(p->q) && queue_len(p->q) == 0));
+}
+
+/* --- workers: starting, sending -------------------------------------- */
+
+static void worker_readable(struct loop *l, int fd, uint32_t events,
+			    void *data);
+static void worker_writable(struct loop *l, int fd, uint32_t events,
+			    void *data);
+
+/* Start a worker in an empty slot. 0 or -1/errno (nothing to undo). */
+static int worker_start(struct worker *w)
+{
+	struct wpool *p = w->pool;
+	struct exec_request req = {0};
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, e = 0;
+
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
+		goto fail;
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
+		 (long)p->self, p->nspawns + 1);
+	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
+	p->env[p->env_n] = w->slotvar;
+	p->env[p->env_n + 1] = w->marker;
+	p->env[p->env_n + 2] = NULL;
+	req.shell_cmd = p->shell_cmd;
+	req.envp = p->env;
+	req.fd_in = in[0];
+	req.fd_out = out[1];
+	req.fd_err = p->opts.err_fd;
+	req.sigmask = loop_orig_sigmask(p->loop);
+	req.slot = w->slot;
+	if (p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, &e) == -1)
+		goto fail;
+	p->env[p->env_n] = NULL;
+	close(in[0]);
+	close(out[1]);
+	w->in_fd = in[1];
+	w->out_fd = out[0];
+	w->state = W_IDLE;
+	w->reaped = w->answered = w->ended_by_us = 0;
+	w->served = 0;
+	w->kill_step = 0;
+	w->rbuf.len = w->scanned = 0;
+	p->nspawns++;
+	if (loop_fd_add(p->loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
+		worker_end(w); /* cannot hear it: end it, it is reaped */
+	if (p->ev.spawned != NULL)
+		p->ev.spawned(p->ev.data, w->slot, w->pid);
+	if (e != 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "cannot run the workers' shell: %s",
+			 strerror(e));
+		pool_fatal(p, msg);
+	}
+	return 0;
+fail:
+	p->env[p->env_n] = NULL;
+	close_keep_errno(in[0]);
+	close_keep_errno(in[1]);
+	close_keep_errno(out[0]);
+	close_keep_errno(out[1]);
+	return -1;
+}
+
+/* The spawn retry timer: try again. */
+static void pool_spawn_retry(struct loop *l, void *data)
+{
+	struct wpool *p = data;
+
+	p->spawn_timer = NULL;
+	pool_fill(p);
+}
+
+/* Can w take an input now? (idle, alive, both pipes open) */
+static int worker_usable(const struct worker *w)
+{
+	return w->state == W_IDLE && !w->reaped && w->in_fd >= 0 &&
+	       w->out_fd >= 0 && w->dl != DL_GRACE;
+}
+
+/* An idle worker, or a new one in an empty slot; NULL if none now. */
+static struct worker *pool_ready_worker(struct wpool *p)
+{
+	struct worker *empty = NULL;
+	char msg[256];
+	unsigned i;
+
+	for (i = 0; i < p->opts.slots; i++) {
+		if (worker_usable(&p->workers[i]))
+			return &p->workers[i];
+		if (p->workers[i].state == W_EMPTY && empty == NULL)
+			empty = &p->workers[i];
+	}
+	if (empty == NULL || p->spawn_timer != NULL)
+		return NULL;
+	if (worker_start(empty) == 0)
+		return worker_usable(empty) ? empty : NULL;
+	if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
+	    errno == ENFILE) {
+		p->spawn_timer = loop_timer_add(p->loop, SPAWN_RETRY_MS,
+						pool_spawn_retry, p);
+		return NULL;
+	}
+	snprintf(msg, sizeof(msg), "cannot start a worker: %s",
+		 strerror(errno));
+	pool_fatal(p, msg);
+	return NULL;
+}
+
+/* The worker's deadline timer fired. */
+static void worker_deadline(struct loop *l, void *data);
+
+/* Arm the worker's deadline timer for kind, ms from now. */
+static void worker_set_deadline(struct worker *w, enum deadline kind,
+				uint64_t ms)
+{
+	if (w->deadline != NULL)
+		loop_timer_cancel(w->pool->loop, w->deadline);
+	w->dl = kind;
+	w->deadline = loop_timer_add(w->pool->loop, ms, worker_deadline, w);
+}
+
+/* The worker closed its stdin or stdout: it has GRACE_MS to exit. */
+static void worker_pipe_lost(struct worker *w)
+{
+	if (w->state == W_ENDING || w->state == W_RETIRING ||
+	    w->dl == DL_GRACE)
+		return;
+	worker_set_deadline(w, DL_GRACE, GRACE_MS);
+}
+
+/* Write what is left of the pending input. */
+static void worker_write(struct worker *w)
+{
+	struct wpool_task *t = w->task;
+	ssize_t n;
+
+	while (w->sent < t->send.len) {
+		n = write(w->in_fd, t->send.data + w->sent,
+			  t->send.len - w->sent);
+		if (n > 0) {
+			w->sent += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if (!w->in_watched &&
+			    loop_fd_add(w->pool->loop, w->in_fd, EPOLLOUT,
+					worker_writable, w) == 0)
+				w->in_watched = 1;
+			return;
+		}
+		worker_close_fd(w, &w->in_fd); /* EPIPE: it closed stdin */
+		w->in_watched = 0;
+		worker_pipe_lost(w);
+		return;
+	}
+	t->sent = w->sent;
+	if (w->in_watched) {
+		loop_fd_del(w->pool->loop, w->in_fd);
+		w->in_watched = 0;
+	}
+}
+
+/* The worker's stdin has room again. */
+static void worker_writable(struct loop *l, int fd, uint32_t events,
+			    void *data)
+{
+	struct worker *w = data;
+
+	if (w->state == W_BUSY && w->task != NULL)
+		worker_write(w);
+}
+
+/* Send t to the idle worker w. */
+static void worker_send(struct worker *w, struct wpool_task *t)
+{
+	struct wpool *p = w->pool;
+
+	t->slot = w->slot;
+	t->tries++;
+	t->start_ms = loop_now_ms();
+	t->start_wall_ms = wall_ms();
+	t->sent = t->received = 0;
+	t->signal = t->timed_out = 0;
+	t->result.len = 0;
+	w->task = t;
+	w->sent = 0;
+	w->state = W_BUSY;
+	p->nbusy++;
+	if (p->opts.timeout_ms > 0)
+		worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+	if (w->in_fd < 0) {
+		worker_pipe_lost(w);
+		return;
+	}
+	worker_write(w);
+}
+
+/* Take the pending task off w (it is answered or failed). */
+static struct wpool_task *worker_detach(struct worker *w)
+{
+	struct wpool_task *t = w->task;
+
+	w->task = NULL;
+	w->pool->nbusy--;
+	if (w->dl == DL_TIMEOUT) {
+		loop_timer_cancel(w->pool->loop, w->deadline);
+		w->deadline = NULL;
+		w->dl = DL_NONE;
+	}
+	if (w->in_watched) {
+		loop_fd_del(w->pool->loop, w->in_fd);
+		w->in_watched = 0;
+	}
+	return t;
+}
+
+/* Close the worker's stdin: it should exit (after max_tasks, at the end,
+ * or after wpool_close). */
+static void worker_retire(struct worker *w)
+{
+	worker_close_fd(w, &w->in_fd);
+	w->in_watched = 0;
+	w->state = W_RETIRING;
+	worker_set_deadline(w, DL_RETIRE, w->pool->opts.retire_ms);
+}
+
+/* --- workers: results and faults ------------------------------------- */
+
+/* A fault of a busy worker on its input: report, end it, retry or fail
+ * the input. what completes "worker N ...". */
+static void worker_fault(struct worker *w, const char *what, int timed_out)
+{
+	struct wpool_task *t = worker_detach(w);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "worker %u %s", w->slot, what);
+	t->timed_out = timed_out;
+	w->ended_by_us = 1;
+	worker_end(w);
+	task_fault(w->pool, t, msg);
+}
+
+/* Output from a worker that owes none: report, count, end it. */
+static void worker_stray(struct worker *w)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "worker %u wrote output with no input "
+		 "pending", w->slot);
+	w->pool->nfaults++;
+	w->ended_by_us = 1;
+	pool_notice(w->pool, msg);
+	worker_end(w);
+}
+
+/* A worker timed out before its first result: say once that results must
+ * be flushed (a stdio buffer holding them looks like this). */
+static void pool_flush_hint(struct wpool *p, struct worker *w)
+{
+	char msg[256];
+
+	if (p->hinted++ > 0)
+		return;
+	snprintf(msg, sizeof(msg), "worker %u gave no result at all: a worker "
+		 "must flush each result record (stdbuf -oL, python3 -u, "
+		 "awk's fflush(), sed -u)", w->slot);
+	pool_notice(p, msg);
+}
+
+/* The worker's deadline: input timeout, pipe grace or retire grace. */
+static void worker_deadline(struct loop *l, void *data)
+{
+	struct worker *w = data;
+	enum deadline kind = w->dl;
+	char what[96];
+
+	w->deadline = NULL;
+	w->dl = DL_NONE;
+	if (w->state == W_BUSY && kind == DL_TIMEOUT) {
+		snprintf(what, sizeof(what), "timed out after %.3fs on",
+			 (double)w->pool->opts.timeout_ms / 1000.0);
+		if (!w->answered && w->rbuf.len == 0)
+			pool_flush_hint(w->pool, w);
+		worker_fault(w, what, 1);
+	} else if (w->state == W_BUSY) {
+		worker_fault(w, "closed its stdin or stdout on", 0);
+	} else if (kind == DL_RETIRE) {
+		snprintf(what, sizeof(what), "worker %u did not exit within "
+			 "%.3fs of its stdin closing: ending it", w->slot,
+			 (double)w->pool->opts.retire_ms / 1000.0);
+		pool_notice(w->pool, what);
+		worker_end(w);
+	} else if (kind == DL_GRACE) {
+		w->ended_by_us = 1;
+		worker_end(w);
+	}
+}
+
+/* The pending input got its result, payload p[0..n), used bytes read. */
+static void worker_answered(struct worker *w, const char *p, size_t n,
+			    size_t used)
+{
+	struct wpool *pool = w->pool;
+	struct wpool_task *t = worker_detach(w);
+
+	t->received = used;
+	t->runtime_ms = loop_now_ms() - t->start_ms;
+	if (buf_append(&t->result, p, n) == -1) {
+		worker_end(w);
+		task_fault(pool, t, "cannot hold the result of");
+		return;
+	}
+	w->served++;
+	w->answered = 1;
+	pool->bad_starts = 0;
+	w->state = W_IDLE;
+	if ((pool->opts.max_tasks > 0 && w->served >= pool->opts.max_tasks) ||
+	    pool->closed)
+		worker_retire(w);
+	task_finished(pool, t);
+}
+
+/* The next record of rbuf, resuming a scan for a terminator. */
+static int worker_next_record(struct worker *w, size_t *start, size_t *len,
+			      size_t *used)
+{
+	enum wpool_framing f = w->pool->opts.framing;
+	size_t skip = f == WPOOL_LEN ? 0 : w->scanned;
+	int rc;
+
+	rc = wpool_frame_parse(f, w->rbuf.data + skip, w->rbuf.len - skip,
+			       start, len, used);
+	if (rc == 0 && f != WPOOL_LEN)
+		w->scanned = w->rbuf.len;
+	if (rc == 1) {
+		*len += skip;
+		*used += skip;
+	}
+	return rc;
+}
+
+/* Make sense of the bytes read from a worker. */
+static void worker_parse(struct worker *w)
+{
+	size_t start = 0, len = 0, used = 0;
+	int rc;
+
+	if (w->rbuf.len == 0)
+		return;
+	if (w->state == W_ENDING || w->state == W_EMPTY) {
+		w->rbuf.len = w->scanned = 0;
+		return;
+	}
+	if (w->state != W_BUSY) {
+		w->rbuf.len = w->scanned = 0;
+		worker_stray(w);
+		return;
+	}
+	rc = worker_next_record(w, &start, &len, &used);
+	if (rc == 0)
+		return;
+	if (rc == -1)
+		worker_fault(w, errno == EPROTO
+					? "wrote a malformed length for"
+					: "wrote a record too large for",
+			     0);
+	else if (w->sent < w->task->send.len)
+		worker_fault(w, "answered before reading all of", 0);
+	else if (used < w->rbuf.len)
+		worker_fault(w, "wrote more than one record for", 0);
+	else
+		worker_answered(w, w->rbuf.data + start, len, used);
+	w->rbuf.len = w->scanned = 0;
+}
+
+/* Read what the worker's stdout holds now: > 0 bytes, 0 at EOF, -1
+ * (EAGAIN: nothing now). */
+static ssize_t worker_read(struct worker *w)
+{
+	ssize_t n;
+
+	if (w->rbuf.cap - w->rbuf.len < READ_CHUNK / 4 &&
+	    buf_reserve(&w->rbuf, READ_CHUNK) == -1)
+		return -1;
+	do
+		n = read(w->out_fd, w->rbuf.data + w->rbuf.len,
+			 w->rbuf.cap - w->rbuf.len - 1);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		w->rbuf.len += (size_t)n;
+	return n;
+}
+
+/* The worker's stdout is readable (or closed). */
+static void worker_readable(struct loop *l, int fd, uint32_t events,
+			    void *data)
+{
+	struct worker *w = data;
+	ssize_t n = worker_read(w);
+
+	if (n > 0) {
+		worker_parse(w);
+		pool_fill(w->pool);
+		return;
+	}
+	if (n == -1 && errno == EAGAIN)
+		return;
+	worker_close_fd(w, &w->out_fd); /* EOF: it closed stdout */
+	worker_pipe_lost(w);
+}
+
+/* --- workers: ending and reaping ------------------------------------- */
+
+/* Is anything of the worker's tree still alive? */
+static int worker_tree_alive(struct worker *w)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (termtree_collect(w->reaped ? 0 : w->pid, w->pid, w->marker, &pids,
+			     &n) == -1)
+		return !w->reaped;
+	free(pids);
+	return n > 0;
+}
+
+/* Send the next signal of the termination sequence to the worker's tree. */
+static void worker_kill_step(struct loop *l, void *data)
+{
+	struct worker *w = data;
+	const struct termseq *ts = &w->pool->opts.termseq;
+
+	w->kill_timer = NULL;
+	if (w->kill_step >= ts->n || !worker_tree_alive(w))
+		return;
+	termtree_signal(w->reaped ? 0 : w->pid, w->pid, w->marker,
+			ts->sig[w->kill_step]);
+	w->kill_timer = loop_timer_add(l, ts->ms[w->kill_step],
+				       worker_kill_step, w);
+	w->kill_step++;
+}
+
+/* End the worker's whole tree with the termination sequence. */
+static void worker_end(struct worker *w)
+{
+	if (w->state == W_ENDING || w->state == W_EMPTY)
+		return;
+	w->state = W_ENDING;
+	if (w->deadline != NULL)
+		loop_timer_cancel(w->pool->loop, w->deadline);
+	w->deadline = NULL;
+	w->dl = DL_NONE;
+	worker_close_fd(w, &w->in_fd);
+	w->in_watched = 0;
+	if (w->reaped)
+		return;
+	worker_kill_step(w->pool->loop, w);
+}
+
+/* A worker that ends before its first result counts against the run:
+ * too many in a row, or one whose command cannot run, stop it. */
+static void pool_count_bad_start(struct wpool *p, struct worker *w)
+{
+	int st = w->status;
+	char msg[256];
+
+	if (w->answered || w->state == W_RETIRING || w->ended_by_us)
+		return;
+	p->bad_starts++;
+	if (WIFEXITED(st) &&
+	    (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127)) {
+		snprintf(msg, sizeof(msg), "worker %u exited %d before its "
+			 "first result: the worker command cannot run",
+			 w->slot, WEXITSTATUS(st));
+		pool_fatal(p, msg);
+	} else if (p->bad_starts >= (p->opts.retries + 2) * p->opts.slots) {
+		snprintf(msg, sizeof(msg), "%u workers in a row ended before "
+			 "their first result: stopping", p->bad_starts);
+		pool_fatal(p, msg);
+	}
+}
+
+/* The worker was reaped: take what it wrote, settle its input, empty
+ * its slot. */
+static void worker_reaped(struct worker *w, int status)
+{
+	struct wpool *p = w->pool;
+	char st[64], msg[128];
+
+	w->reaped = 1;
+	w->status = status;
+	while (w->out_fd >= 0 && worker_read(w) > 0)
+		worker_parse(w);
+	describe_status(status, st, sizeof(st));
+	if (w->state == W_BUSY) {
+		struct wpool_task *t = w->task;
+
+		snprintf(msg, sizeof(msg), "died (%s) on", st);
+		t->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		worker_fault(w, msg, 0);
+		w->ended_by_us = 0;
+	} else if (w->state == W_IDLE && status != 0) {
+		snprintf(msg, sizeof(msg), "worker %u exited (%s) with no "
+			 "input pending", w->slot, st);
+		pool_notice(p, msg);
+	}
+	pool_count_bad_start(p, w);
+	worker_cancel_timers(w);
+	worker_close_fd(w, &w->in_fd);
+	worker_close_fd(w, &w->out_fd);
+	w->in_watched = 0;
+	/* Whatever of its tree outlived it goes too. */
+	kill(-w->pid, SIGKILL);
+	if (w->kill_step > 0)
+		termtree_signal(0, w->pid, w->marker, SIGKILL);
+	w->state = W_EMPTY;
+	w->task = NULL;
+	pool_fill(p);
+}
+
+/* --- callbacks ------------------------------------------------------- */
+
+/* The callback's environment: ours plus what it needs to know. */
+static char **cb_env(struct wpool *p, struct wpool_task *t, char *vars,
+		     size_t len, char **result)
+{
+	size_t rl = strnlen(t->result.data ? t->result.data : "",
+			    t->result.len);
+	int n;
+
+	if (rl > RESULT_ENV_MAX)
+		rl = RESULT_ENV_MAX;
+	*result = malloc(rl + 16);
+	if (*result == NULL)
+		return NULL;
+	snprintf(*result, rl + 16, "MPRUN_RESULT=%.*s", (int)rl,
+		 t->result.data ? t->result.data : "");
+	n = snprintf(vars, len, "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d",
+		     t->seq, 0, t->slot, 0, t->failed);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	p->env[p->env_n] = vars;
+	p->env[p->env_n + 1] = vars + strlen(vars) + 1;
+	p->env[p->env_n + 2] = p->env[p->env_n + 1] +
+			       strlen(p->env[p->env_n + 1]) + 1;
+	p->env[p->env_n + 3] = *result;
+	p->env[p->env_n + 4] = NULL;
+	return p->env;
+}
+
+/* The callback's stdout is readable: collect it. */
+static void cb_readable(struct loop *l, int fd, uint32_t events, void *data);
+
+/* Start the callback of the task at the head of the list. 0 or -1. */
+static int cb_spawn(struct wpool *p, struct wpool_task *t)
+{
+	const struct template *tpl =
+		t->failed ? p->opts.on_error : p->opts.on_success;
+	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
+	struct capture_opts co = {.mem_limit = CB_MEM_LIMIT,
+				  .spill_limit = UINT64_MAX,
+				  .tmpdir = p->opts.tmpdir};
+	struct exec_request req = {0};
+	struct buf sh = BUF_INIT;
+	char vars[256], *result = NULL;
+	int fds[2] = {-1, -1}, rc = -1, e;
+
+	if (template_expand_shell(tpl, &tj, &sh) == -1 ||
+	    cb_env(p, t, vars, sizeof(vars), &result) == NULL ||
+	    pipe2(fds, O_CLOEXEC) == -1)
+		goto out;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	p->cb_cap = capture_new(fds[0], p->out_target, NULL, &co);
+	if (p->cb_cap == NULL)
+		goto out;
+	fds[0] = -1;
+	req.shell_cmd = sh.data;
+	req.envp = p->env;
+	req.fd_in = p->devnull;
+	req.fd_out = fds[1];
+	req.fd_err = p->opts.err_fd;
+	req.sigmask = loop_orig_sigmask(p->loop);
+	req.slot = t->slot;
+	req.seq = t->seq;
+	if (p->opts.exec->spawn(p->opts.exec->ctx, &req, &p->cb_pid, &e) ==
+		    -1 ||
+	    loop_fd_add(p->loop, capture_fd(p->cb_cap), EPOLLIN, cb_readable,
+			p) == -1)
+		goto out;
+	p->cb_open = 1;
+	rc = 0;
+out:
+	p->env[p->env_n] = NULL;
+	close_keep_errno(fds[0]);
+	close_keep_errno(fds[1]);
+	if (rc == -1 && p->cb_cap != NULL) {
+		capture_free(p->cb_cap);
+		p->cb_cap = NULL;
+	}
+	free(result);
+	buf_free(&sh);
+	return rc;
+}
+
+/* A callback failed: report and count it. */
+static void cb_failed(struct wpool *p, struct wpool_task *t, const char *why)
+{
+	char msg[256];
+
+	p->ncb_failed++;
+	snprintf(msg, sizeof(msg), "input %llu: %s callback %s", t->seq,
+		 t->failed ? "--on-error" : "--on-success", why);
+	pool_notice(p, msg);
+}
+
+/* Take the head callback off the list; its task is complete. */
+static void cb_pop(struct wpool *p)
+{
+	struct wpool_task *t = p->cb_head;
+
+	p->cb_head = t->next;
+	if (p->cb_head == NULL)
+		p->cb_tail = NULL;
+	t->next = NULL;
+	p->cb_running = 0;
+	task_complete(p, t);
+}
+
+/* The running callback is over when reaped and its stdout ended: write
+ * its output, judge its status, start the next. */
+static void cb_maybe_done(struct wpool *p)
+{
+	char why[96], st[48];
+
+	if (!p->cb_reaped || p->cb_open)
+		return;
+	out_flush(p);
+	if (!p->out_closed && capture_flush(p->cb_cap) == -1 &&
+	    errno == EPIPE) {
+		p->out_closed = 1;
+		wpool_terminate(p);
+	}
+	capture_free(p->cb_cap);
+	p->cb_cap = NULL;
+	if (p->cb_status != 0) {
+		describe_status(p->cb_status, st, sizeof(st));
+		snprintf(why, sizeof(why), "failed (%s)", st);
+		cb_failed(p, p->cb_head, why);
+	}
+	cb_pop(p);
+	cb_run_next(p);
+}
+
+static void cb_readable(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct wpool *p = data;
+
+	if (capture_read(p->cb_cap) > 0)
+		return;
+	loop_fd_del(l, fd);
+	p->cb_open = 0;
+	cb_maybe_done(p);
+}
+
+/* Run the next queued callback if none runs: one at a time, in the order
+ * the inputs ended. When the run is being ended, queued ones are dropped. */
+static void cb_run_next(struct wpool *p)
+{
+	while (!p->cb_running && p->cb_head != NULL) {
+		if (p->terminating) {
+			cb_pop(p);
+			continue;
+		}
+		if (cb_spawn(p, p->cb_head) == 0) {
+			p->cb_running = 1;
+			p->cb_reaped = 0;
+			return;
+		}
+		cb_failed(p, p->cb_head, strerror(errno));
+		cb_pop(p);
+	}
+}
+
+/* --- the pool ---------------------------------------------------------- */
+
+/* The worker whose process is pid, or NULL. */
+static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < p->opts.slots; i++)
+		if (p->workers[i].state != W_EMPTY &&
+		    !p->workers[i].reaped && p->workers[i].pid == pid)
+			return &p->workers[i];
+	return NULL;
+}
+
+static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
+			 void *data)
+{
+	struct wpool *p = data;
+	struct worker *w;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		w = pool_worker_by_pid(p, pid);
+		if (w != NULL) {
+			worker_reaped(w, status);
+		} else if (p->cb_running && !p->cb_reaped &&
+			   pid == p->cb_pid) {
+			p->cb_reaped = 1;
+			p->cb_status = status;
+			cb_maybe_done(p);
+		}
+		/* else: an adopted descendant, now reaped */
+	}
+}
+
+/* Close the stdin of idle workers that will get no more input. */
+static void pool_retire_idle(struct wpool *p)
+{
+	unsigned i;
+
+	if (!pool_source_done(p))
+		return;
+	for (i = 0; i < p->opts.slots; i++)
+		if (p->workers[i].state == W_IDLE)
+			worker_retire(&p->workers[i]);
+}
+
+/* Ask the producer for more records when the queue runs low. */
+static void pool_want_more(struct wpool *p)
+{
+	if (p->want != NULL && p->q != NULL && !p->closed &&
+	    !queue_closed(p->q) && queue_len(p->q) < queue_capacity(p->q) / 2)
+		p->want(p->want_data);
+}
+
+/* Send inputs to idle workers (starting workers as needed), retire the
+ * idle ones when no input is left. */
+static void pool_fill(struct wpool *p)
+{
+	struct wpool_task *t;
+	struct worker *w;
+
+	if (p->in_fill) {
+		p->fill_again = 1;
+		return;
+	}
+	p->in_fill = 1;
+	do {
+		p->fill_again = 0;
+		pool_want_more(p);
+		while (!p->terminating && pool_has_work(p) &&
+		       (w = pool_ready_worker(p)) != NULL &&
+		       (t = pool_take(p)) != NULL) {
+			if (task_encode(p, t) == 0)
+				worker_send(w, t);
+			else if (errno == EINVAL)
+				task_reject(p, t);
+			else
+				pool_fatal(p, strerror(errno));
+		}
+		pool_retire_idle(p);
+	} while (p->fill_again);
+	p->in_fill = 0;
+	pool_check_finished(p);
+}
+
+void wpool_kick(struct wpool *p)
+{
+	if (p->started)
+		pool_fill(p);
+}
+
+/* Everything answered, released, and every worker gone? Then stop. */
+static void pool_check_finished(struct wpool *p)
+{
+	unsigned i;
+
+	if (p->finished || !p->started || p->in_fill || !pool_source_done(p) ||
+	    p->nbusy > 0 || order_pending(p->order) > 0 || p->cb_head != NULL)
+		return;
+	for (i = 0; i < p->opts.slots; i++)
+		if (p->workers[i].state != W_EMPTY)
+			return;
+	out_flush(p);
+	if (p->hold_fd != -1)
+		pool_copy_hold(p);
+	p->finished = 1;
+	loop_stop(p->loop);
+}
+
+int wpool_run(struct wpool *p)
+{
+	if (p->opts.order == ORDER_MAP && pool_open_hold(p) == -1)
+		pool_fatal(p, "cannot hold the results for --order map");
+	p->started = 1;
+	pool_fill(p);
+	while (!p->finished) {
+		out_flush(p);
+		if (loop_run_once(p->loop) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fail (or, when ending the run, drop) the inputs waiting for a retry. */
+static void pool_drop_retries(struct wpool *p)
+{
+	struct wpool_task *t;
+
+	while ((t = p->retry_head) != NULL) {
+		p->retry_head = t->next;
+		if (p->retry_head == NULL)
+			p->retry_tail = NULL;
+		t->next = NULL;
+		if (p->terminating) {
+			task_interrupt(p, t);
+		} else {
+			t->failed = 1;
+			task_finished(p, t);
+		}
+	}
+}
+
+void wpool_close(struct wpool *p)
+{
+	unsigned i;
+
+	if (p->closed)
+		return;
+	p->closed = 1;
+	pool_drop_retries(p);
+	for (i = 0; i < p->opts.slots; i++)
+		if (p->workers[i].state == W_IDLE)
+			worker_retire(&p->workers[i]);
+	pool_check_finished(p);
+}
+
+void wpool_terminate(struct wpool *p)
+{
+	unsigned i;
+
+	if (p->terminating)
+		return;
+	p->closed = p->terminating = 1;
+	pool_drop_retries(p);
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_BUSY)
+			task_interrupt(p, worker_detach(w));
+		w->ended_by_us = 1;
+		worker_end(w);
+	}
+	if (p->cb_running && !p->cb_reaped)
+		termtree_signal(p->cb_pid, p->cb_pid, NULL, SIGTERM);
+	pool_check_finished(p);
+}
+
+/* --- accessors ---------------------------------------------------------- */
+
+const char *wpool_shell_command(const struct wpool *p)
+{
+	return p->shell_cmd;
+}
+
+unsigned long long wpool_succeeded(const struct wpool *p)
+{
+	return p->nsucceeded;
+}
+
+unsigned long long wpool_failed(const struct wpool *p)
+{
+	return p->nfailed;
+}
+
+unsigned wpool_busy(const struct wpool *p)
+{
+	return p->nbusy;
+}
+
+unsigned long long wpool_faults(const struct wpool *p)
+{
+	return p->nfaults;
+}
+
+unsigned long long wpool_callbacks_failed(const struct wpool *p)
+{
+	return p->ncb_failed;
+}
+
+int wpool_output_closed(const struct wpool *p)
+{
+	return p->out_closed;
+}
+
+unsigned long long wpool_spawns(const struct wpool *p)
+{
+	return p->nspawns;
+}
+
+unsigned long long wpool_task_seq(const struct wpool_task *t)
+{
+	return t->seq;
+}
+
+unsigned wpool_task_slot(const struct wpool_task *t)
+{
+	return t->slot;
+}
+
+const char *wpool_task_input(const struct wpool_task *t, size_t *len)
+{
+	*len = t->in_len;
+	return t->send.data + t->in_off;
+}
+
+const char *wpool_task_result(const struct wpool_task *t, size_t *len)
+{
+	*len = t->failed ? 0 : t->result.len;
+	return t->result.data != NULL && !t->failed ? t->result.data : "";
+}
+
+int wpool_task_failed(const struct wpool_task *t)
+{
+	return t->failed;
+}
+
+int wpool_task_signal(const struct wpool_task *t)
+{
+	return t->signal;
+}
+
+int wpool_task_timed_out(const struct wpool_task *t)
+{
+	return t->timed_out;
+}
+
+uint64_t wpool_task_start_ms(const struct wpool_task *t)
+{
+	return t->start_wall_ms;
+}
+
+uint64_t wpool_task_runtime_ms(const struct wpool_task *t)
+{
+	return t->runtime_ms;
+}
+
+uint64_t wpool_task_sent(const struct wpool_task *t)
+{
+	return t->sent;
+}
+
+uint64_t wpool_task_received(const struct wpool_task *t)
+{
+	return t->received;
+}
+
+unsigned wpool_task_tries(const struct wpool_task *t)
+{
+	return t->tries;
+}

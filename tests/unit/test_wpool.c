@@ -1,0 +1,157 @@
+/* Unit tests for lib/wpool: the framings, and a small live run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec_local.h"
+#include "input.h"
+#include "loop.h"
+#include "queue.h"
+#include "termtree.h"
+#include "unit.h"
+#include "wpool.h"
+
+/* Encode p[0..n) and return the bytes (static, NUL-terminated). */
+static const char *enc(enum wpool_framing f, const char *p, size_t n,
+		       size_t *len)
+{
+	static struct buf b;
+
+	b.len = 0;
+	if (wpool_frame_encode(f, p, n, &b) == -1)
+		return NULL;
+	*len = b.len;
+	return b.data;
+}
+
+/* Encoding in the three framings, and what they refuse. */
+static void test_encode(void)
+{
+	size_t n = 0;
+	const char *s;
+
+	s = enc(WPOOL_LINE, "abc", 3, &n);
+	CHECK(s != NULL && n == 4 && memcmp(s, "abc\n", 4) == 0);
+	s = enc(WPOOL_NUL, "a\nb", 3, &n);
+	CHECK(s != NULL && n == 4 && memcmp(s, "a\nb\0", 4) == 0);
+	s = enc(WPOOL_LEN, "a\0\nb", 4, &n);
+	CHECK(s != NULL && n == 6 && memcmp(s, "4\na\0\nb", 6) == 0);
+	s = enc(WPOOL_LEN, "", 0, &n);
+	CHECK(s != NULL && n == 2 && memcmp(s, "0\n", 2) == 0);
+	errno = 0;
+	CHECK(enc(WPOOL_LINE, "a\nb", 3, &n) == NULL && errno == EINVAL);
+	errno = 0;
+	CHECK(enc(WPOOL_NUL, "a\0b", 3, &n) == NULL && errno == EINVAL);
+}
+
+/* Parsing: whole records, partial ones, malformed length headers. */
+static void test_parse(void)
+{
+	size_t st = 9, len = 9, used = 9;
+
+	CHECK_INT(wpool_frame_parse(WPOOL_LINE, "ab\ncd", 5, &st, &len, &used),
+		  1);
+	CHECK(st == 0 && len == 2 && used == 3);
+	CHECK_INT(wpool_frame_parse(WPOOL_LINE, "abc", 3, &st, &len, &used), 0);
+	CHECK_INT(wpool_frame_parse(WPOOL_NUL, "a\nb\0", 4, &st, &len, &used),
+		  1);
+	CHECK(st == 0 && len == 3 && used == 4);
+	CHECK_INT(wpool_frame_parse(WPOOL_LEN, "3\na\0b", 5, &st, &len, &used),
+		  1);
+	CHECK(st == 2 && len == 3 && used == 5);
+	CHECK_INT(wpool_frame_parse(WPOOL_LEN, "3\na\0", 4, &st, &len, &used),
+		  0);
+	CHECK_INT(wpool_frame_parse(WPOOL_LEN, "12", 2, &st, &len, &used), 0);
+	CHECK_INT(wpool_frame_parse(WPOOL_LEN, "0\n", 2, &st, &len, &used), 1);
+	CHECK(st == 2 && len == 0 && used == 2);
+	errno = 0;
+	CHECK(wpool_frame_parse(WPOOL_LEN, "x\n", 2, &st, &len, &used) == -1 &&
+	      errno == EPROTO);
+	errno = 0;
+	CHECK(wpool_frame_parse(WPOOL_LEN, "\nab", 3, &st, &len, &used) ==
+		      -1 &&
+	      errno == EPROTO);
+	errno = 0;
+	CHECK(wpool_frame_parse(WPOOL_LEN, " 1\na", 4, &st, &len, &used) ==
+		      -1 &&
+	      errno == EPROTO);
+	errno = 0;
+	CHECK(wpool_frame_parse(WPOOL_LEN, "99999999999\n", 12, &st, &len,
+				&used) == -1 &&
+	      errno == EMSGSIZE);
+}
+
+/* Put one record holding the value v into q. */
+static void put_value(struct queue *q, const char *v)
+{
+	struct record *r = calloc(1, sizeof(*r));
+
+	r->n = 1;
+	r->v = calloc(2, sizeof(char *));
+	r->v[0] = strdup(v);
+	r->origin = ":::";
+	queue_try_put(q, r);
+}
+
+static unsigned long long finished_n;
+
+static void count_finished(void *data, const struct wpool_task *t)
+{
+	finished_n++;
+}
+
+/* A live run: 2 `sed -u` workers, 5 inputs in input order, output read
+ * back from a file. */
+static void test_run(void)
+{
+	struct wpool_opts o = {0};
+	struct wpool_events ev = {NULL, count_finished, NULL, NULL, NULL};
+	char path[] = "/tmp/test_wpoolXXXXXX", got[256];
+	struct loop *l = loop_new();
+	struct queue *q = queue_new(16);
+	struct wpool *p;
+	ssize_t n;
+	int fd = mkstemp(path);
+
+	unlink(path);
+	o.slots = 2;
+	o.command = "exec sed -u 's/^/r/'";
+	o.framing = WPOOL_LINE;
+	o.order = ORDER_IMAP;
+	o.exec = exec_local("/bin/sh");
+	o.out_fd = fd;
+	o.err_fd = 2;
+	termseq_default(&o.termseq);
+	p = wpool_new(l, &o, &ev);
+	CHECK(p != NULL);
+	put_value(q, "1");
+	put_value(q, "2");
+	put_value(q, "3");
+	put_value(q, "4");
+	put_value(q, "5");
+	queue_close(q);
+	wpool_set_source(p, q, NULL, NULL);
+	CHECK_INT(wpool_run(p), 0);
+	CHECK_INT(wpool_succeeded(p), 5);
+	CHECK_INT(wpool_failed(p), 0);
+	CHECK_INT(finished_n, 5);
+	CHECK(wpool_spawns(p) <= 2);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	got[n > 0 ? n : 0] = '\0';
+	CHECK_STR(got, "r1\nr2\nr3\nr4\nr5\n");
+	CHECK_INT(queue_unfinished(q), 0);
+	wpool_free(p);
+	queue_free(q, NULL);
+	loop_free(l);
+	close(fd);
+}
+
+int main(void)
+{
+	test_encode();
+	test_parse();
+	test_run();
+	return UNIT_DONE();
+}
