@@ -15,26 +15,36 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
 PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
+# The test suite's real services: a loopback sshd and a one-node Slurm.
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# Install the Debian packages that are missing (only as root, only if any are).
-install_deps() {
-	missing=
-	for p in $PACKAGES; do
+# The packages of the list $1 that are not installed.
+missing_of() {
+	for p in $1; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing="$missing $p"
+			grep -q 'install ok installed' || printf ' %s' "$p"
 	done
-	[ -z "$missing" ] && return 0
+}
+
+# Install what is missing (as root): $1 is needed, $2 only for the tests
+# of real services (without them, as non-root, those tests skip).
+install_deps() {
+	need=$(missing_of "$PACKAGES")
+	want=$(missing_of "$2")
+	[ -z "$need$want" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		say "missing Debian packages:$missing (run as root, or apt-get install them)"
+		[ -n "$want" ] && say "not root: the tests that need$want skip"
+		[ -z "$need" ] && return 0
+		say "missing Debian packages:$need (run as root, or apt-get install them)"
 		exit 1
 	fi
-	say "installing:$missing"
+	say "installing:$need$want"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null || apt-get update
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	apt-get install -y -qq --no-install-recommends $need $want >/dev/null
 }
 
 # Configure and build into directory $1 with extra configure arguments.
@@ -78,7 +88,10 @@ check_tree() {
 	     /^# ERROR:/{f+=$3} END{print p+0, f+0}' "$log" >>"$counts"
 }
 
-install_deps
+case ${1:-} in
+test) install_deps "$PACKAGES" "$TEST_PACKAGES" ;;
+*) install_deps "$PACKAGES" "" ;;
+esac
 case ${1:-} in
 '')
 	build_tree _build
