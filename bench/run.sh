@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: benchmark mprun against a spawn floor, xargs and GNU parallel.
 # Env: MPRUN (binary, default ../_build/cmd/mprun), RUNS (default 5),
-# MEM_PARALLEL=1 to also measure GNU parallel's memory (slow: ~1 min).
+# MEM_PARALLEL=1 to also measure GNU parallel's memory (slow: ~1 min),
+# UPDATE_README=1 to write the summary into README.md.
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -119,7 +120,7 @@ mem_row() {
 }
 
 summary() {
-	echo "# mprun benchmark results"
+	echo "Measured by \`bench/run.sh\` (hyperfine, side by side in one run):"
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -sr)," \
 		"runs=$RUNS, hyperfine $(hyperfine --version | awk '{print $2}')."
@@ -144,3 +145,13 @@ echo
 summary | tee "$SUMMARY"
 echo
 echo "Summary: $SUMMARY; raw hyperfine exports: $OUT/"
+
+# UPDATE_README=1: put the summary between the README's bench markers.
+if [[ ${UPDATE_README:-0} == 1 ]]; then
+	README=$BENCH/../README.md
+	awk -v f="$SUMMARY" '
+	/<!-- bench:begin -->/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
+	/<!-- bench:end -->/ { skip = 0 }
+	!skip' "$README" >"$README.new" && mv "$README.new" "$README"
+	echo "README.md updated"
+fi
