@@ -392,7 +392,12 @@ static int make_slurm(struct run *r, struct pool_opts *po)
 		return -1;
 	}
 	po->exec = exec_slurm_executor(r->slurm);
-	if (r->cli.jobs == NULL)
+	if (r->cli.jobs != NULL && po->slots > exec_slurm_slots(r->slurm))
+		fprintf(stderr, "mprun: -j %s: the allocation fits %u job steps "
+			"of %u CPUs at once; running %u\n", r->cli.jobs,
+			exec_slurm_slots(r->slurm), r->cli.slurm_cpus ?
+			r->cli.slurm_cpus : 1, exec_slurm_slots(r->slurm));
+	if (r->cli.jobs == NULL || po->slots > exec_slurm_slots(r->slurm))
 		po->slots = exec_slurm_slots(r->slurm);
 	return 0;
 }

@@ -451,6 +451,30 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 	}
 }
 
+/* Remote options need their executor, which --pipeline and --workers do
+ * not use (yet): refuse rather than run locally without a word. */
+static int check_remote(const struct cli *cli)
+{
+	int ssh = cli->nsshlogins > 0 || cli->nslfs > 0;
+	const char *ssh_only = cli->transfer     ? "--transfer"
+			       : cli->nreturns   ? "--return"
+			       : cli->cleanup    ? "--cleanup"
+			       : cli->nenvs      ? "--env"
+			       : cli->workdir    ? "--workdir"
+			       : cli->ssh        ? "--ssh"
+						 : NULL;
+
+	if (ssh_only != NULL && !ssh)
+		return usage_error("%s needs -S/--sshlogin or --slf", ssh_only);
+	if (cli->slurm_cpus && !cli->slurm)
+		return usage_error("%s needs --slurm", "--slurm-cpus");
+	if ((ssh || cli->slurm) && (cli->pipeline || cli->workers))
+		return usage_error("%s: remote execution (-S, --slurm) is not "
+				   "available there yet; run it locally",
+				   cli->pipeline ? "--pipeline" : "--workers");
+	return 0;
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
  * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
@@ -699,6 +723,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 				   cli->workers);
 	if (cli->workers != NULL && !cli->framing_set && cli->delim == '\0')
 		cli->framing = FRAMING_NUL;
+	if (check_remote(cli) == -1)
+		return -1;
 	if (cli->pipeline == NULL && cli->nsets > 0)
 		return usage_error("--set %s needs --pipeline FILE",
 				   cli->sets[0]);

@@ -48,6 +48,9 @@ static const struct shmcmd *find_command(int argc, char **argv)
 
 	if (argc < 2)
 		return NULL;
+	/* With more words, --cleanup is the remote option (with -S). */
+	if (strcmp(argv[1], "--cleanup") == 0 && argc > 2)
+		return NULL;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		len = strlen(commands[i].opt);
 		if (strncmp(argv[1], commands[i].opt, len) != 0)

@@ -440,9 +440,8 @@ int run_workers(struct cli *cli)
 	} else {
 		rc = run_pool(&r);
 	}
-	if (r.interrupted || wpool_output_closed(r.pool) ||
-	    (r.halted && cli->halt.when == HALT_NOW))
-		sweep_descendants();
+	/* Nothing of any worker's tree outlives the run. */
+	sweep_descendants();
 	fflush(stdout);
 	if (run_shm_end(r.shm, cli) == -1 && rc == 0)
 		rc = EXIT_USAGE;

@@ -8,10 +8,12 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
 --retries --halt --delay --on-success --on-error --joblog --resume
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
---framing --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h'
-# What may only come first: the counter and semaphore commands.
-_mprun_firstopts='--counter --counters --status --cleanup --sem --semaphore'
+--framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
+--trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
+_mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h -S'
+# What may only come first: the counter and semaphore commands (and
+# --cleanup, which is in _mprun_longopts too: later it is a remote option).
+_mprun_firstopts='--counter --counters --status --sem --semaphore'
 
 # Long options that take an argument.
 _mprun_takes_arg()
@@ -22,7 +24,9 @@ _mprun_takes_arg()
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
 		--set | --counter-init | --counters-json | --workers | \
-		--worker-init | --max-tasks-per-worker | --framing)
+		--worker-init | --max-tasks-per-worker | --framing | \
+		--sshlogin | --slf | --ssh | --env | --workdir | --wd | \
+		--return | --trc | --slurm-cpus | --slurm-alloc)
 		return 0
 		;;
 	esac
@@ -36,15 +40,46 @@ _mprun_files()
 	mapfile -t COMPREPLY < <(compgen "${2:--f}" -- "$1")
 }
 
+# COMPREPLY: the hosts (/etc/hosts, $HOSTFILE, Host lines of ~/.ssh/config)
+# for the last login of the list $1 ("2/a,4/b"), after its "N/".
+_mprun_hosts()
+{
+	local head=${1%,*} cur=${1##*,} n= h
+	[[ $1 == *,* ]] && head=$head, || head=
+	if [[ $cur =~ ^[0-9]+/ ]]; then
+		n=${BASH_REMATCH[0]}
+		cur=${cur#"$n"}
+	fi
+	COMPREPLY=()
+	while read -r h; do
+		COMPREPLY+=("$head$n$h")
+	done < <({
+		compgen -A hostname -- "$cur"
+		[[ -r ~/.ssh/config ]] &&
+			awk -v cur="$cur" 'tolower($1) == "host" {
+				for (i = 2; i <= NF; i++)
+					if ($i !~ /[*?!]/ && index($i, cur) == 1)
+						print $i
+			}' ~/.ssh/config
+	} 2>/dev/null | sort -u)
+}
+
 # Complete the argument of option $1; $2 is the word so far.
 _mprun_optarg()
 {
 	case $1 in
-	-a | --arg-file | --joblog | --pipeline | --counters-json)
+	-a | --arg-file | --joblog | --pipeline | --counters-json | --slf | \
+		--return | --trc)
 		_mprun_files "$2"
 		;;
-	--tmpdir | --results)
+	--tmpdir | --results | --workdir | --wd)
 		_mprun_files "$2" -d
+		;;
+	-S | --sshlogin)
+		_mprun_hosts "$2"
+		;;
+	--env)
+		mapfile -t COMPREPLY < <(compgen -v -- "$2")
 		;;
 	--order)
 		mapfile -t COMPREPLY < <(compgen -W 'unordered imap map' -- "$2")
@@ -126,7 +161,7 @@ _mprun()
 			for ((k = 1; k < ${#w}; k++)); do
 				c=${w:k:1}
 				case $c in
-				[jPadCn])
+				[jPadCnS])
 					if ((k + 1 == ${#w})); then
 						if ((i + 1 == COMP_CWORD)); then
 							_mprun_optarg "-$c" "$cur"

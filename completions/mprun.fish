@@ -25,13 +25,15 @@ function __fish_mprun_needs_command
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
                 --counters-json --workers --worker-init \
-                --max-tasks-per-worker --framing
+                --max-tasks-per-worker --framing --sshlogin --slf --ssh \
+                --env --workdir --wd --return --trc --slurm-cpus \
+                --slurm-alloc
                 set skip 1
             case '--*'
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0Xkuvh]*[jPadCn]$' $t
+                if string match -qr -- '^-[0Xkuvh]*[jPadCnS]$' $t
                     set skip 1
                 end
             case '*'
@@ -79,10 +81,22 @@ complete -c mprun -n __fish_mprun_needs_command -l pipeline -r -F -d 'Run the st
 complete -c mprun -n __fish_mprun_needs_command -l set -x -d "Override a variable of the pipeline file (NAME=VALUE)"
 complete -c mprun -n __fish_mprun_needs_command -l counter-init -x -d 'Start a shared counter at N (NAME=N)'
 complete -c mprun -n __fish_mprun_needs_command -l counters-json -r -F -d 'Write the counters to FILE as JSON at the end'
-complete -c mprun -n __fish_mprun_needs_command -l workers -x -d 'Run inputs through long-lived workers (not available yet)'
+complete -c mprun -n __fish_mprun_needs_command -l workers -x -d 'Run inputs through long-lived workers'
 complete -c mprun -n __fish_mprun_needs_command -l worker-init -x -d 'Shell command each worker runs before it starts'
 complete -c mprun -n __fish_mprun_needs_command -l max-tasks-per-worker -x -d 'Restart a worker after N inputs'
 complete -c mprun -n __fish_mprun_needs_command -l framing -x -a 'line nul len' -d 'How worker records are delimited'
+complete -c mprun -n __fish_mprun_needs_command -s S -l sshlogin -x -a '(__fish_print_hostnames)' -d 'Run jobs on these SSH hosts ([N/]HOST,...)'
+complete -c mprun -n __fish_mprun_needs_command -l slf -r -F -d 'Read SSH logins from FILE'
+complete -c mprun -n __fish_mprun_needs_command -l ssh -x -d 'The ssh command and its options'
+complete -c mprun -n __fish_mprun_needs_command -l env -x -a '(set -n)' -d 'Send the variable NAME to remote jobs'
+complete -c mprun -n __fish_mprun_needs_command -l workdir -l wd -x -a '(__fish_complete_directories)' -d 'Run remote jobs in DIR'
+complete -c mprun -n __fish_mprun_needs_command -l transfer -d 'Copy each input file to the remote host first'
+complete -c mprun -n __fish_mprun_needs_command -l return -r -F -d 'Copy FILE back from the remote host after the job'
+complete -c mprun -n '__fish_mprun_needs_command; and not __fish_is_first_arg' -l cleanup -d 'Remove transferred and returned files on the remote host'
+complete -c mprun -n __fish_mprun_needs_command -l trc -r -F -d 'Same as --transfer --return FILE --cleanup'
+complete -c mprun -n __fish_mprun_needs_command -l slurm -d 'Run each job as a step of the Slurm allocation'
+complete -c mprun -n __fish_mprun_needs_command -l slurm-cpus -x -d 'CPUs of each Slurm job step'
+complete -c mprun -n __fish_mprun_needs_command -l slurm-alloc -x -d 'Get a Slurm allocation with salloc OPTIONS'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
 complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'
