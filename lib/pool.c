@@ -841,6 +841,18 @@ static void job_io_error(struct pool_job *j)
 	job_terminate(j);
 }
 
+/* Both pipes ended, most likely because the job exited: reap it now
+ * rather than on the SIGCHLD that follows, so its slot is free sooner. */
+static void job_try_reap(struct pool_job *j)
+{
+	int status;
+
+	if (j->reaped || j->pid <= 0 || waitpid(j->pid, &status, WNOHANG) <= 0)
+		return;
+	j->reaped = 1;
+	j->wait_status = status;
+}
+
 /* Output is waiting on one of a job's pipes. */
 static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 			     void *data)
@@ -862,6 +874,8 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 		job_io_error(j);
 	if (rc <= 0) {
 		job_stream_closed(j, i);
+		if (j->open_streams == 0)
+			job_try_reap(j);
 		job_maybe_finished(j);
 		return;
 	}
