@@ -243,6 +243,10 @@ static int check_options(const struct cli *cli)
 			  : cli->timeout_pct ? "--timeout N%"
 					     : NULL;
 
+	if (cli->workers[0] == '\0') {
+		warn_msg("--workers: the command is empty");
+		return -1;
+	}
 	if (bad == NULL)
 		return 0;
 	fprintf(stderr, "mprun: %s does not apply to --workers\n", bad);

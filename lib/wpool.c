@@ -22,8 +22,10 @@
 
 /* Bytes asked for by one read of a worker's stdout. */
 #define READ_CHUNK 65536
-/* Results are collected and written out in blocks of about this size. */
+/* Results are collected and written out in blocks of about this size, or
+ * this many milliseconds after the first one waiting. */
 #define OUT_FLUSH_AT 65536
+#define OUT_FLUSH_MS 2
 /* How long to wait before retrying a spawn that failed with EAGAIN. */
 #define SPAWN_RETRY_MS 20
 /* How long a worker that closed its stdin or stdout may take to exit. */
@@ -36,8 +38,6 @@
 #define QUOTE_MAX 60
 /* Bytes of a result put in a callback's MPRUN_RESULT. */
 #define RESULT_ENV_MAX (128 * 1024 - 64)
-/* Bytes of a callback's stdout kept in memory (then spilled). */
-#define CB_MEM_LIMIT (1 << 20)
 /* Buffers larger than this are freed when a task is recycled. */
 #define KEEP_BUF_MAX (1 << 20)
 
@@ -49,13 +49,13 @@ enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
 
 struct wpool_task {
-	struct wpool *pool;
 	struct wpool_task *next;     /* retry list, callback list, free list */
 	struct wpool_task *all_next; /* every task the pool made */
 	struct record *rec;
 	struct buf send;             /* the input as a record */
 	size_t in_off, in_len;       /* the input's text inside send */
 	struct buf result;           /* the result's payload */
+	struct buf cb_out;           /* its callback's stdout */
 	unsigned long long seq;
 	unsigned slot, tries;
 	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
@@ -102,10 +102,11 @@ struct wpool {
 	/* callbacks: queued tasks, the head one running */
 	struct wpool_task *cb_head, *cb_tail;
 	pid_t cb_pid;
-	int cb_running, cb_reaped, cb_status, cb_open;
-	struct capture *cb_cap;
+	int cb_running, cb_reaped, cb_status;
+	int cb_fd;                /* the running callback's stdout, or -1 */
 	int devnull;
 	struct buf out;           /* results not yet written */
+	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
 	int out_target;           /* out_fd, or the --order map holding file */
 	int hold_fd;
@@ -127,26 +128,46 @@ static void cb_run_next(struct wpool *p);
 
 /* --- framing -------------------------------------------------------- */
 
-int wpool_frame_encode(enum wpool_framing f, const void *p, size_t n,
-		       struct buf *out)
+/* Can framing f carry the record p[0..n)? 0, or -1/EINVAL. */
+static int frame_check(enum wpool_framing f, const char *p, size_t n)
 {
-	char head[32];
-	int hl = 0;
-
 	if (n > WPOOL_RECORD_MAX ||
 	    (f == WPOOL_LINE && memchr(p, '\n', n) != NULL) ||
 	    (f == WPOOL_NUL && memchr(p, '\0', n) != NULL)) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (f == WPOOL_LEN)
-		hl = snprintf(head, sizeof(head), "%zu\n", n);
-	if (buf_reserve(out, (size_t)hl + n + 1) == -1)
-		return -1;
-	buf_append(out, head, (size_t)hl);
-	buf_append(out, p, n);
+	return 0;
+}
+
+/* What goes before a record of n bytes (WPOOL_LEN: "n\n") into head;
+ * its length. */
+static size_t frame_head(enum wpool_framing f, size_t n, char head[32])
+{
+	return f == WPOOL_LEN ? (size_t)snprintf(head, 32, "%zu\n", n) : 0;
+}
+
+/* What goes after a record: its terminator (none for WPOOL_LEN). */
+static void frame_tail(enum wpool_framing f, struct buf *out)
+{
 	if (f != WPOOL_LEN)
 		buf_append_char(out, f == WPOOL_LINE ? '\n' : '\0');
+}
+
+int wpool_frame_encode(enum wpool_framing f, const void *p, size_t n,
+		       struct buf *out)
+{
+	char head[32];
+	size_t hl;
+
+	if (frame_check(f, p, n) == -1)
+		return -1;
+	hl = frame_head(f, n, head);
+	if (buf_reserve(out, hl + n + 1) == -1)
+		return -1;
+	buf_append(out, head, hl);
+	buf_append(out, p, n);
+	frame_tail(f, out);
 	return 0;
 }
 
@@ -317,7 +338,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->opts.retire_ms = RETIRE_MS;
 	if (ev != NULL)
 		p->ev = *ev;
-	p->devnull = p->hold_fd = -1;
+	p->devnull = p->hold_fd = p->cb_fd = -1;
 	p->out_target = opts->out_fd;
 	p->self = getpid();
 	p->order = order_new(opts->order);
@@ -361,11 +382,34 @@ static void worker_cancel_timers(struct worker *w)
 	w->dl = DL_NONE;
 }
 
-void wpool_free(struct wpool *p)
+/* Kill the group of a process not reaped yet, and reap it. */
+static void kill_and_reap(pid_t pid)
+{
+	int st;
+
+	kill(-pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* Free every task the pool made, with what they hold. */
+static void pool_free_tasks(struct wpool *p)
 {
 	struct wpool_task *t, *tn;
+
+	for (t = p->all_tasks; t != NULL; t = tn) {
+		tn = t->all_next;
+		buf_free(&t->cb_out);
+		if (t->rec != NULL)
+			record_free(t->rec);
+		buf_free(&t->send);
+		buf_free(&t->result);
+		free(t);
+	}
+}
+
+void wpool_free(struct wpool *p)
+{
 	unsigned i;
-	int st;
 
 	if (p == NULL)
 		return;
@@ -375,27 +419,18 @@ void wpool_free(struct wpool *p)
 		worker_cancel_timers(w);
 		worker_close_fd(w, &w->in_fd);
 		worker_close_fd(w, &w->out_fd);
-		if (w->state != W_EMPTY && !w->reaped) {
-			kill(-w->pid, SIGKILL);
-			waitpid(w->pid, &st, 0);
-		}
+		if (w->state != W_EMPTY && !w->reaped)
+			kill_and_reap(w->pid);
 		buf_free(&w->rbuf);
 	}
-	if (p->cb_running && !p->cb_reaped) {
-		kill(-p->cb_pid, SIGKILL);
-		waitpid(p->cb_pid, &st, 0);
-	}
-	capture_free(p->cb_cap);
-	for (t = p->all_tasks; t != NULL; t = tn) {
-		tn = t->all_next;
-		if (t->rec != NULL)
-			record_free(t->rec);
-		buf_free(&t->send);
-		buf_free(&t->result);
-		free(t);
-	}
+	if (p->cb_running && !p->cb_reaped)
+		kill_and_reap(p->cb_pid);
+	close_keep_errno(p->cb_fd);
+	pool_free_tasks(p);
 	if (p->spawn_timer != NULL)
 		loop_timer_cancel(p->loop, p->spawn_timer);
+	if (p->flush_timer != NULL)
+		loop_timer_cancel(p->loop, p->flush_timer);
 	close_keep_errno(p->devnull);
 	close_keep_errno(p->hold_fd);
 	order_free(p->order);
@@ -438,6 +473,29 @@ static void out_flush(struct wpool *p)
 	p->out.len = 0;
 }
 
+/* The flush timer: write out what was collected. */
+static void out_flush_due(struct loop *l, void *data)
+{
+	struct wpool *p = data;
+
+	p->flush_timer = NULL;
+	out_flush(p);
+}
+
+/* Results were added: write them out soon, or now if there are many. */
+static void out_added(struct wpool *p)
+{
+	if (p->out.len >= OUT_FLUSH_AT) {
+		out_flush(p);
+		return;
+	}
+	if (p->flush_timer == NULL && p->out.len > 0)
+		p->flush_timer = loop_timer_add(p->loop, OUT_FLUSH_MS,
+						out_flush_due, p);
+	if (p->flush_timer == NULL)
+		out_flush(p);
+}
+
 /* The task's tag (--tag, --tagstring) into p->scratch; 0 or -1. */
 static int task_tag(struct wpool *p, struct wpool_task *t)
 {
@@ -462,6 +520,7 @@ static int task_tag(struct wpool *p, struct wpool_task *t)
 static void out_append(struct wpool *p, struct wpool_task *t)
 {
 	enum wpool_framing f = p->opts.framing;
+	char head[32];
 	size_t tl;
 
 	if (task_tag(p, t) == -1)
@@ -472,14 +531,23 @@ static void out_append(struct wpool *p, struct wpool_task *t)
 		if (buf_reserve(&p->out, tl + t->result.len + 32) == -1)
 			return;
 	}
-	if (f == WPOOL_LEN)
-		buf_printf(&p->out, "%zu\n", tl + t->result.len);
+	buf_append(&p->out, head, frame_head(f, tl + t->result.len, head));
 	buf_append(&p->out, p->scratch.data, tl);
 	buf_append(&p->out, t->result.data, t->result.len);
-	if (f != WPOOL_LEN)
-		buf_append_char(&p->out, f == WPOOL_LINE ? '\n' : '\0');
-	if (p->out.len >= OUT_FLUSH_AT)
+	frame_tail(f, &p->out);
+	out_added(p);
+}
+
+/* Add the output of t's callback (after its result). */
+static void out_callback(struct wpool *p, struct wpool_task *t)
+{
+	if (buf_append(&p->out, t->cb_out.data, t->cb_out.len) == -1) {
 		out_flush(p);
+		capture_write_all(p->out_target, t->cb_out.data,
+				  t->cb_out.len);
+	}
+	t->cb_out.len = 0;
+	out_added(p);
 }
 
 /* --order map: results go to an unlinked temporary file until the end. */
@@ -527,42 +595,38 @@ static struct wpool_task *task_get(struct wpool *p)
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->pool = p;
 	t->all_next = p->all_tasks;
 	p->all_tasks = t;
 	return t;
 }
 
 /* The input record of t: its values joined by spaces, framed. -1/EINVAL
- * when the framing cannot carry it. */
+ * when the framing cannot carry it (the text is in place for messages). */
 static int task_encode(struct wpool *p, struct wpool_task *t)
 {
 	const struct record *r = t->rec;
 	enum wpool_framing f = p->opts.framing;
-	size_t i, n = 0;
+	char head[32];
+	size_t i, n = 0, hl;
 
 	for (i = 0; i < r->n; i++)
 		n += strlen(r->v[i]) + (i > 0);
+	hl = frame_head(f, n, head);
 	t->send.len = 0;
-	if (buf_reserve(&t->send, n + 32) == -1)
+	if (buf_reserve(&t->send, hl + n + 1) == -1)
 		return -1;
-	if (f == WPOOL_LEN)
-		buf_printf(&t->send, "%zu\n", n);
-	t->in_off = t->send.len;
+	buf_append(&t->send, head, hl);
+	t->in_off = hl;
 	t->in_len = n;
 	for (i = 0; i < r->n; i++) {
 		if (i > 0)
 			buf_append_char(&t->send, ' ');
 		buf_append_str(&t->send, r->v[i]);
 	}
-	if (f == WPOOL_LEN)
-		return n > WPOOL_RECORD_MAX ? (errno = EINVAL, -1) : 0;
-	if (f == WPOOL_LINE &&
-	    memchr(t->send.data + t->in_off, '\n', n) != NULL) {
-		errno = EINVAL;
+	if (frame_check(f, t->send.data + hl, n) == -1)
 		return -1;
-	}
-	return buf_append_char(&t->send, f == WPOOL_LINE ? '\n' : '\0');
+	frame_tail(f, &t->send);
+	return 0;
 }
 
 /* Put t back on the free list: its record is done with. */
@@ -576,6 +640,8 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 		buf_free(&t->send);
 	if (t->result.cap > KEEP_BUF_MAX)
 		buf_free(&t->result);
+	if (t->cb_out.cap > KEEP_BUF_MAX)
+		buf_free(&t->cb_out);
 	t->next = p->free_tasks;
 	p->free_tasks = t;
 }
@@ -588,6 +654,8 @@ static void pool_release(struct wpool *p)
 	while ((t = order_pop_release(p->order)) != NULL) {
 		if (!t->failed)
 			out_append(p, t);
+		if (t->cb_out.len > 0)
+			out_callback(p, t);
 		task_recycle(p, t);
 	}
 }
@@ -597,6 +665,7 @@ static void task_complete(struct wpool *p, struct wpool_task *t)
 {
 	order_finished(p->order, t);
 	pool_release(p);
+	pool_check_finished(p);
 }
 
 /* Queue the task's callback, if it has one; 1 if queued. */
@@ -744,17 +813,14 @@ static void worker_readable(struct loop *l, int fd, uint32_t events,
 static void worker_writable(struct loop *l, int fd, uint32_t events,
 			    void *data);
 
-/* Start a worker in an empty slot. 0 or -1/errno (nothing to undo). */
-static int worker_start(struct worker *w)
+/* Spawn the worker's shell on the child ends of its pipes, with its
+ * MPRUN_WORKER and marker; *e gets why exec failed. 0 or -1/errno. */
+static int worker_spawn(struct worker *w, int in, int out, int *e)
 {
 	struct wpool *p = w->pool;
 	struct exec_request req = {0};
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, e = 0;
+	int rc;
 
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
-		goto fail;
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
 		 (long)p->self, p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
@@ -763,18 +829,22 @@ static int worker_start(struct worker *w)
 	p->env[p->env_n + 2] = NULL;
 	req.shell_cmd = p->shell_cmd;
 	req.envp = p->env;
-	req.fd_in = in[0];
-	req.fd_out = out[1];
+	req.fd_in = in;
+	req.fd_out = out;
 	req.fd_err = p->opts.err_fd;
 	req.sigmask = loop_orig_sigmask(p->loop);
 	req.slot = w->slot;
-	if (p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, &e) == -1)
-		goto fail;
+	rc = p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
 	p->env[p->env_n] = NULL;
-	close(in[0]);
-	close(out[1]);
-	w->in_fd = in[1];
-	w->out_fd = out[0];
+	return rc;
+}
+
+/* A worker was spawned: it is idle, its stdout watched. */
+static void worker_started(struct worker *w, int exec_errno)
+{
+	struct wpool *p = w->pool;
+	char msg[256];
+
 	w->state = W_IDLE;
 	w->reaped = w->answered = w->ended_by_us = 0;
 	w->served = 0;
@@ -785,16 +855,31 @@ static int worker_start(struct worker *w)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
 	if (p->ev.spawned != NULL)
 		p->ev.spawned(p->ev.data, w->slot, w->pid);
-	if (e != 0) {
-		char msg[256];
-
+	if (exec_errno != 0) {
 		snprintf(msg, sizeof(msg), "cannot run the workers' shell: %s",
-			 strerror(e));
+			 strerror(exec_errno));
 		pool_fatal(p, msg);
 	}
+}
+
+/* Start a worker in an empty slot. 0 or -1/errno (nothing to undo). */
+static int worker_start(struct worker *w)
+{
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, e = 0;
+
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
+		goto fail;
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	if (worker_spawn(w, in[0], out[1], &e) == -1)
+		goto fail;
+	close(in[0]);
+	close(out[1]);
+	w->in_fd = in[1];
+	w->out_fd = out[0];
+	worker_started(w, e);
 	return 0;
 fail:
-	p->env[p->env_n] = NULL;
 	close_keep_errno(in[0]);
 	close_keep_errno(in[1]);
 	close_keep_errno(out[0]);
@@ -1252,10 +1337,9 @@ static void worker_reaped(struct worker *w, int status)
 	worker_close_fd(w, &w->in_fd);
 	worker_close_fd(w, &w->out_fd);
 	w->in_watched = 0;
-	/* Whatever of its tree outlived it goes too. */
-	kill(-w->pid, SIGKILL);
-	if (w->kill_step > 0)
-		termtree_signal(0, w->pid, w->marker, SIGKILL);
+	/* Whatever of its tree outlived it goes too (its group, and what
+	 * left the group but carries its marker). */
+	termtree_signal(0, w->pid, w->marker, SIGKILL);
 	w->state = W_EMPTY;
 	w->task = NULL;
 	pool_fill(p);
@@ -1300,9 +1384,6 @@ static int cb_spawn(struct wpool *p, struct wpool_task *t)
 	const struct template *tpl =
 		t->failed ? p->opts.on_error : p->opts.on_success;
 	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
-	struct capture_opts co = {.mem_limit = CB_MEM_LIMIT,
-				  .spill_limit = UINT64_MAX,
-				  .tmpdir = p->opts.tmpdir};
 	struct exec_request req = {0};
 	struct buf sh = BUF_INIT;
 	char vars[256], *result = NULL;
@@ -1313,10 +1394,7 @@ static int cb_spawn(struct wpool *p, struct wpool_task *t)
 	    pipe2(fds, O_CLOEXEC) == -1)
 		goto out;
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	p->cb_cap = capture_new(fds[0], p->out_target, NULL, &co);
-	if (p->cb_cap == NULL)
-		goto out;
-	fds[0] = -1;
+	t->cb_out.len = 0;
 	req.shell_cmd = sh.data;
 	req.envp = p->env;
 	req.fd_in = p->devnull;
@@ -1327,19 +1405,15 @@ static int cb_spawn(struct wpool *p, struct wpool_task *t)
 	req.seq = t->seq;
 	if (p->opts.exec->spawn(p->opts.exec->ctx, &req, &p->cb_pid, &e) ==
 		    -1 ||
-	    loop_fd_add(p->loop, capture_fd(p->cb_cap), EPOLLIN, cb_readable,
-			p) == -1)
+	    loop_fd_add(p->loop, fds[0], EPOLLIN, cb_readable, p) == -1)
 		goto out;
-	p->cb_open = 1;
+	p->cb_fd = fds[0];
+	fds[0] = -1;
 	rc = 0;
 out:
 	p->env[p->env_n] = NULL;
 	close_keep_errno(fds[0]);
 	close_keep_errno(fds[1]);
-	if (rc == -1 && p->cb_cap != NULL) {
-		capture_free(p->cb_cap);
-		p->cb_cap = NULL;
-	}
 	free(result);
 	buf_free(&sh);
 	return rc;
@@ -1375,16 +1449,8 @@ static void cb_maybe_done(struct wpool *p)
 {
 	char why[96], st[48];
 
-	if (!p->cb_reaped || p->cb_open)
+	if (!p->cb_reaped || p->cb_fd >= 0)
 		return;
-	out_flush(p);
-	if (!p->out_closed && capture_flush(p->cb_cap) == -1 &&
-	    errno == EPIPE) {
-		p->out_closed = 1;
-		wpool_terminate(p);
-	}
-	capture_free(p->cb_cap);
-	p->cb_cap = NULL;
 	if (p->cb_status != 0) {
 		describe_status(p->cb_status, st, sizeof(st));
 		snprintf(why, sizeof(why), "failed (%s)", st);
@@ -1394,14 +1460,22 @@ static void cb_maybe_done(struct wpool *p)
 	cb_run_next(p);
 }
 
+/* The callback's stdout: keep what it wrote with its task. */
 static void cb_readable(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct wpool *p = data;
+	struct buf *b = &p->cb_head->cb_out;
+	ssize_t n = -1;
 
-	if (capture_read(p->cb_cap) > 0)
+	if (buf_reserve(b, READ_CHUNK) == 0)
+		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+	if (n > 0)
+		b->len += (size_t)n;
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
 		return;
 	loop_fd_del(l, fd);
-	p->cb_open = 0;
+	close(fd);
+	p->cb_fd = -1;
 	cb_maybe_done(p);
 }
 
@@ -1438,6 +1512,7 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 	return NULL;
 }
 
+/* SIGCHLD: reap every child; a worker's or the callback's exit is news. */
 static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
 			 void *data)
 {
@@ -1541,11 +1616,9 @@ int wpool_run(struct wpool *p)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->started = 1;
 	pool_fill(p);
-	while (!p->finished) {
-		out_flush(p);
+	while (!p->finished)
 		if (loop_run_once(p->loop) == -1)
 			return -1;
-	}
 	return 0;
 }
 

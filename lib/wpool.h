@@ -34,7 +34,15 @@
  * A worker must write each result record whole and flush it at once: a
  * result left in a stdio buffer is a stall that only timeout_ms catches.
  * Line-buffer it: `awk '{print; fflush()}'`, `sed -u`, `python3 -u`,
- * `stdbuf -oL CMD` (glibc stdio programs), `grep --line-buffered`.
+ * `stdbuf -oL CMD` (glibc stdio programs), `grep --line-buffered`. It must
+ * also answer an input without waiting for the next one: mawk reads ahead
+ * on a pipe unless run as `mawk -W interactive`. It must write nothing else
+ * on stdout (a banner, a prompt): diagnostics go to stderr.
+ *
+ * Cost: one input in flight per worker means a round trip per input (one
+ * write, one wakeup of the worker, one of mprun, one read); mprun adds one
+ * write(2) and one read(2) per input and writes results out in blocks
+ * (every 64 KiB, or 2 ms after the first result waiting).
  *
  * Faults, each reported through the notice event with the input quoted:
  *  - the worker exits or is killed while an input is pending: "worker 2
@@ -42,39 +50,47 @@
  *    worker while it has retries left (the message then ends in "; trying
  *    it again"), else it fails;
  *  - no result within timeout_ms: the worker's tree is ended with the
- *    termseq and the worker restarted; the input fails (or is retried);
- *  - output with no input pending, or more than one record for one input,
- *    or a malformed length: the worker is ended and restarted; the input
- *    it was answering fails (or is retried); output with no input pending
- *    counts in wpool_faults() (which cmd/ adds to the failures);
- *  - it closes its stdout or stdin while running: ended after a short
- *    grace, like a death.
+ *    termseq and the worker restarted; the input fails (or is retried); a
+ *    worker that never answered at all gets a hint about flushing, once;
+ *  - more than one record for one input (in what was read with it), a
+ *    malformed length, a record over WPOOL_RECORD_MAX, an answer before
+ *    the whole input was written: the worker is ended and restarted; the
+ *    input fails (or is retried);
+ *  - output with no input pending: "worker N wrote output with no input
+ *    pending"; the worker is ended and restarted, and the fault counts in
+ *    wpool_faults() (cmd/ adds it to the failures);
+ *  - it closes its stdout or stdin while alive: it has 250 ms to exit,
+ *    then it is ended (its input, if any, fails or is retried).
  * A second record that arrives only after the next input was sent cannot
  * be told from that input's answer: one record per input is the worker's
- * side of the contract. Workers that end before their first result
- * (retries + 2) x slots times in a row, or exit 126 / 127 before it (the
- * command cannot run), stop the run (error event).
+ * side of the contract. A worker that exits while idle is restarted when
+ * there is input for it (said if its exit status was not 0). Workers that
+ * end before their first result (retries + 2) x slots times in a row, or
+ * exit 126 / 127 before it (the command cannot run), stop the run (error
+ * event; the pool closes itself).
  *
- * Life of a worker (state x event; "end" = termseq on its tree):
- *            input   result        stray out  timeout  stdin/out  exit
- *   EMPTY    spawn   -             -          -        -          -
- *   IDLE     ->BUSY  -             end        -        grace/end  restart
- *   BUSY     -       ->IDLE or     end, input end,     grace/end, input
- *                    RETIRING      fails      input    input      fails
- *                                             fails    fails      (retry)
- *   RETIRING -       -             end        kill*    -          ->EMPTY
- *   ENDING   -       dropped       dropped    -        -          ->EMPTY
- * (* a worker that does not exit within retire_ms of its stdin closing is
- * ended.) RETIRING: stdin closed after max_tasks inputs, at the end of the
- * input, or after wpool_close().
+ * Life of a worker (state x event; "end" = the termseq on its tree, the
+ * worker then ENDING; an EMPTY slot is started when there is input):
+ *            input  result       extra out     timeout     lost pipe  exit
+ *   EMPTY    start  -            -             -           -          -
+ *   IDLE     BUSY   -            fault, end    -           grace      EMPTY
+ *   BUSY     -      IDLE or      input fails,  input       grace,     input
+ *                   RETIRING     end           fails, end  then as    fails,
+ *                                                          timeout    EMPTY
+ *   RETIRING -      -            fault, end    end (*)     -          EMPTY
+ *   ENDING   -      dropped      dropped       -           -          EMPTY
+ * RETIRING: stdin closed after max_tasks inputs, when no input is left, or
+ * after wpool_close(); (*) it has retire_ms to exit. Whatever is left of a
+ * worker's tree when it is reaped (its process group, and processes that
+ * left the group but carry its marker) is killed.
  *
  * Callbacks (on_success / on_error templates, shell commands): after each
  * input ends for good, one at a time in completion order, with the input's
  * replacement strings and MPRUN_SEQ, MPRUN_SLOT (the worker), MPRUN_EXIT (0
  * or 1) and MPRUN_RESULT (the result's text, up to its first NUL byte, at
- * most 128 KiB) in their environment. Their stdout is collected and written
- * to out_fd when they end (never in the middle of a record); their stderr
- * goes to err_fd. A result is released after its callback.
+ * most 128 KiB) in their environment. Their stdout is collected in memory
+ * and written right after the input's result (never inside a record);
+ * their stderr goes to err_fd. A result is released after its callback.
  *
  * Ownership: the pool owns neither the loop, the queue, the templates nor
  * the executor; it owns the records it takes from the queue (freed, and
