@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "exec_local.h"
+#include "input.h"
 #include "shm.h"
 #include "termtree.h"
 
@@ -286,4 +287,38 @@ int run_shm_end(struct shm_seg *seg, const struct cli *cli)
 	}
 	shm_run_destroy(seg);
 	return rc;
+}
+
+struct input *cli_input(const struct cli *cli)
+{
+	struct input_opts io = {.delim = cli->delim, .colsep = cli->colsep};
+	char err[256] = "";
+	struct input *in;
+	size_t i;
+
+	in = input_new(&io, err, sizeof(err));
+	if (in == NULL) {
+		warn_msg(err[0] ? err : strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < cli->nsources; i++) {
+		const struct cli_source *s = &cli->sources[i];
+		int rc = s->is_file
+				 ? input_add_file(in, s->file, s->linked)
+				 : input_add_list(in, s->values, s->n, s->linked);
+
+		if (rc == -1) {
+			const char *msg = input_error(in);
+
+			if (msg != NULL)
+				warn_msg(msg);
+			else
+				fprintf(stderr, "mprun: %s: %s\n",
+					s->is_file ? s->file : ":::",
+					strerror(errno));
+			input_free(in);
+			return NULL;
+		}
+	}
+	return in;
 }

@@ -58,6 +58,11 @@ void run_shm_counters(struct shm_seg *seg, char *out, size_t len);
  * -1 if the JSON file could not be written (message printed). */
 int run_shm_end(struct shm_seg *seg, const struct cli *cli);
 
+struct input;
+/* The input of the command line's sources (stdin when none). NULL:
+ * message printed. */
+struct input *cli_input(const struct cli *cli);
+
 /* End and reap every remaining descendant (after Ctrl-C or a halt). */
 void sweep_descendants(void);
 

@@ -256,36 +256,8 @@ static int check_options(const struct cli *cli)
 /* Build the input from the sources on the command line. */
 static int make_input(struct wrun *r)
 {
-	struct input_opts io = {.delim = r->cli->delim,
-				.colsep = r->cli->colsep};
-	char err[256] = "";
-	size_t i;
-
-	r->in = input_new(&io, err, sizeof(err));
-	if (r->in == NULL) {
-		warn_msg(err[0] ? err : strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < r->cli->nsources; i++) {
-		const struct cli_source *s = &r->cli->sources[i];
-		int rc = s->is_file
-				 ? input_add_file(r->in, s->file, s->linked)
-				 : input_add_list(r->in, s->values, s->n,
-						  s->linked);
-
-		if (rc == -1) {
-			const char *msg = input_error(r->in);
-
-			if (msg != NULL)
-				warn_msg(msg);
-			else
-				fprintf(stderr, "mprun: %s: %s\n",
-					s->is_file ? s->file : ":::",
-					strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
+	r->in = cli_input(r->cli);
+	return r->in == NULL ? -1 : 0;
 }
 
 /* --joblog: append a line per input. */
