@@ -245,3 +245,52 @@ _bad_not_crashed() {
 	run "$MPRUN" ::: 'true' 'exit 3' 'false'
 	[ "$status" -eq 2 ]
 }
+
+# --- bad values of the later options: status 255, a message naming them -------
+
+_bad_option() {
+	run _bad_err_to_file "$MPRUN" "$@"
+	[ "$status" -eq 255 ]
+	[ ! -e ran ]
+}
+
+@test "--tmpdir that is missing or not a directory" {
+	_bad_option --tmpdir ./nowhere touch ran ::: x
+	grep -q -- '--tmpdir ./nowhere: No such file or directory' err
+	: >plain
+	_bad_option --tmpdir plain touch ran ::: x
+	grep -q -- '--tmpdir plain: Not a directory' err
+}
+
+@test "--counter-init with a bad name or value" {
+	_bad_option --counter-init 'bad name=1' touch ran ::: x
+	grep -q -- '--counter-init: "bad name=1"' err
+	_bad_option --counter-init 'n=abc' touch ran ::: x
+	grep -q -- '--counter-init: "n=abc"' err
+}
+
+@test "--framing, --max-tasks-per-worker and --worker-init need --workers and good values" {
+	_bad_option --framing tlv --workers cat ::: x
+	grep -q -- '--framing: "tlv" is not line, nul or len' err
+	_bad_option --framing nul touch ran ::: x
+	grep -q -- '--framing needs --workers' err
+	_bad_option --max-tasks-per-worker 0 --workers cat ::: x
+	grep -q -- '--max-tasks-per-worker: "0"' err
+}
+
+@test "remote options without -S or --slurm, and --set without --pipeline" {
+	_bad_option --transfer touch ran ::: x
+	grep -q -- '--transfer needs -S/--sshlogin or --slf' err
+	_bad_option --slurm-cpus 2 touch ran ::: x
+	grep -q -- '--slurm-cpus needs --slurm' err
+	_bad_option --set a=1 touch ran ::: x
+	grep -q -- '--set a=1 needs --pipeline FILE' err
+}
+
+@test "a long option without its argument, or with one it does not take" {
+	_bad_option --timeout
+	grep -qx 'mprun: --timeout needs an argument' err
+	_bad_option --tag=x touch ran ::: x
+	grep -qx 'mprun: --tag=x takes no argument' err
+	grep -q "Try 'mprun --help'" err
+}
