@@ -247,13 +247,37 @@ void run_shm_finished(struct shm_seg *seg, int failed)
 		shm_stat_add(seg, SHM_FAILED, 1);
 }
 
+/* The user's counters: all but the per-stage figures of a pipeline. */
+static size_t user_counters(struct shm_seg *seg, struct shm_counter *c)
+{
+	size_t n = shm_counters_list(seg, c, SHM_COUNTERS), i, k = 0;
+
+	if (n > SHM_COUNTERS)
+		n = SHM_COUNTERS;
+	for (i = 0; i < n; i++)
+		if (strncmp(c[i].name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
+			c[k++] = c[i];
+	return k;
+}
+
 void run_shm_counters(struct shm_seg *seg, char *out, size_t len)
 {
 	struct shm_counter c[SHM_COUNTERS];
-	size_t n = shm_counters_list(seg, c, SHM_COUNTERS);
+	size_t n = user_counters(seg, c);
 
 	out[0] = '\0';
-	shm_counters_format(c, n < SHM_COUNTERS ? n : SHM_COUNTERS, out, len);
+	shm_counters_format(c, n, out, len);
+}
+
+void run_shm_stage(struct shm_seg *seg, const char *stage, const char *what,
+		   long long delta)
+{
+	char name[SHM_COUNTER_NAME_MAX + 1];
+	int n = snprintf(name, sizeof(name), "%s%s:%s", STAGE_PREFIX, stage,
+			 what);
+
+	if (n > 0 && (size_t)n < sizeof(name) && shm_counter_name_valid(name))
+		shm_counter_add(seg, name, delta, NULL);
 }
 
 int run_shm_end(struct shm_seg *seg, const struct cli *cli)
@@ -266,9 +290,7 @@ int run_shm_end(struct shm_seg *seg, const struct cli *cli)
 
 	if (seg == NULL)
 		return 0;
-	n = shm_counters_list(seg, c, SHM_COUNTERS);
-	if (n > SHM_COUNTERS)
-		n = SHM_COUNTERS;
+	n = user_counters(seg, c);
 	if (n > 0) {
 		shm_counters_format(c, n, text, sizeof(text));
 		fprintf(stderr, "mprun: counters: %s\n", text);

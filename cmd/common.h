@@ -52,7 +52,12 @@ struct shm_seg *run_shm_start(const struct cli *cli, const char *label);
 /* Count a job in the figures. */
 void run_shm_started(struct shm_seg *seg);
 void run_shm_finished(struct shm_seg *seg, int failed);
-/* The counters as "a=1 b=2" (empty if none). */
+/* A pipeline stage's own figures, kept as counters "stage:NAME:WHAT"
+ * (shown by mprun --status and --counters, not with the user's). */
+#define STAGE_PREFIX "stage:"
+void run_shm_stage(struct shm_seg *seg, const char *stage, const char *what,
+		   long long delta);
+/* The user's counters as "a=1 b=2" (empty if none). */
 void run_shm_counters(struct shm_seg *seg, char *out, size_t len);
 /* The end: counters summary on stderr, --counters-json, segment removed.
  * -1 if the JSON file could not be written (message printed). */

@@ -60,8 +60,11 @@ static void p_launch(void *data, const char *stage, const struct pool_job *j)
 	}
 	if (r->cli->verbose)
 		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
-	if (r->shm != NULL && pool_job_tries(j) == 1)
+	if (r->shm != NULL && pool_job_tries(j) == 1) {
 		run_shm_started(r->shm);
+		run_shm_stage(r->shm, stage, "started", 1);
+		run_shm_stage(r->shm, stage, "running", 1);
+	}
 }
 
 static void p_done(void *data, const char *stage, const struct pool_job *j)
@@ -74,8 +77,13 @@ static void p_finished(void *data, const char *stage,
 {
 	struct prun *r = data;
 
-	if (r->shm != NULL)
+	if (r->shm != NULL) {
 		run_shm_finished(r->shm, pool_job_failed(j));
+		run_shm_stage(r->shm, stage, "running", -1);
+		run_shm_stage(r->shm, stage, "done", 1);
+		if (pool_job_failed(j))
+			run_shm_stage(r->shm, stage, "failed", 1);
+	}
 	if (report_finished(r->joblog, stage, j, r->interrupted) == -1) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
 			strerror(errno));

@@ -380,3 +380,17 @@ Y
 	[ "$(cat c.json)" = '{"other": 0, "seen": 11}' ]
 	grep -q 'counters: other=0 seen=11' <<<"$output"
 }
+
+@test "mprun --status shows each stage's figures while a pipeline runs" {
+	printf 'stages:\n  gen:\n    cmd: seq 4\n  work:\n    cmd: sleep 0.6; echo {} >/dev/null\n    input: gen\n    jobs: 2\n' >p.yaml
+	"$MPRUN" --pipeline p.yaml --counters-json c.json >/dev/null &
+	pid=$!
+	sleep 0.4
+	run "$MPRUN" --status "$pid"
+	wait "$pid"
+	[ "$status" -eq 0 ]
+	grep -qx '  counter stage:gen:done 1' <<<"$output"
+	grep -qx '  counter stage:work:running 2' <<<"$output"
+	# the stages' figures are not the user's counters
+	[ "$(cat c.json)" = '{}' ]
+}
