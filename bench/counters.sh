@@ -47,3 +47,15 @@ awk -v n="$n" -v p="$PROCS" -v s="$s" 'BEGIN { printf "counter: %d adds from %d 
 n=$((PROCS * (OPS / 10)))
 s=$(elapsed sem_passes)
 awk -v n="$n" -v p="$PROCS" -v s="$s" 'BEGIN { printf "sem -j 2: %d passes from %d processes in %.2fs (%.0f/s)\n", n, p, s, n / s }'
+
+# The library itself: threads adding to one counter (needs the build tree's
+# lib/libmprun.a, next to the binary's directory).
+LIB=$(dirname "$MPRUN")/../lib/libmprun.a
+if [[ -f $LIB ]]; then
+	BIN=$(mktemp)
+	cc -O2 -D_GNU_SOURCE -I"$BENCH/../lib" -o "$BIN" "$BENCH/shm_rate.c" "$LIB" -lpthread -lrt
+	"$BIN" 2 2000000
+	rm -f "$BIN"
+else
+	echo "counters.sh: no $LIB: library rate not measured" >&2
+fi
