@@ -63,12 +63,6 @@ struct exec_slurm {
 	size_t errlen;
 };
 
-/* A NULL-terminated argv of borrowed strings. */
-struct argv_list {
-	const char **v;
-	size_t n, cap;
-};
-
 /* Write a message into the caller's error buffer; errno is set to e. */
 static void slurm_err(struct exec_slurm *s, int e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -82,34 +76,6 @@ static void slurm_err(struct exec_slurm *s, int e, const char *fmt, ...)
 		va_end(ap);
 	}
 	errno = e;
-}
-
-/* Append one borrowed word; 0 or -1/ENOMEM. */
-static int argv_add(struct argv_list *a, const char *word)
-{
-	const char **v;
-	size_t cap;
-
-	if (a->n + 2 > a->cap) {
-		cap = a->cap ? a->cap * 2 : 32;
-		v = realloc(a->v, cap * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = word;
-	a->v[a->n] = NULL;
-	return 0;
-}
-
-/* Append a NULL-terminated array of words. */
-static int argv_add_all(struct argv_list *a, char *const *words)
-{
-	for (; words != NULL && *words != NULL; words++)
-		if (argv_add(a, *words) == -1)
-			return -1;
-	return 0;
 }
 
 /* A variable of the allocation. */
@@ -253,16 +219,16 @@ static char **parse_vars(struct buf *out)
 /* Start salloc with a holding command; hold_fd gets its stdin. */
 static int holder_start(struct exec_slurm *s, const char *opts)
 {
-	struct argv_list a = {0};
+	struct words a = {0};
 	char **words = NULL;
 	size_t n;
 	int p[2] = {-1, -1}, rc = -1;
 
 	words = strv_split_blanks(opts, &n);
-	if (words == NULL || argv_add(&a, "/bin/sh") == -1 ||
-	    argv_add(&a, "-c") == -1 || argv_add(&a, hold_sh) == -1 ||
-	    argv_add(&a, "mprun-alloc") == -1 || argv_add(&a, "salloc") == -1 ||
-	    argv_add_all(&a, words) == -1 || pipe2(p, O_CLOEXEC) == -1)
+	if (words == NULL || words_add(&a, "/bin/sh") == -1 ||
+	    words_add(&a, "-c") == -1 || words_add(&a, hold_sh) == -1 ||
+	    words_add(&a, "mprun-alloc") == -1 || words_add(&a, "salloc") == -1 ||
+	    words_add_all(&a, words) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;
 	if (exec_local_helper_start((char *const *)a.v, p[0], &s->holder) ==
 	    -1) {
@@ -323,26 +289,26 @@ static void release_alloc(struct exec_slurm *s)
 
 /* The srun argv of a job into a; the step name is kept in name. */
 static int srun_argv(struct exec_slurm *s, const struct exec_request *req,
-		     struct argv_list *a, char *name, size_t len)
+		     struct words *a, char *name, size_t len)
 {
 	snprintf(name, len, "--job-name=mprun-%ld-%llu", s->self, req->seq);
-	if (argv_add_all(a, s->srun) == -1 ||
-	    argv_add(a, s->jobid_arg) == -1 || argv_add(a, "--exact") == -1 ||
-	    argv_add(a, "-n1") == -1 || argv_add(a, "-N1") == -1 ||
-	    argv_add(a, "-c") == -1 || argv_add(a, s->cpus_arg) == -1 ||
-	    argv_add(a, "-QQ") == -1 || argv_add(a, name) == -1 ||
-	    argv_add(a, "--") == -1)
+	if (words_add_all(a, s->srun) == -1 ||
+	    words_add(a, s->jobid_arg) == -1 || words_add(a, "--exact") == -1 ||
+	    words_add(a, "-n1") == -1 || words_add(a, "-N1") == -1 ||
+	    words_add(a, "-c") == -1 || words_add(a, s->cpus_arg) == -1 ||
+	    words_add(a, "-QQ") == -1 || words_add(a, name) == -1 ||
+	    words_add(a, "--") == -1)
 		return -1;
 	if (req->shell_cmd != NULL) {
-		if (argv_add(a, s->shell ? s->shell : "/bin/sh") == -1 ||
-		    argv_add(a, "-c") == -1)
+		if (words_add(a, s->shell ? s->shell : "/bin/sh") == -1 ||
+		    words_add(a, "-c") == -1)
 			return -1;
-		return argv_add(a, req->shell_cmd);
+		return words_add(a, req->shell_cmd);
 	}
-	if (argv_add(a, "/bin/sh") == -1 || argv_add(a, "-c") == -1 ||
-	    argv_add(a, exec_sh) == -1 || argv_add(a, "mprun") == -1)
+	if (words_add(a, "/bin/sh") == -1 || words_add(a, "-c") == -1 ||
+	    words_add(a, exec_sh) == -1 || words_add(a, "mprun") == -1)
 		return -1;
-	return argv_add_all(a, req->argv);
+	return words_add_all(a, req->argv);
 }
 
 /* executor.spawn: srun the job as a step (slot 0, callbacks: here). */
@@ -351,7 +317,7 @@ static int slurm_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 {
 	struct exec_slurm *s = ctx;
 	struct exec_request r = *req;
-	struct argv_list a = {0};
+	struct words a = {0};
 	char name[96];
 	int rc = -1;
 

@@ -97,12 +97,6 @@ struct exec_ssh {
 	size_t errlen;
 };
 
-/* A NULL-terminated argv of borrowed strings. */
-struct words {
-	const char **v;
-	size_t n, cap;
-};
-
 /* --- small helpers ------------------------------------------------------ */
 
 /* Write a message into the caller's error buffer; errno is set to e. */
@@ -118,25 +112,6 @@ static void ssh_err(struct exec_ssh *s, int e, const char *fmt, ...)
 		va_end(ap);
 	}
 	errno = e;
-}
-
-/* Append one borrowed word. 0 or -1/ENOMEM. */
-static int words_add(struct words *w, const char *word)
-{
-	const char **v;
-	size_t cap;
-
-	if (w->n + 2 > w->cap) {
-		cap = w->cap ? w->cap * 2 : 16;
-		v = realloc(w->v, cap * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		w->v = v;
-		w->cap = cap;
-	}
-	w->v[w->n++] = word;
-	w->v[w->n] = NULL;
-	return 0;
 }
 
 /* Append borrowed words up to a NULL. 0 or -1/ENOMEM. */

@@ -64,4 +64,39 @@ static inline char **strv_split_blanks(const char *s, size_t *n)
 	return v;
 }
 
+/* A NULL-terminated argv of borrowed strings, growing as words are
+ * added (free(w.v) when done). */
+struct words {
+	const char **v;
+	size_t n, cap;
+};
+
+/* Append one borrowed word. 0 or -1/ENOMEM. */
+static inline int words_add(struct words *w, const char *word)
+{
+	const char **v;
+	size_t cap;
+
+	if (w->n + 2 > w->cap) {
+		cap = w->cap ? w->cap * 2 : 16;
+		v = realloc(w->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n++] = word;
+	w->v[w->n] = NULL;
+	return 0;
+}
+
+/* Append every word of a NULL-terminated array. 0 or -1/ENOMEM. */
+static inline int words_add_all(struct words *w, char *const *words)
+{
+	for (; words != NULL && *words != NULL; words++)
+		if (words_add(w, *words) == -1)
+			return -1;
+	return 0;
+}
+
 #endif
