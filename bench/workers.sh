@@ -8,9 +8,9 @@
 #   pipe      seq N | awk '{print $1*2; fflush()}'      (the floor)
 #
 # Targets: workers >= 50x the throughput of spawn; workers within 2x of
-# pipe. The worker protocol is one input in flight per worker, so each input
-# costs a round trip (a wakeup of the worker and one of mprun); the pipe has
-# none, and its awk reads its whole input in a few reads.
+# pipe. Workers are sent inputs ahead of their results (--max-inflight), so
+# the remaining cost is mprun's own work per record: taking it from the
+# queue, framing, and putting the result in order.
 #
 # Env: MPRUN (binary, default ../_build/cmd/mprun), N (100000), NSPAWN
 # (2000), RUNS (best of, 3), JOBS (the -j values tried, default: the CPU

@@ -57,6 +57,7 @@ enum {
 	OPT_WORKERS,
 	OPT_WORKER_INIT,
 	OPT_MAX_TASKS,
+	OPT_MAX_INFLIGHT,
 	OPT_FRAMING,
 };
 
@@ -150,6 +151,8 @@ static const struct opt_doc opt_docs[] = {
 	 "run CMD (a shell command) in each worker before it starts", 0},
 	{{"max-tasks-per-worker", required_argument, NULL, OPT_MAX_TASKS}, "N",
 	 "restart a worker after it served N inputs", 0},
+	{{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT}, "N",
+	 "send a worker up to N inputs ahead of its results (default 64)", 0},
 	{{"framing", required_argument, NULL, OPT_FRAMING}, "KIND",
 	 "worker records: line (default), nul (-0), or len (length-prefixed)",
 	 0},
@@ -645,6 +648,12 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 					   "not a number >= 1", arg);
 		cli->max_tasks = (unsigned long long)n;
 		return 0;
+	case OPT_MAX_INFLIGHT:
+		if (number_parse(arg, 1, 65536, &n) == -1)
+			return usage_error("--max-inflight: \"%s\" is not a "
+					   "number from 1 to 65536", arg);
+		cli->max_inflight = (unsigned)n;
+		return 0;
 	case OPT_FRAMING:
 		if (strcmp(arg, "line") == 0)
 			cli->framing = FRAMING_LINE;
@@ -712,10 +721,12 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 				   "command line: the file has them",
 				   cli->pipeline);
 	if (cli->workers == NULL &&
-	    (cli->worker_init || cli->max_tasks || cli->framing_set))
+	    (cli->worker_init || cli->max_tasks || cli->framing_set ||
+	     cli->max_inflight))
 		return usage_error("%s needs --workers CMD",
 				   cli->worker_init ? "--worker-init"
 				   : cli->max_tasks ? "--max-tasks-per-worker"
+				   : cli->max_inflight ? "--max-inflight"
 						    : "--framing");
 	if (cli->workers != NULL && cli->ncommand > 0)
 		return usage_error("--workers %s: no command after the options "

@@ -59,6 +59,7 @@ struct cli {
 	const char *workers;      /* --workers CMD */
 	const char *worker_init;  /* --worker-init CMD */
 	unsigned long long max_tasks; /* --max-tasks-per-worker */
+	unsigned max_inflight;        /* --max-inflight (0: the default) */
 	int framing;              /* FRAMING_* */
 	int framing_set;
 	char **command;    /* the command words (may be 0) */

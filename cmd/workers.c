@@ -292,6 +292,7 @@ static int make_opts(struct wrun *r, struct wpool_opts *wo)
 	wo->framing = framings[r->cli->framing];
 	wo->order = r->cli->order;
 	wo->max_tasks = r->cli->max_tasks;
+	wo->inflight = r->cli->max_inflight;
 	wo->timeout_ms = r->cli->timeout_ms;
 	wo->retries = r->cli->retries;
 	wo->termseq = po.termseq;

@@ -8,7 +8,7 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
 --retries --halt --delay --on-success --on-error --joblog --resume
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
---framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
+--max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
 _mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h -S'
 # What may only come first: the counter and semaphore commands (and
@@ -24,7 +24,8 @@ _mprun_takes_arg()
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
 		--set | --counter-init | --counters-json | --workers | \
-		--worker-init | --max-tasks-per-worker | --framing | \
+		--worker-init | --max-tasks-per-worker | --max-inflight | \
+		--framing | \
 		--sshlogin | --slf | --ssh | --env | --workdir | --wd | \
 		--return | --trc | --slurm-cpus | --slurm-alloc)
 		return 0

@@ -25,7 +25,7 @@ function __fish_mprun_needs_command
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
                 --counters-json --workers --worker-init \
-                --max-tasks-per-worker --framing --sshlogin --slf --ssh \
+                --max-tasks-per-worker --max-inflight --framing --sshlogin --slf --ssh \
                 --env --workdir --wd --return --trc --slurm-cpus \
                 --slurm-alloc
                 set skip 1
@@ -84,6 +84,7 @@ complete -c mprun -n __fish_mprun_needs_command -l counters-json -r -F -d 'Write
 complete -c mprun -n __fish_mprun_needs_command -l workers -x -d 'Run inputs through long-lived workers'
 complete -c mprun -n __fish_mprun_needs_command -l worker-init -x -d 'Shell command each worker runs before it starts'
 complete -c mprun -n __fish_mprun_needs_command -l max-tasks-per-worker -x -d 'Restart a worker after N inputs'
+complete -c mprun -n __fish_mprun_needs_command -l max-inflight -x -d 'Send a worker up to N inputs ahead of its results'
 complete -c mprun -n __fish_mprun_needs_command -l framing -x -a 'line nul len' -d 'How worker records are delimited'
 complete -c mprun -n __fish_mprun_needs_command -s S -l sshlogin -x -a '(__fish_print_hostnames)' -d 'Run jobs on these SSH hosts ([N/]HOST,...)'
 complete -c mprun -n __fish_mprun_needs_command -l slf -r -F -d 'Read SSH logins from FILE'

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,12 @@
 #define RETIRE_MS 10000
 /* Results held back for the order, per slot, before sending pauses. */
 #define PENDING_PER_SLOT 256
+/* A worker gets more inputs in flight while its queued work is expected to
+ * take less than this (its time per input, averaged, times the inputs in
+ * flight); at most opts.inflight, which defaults to WPOOL_INFLIGHT. */
+#define QUEUED_WORK_US 2000
+/* Inputs written to a worker with one writev(2) at most. */
+#define WRITE_IOV 64
 /* Bytes of an input quoted in a message. */
 #define QUOTE_MAX 60
 /* Bytes of a result put in a callback's MPRUN_RESULT. */
@@ -59,6 +66,7 @@ struct wpool_task {
 	unsigned long long seq;
 	unsigned slot, tries;
 	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
+	uint64_t sent_us;            /* when it was given to its worker */
 	int failed, signal, timed_out, interrupted;
 };
 
@@ -72,10 +80,18 @@ struct worker {
 	int reaped, status;
 	int answered;             /* it returned at least one result */
 	int ended_by_us;          /* ENDING for a fault we reported */
-	struct wpool_task *task;  /* the input pending, while BUSY */
-	size_t sent;              /* bytes of task->send written */
+	/* Inputs in flight, oldest first, linked by next: the worker answers
+	 * them in this order. unsent is the first not wholly written, sent
+	 * the bytes of it that are. */
+	struct wpool_task *head, *tail, *unsent;
+	size_t sent;
+	unsigned inflight;
+	unsigned window;          /* inputs it may have in flight now */
+	uint64_t last_us;         /* when its last result came */
+	uint64_t svc_us;          /* its time per input (moving average) */
 	struct buf rbuf;          /* bytes read, not yet a whole record */
-	size_t scanned;           /* of rbuf, known to hold no terminator */
+	size_t rpos;              /* of rbuf, parsed already */
+	size_t scanned;           /* from rpos, known to hold no terminator */
 	unsigned long long served;
 	enum deadline dl;
 	struct loop_timer *deadline;
@@ -112,7 +128,8 @@ struct wpool {
 	int hold_fd;
 	unsigned long long seq, nspawns;
 	unsigned long long nsucceeded, nfailed, nfaults, ncb_failed;
-	unsigned nbusy, bad_starts, hinted;
+	unsigned nbusy;           /* inputs in flight */
+	unsigned bad_starts, hinted;
 	int started, closed, terminating, out_closed, finished, fatal;
 	int in_fill, fill_again;
 	struct loop_timer *spawn_timer;
@@ -336,6 +353,8 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->opts = *opts;
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
+	if (p->opts.inflight == 0)
+		p->opts.inflight = WPOOL_INFLIGHT;
 	if (ev != NULL)
 		p->ev = *ev;
 	p->devnull = p->hold_fd = p->cb_fd = -1;
@@ -849,7 +868,11 @@ static void worker_started(struct worker *w, int exec_errno)
 	w->reaped = w->answered = w->ended_by_us = 0;
 	w->served = 0;
 	w->kill_step = 0;
-	w->rbuf.len = w->scanned = 0;
+	w->rbuf.len = w->rpos = w->scanned = 0;
+	w->head = w->tail = w->unsent = NULL;
+	w->inflight = 0;
+	w->window = 1;
+	w->last_us = w->svc_us = 0;
 	p->nspawns++;
 	if (loop_fd_add(p->loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
@@ -896,35 +919,60 @@ static void pool_spawn_retry(struct loop *l, void *data)
 	pool_fill(p);
 }
 
-/* Can w take an input now? (idle, alive, both pipes open) */
-static int worker_usable(const struct worker *w)
+/* The inputs w may have in flight now: its window, within max_tasks. */
+static unsigned worker_room(const struct worker *w)
 {
-	return w->state == W_IDLE && !w->reaped && w->in_fd >= 0 &&
-	       w->out_fd >= 0 && w->dl != DL_GRACE;
+	const struct wpool_opts *o = &w->pool->opts;
+	unsigned long long left;
+
+	if (w->inflight >= w->window)
+		return 0;
+	if (o->max_tasks == 0)
+		return w->window - w->inflight;
+	left = o->max_tasks - w->served;
+	if (left <= w->inflight)
+		return 0;
+	left -= w->inflight;
+	return left < w->window - w->inflight ? (unsigned)left
+					      : w->window - w->inflight;
 }
 
-/* An idle worker, or a new one in an empty slot; NULL if none now. */
+/* Can w take an input now? (alive, both pipes open, room in flight) */
+static int worker_usable(const struct worker *w)
+{
+	return (w->state == W_IDLE || w->state == W_BUSY) && !w->reaped &&
+	       w->in_fd >= 0 && w->out_fd >= 0 && w->dl != DL_GRACE &&
+	       worker_room(w) > 0;
+}
+
+/* The worker to send the next input to: an idle one, else a new one in an
+ * empty slot, else the busy one with the fewest inputs in flight that has
+ * room for one more; NULL if none now. */
 static struct worker *pool_ready_worker(struct wpool *p)
 {
-	struct worker *empty = NULL;
+	struct worker *empty = NULL, *busy = NULL, *w;
 	char msg[256];
 	unsigned i;
 
 	for (i = 0; i < p->opts.slots; i++) {
-		if (worker_usable(&p->workers[i]))
-			return &p->workers[i];
-		if (p->workers[i].state == W_EMPTY && empty == NULL)
-			empty = &p->workers[i];
+		w = &p->workers[i];
+		if (w->state == W_IDLE && worker_usable(w))
+			return w;
+		if (w->state == W_EMPTY && empty == NULL)
+			empty = w;
+		if (w->state == W_BUSY && worker_usable(w) &&
+		    (busy == NULL || w->inflight < busy->inflight))
+			busy = w;
 	}
 	if (empty == NULL || p->spawn_timer != NULL)
-		return NULL;
+		return busy;
 	if (worker_start(empty) == 0)
-		return worker_usable(empty) ? empty : NULL;
+		return worker_usable(empty) ? empty : busy;
 	if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
 	    errno == ENFILE) {
 		p->spawn_timer = loop_timer_add(p->loop, SPAWN_RETRY_MS,
 						pool_spawn_retry, p);
-		return NULL;
+		return busy;
 	}
 	snprintf(msg, sizeof(msg), "cannot start a worker: %s",
 		 strerror(errno));
@@ -954,19 +1002,23 @@ static void worker_pipe_lost(struct worker *w)
 	worker_set_deadline(w, DL_GRACE, GRACE_MS);
 }
 
-/* Write what is left of the pending input. */
+/* Write what can be written of the inputs in flight not yet sent whole. */
 static void worker_write(struct worker *w)
 {
-	struct wpool_task *t = w->task;
+	struct iovec iov[WRITE_IOV];
+	struct wpool_task *t;
+	size_t off, left;
 	ssize_t n;
+	int k;
 
-	while (w->sent < t->send.len) {
-		n = write(w->in_fd, t->send.data + w->sent,
-			  t->send.len - w->sent);
-		if (n > 0) {
-			w->sent += (size_t)n;
-			continue;
+	while (w->unsent != NULL) {
+		off = w->sent;
+		for (k = 0, t = w->unsent; t != NULL && k < WRITE_IOV;
+		     t = t->next, k++, off = 0) {
+			iov[k].iov_base = t->send.data + off;
+			iov[k].iov_len = t->send.len - off;
 		}
+		n = writev(w->in_fd, iov, k);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -976,12 +1028,25 @@ static void worker_write(struct worker *w)
 				w->in_watched = 1;
 			return;
 		}
-		worker_close_fd(w, &w->in_fd); /* EPIPE: it closed stdin */
-		w->in_watched = 0;
-		worker_pipe_lost(w);
-		return;
+		if (n <= 0) {
+			worker_close_fd(w, &w->in_fd); /* EPIPE: it closed
+							* stdin */
+			w->in_watched = 0;
+			worker_pipe_lost(w);
+			return;
+		}
+		for (left = (size_t)n; left > 0;) {
+			t = w->unsent;
+			if (left < t->send.len - w->sent) {
+				w->sent += left;
+				break;
+			}
+			left -= t->send.len - w->sent;
+			t->sent = t->send.len;
+			w->unsent = t->next;
+			w->sent = 0;
+		}
 	}
-	t->sent = w->sent;
 	if (w->in_watched) {
 		loop_fd_del(w->pool->loop, w->in_fd);
 		w->in_watched = 0;
@@ -994,52 +1059,126 @@ static void worker_writable(struct loop *l, int fd, uint32_t events,
 {
 	struct worker *w = data;
 
-	if (w->state == W_BUSY && w->task != NULL)
+	if (w->state == W_BUSY && w->unsent != NULL)
 		worker_write(w);
 }
 
-/* Send t to the idle worker w. */
+/* Microseconds on the monotonic clock. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Queue t for the worker w (idle, or busy with room); it is written by
+ * pool_fill, with the others queued at the same time. */
 static void worker_send(struct worker *w, struct wpool_task *t)
 {
 	struct wpool *p = w->pool;
 
 	t->slot = w->slot;
 	t->tries++;
+	t->sent_us = now_us();
 	t->start_ms = loop_now_ms();
 	t->start_wall_ms = wall_ms();
 	t->sent = t->received = 0;
 	t->signal = t->timed_out = 0;
 	t->result.len = 0;
-	w->task = t;
-	w->sent = 0;
-	w->state = W_BUSY;
-	p->nbusy++;
-	if (p->opts.timeout_ms > 0)
-		worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
-	if (w->in_fd < 0) {
-		worker_pipe_lost(w);
-		return;
+	t->next = NULL;
+	if (w->tail != NULL)
+		w->tail->next = t;
+	else
+		w->head = t;
+	w->tail = t;
+	if (w->unsent == NULL) {
+		w->unsent = t;
+		w->sent = 0;
 	}
-	worker_write(w);
+	w->inflight++;
+	p->nbusy++;
+	if (w->state == W_IDLE) {
+		w->state = W_BUSY;
+		if (p->opts.timeout_ms > 0)
+			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+	}
 }
 
-/* Take the pending task off w (it is answered or failed). */
+/* Write the inputs queued for the workers by worker_send. */
+static void pool_write_all(struct wpool *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_BUSY && w->unsent != NULL &&
+		    !w->in_watched) {
+			if (w->in_fd >= 0)
+				worker_write(w);
+			else
+				worker_pipe_lost(w);
+		}
+	}
+}
+
+/* Take the oldest input in flight off w (it is answered or failed); the
+ * next one, if any, now has the timeout to itself. */
 static struct wpool_task *worker_detach(struct worker *w)
 {
-	struct wpool_task *t = w->task;
+	struct wpool *p = w->pool;
+	struct wpool_task *t = w->head;
 
-	w->task = NULL;
-	w->pool->nbusy--;
+	w->head = t->next;
+	if (w->head == NULL)
+		w->tail = NULL;
+	if (w->unsent == t) {
+		w->unsent = t->next;
+		w->sent = 0;
+	}
+	t->next = NULL;
+	w->inflight--;
+	p->nbusy--;
 	if (w->dl == DL_TIMEOUT) {
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(p->loop, w->deadline);
 		w->deadline = NULL;
 		w->dl = DL_NONE;
 	}
-	if (w->in_watched) {
-		loop_fd_del(w->pool->loop, w->in_fd);
+	if (w->head != NULL) {
+		w->head->start_ms = loop_now_ms();
+		w->head->start_wall_ms = wall_ms();
+		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
+			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+	} else if (w->in_watched) {
+		loop_fd_del(p->loop, w->in_fd);
 		w->in_watched = 0;
 	}
 	return t;
+}
+
+/* Give back the inputs in flight on w behind the one it failed on: they
+ * go first to the next workers, their try not counted. */
+static void worker_requeue(struct worker *w)
+{
+	struct wpool *p = w->pool;
+	struct wpool_task *t, *first = NULL, *last = NULL;
+
+	while (w->head != NULL) {
+		t = worker_detach(w);
+		t->tries--;
+		if (last != NULL)
+			last->next = t;
+		else
+			first = t;
+		last = t;
+	}
+	if (first == NULL)
+		return;
+	last->next = p->retry_head;
+	p->retry_head = first;
+	if (p->retry_tail == NULL)
+		p->retry_tail = last;
 }
 
 /* Close the worker's stdin: it should exit (after max_tasks, at the end,
@@ -1054,8 +1193,8 @@ static void worker_retire(struct worker *w)
 
 /* --- workers: results and faults ------------------------------------- */
 
-/* A fault of a busy worker on its input: report, end it, retry or fail
- * the input. what completes "worker N ...". */
+/* A fault of a busy worker on its oldest input: report, end it, retry or
+ * fail that input, give back the others. what completes "worker N ...". */
 static void worker_fault(struct worker *w, const char *what, int timed_out)
 {
 	struct wpool_task *t = worker_detach(w);
@@ -1065,6 +1204,7 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 	t->timed_out = timed_out;
 	w->ended_by_us = 1;
 	worker_end(w);
+	worker_requeue(w);
 	task_fault(w->pool, t, msg);
 }
 
@@ -1124,42 +1264,56 @@ static void worker_deadline(struct loop *l, void *data)
 	}
 }
 
-/* The pending input got its result, payload p[0..n), used bytes read. */
+/* The oldest input in flight got its result, payload p[0..n), used bytes
+ * read. Its time per input tunes the worker's window. */
 static void worker_answered(struct worker *w, const char *p, size_t n,
 			    size_t used)
 {
 	struct wpool *pool = w->pool;
 	struct wpool_task *t = worker_detach(w);
+	uint64_t now = now_us(), from, svc;
 
 	t->received = used;
 	t->runtime_ms = loop_now_ms() - t->start_ms;
 	if (buf_append(&t->result, p, n) == -1) {
 		worker_end(w);
+		worker_requeue(w);
 		task_fault(pool, t, "cannot hold the result of");
 		return;
 	}
+	from = t->sent_us > w->last_us ? t->sent_us : w->last_us;
+	svc = now > from ? now - from : 0;
+	w->svc_us = w->served == 0 ? svc : (w->svc_us * 7 + svc) / 8;
+	w->last_us = now;
+	w->window = w->svc_us * pool->opts.inflight <= QUEUED_WORK_US
+			    ? pool->opts.inflight
+			    : (unsigned)(QUEUED_WORK_US / w->svc_us) + 1;
 	w->served++;
 	w->answered = 1;
 	pool->bad_starts = 0;
-	w->state = W_IDLE;
-	if ((pool->opts.max_tasks > 0 && w->served >= pool->opts.max_tasks) ||
-	    pool->closed)
-		worker_retire(w);
+	if (w->inflight == 0) {
+		w->state = W_IDLE;
+		if ((pool->opts.max_tasks > 0 &&
+		     w->served >= pool->opts.max_tasks) ||
+		    pool->closed)
+			worker_retire(w);
+	}
 	task_finished(pool, t);
 }
 
-/* The next record of rbuf, resuming a scan for a terminator. */
+/* The next record of rbuf (from rpos), resuming a scan for a terminator. */
 static int worker_next_record(struct worker *w, size_t *start, size_t *len,
 			      size_t *used)
 {
 	enum wpool_framing f = w->pool->opts.framing;
 	size_t skip = f == WPOOL_LEN ? 0 : w->scanned;
+	const char *p = w->rbuf.data + w->rpos;
+	size_t n = w->rbuf.len - w->rpos;
 	int rc;
 
-	rc = wpool_frame_parse(f, w->rbuf.data + skip, w->rbuf.len - skip,
-			       start, len, used);
+	rc = wpool_frame_parse(f, p + skip, n - skip, start, len, used);
 	if (rc == 0 && f != WPOOL_LEN)
-		w->scanned = w->rbuf.len;
+		w->scanned = n;
 	if (rc == 1) {
 		*len += skip;
 		*used += skip;
@@ -1167,38 +1321,54 @@ static int worker_next_record(struct worker *w, size_t *start, size_t *len,
 	return rc;
 }
 
-/* Make sense of the bytes read from a worker. */
+/* Move the part of a record left in rbuf to its start. */
+static void worker_compact(struct worker *w)
+{
+	if (w->rpos == 0)
+		return;
+	memmove(w->rbuf.data, w->rbuf.data + w->rpos, w->rbuf.len - w->rpos);
+	w->rbuf.len -= w->rpos;
+	w->rpos = 0;
+}
+
+/* Make sense of the bytes read from a worker: each whole record answers
+ * the oldest input in flight. */
 static void worker_parse(struct worker *w)
 {
 	size_t start = 0, len = 0, used = 0;
+	const char *why = NULL;
 	int rc;
 
-	if (w->rbuf.len == 0)
-		return;
-	if (w->state == W_ENDING || w->state == W_EMPTY) {
-		w->rbuf.len = w->scanned = 0;
-		return;
+	while (w->rbuf.len > w->rpos) {
+		if (w->state == W_ENDING || w->state == W_EMPTY)
+			break;
+		if (w->state != W_BUSY) {
+			w->rbuf.len = w->rpos = w->scanned = 0;
+			worker_stray(w);
+			return;
+		}
+		rc = worker_next_record(w, &start, &len, &used);
+		if (rc == 0) {
+			worker_compact(w);
+			return;
+		}
+		if (rc == -1)
+			why = errno == EPROTO ? "wrote a malformed length for"
+					      : "wrote a record too large for";
+		else if (w->unsent == w->head)
+			why = "answered before reading all of";
+		else if (w->inflight == 1 && w->rpos + used < w->rbuf.len)
+			why = "wrote more than one record for";
+		if (why != NULL) {
+			worker_fault(w, why, 0);
+			break;
+		}
+		w->rpos += used;
+		w->scanned = 0;
+		worker_answered(w, w->rbuf.data + w->rpos - used + start, len,
+				used);
 	}
-	if (w->state != W_BUSY) {
-		w->rbuf.len = w->scanned = 0;
-		worker_stray(w);
-		return;
-	}
-	rc = worker_next_record(w, &start, &len, &used);
-	if (rc == 0)
-		return;
-	if (rc == -1)
-		worker_fault(w, errno == EPROTO
-					? "wrote a malformed length for"
-					: "wrote a record too large for",
-			     0);
-	else if (w->sent < w->task->send.len)
-		worker_fault(w, "answered before reading all of", 0);
-	else if (used < w->rbuf.len)
-		worker_fault(w, "wrote more than one record for", 0);
-	else
-		worker_answered(w, w->rbuf.data + start, len, used);
-	w->rbuf.len = w->scanned = 0;
+	w->rbuf.len = w->rpos = w->scanned = 0;
 }
 
 /* Read what the worker's stdout holds now: > 0 bytes, 0 at EOF, -1
@@ -1321,10 +1491,8 @@ static void worker_reaped(struct worker *w, int status)
 		worker_parse(w);
 	describe_status(status, st, sizeof(st));
 	if (w->state == W_BUSY) {
-		struct wpool_task *t = w->task;
-
 		snprintf(msg, sizeof(msg), "died (%s) on", st);
-		t->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		w->head->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		worker_fault(w, msg, 0);
 		w->ended_by_us = 0;
 	} else if (w->state == W_IDLE && status != 0) {
@@ -1341,7 +1509,6 @@ static void worker_reaped(struct worker *w, int status)
 	 * left the group but carries its marker). */
 	termtree_signal(0, w->pid, w->marker, SIGKILL);
 	w->state = W_EMPTY;
-	w->task = NULL;
 	pool_fill(p);
 }
 
@@ -1580,6 +1747,7 @@ static void pool_fill(struct wpool *p)
 			else
 				pool_fatal(p, strerror(errno));
 		}
+		pool_write_all(p);
 		pool_retire_idle(p);
 	} while (p->fill_again);
 	p->in_fill = 0;
@@ -1666,7 +1834,7 @@ void wpool_terminate(struct wpool *p)
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
 
-		if (w->state == W_BUSY)
+		while (w->head != NULL)
 			task_interrupt(p, worker_detach(w));
 		w->ended_by_us = 1;
 		worker_end(w);

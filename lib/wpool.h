@@ -39,10 +39,18 @@
  * on a pipe unless run as `mawk -W interactive`. It must write nothing else
  * on stdout (a banner, a prompt): diagnostics go to stderr.
  *
- * Cost: one input in flight per worker means a round trip per input (one
- * write, one wakeup of the worker, one of mprun, one read); mprun adds one
- * write(2) and one read(2) per input and writes results out in blocks
- * (every 64 KiB, or 2 ms after the first result waiting).
+ * In flight: a worker may be sent inputs before it answered the earlier
+ * ones (its window), and answers them in the order sent. The window starts
+ * at 1 and follows the worker's time per input (a moving average, measured
+ * from when an input was sent or the previous result came, whichever is
+ * later): as many inputs as take about QUEUED_WORK_US, at most
+ * opts.inflight. So a fast worker never waits for a round trip (inputs are
+ * written with one writev(2) per batch, results parsed many per read(2)),
+ * while slow inputs are still spread one per worker. A fault is the
+ * oldest input's: the inputs behind it go back to the front of the queue,
+ * their try not counted; a timeout counts from when an input became the
+ * oldest. Results are written out in blocks (every 64 KiB, or 2 ms after
+ * the first result waiting).
  *
  * Faults, each reported through the notice event with the input quoted:
  *  - the worker exits or is killed while an input is pending: "worker 2
@@ -69,6 +77,7 @@
  * exit 126 / 127 before it (the command cannot run), stop the run (error
  * event; the pool closes itself).
  *
+ * Below, "input" is the oldest in flight; BUSY means one or more in flight.
  * Life of a worker (state x event; "end" = the termseq on its tree, the
  * worker then ENDING; an EMPTY slot is started when there is input):
  *            input  result       extra out     timeout     lost pipe  exit
@@ -115,6 +124,9 @@ struct template;
 
 enum wpool_framing { WPOOL_LINE, WPOOL_NUL, WPOOL_LEN };
 
+/* Inputs in flight per worker at most, by default. */
+#define WPOOL_INFLIGHT 64
+
 /* The largest record either way, in bytes. */
 #define WPOOL_RECORD_MAX ((size_t)1 << 30)
 
@@ -137,6 +149,8 @@ struct wpool_opts {
 	enum wpool_framing framing;
 	enum order_policy order;
 	unsigned long long max_tasks;   /* restart after N inputs; 0: never */
+	unsigned inflight;              /* inputs in flight per worker at
+					 * most; 0: WPOOL_INFLIGHT */
 	uint64_t timeout_ms;            /* per input; 0: none */
 	unsigned retries;               /* tries again after a worker fault */
 	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
@@ -199,7 +213,7 @@ void wpool_terminate(struct wpool *p);
 const char *wpool_shell_command(const struct wpool *p);
 unsigned long long wpool_succeeded(const struct wpool *p);
 unsigned long long wpool_failed(const struct wpool *p);
-/* Workers busy with an input now. */
+/* Inputs in flight now (sent to a worker, not answered yet). */
 unsigned wpool_busy(const struct wpool *p);
 /* Stray output not tied to an input (see Faults). */
 unsigned long long wpool_faults(const struct wpool *p);

@@ -278,6 +278,15 @@ _bad_option() {
 	grep -q -- '--max-tasks-per-worker: "0"' err
 }
 
+@test "--max-inflight needs --workers and a number from 1 to 65536" {
+	for v in 0 -1 65537 abc ''; do
+		_bad_option --max-inflight "$v" --workers cat ::: x
+		grep -q -- "--max-inflight: \"$v\" is not a number from 1 to 65536" err
+	done
+	_bad_option --max-inflight 4 touch ran ::: x
+	grep -q -- '--max-inflight needs --workers' err
+}
+
 @test "remote options without -S or --slurm, and --set without --pipeline" {
 	_bad_option --transfer touch ran ::: x
 	grep -q -- '--transfer needs -S/--sshlogin or --slf' err

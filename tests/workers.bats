@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# --workers CMD: -j long-lived workers, each sent one input record at a
-# time on stdin and read one result record back from stdout: the order
+# --workers CMD: -j long-lived workers, each sent input records on stdin
+# (several in flight when it is quick) and read one result record back from
+# stdout for each: the order
 # policies, the three framings, reuse and restarts (--max-tasks-per-worker),
 # faults (deaths, --timeout, stalls, extra output) with --retries, Ctrl-C
 # and SIGTERM, --joblog, --tag, --worker-init and the callbacks.
@@ -159,6 +160,59 @@ SLEEPER='while read x; do sleep 0.$x; echo r$x; done'
 	run _wk_err_to_file "$MPRUN" -j2 --workers "${M}_no_such_command" ::: 1 2 3 4 5 6
 	[ "$status" -eq 255 ]
 	grep -q "exited 127 before its first result" err
+}
+
+@test "--max-tasks-per-worker holds with inputs in flight: 100 inputs, N=7" {
+	run "$MPRUN" -k -j1 --max-tasks-per-worker 7 --workers 'while read x; do echo $$; done' ::: $(seq 100)
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "$(printf '7 %.0s' $(seq 14))2 " ]
+}
+
+# --- inputs in flight ---------------------------------------------------------
+
+# A worker that tells, for each input, whether the next one was already
+# waiting on its stdin when it read this one (w) or not (n).
+_wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; done'
+
+@test "a quick worker is sent its next inputs before it answers" {
+	MPRUN_SHELL=/bin/bash run "$MPRUN" -k -j1 --workers "$_wk_peek" ::: $(seq 300)
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | cut -c2- | tr '\n' ' ')" = "$(seq 300 | tr '\n' ' ')" ]
+	[ "$(echo "$output" | grep -c '^w')" -gt 100 ]
+}
+
+@test "--max-inflight 1: one input at a time" {
+	MPRUN_SHELL=/bin/bash run "$MPRUN" -k -j1 --max-inflight 1 --workers "$_wk_peek" ::: $(seq 300)
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -c '^n')" -eq 300 ]
+}
+
+@test "a worker that dies with inputs queued behind it: they go on, each once" {
+	run _wk_err_to_file "$MPRUN" -k -j1 --workers 'while read x; do [ $x = 150 ] && exit 3; echo r$x; done' \
+		::: $(seq 300)
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(seq 300 | grep -vx 150 | sed 's/^/r/')" ]
+	[ "$(grep -c died err)" -eq 1 ]
+	grep -q "^mprun: worker 1 died (exit status 3) on input '150'$" err
+}
+
+@test "--timeout counts from when the input before it was answered" {
+	run _wk_err_to_file "$MPRUN" -k -j1 --timeout 1 --workers \
+		'while read x; do case $x in s*) sleep 0.6;; esac; echo r$x; done' \
+		::: $(seq 50) s1 s2 s3 $(seq 51 60)
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | wc -l)" -eq 63 ]
+	[ ! -s err ]
+}
+
+@test "a timed-out input: those queued behind it go on, their tries not counted" {
+	MPRUN_SHELL=/bin/bash run _wk_err_to_file "$MPRUN" -k -j1 --timeout 0.5 --workers \
+		"while read x; do [ \$x = 100 ] && exec -a ${M}_slow sleep 30; echo r\$x; done" ::: $(seq 200)
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(seq 200 | grep -vx 100 | sed 's/^/r/')" ]
+	[ "$(grep -c 'timed out' err)" -eq 1 ]
+	! grep -q 'trying it again' err
+	_wk_nothing_left
 }
 
 # --- faults -------------------------------------------------------------------
