@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,11 @@ struct loop {
 	void *sigdata[_NSIG];
 	struct watch *watches;
 	struct loop_timer *timers; /* sorted by due time */
+	struct reaper {
+		loop_child_fn fn;
+		void *data;
+	} *reapers;
+	size_t nreapers;
 	int stopped;
 };
 
@@ -81,6 +87,7 @@ void loop_free(struct loop *l)
 		tn = t->next;
 		free(t);
 	}
+	free(l->reapers);
 	close_keep_errno(l->epfd);
 	close_keep_errno(l->sigfd);
 	sigprocmask(SIG_SETMASK, &l->orig_mask, NULL);
@@ -202,6 +209,51 @@ int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data)
 	l->sigfn[sig] = fn;
 	l->sigdata[sig] = data;
 	return 0;
+}
+
+/* SIGCHLD: reap every child that ended, offer each to the reapers. */
+static void loop_sigchld(struct loop *l, const struct signalfd_siginfo *si,
+			 void *data)
+{
+	size_t i;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < l->nreapers; i++)
+			if (l->reapers[i].fn(l->reapers[i].data, pid, status))
+				break;
+}
+
+int loop_child_add(struct loop *l, loop_child_fn fn, void *data)
+{
+	struct reaper *r;
+
+	if (l->nreapers == 0 &&
+	    loop_signal_add(l, SIGCHLD, loop_sigchld, NULL) == -1)
+		return -1;
+	r = realloc(l->reapers, (l->nreapers + 1) * sizeof(*r));
+	if (r == NULL)
+		return -1;
+	l->reapers = r;
+	r[l->nreapers].fn = fn;
+	r[l->nreapers].data = data;
+	l->nreapers++;
+	return 0;
+}
+
+void loop_child_del(struct loop *l, loop_child_fn fn, void *data)
+{
+	size_t i;
+
+	for (i = 0; i < l->nreapers; i++) {
+		if (l->reapers[i].fn == fn && l->reapers[i].data == data) {
+			memmove(&l->reapers[i], &l->reapers[i + 1],
+				(l->nreapers - i - 1) * sizeof(*l->reapers));
+			l->nreapers--;
+			return;
+		}
+	}
 }
 
 const sigset_t *loop_orig_sigmask(const struct loop *l)

@@ -8,6 +8,7 @@
 #define MPRUN_LOOP_H
 #include <stdint.h>
 #include <sys/signalfd.h>
+#include <sys/types.h>
 
 struct loop;
 struct loop_timer;
@@ -38,6 +39,16 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 /* Deliver sig through the loop (it is blocked and read from a signalfd).
  * One callback per signal. 0 or -1/errno. */
 int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data);
+/* Child exits: on SIGCHLD the loop reaps every child that ended
+ * (waitpid(-1, WNOHANG)) and offers each to the reapers in the order they
+ * were added, until one returns 1 (it was its child); a child no reaper
+ * claims (an adopted descendant) is just reaped. Several modules (pools,
+ * worker pools) can so share one loop. A reaper may remove itself. 0 or
+ * -1/errno. */
+typedef int (*loop_child_fn)(void *data, pid_t pid, int status);
+int loop_child_add(struct loop *l, loop_child_fn fn, void *data);
+void loop_child_del(struct loop *l, loop_child_fn fn, void *data);
+
 /* The signal mask in force before the loop blocked anything, for children. */
 const sigset_t *loop_orig_sigmask(const struct loop *l);
 

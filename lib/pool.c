@@ -100,6 +100,7 @@ struct pool {
 	unsigned long long seq;
 	unsigned long long nstarted, nsucceeded, nfailed;
 	int closed, terminating, out_closed, started, finished;
+	int reaping;    /* pool_reaped is one of the loop's reapers */
 	int in_kick;
 	int kick_again;
 	int devnull;
@@ -126,10 +127,6 @@ struct pool {
 	size_t nruntimes;
 	unsigned long long runtime_count;
 };
-
-/* All pools, for routing SIGCHLD. */
-static struct pool *pools[64];
-static size_t npools;
 
 static void pool_check_finished(struct pool *p);
 static void job_kill_step(struct loop *l, void *data);
@@ -231,9 +228,8 @@ static int pool_open_files(struct pool *p)
 	return 0;
 }
 
-/* SIGCHLD: reap every child, hand each to the job it belongs to. */
-static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
-			 void *data);
+/* A child of ours ended: hand it to its job or callback. */
+static int pool_reaped(void *data, pid_t pid, int status);
 
 struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 		      const struct pool_events *ev)
@@ -256,7 +252,7 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->order = order_new(opts->order);
 	p->slot_busy = calloc(p->opts.slots + 1, 1);
 	if (p->order == NULL || p->slot_busy == NULL ||
-	    pool_init_env(p) == -1 || npools == ARRAY_LEN(pools))
+	    pool_init_env(p) == -1)
 		goto fail;
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (p->devnull == -1)
@@ -264,9 +260,9 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->total = opts->total;
 	if (pool_open_files(p) == -1)
 		goto fail;
-	if (npools == 0 && loop_signal_add(l, SIGCHLD, pool_sigchld, NULL) == -1)
+	if (loop_child_add(l, pool_reaped, p) == -1)
 		goto fail;
-	pools[npools++] = p;
+	p->reaping = 1;
 	return p;
 fail:
 	pool_free(p);
@@ -302,16 +298,10 @@ static void job_free(struct pool_job *j)
 
 void pool_free(struct pool *p)
 {
-	size_t i;
-
 	if (p == NULL)
 		return;
-	for (i = 0; i < npools; i++) {
-		if (pools[i] == p) {
-			pools[i] = pools[--npools];
-			break;
-		}
-	}
+	if (p->reaping)
+		loop_child_del(p->loop, pool_reaped, p);
 	record_free(p->carry);
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
@@ -1462,53 +1452,44 @@ static void cb_run_next(struct pool *p)
 }
 
 /* The pool's running callback, if pid is its process. */
-static struct pool_job *cb_by_pid(pid_t pid)
+static struct pool_job *cb_by_pid(struct pool *p, pid_t pid)
 {
-	size_t i;
-
-	for (i = 0; i < npools; i++)
-		if (pools[i]->cb_running && pools[i]->cb_head->cb_pid == pid)
-			return pools[i]->cb_head;
+	if (p->cb_running && p->cb_head->cb_pid == pid)
+		return p->cb_head;
 	return NULL;
 }
 
 /* --- reaping and ending ------------------------------------------------ */
 
-/* The job of a pid among all pools' running jobs, or NULL. */
-static struct pool_job *job_by_pid(pid_t pid)
+/* The running job of a pid, or NULL. */
+static struct pool_job *job_by_pid(struct pool *p, pid_t pid)
 {
 	struct pool_job *j;
-	size_t i;
 
-	for (i = 0; i < npools; i++)
-		for (j = pools[i]->running; j != NULL; j = j->next)
-			if (j->pid == pid && !j->reaped)
-				return j;
+	for (j = p->running; j != NULL; j = j->next)
+		if (j->pid == pid && !j->reaped)
+			return j;
 	return NULL;
 }
 
-static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
-			 void *data)
+static int pool_reaped(void *data, pid_t pid, int status)
 {
-	struct pool_job *j;
-	int status;
-	pid_t pid;
+	struct pool *p = data;
+	struct pool_job *j = job_by_pid(p, pid);
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		j = job_by_pid(pid);
-		if (j == NULL && (j = cb_by_pid(pid)) != NULL) {
-			j->cb_reaped = 1;
-			j->cb_status = status;
-			cb_maybe_done(j);
-			continue;
-		}
-		if (j == NULL)
-			continue; /* an adopted descendant, now reaped */
-		j->reaped = 1;
-		j->wait_status = status;
-		job_rearm_now(j);
-		job_maybe_finished(j);
+	if (j == NULL && (j = cb_by_pid(p, pid)) != NULL) {
+		j->cb_reaped = 1;
+		j->cb_status = status;
+		cb_maybe_done(j);
+		return 1;
 	}
+	if (j == NULL)
+		return 0;
+	j->reaped = 1;
+	j->wait_status = status;
+	job_rearm_now(j);
+	job_maybe_finished(j);
+	return 1;
 }
 
 /* Is anything of the job's tree still alive? */

@@ -132,6 +132,9 @@ struct wpool {
 	unsigned bad_starts, hinted;
 	int started, closed, terminating, out_closed, finished, fatal;
 	int in_fill, fill_again;
+	int reaping;              /* pool_reaped is a reaper of the loop */
+	int (*throttle)(void *);
+	void *throttle_data;
 	struct loop_timer *spawn_timer;
 	pid_t self;
 };
@@ -332,9 +335,8 @@ fail:
 	return -1;
 }
 
-/* SIGCHLD: reap every child. */
-static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
-			 void *data);
+/* A child of ours ended: a worker or the callback. */
+static int pool_reaped(void *data, pid_t pid, int status);
 
 struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 			const struct wpool_events *ev)
@@ -358,7 +360,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	if (ev != NULL)
 		p->ev = *ev;
 	p->devnull = p->hold_fd = p->cb_fd = -1;
-	p->out_target = opts->out_fd;
+	p->out_target = opts->out_sink != NULL ? -1 : opts->out_fd;
 	p->self = getpid();
 	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
@@ -371,9 +373,9 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
 	}
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 ||
-	    loop_signal_add(l, SIGCHLD, pool_sigchld, p) == -1)
+	if (p->devnull == -1 || loop_child_add(l, pool_reaped, p) == -1)
 		goto fail;
+	p->reaping = 1;
 	return p;
 fail:
 	wpool_free(p);
@@ -450,6 +452,8 @@ void wpool_free(struct wpool *p)
 		loop_timer_cancel(p->loop, p->spawn_timer);
 	if (p->flush_timer != NULL)
 		loop_timer_cancel(p->loop, p->flush_timer);
+	if (p->reaping)
+		loop_child_del(p->loop, pool_reaped, p);
 	close_keep_errno(p->devnull);
 	close_keep_errno(p->hold_fd);
 	order_free(p->order);
@@ -479,7 +483,11 @@ static void out_flush(struct wpool *p)
 	if (p->out.len == 0)
 		return;
 	if (!p->out_closed &&
-	    capture_write_all(p->out_target, p->out.data, p->out.len) == -1) {
+	    (p->out_target == -1
+		     ? p->opts.out_sink->write(p->opts.out_sink->ctx,
+					       p->out.data, p->out.len)
+		     : capture_write_all(p->out_target, p->out.data,
+					 p->out.len)) == -1) {
 		p->out_closed = 1;
 		if (errno != EPIPE) {
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
@@ -593,7 +601,11 @@ static void pool_copy_hold(struct wpool *p)
 
 	while (!p->out_closed &&
 	       (r = pread(p->hold_fd, chunk, sizeof(chunk), off)) > 0) {
-		if (capture_write_all(p->opts.out_fd, chunk, (size_t)r) == -1)
+		if ((p->opts.out_sink != NULL
+			     ? p->opts.out_sink->write(p->opts.out_sink->ctx,
+						       chunk, (size_t)r)
+			     : capture_write_all(p->opts.out_fd, chunk,
+						 (size_t)r)) == -1)
 			p->out_closed = 1;
 		off += r;
 	}
@@ -790,6 +802,7 @@ static struct wpool_task *pool_take(struct wpool *p)
 	if (p->closed || p->q == NULL ||
 	    order_pending(p->order) >= (unsigned long)p->opts.slots *
 						PENDING_PER_SLOT ||
+	    (p->throttle != NULL && p->throttle(p->throttle_data)) ||
 	    queue_try_get(p->q, &item) == -1)
 		return NULL;
 	t = task_get(p);
@@ -1679,27 +1692,22 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 	return NULL;
 }
 
-/* SIGCHLD: reap every child; a worker's or the callback's exit is news. */
-static void pool_sigchld(struct loop *l, const struct signalfd_siginfo *si,
-			 void *data)
+static int pool_reaped(void *data, pid_t pid, int status)
 {
 	struct wpool *p = data;
-	struct worker *w;
-	int status;
-	pid_t pid;
+	struct worker *w = pool_worker_by_pid(p, pid);
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		w = pool_worker_by_pid(p, pid);
-		if (w != NULL) {
-			worker_reaped(w, status);
-		} else if (p->cb_running && !p->cb_reaped &&
-			   pid == p->cb_pid) {
-			p->cb_reaped = 1;
-			p->cb_status = status;
-			cb_maybe_done(p);
-		}
-		/* else: an adopted descendant, now reaped */
+	if (w != NULL) {
+		worker_reaped(w, status);
+		return 1;
 	}
+	if (p->cb_running && !p->cb_reaped && pid == p->cb_pid) {
+		p->cb_reaped = 1;
+		p->cb_status = status;
+		cb_maybe_done(p);
+		return 1;
+	}
+	return 0;
 }
 
 /* Close the stdin of idle workers that will get no more input. */
@@ -1778,16 +1786,32 @@ static void pool_check_finished(struct wpool *p)
 	loop_stop(p->loop);
 }
 
-int wpool_run(struct wpool *p)
+void wpool_start(struct wpool *p)
 {
 	if (p->opts.order == ORDER_MAP && pool_open_hold(p) == -1)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->started = 1;
 	pool_fill(p);
+}
+
+int wpool_finished(const struct wpool *p)
+{
+	return p->finished;
+}
+
+int wpool_run(struct wpool *p)
+{
+	wpool_start(p);
 	while (!p->finished)
 		if (loop_run_once(p->loop) == -1)
 			return -1;
 	return 0;
+}
+
+void wpool_set_throttle(struct wpool *p, int (*throttle)(void *), void *data)
+{
+	p->throttle = throttle;
+	p->throttle_data = data;
 }
 
 /* Fail (or, when ending the run, drop) the inputs waiting for a retry. */

@@ -104,9 +104,10 @@
  * Ownership: the pool owns neither the loop, the queue, the templates nor
  * the executor; it owns the records it takes from the queue (freed, and
  * queue_task_done called, when their result is released). The pool reaps
- * children through SIGCHLD on its loop: no other SIGCHLD user may share
- * the loop. The library never prints: it reports through the events; only
- * results and callback output are written, to the descriptors given. */
+ * its children as one of the loop's reapers (loop_child_add), so it shares
+ * a loop with pools and other worker pools. The library never prints: it
+ * reports through the events; only results and callback output are
+ * written, to the descriptors (or the sink) given. */
 #ifndef MPRUN_WPOOL_H
 #define MPRUN_WPOOL_H
 #include <stddef.h>
@@ -117,6 +118,7 @@
 #include "order.h"
 #include "termtree.h"
 
+struct capture_sink;
 struct executor;
 struct loop;
 struct queue;
@@ -162,6 +164,8 @@ struct wpool_opts {
 	const struct template *on_error;
 	const struct executor *exec;    /* starts the workers and callbacks */
 	int out_fd, err_fd;             /* results, workers' stderr */
+	const struct capture_sink *out_sink; /* results go here instead of
+					 * out_fd, when not NULL */
 	const char *tmpdir;             /* --order map's holding file (NULL:
 					 * $TMPDIR, /tmp) */
 };
@@ -202,6 +206,15 @@ void wpool_kick(struct wpool *p);
 /* Run the loop until every input is answered or failed and every worker
  * has exited. 0 or -1/errno (the loop failed). */
 int wpool_run(struct wpool *p);
+/* Or, with a loop run by the caller: start sending inputs, and later ask
+ * whether all is done (every input answered or failed, every worker
+ * gone); the pool then also calls loop_stop(). */
+void wpool_start(struct wpool *p);
+int wpool_finished(const struct wpool *p);
+/* While throttle(data) returns 1, no new input is taken from the queue
+ * (a reader of the results is behind); wpool_kick() when it may change. */
+void wpool_set_throttle(struct wpool *p, int (*throttle)(void *),
+			void *data);
 
 /* SIGTERM: send no new input; let pending ones finish, then close the
  * workers' stdin and wait for them. */
