@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "exec_local.h"
 #include "input.h"
 #include "shm.h"
 #include "termtree.h"
+#include "wpool.h"
 
 void warn_msg(const char *msg)
 {
@@ -56,6 +58,36 @@ int report_finished(struct joblog *log, const char *stage,
 	if (interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
 		return 0;
 	return log != NULL ? joblog_write(log, &e) : 0;
+}
+
+int report_task(struct joblog *log, const char *stage, const char *workers,
+		const struct wpool_task *t)
+{
+	struct joblog_entry e = {
+		.seq = wpool_task_seq(t),
+		.host = ":",
+		.start_ms = wpool_task_start_ms(t),
+		.runtime_ms = wpool_task_runtime_ms(t),
+		.send = wpool_task_sent(t),
+		.receive = wpool_task_received(t),
+		.exitval = wpool_task_failed(t),
+		.signal = wpool_task_signal(t),
+		.stage = stage,
+	};
+	struct buf cmd = BUF_INIT;
+	const char *in;
+	size_t len;
+	int rc;
+
+	if (log == NULL)
+		return 0;
+	in = wpool_task_input(t, &len);
+	if (buf_printf(&cmd, "%s %.*s", workers, (int)len, in) == -1)
+		return -1;
+	e.command = cmd.data;
+	rc = joblog_write(log, &e);
+	buf_free(&cmd);
+	return rc;
 }
 
 /* A callback's template: a shell command, the job's arguments not

@@ -24,6 +24,12 @@ void report_done(const struct pool_job *j);
 int report_finished(struct joblog *log, const char *stage,
 		    const struct pool_job *j, int interrupted);
 
+struct wpool_task;
+/* An input of workers ended for good: log it, Command being the workers'
+ * command, a space and the input. -1 on a log error. */
+int report_task(struct joblog *log, const char *stage, const char *workers,
+		const struct wpool_task *t);
+
 /* Templates and options every pool of a run shares. */
 struct common {
 	struct template *tagstring, *on_success, *on_error;

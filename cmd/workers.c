@@ -32,14 +32,12 @@ struct wrun {
 	struct shm_seg *shm;
 	struct joblog *joblog;
 	struct loop_timer *progress_timer;
-	struct buf logcmd; /* the joblog's Command column */
 	uint64_t start_ms;
 	int progress_tty;
 	size_t progress_lines;
 	int total_known;
 	int interrupted;
 	int stops; /* SIGTERM/SIGHUP received */
-	int halted;
 	int error;
 };
 
@@ -53,57 +51,6 @@ static void on_spawned(void *data, unsigned slot, pid_t pid)
 			(long)pid, wpool_shell_command(r->pool));
 }
 
-/* Stop the run early if --halt says so. */
-static void check_halt(struct wrun *r)
-{
-	const struct pool_halt *h = &r->cli->halt;
-	unsigned long long ok = wpool_succeeded(r->pool);
-	unsigned long long bad = wpool_failed(r->pool), n, base;
-
-	if (h->when == HALT_NEVER || r->halted)
-		return;
-	n = h->what == HALT_FAIL ? bad : h->what == HALT_SUCCESS ? ok : ok + bad;
-	if (h->count > 0 && n < h->count)
-		return;
-	base = r->total_known ? input_count(r->in) : ok + bad;
-	if (h->count == 0 && (base == 0 || n * 100 < (unsigned long long)h->pct *
-							    base))
-		return;
-	r->halted = 1;
-	if (h->when == HALT_NOW)
-		wpool_terminate(r->pool);
-	else
-		wpool_close(r->pool);
-}
-
-/* Log one input in the job log: Command is the worker command, a space
- * and the input. */
-static int log_task(struct wrun *r, const struct wpool_task *t)
-{
-	struct joblog_entry e = {
-		.seq = wpool_task_seq(t),
-		.host = ":",
-		.start_ms = wpool_task_start_ms(t),
-		.runtime_ms = wpool_task_runtime_ms(t),
-		.send = wpool_task_sent(t),
-		.receive = wpool_task_received(t),
-		.exitval = wpool_task_failed(t),
-		.signal = wpool_task_signal(t),
-	};
-	const char *in;
-	size_t len;
-
-	if (r->joblog == NULL)
-		return 0;
-	in = wpool_task_input(t, &len);
-	r->logcmd.len = 0;
-	if (buf_printf(&r->logcmd, "%s %.*s", r->cli->workers, (int)len, in) ==
-	    -1)
-		return -1;
-	e.command = r->logcmd.data;
-	return joblog_write(r->joblog, &e);
-}
-
 /* wpool event: an input ended for good: count, log, maybe halt. */
 static void on_finished(void *data, const struct wpool_task *t)
 {
@@ -113,12 +60,12 @@ static void on_finished(void *data, const struct wpool_task *t)
 		run_shm_started(r->shm);
 		run_shm_finished(r->shm, wpool_task_failed(t));
 	}
-	if (log_task(r, t) == -1 && !r->error) {
+	if (report_task(r->joblog, NULL, r->cli->workers, t) == -1 &&
+	    !r->error) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
 			strerror(errno));
 		r->error = 1;
 	}
-	check_halt(r);
 }
 
 /* wpool event: a worker fault or a failed callback. */
@@ -142,6 +89,7 @@ static void progress_total(struct wrun *r, struct progress_counts *c)
 	if (!r->total_known && queue_closed(r->q) &&
 	    feed_error(r->feed) == NULL) {
 		r->total_known = 1;
+		wpool_set_total(r->pool, input_count(r->in));
 		if (r->shm != NULL)
 			shm_stat_set(r->shm, SHM_TOTAL,
 				     (long long)input_count(r->in));
@@ -295,6 +243,7 @@ static int make_opts(struct wrun *r, struct wpool_opts *wo)
 	wo->inflight = r->cli->max_inflight;
 	wo->timeout_ms = r->cli->timeout_ms;
 	wo->retries = r->cli->retries;
+	wo->halt = r->cli->halt;
 	wo->termseq = po.termseq;
 	wo->tag = r->cli->tag;
 	wo->tagstring = r->cm.tagstring;
@@ -358,7 +307,6 @@ static void teardown(struct wrun *r)
 	if (r->progress_timer != NULL)
 		loop_timer_cancel(r->loop, r->progress_timer);
 	loop_free(r->loop);
-	buf_free(&r->logcmd);
 }
 
 /* The exit status of a finished run. */
@@ -391,7 +339,7 @@ static int run_pool(struct wrun *r)
 	rc = run_status(r);
 	if (r->cli->progress)
 		progress_draw(r, 1);
-	if (r->halted)
+	if (wpool_halted(r->pool))
 		fprintf(stderr, "mprun: --halt %s: stopped the run after %llu "
 			"failed and %llu succeeded inputs\n",
 			r->cli->halt_arg, wpool_failed(r->pool),

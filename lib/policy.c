@@ -85,3 +85,17 @@ int policy_halt_parse(const char *s, struct pool_halt *h)
 	}
 	return 0;
 }
+
+int policy_halt_reached(const struct pool_halt *h, unsigned long long ok,
+			unsigned long long bad, unsigned long long base)
+{
+	unsigned long long n = h->what == HALT_FAIL	 ? bad
+			       : h->what == HALT_SUCCESS ? ok
+							 : ok + bad;
+
+	if (h->when == HALT_NEVER)
+		return 0;
+	if (h->count > 0)
+		return n >= h->count;
+	return base > 0 && n * 100 >= (unsigned long long)h->pct * base;
+}

@@ -13,5 +13,9 @@ int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct);
 /* A halt policy: "never", or now|soon,fail|success|done=N|N% (GNU
  * parallel's spelling). 0 or -1/EINVAL. */
 int policy_halt_parse(const char *s, struct pool_halt *h);
+/* Does h stop the run after ok succeeded and bad failed jobs? base: the
+ * jobs a percentage is of (all of them if known, else those started). */
+int policy_halt_reached(const struct pool_halt *h, unsigned long long ok,
+			unsigned long long bad, unsigned long long base);
 
 #endif

@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "jobfiles.h"
 #include "loop.h"
+#include "policy.h"
 #include "queue.h"
 #include "quote.h"
 #include "template.h"
@@ -55,10 +56,10 @@ struct pool_job {
 	int had_output;
 	struct capture *cap[2]; /* stdout, stderr (NULL when ungrouped) */
 	struct record **recs;
-	size_t nrecs;
+	size_t nrecs, recs_cap;
 	size_t ntasks; /* records taken from the queue (task_done each) */
 	char **args; /* pointers into recs' values */
-	size_t nargs;
+	size_t nargs, args_cap;
 	char *command; /* display form */
 	char *program;
 	char marker[64]; /* MPRUN_JOBID=... */
@@ -359,15 +360,26 @@ static int job_add_record(struct pool_job *j, struct record *r)
 {
 	struct record **recs;
 	char **args;
+	size_t cap;
 
-	recs = realloc(j->recs, (j->nrecs + 1) * sizeof(*recs));
-	if (recs == NULL)
-		return -1;
-	j->recs = recs;
-	args = realloc(j->args, (j->nargs + r->n + 1) * sizeof(*args));
-	if (args == NULL)
-		return -1;
-	j->args = args;
+	if (j->nrecs == j->recs_cap) {
+		cap = j->recs_cap < 8 ? 8 : j->recs_cap * 2;
+		recs = realloc(j->recs, cap * sizeof(*recs));
+		if (recs == NULL)
+			return -1;
+		j->recs = recs;
+		j->recs_cap = cap;
+	}
+	if (j->nargs + r->n + 1 > j->args_cap) {
+		cap = j->args_cap < 8 ? 8 : j->args_cap * 2;
+		if (cap < j->nargs + r->n + 1)
+			cap = j->nargs + r->n + 1;
+		args = realloc(j->args, cap * sizeof(*args));
+		if (args == NULL)
+			return -1;
+		j->args = args;
+		j->args_cap = cap;
+	}
 	memcpy(j->args + j->nargs, r->v, r->n * sizeof(char *));
 	j->nargs += r->n;
 	j->args[j->nargs] = NULL;
@@ -636,24 +648,11 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 static void pool_check_halt(struct pool *p, const struct pool_job *j)
 {
 	const struct pool_halt *h = &p->opts.halt;
-	unsigned long long n, base;
 
-	if (h->when == HALT_NEVER || p->halted)
+	if (p->halted ||
+	    !policy_halt_reached(h, p->nsucceeded, p->nfailed,
+				 p->total > 0 ? p->total : p->nstarted))
 		return;
-	if (h->what == HALT_FAIL)
-		n = p->nfailed;
-	else if (h->what == HALT_SUCCESS)
-		n = p->nsucceeded;
-	else
-		n = p->nfailed + p->nsucceeded;
-	if (h->count > 0) {
-		if (n < h->count)
-			return;
-	} else {
-		base = p->total > 0 ? p->total : p->nstarted;
-		if (base == 0 || n * 100 < (unsigned long long)h->pct * base)
-			return;
-	}
 	p->halted = 1;
 	if (h->when == HALT_NOW)
 		pool_terminate(p);

@@ -18,6 +18,7 @@
 #include "input.h"
 #include "internal.h"
 #include "loop.h"
+#include "policy.h"
 #include "queue.h"
 #include "template.h"
 
@@ -132,6 +133,8 @@ struct wpool {
 	unsigned bad_starts, hinted;
 	int started, closed, terminating, out_closed, finished, fatal;
 	int in_fill, fill_again;
+	int halted;
+	unsigned long long total; /* inputs in all, once known; or 0 */
 	int reaping;              /* pool_reaped is a reaper of the loop */
 	int (*throttle)(void *);
 	void *throttle_data;
@@ -715,10 +718,26 @@ static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 	return 1;
 }
 
+/* Should the run stop now (opts.halt)? */
+static void pool_check_halt(struct wpool *p)
+{
+	if (p->halted ||
+	    !policy_halt_reached(&p->opts.halt, p->nsucceeded, p->nfailed,
+				 p->total > 0 ? p->total : p->seq))
+		return;
+	p->halted = 1;
+	if (p->opts.halt.when == HALT_NOW)
+		wpool_terminate(p);
+	else
+		wpool_close(p);
+}
+
 /* The task ended for good (answered or failed): count, report, callback. */
 static void task_finished(struct wpool *p, struct wpool_task *t)
 {
-	if (!t->interrupted) {
+	int counted = !t->interrupted;
+
+	if (counted) {
 		if (t->failed)
 			p->nfailed++;
 		else
@@ -728,6 +747,8 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 	}
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
+	if (counted)
+		pool_check_halt(p);
 }
 
 /* A task cut short by wpool_terminate(): neither counted nor logged. */
@@ -1806,6 +1827,16 @@ int wpool_run(struct wpool *p)
 		if (loop_run_once(p->loop) == -1)
 			return -1;
 	return 0;
+}
+
+void wpool_set_total(struct wpool *p, unsigned long long total)
+{
+	p->total = total;
+}
+
+int wpool_halted(const struct wpool *p)
+{
+	return p->halted;
 }
 
 void wpool_set_throttle(struct wpool *p, int (*throttle)(void *), void *data)

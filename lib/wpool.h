@@ -116,6 +116,7 @@
 
 #include "buf.h"
 #include "order.h"
+#include "pool.h"
 #include "termtree.h"
 
 struct capture_sink;
@@ -155,6 +156,11 @@ struct wpool_opts {
 					 * most; 0: WPOOL_INFLIGHT */
 	uint64_t timeout_ms;            /* per input; 0: none */
 	unsigned retries;               /* tries again after a worker fault */
+	struct pool_halt halt;          /* stop early (--halt): "now" is
+					 * wpool_terminate, "soon"
+					 * wpool_close; percentages are of
+					 * the total (wpool_set_total) or of
+					 * the inputs taken so far */
 	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
 					 * 10 s */
 	struct termseq termseq;         /* how worker trees are ended */
@@ -211,6 +217,10 @@ int wpool_run(struct wpool *p);
  * gone); the pool then also calls loop_stop(). */
 void wpool_start(struct wpool *p);
 int wpool_finished(const struct wpool *p);
+/* The number of inputs in all, once known (for halt percentages). */
+void wpool_set_total(struct wpool *p, unsigned long long total);
+/* The halt policy stopped the run. */
+int wpool_halted(const struct wpool *p);
 /* While throttle(data) returns 1, no new input is taken from the queue
  * (a reader of the results is behind); wpool_kick() when it may change. */
 void wpool_set_throttle(struct wpool *p, int (*throttle)(void *),
