@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "pipe.h"
+#include "remote.h"
 #include "workers.h"
 #include "duration.h"
 #include "exec_local.h"
@@ -307,41 +308,15 @@ static int progress_start(struct run *r)
 	return r->progress_timer == NULL ? -1 : 0;
 }
 
-/* exec_ssh notice: a host that cannot be used. */
-static void on_ssh_notice(void *data, const char *msg)
-{
-	warn_msg(msg);
-}
-
 /* -S / --slf: the SSH executor; its slots are the pool's (-j N means N
  * per host, as in GNU parallel). */
 static int make_ssh(struct run *r, struct pool_opts *po)
 {
-	const char *shell = getenv("MPRUN_SHELL");
-	struct exec_ssh_opts o = {0};
-	char err[512];
-
-	o.logins = r->cli.sshlogins;
-	o.nlogins = r->cli.nsshlogins;
-	o.login_files = r->cli.slfs;
-	o.nlogin_files = r->cli.nslfs;
-	o.ssh = r->cli.ssh != NULL ? r->cli.ssh : getenv("MPRUN_SSH");
-	o.default_slots = r->cli.jobs != NULL ? po->slots : 0;
-	o.env = r->cli.envs;
-	o.nenv = r->cli.nenvs;
-	o.workdir = r->cli.workdir;
-	o.transfer = r->cli.transfer;
-	o.returns = r->cli.returns;
-	o.nreturns = r->cli.nreturns;
-	o.cleanup = r->cli.cleanup;
-	o.shell = shell != NULL && *shell ? shell : NULL;
-	o.tmpdir = r->cli.tmpdir;
-	o.notice = on_ssh_notice;
-	r->ssh = exec_ssh_new(&o, err, sizeof(err));
-	if (r->ssh == NULL) {
-		warn_msg(err);
+	r->ssh = remote_ssh_new(&r->cli, r->cli.sshlogins, r->cli.nsshlogins,
+				r->cli.slfs, r->cli.nslfs, r->cli.ssh,
+				r->cli.jobs != NULL ? po->slots : 0);
+	if (r->ssh == NULL)
 		return -1;
-	}
 	po->exec = exec_ssh_executor(r->ssh);
 	po->slots = exec_ssh_slots(r->ssh);
 	return 0;
@@ -350,27 +325,17 @@ static int make_ssh(struct run *r, struct pool_opts *po)
 /* --slurm: the Slurm executor; -j defaults to what the allocation fits. */
 static int make_slurm(struct run *r, struct pool_opts *po)
 {
-	const char *shell = getenv("MPRUN_SHELL");
-	struct exec_slurm_opts o = {0};
-	char err[512];
+	char what[64];
 
-	o.cpus = r->cli.slurm_cpus;
-	o.alloc = r->cli.slurm_alloc;
-	o.srun = getenv("MPRUN_SRUN");
-	o.shell = shell != NULL && *shell ? shell : NULL;
-	r->slurm = exec_slurm_new(&o, err, sizeof(err));
-	if (r->slurm == NULL) {
-		warn_msg(err);
+	r->slurm = remote_slurm_new(r->cli.slurm_cpus, r->cli.slurm_alloc);
+	if (r->slurm == NULL)
 		return -1;
-	}
 	po->exec = exec_slurm_executor(r->slurm);
-	if (r->cli.jobs != NULL && po->slots > exec_slurm_slots(r->slurm))
-		fprintf(stderr, "mprun: -j %s: the allocation fits %u job steps "
-			"of %u CPUs at once; running %u\n", r->cli.jobs,
-			exec_slurm_slots(r->slurm), r->cli.slurm_cpus ?
-			r->cli.slurm_cpus : 1, exec_slurm_slots(r->slurm));
-	if (r->cli.jobs == NULL || po->slots > exec_slurm_slots(r->slurm))
-		po->slots = exec_slurm_slots(r->slurm);
+	snprintf(what, sizeof(what), "-j %s",
+		 r->cli.jobs != NULL ? r->cli.jobs : "");
+	po->slots = remote_slurm_slots(r->slurm,
+				       r->cli.jobs != NULL ? po->slots : 0,
+				       r->cli.slurm_cpus, what);
 	return 0;
 }
 

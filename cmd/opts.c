@@ -471,10 +471,15 @@ static int check_remote(const struct cli *cli)
 		return usage_error("%s needs -S/--sshlogin or --slf", ssh_only);
 	if (cli->slurm_cpus && !cli->slurm)
 		return usage_error("%s needs --slurm", "--slurm-cpus");
-	if ((ssh || cli->slurm) && (cli->pipeline || cli->workers))
+	if ((ssh || cli->slurm) && cli->pipeline)
+		return usage_error("%s: -S and --slurm do not apply; give the "
+				   "stages that run remotely executor: ssh "
+				   "(with hosts:) or executor: slurm in the "
+				   "file", "--pipeline");
+	if ((ssh || cli->slurm) && cli->workers)
 		return usage_error("%s: remote execution (-S, --slurm) is not "
-				   "available there yet; run it locally",
-				   cli->pipeline ? "--pipeline" : "--workers");
+				   "available there; run it locally",
+				   "--workers");
 	return 0;
 }
 

@@ -9,11 +9,15 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "exec_slurm.h"
+#include "exec_ssh.h"
 #include "joblog.h"
 #include "loop.h"
 #include "pipefile.h"
 #include "pipeline.h"
+#include "remote.h"
 #include "shm.h"
+#include "wpool.h"
 
 /* Commands a --dry-run shows per stage. */
 #define DRY_RUN_SHOWN 5
@@ -31,6 +35,11 @@ struct prun {
 	uint64_t start_ms;
 	unsigned long long *shown; /* dry run: commands shown per stage */
 	struct shm_seg *shm;
+	/* Per stage: its SSH or Slurm executor (executor: key), or NULL. */
+	struct exec_ssh **ssh;
+	struct exec_slurm **slurm;
+	const struct executor **exec;
+	unsigned *slots;
 	int interrupted, stops, error;
 };
 
@@ -91,6 +100,37 @@ static void p_finished(void *data, const char *stage,
 	}
 }
 
+/* An input of a workers: stage ended for good. */
+static void p_task(void *data, const char *stage, const struct wpool_task *t)
+{
+	struct prun *r = data;
+	const struct pf_stage *s = &r->pf->stages[stage_at(r, stage)];
+
+	if (r->shm != NULL) {
+		run_shm_started(r->shm);
+		run_shm_finished(r->shm, wpool_task_failed(t));
+		run_shm_stage(r->shm, stage, "started", 1);
+		run_shm_stage(r->shm, stage, "done", 1);
+		if (wpool_task_failed(t))
+			run_shm_stage(r->shm, stage, "failed", 1);
+	}
+	if (report_task(r->joblog, stage, s->workers, t) == -1 && !r->error) {
+		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
+			strerror(errno));
+		r->error = 1;
+	}
+}
+
+/* A worker of a workers: stage started (-v says so). */
+static void p_spawned(void *data, const char *stage, unsigned slot, pid_t pid)
+{
+	struct prun *r = data;
+
+	if (r->cli->verbose)
+		fprintf(stderr, "%s: worker %u (pid %ld): %s\n", stage, slot,
+			(long)pid, r->pf->stages[stage_at(r, stage)].workers);
+}
+
 static void p_error(void *data, const char *msg)
 {
 	struct prun *r = data;
@@ -135,12 +175,9 @@ static void p_progress_draw(struct prun *r, int last)
 	char counters[512] = "";
 
 	for (i = 0; c != NULL && labels != NULL && i < n; i++) {
-		const struct pool *p = pipeline_stage_pool(r->pl, i);
-
 		labels[i] = pipeline_stage_name(r->pl, i);
-		c[i].failed = pool_failed(p);
-		c[i].done = pool_succeeded(p) + c[i].failed;
-		c[i].running = pool_running(p);
+		pipeline_stage_counts(r->pl, i, &c[i].done, &c[i].failed,
+				      &c[i].running);
 		c[i].elapsed_ms = loop_now_ms() - r->start_ms;
 		c[i].total_known =
 			pipeline_stage_total(r->pl, i, &c[i].total);
@@ -172,7 +209,11 @@ static void print_graph(const struct pipefile *pf)
 	for (i = 0; i < pf->nstages; i++) {
 		const struct pf_stage *s = &pf->stages[i];
 
-		printf("# stage %s: %s\n", s->name, s->cmd);
+		if (s->workers != NULL)
+			printf("# stage %s: workers: %s\n", s->name,
+			       s->workers);
+		else
+			printf("# stage %s: %s\n", s->name, s->cmd);
 		for (k = 0; k < s->ninputs; k++) {
 			const struct pf_source *src = &s->inputs[k];
 
@@ -188,6 +229,16 @@ static void print_graph(const struct pipefile *pf)
 		}
 		for (k = 0; k < s->nafter; k++)
 			printf("#   after: %s\n", pf->stages[s->after[k]].name);
+		if (s->executor == PF_SSH) {
+			printf("#   executor: ssh on");
+			for (k = 0; k < s->nhosts; k++)
+				printf(" %s", s->hosts[k]);
+			printf("\n");
+		} else if (s->executor == PF_SLURM) {
+			printf("#   executor: slurm, %u CPU%s a job step\n",
+			       s->slurm_cpus ? s->slurm_cpus : 1,
+			       s->slurm_cpus > 1 ? "s" : "");
+		}
 		if (!s->read_by_others)
 			printf("#   output: mprun's stdout\n");
 	}
@@ -213,11 +264,52 @@ static int declare_counters(struct prun *r)
 	return 0;
 }
 
+/* The executors of the stages that say executor: ssh or slurm (none for
+ * a dry run). -1: message printed. */
+static int make_executors(struct prun *r, unsigned jobs)
+{
+	size_t i, n = r->pf->nstages;
+	char what[256];
+
+	r->ssh = calloc(n, sizeof(*r->ssh));
+	r->slurm = calloc(n, sizeof(*r->slurm));
+	r->exec = calloc(n, sizeof(*r->exec));
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (r->ssh == NULL || r->slurm == NULL || r->exec == NULL ||
+	    r->slots == NULL)
+		return -1;
+	for (i = 0; i < n && !r->cli->dry_run; i++) {
+		const struct pf_stage *s = &r->pf->stages[i];
+
+		if (s->executor == PF_SSH) {
+			r->ssh[i] = remote_ssh_new(
+				r->cli, s->hosts, s->nhosts, NULL, 0, s->ssh,
+				s->jobs ? s->jobs
+					: r->cli->jobs != NULL ? jobs : 0);
+			if (r->ssh[i] == NULL)
+				return -1;
+			r->exec[i] = exec_ssh_executor(r->ssh[i]);
+			r->slots[i] = exec_ssh_slots(r->ssh[i]);
+		} else if (s->executor == PF_SLURM) {
+			r->slurm[i] = remote_slurm_new(s->slurm_cpus,
+						       s->slurm_alloc);
+			if (r->slurm[i] == NULL)
+				return -1;
+			r->exec[i] = exec_slurm_executor(r->slurm[i]);
+			snprintf(what, sizeof(what), "stage %s: jobs: %u",
+				 s->name, s->jobs);
+			r->slots[i] = remote_slurm_slots(
+				r->slurm[i], s->jobs, s->slurm_cpus, what);
+		}
+	}
+	return 0;
+}
+
 /* Load the file and build the run. -1: message printed. */
 static int p_setup(struct prun *r)
 {
-	struct pipeline_events ev = {p_launch, p_done,	 p_finished,
-				     p_error,  p_notice, r};
+	struct pipeline_events ev = {p_launch, p_done,	 p_finished, p_error,
+				     p_notice, p_task, p_spawned,  r};
 	struct pipeline_opts po = {0};
 	char err[1024] = "";
 
@@ -227,8 +319,11 @@ static int p_setup(struct prun *r)
 		return -1;
 	}
 	po.jobs = opts_slots(r->cli->jobs);
-	if (po.jobs == 0 || common_pool_opts(r->cli, &r->cm, &po.pool) == -1)
+	if (po.jobs == 0 || common_pool_opts(r->cli, &r->cm, &po.pool) == -1 ||
+	    make_executors(r, po.jobs) == -1)
 		return -1;
+	po.stage_exec = r->exec;
+	po.stage_slots = r->slots;
 	if (r->cli->joblog != NULL && !r->cli->dry_run) {
 		r->joblog = joblog_open(r->cli->joblog, 1);
 		if (r->joblog == NULL) {
@@ -266,8 +361,18 @@ static void p_teardown(struct prun *r)
 {
 	if (r->progress_timer != NULL)
 		loop_timer_cancel(r->loop, r->progress_timer);
+	size_t i;
+
 	pipeline_free(r->pl);
 	loop_free(r->loop);
+	for (i = 0; r->pf != NULL && i < r->pf->nstages; i++) {
+		exec_ssh_free(r->ssh != NULL ? r->ssh[i] : NULL);
+		exec_slurm_free(r->slurm != NULL ? r->slurm[i] : NULL);
+	}
+	free(r->ssh);
+	free(r->slurm);
+	free(r->exec);
+	free(r->slots);
 	joblog_close(r->joblog);
 	run_shm_end(r->shm, r->cli);
 	common_free(&r->cm);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "duration.h"
+#include "internal.h"
 #include "policy.h"
 
 struct ctx {
@@ -21,13 +22,19 @@ struct ctx {
 	struct pipefile *pf;
 	char **var_name, **var_value;
 	size_t nvars;
+	/* The current stage's executor keys, for messages. */
+	const yaml_node_t *exec_key, *ssh_key, *slurm_key;
+	const yaml_node_t *workers_key, *worker_opt_key, *n_key, *timeout_key;
 };
 
 static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
 static const char *const stage_keys[] = {
 	"cmd",	   "input", "jobs",	  "n",	      "order",	  "timeout",
 	"retries", "env",   "halt", "on_success", "on_error", "after",
+	"executor", "hosts", "ssh", "slurm_cpus", "slurm_alloc", "workers",
+	"worker_init", "max_tasks_per_worker", "framing", "max_inflight",
 	NULL};
+#define NSTAGE_KEYS (ARRAY_LEN(stage_keys) - 1)
 static const char *const source_keys[] = {"stage", "values", "file",
 					  "glob",  "linked", NULL};
 
@@ -482,6 +489,129 @@ static int parse_order(struct ctx *c, const yaml_node_t *n,
 	return unknown(c, n, "order", s, names, 3);
 }
 
+/* executor: local, ssh or slurm. */
+static int parse_executor(struct ctx *c, const yaml_node_t *n,
+			  struct pf_stage *st)
+{
+	static const char *const names[] = {"local", "ssh", "slurm", NULL};
+	const char *s = scalar(n);
+	size_t i;
+
+	for (i = 0; s != NULL && names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			st->executor = (enum pf_executor)i;
+			return 0;
+		}
+	}
+	if (s == NULL)
+		return fail(c, n, "executor: expected local, ssh or slurm");
+	return unknown(c, n, "executor", s, names, 3);
+}
+
+/* hosts: a list of logins, or one string of them separated by commas
+ * (each may be "N/HOST"). */
+static int parse_hosts(struct ctx *c, const yaml_node_t *n,
+		       struct pf_stage *st)
+{
+	yaml_node_item_t *it;
+	size_t cnt = 1;
+
+	if (n->type == YAML_SEQUENCE_NODE)
+		cnt = (size_t)(n->data.sequence.items.top -
+			       n->data.sequence.items.start);
+	if (n->type == YAML_MAPPING_NODE || cnt == 0)
+		return fail(c, n, "hosts: expected a list of SSH logins "
+			    "([N/]HOST)");
+	st->hosts = calloc(cnt + 1, sizeof(char *));
+	if (st->hosts == NULL)
+		return -1;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		st->hosts[0] = expand(c, n, "hosts");
+		st->nhosts = 1;
+		return st->hosts[0] == NULL ? -1 : 0;
+	}
+	for (it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		const yaml_node_t *h = node(c, *it);
+
+		if (h == NULL || h->type != YAML_SCALAR_NODE)
+			return fail(c, h != NULL ? h : n,
+				    "hosts: expected a list of SSH logins "
+				    "([N/]HOST)");
+		st->hosts[st->nhosts] = expand(c, h, "hosts");
+		if (st->hosts[st->nhosts] == NULL)
+			return -1;
+		st->nhosts++;
+	}
+	return 0;
+}
+
+/* The executor keys agree: hosts: for ssh, slurm_* for slurm. */
+static int check_executor(struct ctx *c, const yaml_node_t *n,
+			  struct pf_stage *st)
+{
+	if (st->executor == PF_SSH && st->hosts == NULL)
+		return fail(c, c->exec_key, "stage '%s': executor: ssh needs "
+			    "hosts: (a list of SSH logins)", st->name);
+	if (st->executor != PF_SSH && c->ssh_key != NULL)
+		return fail(c, c->ssh_key, "stage '%s': %s needs executor: "
+			    "ssh", st->name, scalar(c->ssh_key));
+	if (st->executor != PF_SLURM && c->slurm_key != NULL)
+		return fail(c, c->slurm_key, "stage '%s': %s needs executor: "
+			    "slurm", st->name, scalar(c->slurm_key));
+	return 0;
+}
+
+/* framing: line, nul or len. */
+static int parse_framing(struct ctx *c, const yaml_node_t *n,
+			 struct pf_stage *st)
+{
+	static const char *const names[] = {"line", "nul", "len", NULL};
+	const char *s = scalar(n);
+	size_t i;
+
+	for (i = 0; s != NULL && names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			st->framing = (enum wpool_framing)i;
+			return 0;
+		}
+	}
+	if (s == NULL)
+		return fail(c, n, "framing: expected line, nul or len");
+	return unknown(c, n, "framing", s, names, 3);
+}
+
+/* A workers: stage has no cmd:, no n:, runs here, and a timeout in
+ * percent means nothing to it; the worker keys need workers:. */
+static int check_workers(struct ctx *c, const yaml_node_t *n,
+			 struct pf_stage *st)
+{
+	if (st->workers == NULL) {
+		if (c->worker_opt_key != NULL)
+			return fail(c, c->worker_opt_key, "stage '%s': %s "
+				    "needs workers:", st->name,
+				    scalar(c->worker_opt_key));
+		if (st->cmd == NULL)
+			return fail(c, n, "stage '%s' has no cmd (or workers)",
+				    st->name);
+		return 0;
+	}
+	if (st->cmd != NULL)
+		return fail(c, c->workers_key, "stage '%s': cmd and workers "
+			    "exclude each other", st->name);
+	if (c->n_key != NULL)
+		return fail(c, c->n_key, "stage '%s': n does not apply to a "
+			    "workers: stage (each input is one record)",
+			    st->name);
+	if (st->executor != PF_LOCAL)
+		return fail(c, c->exec_key, "stage '%s': workers run here: "
+			    "executor must be local", st->name);
+	if (st->timeout_pct > 0)
+		return fail(c, c->timeout_key, "stage '%s': a timeout in "
+			    "percent does not apply to workers", st->name);
+	return 0;
+}
+
 /* One key of a stage. */
 static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		     struct pf_stage *st)
@@ -519,6 +649,35 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		return (st->on_success = expand(c, v, key)) == NULL ? -1 : 0;
 	if (strcmp(key, "on_error") == 0)
 		return (st->on_error = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "executor") == 0)
+		return parse_executor(c, v, st);
+	if (strcmp(key, "hosts") == 0)
+		return parse_hosts(c, v, st);
+	if (strcmp(key, "ssh") == 0)
+		return (st->ssh = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "slurm_cpus") == 0) {
+		rc = number(c, v, key, 1, 100000, &num);
+		st->slurm_cpus = (unsigned)num;
+		return rc;
+	}
+	if (strcmp(key, "slurm_alloc") == 0)
+		return (st->slurm_alloc = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "workers") == 0)
+		return (st->workers = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "worker_init") == 0)
+		return (st->worker_init = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "framing") == 0)
+		return parse_framing(c, v, st);
+	if (strcmp(key, "max_tasks_per_worker") == 0) {
+		rc = number(c, v, key, 1, 1000000000000LL, &num);
+		st->max_tasks = (unsigned long long)num;
+		return rc;
+	}
+	if (strcmp(key, "max_inflight") == 0) {
+		rc = number(c, v, key, 1, 65536, &num);
+		st->max_inflight = (unsigned)num;
+		return rc;
+	}
 	s = expand(c, v, key);
 	if (s == NULL)
 		return -1;
@@ -543,6 +702,8 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 {
 	yaml_node_pair_t *p;
 
+	c->exec_key = c->ssh_key = c->slurm_key = NULL;
+	c->workers_key = c->worker_opt_key = c->n_key = c->timeout_key = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "stage '%s': expected a mapping with cmd:",
 			    st->name);
@@ -557,13 +718,30 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 				break;
 		if (key == NULL || stage_keys[i] == NULL)
 			return unknown(c, k, "key", key ? key : "?",
-				       stage_keys, 12);
+				       stage_keys, NSTAGE_KEYS);
+		if (strcmp(key, "executor") == 0)
+			c->exec_key = k;
+		else if (strcmp(key, "hosts") == 0 || strcmp(key, "ssh") == 0)
+			c->ssh_key = k;
+		else if (strncmp(key, "slurm_", 6) == 0)
+			c->slurm_key = k;
+		else if (strcmp(key, "workers") == 0)
+			c->workers_key = k;
+		else if (strcmp(key, "n") == 0)
+			c->n_key = k;
+		else if (strcmp(key, "timeout") == 0)
+			c->timeout_key = k;
+		else if (c->worker_opt_key == NULL &&
+			 (strcmp(key, "worker_init") == 0 ||
+			  strcmp(key, "framing") == 0 ||
+			  strncmp(key, "max_", 4) == 0))
+			c->worker_opt_key = k;
 		if (stage_key(c, key, node(c, p->value), st) == -1)
 			return -1;
 	}
-	if (st->cmd == NULL)
-		return fail(c, n, "stage '%s' has no cmd", st->name);
-	return 0;
+	if (check_workers(c, n, st) == -1)
+		return -1;
+	return check_executor(c, n, st);
 }
 
 /* stages: first all names (for references), then each stage. */
@@ -874,6 +1052,13 @@ static void stage_free(struct pf_stage *st)
 	free(st->name);
 	free(st->cmd);
 	free(st->halt_text);
+	for (i = 0; i < st->nhosts; i++)
+		free(st->hosts[i]);
+	free(st->hosts);
+	free(st->ssh);
+	free(st->slurm_alloc);
+	free(st->workers);
+	free(st->worker_init);
 	free(st->on_success);
 	free(st->on_error);
 	free(st->after);

@@ -20,6 +20,15 @@
  *       on_success: echo ok {}
  *       on_error: echo failed {}
  *       after: [other]         # start only when these stages ended
+ *       executor: ssh          # local (default), ssh or slurm
+ *       hosts: [2/web1, web2]  # ssh: -S logins (a list or "a,b")
+ *       ssh: ssh -p 2222       # ssh: the ssh command
+ *       slurm_cpus: 2          # slurm: CPUs per job step
+ *       slurm_alloc: -n4 -t 10 # slurm: salloc options when outside one
+ *     model:                   # instead of cmd: long-lived workers, each
+ *       workers: python3 -u serve.py   # input a record on their stdin
+ *       worker_init: ...       # max_tasks_per_worker: N, framing: line|
+ *                              # nul|len, max_inflight: N
  *
  * Every error names the file, line and column: "FILE:LINE:COL: message". */
 #ifndef MPRUN_PIPEFILE_H
@@ -29,8 +38,11 @@
 
 #include "order.h"
 #include "pool.h"
+#include "wpool.h"
 
 enum pf_kind { PF_VALUES, PF_FILE, PF_GLOB, PF_STAGE };
+/* Where a stage's jobs run. */
+enum pf_executor { PF_LOCAL, PF_SSH, PF_SLURM };
 
 struct pf_source {
 	enum pf_kind kind;
@@ -60,6 +72,19 @@ struct pf_stage {
 	size_t *after;         /* indexes of stages to wait for */
 	size_t nafter;
 	int read_by_others;    /* some stage reads its stdout */
+	enum pf_executor executor;
+	char **hosts;          /* PF_SSH: -S values ("[N/]HOST"), NULL-
+				* terminated */
+	size_t nhosts;
+	char *ssh;             /* PF_SSH: the ssh command, or NULL */
+	unsigned slurm_cpus;   /* PF_SLURM: CPUs per step; 0: 1 */
+	char *slurm_alloc;     /* PF_SLURM: salloc options, or NULL */
+	/* A stage of long-lived workers (workers: instead of cmd:). */
+	char *workers;         /* the workers' shell command, or NULL */
+	char *worker_init;
+	unsigned long long max_tasks; /* max_tasks_per_worker; 0: never */
+	unsigned max_inflight; /* 0: the default */
+	enum wpool_framing framing;
 };
 
 struct pipefile {

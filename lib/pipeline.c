@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "queue.h"
 #include "template.h"
+#include "wpool.h"
 
 /* A stage stops starting jobs while a reader is this many bytes behind. */
 #define BACKLOG_MAX (256 << 10)
@@ -27,7 +28,8 @@ struct stage {
 	struct input *in;
 	struct queue *q;
 	struct feed *feed;
-	struct pool *pool;
+	struct pool *pool;     /* a stage of jobs, */
+	struct wpool *wpool;   /* or of workers (none in a dry run) */
 	struct template *tpl, *on_success, *on_error;
 	struct channel **outs; /* to the stages that read this one */
 	size_t nouts;
@@ -103,6 +105,83 @@ static void st_notice(void *data, const char *msg)
 		s->pl->ev.notice(s->pl->ev.data, full);
 }
 
+/* --- worker pool events --------------------------------------------- */
+
+static void st_task(void *data, const struct wpool_task *t)
+{
+	struct stage *s = data;
+
+	if (s->pl->ev.task != NULL)
+		s->pl->ev.task(s->pl->ev.data, s->spec->name, t);
+}
+
+static void st_spawned(void *data, unsigned slot, pid_t pid)
+{
+	struct stage *s = data;
+
+	if (s->pl->ev.spawned != NULL)
+		s->pl->ev.spawned(s->pl->ev.data, s->spec->name, slot, pid);
+}
+
+/* --- a stage's pool, whichever kind ---------------------------------- */
+
+static void stage_kick(struct stage *s)
+{
+	if (s->wpool != NULL)
+		wpool_kick(s->wpool);
+	else if (s->pool != NULL)
+		pool_kick(s->pool);
+}
+
+static void stage_close(struct stage *s)
+{
+	if (s->wpool != NULL)
+		wpool_close(s->wpool);
+	else if (s->pool != NULL)
+		pool_close(s->pool);
+}
+
+static void stage_terminate(struct stage *s)
+{
+	if (s->wpool != NULL)
+		wpool_terminate(s->wpool);
+	else if (s->pool != NULL)
+		pool_terminate(s->pool);
+}
+
+/* All its jobs or inputs are over (a dry run's workers stage at once). */
+static int stage_done(const struct stage *s)
+{
+	if (s->wpool != NULL)
+		return wpool_finished(s->wpool);
+	return s->pool == NULL || pool_finished(s->pool);
+}
+
+static int stage_halted(const struct stage *s)
+{
+	if (s->wpool != NULL)
+		return wpool_halted(s->wpool);
+	return s->pool != NULL && pool_halted(s->pool);
+}
+
+static int stage_output_closed(const struct stage *s)
+{
+	if (s->wpool != NULL)
+		return wpool_output_closed(s->wpool);
+	return s->pool != NULL && pool_output_closed(s->pool);
+}
+
+/* Failed jobs (inputs, worker faults) and failed callbacks. */
+static unsigned long long stage_failures(const struct stage *s)
+{
+	if (s->wpool != NULL)
+		return wpool_failed(s->wpool) + wpool_faults(s->wpool) +
+		       wpool_callbacks_failed(s->wpool);
+	if (s->pool == NULL)
+		return 0;
+	return pool_failed(s->pool) + pool_callbacks_failed(s->pool);
+}
+
 /* --- wiring ------------------------------------------------------------ */
 
 /* The stage's stdout goes to every channel of its readers. */
@@ -134,8 +213,7 @@ static void st_drained(void *data)
 {
 	struct stage *s = data;
 
-	if (s->pool != NULL)
-		pool_kick(s->pool);
+	stage_kick(s);
 }
 
 /* Feed put records in the queue, or the pool wants more. */
@@ -143,7 +221,7 @@ static void st_records(void *data)
 {
 	struct stage *s = data;
 
-	pool_kick(s->pool);
+	stage_kick(s);
 }
 
 static void st_want(void *data)
@@ -240,9 +318,15 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 			 struct pool_opts *po)
 {
 	const struct pf_stage *sp = s->spec;
+	size_t i = (size_t)(s - pl->st);
 
 	*po = pl->opts.pool;
+
 	po->slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
+	if (pl->opts.stage_exec != NULL && pl->opts.stage_exec[i] != NULL) {
+		po->exec = pl->opts.stage_exec[i];
+		po->slots = pl->opts.stage_slots[i];
+	}
 	po->tpl = s->tpl;
 	po->max_args = sp->n;
 	if (sp->has_order)
@@ -264,6 +348,44 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 	po->total = 0;
 }
 
+/* The worker pool of a workers: stage, from the shared options and its
+ * own keys; none in a dry run. */
+static int st_build_workers(struct pipeline *pl, struct stage *s,
+			    const struct pool_opts *po)
+{
+	const struct pf_stage *sp = s->spec;
+	struct wpool_events ev = {st_spawned, st_task, st_notice, st_error, s};
+	struct wpool_opts wo = {0};
+
+	if (po->dry_run)
+		return 0;
+	wo.slots = po->slots;
+	wo.command = sp->workers;
+	wo.init = sp->worker_init;
+	wo.framing = sp->framing;
+	wo.order = po->order;
+	wo.max_tasks = sp->max_tasks;
+	wo.inflight = sp->max_inflight;
+	wo.timeout_ms = po->timeout_ms;
+	wo.retries = po->retries;
+	wo.halt = po->halt;
+	wo.termseq = po->termseq;
+	wo.tag = po->tag;
+	wo.tagstring = po->tagstring;
+	wo.on_success = po->on_success;
+	wo.on_error = po->on_error;
+	wo.exec = po->exec;
+	wo.out_fd = po->out_fd;
+	wo.err_fd = po->err_fd;
+	wo.out_sink = po->out_sink;
+	wo.tmpdir = po->tmpdir;
+	s->wpool = wpool_new(pl->loop, &wo, &ev);
+	if (s->wpool == NULL)
+		return -1;
+	wpool_set_throttle(s->wpool, st_throttle, s);
+	return 0;
+}
+
 /* Build one stage: templates, input, queue, feed, pool. */
 static int st_build(struct pipeline *pl, struct stage *s)
 {
@@ -272,9 +394,10 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	struct pool_opts po;
 	size_t qsize;
 
-	if (st_template(s->spec->cmd,
-			s->spec->ninputs == 0 ? TEMPLATE_NO_APPEND : 0,
-			&s->tpl) == -1 ||
+	if ((s->spec->cmd != NULL &&
+	     st_template(s->spec->cmd,
+			 s->spec->ninputs == 0 ? TEMPLATE_NO_APPEND : 0,
+			 &s->tpl) == -1) ||
 	    st_template(s->spec->on_success, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
 			&s->on_success) == -1 ||
 	    st_template(s->spec->on_error, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
@@ -289,8 +412,12 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	/* Small: a batch (n) is gathered in the pool, not in the queue. */
 	qsize = 2 * (size_t)po.slots;
 	s->q = queue_new(qsize < QUEUE_MIN ? QUEUE_MIN : qsize);
+	if (s->q == NULL)
+		return -1;
+	if (s->spec->workers != NULL)
+		return st_build_workers(pl, s, &po);
 	s->pool = pool_new(pl->loop, &po, &ev);
-	if (s->q == NULL || s->pool == NULL)
+	if (s->pool == NULL)
 		return -1;
 	pool_set_throttle(s->pool, st_throttle, s);
 	return 0;
@@ -342,6 +469,7 @@ void pipeline_free(struct pipeline *pl)
 
 		feed_free(s->feed);
 		pool_free(s->pool);
+		wpool_free(s->wpool);
 		if (s->q != NULL)
 			queue_free(s->q, (void (*)(void *))record_free);
 		input_free(s->in);
@@ -375,11 +503,18 @@ static int st_start(struct pipeline *pl, struct stage *s)
 	s->feed = feed_new(pl->loop, s->in, s->q, st_records, s);
 	if (s->feed == NULL)
 		return -1;
-	pool_set_source(s->pool, s->q, st_want, s);
 	s->started = 1;
-	if (pl->closed)
-		pool_close(s->pool);
-	pool_start(s->pool);
+	if (s->wpool != NULL) {
+		wpool_set_source(s->wpool, s->q, st_want, s);
+		if (pl->closed)
+			wpool_close(s->wpool);
+		wpool_start(s->wpool);
+	} else if (s->pool != NULL) {
+		pool_set_source(s->pool, s->q, st_want, s);
+		if (pl->closed)
+			pool_close(s->pool);
+		pool_start(s->pool);
+	}
 	return 0;
 }
 
@@ -398,11 +533,11 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 {
 	const struct pool_opts *po = &pl->opts.pool;
 
-	if (pool_output_closed(s->pool) && !pl->terminating) {
+	if (stage_output_closed(s) && !pl->terminating) {
 		pipeline_terminate(pl);
 		return;
 	}
-	if (!pool_halted(s->pool) || pl->halted)
+	if (!stage_halted(s) || pl->halted)
 		return;
 	pl->halted = 1;
 	if ((s->spec->halt_text != NULL ? s->spec->halt.when : po->halt.when) ==
@@ -425,7 +560,7 @@ static int pl_step(struct pipeline *pl, int *changed)
 
 		if (s->started && !s->ended) {
 			pl_check_halt(pl, s);
-			if (pool_finished(s->pool)) {
+			if (stage_done(s)) {
 				st_end(s);
 				*changed = 1;
 			}
@@ -436,7 +571,7 @@ static int pl_step(struct pipeline *pl, int *changed)
 				return -1;
 			*changed = 1;
 			if (pl->terminating)
-				pool_terminate(s->pool);
+				stage_terminate(s);
 		}
 	}
 	for (i = 0; i < pl->n; i++)
@@ -463,7 +598,7 @@ void pipeline_terminate(struct pipeline *pl)
 	pl->closed = 1;
 	for (i = 0; i < pl->n; i++)
 		if (pl->st[i].started)
-			pool_terminate(pl->st[i].pool);
+			stage_terminate(&pl->st[i]);
 }
 
 void pipeline_close(struct pipeline *pl)
@@ -473,7 +608,7 @@ void pipeline_close(struct pipeline *pl)
 	pl->closed = 1;
 	for (i = 0; i < pl->n; i++)
 		if (pl->st[i].started)
-			pool_close(pl->st[i].pool);
+			stage_close(&pl->st[i]);
 }
 
 /* --- what the command shows --------------------------------------------- */
@@ -488,9 +623,24 @@ const char *pipeline_stage_name(const struct pipeline *pl, size_t i)
 	return pl->st[i].spec->name;
 }
 
-const struct pool *pipeline_stage_pool(const struct pipeline *pl, size_t i)
+void pipeline_stage_counts(const struct pipeline *pl, size_t i,
+			   unsigned long long *done,
+			   unsigned long long *failed,
+			   unsigned long long *running)
 {
-	return pl->st[i].pool;
+	const struct stage *s = &pl->st[i];
+
+	*done = *failed = 0;
+	*running = 0;
+	if (s->wpool != NULL) {
+		*failed = wpool_failed(s->wpool);
+		*done = wpool_succeeded(s->wpool) + *failed;
+		*running = wpool_busy(s->wpool);
+	} else if (s->pool != NULL) {
+		*failed = pool_failed(s->pool);
+		*done = pool_succeeded(s->pool) + *failed;
+		*running = pool_running(s->pool);
+	}
 }
 
 int pipeline_stage_total(const struct pipeline *pl, size_t i,
@@ -511,8 +661,7 @@ unsigned long long pipeline_failed(const struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		f += pool_failed(pl->st[i].pool) +
-		     pool_callbacks_failed(pl->st[i].pool);
+		f += stage_failures(&pl->st[i]);
 	return f;
 }
 
@@ -521,7 +670,7 @@ int pipeline_output_closed(const struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		if (pool_output_closed(pl->st[i].pool))
+		if (stage_output_closed(&pl->st[i]))
 			return 1;
 	return 0;
 }

@@ -7,22 +7,32 @@
  * queue. So stage B starts on its first input while stage A still runs,
  * and when B is behind, A stops starting jobs (throttle) until B catches
  * up: memory stays bounded. A stage with after: starts only when those
- * stages have ended. The stdout of a stage nobody reads is mprun's. */
+ * stages have ended. The stdout of a stage nobody reads is mprun's.
+ * A stage with workers: instead of cmd: is a worker pool (lib/wpool): its
+ * inputs go to long-lived workers as records, with the same channels,
+ * throttle, order, halt and termination. */
 #ifndef MPRUN_PIPELINE_H
 #define MPRUN_PIPELINE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pipefile.h"
 #include "pool.h"
 
 struct loop;
+struct wpool_task;
 
 /* What every stage shares (the command line's options); a stage's own
  * keys (jobs, n, order, timeout, retries, halt, callbacks, env) win. */
 struct pipeline_opts {
 	unsigned jobs;             /* default slots per stage */
 	struct pool_opts pool;     /* defaults: output, tag, limits, exec... */
+	/* Per stage (nstages entries), or NULL: the executor of a stage that
+	 * has its own (executor: ssh or slurm; NULL: pool.exec) and its
+	 * slots, which win over jobs and the stage's jobs:. */
+	const struct executor *const *stage_exec;
+	const unsigned *stage_slots;
 };
 
 /* Pool events, with the stage they come from. */
@@ -33,6 +43,10 @@ struct pipeline_events {
 			 const struct pool_job *j);
 	void (*error)(void *data, const char *msg);
 	void (*notice)(void *data, const char *msg);
+	/* A workers: stage: an input ended for good; a worker started. */
+	void (*task)(void *data, const char *stage, const struct wpool_task *t);
+	void (*spawned)(void *data, const char *stage, unsigned slot,
+			pid_t pid);
 	void *data;
 };
 
@@ -51,7 +65,11 @@ void pipeline_close(struct pipeline *pl);
 
 size_t pipeline_nstages(const struct pipeline *pl);
 const char *pipeline_stage_name(const struct pipeline *pl, size_t i);
-const struct pool *pipeline_stage_pool(const struct pipeline *pl, size_t i);
+/* The stage's jobs (or inputs, for workers) done, failed and running. */
+void pipeline_stage_counts(const struct pipeline *pl, size_t i,
+			   unsigned long long *done,
+			   unsigned long long *failed,
+			   unsigned long long *running);
 /* The stage's input is all read: its job count is known. */
 int pipeline_stage_total(const struct pipeline *pl, size_t i,
 			 unsigned long long *total);

@@ -180,3 +180,62 @@ wait_none() {
 	kill -KILL "$pid"
 	wait_none 20 jobs
 }
+
+@test "a pipeline stage with executor: slurm runs each job as a step" {
+	cat >p.yaml <<'YAML'
+stages:
+  gen:
+    cmd: printf '%s\n' a b c 'x; touch /tmp/mprun-pwned'
+  sim:
+    cmd: echo "{}" step=$SLURM_STEP_ID
+    input: gen
+    executor: slurm
+    order: imap
+  here:
+    cmd: echo "{}" here=${SLURM_STEP_ID:-none}
+    input: sim
+    order: imap
+YAML
+	run salloc -n2 --quiet "$MPRUN" --pipeline p.yaml --joblog log
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == "a step="[0-9]*" here=none" ]]
+	[[ "${lines[3]}" == "x; touch /tmp/mprun-pwned step="[0-9]*" here=none" ]]
+	[ ! -e /tmp/mprun-pwned ]
+	# four different steps
+	[ "$(grep -o 'step=[0-9]*' <<<"$output" | sort -u | wc -l)" -eq 4 ]
+	[ "$(awk -F'\t' '$NF == "sim" {print $2}' log | sort -u)" = localhost ]
+	wait_none 10
+}
+
+@test "a pipeline Slurm stage with slurm_alloc: gets its allocation and gives it back" {
+	cat >p.yaml <<'YAML'
+stages:
+  sim:
+    cmd: echo {} job=$SLURM_JOB_ID cpus=$SLURM_CPUS_PER_TASK
+    input: [1, 2]
+    executor: slurm
+    slurm_cpus: 2
+    slurm_alloc: -n2 -c2 --time=5
+    order: imap
+YAML
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "1 job="[0-9]*" cpus=2" ]]
+	[[ "${lines[1]}" == "2 job="[0-9]*" cpus=2" ]]
+	wait_none 10 jobs
+}
+
+@test "Ctrl-C on a pipeline with a Slurm stage leaves no step and no allocation" {
+	printf 'stages:\n  s:\n    cmd: sleep {}\n    input: [%s, %s]\n    executor: slurm\n    slurm_alloc: -n2\n' $N $N >p.yaml
+	"$MPRUN" --pipeline p.yaml >/dev/null 2>&1 &
+	pid=$!
+	wait_steps 2
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	[ "$status" -eq 130 ]
+	wait_none 10 jobs
+	[ -z "$(pgrep -f -- "sleep $N")" ]
+}

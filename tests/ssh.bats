@@ -245,3 +245,40 @@ y>
 		$SSH -o ControlPath="$s" -O exit mprun-a 2>/dev/null || :
 	done
 }
+
+@test "a pipeline stage with executor: ssh runs on the hosts, the others here" {
+	cat >p.yaml <<'YAML'
+vars: {cfg: none}
+stages:
+  gen:
+    cmd: printf '%s\n' 1 2 3 4 'a; touch /tmp/mprun-pwned'
+  remote:
+    cmd: echo "{}" on $(id -un)
+    input: gen
+    executor: ssh
+    hosts: [1/mprun-a, 1/mprun-b]
+    ssh: ssh -F {{cfg}}
+    order: imap
+  back:
+    cmd: echo "{}" then $(id -un)
+    input: remote
+    order: imap
+YAML
+	run "$MPRUN" --pipeline p.yaml --set cfg="$MPRUN_SSH_CONFIG" --joblog log
+	[ "$status" -eq 0 ]
+	local u=$MPRUN_SSH_USER me
+	me=$(id -un)
+	[ "$output" = "$(for i in 1 2 3 4 'a; touch /tmp/mprun-pwned'; do echo "$i on $u then $me"; done)" ]
+	[ ! -e /tmp/mprun-pwned ]
+	# Host column: the remote stage on both hosts, the others here (:)
+	[ "$(awk -F'\t' '$NF == "remote" {print $2}' log | sort -u | tr '\n' ' ')" = "mprun-a mprun-b " ]
+	[ "$(awk -F'\t' 'NR > 1 && $NF != "remote" {print $2}' log | sort -u)" = ":" ]
+}
+
+@test "a pipeline stage whose hosts are all dead fails the run before it starts" {
+	printf 'stages:\n  a:\n    cmd: touch ran{}\n    input: [1]\n    executor: ssh\n    hosts: mprun-dead\n' >p.yaml
+	run env MPRUN_SSH="$SSH" "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	grep -q "mprun-dead" <<<"$output"
+	[ ! -e ran1 ]
+}
