@@ -1,4 +1,8 @@
-/* spawn_floor: run PROG COUNT times, N at a time; the floor for dispatch. */
+/* spawn_floor: run PROG COUNT times, N at a time; the floor for dispatch.
+ * Like `seq COUNT | xargs -PN -n1 PROG ARGS...` and `mprun -jN PROG ARGS`,
+ * each run gets its number (1..COUNT) as its last argument: the children
+ * then do the same work as theirs (GNU true, for one, sets up its locale
+ * when it has an argument, and returns at once when it has none). */
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -35,6 +39,8 @@ static int reap_one(void)
 int main(int argc, char **argv)
 {
 	unsigned long slots, count, started, running = 0;
+	char **args, num[32];
+	int i, nargs = argc - 3;
 	pid_t pid;
 	int err;
 
@@ -48,10 +54,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spawn_floor: N and COUNT must be >= 1\n");
 		return 2;
 	}
+	args = calloc((size_t)nargs + 2, sizeof(char *));
+	if (args == NULL) {
+		perror("spawn_floor");
+		return 1;
+	}
+	for (i = 0; i < nargs; i++)
+		args[i] = argv[3 + i];
+	args[nargs] = num;
 	for (started = 0; started < count; started++) {
 		if (running == slots && reap_one() == 0)
 			running--;
-		err = posix_spawnp(&pid, argv[3], NULL, NULL, argv + 3, environ);
+		snprintf(num, sizeof(num), "%lu", started + 1);
+		err = posix_spawnp(&pid, argv[3], NULL, NULL, args, environ);
 		if (err != 0) {
 			errno = err;
 			perror(argv[3]);
@@ -61,5 +76,6 @@ int main(int argc, char **argv)
 	}
 	while (reap_one() == 0)
 		;
+	free(args);
 	return 0;
 }

@@ -7,9 +7,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,11 @@ static const char *local_shell = "/bin/sh";
 static int ignored[_NSIG];
 static size_t nignored;
 static pid_t self;
+/* The last program found in $PATH: its name, the $PATH it was found in,
+ * and its path. */
+static struct {
+	char *name, *pathenv, *path;
+} found;
 
 /* In the child: put fd on target, which must not be closed by mistake. */
 static int child_dup(int fd, int target)
@@ -35,8 +42,52 @@ static int child_dup(int fd, int target)
 	return dup2(fd, target) == -1 ? -1 : 0;
 }
 
+/* The path of the program name in $PATH, found in the parent once for
+ * all jobs: execvpe in each child would try every directory before it (a
+ * failed execve each, with the parent stopped in vfork). NULL when name
+ * has a slash, is not found, or memory runs out: the child's execvpe then
+ * does what it always does. */
+static const char *find_program(const char *name)
+{
+	const char *pathenv = getenv("PATH"), *dir, *end;
+	struct stat st;
+	char buf[PATH_MAX];
+	size_t dl;
+
+	if (*name == '\0' || strchr(name, '/') != NULL || pathenv == NULL)
+		return NULL;
+	if (found.name != NULL && strcmp(found.name, name) == 0 &&
+	    strcmp(found.pathenv, pathenv) == 0)
+		return found.path;
+	for (dir = pathenv;; dir = end + 1) {
+		end = strchr(dir, ':');
+		dl = end != NULL ? (size_t)(end - dir) : strlen(dir);
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dl, dir,
+			     dl > 0 ? "/" : "", name) < (int)sizeof(buf) &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(buf, X_OK) == 0)
+			break;
+		if (end == NULL)
+			return NULL;
+	}
+	free(found.name);
+	free(found.pathenv);
+	free(found.path);
+	found.name = strdup(name);
+	found.pathenv = strdup(pathenv);
+	found.path = strdup(buf);
+	if (found.name == NULL || found.pathenv == NULL || found.path == NULL) {
+		free(found.name);
+		free(found.pathenv);
+		free(found.path);
+		found.name = found.pathenv = found.path = NULL;
+	}
+	return found.path;
+}
+
 /* In the vfork child: set up the process and exec; never returns. */
-static void child_exec(const struct exec_request *req, pid_t parent)
+static void child_exec(const struct exec_request *req, const char *path,
+		       pid_t parent)
 {
 	struct sigaction dfl;
 	size_t i;
@@ -59,6 +110,10 @@ static void child_exec(const struct exec_request *req, pid_t parent)
 
 		execve(local_shell, argv, req->envp);
 	} else {
+		/* The path found by the parent; if it fails (gone, or a
+		 * script with no #! line), execvpe as ever. */
+		if (path != NULL)
+			execve(path, req->argv, req->envp);
 		execvpe(req->argv[0], req->argv, req->envp);
 	}
 fail:
@@ -83,6 +138,7 @@ static void find_ignored(void)
 static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		       int *exec_errno)
 {
+	const char *path = req->argv != NULL ? find_program(req->argv[0]) : NULL;
 	sigset_t all, old;
 	pid_t p;
 	int saved;
@@ -95,7 +151,7 @@ static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	child_errno = 0;
 	p = vfork();
 	if (p == 0)
-		child_exec(req, self);
+		child_exec(req, path, self);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p == -1) {

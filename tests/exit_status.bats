@@ -87,6 +87,29 @@ _ex_err_to_file() {
 	grep -q no_such_command_xyzzy err
 }
 
+@test "programs are found in \$PATH as execvp finds them" {
+	mkdir -p d1/prog d2 d3 d4
+	printf 'echo d2 "$@"\n' >d2/prog # not executable: skipped
+	printf '#!/bin/sh\necho d3 "$@"\n' >d3/prog
+	printf 'echo d4 "$@"\n' >d4/noshebang
+	chmod +x d3/prog d4/noshebang
+	# d1/prog is a directory, d2/prog not executable: d3's runs
+	PATH=$PWD/d1:$PWD/d2:$PWD/d3:$PATH run "$MPRUN" -k -j2 prog ::: a b c
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'd3 a\nd3 b\nd3 c')" ]
+	# a script with no #! line runs with /bin/sh, as with execvp
+	PATH=$PWD/d4:$PATH run "$MPRUN" -k noshebang ::: x y
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'd4 x\nd4 y')" ]
+	# a program removed during the run is looked for again
+	printf '#!/bin/sh\necho d4 "$1"; rm -f "$0"\n' >d4/once
+	printf '#!/bin/sh\necho d3 "$1"\n' >d3/once
+	chmod +x d4/once d3/once
+	PATH=$PWD/d4:$PWD/d3:$PATH run "$MPRUN" -k -j1 once ::: a b
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'd4 a\nd3 b')" ]
+}
+
 @test "a command not found in a shell command fails with 127" {
 	run _ex_err_to_file "$MPRUN" 'no_such_command_xyzzy {}; echo rc=$?' ::: a
 	[ "$status" -eq 0 ]
