@@ -498,6 +498,26 @@ _pl_bad() {
 	[ "$status" -eq 255 ]
 }
 
+@test "--dry-run shows each stage's executor and connects nowhere" {
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: echo {}
+    input: [1]
+    executor: ssh
+    hosts: [2/no-such-host-x.invalid, "3/other"]
+  b:
+    cmd: echo {}
+    input: a
+    executor: slurm
+    slurm_cpus: 4
+Y
+	run "$MPRUN" --pipeline p.yaml --dry-run
+	[ "$status" -eq 0 ]
+	grep -qx '#   executor: ssh on 2/no-such-host-x.invalid 3/other' <<<"$output"
+	grep -qx '#   executor: slurm, 4 CPUs a job step' <<<"$output"
+}
+
 @test "bad file: empty, missing, nothing run" {
 	run "$MPRUN" --pipeline "$P/empty.yaml"
 	[ "$status" -eq 255 ]
