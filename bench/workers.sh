@@ -32,7 +32,8 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 [[ -x $MPRUN ]] || die "no mprun binary at $MPRUN (run make, or set MPRUN)"
 AWK=awk
-if awk -W version 2>&1 | head -1 | grep -q mawk; then
+# (Read all of it: a pipe closed early would fail the test under pipefail.)
+if [[ $(awk -W version 2>&1 </dev/null || :) == *mawk* ]]; then
 	AWK="awk -W interactive"
 fi
 PROG='{print $1*2; fflush()}'

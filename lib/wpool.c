@@ -135,6 +135,7 @@ struct wpool {
 	int in_fill, fill_again;
 	int halted;
 	unsigned long long total; /* inputs in all, once known; or 0 */
+	uint64_t now_us, now_wall_ms; /* the clocks, read by pool_clock() */
 	int reaping;              /* pool_reaped is a reaper of the loop */
 	int (*throttle)(void *);
 	void *throttle_data;
@@ -255,6 +256,23 @@ static uint64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Microseconds on the monotonic clock (loop_now_ms() x 1000). */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Read the clocks once for a batch of inputs sent or results read: many
+ * a millisecond, each would otherwise read them several times. */
+static void pool_clock(struct wpool *p)
+{
+	p->now_us = now_us();
+	p->now_wall_ms = wall_ms();
 }
 
 /* Report a notice (worker faults, failed callbacks). */
@@ -835,8 +853,8 @@ static struct wpool_task *pool_take(struct wpool *p)
 	}
 	t->rec = item;
 	t->seq = ++p->seq;
-	t->start_ms = loop_now_ms();
-	t->start_wall_ms = wall_ms();
+	t->start_ms = p->now_us / 1000;
+	t->start_wall_ms = p->now_wall_ms;
 	t->tries = 0;
 	t->failed = t->interrupted = t->signal = t->timed_out = 0;
 	t->result.len = 0;
@@ -1097,15 +1115,6 @@ static void worker_writable(struct loop *l, int fd, uint32_t events,
 		worker_write(w);
 }
 
-/* Microseconds on the monotonic clock. */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Queue t for the worker w (idle, or busy with room); it is written by
  * pool_fill, with the others queued at the same time. */
 static void worker_send(struct worker *w, struct wpool_task *t)
@@ -1114,9 +1123,9 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 
 	t->slot = w->slot;
 	t->tries++;
-	t->sent_us = now_us();
-	t->start_ms = loop_now_ms();
-	t->start_wall_ms = wall_ms();
+	t->sent_us = p->now_us;
+	t->start_ms = p->now_us / 1000;
+	t->start_wall_ms = p->now_wall_ms;
 	t->sent = t->received = 0;
 	t->signal = t->timed_out = 0;
 	t->result.len = 0;
@@ -1180,8 +1189,8 @@ static struct wpool_task *worker_detach(struct worker *w)
 		w->dl = DL_NONE;
 	}
 	if (w->head != NULL) {
-		w->head->start_ms = loop_now_ms();
-		w->head->start_wall_ms = wall_ms();
+		w->head->start_ms = p->now_us / 1000;
+		w->head->start_wall_ms = p->now_wall_ms;
 		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
 			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
 	} else if (w->in_watched) {
@@ -1276,6 +1285,7 @@ static void worker_deadline(struct loop *l, void *data)
 	enum deadline kind = w->dl;
 	char what[96];
 
+	pool_clock(w->pool);
 	w->deadline = NULL;
 	w->dl = DL_NONE;
 	if (w->state == W_BUSY && kind == DL_TIMEOUT) {
@@ -1305,10 +1315,10 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 {
 	struct wpool *pool = w->pool;
 	struct wpool_task *t = worker_detach(w);
-	uint64_t now = now_us(), from, svc;
+	uint64_t now = pool->now_us, from, svc;
 
 	t->received = used;
-	t->runtime_ms = loop_now_ms() - t->start_ms;
+	t->runtime_ms = now / 1000 - t->start_ms;
 	if (buf_append(&t->result, p, n) == -1) {
 		worker_end(w);
 		worker_requeue(w);
@@ -1373,6 +1383,7 @@ static void worker_parse(struct worker *w)
 	const char *why = NULL;
 	int rc;
 
+	pool_clock(w->pool);
 	while (w->rbuf.len > w->rpos) {
 		if (w->state == W_ENDING || w->state == W_EMPTY)
 			break;
@@ -1519,6 +1530,7 @@ static void worker_reaped(struct worker *w, int status)
 	struct wpool *p = w->pool;
 	char st[64], msg[128];
 
+	pool_clock(p);
 	w->reaped = 1;
 	w->status = status;
 	while (w->out_fd >= 0 && worker_read(w) > 0)
@@ -1763,6 +1775,7 @@ static void pool_fill(struct wpool *p)
 		return;
 	}
 	p->in_fill = 1;
+	pool_clock(p);
 	do {
 		p->fill_again = 0;
 		pool_want_more(p);
