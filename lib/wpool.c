@@ -30,6 +30,9 @@
 #define OUT_FLUSH_MS 2
 /* How long to wait before retrying a spawn that failed with EAGAIN. */
 #define SPAWN_RETRY_MS 20
+/* A worker that has not answered its first input after this long is
+ * probably holding its results in a buffer: say so once (it goes on). */
+#define STALL_HINT_MS 5000
 /* How long a worker that closed its stdin or stdout may take to exit. */
 #define GRACE_MS 250
 /* How long a worker may take to exit after its stdin closed (default). */
@@ -140,6 +143,7 @@ struct wpool {
 	int (*throttle)(void *);
 	void *throttle_data;
 	struct loop_timer *spawn_timer;
+	struct loop_timer *stall_timer; /* until the flush hint is given */
 	pid_t self;
 };
 
@@ -471,6 +475,8 @@ void wpool_free(struct wpool *p)
 	pool_free_tasks(p);
 	if (p->spawn_timer != NULL)
 		loop_timer_cancel(p->loop, p->spawn_timer);
+	if (p->stall_timer != NULL)
+		loop_timer_cancel(p->loop, p->stall_timer);
 	if (p->flush_timer != NULL)
 		loop_timer_cancel(p->loop, p->flush_timer);
 	if (p->reaping)
@@ -1264,18 +1270,48 @@ static void worker_stray(struct worker *w)
 	worker_end(w);
 }
 
-/* A worker timed out before its first result: say once that results must
- * be flushed (a stdio buffer holding them looks like this). */
-static void pool_flush_hint(struct wpool *p, struct worker *w)
+/* A worker timed out, or is long silent, before its first result: say
+ * once that results must be flushed (a stdio buffer holding them, or a
+ * worker reading ahead, looks like this). what: "gave no result at all",
+ * "has given no result for 5s". */
+static void pool_flush_hint(struct wpool *p, struct worker *w,
+			    const char *what)
 {
-	char msg[256];
+	char msg[320];
 
 	if (p->hinted++ > 0)
 		return;
-	snprintf(msg, sizeof(msg), "worker %u gave no result at all: a worker "
-		 "must flush each result record (stdbuf -oL, python3 -u, "
-		 "awk's fflush(), sed -u)", w->slot);
+	snprintf(msg, sizeof(msg), "worker %u %s: a worker must flush each "
+		 "result record (stdbuf -oL, python3 -u, awk's fflush(), "
+		 "sed -u; mawk -W interactive)", w->slot, what);
 	pool_notice(p, msg);
+}
+
+/* Every STALL_HINT_MS until the hint is given or all is done: a worker
+ * silent since its first input was sent that long ago gets the hint. */
+static void pool_stall_check(struct loop *l, void *data)
+{
+	struct wpool *p = data;
+	uint64_t now = loop_now_ms();
+	char what[64];
+	unsigned i;
+
+	p->stall_timer = NULL;
+	if (p->hinted || p->finished)
+		return;
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_BUSY && !w->answered && w->rbuf.len == 0 &&
+		    now - w->head->start_ms >= STALL_HINT_MS) {
+			snprintf(what, sizeof(what), "has given no result for "
+				 "%us", (unsigned)((now - w->head->start_ms) /
+						   1000));
+			pool_flush_hint(p, w, what);
+			return;
+		}
+	}
+	p->stall_timer = loop_timer_add(l, STALL_HINT_MS, pool_stall_check, p);
 }
 
 /* The worker's deadline: input timeout, pipe grace or retire grace. */
@@ -1292,7 +1328,7 @@ static void worker_deadline(struct loop *l, void *data)
 		snprintf(what, sizeof(what), "timed out after %.3fs on",
 			 (double)w->pool->opts.timeout_ms / 1000.0);
 		if (!w->answered && w->rbuf.len == 0)
-			pool_flush_hint(w->pool, w);
+			pool_flush_hint(w->pool, w, "gave no result at all");
 		worker_fault(w, what, 1);
 	} else if (w->state == W_BUSY) {
 		worker_fault(w, "closed its stdin or stdout on", 0);
@@ -1816,6 +1852,9 @@ static void pool_check_finished(struct wpool *p)
 	out_flush(p);
 	if (p->hold_fd != -1)
 		pool_copy_hold(p);
+	if (p->stall_timer != NULL)
+		loop_timer_cancel(p->loop, p->stall_timer);
+	p->stall_timer = NULL;
 	p->finished = 1;
 	loop_stop(p->loop);
 }
@@ -1825,6 +1864,8 @@ void wpool_start(struct wpool *p)
 	if (p->opts.order == ORDER_MAP && pool_open_hold(p) == -1)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->started = 1;
+	p->stall_timer = loop_timer_add(p->loop, STALL_HINT_MS,
+					pool_stall_check, p);
 	pool_fill(p);
 }
 

@@ -60,6 +60,8 @@
  *  - no result within timeout_ms: the worker's tree is ended with the
  *    termseq and the worker restarted; the input fails (or is retried); a
  *    worker that never answered at all gets a hint about flushing, once;
+ *    without a timeout, a worker silent for 5 s on its first input gets
+ *    the same hint (and goes on);
  *  - more than one record for one input (in what was read with it), a
  *    malformed length, a record over WPOOL_RECORD_MAX, an answer before
  *    the whole input was written: the worker is ended and restarted; the

@@ -270,6 +270,23 @@ _wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; d
 	[ "$(grep -c "timed out after 0.300s" err)" -eq 2 ]
 }
 
+@test "with no --timeout, a worker silent on its first input gets the hint after 5 s" {
+	"$MPRUN" -j1 --workers "while read x; do :; done # $M" ::: 1 2>err &
+	pid=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "worker 1 has given no result for 5s: a worker must flush each result" err && break
+		sleep 0.1
+	done
+	grep -q "has given no result for 5s" err
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	[ "$status" -eq 130 ]
+	[ "$(grep -c 'no result' err)" -eq 1 ]
+}
+
 @test "a worker that answers twice for one input: the input fails" {
 	run _wk_err_to_file "$MPRUN" -k -j1 --workers 'while read x; do printf "a%s\nb%s\n" $x $x; done' ::: 1 2
 	[ "$status" -eq 2 ]
