@@ -35,6 +35,10 @@ static const char *const stage_keys[] = {
 	"worker_init", "max_tasks_per_worker", "framing", "max_inflight",
 	NULL};
 #define NSTAGE_KEYS (ARRAY_LEN(stage_keys) - 1)
+/* The words of order:, executor: and framing:, in their enums' order. */
+static const char *const order_names[] = {"unordered", "imap", "map", NULL};
+static const char *const executor_names[] = {"local", "ssh", "slurm", NULL};
+static const char *const framing_names[] = {"line", "nul", "len", NULL};
 static const char *const source_keys[] = {"stage", "values", "file",
 					  "glob",  "linked", NULL};
 
@@ -469,43 +473,24 @@ static int parse_after(struct ctx *c, const yaml_node_t *n,
 	return 0;
 }
 
-/* order: unordered, imap or map. */
-static int parse_order(struct ctx *c, const yaml_node_t *n,
-		       struct pf_stage *st)
+/* One of three words (names, NULL-terminated): its index in *out, or an
+ * error naming what (with a hint). */
+static int one_of(struct ctx *c, const yaml_node_t *n, const char *what,
+		  const char *const names[4], int *out)
 {
-	static const char *const names[] = {"unordered", "imap", "map", NULL};
 	const char *s = scalar(n);
-	size_t i;
+	int i;
 
 	for (i = 0; s != NULL && names[i] != NULL; i++) {
 		if (strcmp(s, names[i]) == 0) {
-			st->order = (enum order_policy)i;
-			st->has_order = 1;
+			*out = i;
 			return 0;
 		}
 	}
 	if (s == NULL)
-		return fail(c, n, "order: expected unordered, imap or map");
-	return unknown(c, n, "order", s, names, 3);
-}
-
-/* executor: local, ssh or slurm. */
-static int parse_executor(struct ctx *c, const yaml_node_t *n,
-			  struct pf_stage *st)
-{
-	static const char *const names[] = {"local", "ssh", "slurm", NULL};
-	const char *s = scalar(n);
-	size_t i;
-
-	for (i = 0; s != NULL && names[i] != NULL; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			st->executor = (enum pf_executor)i;
-			return 0;
-		}
-	}
-	if (s == NULL)
-		return fail(c, n, "executor: expected local, ssh or slurm");
-	return unknown(c, n, "executor", s, names, 3);
+		return fail(c, n, "%s: expected %s, %s or %s", what, names[0],
+			    names[1], names[2]);
+	return unknown(c, n, what, s, names, 3);
 }
 
 /* hosts: a list of logins, or one string of them separated by commas
@@ -562,25 +547,6 @@ static int check_executor(struct ctx *c, const yaml_node_t *n,
 	return 0;
 }
 
-/* framing: line, nul or len. */
-static int parse_framing(struct ctx *c, const yaml_node_t *n,
-			 struct pf_stage *st)
-{
-	static const char *const names[] = {"line", "nul", "len", NULL};
-	const char *s = scalar(n);
-	size_t i;
-
-	for (i = 0; s != NULL && names[i] != NULL; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			st->framing = (enum wpool_framing)i;
-			return 0;
-		}
-	}
-	if (s == NULL)
-		return fail(c, n, "framing: expected line, nul or len");
-	return unknown(c, n, "framing", s, names, 3);
-}
-
 /* A workers: stage has no cmd:, no n:, runs here, and a timeout in
  * percent means nothing to it; the worker keys need workers:. */
 static int check_workers(struct ctx *c, const yaml_node_t *n,
@@ -618,7 +584,7 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 {
 	long long num;
 	char *s;
-	int rc;
+	int rc, choice = 0;
 
 	if (strcmp(key, "cmd") == 0)
 		return (st->cmd = expand(c, v, "cmd")) == NULL ? -1 : 0;
@@ -639,8 +605,12 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		st->retries = (unsigned)num;
 		return rc;
 	}
-	if (strcmp(key, "order") == 0)
-		return parse_order(c, v, st);
+	if (strcmp(key, "order") == 0) {
+		st->has_order = 1;
+		rc = one_of(c, v, key, order_names, &choice);
+		st->order = (enum order_policy)choice;
+		return rc;
+	}
 	if (strcmp(key, "env") == 0)
 		return parse_env(c, v, st);
 	if (strcmp(key, "after") == 0)
@@ -649,8 +619,11 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		return (st->on_success = expand(c, v, key)) == NULL ? -1 : 0;
 	if (strcmp(key, "on_error") == 0)
 		return (st->on_error = expand(c, v, key)) == NULL ? -1 : 0;
-	if (strcmp(key, "executor") == 0)
-		return parse_executor(c, v, st);
+	if (strcmp(key, "executor") == 0) {
+		rc = one_of(c, v, key, executor_names, &choice);
+		st->executor = (enum pf_executor)choice;
+		return rc;
+	}
 	if (strcmp(key, "hosts") == 0)
 		return parse_hosts(c, v, st);
 	if (strcmp(key, "ssh") == 0)
@@ -666,8 +639,11 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		return (st->workers = expand(c, v, key)) == NULL ? -1 : 0;
 	if (strcmp(key, "worker_init") == 0)
 		return (st->worker_init = expand(c, v, key)) == NULL ? -1 : 0;
-	if (strcmp(key, "framing") == 0)
-		return parse_framing(c, v, st);
+	if (strcmp(key, "framing") == 0) {
+		rc = one_of(c, v, key, framing_names, &choice);
+		st->framing = (enum wpool_framing)choice;
+		return rc;
+	}
 	if (strcmp(key, "max_tasks_per_worker") == 0) {
 		rc = number(c, v, key, 1, 1000000000000LL, &num);
 		st->max_tasks = (unsigned long long)num;
