@@ -61,7 +61,7 @@ int report_finished(struct joblog *log, const char *stage,
 }
 
 int report_task(struct joblog *log, const char *stage, const char *workers,
-		const struct wpool_task *t)
+		const struct wpool_task *t, struct buf *scratch)
 {
 	struct joblog_entry e = {
 		.seq = wpool_task_seq(t),
@@ -74,20 +74,17 @@ int report_task(struct joblog *log, const char *stage, const char *workers,
 		.signal = wpool_task_signal(t),
 		.stage = stage,
 	};
-	struct buf cmd = BUF_INIT;
 	const char *in;
 	size_t len;
-	int rc;
 
 	if (log == NULL)
 		return 0;
 	in = wpool_task_input(t, &len);
-	if (buf_printf(&cmd, "%s %.*s", workers, (int)len, in) == -1)
+	scratch->len = 0;
+	if (buf_printf(scratch, "%s %.*s", workers, (int)len, in) == -1)
 		return -1;
-	e.command = cmd.data;
-	rc = joblog_write(log, &e);
-	buf_free(&cmd);
-	return rc;
+	e.command = scratch->data;
+	return joblog_write(log, &e);
 }
 
 /* A callback's template: a shell command, the job's arguments not

@@ -25,10 +25,12 @@ int report_finished(struct joblog *log, const char *stage,
 		    const struct pool_job *j, int interrupted);
 
 struct wpool_task;
+struct buf;
 /* An input of workers ended for good: log it, Command being the workers'
- * command, a space and the input. -1 on a log error. */
+ * command, a space and the input (built in scratch, the caller's, kept
+ * from one input to the next). -1 on a log error. */
 int report_task(struct joblog *log, const char *stage, const char *workers,
-		const struct wpool_task *t);
+		const struct wpool_task *t, struct buf *scratch);
 
 /* Templates and options every pool of a run shares. */
 struct common {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "common.h"
 #include "exec_slurm.h"
 #include "exec_ssh.h"
@@ -35,6 +36,7 @@ struct prun {
 	uint64_t start_ms;
 	unsigned long long *shown; /* dry run: commands shown per stage */
 	struct shm_seg *shm;
+	struct buf logcmd; /* the joblog's Command column, workers: stages */
 	/* Per stage: its SSH or Slurm executor (executor: key), or NULL. */
 	struct exec_ssh **ssh;
 	struct exec_slurm **slurm;
@@ -114,7 +116,8 @@ static void p_task(void *data, const char *stage, const struct wpool_task *t)
 		if (wpool_task_failed(t))
 			run_shm_stage(r->shm, stage, "failed", 1);
 	}
-	if (report_task(r->joblog, stage, s->workers, t) == -1 && !r->error) {
+	if (report_task(r->joblog, stage, s->workers, t, &r->logcmd) == -1 &&
+	    !r->error) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
 			strerror(errno));
 		r->error = 1;
@@ -373,6 +376,7 @@ static void p_teardown(struct prun *r)
 	free(r->slurm);
 	free(r->exec);
 	free(r->slots);
+	buf_free(&r->logcmd);
 	joblog_close(r->joblog);
 	run_shm_end(r->shm, r->cli);
 	common_free(&r->cm);

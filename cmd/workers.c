@@ -31,6 +31,7 @@ struct wrun {
 	struct common cm;
 	struct shm_seg *shm;
 	struct joblog *joblog;
+	struct buf logcmd; /* the joblog's Command column */
 	struct loop_timer *progress_timer;
 	uint64_t start_ms;
 	int progress_tty;
@@ -60,7 +61,8 @@ static void on_finished(void *data, const struct wpool_task *t)
 		run_shm_started(r->shm);
 		run_shm_finished(r->shm, wpool_task_failed(t));
 	}
-	if (report_task(r->joblog, NULL, r->cli->workers, t) == -1 &&
+	if (report_task(r->joblog, NULL, r->cli->workers, t, &r->logcmd) ==
+		    -1 &&
 	    !r->error) {
 		fprintf(stderr, "mprun: %s: %s\n", r->cli->joblog,
 			strerror(errno));
@@ -307,6 +309,7 @@ static void teardown(struct wrun *r)
 	if (r->progress_timer != NULL)
 		loop_timer_cancel(r->loop, r->progress_timer);
 	loop_free(r->loop);
+	buf_free(&r->logcmd);
 }
 
 /* The exit status of a finished run. */

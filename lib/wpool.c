@@ -128,8 +128,7 @@ struct wpool {
 	struct buf out;           /* results not yet written */
 	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
-	int out_target;           /* out_fd, or the --order map holding file */
-	int hold_fd;
+	int hold_fd;              /* --order map: results held here first */
 	unsigned long long seq, nspawns;
 	unsigned long long nsucceeded, nfailed, nfaults, ncb_failed;
 	unsigned nbusy;           /* inputs in flight */
@@ -385,7 +384,6 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	if (ev != NULL)
 		p->ev = *ev;
 	p->devnull = p->hold_fd = p->cb_fd = -1;
-	p->out_target = opts->out_sink != NULL ? -1 : opts->out_fd;
 	p->self = getpid();
 	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
@@ -502,6 +500,23 @@ void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
 
 /* --- output ------------------------------------------------------------ */
 
+/* Give results to their reader: the sink, or out_fd. 0 or -1/errno. */
+static int out_deliver(struct wpool *p, const void *d, size_t n)
+{
+	if (p->opts.out_sink != NULL)
+		return p->opts.out_sink->write(p->opts.out_sink->ctx, d, n);
+	return capture_write_all(p->opts.out_fd, d, n);
+}
+
+/* Write results out: to the holding file under --order map, else to
+ * their reader. 0 or -1/errno. */
+static int out_write(struct wpool *p, const void *d, size_t n)
+{
+	if (p->hold_fd != -1)
+		return capture_write_all(p->hold_fd, d, n);
+	return out_deliver(p, d, n);
+}
+
 /* Write out the collected results. Our reader gone: end the run. */
 static void out_flush(struct wpool *p)
 {
@@ -509,12 +524,7 @@ static void out_flush(struct wpool *p)
 
 	if (p->out.len == 0)
 		return;
-	if (!p->out_closed &&
-	    (p->out_target == -1
-		     ? p->opts.out_sink->write(p->opts.out_sink->ctx,
-					       p->out.data, p->out.len)
-		     : capture_write_all(p->out_target, p->out.data,
-					 p->out.len)) == -1) {
+	if (!p->out_closed && out_write(p, p->out.data, p->out.len) == -1) {
 		p->out_closed = 1;
 		if (errno != EPIPE) {
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
@@ -597,8 +607,7 @@ static void out_callback(struct wpool *p, struct wpool_task *t)
 {
 	if (buf_append(&p->out, t->cb_out.data, t->cb_out.len) == -1) {
 		out_flush(p);
-		capture_write_all(p->out_target, t->cb_out.data,
-				  t->cb_out.len);
+		out_write(p, t->cb_out.data, t->cb_out.len);
 	}
 	t->cb_out.len = 0;
 	out_added(p);
@@ -615,7 +624,6 @@ static int pool_open_hold(struct wpool *p)
 	p->hold_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (p->hold_fd == -1)
 		return -1;
-	p->out_target = p->hold_fd;
 	return 0;
 }
 
@@ -628,11 +636,7 @@ static void pool_copy_hold(struct wpool *p)
 
 	while (!p->out_closed &&
 	       (r = pread(p->hold_fd, chunk, sizeof(chunk), off)) > 0) {
-		if ((p->opts.out_sink != NULL
-			     ? p->opts.out_sink->write(p->opts.out_sink->ctx,
-						       chunk, (size_t)r)
-			     : capture_write_all(p->opts.out_fd, chunk,
-						 (size_t)r)) == -1)
+		if (out_deliver(p, chunk, (size_t)r) == -1)
 			p->out_closed = 1;
 		off += r;
 	}

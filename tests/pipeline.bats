@@ -351,6 +351,13 @@ Y
 	awk -F'\t' '$NF == "serve" {print $9}' log | grep -qx 'while read x; do echo "$$"; done 7'
 }
 
+@test "a workers: stage with order: map hands its held results to its reader" {
+	printf 'stages:\n  w:\n    workers: sed -u s/^/x/\n    input: [1, 2, 3]\n    order: map\n  c:\n    cmd: echo got {}\n    input: w\n    order: imap\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'got x1\ngot x2\ngot x3')" ]
+}
+
 @test "a worker that dies in a workers: stage fails its input; the rest go on" {
 	cat >p.yaml <<'Y'
 stages:
