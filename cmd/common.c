@@ -14,6 +14,7 @@
 #include "exec_local.h"
 #include "input.h"
 #include "shm.h"
+#include "template.h"
 #include "termtree.h"
 #include "wpool.h"
 
@@ -26,7 +27,11 @@ void report_done(const struct pool_job *j)
 {
 	int e = pool_job_exec_errno(j);
 
-	if (pool_job_too_long(j))
+	if (pool_job_refused(j) != NULL)
+		fprintf(stderr, "mprun: job %llu (input %s:%llu) not run: %s\n",
+			pool_job_seq(j), pool_job_origin(j),
+			pool_job_lineno(j), pool_job_refused(j));
+	else if (pool_job_too_long(j))
 		fprintf(stderr,
 			"mprun: job %llu: command line too long for the kernel "
 			"(input %s:%llu); job not run\n",
@@ -87,16 +92,36 @@ int report_task(struct joblog *log, const char *stage, const char *workers,
 	return joblog_write(log, &e);
 }
 
+void template_refused(const char *what, const struct template_error *err)
+{
+	struct buf b = BUF_INIT;
+
+	if (err->msg[0] == '\0') {
+		fprintf(stderr, "mprun: %s: %s\n", what,
+			errno == EINVAL ? "the command is empty"
+					: strerror(errno));
+		return;
+	}
+	if (template_error_format(err, &b) == 0)
+		fprintf(stderr, "mprun: %s refused, %s\n", what, b.data);
+	buf_free(&b);
+}
+
 /* A callback's template: a shell command, the job's arguments not
- * appended. */
-static int make_callback(const char *cmd, struct template **out)
+ * appended. Message printed on -1. */
+static int make_callback(const char *what, const char *cmd,
+			 struct template **out)
 {
 	char *words[1] = {(char *)cmd};
+	struct template_error err;
 
 	*out = NULL;
 	if (cmd == NULL)
 		return 0;
-	*out = template_new(words, 1, TEMPLATE_SHELL | TEMPLATE_NO_APPEND);
+	*out = template_new(words, 1, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
+			    &err);
+	if (*out == NULL)
+		template_refused(what, &err);
 	return *out == NULL ? -1 : 0;
 }
 
@@ -112,17 +137,17 @@ int common_pool_opts(const struct cli *cli, struct common *cm,
 		warn_msg(err);
 		return -1;
 	}
-	if (make_callback(cli->on_success, &cm->on_success) == -1 ||
-	    make_callback(cli->on_error, &cm->on_error) == -1) {
-		warn_msg("a callback command is empty");
+	if (make_callback("--on-success", cli->on_success, &cm->on_success) ==
+		    -1 ||
+	    make_callback("--on-error", cli->on_error, &cm->on_error) == -1)
 		return -1;
-	}
 	if (cli->tagstring != NULL) {
 		char *words[] = {(char *)cli->tagstring};
 
 		cm->tagstring = template_new(words, 1,
 					     TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
-						     TEMPLATE_NO_APPEND);
+						     TEMPLATE_NO_APPEND,
+					     NULL);
 		if (cm->tagstring == NULL) {
 			warn_msg("--tagstring is empty");
 			return -1;

@@ -32,6 +32,11 @@ struct buf;
 int report_task(struct joblog *log, const char *stage, const char *workers,
 		const struct wpool_task *t, struct buf *scratch);
 
+struct template_error;
+/* Print why a template (what: "the command", "--on-error", ...) was
+ * refused or could not be made. */
+void template_refused(const char *what, const struct template_error *err);
+
 /* Templates and options every pool of a run shares. */
 struct common {
 	struct template *tagstring, *on_success, *on_error;

@@ -164,7 +164,8 @@ static void on_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 /* -X: GNU parallel repeats each space-separated word holding {} once per
  * input, so split the command words at spaces first (an empty piece keeps
  * a run of spaces as it was when the words are joined again). */
-static struct template *context_template(char **words, size_t n)
+static struct template *context_template(char **words, size_t n,
+					 struct template_error *err)
 {
 	struct template *t = NULL;
 	char **pieces = NULL, *copy = NULL, *s;
@@ -184,7 +185,7 @@ static struct template *context_template(char **words, size_t n)
 			pieces[np++] = tok;
 		s = copy + (pieces[np - 1] - copy) + strlen(pieces[np - 1]) + 1;
 	}
-	t = template_new(pieces, np, TEMPLATE_CONTEXT);
+	t = template_new(pieces, np, TEMPLATE_CONTEXT, err);
 out:
 	free(pieces);
 	free(copy);
@@ -196,16 +197,20 @@ static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
 	int flags = r->cli.fill ? TEMPLATE_CONTEXT : 0;
+	struct template_error err = {0};
 
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
-				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE);
+				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, NULL);
 	else if (r->cli.fill)
-		r->tpl = context_template(r->cli.command, r->cli.ncommand);
+		r->tpl = context_template(r->cli.command, r->cli.ncommand, &err);
 	else
-		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags);
-	if (r->tpl == NULL)
+		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags,
+				      &err);
+	if (r->tpl == NULL) {
+		template_refused("the command", &err);
 		return -1;
+	}
 	return 0;
 }
 
@@ -368,10 +373,8 @@ static int setup(struct run *r)
 	po.slots = opts_slots(r->cli.jobs);
 	if (po.slots == 0 || common_pool_opts(&r->cli, &r->cm, &po) == -1)
 		return -1;
-	if (make_template(r) == -1) {
-		warn_msg("the command is empty");
+	if (make_template(r) == -1)
 		return -1;
-	}
 	if (make_input(r) == -1 || open_joblog(r) == -1 ||
 	    make_executor(r, &po) == -1)
 		return -1;

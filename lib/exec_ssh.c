@@ -682,7 +682,7 @@ static char **expand_returns(struct exec_ssh *s,
 	size_t i;
 
 	for (i = 0; v != NULL && i < s->nreturns; i++) {
-		if (template_expand_shell(s->returns[i], &tj, &b) == -1) {
+		if (template_expand_shell(s->returns[i], &tj, &b, NULL) == -1) {
 			strv_free(v);
 			return NULL;
 		}
@@ -967,7 +967,8 @@ static int copy_returns(struct exec_ssh *s, const struct exec_ssh_opts *o)
 	for (i = 0; i < o->nreturns; i++) {
 		s->returns[i] = template_new(&o->returns[i], 1,
 					     TEMPLATE_NO_QUOTE |
-						     TEMPLATE_NO_APPEND);
+						     TEMPLATE_NO_APPEND,
+					     NULL);
 		if (s->returns[i] == NULL) {
 			if (errno == EINVAL)
 				ssh_err(s, EINVAL, "--return: empty file name");

@@ -301,16 +301,32 @@ static int st_make_input(struct pipeline *pl, struct stage *s)
 	return 0;
 }
 
-/* A template from one command string (NULL stays NULL). */
-static int st_template(const char *cmd, int flags, struct template **out)
+/* A template from one command string (NULL stays NULL); a refusal is
+ * reported as the stage's key what. */
+static int st_template(struct pipeline *pl, const struct stage *s,
+		       const char *what, const char *cmd, int flags,
+		       struct template **out)
 {
 	char *words[1] = {(char *)cmd};
+	struct template_error err;
+	struct buf b = BUF_INIT;
+	char key[128];
 
 	*out = NULL;
 	if (cmd == NULL)
 		return 0;
-	*out = template_new(words, 1, flags);
-	return *out == NULL ? -1 : 0;
+	*out = template_new(words, 1, flags, &err);
+	if (*out != NULL)
+		return 0;
+	snprintf(key, sizeof(key), "stage %s: %s", s->spec->name, what);
+	if (err.msg[0] == '\0')
+		pl_error(pl, "%s: %s", key,
+			 errno == EINVAL ? "the command is empty"
+					 : strerror(errno));
+	else if (template_error_format(&err, &b) == 0)
+		pl_error(pl, "%s refused, %s", key, b.data);
+	buf_free(&b);
+	return -1;
 }
 
 /* The stage's pool options: the shared ones, then its own keys. */
@@ -395,18 +411,15 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	size_t qsize;
 
 	if ((s->spec->cmd != NULL &&
-	     st_template(s->spec->cmd,
+	     st_template(pl, s, "cmd", s->spec->cmd,
 			 s->spec->ninputs == 0 ? TEMPLATE_NO_APPEND : 0,
 			 &s->tpl) == -1) ||
-	    st_template(s->spec->on_success, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
+	    st_template(pl, s, "on_success", s->spec->on_success,
+			TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
 			&s->on_success) == -1 ||
-	    st_template(s->spec->on_error, TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
-			&s->on_error) == -1) {
-		pl_error(pl, "stage %s: %s", s->spec->name,
-			 errno == EINVAL ? "the command is empty"
-					 : strerror(errno));
+	    st_template(pl, s, "on_error", s->spec->on_error,
+			TEMPLATE_SHELL | TEMPLATE_NO_APPEND, &s->on_error) == -1)
 		return -1;
-	}
 	s->sink = (struct capture_sink){st_sink_write, s};
 	st_pool_opts(pl, s, &po);
 	/* Small: a batch (n) is gathered in the pool, not in the queue. */

@@ -52,6 +52,7 @@ struct pool_job {
 	int reaped;
 	int finished;
 	int too_long;
+	char *refused; /* why the template refused the job's inputs */
 	int open_streams;
 	int had_output;
 	struct capture *cap[2]; /* stdout, stderr (NULL when ungrouped) */
@@ -294,6 +295,7 @@ static void job_free(struct pool_job *j)
 	free(j->args);
 	free(j->command);
 	free(j->program);
+	free(j->refused);
 	free(j);
 }
 
@@ -485,7 +487,8 @@ static char *job_tag(struct pool *p, struct pool_job *j,
 	size_t i;
 
 	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, tj, &b) == -1)
+		if (template_expand_shell(p->opts.tagstring, tj, &b, NULL) ==
+		    -1)
 			goto fail;
 	} else if (p->opts.tag) {
 		for (i = 0; i < j->nargs; i++)
@@ -947,17 +950,38 @@ static void job_watch_streams(struct pool *p, struct pool_job *j)
 	}
 }
 
+/* The template refused the job's inputs: it fails without running. */
+static int job_refuse(struct pool_job *j, const struct template_error *err)
+{
+	struct buf b = BUF_INIT;
+
+	if (template_error_format(err, &b) == -1)
+		return -1;
+	j->refused = buf_steal(&b);
+	j->command = strdup("");
+	j->program = strdup("sh");
+	j->wait_status = 255 << 8;
+	return j->refused == NULL || j->command == NULL || j->program == NULL
+		       ? -1
+		       : 0;
+}
+
 /* Expand the command of a job into req (argv or shell form). */
 static int job_expand(struct pool *p, struct pool_job *j,
 		      const struct template_job *tj, struct exec_request *req,
 		      char ***argv, struct buf *sh)
 {
+	struct template_error err;
 	size_t argc;
+	int rc;
 
 	if (template_uses_shell(p->opts.tpl)) {
 		char *words[3] = {(char *)"sh", (char *)"-c", NULL};
 
-		if (template_expand_shell(p->opts.tpl, tj, sh) == -1)
+		rc = template_expand_shell(p->opts.tpl, tj, sh, &err);
+		if (rc == -1 && errno == EDOM)
+			return job_refuse(j, &err);
+		if (rc == -1)
 			return -1;
 		words[2] = sh->data;
 		req->shell_cmd = sh->data;
@@ -965,7 +989,10 @@ static int job_expand(struct pool *p, struct pool_job *j,
 		j->command = strdup(sh->data);
 		j->program = strdup("sh");
 	} else {
-		if (template_expand_argv(p->opts.tpl, tj, argv, &argc) == -1)
+		rc = template_expand_argv(p->opts.tpl, tj, argv, &argc, &err);
+		if (rc == -1 && errno == EDOM)
+			return job_refuse(j, &err);
+		if (rc == -1)
 			return -1;
 		req->argv = *argv;
 		j->too_long = !args_fit(p, *argv, argc);
@@ -1131,9 +1158,9 @@ static int job_start(struct pool *p, struct pool_job *j)
 	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
 	if (job_expand(p, j, &tj, &req, &argv, &sh) == -1)
 		goto out;
-	if (p->ev.launch != NULL && !j->too_long)
+	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
 		p->ev.launch(p->ev.data, j);
-	if (p->opts.dry_run || j->too_long) {
+	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
 		rc = 0;
 		job_finish_unstarted(p, j);
 		goto out;
@@ -1352,7 +1379,7 @@ static int cb_open_streams(struct pool *p, struct pool_job *j, int fds[2])
 }
 
 /* Start the job's callback. 0 or -1/errno. */
-static int cb_spawn(struct pool *p, struct pool_job *j)
+static int cb_spawn(struct pool *p, struct pool_job *j, struct buf *why)
 {
 	const struct template *t =
 		pool_job_failed(j) ? p->opts.on_error : p->opts.on_success;
@@ -1363,8 +1390,13 @@ static int cb_spawn(struct pool *p, struct pool_job *j)
 	char **env = NULL;
 	int fds[2] = {-1, -1}, rc = -1, e;
 
-	if (template_expand_shell(t, &tj, &sh) == -1)
+	struct template_error err;
+
+	if (template_expand_shell(t, &tj, &sh, &err) == -1) {
+		if (errno == EDOM)
+			(void)template_error_format(&err, why);
 		goto out;
+	}
 	env = cb_env(p, j, vars, sizeof(vars));
 	if (env == NULL || cb_open_streams(p, j, fds) == -1)
 		goto out;
@@ -1441,11 +1473,14 @@ static void cb_run_next(struct pool *p)
 			cb_pop(p);
 			continue;
 		}
-		if (cb_spawn(p, j) == 0) {
+		struct buf why = BUF_INIT;
+
+		if (cb_spawn(p, j, &why) == 0) {
 			p->cb_running = 1;
 			return;
 		}
-		cb_failed(p, j, strerror(errno));
+		cb_failed(p, j, why.len > 0 ? why.data : strerror(errno));
+		buf_free(&why);
 		cb_pop(p);
 	}
 }
@@ -1686,11 +1721,17 @@ int pool_job_too_long(const struct pool_job *j)
 	return j->too_long;
 }
 
+const char *pool_job_refused(const struct pool_job *j)
+{
+	return j->refused;
+}
+
 int pool_job_failed(const struct pool_job *j)
 {
-	if (j->pool->opts.dry_run && !j->too_long)
+	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
 		return 0;
-	return j->too_long || j->timed_out || j->io_error ||
+	return j->too_long || j->refused != NULL || j->timed_out ||
+	       j->io_error ||
 	       !WIFEXITED(j->wait_status) ||
 	       WEXITSTATUS(j->wait_status) != 0;
 }

@@ -146,6 +146,9 @@ int pool_job_wait_status(const struct pool_job *j);
 int pool_job_exec_errno(const struct pool_job *j);
 /* The job did not start: its command was longer than the kernel takes. */
 int pool_job_too_long(const struct pool_job *j);
+/* Why the template refused the job's inputs ("at L:C: ..." and two lines
+ * showing where), or NULL: such a job fails with 255 and is not run. */
+const char *pool_job_refused(const struct pool_job *j);
 int pool_job_failed(const struct pool_job *j);
 /* The program name (argv[0], or the shell). */
 const char *pool_job_program(const struct pool_job *j);

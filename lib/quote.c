@@ -12,15 +12,15 @@ static int quote_safe_char(unsigned char c)
 	return c != '\0' && strchr("_@%+=:,./-", c) != NULL;
 }
 
-/* 1 if s is not empty and made only of safe characters. */
-static int quote_is_plain(const char *s)
+/* 1 if s[0..n) is not empty and made only of safe characters. */
+int quote_is_plain(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
 
-	if (*p == '\0')
+	if (n == 0)
 		return 0;
-	for (; *p != '\0'; p++)
-		if (!quote_safe_char(*p))
+	for (i = 0; i < n; i++)
+		if (!quote_safe_char((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -31,7 +31,7 @@ size_t quote_shell_len(const char *s)
 	size_t n = strlen(s);
 	const char *p;
 
-	if (quote_is_plain(s))
+	if (quote_is_plain(s, strlen(s)))
 		return n;
 	n += 2;
 	for (p = s; *p != '\0'; p++)
@@ -45,7 +45,7 @@ int quote_shell(struct buf *out, const char *s)
 {
 	const char *p = s, *q;
 
-	if (quote_is_plain(s))
+	if (quote_is_plain(s, strlen(s)))
 		return buf_append_str(out, s);
 	if (buf_reserve(out, quote_shell_len(s)) == -1)
 		return -1;

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "quote.h"
+#include "shscan.h"
 
 /* Digits of the widest {#} (unsigned long long) and {%} (unsigned). */
 #define SEQ_DIGITS_MAX 20
@@ -31,7 +33,12 @@ enum xform {
 	XF_BASE,	  /* {/} */
 	XF_DIR,		  /* {//} */
 	XF_BASE_NOEXT, /* {/.} */
+	XF_COUNT
 };
+
+/* The variable of argument i after transform xf: _mp1, _mp1_noext, ... */
+static const char *const xf_suffix[XF_COUNT] = {"", "_noext", "_base",
+						"_dir", "_basenoext"};
 
 /* One piece of a template word. */
 struct seg {
@@ -40,6 +47,7 @@ struct seg {
 	size_t pos;	  /* SEG_POS: 1-based */
 	const char *text; /* SEG_TEXT: points into the word's copy */
 	size_t len;
+	size_t ref;	  /* others: index in the template's refs */
 };
 
 /* One template word, cut into segments. */
@@ -58,6 +66,9 @@ struct template {
 	size_t nalloc; /* slots in words: the command's words + 1 */
 	int has_repl;
 	size_t max_pos;
+	struct shscan_ref *refs; /* where each replacement string stands */
+	size_t nrefs;
+	char *text; /* the command as one text, for messages */
 };
 
 /* The state of one expansion: into a shell command, into argv words, or
@@ -70,17 +81,15 @@ struct emit {
 	size_t size;	  /* measuring: bytes written */
 	size_t nwords;	  /* argv: words finished */
 	int in_word;	  /* argv: a word is started */
-	int started;	  /* shell: some text was written */
-	int past_first;	  /* shell: a blank followed the first word */
-	int qs;		  /* shell: the template's text left us inside
-			   * Q_SINGLE or Q_DOUBLE quotes, or Q_NONE */
-	int esc;	  /* shell: the last text byte was an escaping \ */
-	int dollar;	  /* shell: the last text byte was an unquoted $ */
-	int outer[8];	  /* shell: quote states outside each open $( */
-	size_t depth;
+	const struct template *t;
+	const struct template_job *job;
+	struct template_error *err; /* a value that may not stand here */
+	struct buf pre;	  /* shell: the variables holding the inputs */
+	unsigned char *assigned; /* shell: [arg * XF_COUNT + xf] in pre */
+	size_t line_start; /* shell: where the current output line starts */
+	const struct shscan_ref *heredoc; /* shell: a quoted here-document's
+					   * line holds an input */
 };
-
-enum { Q_NONE, Q_SINGLE, Q_DOUBLE };
 
 /* Builtins and reserved words that only a shell can run. */
 static const char *const shell_only_words[] = {
@@ -192,6 +201,8 @@ static int word_parse(struct word *w, const char *src)
 			continue;
 		}
 		word_add_text(w, from, i);
+		g.text = w->src + i; /* its own text, for messages */
+		g.len = len;
 		w->segs[w->nsegs++] = g;
 		i += len;
 		from = i;
@@ -303,6 +314,138 @@ static int word_is_blank(const char *s)
 	return 1;
 }
 
+/* Number the replacement strings in the order they stand. */
+static int template_number_refs(struct template *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nwords; i++)
+		for (j = 0; j < t->words[i].nsegs; j++)
+			if (t->words[i].segs[j].kind == SEG_ARGS ||
+			    t->words[i].segs[j].kind == SEG_POS)
+				t->words[i].segs[j].ref = t->nrefs++;
+	t->refs = calloc(t->nrefs + 1, sizeof(*t->refs));
+	return t->refs == NULL ? -1 : 0;
+}
+
+/* The command as the shell reads it: the words joined by spaces, each
+ * replacement string one item (SHSCAN_REF), with the byte offset of each
+ * item in the joined text. {#} and {%} are digits: "0" to the scanner. */
+static int template_stream(const struct template *t, int **out,
+			   size_t **offs, size_t *n, struct buf *text)
+{
+	size_t i, j, k, cap = 1;
+	const struct seg *g;
+
+	for (i = 0; i < t->nwords; i++)
+		cap += strlen(t->words[i].src) + 1;
+	*out = malloc(cap * sizeof(**out));
+	*offs = malloc(cap * sizeof(**offs));
+	*n = 0;
+	if (*out == NULL || *offs == NULL)
+		return -1;
+	for (i = 0; i < t->nwords; i++) {
+		if (i > 0) {
+			(*offs)[*n] = text->len;
+			(*out)[(*n)++] = ' ';
+			if (buf_append_char(text, ' ') == -1)
+				return -1;
+		}
+		for (j = 0; j < t->words[i].nsegs; j++) {
+			g = &t->words[i].segs[j];
+			if (g->kind == SEG_TEXT) {
+				for (k = 0; k < g->len; k++) {
+					(*offs)[*n] = text->len + k;
+					(*out)[(*n)++] = (unsigned char)g->text[k];
+				}
+				if (buf_append(text, g->text, g->len) == -1)
+					return -1;
+				continue;
+			}
+			(*offs)[*n] = text->len;
+			(*out)[(*n)++] = g->kind == SEG_SEQ || g->kind == SEG_SLOT
+						 ? '0'
+						 : SHSCAN_REF(g->ref);
+			if (buf_append(text, g->text, g->len) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Fill err's line, column and line text for byte off of text. */
+static void error_place(struct template_error *err, const char *text,
+			size_t len, size_t off)
+{
+	size_t i, start = 0, end;
+
+	if (off > len)
+		off = len;
+	err->line = 1;
+	for (i = 0; i < off; i++)
+		if (text[i] == '\n') {
+			err->line++;
+			start = i + 1;
+		}
+	err->col = off - start + 1;
+	end = start;
+	while (end < len && text[end] != '\n')
+		end++;
+	snprintf(err->text, sizeof(err->text), "%.*s", (int)(end - start),
+		 text + start);
+}
+
+/* Find where each replacement string stands in the shell's grammar;
+ * refuse the template where an input could become code. */
+static int template_scan(struct template *t, struct template_error *err)
+{
+	struct template_error dummy;
+	struct shscan_error se;
+	struct buf text = BUF_INIT;
+	size_t n = 0, i, k;
+	size_t *offs = NULL;
+	int *stream = NULL, rc = -1;
+
+	if (err == NULL)
+		err = &dummy;
+	if (template_stream(t, &stream, &offs, &n, &text) == -1)
+		goto out;
+	t->text = strdup(text.data != NULL ? text.data : "");
+	if (t->text == NULL)
+		goto out;
+	if (shscan(stream, n, t->refs, t->nrefs, &se) == 0) {
+		for (k = 0; k < t->nrefs; k++)
+			if (!t->refs[k].seen)
+				break;
+			else /* from now on, a byte offset in text */
+				t->refs[k].pos = t->refs[k].pos < n
+							 ? offs[t->refs[k].pos]
+							 : text.len;
+		rc = 0;
+		if (k == t->nrefs)
+			goto out;
+		se.pos = n;
+		for (i = 0; i < n; i++)
+			if (stream[i] == SHSCAN_REF(k))
+				se.pos = i;
+		snprintf(se.msg, sizeof(se.msg),
+			 "where {} stands is not understood");
+	} else if (errno != EINVAL) {
+		goto out;
+	}
+	memset(err, 0, sizeof(*err));
+	snprintf(err->msg, sizeof(err->msg), "%s", se.msg);
+	error_place(err, text.data != NULL ? text.data : "", text.len,
+		    se.pos < n ? offs[se.pos] : text.len);
+	errno = EINVAL;
+	rc = -1;
+out:
+	free(stream);
+	free(offs);
+	buf_free(&text);
+	return rc;
+}
+
 /* Parse every word, appending "{}" when no replacement string is used. */
 static int template_parse(struct template *t, char *const *words,
 			  size_t nwords)
@@ -315,18 +458,19 @@ static int template_parse(struct template *t, char *const *words,
 		t->nwords++;
 		template_scan_word(t, &t->words[i]);
 	}
-	if (t->has_repl || (t->flags & TEMPLATE_NO_APPEND))
-		return 0;
-	if (word_parse(&t->words[nwords], "{}") == -1)
-		return -1;
-	t->nwords++;
-	template_scan_word(t, &t->words[nwords]);
-	t->has_repl = 0; /* the command itself has none */
-	return 0;
+	if (!t->has_repl && !(t->flags & TEMPLATE_NO_APPEND)) {
+		if (word_parse(&t->words[nwords], "{}") == -1)
+			return -1;
+		t->nwords++;
+		template_scan_word(t, &t->words[nwords]);
+		t->has_repl = 0; /* the command itself has none */
+	}
+	return template_number_refs(t);
 }
 
 /* Build a template from the command words. */
-struct template *template_new(char *const *words, size_t nwords, int flags)
+struct template *template_new(char *const *words, size_t nwords, int flags,
+			      struct template_error *err)
 {
 	struct template *t = NULL;
 	size_t i;
@@ -349,6 +493,10 @@ struct template *template_new(char *const *words, size_t nwords, int flags)
 	if ((flags & (TEMPLATE_SHELL | TEMPLATE_NO_QUOTE)) ||
 	    template_first_needs_shell(t))
 		t->shell = 1;
+	if (!(flags & TEMPLATE_NO_QUOTE) && template_scan(t, err) == -1) {
+		template_free(t);
+		return NULL;
+	}
 	return t;
 fail:
 	errno = ENOMEM;
@@ -368,6 +516,9 @@ void template_free(struct template *t)
 		free(t->words[i].segs);
 	}
 	free(t->words);
+	shscan_refs_free(t->refs, t->nrefs);
+	free(t->refs);
+	free(t->text);
 	free(t);
 }
 
@@ -423,8 +574,11 @@ static const char *xform_apply(const char *s, enum xform xf, size_t *len)
 	return s;
 }
 
-/* Bytes of an argument's text as the expansion writes it (shell: quoted,
- * plus 2 for the quotes a first word's argument may get). */
+/* The most bytes a reference to a variable takes: '"${_mp4294967295_basenoext}"'. */
+#define REF_COST 34
+
+/* Bytes of an argument's text as the expansion writes it (shell: inline
+ * and quoted, or a reference plus its assignment). */
 static size_t emit_value_cost(const struct template *t, struct buf *tmp,
 			      const char *arg, enum xform xf)
 {
@@ -433,87 +587,72 @@ static size_t emit_value_cost(const struct template *t, struct buf *tmp,
 
 	if (!t->shell || (t->flags & TEMPLATE_NO_QUOTE))
 		return n;
+	if (quote_is_plain(s, n))
+		return n + 2;
 	buf_reset(tmp);
 	if (buf_append(tmp, s, n) == -1)
-		return 4 * n + 4; /* ' becomes '\'': never more than 4 bytes */
-	/* The most of the three contexts: plain, in '...', in "..." */
-	return quote_shell_len(tmp->data) + 2 > 2 * n
-		       ? quote_shell_len(tmp->data) + 2
-		       : 2 * n;
+		return 4 * n + 2 * REF_COST; /* ' becomes '\'' */
+	/* a quoted here-document's line takes the text as it is */
+	return quote_shell_len(tmp->data) + n + 2 * REF_COST;
+}
+
+/* A quoted here-document's line ended at out[end]: may not be its
+ * delimiter. */
+static void emit_check_line(struct emit *e, size_t end)
+{
+	const struct shscan_ref *r = e->heredoc;
+	const char *line = e->out->data + e->line_start;
+	size_t len = end - e->line_start;
+
+	if (r->strip_tabs)
+		while (len > 0 && *line == '\t') {
+			line++;
+			len--;
+		}
+	if (len != strlen(r->delim) || memcmp(line, r->delim, len) != 0 ||
+	    e->err == NULL || e->err->msg[0] != '\0')
+		return;
+	snprintf(e->err->msg, sizeof(e->err->msg),
+		 "an input would end the here-document early (a line of it "
+		 "is the delimiter '%s')",
+		 r->delim);
+	e->err->pos = r->pos;
 }
 
 /* Write bytes to the output (or count them when measuring). */
 static int emit_raw(struct emit *e, const char *s, size_t n)
 {
+	size_t base, k;
+
 	if (e->out == NULL) {
 		e->size += n;
 		return 0;
 	}
-	return buf_append(e->out, s, n);
+	base = e->out->len;
+	if (buf_append(e->out, s, n) == -1)
+		return -1;
+	if (!e->shell)
+		return 0;
+	for (k = 0; k < n; k++) {
+		if (s[k] != '\n')
+			continue;
+		if (e->heredoc != NULL)
+			emit_check_line(e, base + k);
+		e->line_start = base + k + 1;
+	}
+	return 0;
 }
 
 /* End the current word: a space (shell) or a finished argv word. */
 static int emit_break(struct emit *e)
 {
-	if (e->shell) {
-		e->past_first = e->past_first || e->started;
+	if (e->shell)
 		return emit_raw(e, " ", 1);
-	}
 	if (!e->in_word)
 		return 0;
 	e->in_word = 0;
 	e->nwords++;
 	return emit_raw(e, "", 1);
-}
-
-/* Follow the shell's quoting through the template's own text, so that an
- * argument inside '...' or "..." is still inserted as literal text. */
-static void track_quotes(struct emit *e, char ch)
-{
-	if (e->esc) {
-		e->esc = 0;
-		return;
-	}
-	if (e->dollar && ch == '(' && e->depth < 8) {
-		e->outer[e->depth++] = e->qs; /* $( starts a new context */
-		e->qs = Q_NONE;
-	} else if (ch == ')' && e->qs == Q_NONE && e->depth > 0) {
-		e->qs = e->outer[--e->depth];
-	}
-	e->dollar = ch == '$' && e->qs != Q_SINGLE;
-	if (ch == '\\' && e->qs != Q_SINGLE)
-		e->esc = 1;
-	else if (ch == '\'' && e->qs != Q_DOUBLE)
-		e->qs = e->qs == Q_SINGLE ? Q_NONE : Q_SINGLE;
-	else if (ch == '"' && e->qs != Q_SINGLE)
-		e->qs = e->qs == Q_DOUBLE ? Q_NONE : Q_DOUBLE;
-}
-
-/* Inside "...": a backslash before $ ` " \ keeps each byte literal. */
-static int emit_in_double(struct emit *e, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strchr("$`\"\\", s[i]) != NULL && s[i] != '\0' &&
-		    emit_raw(e, "\\", 1) == -1)
-			return -1;
-		if (emit_raw(e, s + i, 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* Inside '...': close the quotes, write the quoted text, open again. */
-static int emit_in_single(struct emit *e)
-{
-	if (e->out == NULL) {
-		e->size += quote_shell_len(e->tmp.data) + 2;
-		return 0;
-	}
-	if (emit_raw(e, "'", 1) == -1 || quote_shell(e->out, e->tmp.data) == -1)
-		return -1;
-	return emit_raw(e, "'", 1);
 }
 
 /* Write literal template text (argv: split on blanks). */
@@ -527,15 +666,11 @@ static int emit_text(struct emit *e, const char *s, size_t n)
 				return -1;
 			continue;
 		}
-		if (is_blank(s[i]))
-			e->past_first = e->past_first || e->started;
-		else
-			e->started = 1;
 		e->in_word = 1;
-		if (e->shell)
-			track_quotes(e, s[i]);
 		if (emit_raw(e, s + i, 1) == -1)
 			return -1;
+		if (s[i] == '\n')
+			e->heredoc = NULL;
 	}
 	return 0;
 }
@@ -551,55 +686,129 @@ static int emit_number(struct emit *e, unsigned long long v)
 		v /= 10;
 	} while (v > 0);
 	e->in_word = 1;
-	e->started = 1;
 	return emit_raw(e, digits + i, sizeof(digits) - i);
 }
 
-/* Write an argument's text s[0..n): one literal piece of one word. */
-static int emit_value(struct emit *e, const char *s, size_t n)
+/* 1 if s[0..n) is an integer: an optional sign and decimal digits. */
+static int is_integer(const char *s, size_t n)
 {
-	int force;
+	size_t i = n > 0 && (s[0] == '-' || s[0] == '+');
 
-	e->in_word = 1;
-	if (!e->shell || !e->quote) {
-		e->started = 1;
-		return emit_raw(e, s, n);
-	}
-	if (e->qs == Q_DOUBLE) {
-		e->started = 1;
-		return emit_in_double(e, s, n);
-	}
-	buf_reset(&e->tmp);
-	if (buf_append(&e->tmp, s, n) == -1)
-		return -1;
-	if (e->qs == Q_SINGLE) {
-		e->started = 1;
-		return emit_in_single(e);
-	}
-	/* In the first word even a plain text is quoted, so that the shell
-	 * never reads an input as an assignment or a reserved word. */
-	force = !e->past_first && n > 0 && quote_shell_len(e->tmp.data) == n;
-	e->started = 1;
-	if (e->out == NULL) {
-		e->size += quote_shell_len(e->tmp.data) + (force ? 2 : 0);
+	if (i == n)
 		return 0;
-	}
-	if (!force)
-		return quote_shell(e->out, e->tmp.data);
-	if (buf_reserve(e->out, n + 2) == -1)
-		return -1;
-	buf_append_char(e->out, '\'');
-	buf_append(e->out, s, n);
-	return buf_append_char(e->out, '\'');
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
 }
 
-/* Write one argument after its transform. */
-static int emit_arg(struct emit *e, const char *arg, enum xform xf)
+/* Refuse a value for the job: err says why. -1 with errno EDOM. */
+static int emit_refuse(struct emit *e, const struct shscan_ref *r,
+		       const char *s, size_t n, const char *why)
 {
-	size_t n;
-	const char *s = xform_apply(arg, xf, &n);
+	size_t shown = n > 60 ? 60 : n, i;
+	char v[61];
 
-	return emit_value(e, s, n);
+	for (i = 0; i < shown; i++)
+		v[i] = (unsigned char)s[i] < ' ' || s[i] == 0x7f ? '?' : s[i];
+	v[shown] = '\0';
+	if (e->err != NULL && e->err->msg[0] == '\0') {
+		snprintf(e->err->msg, sizeof(e->err->msg), "input '%s%s' %s",
+			 v, n > shown ? "..." : "", why);
+		e->err->pos = r->pos;
+	}
+	errno = EDOM;
+	return -1;
+}
+
+/* The value s[0..n) may stand where r says: 0, or -1/EDOM. */
+static int emit_check(struct emit *e, const struct shscan_ref *r,
+		      const char *s, size_t n)
+{
+	if (r->check == SHCHK_NUMBER && !is_integer(s, n))
+		return emit_refuse(e, r, s, n,
+				   "is not an integer: there it is read as "
+				   "arithmetic, where bash runs code");
+	if (r->check == SHCHK_NO_DASH && n > 0 && s[0] == '-')
+		return emit_refuse(e, r, s, n,
+				   "starts with '-': there it would be read "
+				   "as an option of ssh");
+	return 0;
+}
+
+/* Assign the variable of argument i after xf in the preamble, once. */
+static int emit_assign(struct emit *e, size_t i, enum xform xf,
+		       const char *name)
+{
+	size_t slot = i * XF_COUNT + xf;
+
+	if (e->assigned == NULL) {
+		e->assigned = calloc(e->job->nargs * XF_COUNT, 1);
+		if (e->assigned == NULL)
+			return -1;
+	}
+	if (e->assigned[slot])
+		return 0;
+	e->assigned[slot] = 1;
+	if (buf_printf(&e->pre, "%s%s=", e->pre.len > 0 ? " " : "", name) ==
+	    -1)
+		return -1;
+	return quote_shell(&e->pre, e->tmp.data);
+}
+
+/* Write an input's text s[0..n) (argument i after xf) where r stands, as
+ * data: inline when its characters mean themselves everywhere, else as a
+ * reference to a variable that holds it. */
+static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
+			    size_t i, enum xform xf, const char *s, size_t n)
+{
+	static const char *const ref_fmt[] = {
+		[SHCTX_WORD] = "\"${%s}\"",  [SHCTX_DQUOTE] = "${%s}",
+		[SHCTX_SQUOTE] = "'\"${%s}\"'", [SHCTX_HEREDOC] = "${%s}",
+		[SHCTX_COMMENT] = "\"${%s}\"",
+	};
+	char name[48];
+	struct buf ref = BUF_INIT;
+	int rc;
+
+	if (r->ctx == SHCTX_HEREDOC_RAW) {
+		e->heredoc = r;
+		return emit_raw(e, s, n);
+	}
+	if (r->escaped && r->ctx != SHCTX_SQUOTE && r->ctx != SHCTX_COMMENT &&
+	    emit_raw(e, "\\", 1) == -1)
+		return -1;
+	if (quote_is_plain(s, n)) {
+		/* A command's name is quoted: never a keyword or A=1. */
+		if (r->ctx == SHCTX_WORD && r->cmd_name)
+			return emit_raw(e, "'", 1) || emit_raw(e, s, n) ||
+			       emit_raw(e, "'", 1) ? -1 : 0;
+		return emit_raw(e, s, n);
+	}
+	snprintf(name, sizeof(name), "_mp%zu%s", i + 1, xf_suffix[xf]);
+	buf_reset(&e->tmp);
+	if (buf_append(&e->tmp, s, n) == -1 || emit_assign(e, i, xf, name) == -1)
+		return -1;
+	if (buf_printf(&ref, ref_fmt[r->ctx], name) == -1)
+		return -1;
+	rc = emit_raw(e, ref.data, ref.len);
+	buf_free(&ref);
+	return rc;
+}
+
+/* Write argument i after its transform, where the reference g stands. */
+static int emit_arg(struct emit *e, const struct seg *g, size_t i)
+{
+	const struct shscan_ref *r = &e->t->refs[g->ref];
+	size_t n;
+	const char *s = xform_apply(e->job->args[i], g->xf, &n);
+
+	e->in_word = 1;
+	if (e->quote && emit_check(e, r, s, n) == -1)
+		return -1;
+	if (!e->shell || !e->quote)
+		return emit_raw(e, s, n);
+	return emit_shell_value(e, r, i, g->xf, s, n);
 }
 
 /* Write one segment; only is the argument of a repeated word, or SIZE_MAX. */
@@ -618,13 +827,13 @@ static int emit_seg(struct emit *e, const struct seg *g,
 	case SEG_POS:
 		if (g->pos > job->nargs)
 			return 0;
-		return emit_arg(e, job->args[g->pos - 1], g->xf);
+		return emit_arg(e, g, g->pos - 1);
 	case SEG_ARGS:
 		if (only != SIZE_MAX)
-			return emit_arg(e, job->args[only], g->xf);
+			return emit_arg(e, g, only);
 		for (i = 0; i < job->nargs; i++)
 			if ((i > 0 && emit_break(e) == -1) ||
-			    emit_arg(e, job->args[i], g->xf) == -1)
+			    emit_arg(e, g, i) == -1)
 				return -1;
 		return 0;
 	}
@@ -680,31 +889,65 @@ out:
 }
 
 /* Set up an expansion of t into out (NULL: measure only). */
-static struct emit emit_start(const struct template *t, struct buf *out)
+static struct emit emit_start(const struct template *t,
+			      const struct template_job *job, struct buf *out,
+			      struct template_error *err)
 {
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
 	return (struct emit){
 		.shell = t->shell,
 		.quote = !(t->flags & TEMPLATE_NO_QUOTE),
 		.out = out,
 		.tmp = BUF_INIT,
+		.t = t,
+		.job = job,
+		.err = err,
+		.pre = BUF_INIT,
 	};
 }
 
-/* The command for `sh -c`, appended to out. */
-int template_expand_shell(const struct template *t,
-			  const struct template_job *job, struct buf *out)
+/* After a refused value: where it stands, for the message. */
+static void emit_place_error(const struct emit *e)
 {
-	struct emit e = emit_start(t, out);
-	size_t len = out->len;
+	if (e->err != NULL && e->err->msg[0] != '\0' && e->t->text != NULL)
+		error_place(e->err, e->t->text, strlen(e->t->text),
+			    e->err->pos);
+}
+
+/* The command for `sh -c`, appended to out: the variables that hold the
+ * inputs, then the command. */
+int template_expand_shell(const struct template *t,
+			  const struct template_job *job, struct buf *out,
+			  struct template_error *err)
+{
+	struct buf body = BUF_INIT;
+	struct emit e = emit_start(t, job, &body, err);
+	int rc = -1, saved;
 
 	e.shell = 1;
-	if (emit_template(&e, t, job) == 0)
-		return 0;
-	out->len = len;
-	if (out->data != NULL)
-		out->data[len] = '\0';
-	errno = ENOMEM;
-	return -1;
+	if (emit_template(&e, t, job) == -1)
+		goto out;
+	if (e.err != NULL && e.err->msg[0] != '\0') {
+		errno = EDOM;
+		goto out;
+	}
+	if (e.pre.len > 0 && (buf_append(out, e.pre.data, e.pre.len) == -1 ||
+			      buf_append(out, "; ", 2) == -1))
+		goto out;
+	if (body.len > 0 && buf_append(out, body.data, body.len) == -1)
+		goto out;
+	if (out->data == NULL && buf_append(out, "", 0) == -1)
+		goto out;
+	rc = 0;
+out:
+	saved = errno;
+	emit_place_error(&e);
+	buf_free(&body);
+	buf_free(&e.pre);
+	free(e.assigned);
+	errno = rc == 0 ? errno : (saved == EDOM ? EDOM : ENOMEM);
+	return rc;
 }
 
 /* Turn NUL-separated words into one NULL-terminated argv allocation. */
@@ -731,18 +974,20 @@ static char **argv_pack(const struct buf *words, size_t argc)
 /* The argv of the command, in one allocation. */
 int template_expand_argv(const struct template *t,
 			 const struct template_job *job, char ***argv_out,
-			 size_t *argc_out)
+			 size_t *argc_out, struct template_error *err)
 {
 	struct buf words = BUF_INIT;
-	struct emit e = emit_start(t, &words);
+	struct emit e = emit_start(t, job, &words, err);
 	int r = -1;
 
 	if (t->shell) {
 		errno = EINVAL;
 		goto out;
 	}
-	if (emit_template(&e, t, job) == -1)
+	if (emit_template(&e, t, job) == -1) {
+		emit_place_error(&e);
 		goto out;
+	}
 	if (e.nwords == 0) {
 		errno = EINVAL;
 		goto out;
@@ -816,11 +1061,23 @@ size_t template_arg_cost(const struct template *t, const char *arg)
 size_t template_base_cost(const struct template *t)
 {
 	struct template_job job = {NULL, 0, ULLONG_MAX, UINT_MAX};
-	struct emit e = emit_start(t, NULL);
+	struct emit e = emit_start(t, &job, NULL, NULL);
 
 	/* Measuring with no argument allocates nothing: it cannot fail. */
 	(void)emit_template(&e, t, &job);
 	if (t->shell)
-		return e.size;
+		return e.size + 2; /* the "; " after the variables */
 	return e.size + e.nwords * sizeof(char *) + sizeof(char *);
+}
+
+/* "at LINE:COL: MSG" and, on two more lines, the command's line and a
+ * caret under the place. 0 or -1/ENOMEM. */
+int template_error_format(const struct template_error *err, struct buf *out)
+{
+	size_t col = err->col > 0 ? err->col - 1 : 0;
+
+	if (col > strlen(err->text))
+		col = strlen(err->text);
+	return buf_printf(out, "at %zu:%zu: %s\n    %s\n    %*s^", err->line,
+			  err->col, err->msg, err->text, (int)col, "");
 }

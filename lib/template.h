@@ -22,8 +22,20 @@
  *    '='), words are split on blanks and each argument's text becomes part of
  *    exactly one argv word, never split and never interpreted;
  *  - shell: otherwise the words are joined with spaces into one command for
- *    `sh -c`, and every argument-derived text is quoted with quote_shell(),
- *    so an input is always one literal word ({#} and {%} are digits).
+ *    `sh -c`. An input is data there, never code: shscan finds the shell
+ *    context of each replacement string (and refuses the template where an
+ *    input would be read as code one level down: eval, sh -c SCRIPT, ssh,
+ *    awk/sed/perl programs, ...). An input whose characters mean themselves
+ *    in every context ([A-Za-z0-9_@%+=:,./-]) is written inline (quoted in
+ *    a command's name); any other is assigned to a variable in front of the
+ *    command (_mp1='...' _mp2='...'; ) and the replacement string becomes
+ *    a reference to it ("${_mp1}", or ${_mp1} inside "..." and expanding
+ *    here-documents, '"${_mp1}"' inside '...'), whose value the shell never
+ *    parses. Where the shell would read a value as arithmetic only an
+ *    integer is accepted; in a quoted here-document the text stands as it
+ *    is and may not make a line equal to the delimiter; a host name for ssh
+ *    may not start with '-'. A value that breaks such a rule fails the
+ *    expansion with EDOM (the job is not run). {#} and {%} are digits.
  * TEMPLATE_SHELL forces the shell form; TEMPLATE_CONTEXT (GNU -X) repeats a
  * word that holds replacement strings once per argument instead of joining
  * the arguments inside it; TEMPLATE_NO_QUOTE (GNU -q's opposite, --no-quote)
@@ -66,6 +78,16 @@ enum {
 
 struct template;
 
+/* Why a template was refused (template_new, EINVAL) or a value could not
+ * stand in it (expansion, EDOM): the message and where, in the command
+ * as one text (words joined by spaces). */
+struct template_error {
+	size_t line, col; /* 1-based */
+	size_t pos;	  /* byte offset in the text */
+	char text[160];	  /* the line of the text */
+	char msg[320];
+};
+
 /* The values one job sees. args[0..nargs) are the job's arguments: for a
  * plain job the columns of its input record, for a batch (-n/-X) the records'
  * columns one after another. */
@@ -78,8 +100,10 @@ struct template_job {
 
 /* words[0..nwords) are the command-line words of the command (nwords >= 1);
  * the template keeps its own copies. Returns NULL with errno EINVAL for an
- * empty command (no word, or only blanks), ENOMEM otherwise. */
-struct template *template_new(char *const *words, size_t nwords, int flags);
+ * empty command (no word, or only blanks; err->msg empty) or a refused one
+ * (err filled when err is not NULL), ENOMEM otherwise. */
+struct template *template_new(char *const *words, size_t nwords, int flags,
+			      struct template_error *err);
 void template_free(struct template *t);
 
 int template_uses_shell(const struct template *t);
@@ -89,17 +113,23 @@ int template_has_replacement(const struct template *t);
 size_t template_max_position(const struct template *t);
 
 /* Shell form: the whole command, for `sh -c`, appended to out (which is left
- * as it was on failure). Valid for any template. 0 or -1/ENOMEM. */
+ * as it was on failure). Valid for any template. 0, or -1 with ENOMEM, or
+ * EDOM when a value may not stand where it would (err filled if given). */
 int template_expand_shell(const struct template *t,
-			  const struct template_job *job, struct buf *out);
+			  const struct template_job *job, struct buf *out,
+			  struct template_error *err);
 /* argv form: *argv_out is a NULL-terminated array of malloc'ed strings in one
  * allocation (free(*argv_out) frees all); *argc_out its length.
  * Only valid when !template_uses_shell(t) (else -1/EINVAL). 0, or -1 with
  * ENOMEM, or EINVAL when the expansion has no word at all ("{}" alone and
- * no argument). */
+ * no argument), or EDOM as template_expand_shell. */
 int template_expand_argv(const struct template *t,
 			 const struct template_job *job, char ***argv_out,
-			 size_t *argc_out);
+			 size_t *argc_out, struct template_error *err);
+/* err as "at LINE:COL: MSG", then the command's line and a caret under
+ * the place (two more lines). 0 or -1/ENOMEM. */
+int template_error_format(const struct template_error *err, struct buf *out);
+
 /* Upper bound of the bytes one more argument arg adds to the expansion
  * (quoting and -X repetition included): used to fill a command line (-X)
  * without passing the kernel's limits. Units: in the shell form, bytes of

@@ -568,7 +568,7 @@ static int task_tag(struct wpool *p, struct wpool_task *t)
 	p->scratch.len = 0;
 	if (p->opts.tagstring != NULL) {
 		if (template_expand_shell(p->opts.tagstring, &tj,
-					  &p->scratch) == -1)
+					  &p->scratch, NULL) == -1)
 			return -1;
 	} else if (p->opts.tag) {
 		if (buf_append(&p->scratch, t->send.data + t->in_off,
@@ -1632,7 +1632,7 @@ static char **cb_env(struct wpool *p, struct wpool_task *t, char *vars,
 static void cb_readable(struct loop *l, int fd, uint32_t events, void *data);
 
 /* Start the callback of the task at the head of the list. 0 or -1. */
-static int cb_spawn(struct wpool *p, struct wpool_task *t)
+static int cb_spawn(struct wpool *p, struct wpool_task *t, struct buf *why)
 {
 	const struct template *tpl =
 		t->failed ? p->opts.on_error : p->opts.on_success;
@@ -1642,8 +1642,14 @@ static int cb_spawn(struct wpool *p, struct wpool_task *t)
 	char vars[256], *result = NULL;
 	int fds[2] = {-1, -1}, rc = -1, e;
 
-	if (template_expand_shell(tpl, &tj, &sh) == -1 ||
-	    cb_env(p, t, vars, sizeof(vars), &result) == NULL ||
+	struct template_error err;
+
+	if (template_expand_shell(tpl, &tj, &sh, &err) == -1) {
+		if (errno == EDOM)
+			(void)template_error_format(&err, why);
+		goto out;
+	}
+	if (cb_env(p, t, vars, sizeof(vars), &result) == NULL ||
 	    pipe2(fds, O_CLOEXEC) == -1)
 		goto out;
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -1741,12 +1747,15 @@ static void cb_run_next(struct wpool *p)
 			cb_pop(p);
 			continue;
 		}
-		if (cb_spawn(p, p->cb_head) == 0) {
+		struct buf why = BUF_INIT;
+
+		if (cb_spawn(p, p->cb_head, &why) == 0) {
 			p->cb_running = 1;
 			p->cb_reaped = 0;
 			return;
 		}
-		cb_failed(p, p->cb_head, strerror(errno));
+		cb_failed(p, p->cb_head, why.len > 0 ? why.data : strerror(errno));
+		buf_free(&why);
 		cb_pop(p);
 	}
 }

@@ -129,7 +129,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	po.slots = slots;
 	po.order = ORDER_IMAP;
 	po.output = POOL_GROUP;
-	po.tpl = template_new(words, nwords, 0);
+	po.tpl = template_new(words, nwords, 0, NULL);
 	po.mem_limit = 1 << 20;
 	po.spill_limit = 1 << 30;
 	po.tmpdir = "/tmp";

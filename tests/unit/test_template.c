@@ -14,10 +14,10 @@ static char *shell_of(char *const *words, size_t nwords, int flags,
 		      char *const *args, size_t nargs)
 {
 	struct template_job job = {args, nargs, 7, 2};
-	struct template *t = template_new(words, nwords, flags);
+	struct template *t = template_new(words, nwords, flags, NULL);
 	struct buf b = BUF_INIT;
 
-	if (t == NULL || template_expand_shell(t, &job, &b) == -1)
+	if (t == NULL || template_expand_shell(t, &job, &b, NULL) == -1)
 		buf_append_str(&b, "(error)");
 	template_free(t);
 	return buf_steal(&b);
@@ -29,7 +29,7 @@ static char *argv_of(char *const *words, size_t nwords, int flags,
 		     char *const *args, size_t nargs)
 {
 	struct template_job job = {args, nargs, 7, 2};
-	struct template *t = template_new(words, nwords, flags);
+	struct template *t = template_new(words, nwords, flags, NULL);
 	struct buf b = BUF_INIT;
 	char **argv = NULL;
 	size_t argc = 0, i;
@@ -38,7 +38,7 @@ static char *argv_of(char *const *words, size_t nwords, int flags,
 		buf_append_str(&b, t == NULL ? "(error)" : "(shell)");
 		goto out;
 	}
-	if (template_expand_argv(t, &job, &argv, &argc) == -1) {
+	if (template_expand_argv(t, &job, &argv, &argc, NULL) == -1) {
 		buf_append_str(&b, "(error)");
 		goto out;
 	}
@@ -52,17 +52,39 @@ out:
 	return buf_steal(&b);
 }
 
+/* Length of the variables the expansion puts in front of a command
+ * ("_mp1='a b' _mp2='c'; "), 0 if none. */
+static size_t preamble_len(const char *cmd)
+{
+	const char *p = cmd;
+
+	if (strncmp(p, "_mp", 3) != 0)
+		return 0;
+	for (;;) {
+		p = strchr(p, '=') + 1;
+		while (*p == '\'' || (*p == '\\' && p[1] == '\'')) {
+			if (*p == '\\')
+				p += 2;
+			else
+				p = strchr(p + 1, '\'') + 1;
+		}
+		if (*p == ';')
+			return (size_t)(p + 2 - cmd);
+		p++;
+	}
+}
+
 /* The words /bin/sh makes of a command (as "[w1][w2]..."): the command's
- * words are given to `set --` and printed back. */
+ * words (after its variables) are given to `set --` and printed back. */
 static char *sh_words(const char *cmd)
 {
 	struct buf script = BUF_INIT, got = BUF_INIT;
 	char chunk[4096];
-	size_t n;
+	size_t n, pre = preamble_len(cmd);
 	FILE *f;
 
-	buf_printf(&script, "set -- %s\nfor a; do printf '[%%s]' \"$a\"; done",
-		   cmd);
+	buf_printf(&script, "%.*sset -- %s\nfor a; do printf '[%%s]' \"$a\"; done",
+		   (int)pre, cmd, cmd + pre);
 	f = popen(script.data, "r");
 	if (f != NULL) {
 		do {
@@ -123,7 +145,7 @@ static int cost_bounds(char *const *words, size_t nwords, int flags,
 {
 	struct template_job job = {args, nargs, 18446744073709551615ULL,
 				   4294967295U};
-	struct template *t = template_new(words, nwords, flags);
+	struct template *t = template_new(words, nwords, flags, NULL);
 	struct buf b = BUF_INIT;
 	size_t i, bound, real, argc;
 	char **argv;
@@ -135,11 +157,11 @@ static int cost_bounds(char *const *words, size_t nwords, int flags,
 	for (i = 0; i < nargs; i++)
 		bound += template_arg_cost(t, args[i]);
 	if (template_uses_shell(t)) {
-		if (template_expand_shell(t, &job, &b) == -1)
+		if (template_expand_shell(t, &job, &b, NULL) == -1)
 			goto out;
 		real = b.len;
 	} else {
-		if (template_expand_argv(t, &job, &argv, &argc) == -1)
+		if (template_expand_argv(t, &job, &argv, &argc, NULL) == -1)
 			goto out;
 		real = argv_bytes(argv, argc);
 		free(argv);
@@ -217,19 +239,19 @@ static void test_parse(void)
 	CHECK_ARGV(nothing, 0, a, "[echo][{foo}][{][}][a]");
 	CHECK_ARGV(seq, 0, a, "[echo][7-2]");
 	CHECK_ARGV(hash, 0, a, "[echo][7]");
-	t = template_new(pos, LEN(pos), 0);
+	t = template_new(pos, LEN(pos), 0, NULL);
 	CHECK(t != NULL && template_max_position(t) == 12);
 	CHECK(t != NULL && template_has_replacement(t) == 1);
 	template_free(t);
-	t = template_new(huge, LEN(huge), 0);
+	t = template_new(huge, LEN(huge), 0, NULL);
 	CHECK(t != NULL && template_max_position(t) == 0);
 	CHECK(t != NULL && template_has_replacement(t) == 0);
 	template_free(t);
-	t = template_new(nothing, LEN(nothing), 0);
+	t = template_new(nothing, LEN(nothing), 0, NULL);
 	CHECK(t != NULL && template_has_replacement(t) == 0);
 	CHECK(t != NULL && template_max_position(t) == 0);
 	template_free(t);
-	t = template_new(seq, LEN(seq), 0);
+	t = template_new(seq, LEN(seq), 0, NULL);
 	CHECK(t != NULL && template_has_replacement(t) == 1);
 	template_free(t);
 }
@@ -241,23 +263,25 @@ static void test_new_errors(void)
 	char *blanks[] = {" ", "\t", ""};
 
 	errno = 0;
-	CHECK(template_new(empty, 0, 0) == NULL && errno == EINVAL);
+	CHECK(template_new(empty, 0, 0, NULL) == NULL && errno == EINVAL);
 	errno = 0;
-	CHECK(template_new(empty, 1, 0) == NULL && errno == EINVAL);
+	CHECK(template_new(empty, 1, 0, NULL) == NULL && errno == EINVAL);
 	errno = 0;
-	CHECK(template_new(blanks, 3, 0) == NULL && errno == EINVAL);
+	CHECK(template_new(blanks, 3, 0, NULL) == NULL && errno == EINVAL);
 }
 
 /* When the shell form is chosen. */
 static void test_uses_shell(void)
 {
 	static const char *const meta[] = {
-		";", "|", "&", "<", ">", "(", ")", "$", "`", "\\", "\"",
-		"'", "*", "?", "[", "#", "~", "!", "\n", "$HOME", "a&&b",
+		";", "|", "&", "<", ">", "$", "\\", "*", "?", "[", "#", "~",
+		"!", "\n", "$HOME", "a&&b",
 	};
+	/* Not shell at all: refused, with where. */
+	static const char *const broken[] = {"(", ")", "`", "\"", "'"};
 	static const char *const first[] = {
 		"FOO=1", "A=", "exit", "cd", "exec", ".", ":", "if", "{",
-		"set", "export", "!", "FOO=1 env", "  cd  ",
+		"set", "unalias", "!", "FOO=1 env", "  cd  ",
 	};
 	char *w[3] = {"echo", NULL, "{}"};
 	char *f[2] = {NULL, "{}"};
@@ -271,35 +295,45 @@ static void test_uses_shell(void)
 
 	for (i = 0; i < LEN(meta); i++) {
 		w[1] = (char *)meta[i];
-		t = template_new(w, 3, 0);
+		t = template_new(w, 3, 0, NULL);
 		CHECK(t != NULL && template_uses_shell(t) == 1);
+		template_free(t);
+	}
+	for (i = 0; i < LEN(broken); i++) {
+		struct template_error err;
+
+		w[1] = (char *)broken[i];
+		errno = 0;
+		t = template_new(w, 3, 0, &err);
+		CHECK(t == NULL && errno == EINVAL && err.line == 1 &&
+		      err.col == 6 && strcmp(err.text, w[1]) != 0);
 		template_free(t);
 	}
 	for (i = 0; i < LEN(first); i++) {
 		f[0] = (char *)first[i];
-		t = template_new(f, 2, 0);
+		t = template_new(f, 2, 0, NULL);
 		CHECK(t != NULL && template_uses_shell(t) == 1);
 		template_free(t);
 	}
-	t = template_new(plain, LEN(plain), 0);
+	t = template_new(plain, LEN(plain), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 0);
 	template_free(t);
-	t = template_new(plain, LEN(plain), TEMPLATE_SHELL);
+	t = template_new(plain, LEN(plain), TEMPLATE_SHELL, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 1);
 	template_free(t);
-	t = template_new(plain, LEN(plain), TEMPLATE_NO_QUOTE);
+	t = template_new(plain, LEN(plain), TEMPLATE_NO_QUOTE, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 1);
 	template_free(t);
-	t = template_new(late_eq, LEN(late_eq), 0);
+	t = template_new(late_eq, LEN(late_eq), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 0);
 	template_free(t);
-	t = template_new(ref_eq, LEN(ref_eq), 0);
+	t = template_new(ref_eq, LEN(ref_eq), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 0);
 	template_free(t);
-	t = template_new(pfx_eq, LEN(pfx_eq), 0);
+	t = template_new(pfx_eq, LEN(pfx_eq), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 1);
 	template_free(t);
-	t = template_new(cmd_word, LEN(cmd_word), 0);
+	t = template_new(cmd_word, LEN(cmd_word), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 0);
 	template_free(t);
 }
@@ -341,18 +375,18 @@ static void test_argv(void)
 	/* No argument at all. */
 	{
 		struct template_job job = {none, 0, 1, 1};
-		struct template *t = template_new(only, 1, 0);
+		struct template *t = template_new(only, 1, 0, NULL);
 		char **argv = NULL;
 		size_t argc = 99;
 
 		errno = 0;
 		CHECK(t != NULL &&
-		      template_expand_argv(t, &job, &argv, &argc) == -1 &&
+		      template_expand_argv(t, &job, &argv, &argc, NULL) == -1 &&
 		      errno == EINVAL);
 		template_free(t);
-		t = template_new(echo, 1, 0);
+		t = template_new(echo, 1, 0, NULL);
 		CHECK(t != NULL &&
-		      template_expand_argv(t, &job, &argv, &argc) == 0 &&
+		      template_expand_argv(t, &job, &argv, &argc, NULL) == 0 &&
 		      argc == 1 && strcmp(argv[0], "echo") == 0 &&
 		      argv[1] == NULL);
 		free(argv);
@@ -378,28 +412,31 @@ static void test_shell(void)
 	char *ls[] = {"ls"};
 	char *cmdline[] = {"echo $HOME; ls"};
 
-	CHECK_SHELL(echo, TEMPLATE_SHELL, ab, "echo a 'b c'");
-	CHECK_SHELL(embed, TEMPLATE_SHELL, one, "echo x'a b'y");
-	CHECK_SHELL(embed, TEMPLATE_SHELL, ab, "echo xa 'b c'y");
+	CHECK_SHELL(echo, TEMPLATE_SHELL, ab, "_mp2='b c'; echo a \"${_mp2}\"");
+	CHECK_SHELL(embed, TEMPLATE_SHELL, one, "_mp1='a b'; echo x\"${_mp1}\"y");
+	CHECK_SHELL(embed, TEMPLATE_SHELL, ab,
+		    "_mp2='b c'; echo xa \"${_mp2}\"y");
 	CHECK_SHELL(semi, 0, hostile,
-		    "echo '$(rm -rf ~)' 'a; touch x' 'it'\\''s' '`id`' "
-		    "'new\nline' '' '*' -n ; true");
+		    "_mp1='$(rm -rf ~)' _mp2='a; touch x' _mp3='it'\\''s' "
+		    "_mp4='`id`' _mp5='new\nline' _mp6='' _mp7='*'; "
+		    "echo \"${_mp1}\" \"${_mp2}\" \"${_mp3}\" \"${_mp4}\" "
+		    "\"${_mp5}\" \"${_mp6}\" \"${_mp7}\" -n ; true");
 	CHECK_SHELL(first, 0, assign, "'A=1' ;");
 	CHECK_SHELL(first, 0, ls, "'ls' ;");
 	CHECK_SHELL(pos, TEMPLATE_SHELL, ab, "echo  x a");
-	CHECK_SHELL(var, 0, ab, "FOO=1 env a 'b c'");
+	CHECK_SHELL(var, 0, ab, "_mp2='b c'; FOO=1 env a \"${_mp2}\"");
 	CHECK_SHELL(raw, TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, cmdline,
 		    "echo $HOME; ls");
 	CHECK_SHELL(raw, TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, ab, "a b c");
 	/* The shell form appends to what the buffer held. */
 	{
 		struct template_job job = {ab, 2, 1, 1};
-		struct template *t = template_new(echo, 1, TEMPLATE_SHELL);
+		struct template *t = template_new(echo, 1, TEMPLATE_SHELL, NULL);
 		struct buf b = BUF_INIT;
 
 		buf_append_str(&b, "pre:");
-		CHECK(t != NULL && template_expand_shell(t, &job, &b) == 0);
-		CHECK_STR(b.data, "pre:echo a 'b c'");
+		CHECK(t != NULL && template_expand_shell(t, &job, &b, NULL) == 0);
+		CHECK_STR(b.data, "pre:_mp2='b c'; echo a \"${_mp2}\"");
 		buf_free(&b);
 		template_free(t);
 	}
@@ -415,18 +452,19 @@ static void test_context(void)
 	char *none[] = {NULL};
 
 	CHECK_ARGV(embed, TEMPLATE_CONTEXT, abc, "[echo][xay][xb cy][xd/e.fy][7]");
-	CHECK_SHELL(embed, TEMPLATE_CONTEXT, abc, "echo xay x'b c'y xd/e.fy 7");
+	CHECK_SHELL(embed, TEMPLATE_CONTEXT, abc,
+		    "_mp2='b c'; echo xay x\"${_mp2}\"y xd/e.fy 7");
 	CHECK_ARGV(both, TEMPLATE_CONTEXT, abc,
 		   "[echo][aa][b c][d/e.f][-a-][-b c-][-e.f-]");
 	CHECK_ARGV(alone, TEMPLATE_CONTEXT, abc, "[echo][a][b c][d/e.f]");
 	{
 		struct template_job job = {none, 0, 1, 1};
-		struct template *t = template_new(embed, 3, TEMPLATE_CONTEXT);
+		struct template *t = template_new(embed, 3, TEMPLATE_CONTEXT, NULL);
 		char **argv = NULL;
 		size_t argc = 0;
 
 		CHECK(t != NULL &&
-		      template_expand_argv(t, &job, &argv, &argc) == 0 &&
+		      template_expand_argv(t, &job, &argv, &argc, NULL) == 0 &&
 		      argc == 3 && strcmp(argv[1], "xy") == 0);
 		free(argv);
 		template_free(t);
@@ -478,13 +516,13 @@ static void test_costs(void)
 	size_t i, j;
 	char *big;
 
-	t = template_new(alone, 2, 0);
+	t = template_new(alone, 2, 0, NULL);
 	CHECK(t != NULL && template_base_cost(t) == 5 + 2 * sizeof(char *));
 	CHECK(t != NULL &&
 	      template_arg_cost(t, "abc") == 3 + 1 + sizeof(char *));
 	template_free(t);
-	t = template_new(semi, 3, 0);
-	CHECK(t != NULL && template_base_cost(t) == strlen("echo  ;"));
+	t = template_new(semi, 3, 0, NULL);
+	CHECK(t != NULL && template_base_cost(t) == strlen("; echo  ;"));
 	CHECK(t != NULL && template_arg_cost(t, "abc") >= strlen(" abc"));
 	CHECK(t != NULL && template_arg_cost(t, "a b") >= strlen(" 'a b'"));
 	template_free(t);
@@ -531,13 +569,13 @@ static void test_long(void)
 	      strncmp(got + 7, big, n) == 0);
 	free(got);
 	got = shell_of(semi, 3, 0, &big, 1);
-	buf_append_str(&want, "echo x'");
+	buf_append_str(&want, "_mp1='");
 	for (i = 0; i < n; i++)
 		if (big[i] == '\'')
 			buf_append_str(&want, "'\\''");
 		else
 			buf_append_char(&want, big[i]);
-	buf_append_str(&want, "' ;");
+	buf_append_str(&want, "'; echo x\"${_mp1}\" ;");
 	CHECK(got != NULL && strcmp(got, want.data) == 0);
 	free(got);
 	buf_free(&want);

@@ -1,0 +1,1912 @@
+/* shscan: the shell context of each replacement string of a template, and
+ * the refusal of templates where an input would become code (shscan.h). */
+#include "shscan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEPTH_MAX 64	/* nesting of $( ), ( ), ` `, ${ } */
+#define PENDING_MAX 8	/* here-documents waiting for their body */
+#define WORDS_MAX 512	/* words of one simple command */
+#define LIT_MAX 64	/* literal text kept of a word */
+#define DELIM_MAX 256	/* length of a here-document delimiter */
+#define NAMES_MAX 64	/* variables followed from assignment to arithmetic */
+
+#define SAFE_SH "sh -c '... \"$1\" ...' sh {}"
+
+enum end { END_EOF, END_PAREN, END_CASE_ITEM };
+
+/* A here-document waiting for the next newline. */
+struct heredoc {
+	char delim[DELIM_MAX + 1];
+	int quoted, strip_tabs;
+	size_t pos;
+};
+
+/* What a command's rules need of one word. */
+struct word {
+	size_t pos;		/* stream position of its start */
+	char lit[LIT_MAX + 1];	/* its text after quote removal ... */
+	int literal;		/* ... complete: no expansion, no reference */
+	size_t ref_from, ref_to; /* refs seen inside: seen[ref_from..ref_to) */
+	int ref_before_eq;	/* a reference before its first unquoted '=' */
+	int eq;			/* an unquoted '=' was seen */
+	int digits;		/* only digits (an fd number before < or >) */
+};
+
+/* Variables that hold an input, and names read by arithmetic: bash reads a
+ * variable's value in arithmetic as an expression (with code in array
+ * subscripts), so an input assigned to a name that arithmetic reads must be
+ * a number. */
+struct taint {
+	struct {
+		char name[LIT_MAX + 1];
+		size_t from, to; /* seen[from..to) */
+	} assign[NAMES_MAX];
+	size_t nassign;
+	char arith[NAMES_MAX][LIT_MAX + 1];
+	size_t narith;
+};
+
+struct sc {
+	const int *s;
+	const size_t *map; /* stream positions of s[] in the outer stream */
+	size_t n, i;
+	struct shscan_ref *refs;
+	size_t nrefs;
+	size_t *seen; /* references in the order they were reached */
+	size_t *nseen;
+	struct shscan_error *err;
+	int depth;
+	int in_bq; /* inside backquotes */
+	struct heredoc pend[PENDING_MAX];
+	size_t npend;
+	struct word *words; /* the current simple command */
+	size_t nwords;
+	int cmd_start; /* the next word is in command position */
+	struct taint *taint; /* shared by nested scanners */
+	int in_arith;	     /* inside arithmetic */
+	char for_name[LIT_MAX + 1]; /* for NAME in ...: the words assign it */
+	int plain_cmd; /* the words form a simple command (not for/case...) */
+};
+
+static int scan_list(struct sc *c, enum end end);
+
+/* The item at offset k from the cursor, or -1 past the end. */
+static int ch(const struct sc *c, size_t k)
+{
+	return c->i + k < c->n ? c->s[c->i + k] : -1;
+}
+
+/* 1 if x is a reference. */
+static int is_ref(int x)
+{
+	return x >= 256;
+}
+
+/* Outer stream position of inner position p. */
+static size_t pos_of(const struct sc *c, size_t p)
+{
+	if (c->map == NULL)
+		return p;
+	return p < c->n ? c->map[p] : (c->n > 0 ? c->map[c->n - 1] + 1 : 0);
+}
+
+/* Refuse the template: the message for position p (inner). */
+static int fail(struct sc *c, size_t p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct sc *c, size_t p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err->msg[0] == '\0') {
+		c->err->pos = pos_of(c, p);
+		va_start(ap, fmt);
+		vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+		va_end(ap);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* Note a reference reached in context ctx. */
+static void ref_seen(struct sc *c, int x, enum shscan_ctx ctx, int escaped)
+{
+	size_t k = (size_t)(x - 256);
+	struct shscan_ref *r;
+
+	if (k >= c->nrefs)
+		return;
+	r = &c->refs[k];
+	if (escaped && c->in_bq)
+		fail(c, c->i, "a backslash right before {} inside backquotes: "
+			      "use $( ) instead of backquotes");
+	r->ctx = ctx;
+	r->escaped = escaped;
+	r->pos = pos_of(c, c->i);
+	r->seen = 1;
+	c->seen[(*c->nseen)++] = k;
+}
+
+/* Mark the references seen[from..to) with a check. */
+static void refs_check(struct sc *c, size_t from, size_t to,
+		       enum shscan_check chk)
+{
+	for (; from < to; from++)
+		c->refs[c->seen[from]].check = chk;
+}
+
+/* Note that NAME holds the inputs seen[from..to) (an assignment). */
+static void taint_assign(struct sc *c, const char *name, size_t len,
+			 size_t from, size_t to)
+{
+	struct taint *t = c->taint;
+
+	if (from == to || len == 0 || len > LIT_MAX)
+		return;
+	if (t->nassign == NAMES_MAX) {
+		/* No room to follow it: treat it as read by arithmetic. */
+		refs_check(c, from, to, SHCHK_NUMBER);
+		return;
+	}
+	memcpy(t->assign[t->nassign].name, name, len);
+	t->assign[t->nassign].name[len] = '\0';
+	t->assign[t->nassign].from = from;
+	t->assign[t->nassign].to = to;
+	t->nassign++;
+}
+
+/* Note that arithmetic reads the variable NAME. */
+static void taint_arith(struct sc *c, const char *name, size_t len)
+{
+	struct taint *t = c->taint;
+
+	if (len == 0 || len > LIT_MAX)
+		return;
+	if (t->narith == NAMES_MAX) {
+		t->narith = NAMES_MAX + 1; /* too many: every name counts */
+		return;
+	}
+	if (t->narith > NAMES_MAX)
+		return;
+	memcpy(t->arith[t->narith], name, len);
+	t->arith[t->narith][len] = '\0';
+	t->narith++;
+}
+
+/* The identifiers of a literal text, each read by arithmetic. */
+static void taint_arith_text(struct sc *c, const char *s)
+{
+	size_t k;
+
+	while (*s != '\0') {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    *s == '_') {
+			for (k = 0; s[k] != '\0' &&
+				    ((s[k] >= 'a' && s[k] <= 'z') ||
+				     (s[k] >= 'A' && s[k] <= 'Z') || s[k] == '_' ||
+				     (s[k] >= '0' && s[k] <= '9'));
+			     k++)
+				;
+			taint_arith(c, s, k);
+			s += k;
+		} else {
+			s++;
+		}
+	}
+}
+
+/* Inputs assigned to a name that arithmetic reads must be numbers. */
+static void taint_apply(struct sc *c)
+{
+	struct taint *t = c->taint;
+	size_t a, b;
+
+	for (a = 0; a < t->nassign; a++)
+		for (b = 0; b < t->narith; b++)
+			if (t->narith > NAMES_MAX ||
+			    strcmp(t->assign[a].name, t->arith[b]) == 0) {
+				refs_check(c, t->assign[a].from,
+					   t->assign[a].to, SHCHK_NUMBER);
+				break;
+			}
+}
+
+/* 1 for a blank. */
+static int is_blank(int x)
+{
+	return x == ' ' || x == '\t';
+}
+
+/* 1 for a character that ends an unquoted word. */
+static int ends_word(int x)
+{
+	return x == -1 || is_blank(x) || x == '\n' ||
+	       (x >= 0 && x < 256 && strchr(";&|()<>", x) != NULL && x != 0);
+}
+
+/* 1 for a character of a shell name. */
+static int is_name_char(int x, int first)
+{
+	return (x >= 'a' && x <= 'z') || (x >= 'A' && x <= 'Z') || x == '_' ||
+	       (!first && x >= '0' && x <= '9');
+}
+
+/* Add a byte to a word's literal text. */
+static void lit_add(struct word *w, int x)
+{
+	size_t n = strlen(w->lit);
+
+	if (n < LIT_MAX) {
+		w->lit[n] = (char)x;
+		w->lit[n + 1] = '\0';
+	} else {
+		w->literal = 0;
+	}
+	if (x < '0' || x > '9')
+		w->digits = 0;
+}
+
+/* --- quoting and expansions ---------------------------------------- */
+
+static int scan_dollar(struct sc *c, enum shscan_ctx ctx);
+static int scan_backquote(struct sc *c, int in_dq);
+
+/* '...': every reference inside is in single quotes. */
+static int scan_squote(struct sc *c, struct word *w)
+{
+	size_t open = c->i++;
+	int x;
+
+	while ((x = ch(c, 0)) != '\'') {
+		if (x == -1)
+			return fail(c, open, "unterminated '...'");
+		if (is_ref(x)) {
+			ref_seen(c, x, SHCTX_SQUOTE, 0);
+			if (w != NULL)
+				w->literal = 0;
+		} else if (w != NULL) {
+			lit_add(w, x);
+		}
+		c->i++;
+	}
+	c->i++;
+	return 0;
+}
+
+/* "...": backslash escapes $ ` " \ and newline; $ and ` expand. */
+static int scan_dquote(struct sc *c, struct word *w)
+{
+	size_t open = c->i++;
+	int x, esc = 0;
+
+	while ((x = ch(c, 0)) != '"' || esc) {
+		if (x == -1)
+			return fail(c, open, "unterminated \"...\"");
+		if (esc) {
+			esc = 0;
+			if (is_ref(x)) {
+				ref_seen(c, x, SHCTX_DQUOTE, 1);
+				w->literal = 0;
+			} else {
+				lit_add(w, x);
+			}
+			c->i++;
+			continue;
+		}
+		if (x == '\\') {
+			/* Before a reference, the backslash would escape the
+			 * '$' the expander writes: it counts as escaping. */
+			int y = ch(c, 1);
+
+			esc = is_ref(y) || (y >= 0 && strchr("$`\"\\\n", y));
+			if (!esc)
+				lit_add(w, x);
+			c->i++;
+			continue;
+		}
+		if (x == '$') {
+			w->literal = 0;
+			if (scan_dollar(c, SHCTX_DQUOTE) == -1)
+				return -1;
+			continue;
+		}
+		if (x == '`') {
+			w->literal = 0;
+			if (scan_backquote(c, 1) == -1)
+				return -1;
+			continue;
+		}
+		if (is_ref(x)) {
+			ref_seen(c, x, SHCTX_DQUOTE, 0);
+			w->literal = 0;
+		} else {
+			lit_add(w, x);
+		}
+		c->i++;
+	}
+	c->i++;
+	return 0;
+}
+
+/* Arithmetic up to end ("))", "]" or "}"): every reference inside must
+ * be a number. */
+static int scan_arith(struct sc *c, const char *end, size_t open)
+{
+	int depth = 0, x;
+	size_t from = *c->nseen;
+
+	c->in_arith++;
+	for (;;) {
+		x = ch(c, 0);
+		if (x == -1)
+			return fail(c, open, "unterminated arithmetic");
+		if (is_name_char(x, 1)) {
+			char name[LIT_MAX + 1];
+			size_t k = 0;
+
+			while (is_name_char(x = ch(c, 0), 0)) {
+				if (k < LIT_MAX)
+					name[k++] = (char)x;
+				c->i++;
+			}
+			taint_arith(c, name, k);
+			continue;
+		}
+		if (depth == 0 && x == end[0] &&
+		    (end[1] == '\0' || ch(c, 1) == end[1])) {
+			c->i += strlen(end);
+			break;
+		}
+		if (x == '(') {
+			depth++;
+		} else if (x == ')') {
+			if (--depth < 0)
+				return fail(c, c->i, "unbalanced ')' in arithmetic");
+		} else if (x == '$') {
+			if (scan_dollar(c, SHCTX_WORD) == -1)
+				return -1;
+			continue;
+		} else if (x == '`') {
+			if (scan_backquote(c, 0) == -1)
+				return -1;
+			continue;
+		} else if (x == '\'' || x == '"') {
+			return fail(c, c->i, "quotes inside arithmetic are not "
+					     "understood");
+		} else if (x == '\\') {
+			c->i++;
+		} else if (is_ref(x)) {
+			ref_seen(c, x, SHCTX_WORD, 0);
+		}
+		c->i++;
+	}
+	c->in_arith--;
+	refs_check(c, from, *c->nseen, SHCHK_NUMBER);
+	return 0;
+}
+
+/* The word of ${name OP word} up to the closing brace. */
+static int scan_param_word(struct sc *c, size_t open)
+{
+	int x, esc;
+
+	for (;;) {
+		x = ch(c, 0);
+		if (x == -1)
+			return fail(c, open, "unterminated ${...}");
+		if (x == '}')
+			break;
+		if (x == '\\') {
+			esc = ch(c, 1);
+			if (is_ref(esc)) {
+				c->i++;
+				ref_seen(c, esc, SHCTX_WORD, 1);
+			} else {
+				c->i++;
+			}
+			c->i++;
+			continue;
+		}
+		if (x == '\'') {
+			if (scan_squote(c, NULL) == -1)
+				return -1;
+			continue;
+		}
+		if (x == '"') {
+			struct word w = {.literal = 1};
+
+			if (scan_dquote(c, &w) == -1)
+				return -1;
+			continue;
+		}
+		if (x == '$') {
+			if (scan_dollar(c, SHCTX_WORD) == -1)
+				return -1;
+			continue;
+		}
+		if (x == '`') {
+			if (scan_backquote(c, 0) == -1)
+				return -1;
+			continue;
+		}
+		if (is_ref(x))
+			ref_seen(c, x, SHCTX_WORD, 0);
+		c->i++;
+	}
+	c->i++;
+	return 0;
+}
+
+/* ${...}: a name, a subscript, an operator and a word. */
+static int scan_param(struct sc *c)
+{
+	size_t open = c->i;
+	int x;
+
+	c->i += 2;
+	x = ch(c, 0);
+	if (x == '#' || x == '!') {
+		if (is_ref(ch(c, 1)))
+			return fail(c, c->i + 1, "{} in ${%c...} would name a "
+						 "variable",
+				    x);
+		if (ch(c, 1) != '}')
+			c->i++;
+	}
+	x = ch(c, 0);
+	if (is_ref(x))
+		return fail(c, c->i, "{} as the name in ${...} would name a "
+				     "variable");
+	if (is_name_char(x, 1)) {
+		char name[LIT_MAX + 1];
+		size_t k = 0;
+
+		while (is_name_char(x = ch(c, 0), 0)) {
+			if (k < LIT_MAX)
+				name[k++] = (char)x;
+			c->i++;
+		}
+		if (c->in_arith)
+			taint_arith(c, name, k);
+	} else if (x >= '0' && x <= '9') {
+		while (ch(c, 0) >= '0' && ch(c, 0) <= '9')
+			c->i++;
+	} else if (x != -1 && x < 256 && strchr("@*#?-$!", x) != NULL) {
+		c->i++;
+	} else {
+		return fail(c, open, "${...} not understood");
+	}
+	if (ch(c, 0) == '[') {
+		c->i++;
+		if (scan_arith(c, "]", open) == -1)
+			return -1;
+	}
+	x = ch(c, 0);
+	if (x == '}') {
+		c->i++;
+		return 0;
+	}
+	if (x == ':' && !(ch(c, 1) >= 0 && ch(c, 1) < 256 &&
+			  strchr("-=+?", ch(c, 1)) != NULL)) {
+		c->i++; /* ${x:offset:length} is arithmetic */
+		return scan_arith(c, "}", open);
+	}
+	if (x == -1 || is_ref(x) || strchr(":-=+?#%/^,@", x) == NULL)
+		return fail(c, open, "${...} not understood");
+	c->i++;
+	x = ch(c, 0);
+	if (x >= 0 && x < 256 && strchr("-=+?#%/^,", x) != NULL)
+		c->i++;
+	return scan_param_word(c, open);
+}
+
+/* A '$' and what it starts. */
+static int scan_dollar(struct sc *c, enum shscan_ctx ctx)
+{
+	size_t open = c->i;
+	int x = ch(c, 1);
+
+	if (++c->depth > DEPTH_MAX)
+		return fail(c, open, "nested too deep (more than %d levels)",
+			    DEPTH_MAX);
+	if (x == '(' && ch(c, 2) == '(') {
+		c->i += 3;
+		if (scan_arith(c, "))", open) == -1)
+			return -1;
+	} else if (x == '(') {
+		c->i += 2;
+		if (scan_list(c, END_PAREN) == -1)
+			return -1;
+		c->i++;
+	} else if (x == '{') {
+		if (scan_param(c) == -1)
+			return -1;
+	} else if (x == '[') {
+		c->i += 2;
+		if (scan_arith(c, "]", open) == -1)
+			return -1;
+	} else if (x == '\'') {
+		if (c->nrefs > 0)
+			return fail(c, open, "$'...' quoting is not understood "
+					     "in a template with replacement "
+					     "strings: use '...' or \"...\"");
+		c->i++;
+		if (scan_squote(c, NULL) == -1)
+			return -1;
+	} else if (is_ref(x)) {
+		return fail(c, c->i + 1, "a '$' right before {} would be read "
+					 "with the input: write '\\$' for a "
+					 "literal dollar");
+	} else {
+		c->i++;
+		(void)ctx;
+		if (c->in_arith && is_name_char(x, 1)) {
+			char name[LIT_MAX + 1];
+			size_t k = 0;
+
+			while (is_name_char(x = ch(c, 0), 0)) {
+				if (k < LIT_MAX)
+					name[k++] = (char)x;
+				c->i++;
+			}
+			taint_arith(c, name, k);
+		}
+	}
+	c->depth--;
+	return 0;
+}
+
+/* `...`: the body, with the backslashes the shell removes removed, is
+ * scanned as a command list of its own. */
+static int scan_backquote(struct sc *c, int in_dq)
+{
+	size_t open = c->i, k = 0;
+	int *body = NULL;
+	size_t *map = NULL;
+	struct sc sub;
+	int x, y, rc = -1;
+
+	if (c->depth + 1 > DEPTH_MAX)
+		return fail(c, open, "nested too deep (more than %d levels)",
+			    DEPTH_MAX);
+	body = malloc((c->n - c->i + 1) * sizeof(*body));
+	map = malloc((c->n - c->i + 1) * sizeof(*map));
+	if (body == NULL || map == NULL)
+		goto out;
+	for (c->i++; (x = ch(c, 0)) != '`'; c->i++) {
+		if (x == -1) {
+			fail(c, open, "unterminated `...`");
+			goto out;
+		}
+		y = ch(c, 1);
+		if (x == '\\' && (y == '$' || y == '`' || y == '\\' ||
+				  (in_dq && y == '"'))) {
+			c->i++;
+			x = y;
+		}
+		map[k] = pos_of(c, c->i);
+		body[k++] = x;
+	}
+	c->i++;
+	sub = *c;
+	sub.s = body;
+	sub.map = map;
+	sub.n = k;
+	sub.i = 0;
+	sub.depth = c->depth + 1;
+	sub.in_bq = 1;
+	sub.npend = 0;
+	sub.words = NULL;
+	sub.nwords = 0;
+	rc = scan_list(&sub, END_EOF);
+	free(sub.words);
+out:
+	if (rc == -1 && errno != EINVAL)
+		errno = ENOMEM;
+	free(body);
+	free(map);
+	return rc;
+}
+
+/* --- words ----------------------------------------------------------- */
+
+/* One word up to an unquoted blank, newline or operator. */
+static int scan_word(struct sc *c, struct word *w)
+{
+	int x, y;
+
+	memset(w, 0, sizeof(*w));
+	w->pos = c->i;
+	w->literal = 1;
+	w->digits = 1;
+	w->ref_from = *c->nseen;
+	while (!ends_word(x = ch(c, 0))) {
+		if (x == '\\') {
+			y = ch(c, 1);
+			if (y == -1)
+				return fail(c, c->i, "a backslash at the end");
+			c->i++;
+			if (y == '\n') {
+				c->i++;
+				continue;
+			}
+			if (is_ref(y)) {
+				ref_seen(c, y, SHCTX_WORD, 1);
+				w->literal = 0;
+				w->ref_before_eq |= !w->eq;
+			} else {
+				lit_add(w, y);
+			}
+			c->i++;
+			continue;
+		}
+		if (x == '\'' || x == '"') {
+			w->digits = 0;
+			if ((x == '\'' ? scan_squote(c, w) : scan_dquote(c, w)) ==
+			    -1)
+				return -1;
+			if (*c->nseen > w->ref_from && !w->eq)
+				w->ref_before_eq = 1;
+			continue;
+		}
+		if (x == '$' || x == '`') {
+			w->literal = 0;
+			w->digits = 0;
+			if ((x == '$' ? scan_dollar(c, SHCTX_WORD)
+				      : scan_backquote(c, 0)) == -1)
+				return -1;
+			continue;
+		}
+		if (is_ref(x)) {
+			ref_seen(c, x, SHCTX_WORD, 0);
+			w->literal = 0;
+			w->digits = 0;
+			w->ref_before_eq |= !w->eq;
+		} else {
+			if (x == '=')
+				w->eq = 1;
+			lit_add(w, x);
+		}
+		c->i++;
+	}
+	w->ref_to = *c->nseen;
+	if (w->lit[0] == '\0')
+		w->digits = 0;
+	return 0;
+}
+
+/* 1 if the word is the literal text s. */
+static int word_is(const struct word *w, const char *s)
+{
+	return w->literal && strcmp(w->lit, s) == 0;
+}
+
+/* 1 if the word has references. */
+static int word_has_ref(const struct word *w)
+{
+	return w->ref_to > w->ref_from;
+}
+
+/* The stream position of the first reference of a word. */
+static size_t word_ref_pos(const struct sc *c, const struct word *w)
+{
+	return c->refs[c->seen[w->ref_from]].pos;
+}
+
+/* Refuse a reference of word w with a message. */
+static int fail_ref(struct sc *c, const struct word *w, const char *fmt,
+		    const char *name)
+	__attribute__((format(printf, 3, 0)));
+static int fail_ref(struct sc *c, const struct word *w, const char *fmt,
+		    const char *name)
+{
+	if (c->err->msg[0] == '\0') {
+		c->err->pos = word_ref_pos(c, w);
+		snprintf(c->err->msg, sizeof(c->err->msg), fmt, name);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* --- the rules of commands ------------------------------------------ */
+
+/* The rules of one command: what its arguments are to it. */
+enum kind {
+	K_NONE,
+	K_WRAP,	  /* runs the command that follows its options */
+	K_SHELL,  /* sh -c SCRIPT */
+	K_EVAL,	  /* every argument is code */
+	K_LET,	  /* every argument is arithmetic */
+	K_DECL,	  /* declare and friends */
+	K_NAMES,  /* arguments name variables */
+	K_NAMEOPT, /* the value of -v names a variable */
+	K_SSH,	  /* ssh HOST COMMAND... */
+	K_INTERP, /* the value of a code option is code */
+	K_AWK,	  /* the first operand is the program */
+	K_SED,	  /* the first operand is the script */
+	K_FIND,	  /* -exec COMMAND ... ; */
+	K_PARALLEL, /* GNU parallel: its command words are code */
+	K_SU,	  /* su -c COMMAND */
+};
+
+struct rule {
+	const char *name;
+	enum kind kind;
+	const char *argopts; /* short options that take a value */
+	const char *codeopts; /* K_INTERP/K_SU: options whose value is code;
+			       * K_WRAP: options after which all is code */
+	int operands;	      /* K_WRAP: operands before the command */
+};
+
+static const struct rule rules[] = {
+	{"command", K_WRAP, "", "", 0},
+	{"builtin", K_WRAP, "", "", 0},
+	{"exec", K_WRAP, "a", "", 0},
+	{"nohup", K_WRAP, "", "", 0},
+	{"time", K_WRAP, "fo", "", 0},
+	{"env", K_WRAP, "uCP", "S", 0},
+	{"nice", K_WRAP, "n", "", 0},
+	{"timeout", K_WRAP, "sk", "", 1},
+	{"stdbuf", K_WRAP, "ioe", "", 0},
+	{"setsid", K_WRAP, "", "", 0},
+	{"ionice", K_WRAP, "cnp", "", 0},
+	{"chrt", K_WRAP, "T P D", "", 1},
+	{"taskset", K_WRAP, "", "", 1},
+	{"sudo", K_WRAP, "uUgCDhprtTR", "si", 0},
+	{"doas", K_WRAP, "uC", "s", 0},
+	{"xargs", K_WRAP, "adEeIiLlnPs", "", 0},
+	{"flock", K_WRAP, "wE", "c", 1},
+	{"chroot", K_WRAP, "", "", 1},
+	{"nsenter", K_WRAP, "tSG", "", 0},
+	{"unshare", K_WRAP, "", "", 0},
+	{"strace", K_WRAP, "aeEoOpPsSuXb", "", 0},
+	{"ltrace", K_WRAP, "aeEnopsuXA", "", 0},
+	{"valgrind", K_WRAP, "", "", 0},
+	{"catchsegv", K_WRAP, "", "", 0},
+	{"busybox", K_WRAP, "", "", 0},
+	{"sh", K_SHELL, "oO", "", 0},
+	{"bash", K_SHELL, "oO", "", 0},
+	{"rbash", K_SHELL, "oO", "", 0},
+	{"dash", K_SHELL, "o", "", 0},
+	{"ash", K_SHELL, "o", "", 0},
+	{"zsh", K_SHELL, "o", "", 0},
+	{"ksh", K_SHELL, "oT", "", 0},
+	{"ksh93", K_SHELL, "oT", "", 0},
+	{"mksh", K_SHELL, "oT", "", 0},
+	{"lksh", K_SHELL, "oT", "", 0},
+	{"oksh", K_SHELL, "o", "", 0},
+	{"pdksh", K_SHELL, "o", "", 0},
+	{"posh", K_SHELL, "o", "", 0},
+	{"yash", K_SHELL, "o", "", 0},
+	{"fish", K_SHELL, "C", "", 0},
+	{"csh", K_SHELL, "", "", 0},
+	{"tcsh", K_SHELL, "", "", 0},
+	{"eval", K_EVAL, "", "", 0},
+	{"alias", K_EVAL, "", "", 0},
+	{"trap", K_EVAL, "", "", 0},
+	{"watch", K_EVAL, "", "", 0},
+	{"complete", K_EVAL, "", "", 0},
+	{"let", K_LET, "", "", 0},
+	{"declare", K_DECL, "", "", 0},
+	{"typeset", K_DECL, "", "", 0},
+	{"local", K_DECL, "", "", 0},
+	{"export", K_DECL, "", "", 0},
+	{"readonly", K_DECL, "", "", 0},
+	{"unset", K_NAMES, "", "", 0},
+	{"read", K_NAMES, "", "", 0},
+	{"mapfile", K_NAMES, "", "", 0},
+	{"readarray", K_NAMES, "", "", 0},
+	{"getopts", K_NAMES, "", "", 0},
+	{"printf", K_NAMEOPT, "", "v", 0},
+	{"test", K_NAMEOPT, "", "v", 0},
+	{"[", K_NAMEOPT, "", "v", 0},
+	{"wait", K_NAMEOPT, "", "p", 0},
+	{"ssh", K_SSH, "BbcDEeFIiJLlmOoPpQRSWw", "", 0},
+	{"slogin", K_SSH, "BbcDEeFIiJLlmOoPpQRSWw", "", 0},
+	{"autossh", K_SSH, "BbcDEeFIiJLlmMOoPpQRSWw", "", 0},
+	{"rsh", K_SSH, "l", "", 0},
+	{"perl", K_INTERP, "IMmxCd", "eE", 0},
+	{"python", K_INTERP, "mWXQ", "c", 0},
+	{"python2", K_INTERP, "mWXQ", "c", 0},
+	{"python3", K_INTERP, "mWX", "c", 0},
+	{"pypy", K_INTERP, "mWX", "c", 0},
+	{"pypy3", K_INTERP, "mWX", "c", 0},
+	{"ruby", K_INTERP, "IrCEFTx", "e", 0},
+	{"node", K_INTERP, "r", "ep", 0},
+	{"nodejs", K_INTERP, "r", "ep", 0},
+	{"php", K_INTERP, "cdfz", "rBRFE", 0},
+	{"lua", K_INTERP, "l", "e", 0},
+	{"luajit", K_INTERP, "lj", "e", 0},
+	{"Rscript", K_INTERP, "", "e", 0},
+	{"osascript", K_INTERP, "l", "e", 0},
+	{"pwsh", K_INTERP, "", "c", 0},
+	{"expect", K_INTERP, "", "c", 0},
+	{"tclsh", K_INTERP, "", "", 0},
+	{"awk", K_AWK, "FvfWe", "e", 0},
+	{"gawk", K_AWK, "FvfWeilE", "e", 0},
+	{"mawk", K_AWK, "FvfW", "", 0},
+	{"nawk", K_AWK, "Fvf", "", 0},
+	{"original-awk", K_AWK, "Fvf", "", 0},
+	{"sed", K_SED, "eflsS", "e", 0},
+	{"gsed", K_SED, "eflsS", "e", 0},
+	{"find", K_FIND, "", "", 0},
+	{"parallel", K_PARALLEL, "", "", 0},
+	{"sem", K_PARALLEL, "", "", 0},
+	{"su", K_SU, "sgG", "c", 0},
+	{"runuser", K_SU, "usgG", "c", 0},
+	{"script", K_SU, "ETIOBm", "c", 0},
+};
+
+/* The rule of a command name (its last path component), or NULL. */
+static const struct rule *rule_of(const struct word *w)
+{
+	const char *name, *slash;
+	size_t i;
+
+	if (!w->literal)
+		return NULL;
+	slash = strrchr(w->lit, '/');
+	name = slash != NULL ? slash + 1 : w->lit;
+	for (i = 0; i < ARRAY_LEN(rules); i++)
+		if (strcmp(rules[i].name, name) == 0)
+			return &rules[i];
+	return NULL;
+}
+
+/* 1 if the option word w (like "-xc" or "-c") holds letter o. */
+static int opt_has(const struct word *w, const char *letters)
+{
+	const char *p;
+
+	if (!w->literal || w->lit[0] != '-' || w->lit[1] == '-')
+		return 0;
+	for (p = w->lit + 1; *p != '\0'; p++)
+		if (strchr(letters, *p) != NULL && *letters != '\0')
+			return 1;
+	return 0;
+}
+
+/* The option letter of w that takes a value (in letters), when the value
+ * is the next word (nothing follows it in w); 0 if none. */
+static char opt_wants_value(const struct word *w, const char *letters)
+{
+	const char *p;
+
+	if (!w->literal || w->lit[0] != '-' || w->lit[1] == '-' ||
+	    *letters == '\0')
+		return 0;
+	for (p = w->lit + 1; *p != '\0'; p++)
+		if (strchr(letters, *p) != NULL)
+			return p[1] == '\0' ? *p : 0;
+	return 0;
+}
+
+/* 1 if w is an option word (-x, --long, +o). */
+static int is_option(const struct word *w, int plus)
+{
+	if (!word_has_ref(w) && w->literal)
+		return (w->lit[0] == '-' && w->lit[1] != '\0') ||
+		       (plus && w->lit[0] == '+' && w->lit[1] != '\0');
+	/* An option word that holds a reference, like -v{} or --x={}. */
+	return w->lit[0] == '-';
+}
+
+static int check_command(struct sc *c, struct word *w, size_t n);
+
+/* A wrapper (nice, env, sudo, xargs, ...): skip its options and the
+ * operands before the command, then check that command. */
+static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
+		      size_t n)
+{
+	size_t j = 1, ops = 0;
+	char o;
+
+	while (j < n) {
+		if (word_is(&w[j], "--")) {
+			j++;
+			break;
+		}
+		if (strcmp(r->name, "env") == 0 && w[j].eq &&
+		    !w[j].ref_before_eq && w[j].lit[0] != '-') {
+			j++;
+			continue;
+		}
+		if (!is_option(&w[j], 0))
+			break;
+		if (opt_has(&w[j], r->codeopts)) {
+			/* sudo -s, env -S, flock -c: the rest is code */
+			for (size_t k = j; k < n; k++)
+				if (word_has_ref(&w[k]))
+					return fail_ref(c, &w[k],
+							"{} after '%s' with a "
+							"shell option would be "
+							"read as code; pass it "
+							"as an argument: " SAFE_SH,
+							r->name);
+		}
+		o = opt_wants_value(&w[j], r->argopts);
+		j += o != 0 ? 2 : 1;
+	}
+	while (j < n && ops < (size_t)r->operands) {
+		ops++;
+		j++;
+	}
+	if (j >= n)
+		return 0;
+	return check_command(c, w + j, n - j);
+}
+
+/* sh -c SCRIPT NAME ARGS...: SCRIPT is code; the rest are data. */
+static int check_shell(struct sc *c, const struct rule *r, struct word *w,
+		       size_t n)
+{
+	size_t j = 1;
+	int has_c = 0;
+
+	while (j < n) {
+		if (word_is(&w[j], "--") || word_is(&w[j], "-")) {
+			j++;
+			break;
+		}
+		if (!is_option(&w[j], 1))
+			break;
+		if (w[j].lit[1] != '-' && opt_has(&w[j], "c"))
+			has_c = 1;
+		if (strcmp(w[j].lit, "-c") == 0 && strcmp(r->name, "fish") == 0)
+			has_c = 1;
+		if (opt_wants_value(&w[j], r->argopts) ||
+		    word_is(&w[j], "--rcfile") || word_is(&w[j], "--init-file"))
+			j++;
+		j++;
+	}
+	if (has_c && j < n && word_has_ref(&w[j]))
+		return fail_ref(c, &w[j],
+				"{} in the script of '%s -c' would be read as "
+				"code by that shell; pass it as an argument "
+				"instead: " SAFE_SH,
+				r->name);
+	return 0;
+}
+
+/* Every argument is code. */
+static int check_eval(struct sc *c, const struct rule *r, struct word *w,
+		      size_t n)
+{
+	size_t j;
+
+	for (j = 1; j < n; j++)
+		if (word_has_ref(&w[j]))
+			return fail_ref(c, &w[j],
+					"'%s' reads its arguments as code: {} "
+					"there would run as code; use the input "
+					"as an argument of a command instead",
+					r->name);
+	return 0;
+}
+
+/* declare/typeset/local/export/readonly NAME=VALUE ... */
+static int check_decl(struct sc *c, const struct rule *r, struct word *w,
+		      size_t n)
+{
+	size_t j;
+	int arith = 0;
+
+	for (j = 1; j < n; j++) {
+		if (is_option(&w[j], 1) && !word_has_ref(&w[j])) {
+			if (opt_has(&w[j], "aAn"))
+				return check_eval(c, r, w, n);
+			arith |= opt_has(&w[j], "i");
+			continue;
+		}
+		if (w[j].ref_before_eq)
+			return fail_ref(c, &w[j],
+					"{} would name a variable of '%s' "
+					"(bash runs code in a name's "
+					"subscript); use it only after '='",
+					r->name);
+		if (arith) {
+			refs_check(c, w[j].ref_from, w[j].ref_to,
+				   SHCHK_NUMBER);
+			taint_arith(c, w[j].lit, strcspn(w[j].lit, "+="));
+		}
+		if (w[j].eq)
+			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
+				     w[j].ref_from, w[j].ref_to);
+	}
+	return 0;
+}
+
+/* unset/read/...: their arguments name variables. */
+static int check_names(struct sc *c, const struct rule *r, struct word *w,
+		       size_t n)
+{
+	size_t j;
+
+	for (j = 1; j < n; j++) {
+		if (r->kind == K_NAMEOPT && !opt_has(&w[j - 1], r->codeopts))
+			continue;
+		if (word_has_ref(&w[j]))
+			return fail_ref(c, &w[j],
+					"{} would name a variable of '%s' (bash "
+					"runs code in a name's subscript)",
+					r->name);
+	}
+	return 0;
+}
+
+/* ssh [options] HOST [COMMAND...]: the command is code remotely. */
+static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
+		     size_t n)
+{
+	size_t j = 1;
+
+	while (j < n && is_option(&w[j], 0)) {
+		if (word_has_ref(&w[j]))
+			return fail_ref(c, &w[j],
+					"{} in an option of '%s' is not "
+					"allowed",
+					r->name);
+		j += opt_wants_value(&w[j], r->argopts) ? 2 : 1;
+	}
+	if (j < n)
+		refs_check(c, w[j].ref_from, w[j].ref_to, SHCHK_NO_DASH);
+	for (j++; j < n; j++)
+		if (word_has_ref(&w[j]))
+			return fail_ref(c, &w[j],
+					"'%s' hands its command to the remote "
+					"shell as code: {} there would run as "
+					"code; use mprun -S HOST instead",
+					r->name);
+	return 0;
+}
+
+/* An interpreter: the value of a code option, or the program operand
+ * (awk, sed), is code. */
+static int check_interp(struct sc *c, const struct rule *r, struct word *w,
+			size_t n)
+{
+	static const char *const how[] = {
+		[K_INTERP] = "'%s' reads that option's value as code: {} there "
+			     "would run as code; pass the input as an argument "
+			     "or in the environment",
+		[K_AWK] = "'%s' reads its program as code: {} there would run "
+			  "as code; pass it in the environment: "
+			  "V={} awk '... ENVIRON[\"V\"] ...'",
+		[K_SED] = "'%s' reads its script as commands (it can run "
+			  "programs and write files): {} there would run as "
+			  "code; use awk with ENVIRON instead",
+		[K_SU] = "'%s -c' hands its command to a shell as code: {} "
+			 "there would run as code; pass it as an argument: " SAFE_SH,
+	};
+	size_t j = 1;
+	int program = 0;
+	char o;
+
+	while (j < n && !word_is(&w[j], "--") && is_option(&w[j], 0)) {
+		if (word_is(&w[j], "--eval") || word_is(&w[j], "--print") ||
+		    word_is(&w[j], "--source") || word_is(&w[j], "--expression") ||
+		    word_is(&w[j], "--command") || word_is(&w[j], "-Command")) {
+			program = 1;
+			if (j + 1 < n && word_has_ref(&w[j + 1]))
+				return fail_ref(c, &w[j + 1], how[r->kind],
+						r->name);
+			j += 2;
+			continue;
+		}
+		if (strncmp(w[j].lit, "--file", 6) == 0 ||
+		    strncmp(w[j].lit, "--expression=", 13) == 0 ||
+		    strncmp(w[j].lit, "--source=", 9) == 0 ||
+		    strncmp(w[j].lit, "--eval=", 7) == 0) {
+			program = 1;
+			if (w[j].lit[6] != '\0' && word_has_ref(&w[j]))
+				return fail_ref(c, &w[j], how[r->kind],
+						r->name);
+			j += w[j].lit[6] == '\0' && strchr(w[j].lit, '=') == NULL
+				     ? 2
+				     : 1;
+			continue;
+		}
+		if (opt_has(&w[j], r->codeopts) ||
+		    ((r->kind == K_AWK || r->kind == K_SED) &&
+		     opt_has(&w[j], "f"))) {
+			program = 1;
+			/* -eCODE, or -e CODE */
+			if (word_has_ref(&w[j]) ||
+			    (j + 1 < n && opt_wants_value(&w[j], r->codeopts) &&
+			     word_has_ref(&w[j + 1])))
+				return fail_ref(c,
+						word_has_ref(&w[j]) ? &w[j]
+								    : &w[j + 1],
+						how[r->kind], r->name);
+		}
+		o = opt_wants_value(&w[j], r->argopts);
+		if (o == 0 && opt_wants_value(&w[j], r->codeopts))
+			o = 1;
+		j += o != 0 ? 2 : 1;
+	}
+	if (j < n && word_is(&w[j], "--"))
+		j++;
+	if ((r->kind == K_AWK || r->kind == K_SED) && !program && j < n &&
+	    word_has_ref(&w[j]))
+		return fail_ref(c, &w[j], how[r->kind], r->name);
+	return 0;
+}
+
+/* find ... -exec COMMAND ... ; (or +) */
+static int check_find(struct sc *c, struct word *w, size_t n)
+{
+	size_t j, k;
+
+	for (j = 1; j < n; j++) {
+		if (!word_is(&w[j], "-exec") && !word_is(&w[j], "-execdir") &&
+		    !word_is(&w[j], "-ok") && !word_is(&w[j], "-okdir"))
+			continue;
+		for (k = j + 1; k < n && !word_is(&w[k], ";") &&
+				!word_is(&w[k], "+");
+		     k++)
+			;
+		if (k > j + 1 && check_command(c, w + j + 1, k - j - 1) == -1)
+			return -1;
+		j = k;
+	}
+	return 0;
+}
+
+/* GNU parallel: the words before ::: are its command, run by a shell. */
+static int check_parallel(struct sc *c, const struct rule *r, struct word *w,
+			  size_t n)
+{
+	size_t j;
+
+	for (j = 1; j < n; j++) {
+		if (w[j].literal && strncmp(w[j].lit, ":::", 3) == 0)
+			break;
+		if (word_has_ref(&w[j]))
+			return fail_ref(c, &w[j],
+					"'%s' runs its command words through a "
+					"shell: {} there would run as code; give "
+					"the input after ::: instead",
+					r->name);
+	}
+	return 0;
+}
+
+/* The rules of a simple command w[0..n) (assignments already left out). */
+static int check_command(struct sc *c, struct word *w, size_t n)
+{
+	const struct rule *r;
+	size_t j;
+
+	if (n == 0)
+		return 0;
+	/* Any shell given -c further on (an unknown wrapper before it). */
+	for (j = 1; j < n; j++) {
+		r = rule_of(&w[j]);
+		if (r != NULL && r->kind == K_SHELL &&
+		    check_shell(c, r, w + j, n - j) == -1)
+			return -1;
+	}
+	r = rule_of(&w[0]);
+	if (r == NULL)
+		return 0;
+	switch (r->kind) {
+	case K_WRAP:
+		return check_wrap(c, r, w, n);
+	case K_SHELL:
+		return check_shell(c, r, w, n);
+	case K_EVAL:
+		return check_eval(c, r, w, n);
+	case K_LET:
+		for (j = 1; j < n; j++) {
+			refs_check(c, w[j].ref_from, w[j].ref_to, SHCHK_NUMBER);
+			taint_arith_text(c, w[j].lit);
+		}
+		return 0;
+	case K_DECL:
+		return check_decl(c, r, w, n);
+	case K_NAMES:
+	case K_NAMEOPT:
+		return check_names(c, r, w, n);
+	case K_SSH:
+		return check_ssh(c, r, w, n);
+	case K_INTERP:
+	case K_AWK:
+	case K_SED:
+	case K_SU:
+		return check_interp(c, r, w, n);
+	case K_FIND:
+		return check_find(c, w, n);
+	case K_PARALLEL:
+		return check_parallel(c, r, w, n);
+	case K_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* --- commands and lists ---------------------------------------------- */
+
+/* End the current simple command: apply its rules. */
+static int finish_command(struct sc *c)
+{
+	int rc = 0;
+
+	if (c->for_name[0] != '\0' && c->nwords > 0)
+		taint_assign(c, c->for_name, strlen(c->for_name),
+			     c->words[0].ref_from,
+			     c->words[c->nwords - 1].ref_to);
+	c->for_name[0] = '\0';
+	if (c->plain_cmd && c->nwords > 0)
+		rc = check_command(c, c->words, c->nwords);
+	c->nwords = 0;
+	c->cmd_start = 1;
+	c->plain_cmd = 1;
+	return rc;
+}
+
+/* Keep a word of the current command. */
+static int add_word(struct sc *c, const struct word *w)
+{
+	if (c->nwords == WORDS_MAX)
+		return fail(c, w->pos, "a command of more than %d words",
+			    WORDS_MAX);
+	c->words[c->nwords++] = *w;
+	return 0;
+}
+
+/* 1 if the cursor is at NAME[ (an assignment to an array element). */
+static int at_subscript_assign(const struct sc *c)
+{
+	size_t k = 0;
+
+	if (!is_name_char(ch(c, 0), 1))
+		return 0;
+	while (is_name_char(ch(c, k), 0))
+		k++;
+	return ch(c, k) == '[';
+}
+
+/* Skip blanks (and line continuations). */
+static void skip_blanks(struct sc *c)
+{
+	for (;;) {
+		if (is_blank(ch(c, 0)))
+			c->i++;
+		else if (ch(c, 0) == '\\' && ch(c, 1) == '\n')
+			c->i += 2;
+		else
+			return;
+	}
+}
+
+/* # to the end of the line. */
+static void scan_comment(struct sc *c)
+{
+	int x;
+
+	while ((x = ch(c, 0)) != -1 && x != '\n') {
+		if (is_ref(x))
+			ref_seen(c, x, SHCTX_COMMENT, 0);
+		c->i++;
+	}
+}
+
+/* Compare the line at the cursor (up to a newline or the end) with the
+ * delimiter; *len gets the line's length. A reference is never equal. */
+static int line_is(const struct sc *c, const struct heredoc *h, size_t *len)
+{
+	size_t k = 0, m = 0;
+	int x, eq = 1;
+
+	if (h->strip_tabs)
+		while (ch(c, k) == '\t')
+			k++;
+	while ((x = ch(c, k)) != -1 && x != '\n') {
+		if (is_ref(x) || h->delim[m] == '\0' || h->delim[m] != x)
+			eq = 0;
+		else
+			m++;
+		k++;
+	}
+	*len = k;
+	return eq && h->delim[m] == '\0';
+}
+
+/* One line of an expanding here-document body: $ ` \ are special. */
+static int scan_heredoc_line(struct sc *c, size_t len)
+{
+	size_t end = c->i + len;
+	int x, y;
+
+	while (c->i < end) {
+		x = ch(c, 0);
+		if (x == '\\') {
+			y = ch(c, 1);
+			if (is_ref(y)) {
+				c->i++;
+				ref_seen(c, y, SHCTX_HEREDOC, 1);
+				c->i++;
+			} else {
+				c->i += 2;
+			}
+			continue;
+		}
+		if (x == '$' || x == '`') {
+			if ((x == '$' ? scan_dollar(c, SHCTX_HEREDOC)
+				      : scan_backquote(c, 0)) == -1)
+				return -1;
+			if (c->i > end)
+				return fail(c, end, "an expansion runs past "
+						    "the end of its "
+						    "here-document line");
+			continue;
+		}
+		if (is_ref(x))
+			ref_seen(c, x, SHCTX_HEREDOC, 0);
+		c->i++;
+	}
+	return 0;
+}
+
+/* Note a reference in the body of a quoted here-document. */
+static int heredoc_raw_ref(struct sc *c, int x, const struct heredoc *h)
+{
+	struct shscan_ref *r;
+
+	if (c->in_bq)
+		return fail(c, c->i, "{} in a here-document inside backquotes: "
+				     "use $( ) instead of backquotes");
+	ref_seen(c, x, SHCTX_HEREDOC_RAW, 0);
+	r = &c->refs[x - 256];
+	if (r->delim == NULL) {
+		r->delim = strdup(h->delim);
+		if (r->delim == NULL)
+			return -1;
+	}
+	r->strip_tabs = h->strip_tabs;
+	return 0;
+}
+
+/* The bodies of the pending here-documents, after a newline. */
+static int scan_heredocs(struct sc *c)
+{
+	size_t k, len, j;
+	struct heredoc *h;
+
+	for (k = 0; k < c->npend; k++) {
+		h = &c->pend[k];
+		for (;;) {
+			if (ch(c, 0) == -1)
+				return fail(c, h->pos,
+					    "here-document without its end "
+					    "line '%s'",
+					    h->delim);
+			if (line_is(c, h, &len)) {
+				c->i += len;
+				if (ch(c, 0) == '\n')
+					c->i++;
+				break;
+			}
+			if (!h->quoted) {
+				if (scan_heredoc_line(c, len) == -1)
+					return -1;
+			} else {
+				for (j = 0; j < len; j++, c->i++)
+					if (is_ref(ch(c, 0)) &&
+					    heredoc_raw_ref(c, ch(c, 0), h) == -1)
+						return -1;
+			}
+			if (ch(c, 0) == '\n')
+				c->i++;
+		}
+	}
+	c->npend = 0;
+	return 0;
+}
+
+/* << or <<-: the delimiter word; the body comes after the next newline. */
+static int scan_heredoc_op(struct sc *c, int strip_tabs)
+{
+	struct heredoc *h;
+	struct word w;
+	size_t start;
+	int x;
+
+	skip_blanks(c);
+	start = c->i;
+	if (scan_word(c, &w) == -1)
+		return -1;
+	if (word_has_ref(&w))
+		return fail(c, start, "{} in a here-document's delimiter");
+	if (c->i == start || !w.literal)
+		return fail(c, start, "a here-document's delimiter is not "
+				      "understood");
+	if (c->npend == PENDING_MAX)
+		return fail(c, start, "more than %d here-documents on one line",
+			    PENDING_MAX);
+	h = &c->pend[c->npend++];
+	memset(h, 0, sizeof(*h));
+	h->pos = start;
+	h->strip_tabs = strip_tabs;
+	for (size_t k = start; k < c->i; k++) {
+		x = c->s[k];
+		if (x == '\'' || x == '"' || x == '\\')
+			h->quoted = 1;
+	}
+	if (strlen(w.lit) >= LIT_MAX)
+		return fail(c, start, "a here-document's delimiter is too long");
+	snprintf(h->delim, sizeof(h->delim), "%s", w.lit);
+	return 0;
+}
+
+/* A redirection operator at the cursor and its target. */
+static int scan_redirect(struct sc *c)
+{
+	int x = ch(c, 0), y = ch(c, 1);
+	struct word w;
+
+	if (x == '<' && y == '<' && ch(c, 2) == '<') {
+		c->i += 3;
+	} else if (x == '<' && y == '<') {
+		int strip = ch(c, 2) == '-';
+
+		c->i += 2 + (size_t)strip;
+		return scan_heredoc_op(c, strip);
+	} else if ((x == '<' || x == '>') && y == '(') {
+		c->i += 2; /* process substitution */
+		if (scan_list(c, END_PAREN) == -1)
+			return -1;
+		c->i++;
+		return 0;
+	} else if ((y == '&' || y == '>' || y == '|') ||
+		   (x == '<' && y == '>')) {
+		c->i += 2;
+	} else {
+		c->i++;
+	}
+	skip_blanks(c);
+	if (ends_word(ch(c, 0)))
+		return fail(c, c->i, "a redirection without its target");
+	return scan_word(c, &w);
+}
+
+/* NAME[SUBSCRIPT]=VALUE: the subscript is arithmetic. */
+static int scan_subscript_assign(struct sc *c)
+{
+	size_t open;
+	struct word w;
+
+	while (is_name_char(ch(c, 0), 0))
+		c->i++;
+	open = c->i++;
+	if (scan_arith(c, "]", open) == -1)
+		return -1;
+	return scan_word(c, &w);
+}
+
+/* (a b c) after NAME=: an array's values. */
+static int scan_array(struct sc *c)
+{
+	struct word w;
+	size_t open = c->i++;
+
+	for (;;) {
+		skip_blanks(c);
+		while (ch(c, 0) == '\n') {
+			c->i++;
+			skip_blanks(c);
+		}
+		if (ch(c, 0) == ')') {
+			c->i++;
+			return 0;
+		}
+		if (ch(c, 0) == -1 || ends_word(ch(c, 0)))
+			return fail(c, open, "an array's (...) not understood");
+		if (ch(c, 0) == '[')
+			return fail(c, c->i, "[index]= in an array's (...) is "
+					     "not understood");
+		if (scan_word(c, &w) == -1)
+			return -1;
+	}
+}
+
+/* case WORD in PATTERN) LIST ;; ... esac */
+static int scan_case(struct sc *c, size_t open)
+{
+	struct word w;
+	size_t at;
+
+	skip_blanks(c);
+	if (scan_word(c, &w) == -1)
+		return -1;
+	for (;;) {
+		skip_blanks(c);
+		if (ch(c, 0) != '\n')
+			break;
+		c->i++;
+	}
+	if (scan_word(c, &w) == -1)
+		return -1;
+	if (!word_is(&w, "in"))
+		return fail(c, open, "'case' without 'in'");
+	for (;;) {
+		for (;;) {
+			skip_blanks(c);
+			if (ch(c, 0) == '\n') {
+				c->i++;
+				if (c->npend > 0 && scan_heredocs(c) == -1)
+					return -1;
+			} else if (ch(c, 0) == '#') {
+				scan_comment(c);
+			} else {
+				break;
+			}
+		}
+		at = c->i;
+		if (scan_word(c, &w) == -1)
+			return -1;
+		if (word_is(&w, "esac"))
+			return 0;
+		if (c->i == at && ch(c, 0) == '(') {
+			c->i++;
+			skip_blanks(c);
+			if (scan_word(c, &w) == -1)
+				return -1;
+		}
+		for (;;) {
+			skip_blanks(c);
+			if (ch(c, 0) == ')')
+				break;
+			if (ch(c, 0) != '|')
+				return fail(c, c->i, "a 'case' pattern not "
+						     "understood");
+			c->i++;
+			skip_blanks(c);
+			if (scan_word(c, &w) == -1)
+				return -1;
+		}
+		c->i++;
+		if (scan_list(c, END_CASE_ITEM) == -1)
+			return -1;
+	}
+}
+
+/* [[ ... ]]: with -eq and friends its operands are arithmetic; -v names a
+ * variable. */
+static int scan_cond(struct sc *c, size_t open)
+{
+	static const char *const arith_ops[] = {"-eq", "-ne", "-lt",
+						"-le", "-gt", "-ge"};
+	struct word w;
+	size_t from = *c->nseen, k, narith = c->taint->narith;
+	int arith = 0, name_next = 0, x;
+
+	c->in_arith++;
+	for (;;) {
+		skip_blanks(c);
+		x = ch(c, 0);
+		if (x == -1)
+			return fail(c, open, "'[[' without ']]'");
+		if (x == '\n' || (x >= 0 && x < 256 && strchr("()!", x))) {
+			c->i++;
+			continue;
+		}
+		if ((x == '&' && ch(c, 1) == '&') ||
+		    (x == '|' && ch(c, 1) == '|')) {
+			c->i += 2;
+			continue;
+		}
+		if (x == '<' || x == '>') {
+			c->i++;
+			continue;
+		}
+		if (ends_word(x))
+			return fail(c, c->i, "'[[ ]]' not understood");
+		if (scan_word(c, &w) == -1)
+			return -1;
+		if (word_is(&w, "]]"))
+			break;
+		if (name_next && word_has_ref(&w))
+			return fail(c, word_ref_pos(c, &w) - 0,
+				    "{} after -v would name a variable");
+		name_next = word_is(&w, "-v") || word_is(&w, "-R");
+		for (k = 0; k < ARRAY_LEN(arith_ops); k++)
+			arith |= word_is(&w, arith_ops[k]);
+		if (w.literal && w.lit[0] != '-')
+			taint_arith_text(c, w.lit);
+	}
+	c->in_arith--;
+	if (arith)
+		refs_check(c, from, *c->nseen, SHCHK_NUMBER);
+	else if (c->taint->narith <= NAMES_MAX)
+		c->taint->narith = narith; /* no arithmetic read them */
+	return 0;
+}
+
+/* for NAME [in WORDS]; or for ((...)) */
+static int scan_for(struct sc *c, size_t open)
+{
+	struct word w;
+
+	skip_blanks(c);
+	if (ch(c, 0) == '(' && ch(c, 1) == '(') {
+		c->i += 2;
+		return scan_arith(c, "))", open);
+	}
+	if (scan_word(c, &w) == -1)
+		return -1;
+	if (word_has_ref(&w))
+		return fail(c, word_ref_pos(c, &w), "{} as a loop's variable "
+						    "name");
+	if (w.literal)
+		snprintf(c->for_name, sizeof(c->for_name), "%s", w.lit);
+	c->plain_cmd = 0; /* the words up to ; are not a command */
+	c->cmd_start = 0;
+	return 0;
+}
+
+/* A reserved word in command position: 1 if handled, 0 if not one, -1. */
+static int scan_keyword(struct sc *c, const struct word *w)
+{
+	static const char *const keep_start[] = {
+		"if", "then", "else", "elif", "fi", "do", "done", "while",
+		"until", "{", "}", "!", "time", "esac", "in",
+	};
+	size_t k;
+
+	if (!w->literal)
+		return 0;
+	if (strcmp(w->lit, "case") == 0)
+		return scan_case(c, w->pos) == -1 ? -1 : 1;
+	if (strcmp(w->lit, "for") == 0 || strcmp(w->lit, "select") == 0)
+		return scan_for(c, w->pos) == -1 ? -1 : 1;
+	if (strcmp(w->lit, "[[") == 0)
+		return scan_cond(c, w->pos) == -1 ? -1 : 1;
+	if (strcmp(w->lit, "function") == 0) {
+		struct word name;
+
+		skip_blanks(c);
+		if (scan_word(c, &name) == -1)
+			return -1;
+		if (word_has_ref(&name))
+			return fail(c, word_ref_pos(c, &name),
+				    "{} as a function's name");
+		skip_blanks(c);
+		if (ch(c, 0) == '(' && ch(c, 1) == ')')
+			c->i += 2;
+		return 1;
+	}
+	for (k = 0; k < ARRAY_LEN(keep_start); k++)
+		if (strcmp(w->lit, keep_start[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A word at the cursor, in or out of command position. */
+static int scan_list_word(struct sc *c, enum end end, int *stop)
+{
+	struct word w;
+	size_t at = c->i, j;
+	int r;
+
+	if (c->cmd_start && c->plain_cmd && at_subscript_assign(c))
+		return scan_subscript_assign(c);
+	if (scan_word(c, &w) == -1)
+		return -1;
+	if ((ch(c, 0) == '<' || ch(c, 0) == '>') && w.digits)
+		return 0; /* an fd number: the redirection comes next */
+	if (c->cmd_start && c->plain_cmd && c->nwords == 0) {
+		if (end == END_CASE_ITEM && word_is(&w, "esac")) {
+			c->i = at;
+			*stop = 1;
+			return 0;
+		}
+		r = scan_keyword(c, &w);
+		if (r != 0)
+			return r == -1 ? -1 : 0;
+		if (!w.ref_before_eq && w.eq && is_name_char(w.lit[0], 1)) {
+			/* an assignment: NAME=VALUE, maybe NAME=(...) */
+			if (ch(c, 0) == '(' && w.lit[strlen(w.lit) - 1] == '=') {
+				size_t from = *c->nseen;
+
+				if (scan_array(c) == -1)
+					return -1;
+				taint_assign(c, w.lit, strcspn(w.lit, "+="),
+					     from, *c->nseen);
+				return 0;
+			}
+			taint_assign(c, w.lit, strcspn(w.lit, "+="),
+				     w.ref_from, w.ref_to);
+			return 0;
+		}
+		for (j = w.ref_from; j < w.ref_to; j++)
+			c->refs[c->seen[j]].cmd_name = 1;
+	}
+	c->cmd_start = 0;
+	return add_word(c, &w);
+}
+
+/* An operator at the cursor: ; & | ( ) and the case ends. *stop is set
+ * when the list ends here. */
+static int scan_operator(struct sc *c, enum end end, int *stop)
+{
+	int x = ch(c, 0), y = ch(c, 1);
+	size_t at = c->i;
+
+	if (x == ';' && (y == ';' || y == '&')) {
+		if (end != END_CASE_ITEM)
+			return fail(c, at, "';;' outside 'case'");
+		if (finish_command(c) == -1)
+			return -1;
+		c->i += 2 + (size_t)(y == ';' && ch(c, 2) == '&');
+		*stop = 1;
+		return 0;
+	}
+	if (x == '&' && y == '>') {
+		c->i++; /* &> and &>> */
+		return scan_redirect(c);
+	}
+	if (x == ';' || x == '&' || x == '|') {
+		if (finish_command(c) == -1)
+			return -1;
+		c->i += 1 + (size_t)((y == x && x != ';') ||
+				     (x == '|' && y == '&'));
+		return 0;
+	}
+	if (x == ')') {
+		if (end != END_PAREN)
+			return fail(c, at, "unexpected ')'");
+		*stop = 1;
+		return finish_command(c);
+	}
+	/* '(' */
+	if (c->cmd_start && c->nwords == 0) {
+		if (y == '(') {
+			c->i += 2;
+			if (scan_arith(c, "))", at) == -1)
+				return -1;
+			c->cmd_start = 0;
+			c->plain_cmd = 0;
+			return 0;
+		}
+		if (++c->depth > DEPTH_MAX)
+			return fail(c, at, "nested too deep");
+		c->i++;
+		if (scan_list(c, END_PAREN) == -1)
+			return -1;
+		c->depth--;
+		c->i++;
+		c->cmd_start = 0;
+		c->plain_cmd = 0;
+		return 0;
+	}
+	if (c->nwords == 1 && y == ')') {
+		/* NAME() { ... }: a function definition */
+		if (word_has_ref(&c->words[0]))
+			return fail(c, word_ref_pos(c, &c->words[0]),
+				    "{} as a function's name");
+		c->nwords = 0;
+		c->i += 2;
+		c->cmd_start = 1;
+		return 0;
+	}
+	return fail(c, at, "unexpected '('");
+}
+
+/* The list of commands up to end. */
+static int scan_list(struct sc *c, enum end end)
+{
+	struct word *saved = c->words;
+	size_t nsaved = c->nwords, open = c->i;
+	int stop = 0, rc = -1, x;
+	int saved_start = c->cmd_start, saved_plain = c->plain_cmd;
+
+	c->words = malloc(WORDS_MAX * sizeof(*c->words));
+	if (c->words == NULL) {
+		c->words = saved;
+		return -1;
+	}
+	c->nwords = 0;
+	c->cmd_start = 1;
+	c->plain_cmd = 1;
+	while (!stop) {
+		skip_blanks(c);
+		x = ch(c, 0);
+		if (x == -1) {
+			if (end != END_EOF) {
+				fail(c, open ? open - 1 : 0,
+				     end == END_PAREN ? "'(' without ')'"
+						      : "'case' without 'esac'");
+				goto out;
+			}
+			if (finish_command(c) == -1)
+				goto out;
+			if (c->npend > 0) {
+				fail(c, c->pend[0].pos,
+				     "here-document without its end line '%s'",
+				     c->pend[0].delim);
+				goto out;
+			}
+			break;
+		}
+		if (x == '\n') {
+			if (finish_command(c) == -1)
+				goto out;
+			c->i++;
+			if (c->npend > 0 && scan_heredocs(c) == -1)
+				goto out;
+			continue;
+		}
+		if (x == '#') {
+			scan_comment(c);
+			continue;
+		}
+		if (x == '<' || x == '>') {
+			if (scan_redirect(c) == -1)
+				goto out;
+			continue;
+		}
+		if (x >= 0 && x < 256 && strchr(";&|()", x) != NULL) {
+			if (scan_operator(c, end, &stop) == -1)
+				goto out;
+			continue;
+		}
+		if (scan_list_word(c, end, &stop) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(c->words);
+	c->words = saved;
+	c->nwords = nsaved;
+	c->cmd_start = saved_start;
+	c->plain_cmd = saved_plain;
+	return rc;
+}
+
+int shscan(const int *s, size_t n, struct shscan_ref *refs, size_t nrefs,
+	   struct shscan_error *err)
+{
+	size_t nseen = 0;
+	struct sc c = {
+		.s = s,
+		.n = n,
+		.refs = refs,
+		.nrefs = nrefs,
+		.nseen = &nseen,
+		.err = err,
+	};
+	int rc = -1;
+
+	memset(err, 0, sizeof(*err));
+	memset(refs, 0, nrefs * sizeof(*refs));
+	c.seen = malloc((nrefs + 1) * sizeof(*c.seen));
+	c.taint = calloc(1, sizeof(*c.taint));
+	if (c.seen != NULL && c.taint != NULL)
+		rc = scan_list(&c, END_EOF);
+	if (rc == 0 && err->msg[0] != '\0')
+		rc = -1;
+	if (rc == 0)
+		taint_apply(&c);
+	free(c.seen);
+	free(c.taint);
+	if (rc == -1 && err->msg[0] != '\0')
+		errno = EINVAL;
+	return rc;
+}
+
+void shscan_refs_free(struct shscan_ref *refs, size_t nrefs)
+{
+	size_t k;
+
+	for (k = 0; refs != NULL && k < nrefs; k++) {
+		free(refs[k].delim);
+		refs[k].delim = NULL;
+	}
+}
