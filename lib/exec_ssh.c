@@ -601,18 +601,50 @@ static int job_script(struct exec_ssh *s, struct buf *b,
 	return add_command(s, b, req);
 }
 
+/* s[0..n) in base64 (RFC 4648, padded), appended to b. */
+static int base64_append(struct buf *b, const char *s, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	char q[4];
+	size_t i;
+	unsigned v;
+
+	if (buf_reserve(b, (n + 2) / 3 * 4) == -1)
+		return -1;
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = abc[v >> 18 & 63];
+		q[1] = abc[v >> 12 & 63];
+		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? abc[v & 63] : '=';
+		buf_append(b, q, 4); /* room reserved */
+	}
+	return 0;
+}
+
 /* The command line for the remote login shell: the wrapper, the job's
- * script and the watcher, each one quoted word. */
+ * script and the watcher, each one quoted word, for /bin/sh. The login
+ * shell (which may be csh or fish, with their own quoting) sees only
+ * base64 text in single quotes: /bin/sh decodes the command and runs it. */
 static int remote_command(struct exec_ssh *s, struct buf *b,
 			  const struct exec_request *req)
 {
-	struct buf job = BUF_INIT;
+	struct buf job = BUF_INIT, cmd = BUF_INIT;
 	int rc = -1;
 
-	if (job_script(s, &job, req) == 0)
-		rc = qprintf(b, "exec /bin/sh -c %q mprun %q %q", wrap_sh,
-			     job.data, watch_sh);
+	if (job_script(s, &job, req) == 0 &&
+	    qprintf(&cmd, "exec /bin/sh -c %q mprun %q %q", wrap_sh, job.data,
+		    watch_sh) == 0 &&
+	    buf_append_str(b, "exec /bin/sh -c 'eval \"$(echo ") == 0 &&
+	    base64_append(b, cmd.data, cmd.len) == 0)
+		rc = buf_append_str(b, " | base64 -d)\"'");
 	buf_free(&job);
+	buf_free(&cmd);
 	return rc;
 }
 

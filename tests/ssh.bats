@@ -103,6 +103,22 @@ y>
 	[ ! -e /tmp/mprun-pwned ]
 }
 
+@test "the remote login shell sees only base64 in single quotes (csh or fish cannot change it)" {
+	# An --ssh that logs its last argument (the remote command) first.
+	printf '#!/bin/sh\nfor a; do last=$a; done\nprintf "%%s\\n" "$last" >>"%s/remote.log"\nexec %s "$@"\n' \
+		"$T" "$SSH" >logssh
+	chmod +x logssh
+	run "$MPRUN" -k -S 1/mprun-a --ssh "$T/logssh" \
+		"printf '<%s>\n' {}" ::: '$(touch /tmp/mprun-pwned)' "it's"
+	[ "$status" -eq 0 ]
+	[ "$output" = "<\$(touch /tmp/mprun-pwned)>
+<it's>" ]
+	[ ! -e /tmp/mprun-pwned ]
+	# The jobs' remote commands: base64 text only, no job text in clear.
+	[ "$(grep -c "^exec /bin/sh -c 'eval \"\$(echo [A-Za-z0-9+/=]* | base64 -d)\"'\$" remote.log)" -eq 2 ]
+	! grep -q printf remote.log
+}
+
 @test "-k keeps input order across hosts; stdout and stderr come back" {
 	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" --joblog log \
 		'sleep 0.$(( ({} * 7) % 4 )); echo out{}; echo err{} >&2' \
