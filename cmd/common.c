@@ -27,16 +27,21 @@ void report_done(const struct pool_job *j)
 {
 	int e = pool_job_exec_errno(j);
 
+	const char *origin = pool_job_origin(j);
+	/* "file:12", or "::: #2" for a value of the command line */
+	const char *sep = *origin != '\0' && origin[strlen(origin) - 1] == ':'
+				  ? " #"
+				  : ":";
+
 	if (pool_job_refused(j) != NULL)
-		fprintf(stderr, "mprun: job %llu (input %s:%llu) not run: %s\n",
-			pool_job_seq(j), pool_job_origin(j),
-			pool_job_lineno(j), pool_job_refused(j));
+		fprintf(stderr, "mprun: job %llu (input %s%s%llu) not run: %s\n",
+			pool_job_seq(j), origin, sep, pool_job_lineno(j),
+			pool_job_refused(j));
 	else if (pool_job_too_long(j))
 		fprintf(stderr,
 			"mprun: job %llu: command line too long for the kernel "
-			"(input %s:%llu); job not run\n",
-			pool_job_seq(j), pool_job_origin(j),
-			pool_job_lineno(j));
+			"(input %s%s%llu); job not run\n",
+			pool_job_seq(j), origin, sep, pool_job_lineno(j));
 	else if (e == ENOENT)
 		fprintf(stderr, "mprun: %s: command not found\n",
 			pool_job_program(j));
