@@ -30,12 +30,13 @@ struct heredoc {
 
 /* What a command's rules need of one word. */
 struct word {
-	size_t pos;		/* stream position of its start */
+	size_t pos, end;	/* stream positions of its start and end */
 	char lit[LIT_MAX + 1];	/* its text after quote removal ... */
 	int literal;		/* ... complete: no expansion, no reference */
 	size_t ref_from, ref_to; /* refs seen inside: seen[ref_from..ref_to) */
 	int ref_before_eq;	/* a reference before its first unquoted '=' */
 	int eq;			/* an unquoted '=' was seen */
+	int reads_args;		/* it reads $1, $@, $* ... */
 	int digits;		/* only digits (an fd number before < or >) */
 };
 
@@ -51,6 +52,10 @@ struct taint {
 	size_t nassign;
 	char arith[NAMES_MAX][LIT_MAX + 1];
 	size_t narith;
+	/* In a script of sh -c: names assigned from the positional
+	 * parameters ($1, "$@", for NAME; do ...). */
+	char from_args[NAMES_MAX][LIT_MAX + 1];
+	size_t nfrom_args;
 };
 
 struct sc {
@@ -71,6 +76,7 @@ struct sc {
 	int cmd_start; /* the next word is in command position */
 	struct taint *taint; /* shared by nested scanners */
 	int in_arith;	     /* inside arithmetic */
+	unsigned pos_reads;  /* $1, $@, $* ... read so far */
 	char for_name[LIT_MAX + 1]; /* for NAME in ...: the words assign it */
 	int plain_cmd; /* the words form a simple command (not for/case...) */
 };
@@ -199,6 +205,17 @@ static void taint_arith_text(struct sc *c, const char *s)
 			s++;
 		}
 	}
+}
+
+/* Note that NAME is assigned from the positional parameters. */
+static void taint_from_args(struct sc *c, const char *name, size_t len)
+{
+	struct taint *t = c->taint;
+
+	if (len == 0 || len > LIT_MAX || t->nfrom_args == NAMES_MAX)
+		return;
+	memcpy(t->from_args[t->nfrom_args], name, len);
+	t->from_args[t->nfrom_args++][len] = '\0';
 }
 
 /* Inputs assigned to a name that arithmetic reads must be numbers. */
@@ -475,9 +492,25 @@ static int scan_param(struct sc *c)
 		if (c->in_arith)
 			taint_arith(c, name, k);
 	} else if (x >= '0' && x <= '9') {
-		while (ch(c, 0) >= '0' && ch(c, 0) <= '9')
+		char name[LIT_MAX + 1];
+		size_t k = 0;
+
+		while ((x = ch(c, 0)) >= '0' && x <= '9') {
+			if (k < LIT_MAX)
+				name[k++] = (char)x;
 			c->i++;
+		}
+		c->pos_reads++;
+		if (c->in_arith)
+			taint_arith(c, name, k);
 	} else if (x != -1 && x < 256 && strchr("@*#?-$!", x) != NULL) {
+		if (x == '@' || x == '*') {
+			char name = (char)x;
+
+			c->pos_reads++;
+			if (c->in_arith)
+				taint_arith(c, &name, 1);
+		}
 		c->i++;
 	} else {
 		return fail(c, open, "${...} not understood");
@@ -556,6 +589,12 @@ static int scan_dollar(struct sc *c, enum shscan_ctx ctx)
 				c->i++;
 			}
 			taint_arith(c, name, k);
+		} else if (x >= 0 && x < 256 && strchr("0123456789@*", x) != NULL) {
+			char name = (char)x; /* $1, $@, $*: positional */
+
+			c->pos_reads++;
+			if (c->in_arith)
+				taint_arith(c, &name, 1);
 		}
 	}
 	c->depth--;
@@ -621,6 +660,8 @@ static int scan_word(struct sc *c, struct word *w)
 {
 	int x, y;
 
+	unsigned reads = c->pos_reads;
+
 	memset(w, 0, sizeof(*w));
 	w->pos = c->i;
 	w->literal = 1;
@@ -676,6 +717,8 @@ static int scan_word(struct sc *c, struct word *w)
 		c->i++;
 	}
 	w->ref_to = *c->nseen;
+	w->end = c->i;
+	w->reads_args = c->pos_reads != reads;
 	if (w->lit[0] == '\0')
 		w->digits = 0;
 	return 0;
@@ -914,6 +957,8 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 		}
 		if (strcmp(r->name, "env") == 0 && w[j].eq &&
 		    !w[j].ref_before_eq && w[j].lit[0] != '-') {
+			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
+				     w[j].ref_from, w[j].ref_to);
 			j++;
 			continue;
 		}
@@ -940,6 +985,109 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 	if (j >= n)
 		return 0;
 	return check_command(c, w + j, n - j);
+}
+
+/* The text of word w after quote removal, when it has no expansion and no
+ * reference (malloc'ed), else NULL. */
+static char *word_unquote(const struct sc *c, const struct word *w)
+{
+	char *t = malloc(w->end - w->pos + 1);
+	size_t i = w->pos, k = 0;
+	int q = 0, x; /* q: inside '...' (1) or "..." (2) */
+
+	if (t == NULL)
+		return NULL;
+	for (; i < w->end; i++) {
+		x = c->s[i];
+		if (is_ref(x) || ((x == '$' || x == '`') && q != 1))
+			goto fail;
+		if (x == '\'' && q != 2) {
+			q = q == 1 ? 0 : 1;
+		} else if (x == '"' && q != 1) {
+			q = q == 2 ? 0 : 2;
+		} else if (x == '\\' && q != 1 && i + 1 < w->end) {
+			x = c->s[++i];
+			if (is_ref(x))
+				goto fail;
+			if (q == 2 && strchr("$`\"\\\n", x) == NULL)
+				t[k++] = '\\';
+			t[k++] = (char)x;
+		} else {
+			t[k++] = (char)x;
+		}
+	}
+	t[k] = '\0';
+	return t;
+fail:
+	free(t);
+	return NULL;
+}
+
+/* sh -c 'SCRIPT' NAME ARGS...: the script is read too, for what its
+ * arithmetic reads: an argument it reads as $N there (or all of them, for
+ * $@ and $*) must be a number, and so must an input assigned to a name it
+ * reads (V={} sh -c 'echo $((V))'). A script that is not literal text is
+ * not followed. */
+static int check_script(struct sc *c, struct word *w, size_t j, size_t n)
+{
+	struct taint *t = calloc(1, sizeof(*t));
+	char *text = word_unquote(c, &w[j]);
+	struct shscan_error err;
+	struct sc sub;
+	size_t len, k, a, none = 0;
+	int *s = NULL, rc = -1;
+
+	if (t == NULL || (text == NULL && errno == ENOMEM))
+		goto out;
+	rc = 0;
+	if (text == NULL || c->depth + 1 > DEPTH_MAX)
+		goto out;
+	len = strlen(text);
+	s = malloc((len + 1) * sizeof(*s));
+	if (s == NULL) {
+		rc = -1;
+		goto out;
+	}
+	for (k = 0; k < len; k++)
+		s[k] = (unsigned char)text[k];
+	memset(&sub, 0, sizeof(sub));
+	memset(&err, 0, sizeof(err));
+	sub.s = s;
+	sub.n = len;
+	sub.nseen = &none;
+	sub.seen = &none;
+	sub.err = &err;
+	sub.depth = c->depth + 1;
+	sub.taint = t;
+	if (scan_list(&sub, END_EOF) == -1 && errno == ENOMEM) {
+		rc = -1;
+		goto out;
+	}
+	for (k = 0; k < t->narith && k < NAMES_MAX; k++) {
+		int from_args = 0;
+
+		taint_arith(c, t->arith[k], strlen(t->arith[k]));
+		for (a = 0; a < t->nfrom_args; a++)
+			from_args |= strcmp(t->from_args[a], t->arith[k]) == 0;
+		a = (size_t)strtoul(t->arith[k], NULL, 10);
+		if (from_args || t->arith[k][0] == '@' ||
+		    t->arith[k][0] == '*') {
+			for (a = j + 2; a < n; a++)
+				refs_check(c, w[a].ref_from, w[a].ref_to,
+					   SHCHK_NUMBER);
+		} else if (a > 0 && j + 1 + a < n) {
+			refs_check(c, w[j + 1 + a].ref_from,
+				   w[j + 1 + a].ref_to, SHCHK_NUMBER);
+		}
+	}
+	if (t->narith > NAMES_MAX) /* too many to follow: all of them */
+		for (a = j + 2; a < n; a++)
+			refs_check(c, w[a].ref_from, w[a].ref_to, SHCHK_NUMBER);
+out:
+	free(t);
+	free(text);
+	free(s);
+	return rc;
 }
 
 /* sh -c SCRIPT NAME ARGS...: SCRIPT is code; the rest are data. */
@@ -971,6 +1119,8 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 				"code by that shell; pass it as an argument "
 				"instead: " SAFE_SH,
 				r->name);
+	if (has_c && j < n)
+		return check_script(c, w, j, n);
 	return 0;
 }
 
@@ -1018,6 +1168,8 @@ static int check_decl(struct sc *c, const struct rule *r, struct word *w,
 		if (w[j].eq)
 			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
 				     w[j].ref_from, w[j].ref_to);
+		if (w[j].eq && w[j].reads_args)
+			taint_from_args(c, w[j].lit, strcspn(w[j].lit, "+="));
 	}
 	return 0;
 }
@@ -1237,6 +1389,13 @@ static int finish_command(struct sc *c)
 {
 	int rc = 0;
 
+	size_t k;
+	int args = c->nwords == 0; /* for NAME; do: "$@" */
+
+	for (k = 0; k < c->nwords; k++)
+		args |= c->words[k].reads_args;
+	if (c->for_name[0] != '\0' && args)
+		taint_from_args(c, c->for_name, strlen(c->for_name));
 	if (c->for_name[0] != '\0' && c->nwords > 0)
 		taint_assign(c, c->for_name, strlen(c->for_name),
 			     c->words[0].ref_from,
@@ -1723,6 +1882,8 @@ static int scan_list_word(struct sc *c, enum end end, int *stop)
 			}
 			taint_assign(c, w.lit, strcspn(w.lit, "+="),
 				     w.ref_from, w.ref_to);
+			if (w.reads_args)
+				taint_from_args(c, w.lit, strcspn(w.lit, "+="));
 			return 0;
 		}
 		for (j = w.ref_from; j < w.ref_to; j++)

@@ -232,6 +232,16 @@ numbers_only() {
 	numbers_only 'n={}; [[ $n -gt 0 ]]; echo $?'
 }
 
+@test "safety: a sh -c script's arithmetic on its arguments takes integers only" {
+	numbers_only "bash -c 'echo \$(( \$1 * 2 ))' bash {}" 21 42
+	numbers_only "V={} bash -c 'echo \$((V + 1))'" 41 42
+	numbers_only "env V={} bash -c 'echo \$((V + 1))'" 41 42
+	numbers_only "bash -c 'for a; do echo \$((a)); done' bash {}" 42 42
+	numbers_only "bash -c 'x=\$1; echo \$((x))' bash {}" 42 42
+	# arithmetic on other names leaves the arguments free
+	exact "sh -c 'i=0; i=\$((i+1)); printf \"%s\\n\" \"\$1\"' sh {}"
+}
+
 # --- re-evaluation: refused before anything runs ------------------------
 
 @test "safety: sh -c / bash -c with {} in the script is refused" {

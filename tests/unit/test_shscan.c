@@ -124,6 +124,15 @@ static void test_checks(void)
 	CHECK(ctx_is("x=@; [[ $x == a ]]", w1, SHCHK_NONE));
 	CHECK(ctx_is("[[ @ == a ]]", w1, SHCHK_NONE));
 	CHECK(ctx_is("ssh -p 22 @ uptime", w1, SHCHK_NO_DASH));
+	/* a sh -c script's arithmetic: on $N, "$@", or names set from them */
+	CHECK(ctx_is("sh -c 'echo $(( $1 ))' sh @", w1, SHCHK_NUMBER));
+	CHECK(scan("sh -c 'echo $(( $2 ))' sh @ @") == 0 &&
+	      refs[0].check == SHCHK_NONE && refs[1].check == SHCHK_NUMBER);
+	CHECK(ctx_is("sh -c 'for a; do echo $((a)); done' sh @", w1,
+		     SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'x=\"$1\"; echo $((x))' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("V=@ bash -c 'echo $((V))'", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'i=$((i+1)); echo \"$1\"' sh @", w1, SHCHK_NONE));
 }
 
 static void test_refusals(void)
