@@ -16,6 +16,8 @@
 #define LIT_MAX 64	/* literal text kept of a word */
 #define DELIM_MAX 256	/* length of a here-document delimiter */
 #define NAMES_MAX 64	/* variables followed from assignment to arithmetic */
+#define VARS_MAX 6	/* variables read by one word that are followed */
+#define VAR_MAX 32	/* length of such a variable's name */
 
 #define SAFE_SH "sh -c '... \"$1\" ...' sh {}"
 
@@ -37,6 +39,8 @@ struct word {
 	int ref_before_eq;	/* a reference before its first unquoted '=' */
 	int eq;			/* an unquoted '=' was seen */
 	int reads_args;		/* it reads $1, $@, $* ... */
+	char vars[VARS_MAX][VAR_MAX + 1]; /* the variables it reads ... */
+	unsigned char nvars, nvars_before_eq; /* ... (before its '=') */
 	int digits;		/* only digits (an fd number before < or >) */
 };
 
@@ -56,6 +60,11 @@ struct taint {
 	 * parameters ($1, "$@", for NAME; do ...). */
 	char from_args[NAMES_MAX][LIT_MAX + 1];
 	size_t nfrom_args;
+	/* NAME=...$v...: what is read of NAME is read of v */
+	struct {
+		char name[LIT_MAX + 1], var[VAR_MAX + 1];
+	} copy[NAMES_MAX];
+	size_t ncopy;
 };
 
 struct sc {
@@ -77,6 +86,7 @@ struct sc {
 	struct taint *taint; /* shared by nested scanners */
 	int in_arith;	     /* inside arithmetic */
 	unsigned pos_reads;  /* $1, $@, $* ... read so far */
+	struct word *cur_word; /* the word being scanned, or NULL */
 	char for_name[LIT_MAX + 1]; /* for NAME in ...: the words assign it */
 	int plain_cmd; /* the words form a simple command (not for/case...) */
 };
@@ -218,12 +228,103 @@ static void taint_from_args(struct sc *c, const char *name, size_t len)
 	t->from_args[t->nfrom_args++][len] = '\0';
 }
 
+/* Note that the word being scanned reads the variable NAME. */
+static void note_var(struct sc *c, const char *name, size_t len)
+{
+	struct word *w = c->cur_word;
+
+	if (w == NULL || len == 0)
+		return;
+	if (w->nvars == VARS_MAX || len > VAR_MAX) {
+		/* Too many to follow: every name counts as read. */
+		c->taint->narith = NAMES_MAX + 1;
+		return;
+	}
+	memcpy(w->vars[w->nvars], name, len);
+	w->vars[w->nvars][len] = '\0';
+	w->nvars++;
+	if (!w->eq)
+		w->nvars_before_eq = w->nvars;
+}
+
+/* The word w is read as code (or as a variable's name): an input held by
+ * a variable it reads must be a number. */
+static void word_vars_number(struct sc *c, const struct word *w,
+			     size_t nvars)
+{
+	size_t k;
+
+	for (k = 0; k < nvars; k++)
+		taint_arith(c, w->vars[k], strlen(w->vars[k]));
+}
+
+/* The word w is read as code: 1 if it holds a reference (to be refused);
+ * the inputs in variables it reads must be numbers. */
+static int code_ref(struct sc *c, const struct word *w)
+{
+	word_vars_number(c, w, w->nvars);
+	return w->ref_to > w->ref_from;
+}
+
+/* NAME is assigned a text that reads the variables of word w. */
+static void taint_copy(struct sc *c, const char *name, size_t len,
+		       const struct word *w)
+{
+	struct taint *t = c->taint;
+	size_t k;
+
+	for (k = 0; k < w->nvars && len > 0 && len <= LIT_MAX; k++) {
+		if (t->ncopy == NAMES_MAX) {
+			t->narith = NAMES_MAX + 1; /* cannot follow: all */
+			return;
+		}
+		memcpy(t->copy[t->ncopy].name, name, len);
+		t->copy[t->ncopy].name[len] = '\0';
+		snprintf(t->copy[t->ncopy].var, sizeof(t->copy[0].var), "%s",
+			 w->vars[k]);
+		t->ncopy++;
+	}
+}
+
+/* 1 if arithmetic (or code) reads the variable name. */
+static int taint_is_read(const struct taint *t, const char *name)
+{
+	size_t b;
+
+	if (t->narith > NAMES_MAX)
+		return 1;
+	for (b = 0; b < t->narith; b++)
+		if (strcmp(t->arith[b], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* y=$x and y is read: x is read too (to a fixed point). */
+static void taint_close(struct sc *c)
+{
+	struct taint *t = c->taint;
+	size_t a;
+	int more = 1;
+
+	while (more && t->narith <= NAMES_MAX) {
+		more = 0;
+		for (a = 0; a < t->ncopy; a++)
+			if (taint_is_read(t, t->copy[a].name) &&
+			    !taint_is_read(t, t->copy[a].var)) {
+				taint_arith(c, t->copy[a].var,
+					    strlen(t->copy[a].var));
+				more = 1;
+			}
+	}
+}
+
 /* Inputs assigned to a name that arithmetic reads must be numbers. */
 static void taint_apply(struct sc *c)
 {
 	struct taint *t = c->taint;
 	size_t a, b;
 
+	taint_close(c);
 	for (a = 0; a < t->nassign; a++)
 		for (b = 0; b < t->narith; b++)
 			if (t->narith > NAMES_MAX ||
@@ -464,10 +565,14 @@ static int scan_param_word(struct sc *c, size_t open)
 static int scan_param(struct sc *c)
 {
 	size_t open = c->i;
-	int x;
+	int x, indirect = 0;
+	char name[LIT_MAX + 1];
+	size_t k = 0;
 
 	c->i += 2;
 	x = ch(c, 0);
+	if (x == '!' && ch(c, 1) != '}')
+		indirect = 1;
 	if (x == '#' || x == '!') {
 		if (is_ref(ch(c, 1)))
 			return fail(c, c->i + 1, "{} in ${%c...} would name a "
@@ -481,40 +586,33 @@ static int scan_param(struct sc *c)
 		return fail(c, c->i, "{} as the name in ${...} would name a "
 				     "variable");
 	if (is_name_char(x, 1)) {
-		char name[LIT_MAX + 1];
-		size_t k = 0;
-
 		while (is_name_char(x = ch(c, 0), 0)) {
 			if (k < LIT_MAX)
 				name[k++] = (char)x;
 			c->i++;
 		}
-		if (c->in_arith)
-			taint_arith(c, name, k);
 	} else if (x >= '0' && x <= '9') {
-		char name[LIT_MAX + 1];
-		size_t k = 0;
-
 		while ((x = ch(c, 0)) >= '0' && x <= '9') {
 			if (k < LIT_MAX)
 				name[k++] = (char)x;
 			c->i++;
 		}
 		c->pos_reads++;
-		if (c->in_arith)
-			taint_arith(c, name, k);
 	} else if (x != -1 && x < 256 && strchr("@*#?-$!", x) != NULL) {
 		if (x == '@' || x == '*') {
-			char name = (char)x;
-
+			name[k++] = (char)x;
 			c->pos_reads++;
-			if (c->in_arith)
-				taint_arith(c, &name, 1);
 		}
 		c->i++;
 	} else {
 		return fail(c, open, "${...} not understood");
 	}
+	note_var(c, name, k);
+	/* Read as arithmetic, or as code: ${!x} names a variable (with a
+	 * subscript that bash runs), ${x@P} expands x as a prompt. */
+	if (c->in_arith || indirect ||
+	    (ch(c, 0) == '@' && ch(c, 1) == 'P'))
+		taint_arith(c, name, k);
 	if (ch(c, 0) == '[') {
 		c->i++;
 		if (scan_arith(c, "]", open) == -1)
@@ -579,7 +677,7 @@ static int scan_dollar(struct sc *c, enum shscan_ctx ctx)
 	} else {
 		c->i++;
 		(void)ctx;
-		if (c->in_arith && is_name_char(x, 1)) {
+		if (is_name_char(x, 1)) {
 			char name[LIT_MAX + 1];
 			size_t k = 0;
 
@@ -588,11 +686,14 @@ static int scan_dollar(struct sc *c, enum shscan_ctx ctx)
 					name[k++] = (char)x;
 				c->i++;
 			}
-			taint_arith(c, name, k);
+			note_var(c, name, k);
+			if (c->in_arith)
+				taint_arith(c, name, k);
 		} else if (x >= 0 && x < 256 && strchr("0123456789@*", x) != NULL) {
 			char name = (char)x; /* $1, $@, $*: positional */
 
 			c->pos_reads++;
+			note_var(c, &name, 1);
 			if (c->in_arith)
 				taint_arith(c, &name, 1);
 		}
@@ -661,8 +762,11 @@ static int scan_word(struct sc *c, struct word *w)
 	int x, y;
 
 	unsigned reads = c->pos_reads;
+	struct word *parent = c->cur_word;
+	size_t k;
 
 	memset(w, 0, sizeof(*w));
+	c->cur_word = w;
 	w->pos = c->i;
 	w->literal = 1;
 	w->digits = 1;
@@ -719,6 +823,10 @@ static int scan_word(struct sc *c, struct word *w)
 	w->ref_to = *c->nseen;
 	w->end = c->i;
 	w->reads_args = c->pos_reads != reads;
+	c->cur_word = parent;
+	/* what a nested $( ) word reads, the word around it reads too */
+	for (k = 0; parent != NULL && k < w->nvars; k++)
+		note_var(c, w->vars[k], strlen(w->vars[k]));
 	if (w->lit[0] == '\0')
 		w->digits = 0;
 	return 0;
@@ -967,7 +1075,7 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 		if (opt_has(&w[j], r->codeopts)) {
 			/* sudo -s, env -S, flock -c: the rest is code */
 			for (size_t k = j; k < n; k++)
-				if (word_has_ref(&w[k]))
+				if (code_ref(c, &w[k]))
 					return fail_ref(c, &w[k],
 							"{} after '%s' with a "
 							"shell option would be "
@@ -1063,6 +1171,7 @@ static int check_script(struct sc *c, struct word *w, size_t j, size_t n)
 		rc = -1;
 		goto out;
 	}
+	taint_close(&sub);
 	for (k = 0; k < t->narith && k < NAMES_MAX; k++) {
 		int from_args = 0;
 
@@ -1113,7 +1222,7 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 			j++;
 		j++;
 	}
-	if (has_c && j < n && word_has_ref(&w[j]))
+	if (has_c && j < n && code_ref(c, &w[j]))
 		return fail_ref(c, &w[j],
 				"{} in the script of '%s -c' would be read as "
 				"code by that shell; pass it as an argument "
@@ -1131,7 +1240,7 @@ static int check_eval(struct sc *c, const struct rule *r, struct word *w,
 	size_t j;
 
 	for (j = 1; j < n; j++)
-		if (word_has_ref(&w[j]))
+		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"'%s' reads its arguments as code: {} "
 					"there would run as code; use the input "
@@ -1154,6 +1263,7 @@ static int check_decl(struct sc *c, const struct rule *r, struct word *w,
 			arith |= opt_has(&w[j], "i");
 			continue;
 		}
+		word_vars_number(c, &w[j], w[j].nvars_before_eq);
 		if (w[j].ref_before_eq)
 			return fail_ref(c, &w[j],
 					"{} would name a variable of '%s' "
@@ -1168,6 +1278,8 @@ static int check_decl(struct sc *c, const struct rule *r, struct word *w,
 		if (w[j].eq)
 			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
 				     w[j].ref_from, w[j].ref_to);
+		if (w[j].eq)
+			taint_copy(c, w[j].lit, strcspn(w[j].lit, "+="), &w[j]);
 		if (w[j].eq && w[j].reads_args)
 			taint_from_args(c, w[j].lit, strcspn(w[j].lit, "+="));
 	}
@@ -1183,7 +1295,7 @@ static int check_names(struct sc *c, const struct rule *r, struct word *w,
 	for (j = 1; j < n; j++) {
 		if (r->kind == K_NAMEOPT && !opt_has(&w[j - 1], r->codeopts))
 			continue;
-		if (word_has_ref(&w[j]))
+		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"{} would name a variable of '%s' (bash "
 					"runs code in a name's subscript)",
@@ -1199,7 +1311,7 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	size_t j = 1;
 
 	while (j < n && is_option(&w[j], 0)) {
-		if (word_has_ref(&w[j]))
+		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"{} in an option of '%s' is not "
 					"allowed",
@@ -1209,7 +1321,7 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	if (j < n)
 		refs_check(c, w[j].ref_from, w[j].ref_to, SHCHK_NO_DASH);
 	for (j++; j < n; j++)
-		if (word_has_ref(&w[j]))
+		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"'%s' hands its command to the remote "
 					"shell as code: {} there would run as "
@@ -1245,7 +1357,7 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		    word_is(&w[j], "--source") || word_is(&w[j], "--expression") ||
 		    word_is(&w[j], "--command") || word_is(&w[j], "-Command")) {
 			program = 1;
-			if (j + 1 < n && word_has_ref(&w[j + 1]))
+			if (j + 1 < n && code_ref(c, &w[j + 1]))
 				return fail_ref(c, &w[j + 1], how[r->kind],
 						r->name);
 			j += 2;
@@ -1256,7 +1368,7 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		    strncmp(w[j].lit, "--source=", 9) == 0 ||
 		    strncmp(w[j].lit, "--eval=", 7) == 0) {
 			program = 1;
-			if (w[j].lit[6] != '\0' && word_has_ref(&w[j]))
+			if (w[j].lit[6] != '\0' && code_ref(c, &w[j]))
 				return fail_ref(c, &w[j], how[r->kind],
 						r->name);
 			j += w[j].lit[6] == '\0' && strchr(w[j].lit, '=') == NULL
@@ -1269,9 +1381,9 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		     opt_has(&w[j], "f"))) {
 			program = 1;
 			/* -eCODE, or -e CODE */
-			if (word_has_ref(&w[j]) ||
+			if (code_ref(c, &w[j]) ||
 			    (j + 1 < n && opt_wants_value(&w[j], r->codeopts) &&
-			     word_has_ref(&w[j + 1])))
+			     code_ref(c, &w[j + 1])))
 				return fail_ref(c,
 						word_has_ref(&w[j]) ? &w[j]
 								    : &w[j + 1],
@@ -1285,7 +1397,7 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 	if (j < n && word_is(&w[j], "--"))
 		j++;
 	if ((r->kind == K_AWK || r->kind == K_SED) && !program && j < n &&
-	    word_has_ref(&w[j]))
+	    code_ref(c, &w[j]))
 		return fail_ref(c, &w[j], how[r->kind], r->name);
 	return 0;
 }
@@ -1319,7 +1431,7 @@ static int check_parallel(struct sc *c, const struct rule *r, struct word *w,
 	for (j = 1; j < n; j++) {
 		if (w[j].literal && strncmp(w[j].lit, ":::", 3) == 0)
 			break;
-		if (word_has_ref(&w[j]))
+		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"'%s' runs its command words through a "
 					"shell: {} there would run as code; give "
@@ -1771,7 +1883,7 @@ static int scan_cond(struct sc *c, size_t open)
 			return -1;
 		if (word_is(&w, "]]"))
 			break;
-		if (name_next && word_has_ref(&w))
+		if (name_next && code_ref(c, &w))
 			return fail(c, word_ref_pos(c, &w) - 0,
 				    "{} after -v would name a variable");
 		name_next = word_is(&w, "-v") || word_is(&w, "-R");
@@ -1882,6 +1994,7 @@ static int scan_list_word(struct sc *c, enum end end, int *stop)
 			}
 			taint_assign(c, w.lit, strcspn(w.lit, "+="),
 				     w.ref_from, w.ref_to);
+			taint_copy(c, w.lit, strcspn(w.lit, "+="), &w);
 			if (w.reads_args)
 				taint_from_args(c, w.lit, strcspn(w.lit, "+="));
 			return 0;

@@ -728,7 +728,8 @@ static int emit_check(struct emit *e, const struct shscan_ref *r,
 	if (r->check == SHCHK_NUMBER && !is_integer(s, n))
 		return emit_refuse(e, r, s, n,
 				   "is not an integer: there it is read as "
-				   "arithmetic, where bash runs code");
+				   "arithmetic or as code, where bash would run "
+				   "code in it");
 	if (r->check == SHCHK_NO_DASH && n > 0 && s[0] == '-')
 		return emit_refuse(e, r, s, n,
 				   "starts with '-': there it would be read "

@@ -242,6 +242,17 @@ numbers_only() {
 	exact "sh -c 'i=0; i=\$((i+1)); printf \"%s\\n\" \"\$1\"' sh {}"
 }
 
+@test "safety: a variable holding an input, later read as code or as a name, takes integers only" {
+	numbers_only 'x={}; eval "echo $x"' 5 5
+	numbers_only 'x={}; y="$x"; eval "echo $y"' 5 5
+	numbers_only 'x={}; sh -c "echo $x"' 5 5
+	numbers_only "sh -c 'eval \"echo \$1\"' sh {}" 5 5
+	SHELLS=/bin/bash numbers_only 'x={}; echo "${x@P}"' 5 5
+	SHELLS=/bin/bash numbers_only 'x={}; printf -v "$x" %s 1; echo ok' '' ''
+	# a variable only printed stays free
+	exact 'x={}; y=$x; printf "%s\n" "$y"'
+}
+
 # --- re-evaluation: refused before anything runs ------------------------
 
 @test "safety: sh -c / bash -c with {} in the script is refused" {

@@ -133,6 +133,16 @@ static void test_checks(void)
 	CHECK(ctx_is("sh -c 'x=\"$1\"; echo $((x))' sh @", w1, SHCHK_NUMBER));
 	CHECK(ctx_is("V=@ bash -c 'echo $((V))'", w1, SHCHK_NUMBER));
 	CHECK(ctx_is("sh -c 'i=$((i+1)); echo \"$1\"' sh @", w1, SHCHK_NONE));
+	/* a variable holding an input, read as code or as a name */
+	CHECK(ctx_is("x=@; eval \"echo $x\"", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; sh -c \"$x\"", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; unset \"$x\"", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; echo ${!x}", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; declare \"$x=1\"", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; y=\"a$x\"; z=${y}; eval \"$z\"", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'eval \"$1\"' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'x=$1; y=$x; eval \"$y\"' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; y=$x; echo \"$y\"", w1, SHCHK_NONE));
 }
 
 static void test_refusals(void)
