@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define NAMES_MAX 64	/* variables followed from assignment to arithmetic */
 #define VARS_MAX 6	/* variables read by one word that are followed */
 #define VAR_MAX 32	/* length of such a variable's name */
+#define ARGS_MAX 16	/* arguments of a function call that are followed */
 
 #define SAFE_SH "sh -c '... \"$1\" ...' sh {}"
 
@@ -60,6 +62,16 @@ struct taint {
 	 * parameters ($1, "$@", for NAME; do ...). */
 	char from_args[NAMES_MAX][LIT_MAX + 1];
 	size_t nfrom_args;
+	/* functions the template defines, and calls that set $1...: of a
+	 * defined function, or of set -- */
+	char funcs[NAMES_MAX][LIT_MAX + 1];
+	size_t nfuncs;
+	struct {
+		char name[LIT_MAX + 1];
+		size_t from[ARGS_MAX], to[ARGS_MAX]; /* $1... in seen[] */
+		size_t nargs;
+	} calls[NAMES_MAX];
+	size_t ncalls;
 	/* NAME=...$v...: what is read of NAME is read of v */
 	struct {
 		char name[LIT_MAX + 1], var[VAR_MAX + 1];
@@ -153,6 +165,8 @@ static void ref_seen(struct sc *c, int x, enum shscan_ctx ctx, int escaped)
 static void refs_check(struct sc *c, size_t from, size_t to,
 		       enum shscan_check chk)
 {
+	if (to > *c->nseen) /* SIZE_MAX: every reference */
+		to = *c->nseen;
 	for (; from < to; from++)
 		c->refs[c->seen[from]].check = chk;
 }
@@ -318,6 +332,111 @@ static void taint_close(struct sc *c)
 	}
 }
 
+/* Note a function the template defines. */
+static void taint_func(struct sc *c, const char *name)
+{
+	struct taint *t = c->taint;
+
+	if (t->nfuncs < NAMES_MAX)
+		snprintf(t->funcs[t->nfuncs++], sizeof(t->funcs[0]), "%s",
+			 name);
+	else
+		t->ncalls = NAMES_MAX + 1; /* cannot follow: every call */
+}
+
+/* A command with inputs in its arguments may be a call of a function of
+ * the template, or set --: what $1... read then is those inputs. */
+static void taint_call(struct sc *c, const struct word *w, size_t n)
+{
+	struct taint *t = c->taint;
+	size_t j = 1, k;
+
+	if (!w[0].literal || n < 2 || w[n - 1].ref_to == w[1].ref_from)
+		return;
+	if (t->ncalls >= NAMES_MAX) {
+		t->ncalls = NAMES_MAX + 1;
+		return;
+	}
+	if (strcmp(w[0].lit, "set") == 0) {
+		while (j < n && (w[j].lit[0] == '-' || w[j].lit[0] == '+') &&
+		       w[j].ref_to == w[j].ref_from)
+			if (strcmp(w[j++].lit, "--") == 0)
+				break;
+	}
+	snprintf(t->calls[t->ncalls].name, sizeof(t->calls[0].name), "%s",
+		 w[0].lit);
+	for (k = 0; j < n; j++, k++) {
+		if (k == ARGS_MAX - 1) { /* the last slot: all the rest */
+			t->calls[t->ncalls].from[k] = w[j].ref_from;
+			t->calls[t->ncalls].to[k] = w[n - 1].ref_to;
+			k++;
+			break;
+		}
+		t->calls[t->ncalls].from[k] = w[j].ref_from;
+		t->calls[t->ncalls].to[k] = w[j].ref_to;
+	}
+	t->calls[t->ncalls++].nargs = k;
+}
+
+/* The arguments of the calls whose $N (or $@, $*) is read as arithmetic
+ * or code must be numbers. */
+static void taint_apply_calls(struct sc *c)
+{
+	struct taint *t = c->taint;
+	size_t a, b, f, p;
+	int defined;
+
+	if (t->ncalls > NAMES_MAX) { /* not followed: any $N read counts */
+		for (b = 0; b < t->narith && b < NAMES_MAX; b++)
+			if (strchr("0123456789@*", t->arith[b][0]) != NULL)
+				refs_check(c, 0, *c->nseen, SHCHK_NUMBER);
+		return;
+	}
+	for (a = 0; a < t->ncalls; a++) {
+		defined = strcmp(t->calls[a].name, "set") == 0;
+		for (f = 0; f < t->nfuncs && !defined; f++)
+			defined = strcmp(t->funcs[f], t->calls[a].name) == 0;
+		for (b = 0; defined && b < t->narith && b < NAMES_MAX; b++) {
+			const char *r = t->arith[b];
+
+			if (t->narith > NAMES_MAX || *r == '@' || *r == '*') {
+				refs_check(c, t->calls[a].from[0],
+					   t->calls[a].to[t->calls[a].nargs - 1],
+					   SHCHK_NUMBER);
+				continue;
+			}
+			if (*r < '1' || *r > '9')
+				continue;
+			p = (size_t)strtoul(r, NULL, 10) - 1;
+			if (p >= t->calls[a].nargs)
+				p = t->calls[a].nargs - 1;
+			if (p + 1 == t->calls[a].nargs ||
+			    p == ARGS_MAX - 1)
+				refs_check(c, t->calls[a].from[p],
+					   t->calls[a].to[t->calls[a].nargs - 1],
+					   SHCHK_NUMBER);
+			else
+				refs_check(c, t->calls[a].from[p],
+					   t->calls[a].to[p], SHCHK_NUMBER);
+		}
+	}
+}
+
+/* bash's variables whose assigned value is read as arithmetic (RANDOM,
+ * OPTIND, ...) or as code (the prompts, BASH_ENV, ...). */
+static void taint_specials(struct sc *c)
+{
+	static const char *const names[] = {
+		"RANDOM", "SRANDOM", "SECONDS", "OPTIND", "LINENO", "HISTCMD",
+		"FUNCNEST", "PS0", "PS1", "PS2", "PS3", "PS4",
+		"PROMPT_COMMAND", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS",
+	};
+	size_t k;
+
+	for (k = 0; k < ARRAY_LEN(names); k++)
+		taint_arith(c, names[k], strlen(names[k]));
+}
+
 /* Inputs assigned to a name that arithmetic reads must be numbers. */
 static void taint_apply(struct sc *c)
 {
@@ -325,6 +444,7 @@ static void taint_apply(struct sc *c)
 	size_t a, b;
 
 	taint_close(c);
+	taint_apply_calls(c);
 	for (a = 0; a < t->nassign; a++)
 		for (b = 0; b < t->narith; b++)
 			if (t->narith > NAMES_MAX ||
@@ -943,6 +1063,8 @@ static const struct rule rules[] = {
 	{"trap", K_EVAL, "", "", 0},
 	{"watch", K_EVAL, "", "", 0},
 	{"complete", K_EVAL, "", "", 0},
+	{"compgen", K_EVAL, "", "", 0},
+	{"bind", K_EVAL, "", "", 0},
 	{"let", K_LET, "", "", 0},
 	{"declare", K_DECL, "", "", 0},
 	{"typeset", K_DECL, "", "", 0},
@@ -1293,6 +1415,13 @@ static int check_names(struct sc *c, const struct rule *r, struct word *w,
 	size_t j;
 
 	for (j = 1; j < n; j++) {
+		/* read x <<< {}, or from a pipe: x may hold any input */
+		if (r->kind == K_NAMES && w[j].literal &&
+		    is_name_char(w[j].lit[0], 1) && strcmp(r->name, "unset")) {
+			taint_assign(c, w[j].lit, strlen(w[j].lit), 0,
+				     SIZE_MAX);
+			taint_from_args(c, w[j].lit, strlen(w[j].lit));
+		}
 		if (r->kind == K_NAMEOPT && !opt_has(&w[j - 1], r->codeopts))
 			continue;
 		if (code_ref(c, &w[j]))
@@ -1449,6 +1578,7 @@ static int check_command(struct sc *c, struct word *w, size_t n)
 
 	if (n == 0)
 		return 0;
+	taint_call(c, w, n);
 	/* Any shell given -c further on (an unknown wrapper before it). */
 	for (j = 1; j < n; j++) {
 		r = rule_of(&w[j]);
@@ -1948,6 +2078,8 @@ static int scan_keyword(struct sc *c, const struct word *w)
 		if (word_has_ref(&name))
 			return fail(c, word_ref_pos(c, &name),
 				    "{} as a function's name");
+		if (name.literal)
+			taint_func(c, name.lit);
 		skip_blanks(c);
 		if (ch(c, 0) == '(' && ch(c, 1) == ')')
 			c->i += 2;
@@ -2065,6 +2197,8 @@ static int scan_operator(struct sc *c, enum end end, int *stop)
 		if (word_has_ref(&c->words[0]))
 			return fail(c, word_ref_pos(c, &c->words[0]),
 				    "{} as a function's name");
+		if (c->words[0].literal)
+			taint_func(c, c->words[0].lit);
 		c->nwords = 0;
 		c->i += 2;
 		c->cmd_start = 1;
@@ -2162,8 +2296,10 @@ int shscan(const int *s, size_t n, struct shscan_ref *refs, size_t nrefs,
 	memset(refs, 0, nrefs * sizeof(*refs));
 	c.seen = malloc((nrefs + 1) * sizeof(*c.seen));
 	c.taint = calloc(1, sizeof(*c.taint));
-	if (c.seen != NULL && c.taint != NULL)
+	if (c.seen != NULL && c.taint != NULL) {
+		taint_specials(&c);
 		rc = scan_list(&c, END_EOF);
+	}
 	if (rc == 0 && err->msg[0] != '\0')
 		rc = -1;
 	if (rc == 0)

@@ -757,11 +757,28 @@ static int emit_assign(struct emit *e, size_t i, enum xform xf,
 	return quote_shell(&e->pre, e->tmp.data);
 }
 
+/* 1 if s[0..n) is one of the shell's reserved words. */
+static int is_reserved_word(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"!", "{", "}", "[[", "]]", "case", "coproc", "do", "done",
+		"elif", "else", "esac", "fi", "for", "function", "if", "in",
+		"select", "then", "time", "until", "while",
+	};
+	size_t k;
+
+	for (k = 0; k < ARRAY_LEN(words); k++)
+		if (strlen(words[k]) == n && memcmp(words[k], s, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* Write an input's text s[0..n) (argument i after xf) where r stands, as
  * data: inline when its characters mean themselves everywhere, else as a
  * reference to a variable that holds it. */
 static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
-			    size_t i, enum xform xf, const char *s, size_t n)
+			    size_t i, enum xform xf, const char *s, size_t n,
+			    int first)
 {
 	static const char *const ref_fmt[] = {
 		[SHCTX_WORD] = "\"${%s}\"",  [SHCTX_DQUOTE] = "${%s}",
@@ -776,12 +793,17 @@ static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
 		e->heredoc = r;
 		return emit_raw(e, s, n);
 	}
-	if (r->escaped && r->ctx != SHCTX_SQUOTE && r->ctx != SHCTX_COMMENT &&
-	    emit_raw(e, "\\", 1) == -1)
+	/* The template's backslash stands before the first value only. */
+	if (first && r->escaped && r->ctx != SHCTX_SQUOTE &&
+	    r->ctx != SHCTX_COMMENT && emit_raw(e, "\\", 1) == -1)
 		return -1;
 	if (quote_is_plain(s, n)) {
-		/* A command's name is quoted: never a keyword or A=1. */
-		if (r->ctx == SHCTX_WORD && r->cmd_name)
+		/* A command's name is quoted: never a keyword or A=1; so is
+		 * a keyword or an assignment anywhere in a word (after
+		 * time -p, coproc, ...). */
+		if (r->ctx == SHCTX_WORD &&
+		    (r->cmd_name || memchr(s, '=', n) != NULL ||
+		     is_reserved_word(s, n)))
 			return emit_raw(e, "'", 1) || emit_raw(e, s, n) ||
 			       emit_raw(e, "'", 1) ? -1 : 0;
 		return emit_raw(e, s, n);
@@ -797,8 +819,9 @@ static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
 	return rc;
 }
 
-/* Write argument i after its transform, where the reference g stands. */
-static int emit_arg(struct emit *e, const struct seg *g, size_t i)
+/* Write argument i after its transform, where the reference g stands;
+ * first: the first value written for g (a backslash before g is its). */
+static int emit_arg(struct emit *e, const struct seg *g, size_t i, int first)
 {
 	const struct shscan_ref *r = &e->t->refs[g->ref];
 	size_t n;
@@ -809,7 +832,7 @@ static int emit_arg(struct emit *e, const struct seg *g, size_t i)
 		return -1;
 	if (!e->shell || !e->quote)
 		return emit_raw(e, s, n);
-	return emit_shell_value(e, r, i, g->xf, s, n);
+	return emit_shell_value(e, r, i, g->xf, s, n, first);
 }
 
 /* Write one segment; only is the argument of a repeated word, or SIZE_MAX. */
@@ -828,13 +851,13 @@ static int emit_seg(struct emit *e, const struct seg *g,
 	case SEG_POS:
 		if (g->pos > job->nargs)
 			return 0;
-		return emit_arg(e, g, g->pos - 1);
+		return emit_arg(e, g, g->pos - 1, 1);
 	case SEG_ARGS:
 		if (only != SIZE_MAX)
-			return emit_arg(e, g, only);
+			return emit_arg(e, g, only, 1);
 		for (i = 0; i < job->nargs; i++)
 			if ((i > 0 && emit_break(e) == -1) ||
-			    emit_arg(e, g, i) == -1)
+			    emit_arg(e, g, i, i == 0) == -1)
 				return -1;
 		return 0;
 	}

@@ -253,6 +253,31 @@ numbers_only() {
 	exact 'x={}; y=$x; printf "%s\n" "$y"'
 }
 
+@test "safety: fuzzer findings stay fixed (tests/fuzz/crashes)" {
+	# a backslash before {} with several arguments: before the first only
+	run "$MPRUN" -X "printf '%s|' \\{} x" ::: 'a b' 'c d'
+	[ "$output" = '\a b|\c d|x|' ]
+	run "$MPRUN" "printf '%s|' \\{} x" ::: 'a b'
+	[ "$output" = '\a b|x|' ]
+	run "$MPRUN" -n 2 "printf '%s|' \\{}" ::: 'a b' 'c d'
+	[ "$output" = '\a b|c d|' ]
+	# a keyword as input after coproc or time -p stays a word
+	MPRUN_SHELL=/bin/bash run "$MPRUN" --dry-run 'time -p {} x' ::: while
+	[ "$output" = "time -p 'while' x" ]
+	MPRUN_SHELL=/bin/bash run "$MPRUN" --dry-run 'coproc {}; wait' ::: while
+	[ "$output" = "coproc 'while'; wait" ]
+	# compgen -W expands its word list
+	refused 'compgen -W {} x'
+	# through a function's $1, read, bash's integer and prompt variables
+	numbers_only 'f() { echo $(( $1 )); }; f {}' 4 4
+	numbers_only 'set -- x {}; echo $(( $2 ))' 4 4
+	SHELLS=/bin/bash numbers_only 'read x <<< {}; echo $((x))' 4 4
+	numbers_only 'printf "%s\\n" {} | { read x; echo $((x)); }' 4 4
+	numbers_only 'OPTIND={}; echo ok' 4 ok
+	numbers_only 'RANDOM={}; echo ok' 4 ok
+	numbers_only 'PS4={}; echo ok' 4 ok
+}
+
 # --- re-evaluation: refused before anything runs ------------------------
 
 @test "safety: sh -c / bash -c with {} in the script is refused" {
