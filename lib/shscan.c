@@ -1172,6 +1172,18 @@ static int is_option(const struct word *w, int plus)
 
 static int check_command(struct sc *c, struct word *w, size_t n);
 
+/* The words w[from..n) are code: a reference there is refused with msg
+ * (a format for the command's name). */
+static int code_words(struct sc *c, const struct rule *r, struct word *w,
+		      size_t from, size_t n, const char *msg)
+{
+	for (; from < n; from++)
+		if (code_ref(c, &w[from]))
+			return fail_ref(c, &w[from], msg, r->name);
+	return 0;
+}
+
+
 /* A wrapper (nice, env, sudo, xargs, ...): skip its options and the
  * operands before the command, then check that command. */
 static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
@@ -1194,17 +1206,13 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 		}
 		if (!is_option(&w[j], 0))
 			break;
-		if (opt_has(&w[j], r->codeopts)) {
-			/* sudo -s, env -S, flock -c: the rest is code */
-			for (size_t k = j; k < n; k++)
-				if (code_ref(c, &w[k]))
-					return fail_ref(c, &w[k],
-							"{} after '%s' with a "
-							"shell option would be "
-							"read as code; pass it "
-							"as an argument: " SAFE_SH,
-							r->name);
-		}
+		/* sudo -s, env -S, flock -c: the rest is code */
+		if (opt_has(&w[j], r->codeopts) &&
+		    code_words(c, r, w, j, n,
+			       "{} after '%s' with a shell option would be "
+			       "read as code; pass it as an argument: " SAFE_SH) ==
+			    -1)
+			return -1;
 		o = opt_wants_value(&w[j], r->argopts);
 		j += o != 0 ? 2 : 1;
 	}
@@ -1359,16 +1367,10 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 static int check_eval(struct sc *c, const struct rule *r, struct word *w,
 		      size_t n)
 {
-	size_t j;
-
-	for (j = 1; j < n; j++)
-		if (code_ref(c, &w[j]))
-			return fail_ref(c, &w[j],
-					"'%s' reads its arguments as code: {} "
-					"there would run as code; use the input "
-					"as an argument of a command instead",
-					r->name);
-	return 0;
+	return code_words(c, r, w, 1, n,
+			  "'%s' reads its arguments as code: {} there would "
+			  "run as code; use the input as an argument of a "
+			  "command instead");
 }
 
 /* declare/typeset/local/export/readonly NAME=VALUE ... */
@@ -1449,14 +1451,10 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	}
 	if (j < n)
 		refs_check(c, w[j].ref_from, w[j].ref_to, SHCHK_NO_DASH);
-	for (j++; j < n; j++)
-		if (code_ref(c, &w[j]))
-			return fail_ref(c, &w[j],
-					"'%s' hands its command to the remote "
-					"shell as code: {} there would run as "
-					"code; use mprun -S HOST instead",
-					r->name);
-	return 0;
+	return code_words(c, r, w, j + 1, n,
+			  "'%s' hands its command to the remote shell as code: "
+			  "{} there would run as code; use mprun -S HOST "
+			  "instead");
 }
 
 /* An interpreter: the value of a code option, or the program operand
@@ -1555,19 +1553,14 @@ static int check_find(struct sc *c, struct word *w, size_t n)
 static int check_parallel(struct sc *c, const struct rule *r, struct word *w,
 			  size_t n)
 {
-	size_t j;
+	size_t j = 1;
 
-	for (j = 1; j < n; j++) {
-		if (w[j].literal && strncmp(w[j].lit, ":::", 3) == 0)
-			break;
-		if (code_ref(c, &w[j]))
-			return fail_ref(c, &w[j],
-					"'%s' runs its command words through a "
-					"shell: {} there would run as code; give "
-					"the input after ::: instead",
-					r->name);
-	}
-	return 0;
+	while (j < n && !(w[j].literal && strncmp(w[j].lit, ":::", 3) == 0))
+		j++;
+	return code_words(c, r, w, 1, j,
+			  "'%s' runs its command words through a shell: {} "
+			  "there would run as code; give the input after ::: "
+			  "instead");
 }
 
 /* The rules of a simple command w[0..n) (assignments already left out). */
