@@ -93,7 +93,7 @@ struct sc {
 	struct heredoc pend[PENDING_MAX];
 	size_t npend;
 	struct word *words; /* the current simple command */
-	size_t nwords;
+	size_t nwords, words_cap;
 	int cmd_start; /* the next word is in command position */
 	struct taint *taint; /* shared by nested scanners */
 	int in_arith;	     /* inside arithmetic */
@@ -1647,9 +1647,20 @@ static int finish_command(struct sc *c)
 /* Keep a word of the current command. */
 static int add_word(struct sc *c, const struct word *w)
 {
+	struct word *more;
+	size_t cap;
+
 	if (c->nwords == WORDS_MAX)
 		return fail(c, w->pos, "a command of more than %d words",
 			    WORDS_MAX);
+	if (c->nwords == c->words_cap) {
+		cap = c->words_cap == 0 ? 8 : 2 * c->words_cap;
+		more = realloc(c->words, cap * sizeof(*more));
+		if (more == NULL)
+			return -1;
+		c->words = more;
+		c->words_cap = cap;
+	}
 	c->words[c->nwords++] = *w;
 	return 0;
 }
@@ -2204,15 +2215,12 @@ static int scan_operator(struct sc *c, enum end end, int *stop)
 static int scan_list(struct sc *c, enum end end)
 {
 	struct word *saved = c->words;
-	size_t nsaved = c->nwords, open = c->i;
+	size_t nsaved = c->nwords, capsaved = c->words_cap, open = c->i;
 	int stop = 0, rc = -1, x;
 	int saved_start = c->cmd_start, saved_plain = c->plain_cmd;
 
-	c->words = malloc(WORDS_MAX * sizeof(*c->words));
-	if (c->words == NULL) {
-		c->words = saved;
-		return -1;
-	}
+	c->words = NULL; /* this list's own commands */
+	c->words_cap = 0;
 	c->nwords = 0;
 	c->cmd_start = 1;
 	c->plain_cmd = 1;
@@ -2265,6 +2273,7 @@ static int scan_list(struct sc *c, enum end end)
 out:
 	free(c->words);
 	c->words = saved;
+	c->words_cap = capsaved;
 	c->nwords = nsaved;
 	c->cmd_start = saved_start;
 	c->plain_cmd = saved_plain;
