@@ -1665,16 +1665,33 @@ static int add_word(struct sc *c, const struct word *w)
 	return 0;
 }
 
-/* 1 if the cursor is at NAME[ (an assignment to an array element). */
+/* 1 if the cursor is at NAME[...]= or NAME[...]+= (an assignment to an
+ * array element: the subscript is arithmetic). A ; & | < > ( ) or newline
+ * before the ] ends the word for dash (bash reads one word): then it is no
+ * assignment, and the words are scanned as dash reads them. */
 static int at_subscript_assign(const struct sc *c)
 {
 	size_t k = 0;
+	int depth = 0, x;
 
 	if (!is_name_char(ch(c, 0), 1))
 		return 0;
 	while (is_name_char(ch(c, k), 0))
 		k++;
-	return ch(c, k) == '[';
+	if (ch(c, k) != '[')
+		return 0;
+	for (;; k++) {
+		x = ch(c, k);
+		if (x == -1 || x == '\n' ||
+		    (x >= 0 && x < 256 && strchr(";&|<>()", x) != NULL))
+			return 0;
+		if (x == '[')
+			depth++;
+		else if (x == ']' && --depth == 0)
+			break;
+	}
+	x = ch(c, k + 1);
+	return x == '=' || (x == '+' && ch(c, k + 2) == '=');
 }
 
 /* Skip blanks (and line continuations). */

@@ -180,6 +180,9 @@ static void test_refusals(void)
 	CHECK(refused("echo $(( \"@\" ))", 9, "quotes inside arithmetic"));
 	CHECK(refused("echo ) @", 5, "unexpected ')'"));
 	CHECK(refused("case x in x) echo @", 11, "esac"));
+	/* dash ends x[0 at the ';': eval is a command (fuzzer finding) */
+	CHECK(refused("x[0;eval ] @", 11, "'eval'"));
+	CHECK(refused("x[0;eval ]=1 @", 13, "'eval'"));
 	/* the safe forms pass */
 	CHECK(scan("sh -c 'echo \"$1\"' sh @") == 0);
 	CHECK(scan("awk -v x=@ 'BEGIN { print x }'") == 0);
