@@ -835,6 +835,18 @@ static int emit_arg(struct emit *e, const struct seg *g, size_t i, int first)
 	return emit_shell_value(e, r, i, g->xf, s, n, first);
 }
 
+/* A replacement string with no value writes nothing; but a backslash of
+ * the template before it must not escape what follows: it is doubled. */
+static int emit_no_value(struct emit *e, const struct seg *g)
+{
+	const struct shscan_ref *r = &e->t->refs[g->ref];
+
+	if (!e->shell || !e->quote || !r->escaped || r->ctx == SHCTX_SQUOTE ||
+	    r->ctx == SHCTX_COMMENT || r->ctx == SHCTX_HEREDOC_RAW)
+		return 0;
+	return emit_raw(e, "\\", 1);
+}
+
 /* Write one segment; only is the argument of a repeated word, or SIZE_MAX. */
 static int emit_seg(struct emit *e, const struct seg *g,
 		    const struct template_job *job, size_t only)
@@ -850,11 +862,13 @@ static int emit_seg(struct emit *e, const struct seg *g,
 		return emit_number(e, job->slot);
 	case SEG_POS:
 		if (g->pos > job->nargs)
-			return 0;
+			return emit_no_value(e, g);
 		return emit_arg(e, g, g->pos - 1, 1);
 	case SEG_ARGS:
 		if (only != SIZE_MAX)
 			return emit_arg(e, g, only, 1);
+		if (job->nargs == 0)
+			return emit_no_value(e, g);
 		for (i = 0; i < job->nargs; i++)
 			if ((i > 0 && emit_break(e) == -1) ||
 			    emit_arg(e, g, i, i == 0) == -1)

@@ -261,6 +261,11 @@ numbers_only() {
 	[ "$output" = '\a b|x|' ]
 	run "$MPRUN" -n 2 "printf '%s|' \\{}" ::: 'a b' 'c d'
 	[ "$output" = '\a b|c d|' ]
+	# a backslash before {2} that has no value
+	run "$MPRUN" "printf '%s|' \\{2}{1}" ::: 'a b'
+	[ "$output" = '\a b|' ]
+	# dash ends x[0 at ';': eval there is a command
+	refused 'x[0;eval ] {}'
 	# a keyword as input after coproc or time -p stays a word
 	MPRUN_SHELL=/bin/bash run "$MPRUN" --dry-run 'time -p {} x' ::: while
 	[ "$output" = "time -p 'while' x" ]
