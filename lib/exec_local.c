@@ -316,15 +316,21 @@ int exec_local_helper_finish(struct exec_helper *h, struct buf *out,
 			     int *status)
 {
 	uint64_t deadline = timeout_ms ? helper_now_ms() + timeout_ms : 0;
+	int late = helper_drain(h, out, err, deadline) == -1, rc;
 
-	if (helper_drain(h, out, err, deadline) == -1)
+	if (late)
 		kill(-h->pid, SIGKILL);
 	if (h->out >= 0)
 		close(h->out);
 	if (h->err >= 0)
 		close(h->err);
 	h->out = h->err = -1;
-	return helper_reap(h, deadline, status);
+	rc = helper_reap(h, deadline, status);
+	if (rc == 0 && late) { /* killed above, dead before reap looked */
+		errno = ETIMEDOUT;
+		rc = -1;
+	}
+	return rc;
 }
 
 int exec_local_helper_run(char *const *argv, struct buf *out,

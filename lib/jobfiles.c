@@ -20,10 +20,11 @@ struct jobfiles {
 
 static const char *const stream_name[2] = {"stdout", "stderr"};
 
-/* mkdir -p, for the results directory. */
+/* mkdir -p, for the results directory: a file in the way is ENOTDIR. */
 static int mkdir_p(const char *path)
 {
 	char tmp[PATH_MAX];
+	struct stat st;
 	char *s;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp)) {
@@ -38,8 +39,14 @@ static int mkdir_p(const char *path)
 			return -1;
 		*s = '/';
 	}
-	if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
+	if (mkdir(tmp, 0777) == 0)
+		return 0;
+	if (errno != EEXIST || stat(tmp, &st) == -1)
 		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
 	return 0;
 }
 

@@ -126,20 +126,25 @@ static int done_set(struct joblog_done *d, unsigned long long seq, int failed)
 	return 0;
 }
 
-/* Parse one log line: its seq, exit value and signal. */
+/* Parse one log line: its seq, exit value and signal. -1: not a log
+ * line; -2: a Seq no run makes (0, or past JOBLOG_SEQ_MAX). */
 static int parse_line(char *line, unsigned long long *seq, int *failed)
 {
 	char *f[8], *save = NULL, *end;
-	int i, exitval, sig;
+	int i, exitval, sig, range;
 
 	f[0] = strtok_r(line, "\t", &save);
 	for (i = 1; i < 8 && f[i - 1] != NULL; i++)
 		f[i] = strtok_r(NULL, "\t", &save);
 	if (i < 8 || f[7] == NULL)
 		return -1;
+	/* strtoull alone would take blanks, a sign ("-1" is huge) */
+	if (f[0][0] < '0' || f[0][0] > '9')
+		return -1;
 	errno = 0;
 	*seq = strtoull(f[0], &end, 10);
-	if (errno != 0 || *end != '\0' || end == f[0])
+	range = errno == ERANGE || *seq == 0 || *seq > JOBLOG_SEQ_MAX;
+	if (*end != '\0')
 		return -1;
 	exitval = (int)strtol(f[6], &end, 10);
 	if (*end != '\0')
@@ -148,7 +153,7 @@ static int parse_line(char *line, unsigned long long *seq, int *failed)
 	if (*end != '\0')
 		return -1;
 	*failed = exitval != 0 || sig != 0;
-	return 0;
+	return range ? -2 : 0;
 }
 
 int joblog_read(const char *path, struct joblog_done **out, char *err,
@@ -160,7 +165,7 @@ int joblog_read(const char *path, struct joblog_done **out, char *err,
 	size_t cap = 0;
 	unsigned long long lineno = 0, seq;
 	ssize_t len;
-	int failed;
+	int failed, rc;
 
 	if (d == NULL)
 		return -1;
@@ -179,13 +184,22 @@ int joblog_read(const char *path, struct joblog_done **out, char *err,
 			continue;
 		if (line[0] == '\0')
 			continue;
-		if (parse_line(line, &seq, &failed) == -1) {
-			snprintf(err, errlen, "%s:%llu: not a job log line",
-				 path, lineno);
+		rc = parse_line(line, &seq, &failed);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%llu: %s", path, lineno,
+				 rc == -1 ? "not a job log line"
+					  : "Seq out of range");
 			goto fail;
 		}
-		if (done_set(d, seq, failed) == -1)
+		if (done_set(d, seq, failed) == -1) {
+			snprintf(err, errlen, "%s:%llu: %s", path, lineno,
+				 strerror(errno));
 			goto fail;
+		}
+	}
+	if (ferror(f)) { /* a read error is not the end of the log */
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	fclose(f);
 done:

@@ -35,8 +35,13 @@ void joblog_close(struct joblog *l);
 /* The jobs an earlier log shows as finished. */
 struct joblog_done;
 
-/* Read path. A missing file gives an empty set. On a malformed line: -1,
- * and a message "FILE:LINE: ..." in err. */
+/* The highest Seq a log read back may hold: the set takes a byte per job
+ * number, so an absurd number is refused rather than allocated. */
+#define JOBLOG_SEQ_MAX 100000000ULL
+
+/* Read path. A missing file gives an empty set. On a malformed line (or a
+ * Seq of 0 or past JOBLOG_SEQ_MAX): -1, and a message "FILE:LINE: ..." in
+ * err; on a read error, "FILE: ...". */
 int joblog_read(const char *path, struct joblog_done **out, char *err,
 		size_t errlen);
 /* 1 if seq finished in the log (*failed says whether it failed), else 0. */

@@ -676,6 +676,7 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		       struct pf_stage *st)
 {
+	unsigned char seen[NSTAGE_KEYS] = {0};
 	yaml_node_pair_t *p;
 
 	c->exec_key = c->ssh_key = c->slurm_key = NULL;
@@ -695,6 +696,9 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		if (key == NULL || stage_keys[i] == NULL)
 			return unknown(c, k, "key", key ? key : "?",
 				       stage_keys, NSTAGE_KEYS);
+		if (seen[i]++)
+			return fail(c, k, "stage '%s': %s given twice",
+				    st->name, key);
 		if (strcmp(key, "executor") == 0)
 			c->exec_key = k;
 		else if (strcmp(key, "hosts") == 0 || strcmp(key, "ssh") == 0)
@@ -920,6 +924,7 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc), *stages = NULL;
 	yaml_node_pair_t *p;
+	int vars = 0, counters = 0;
 
 	if (root == NULL)
 		return fail(c, NULL, "empty pipeline file (expected stages:)");
@@ -930,6 +935,11 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 		yaml_node_t *k = node(c, p->key);
 		const char *key = scalar(k);
 
+		if (key != NULL &&
+		    ((strcmp(key, "stages") == 0 && stages != NULL) ||
+		     (strcmp(key, "vars") == 0 && vars++) ||
+		     (strcmp(key, "counters") == 0 && counters++)))
+			return fail(c, k, "%s given twice", key);
 		if (key != NULL && strcmp(key, "stages") == 0)
 			stages = node(c, p->value);
 		else if (key != NULL && strcmp(key, "vars") == 0) {

@@ -541,6 +541,17 @@ static void st_end(struct stage *s)
 		channel_close(s->outs[i]);
 }
 
+/* --halt now: end every stage's jobs; they count neither way. */
+static void pl_halt_now(struct pipeline *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (pl->st[i].started && pl->st[i].pool != NULL)
+			pool_halt_now(pl->st[i].pool);
+	pipeline_terminate(pl);
+}
+
 /* Propagate --halt (and a closed stdout) from one stage to all. */
 static void pl_check_halt(struct pipeline *pl, struct stage *s)
 {
@@ -555,7 +566,7 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 	pl->halted = 1;
 	if ((s->spec->halt_text != NULL ? s->spec->halt.when : po->halt.when) ==
 	    HALT_NOW)
-		pipeline_terminate(pl);
+		pl_halt_now(pl);
 	else
 		pipeline_close(pl);
 }

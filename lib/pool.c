@@ -1586,6 +1586,12 @@ void pool_terminate(struct pool *p)
 	pool_check_finished(p);
 }
 
+void pool_halt_now(struct pool *p)
+{
+	p->halted = 1;
+	pool_terminate(p);
+}
+
 /* --- running ------------------------------------------------------------ */
 
 /* Open the files that hold output until the end (--order map). */

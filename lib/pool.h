@@ -122,6 +122,10 @@ int pool_finished(const struct pool *p);
 void pool_close(struct pool *p);
 /* Start no new job and end every running job's tree (Pool.terminate). */
 void pool_terminate(struct pool *p);
+/* --halt now decided elsewhere (another pipeline stage): as
+ * pool_terminate, and the jobs so ended count neither as failed nor as
+ * succeeded, as with the pool's own --halt now. */
+void pool_halt_now(struct pool *p);
 
 unsigned long long pool_started(const struct pool *p);
 unsigned long long pool_succeeded(const struct pool *p);

@@ -1,0 +1,185 @@
+/* Unit tests for lib/progress: the status line of --progress, --eta and
+ * --bar, exactly, for given counts and widths. */
+#include <string.h>
+
+#include "progress.h"
+#include "unit.h"
+
+static char line[512];
+
+/* Format into line with a roomy buffer; returns the length. */
+static size_t fmt(int flags, const struct progress_counts *c, unsigned width)
+{
+	memset(line, 'Z', sizeof(line));
+	return progress_format(flags, c, width, line, sizeof(line));
+}
+
+/* The three kinds of line for 12 of 40 done in 3.75 s. */
+static void test_kinds(void)
+{
+	struct progress_counts c = {12, 1, 2, 40, 1, 3750};
+	size_t n;
+
+	n = fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, 3.2/s");
+	CHECK_INT(n, strlen(line));
+	fmt(PROGRESS_COUNTS | PROGRESS_ETA, &c, 0);
+	/* 28 left at 3.2/s: 8.75 s, shown as whole seconds */
+	CHECK_STR(line,
+		  "12 done, 2 running, 1 failed, 40 total, 3.2/s, ETA 0:08");
+	fmt(PROGRESS_ETA, &c, 0);
+	CHECK_STR(line,
+		  "12 done, 2 running, 1 failed, 40 total, 3.2/s, ETA 0:08");
+	n = fmt(PROGRESS_BAR, &c, 0);
+	/* 30%: 6 of 20 cells; the bar brings the ETA with it */
+	CHECK_STR(line, "[######--------------]  30% 12 done, 2 running, "
+			"1 failed, 40 total, 3.2/s, ETA 0:08");
+	CHECK_INT(n, strlen(line));
+	fmt(PROGRESS_BAR | PROGRESS_COUNTS | PROGRESS_ETA, &c, 0);
+	CHECK_STR(line, "[######--------------]  30% 12 done, 2 running, "
+			"1 failed, 40 total, 3.2/s, ETA 0:08");
+}
+
+/* The total not known yet: "?" for the total, the percentage, the ETA. */
+static void test_unknown_total(void)
+{
+	struct progress_counts c = {3, 0, 4, 999, 0, 1000};
+
+	fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "3 done, 4 running, 0 failed, ? total, 3.0/s");
+	fmt(PROGRESS_BAR, &c, 0);
+	CHECK_STR(line, "[--------------------]   ?% 3 done, 4 running, "
+			"0 failed, ? total, 3.0/s, ETA ?");
+}
+
+/* The ends of the bar, rounding down, and a count past the total. */
+static void test_bar_ends(void)
+{
+	struct progress_counts c = {0, 0, 0, 0, 1, 0};
+
+	fmt(PROGRESS_BAR, &c, 0); /* nothing to do at all */
+	CHECK_STR(line, "[--------------------]   0% 0 done, 0 running, "
+			"0 failed, 0 total, 0.0/s, ETA ?");
+	c = (struct progress_counts){0, 0, 1, 5, 1, 500};
+	fmt(PROGRESS_BAR, &c, 0); /* started, none done: no ETA yet */
+	CHECK_STR(line, "[--------------------]   0% 0 done, 1 running, "
+			"0 failed, 5 total, 0.0/s, ETA ?");
+	c = (struct progress_counts){1, 0, 0, 3, 1, 3000};
+	fmt(PROGRESS_BAR, &c, 0); /* 33%: 6.6 cells, 6 drawn */
+	CHECK_STR(line, "[######--------------]  33% 1 done, 0 running, "
+			"0 failed, 3 total, 0.3/s, ETA 0:06");
+	c = (struct progress_counts){19, 0, 1, 20, 1, 1900};
+	fmt(PROGRESS_BAR, &c, 0); /* 95%: 19 cells */
+	CHECK_STR(line, "[###################-]  95% 19 done, 1 running, "
+			"0 failed, 20 total, 10.0/s, ETA 0:00");
+	c = (struct progress_counts){20, 20, 0, 20, 1, 2000};
+	fmt(PROGRESS_BAR, &c, 0);
+	CHECK_STR(line, "[####################] 100% 20 done, 0 running, "
+			"20 failed, 20 total, 10.0/s, ETA 0:00");
+	c = (struct progress_counts){25, 0, 0, 20, 1, 2000};
+	fmt(PROGRESS_BAR, &c, 0); /* more done than the total: 100%, no ETA */
+	CHECK_STR(line, "[####################] 100% 25 done, 0 running, "
+			"0 failed, 20 total, 12.5/s, ETA ?");
+}
+
+/* The ETA as M:SS under an hour, H:MM:SS from an hour. */
+static void test_eta_forms(void)
+{
+	struct progress_counts c = {1, 0, 0, 2, 1, 59999};
+
+	fmt(PROGRESS_ETA, &c, 0); /* 59.999 s left: 0:59 */
+	CHECK_STR(line,
+		  "1 done, 0 running, 0 failed, 2 total, 0.0/s, ETA 0:59");
+	c.elapsed_ms = 60000;
+	fmt(PROGRESS_ETA, &c, 0);
+	CHECK_STR(line,
+		  "1 done, 0 running, 0 failed, 2 total, 0.0/s, ETA 1:00");
+	c.elapsed_ms = 3599000;
+	fmt(PROGRESS_ETA, &c, 0);
+	CHECK_STR(line,
+		  "1 done, 0 running, 0 failed, 2 total, 0.0/s, ETA 59:59");
+	c.elapsed_ms = 3600000;
+	fmt(PROGRESS_ETA, &c, 0);
+	CHECK_STR(line,
+		  "1 done, 0 running, 0 failed, 2 total, 0.0/s, ETA 1:00:00");
+	c = (struct progress_counts){2, 0, 0, 7, 1, 2 * 3661000ULL / 5};
+	fmt(PROGRESS_ETA, &c, 0); /* 5 left at 3661/5 s each */
+	CHECK_STR(line,
+		  "2 done, 0 running, 0 failed, 7 total, 0.0/s, ETA 1:01:01");
+	c = (struct progress_counts){1, 0, 0, 101, 1, 3600000};
+	fmt(PROGRESS_ETA, &c, 0); /* 100 hours */
+	CHECK_STR(line,
+		  "1 done, 0 running, 0 failed, 101 total, 0.0/s, "
+		  "ETA 100:00:00");
+}
+
+/* The rate with one decimal, rounded. */
+static void test_rate(void)
+{
+	struct progress_counts c = {2, 0, 0, 9, 1, 3000};
+
+	fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "2 done, 0 running, 0 failed, 9 total, 0.7/s");
+	c = (struct progress_counts){1000, 0, 0, 9000, 1, 500};
+	fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "1000 done, 0 running, 0 failed, 9000 total, 2000.0/s");
+	c = (struct progress_counts){18446744073709551615ULL, 0, 0, 0, 0, 0};
+	fmt(PROGRESS_COUNTS, &c, 0); /* no time yet: 0.0, no division */
+	CHECK_STR(line, "18446744073709551615 done, 0 running, 0 failed, "
+			"? total, 0.0/s");
+}
+
+/* A width cuts the line to that many columns; a small buffer cuts it to
+ * what fits, always NUL-terminated, and the length says so. */
+static void test_widths(void)
+{
+	struct progress_counts c = {12, 1, 2, 40, 1, 3750};
+	char small[9];
+	size_t n;
+
+	n = fmt(PROGRESS_COUNTS, &c, 10);
+	CHECK_INT(n, 10);
+	CHECK_STR(line, "12 done, 2");
+	n = fmt(PROGRESS_BAR, &c, 22);
+	CHECK_INT(n, 22);
+	CHECK_STR(line, "[######--------------]");
+	n = fmt(PROGRESS_COUNTS, &c, 45); /* exactly the line's length */
+	CHECK_INT(n, 45);
+	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, 3.2/s");
+	n = fmt(PROGRESS_COUNTS, &c, 44);
+	CHECK_INT(n, 44);
+	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, 3.2/");
+	n = fmt(PROGRESS_COUNTS, &c, 500); /* wider than the line */
+	CHECK_INT(n, 45);
+	n = fmt(PROGRESS_COUNTS, &c, 1);
+	CHECK_INT(n, 1);
+	CHECK_STR(line, "1");
+
+	memset(small, 'Z', sizeof(small));
+	n = progress_format(PROGRESS_BAR, &c, 0, small, sizeof(small));
+	CHECK_INT(n, 8);
+	CHECK_STR(small, "[######-");
+	memset(small, 'Z', sizeof(small));
+	n = progress_format(PROGRESS_COUNTS, &c, 0, small, 1);
+	CHECK_INT(n, 0);
+	CHECK(small[0] == '\0' && small[1] == 'Z');
+	memset(small, 'Z', sizeof(small));
+	n = progress_format(PROGRESS_COUNTS, &c, 0, small, 0);
+	CHECK_INT(n, 0);
+	CHECK(small[0] == 'Z'); /* no room: not even a NUL written */
+	memset(small, 'Z', sizeof(small));
+	n = progress_format(PROGRESS_COUNTS, &c, 4, small, sizeof(small));
+	CHECK_INT(n, 4);
+	CHECK_STR(small, "12 d");
+}
+
+int main(void)
+{
+	test_kinds();
+	test_unknown_total();
+	test_bar_ends();
+	test_eta_forms();
+	test_rate();
+	test_widths();
+	return UNIT_DONE();
+}
