@@ -13,6 +13,7 @@
 #include "duration.h"
 #include "internal.h"
 #include "policy.h"
+#include "template.h"
 
 struct ctx {
 	const char *path;
@@ -25,6 +26,8 @@ struct ctx {
 	/* The current stage's executor keys, for messages. */
 	const yaml_node_t *exec_key, *ssh_key, *slurm_key;
 	const yaml_node_t *workers_key, *worker_opt_key, *n_key, *timeout_key;
+	/* The current stage's commands, for a refusal's place. */
+	const yaml_node_t *cmd_node, *ok_node, *err_node;
 };
 
 static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
@@ -578,6 +581,35 @@ static int check_workers(struct ctx *c, const yaml_node_t *n,
 	return 0;
 }
 
+/* A stage's command (node n in the file) must not make an input code
+ * (mprun(1), INPUTS ARE DATA): a refusal names the file's place of the
+ * command and the place in the command. */
+static int check_command(struct ctx *c, const yaml_node_t *n,
+			 const struct pf_stage *st, const char *key,
+			 const char *cmd, int flags)
+{
+	char *words[1] = {(char *)cmd};
+	struct template_error err;
+	struct template *t;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (cmd == NULL)
+		return 0;
+	t = template_new(words, 1, flags, &err);
+	if (t != NULL || err.msg[0] == '\0') {
+		template_free(t);
+		return 0; /* an empty command is the pipeline's to report */
+	}
+	rc = template_error_format(&err, &b) == -1
+		     ? fail(c, n, "stage '%s': %s refused: %s", st->name, key,
+			    err.msg)
+		     : fail(c, n, "stage '%s': %s refused, %s",
+			    st->name, key, b.data);
+	buf_free(&b);
+	return rc;
+}
+
 /* One key of a stage. */
 static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		     struct pf_stage *st)
@@ -681,6 +713,7 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 
 	c->exec_key = c->ssh_key = c->slurm_key = NULL;
 	c->workers_key = c->worker_opt_key = c->n_key = c->timeout_key = NULL;
+	c->cmd_node = c->ok_node = c->err_node = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "stage '%s': expected a mapping with cmd:",
 			    st->name);
@@ -711,6 +744,12 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 			c->n_key = k;
 		else if (strcmp(key, "timeout") == 0)
 			c->timeout_key = k;
+		else if (strcmp(key, "cmd") == 0)
+			c->cmd_node = node(c, p->value);
+		else if (strcmp(key, "on_success") == 0)
+			c->ok_node = node(c, p->value);
+		else if (strcmp(key, "on_error") == 0)
+			c->err_node = node(c, p->value);
 		else if (c->worker_opt_key == NULL &&
 			 (strcmp(key, "worker_init") == 0 ||
 			  strcmp(key, "framing") == 0 ||
@@ -719,7 +758,13 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		if (stage_key(c, key, node(c, p->value), st) == -1)
 			return -1;
 	}
-	if (check_workers(c, n, st) == -1)
+	if (check_workers(c, n, st) == -1 ||
+	    check_command(c, c->cmd_node, st, "cmd", st->cmd,
+			  st->ninputs == 0 ? TEMPLATE_NO_APPEND : 0) == -1 ||
+	    check_command(c, c->ok_node, st, "on_success", st->on_success,
+			  TEMPLATE_SHELL | TEMPLATE_NO_APPEND) == -1 ||
+	    check_command(c, c->err_node, st, "on_error", st->on_error,
+			  TEMPLATE_SHELL | TEMPLATE_NO_APPEND) == -1)
 		return -1;
 	return check_executor(c, n, st);
 }

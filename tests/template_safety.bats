@@ -407,7 +407,7 @@ stages:
 EOF
 	run "$MPRUN" --pipeline bad.yaml
 	[ "$status" -eq 255 ]
-	[[ $output == *"stage use: cmd refused, at 1:13"* ]]
+	[[ $output == *"bad.yaml:6:10: stage 'use': cmd refused, at 1:13: {} in the script of 'sh -c'"* ]]
 }
 
 @test "safety: --dry-run shows exactly what runs, and running it is safe" {
