@@ -1870,7 +1870,7 @@ static int scan_heredoc_op(struct sc *c, int strip_tabs)
 /* A redirection operator at the cursor and its target. */
 static int scan_redirect(struct sc *c)
 {
-	int x = ch(c, 0), y = ch(c, 1);
+	int x = ch(c, 0), y = ch(c, 1), dup = y == '&';
 	struct word w;
 
 	if (x == '<' && y == '<' && ch(c, 2) == '<') {
@@ -1895,7 +1895,15 @@ static int scan_redirect(struct sc *c)
 	skip_blanks(c);
 	if (ends_word(ch(c, 0)))
 		return fail(c, c->i, "a redirection without its target");
-	return scan_word(c, &w);
+	if (scan_word(c, &w) == -1)
+		return -1;
+	/* >&WORD, <&WORD: bash expands a WORD that is not a number once
+	 * more (as a file name, with $( ) run): numbers only there. */
+	if (dup) {
+		refs_check(c, w.ref_from, w.ref_to, SHCHK_NUMBER);
+		word_vars_number(c, &w, w.nvars);
+	}
+	return 0;
 }
 
 /* NAME[SUBSCRIPT]=VALUE: the subscript is arithmetic. */

@@ -284,6 +284,35 @@ static int template_first_token(const struct template *t, struct buf *tok,
 	return 0;
 }
 
+/* 1 if the literal text of the command's first word holds '=' (also after
+ * a replacement string, which may write nothing: {2}A=1). */
+static int first_word_has_eq(const struct template *t)
+{
+	size_t i, j, k;
+	const struct seg *g;
+	int started = 0;
+
+	for (i = 0; i < t->nwords; i++) {
+		for (j = 0; j < t->words[i].nsegs; j++) {
+			g = &t->words[i].segs[j];
+			if (g->kind != SEG_TEXT) {
+				started = 1;
+				continue;
+			}
+			for (k = 0; k < g->len; k++) {
+				if (is_blank(g->text[k]) && started)
+					return 0;
+				started |= !is_blank(g->text[k]);
+				if (g->text[k] == '=')
+					return 1;
+			}
+		}
+		if (started)
+			return 0;
+	}
+	return 0;
+}
+
 /* 1 if the first word must go to a shell: an assignment or a builtin. */
 static int template_first_needs_shell(const struct template *t)
 {
@@ -295,9 +324,9 @@ static int template_first_needs_shell(const struct template *t)
 		r = 1;
 		goto out;
 	}
-	if (tok.len == 0)
+	r = first_word_has_eq(t);
+	if (tok.len == 0 || r)
 		goto out;
-	r = strchr(tok.data, '=') != NULL;
 	for (i = 0; whole && !r && i < ARRAY_LEN(shell_only_words); i++)
 		r = strcmp(tok.data, shell_only_words[i]) == 0;
 out:

@@ -264,6 +264,9 @@ numbers_only() {
 	# a backslash before {2} that has no value
 	run "$MPRUN" "printf '%s|' \\{2}{1}" ::: 'a b'
 	[ "$output" = '\a b|' ]
+	# bash expands the word after >& once more when it is not a number
+	SHELLS=/bin/bash numbers_only 'echo x >& {}' 1 x
+	numbers_only 'y={}; echo x 1>&$y' 1 x
 	# dash ends x[0 at ';': eval there is a command
 	refused 'x[0;eval ] {}'
 	# a keyword as input after coproc or time -p stays a word

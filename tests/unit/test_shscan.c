@@ -124,6 +124,9 @@ static void test_checks(void)
 	CHECK(ctx_is("x=@; [[ $x == a ]]", w1, SHCHK_NONE));
 	CHECK(ctx_is("[[ @ == a ]]", w1, SHCHK_NONE));
 	CHECK(ctx_is("ssh -p 22 @ uptime", w1, SHCHK_NO_DASH));
+	CHECK(ctx_is("echo x >& @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("echo x 2<&@", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("echo x > @", w1, SHCHK_NONE));
 	/* a sh -c script's arithmetic: on $N, "$@", or names set from them */
 	CHECK(ctx_is("sh -c 'echo $(( $1 ))' sh @", w1, SHCHK_NUMBER));
 	CHECK(scan("sh -c 'echo $(( $2 ))' sh @ @") == 0 &&

@@ -327,9 +327,21 @@ static void test_uses_shell(void)
 	t = template_new(late_eq, LEN(late_eq), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 0);
 	template_free(t);
+	/* '=' after a replacement string that may write nothing ({2}A=1
+	 * with one argument is an assignment to sh): the shell form, so that
+	 * both forms mean the same (a fuzzer finding) */
 	t = template_new(ref_eq, LEN(ref_eq), 0, NULL);
-	CHECK(t != NULL && template_uses_shell(t) == 0);
+	CHECK(t != NULL && template_uses_shell(t) == 1);
 	template_free(t);
+	{
+		char *pos_eq[] = {"{2}A=1"};
+		char *one[] = {"x"};
+
+		t = template_new(pos_eq, 1, 0, NULL);
+		CHECK(t != NULL && template_uses_shell(t) == 1);
+		template_free(t);
+		CHECK_SHELL(pos_eq, 0, one, "A=1");
+	}
 	t = template_new(pfx_eq, LEN(pfx_eq), 0, NULL);
 	CHECK(t != NULL && template_uses_shell(t) == 1);
 	template_free(t);
