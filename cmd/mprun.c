@@ -1,6 +1,7 @@
 /* mprun: run a command over many inputs, several at a time.
  * The command line only: parsing, wiring the library, messages, exit. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,11 +452,29 @@ static void reset_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A standard descriptor closed when we start keeps its number taken by
+ * /dev/null opened the other way round (writes on 1 and 2, reads on 0 fail
+ * with EBADF, as when closed): otherwise the first file we open (the job
+ * log, a pipe) would get that number and what is meant for standard output
+ * would go into it. */
+static int hold_closed_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = {0};
 	int rc;
 
+	if (hold_closed_std_fds() == -1)
+		return EXIT_USAGE;
 	if (shmcmd_wants(argc, argv))
 		return shmcmd_main(argc, argv);
 	reset_signals();

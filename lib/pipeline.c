@@ -362,6 +362,7 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 	po->env = sp->env;
 	po->out_sink = sp->read_by_others ? &s->sink : NULL;
 	po->total = 0;
+	po->group = (unsigned)i + 1; /* ending a job ends no other stage's */
 }
 
 /* The worker pool of a workers: stage, from the shared options and its
@@ -395,6 +396,7 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 	wo.err_fd = po->err_fd;
 	wo.out_sink = po->out_sink;
 	wo.tmpdir = po->tmpdir;
+	wo.group = po->group;
 	s->wpool = wpool_new(pl->loop, &wo, &ev);
 	if (s->wpool == NULL)
 		return -1;

@@ -1076,8 +1076,13 @@ static int pool_register(struct pool *p, struct pool_job *j)
 	p->nstarted++;
 	j->next = p->running;
 	p->running = j;
-	snprintf(j->marker, sizeof(j->marker), "MPRUN_JOBID=%ld.%llu",
-		 (long)p->self, j->seq);
+	if (p->opts.group > 0)
+		snprintf(j->marker, sizeof(j->marker),
+			 "MPRUN_JOBID=%ld.%u.%llu", (long)p->self,
+			 p->opts.group, j->seq);
+	else
+		snprintf(j->marker, sizeof(j->marker), "MPRUN_JOBID=%ld.%llu",
+			 (long)p->self, j->seq);
 	return 0;
 }
 

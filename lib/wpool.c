@@ -902,8 +902,13 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 	struct exec_request req = {0};
 	int rc;
 
-	snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
-		 (long)p->self, p->nspawns + 1);
+	if (p->opts.group > 0)
+		snprintf(w->marker, sizeof(w->marker),
+			 "MPRUN_JOBID=%ld.%u.w%llu", (long)p->self,
+			 p->opts.group, p->nspawns + 1);
+	else
+		snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
+			 (long)p->self, p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
 	p->env[p->env_n] = w->slotvar;
 	p->env[p->env_n + 1] = w->marker;

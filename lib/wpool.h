@@ -176,6 +176,7 @@ struct wpool_opts {
 					 * out_fd, when not NULL */
 	const char *tmpdir;             /* --order map's holding file (NULL:
 					 * $TMPDIR, /tmp) */
+	unsigned group;                 /* as pool_opts.group */
 };
 
 /* One input, as the events see it. */

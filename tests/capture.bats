@@ -10,12 +10,9 @@ _cap_ms() {
 	echo $((t / 1000))
 }
 
-# Read lines from stdin; print each as "<ms since $1> <line>".
-_cap_stamp() {
-	local start=$1 l
-	while IFS= read -r l; do
-		echo "$(($(_cap_ms) - start)) $l"
-	done
+# Run a command with its standard output closed.
+_cap_stdout_closed() {
+	"$@" >&-
 }
 
 # Make files in.1 .. in.N of SIZE random bytes each.
@@ -129,6 +126,21 @@ _cap_same_chunks() {
 	cat in.1 in.2 in.3 | cmp - err
 }
 
+@test "--spill-limit: a held job's stream stops being read at the limit" {
+	head -c 4194304 /dev/urandom >in.2
+	# Job 1 (the writer, -k) waits until job 2 has started to write 4 MiB,
+	# then gives it 1 s more: job 2 is held, and past 4K in memory and
+	# 64K in its file mprun reads no more, so it blocks on a full pipe
+	# (of 1 MiB).
+	"$MPRUN" -k -j2 --buffer-size 4K --spill-limit 64K \
+		"if [ {} = 1 ]; then $WAIT_FOR started.2 || exit 1; sleep 1; if [ -e wrote.2 ]; then echo 2 was read; else echo 2 blocked; fi
+		else : >started.{}; cat in.{}; : >wrote.{}; fi" ::: 1 2 >out
+	[ "$(head -n 1 out)" = "2 blocked" ]
+	# then it was read to the end
+	[ -e wrote.2 ]
+	tail -c +11 out | cmp - in.2
+}
+
 @test "spill files go to --tmpdir and are not left behind" {
 	_cap_make_inputs 3 1048576
 	mkdir spill
@@ -150,14 +162,14 @@ _cap_same_chunks() {
 }
 
 @test "--line-buffer writes whole lines before the job ends" {
-	local start t1 l1
-	start=$(_cap_ms)
-	"$MPRUN" --line-buffer -j2 'echo {}-first; sleep 1.2; echo {}-second' ::: a b |
-		_cap_stamp "$start" >st
+	# each job's second line waits until the test has read its first one
+	"$MPRUN" --line-buffer -j2 "echo {}-first; $WAIT_FOR seen.{}-first && echo {}-second" ::: a b |
+		see_lines >st
 	cat st
-	read -r t1 l1 <st
-	[ "$t1" -lt 800 ]
-	[ "$(cut -d' ' -f2 st | sort)" = "$(printf 'a-first\na-second\nb-first\nb-second')" ]
+	[ "$(sort st)" = "$(printf 'a-first\na-second\nb-first\nb-second')" ]
+	# a job's lines in their order
+	[ "$(grep '^a' st)" = "$(printf 'a-first\na-second')" ]
+	[ "$(grep '^b' st)" = "$(printf 'b-first\nb-second')" ]
 }
 
 @test "--lb is --line-buffer" {
@@ -187,16 +199,31 @@ _cap_same_chunks() {
 @test "without -u the job's stdout is captured (not mprun's stdout)" {
 	"$MPRUN" ': {}; readlink /proc/self/fd/1' ::: x >out
 	[ "$(cat out)" != "$(readlink -f out)" ]
+	# a pipe to mprun
+	[[ "$(cat out)" == "pipe:["*"]" ]]
+	[ "$(wc -l <out)" -eq 1 ]
 }
 
 @test "--ungroup is -u and output appears while the job runs" {
-	local start t1 l1
-	start=$(_cap_ms)
-	"$MPRUN" --ungroup 'echo {}-first; sleep 1.2; echo {}-second' ::: a | _cap_stamp "$start" >st
+	# the second line waits until the test has read the first one
+	"$MPRUN" --ungroup "echo {}-first; $WAIT_FOR seen.{}-first && echo {}-second" ::: a |
+		see_lines >st
 	cat st
-	read -r t1 l1 <st
+	read -r l1 <st
 	[ "$l1" = a-first ]
-	[ "$t1" -lt 800 ]
+	[ "$(cat st)" = "$(printf 'a-first\na-second')" ]
+}
+
+@test "with -u, -k, --order, --tag and --tagstring have no effect" {
+	# job 1 ends only once the test has read job 2's line: with -k or
+	# --order map in effect it would wait for ever (30 s, then fail)
+	for o in "-k --tag" "--order map --tagstring x{}" "--keep-order --order imap --tag"; do
+		rm -f seen.*
+		"$MPRUN" -u $o -j2 "if [ {} = 1 ]; then $WAIT_FOR seen.2-out && echo 1-out; else echo 2-out; fi" \
+			::: 1 2 | see_lines >st
+		echo "$o: $(cat st)"
+		[ "$(cat st)" = "$(printf '2-out\n1-out')" ]
+	done
 }
 
 # --- --tag and --tagstring -------------------------------------------------------------
@@ -250,6 +277,46 @@ _cap_same_chunks() {
 		false
 	fi
 	[ $((end - start)) -lt 2000 ]
+}
+
+@test "a broken pipe on stdout ends every job; mprun exits with 255" {
+	local marker="mprun_bp_marker_$$_$RANDOM" o
+	for o in "" -k --line-buffer "--order map" "--buffer-size 4K"; do
+		# (yes exits on the broken pipe of its own; head -c does not)
+		timeout 30 "$MPRUN" $o -j2 'yes {} | head -c 100000000' ::: "${marker}_a" "${marker}_b" |
+			head -c 1 >out
+		st=${PIPESTATUS[0]}
+		echo "'$o': $st"
+		[ "$st" -eq 255 ]
+		[ "$(cat out)" = m ]
+		[ -z "$(pgrep -f "$marker")" ]
+	done
+}
+
+@test "a broken pipe on stdout: 255 with --workers and --pipeline too" {
+	seq 100000 | timeout 30 "$MPRUN" --workers 'sed -u s/^/w/' | head -c 1 >out
+	st=${PIPESTATUS[1]}
+	[ "$st" -eq 255 ]
+	[ "$(cat out)" = w ]
+	printf 'stages:\n  s:\n    cmd: seq {} 100000000\n    input: [1, 2]\n' >p.yaml
+	timeout 30 "$MPRUN" --pipeline p.yaml | head -c 1 >out
+	st=${PIPESTATUS[0]}
+	[ "$st" -eq 255 ]
+	[[ "$(cat out)" == [12] ]]
+}
+
+@test "a closed stdout: 255, and nothing meant for it goes into another file" {
+	run _cap_stdout_closed "$MPRUN" 'echo {}' ::: a
+	[ "$status" -eq 255 ]
+	# the job log is opened first: it must not take the place of stdout
+	run _cap_stdout_closed "$MPRUN" --joblog log -j1 'echo out-{}' ::: a b
+	[ "$status" -eq 255 ]
+	[ "$(wc -l <log)" -ge 2 ]
+	[ "$(grep -c '^out-' log)" -eq 0 ]
+	run _cap_stdout_closed "$MPRUN" --results res 'echo out-{}' ::: a
+	[ "$status" -eq 255 ]
+	run _cap_stdout_closed "$MPRUN" --workers cat ::: a
+	[ "$status" -eq 255 ]
 }
 
 @test "a closed stdout ends the run even with -k and many queued jobs" {

@@ -243,6 +243,50 @@ _bash_complete() {
 	[[ $output == *"--resume needs --joblog"* ]]
 }
 
+# --- long options abbreviated ------------------------------------------------------
+
+@test "a long option may be abbreviated to a unique prefix, its argument after =" {
+	run "$MPRUN" --dry touch ::: ran
+	[ "$status" -eq 0 ]
+	[ "$output" = "touch ran" ]
+	[ ! -e ran ]
+	run "$MPRUN" -k --max-a 2 echo ::: 1 2 3
+	[ "$output" = "$(printf '1 2\n3')" ]
+	run "$MPRUN" -k --max-a=2 --tagst='<{}>' echo ::: 1 2 3
+	[ "$output" = "$(printf '<1 2>\t1 2\n<3>\t3')" ]
+	printf 'a,b' >in
+	run "$MPRUN" -k --delim=, echo ={}= :::: in
+	[ "$output" = "$(printf '=a=\n=b=')" ]
+	# --keep is --keep-order: job 1 ends after job 2, its output comes first
+	run "$MPRUN" --keep -j2 --joblog log "if [ {} = 1 ]; then $WAIT_LINES log 2; fi; echo {}" ::: 1 2
+	[ "$output" = "$(printf '1\n2')" ]
+	[ "$(tail -n 1 log | cut -f1)" = 1 ]
+}
+
+@test "an option's full name is never ambiguous: --tag, --resume" {
+	run "$MPRUN" -k --tag echo ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a\ta')" ]
+	# --resume, not --resume-failed: the failed job is not run again
+	run "$MPRUN" --joblog log 'echo {}; exit 1' ::: ran
+	[ "$output" = ran ]
+	run "$MPRUN" --joblog log --resume 'echo {}; exit 1' ::: ran
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "an ambiguous prefix is an error: 255, named, no job runs" {
+	# --re: --resume, --resume-failed, --results, --retries, --return
+	for o in --re --ta --sl --w; do
+		run "$MPRUN" "$o" x touch ::: ran
+		echo "$o: $status $output"
+		[ "$status" -eq 255 ]
+		[[ $output == *"$o"* ]]
+		[[ $output == *"Try 'mprun --help'"* ]]
+		[ ! -e ran ]
+	done
+}
+
 # --- -j --------------------------------------------------------------------------
 
 @test "-j 0 runs every job at once" {

@@ -8,6 +8,8 @@
 # removes the segment. The tests of the real run skip themselves until a
 # job of mprun sees MPRUN_SHM.
 
+bats_require_minimum_version 1.5.0
+
 load setup
 
 # Background mprun processes write their pid to *.pid; SIGTERM ends them
@@ -201,7 +203,7 @@ _ct_need_run_segment() {
 	[ -n "$(_ct_segments_of "$(cat int.pid)")" ]
 	kill -INT -- "-$(cat int.pid)"
 	for i in $(seq 100); do kill -0 "$(cat int.pid)" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$(cat int.pid)" 2>/dev/null
+	run ! kill -0 "$(cat int.pid)"
 	[ -z "$(_ct_segments_of "$(cat int.pid)")" ]
 
 	"$MPRUN" --shm-run 'echo $PPID >term.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
@@ -240,11 +242,20 @@ _ct_need_run_segment() {
 
 @test "run: jobs count with --counter; no segment left after the run" {
 	_ct_need_run_segment
-	run "$MPRUN" -j 4 '"$MPRUN" --counter n +{} >/dev/null; echo $PPID' ::: 1 2 3 4
+	run _ct_err_to_file "$MPRUN" -j 4 --counters-json c.json \
+		'"$MPRUN" --counter n +{} >/dev/null; echo $PPID' ::: 1 2 3 4
 	[ "$status" -eq 0 ]
+	# one run: its jobs' parent is mprun
+	[ "$(echo "$output" | sort -u | wc -l)" -eq 1 ]
 	for pid in $(echo "$output" | sort -u); do
 		[ -z "$(_ct_segments_of "$pid")" ]
 	done
+	# 1 + 2 + 3 + 4, at the end and in the run's last words
+	[ "$(cat c.json)" = '{"n": 10}' ]
+	grep -qx 'mprun: counters: n=10' err
+	# a job reads what the others added
+	run _ct_err_to_file "$MPRUN" -j1 '"$MPRUN" --counter n +{}' ::: 5 6 7
+	[ "$output" = "$(printf '5\n11\n18')" ]
 }
 
 @test "run: --counter-init declares counters and --counters-json writes them at the end" {

@@ -168,6 +168,18 @@ _in_ms() {
 	[ "$output" = "$(printf 'one\ntwo')" ]
 }
 
+@test "a carriage return before the delimiter is kept" {
+	printf 'a\r\nb\r\n\r\nc\r' >in
+	"$MPRUN" -k -j1 'printf "<%s>" {}' <in >out
+	[ "$(od -An -c out | tr -d ' \n')" = '<a\r><b\r><\r><c\r>' ]
+	"$MPRUN" -k -j1 'printf "<%s>" {}' :::: in >out
+	[ "$(od -An -c out | tr -d ' \n')" = '<a\r><b\r><\r><c\r>' ]
+	printf 'x\r\0y\r\0' | "$MPRUN" -0 -k -j1 'printf "<%s>" {}' >out
+	[ "$(od -An -c out | tr -d ' \n')" = '<x\r><y\r>' ]
+	printf 'x\r,y' | "$MPRUN" -d , -k -j1 'printf "<%s>" {}' >out
+	[ "$(od -An -c out | tr -d ' \n')" = '<x\r><y>' ]
+}
+
 @test "-0 splits the inputs on NUL; blanks and newlines stay in the input" {
 	printf 'a b\0c\nd\0' >in
 	run "$MPRUN" -0 -k echo ={}= <in

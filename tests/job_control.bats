@@ -387,15 +387,21 @@ EOF
 # --- --delay ------------------------------------------------------------------------
 
 @test "--delay waits between two job starts" {
-	_jc_timed_run "$MPRUN" -j4 --delay 0.2 'date +%s%N >>starts; echo {}' ::: 1 2 3 4
+	_jc_timed_run "$MPRUN" -j4 --delay 0.2 --joblog log 'date +%s%N >>starts.{}; echo {}' ::: 1 2 3 4
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
 	[ "$elapsed" -ge 600 ]
 	[ "$elapsed" -lt 4000 ]
-	# each start at least ~0.2 s after the one before (some slack for
-	# the time each job takes to reach date)
-	sort -n starts | awk 'NR > 1 && ($1 - prev) / 1e6 < 150 { bad = 1 }
-		{ prev = $1 } END { exit bad }'
+	cat log
+	# each start, as mprun logs it, at least 0.2 s after the one before
+	# (to the millisecond it is stamped with)
+	[ "$(tail -n +2 log | sort -n -k3 | cut -f1 | tr '\n' ' ')" = "1 2 3 4 " ]
+	tail -n +2 log | sort -n | awk -F'\t' 'NR > 1 && $3 - prev < 0.199 { bad = 1 }
+		{ prev = $3 } END { exit bad }'
+	# and each job ran after its logged start (date's clock is the same)
+	for i in 1 2 3 4; do
+		awk -F'\t' -v i="$i" -v t="$(cat starts.$i)" '$1 == i && t / 1e9 < $3 - 0.001 { exit 1 }' log
+	done
 }
 
 @test "--delay: the first job starts at once" {
@@ -418,6 +424,19 @@ EOF
 		[ "$status" -eq 255 ]
 		[ ! -e ran ]
 	done
+}
+
+@test "--halt now: the jobs it ends are still logged, with their signal" {
+	# job 2 fails once job 1 has started; --halt now ends job 1
+	_jc_make_sleeper
+	_jc_timed_run "$MPRUN" -j2 --halt now,fail=1 --joblog log \
+		"if [ {} = 1 ]; then touch started.1; exec ./${M}_sleep 30; fi; $WAIT_FOR started.1; exit 4" ::: 1 2
+	cat log
+	[ "$status" -eq 1 ]
+	[ "$elapsed" -lt 10000 ]
+	[ "$(wc -l <log)" -eq 3 ]
+	[ "$(tail -n +2 log | cut -f1,7,8 | sort)" = "$(printf '1\t143\t15\n2\t4\t0')" ]
+	_jc_nothing_left
 }
 
 @test "--halt now,success=1: the jobs it ends are not failures, status 0" {

@@ -86,6 +86,37 @@ _jl_check_lines() {
 	_jl_check_lines log
 }
 
+@test "--joblog: newlines and TABs in the command are written as \\n and \\t" {
+	run "$MPRUN" -k --joblog log "$(printf 'echo a\necho\tb')" ::: x
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a\nb x')" ]
+	_jl_check_lines log
+	[ "$(tail -n 1 log | cut -f9-)" = 'echo a\necho\tb x' ]
+	# in an input (a value of the command) too
+	run "$MPRUN" -k --joblog log2 'printf "<%s>" {}' ::: "$(printf 'c\nd\te')"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <log2)" -eq 2 ]
+	[ "$(tail -n 1 log2 | cut -f9-)" = "_mp1='c\\nd\\te'; printf \"<%s>\" \"\${_mp1}\"" ]
+}
+
+@test "--joblog: Receive is the bytes written on stdout, not on stderr" {
+	# streamed, held (-k), spilled (4K), by lines, and held to the end
+	for o in "" -k "-k --buffer-size 4K" --line-buffer "--order map"; do
+		rm -f log
+		"$MPRUN" -j3 $o --joblog log 'head -c {1} /dev/zero; head -c {2} /dev/zero >&2' \
+			::: 5 100000 0 :::+ 1000 7 70000 >out 2>err
+		echo "'$o':"
+		cat log
+		[ "$(stat -c %s out)" -eq 100005 ]
+		[ "$(stat -c %s err)" -eq 71007 ]
+		[ "$(tail -n +2 log | cut -f1,6 | sort -n | tr '\t\n' ': ')" = "1:5 2:100000 3:0 " ]
+	done
+	# --tag: what the job wrote, without the tags
+	"$MPRUN" --tag --joblog log3 'echo {}; echo more{} >&2' ::: abc >out 2>err
+	[ "$(cat out)" = "$(printf 'abc\tabc')" ]
+	[ "$(tail -n 1 log3 | cut -f6)" = 4 ]
+}
+
 @test "--joblog: a killed job has Exitval 128+signal and its Signal" {
 	run "$MPRUN" -j2 --joblog log 'kill -{} $$' ::: KILL TERM
 	[ "$status" -eq 2 ]

@@ -112,58 +112,57 @@ _ord_ncpu() {
 # --- streaming ------------------------------------------------------------------------
 
 @test "-k streams: the first job's output appears before the last job ends" {
-	local start t1 l1 t2 l2
-	start=$(_ord_ms)
-	"$MPRUN" -k -j2 'sleep {}; echo {}' ::: 0 1.5 | _ord_stamp "$start" >st
+	# the last job waits until the test has read the first one's output
+	"$MPRUN" -k -j2 "if [ {} = last ]; then $WAIT_FOR seen.first || exit 1; fi; echo {}" ::: first last |
+		see_lines >st
+	[ "$(cat st)" = "$(printf 'first\nlast')" ]
+}
+
+@test "-k streams the oldest job's output while it runs" {
+	# each job's second line waits until the test has read its first one:
+	# the oldest job's output goes straight through, the next one's is
+	# held until then
+	"$MPRUN" -k -j2 "echo {}-first; $WAIT_FOR seen.{}-first && echo {}-second" ::: a b |
+		see_lines >st
 	cat st
-	{ read -r t1 l1; read -r t2 l2; } <st
-	[ "$l1" = 0 ]
-	[ "$l2" = 1.5 ]
-	[ "$t1" -lt 1000 ]
-	[ "$t2" -ge 1400 ]
+	[ "$(cat st)" = "$(printf 'a-first\na-second\nb-first\nb-second')" ]
 }
 
 @test "-k holds a finished later job until the earlier one is out" {
-	local start t1 l1 t2 l2 t3 l3
-	start=$(_ord_ms)
-	"$MPRUN" -k -j3 'sleep {}; echo {}' ::: 0 1 0 | _ord_stamp "$start" >st
-	cat st
-	{ read -r t1 l1; read -r t2 l2; read -r t3 l3; } <st
-	[ "$l1 $l2 $l3" = "0 1 0" ]
-	[ "$t1" -lt 700 ]
-	[ "$t3" -ge 900 ]
+	# job 2 writes only once the job log shows that job 3 has ended
+	"$MPRUN" -k -j3 --joblog log \
+		"if [ {} = 1 ]; then $WAIT_LINES log 3 && echo {}; else echo {}; fi" ::: 0 1 0 >out
+	cat out log
+	[ "$(cat out)" = "$(printf '0\n1\n0')" ]
+	# job 2 ended last
+	[ "$(tail -n 1 log | cut -f1)" = 2 ]
 }
 
 @test "--order imap streams the output of the oldest running job" {
-	local start t1 l1
-	start=$(_ord_ms)
-	"$MPRUN" --order imap -j2 'echo {}-start; sleep 1.2; echo {}-end' ::: a b |
-		_ord_stamp "$start" >st
+	"$MPRUN" --order imap -j2 "echo {}-start; $WAIT_FOR seen.{}-start && echo {}-end" ::: a b |
+		see_lines >st
 	cat st
-	read -r t1 l1 <st
+	read -r l1 <st
 	[ "$l1" = a-start ]
-	[ "$t1" -lt 800 ]
-	[ "$(cut -d' ' -f2 st)" = "$(printf 'a-start\na-end\nb-start\nb-end')" ]
+	[ "$(cat st)" = "$(printf 'a-start\na-end\nb-start\nb-end')" ]
 }
 
 @test "unordered streams a finished fast job before a slow one ends" {
-	local start t1 l1
-	start=$(_ord_ms)
-	"$MPRUN" -j2 'sleep {}; echo {}' ::: 1.2 0 | _ord_stamp "$start" >st
+	# the slow job ends only once the test has read the fast one's output
+	"$MPRUN" -j2 "if [ {} = slow ]; then $WAIT_FOR seen.fast || exit 1; fi; echo {}" ::: slow fast |
+		see_lines >st
 	cat st
-	read -r t1 l1 <st
-	[ "$l1" = 0 ]
-	[ "$t1" -lt 800 ]
+	read -r l1 <st
+	[ "$l1" = fast ]
+	[ "$(cat st)" = "$(printf 'fast\nslow')" ]
 }
 
 @test "unordered streams the output of the first job that writes, while it runs" {
-	local start t1 l1
-	start=$(_ord_ms)
-	"$MPRUN" -j2 'echo {}-start; sleep 1.2; echo {}-end' ::: a | _ord_stamp "$start" >st
+	"$MPRUN" -j2 "echo {}-start; $WAIT_FOR seen.{}-start && echo {}-end" ::: a | see_lines >st
 	cat st
-	read -r t1 l1 <st
+	read -r l1 <st
 	[ "$l1" = a-start ]
-	[ "$t1" -lt 800 ]
+	[ "$(cat st)" = "$(printf 'a-start\na-end')" ]
 }
 
 @test "--order map writes nothing before the slowest job ended" {

@@ -7,6 +7,19 @@ load setup
 P=$MPRUN_SRCDIR/tests/pipelines
 EX=$MPRUN_SRCDIR/examples/pipelines
 
+# setup.bash's setup, then $N: digits unique to this test, which the
+# processes it looks for carry in their command line (sleep 20.$N).
+eval "_pl_base_$(declare -f setup)"
+setup() {
+	_pl_base_setup || return 1
+	N=$$$RANDOM$BATS_TEST_NUMBER
+	pid=
+}
+
+teardown() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
+}
+
 # Milliseconds since the epoch, without a fork of date.
 _pl_ms() {
 	local t=${EPOCHREALTIME//[.,]/}
@@ -118,9 +131,27 @@ Y
 }
 
 @test "order: map releases in input order at the end" {
-	printf 'stages:\n  s:\n    cmd: sleep 0.{}; echo {}\n    input: [3, 1, 2]\n    order: map\n    jobs: 3\n' >p.yaml
-	run "$MPRUN" --pipeline p.yaml
-	[ "$output" = "$(printf '3\n1\n2')" ]
+	# The second job ("1") ends last: once the job log shows that the
+	# other two have ended, it looks whether anything was written yet
+	# (with imap the first job's output would be).
+	cat >p.yaml <<Y
+stages:
+  s:
+    cmd: |
+      if [ {} = 1 ]; then
+        $WAIT_LINES log 3 && sleep 0.5
+        if [ -s out ]; then echo "1 after output"; else echo 1; fi
+      else
+        echo {}
+      fi
+    input: [3, 1, 2]
+    order: map
+    jobs: 3
+Y
+	"$MPRUN" --pipeline p.yaml --joblog log >out
+	cat out log
+	[ "$(cat out)" = "$(printf '3\n1\n2')" ]
+	[ "$(tail -n 1 log | cut -f1)" = 2 ]
 }
 
 @test "timeout:, retries:, env: apply to their stage" {
@@ -144,6 +175,29 @@ Y
 	[ "$(cat c)" -eq 3 ]
 }
 
+@test "a job ended in one stage (timeout:) leaves the other stages' jobs alone" {
+	# job 1 of each stage: the one of slow times out, the one of other
+	# must still run to its end (the same number, not the same job)
+	cat >p.yaml <<'Y'
+stages:
+  slow:
+    cmd: sleep 30
+    timeout: 300ms
+  other:
+    cmd: sleep 1; echo other-done
+  w:
+    workers: while read x; do sleep 1; echo w-$x; done
+    input: [1]
+Y
+	run "$MPRUN" --pipeline p.yaml --joblog log
+	cat log
+	[ "$status" -eq 1 ]
+	grep -q 'stage slow: job 1 timed out' <<<"$output"
+	grep -qx 'other-done' <<<"$output"
+	grep -qx 'w-1' <<<"$output"
+	[ "$(awk -F'\t' 'NR > 1 { print $10, $7, $8 }' log | sort)" = "$(printf 'other 0 0\nslow 143 15\nw 0 0')" ]
+}
+
 @test "on_success / on_error callbacks of a stage" {
 	cat >p.yaml <<'Y'
 stages:
@@ -160,20 +214,39 @@ Y
 }
 
 @test "halt: now,fail=1 ends the whole pipeline" {
-	cat >p.yaml <<'Y'
+	# job 3 of work fails while its job 1 and the job of another stage
+	# sleep 20 s: now ends both (soon would wait for them)
+	cat >p.yaml <<Y
 stages:
   gen:
     cmd: seq 1000
   work:
-    cmd: "[ {} -ne 3 ] && sleep 0.05"
+    cmd: |
+      case {} in
+      1) exec sleep 20.$N ;;
+      3) $WAIT_FOR other.started; exit 1 ;;
+      *) sleep 0.05$N ;;
+      esac
     input: gen
     halt: now,fail=1
     jobs: 2
+  other:
+    cmd: touch other.started; exec sleep 21.$N
 Y
-	run "$MPRUN" --pipeline p.yaml
+	t0=$(_pl_ms)
+	run "$MPRUN" --pipeline p.yaml --joblog log
+	elapsed=$(($(_pl_ms) - t0))
+	echo "status $status, ${elapsed}ms"
+	cat log
 	[ "$status" -ge 1 ]
 	grep -q 'halt' <<<"$output"
-	[ -z "$(pgrep -f 'sleep 0.05')" ]
+	[ -z "$(pgrep -f "sleep (2[01]|0\.05)\.?$N")" ]
+	# the jobs it ended count neither way, and are logged with their signal
+	[ "$status" -eq 1 ]
+	grep -qx 'mprun: --halt: stopped the pipeline after 1 failed jobs' <<<"$output"
+	[ "$(awk -F'\t' '$10 == "work" && $1 == 1 { print $7, $8 }' log)" = "143 15" ]
+	[ "$(awk -F'\t' '$10 == "other" { print $1, $7, $8 }' log)" = "1 143 15" ]
+	[ "$elapsed" -lt 10000 ]
 }
 
 @test "vars: and --set NAME=VALUE; an unknown --set is an error" {
@@ -219,21 +292,18 @@ Y
 # --- streaming, back-pressure, barrier --------------------------------------
 
 @test "stage B starts on its first input while stage A still runs" {
-	cat >p.yaml <<'Y'
+	# a writes its second line once the test has read b's first output
+	cat >p.yaml <<Y
 stages:
   a:
-    cmd: sh -c 'echo first; sleep 1.5; echo second'
+    cmd: echo first; $WAIT_FOR "seen.got first" && echo second
   b:
     cmd: echo got {}
     input: a
 Y
-	"$MPRUN" --pipeline p.yaml | while read -r l; do
-		echo "$(_pl_ms) $l"
-	done >stamps
-	first=$(awk '/got first/{print $1}' stamps)
-	second=$(awk '/got second/{print $1}' stamps)
-	[ -n "$first" ] && [ -n "$second" ]
-	[ $((second - first)) -ge 1000 ]
+	"$MPRUN" --pipeline p.yaml | see_lines >st
+	cat st
+	[ "$(cat st)" = "$(printf 'got first\ngot second')" ]
 }
 
 @test "after: waits until the named stage has ended" {
@@ -278,16 +348,17 @@ Y
 	peak=$(_pl_peak_rss --pipeline p.yaml)
 	[ "$(awk '{s += $1} END {print s}' out)" -eq 1000000 ]
 	echo "peak $peak KiB" >&3
-	[ "$peak" -gt 0 ] && [ "$peak" -lt "$limit" ]
+	[ "$peak" -gt 0 ]
+	[ "$peak" -lt "$limit" ]
 }
 
 @test "Ctrl-C mid-pipeline: exit 130 and no process left" {
-	cat >p.yaml <<'Y'
+	cat >p.yaml <<Y
 stages:
   gen:
-    cmd: sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.1; done'
+    cmd: sh -c 'for i in 1 2 3 4 5 6 7 8; do echo \$i; sleep 0.1; done'
   work:
-    cmd: setsid sleep 309{}; sleep 308{}
+    cmd: setsid sleep 309{}.$N; sleep 308{}.$N
     input: gen
     jobs: 3
 Y
@@ -297,8 +368,9 @@ Y
 		sleep 0.5
 		kill -INT -- -"$pid"
 		wait "$pid" && rc=0 || rc=$?
+		pid=
 		[ "$rc" -eq 130 ]
-		[ -z "$(pgrep -f 'sleep 30[89]')" ]
+		[ -z "$(pgrep -f "sleep 30[89][0-9]*\.$N")" ]
 	done
 }
 
@@ -392,12 +464,12 @@ Y
 }
 
 @test "Ctrl-C on a pipeline with a workers: stage: exit 130, no worker left" {
-	cat >p.yaml <<'Y'
+	cat >p.yaml <<Y
 stages:
   gen:
-    cmd: sh -c 'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.1; done'
+    cmd: sh -c 'for i in 1 2 3 4 5 6 7 8; do echo \$i; sleep 0.1; done'
   serve:
-    workers: while read x; do setsid sleep 307$x; echo $x; done
+    workers: while read x; do setsid sleep 307\$x.$N; echo \$x; done
     input: gen
     jobs: 2
 Y
@@ -406,10 +478,11 @@ Y
 	sleep 0.6
 	kill -INT -- -"$pid"
 	wait "$pid" && rc=0 || rc=$?
+	pid=
 	[ "$rc" -eq 130 ]
 	sleep 0.2
-	[ -z "$(pgrep -f 'sleep 307')" ]
-	[ -z "$(pgrep -f 'while read x; do setsid')" ]
+	[ -z "$(pgrep -f "sleep 307[0-9]*\.$N")" ]
+	[ -z "$(pgrep -f "while read x; do setsid sleep 307.x\.$N")" ]
 }
 
 @test "--dry-run shows a workers: stage and starts no worker" {
@@ -549,12 +622,29 @@ Y
 }
 
 @test "mprun --status shows each stage's figures while a pipeline runs" {
-	printf 'stages:\n  gen:\n    cmd: seq 4\n  work:\n    cmd: sleep 0.6; echo {} >/dev/null\n    input: gen\n    jobs: 2\n' >p.yaml
+	# the work jobs run until the test makes the file go
+	cat >p.yaml <<Y
+stages:
+  gen:
+    cmd: seq 4
+  work:
+    cmd: $WAIT_FOR go; echo {} >/dev/null
+    input: gen
+    jobs: 2
+Y
 	"$MPRUN" --pipeline p.yaml --counters-json c.json >/dev/null &
 	pid=$!
-	sleep 0.4
-	run "$MPRUN" --status "$pid"
+	for ((i = 0; i < 300; i++)); do
+		run "$MPRUN" --status "$pid"
+		if grep -qx '  counter stage:gen:done 1' <<<"$output" &&
+			grep -qx '  counter stage:work:running 2' <<<"$output"; then
+			break
+		fi
+		sleep 0.1
+	done
+	touch go
 	wait "$pid"
+	pid=
 	[ "$status" -eq 0 ]
 	grep -qx '  counter stage:gen:done 1' <<<"$output"
 	grep -qx '  counter stage:work:running 2' <<<"$output"

@@ -3,6 +3,8 @@
 # across independent invocations; --fg; background holders; --wait; a
 # holder killed with SIGKILL gives its slot back at once; bad usage.
 
+bats_require_minimum_version 1.5.0
+
 load setup
 
 # setup.bash's setup, then $ID: a semaphore name of this test alone.
@@ -89,13 +91,21 @@ _sm_wait_file() {
 }
 
 @test "without --fg: returns once the slot is taken; the command holds it until it ends" {
-	start=$(_sm_now_ms)
-	"$MPRUN" --sem --id "$ID" 'sleep 0.6; echo first >out' 3>&-
-	[ $(($(_sm_now_ms) - start)) -lt 500 ]
-	"$MPRUN" --sem --id "$ID" 'echo second >>out' 3>&-
-	# the second could only start after the first ended
-	[ $(($(_sm_now_ms) - start)) -ge 550 ]
+	# the first command ends only once the test makes the file go, after
+	# mprun returned (were mprun to wait for it: 30 s, then "timeout")
+	"$MPRUN" --sem --id "$ID" "$WAIT_FOR go && echo first >out || echo timeout >out" 3>&-
+	[ ! -e out ]
+	"$MPRUN" --sem --id "$ID" 'echo second >>out' 3>&- &
+	echo $! >second.pid
+	# the second waits for the slot: its mprun has not returned
+	sleep 0.5
+	kill -0 "$(cat second.pid)"
+	[ ! -e out ]
+	touch go
+	wait "$(cat second.pid)"
+	rm second.pid
 	"$MPRUN" --sem --wait --id "$ID"
+	# the second could only start after the first ended
 	[ "$(cat out)" = "$(printf 'first\nsecond')" ]
 }
 
@@ -166,7 +176,7 @@ _sm_wait_file() {
 	run "$MPRUN" --cleanup
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -qx "removed semaphore $ID.idle (idle)"
-	! echo "$output" | grep -q "semaphore $ID "
+	run ! grep -q "semaphore $ID " <<<"$output"
 	[ -e "/dev/shm/mprun-sem.$(id -u).$ID" ]
 	[ ! -e "/dev/shm/mprun-sem.$(id -u).$ID.idle" ]
 }

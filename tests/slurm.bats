@@ -34,6 +34,12 @@ setup() {
 	pid=
 }
 
+# The most jobs seen running at once in the file "conc", where each job
+# wrote "s" when it started and "e" before it ended.
+maxconc() {
+	awk '$1 == "s" { c++; if (c > m) m = c } $1 == "e" { c-- } END { print m + 0 }' conc
+}
+
 teardown() {
 	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
 	jobs_left | xargs -r scancel 2>/dev/null || :
@@ -79,9 +85,14 @@ wait_none() {
 }
 
 @test "inside salloc: each job is a step; -j is the allocation's size" {
+	# each job waits until two have started: with one slot, 30 s, then fail
 	run salloc -n2 --quiet "$MPRUN" --slurm -k --joblog log \
-		'echo {} step=$SLURM_STEP_ID slot=$MPRUN_SLOT' ::: a b c d
+		"echo s >>conc; $WAIT_LINES conc 2 || exit 1; "'echo {} step=$SLURM_STEP_ID slot=$MPRUN_SLOT; echo e >>conc' \
+		::: a b c d
 	[ "$status" -eq 0 ]
+	# two at once, never more
+	[ "$(maxconc)" -eq 2 ]
+	[ "$(cut -d' ' -f3 <<<"$output" | sort -u | tr '\n' ' ')" = "slot=1 slot=2 " ]
 	[ "${#lines[@]}" -eq 4 ]
 	[[ "${lines[0]}" == "a step="[0-9]*" slot="[12] ]]
 	[[ "${lines[3]}" == "d step="[0-9]*" slot="[12] ]]
@@ -113,9 +124,14 @@ wait_none() {
 }
 
 @test "--slurm-cpus 2 gives each step 2 CPUs and halves the slots" {
+	# each job waits until two have started: with one slot, 30 s, then fail
 	run salloc -n4 --quiet "$MPRUN" --slurm --slurm-cpus 2 -k \
-		'echo {} cpus=$SLURM_CPUS_PER_TASK slot=$MPRUN_SLOT' ::: 1 2 3 4
+		"echo s >>conc; $WAIT_LINES conc 2 || exit 1; "'echo {} cpus=$SLURM_CPUS_PER_TASK slot=$MPRUN_SLOT; echo e >>conc' \
+		::: 1 2 3 4
 	[ "$status" -eq 0 ]
+	# two at once, never more
+	[ "$(maxconc)" -eq 2 ]
+	[ "$(cut -d' ' -f3 <<<"$output" | sort -u | tr '\n' ' ')" = "slot=1 slot=2 " ]
 	[ "${#lines[@]}" -eq 4 ]
 	[ "$(cut -d' ' -f2 <<<"$output" | sort -u)" = cpus=2 ]
 	[ -z "$(grep -v 'slot=[12]$' <<<"$output")" ]
@@ -134,6 +150,11 @@ wait_none() {
 	run "$MPRUN" --slurm-alloc "--no-such-salloc-option" echo ::: 1
 	[ "$status" -eq 255 ]
 	[[ "$output" == *salloc* ]]
+	# one line: the options, then salloc's own last words
+	want=$(salloc --no-such-salloc-option 2>&1 | tail -n 1)
+	echo "salloc says: $want"
+	[ -n "$want" ]
+	[ "$output" = "mprun: salloc --no-such-salloc-option: $want" ]
 	wait_none 5 jobs
 }
 

@@ -6,6 +6,8 @@
 # faults (deaths, --timeout, stalls, extra output) with --retries, Ctrl-C
 # and SIGTERM, --joblog, --tag, --worker-init and the callbacks.
 
+bats_require_minimum_version 1.5.0
+
 load setup
 
 # setup.bash's setup, then $M: a string unique to this test that every
@@ -211,7 +213,32 @@ _wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; d
 	[ "$status" -eq 1 ]
 	[ "$output" = "$(seq 200 | grep -vx 100 | sed 's/^/r/')" ]
 	[ "$(grep -c 'timed out' err)" -eq 1 ]
-	! grep -q 'trying it again' err
+	run ! grep -q 'trying it again' err
+	_wk_nothing_left
+}
+
+@test "--retries: inputs queued behind a timed-out one are not charged a try" {
+	# 100 times out twice (tried again once); 101, queued behind it (the
+	# worker takes it out of its pipe to show it was), goes to the next
+	# worker, which dies on it: that is its first try, so it is tried
+	# again, and answered
+	MPRUN_SHELL=/bin/bash run _wk_err_to_file "$MPRUN" -k -j1 --timeout 2 --retries 1 --workers \
+		"while read x; do
+			if [ \$x = 100 ]; then
+				[ -e behind ] || { read -t 1.5 y && echo \$y >behind; }
+				exec -a ${M}_slow sleep 30
+			fi
+			if [ \$x = 101 ] && [ ! -e seen.101 ]; then : >seen.101; exit 3; fi
+			echo r\$x
+		done" ::: $(seq 200)
+	cat err
+	[ "$(cat behind)" = 101 ]
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(seq 200 | grep -vx 100 | sed 's/^/r/')" ]
+	[ "$(grep -c "timed out.* input '100'" err)" -eq 2 ]
+	[ "$(grep -c "input '100'; trying it again" err)" -eq 1 ]
+	grep -q "died (exit status 3) on input '101'; trying it again" err
+	[ "$(grep -c 'trying it again' err)" -eq 2 ]
 	_wk_nothing_left
 }
 
