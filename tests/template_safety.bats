@@ -119,7 +119,9 @@ numbers_only() {
 	want=$(for p in "${P[@]}"; do printf '%s%s\n' "$p" "$p"; done)
 	for sh in $SHELLS; do
 		run_all "printf '%s\n' {}\"{}\"" "$sh"
-		[ ! -e pw ] && [ "$status" -eq 0 ] && [ "$output" = "$want" ]
+		[ ! -e pw ] || return 1
+		[ "$status" -eq 0 ] || return 1
+		[ "$output" = "$want" ] || return 1
 	done
 }
 @test "safety: command substitution inside double quotes" {
@@ -363,20 +365,25 @@ numbers_only() {
 	for sh in $SHELLS; do
 		rm -f pw
 		MPRUN_SHELL=$sh run "$MPRUN" -X "printf '%s\n' \"<{}>\" | tr -d '<>'" ::: "${P[@]}"
-		[ ! -e pw ] && [ "$status" -eq 0 ]
+		[ ! -e pw ] || return 1
+		[ "$status" -eq 0 ] || return 1
 		MPRUN_SHELL=$sh run "$MPRUN" -k -n 3 "printf '%s\n' {}; : \"{2}\"" ::: "${P[@]}"
-		[ ! -e pw ] && [ "$status" -eq 0 ] && [ "$output" = "$want" ]
+		[ ! -e pw ] || return 1
+		[ "$status" -eq 0 ] || return 1
+		[ "$output" = "$want" ] || return 1
 	done
 	printf '%s\n' 'a,$(touch pw)' 'b,`touch pw`' >in.csv
 	run "$MPRUN" -k --colsep , "printf '%s|%s\n' \"{2}\" {1}" :::: in.csv
-	[ ! -e pw ] && [ "$status" -eq 0 ]
+	[ ! -e pw ] || return 1
+	[ "$status" -eq 0 ] || return 1
 	[ "$output" = "$(printf '%s\n' '$(touch pw)|a' '`touch pw`|b')" ]
 }
 
 @test "safety: --on-success / --on-error callbacks, and refused in them" {
 	rm -f pw
 	run "$MPRUN" -k --on-success "printf 'ok %s\n' \"{}\"" true ::: "${P[@]}"
-	[ ! -e pw ] && [ "$status" -eq 0 ]
+	[ ! -e pw ] || return 1
+	[ "$status" -eq 0 ] || return 1
 	[ "$output" = "$(expect_each 'ok ' '')" ]
 	run --separate-stderr "$MPRUN" --on-error "sh -c 'echo {}'" false ::: x
 	[ "$status" -eq 255 ]
