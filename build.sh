@@ -15,8 +15,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the tests need.
 PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
-# The test suite's real services: a loopback sshd and a one-node Slurm.
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client"
+# The test suite's real services (a loopback sshd and a one-node Slurm),
+# and what the man page lint and the zsh/fish completion tests run.
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
