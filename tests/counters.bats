@@ -277,3 +277,14 @@ _ct_need_run_segment() {
 	for i in $(seq 100); do kill -0 "$(cat run.pid)" 2>/dev/null || break; sleep 0.05; done
 	[ -z "$(_ct_segments_of "$(cat run.pid)")" ]
 }
+
+@test "--status: a finished job no longer counts as running" {
+	run "$MPRUN" -j2 'if [ {} = 1 ]; then exit 0; fi
+		i=0
+		until "$MPRUN" --status $PPID | grep -q ", done 1,"; do
+			i=$((i + 1)); [ $i -lt 400 ] || exit 9; sleep 0.05
+		done
+		"$MPRUN" --status $PPID | head -n 1' ::: 1 2
+	[ "$status" -eq 0 ]
+	[[ "$output" == "run "[0-9]*": started 2, running 1, done 1, failed 0, total 2,"* ]]
+}

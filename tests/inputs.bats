@@ -364,3 +364,13 @@ _in_ms() {
 	sort in >want
 	cmp got want
 }
+
+@test "--colsep keeps empty columns: a,,c is three columns" {
+	printf '%s\n' 'a,,c' ',b,' ',,' >cols.csv
+	run "$MPRUN" -k --colsep , 'echo "[{1}][{2}][{3}]"' :::: cols.csv
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' '[a][][c]' '[][b][]' '[][][]')" ]
+	printf 'x,,z\n' >cols.csv
+	run "$MPRUN" --colsep , 'echo "[{1}][{2}][{3}]"' :::: cols.csv
+	[ "$output" = "[x][][z]" ]
+}

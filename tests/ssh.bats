@@ -119,6 +119,29 @@ y>
 	! grep -q printf remote.log
 }
 
+@test "an SSH login that starts with '-' is refused: ssh would read it as an option" {
+	rm -f /tmp/mprun-pwned-$N
+	run "$MPRUN" -S "-oProxyCommand=touch /tmp/mprun-pwned-$N" --ssh "$SSH" echo ::: a
+	[ "$status" -eq 255 ]
+	[ -z "${output##*mprun: *}" ]
+	[ ! -e /tmp/mprun-pwned-$N ]
+	[[ "$output" != a* ]]
+}
+
+@test "the termination sequence reaches a remote job: TERM first, then KILL" {
+	rm -f /tmp/mprun-term-$N
+	run "$MPRUN" -S 1/mprun-a --ssh "$SSH" --timeout 1 --termseq TERM,5000,KILL,25 \
+		"trap 'touch /tmp/mprun-term-$N; exit 3' TERM; : {}; sleep $N & wait" ::: x
+	[ "$status" -eq 1 ]
+	i=0
+	while [ ! -e /tmp/mprun-term-$N ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e /tmp/mprun-term-$N ]
+	rm -f /tmp/mprun-term-$N
+}
+
 @test "-k keeps input order across hosts; stdout and stderr come back" {
 	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" --joblog log \
 		'sleep 0.$(( ({} * 7) % 4 )); echo out{}; echo err{} >&2' \
