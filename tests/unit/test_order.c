@@ -71,10 +71,33 @@ static void test_unordered_quiet(void)
 	order_free(o); /* frees a's entry: ASan checks no leak */
 }
 
+/* Unordered: while a finished job waits to be written, no running job
+ * becomes the writer (its streamed output would pass the finished one's). */
+static void test_unordered_finished_first(void)
+{
+	struct order *o = order_new(ORDER_UNORDERED);
+	int a, b;
+
+	order_started(o, &a);
+	order_started(o, &b);
+	order_output(o, &a);
+	order_finished(o, &a);
+	order_output(o, &b);
+	CHECK(order_writer(o) == NULL);
+	CHECK(order_pop_release(o) == &a);
+	CHECK(order_writer(o) == &b);
+	order_finished(o, &b);
+	CHECK(order_writer(o) == NULL);
+	CHECK(order_pop_release(o) == &b);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
 int main(void)
 {
 	test_imap();
 	test_unordered();
 	test_unordered_quiet();
+	test_unordered_finished_first();
 	return UNIT_DONE();
 }
