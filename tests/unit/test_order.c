@@ -76,19 +76,19 @@ static void test_unordered_quiet(void)
 static void test_unordered_finished_first(void)
 {
 	struct order *o = order_new(ORDER_UNORDERED);
-	int a, b;
+	int x, y;
 
-	order_started(o, &a);
-	order_started(o, &b);
-	order_output(o, &a);
-	order_finished(o, &a);
-	order_output(o, &b);
+	order_started(o, &x);
+	order_started(o, &y);
+	order_output(o, &x);
+	order_finished(o, &x);
+	order_output(o, &y);
 	CHECK(order_writer(o) == NULL);
-	CHECK(order_pop_release(o) == &a);
-	CHECK(order_writer(o) == &b);
-	order_finished(o, &b);
+	CHECK(order_pop_release(o) == &x);
+	CHECK(order_writer(o) == &y);
+	order_finished(o, &y);
 	CHECK(order_writer(o) == NULL);
-	CHECK(order_pop_release(o) == &b);
+	CHECK(order_pop_release(o) == &y);
 	CHECK_INT(order_pending(o), 0);
 	order_free(o);
 }
