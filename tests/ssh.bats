@@ -130,9 +130,14 @@ y>
 
 @test "the termination sequence reaches a remote job: TERM first, then KILL" {
 	rm -f /tmp/mprun-term-$N
-	run "$MPRUN" -S 1/mprun-a --ssh "$SSH" --timeout 1 --termseq TERM,5000,KILL,25 \
+	local t0=$SECONDS
+	# The TERM goes over the control channel at once: the job's trap ends
+	# it long before the 20 s after which KILL (and the watcher's own TERM
+	# when the connection closes) would come.
+	run "$MPRUN" -S 1/mprun-a --ssh "$SSH" --timeout 1 --termseq TERM,20000,KILL,25 \
 		"trap 'touch /tmp/mprun-term-$N; exit 3' TERM; : {}; sleep $N & wait" ::: x
 	[ "$status" -eq 1 ]
+	[ $((SECONDS - t0)) -lt 12 ]
 	i=0
 	while [ ! -e /tmp/mprun-term-$N ] && [ $i -lt 50 ]; do
 		sleep 0.1
