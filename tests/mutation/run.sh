@@ -12,6 +12,9 @@
 #   -k, --keep         keep the scratch directory (logs in DIR/log)
 #   -t, --timeout S    seconds for the tests of one mutation (default 300)
 #   -o, --output FILE  also write the results there (tab-separated)
+#   -c, --continue     with -o: keep the results FILE has, run only the
+#                      mutations it lacks, and report them all (after an
+#                      interrupted run; use the same -w to reuse the build)
 #   --survivors FILE   run only the mutations that FILE (an -o output of an
 #                      earlier run) marks not caught or hung
 #   --check            only check that every mutation applies exactly once
@@ -47,6 +50,7 @@ keep=0
 timeout_s=300
 output=
 survivors=
+continue=0
 check_only=0
 baseline=1
 drop_failing=0
@@ -70,6 +74,7 @@ while [ $# -gt 0 ]; do
 	-t | --timeout) timeout_s=$2; shift ;;
 	-o | --output) output=$2; shift ;;
 	--survivors) survivors=$2; shift ;;
+	-c | --continue) continue=1 ;;
 	--check) check_only=1 ;;
 	--no-baseline) baseline=0 ;;
 	--drop-failing) drop_failing=1 ;;
@@ -80,6 +85,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $timeout_s in '' | *[!0-9]*) echo "run.sh: -t: not a number" >&2; exit 2 ;; esac
+[ $continue -eq 0 ] || [ -n "$output" ] || { echo "run.sh: --continue needs -o" >&2; exit 2; }
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
@@ -289,16 +295,19 @@ build_units() {
 		say "unit tests not in the tree (left out):$UNAVAILABLE"
 }
 
-# Rebuild after a change: the command and the unit tests it needs.
+# Rebuild after a change: the command, then the unit tests it needs (two
+# makes: one make given both would build the library twice at once).
 rebuild() {
-	local i=$1 t targets=(all)
+	local i=$1 t targets=()
 	for t in ${M_TESTS[i]}; do
 		case $t in
 		*.bats) ;;
 		*) case $UNAVAILABLE in *" $t "*) ;; *) targets+=("tests/unit/$t") ;; esac ;;
 		esac
 	done
-	make -C "$BUILD" -s -j"$MAKE_JOBS" "${targets[@]}" >"$2" 2>&1
+	make -C "$BUILD" -s -j"$MAKE_JOBS" >"$2" 2>&1 || return 1
+	[ ${#targets[@]} -eq 0 ] ||
+		make -C "$BUILD" -s -j"$MAKE_JOBS" "${targets[@]}" >>"$2" 2>&1
 }
 
 # --- running tests ---------------------------------------------------------
@@ -317,22 +326,62 @@ kill_leftovers() {
 	return 0
 }
 
-# Run one test ($1) with at most $2 seconds, output to $3. 0 passed, 1
-# failed, 3 timed out; TEST_NOTE says what failed or that all skipped.
+# Is the test process still running (not gone, not a zombie)?
+test_alive() {
+	local st
+	kill -0 "$TESTPID" 2>/dev/null || return 1
+	read -r st 2>/dev/null <"/proc/$TESTPID/stat" || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
+# End the running test: its process group (it is a session of its own),
+# then whatever else carries our marker (jobs in groups of their own).
+# SIGKILL, not TERM: bats would run the teardown of a test whose setup it
+# interrupted, and "pkill -f -- $M" with M not set yet kills every process.
+stop_test() {
+	[ -n "${TESTPID:-}" ] || return 0
+	kill -KILL -- -"$TESTPID" 2>/dev/null
+	wait "$TESTPID" 2>/dev/null
+	TESTPID=
+	kill_leftovers
+}
+
+# Run one test ($1) with at most $2 seconds, output to $3; it is ended at
+# its first failure. 0 passed, 1 failed, 3 timed out; TEST_NOTE says what
+# failed, or that every test of it skipped.
 run_one() {
-	local t=$1 left=$2 out=$3 rc cmd
+	local t=$1 deadline=$((SECONDS + $2)) out=$3 rc cmd
 	case $t in
 	*.bats) cmd=("$BATS" --tap "$SRC/tests/$t") ;;
 	*) cmd=("$SRC/tests/unit/run-unit" "$BUILD/tests/unit/$t") ;;
 	esac
-	(cd "$BUILD" && exec env MPRUN_MUTATION_RUN="$MARK" \
+	(cd "$BUILD" && exec setsid env MPRUN_MUTATION_RUN="$MARK" \
 		MPRUN="$BUILD/cmd/mprun" MPRUN_SRCDIR="$SRC" MPRUN_SANITIZED= \
-		BATS_TEST_TIMEOUT="$BATS_TEST_TIMEOUT" \
-		timeout -k 10 "$left" "${cmd[@]}") </dev/null >"$out" 2>&1
-	rc=$?
+		BATS_TEST_TIMEOUT="$BATS_TEST_TIMEOUT" "${cmd[@]}") \
+		</dev/null >"$out" 2>&1 &
+	TESTPID=$!
+	rc=
+	while test_alive; do
+		if grep -qs '^not ok\|^Bail out' "$out"; then
+			rc=1
+			break
+		fi
+		if [ $SECONDS -ge $deadline ]; then
+			rc=124
+			break
+		fi
+		sleep 0.5
+	done
+	if [ -z "$rc" ]; then
+		wait "$TESTPID"
+		rc=$?
+		TESTPID=
+	fi
+	stop_test
 	kill_leftovers
 	TEST_NOTE=
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	if [ $rc -eq 124 ]; then
 		TEST_NOTE="$t: timed out"
 		return 3
 	fi
@@ -403,6 +452,26 @@ run_baseline() {
 	exit 2
 }
 
+# --continue: take the results the output file has; leave those mutations
+# out of the selection.
+load_results() {
+	local id file res t by what k keep=()
+	[ -f "$output" ] || return 0
+	while IFS=$'\t' read -r id file res t by what; do
+		[ -n "$id" ] || continue
+		R_ID+=("$id") R_FILE+=("$file") R_RES+=("$res") R_TIME+=("$t")
+		R_BY+=("$by") R_WHAT+=("$what")
+	done <"$output"
+	for i in "${SEL[@]}"; do
+		for k in "${!R_ID[@]}"; do
+			[ "${R_ID[k]}" = "${M_ID[i]}" ] && continue 2
+		done
+		keep+=("$i")
+	done
+	say "--continue: ${#R_ID[@]} results kept from $output"
+	SEL=(${keep[@]+"${keep[@]}"})
+}
+
 # --- one mutation ------------------------------------------------------------
 
 # Apply, rebuild, test and revert mutation i; appends to the results.
@@ -415,6 +484,7 @@ run_mutation() {
 		RESULT="not applied" BY=$WHY
 	else
 		CURRENT=$f
+		printf '%s\n' "$f" >"$WORK/current"
 		cat "$WORK/mutated" >"$f"
 		if ! rebuild "$i" "$LOG/${M_ID[i]}.build.log"; then
 			RESULT="build failed" BY="log: $LOG/${M_ID[i]}.build.log"
@@ -423,6 +493,7 @@ run_mutation() {
 		fi
 		cat "$WORK/orig" >"$f"
 		CURRENT=
+		rm -f "$WORK/current"
 	fi
 	R_ID+=("${M_ID[i]}") R_FILE+=("${M_FILE[i]}") R_RES+=("$RESULT")
 	R_TIME+=($((SECONDS - t0))) R_BY+=("$BY") R_WHAT+=("${M_WHAT[i]}")
@@ -476,7 +547,9 @@ report() {
 # --- main ------------------------------------------------------------------
 
 cleanup() {
-	[ -n "${CURRENT:-}" ] && cat "$WORK/orig" >"$CURRENT" 2>/dev/null
+	stop_test
+	[ -n "${CURRENT:-}" ] && cat "$WORK/orig" >"$CURRENT" 2>/dev/null &&
+		rm -f "$WORK/current"
 	if [ -n "${MARK:-}" ]; then
 		kill_leftovers
 		MPRUN_SSHD_DIR=$WORK/sshd "$SRC/tests/services/sshd.sh" stop \
@@ -506,12 +579,16 @@ else
 fi
 SRC=$WORK/src BUILD=$WORK/build LOG=$WORK/log
 MARK=mutation-$$-$RANDOM
-CURRENT=
+CURRENT= TESTPID=
 R_ID=() R_FILE=() R_RES=() R_TIME=() R_BY=() R_WHAT=()
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 mkdir -p "$LOG"
-[ -n "$output" ] && : >"$output"
+if [ $continue -eq 1 ]; then
+	load_results
+elif [ -n "$output" ]; then
+	: >"$output"
+fi
 
 # The tests' services: directories and ports of this run only.
 export MPRUN_SSHD_DIR=$WORK/sshd MPRUN_SSHD_PORT_A=22062 \
@@ -521,6 +598,11 @@ export MPRUN_SLURM_DIR=$WORK/slurm MPRUN_SLURM_CTLD_PORT=26837 \
 
 if [ -d "$SRC" ]; then
 	say "reusing the copy in $SRC"
+	# a run killed in the middle of a mutation left it in the copy
+	if [ -s "$WORK/current" ] && [ -f "$WORK/orig" ]; then
+		say "reverting the mutation left in $(cat "$WORK/current")"
+		cat "$WORK/orig" >"$(cat "$WORK/current")" && rm -f "$WORK/current"
+	fi
 else
 	say "copying the working tree to $SRC"
 	copy_tree
