@@ -27,19 +27,25 @@
 # that git does not ignore; everything but build trees outside git). The
 # tree itself is never written. Per mutation: apply it (a sed expression
 # must change exactly one place, a patch must apply without fuzz), make
-# -j2, run its tests in order until one fails, then revert. A result is
-# caught (a test failed), not caught (all passed), hung (the tests did not
-# end within the timeout), not applied, or build failed.
+# -j2, run its tests in order until one fails, then revert. A test program
+# is ended (SIGKILL to its session) at its first "not ok"; whatever it
+# started is found by the variable MPRUN_MUTATION_RUN in its environment
+# and killed too. A result is caught (a test failed), not caught (all
+# passed), hung (the tests did not end within the timeout), not applied,
+# build failed, or error (a service of the tests, sshd or Slurm, did not
+# start).
 #
 # Environment: BATS (default bats), BATS_TEST_TIMEOUT (seconds per bats
 # test, default 60), CONFIGURE_FLAGS (for the scratch build), MAKE_JOBS
-# (default 2). The SSH and Slurm services of the tests run on ports and in
-# directories of their own (MPRUN_SSHD_*, MPRUN_SLURM_*), so that a check
-# running beside a make check does not stop its sshd.
+# (default 2). The SSH and Slurm services of the tests run on free ports
+# picked per run and in directories of their own (MPRUN_SSHD_*,
+# MPRUN_SLURM_*), so that a check running beside another check or a make
+# check does not share or stop their sshd. (tests/unit/test_exec_ssh has
+# fixed ports of its own.)
 #
 # Exit status: 0 when the score (caught / (caught + not caught + hung)) is
-# at least 95% and nothing hung, was not applied or failed to build; 1
-# otherwise; 2 on a usage error or a failing baseline.
+# at least 95% and nothing hung, was not applied, failed to build or had
+# an error; 1 otherwise; 2 on a usage error or a failing baseline.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -412,6 +418,17 @@ run_tests() {
 		fi
 		run_one "$t" "$left" "$LOG/${M_ID[i]}.$t.log"
 		rc=$?
+		# setup_file only starts a service (sshd, Slurm): its failure
+		# says nothing of the mutation; once more, then an error
+		if [ $rc -eq 1 ] && [[ $TEST_NOTE == *"setup_file failed"* ]]; then
+			left=$((timeout_s - (SECONDS - start)))
+			run_one "$t" "$((left > 0 ? left : 1))" "$LOG/${M_ID[i]}.$t.log"
+			rc=$?
+			if [ $rc -eq 1 ] && [[ $TEST_NOTE == *"setup_file failed"* ]]; then
+				RESULT=error BY="$TEST_NOTE (the service did not start)"
+				return
+			fi
+		fi
 		case $rc in
 		1) RESULT=caught BY=$TEST_NOTE; return ;;
 		3) RESULT=hung BY=$TEST_NOTE; return ;;
@@ -519,7 +536,7 @@ report() {
 		"not caught") missed=$((missed + 1)) ;;
 		hung) hung=$((hung + 1)) ;;
 		"not applied") napp=$((napp + 1)) ;;
-		"build failed") bfail=$((bfail + 1)) ;;
+		"build failed" | error) bfail=$((bfail + 1)) ;;
 		esac
 	done
 	if [ $((missed + hung + napp + bfail)) -gt 0 ]; then
@@ -537,7 +554,7 @@ report() {
 		score=$(awk -v c=$caught -v n=$scored 'BEGIN{printf "%.1f", 100*c/n}')
 	echo
 	[ $((napp + bfail)) -eq 0 ] ||
-		echo "mutation-check: $napp not applied, $bfail build failed (fix the list)"
+		echo "mutation-check: $napp not applied, $bfail build failed or error (see above)"
 	echo "mutation-check: $caught caught, $missed not caught, $hung hung, score $score%"
 	awk -v s="$score" -v m=$MIN_SCORE 'BEGIN{exit !(s < m)}' && rc=1
 	[ $((hung + napp + bfail)) -eq 0 ] || rc=1
@@ -545,6 +562,20 @@ report() {
 }
 
 # --- main ------------------------------------------------------------------
+
+# PORT: a TCP port of the loopback that nothing listens on and that this
+# run did not pick already (random, 20000-59999).
+pick_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		case " $TAKEN " in *" $p "*) continue ;; esac
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		TAKEN+=" $p"
+		PORT=$p
+		return
+	done
+}
 
 cleanup() {
 	stop_test
@@ -576,6 +607,8 @@ if [ -n "$work" ]; then
 	WORK=$(cd "$work" && pwd)
 else
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/mprun-mutation.XXXXXX") || exit 2
+	# sshd reads the test user's authorized_keys in here as that user
+	chmod 755 "$WORK"
 fi
 SRC=$WORK/src BUILD=$WORK/build LOG=$WORK/log
 MARK=mutation-$$-$RANDOM
@@ -590,11 +623,18 @@ elif [ -n "$output" ]; then
 	: >"$output"
 fi
 
-# The tests' services: directories and ports of this run only.
-export MPRUN_SSHD_DIR=$WORK/sshd MPRUN_SSHD_PORT_A=22062 \
-	MPRUN_SSHD_PORT_B=22063 MPRUN_SSHD_PORT_DEAD=22069
-export MPRUN_SLURM_DIR=$WORK/slurm MPRUN_SLURM_CTLD_PORT=26837 \
-	MPRUN_SLURM_SLURMD_PORT=26838
+# The tests' services: directories and ports of this run only (two checks
+# at once, or a check beside a make check, must not share an sshd).
+TAKEN=
+pick_port; MPRUN_SSHD_PORT_A=$PORT
+pick_port; MPRUN_SSHD_PORT_B=$PORT
+pick_port; MPRUN_SSHD_PORT_DEAD=$PORT
+pick_port; MPRUN_SLURM_CTLD_PORT=$PORT
+pick_port; MPRUN_SLURM_SLURMD_PORT=$PORT
+export MPRUN_SSHD_DIR=$WORK/sshd MPRUN_SSHD_PORT_A MPRUN_SSHD_PORT_B \
+	MPRUN_SSHD_PORT_DEAD
+export MPRUN_SLURM_DIR=$WORK/slurm MPRUN_SLURM_CTLD_PORT \
+	MPRUN_SLURM_SLURMD_PORT
 
 if [ -d "$SRC" ]; then
 	say "reusing the copy in $SRC"
