@@ -15,7 +15,7 @@ setup() {
 }
 
 teardown() {
-	pkill -KILL -f -- "$M" || :
+	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
 # Run a command with its stderr in the file "err" (run keeps stdout only).

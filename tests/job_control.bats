@@ -13,7 +13,7 @@ setup() {
 }
 
 teardown() {
-	pkill -KILL -f -- "$M" || :
+	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
 # Milliseconds since the epoch.

@@ -15,7 +15,7 @@ setup() {
 
 teardown() {
 	[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || :
-	pkill -KILL -f -- "$M" || :
+	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
 HEADER=$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')

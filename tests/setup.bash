@@ -63,11 +63,13 @@ _watchdog_start() {
 			[ "$REPLY" = "$start" ] || exit 0
 			[ "$SECONDS" -lt $((BATS_TEST_TIMEOUT - 1)) ] || break
 		done
-		tree=$(_descendants "$test")
+		# (never itself: it descends from the test too)
+		self=$BASHPID
+		tree=$(_descendants "$test" | grep -vx "$self")
 		kill -ABRT "$test"
-		kill -KILL $tree $(_descendants "$test")
+		kill -KILL $tree $(_descendants "$test" | grep -vx "$self")
 		sleep 0.5
-		kill -KILL $(_descendants "$test")
+		kill -KILL $(_descendants "$test" | grep -vx "$self")
 	) &
 	disown $!
 }

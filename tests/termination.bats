@@ -17,7 +17,7 @@ setup() {
 
 teardown() {
 	[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || :
-	pkill -KILL -f -- "$M" || :
+	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
 # Milliseconds since the epoch.

@@ -21,7 +21,7 @@ setup() {
 
 teardown() {
 	[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || :
-	pkill -KILL -f -- "$M" || :
+	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
 # Run a command with its stderr in the file "err" (run keeps stdout only).
