@@ -475,6 +475,21 @@ static int is_name_char(int x, int first)
 	       (!first && x >= '0' && x <= '9');
 }
 
+/* Read a shell name at the cursor into name (at most LIT_MAX bytes kept,
+ * no NUL); its length. */
+static size_t read_name(struct sc *c, char *name)
+{
+	size_t k = 0;
+	int x;
+
+	while (is_name_char(x = ch(c, 0), 0)) {
+		if (k < LIT_MAX)
+			name[k++] = (char)x;
+		c->i++;
+	}
+	return k;
+}
+
 /* Add a byte to a word's literal text. */
 static void lit_add(struct word *w, int x)
 {
@@ -588,11 +603,7 @@ static int scan_arith(struct sc *c, const char *end, size_t open)
 			char name[LIT_MAX + 1];
 			size_t k = 0;
 
-			while (is_name_char(x = ch(c, 0), 0)) {
-				if (k < LIT_MAX)
-					name[k++] = (char)x;
-				c->i++;
-			}
+			k = read_name(c, name);
 			taint_arith(c, name, k);
 			continue;
 		}
@@ -706,11 +717,7 @@ static int scan_param(struct sc *c)
 		return fail(c, c->i, "{} as the name in ${...} would name a "
 				     "variable");
 	if (is_name_char(x, 1)) {
-		while (is_name_char(x = ch(c, 0), 0)) {
-			if (k < LIT_MAX)
-				name[k++] = (char)x;
-			c->i++;
-		}
+		k = read_name(c, name);
 	} else if (x >= '0' && x <= '9') {
 		while ((x = ch(c, 0)) >= '0' && x <= '9') {
 			if (k < LIT_MAX)
@@ -801,11 +808,7 @@ static int scan_dollar(struct sc *c, enum shscan_ctx ctx)
 			char name[LIT_MAX + 1];
 			size_t k = 0;
 
-			while (is_name_char(x = ch(c, 0), 0)) {
-				if (k < LIT_MAX)
-					name[k++] = (char)x;
-				c->i++;
-			}
+			k = read_name(c, name);
 			note_var(c, name, k);
 			if (c->in_arith)
 				taint_arith(c, name, k);
