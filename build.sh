@@ -12,6 +12,8 @@ set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
+# Test files mostly wait (for jobs, timers, services): run twice as many.
+check_jobs=$((jobs * 2))
 
 # Debian packages the build and the tests need.
 PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
@@ -71,7 +73,7 @@ check_tree() {
 	dir=$1
 	say "make check ($dir)"
 	rm -f "$dir/test-suite.log"
-	make -s -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1 || true
+	make -s -C "$dir" -j"$check_jobs" check >"$dir/check.out" 2>&1 || true
 	log=$dir/test-suite.log
 	if [ ! -f "$log" ]; then
 		say "no test-suite.log in $dir: make check stopped early"

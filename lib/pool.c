@@ -1171,11 +1171,17 @@ static int job_start(struct pool *p, struct pool_job *j)
 		goto out;
 	}
 	if (job_open_streams(p, j, fds, &tj) == -1 ||
-	    job_open_files(p, j) == -1 || job_spawn(p, j, &req, fds) == -1)
+	    job_open_files(p, j) == -1)
 		goto out;
+	/* taken before the spawn: a timer the job sets up counts from no
+	 * earlier than this */
+	j->start_ms = loop_now_ms();
+	if (job_spawn(p, j, &req, fds) == -1) {
+		j->start_ms = 0;
+		goto out;
+	}
 	rc = 0;
 	job_drop_records(p, j);
-	j->start_ms = loop_now_ms();
 	p->last_start_ms = j->start_ms;
 	job_close_child_ends(p, fds);
 	job_watch_streams(p, j);
