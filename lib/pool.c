@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +31,11 @@
 /* The kernel's limit on one argument string (MAX_ARG_STRLEN). */
 #define ARG_STRLEN_MAX (32 * 4096)
 /* How long to wait before retrying a spawn that failed with EAGAIN. */
-#define SPAWN_RETRY_MS 20
+#define SPAWN_RETRY_MS 10
+/* ... doubled at each failure up to this ... */
+#define SPAWN_RETRY_MAX_MS 500
+/* ... and given up after this long when none of our jobs runs. */
+#define SPAWN_GIVE_UP_MS 10000
 /* The size asked for each job's output pipes (the kernel may give less). */
 #define JOB_PIPE_SIZE (1 << 20)
 /* How long a running job's pipe may fill before we read it again. */
@@ -76,6 +83,7 @@ struct pool_job {
 	uint64_t start_wall_ms, start_ms, runtime_ms;
 	uint64_t out_bytes;
 	int files[2];               /* --results / callback copies, or -1 */
+	struct job_spawn_args *spawn; /* while being started */
 	/* its callback (on-success / on-error), run after it ended */
 	struct pool_job *cb_next;   /* the pool's callback queue */
 	struct capture *cb_cap[2];
@@ -125,6 +133,11 @@ struct pool {
 	int halted;
 	uint64_t last_start_ms;
 	struct loop_timer *delay_timer;
+	/* fork failed with EAGAIN: the job waiting to be spawned again */
+	struct pool_job *spawn_wait;
+	struct loop_timer *spawn_timer;
+	uint64_t spawn_since, spawn_backoff;
+	int spawn_said;
 	uint64_t runtimes[RUNTIME_SAMPLES];
 	size_t nruntimes;
 	unsigned long long runtime_count;
@@ -137,6 +150,10 @@ static int job_start(struct pool *p, struct pool_job *j);
 static void cb_run_next(struct pool *p);
 static void cb_maybe_done(struct pool_job *j);
 static void job_rearm_now(struct pool_job *j);
+static int job_exec(struct pool *p, struct pool_job *j);
+static void job_spawn_failed(struct pool *p, struct pool_job *j);
+static void spawn_args_free(struct pool *p, struct job_spawn_args *a);
+static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
 /* Report an error message through the events; fmt's one %s is arg, and
  * a second %s is strerror(errno). */
@@ -230,6 +247,57 @@ static int pool_open_files(struct pool *p)
 	return 0;
 }
 
+/* Processes of the real user now (as ulimit -u counts them, near
+ * enough: threads are not counted). */
+static unsigned long user_processes(void)
+{
+	char path[32 + sizeof(((struct dirent *)0)->d_name)];
+	unsigned long n = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir("/proc");
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (stat(path, &st) == 0 && st.st_uid == getuid())
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Under a small process limit (ulimit -u; root is not held to it), run
+ * no more jobs at once than leave each room for two processes (its shell
+ * and a command), as GNU parallel does; say so once. */
+static void pool_fit_nproc(struct pool *p)
+{
+	unsigned long used, room;
+	struct rlimit rl;
+	char msg[160];
+
+	if (getuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)p->opts.slots * 2 + 1024)
+		return;
+	used = user_processes();
+	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / 2 : 0;
+	if (room < 1)
+		room = 1;
+	if (room >= p->opts.slots)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "only enough processes (ulimit -u %lu) to run %lu jobs at "
+		 "once: running %lu at a time",
+		 (unsigned long)rl.rlim_cur, room, room);
+	if (p->ev.notice != NULL)
+		p->ev.notice(p->ev.data, msg);
+	p->opts.slots = (unsigned)room;
+}
+
 /* A child of ours ended: hand it to its job or callback. */
 static int pool_reaped(void *data, pid_t pid, int status);
 
@@ -246,6 +314,7 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 		p->opts.slots = 1;
 	if (ev != NULL)
 		p->ev = *ev;
+	pool_fit_nproc(p);
 	p->devnull = -1;
 	p->hold_fd[0] = p->hold_fd[1] = -1;
 	p->sink_fd[0] = opts->out_fd;
@@ -285,6 +354,7 @@ static void job_free(struct pool_job *j)
 	}
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
+	spawn_args_free(j->pool, j->spawn);
 	if (j->kill_timer != NULL)
 		loop_timer_cancel(j->pool->loop, j->kill_timer);
 	if (j->timeout_timer != NULL)
@@ -309,6 +379,8 @@ void pool_free(struct pool *p)
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->loop, p->delay_timer);
+	if (p->spawn_timer != NULL)
+		loop_timer_cancel(p->loop, p->spawn_timer);
 	jobfiles_free(p->files);
 	order_free(p->order);
 	free(p->slot_busy);
@@ -1038,16 +1110,76 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->seq = j->seq;
 	req->args = j->args;
 	req->nargs = j->nargs;
-	for (;;) {
-		rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
-					 &j->exec_errno);
-		if (rc == 0 || errno != EAGAIN || p->nrunning <= 1)
-			break;
-		/* Out of processes while others of ours run: wait a little. */
-		usleep(SPAWN_RETRY_MS * 1000);
-	}
+	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
+				 &j->exec_errno);
 	free(env);
 	return rc;
+}
+
+/* The spawn-retry timer, or a child of ours was reaped: try again. */
+static void pool_spawn_retry(struct loop *l, void *data)
+{
+	struct pool *p = data;
+	struct pool_job *j = p->spawn_wait;
+
+	p->spawn_timer = NULL;
+	if (j == NULL)
+		return;
+	if (job_exec(p, j) == -1) {
+		p->spawn_wait = NULL;
+		spawn_args_free(p, j->spawn);
+		j->spawn = NULL;
+		job_spawn_failed(p, j);
+	}
+	pool_kick(p);
+}
+
+/* fork failed with EAGAIN: try again on a timer with back-off (and at
+ * once when one of our children is reaped); start nothing else meanwhile.
+ * With none of ours running to free a process, give up after a while. */
+static int pool_spawn_later(struct pool *p, struct pool_job *j)
+{
+	uint64_t now = loop_now_ms();
+
+	if (p->spawn_wait != j) {
+		p->spawn_wait = j;
+		p->spawn_since = now;
+		p->spawn_backoff = SPAWN_RETRY_MS;
+	} else if (p->spawn_backoff < SPAWN_RETRY_MAX_MS) {
+		p->spawn_backoff *= 2;
+	}
+	if (p->nrunning <= 1 && now - p->spawn_since > SPAWN_GIVE_UP_MS) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!p->spawn_said && p->ev.notice != NULL) {
+		p->spawn_said = 1;
+		p->ev.notice(p->ev.data, "cannot start more processes now "
+			     "(fork: Resource temporarily unavailable): "
+			     "waiting for running jobs to end");
+	}
+	j->pid = 0;
+	if (p->spawn_timer == NULL)
+		p->spawn_timer = loop_timer_add(p->loop, p->spawn_backoff,
+						pool_spawn_retry, p);
+	return p->spawn_timer == NULL ? -1 : 0;
+}
+
+/* A spawn waiting for EAGAIN to pass is given up (terminate, free). */
+static void pool_spawn_cancel(struct pool *p)
+{
+	struct pool_job *j = p->spawn_wait;
+
+	if (p->spawn_timer != NULL)
+		loop_timer_cancel(p->loop, p->spawn_timer);
+	p->spawn_timer = NULL;
+	p->spawn_wait = NULL;
+	if (j == NULL)
+		return;
+	spawn_args_free(p, j->spawn);
+	j->spawn = NULL;
+	j->wait_status = 255 << 8;
+	job_finish_unstarted(p, j);
 }
 
 /* Close the child's ends of the pipes (not the shared ungrouped ones). */
@@ -1148,52 +1280,101 @@ static void job_drop_records(struct pool *p, struct pool_job *j)
 	j->args[j->nargs] = NULL;
 }
 
-/* Expand, spawn and watch a registered job (also for a retry). On -1 the
- * caller finishes the job as failed. */
-static int job_start(struct pool *p, struct pool_job *j)
-{
-	struct exec_request req = {0};
-	struct template_job tj;
-	struct buf sh = BUF_INIT;
-	char **argv = NULL;
-	int fds[2] = {-1, -1};
-	uint64_t tmo;
-	int rc = -1;
+/* What a job needs to spawn, kept while fork fails with EAGAIN. */
+struct job_spawn_args {
+	struct exec_request req;
+	char **argv;
+	struct buf sh;
+	int fds[2]; /* the child's ends of its output pipes */
+};
 
-	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
-	if (job_expand(p, j, &tj, &req, &argv, &sh) == -1)
-		goto out;
-	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
-		p->ev.launch(p->ev.data, j);
-	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
-		rc = 0;
-		job_finish_unstarted(p, j);
-		goto out;
-	}
-	if (job_open_streams(p, j, fds, &tj) == -1 ||
-	    job_open_files(p, j) == -1)
-		goto out;
-	/* taken before the spawn: a timer the job sets up counts from no
-	 * earlier than this */
-	j->start_ms = loop_now_ms();
-	if (job_spawn(p, j, &req, fds) == -1) {
-		j->start_ms = 0;
-		goto out;
-	}
-	rc = 0;
+/* Free what job_spawn_args holds (the child ends are closed). */
+static void spawn_args_free(struct pool *p, struct job_spawn_args *a)
+{
+	if (a == NULL)
+		return;
+	job_close_child_ends(p, a->fds);
+	free(a->argv);
+	buf_free(&a->sh);
+	free(a);
+}
+
+/* The job's process runs: watch it. */
+static void job_running(struct pool *p, struct pool_job *j)
+{
+	uint64_t tmo;
+
 	job_drop_records(p, j);
 	p->last_start_ms = j->start_ms;
-	job_close_child_ends(p, fds);
 	job_watch_streams(p, j);
 	tmo = pool_timeout_ms(p);
 	if (tmo > 0)
 		j->timeout_timer = loop_timer_add(p->loop, tmo, job_timeout, j);
 	pool_update_writer(p);
-out:
-	job_close_child_ends(p, fds);
-	free(argv);
-	buf_free(&sh);
-	return rc;
+}
+
+/* Give up on a job that could not be spawned: it fails. */
+static void job_spawn_failed(struct pool *p, struct pool_job *j)
+{
+	pool_error(p, "cannot start a job%s: %s", "");
+	j->wait_status = 255 << 8;
+	job_finish_unstarted(p, j);
+}
+
+/* Spawn the job from j->spawn; 0 (running or waiting to retry) or -1. */
+static int job_exec(struct pool *p, struct pool_job *j)
+{
+	struct job_spawn_args *a = j->spawn;
+
+	/* taken before the spawn: a timer the job sets up counts from no
+	 * earlier than this */
+	j->start_ms = loop_now_ms();
+	if (job_spawn(p, j, &a->req, a->fds) == -1) {
+		j->start_ms = 0;
+		if (errno == EAGAIN && !p->terminating)
+			return pool_spawn_later(p, j);
+		return -1;
+	}
+	spawn_args_free(p, a);
+	j->spawn = NULL;
+	if (p->spawn_wait == j)
+		p->spawn_wait = NULL;
+	job_running(p, j);
+	return 0;
+}
+
+/* Expand, spawn and watch a registered job (also for a retry). On -1 the
+ * caller finishes the job as failed. */
+static int job_start(struct pool *p, struct pool_job *j)
+{
+	struct template_job tj;
+	struct job_spawn_args *a;
+
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -1;
+	a->fds[0] = a->fds[1] = -1;
+	a->sh = (struct buf)BUF_INIT;
+	j->spawn = a;
+	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
+	if (job_expand(p, j, &tj, &a->req, &a->argv, &a->sh) == -1)
+		goto fail;
+	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
+		p->ev.launch(p->ev.data, j);
+	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
+		spawn_args_free(p, a);
+		j->spawn = NULL;
+		job_finish_unstarted(p, j);
+		return 0;
+	}
+	if (job_open_streams(p, j, a->fds, &tj) == -1 ||
+	    job_open_files(p, j) == -1)
+		goto fail;
+	return job_exec(p, j);
+fail:
+	spawn_args_free(p, a);
+	j->spawn = NULL;
+	return -1;
 }
 
 /* Build and start one job from the records gathered in j. On -1 the job
@@ -1204,11 +1385,8 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 		return -1;
 	j->tries = 1;
 	j->start_wall_ms = wall_ms();
-	if (job_start(p, j) == -1) {
-		pool_error(p, "cannot start a job%s: %s", "");
-		j->wait_status = 255 << 8;
-		job_finish_unstarted(p, j);
-	}
+	if (job_start(p, j) == -1)
+		job_spawn_failed(p, j);
 	return 0;
 }
 
@@ -1258,7 +1436,8 @@ static void pool_fill(struct pool *p)
 	struct pool_job *j;
 	int rc;
 
-	while (!p->closed && p->nrunning < p->opts.slots && !pool_delayed(p) &&
+	while (!p->closed && p->nrunning < p->opts.slots &&
+	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->throttle == NULL || !p->throttle(p->throttle_data))) {
 		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
@@ -1534,6 +1713,11 @@ static int pool_reaped(void *data, pid_t pid, int status)
 	j->wait_status = status;
 	job_rearm_now(j);
 	job_maybe_finished(j);
+	if (p->spawn_wait != NULL && p->spawn_timer != NULL) {
+		/* a process was freed: the waiting spawn may work now */
+		loop_timer_cancel(p->loop, p->spawn_timer);
+		p->spawn_timer = loop_timer_add(p->loop, 0, pool_spawn_retry, p);
+	}
 	return 1;
 }
 
@@ -1589,6 +1773,7 @@ void pool_terminate(struct pool *p)
 
 	p->closed = 1;
 	p->terminating = 1;
+	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
 		job_terminate(j);
 	if (p->cb_running)

@@ -10,6 +10,7 @@
  *   xN     exit N (the end of the script exits 0)
  *   E      exec "failed": exit 127 and report ENOENT
  *   F      spawn fails (-1/EIO), no process  A      first spawn EAGAIN
+ *   N      every spawn EAGAIN
  * and "|" separates the scripts of successive tries (--retries; the last
  * one repeats). Gates are opened from the pool's events, when stdout
  * holds some text, or (for --timeout N%) a measured time after the spawn,
@@ -258,6 +259,10 @@ static int fake_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	try_segment(s->script, ++fk.tries[req->seq], seg, sizeof(seg));
 	if (has_token(seg, 'F')) {
 		errno = EIO;
+		return -1;
+	}
+	if (has_token(seg, 'N')) { /* never: out of processes for good */
+		errno = EAGAIN;
 		return -1;
 	}
 	if (has_token(seg, 'A') && !fk.eagain_done[req->seq]) {
@@ -858,13 +863,31 @@ static void test_spawn_failures(void)
 	CHECK_STR(R.errors, "");
 	teardown();
 
-	/* EAGAIN with nothing else running: no waiting, an error */
+	/* EAGAIN with nothing else running: tried again on a timer (the
+	 * loop turns meanwhile), said once */
 	setup(1);
-	add("A oB", NULL);
+	add("A oB", "A oC", NULL);
 	CHECK_INT(run(), 0);
-	CHECK(R.job[1].failed && R.job[1].exitval == 255);
-	CHECK_STR(R.errors, "cannot start a job: Resource temporarily "
-			    "unavailable\n");
+	CHECK(!R.job[1].failed && !R.job[2].failed);
+	CHECK_INT(fk.tries[1], 2);
+	CHECK_INT(fk.tries[2], 2);
+	CHECK_STR(contents(R.out), "B\nC\n");
+	CHECK_STR(R.errors, "");
+	CHECK_STR(R.notices, "cannot start more processes now (fork: Resource "
+			     "temporarily unavailable): waiting for running "
+			     "jobs to end\n");
+	teardown();
+
+	/* Ctrl-C while a spawn waits for EAGAIN to pass: it is given up at
+	 * once (255, not run), nothing hangs */
+	setup(2);
+	R.terminate_on_finish = 1;
+	add("oB", "N", "oC", NULL);
+	CHECK_INT(run(), 0);
+	CHECK(!R.rescued);
+	CHECK(R.job[2].failed && R.job[2].exitval == 255);
+	CHECK(!ran(3));
+	CHECK_STR(contents(R.out), "B\n");
 	teardown();
 }
 
