@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -452,6 +453,18 @@ static void reset_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Take all the descriptors we are allowed (the soft limit up to the hard
+ * one): held jobs and pipeline stages need some each. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* A standard descriptor closed when we start keeps its number taken by
  * /dev/null opened the other way round (writes on 1 and 2, reads on 0 fail
  * with EBADF, as when closed): otherwise the first file we open (the job
@@ -478,6 +491,7 @@ int main(int argc, char **argv)
 	if (shmcmd_wants(argc, argv))
 		return shmcmd_main(argc, argv);
 	reset_signals();
+	raise_fd_limit();
 	rc = opts_parse(argc, argv, &r.cli);
 	if (rc != 0) {
 		opts_free(&r.cli);

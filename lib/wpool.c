@@ -143,6 +143,8 @@ struct wpool {
 	void *throttle_data;
 	struct loop_timer *spawn_timer;
 	struct loop_timer *stall_timer; /* until the flush hint is given */
+	struct loop_timer *drain_timer; /* after wpool_close: then terminate */
+	int drain_over;
 	pid_t self;
 };
 
@@ -475,6 +477,8 @@ void wpool_free(struct wpool *p)
 		loop_timer_cancel(p->loop, p->spawn_timer);
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
+	if (p->drain_timer != NULL)
+		loop_timer_cancel(p->loop, p->drain_timer);
 	if (p->flush_timer != NULL)
 		loop_timer_cancel(p->loop, p->flush_timer);
 	if (p->reaping)
@@ -1118,6 +1122,8 @@ static void worker_write(struct worker *w)
 		loop_fd_del(w->pool->loop, w->in_fd);
 		w->in_watched = 0;
 	}
+	if (w->pool->closed)
+		worker_close_fd(w, &w->in_fd); /* draining: that was the last */
 }
 
 /* The worker's stdin has room again. */
@@ -1873,6 +1879,9 @@ static void pool_check_finished(struct wpool *p)
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
 	p->stall_timer = NULL;
+	if (p->drain_timer != NULL)
+		loop_timer_cancel(p->loop, p->drain_timer);
+	p->drain_timer = NULL;
 	p->finished = 1;
 	loop_stop(p->loop);
 }
@@ -1936,6 +1945,18 @@ static void pool_drop_retries(struct wpool *p)
 	}
 }
 
+/* The drain after wpool_close is over: end the workers still busy. */
+static void pool_drain_over(struct loop *l, void *data)
+{
+	struct wpool *p = data;
+
+	p->drain_timer = NULL;
+	p->drain_over = 1;
+	pool_notice(p, "ending the workers that did not answer in time after "
+		    "SIGTERM (their inputs fail)");
+	wpool_terminate(p);
+}
+
 void wpool_close(struct wpool *p)
 {
 	unsigned i;
@@ -1944,9 +1965,20 @@ void wpool_close(struct wpool *p)
 		return;
 	p->closed = 1;
 	pool_drop_retries(p);
-	for (i = 0; i < p->opts.slots; i++)
-		if (p->workers[i].state == W_IDLE)
-			worker_retire(&p->workers[i]);
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_IDLE)
+			worker_retire(w);
+		else if (w->state == W_BUSY && w->unsent == NULL &&
+			 w->in_fd >= 0) /* its last input is written */
+			worker_close_fd(w, &w->in_fd);
+	}
+	/* busy workers have as long to answer as a worker whose stdin
+	 * closed has to exit; then they are ended */
+	if (p->nbusy > 0 && p->drain_timer == NULL)
+		p->drain_timer = loop_timer_add(p->loop, p->opts.retire_ms,
+						pool_drain_over, p);
 	pool_check_finished(p);
 }
 
@@ -1961,8 +1993,16 @@ void wpool_terminate(struct wpool *p)
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
 
-		while (w->head != NULL)
-			task_interrupt(p, worker_detach(w));
+		while (w->head != NULL) {
+			struct wpool_task *t = worker_detach(w);
+
+			if (p->drain_over) { /* not answered in time: fails */
+				t->failed = 1;
+				task_finished(p, t);
+			} else {
+				task_interrupt(p, t);
+			}
+		}
 		w->ended_by_us = 1;
 		worker_end(w);
 	}
