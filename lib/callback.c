@@ -1,50 +1,44 @@
 /* callback: run the --on-success / --on-error callbacks, one at a time. */
 #include "callback.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include "buf.h"
 #include "capture.h"
 #include "executor.h"
 #include "internal.h"
 #include "loop.h"
 #include "termtree.h"
 
-/* Captured bytes kept in memory per stream by default, then spilled. */
-#define MEM_LIMIT_DEFAULT (1 << 20)
-
 struct callback {
 	struct callback *next;  /* the queue */
 	void *data;             /* the caller's */
+	int failed;             /* runs cmd[failed] */
+	struct template_job tj;
 	struct capture *cap[2]; /* captured stdout, stderr; or NULL */
-	int open[2];            /* cap[i]'s pipe is watched, not ended */
+	int open[2];            /* cap[i]'s pipe is watched */
 	pid_t pid;
 	int reaped, status;
 };
 
 struct callbacks {
 	struct loop *loop;
-	struct callback_opts opts;
+	struct callback_opts o;
 	struct callback *head, *tail; /* the head one runs when running */
-	size_t n;
 	int running, terminating;
-	size_t kill_step;             /* of the termseq, for the running one */
+	size_t kill_step;             /* of the termseq */
 	struct loop_timer *kill_timer;
 	unsigned long long nfailed;
 };
 
-/* Without a termseq: one SIGTERM. */
 static const struct termseq term_once = {1, {SIGTERM}, {0}};
 
 static int callback_reaped(void *data, pid_t pid, int status);
+static void cb_readable(struct loop *l, int fd, uint32_t events, void *data);
 static void cb_run_next(struct callbacks *q);
 
 struct callbacks *callback_new(struct loop *l,
@@ -55,16 +49,13 @@ struct callbacks *callback_new(struct loop *l,
 	if (q == NULL)
 		return NULL;
 	q->loop = l;
-	q->opts = *opts;
-	if (q->opts.mem_limit == 0)
-		q->opts.mem_limit = MEM_LIMIT_DEFAULT;
-	if (q->opts.termseq == NULL)
-		q->opts.termseq = &term_once;
-	if (loop_child_add(l, callback_reaped, q) == -1) {
-		free(q);
-		return NULL;
-	}
-	return q;
+	q->o = *opts;
+	q->o.mem_limit = opts->mem_limit > 0 ? opts->mem_limit : 1 << 20;
+	q->o.termseq = opts->termseq != NULL ? opts->termseq : &term_once;
+	if (loop_child_add(l, callback_reaped, q) == 0)
+		return q;
+	free(q);
+	return NULL;
 }
 
 /* Stop watching the pipes of cb that are still open. */
@@ -81,8 +72,7 @@ static void cb_unwatch(struct callbacks *q, struct callback *cb)
 
 void callback_destroy(struct callbacks *q)
 {
-	struct callback *cb, *next;
-	int st;
+	struct callback *cb;
 
 	if (q == NULL)
 		return;
@@ -93,11 +83,11 @@ void callback_destroy(struct callbacks *q)
 		cb_unwatch(q, q->head);
 		if (!q->head->reaped) {
 			kill(-q->head->pid, SIGKILL);
-			waitpid(q->head->pid, &st, 0);
+			waitpid(q->head->pid, NULL, 0);
 		}
 	}
-	for (cb = q->head; cb != NULL; cb = next) {
-		next = cb->next;
+	while ((cb = q->head) != NULL) {
+		q->head = cb->next;
 		callback_free(cb);
 	}
 	free(q);
@@ -105,72 +95,82 @@ void callback_destroy(struct callbacks *q)
 
 void callback_free(struct callback *cb)
 {
-	if (cb == NULL)
-		return;
-	capture_free(cb->cap[0]);
-	capture_free(cb->cap[1]);
+	if (cb != NULL) {
+		capture_free(cb->cap[0]);
+		capture_free(cb->cap[1]);
+	}
 	free(cb);
 }
 
 void callback_set_stream(struct callbacks *q, int i,
 			 const struct callback_stream *s)
 {
-	q->opts.out[i] = *s;
+	q->o.out[i] = *s;
 }
 
-void callback_add(struct callbacks *q, void *data)
+/* A callback failed: count it, say whose and how (its wait status st, or
+ * why it did not run). */
+static void cb_fail(struct callbacks *q, const struct callback *cb, int st,
+		    const char *why)
+{
+	char msg[256], how[64];
+	int sig = WIFSIGNALED(st) ? 1 : 0;
+
+	q->nfailed++;
+	snprintf(how, sizeof(how), q->o.how[sig],
+		 sig ? WTERMSIG(st) : WEXITSTATUS(st));
+	snprintf(msg, sizeof(msg), "%s %llu: %s callback %s", q->o.noun,
+		 cb->tj.seq, cb->failed ? "--on-error" : "--on-success",
+		 why != NULL ? why : how);
+	if (q->o.notice != NULL)
+		q->o.notice(q->o.ctx, msg);
+}
+
+void callback_add(struct callbacks *q, void *data, int failed,
+		  const struct template_job *tj)
 {
 	struct callback *cb = calloc(1, sizeof(*cb));
+	struct callback c = {.data = data, .failed = failed, .tj = *tj};
 
 	if (cb == NULL) {
-		q->nfailed++;
-		q->opts.ops.failed(data, -1, strerror(errno));
-		q->opts.ops.done(data, NULL);
+		cb_fail(q, &c, 0, strerror(errno));
+		q->o.done(data, NULL);
 		return;
 	}
-	cb->data = data;
+	*cb = c;
 	if (q->tail != NULL)
 		q->tail->next = cb;
 	else
 		q->head = cb;
 	q->tail = cb;
-	q->n++;
 	cb_run_next(q);
 }
 
-/* --- running one ------------------------------------------------------- */
-
-/* Output waits on one of the running callback's pipes: capture it. */
-static void cb_readable(struct loop *l, int fd, uint32_t events, void *data);
-
-/* Make cb's captured streams: a pipe each, watched; ends[] gets the
- * child's ends (-1 for a direct stream). 0 or -1/errno. */
+/* Make a watched pipe for each captured stream of cb; ends[] gets the
+ * child's ends. 0 or -1/errno. */
 static int cb_open_streams(struct callbacks *q, struct callback *cb,
 			   int ends[2])
 {
-	struct capture_opts co = {
-		.mem_limit = q->opts.mem_limit,
-		.spill_limit = UINT64_MAX,
-		.tmpdir = q->opts.tmpdir,
-	};
-	const struct callback_stream *s;
+	struct capture_opts co = {.mem_limit = q->o.mem_limit,
+				  .spill_limit = UINT64_MAX,
+				  .tmpdir = q->o.tmpdir};
+	const struct callback_stream *s = q->o.out;
 	int pfd[2], i;
 
 	for (i = 0; i < 2; i++) {
-		s = &q->opts.out[i];
-		if (s->direct)
+		if (s[i].direct)
 			continue;
 		if (pipe2(pfd, O_CLOEXEC) == -1)
 			return -1;
 		ends[i] = pfd[1];
 		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-		cb->cap[i] = capture_new(pfd[0], s->fd, NULL, &co);
+		cb->cap[i] = capture_new(pfd[0], s[i].fd, NULL, &co);
 		if (cb->cap[i] == NULL) {
 			close_keep_errno(pfd[0]);
 			return -1;
 		}
-		if (s->sink != NULL)
-			capture_set_sink(cb->cap[i], s->sink);
+		if (s[i].sink != NULL)
+			capture_set_sink(cb->cap[i], s[i].sink);
 		if (loop_fd_add(q->loop, pfd[0], EPOLLIN, cb_readable, q) == -1)
 			return -1;
 		cb->open[i] = 1;
@@ -178,42 +178,45 @@ static int cb_open_streams(struct callbacks *q, struct callback *cb,
 	return 0;
 }
 
-/* The environment of a callback: opts.env, then its variables. */
+/* Its environment: opts.env, then the variables in vars. */
 static int cb_env(struct callbacks *q, const struct buf *vars,
 		  struct words *env)
 {
 	size_t off;
 
-	if (words_add_all(env, q->opts.env) == -1)
+	if (words_add_all(env, q->o.env) == -1)
 		return -1;
 	for (off = 0; off < vars->len; off += strlen(vars->data + off) + 1)
 		if (words_add(env, vars->data + off) == -1)
 			return -1;
-	return 0;
+	return words_add(env, NULL);
 }
 
-/* Start cb through the executor. 0, or -1/errno (why may say more). */
+/* Expand cb's command and start it. 0, or -1/errno (why may say more). */
 static int cb_spawn(struct callbacks *q, struct callback *cb, struct buf *why)
 {
-	static char *const no_env[] = {NULL};
-	struct exec_request req = {0};
+	struct exec_request req = {.fd_in = q->o.fd_in};
 	struct buf cmd = BUF_INIT, vars = BUF_INIT;
+	struct template_error err;
 	struct words env = {0};
-	int ends[2] = {-1, -1}, rc = -1, e, saved;
+	int ends[2] = {-1, -1}, rc = -1, e;
 
-	if (q->opts.ops.prepare(cb->data, &cmd, &vars, why) == -1 ||
-	    cb_env(q, &vars, &env) == -1 ||
+	if (template_expand_shell(q->o.cmd[cb->failed], &cb->tj, &cmd,
+				  &err) == -1) {
+		if (errno == EDOM)
+			(void)template_error_format(&err, why);
+		goto out;
+	}
+	if (q->o.vars(cb->data, &vars) == -1 || cb_env(q, &vars, &env) == -1 ||
 	    cb_open_streams(q, cb, ends) == -1)
 		goto out;
-	req.shell_cmd = cmd.data != NULL ? cmd.data : "";
-	req.envp = env.v != NULL ? (char *const *)env.v : no_env;
-	req.fd_in = q->opts.fd_in;
-	req.fd_out = ends[0] != -1 ? ends[0] : q->opts.out[0].fd;
-	req.fd_err = ends[1] != -1 ? ends[1] : q->opts.out[1].fd;
+	req.shell_cmd = cmd.data;
+	req.envp = (char *const *)env.v;
+	req.fd_out = ends[0] != -1 ? ends[0] : q->o.out[0].fd;
+	req.fd_err = ends[1] != -1 ? ends[1] : q->o.out[1].fd;
 	req.sigmask = loop_orig_sigmask(q->loop);
-	rc = q->opts.exec->spawn(q->opts.exec->ctx, &req, &cb->pid, &e);
+	rc = q->o.exec->spawn(q->o.exec->ctx, &req, &cb->pid, &e);
 out:
-	saved = errno;
 	if (rc == -1)
 		cb_unwatch(q, cb);
 	close_keep_errno(ends[0]);
@@ -221,16 +224,7 @@ out:
 	free(env.v);
 	buf_free(&cmd);
 	buf_free(&vars);
-	errno = saved;
 	return rc;
-}
-
-/* A callback failed: count it and tell the caller. */
-static void cb_fail(struct callbacks *q, struct callback *cb, int status,
-		    const char *why)
-{
-	q->nfailed++;
-	q->opts.ops.failed(cb->data, status, why);
 }
 
 /* Take the head callback off the queue and hand it back. */
@@ -241,10 +235,8 @@ static void cb_pop(struct callbacks *q)
 	q->head = cb->next;
 	if (q->head == NULL)
 		q->tail = NULL;
-	cb->next = NULL;
-	q->n--;
 	q->running = 0;
-	q->opts.ops.done(cb->data, cb);
+	q->o.done(cb->data, cb);
 }
 
 /* The running callback is over when reaped and its pipes ended: judge
@@ -265,11 +257,12 @@ static void cb_maybe_done(struct callbacks *q)
 	cb_run_next(q);
 }
 
+/* Output waits on one of the running callback's pipes: capture it. */
 static void cb_readable(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct callbacks *q = data;
 	struct callback *cb = q->head;
-	int i = cb->cap[0] != NULL && capture_fd(cb->cap[0]) == fd ? 0 : 1;
+	int i = cb->open[0] && capture_fd(cb->cap[0]) == fd ? 0 : 1;
 
 	if (capture_read(cb->cap[i]) > 0)
 		return;
@@ -291,60 +284,51 @@ static int callback_reaped(void *data, pid_t pid, int status)
 	return 1;
 }
 
-/* Run the next queued callback if none runs: one at a time, in the order
- * queued. Once terminating, the queued ones are dropped instead. */
+/* Run the next queued callback if none runs; once terminating, drop the
+ * queued ones instead. */
 static void cb_run_next(struct callbacks *q)
 {
-	while (!q->running && q->head != NULL) {
-		struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT;
 
-		if (q->terminating) {
-			cb_pop(q);
-			continue;
-		}
-		if (cb_spawn(q, q->head, &why) == 0) {
+	while (!q->running && q->head != NULL) {
+		buf_reset(&why);
+		if (!q->terminating && cb_spawn(q, q->head, &why) == 0) {
 			q->running = 1;
-			return;
+			break;
 		}
-		cb_fail(q, q->head, -1, why.len > 0 ? why.data : strerror(errno));
-		buf_free(&why);
+		if (!q->terminating)
+			cb_fail(q, q->head, 0,
+				why.len > 0 ? why.data : strerror(errno));
 		cb_pop(q);
 	}
+	buf_free(&why);
 }
-
-/* --- ending ------------------------------------------------------------ */
 
 /* Send the next signal of the termseq to the running callback's tree. */
 static void cb_kill_step(struct loop *l, void *data)
 {
 	struct callbacks *q = data;
-	const struct termseq *ts = q->opts.termseq;
+	const struct termseq *ts = q->o.termseq;
 	struct callback *cb = q->head;
 
 	q->kill_timer = NULL;
-	if (!q->running || q->kill_step >= ts->n)
-		return;
-	if (termtree_signal(cb->reaped ? 0 : cb->pid, cb->pid, NULL,
+	if (!q->running || q->kill_step >= ts->n ||
+	    termtree_signal(cb->reaped ? 0 : cb->pid, cb->pid, NULL,
 			    ts->sig[q->kill_step]) == 0)
-		return; /* nothing of it is left */
-	q->kill_timer = loop_timer_add(l, ts->ms[q->kill_step], cb_kill_step,
-				       q);
-	q->kill_step++;
+		return;
+	q->kill_timer =
+		loop_timer_add(l, ts->ms[q->kill_step++], cb_kill_step, q);
 }
 
 void callback_terminate(struct callbacks *q)
 {
-	if (q->terminating)
-		return;
-	q->terminating = 1;
-	cb_kill_step(q->loop, q);
+	if (!q->terminating++)
+		cb_kill_step(q->loop, q);
 }
 
-/* --- accessors --------------------------------------------------------- */
-
-size_t callback_pending(const struct callbacks *q)
+int callback_pending(const struct callbacks *q)
 {
-	return q->n;
+	return q->head != NULL;
 }
 
 unsigned long long callback_failures(const struct callbacks *q)

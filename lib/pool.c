@@ -748,7 +748,9 @@ static void job_maybe_finished(struct pool_job *j)
 	pool_check_halt(p, j);
 	if (j->pid > 0 && !p->terminating &&
 	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
-		callback_add(p->cbs, j);
+		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
+
+		callback_add(p->cbs, j, pool_job_failed(j), &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -1291,57 +1293,26 @@ void pool_kick(struct pool *p)
 
 /* --- callbacks (--on-success, --on-error) ------------------------------ */
 
-/* callback ops.prepare: the job's callback command, and what it needs to
- * know in its environment. */
-static int job_cb_prepare(void *data, struct buf *cmd, struct buf *vars,
-			  struct buf *why)
+/* callback opts.vars: what the job's callback needs to know. */
+static int job_cb_vars(void *data, struct buf *b)
 {
 	struct pool_job *j = data;
-	struct pool *p = j->pool;
-	const struct template *t =
-		pool_job_failed(j) ? p->opts.on_error : p->opts.on_success;
-	struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
-	struct template_error err;
-	char out[4096] = "", errf[4096] = "";
+	char out[4096] = "", err[4096] = "";
 
-	if (template_expand_shell(t, &tj, cmd, &err) == -1) {
-		if (errno == EDOM)
-			(void)template_error_format(&err, why);
-		return -1;
-	}
 	if (j->files[0] != -1) {
-		jobfiles_path(p->files, j->seq, 0, out, sizeof(out));
-		jobfiles_path(p->files, j->seq, 1, errf, sizeof(errf));
+		jobfiles_path(j->pool->files, j->seq, 0, out, sizeof(out));
+		jobfiles_path(j->pool->files, j->seq, 1, err, sizeof(err));
 	}
-	return buf_printf(vars,
+	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
 			  "MPRUN_STDERR=%s%c%s%c",
 			  j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
 			  pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0,
-			  0, out, 0, errf, 0, j->marker, 0);
+			  0, out, 0, err, 0, j->marker, 0);
 }
 
-/* callback ops.failed: tell whose callback failed, and how. */
-static void job_cb_failed(void *data, int st, const char *why)
-{
-	struct pool_job *j = data;
-	char msg[256], how[64];
-
-	if (why == NULL && WIFSIGNALED(st))
-		snprintf(how, sizeof(how), "was killed by signal %d",
-			 WTERMSIG(st));
-	else if (why == NULL)
-		snprintf(how, sizeof(how), "failed with exit status %d",
-			 WEXITSTATUS(st));
-	snprintf(msg, sizeof(msg), "job %llu: %s callback %s", j->seq,
-		 pool_job_failed(j) ? "--on-error" : "--on-success",
-		 why != NULL ? why : how);
-	if (j->pool->ev.notice != NULL)
-		j->pool->ev.notice(j->pool->ev.data, msg);
-}
-
-/* callback ops.done: the job and its callback are over. */
+/* callback opts.done: the job and its callback are over. */
 static void job_cb_done(void *data, struct callback *cb)
 {
 	struct pool_job *j = data;
@@ -1353,22 +1324,25 @@ static void job_cb_done(void *data, struct callback *cb)
 /* The callback queue: its output goes where the jobs' does. */
 static struct callbacks *pool_new_callbacks(struct pool *p)
 {
+	int direct = p->opts.output == POOL_UNGROUP;
 	struct callback_opts co = {
+		.cmd = {p->opts.on_success, p->opts.on_error},
+		.noun = "job",
+		.how = {"failed with exit status %d", "was killed by signal %d"},
 		.exec = p->opts.exec,
 		.env = p->env_base,
 		.fd_in = p->devnull,
+		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
+			{p->sink_fd[1], NULL, direct}},
 		.mem_limit = p->opts.mem_limit,
 		.tmpdir = p->opts.tmpdir,
 		.termseq = &p->opts.termseq,
-		.ops = {job_cb_prepare, job_cb_failed, job_cb_done},
+		.vars = job_cb_vars,
+		.done = job_cb_done,
+		.notice = p->ev.notice,
+		.ctx = p->ev.data,
 	};
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		co.out[i].fd = p->sink_fd[i];
-		co.out[i].direct = p->opts.output == POOL_UNGROUP;
-	}
-	co.out[0].sink = p->opts.out_sink;
 	return callback_new(p->loop, &co);
 }
 

@@ -736,7 +736,9 @@ static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 	if (t->interrupted || p->terminating ||
 	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
 		return 0;
-	callback_add(p->cbs, t);
+	callback_add(p->cbs, t, t->failed,
+		     &(struct template_job){t->rec->v, t->rec->n, t->seq,
+					    t->slot});
 	return 1;
 }
 
@@ -1599,49 +1601,21 @@ static void worker_reaped(struct worker *w, int status)
 
 /* --- callbacks ------------------------------------------------------- */
 
-/* callback ops.prepare: the input's callback command, and what it needs
- * to know in its environment. */
-static int task_cb_prepare(void *data, struct buf *cmd, struct buf *vars,
-			   struct buf *why)
+/* callback opts.vars: what the input's callback needs to know. */
+static int task_cb_vars(void *data, struct buf *b)
 {
 	struct wpool_task *t = data;
-	struct wpool *p = t->pool;
-	const struct template *tpl =
-		t->failed ? p->opts.on_error : p->opts.on_success;
-	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
-	struct template_error err;
 	const char *r = t->result.data != NULL ? t->result.data : "";
 	size_t rl = strnlen(r, t->result.len);
 
-	if (template_expand_shell(tpl, &tj, cmd, &err) == -1) {
-		if (errno == EDOM)
-			(void)template_error_format(&err, why);
-		return -1;
-	}
-	return buf_printf(vars,
+	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_RESULT=%.*s%c",
 			  t->seq, 0, t->slot, 0, t->failed, 0,
 			  (int)(rl < RESULT_ENV_MAX ? rl : RESULT_ENV_MAX), r, 0);
 }
 
-/* callback ops.failed: tell whose callback failed, and how. */
-static void task_cb_failed(void *data, int status, const char *why)
-{
-	struct wpool_task *t = data;
-	char msg[256], st[48], how[96];
-
-	if (why == NULL) {
-		describe_status(status, st, sizeof(st));
-		snprintf(how, sizeof(how), "failed (%s)", st);
-	}
-	snprintf(msg, sizeof(msg), "input %llu: %s callback %s", t->seq,
-		 t->failed ? "--on-error" : "--on-success",
-		 why != NULL ? why : how);
-	pool_notice(t->pool, msg);
-}
-
-/* callback ops.done: the input and its callback are over. */
+/* callback opts.done: the input and its callback are over. */
 static void task_cb_done(void *data, struct callback *cb)
 {
 	struct wpool_task *t = data;
@@ -1654,14 +1628,19 @@ static void task_cb_done(void *data, struct callback *cb)
 static struct callbacks *pool_new_callbacks(struct wpool *p)
 {
 	struct callback_opts co = {
+		.cmd = {p->opts.on_success, p->opts.on_error},
+		.noun = "input",
+		.how = {"failed (exit status %d)", "failed (signal %d)"},
 		.exec = p->opts.exec,
 		.env = p->env,
 		.fd_in = p->devnull,
-		.out = {{.fd = -1, .sink = &p->cb_sink},
-			{.fd = p->opts.err_fd, .direct = 1}},
+		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
 		.tmpdir = p->opts.tmpdir,
 		.termseq = &p->opts.termseq,
-		.ops = {task_cb_prepare, task_cb_failed, task_cb_done},
+		.vars = task_cb_vars,
+		.done = task_cb_done,
+		.notice = p->ev.notice,
+		.ctx = p->ev.data,
 	};
 
 	p->cb_sink = (struct capture_sink){out_callback, p};
@@ -1760,7 +1739,7 @@ static void pool_check_finished(struct wpool *p)
 
 	if (p->finished || !p->started || p->in_fill || !pool_source_done(p) ||
 	    p->nbusy > 0 || order_pending(p->order) > 0 ||
-	    callback_pending(p->cbs) > 0)
+	    callback_pending(p->cbs))
 		return;
 	for (i = 0; i < p->opts.slots; i++)
 		if (p->workers[i].state != W_EMPTY)

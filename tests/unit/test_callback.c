@@ -19,6 +19,7 @@
 #include "callback.h"
 #include "exec_local.h"
 #include "loop.h"
+#include "template.h"
 #include "termtree.h"
 #include "unit.h"
 
@@ -29,11 +30,11 @@ static char *envp[] = {(char *)"PATH=/usr/bin:/bin", NULL};
 
 /* One callback as the caller sees it. */
 struct cbjob {
-	const char *cmd; /* its shell command; NULL: prepare fails */
+	char *cmd[1];    /* its shell command; also its {} */
 	int seq;
+	int failed;      /* the job failed: on_error runs */
+	int no_vars;     /* opts.vars fails */
 	int done;
-	int status;      /* as told by ops.failed, or 0 */
-	char why[128];
 	struct callback *cb;
 };
 
@@ -44,38 +45,26 @@ static struct {
 	struct callback_opts o;
 	struct cbjob job[MAXCB];
 	int out, err;    /* the files where output goes */
-	char log[512];   /* "f2 d2 ..." in the order told */
+	char log[1024];  /* "d2 ..." and the notices, in the order told */
 	int timed_out;
+	struct template *tpl[2];
 } T;
 
-/* ops.prepare: the job's command; its number in $SEQ. */
-static int prepare(void *data, struct buf *cmd, struct buf *vars,
-		   struct buf *why)
+/* opts.vars: the job's number in $SEQ, top in $TOP, its command in
+ * $CMD (the templates run it). */
+static int vars(void *data, struct buf *b)
 {
 	struct cbjob *j = data;
 
-	if (j->cmd == NULL) {
-		buf_append_str(why, "no command");
-		errno = EDOM;
+	if (j->no_vars) {
+		errno = E2BIG;
 		return -1;
 	}
-	if (buf_append_str(cmd, j->cmd) == -1)
-		return -1;
-	return buf_printf(vars, "SEQ=%d%cTOP=%s%c", j->seq, 0, top, 0);
+	return buf_printf(b, "SEQ=%d%cTOP=%s%cCMD=%s%c", j->seq, 0, top, 0,
+			  j->cmd[0], 0);
 }
 
-/* ops.failed: note it. */
-static void failed(void *data, int status, const char *why)
-{
-	struct cbjob *j = data;
-
-	j->status = status;
-	snprintf(j->why, sizeof(j->why), "%s", why != NULL ? why : "");
-	snprintf(T.log + strlen(T.log), sizeof(T.log) - strlen(T.log), "f%d ",
-		 j->seq);
-}
-
-/* ops.done: note it, keep the callback (flushed by the test). */
+/* opts.done: note it, keep the callback (flushed by the test). */
 static void done(void *data, struct callback *cb)
 {
 	struct cbjob *j = data;
@@ -84,6 +73,13 @@ static void done(void *data, struct callback *cb)
 	j->cb = cb;
 	snprintf(T.log + strlen(T.log), sizeof(T.log) - strlen(T.log), "d%d ",
 		 j->seq);
+}
+
+/* opts.notice: note it. */
+static void notice(void *ctx, const char *msg)
+{
+	snprintf(T.log + strlen(T.log), sizeof(T.log) - strlen(T.log),
+		 "[%s] ", msg);
 }
 
 /* An unlinked file in top for output, read back by contents(). */
@@ -107,12 +103,22 @@ static void setup(size_t mem_limit)
 {
 	static struct termseq ts;
 
+	const char *ok[] = {"eval \"$CMD\""},
+		   *bad[] = {"echo on-error {#} {}; eval \"$CMD\""};
+	int fl = TEMPLATE_SHELL | TEMPLATE_NO_APPEND;
+	struct template_error err;
+
 	memset(&T, 0, sizeof(T));
+	T.tpl[0] = template_new((char *const *)ok, 1, fl, &err);
+	T.tpl[1] = template_new((char *const *)bad, 1, fl, &err);
 	termseq_default(&ts);
 	T.l = loop_new();
 	T.out = scratch();
 	T.err = scratch();
 	T.o = (struct callback_opts){
+		.cmd = {T.tpl[0], T.tpl[1]},
+		.noun = "job",
+		.how = {"exit %d", "signal %d"},
 		.exec = exec_local("/bin/sh"),
 		.env = envp,
 		.fd_in = -1,
@@ -120,7 +126,9 @@ static void setup(size_t mem_limit)
 		.mem_limit = mem_limit,
 		.tmpdir = top,
 		.termseq = &ts,
-		.ops = {prepare, failed, done},
+		.vars = vars,
+		.done = done,
+		.notice = notice,
 	};
 	T.o.fd_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -132,11 +140,14 @@ static void start(void)
 	CHECK(T.q != NULL);
 }
 
-/* Queue job i with cmd. */
-static void add(int i, const char *cmd)
+/* Queue the callback of job i: the job failed or not, its cmd. */
+static void add(int i, int failed, const char *cmd)
 {
-	T.job[i] = (struct cbjob){.cmd = cmd, .seq = i};
-	callback_add(T.q, &T.job[i]);
+	struct template_job tj = {T.job[i].cmd, 1, (unsigned)i, 1};
+
+	T.job[i] = (struct cbjob){{(char *)cmd}, i, failed, 0, 0, NULL};
+	T.job[i].no_vars = cmd == NULL;
+	callback_add(T.q, &T.job[i], failed, &tj);
 }
 
 /* The run took too long. */
@@ -169,6 +180,8 @@ static void teardown(void)
 	close(T.out);
 	close(T.err);
 	close(T.o.fd_in);
+	template_free(T.tpl[0]);
+	template_free(T.tpl[1]);
 }
 
 /* One at a time, in the order queued; each done when over. */
@@ -181,11 +194,11 @@ static void test_order(void)
 
 	setup(0);
 	start();
-	add(1, cmd);
-	CHECK_INT(callback_pending(T.q), 1);
-	add(2, cmd);
-	add(3, cmd);
-	CHECK_INT(callback_pending(T.q), 3);
+	add(1, 0, cmd);
+	CHECK(callback_pending(T.q));
+	add(2, 0, cmd);
+	add(3, 0, cmd);
+	CHECK(callback_pending(T.q));
 	CHECK_STR(T.log, "");
 	run();
 	CHECK_STR(T.log, "d1 d2 d3 ");
@@ -205,18 +218,19 @@ static void test_failures(void)
 {
 	setup(0);
 	start();
-	add(1, "exit 3");
-	add(2, "true");
-	add(3, "kill -9 $$");
-	add(4, NULL);
+	add(1, 0, "exit 3");
+	add(2, 0, "true");
+	add(3, 1, "kill -9 $$");
+	add(4, 0, NULL);
 	run();
-	CHECK_STR(T.log, "f1 d1 d2 f3 d3 f4 d4 ");
+	CHECK_STR(T.log, "[job 1: --on-success callback exit 3] d1 d2 "
+			 "[job 3: --on-error callback signal 9] d3 "
+			 "[job 4: --on-success callback Argument list too long] "
+			 "d4 ");
 	CHECK_INT(callback_failures(T.q), 3);
-	CHECK(WIFEXITED(T.job[1].status) && WEXITSTATUS(T.job[1].status) == 3);
-	CHECK_STR(T.job[1].why, "");
-	CHECK(WIFSIGNALED(T.job[3].status) && WTERMSIG(T.job[3].status) == 9);
-	CHECK_INT(T.job[4].status, -1);
-	CHECK_STR(T.job[4].why, "no command");
+	/* the failed job's callback is on_error's */
+	CHECK_INT(callback_flush(T.job[3].cb), 0);
+	CHECK_STR(contents(T.out), "on-error 3 kill -9 $$\n");
 	teardown();
 }
 
@@ -226,8 +240,8 @@ static void test_output(void)
 {
 	setup(0);
 	start();
-	add(1, "echo o1; echo e1 >&2; echo o1b");
-	add(2, "echo o2; echo e2 >&2");
+	add(1, 0, "echo o1; echo e1 >&2; echo o1b");
+	add(2, 0, "echo o2; echo e2 >&2");
 	run();
 	CHECK_STR(contents(T.out), "");
 	CHECK_STR(contents(T.err), "");
@@ -241,7 +255,7 @@ static void test_output(void)
 	setup(0);
 	T.o.out[1].direct = 1;
 	start();
-	add(1, "echo o1; echo e1 >&2");
+	add(1, 0, "echo o1; echo e1 >&2");
 	run();
 	CHECK_STR(contents(T.out), "");
 	CHECK_STR(contents(T.err), "e1\n");
@@ -284,7 +298,7 @@ static void test_spill(void)
 		buf_printf(&want, "%d\n", i);
 	setup(4096);
 	start();
-	add(1, "seq 20000");
+	add(1, 0, "seq 20000");
 	run();
 	CHECK(has_spill_file());
 	CHECK_INT(callback_flush(T.job[1].cb), 0);
@@ -315,26 +329,24 @@ static void test_terminate(void)
 
 	setup(0);
 	start();
-	add(1, "sleep 30 & wait");
-	add(2, "touch $TOP/ran2");
+	add(1, 0, "sleep 30 & wait");
+	add(2, 0, "touch $TOP/ran2");
 	t0 = loop_now_ms();
 	callback_terminate(T.q);
 	run();
 	CHECK(loop_now_ms() - t0 < 5000);
-	CHECK_STR(T.log, "f1 d1 d2 ");
-	CHECK(WIFSIGNALED(T.job[1].status) &&
-	      WTERMSIG(T.job[1].status) == SIGTERM);
+	CHECK_STR(T.log, "[job 1: --on-success callback signal 15] d1 d2 ");
 	CHECK(!exists("ran2"));
 	CHECK_INT(callback_failures(T.q), 1);
 	/* no more run after that */
-	add(3, "touch $TOP/ran3");
-	CHECK_INT(callback_pending(T.q), 0);
+	add(3, 0, "touch $TOP/ran3");
+	CHECK(!callback_pending(T.q));
 	CHECK(T.job[3].done && !exists("ran3"));
 	teardown();
 
 	setup(0);
 	start();
-	add(1, "trap '' TERM; touch $TOP/trapped; while :; do sleep 0.01; done");
+	add(1, 0, "trap '' TERM; touch $TOP/trapped; while :; do sleep 0.01; done");
 	for (i = 0; i < 1000 && !exists("trapped"); i++)
 		usleep(10000);
 	t0 = loop_now_ms();
@@ -342,8 +354,7 @@ static void test_terminate(void)
 	run();
 	CHECK(loop_now_ms() - t0 >= 300); /* TERM,200,TERM,100,TERM,50,KILL */
 	CHECK(loop_now_ms() - t0 < 5000);
-	CHECK(WIFSIGNALED(T.job[1].status) &&
-	      WTERMSIG(T.job[1].status) == SIGKILL);
+	CHECK_STR(T.log, "[job 1: --on-success callback signal 9] d1 ");
 	teardown();
 }
 
@@ -352,8 +363,8 @@ static void test_destroy(void)
 {
 	setup(0);
 	start();
-	add(1, "sleep 30");
-	add(2, "true");
+	add(1, 0, "sleep 30");
+	add(2, 0, "true");
 	callback_destroy(T.q);
 	T.q = NULL;
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
