@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "callback.h"
 #include "capture.h"
 #include "executor.h"
 #include "input.h"
@@ -84,14 +85,7 @@ struct pool_job {
 	uint64_t out_bytes;
 	int files[2];               /* --results / callback copies, or -1 */
 	struct job_spawn_args *spawn; /* while being started */
-	/* its callback (on-success / on-error), run after it ended */
-	struct pool_job *cb_next;   /* the pool's callback queue */
-	struct capture *cb_cap[2];
-	int cb_open;
-	pid_t cb_pid;
-	int cb_reaped;
-	int cb_status;
-	size_t cb_kill_step;
+	struct callback *cb;        /* its callback, once over (its output) */
 };
 
 struct pool {
@@ -126,9 +120,7 @@ struct pool {
 	void *throttle_data;
 	/* job control */
 	struct jobfiles *files;
-	struct pool_job *cb_head, *cb_tail; /* callbacks waiting or running */
-	int cb_running;
-	unsigned long long ncb_failed;
+	struct callbacks *cbs; /* --on-success, --on-error */
 	unsigned long long ndone, total;
 	int halted;
 	uint64_t last_start_ms;
@@ -147,8 +139,6 @@ static void pool_check_finished(struct pool *p);
 static void job_kill_step(struct loop *l, void *data);
 static void job_terminate(struct pool_job *j);
 static int job_start(struct pool *p, struct pool_job *j);
-static void cb_run_next(struct pool *p);
-static void cb_maybe_done(struct pool_job *j);
 static void job_rearm_now(struct pool_job *j);
 static int job_exec(struct pool *p, struct pool_job *j);
 static void job_spawn_failed(struct pool *p, struct pool_job *j);
@@ -298,8 +288,9 @@ static void pool_fit_nproc(struct pool *p)
 	p->opts.slots = (unsigned)room;
 }
 
-/* A child of ours ended: hand it to its job or callback. */
+/* A child of ours ended: hand it to its job. */
 static int pool_reaped(void *data, pid_t pid, int status);
+static struct callbacks *pool_new_callbacks(struct pool *p);
 
 struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 		      const struct pool_events *ev)
@@ -326,7 +317,7 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 	    pool_init_env(p) == -1)
 		goto fail;
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1)
+	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL)
 		goto fail;
 	p->total = opts->total;
 	if (pool_open_files(p) == -1)
@@ -349,9 +340,9 @@ static void job_free(struct pool_job *j)
 		return;
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
-		capture_free(j->cb_cap[i]);
 		close_keep_errno(j->files[i]);
 	}
+	callback_free(j->cb);
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
 	spawn_args_free(j->pool, j->spawn);
@@ -377,6 +368,7 @@ void pool_free(struct pool *p)
 		loop_child_del(p->loop, pool_reaped, p);
 	record_free(p->carry);
 	job_free(p->partial);
+	callback_destroy(p->cbs);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->loop, p->delay_timer);
 	if (p->spawn_timer != NULL)
@@ -654,12 +646,11 @@ static void pool_release_ready(struct pool *p)
 	while ((j = order_pop_release(p->order)) != NULL) {
 		if (j == p->writer)
 			p->writer = NULL;
-		for (i = 0; i < 4 && !p->out_closed; i++) {
-			struct capture *cap = i < 2 ? j->cap[i] : j->cb_cap[i - 2];
-
-			if (cap != NULL && capture_flush(cap) == -1)
+		for (i = 0; i < 2 && !p->out_closed; i++)
+			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
 				pool_output_gone(p);
-		}
+		if (!p->out_closed && callback_flush(j->cb) == -1)
+			pool_output_gone(p);
 		if (p->ev.done != NULL)
 			p->ev.done(p->ev.data, j);
 		for (i = 0; i < j->ntasks && p->q != NULL; i++)
@@ -829,12 +820,9 @@ static void job_maybe_finished(struct pool_job *j)
 	pool_check_halt(p, j);
 	if (j->pid > 0 && !p->terminating &&
 	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
-		if (p->cb_tail != NULL)
-			p->cb_tail->cb_next = j;
-		else
-			p->cb_head = j;
-		p->cb_tail = j;
-		cb_run_next(p);
+		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
+
+		callback_add(p->cbs, j, pool_job_failed(j), &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -1484,203 +1472,57 @@ void pool_kick(struct pool *p)
 
 /* --- callbacks (--on-success, --on-error) ------------------------------ */
 
-/* The callback's environment: the job's, plus what it needs to know. */
-static char **cb_env(struct pool *p, struct pool_job *j, char *vars,
-		     size_t len)
-{
-	char **env = malloc((p->env_n + 9) * sizeof(char *));
-	char out[4096], err[4096];
-	size_t k = p->env_n;
-	int n, i;
-
-	if (env == NULL)
-		return NULL;
-	memcpy(env, p->env_base, p->env_n * sizeof(char *));
-	out[0] = err[0] = '\0';
-	if (j->files[0] != -1) {
-		jobfiles_path(p->files, j->seq, 0, out, sizeof(out));
-		jobfiles_path(p->files, j->seq, 1, err, sizeof(err));
-	}
-	n = snprintf(vars, len,
-		     "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
-		     "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
-		     "MPRUN_STDERR=%s%c%s",
-		     j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
-		     pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0, 0,
-		     out, 0, err, 0, j->marker);
-	if (n < 0 || (size_t)n >= len) {
-		free(env);
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	for (i = 0; i < 8; i++) {
-		env[k++] = vars;
-		vars += strlen(vars) + 1;
-	}
-	env[k] = NULL;
-	return env;
-}
-
-/* Output is waiting on one of a callback's pipes: buffer it. */
-static void cb_stream_ready(struct loop *l, int fd, uint32_t events,
-			    void *data)
+/* callback opts.vars: what the job's callback needs to know. */
+static int job_cb_vars(void *data, struct buf *b)
 {
 	struct pool_job *j = data;
-	int i = capture_fd(j->cb_cap[0]) == fd ? 0 : 1;
+	char out[4096] = "", err[4096] = "";
 
-	if (capture_read(j->cb_cap[i]) <= 0) {
-		loop_fd_del(l, fd);
-		j->cb_open--;
-		cb_maybe_done(j);
+	if (j->files[0] != -1) {
+		jobfiles_path(j->pool->files, j->seq, 0, out, sizeof(out));
+		jobfiles_path(j->pool->files, j->seq, 1, err, sizeof(err));
 	}
+	return buf_printf(b,
+			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
+			  "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
+			  "MPRUN_STDERR=%s%c%s%c",
+			  j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
+			  pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0,
+			  0, out, 0, err, 0, j->marker, 0);
 }
 
-/* Make the callback's pipes (buffered, released after the job's output). */
-static int cb_open_streams(struct pool *p, struct pool_job *j, int fds[2])
+/* callback opts.done: the job and its callback are over. */
+static void job_cb_done(void *data, struct callback *cb)
 {
-	struct capture_opts co = {
+	struct pool_job *j = data;
+
+	j->cb = cb;
+	job_complete(j->pool, j);
+}
+
+/* The callback queue: its output goes where the jobs' does. */
+static struct callbacks *pool_new_callbacks(struct pool *p)
+{
+	int direct = p->opts.output == POOL_UNGROUP;
+	struct callback_opts co = {
+		.cmd = {p->opts.on_success, p->opts.on_error},
+		.noun = "job",
+		.how = {"failed with exit status %d", "was killed by signal %d"},
+		.exec = p->opts.exec,
+		.env = p->env_base,
+		.fd_in = p->devnull,
+		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
+			{p->sink_fd[1], NULL, direct}},
 		.mem_limit = p->opts.mem_limit,
-		.spill_limit = UINT64_MAX,
 		.tmpdir = p->opts.tmpdir,
+		.termseq = &p->opts.termseq,
+		.vars = job_cb_vars,
+		.done = job_cb_done,
+		.notice = p->ev.notice,
+		.ctx = p->ev.data,
 	};
-	int pfd[2], i;
 
-	if (p->opts.output == POOL_UNGROUP) {
-		fds[0] = p->opts.out_fd;
-		fds[1] = p->opts.err_fd;
-		return 0;
-	}
-	for (i = 0; i < 2; i++) {
-		if (pipe2(pfd, O_CLOEXEC) == -1)
-			return -1;
-		fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-		fds[i] = pfd[1];
-		j->cb_cap[i] = capture_new(pfd[0], p->sink_fd[i], NULL, &co);
-		if (j->cb_cap[i] == NULL) {
-			close_keep_errno(pfd[0]);
-			return -1;
-		}
-		pool_set_sink(p, j->cb_cap[i], i);
-		if (loop_fd_add(p->loop, pfd[0], EPOLLIN, cb_stream_ready, j) ==
-		    0)
-			j->cb_open++;
-	}
-	return 0;
-}
-
-/* Start the job's callback. 0 or -1/errno. */
-static int cb_spawn(struct pool *p, struct pool_job *j, struct buf *why)
-{
-	const struct template *t =
-		pool_job_failed(j) ? p->opts.on_error : p->opts.on_success;
-	struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
-	struct exec_request req = {0};
-	struct buf sh = BUF_INIT;
-	char vars[2 * 4096 + 512];
-	char **env = NULL;
-	int fds[2] = {-1, -1}, rc = -1, e;
-
-	struct template_error err;
-
-	if (template_expand_shell(t, &tj, &sh, &err) == -1) {
-		if (errno == EDOM)
-			(void)template_error_format(&err, why);
-		goto out;
-	}
-	env = cb_env(p, j, vars, sizeof(vars));
-	if (env == NULL || cb_open_streams(p, j, fds) == -1)
-		goto out;
-	req.shell_cmd = sh.data;
-	req.envp = env;
-	req.fd_in = p->devnull;
-	req.fd_out = fds[0];
-	req.fd_err = fds[1];
-	req.sigmask = loop_orig_sigmask(p->loop);
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, &req, &j->cb_pid, &e);
-out:
-	job_close_child_ends(p, fds);
-	free(env);
-	buf_free(&sh);
-	return rc;
-}
-
-/* Take the first callback off the queue and let its job go. */
-static void cb_pop(struct pool *p)
-{
-	struct pool_job *j = p->cb_head;
-
-	p->cb_head = j->cb_next;
-	if (p->cb_head == NULL)
-		p->cb_tail = NULL;
-	j->cb_next = NULL;
-	p->cb_running = 0;
-	job_complete(p, j);
-}
-
-/* A callback failed: report and count it. */
-static void cb_failed(struct pool *p, struct pool_job *j, const char *why)
-{
-	char msg[256];
-
-	p->ncb_failed++;
-	snprintf(msg, sizeof(msg), "job %llu: %s callback %s",
-		 j->seq, pool_job_failed(j) ? "--on-error" : "--on-success",
-		 why);
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
-}
-
-/* The running callback is over when reaped and its pipes ended. */
-static void cb_maybe_done(struct pool_job *j)
-{
-	struct pool *p = j->pool;
-	char why[64];
-	int st = j->cb_status;
-
-	if (!j->cb_reaped || j->cb_open > 0)
-		return;
-	if (WIFSIGNALED(st)) {
-		snprintf(why, sizeof(why), "was killed by signal %d",
-			 WTERMSIG(st));
-		cb_failed(p, j, why);
-	} else if (WEXITSTATUS(st) != 0) {
-		snprintf(why, sizeof(why), "failed with exit status %d",
-			 WEXITSTATUS(st));
-		cb_failed(p, j, why);
-	}
-	cb_pop(p);
-	cb_run_next(p);
-}
-
-/* Run the next queued callback if none runs: one at a time, in the order
- * the jobs ended. When the run is being ended, queued ones are dropped. */
-static void cb_run_next(struct pool *p)
-{
-	struct pool_job *j;
-
-	while (!p->cb_running && (j = p->cb_head) != NULL) {
-		if (p->terminating) {
-			cb_pop(p);
-			continue;
-		}
-		struct buf why = BUF_INIT;
-
-		if (cb_spawn(p, j, &why) == 0) {
-			p->cb_running = 1;
-			return;
-		}
-		cb_failed(p, j, why.len > 0 ? why.data : strerror(errno));
-		buf_free(&why);
-		cb_pop(p);
-	}
-}
-
-/* The pool's running callback, if pid is its process. */
-static struct pool_job *cb_by_pid(struct pool *p, pid_t pid)
-{
-	if (p->cb_running && p->cb_head->cb_pid == pid)
-		return p->cb_head;
-	return NULL;
+	return callback_new(p->loop, &co);
 }
 
 /* --- reaping and ending ------------------------------------------------ */
@@ -1701,12 +1543,6 @@ static int pool_reaped(void *data, pid_t pid, int status)
 	struct pool *p = data;
 	struct pool_job *j = job_by_pid(p, pid);
 
-	if (j == NULL && (j = cb_by_pid(p, pid)) != NULL) {
-		j->cb_reaped = 1;
-		j->cb_status = status;
-		cb_maybe_done(j);
-		return 1;
-	}
 	if (j == NULL)
 		return 0;
 	j->reaped = 1;
@@ -1776,9 +1612,7 @@ void pool_terminate(struct pool *p)
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
 		job_terminate(j);
-	if (p->cb_running)
-		termtree_signal(p->cb_head->cb_pid, p->cb_head->cb_pid, NULL,
-				SIGTERM);
+	callback_terminate(p->cbs);
 	pool_check_finished(p);
 }
 
@@ -1795,6 +1629,7 @@ static int pool_open_hold(struct pool *p)
 {
 	struct capture_opts co = {.tmpdir = p->opts.tmpdir};
 	const char *dir = co.tmpdir != NULL ? co.tmpdir : getenv("TMPDIR");
+	struct callback_stream held = {.fd = -1};
 	int i;
 
 	if (dir == NULL || *dir == '\0')
@@ -1803,7 +1638,8 @@ static int pool_open_hold(struct pool *p)
 		p->hold_fd[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (p->hold_fd[i] == -1)
 			return -1;
-		p->sink_fd[i] = p->hold_fd[i];
+		held.fd = p->sink_fd[i] = p->hold_fd[i];
+		callback_set_stream(p->cbs, i, &held);
 	}
 	return 0;
 }
@@ -1998,7 +1834,7 @@ unsigned pool_running(const struct pool *p)
 
 unsigned long long pool_callbacks_failed(const struct pool *p)
 {
-	return p->ncb_failed;
+	return callback_failures(p->cbs);
 }
 
 int pool_halted(const struct pool *p)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callback.h"
 #include "capture.h"
 #include "executor.h"
 #include "input.h"
@@ -60,13 +61,14 @@ enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
 
 struct wpool_task {
-	struct wpool_task *next;     /* retry list, callback list, free list */
+	struct wpool *pool;
+	struct wpool_task *next;     /* retry list, free list */
 	struct wpool_task *all_next; /* every task the pool made */
 	struct record *rec;
 	struct buf send;             /* the input as a record */
 	size_t in_off, in_len;       /* the input's text inside send */
 	struct buf result;           /* the result's payload */
-	struct buf cb_out;           /* its callback's stdout */
+	struct callback *cb;         /* its callback, once over (its output) */
 	unsigned long long seq;
 	unsigned slot, tries;
 	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
@@ -119,18 +121,15 @@ struct wpool {
 	struct order *order;
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
-	/* callbacks: queued tasks, the head one running */
-	struct wpool_task *cb_head, *cb_tail;
-	pid_t cb_pid;
-	int cb_running, cb_reaped, cb_status;
-	int cb_fd;                /* the running callback's stdout, or -1 */
+	struct callbacks *cbs;    /* --on-success, --on-error */
+	struct capture_sink cb_sink; /* their stdout: into out */
 	int devnull;
 	struct buf out;           /* results not yet written */
 	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
 	int hold_fd;              /* --order map: results held here first */
 	unsigned long long seq, nspawns;
-	unsigned long long nsucceeded, nfailed, nfaults, ncb_failed;
+	unsigned long long nsucceeded, nfailed, nfaults;
 	unsigned nbusy;           /* inputs in flight */
 	unsigned bad_starts, hinted;
 	int started, closed, terminating, out_closed, finished, fatal;
@@ -153,7 +152,6 @@ static void pool_check_finished(struct wpool *p);
 static void task_finished(struct wpool *p, struct wpool_task *t);
 static void worker_end(struct worker *w);
 static void worker_parse(struct worker *w);
-static void cb_run_next(struct wpool *p);
 
 /* --- framing -------------------------------------------------------- */
 
@@ -361,8 +359,9 @@ fail:
 	return -1;
 }
 
-/* A child of ours ended: a worker or the callback. */
+/* A child of ours ended: a worker? */
 static int pool_reaped(void *data, pid_t pid, int status);
+static struct callbacks *pool_new_callbacks(struct wpool *p);
 
 struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 			const struct wpool_events *ev)
@@ -385,7 +384,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->opts.inflight = WPOOL_INFLIGHT;
 	if (ev != NULL)
 		p->ev = *ev;
-	p->devnull = p->hold_fd = p->cb_fd = -1;
+	p->devnull = p->hold_fd = -1;
 	p->self = getpid();
 	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
@@ -398,7 +397,8 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
 	}
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || loop_child_add(l, pool_reaped, p) == -1)
+	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL ||
+	    loop_child_add(l, pool_reaped, p) == -1)
 		goto fail;
 	p->reaping = 1;
 	return p;
@@ -444,7 +444,7 @@ static void pool_free_tasks(struct wpool *p)
 
 	for (t = p->all_tasks; t != NULL; t = tn) {
 		tn = t->all_next;
-		buf_free(&t->cb_out);
+		callback_free(t->cb);
 		if (t->rec != NULL)
 			record_free(t->rec);
 		buf_free(&t->send);
@@ -469,9 +469,7 @@ void wpool_free(struct wpool *p)
 			kill_and_reap(w->pid);
 		buf_free(&w->rbuf);
 	}
-	if (p->cb_running && !p->cb_reaped)
-		kill_and_reap(p->cb_pid);
-	close_keep_errno(p->cb_fd);
+	callback_destroy(p->cbs);
 	pool_free_tasks(p);
 	if (p->spawn_timer != NULL)
 		loop_timer_cancel(p->loop, p->spawn_timer);
@@ -606,15 +604,17 @@ static void out_append(struct wpool *p, struct wpool_task *t)
 	out_added(p);
 }
 
-/* Add the output of t's callback (after its result). */
-static void out_callback(struct wpool *p, struct wpool_task *t)
+/* The callbacks' stdout sink: add their output (after a result). */
+static int out_callback(void *ctx, const void *d, size_t n)
 {
-	if (buf_append(&p->out, t->cb_out.data, t->cb_out.len) == -1) {
+	struct wpool *p = ctx;
+
+	if (buf_append(&p->out, d, n) == -1) {
 		out_flush(p);
-		out_write(p, t->cb_out.data, t->cb_out.len);
+		out_write(p, d, n);
 	}
-	t->cb_out.len = 0;
 	out_added(p);
+	return 0;
 }
 
 /* --order map: results go to an unlinked temporary file until the end. */
@@ -661,6 +661,7 @@ static struct wpool_task *task_get(struct wpool *p)
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
+	t->pool = p;
 	t->all_next = p->all_tasks;
 	p->all_tasks = t;
 	return t;
@@ -706,8 +707,8 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 		buf_free(&t->send);
 	if (t->result.cap > KEEP_BUF_MAX)
 		buf_free(&t->result);
-	if (t->cb_out.cap > KEEP_BUF_MAX)
-		buf_free(&t->cb_out);
+	callback_free(t->cb);
+	t->cb = NULL;
 	t->next = p->free_tasks;
 	p->free_tasks = t;
 }
@@ -720,8 +721,7 @@ static void pool_release(struct wpool *p)
 	while ((t = order_pop_release(p->order)) != NULL) {
 		if (!t->failed)
 			out_append(p, t);
-		if (t->cb_out.len > 0)
-			out_callback(p, t);
+		callback_flush(t->cb);
 		task_recycle(p, t);
 	}
 }
@@ -740,13 +740,9 @@ static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 	if (t->interrupted || p->terminating ||
 	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
 		return 0;
-	t->next = NULL;
-	if (p->cb_tail != NULL)
-		p->cb_tail->next = t;
-	else
-		p->cb_head = t;
-	p->cb_tail = t;
-	cb_run_next(p);
+	callback_add(p->cbs, t, t->failed,
+		     &(struct template_job){t->rec->v, t->rec->n, t->seq,
+					    t->slot});
 	return 1;
 }
 
@@ -1611,164 +1607,50 @@ static void worker_reaped(struct worker *w, int status)
 
 /* --- callbacks ------------------------------------------------------- */
 
-/* The callback's environment: ours plus what it needs to know. */
-static char **cb_env(struct wpool *p, struct wpool_task *t, char *vars,
-		     size_t len, char **result)
+/* callback opts.vars: what the input's callback needs to know. */
+static int task_cb_vars(void *data, struct buf *b)
 {
-	size_t rl = strnlen(t->result.data ? t->result.data : "",
-			    t->result.len);
-	int n;
+	struct wpool_task *t = data;
+	const char *r = t->result.data != NULL ? t->result.data : "";
+	size_t rl = strnlen(r, t->result.len);
 
-	if (rl > RESULT_ENV_MAX)
-		rl = RESULT_ENV_MAX;
-	*result = malloc(rl + 16);
-	if (*result == NULL)
-		return NULL;
-	snprintf(*result, rl + 16, "MPRUN_RESULT=%.*s", (int)rl,
-		 t->result.data ? t->result.data : "");
-	n = snprintf(vars, len, "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d",
-		     t->seq, 0, t->slot, 0, t->failed);
-	if (n < 0 || (size_t)n >= len)
-		return NULL;
-	p->env[p->env_n] = vars;
-	p->env[p->env_n + 1] = vars + strlen(vars) + 1;
-	p->env[p->env_n + 2] = p->env[p->env_n + 1] +
-			       strlen(p->env[p->env_n + 1]) + 1;
-	p->env[p->env_n + 3] = *result;
-	p->env[p->env_n + 4] = NULL;
-	return p->env;
+	return buf_printf(b,
+			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
+			  "MPRUN_RESULT=%.*s%c",
+			  t->seq, 0, t->slot, 0, t->failed, 0,
+			  (int)(rl < RESULT_ENV_MAX ? rl : RESULT_ENV_MAX), r, 0);
 }
 
-/* The callback's stdout is readable: collect it. */
-static void cb_readable(struct loop *l, int fd, uint32_t events, void *data);
-
-/* Start the callback of the task at the head of the list. 0 or -1. */
-static int cb_spawn(struct wpool *p, struct wpool_task *t, struct buf *why)
+/* callback opts.done: the input and its callback are over. */
+static void task_cb_done(void *data, struct callback *cb)
 {
-	const struct template *tpl =
-		t->failed ? p->opts.on_error : p->opts.on_success;
-	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
-	struct exec_request req = {0};
-	struct buf sh = BUF_INIT;
-	char vars[256], *result = NULL;
-	int fds[2] = {-1, -1}, rc = -1, e;
+	struct wpool_task *t = data;
 
-	struct template_error err;
-
-	if (template_expand_shell(tpl, &tj, &sh, &err) == -1) {
-		if (errno == EDOM)
-			(void)template_error_format(&err, why);
-		goto out;
-	}
-	if (cb_env(p, t, vars, sizeof(vars), &result) == NULL ||
-	    pipe2(fds, O_CLOEXEC) == -1)
-		goto out;
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	t->cb_out.len = 0;
-	req.shell_cmd = sh.data;
-	req.envp = p->env;
-	req.fd_in = p->devnull;
-	req.fd_out = fds[1];
-	req.fd_err = p->opts.err_fd;
-	req.sigmask = loop_orig_sigmask(p->loop);
-	req.slot = t->slot;
-	req.seq = t->seq;
-	if (p->opts.exec->spawn(p->opts.exec->ctx, &req, &p->cb_pid, &e) ==
-		    -1 ||
-	    loop_fd_add(p->loop, fds[0], EPOLLIN, cb_readable, p) == -1)
-		goto out;
-	p->cb_fd = fds[0];
-	fds[0] = -1;
-	rc = 0;
-out:
-	p->env[p->env_n] = NULL;
-	close_keep_errno(fds[0]);
-	close_keep_errno(fds[1]);
-	free(result);
-	buf_free(&sh);
-	return rc;
+	t->cb = cb;
+	task_complete(t->pool, t);
 }
 
-/* A callback failed: report and count it. */
-static void cb_failed(struct wpool *p, struct wpool_task *t, const char *why)
+/* The callback queue: stdout after the result, stderr to err_fd. */
+static struct callbacks *pool_new_callbacks(struct wpool *p)
 {
-	char msg[256];
+	struct callback_opts co = {
+		.cmd = {p->opts.on_success, p->opts.on_error},
+		.noun = "input",
+		.how = {"failed (exit status %d)", "failed (signal %d)"},
+		.exec = p->opts.exec,
+		.env = p->env,
+		.fd_in = p->devnull,
+		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
+		.tmpdir = p->opts.tmpdir,
+		.termseq = &p->opts.termseq,
+		.vars = task_cb_vars,
+		.done = task_cb_done,
+		.notice = p->ev.notice,
+		.ctx = p->ev.data,
+	};
 
-	p->ncb_failed++;
-	snprintf(msg, sizeof(msg), "input %llu: %s callback %s", t->seq,
-		 t->failed ? "--on-error" : "--on-success", why);
-	pool_notice(p, msg);
-}
-
-/* Take the head callback off the list; its task is complete. */
-static void cb_pop(struct wpool *p)
-{
-	struct wpool_task *t = p->cb_head;
-
-	p->cb_head = t->next;
-	if (p->cb_head == NULL)
-		p->cb_tail = NULL;
-	t->next = NULL;
-	p->cb_running = 0;
-	task_complete(p, t);
-}
-
-/* The running callback is over when reaped and its stdout ended: write
- * its output, judge its status, start the next. */
-static void cb_maybe_done(struct wpool *p)
-{
-	char why[96], st[48];
-
-	if (!p->cb_reaped || p->cb_fd >= 0)
-		return;
-	if (p->cb_status != 0) {
-		describe_status(p->cb_status, st, sizeof(st));
-		snprintf(why, sizeof(why), "failed (%s)", st);
-		cb_failed(p, p->cb_head, why);
-	}
-	cb_pop(p);
-	cb_run_next(p);
-}
-
-/* The callback's stdout: keep what it wrote with its task. */
-static void cb_readable(struct loop *l, int fd, uint32_t events, void *data)
-{
-	struct wpool *p = data;
-	struct buf *b = &p->cb_head->cb_out;
-	ssize_t n = -1;
-
-	if (buf_reserve(b, READ_CHUNK) == 0)
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
-	if (n > 0)
-		b->len += (size_t)n;
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
-		return;
-	loop_fd_del(l, fd);
-	close(fd);
-	p->cb_fd = -1;
-	cb_maybe_done(p);
-}
-
-/* Run the next queued callback if none runs: one at a time, in the order
- * the inputs ended. When the run is being ended, queued ones are dropped. */
-static void cb_run_next(struct wpool *p)
-{
-	while (!p->cb_running && p->cb_head != NULL) {
-		if (p->terminating) {
-			cb_pop(p);
-			continue;
-		}
-		struct buf why = BUF_INIT;
-
-		if (cb_spawn(p, p->cb_head, &why) == 0) {
-			p->cb_running = 1;
-			p->cb_reaped = 0;
-			return;
-		}
-		cb_failed(p, p->cb_head, why.len > 0 ? why.data : strerror(errno));
-		buf_free(&why);
-		cb_pop(p);
-	}
+	p->cb_sink = (struct capture_sink){out_callback, p};
+	return callback_new(p->loop, &co);
 }
 
 /* --- the pool ---------------------------------------------------------- */
@@ -1792,12 +1674,6 @@ static int pool_reaped(void *data, pid_t pid, int status)
 
 	if (w != NULL) {
 		worker_reaped(w, status);
-		return 1;
-	}
-	if (p->cb_running && !p->cb_reaped && pid == p->cb_pid) {
-		p->cb_reaped = 1;
-		p->cb_status = status;
-		cb_maybe_done(p);
 		return 1;
 	}
 	return 0;
@@ -1868,7 +1744,8 @@ static void pool_check_finished(struct wpool *p)
 	unsigned i;
 
 	if (p->finished || !p->started || p->in_fill || !pool_source_done(p) ||
-	    p->nbusy > 0 || order_pending(p->order) > 0 || p->cb_head != NULL)
+	    p->nbusy > 0 || order_pending(p->order) > 0 ||
+	    callback_pending(p->cbs))
 		return;
 	for (i = 0; i < p->opts.slots; i++)
 		if (p->workers[i].state != W_EMPTY)
@@ -2006,8 +1883,7 @@ void wpool_terminate(struct wpool *p)
 		w->ended_by_us = 1;
 		worker_end(w);
 	}
-	if (p->cb_running && !p->cb_reaped)
-		termtree_signal(p->cb_pid, p->cb_pid, NULL, SIGTERM);
+	callback_terminate(p->cbs);
 	pool_check_finished(p);
 }
 
@@ -2040,7 +1916,7 @@ unsigned long long wpool_faults(const struct wpool *p)
 
 unsigned long long wpool_callbacks_failed(const struct wpool *p)
 {
-	return p->ncb_failed;
+	return callback_failures(p->cbs);
 }
 
 int wpool_output_closed(const struct wpool *p)

@@ -99,9 +99,10 @@
  * input ends for good, one at a time in completion order, with the input's
  * replacement strings and MPRUN_SEQ, MPRUN_SLOT (the worker), MPRUN_EXIT (0
  * or 1) and MPRUN_RESULT (the result's text, up to its first NUL byte, at
- * most 128 KiB) in their environment. Their stdout is collected in memory
- * and written right after the input's result (never inside a record);
- * their stderr goes to err_fd. A result is released after its callback.
+ * most 128 KiB) in their environment (lib/callback.h runs them). Their
+ * stdout is captured (in memory, then in a file in tmpdir) and written
+ * right after the input's result (never inside a record); their stderr
+ * goes to err_fd. A result is released after its callback.
  *
  * Ownership: the pool owns neither the loop, the queue, the templates nor
  * the executor; it owns the records it takes from the queue (freed, and
@@ -174,7 +175,8 @@ struct wpool_opts {
 	int out_fd, err_fd;             /* results, workers' stderr */
 	const struct capture_sink *out_sink; /* results go here instead of
 					 * out_fd, when not NULL */
-	const char *tmpdir;             /* --order map's holding file (NULL:
+	const char *tmpdir;             /* --order map's holding file, the
+					 * callbacks' spill files (NULL:
 					 * $TMPDIR, /tmp) */
 	unsigned group;                 /* as pool_opts.group */
 };
