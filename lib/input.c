@@ -179,10 +179,9 @@ fail:
 	return NULL;
 }
 
-/* Release a source's memory and descriptor, restoring its flags. */
-static void source_free(struct source *s)
+/* Release a source's descriptor, restoring its flags, and its buffers. */
+static void source_release(struct source *s)
 {
-	size_t i;
 	int saved = errno;
 
 	if (s->saved_flags != -1)
@@ -192,6 +191,19 @@ static void source_free(struct source *s)
 	s->saved_flags = -1;
 	s->own_fd = 0;
 	s->fd = -1;
+	buf_free(&s->buf);
+	s->pos = s->scanned = 0;
+	values_free(&s->pending);
+	s->has_pending = 0;
+	errno = saved;
+}
+
+/* Release a source's memory and descriptor, restoring its flags. */
+static void source_free(struct source *s)
+{
+	size_t i;
+
+	source_release(s);
 	for (i = 0; i < s->nlist; i++)
 		free(s->list[i]);
 	free(s->list);
@@ -199,9 +211,6 @@ static void source_free(struct source *s)
 	s->nlist = 0;
 	free(s->name);
 	s->name = NULL;
-	buf_free(&s->buf);
-	values_free(&s->pending);
-	errno = saved;
 }
 
 void input_free(struct input *in)
@@ -692,12 +701,18 @@ static int product_step(struct input *in)
 	return 1;
 }
 
-/* Remember a fatal error: later calls fail the same way. */
+/* Remember a fatal error: later calls fail the same way. Nothing will be
+ * read any more: the descriptors and buffers go now (a writer to a pipe
+ * we read gets EPIPE rather than waiting for us). */
 static int input_fail(struct input *in)
 {
+	size_t i;
+
 	in->failed = errno ? errno : EIO;
 	if (in->err.len == 0)
 		input_set_error(in, in->nsrc > 0 ? in->src[0].name : "input");
+	for (i = 0; i < in->nsrc; i++)
+		source_release(&in->src[i]);
 	errno = in->failed;
 	return -1;
 }

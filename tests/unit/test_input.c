@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -569,6 +570,12 @@ static void test_nul(void)
 	CHECK(input_add_fd(in, p[0], "-", 0) == 0);
 	CHECK(write(p[1], "ok\nab\0c", 8) == 8);
 	CHECK_STR(next_str(in), "ok");
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), "stdin: record 2 " NUL_MSG);
+	/* nothing will be read any more: the pipe is closed at once */
+	signal(SIGPIPE, SIG_IGN);
+	errno = 0;
+	CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE);
 	CHECK_STR(next_str(in), "ERR");
 	CHECK_STR(input_error(in), "stdin: record 2 " NUL_MSG);
 	input_free(in);
