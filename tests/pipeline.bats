@@ -556,6 +556,19 @@ Y
 	[ "$(cat err)" = "mprun: stage show: stage gen: record 2 holds a NUL byte (use -0 for NUL-delimited input)" ]
 }
 
+@test "--max-record applies to the stages' inputs" {
+	head -c 3000 /dev/zero | tr '\0' x >list
+	printf '\nok\n' >>list
+	printf 'stages:\n  f:\n    cmd: echo {}\n    input: {file: list}\n' >p.yaml
+	run _pl_err_to_file "$MPRUN" --max-record 1k --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	[ "$(cat err)" = "mprun: stage f: list: record 1 is longer than 1K (--max-record)" ]
+	run "$MPRUN" --max-record 3000 --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "--pipeline with a command on the command line is a usage error" {
 	printf 'stages:\n  a:\n    cmd: echo\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml echo ::: x
