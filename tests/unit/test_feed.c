@@ -287,11 +287,13 @@ static void test_unpollable(void)
 	CHECK(queue_closed(q));
 	CHECK(feed_error(f) == NULL);
 	CHECK_INT(queue_len(q), 2);
-	CHECK(queue_try_get(q, &item) == 0);
-	n = strlen(((struct record *)item)->v[0]);
+	n = 0;
+	if (queue_try_get(q, &item) == 0) {
+		n = strlen(((struct record *)item)->v[0]);
+		record_free(item);
+		queue_task_done(q);
+	}
 	CHECK_INT(n, len);
-	record_free(item);
-	queue_task_done(q);
 	got[0] = '\0';
 	drain(q);
 	CHECK_STR(got, "b,");
