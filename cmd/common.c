@@ -370,9 +370,16 @@ int run_shm_end(struct shm_seg *seg, const struct cli *cli)
 	return rc;
 }
 
+size_t cli_max_record(const struct cli *cli)
+{
+	return cli->max_record > SIZE_MAX ? SIZE_MAX : (size_t)cli->max_record;
+}
+
 struct input *cli_input(const struct cli *cli)
 {
-	struct input_opts io = {.delim = cli->delim, .colsep = cli->colsep};
+	struct input_opts io = {.delim = cli->delim,
+				.colsep = cli->colsep,
+				.max_record = cli_max_record(cli)};
 	char err[256] = "";
 	struct input *in;
 	size_t i;

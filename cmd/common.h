@@ -80,6 +80,8 @@ struct input;
 /* The input of the command line's sources (stdin when none). NULL:
  * message printed. */
 struct input *cli_input(const struct cli *cli);
+/* --max-record as a size_t (clamped where size_t is narrower). */
+size_t cli_max_record(const struct cli *cli);
 
 /* End and reap every remaining descendant (after Ctrl-C or a halt). */
 void sweep_descendants(void);

@@ -59,6 +59,7 @@ enum {
 	OPT_MAX_TASKS,
 	OPT_MAX_INFLIGHT,
 	OPT_FRAMING,
+	OPT_MAX_RECORD,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -80,6 +81,8 @@ static const struct opt_doc opt_docs[] = {
 	 "inputs are separated by the byte DELIM", 'd'},
 	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
+	{{"max-record", required_argument, NULL, OPT_MAX_RECORD}, "SIZE",
+	 "a longer input record is an error (1G)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
 	 "at most N inputs per command", 'n'},
 	{{"xargs", no_argument, NULL, 'X'}, NULL,
@@ -561,6 +564,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return parse_size("--buffer-size", arg, &cli->mem_limit);
 	case OPT_SPILL_LIMIT:
 		return parse_size("--spill-limit", arg, &cli->spill_limit);
+	case OPT_MAX_RECORD:
+		return parse_size("--max-record", arg, &cli->max_record);
 	case OPT_TMPDIR: {
 		struct stat st;
 
@@ -701,6 +706,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	cli->delim = '\n';
 	cli->mem_limit = 1 << 20;
 	cli->spill_limit = (uint64_t)1 << 30;
+	cli->max_record = (uint64_t)1 << 30;
 	for (i = 0; i < NOPTS; i++)
 		longopts[i] = opt_docs[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));

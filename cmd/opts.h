@@ -30,6 +30,7 @@ struct cli {
 	int null_delim;
 	int delim;
 	const char *colsep;
+	uint64_t max_record;  /* --max-record: longest input record */
 	size_t max_args;
 	int fill;
 	uint64_t mem_limit;

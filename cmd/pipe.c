@@ -327,6 +327,7 @@ static int p_setup(struct prun *r)
 		return -1;
 	po.stage_exec = r->exec;
 	po.stage_slots = r->slots;
+	po.max_record = cli_max_record(r->cli);
 	if (r->cli->joblog != NULL && !r->cli->dry_run) {
 		r->joblog = joblog_open(r->cli->joblog, 1);
 		if (r->joblog == NULL) {

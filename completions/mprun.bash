@@ -2,7 +2,8 @@
 # Options before the command, their arguments (files, directories, --order
 # policies), then the command itself, then files.
 
-_mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-args
+_mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
+--max-args
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -19,7 +20,8 @@ _mprun_firstopts='--counter --counters --status --sem --semaphore'
 _mprun_takes_arg()
 {
 	case $1 in
-	--jobs | --arg-file | --delimiter | --colsep | --max-args | --order | \
+	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
+		--max-args | --order | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \

@@ -20,7 +20,8 @@ function __fish_mprun_needs_command
             case --
                 return 1
             case '--*=*'
-            case --jobs --arg-file --delimiter --colsep --max-args --order \
+            case --jobs --arg-file --delimiter --colsep --max-record \
+                --max-args --order \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
@@ -51,6 +52,7 @@ complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read 
 complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are separated by NUL'
 complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'
 complete -c mprun -n __fish_mprun_needs_command -s C -l colsep -x -d 'Split each input line into columns'
+complete -c mprun -n __fish_mprun_needs_command -l max-record -x -d 'A longer input record is an error'
 complete -c mprun -n __fish_mprun_needs_command -s n -l max-args -x -d 'At most N inputs per command'
 complete -c mprun -n __fish_mprun_needs_command -s X -l xargs -d 'Fill the command line'
 complete -c mprun -n __fish_mprun_needs_command -s k -l keep-order -d 'Output in input order'

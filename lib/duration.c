@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -218,6 +219,25 @@ int size_parse(const char *s, uint64_t *bytes)
 		return -1;
 	}
 	return decimal_scale(&d, (uint64_t)1 << shift, bytes);
+}
+
+/* "1G", "1536K", "100": the largest unit that divides the size. */
+char *size_format(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "TGMK";
+	size_t i;
+	int shift;
+
+	for (i = 0; units[i] != '\0'; i++) {
+		shift = size_shift(units[i]);
+		if (bytes != 0 && bytes % ((uint64_t)1 << shift) == 0) {
+			snprintf(buf, len, "%llu%c",
+				 (unsigned long long)(bytes >> shift), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	return buf;
 }
 
 /* A signal number, or a name with or without "SIG", in any case. */

@@ -3,6 +3,7 @@
  * binary units, optional trailing "B"), and signal names. */
 #ifndef MPRUN_DURATION_H
 #define MPRUN_DURATION_H
+#include <stddef.h>
 #include <stdint.h>
 
 /* A duration in milliseconds. A bare number means seconds (may have a
@@ -12,6 +13,10 @@ int duration_parse_ms(const char *s, uint64_t *ms);
 /* A size in bytes: a number with an optional unit k K m M g G t T (powers of
  * 1024), optionally followed by "b"/"B". -1 if malformed or overflowing. */
 int size_parse(const char *s, uint64_t *bytes);
+/* A size in its shortest exact spelling with the largest unit that divides
+ * it ("1G", "1536K", "100"), as size_parse() reads it back, written into buf
+ * (len bytes, truncated if short). Returns buf. */
+char *size_format(uint64_t bytes, char *buf, size_t len);
 /* A signal from "TERM", "SIGTERM" or "15"; -1 if unknown. */
 int signal_parse(const char *s);
 /* Short name of a signal ("TERM"), or NULL. */

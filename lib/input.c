@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "duration.h"
 #include "internal.h"
 
 #define READ_SIZE 65536
+#define MAX_RECORD_DEFAULT ((size_t)1 << 30)
 
 /* Some values: one record of a source, or one item of a group. */
 struct values {
@@ -30,10 +32,11 @@ struct source {
 	int fd;                 /* a file: its descriptor, else -1 */
 	int own_fd;             /* opened here: closed by input_free */
 	int saved_flags;        /* flags before O_NONBLOCK was set, or -1 */
-	int nonblock;           /* a pipe or terminal of the first group */
+	int stepwise;           /* of the first group: one read(2) a call */
 	int eof;
 	struct buf buf;         /* bytes read; those from pos not split yet */
 	size_t pos;
+	size_t scanned;         /* bytes from pos known to end no record */
 	unsigned long long nrec; /* records split so far */
 	struct values pending;  /* a record waiting for its linked sources */
 	int has_pending;
@@ -48,6 +51,7 @@ struct group {
 
 struct input {
 	int delim;
+	size_t max_record;
 	pcre2_code *colsep;
 	pcre2_match_data *md;
 	struct source *src;
@@ -162,6 +166,9 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 	if (in == NULL)
 		return NULL;
 	in->delim = opts != NULL ? opts->delim : '\n';
+	in->max_record = opts != NULL && opts->max_record > 0
+				 ? opts->max_record
+				 : MAX_RECORD_DEFAULT;
 	in->poll_fd = -1;
 	if (opts != NULL && opts->colsep != NULL &&
 	    colsep_compile(in, opts->colsep, errbuf, errlen) == -1)
@@ -172,10 +179,9 @@ fail:
 	return NULL;
 }
 
-/* Release a source's memory and descriptor, restoring its flags. */
-static void source_free(struct source *s)
+/* Release a source's descriptor, restoring its flags, and its buffers. */
+static void source_release(struct source *s)
 {
-	size_t i;
 	int saved = errno;
 
 	if (s->saved_flags != -1)
@@ -185,6 +191,19 @@ static void source_free(struct source *s)
 	s->saved_flags = -1;
 	s->own_fd = 0;
 	s->fd = -1;
+	buf_free(&s->buf);
+	s->pos = s->scanned = 0;
+	values_free(&s->pending);
+	s->has_pending = 0;
+	errno = saved;
+}
+
+/* Release a source's memory and descriptor, restoring its flags. */
+static void source_free(struct source *s)
+{
+	size_t i;
+
+	source_release(s);
 	for (i = 0; i < s->nlist; i++)
 		free(s->list[i]);
 	free(s->list);
@@ -192,9 +211,6 @@ static void source_free(struct source *s)
 	s->nlist = 0;
 	free(s->name);
 	s->name = NULL;
-	buf_free(&s->buf);
-	values_free(&s->pending);
-	errno = saved;
 }
 
 void input_free(struct input *in)
@@ -278,19 +294,20 @@ fail:
 	return -1;
 }
 
-/* Make a pipe or terminal of the first group non-blocking. */
-static int source_set_nonblock(struct source *s)
+/* A source of the first group is read one read(2) per call; a pipe or
+ * terminal is also made non-blocking (a regular file never blocks). */
+static int source_set_stepwise(struct source *s, const struct stat *st)
 {
-	int flags = fcntl(s->fd, F_GETFL);
+	int flags = S_ISREG(st->st_mode) ? 0 : fcntl(s->fd, F_GETFL);
 
 	if (flags == -1)
 		return -1;
-	if (!(flags & O_NONBLOCK)) {
+	if (!S_ISREG(st->st_mode) && !(flags & O_NONBLOCK)) {
 		if (fcntl(s->fd, F_SETFL, flags | O_NONBLOCK) == -1)
 			return -1;
 		s->saved_flags = flags;
 	}
-	s->nonblock = 1;
+	s->stepwise = 1;
 	return 0;
 }
 
@@ -313,8 +330,7 @@ static int input_add_open(struct input *in, int fd, const char *name,
 		return input_set_error(in, name);
 	s->fd = fd;
 	s->own_fd = own;
-	if (!S_ISREG(st.st_mode) && in->ngrp == 1 &&
-	    source_set_nonblock(s) == -1)
+	if (in->ngrp == 1 && source_set_stepwise(s, &st) == -1)
 		return input_set_error(in, name); /* input_free closes fd */
 	return 0;
 }
@@ -388,21 +404,56 @@ fail:
 	return -1;
 }
 
+/* Set input_error() to "NAME: record N what", errno to e; returns -1. */
+static int record_error(struct input *in, const struct source *s, int e,
+			const char *what)
+{
+	buf_reset(&in->err);
+	buf_printf(&in->err, "%s: record %llu %s", source_label(s->name),
+		   s->nrec + 1, what);
+	errno = e;
+	return -1;
+}
+
+/* Scan the bytes of the record at pos not scanned yet: 1 and its length
+ * in *len once its delimiter is there, 0 while it goes on, -1 if it holds
+ * a NUL (unless NUL is the delimiter) or is longer than max_record. */
+static int source_scan(struct input *in, struct source *s, size_t *len)
+{
+	const char *p = s->buf.data + s->pos, *from = p + s->scanned;
+	const char *stop = p + (s->buf.len - s->pos), *end;
+	char max[32], why[96];
+
+	end = memchr(from, in->delim, (size_t)(stop - from));
+	if (end != NULL)
+		stop = end;
+	if (in->delim != '\0' && memchr(from, '\0', (size_t)(stop - from)))
+		return record_error(in, s, EINVAL, "holds a NUL byte (use -0 "
+				    "for NUL-delimited input)");
+	s->scanned = (size_t)(stop - p);
+	if (s->scanned > in->max_record) {
+		snprintf(why, sizeof(why), "is longer than %s (--max-record)",
+			 size_format(in->max_record, max, sizeof(max)));
+		return record_error(in, s, EMSGSIZE, why);
+	}
+	*len = s->scanned;
+	return end != NULL;
+}
+
 /* Take the next whole record out of a file source's buffer: 1 if any. */
 static int source_split(struct input *in, struct source *s,
 			struct values *out)
 {
 	size_t avail = s->buf.len - s->pos, len, used;
-	const char *p = s->buf.data + s->pos, *end;
-	int rc;
+	const char *p = s->buf.data + s->pos;
+	int rc, found;
 
 	if (avail == 0)
 		return 0;
-	end = memchr(p, in->delim, avail);
-	if (end == NULL && !s->eof)
-		return 0;
-	len = end != NULL ? (size_t)(end - p) : avail;
-	used = end != NULL ? len + 1 : len;
+	found = source_scan(in, s, &len);
+	if (found == -1 || (found == 0 && !s->eof))
+		return found;
+	used = found ? len + 1 : len;
 	s->nrec++;
 	if (in->colsep != NULL)
 		rc = colsep_split(in, s, p, len, out);
@@ -413,6 +464,7 @@ static int source_split(struct input *in, struct source *s,
 		return -1;
 	}
 	s->pos += used;
+	s->scanned = 0;
 	return 1;
 }
 
@@ -440,10 +492,10 @@ static int source_fill(struct input *in, struct source *s)
 		n = read(s->fd, s->buf.data + s->buf.len, READ_SIZE);
 		if (n >= 0)
 			break;
-		if (errno == EAGAIN && !s->nonblock &&
+		if (errno == EAGAIN && !s->stepwise &&
 		    wait_readable(s->fd) == 0)
 			continue;
-		if (errno == EAGAIN && s->nonblock)
+		if (errno == EAGAIN && s->stepwise)
 			return -1;
 		if (errno != EINTR)
 			return input_set_error(in, s->name);
@@ -470,7 +522,7 @@ static int list_next(struct source *s, struct values *out)
 }
 
 /* The next record of a source into out: 1, 0 at its end, or -1. A
- * non-blocking source is read at most once per call. */
+ * source of the first group is read at most once per call. */
 static int source_next(struct input *in, struct source *s,
 		       struct values *out)
 {
@@ -484,7 +536,7 @@ static int source_next(struct input *in, struct source *s,
 		rc = source_split(in, s, out);
 		if (rc != 0 || s->eof)
 			return rc;
-		if (did_read && s->nonblock) {
+		if (did_read && s->stepwise) {
 			errno = EAGAIN;
 			return -1;
 		}
@@ -649,12 +701,18 @@ static int product_step(struct input *in)
 	return 1;
 }
 
-/* Remember a fatal error: later calls fail the same way. */
+/* Remember a fatal error: later calls fail the same way. Nothing will be
+ * read any more: the descriptors and buffers go now (a writer to a pipe
+ * we read gets EPIPE rather than waiting for us). */
 static int input_fail(struct input *in)
 {
+	size_t i;
+
 	in->failed = errno ? errno : EIO;
 	if (in->err.len == 0)
 		input_set_error(in, in->nsrc > 0 ? in->src[0].name : "input");
+	for (i = 0; i < in->nsrc; i++)
+		source_release(&in->src[i]);
 	errno = in->failed;
 	return -1;
 }

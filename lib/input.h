@@ -3,7 +3,9 @@
  * Inputs come from sources. Each source yields values: a `:::` list, or the
  * records of a file (`::::`, -a, or "-" for stdin) split on a delimiter
  * (newline by default, NUL with -0, any byte with -d) with a trailing "\r"
- * kept as is. With a colsep regex (pcre2), each record of a file is split
+ * kept as is. A record holding a NUL byte (unless NUL is the delimiter) or
+ * longer than max_record is an error naming the source and the record, seen
+ * before more than max_record bytes of it are held in memory. With a colsep regex (pcre2), each record of a file is split
  * into several values (columns).
  *
  * Sources form groups. A source added with linked = 0 starts a new group; one
@@ -35,6 +37,7 @@ void record_free(struct record *r);
 struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
 	const char *colsep;   /* pcre2 pattern splitting records, or NULL */
+	size_t max_record;    /* longest record in bytes; 0: 1 GiB */
 };
 
 struct input;
@@ -60,11 +63,14 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked);
 
 /* Next record of the product.
  *  1: *out set;  0: no more records;
- * -1 and errno EAGAIN: the first group needs data from a pipe or terminal
- *    that is not there yet: wait until input_poll_fd() is readable, then
- *    call again. A call performs at most one read(2) on such a descriptor,
- *    so it never blocks when the descriptor was reported readable.
- * -1 and any other errno: a read error, or an invalid record; input_error()
+ * -1 and errno EAGAIN: the first group needs more data than one read(2)
+ *    gave: wait until input_poll_fd() is readable, then call again. A call
+ *    performs at most one read(2) on a file of the first group (a pipe or
+ *    terminal is made non-blocking), so it never blocks when the descriptor
+ *    was reported readable, and never holds the caller long. A descriptor
+ *    epoll refuses (a regular file, /dev/zero) is always readable.
+ * -1 and any other errno: a read error, or an invalid record (EINVAL: it
+ *    holds a NUL byte; EMSGSIZE: longer than max_record); input_error()
  *    says which file and record. */
 int input_next(struct input *in, struct record **out);
 /* The descriptor to wait on after EAGAIN, or -1. */

@@ -21,6 +21,7 @@ struct watch {
 
 struct loop_timer {
 	uint64_t due;
+	unsigned long pass;  /* the loop's timer pass when it was added */
 	loop_timer_fn fn;
 	void *data;
 	struct loop_timer *next;
@@ -35,6 +36,7 @@ struct loop {
 	void *sigdata[_NSIG];
 	struct watch *watches;
 	struct loop_timer *timers; /* sorted by due time */
+	unsigned long timer_pass;  /* runs of loop_run_timers() so far */
 	struct reaper {
 		loop_child_fn fn;
 		void *data;
@@ -167,6 +169,7 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms,
 	if (t == NULL)
 		return NULL;
 	t->due = loop_now_ms() + ms;
+	t->pass = l->timer_pass;
 	t->fn = fn;
 	t->data = data;
 	for (pp = &l->timers; *pp != NULL && (*pp)->due <= t->due;
@@ -272,13 +275,18 @@ static void loop_read_signals(struct loop *l)
 	}
 }
 
-/* Run the timers that are due. */
+/* Run the timers that are due. One added by a timer run here waits for the
+ * next turn, even if due at once: a timer that re-adds itself with 0 ms
+ * runs once a turn, and the loop keeps turning. (It sorts after every
+ * timer due no later, so it stops the run.) */
 static void loop_run_timers(struct loop *l)
 {
 	uint64_t now = loop_now_ms();
 	struct loop_timer *t;
 
-	while (l->timers != NULL && l->timers->due <= now) {
+	l->timer_pass++;
+	while (l->timers != NULL && l->timers->due <= now &&
+	       l->timers->pass != l->timer_pass) {
 		t = l->timers;
 		l->timers = t->next;
 		t->fn(l, t->data);

@@ -36,6 +36,7 @@ struct stage {
 	struct capture_sink sink;
 	char label[128];       /* "stage NAME" for input messages */
 	int started, ended;
+	int input_failed;      /* its input's error was reported */
 };
 
 struct pipeline {
@@ -216,11 +217,17 @@ static void st_drained(void *data)
 	stage_kick(s);
 }
 
-/* Feed put records in the queue, or the pool wants more. */
+/* Feed put records in the queue or closed it; an input that failed (a
+ * read error, a bad record) is reported once. */
 static void st_records(void *data)
 {
 	struct stage *s = data;
+	const char *err = feed_error(s->feed);
 
+	if (err != NULL && !s->input_failed) {
+		s->input_failed = 1;
+		pl_error(s->pl, "stage %s: %s", s->spec->name, err);
+	}
 	stage_kick(s);
 }
 
@@ -280,7 +287,8 @@ static int st_add_source(struct pipeline *pl, struct stage *s,
 static int st_make_input(struct pipeline *pl, struct stage *s)
 {
 	static char *const once[] = {(char *)""};
-	struct input_opts io = {.delim = '\n'};
+	struct input_opts io = {.delim = '\n',
+				.max_record = pl->opts.max_record};
 	char err[256] = "";
 	size_t i;
 

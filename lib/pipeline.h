@@ -33,6 +33,7 @@ struct pipeline_opts {
 	 * slots, which win over jobs and the stage's jobs:. */
 	const struct executor *const *stage_exec;
 	const unsigned *stage_slots;
+	size_t max_record;         /* longest input record (0: 1 GiB) */
 };
 
 /* Pool events, with the stage they come from. */

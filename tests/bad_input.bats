@@ -9,6 +9,12 @@ _bad_err_to_file() {
 	"$@" 2>err
 }
 
+# Milliseconds since the epoch, without a fork of date.
+_bad_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((t / 1000))
+}
+
 # The status of a process that was not killed by a signal (a crash gives
 # 128 + N from the shell; mprun itself only uses 0..101 and 255).
 _bad_not_crashed() {
@@ -219,11 +225,93 @@ _bad_not_crashed() {
 	fi
 }
 
-@test "a NUL byte inside a newline-separated input does not crash mprun" {
-	printf 'a\0b\nc\n' >in
-	run "$MPRUN" -k echo <in
-	_bad_not_crashed "$status"
-	[[ "$output" == *c* ]]
+# --- bad records: a NUL byte, longer than --max-record ---------------------------------
+
+NUL_MSG='holds a NUL byte (use -0 for NUL-delimited input)'
+
+@test "a NUL byte inside a newline-separated input: the records before it run, then 255 and a message" {
+	printf 'x\ny\na\0b\nc\n' >in
+	run _bad_err_to_file "$MPRUN" -k -j1 echo <in
+	[ "$status" -eq 255 ]
+	[ "$output" = "$(printf 'x\ny')" ]
+	[ "$(cat err)" = "mprun: stdin: record 3 $NUL_MSG" ]
+}
+
+@test "a NUL byte with -d or in a :::: file names the file; with -0 it is the delimiter" {
+	printf 'a,b\0c,d' >in
+	run _bad_err_to_file "$MPRUN" -k -d , echo :::: in
+	[ "$status" -eq 255 ]
+	[ "$output" = a ]
+	[ "$(cat err)" = "mprun: in: record 2 $NUL_MSG" ]
+	run "$MPRUN" -k -0 echo :::: in
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a,b\nc,d')" ]
+}
+
+@test "a NUL byte in a source read whole (not the first): no job runs" {
+	printf '1\n2\0\n' >in
+	run _bad_err_to_file "$MPRUN" -k touch ::: ran :::: in
+	[ "$status" -eq 255 ]
+	[ "$(cat err)" = "mprun: in: record 2 $NUL_MSG" ]
+	[ ! -e ran ]
+}
+
+@test "stdin from /dev/zero (epoll refuses it): 255 and the NUL message at once, no job" {
+	local start end
+	start=$(_bad_ms)
+	run _bad_err_to_file timeout 10 "$MPRUN" touch ran </dev/zero
+	end=$(_bad_ms)
+	[ "$status" -eq 255 ]
+	[ "$(cat err)" = "mprun: stdin: record 1 $NUL_MSG" ]
+	[ ! -e ran ]
+	echo "elapsed $((end - start)) ms"
+	[ $((end - start)) -lt 2000 ]
+}
+
+@test "--max-record 1k: a 2k line fails naming the file and the record; the records before it run" {
+	{ echo a; head -c 2048 /dev/zero | tr '\0' x; printf '\nb\n'; } >in
+	run _bad_err_to_file "$MPRUN" -k -j1 --max-record 1k echo :::: in
+	[ "$status" -eq 255 ]
+	[ "$output" = a ]
+	[ "$(cat err)" = "mprun: in: record 2 is longer than 1K (--max-record)" ]
+	# stdin, and a last record with no newline
+	{ echo a; head -c 2048 /dev/zero | tr '\0' x; } >in2
+	run _bad_err_to_file "$MPRUN" -k --max-record 1k echo <in2
+	[ "$status" -eq 255 ]
+	[ "$output" = a ]
+	[ "$(cat err)" = "mprun: stdin: record 2 is longer than 1K (--max-record)" ]
+}
+
+@test "an endless record on a pipe: an error at --max-record, memory stays near the bound" {
+	local pid wpid hwm=0 h rc=0
+	# A first job that sleeps keeps mprun alive to be measured after the error.
+	mkfifo fifo
+	{ echo 1.5; yes | tr -d '\n'; } >fifo &
+	wpid=$!
+	"$MPRUN" -j2 --max-record 10M sleep <fifo >out 2>err &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		h=$(awk '/^VmHWM/{print $2}' /proc/"$pid"/status 2>/dev/null)
+		[ -z "$h" ] || [ "$h" -le "$hwm" ] || hwm=$h
+		sleep 0.05
+	done
+	wait "$pid" || rc=$?
+	kill "$wpid" 2>/dev/null || :
+	[ "$rc" -eq 255 ]
+	[ "$(cat err)" = "mprun: stdin: record 2 is longer than 10M (--max-record)" ]
+	echo "peak RSS $hwm KiB"
+	[ "$hwm" -gt 0 ]
+	[ "$hwm" -lt 100000 ]
+}
+
+@test "--max-record with a bad size: status 255" {
+	run _bad_err_to_file "$MPRUN" --max-record lots echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	[ "$(head -1 err)" = 'mprun: --max-record: "lots" is not a size (such as 64K, 1M)' ]
+	run _bad_err_to_file "$MPRUN" --max-record 0 echo ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
 }
 
 # --- no command ----------------------------------------------------------------------

@@ -266,6 +266,29 @@ _in_ms() {
 	[ "$output" = "$(head -c 100000 in)" ]
 }
 
+@test "a regular file as stdin: records longer than one read come whole, none lost (epoll refuses the file)" {
+	{
+		echo first
+		head -c 100000 /dev/zero | tr '\0' x
+		echo
+		seq 2 1000
+	} >in
+	run timeout 20 "$MPRUN" -k -j4 echo <in
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1001 ]
+	[ "${lines[0]}" = first ]
+	[ "${#lines[1]}" -eq 100000 ]
+	[ "$(printf '%s\n' "${lines[@]:2}")" = "$(seq 2 1000)" ]
+}
+
+@test "--max-record: a record of exactly the bound is fine" {
+	head -c 1024 /dev/zero | tr '\0' x >in
+	echo >>in
+	run "$MPRUN" --max-record 1K printf %s <in
+	[ "$status" -eq 0 ]
+	[ "${#output}" -eq 1024 ]
+}
+
 @test "non-UTF-8 bytes in an input pass through unchanged" {
 	printf 'a\377\376b\n' >in
 	"$MPRUN" echo <in >out

@@ -26,6 +26,11 @@ _pl_ms() {
 	echo $((t / 1000))
 }
 
+# Run a command with its stderr in the file "err" (run keeps stdout only).
+_pl_err_to_file() {
+	"$@" 2>err
+}
+
 # The peak RSS (KiB) of the mprun run "$@", polled from /proc.
 _pl_peak_rss() {
 	"$MPRUN" "$@" >out 2>err &
@@ -525,6 +530,43 @@ Y
 	printf 'stages:\n  a:\n    cmd: exit 1\n    input: [1, 2]\n  b:\n    cmd: exit 1\n    input: [3]\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
 	[ "$status" -eq 3 ]
+}
+
+@test "a bad record in a stage's input (a NUL byte): the records before it run, a message, 255" {
+	printf 'a\nb\0c\nd\n' >list
+	printf 'stages:\n  f:\n    cmd: echo file {}\n    input: {file: list}\n' >p.yaml
+	run _pl_err_to_file "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "file a" ]
+	[ "$(cat err)" = "mprun: stage f: list: record 2 holds a NUL byte (use -0 for NUL-delimited input)" ]
+}
+
+@test "a bad record from another stage ends the reader's input; the writer gets EPIPE, nothing hangs" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: printf 'a\nb\0c\n'; exec yes
+  show:
+    cmd: echo "<{}>"
+    input: gen
+Y
+	run _pl_err_to_file timeout 20 "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "<a>" ]
+	[ "$(cat err)" = "mprun: stage show: stage gen: record 2 holds a NUL byte (use -0 for NUL-delimited input)" ]
+}
+
+@test "--max-record applies to the stages' inputs" {
+	head -c 3000 /dev/zero | tr '\0' x >list
+	printf '\nok\n' >>list
+	printf 'stages:\n  f:\n    cmd: echo {}\n    input: {file: list}\n' >p.yaml
+	run _pl_err_to_file "$MPRUN" --max-record 1k --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	[ "$(cat err)" = "mprun: stage f: list: record 1 is longer than 1K (--max-record)" ]
+	run "$MPRUN" --max-record 3000 --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
 }
 
 @test "--pipeline with a command on the command line is a usage error" {

@@ -40,6 +40,15 @@ static int size_fails(const char *s, int e)
 	return size_parse(s, &b) == -1 && errno == e && b == 12345;
 }
 
+/* size_format(bytes) is want, and size_parse() reads it back. */
+static int size_shows(uint64_t bytes, const char *want)
+{
+	char b[32];
+
+	return strcmp(size_format(bytes, b, sizeof(b)), want) == 0 &&
+	       size_is(want, bytes);
+}
+
 /* number_parse(s, min, max) fails with errno e and leaves the output alone. */
 static int num_fails(const char *s, long long min, long long max, int e)
 {
@@ -246,11 +255,31 @@ static void test_number(void)
 			ERANGE));
 }
 
+/* Sizes written back with the largest unit that divides them. */
+static void test_size_format(void)
+{
+	char small[3];
+
+	CHECK(size_shows(0, "0"));
+	CHECK(size_shows(1, "1"));
+	CHECK(size_shows(1000, "1000"));
+	CHECK(size_shows(1024, "1K"));
+	CHECK(size_shows(1536, "1536"));
+	CHECK(size_shows(1536 * 1024, "1536K"));
+	CHECK(size_shows(10 << 20, "10M"));
+	CHECK(size_shows((uint64_t)1 << 30, "1G"));
+	CHECK(size_shows((uint64_t)3 << 40, "3T"));
+	CHECK(size_shows(UINT64_MAX, "18446744073709551615"));
+	CHECK_STR(size_format(1 << 30, small, sizeof(small)), "1G");
+	CHECK_STR(size_format((uint64_t)10 << 30, small, sizeof(small)), "10");
+}
+
 int main(void)
 {
 	test_duration_good();
 	test_duration_bad();
 	test_size();
+	test_size_format();
 	test_signals();
 	test_signal_round_trip();
 	test_number();

@@ -114,7 +114,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 {
 	struct pool_events ev = {.finished = on_finished, .data = r};
 	struct pool_opts po = {0};
-	struct input *in = input_new(&(struct input_opts){'\n', NULL}, NULL, 0);
+	struct input *in = input_new(&(struct input_opts){.delim = '\n'}, NULL, 0);
 	struct queue *q = queue_new(n + 1);
 	struct loop *l = loop_new();
 	struct record *rec;

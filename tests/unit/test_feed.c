@@ -236,6 +236,114 @@ static void test_error(void)
 	loop_free(l);
 }
 
+/* Sets the int data points to: a test's deadline passed. */
+static void set_flag(struct loop *l, void *data)
+{
+	*(int *)data = 1;
+}
+
+/* Run the loop until q closes or 10 s passed; the turns it took. */
+static unsigned run_until_closed(struct loop *l, struct queue *q)
+{
+	struct loop_timer *t;
+	unsigned turns = 0;
+	int late = 0;
+
+	t = loop_timer_add(l, 10000, set_flag, &late);
+	while (!queue_closed(q) && !late && loop_run_once(l) == 0)
+		turns++;
+	if (!late)
+		loop_timer_cancel(l, t);
+	return turns;
+}
+
+/* A regular file (epoll refuses it: EPERM) with a record longer than one
+ * read: read on the loop's next turns, never left waiting. */
+static void test_unpollable(void)
+{
+	struct input_opts io = {.delim = '\n'};
+	struct loop *l = loop_new();
+	struct input *in = input_new(&io, NULL, 0);
+	struct queue *q = queue_new(8);
+	char path[] = "/tmp/test_feed.XXXXXX";
+	size_t len = 300000, n;
+	struct feed *f;
+	void *item;
+	char *big = malloc(len + 3);
+	int fd = mkstemp(path);
+
+	memset(big, 'x', len);
+	memcpy(big + len, "\nb\n", 3);
+	CHECK_INT(write(fd, big, len + 3), len + 3);
+	CHECK_INT(lseek(fd, 0, SEEK_SET), 0);
+	unlink(path);
+	CHECK_INT(input_add_fd(in, fd, "file", 0), 0);
+	notified = 0;
+	f = feed_new(l, in, q, count_notify, NULL);
+	feed_want(f);
+	CHECK_INT(queue_len(q), 0); /* one read: the record is not whole */
+	CHECK(!queue_closed(q));
+	CHECK(run_until_closed(l, q) >= 4); /* a read a turn */
+	CHECK(queue_closed(q));
+	CHECK(feed_error(f) == NULL);
+	CHECK_INT(queue_len(q), 2);
+	n = 0;
+	if (queue_try_get(q, &item) == 0) {
+		n = strlen(((struct record *)item)->v[0]);
+		record_free(item);
+		queue_task_done(q);
+	}
+	CHECK_INT(n, len);
+	got[0] = '\0';
+	drain(q);
+	CHECK_STR(got, "b,");
+	feed_free(f);
+	queue_free(q, NULL);
+	input_free(in);
+	loop_free(l);
+	free(big);
+}
+
+/* /dev/zero as the input (epoll refuses it too): a NUL byte in the first
+ * record, an error at once; with -0, empty records up to the queue's size,
+ * then nothing is read until the consumer wants more. */
+static void test_dev_zero(void)
+{
+	struct input_opts io = {.delim = '\n'};
+	struct loop *l = loop_new();
+	struct input *in = input_new(&io, NULL, 0);
+	struct queue *q = queue_new(4);
+	struct feed *f;
+
+	CHECK_INT(input_add_file(in, "/dev/zero", 0), 0);
+	f = feed_new(l, in, q, count_notify, NULL);
+	feed_want(f);
+	CHECK(queue_closed(q));
+	CHECK_STR(feed_error(f), "/dev/zero: record 1 holds a NUL byte (use -0 "
+				 "for NUL-delimited input)");
+	feed_free(f);
+	input_free(in);
+	queue_free(q, NULL);
+
+	io.delim = '\0';
+	in = input_new(&io, NULL, 0);
+	q = queue_new(4);
+	CHECK_INT(input_add_file(in, "/dev/zero", 0), 0);
+	f = feed_new(l, in, q, count_notify, NULL);
+	feed_want(f);
+	CHECK_INT(queue_len(q), 4);
+	CHECK(!queue_closed(q));
+	got[0] = '\0';
+	CHECK_INT(drain(q), 4);
+	feed_want(f);
+	CHECK_INT(queue_len(q), 4);
+	CHECK(feed_error(f) == NULL);
+	feed_free(f);
+	queue_free(q, (void (*)(void *))record_free);
+	input_free(in);
+	loop_free(l);
+}
+
 /* A queue closed by its consumer: the input is not read at all. */
 static void test_closed_queue(void)
 {
@@ -266,5 +374,7 @@ int main(void)
 	test_pipe();
 	test_error();
 	test_closed_queue();
+	test_unpollable();
+	test_dev_zero();
 	return UNIT_DONE();
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -41,6 +42,14 @@ static struct input *new_input(int delim, const char *colsep)
 	return input_new(&o, NULL, 0);
 }
 
+/* A new input splitting on newlines, with records up to max bytes. */
+static struct input *new_input_max(size_t max)
+{
+	struct input_opts o = {.delim = '\n', .max_record = max};
+
+	return input_new(&o, NULL, 0);
+}
+
 /* The next record as its values joined by "|", or "EOF", "EAGAIN", "ERR". */
 static const char *next_str(struct input *in)
 {
@@ -61,6 +70,42 @@ static const char *next_str(struct input *in)
 	}
 	record_free(r);
 	return s;
+}
+
+/* The next record, calling again while input_next says EAGAIN (a file,
+ * so the descriptor is always readable); *calls counts the calls. */
+static const char *next_patient(struct input *in, unsigned *calls)
+{
+	const char *s;
+
+	*calls = 0;
+	do {
+		(*calls)++;
+		s = next_str(in);
+	} while (strcmp(s, "EAGAIN") == 0 && *calls < 100000);
+	return s;
+}
+
+/* The length of the next record's values joined by "|" (next_str's buffer
+ * is short), calling again while EAGAIN; -1 on an error, -2 at the end. */
+static long long next_len(struct input *in, unsigned *calls)
+{
+	struct record *r;
+	long long len = 0;
+	size_t i;
+	int rc;
+
+	*calls = 0;
+	do {
+		(*calls)++;
+		rc = input_next(in, &r);
+	} while (rc == -1 && errno == EAGAIN && *calls < 100000);
+	if (rc != 1)
+		return rc == 0 ? -2 : -1;
+	for (i = 0; i < r->n; i++)
+		len += (long long)strlen(r->v[i]) + (i > 0);
+	record_free(r);
+	return len;
 }
 
 /* Add a list of up to 8 values given as one space-separated string. */
@@ -206,14 +251,6 @@ static void test_file(void)
 
 	in = new_input('\n', NULL);
 	CHECK(input_add_file(in, write_file("empty", "", 0), 0) == 0);
-	CHECK_STR(next_str(in), "EOF");
-	input_free(in);
-
-	/* a NUL inside a newline-separated record ends its value */
-	in = new_input('\n', NULL);
-	CHECK(input_add_file(in, write_file("nul", "a\0b\nc\n", 6), 0) == 0);
-	CHECK_STR(next_str(in), "a");
-	CHECK_STR(next_str(in), "c");
 	CHECK_STR(next_str(in), "EOF");
 	input_free(in);
 
@@ -471,6 +508,192 @@ static void test_stream(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* "PATH: record N WHAT" for a file in the temporary directory. */
+static const char *record_msg(const char *name, int n, const char *what)
+{
+	static char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s: record %d %s", tmp_path(name), n, what);
+	return msg;
+}
+
+#define NUL_MSG "holds a NUL byte (use -0 for NUL-delimited input)"
+
+/* A NUL byte in a record split on another byte is an error naming the
+ * source and the record; the records before it come first. */
+static void test_nul(void)
+{
+	struct input *in = new_input('\n', NULL);
+	unsigned calls;
+	int p[2];
+
+	CHECK(input_add_file(in, write_file("nul", "a\nb\0c\nd\n", 8), 0) ==
+	      0);
+	CHECK_STR(next_str(in), "a");
+	errno = 0;
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_INT(errno, EINVAL);
+	CHECK_STR(input_error(in), record_msg("nul", 2, NUL_MSG));
+	CHECK_STR(next_str(in), "ERR"); /* for good */
+	CHECK_INT(input_count(in), 1);
+	input_free(in);
+
+	/* -d and --colsep too; a last record without its delimiter too */
+	in = new_input(',', ":");
+	CHECK(input_add_file(in, write_file("nul2", "a:b,c\0", 7), 0) == 0);
+	CHECK_STR(next_str(in), "a|b");
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), record_msg("nul2", 2, NUL_MSG));
+	input_free(in);
+
+	/* a group read whole fails before the first record */
+	in = new_input('\n', NULL);
+	CHECK(add_words(in, "x y", 0) == 0);
+	CHECK(input_add_file(in, write_file("nul3", "1\n\0\n", 4), 0) == 0);
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), record_msg("nul3", 2, NUL_MSG));
+	CHECK_INT(input_count(in), 0);
+	input_free(in);
+
+	/* /dev/zero fails on its first read */
+	in = new_input('\n', NULL);
+	CHECK(input_add_file(in, "/dev/zero", 0) == 0);
+	CHECK_STR(next_patient(in, &calls), "ERR");
+	CHECK_INT(calls, 1);
+	CHECK_STR(input_error(in), "/dev/zero: record 1 " NUL_MSG);
+	input_free(in);
+
+	/* a pipe: the NUL is seen before the record's end arrives; stdin is
+	 * "stdin" in messages */
+	in = new_input('\n', NULL);
+	CHECK(pipe(p) == 0);
+	CHECK(input_add_fd(in, p[0], "-", 0) == 0);
+	CHECK(write(p[1], "ok\nab\0c", 8) == 8);
+	CHECK_STR(next_str(in), "ok");
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), "stdin: record 2 " NUL_MSG);
+	/* nothing will be read any more: the pipe is closed at once */
+	signal(SIGPIPE, SIG_IGN);
+	errno = 0;
+	CHECK(write(p[1], "x", 1) == -1 && errno == EPIPE);
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), "stdin: record 2 " NUL_MSG);
+	input_free(in);
+	close(p[1]);
+
+	/* with -0 NUL is the delimiter: /dev/zero is empty records */
+	in = new_input('\0', NULL);
+	CHECK(input_add_file(in, "/dev/zero", 0) == 0);
+	CHECK_STR(next_str(in), "");
+	CHECK_STR(next_str(in), "");
+	input_free(in);
+}
+
+/* A record longer than max_record is an error naming the source and the
+ * record, also when its end is not there yet. */
+static void test_max_record(void)
+{
+	struct input *in = new_input_max(4);
+	unsigned calls;
+	char *big;
+	int p[2];
+
+	CHECK(input_add_file(in, write_file("max", "abcd\n\nabcde\n", 13), 0) ==
+	      0);
+	CHECK_STR(next_str(in), "abcd");
+	CHECK_STR(next_str(in), "");
+	errno = 0;
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_INT(errno, EMSGSIZE);
+	CHECK_STR(input_error(in),
+		  record_msg("max", 3, "is longer than 4 (--max-record)"));
+	CHECK_STR(next_str(in), "ERR");
+	input_free(in);
+
+	/* a last record without a newline, and the size with its unit */
+	in = new_input_max(1024);
+	big = calloc(1, 3000);
+	memset(big, 'x', 2100);
+	big[1024] = '\n';
+	CHECK(input_add_file(in, write_file("max2", big, 2100), 0) == 0);
+	CHECK_INT(next_len(in, &calls), 1024);
+	CHECK_STR(next_str(in), "ERR");
+	CHECK_STR(input_error(in), record_msg("max2", 2,
+					      "is longer than 1K (--max-record)"));
+	input_free(in);
+
+	/* an endless record on a pipe: an error once max_record bytes came,
+	 * not later: one read of at most 64 KiB per call */
+	in = new_input_max(200000);
+	CHECK(pipe(p) == 0);
+	CHECK(input_add_fd(in, p[0], "endless", 0) == 0);
+	memset(big, 'y', 3000);
+	calls = 0;
+	while (calls < 1000 && write(p[1], big, 3000) == 3000) {
+		calls++;
+		if (strcmp(next_str(in), "ERR") == 0)
+			break;
+	}
+	CHECK_INT(errno, EMSGSIZE);
+	CHECK_INT(calls, 200000 / 3000 + 1);
+	CHECK_STR(input_error(in),
+		  "endless: record 1 is longer than 200000 (--max-record)");
+	input_free(in);
+	close(p[1]);
+
+	/* the default is 1 GiB: a record of 1 MiB is fine */
+	in = new_input('\n', NULL);
+	free(big);
+	big = malloc((1 << 20) + 1);
+	memset(big, 'z', 1 << 20);
+	big[1 << 20] = '\n';
+	CHECK(input_add_file(in, write_file("mib", big, (1 << 20) + 1), 0) == 0);
+	CHECK_INT(next_len(in, &calls), 1 << 20);
+	CHECK(calls >= 16);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+	free(big);
+}
+
+/* A file of the first group is read one read(2) per call too: a long
+ * record takes several calls, each EAGAIN with the file to "wait" on
+ * (always readable); files of other groups are read whole at once. */
+static void test_file_stepwise(void)
+{
+	struct input *in = new_input('\n', NULL);
+	size_t len = 200000;
+	char *big = malloc(len + 3);
+	struct pollfd pfd;
+	unsigned calls;
+	int fd;
+
+	memset(big, 'x', len);
+	memcpy(big + len, "\nb", 3);
+	write_file("long", big, len + 2);
+	CHECK(input_add_file(in, tmp_path("long"), 0) == 0);
+	CHECK_STR(next_str(in), "EAGAIN");
+	fd = input_poll_fd(in);
+	CHECK(fd > 2);
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+	CHECK_INT(poll(&pfd, 1, 0), 1);
+	CHECK_INT(next_len(in, &calls), len);
+	CHECK(calls >= 2);
+	CHECK_INT(input_poll_fd(in), -1);
+	CHECK_STR(next_str(in), "b");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', NULL);
+	CHECK(add_words(in, "a", 0) == 0);
+	CHECK(input_add_file(in, tmp_path("long"), 0) == 0);
+	CHECK_INT(next_len(in, &calls), len + 2);
+	CHECK_INT(calls, 1);
+	CHECK_STR(next_str(in), "a|b");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+	free(big);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -489,6 +712,9 @@ int main(void)
 	test_pipe();
 	test_pipe_long();
 	test_stream();
+	test_nul();
+	test_max_record();
+	test_file_stepwise();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		CHECK(!"removing the temporary directory");

@@ -48,6 +48,32 @@ static void stop_soon(struct loop *l, void *data)
 	loop_stop(l);
 }
 
+/* A timer that adds itself again at once, counting its runs. */
+static void again(struct loop *l, void *data)
+{
+	unsigned *runs = data;
+
+	if (++*runs < 1000)
+		loop_timer_add(l, 0, again, runs);
+}
+
+/* A 0 ms timer added by a timer runs on the next turn, not in the same
+ * one: a timer re-adding itself never holds the loop. */
+static void test_timer_next_turn(void)
+{
+	struct loop *l = loop_new();
+	unsigned runs = 0, turns;
+
+	loop_timer_add(l, 0, again, &runs);
+	loop_timer_add(l, 0, again, &runs); /* both due: both run */
+	CHECK_INT(loop_run_once(l), 0);
+	CHECK_INT(runs, 2);
+	for (turns = 1; turns < 10; turns++)
+		loop_run_once(l);
+	CHECK_INT(runs, 20);
+	loop_free(l);
+}
+
 int main(void)
 {
 	struct loop *l = loop_new();
@@ -95,5 +121,6 @@ int main(void)
 	CHECK_INT(b.got, 1);
 	CHECK_INT(b.offered, 2);
 	loop_free(l);
+	test_timer_next_turn();
 	return UNIT_DONE();
 }
