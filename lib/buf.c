@@ -7,22 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Make room for extra more bytes plus the terminating NUL. */
-int buf_reserve(struct buf *b, size_t extra)
+/* The capacity for extra more bytes: doubled from 64 until they fit. */
+size_t buf_reserved_cap(const struct buf *b, size_t extra)
 {
 	size_t need, cap;
-	char *p;
 
-	if (extra > (size_t)-1 - b->len - 1) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if (extra > (size_t)-1 - b->len - 1)
+		return (size_t)-1;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
-		return 0;
+		return b->cap;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > (size_t)-1 / 2 ? need : cap * 2;
+	return cap;
+}
+
+/* Make room for extra more bytes plus the terminating NUL. */
+int buf_reserve(struct buf *b, size_t extra)
+{
+	size_t cap = buf_reserved_cap(b, extra);
+	char *p;
+
+	if (cap == (size_t)-1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (cap == b->cap)
+		return 0;
 	p = realloc(b->data, cap);
 	if (p == NULL)
 		return -1;

@@ -15,6 +15,9 @@ struct buf {
 #define BUF_INIT {NULL, 0, 0}
 
 int buf_reserve(struct buf *b, size_t extra);
+/* The capacity buf_reserve(b, extra) would leave b with ((size_t)-1: too
+ * big), to count memory before taking it. */
+size_t buf_reserved_cap(const struct buf *b, size_t extra);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "internal.h"
+#include "spill.h"
 
 #define READ_CHUNK 65536
 #define SPLICE_MAX (1 << 20)
@@ -22,9 +23,12 @@ struct capture {
 	int pipe_fd;
 	int out_fd;
 	const struct capture_sink *sink; /* instead of out_fd, or NULL */
-	int spill_fd;          /* -1 until the memory limit is passed */
-	uint64_t spilled;      /* bytes in the spill file */
+	struct spill *store;   /* the memory budget and the spill file */
+	int own_store;         /* made by the capture (no opts.spill) */
+	struct spill_run *run; /* held bytes in the file, or NULL */
+	int store_failed;      /* the last error came from the file */
 	struct buf mem;        /* held bytes (before the spilled ones) */
+	size_t mem_taken;      /* of the store's budget, for mem */
 	struct buf line;       /* streaming by lines: the partial last line */
 	char *tag;
 	size_t tag_len;
@@ -53,21 +57,37 @@ struct capture *capture_new(int pipe_fd, int out_fd, const char *tag,
 
 	if (c == NULL)
 		return NULL;
-	c->pipe_fd = pipe_fd;
+	c->pipe_fd = -1;
 	c->out_fd = out_fd;
-	c->spill_fd = -1;
 	c->tee_fd = -1;
 	c->at_line_start = 1;
 	c->opts = *opts;
+	c->store = opts->spill;
+	if (c->store == NULL) {
+		c->store = spill_new(0, opts->tmpdir);
+		c->own_store = 1;
+	}
+	if (c->store == NULL)
+		goto fail;
 	if (tag != NULL) {
 		c->tag = strdup(tag);
-		if (c->tag == NULL) {
-			free(c);
-			return NULL;
-		}
+		if (c->tag == NULL)
+			goto fail;
 		c->tag_len = strlen(tag);
 	}
+	c->pipe_fd = pipe_fd;
 	return c;
+fail:
+	capture_free(c);
+	return NULL;
+}
+
+/* Forget the bytes held in memory and give their budget back. */
+static void mem_release(struct capture *c)
+{
+	buf_free(&c->mem);
+	spill_mem_give(c->store, c->mem_taken);
+	c->mem_taken = 0;
 }
 
 void capture_free(struct capture *c)
@@ -75,11 +95,21 @@ void capture_free(struct capture *c)
 	if (c == NULL)
 		return;
 	close_keep_errno(c->pipe_fd);
-	close_keep_errno(c->spill_fd);
-	buf_free(&c->mem);
+	if (c->store != NULL) {
+		spill_run_free(c->run);
+		mem_release(c);
+		if (c->own_store)
+			spill_free(c->store);
+	}
 	buf_free(&c->line);
 	free(c->tag);
 	free(c);
+}
+
+void capture_close_pipe(struct capture *c)
+{
+	close_keep_errno(c->pipe_fd);
+	c->pipe_fd = -1;
 }
 
 int capture_fd(const struct capture *c)
@@ -94,7 +124,14 @@ int capture_streaming(const struct capture *c)
 
 int capture_full(const struct capture *c)
 {
-	return !c->streaming && c->spilled >= c->opts.spill_limit;
+	uint64_t spilled = c->run != NULL ? spill_run_bytes(c->run) : 0;
+
+	return !c->streaming && spilled >= c->opts.spill_limit;
+}
+
+int capture_store_failed(const struct capture *c)
+{
+	return c->store_failed;
 }
 
 void capture_set_sink(struct capture *c, const struct capture_sink *s)
@@ -190,43 +227,37 @@ static int emit_lines(struct capture *c, const char *p, size_t n)
 	return buf_append(&c->line, p + head, n - head);
 }
 
-/* Open the unlinked temporary file that holds what passes mem_limit. */
-static int spill_open(struct capture *c)
+/* May n more bytes stay in memory (the capture's mem_limit and the
+ * store's budget)? What the buffer grows by is taken from the budget. */
+static int mem_room(struct capture *c, size_t n)
 {
-	const char *dir = c->opts.tmpdir;
-	char path[4096];
-	int fd;
+	size_t cap;
 
-	if (dir == NULL)
-		dir = getenv("TMPDIR");
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/mprun.XXXXXX",
-				     dir) >= sizeof(path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd == -1)
-			return -1;
-		unlink(path);
-	}
-	c->spill_fd = fd;
-	return 0;
+	if (n > c->opts.mem_limit || c->mem.len > c->opts.mem_limit - n)
+		return 0;
+	cap = buf_reserved_cap(&c->mem, n);
+	if (cap <= c->mem.cap || cap == (size_t)-1)
+		return cap != (size_t)-1;
+	if (!spill_mem_take(c->store, cap - c->mem.cap))
+		return 0;
+	c->mem_taken += cap - c->mem.cap;
+	return 1;
 }
 
-/* Buffering: keep p in memory, or in the spill file past mem_limit. */
+/* Buffering: keep p in memory while there is room, then (and from then
+ * on) in the store's file. */
 static int hold(struct capture *c, const char *p, size_t n)
 {
-	if (c->spill_fd == -1 && c->mem.len + n <= c->opts.mem_limit)
+	if (c->run == NULL && mem_room(c, n))
 		return buf_append(&c->mem, p, n);
-	if (c->spill_fd == -1 && spill_open(c) == -1)
+	if (c->run == NULL)
+		c->run = spill_run_new(c->store);
+	if (c->run == NULL)
 		return -1;
-	if (capture_write_all(c->spill_fd, p, n) == -1)
+	if (spill_run_append(c->run, p, n) == -1) {
+		c->store_failed = 1;
 		return -1;
-	c->spilled += n;
+	}
 	return 0;
 }
 
@@ -294,6 +325,7 @@ int capture_read(struct capture *c)
 	ssize_t r;
 	int i;
 
+	c->store_failed = 0;
 	if (can_splice(c)) {
 		r = splice_out(c);
 		if (r != 2)
@@ -320,45 +352,39 @@ int capture_read(struct capture *c)
 	return 1;
 }
 
-/* Write out the spill file's content through take(). */
+/* Write out the bytes held in the store's file through take(). */
 static int drain_spill(struct capture *c)
 {
 	ssize_t r;
-	off_t off = 0;
 
-	while ((uint64_t)off < c->spilled) {
-		r = pread(c->spill_fd, read_chunk, sizeof(read_chunk), off);
-		if (r <= 0) {
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		off += r;
-		if (take(c, read_chunk, (size_t)r) == -1)
+	for (;;) {
+		r = spill_run_read(c->run, read_chunk, sizeof(read_chunk));
+		if (r == 0)
+			break;
+		if (r == -1 || take(c, read_chunk, (size_t)r) == -1)
 			return -1;
 	}
-	close(c->spill_fd);
-	c->spill_fd = -1;
-	c->spilled = 0;
+	spill_run_free(c->run);
+	c->run = NULL;
 	return 0;
 }
 
 int capture_stream(struct capture *c)
 {
 	struct buf held = c->mem;
+	int rc;
 
 	if (c->streaming)
 		return 0;
 	c->streaming = 1;
 	c->mem = (struct buf)BUF_INIT;
-	if (held.len > 0 && take(c, held.data, held.len) == -1) {
-		buf_free(&held);
-		return -1;
-	}
+	rc = held.len > 0 ? take(c, held.data, held.len) : 0;
 	buf_free(&held);
-	if (c->spill_fd != -1)
+	spill_mem_give(c->store, c->mem_taken);
+	c->mem_taken = 0;
+	if (rc == -1)
+		return -1;
+	if (c->run != NULL)
 		return drain_spill(c);
 	return 0;
 }

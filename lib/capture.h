@@ -2,20 +2,24 @@
  * end of the job's pipe and the bytes read but not yet written out.
  *
  * A capture is either buffering or streaming:
- *  - buffering: bytes are kept in memory up to mem_limit, then in an
- *    unlinked temporary file; once spill_limit bytes are spilled the capture
- *    is "full" and its owner stops reading the pipe (back-pressure) until the
- *    capture streams;
+ *  - buffering: bytes are kept in memory up to mem_limit (and while the
+ *    spill store's memory budget, shared with the other captures of the
+ *    store, lasts), then in the store's one temporary file; once
+ *    spill_limit bytes are spilled the capture is "full" and its owner stops
+ *    reading the pipe (back-pressure) until the capture streams;
  *  - streaming: bytes go to the output descriptor as they are read, either
  *    as they come or, with CAPTURE_LINES, as whole lines only (a partial
  *    last line waits for its newline or for the end of the stream).
  * An optional tag is written at the start of every output line.
- * The capture owns the pipe descriptor and closes it in capture_free(); the
- * output descriptor is the caller's. */
+ * The capture owns the pipe descriptor and closes it in capture_close_pipe()
+ * or capture_free(); the output descriptor and the spill store are the
+ * caller's (the store must outlive the capture). */
 #ifndef MPRUN_CAPTURE_H
 #define MPRUN_CAPTURE_H
 #include <stddef.h>
 #include <stdint.h>
+
+struct spill;
 
 enum { CAPTURE_LINES = 1 << 0 };
 
@@ -23,6 +27,8 @@ struct capture_opts {
 	size_t mem_limit;     /* bytes kept in memory before spilling */
 	uint64_t spill_limit; /* spilled bytes after which reading pauses */
 	const char *tmpdir;   /* where spill files go (NULL: $TMPDIR, /tmp) */
+	struct spill *spill;  /* the shared store (NULL: one of its own, with
+				 the default budget, in tmpdir) */
 	int flags;            /* CAPTURE_LINES */
 };
 
@@ -33,11 +39,19 @@ struct capture *capture_new(int pipe_fd, int out_fd, const char *tag,
 			    const struct capture_opts *opts);
 void capture_free(struct capture *c);
 
+/* The pipe's read end, or -1 once closed. */
 int capture_fd(const struct capture *c);
+/* Close the pipe (after its end of stream, and after the caller stopped
+ * watching it); what is held stays. */
+void capture_close_pipe(struct capture *c);
 /* Read what the pipe holds now (up to a few reads), buffering or writing it.
  * 1: read something or nothing is there yet; 0: end of stream (all read);
- * -1/errno: read error, or a write error on the output (EPIPE). */
+ * -1/errno: read error, a write error on the output (EPIPE), or the spill
+ * file could not take the bytes (ENOSPC...: see capture_store_failed). */
 int capture_read(struct capture *c);
+/* Did the last capture_read fail because the spill file could not take
+ * bytes? */
+int capture_store_failed(const struct capture *c);
 /* Switch to streaming: write out everything buffered, then stream.
  * 0 or -1/errno on a write error. */
 int capture_stream(struct capture *c);

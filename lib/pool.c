@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "callback.h"
 #include "capture.h"
+#include "spill.h"
 #include "executor.h"
 #include "input.h"
 #include "internal.h"
@@ -110,6 +111,7 @@ struct pool {
 	int devnull;
 	int hold_fd[2]; /* map: output held until the end */
 	int sink_fd[2]; /* where captures write */
+	struct spill *spill; /* held output: one memory budget and file */
 	char **env_base; /* environ without our variables */
 	size_t env_n;
 	size_t env_bytes;
@@ -313,7 +315,11 @@ struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->self = getpid();
 	p->order = order_new(opts->order);
 	p->slot_busy = calloc(p->opts.slots + 1, 1);
-	if (p->order == NULL || p->slot_busy == NULL ||
+	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
+				     ? opts->mem_limit
+				     : SPILL_MEM_DEFAULT,
+			     opts->tmpdir);
+	if (p->order == NULL || p->slot_busy == NULL || p->spill == NULL ||
 	    pool_init_env(p) == -1)
 		goto fail;
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -380,6 +386,7 @@ void pool_free(struct pool *p)
 	close_keep_errno(p->devnull);
 	close_keep_errno(p->hold_fd[0]);
 	close_keep_errno(p->hold_fd[1]);
+	spill_free(p->spill);
 	free(p);
 }
 
@@ -828,10 +835,12 @@ static void job_maybe_finished(struct pool_job *j)
 	job_complete(p, j);
 }
 
-/* A stream reached its end: stop watching it. */
+/* A stream reached its end: stop watching it, then close it (a held job
+ * keeps no descriptor). */
 static void job_stream_closed(struct pool_job *j, int i)
 {
 	loop_fd_del(j->pool->loop, capture_fd(j->cap[i]));
+	capture_close_pipe(j->cap[i]);
 	j->open_streams--;
 }
 
@@ -878,18 +887,26 @@ static void job_rearm_now(struct pool_job *j)
 	job_rearm(j->pool->loop, j);
 }
 
-/* The job's output could not be kept (no room for the spill file): say
- * so, end the job, and count it failed, rather than lose output. */
-static void job_io_error(struct pool_job *j)
+/* The job's output (stream i) could not be kept (no room for the spill
+ * file, naming its directory, or a read error): say so, end the job, and
+ * count it failed, rather than lose output silently. */
+static void job_io_error(struct pool_job *j, int i)
 {
-	char what[64];
+	char what[1024];
+	int saved = errno;
 
 	if (j->io_error)
 		return;
 	j->io_error = 1;
-	snprintf(what, sizeof(what), "job %llu", j->seq);
-	pool_error(j->pool, "%s: cannot keep its output, job ended: %s",
-		   what);
+	if (capture_store_failed(j->cap[i]))
+		snprintf(what, sizeof(what),
+			 "job %llu: cannot keep its output: %s", j->seq,
+			 spill_dir(j->pool->spill));
+	else
+		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
+			 j->seq);
+	errno = saved;
+	pool_error(j->pool, "%s: %s (job ended)", what);
 	job_terminate(j);
 }
 
@@ -923,7 +940,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 	if (rc == -1 && errno == EPIPE)
 		pool_output_gone(p);
 	else if (rc == -1)
-		job_io_error(j);
+		job_io_error(j, i);
 	if (rc <= 0) {
 		job_stream_closed(j, i);
 		if (j->open_streams == 0)
@@ -955,6 +972,7 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 		.spill_limit = p->opts.retries > 0 ? UINT64_MAX
 						   : p->opts.spill_limit,
 		.tmpdir = p->opts.tmpdir,
+		.spill = p->spill,
 		.flags = p->opts.output == POOL_LINES ? CAPTURE_LINES : 0,
 	};
 	char *tag = NULL;

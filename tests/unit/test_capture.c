@@ -1,9 +1,12 @@
 /* Unit tests for lib/capture: buffering, spilling, pausing, tags, lines. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "capture.h"
+#include "spill.h"
 #include "unit.h"
 
 /* A pipe whose read end is non-blocking. */
@@ -119,10 +122,138 @@ static void test_tag_lines(void)
 	close(out);
 }
 
+/* Open descriptors of this process. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	if (d != NULL)
+		closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+/* Write n bytes of pattern k into a pipe and read them into c. */
+static void feed(struct capture *c, int wfd, int k, size_t n)
+{
+	char chunk[10000];
+	size_t i, m;
+
+	while (n > 0) {
+		m = n < sizeof(chunk) ? n : sizeof(chunk);
+		for (i = 0; i < m; i++)
+			chunk[i] = (char)('a' + (k + (int)(n - i)) % 26);
+		if (write(wfd, chunk, m) != (ssize_t)m)
+			abort();
+		capture_read(c);
+		n -= n < sizeof(chunk) ? n : sizeof(chunk);
+	}
+}
+
+/* At end of stream the pipe can be closed at once; what is held stays. */
+static void test_close_pipe(void)
+{
+	struct capture_opts o = {.mem_limit = 10, .spill_limit = 1 << 20};
+	int p[2], out = out_file(), rfd;
+	struct capture *c;
+	size_t len;
+
+	make_pipe(p);
+	rfd = p[0];
+	c = capture_new(p[0], out, NULL, &o);
+	CHECK_INT(capture_fd(c), rfd);
+	CHECK(write(p[1], "held and spilled\n", 17) == 17);
+	close(p[1]);
+	while (capture_read(c) == 1)
+		;
+	capture_close_pipe(c);
+	CHECK_INT(capture_fd(c), -1);
+	CHECK(fcntl(rfd, F_GETFD) == -1 && errno == EBADF);
+	CHECK(capture_flush(c) == 0);
+	CHECK_STR(slurp(out, &len), "held and spilled\n");
+	capture_free(c); /* closes nothing twice */
+	close(out);
+}
+
+/* Captures that share a store share its memory budget and its one file:
+ * the first keeps its bytes in memory, the others spill; each comes out
+ * exact; freed, they give everything back. */
+static void test_shared_store(void)
+{
+	struct spill *s = spill_new(150000, NULL);
+	struct capture_opts o = {.mem_limit = 1 << 20,
+				 .spill_limit = UINT64_MAX, .spill = s};
+	struct capture *c[3];
+	int p[3][2], out[3], k, fds;
+	size_t len, i;
+	char *data;
+
+	fds = count_fds();
+	for (k = 0; k < 3; k++) {
+		make_pipe(p[k]);
+		out[k] = out_file();
+		c[k] = capture_new(p[k][0], out[k], NULL, &o);
+	}
+	for (i = 0; i < 10; i++)
+		for (k = 0; k < 3; k++)
+			feed(c[k], p[k][1], k, 10000);
+	CHECK(spill_mem_used(s) <= 150000);
+	CHECK(spill_mem_used(s) > 100000);      /* the first, in memory */
+	/* the rest, past the budget, in the file */
+	CHECK(spill_live(s) >= 150000 && spill_live(s) <= 200000);
+	CHECK_INT(count_fds(), fds + 3 * 3 + 1); /* one file for both */
+	for (k = 0; k < 3; k++) {
+		close(p[k][1]);
+		while (capture_read(c[k]) == 1)
+			;
+		CHECK(capture_flush(c[k]) == 0);
+		data = slurp(out[k], &len);
+		CHECK_INT(len, 100000);
+		CHECK(data[0] == 'a' + (k + 10000) % 26 &&
+		      data[99999] == 'a' + (k + 1) % 26);
+	}
+	CHECK_INT(spill_live(s), 0);
+	CHECK_INT(spill_mem_used(s), 0); /* streaming gave memory back */
+	for (k = 0; k < 3; k++) {
+		capture_free(c[k]);
+		close(out[k]);
+	}
+	CHECK_INT(count_fds(), fds + 1);
+	spill_free(s);
+	CHECK_INT(count_fds(), fds);
+}
+
+/* A spill file that cannot be made: the read fails, and says so. */
+static void test_store_failed(void)
+{
+	struct capture_opts o = {.mem_limit = 4, .spill_limit = 1 << 20,
+				 .tmpdir = "/nonexistent/dir"};
+	int p[2], out = out_file();
+	struct capture *c;
+
+	make_pipe(p);
+	c = capture_new(p[0], out, NULL, &o);
+	CHECK(write(p[1], "abc", 3) == 3);
+	CHECK(capture_read(c) == 1);
+	CHECK(!capture_store_failed(c));
+	CHECK(write(p[1], "defgh", 5) == 5);
+	CHECK(capture_read(c) == -1 && errno == ENOENT);
+	CHECK(capture_store_failed(c));
+	close(p[1]);
+	capture_free(c);
+	close(out);
+}
+
 int main(void)
 {
 	test_spill();
 	test_full();
 	test_tag_lines();
+	test_close_pipe();
+	test_shared_store();
+	test_store_failed();
 	return UNIT_DONE();
 }
