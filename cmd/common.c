@@ -1,21 +1,20 @@
-/* common: messages, job log, pool defaults and progress for the command. */
+/* common: the command's side of a run: messages, job log, pool defaults,
+ * progress lines, shared memory, and the driver over lib/run. */
 #include "common.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "exec_local.h"
 #include "input.h"
+#include "progress.h"
 #include "shm.h"
 #include "template.h"
-#include "termtree.h"
 #include "wpool.h"
 
 void warn_msg(const char *msg)
@@ -23,7 +22,21 @@ void warn_msg(const char *msg)
 	fprintf(stderr, "mprun: %s\n", msg);
 }
 
-void report_done(const struct pool_job *j)
+void common_error(void *data, const char *msg)
+{
+	struct common *cm = data;
+
+	if (cm->run != NULL)
+		run_fail(cm->run);
+	warn_msg(msg);
+}
+
+void common_notice(void *data, const char *msg)
+{
+	warn_msg(msg);
+}
+
+void report_done(void *data, const struct pool_job *j)
 {
 	int e = pool_job_exec_errno(j);
 
@@ -50,9 +63,23 @@ void report_done(const struct pool_job *j)
 			strerror(e));
 }
 
-int report_finished(struct joblog *log, const char *stage,
-		    const struct pool_job *j, int interrupted)
+/* Write a line to the job log, if any; if it cannot be written, say so
+ * (once) and the exit status is 255. */
+static void log_line(struct common *cm, const struct joblog_entry *e)
 {
+	if (cm->joblog == NULL ||
+	    (e->command != NULL && joblog_write(cm->joblog, e) == 0))
+		return;
+	if (!cm->log_failed)
+		fprintf(stderr, "mprun: %s: %s\n", cm->cli->joblog,
+			strerror(errno));
+	cm->log_failed = 1;
+	run_fail(cm->run);
+}
+
+void report_finished(void *data, const char *stage, const struct pool_job *j)
+{
+	struct common *cm = data;
 	struct joblog_entry e = {
 		.seq = pool_job_seq(j),
 		.host = pool_job_host(j),
@@ -65,13 +92,14 @@ int report_finished(struct joblog *log, const char *stage,
 		.stage = stage,
 	};
 
-	if (interrupted && pool_job_terminated(j) && !pool_job_timed_out(j))
-		return 0;
-	return log != NULL ? joblog_write(log, &e) : 0;
+	run_job_finished(cm->run, stage, pool_job_failed(j));
+	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
+	    pool_job_timed_out(j))
+		log_line(cm, &e);
 }
 
-int report_task(struct joblog *log, const char *stage, const char *workers,
-		const struct wpool_task *t, struct buf *scratch)
+void report_task(struct common *cm, const char *stage, const char *workers,
+		 const struct wpool_task *t)
 {
 	struct joblog_entry e = {
 		.seq = wpool_task_seq(t),
@@ -87,14 +115,14 @@ int report_task(struct joblog *log, const char *stage, const char *workers,
 	const char *in;
 	size_t len;
 
-	if (log == NULL)
-		return 0;
+	run_task_done(cm->run, stage, wpool_task_failed(t));
+	if (cm->joblog == NULL)
+		return;
 	in = wpool_task_input(t, &len);
-	scratch->len = 0;
-	if (buf_printf(scratch, "%s %.*s", workers, (int)len, in) == -1)
-		return -1;
-	e.command = scratch->data;
-	return joblog_write(log, &e);
+	cm->logcmd.len = 0;
+	if (buf_printf(&cm->logcmd, "%s %.*s", workers, (int)len, in) == 0)
+		e.command = cm->logcmd.data;
+	log_line(cm, &e);
 }
 
 void template_refused(const char *what, const struct template_error *err)
@@ -130,9 +158,9 @@ static int make_callback(const char *what, const char *cmd,
 	return *out == NULL ? -1 : 0;
 }
 
-int common_pool_opts(const struct cli *cli, struct common *cm,
-		     struct pool_opts *po)
+int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
+	const struct cli *cli = cm->cli;
 	const char *shell = getenv("MPRUN_SHELL");
 	char err[256];
 
@@ -180,17 +208,42 @@ int common_pool_opts(const struct cli *cli, struct common *cm,
 	return 0;
 }
 
+static int shm_end(struct common *cm);
+
 void common_free(struct common *cm)
 {
+	run_free(cm->run);
 	template_free(cm->tagstring);
 	template_free(cm->on_success);
 	template_free(cm->on_error);
+	joblog_close(cm->joblog);
+	joblog_done_free(cm->resume);
+	shm_end(cm);
+	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));
 }
 
-int failures_status(unsigned long long failed)
+int common_joblog_open(struct common *cm, int stages)
 {
-	return failed > 100 ? EXIT_MANY_FAILED : (int)failed;
+	const struct cli *cli = cm->cli;
+	char err[512];
+
+	if (cli->joblog == NULL)
+		return 0;
+	if (cli->resume && !stages &&
+	    joblog_read(cli->joblog, &cm->resume, err, sizeof(err)) == -1) {
+		warn_msg(err);
+		return -1;
+	}
+	if (cli->dry_run)
+		return 0;
+	cm->joblog = joblog_open(cli->joblog, stages);
+	if (cm->joblog == NULL) {
+		fprintf(stderr, "mprun: %s: %s\n", cli->joblog,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The width of the terminal on stderr (80 if unknown). */
@@ -203,64 +256,9 @@ static size_t term_width(void)
 	return 80;
 }
 
-void progress_show(int flags, int tty, size_t n, const char *const *labels,
-		   const struct progress_counts *c, const char *extra,
-		   int last, size_t *drawn)
+int common_shm_start(struct common *cm, const char *label)
 {
-	char line[512];
-	size_t i, len;
-
-	if (tty && *drawn > 1)
-		fprintf(stderr, "\033[%zuA", *drawn - 1);
-	for (i = 0; i < n; i++) {
-		len = progress_format(flags, &c[i], 0, line, sizeof(line));
-		if (i + 1 == n && extra != NULL && *extra != '\0')
-			len += (size_t)snprintf(line + len, sizeof(line) - len,
-						", %s", extra);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		if (tty && len > term_width() - 1)
-			len = term_width() - 1;
-		if (tty)
-			fprintf(stderr, "\r%s%s%.*s\033[K%s",
-				labels ? labels[i] : "", labels ? ": " : "",
-				(int)len, line,
-				i + 1 < n || last ? "\n" : "");
-		else
-			fprintf(stderr, "mprun: %s%s%.*s\n",
-				labels ? labels[i] : "", labels ? ": " : "",
-				(int)len, line);
-	}
-	*drawn = n;
-	fflush(stderr);
-}
-
-void sweep_descendants(void)
-{
-	pid_t *pids = NULL;
-	size_t n = 1, i;
-	int round;
-
-	/* Kill what is left, reap it (we are its subreaper), and look again:
-	 * a dying parent hands its children to us. At most about a second. */
-	for (round = 0; round < 100 && n > 0; round++) {
-		if (termtree_descendants(&pids, &n) == -1)
-			return;
-		for (i = 0; i < n; i++)
-			kill(pids[i], SIGKILL);
-		free(pids);
-		pids = NULL;
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (n > 0)
-			usleep(10000);
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
-struct shm_seg *run_shm_start(const struct cli *cli, const char *label)
-{
+	const struct cli *cli = cm->cli;
 	char name[SHM_COUNTER_NAME_MAX + 1];
 	struct shm_seg *seg;
 	long long v;
@@ -271,7 +269,7 @@ struct shm_seg *run_shm_start(const struct cli *cli, const char *label)
 	if (seg == NULL) {
 		fprintf(stderr, "mprun: cannot make the shared memory for "
 			"counters (/dev/shm): %s\n", strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (setenv(SHM_ENV, shm_name(seg), 1) == -1)
 		goto fail;
@@ -285,25 +283,12 @@ struct shm_seg *run_shm_start(const struct cli *cli, const char *label)
 			goto fail;
 		}
 	}
-	return seg;
+	cm->shm = seg;
+	return 0;
 fail:
 	shm_run_destroy(seg);
 	unsetenv(SHM_ENV);
-	return NULL;
-}
-
-void run_shm_started(struct shm_seg *seg)
-{
-	shm_stat_add(seg, SHM_STARTED, 1);
-	shm_stat_add(seg, SHM_RUNNING, 1);
-}
-
-void run_shm_finished(struct shm_seg *seg, int failed)
-{
-	shm_stat_add(seg, SHM_RUNNING, -1);
-	shm_stat_add(seg, SHM_DONE, 1);
-	if (failed)
-		shm_stat_add(seg, SHM_FAILED, 1);
+	return -1;
 }
 
 /* The user's counters: all but the per-stage figures of a pipeline. */
@@ -314,33 +299,18 @@ static size_t user_counters(struct shm_seg *seg, struct shm_counter *c)
 	if (n > SHM_COUNTERS)
 		n = SHM_COUNTERS;
 	for (i = 0; i < n; i++)
-		if (strncmp(c[i].name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
+		if (strncmp(c[i].name, RUN_STAGE_PREFIX,
+			    strlen(RUN_STAGE_PREFIX)) != 0)
 			c[k++] = c[i];
 	return k;
 }
 
-void run_shm_counters(struct shm_seg *seg, char *out, size_t len)
+/* The end: counters summary on stderr, --counters-json, segment removed.
+ * -1 if the JSON file could not be written (message printed). */
+static int shm_end(struct common *cm)
 {
-	struct shm_counter c[SHM_COUNTERS];
-	size_t n = user_counters(seg, c);
-
-	out[0] = '\0';
-	shm_counters_format(c, n, out, len);
-}
-
-void run_shm_stage(struct shm_seg *seg, const char *stage, const char *what,
-		   long long delta)
-{
-	char name[SHM_COUNTER_NAME_MAX + 1];
-	int n = snprintf(name, sizeof(name), "%s%s:%s", STAGE_PREFIX, stage,
-			 what);
-
-	if (n > 0 && (size_t)n < sizeof(name) && shm_counter_name_valid(name))
-		shm_counter_add(seg, name, delta, NULL);
-}
-
-int run_shm_end(struct shm_seg *seg, const struct cli *cli)
-{
+	const struct cli *cli = cm->cli;
+	struct shm_seg *seg = cm->shm;
 	struct shm_counter c[SHM_COUNTERS];
 	size_t n;
 	char text[1024];
@@ -367,6 +337,7 @@ int run_shm_end(struct shm_seg *seg, const struct cli *cli)
 		}
 	}
 	shm_run_destroy(seg);
+	cm->shm = NULL;
 	return rc;
 }
 
@@ -409,4 +380,101 @@ struct input *cli_input(const struct cli *cli)
 		}
 	}
 	return in;
+}
+
+/* The run's draw function: a progress line per part (pipeline stage,
+ * then labelled), on a terminal redrawn in place, else plain lines. */
+static void draw(void *data, struct runner *run, int last)
+{
+	struct common *cm = data;
+	size_t n = run_parts(run), i, len;
+	struct progress_counts c;
+	struct shm_counter user[SHM_COUNTERS];
+	char counters[512] = "", line[512];
+	const char *label;
+
+	if (cm->shm != NULL)
+		shm_counters_format(user, user_counters(cm->shm, user),
+				    counters, sizeof(counters));
+	if (cm->progress_tty && cm->progress_lines > 1)
+		fprintf(stderr, "\033[%zuA", cm->progress_lines - 1);
+	for (i = 0; i < n; i++) {
+		run_counts(run, i, &c);
+		label = run_part_name(run, i);
+		len = progress_format(cm->cli->progress, &c, 0, line,
+				      sizeof(line));
+		if (i + 1 == n && *counters != '\0')
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						", %s", counters);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		if (cm->progress_tty && len > term_width() - 1)
+			len = term_width() - 1;
+		if (cm->progress_tty)
+			fprintf(stderr, "\r%s%s%.*s\033[K%s",
+				label ? label : "", label ? ": " : "", (int)len,
+				line, i + 1 < n || last ? "\n" : "");
+		else
+			fprintf(stderr, "mprun: %s%s%.*s\n", label ? label : "",
+				label ? ": " : "", (int)len, line);
+	}
+	cm->progress_lines = n;
+	fflush(stderr);
+}
+
+int common_start(struct common *cm, struct run_opts *ro)
+{
+	ro->shm = cm->shm;
+	ro->data = cm;
+	if (cm->cli->progress) {
+		cm->progress_tty = isatty(STDERR_FILENO);
+		ro->draw = draw;
+		ro->draw_ms = cm->progress_tty ? 100 : 1000;
+	}
+	cm->run = run_new(ro);
+	return cm->run == NULL ? -1 : 0;
+}
+
+int common_failed(void)
+{
+	if (errno == ENOMEM)
+		warn_msg(strerror(errno));
+	return EXIT_USAGE;
+}
+
+/* Say that --halt stopped the run, after how many failures. */
+static void report_halt(struct common *cm)
+{
+	struct progress_counts c;
+
+	if (run_kind(cm->run) == RUN_PIPELINE) {
+		fprintf(stderr, "mprun: --halt: stopped the pipeline after "
+			"%llu failed jobs\n", run_failures(cm->run));
+		return;
+	}
+	run_counts(cm->run, 0, &c);
+	fprintf(stderr, "mprun: --halt %s: stopped the run after %llu failed "
+		"and %llu succeeded %s\n", cm->cli->halt_arg, c.failed,
+		c.done - c.failed,
+		run_kind(cm->run) == RUN_WORKERS ? "inputs" : "jobs");
+}
+
+int common_finish(struct common *cm, int go)
+{
+	if (go && run_go(cm->run) == -1) {
+		fprintf(stderr, "mprun: %s%s\n",
+			run_kind(cm->run) == RUN_PIPELINE ? "" : "event loop: ",
+			strerror(errno));
+	} else if (go) {
+		if (run_input_error(cm->run) != NULL)
+			warn_msg(run_input_error(cm->run));
+		if (cm->cli->progress)
+			draw(cm, cm->run, 1);
+		if (run_halted(cm->run))
+			report_halt(cm);
+	}
+	fflush(stdout);
+	if (shm_end(cm) == -1)
+		run_fail_after(cm->run);
+	return run_status(cm->run);
 }

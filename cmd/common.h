@@ -1,80 +1,77 @@
-/* common: what the plain run (mprun.c) and the pipeline run (pipe.c)
- * share: messages about jobs, the job log, pool defaults from the command
- * line, progress lines, and the sweep of leftover processes. */
+/* common: what the three kinds of run (plain, --workers, --pipeline)
+ * share on the command's side: the state of a run (struct common), messages
+ * about jobs, the job log, pool defaults from the command line, the
+ * progress lines, the shared memory's start and end, and the driver that
+ * makes the run (lib/run), runs it and says how it ended. */
 #ifndef MPRUN_CMD_COMMON_H
 #define MPRUN_CMD_COMMON_H
 #include <stddef.h>
 
+#include "buf.h"
 #include "joblog.h"
 #include "opts.h"
 #include "pool.h"
-#include "progress.h"
+#include "run.h"
 #include "template.h"
 
-#define EXIT_USAGE 255
-#define EXIT_MANY_FAILED 101
-#define EXIT_INTERRUPTED 130
+#define EXIT_USAGE RUN_EXIT_ERROR
+
+struct joblog_done;
+struct shm_seg;
+
+/* What every kind of run shares on the command's side. */
+struct common {
+	const struct cli *cli;
+	struct template *tagstring, *on_success, *on_error;
+	struct joblog *joblog;      /* --joblog, or NULL */
+	struct joblog_done *resume; /* --resume: what the log says was done */
+	struct shm_seg *shm;        /* counters and figures; NULL: dry run */
+	struct runner *run;
+	struct buf logcmd;          /* scratch: a task's Command column */
+	size_t progress_lines;
+	int progress_tty;
+	int log_failed;             /* a log line failed (said once) */
+};
 
 /* Print "mprun: msg" on stderr. */
 void warn_msg(const char *msg);
-/* Say why a job failed when the job itself cannot (not found, too long). */
-void report_done(const struct pool_job *j);
-/* A job ended for good: log it (unless it was
- * cut short by Ctrl-C: then --resume runs it again). -1 on a log error. */
-int report_finished(struct joblog *log, const char *stage,
-		    const struct pool_job *j, int interrupted);
+/* Events of every kind of run (data: the struct common): an error outside
+ * the jobs (the exit status is 255); a message only. */
+void common_error(void *data, const char *msg);
+void common_notice(void *data, const char *msg);
+/* The pool's done event: say why a job failed when the job itself cannot
+ * (not found, too long). */
+void report_done(void *data, const struct pool_job *j);
+/* A job of stage (NULL: none) ended for good: count it, and log it
+ * (unless it was cut short by Ctrl-C: then --resume runs it again). data:
+ * the struct common. */
+void report_finished(void *data, const char *stage, const struct pool_job *j);
 
 struct wpool_task;
-struct buf;
-/* An input of workers ended for good: log it, Command being the workers'
- * command, a space and the input (built in scratch, the caller's, kept
- * from one input to the next). -1 on a log error. */
-int report_task(struct joblog *log, const char *stage, const char *workers,
-		const struct wpool_task *t, struct buf *scratch);
+/* An input of workers ended for good: count it, and log it, Command being
+ * the workers' command, a space and the input. */
+void report_task(struct common *cm, const char *stage, const char *workers,
+		 const struct wpool_task *t);
 
 struct template_error;
 /* Print why a template (what: "the command", "--on-error", ...) was
  * refused or could not be made. */
 void template_refused(const char *what, const struct template_error *err);
 
-/* Templates and options every pool of a run shares. */
-struct common {
-	struct template *tagstring, *on_success, *on_error;
-};
-/* Fill po from the command line (all but slots, tpl, source and order-
- * specific bits). Messages printed; -1 on a bad value. */
-int common_pool_opts(const struct cli *cli, struct common *cm,
-		     struct pool_opts *po);
+/* Fill po from cm->cli (all but slots, tpl, source and order-specific
+ * bits); cm keeps the templates. Messages printed; -1 on a bad value. */
+int common_pool_opts(struct common *cm, struct pool_opts *po);
+/* Free what cm holds: the run first. */
 void common_free(struct common *cm);
 
-/* The exit status for this many failures. */
-int failures_status(unsigned long long failed);
-
-/* Draw n progress lines (labels may be NULL: no label), on a terminal in
- * place (*drawn: lines drawn last time), else as plain lines. */
-void progress_show(int flags, int tty, size_t n, const char *const *labels,
-		   const struct progress_counts *c, const char *extra,
-		   int last, size_t *drawn);
-
-struct shm_seg;
+/* --joblog (stages: with a Stage column), and what --resume reads from it.
+ * -1: message printed. */
+int common_joblog_open(struct common *cm, int stages);
 /* The run's shared memory (counters, figures for --status): stale
  * segments removed, a new one made, MPRUN_SHM set for the jobs (call
- * before the pools are made), --counter-init applied. NULL: message
+ * before the pools are made), --counter-init applied. -1: message
  * printed. */
-struct shm_seg *run_shm_start(const struct cli *cli, const char *label);
-/* Count a job in the figures. */
-void run_shm_started(struct shm_seg *seg);
-void run_shm_finished(struct shm_seg *seg, int failed);
-/* A pipeline stage's own figures, kept as counters "stage:NAME:WHAT"
- * (shown by mprun --status and --counters, not with the user's). */
-#define STAGE_PREFIX "stage:"
-void run_shm_stage(struct shm_seg *seg, const char *stage, const char *what,
-		   long long delta);
-/* The user's counters as "a=1 b=2" (empty if none). */
-void run_shm_counters(struct shm_seg *seg, char *out, size_t len);
-/* The end: counters summary on stderr, --counters-json, segment removed.
- * -1 if the JSON file could not be written (message printed). */
-int run_shm_end(struct shm_seg *seg, const struct cli *cli);
+int common_shm_start(struct common *cm, const char *label);
 
 struct input;
 /* The input of the command line's sources (stdin when none). NULL:
@@ -83,7 +80,13 @@ struct input *cli_input(const struct cli *cli);
 /* --max-record as a size_t (clamped where size_t is narrower). */
 size_t cli_max_record(const struct cli *cli);
 
-/* End and reap every remaining descendant (after Ctrl-C or a halt). */
-void sweep_descendants(void);
+/* Make the run of ro (its figures, progress and events tied to cm). -1:
+ * the run cannot start (see common_failed). */
+int common_start(struct common *cm, struct run_opts *ro);
+/* The exit status when the set-up failed (its message printed). */
+int common_failed(void);
+/* Run it (unless go is 0), say how it ended (the last progress lines,
+ * --halt, the counters); the exit status. */
+int common_finish(struct common *cm, int go);
 
 #endif

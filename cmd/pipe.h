@@ -1,10 +1,10 @@
-/* pipe: the --pipeline run: load the file, wire the stages, show progress,
- * log jobs, handle signals, and give the exit status. */
+/* pipe: the --pipeline run: load the file, make the stages' executors,
+ * show the stage graph (--dry-run), log jobs; the run is lib/run's. */
 #ifndef MPRUN_CMD_PIPE_H
 #define MPRUN_CMD_PIPE_H
 #include "opts.h"
 
 /* Run the pipeline of cli->pipeline; returns mprun's exit status. */
-int run_pipeline(struct cli *cli);
+int pipe_run(const struct cli *cli);
 
 #endif

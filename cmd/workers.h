@@ -5,6 +5,6 @@
 #include "opts.h"
 
 /* Run the --workers pool over the run's inputs; mprun's exit status. */
-int run_workers(struct cli *cli);
+int workers_run(const struct cli *cli);
 
 #endif

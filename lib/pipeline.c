@@ -18,7 +18,6 @@
 
 /* A stage stops starting jobs while a reader is this many bytes behind. */
 #define BACKLOG_MAX (256 << 10)
-#define QUEUE_MIN 64
 /* Bytes a channel holds in memory before it spills to a file. */
 #define CHANNEL_MEM (256 << 10)
 
@@ -418,7 +417,6 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	struct pool_events ev = {st_launch,   st_done, st_error, st_notice,
 				 st_finished, NULL,    s};
 	struct pool_opts po;
-	size_t qsize;
 
 	if ((s->spec->cmd != NULL &&
 	     st_template(pl, s, "cmd", s->spec->cmd,
@@ -432,9 +430,7 @@ static int st_build(struct pipeline *pl, struct stage *s)
 		return -1;
 	s->sink = (struct capture_sink){st_sink_write, s};
 	st_pool_opts(pl, s, &po);
-	/* Small: a batch (n) is gathered in the pool, not in the queue. */
-	qsize = 2 * (size_t)po.slots;
-	s->q = queue_new(qsize < QUEUE_MIN ? QUEUE_MIN : qsize);
+	s->q = queue_new(queue_size_for(QUEUE_STAGE, po.slots, 0, 0));
 	if (s->q == NULL)
 		return -1;
 	if (s->spec->workers != NULL)

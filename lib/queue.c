@@ -290,3 +290,18 @@ int queue_full(const struct queue *q)
 	pthread_mutex_unlock(&mq->lock);
 	return full;
 }
+
+/* A few records per slot, at least a job's, at least 64. */
+size_t queue_size_for(enum queue_use use, unsigned slots, size_t max_args,
+		      int fill)
+{
+	size_t n = max_args > 0 ? max_args * 2 : 2;
+
+	if (use == QUEUE_WORKERS)
+		return slots * 4 < 256 ? 256 : (size_t)slots * 4;
+	if (use == QUEUE_STAGE || n < (size_t)slots * 2)
+		n = (size_t)slots * 2;
+	if (use == QUEUE_JOBS && fill)
+		return 65536;
+	return n < 64 ? 64 : n;
+}

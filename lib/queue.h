@@ -50,4 +50,12 @@ size_t queue_capacity(const struct queue *q);
 size_t queue_unfinished(const struct queue *q); /* put but not task_done */
 int queue_full(const struct queue *q);
 
+/* The capacity of a queue feeding slots slots of jobs (max_args records a
+ * job, -n; fill: -X), of workers, or of a pipeline stage (its pool gathers
+ * -n itself): at least a job's records, small so that input is read
+ * lazily. Every queue's size is decided here. */
+enum queue_use { QUEUE_JOBS, QUEUE_WORKERS, QUEUE_STAGE };
+size_t queue_size_for(enum queue_use use, unsigned slots, size_t max_args,
+		      int fill);
+
 #endif

@@ -1,0 +1,494 @@
+/* run: one run of mprun: its scheduler in a loop, figures, signals,
+ * progress timer and exit status. */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "input.h"
+#include "loop.h"
+#include "pipeline.h"
+#include "pool.h"
+#include "progress.h"
+#include "queue.h"
+#include "shm.h"
+#include "termtree.h"
+#include "wpool.h"
+
+/* How a scheduler ended. */
+struct run_end {
+	unsigned long long failures; /* jobs, callbacks, workers' faults */
+	int output_closed;
+	int halted;
+};
+
+/* One kind of scheduler behind the run; each op gets the scheduler. */
+struct run_ops {
+	enum run_kind kind;
+	/* Make the scheduler (and its queue, if it reads the run's input). */
+	int (*make)(struct runner *r, const struct run_opts *o);
+	void (*destroy)(void *s);
+	/* Run the loop until it is done. 0 or -1/errno. */
+	int (*go)(void *s);
+	/* Records were put in the queue, or it was closed (NULL: none). */
+	void (*kick)(void *s);
+	void (*set_total)(void *s, unsigned long long total);
+	void (*close)(void *s);
+	void (*terminate)(void *s);
+	/* Part i's done, failed, running (and total, if it knows it). */
+	void (*counts)(const void *s, size_t i, struct progress_counts *c);
+	void (*end)(const void *s, struct run_end *e);
+};
+
+struct runner {
+	const struct run_ops *ops;
+	void *sched; /* struct pool, wpool or pipeline */
+	struct loop *loop;
+	struct input *in;
+	struct queue *q; /* NULL for a pipeline */
+	struct feed *feed;
+	struct shm_seg *shm;
+	struct loop_timer *timer;
+	void (*draw)(void *data, struct runner *r, int last);
+	uint64_t draw_ms;
+	void *data;
+	uint64_t start_ms;
+	size_t parts;
+	size_t per_job; /* records a job takes; 0: not known ahead (-X) */
+	unsigned long long total;
+	int total_known;
+	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
+	int interrupted, stops, error, error_after, go_failed;
+};
+
+/* The pool wants more records than the queue holds. */
+static void run_want(void *data)
+{
+	struct runner *r = data;
+
+	feed_want(r->feed);
+}
+
+/* Jobs (lib/pool): the queue sized for -n / -X, the pool reading it. */
+static int jobs_make(struct runner *r, const struct run_opts *o)
+{
+	const struct pool_opts *po = o->pool;
+
+	r->q = queue_new(queue_size_for(QUEUE_JOBS, po->slots, po->max_args,
+					po->fill));
+	r->sched = r->q != NULL ? pool_new(r->loop, po, o->pool_ev) : NULL;
+	if (r->sched == NULL)
+		return -1;
+	pool_set_source(r->sched, r->q, run_want, r);
+	r->per_job = po->fill ? 0 : po->max_args > 0 ? po->max_args : 1;
+	r->sweep_halted = po->halt.when == HALT_NOW;
+	return 0;
+}
+
+/* Jobs: the pool's own operations, as the table calls them. */
+static void jobs_destroy(void *s) { pool_free(s); }
+static int jobs_go(void *s) { return pool_run(s); }
+static void jobs_kick(void *s) { pool_kick(s); }
+static void jobs_set_total(void *s, unsigned long long n)
+{
+	pool_set_total(s, n);
+}
+static void jobs_close(void *s) { pool_close(s); }
+static void jobs_terminate(void *s) { pool_terminate(s); }
+
+/* Jobs: the figures. */
+static void jobs_counts(const void *s, size_t i, struct progress_counts *c)
+{
+	c->failed = pool_failed(s);
+	c->done = pool_succeeded(s) + c->failed;
+	c->running = pool_running(s);
+}
+
+/* Jobs: failures count failed callbacks too. */
+static void jobs_end(const void *s, struct run_end *e)
+{
+	e->failures = pool_failed(s) + pool_callbacks_failed(s);
+	e->output_closed = pool_output_closed(s);
+	e->halted = pool_halted(s);
+}
+
+static const struct run_ops jobs_ops = {
+	.kind = RUN_JOBS, .make = jobs_make, .destroy = jobs_destroy,
+	.go = jobs_go, .kick = jobs_kick, .set_total = jobs_set_total,
+	.close = jobs_close, .terminate = jobs_terminate,
+	.counts = jobs_counts, .end = jobs_end,
+};
+
+/* Workers (lib/wpool): a queue of a few records per worker. */
+static int workers_make(struct runner *r, const struct run_opts *o)
+{
+	r->q = queue_new(queue_size_for(QUEUE_WORKERS, o->wpool->slots, 0, 0));
+	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->wpool_ev)
+				: NULL;
+	if (r->sched == NULL)
+		return -1;
+	wpool_set_source(r->sched, r->q, run_want, r);
+	r->per_job = 1;
+	r->sweep_always = 1; /* nothing of a worker's tree outlives the run */
+	return 0;
+}
+
+/* Workers: the pool's own operations. */
+static void workers_destroy(void *s) { wpool_free(s); }
+static int workers_go(void *s) { return wpool_run(s); }
+static void workers_kick(void *s) { wpool_kick(s); }
+static void workers_set_total(void *s, unsigned long long n)
+{
+	wpool_set_total(s, n);
+}
+static void workers_close(void *s) { wpool_close(s); }
+static void workers_terminate(void *s) { wpool_terminate(s); }
+
+/* Workers: the figures, in inputs. */
+static void workers_counts(const void *s, size_t i, struct progress_counts *c)
+{
+	c->failed = wpool_failed(s);
+	c->done = wpool_succeeded(s) + c->failed;
+	c->running = wpool_busy(s);
+}
+
+/* Workers: failures count faults and failed callbacks too. */
+static void workers_end(const void *s, struct run_end *e)
+{
+	e->failures = wpool_failed(s) + wpool_faults(s) +
+		      wpool_callbacks_failed(s);
+	e->output_closed = wpool_output_closed(s);
+	e->halted = wpool_halted(s);
+}
+
+static const struct run_ops workers_ops = {
+	.kind = RUN_WORKERS, .make = workers_make, .destroy = workers_destroy,
+	.go = workers_go, .kick = workers_kick,
+	.set_total = workers_set_total, .close = workers_close,
+	.terminate = workers_terminate, .counts = workers_counts,
+	.end = workers_end,
+};
+
+/* A pipeline (lib/pipeline): its stages read their own inputs. */
+static int stages_make(struct runner *r, const struct run_opts *o)
+{
+	r->sched = pipeline_new(r->loop, o->pipefile, o->pipeline,
+				o->pipeline_ev);
+	if (r->sched == NULL)
+		return -1;
+	r->parts = pipeline_nstages(r->sched);
+	r->sweep_halted = 1;
+	return 0;
+}
+
+/* A pipeline: its own operations. */
+static void stages_destroy(void *s) { pipeline_free(s); }
+static int stages_go(void *s) { return pipeline_run(s); }
+static void stages_close(void *s) { pipeline_close(s); }
+static void stages_terminate(void *s) { pipeline_terminate(s); }
+
+/* A pipeline: the figures of stage i. */
+static void stages_counts(const void *s, size_t i, struct progress_counts *c)
+{
+	pipeline_stage_counts(s, i, &c->done, &c->failed, &c->running);
+	c->total_known = pipeline_stage_total(s, i, &c->total);
+}
+
+/* A pipeline: failures of every stage. */
+static void stages_end(const void *s, struct run_end *e)
+{
+	e->failures = pipeline_failed(s);
+	e->output_closed = pipeline_output_closed(s);
+	e->halted = pipeline_halted(s);
+}
+
+static const struct run_ops stages_ops = {
+	.kind = RUN_PIPELINE, .make = stages_make, .destroy = stages_destroy,
+	.go = stages_go, .close = stages_close, .terminate = stages_terminate,
+	.counts = stages_counts, .end = stages_end,
+};
+
+/* Once the input is all read: the total, for the scheduler (--halt N%),
+ * the figures and mprun --status. */
+static void run_total(struct runner *r)
+{
+	if (r->total_known || r->per_job == 0 || !queue_closed(r->q) ||
+	    feed_error(r->feed) != NULL)
+		return;
+	r->total_known = 1;
+	r->total = (input_count(r->in) + r->per_job - 1) / r->per_job;
+	r->ops->set_total(r->sched, r->total);
+	if (r->shm != NULL)
+		shm_stat_set(r->shm, SHM_TOTAL, (long long)r->total);
+}
+
+/* The feed put records in the queue (or closed it): let the pool take
+ * them. */
+static void run_records(void *data)
+{
+	struct runner *r = data;
+
+	run_total(r);
+	r->ops->kick(r->sched);
+}
+
+/* SIGINT: end every job's tree now. */
+static void run_sigint(struct loop *l, const struct signalfd_siginfo *si,
+		       void *data)
+{
+	struct runner *r = data;
+
+	r->interrupted = 1;
+	r->ops->terminate(r->sched);
+}
+
+/* SIGTERM / SIGHUP: start no new job, let the running ones finish; a
+ * second one ends them like SIGINT. */
+static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
+			void *data)
+{
+	struct runner *r = data;
+
+	if (r->stops++ > 0)
+		run_sigint(l, si, data);
+	else
+		r->ops->close(r->sched);
+}
+
+/* The progress timer: draw, then again in draw_ms. */
+static void run_tick(struct loop *l, void *data)
+{
+	struct runner *r = data;
+
+	r->draw(r->data, r, 0);
+	r->timer = loop_timer_add(l, r->draw_ms, run_tick, r);
+}
+
+struct runner *run_new(const struct run_opts *o)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->ops = o->pool != NULL    ? &jobs_ops
+		 : o->wpool != NULL ? &workers_ops
+				    : &stages_ops;
+	r->in = o->in;
+	r->shm = o->shm;
+	r->draw = o->draw;
+	r->draw_ms = o->draw_ms;
+	r->data = o->data;
+	r->parts = 1;
+	r->loop = loop_new();
+	if (r->loop == NULL || r->ops->make(r, o) == -1)
+		goto fail;
+	if (r->q != NULL)
+		r->feed = feed_new(r->loop, r->in, r->q, run_records, r);
+	if (r->draw != NULL)
+		r->timer = loop_timer_add(r->loop, r->draw_ms, run_tick, r);
+	if ((r->q != NULL && r->feed == NULL) ||
+	    (r->draw != NULL && r->timer == NULL) ||
+	    loop_signal_add(r->loop, SIGINT, run_sigint, r) == -1 ||
+	    loop_signal_add(r->loop, SIGTERM, run_sigterm, r) == -1 ||
+	    loop_signal_add(r->loop, SIGHUP, run_sigterm, r) == -1)
+		goto fail;
+	return r;
+fail:
+	run_free(r);
+	return NULL;
+}
+
+void run_free(struct runner *r)
+{
+	int saved = errno;
+
+	if (r == NULL)
+		return;
+	if (r->timer != NULL)
+		loop_timer_cancel(r->loop, r->timer);
+	feed_free(r->feed);
+	if (r->sched != NULL)
+		r->ops->destroy(r->sched);
+	queue_free(r->q, (void (*)(void *))record_free);
+	loop_free(r->loop);
+	free(r);
+	errno = saved;
+}
+
+enum run_kind run_kind(const struct runner *r)
+{
+	return r->ops->kind;
+}
+
+/* End and reap every remaining descendant: kill what is left, reap it (we
+ * are its subreaper), and look again, as a dying parent hands its children
+ * to us. At most about a second. */
+static void run_sweep(void)
+{
+	pid_t *pids = NULL;
+	size_t n = 1, i;
+	int round;
+
+	for (round = 0; round < 100 && n > 0; round++) {
+		if (termtree_descendants(&pids, &n) == -1)
+			return;
+		for (i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		free(pids);
+		pids = NULL;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (n > 0)
+			usleep(10000);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+int run_go(struct runner *r)
+{
+	struct run_end e = {0};
+	int saved;
+
+	r->start_ms = loop_now_ms();
+	r->go_failed = r->ops->go(r->sched) == -1;
+	saved = errno;
+	r->ops->end(r->sched, &e);
+	if (r->sweep_always || r->interrupted || e.output_closed ||
+	    (e.halted && r->sweep_halted))
+		run_sweep();
+	errno = saved;
+	return r->go_failed ? -1 : 0;
+}
+
+int run_status(const struct runner *r)
+{
+	struct run_end e = {0};
+
+	if (r->go_failed || run_input_error(r) != NULL)
+		return RUN_EXIT_ERROR;
+	if (r->interrupted)
+		return RUN_EXIT_INTERRUPTED;
+	r->ops->end(r->sched, &e);
+	if (e.output_closed || r->error)
+		return RUN_EXIT_ERROR;
+	if (e.failures > 100)
+		return RUN_EXIT_MANY_FAILED;
+	if (e.failures > 0)
+		return (int)e.failures;
+	return r->error_after ? RUN_EXIT_ERROR : 0;
+}
+
+void run_fail(struct runner *r)
+{
+	r->error = 1;
+}
+
+void run_fail_after(struct runner *r)
+{
+	r->error_after = 1;
+}
+
+/* Add delta to a figure in the shared memory, and to the stage's
+ * ("stage:NAME:what") if there is a stage. */
+static void run_figure(struct runner *r, const char *stage,
+		       enum shm_stat stat, const char *what, long long delta)
+{
+	char name[SHM_COUNTER_NAME_MAX + 1];
+	int n;
+
+	shm_stat_add(r->shm, stat, delta);
+	if (stage == NULL)
+		return;
+	n = snprintf(name, sizeof(name), RUN_STAGE_PREFIX "%s:%s", stage, what);
+	if (n > 0 && (size_t)n < sizeof(name) && shm_counter_name_valid(name))
+		shm_counter_add(r->shm, name, delta, NULL);
+}
+
+void run_job_started(struct runner *r, const char *stage)
+{
+	if (r->shm == NULL)
+		return;
+	run_figure(r, stage, SHM_STARTED, "started", 1);
+	run_figure(r, stage, SHM_RUNNING, "running", 1);
+}
+
+void run_job_finished(struct runner *r, const char *stage, int failed)
+{
+	if (r->shm == NULL)
+		return;
+	run_figure(r, stage, SHM_RUNNING, "running", -1);
+	run_figure(r, stage, SHM_DONE, "done", 1);
+	if (failed)
+		run_figure(r, stage, SHM_FAILED, "failed", 1);
+}
+
+void run_task_done(struct runner *r, const char *stage, int failed)
+{
+	if (r->shm == NULL)
+		return;
+	run_figure(r, stage, SHM_STARTED, "started", 1);
+	run_figure(r, stage, SHM_DONE, "done", 1);
+	if (failed)
+		run_figure(r, stage, SHM_FAILED, "failed", 1);
+}
+
+int run_interrupted(const struct runner *r)
+{
+	return r->interrupted;
+}
+
+int run_halted(const struct runner *r)
+{
+	struct run_end e = {0};
+
+	r->ops->end(r->sched, &e);
+	return e.halted;
+}
+
+unsigned long long run_failures(const struct runner *r)
+{
+	struct run_end e = {0};
+
+	r->ops->end(r->sched, &e);
+	return e.failures;
+}
+
+const char *run_input_error(const struct runner *r)
+{
+	return r->feed != NULL ? feed_error(r->feed) : NULL;
+}
+
+size_t run_parts(const struct runner *r)
+{
+	return r->parts;
+}
+
+const char *run_part_name(const struct runner *r, size_t i)
+{
+	return r->ops->kind == RUN_PIPELINE ? pipeline_stage_name(r->sched, i)
+					    : NULL;
+}
+
+void run_counts(struct runner *r, size_t i, struct progress_counts *c)
+{
+	*c = (struct progress_counts){0};
+	r->ops->counts(r->sched, i, c);
+	c->elapsed_ms = loop_now_ms() - r->start_ms;
+	if (r->q == NULL)
+		return;
+	run_total(r);
+	c->total_known = r->total_known;
+	c->total = r->total;
+}
+
+const char *run_worker_command(const struct runner *r)
+{
+	return r->ops->kind == RUN_WORKERS ? wpool_shell_command(r->sched)
+					   : NULL;
+}
