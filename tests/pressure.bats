@@ -260,3 +260,30 @@ _pr_spill_run() {
 	[ ! -s err ]
 	[ -z "$(leftovers "$M")" ]
 }
+
+@test "stdout blocked for 3 s: memory and descriptors stay flat, then every line arrives" {
+	# 3000 jobs of 2001 bytes (6 MB): far more than a pipe holds
+	seq 3000 | (exec -a "mprun-$M" "$MPRUN" -j2 "printf '%02000d\\n' {}") |
+		{ sleep 3; cat >got; } &
+	local reader=$! p= rss1 rss2 fd1 fd2
+	for _ in $(seq 100); do
+		p=$(pgrep -f -- "mprun-$M") && break
+		sleep 0.02
+	done
+	[ -n "$p" ]
+	sleep 1
+	rss1=$(_pr_peak_kb "$p")
+	fd1=$(ls "/proc/$p/fd" | wc -l)
+	sleep 1.2
+	rss2=$(_pr_peak_kb "$p")
+	fd2=$(ls "/proc/$p/fd" | wc -l)
+	wait "$reader"
+	echo "peak RSS ${rss1} -> ${rss2} kB, fds ${fd1} -> ${fd2}"
+	[ -n "$rss1" ] && [ -n "$rss2" ]
+	# held output is bounded by the budget, not by the 6 MB written
+	[ "$rss2" -lt 16384 ]
+	[ "$fd2" -le $((fd1 + 2)) ]
+	[ "$fd2" -lt 20 ]
+	[ "$(wc -l <got)" -eq 3000 ]
+	[ "$(sort -n got | md5sum)" = "$(seq -f '%02000g' 3000 | md5sum)" ]
+}
