@@ -1,17 +1,13 @@
-/* queue: a bounded, joinable FIFO of pointers (Python's JoinableQueue).
+/* queue: a bounded FIFO ring of pointers for mprun's single-threaded event
+ * loop. Nothing here locks or blocks: a put on a full queue fails with
+ * EAGAIN and a get on an empty one with EAGAIN (or ENODATA once closed and
+ * empty); the caller waits through the loop (feed_want/kick), never here.
  *
- * Producers put items, consumers get them; every item got must later be
- * acknowledged with queue_task_done(). queue_unfinished() counts items put
- * but not yet acknowledged, so "joined" means unfinished == 0 after close.
- *
- * Two ways to use it:
- *  - from one thread inside mprun's event loop: queue_try_put() and
- *    queue_try_get() never block and fail with EAGAIN when full / empty;
- *  - from several threads: queue_put(), queue_get() and queue_join() block
- *    (mutex + condition variables).
+ * Every item got must later be acknowledged with queue_task_done();
+ * queue_unfinished() counts items put but not yet acknowledged, so the
+ * work is all done when the queue is closed and unfinished == 0.
  * The queue does not own the items: whoever gets an item owns it.
- * queue_free() on a non-empty queue calls free_item (if not NULL) on each
- * item left. */
+ * queue_free() calls free_item (if not NULL) on each item still queued. */
 #ifndef MPRUN_QUEUE_H
 #define MPRUN_QUEUE_H
 #include <stddef.h>
@@ -23,25 +19,15 @@ struct queue;
 struct queue *queue_new(size_t capacity);
 void queue_free(struct queue *q, void (*free_item)(void *));
 
-/* Non-blocking. 0 on success; -1 with errno EAGAIN (full), EPIPE (closed). */
+/* 0 on success; -1 with errno EAGAIN (full) or EPIPE (closed). */
 int queue_try_put(struct queue *q, void *item);
-/* Non-blocking. 0 and *item set; -1 with errno EAGAIN (empty but open) or
- * ENODATA (empty and closed: no item will ever come). */
+/* 0 and *item set; -1 with errno EAGAIN (empty but open) or ENODATA (empty
+ * and closed: no item will ever come). */
 int queue_try_get(struct queue *q, void **item);
-
-/* Blocking variants for threads. queue_put returns -1/EPIPE if closed;
- * queue_get returns -1/ENODATA once closed and empty. */
-int queue_put(struct queue *q, void *item);
-int queue_get(struct queue *q, void **item);
-
-/* Acknowledge one item got earlier. -1/EINVAL if more done than got. */
+/* Acknowledge one item got earlier. -1/EINVAL if none is outstanding. */
 int queue_task_done(struct queue *q);
-/* Block until every item put has been acknowledged (the queue need not be
- * closed; it returns at once when nothing is unfinished). */
-void queue_join(struct queue *q);
 
-/* No more puts; wakes blocked getters and putters. Items already in the
- * queue can still be got. Idempotent. */
+/* No more puts; items already queued can still be got. Idempotent. */
 void queue_close(struct queue *q);
 int queue_closed(const struct queue *q);
 

@@ -1,192 +1,22 @@
-/* Unit tests for lib/queue. */
+/* Unit tests for lib/queue: a single-threaded ring of pointers. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "queue.h"
 #include "unit.h"
 
-#define PRODUCERS 4
-#define CONSUMERS 4
-#define PER_PRODUCER_MAX 100000
+/* The pointer standing for item number n (never NULL for n >= 1). */
+static void *item_n(size_t n)
+{
+	return (void *)(uintptr_t)n;
+}
 
-struct shared {
+/* An empty open queue: get EAGAIN; a closed empty one: ENODATA. */
+static void test_empty(void)
+{
 	struct queue *q;
-	unsigned char *seen; /* seen[i]: times item i+1 was got */
-	size_t per_producer;
-	pthread_mutex_t lock;
-	size_t got;
-	int errors;
-};
-
-struct producer {
-	struct shared *s;
-	size_t first;
-};
-
-/* Count one error (from any thread). */
-static void note_error(struct shared *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->errors++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* Put items first+1 .. first+per_producer (as pointers, never NULL). */
-static void *produce(void *data)
-{
-	struct producer *p = data;
-	size_t i;
-
-	for (i = 0; i < p->s->per_producer; i++)
-		if (queue_put(p->s->q, (void *)(uintptr_t)(p->first + i + 1)) ==
-		    -1)
-			note_error(p->s);
-	return NULL;
-}
-
-/* Get items until closed and empty, marking each seen. */
-static void *consume(void *data)
-{
-	struct shared *s = data;
-	void *item;
-	size_t n;
-
-	while (queue_get(s->q, &item) == 0) {
-		n = (size_t)(uintptr_t)item;
-		pthread_mutex_lock(&s->lock);
-		if (n == 0 || n > PRODUCERS * s->per_producer)
-			s->errors++;
-		else
-			s->seen[n - 1]++;
-		s->got++;
-		pthread_mutex_unlock(&s->lock);
-		if (queue_task_done(s->q) == -1)
-			note_error(s);
-	}
-	if (errno != ENODATA)
-		note_error(s);
-	return NULL;
-}
-
-/* Several producers and consumers: every item exactly once, join returns. */
-static void test_threads(size_t capacity, size_t per_producer)
-{
-	struct shared s = {.per_producer = per_producer};
-	size_t total = PRODUCERS * per_producer;
-	struct producer prod[PRODUCERS];
-	pthread_t pt[PRODUCERS], ct[CONSUMERS];
-	size_t i, once = 0;
-
-	s.q = queue_new(capacity);
-	s.seen = calloc(total, 1);
-	pthread_mutex_init(&s.lock, NULL);
-	CHECK(s.q != NULL && s.seen != NULL);
-	for (i = 0; i < CONSUMERS; i++)
-		pthread_create(&ct[i], NULL, consume, &s);
-	for (i = 0; i < PRODUCERS; i++) {
-		prod[i] = (struct producer){&s, i * per_producer};
-		pthread_create(&pt[i], NULL, produce, &prod[i]);
-	}
-	for (i = 0; i < PRODUCERS; i++)
-		pthread_join(pt[i], NULL);
-	queue_join(s.q);
-	CHECK_INT(queue_unfinished(s.q), 0);
-	queue_close(s.q);
-	for (i = 0; i < CONSUMERS; i++)
-		pthread_join(ct[i], NULL);
-	for (i = 0; i < total; i++)
-		once += s.seen[i] == 1;
-	CHECK_INT(s.got, total);
-	CHECK_INT(once, total);
-	CHECK_INT(s.errors, 0);
-	CHECK_INT(queue_len(s.q), 0);
-	pthread_mutex_destroy(&s.lock);
-	free(s.seen);
-	queue_free(s.q, NULL);
-}
-
-/* Blocked getters wake up with ENODATA on close. */
-static void *get_one(void *data)
-{
-	void *item;
-	int r = queue_get(data, &item);
-
-	return (void *)(intptr_t)(r == -1 && errno == ENODATA);
-}
-
-/* A put blocked on a full queue fails with EPIPE on close. */
-static void *put_one(void *data)
-{
-	int r = queue_put(data, (void *)"late");
-
-	return (void *)(intptr_t)(r == -1 && errno == EPIPE);
-}
-
-/* Close wakes every blocked thread. */
-static void test_close_wakes(void)
-{
-	struct queue *q = queue_new(1);
-	pthread_t t[3];
-	void *ok[3];
-	size_t i;
-
-	CHECK(q != NULL);
-	pthread_create(&t[0], NULL, get_one, q);
-	pthread_create(&t[1], NULL, get_one, q);
-	queue_close(q);
-	pthread_join(t[0], &ok[0]);
-	pthread_join(t[1], &ok[1]);
-	queue_free(q, NULL);
-
-	q = queue_new(1);
-	CHECK(queue_put(q, (void *)"x") == 0);
-	pthread_create(&t[2], NULL, put_one, q);
-	queue_close(q);
-	pthread_join(t[2], &ok[2]);
-	for (i = 0; i < 3; i++)
-		CHECK(ok[i] == (void *)1);
-	queue_free(q, NULL);
-}
-
-/* A queue_join waiter returns after the last task_done of another thread. */
-static void *finish_later(void *data)
-{
-	struct queue *q = data;
-	void *item;
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (queue_get(q, &item) == 0)
-			queue_task_done(q);
-	return NULL;
-}
-
-/* queue_join waits for the consumers' acknowledgements. */
-static void test_join(void)
-{
-	struct queue *q = queue_new(2);
-	pthread_t t;
-
-	CHECK(q != NULL);
-	pthread_create(&t, NULL, finish_later, q);
-	CHECK(queue_put(q, (void *)"a") == 0);
-	CHECK(queue_put(q, (void *)"b") == 0);
-	CHECK(queue_put(q, (void *)"c") == 0);
-	queue_join(q);
-	CHECK_INT(queue_unfinished(q), 0);
-	pthread_join(t, NULL);
-	queue_free(q, NULL);
-}
-
-/* The non-blocking API from one thread. */
-static void test_single_thread(void)
-{
-	static int v[5];
-	struct queue *q;
-	void *item = NULL;
-	int i;
+	void *item = item_n(7);
 
 	errno = 0;
 	CHECK(queue_new(0) == NULL && errno == EINVAL);
@@ -194,57 +24,190 @@ static void test_single_thread(void)
 	CHECK(q != NULL);
 	CHECK_INT(queue_capacity(q), 3);
 	CHECK_INT(queue_len(q), 0);
+	CHECK_INT(queue_unfinished(q), 0);
 	CHECK_INT(queue_full(q), 0);
 	CHECK_INT(queue_closed(q), 0);
 	errno = 0;
 	CHECK(queue_try_get(q, &item) == -1 && errno == EAGAIN);
+	CHECK(item == item_n(7)); /* untouched on failure */
 	errno = 0;
 	CHECK(queue_task_done(q) == -1 && errno == EINVAL);
-	for (i = 0; i < 3; i++)
-		CHECK(queue_try_put(q, &v[i]) == 0);
-	CHECK_INT(queue_full(q), 1);
-	errno = 0;
-	CHECK(queue_try_put(q, &v[3]) == -1 && errno == EAGAIN);
-	CHECK_INT(queue_len(q), 3);
-	CHECK_INT(queue_unfinished(q), 3);
-	/* Items got but not acknowledged are still unfinished. */
-	CHECK(queue_try_get(q, &item) == 0 && item == &v[0]);
-	CHECK_INT(queue_len(q), 2);
-	CHECK_INT(queue_unfinished(q), 3);
-	CHECK(queue_task_done(q) == 0);
-	errno = 0;
-	CHECK(queue_task_done(q) == -1 && errno == EINVAL);
-	CHECK_INT(queue_unfinished(q), 2);
-	/* Wrap around the ring, FIFO order kept. */
-	CHECK(queue_try_put(q, &v[3]) == 0);
-	CHECK(queue_try_get(q, &item) == 0 && item == &v[1]);
-	CHECK(queue_try_put(q, &v[4]) == 0);
-	CHECK(queue_try_get(q, &item) == 0 && item == &v[2]);
-	CHECK(queue_try_get(q, &item) == 0 && item == &v[3]);
-	/* Close: no more puts, the rest can still be got. */
 	queue_close(q);
-	queue_close(q);
-	CHECK_INT(queue_closed(q), 1);
-	errno = 0;
-	CHECK(queue_try_put(q, &v[0]) == -1 && errno == EPIPE);
-	errno = 0;
-	CHECK(queue_put(q, &v[0]) == -1 && errno == EPIPE);
-	CHECK(queue_try_get(q, &item) == 0 && item == &v[4]);
 	errno = 0;
 	CHECK(queue_try_get(q, &item) == -1 && errno == ENODATA);
-	errno = 0;
-	CHECK(queue_get(q, &item) == -1 && errno == ENODATA);
-	CHECK_INT(queue_unfinished(q), 4);
-	for (i = 0; i < 4; i++)
-		CHECK(queue_task_done(q) == 0);
-	CHECK(queue_task_done(q) == -1);
-	queue_join(q); /* returns at once */
-	CHECK_INT(queue_unfinished(q), 0);
 	queue_free(q, NULL);
 	queue_free(NULL, NULL);
 }
 
-/* queue_free hands the items left to free_item. */
+/* A full queue refuses with EAGAIN and keeps its items in order. */
+static void test_full(void)
+{
+	struct queue *q = queue_new(3);
+	void *item = NULL;
+	size_t i;
+
+	CHECK(q != NULL);
+	for (i = 1; i <= 3; i++)
+		CHECK(queue_try_put(q, item_n(i)) == 0);
+	CHECK_INT(queue_full(q), 1);
+	errno = 0;
+	CHECK(queue_try_put(q, item_n(4)) == -1 && errno == EAGAIN);
+	CHECK_INT(queue_len(q), 3);
+	CHECK_INT(queue_unfinished(q), 3);
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(1));
+	CHECK_INT(queue_full(q), 0);
+	CHECK(queue_try_put(q, item_n(4)) == 0);
+	for (i = 2; i <= 4; i++)
+		CHECK(queue_try_get(q, &item) == 0 && item == item_n(i));
+	queue_free(q, NULL);
+}
+
+/* Close: put fails with EPIPE (even with room), queued items still come,
+ * then ENODATA; close is idempotent. */
+static void test_close(void)
+{
+	struct queue *q = queue_new(4);
+	void *item = NULL;
+
+	CHECK(q != NULL);
+	CHECK(queue_try_put(q, item_n(1)) == 0);
+	CHECK(queue_try_put(q, item_n(2)) == 0);
+	queue_close(q);
+	queue_close(q);
+	CHECK_INT(queue_closed(q), 1);
+	errno = 0;
+	CHECK(queue_try_put(q, item_n(3)) == -1 && errno == EPIPE);
+	CHECK_INT(queue_len(q), 2);
+	CHECK_INT(queue_unfinished(q), 2);
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(1));
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(2));
+	errno = 0;
+	CHECK(queue_try_get(q, &item) == -1 && errno == ENODATA);
+	queue_free(q, NULL);
+}
+
+/* A full closed queue says EPIPE, not EAGAIN: no room will ever help. */
+static void test_close_full(void)
+{
+	struct queue *q = queue_new(1);
+
+	CHECK(q != NULL);
+	CHECK(queue_try_put(q, item_n(1)) == 0);
+	queue_close(q);
+	errno = 0;
+	CHECK(queue_try_put(q, item_n(2)) == -1 && errno == EPIPE);
+	queue_free(q, NULL);
+}
+
+/* unfinished counts items put and not acknowledged, got or not. */
+static void test_task_done(void)
+{
+	struct queue *q = queue_new(4);
+	void *item = NULL;
+	int i;
+
+	CHECK(q != NULL);
+	for (i = 1; i <= 3; i++)
+		CHECK(queue_try_put(q, item_n((size_t)i)) == 0);
+	CHECK_INT(queue_unfinished(q), 3);
+	errno = 0;
+	CHECK(queue_task_done(q) == -1 && errno == EINVAL); /* none got */
+	CHECK(queue_try_get(q, &item) == 0);
+	CHECK_INT(queue_len(q), 2);
+	CHECK_INT(queue_unfinished(q), 3);
+	CHECK(queue_try_get(q, &item) == 0);
+	CHECK(queue_task_done(q) == 0);
+	CHECK_INT(queue_unfinished(q), 2);
+	CHECK(queue_task_done(q) == 0);
+	CHECK_INT(queue_unfinished(q), 1);
+	errno = 0;
+	CHECK(queue_task_done(q) == -1 && errno == EINVAL);
+	CHECK_INT(queue_unfinished(q), 1);
+	queue_close(q);
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(3));
+	CHECK(queue_task_done(q) == 0);
+	CHECK_INT(queue_unfinished(q), 0);
+	CHECK(queue_task_done(q) == -1);
+	queue_free(q, NULL);
+}
+
+/* Around the ring many times with every fill level from 0 to capacity:
+ * items come out in the order they went in, each exactly once. */
+static void test_wrap(size_t capacity, size_t rounds)
+{
+	struct queue *q = queue_new(capacity);
+	size_t r, k, put = 0, got = 0, bad = 0, fails = 0;
+	void *item;
+
+	CHECK(q != NULL);
+	for (r = 0; r < rounds; r++) {
+		size_t fill = r % (capacity + 1);
+
+		for (k = 0; k < fill; k++)
+			fails += queue_try_put(q, item_n(++put)) != 0;
+		fails += queue_len(q) != fill;
+		fails += queue_full(q) != (fill == capacity);
+		for (k = 0; k < fill; k++) {
+			if (queue_try_get(q, &item) != 0)
+				fails++;
+			else
+				bad += item != item_n(++got);
+			fails += queue_task_done(q) != 0;
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(bad, 0);
+	CHECK_INT(got, put);
+	CHECK(put > capacity * 10); /* the head went round many times */
+	CHECK_INT(queue_len(q), 0);
+	CHECK_INT(queue_unfinished(q), 0);
+	queue_free(q, NULL);
+}
+
+/* Kept at capacity - 1 while items stream through: the ring slides. */
+static void test_slide(size_t capacity, size_t n)
+{
+	struct queue *q = queue_new(capacity);
+	size_t i, next = 1, bad = 0;
+	void *item;
+
+	CHECK(q != NULL);
+	for (i = 1; i < capacity; i++)
+		bad += queue_try_put(q, item_n(i)) != 0;
+	for (i = capacity; i <= n; i++) {
+		bad += queue_try_put(q, item_n(i)) != 0;
+		bad += queue_try_put(q, item_n(0)) != -1 || errno != EAGAIN;
+		bad += queue_try_get(q, &item) != 0 || item != item_n(next++);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(queue_len(q), capacity - 1);
+	CHECK_INT(queue_unfinished(q), n);
+	queue_free(q, NULL);
+}
+
+/* Capacity 1: full after one put, empty after one get. */
+static void test_capacity_one(void)
+{
+	struct queue *q = queue_new(1);
+	void *item = NULL;
+
+	CHECK(q != NULL);
+	CHECK_INT(queue_capacity(q), 1);
+	CHECK(queue_try_put(q, item_n(1)) == 0);
+	CHECK_INT(queue_full(q), 1);
+	errno = 0;
+	CHECK(queue_try_put(q, item_n(2)) == -1 && errno == EAGAIN);
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(1));
+	errno = 0;
+	CHECK(queue_try_get(q, &item) == -1 && errno == EAGAIN);
+	CHECK(queue_try_put(q, item_n(2)) == 0);
+	CHECK(queue_try_get(q, &item) == 0 && item == item_n(2));
+	CHECK(queue_task_done(q) == 0 && queue_task_done(q) == 0);
+	CHECK_INT(queue_unfinished(q), 0);
+	queue_free(q, NULL);
+}
+
+/* queue_free hands the items left, wrapped or not, to free_item. */
 static void test_free_items(void)
 {
 	struct queue *q = queue_new(4);
@@ -260,13 +223,33 @@ static void test_free_items(void)
 	queue_free(q, free); /* ASan reports a leak if one is missed */
 }
 
+/* Every queue's size: at least 64, two records per slot, a job's worth. */
+static void test_size_for(void)
+{
+	CHECK_INT(queue_size_for(QUEUE_JOBS, 4, 0, 0), 64);
+	CHECK_INT(queue_size_for(QUEUE_JOBS, 100, 0, 0), 200);
+	CHECK_INT(queue_size_for(QUEUE_JOBS, 1, 100, 0), 200);
+	CHECK_INT(queue_size_for(QUEUE_JOBS, 4, 0, 1), 65536);
+	CHECK_INT(queue_size_for(QUEUE_WORKERS, 10, 0, 0), 256);
+	CHECK_INT(queue_size_for(QUEUE_WORKERS, 100, 0, 0), 400);
+	CHECK_INT(queue_size_for(QUEUE_STAGE, 50, 1000, 0), 100);
+	CHECK_INT(queue_size_for(QUEUE_STAGE, 2, 0, 0), 64);
+}
+
 int main(void)
 {
-	test_single_thread();
+	test_empty();
+	test_full();
+	test_close();
+	test_close_full();
+	test_task_done();
+	test_wrap(1, 100);
+	test_wrap(5, 1000);
+	test_wrap(64, 500);
+	test_slide(3, 10000);
+	test_slide(1, 1000);
+	test_capacity_one();
 	test_free_items();
-	test_join();
-	test_close_wakes();
-	test_threads(1, 10000);	/* every put and get contend */
-	test_threads(64, PER_PRODUCER_MAX);
+	test_size_for();
 	return UNIT_DONE();
 }
