@@ -21,6 +21,7 @@ struct blocks {
 	int fd;            /* the input (the caller's) */
 	int file_mode;     /* --pipepart: cut the file by offsets */
 	int use_splice;    /* stream: the input is a pipe */
+	int own_fd;
 	int eof;
 	int poll_fd;       /* after EAGAIN, else -1 */
 	char *recend, *recstart;
@@ -73,6 +74,7 @@ static struct blocks *blocks_alloc(const struct blocks_opts *o)
 	b->window = o->window > 0 ? o->window : BLOCKS_WINDOW;
 	b->buf = malloc(b->window + b->elen + b->slen);
 	b->cur = b->fd = b->poll_fd = -1;
+	b->own_fd = o->own_fd;
 	b->from = blocks_first(b);
 	if (b->recend == NULL || b->recstart == NULL || b->buf == NULL) {
 		blocks_free(b);
@@ -473,6 +475,8 @@ void blocks_free(struct blocks *b)
 		return;
 	if (b->cur != -1)
 		close(b->cur);
+	if (b->own_fd && b->fd != -1)
+		close(b->fd);
 	free(b->recend);
 	free(b->recstart);
 	free(b->buf);

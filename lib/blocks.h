@@ -19,7 +19,8 @@
  * of the block size, reading only a small window after each nominal cut;
  * a block's bytes go into its memfd with sendfile(2) (an in-kernel copy).
  *
- * The descriptor given stays the caller's. */
+ * The descriptor given stays the caller's unless own_fd is set: then
+ * blocks_free() closes it (a constructor that fails leaves it open). */
 #ifndef MPRUN_BLOCKS_H
 #define MPRUN_BLOCKS_H
 #include <stddef.h>
@@ -32,6 +33,7 @@ struct blocks_opts {
 	size_t nrecords;      /* stream mode: records a block; 0: by size */
 	size_t window;        /* bytes read at a time to find a boundary;
 			       * 0: 64 KiB (tests use tiny ones) */
+	int own_fd;           /* blocks_free() closes the descriptor */
 };
 
 struct blocks;
