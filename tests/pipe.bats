@@ -6,7 +6,7 @@ load setup
 
 # The peak resident memory of process $1 in kB (VmHWM), empty when gone.
 _pp_hwm() {
-	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || :
 }
 
 # --- --pipe ---------------------------------------------------------------------
