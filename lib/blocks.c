@@ -22,6 +22,7 @@ struct blocks {
 	int file_mode;     /* --pipepart: cut the file by offsets */
 	int use_splice;    /* stream: the input is a pipe */
 	int own_fd;
+	int saved_flags;   /* the input's flags before O_NONBLOCK, or -1 */
 	int eof;
 	int poll_fd;       /* after EAGAIN, else -1 */
 	char *recend, *recstart;
@@ -75,6 +76,7 @@ static struct blocks *blocks_alloc(const struct blocks_opts *o)
 	b->buf = malloc(b->window + b->elen + b->slen);
 	b->cur = b->fd = b->poll_fd = -1;
 	b->own_fd = o->own_fd;
+	b->saved_flags = -1;
 	b->from = blocks_first(b);
 	if (b->recend == NULL || b->recstart == NULL || b->buf == NULL) {
 		blocks_free(b);
@@ -258,8 +260,9 @@ struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
 	b->use_splice = S_ISFIFO(st.st_mode);
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	fl = fcntl(fd, F_GETFL);
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && fl != -1)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && fl != -1 &&
+	    !(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+		b->saved_flags = fl; /* given back: a terminal is shared */
 	return b;
 }
 
@@ -475,6 +478,8 @@ void blocks_free(struct blocks *b)
 		return;
 	if (b->cur != -1)
 		close(b->cur);
+	if (b->saved_flags != -1)
+		fcntl(b->fd, F_SETFL, b->saved_flags);
 	if (b->own_fd && b->fd != -1)
 		close(b->fd);
 	free(b->recend);
