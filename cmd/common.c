@@ -3,12 +3,14 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "buf.h"
 #include "exec_local.h"
 #include "input.h"
@@ -346,6 +348,58 @@ size_t cli_max_record(const struct cli *cli)
 	return cli->max_record > SIZE_MAX ? SIZE_MAX : (size_t)cli->max_record;
 }
 
+/* --pipe, --pipepart: the splitter over stdin or the file. */
+static struct blocks *cli_blocks(const struct cli *cli, const char *name)
+{
+	struct blocks_opts bo = {.block = cli->block ? cli->block : 1 << 20,
+				 .recend = cli->recend,
+				 .recstart = cli->recstart,
+				 .nrecords = cli->nrecords,
+				 .own_fd = strcmp(name, "-") != 0};
+	int fd = bo.own_fd ? open(name, O_RDONLY | O_CLOEXEC) : 0;
+	struct blocks *b = NULL;
+
+	if (fd != -1)
+		b = cli->pipe == PIPE_PART
+			    ? blocks_new_file(fd, &bo, cli->block_parts *
+						       opts_slots(cli->jobs))
+			    : blocks_new_stream(fd, &bo);
+	if (b == NULL && errno == ESPIPE)
+		fprintf(stderr, "mprun: --pipepart: %s: not a seekable file "
+				"(use --pipe for a pipe)\n", name);
+	else if (b == NULL)
+		fprintf(stderr, "mprun: %s: %s\n",
+			strcmp(name, "-") == 0 ? "stdin" : name,
+			strerror(errno));
+	if (b == NULL && bo.own_fd && fd != -1)
+		close(fd);
+	return b;
+}
+
+/* The input of a run in pipe mode: one record a block. */
+static struct input *cli_blocks_input(const struct cli *cli)
+{
+	struct input_opts io = {.delim = '\n'};
+	const char *name = cli->nsources > 0 ? cli->sources[0].file : "-";
+	struct blocks *b = cli_blocks(cli, name);
+	struct input *in;
+
+	if (b == NULL)
+		return NULL;
+	in = input_new(&io, NULL, 0);
+	if (in == NULL) {
+		blocks_free(b);
+		warn_msg(strerror(errno));
+		return NULL;
+	}
+	if (input_add_blocks(in, b, name, cli->cat) == -1) {
+		warn_msg(strerror(errno));
+		input_free(in);
+		return NULL;
+	}
+	return in;
+}
+
 struct input *cli_input(const struct cli *cli)
 {
 	struct input_opts io = {.delim = cli->delim,
@@ -355,6 +409,8 @@ struct input *cli_input(const struct cli *cli)
 	struct input *in;
 	size_t i;
 
+	if (cli->pipe != PIPE_NONE)
+		return cli_blocks_input(cli);
 	in = input_new(&io, err, sizeof(err));
 	if (in == NULL) {
 		warn_msg(err[0] ? err : strerror(errno));

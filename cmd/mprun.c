@@ -101,7 +101,8 @@ out:
 static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
-	int flags = r->cli.fill ? TEMPLATE_CONTEXT : 0;
+	int flags = (r->cli.fill ? TEMPLATE_CONTEXT : 0) |
+		    (r->cli.pipe != PIPE_NONE ? TEMPLATE_NO_APPEND : 0);
 	struct template_error err = {0};
 
 	if (r->cli.ncommand == 0)
@@ -195,6 +196,7 @@ static int setup(struct run *r)
 	po.max_args = r->cli.max_args;
 	po.fill = r->cli.fill;
 	ro.in = r->in;
+	ro.blocks = r->cli.pipe != PIPE_NONE;
 	return common_start(&r->cm, &ro);
 }
 

@@ -60,6 +60,12 @@ enum {
 	OPT_MAX_INFLIGHT,
 	OPT_FRAMING,
 	OPT_MAX_RECORD,
+	OPT_PIPE,
+	OPT_PIPEPART,
+	OPT_BLOCK,
+	OPT_RECEND,
+	OPT_RECSTART,
+	OPT_CAT,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -83,6 +89,23 @@ static const struct opt_doc opt_docs[] = {
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
 	{{"max-record", required_argument, NULL, OPT_MAX_RECORD}, "SIZE",
 	 "a longer input record is an error (1G)", 0},
+	{{"pipe", no_argument, NULL, OPT_PIPE}, NULL,
+	 "cut stdin into blocks of records; each block is one job's stdin", 0},
+	{{"spreadstdin", no_argument, NULL, OPT_PIPE}, NULL, NULL, 0},
+	{{"pipepart", no_argument, NULL, OPT_PIPEPART}, NULL,
+	 "as --pipe, with the blocks of the seekable file given by -a", 0},
+	{{"pipe-part", no_argument, NULL, OPT_PIPEPART}, NULL, NULL, 0},
+	{{"block", required_argument, NULL, OPT_BLOCK}, "SIZE",
+	 "--pipe block size (1M); --pipepart: -N is N blocks per job slot", 0},
+	{{"block-size", required_argument, NULL, OPT_BLOCK}, "SIZE", NULL, 0},
+	{{"recend", required_argument, NULL, OPT_RECEND}, "STR",
+	 "--pipe records end with STR (default a newline)", 0},
+	{{"recstart", required_argument, NULL, OPT_RECSTART}, "STR",
+	 "--pipe records start with STR (default: none)", 0},
+	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
+	 "--pipe: exactly N records per job, not --block", 'N'},
+	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
+	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
 	 "at most N inputs per command", 'n'},
 	{{"xargs", no_argument, NULL, 'X'}, NULL,
@@ -363,6 +386,72 @@ static int parse_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* --block SIZE, or -N (--pipepart: N blocks per job slot). */
+static int parse_block(const char *v, struct cli *cli)
+{
+	long long n;
+
+	if (v[0] == '-') {
+		if (number_parse(v + 1, 1, 1000000, &n) == -1)
+			return usage_error("--block: \"%s\" is not a size (such "
+					   "as 64K, 1M) or -N (N blocks per "
+					   "job slot)", v);
+		cli->block_parts = (unsigned long long)n;
+		cli->block = 0;
+		return 0;
+	}
+	cli->block_parts = 0;
+	return parse_size("--block", v, &cli->block);
+}
+
+/* The options of pipe mode make sense together: 0, or -1 (said). */
+static int check_pipe(struct cli *cli)
+{
+	const char *needs = cli->nrecords ? "-N"
+			    : cli->block || cli->block_parts ? "--block"
+			    : cli->recend ? "--recend"
+			    : cli->recstart ? "--recstart" : NULL;
+	size_t i;
+
+	if (cli->cat && cli->pipe == PIPE_NONE)
+		cli->pipe = PIPE_STREAM; /* GNU parallel: --cat implies --pipe */
+	if (cli->pipe == PIPE_NONE)
+		return needs == NULL ? 0
+				     : usage_error("%s needs --pipe or "
+						   "--pipepart", needs);
+	for (i = 0; i < cli->nsources; i++)
+		if (!cli->sources[i].is_file)
+			return usage_error("%s: no ::: inputs: the blocks of "
+					   "the input are the jobs' input",
+					   cli->pipe == PIPE_PART ? "--pipepart"
+								  : "--pipe");
+	if (cli->nsources > 1)
+		return usage_error("%s: one input file at most",
+				   cli->pipe == PIPE_PART ? "--pipepart"
+							  : "--pipe");
+	if (cli->pipe == PIPE_PART && cli->nsources == 0)
+		return usage_error("%s needs its file: -a FILE or :::: FILE",
+				   "--pipepart");
+	if (cli->pipe == PIPE_PART && cli->nrecords)
+		return usage_error("%s: -N does not apply; cut by --block",
+				   "--pipepart");
+	if (cli->pipe == PIPE_STREAM && cli->block_parts)
+		return usage_error("--block -N (blocks per job slot) needs "
+				   "%s, not --pipe", "--pipepart");
+	if (cli->max_args || cli->fill || cli->workers || cli->pipeline)
+		return usage_error("%s: not with -n, -X, --workers or "
+				   "--pipeline", "--pipe");
+	if (cli->ncommand == 0)
+		return usage_error("%s needs a command", cli->pipe == PIPE_PART
+								 ? "--pipepart"
+								 : "--pipe");
+	if (cli->recend && cli->recstart && !cli->recend[0] &&
+	    !cli->recstart[0] && cli->nrecords)
+		return usage_error("%s: -N needs a record separator",
+				   "--recend ''");
+	return 0;
+}
+
 /* Parse a duration option's value. */
 static int parse_duration(const char *name, const char *v, uint64_t *ms)
 {
@@ -529,6 +618,27 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case 'X':
 		cli->fill = 1;
+		return 0;
+	case OPT_PIPE:
+	case OPT_PIPEPART:
+		cli->pipe = c == OPT_PIPE ? PIPE_STREAM : PIPE_PART;
+		return 0;
+	case OPT_BLOCK:
+		return parse_block(arg, cli);
+	case OPT_RECEND:
+		cli->recend = arg;
+		return 0;
+	case OPT_RECSTART:
+		cli->recstart = arg;
+		return 0;
+	case 'N':
+		if (number_parse(arg, 1, 1000000000, &n) == -1)
+			return usage_error("-N: \"%s\" is not a number >= 1",
+					   arg);
+		cli->nrecords = (size_t)n;
+		return 0;
+	case OPT_CAT:
+		cli->cat = 1;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;
@@ -712,7 +822,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:XkuvhXS:", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
@@ -758,6 +868,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	    (cli->results || cli->on_success || cli->on_error))
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
+	if (check_pipe(cli) == -1)
+		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;
 }

@@ -12,6 +12,9 @@
 /* How records to and from --workers are delimited. */
 enum { FRAMING_LINE, FRAMING_NUL, FRAMING_LEN };
 
+/* Pipe mode: the blocks of stdin (or of -a FILE), or of a seekable file. */
+enum { PIPE_NONE, PIPE_STREAM, PIPE_PART };
+
 /* One input source as given on the command line. */
 struct cli_source {
 	int is_file;       /* :::: / -a, else ::: */
@@ -63,6 +66,12 @@ struct cli {
 	unsigned max_inflight;        /* --max-inflight (0: the default) */
 	int framing;              /* FRAMING_* */
 	int framing_set;
+	int pipe;          /* PIPE_STREAM (--pipe), PIPE_PART (--pipepart) */
+	uint64_t block;    /* --block SIZE (0: 1M) */
+	unsigned long long block_parts; /* --block -N: N blocks per slot */
+	const char *recend, *recstart; /* --recend, --recstart, or NULL */
+	size_t nrecords;   /* -N: records per block (--pipe) */
+	int cat;           /* --cat: {} names a file holding the block */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

@@ -4,6 +4,7 @@
 
 _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --max-args
+--pipe --pipepart --block --recend --recstart --max-replace-args --cat
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -11,7 +12,7 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -X -k -u -v -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -X -k -u -v -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -21,7 +22,8 @@ _mprun_takes_arg()
 {
 	case $1 in
 	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
-		--max-args | --order | \
+		--max-args | --order | --block | --block-size | --recend | \
+		--recstart | --max-replace-args | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \

@@ -21,7 +21,8 @@ function __fish_mprun_needs_command
                 return 1
             case '--*=*'
             case --jobs --arg-file --delimiter --colsep --max-record \
-                --max-args --order \
+                --max-args --order --block --block-size --recend --recstart \
+                --max-replace-args \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
@@ -34,7 +35,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0Xkuvh]*[jPadCnS]$' $t
+                if string match -qr -- '^-[0Xkuvh]*[jPadCnNS]$' $t
                     set skip 1
                 end
             case '*'
@@ -53,6 +54,14 @@ complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are sepa
 complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'
 complete -c mprun -n __fish_mprun_needs_command -s C -l colsep -x -d 'Split each input line into columns'
 complete -c mprun -n __fish_mprun_needs_command -l max-record -x -d 'A longer input record is an error'
+complete -c mprun -n __fish_mprun_needs_command -l pipe -d 'Cut stdin into blocks, one per job'
+complete -c mprun -n __fish_mprun_needs_command -l spreadstdin -d 'Same as --pipe'
+complete -c mprun -n __fish_mprun_needs_command -l pipepart -d 'Cut the file of -a into blocks, one per job'
+complete -c mprun -n __fish_mprun_needs_command -l block -x -d '--pipe block size (--pipepart: -N blocks per slot)'
+complete -c mprun -n __fish_mprun_needs_command -l recend -x -d '--pipe records end with STR'
+complete -c mprun -n __fish_mprun_needs_command -l recstart -x -d '--pipe records start with STR'
+complete -c mprun -n __fish_mprun_needs_command -s N -l max-replace-args -x -d '--pipe: exactly N records per job'
+complete -c mprun -n __fish_mprun_needs_command -l cat -d '--pipe: {} is a file holding the block'
 complete -c mprun -n __fish_mprun_needs_command -s n -l max-args -x -d 'At most N inputs per command'
 complete -c mprun -n __fish_mprun_needs_command -s X -l xargs -d 'Fill the command line'
 complete -c mprun -n __fish_mprun_needs_command -s k -l keep-order -d 'Output in input order'

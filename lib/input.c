@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "buf.h"
 #include "duration.h"
 #include "internal.h"
@@ -66,6 +67,9 @@ struct input {
 	unsigned long long lineno, count;
 	int poll_fd;
 	struct buf err;
+	struct blocks *blocks;  /* --pipe: the only source, or NULL */
+	char *blocks_name;
+	int blocks_as_file;
 };
 
 /* Free the values and empty v. */
@@ -111,6 +115,7 @@ void record_free(struct record *r)
 	for (i = 0; i < r->n; i++)
 		free(r->v[i]);
 	free(r->v);
+	close_keep_errno(r->fd);
 	free(r);
 }
 
@@ -232,6 +237,8 @@ void input_free(struct input *in)
 	pcre2_match_data_free(in->md);
 	pcre2_code_free(in->colsep);
 	buf_free(&in->err);
+	blocks_free(in->blocks);
+	free(in->blocks_name);
 	free(in);
 }
 
@@ -674,6 +681,7 @@ static struct record *record_make(struct input *in)
 	memcpy(r + 1, origin, olen + 1); /* origin lives as long as r */
 	r->origin = (const char *)(r + 1);
 	r->lineno = in->lineno;
+	r->fd = -1;
 	r->v = calloc(n + 1, sizeof(*r->v));
 	if (r->v == NULL || record_copy(r, &in->cur) == -1)
 		goto fail;
@@ -717,6 +725,77 @@ static int input_fail(struct input *in)
 	return -1;
 }
 
+int input_add_blocks(struct input *in, struct blocks *b, const char *name,
+		     int as_file)
+{
+	if (in->nsrc > 0 || in->blocks != NULL) {
+		blocks_free(b);
+		errno = EINVAL;
+		return -1;
+	}
+	in->blocks_name = strdup(name);
+	if (in->blocks_name == NULL) {
+		blocks_free(b);
+		return -1;
+	}
+	in->blocks = b;
+	in->blocks_as_file = as_file;
+	return 0;
+}
+
+/* A record for the block in fd: no value, or the path that opens it. */
+static struct record *block_record(struct input *in, int fd)
+{
+	size_t olen = strlen(in->blocks_name);
+	struct record *r = calloc(1, sizeof(*r) + olen + 1);
+	char path[64];
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r + 1, in->blocks_name, olen + 1);
+	r->origin = (const char *)(r + 1);
+	r->lineno = blocks_count(in->blocks);
+	r->fd = fd;
+	r->v = calloc(2, sizeof(*r->v));
+	if (r->v == NULL)
+		goto fail;
+	if (in->blocks_as_file) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)getpid(),
+			 fd);
+		r->v[0] = strdup(path);
+		if (r->v[0] == NULL)
+			goto fail;
+		r->n = 1;
+	}
+	return r;
+fail:
+	record_free(r);
+	return NULL;
+}
+
+/* The next block as a record (see input_next). */
+static int input_next_block(struct input *in, struct record **out)
+{
+	int fd, rc = blocks_next(in->blocks, &fd);
+
+	if (rc == -1 && errno == EAGAIN)
+		in->poll_fd = blocks_poll_fd(in->blocks);
+	if (rc == -1 && errno != EAGAIN) {
+		in->failed = errno;
+		return input_set_error(in, in->blocks_name);
+	}
+	if (rc != 1)
+		return rc;
+	*out = block_record(in, fd);
+	if (*out == NULL) {
+		close_keep_errno(fd);
+		in->failed = errno;
+		return input_set_error(in, in->blocks_name);
+	}
+	in->count++;
+	return 1;
+}
+
 int input_next(struct input *in, struct record **out)
 {
 	struct record *r;
@@ -727,6 +806,8 @@ int input_next(struct input *in, struct record **out)
 		errno = in->failed;
 		return -1;
 	}
+	if (in->blocks != NULL)
+		return input_next_block(in, out);
 	if (!in->started && input_start(in) == -1)
 		return input_fail(in);
 	if (in->done)

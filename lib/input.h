@@ -31,7 +31,10 @@ struct record {
 	 * ("-" for stdin, ":::" for a list) and its 1-based record number */
 	const char *origin;
 	unsigned long long lineno;
+	int fd;    /* a block's bytes (--pipe: a memfd, offset 0), else -1;
+		    * the record owns it */
 };
+/* Frees r and closes its fd. */
 void record_free(struct record *r);
 
 struct input_opts {
@@ -60,6 +63,16 @@ int input_add_file(struct input *in, const char *path, int linked);
  * source called name in messages; the input owns fd from then on (it is
  * closed on failure too). -1/errno on failure. */
 int input_add_fd(struct input *in, int fd, const char *name, int linked);
+
+/* --pipe, --pipepart: the input is the blocks of b (it must be the only
+ * source; the input owns b from then on, and frees it on failure too),
+ * called name in messages ("-" for stdin). Each record is one block: its
+ * fd holds the bytes; it has no value, or with as_file one, a path that
+ * opens the block for as long as the record lives (/proc/PID/fd/N of this
+ * process: it does not depend on the job's own stdin). */
+struct blocks;
+int input_add_blocks(struct input *in, struct blocks *b, const char *name,
+		     int as_file);
 
 /* Next record of the product.
  *  1: *out set;  0: no more records;

@@ -789,6 +789,17 @@ static void job_report_timeout(struct pool *p, const struct pool_job *j)
 		p->ev.notice(p->ev.data, msg);
 }
 
+/* A job that ended for good needs its block no more (--pipe). */
+static void job_close_blocks(struct pool_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nrecs; i++) {
+		close_keep_errno(j->recs[i]->fd);
+		j->recs[i]->fd = -1;
+	}
+}
+
 /* The job is done when reaped and both streams ended; then it may run
  * again (--retries), is counted, logged, and its callback is queued. */
 static void job_maybe_finished(struct pool_job *j)
@@ -807,6 +818,7 @@ static void job_maybe_finished(struct pool_job *j)
 			return;
 	}
 	j->finished = 1;
+	job_close_blocks(j);
 	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 	job_leave(p, j);
 	if (p->halted && p->terminating && j->kill_step > 0 && !j->timed_out)
@@ -1096,6 +1108,17 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 	job_maybe_finished(j);
 }
 
+/* The job's stdin: its block (--pipe), from the start at every try, or
+ * /dev/null. */
+static int job_stdin(struct pool *p, struct pool_job *j)
+{
+	int fd = j->nrecs > 0 ? j->recs[0]->fd : -1;
+
+	if (fd == -1 || lseek(fd, 0, SEEK_SET) == -1)
+		return p->devnull;
+	return fd;
+}
+
 /* Spawn the job's process with its child ends of the pipes in fds. */
 static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
@@ -1108,7 +1131,7 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	if (env == NULL)
 		return -1;
 	req->envp = env;
-	req->fd_in = p->devnull;
+	req->fd_in = job_stdin(p, j);
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
 	req->sigmask = loop_orig_sigmask(p->loop);

@@ -129,6 +129,8 @@ size_t queue_size_for(enum queue_use use, unsigned slots, size_t max_args,
 {
 	size_t n = max_args > 0 ? max_args * 2 : 2;
 
+	if (use == QUEUE_BLOCKS)
+		return 1;
 	if (use == QUEUE_WORKERS)
 		return slots * 4 < 256 ? 256 : (size_t)slots * 4;
 	if (use == QUEUE_STAGE || n < (size_t)slots * 2)

@@ -39,8 +39,10 @@ int queue_full(const struct queue *q);
 /* The capacity of a queue feeding slots slots of jobs (max_args records a
  * job, -n; fill: -X), of workers, or of a pipeline stage (its pool gathers
  * -n itself): at least a job's records, small so that input is read
- * lazily. Every queue's size is decided here. */
-enum queue_use { QUEUE_JOBS, QUEUE_WORKERS, QUEUE_STAGE };
+ * lazily. Every queue's size is decided here. A record of QUEUE_BLOCKS holds
+ * a whole block of data (--pipe): one waits, so that the blocks held are
+ * those of the running jobs, one queued and the one being read. */
+enum queue_use { QUEUE_JOBS, QUEUE_WORKERS, QUEUE_STAGE, QUEUE_BLOCKS };
 size_t queue_size_for(enum queue_use use, unsigned slots, size_t max_args,
 		      int fill);
 

@@ -79,8 +79,8 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 {
 	const struct pool_opts *po = o->pool;
 
-	r->q = queue_new(queue_size_for(QUEUE_JOBS, po->slots, po->max_args,
-					po->fill));
+	r->q = queue_new(queue_size_for(o->blocks ? QUEUE_BLOCKS : QUEUE_JOBS,
+					po->slots, po->max_args, po->fill));
 	r->sched = r->q != NULL ? pool_new(r->loop, po, o->pool_ev) : NULL;
 	if (r->sched == NULL)
 		return -1;

@@ -55,6 +55,7 @@ struct run_opts {
 	const struct pipeline_opts *pipeline;
 	const struct pipeline_events *pipeline_ev;
 	struct input *in;                   /* jobs, workers: the inputs */
+	int blocks;                         /* jobs: in gives blocks (--pipe) */
 	struct shm_seg *shm;                /* figures for --status, or NULL */
 	/* Called every draw_ms while the run goes (draw NULL: never). */
 	void (*draw)(void *data, struct runner *r, int last);

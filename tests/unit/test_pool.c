@@ -598,6 +598,7 @@ static void add_rec(size_t n, const char *const *v)
 	for (i = 0; i < n; i++)
 		r->v[i] = strdup(v[i]);
 	r->origin = ":::";
+	r->fd = -1; /* no block (--pipe) */
 	r->lineno = queue_len(R.q) + 1;
 	queue_try_put(R.q, r);
 }

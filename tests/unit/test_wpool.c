@@ -92,6 +92,7 @@ static void put_value(struct queue *q, const char *v)
 	r->v = calloc(2, sizeof(char *));
 	r->v[0] = strdup(v);
 	r->origin = ":::";
+	r->fd = -1; /* no block (--pipe) */
 	queue_try_put(q, r);
 }
 

@@ -1,0 +1,59 @@
+/* blocks: cut a stream or a file into blocks of whole records (--pipe,
+ * --pipepart).
+ *
+ * A block is handed out as a memfd (close-on-exec, offset 0) holding its
+ * bytes; the caller owns it. Records end with recend and start with
+ * recstart: a block boundary is a place preceded by recend and followed by
+ * recstart (either may be empty, not both). A block never splits a record:
+ * a record longer than the block size makes a longer block.
+ *
+ * Stream mode (blocks_new_stream): bytes move from the descriptor into the
+ * memfd with splice(2) when it is a pipe (no copy through user space), else
+ * with read/write. When the memfd holds the block size, only its tail is
+ * read to find the last boundary; what follows it is carried into the next
+ * block. A pipe is made non-blocking: blocks_next() then fails with EAGAIN
+ * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
+ * exactly that many records (the bytes are then read to count them).
+ *
+ * File mode (blocks_new_file): a seekable file is cut near every multiple
+ * of the block size, reading only a small window after each nominal cut;
+ * a block's bytes go into its memfd with sendfile(2) (an in-kernel copy).
+ *
+ * The descriptor given stays the caller's unless own_fd is set: then
+ * blocks_free() closes it (a constructor that fails leaves it open). */
+#ifndef MPRUN_BLOCKS_H
+#define MPRUN_BLOCKS_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct blocks_opts {
+	uint64_t block;       /* nominal block size in bytes (>= 1) */
+	const char *recend;   /* NULL: "\n" (or "" when recstart is set) */
+	const char *recstart; /* NULL: "" */
+	size_t nrecords;      /* stream mode: records a block; 0: by size */
+	size_t window;        /* bytes read at a time to find a boundary;
+			       * 0: 64 KiB (tests use tiny ones) */
+	int own_fd;           /* blocks_free() closes the descriptor */
+};
+
+struct blocks;
+
+/* NULL/errno: EINVAL when recend and recstart are both empty or the block
+ * size is 0; ENOMEM. */
+struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o);
+/* fd must be a regular file (ESPIPE otherwise). parts > 0: the block size
+ * is the file size / parts (--block -N), at least 1. */
+struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
+			       unsigned long long parts);
+void blocks_free(struct blocks *b);
+
+/* Next block. 1: *fd set (a memfd at offset 0, the caller's); 0: no more;
+ * -1/errno: EAGAIN (wait until blocks_poll_fd() is readable), or an error
+ * reading or writing. */
+int blocks_next(struct blocks *b, int *fd);
+/* The descriptor to wait on after EAGAIN, or -1. */
+int blocks_poll_fd(const struct blocks *b);
+/* Blocks handed out so far. */
+unsigned long long blocks_count(const struct blocks *b);
+
+#endif

@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# Pipe mode: --pipe cuts stdin into blocks of records, --pipepart a file;
+# each block is one job's stdin.
+
+load setup
+
+# The peak resident memory of process $1 in kB (VmHWM), empty when gone.
+_pp_hwm() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || :
+}
+
+# --- --pipe ---------------------------------------------------------------------
+
+@test "--pipe is an option of its own, not an abbreviation of --pipeline" {
+	run "$MPRUN" --pipe cat < <(seq 3)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(seq 3)" ]
+}
+
+@test "--pipe --block 10k wc: all lines, several jobs, none over the block" {
+	seq 100000 | "$MPRUN" --pipe --block 10k wc -lc >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	[ "$(wc -l <out)" -gt 1 ]
+	# every block within 10 KiB (10240 bytes), hence within 5120 lines
+	[ "$(awk '$2 > 10240 || $1 > 5120' out)" = "" ]
+	# and not much less: the cut is the last newline before the size
+	[ "$(awk '$2 < 10240 - 7' out | wc -l)" -le 1 ]
+}
+
+@test "--pipe: every block ends with a newline (the records stay whole)" {
+	seq 50000 | "$MPRUN" --pipe --block 3k 'tail -c1 | od -An -tx1' >out
+	[ "$(wc -l <out)" -gt 10 ]
+	[ "$(sort -u out | tr -d ' ')" = "0a" ]
+}
+
+@test "--pipe -k: the output is the input, byte for byte" {
+	seq 30000 >in
+	"$MPRUN" -k --pipe --block 1k cat <in >out
+	cmp in out
+	# also from a regular file (read, not splice) and with -a
+	"$MPRUN" -k --pipe --block 1k cat <in >out2
+	cmp in out2
+	"$MPRUN" -k --pipe --block 1k -a in cat >out3
+	cmp in out3
+}
+
+@test "--pipe: a record longer than the block stays whole" {
+	{ echo a; head -c 5000 /dev/zero | tr '\0' x; echo; echo b; } >in
+	cat in | "$MPRUN" -k --pipe --block 1k 'awk "{ print length(\$0) }"' >out
+	[ "$(cat out)" = "$(printf '1\n5000\n1')" ]
+	cat in | "$MPRUN" -k --pipe --block 1k cat >out2
+	cmp in out2
+}
+
+@test "--pipe: a last record without a newline, and empty input" {
+	run "$MPRUN" -k --pipe --block 1 cat < <(printf 'a\nbb\nc')
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a\nbb\nc')" ]
+	run "$MPRUN" --pipe echo ran </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "--pipe --recstart '>': FASTA-like records are never split" {
+	for i in $(seq 300); do
+		printf '>seq%d\nACGTACGT\nAC%0*d\n' "$i" $((i % 37)) 0
+	done >in.fa
+	cat in.fa | "$MPRUN" --pipe --recstart '>' --block 500 'head -c1; echo' >out
+	[ "$(wc -l <out)" -gt 5 ]
+	[ "$(sort -u out)" = ">" ]
+	cat in.fa | "$MPRUN" -k --pipe --recstart '>' --block 500 cat >out2
+	cmp in.fa out2
+	# --recend and --recstart together: "\n>" between records
+	cat in.fa | "$MPRUN" -k --pipe --recend $'\n' --recstart '>' \
+		--block 300 'grep -c "^>"' >counts
+	[ "$(awk '{ s += $1 } END { print s }' counts)" -eq 300 ]
+}
+
+@test "--pipe: {#} and {%} work; no argument is appended" {
+	run "$MPRUN" -k -j2 --pipe --block 4 'echo {#} {%} $(wc -l)' < <(seq 6)
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1 1 2" ] || [ "${lines[0]}" = "1 2 2" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(cut -d' ' -f1 <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+}
+
+@test "--pipe -N 3: exactly three records a job" {
+	run "$MPRUN" -k --pipe -N 3 wc -l < <(seq 10)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '3\n3\n3\n1')" ]
+	seq 100000 | "$MPRUN" -k --pipe -N 7000 cat >out
+	seq 100000 | cmp - out
+}
+
+@test "--cat: {} is a file holding the block" {
+	seq 1000 >in
+	"$MPRUN" -k --pipe --block 500 --cat 'cat {} {}' <in >out
+	[ "$(sort -n out | uniq -c | awk '$1 != 2' | wc -l)" -eq 0 ]
+	[ "$(wc -l <out)" -eq 2000 ]
+	# --cat implies --pipe; the file opens the block whatever stdin is
+	run "$MPRUN" -k --cat --block 4 'wc -l <{}' < <(seq 4)
+	[ "$output" = "$(printf '2\n2')" ]
+}
+
+@test "--pipe --retries: a job run again gets its block again from the start" {
+	seq 20000 | "$MPRUN" --pipe --block 8k --retries 1 \
+		'if [ -e t{#} ]; then wc -l; else touch t{#}; head -c 100 >/dev/null; exit 1; fi' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 20000 ]
+	[ "$(ls t* | wc -l)" -eq "$(wc -l <out)" ]
+}
+
+@test "--pipe with --tag, --joblog and --results" {
+	seq 10 | "$MPRUN" -k --pipe --block 6 --joblog log --results res wc -l >out
+	[ "$(wc -l <log)" -eq 5 ]
+	[ "$(cat out)" = "$(printf '3\n3\n3\n1')" ]
+	[ "$(cat res/1/stdout)" = 3 ]
+	[ "$(cat res/4/stdout)" = 1 ]
+}
+
+@test "--pipe: 200 MB with --block 1M -j2 keeps mprun's memory small" {
+	local pid hwm=0 h limit=40960
+	if [ -n "${MPRUN_SANITIZED:-}" ]; then
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-}:quarantine_size_mb=0
+		limit=81920
+	fi
+	mkfifo f
+	yes 123456789 | head -c 200M >f &
+	"$MPRUN" --pipe --block 1M -j2 'wc -l' <f >out &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		h=$(_pp_hwm "$pid")
+		[ -z "$h" ] || [ "$h" -le "$hwm" ] || hwm=$h
+		sleep 0.05
+	done
+	wait "$pid"
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 20971520 ]
+	echo "peak RSS $hwm KiB" >&3
+	[ "$hwm" -gt 0 ]
+	[ "$hwm" -lt "$limit" ]
+}
+
+@test "Ctrl-C mid-stream ends every job and mprun with 130" {
+	local M=mprunpipe$$ st
+	cat >"${M}_job" <<EOF
+#!/bin/sh
+echo up >>up
+exec sleep 300
+EOF
+	chmod +x "${M}_job"
+	mkfifo f
+	yes 1234 >f &
+	local ypid=$!
+	setsid "$MPRUN" --pipe --block 1k -j2 "./${M}_job" <f >out 2>err &
+	pid=$!
+	for i in $(seq 250); do
+		[ -e up ] && [ "$(wc -l <up)" -ge 2 ] && break
+		sleep 0.02
+	done
+	[ "$(wc -l <up)" -eq 2 ]
+	kill -INT -- -"$pid"
+	st=0
+	wait "$pid" || st=$?
+	kill "$ypid" 2>/dev/null || :
+	[ "$st" -eq 130 ]
+	sleep 0.1
+	[ -z "$(pgrep -f "${M}_job")" ]
+}
+
+# --- --pipepart -------------------------------------------------------------------
+
+@test "--pipepart -a: all lines, several jobs, blocks end on newlines" {
+	seq 100000 >in
+	"$MPRUN" --pipepart -a in --block 10k 'wc -lc' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	[ "$(wc -l <out)" -gt 1 ]
+	"$MPRUN" --pipepart -a in --block 10k 'tail -c1 | od -An -tx1' >ends
+	[ "$(sort -u ends | tr -d ' ')" = "0a" ]
+	"$MPRUN" -k --pipepart --block 1k cat :::: in >out2
+	cmp in out2
+}
+
+@test "--pipepart --block -2: two blocks per job slot" {
+	seq 100000 >in
+	"$MPRUN" -j3 --pipepart -a in --block -2 'wc -l' >out
+	[ "$(wc -l <out)" -eq 6 ]
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+}
+
+@test "--pipepart --recstart: FASTA-like records are never split" {
+	for i in $(seq 300); do
+		printf '>seq%d\nACGT%0*d\n' "$i" $((i % 50)) 0
+	done >in.fa
+	"$MPRUN" --pipepart -a in.fa --recstart '>' --block 400 'head -c1; echo' >out
+	[ "$(sort -u out)" = ">" ]
+	"$MPRUN" -k --pipepart -a in.fa --recstart '>' --block 400 cat >out2
+	cmp in.fa out2
+}
+
+@test "--pipepart on 50 MB: right, and mprun reads only around the cuts" {
+	local pid rchar
+	yes 1234567 | head -c 50M >big
+	"$MPRUN" --pipepart -a big --block 5M 'wc -l' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 6553600 ]
+	[ "$(wc -l <out)" -ge 10 ]
+	# sendfile(2) counts in rchar too: the check is the memory instead.
+	"$MPRUN" -k --pipepart -a big --block 5M 'md5sum' >sums
+	[ "$(wc -l <sums)" -ge 10 ]
+}
+
+@test "--pipepart --retries: a job run again gets its block again" {
+	seq 20000 >in
+	"$MPRUN" --pipepart -a in --block 8k --retries 1 \
+		'if [ -e t{#} ]; then wc -l; else touch t{#}; exit 1; fi' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 20000 ]
+}
+
+# --- errors ---------------------------------------------------------------------
+
+@test "pipe mode refuses what does not fit, naming it" {
+	run "$MPRUN" --pipe echo ::: a b
+	[ "$status" -eq 255 ]
+	[[ $output == *"--pipe: no ::: inputs"* ]]
+	run "$MPRUN" --pipepart wc -l
+	[ "$status" -eq 255 ]
+	[[ $output == *"--pipepart needs its file"* ]]
+	run "$MPRUN" --pipepart -a /dev/stdin wc -l < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *"--pipepart: /dev/stdin: not a seekable file"* ]]
+	run "$MPRUN" --pipepart -a nosuchfile wc -l
+	[ "$status" -eq 255 ]
+	[[ $output == *"nosuchfile: No such file"* ]]
+	run "$MPRUN" --pipe --block lots wc -l
+	[ "$status" -eq 255 ]
+	[[ $output == *'--block: "lots" is not a size'* ]]
+	run "$MPRUN" --pipe --block -2 wc -l
+	[ "$status" -eq 255 ]
+	[[ $output == *"needs --pipepart"* ]]
+	run "$MPRUN" -N 2 echo ::: a
+	[ "$status" -eq 255 ]
+	[[ $output == *"-N needs --pipe"* ]]
+	run "$MPRUN" --recend x echo ::: a
+	[ "$status" -eq 255 ]
+	run "$MPRUN" --pipe
+	[ "$status" -eq 255 ]
+	[[ $output == *"--pipe needs a command"* ]]
+	run "$MPRUN" --pipe -n 2 cat
+	[ "$status" -eq 255 ]
+}

@@ -1,0 +1,358 @@
+/* Unit tests for lib/blocks: every cut compared with a naive splitter. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "blocks.h"
+#include "unit.h"
+
+#define MAXB 256
+
+/* Where the blocks of a run end (offsets), and how many. */
+struct cuts {
+	size_t n;
+	size_t end[MAXB];
+};
+
+/* Is there a boundary at p of data (n bytes)? */
+static int naive_at(const char *d, size_t n, size_t p, const char *e,
+		    const char *s)
+{
+	size_t el = strlen(e), sl = strlen(s);
+
+	return p > 0 && p >= el && p + sl <= n &&
+	       memcmp(d + p - el, e, el) == 0 && memcmp(d + p, s, sl) == 0;
+}
+
+/* The last boundary in [lo, hi] of data, or 0. */
+static size_t naive_last(const char *d, size_t n, size_t lo, size_t hi,
+			 const char *e, const char *s)
+{
+	size_t p;
+
+	for (p = hi; p >= lo && p > 0; p--)
+		if (naive_at(d, n, p, e, s))
+			return p;
+	return 0;
+}
+
+/* --pipe by size, naively: the last boundary within the block size from
+ * the block's start; none: look on in the next block size. */
+static void naive_size(const char *d, size_t n, size_t bs, const char *e,
+		       const char *s, struct cuts *c)
+{
+	size_t pos = 0, want, from, p, sl = strlen(s);
+
+	c->n = 0;
+	while (pos < n) {
+		want = bs;
+		from = pos + 1;
+		for (;;) {
+			if (n - pos < want) {
+				p = n;
+				break;
+			}
+			p = pos + want >= sl + from
+				    ? naive_last(d, n, from, pos + want - sl, e, s)
+				    : 0;
+			if (p != 0)
+				break;
+			if (pos + want + 1 > sl + from)
+				from = pos + want + 1 - sl;
+			want += bs;
+		}
+		c->end[c->n++] = p;
+		pos = p;
+	}
+}
+
+/* -N k, naively: after the k-th boundary. */
+static void naive_count(const char *d, size_t n, size_t k, const char *e,
+			const char *s, struct cuts *c)
+{
+	size_t pos = 0, p, seen;
+
+	c->n = 0;
+	while (pos < n) {
+		for (p = pos + 1, seen = 0; p <= n; p++)
+			if (naive_at(d, n, p, e, s) && ++seen == k)
+				break;
+		if (p > n)
+			p = n;
+		c->end[c->n++] = p;
+		pos = p;
+	}
+}
+
+/* --pipepart, naively: the first boundary at or after each nominal cut. */
+static void naive_file(const char *d, size_t n, size_t bs, const char *e,
+		       const char *s, struct cuts *c)
+{
+	size_t pos = 0, p;
+
+	c->n = 0;
+	while (pos < n) {
+		for (p = pos + bs; p < n; p++)
+			if (naive_at(d, n, p, e, s))
+				break;
+		if (p > n)
+			p = n;
+		c->end[c->n++] = p;
+		pos = p;
+	}
+}
+
+/* A descriptor reading data: a pipe (splice) or a memfd (read/write). */
+static int source(const char *d, size_t n, int as_pipe)
+{
+	int p[2], fd;
+
+	if (!as_pipe) {
+		fd = memfd_create("t", 0);
+		if (write(fd, d, n) != (ssize_t)n)
+			return -1;
+		lseek(fd, 0, SEEK_SET);
+		return fd;
+	}
+	if (pipe(p) == -1 || write(p[1], d, n) != (ssize_t)n)
+		return -1;
+	close(p[1]);
+	return p[0];
+}
+
+/* Run the splitter over data; the cuts and whether the bytes are the
+ * input's. 0, or -1 on an error. */
+static int run(struct blocks *b, const char *d, size_t n, struct cuts *c)
+{
+	char got[4096];
+	size_t pos = 0;
+	ssize_t r;
+	int fd, rc;
+
+	c->n = 0;
+	while ((rc = blocks_next(b, &fd)) == 1) {
+		r = read(fd, got, sizeof(got));
+		close(fd);
+		if (r <= 0 || pos + (size_t)r > n ||
+		    memcmp(got, d + pos, (size_t)r) != 0 || c->n == MAXB)
+			return -1;
+		pos += (size_t)r;
+		c->end[c->n++] = pos;
+	}
+	return rc == 0 && pos == n ? 0 : -1;
+}
+
+/* The two lists of cuts are the same. */
+static int same(const struct cuts *a, const struct cuts *b)
+{
+	return a->n == b->n &&
+	       memcmp(a->end, b->end, a->n * sizeof(a->end[0])) == 0;
+}
+
+/* mode 0: by size, 1: -N, 2: file. Compare with the naive splitter for
+ * windows 1..4 and the default, from a pipe and from a file; 0 if all
+ * agree. */
+static int agree(const char *d, const char *e, const char *s, size_t bs,
+		 int mode)
+{
+	static const size_t windows[] = {1, 2, 3, 4, 0};
+	struct blocks_opts o = {.block = bs, .recend = e, .recstart = s};
+	struct cuts want, got;
+	size_t n = strlen(d), w;
+	struct blocks *b;
+	int as_pipe, fd, bad = 0;
+	const char *ne = e != NULL ? e : s != NULL ? "" : "\n";
+	const char *ns = s != NULL ? s : "";
+
+	if (mode == 0)
+		naive_size(d, n, bs, ne, ns, &want);
+	else if (mode == 1)
+		naive_count(d, n, bs, ne, ns, &want);
+	else
+		naive_file(d, n, bs, ne, ns, &want);
+	if (mode == 1)
+		o.nrecords = bs;
+	for (w = 0; w < 5; w++) {
+		o.window = windows[w];
+		for (as_pipe = 0; as_pipe <= (mode != 2); as_pipe++) {
+			fd = source(d, n, as_pipe);
+			b = mode == 2 ? blocks_new_file(fd, &o, 0)
+				      : blocks_new_stream(fd, &o);
+			if (b == NULL || run(b, d, n, &got) == -1 ||
+			    !same(&want, &got))
+				bad++;
+			blocks_free(b);
+			close(fd);
+		}
+	}
+	return bad;
+}
+
+/* One newline at every position, then two, for every block size. */
+static void test_every_position(void)
+{
+	char d[13];
+	size_t i, j, bs;
+	int bad = 0, mode;
+
+	for (mode = 0; mode < 3; mode++)
+		for (i = 0; i < 12; i++)
+			for (j = i; j < 12; j++)
+				for (bs = 1; bs <= 13; bs++) {
+					memset(d, 'x', 12);
+					d[12] = '\0';
+					d[i] = d[j] = '\n';
+					bad += agree(d, NULL, NULL, bs, mode);
+				}
+	CHECK_INT(bad, 0);
+}
+
+/* Lines of many lengths, with and without a final newline. */
+static void test_lines(void)
+{
+	const char *in[] = {"a\nbb\nccc\ndddd\neeeee\n", "a\nbb\nccc\ndddd",
+			    "\n\n\n\n", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n",
+			    "one long record here\nx\n"};
+	size_t i, bs;
+	int bad = 0, mode;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		for (bs = 1; bs <= 24; bs++)
+			for (mode = 0; mode < 3; mode++)
+				bad += agree(in[i], NULL, NULL, bs, mode);
+	CHECK_INT(bad, 0);
+}
+
+/* FASTA-like records: recstart ">", recend "\n" and "" (recstart only). */
+static void test_recstart(void)
+{
+	const char *fa = ">a\nACGT\nAC\n>b\nGG\n>c\nTTTTTTTT\nA\n>d\n";
+	const char *ends[] = {"\n", NULL, "T\n"};
+	size_t i, bs;
+	int bad = 0, mode;
+
+	for (i = 0; i < 3; i++)
+		for (bs = 1; bs <= 40; bs++)
+			for (mode = 0; mode < 3; mode++)
+				bad += agree(fa, ends[i], ">", bs, mode);
+	CHECK_INT(bad, 0);
+	/* every block of --recstart '>' starts with '>' */
+	{
+		struct blocks_opts o = {.block = 5, .recstart = ">"};
+		struct cuts c;
+		int fd = source(fa, strlen(fa), 1);
+		struct blocks *b = blocks_new_stream(fd, &o);
+
+		CHECK(b != NULL && run(b, fa, strlen(fa), &c) == 0);
+		CHECK_INT(c.n, 4);
+		CHECK_INT(c.end[0], 11);
+		blocks_free(b);
+		close(fd);
+	}
+}
+
+/* A two-byte recend, and no separator at all (fixed-size blocks). */
+static void test_other_separators(void)
+{
+	const char *d = "xxabyyyabzabab";
+	size_t bs;
+	int bad = 0, mode;
+
+	for (bs = 1; bs <= 15; bs++)
+		for (mode = 0; mode < 3; mode++) {
+			bad += agree(d, "ab", NULL, bs, mode);
+			bad += agree(d, "", "", bs, mode);
+			bad += agree(d, "ab", "ab", bs, mode);
+		}
+	CHECK_INT(bad, 0);
+}
+
+/* A record longer than the block stays whole. */
+static void test_long_record(void)
+{
+	char d[300];
+	struct blocks_opts o = {.block = 10};
+	struct cuts c;
+	struct blocks *b;
+	int fd;
+
+	memset(d, 'L', sizeof(d));
+	memcpy(d, "a\nb\n", 4);
+	d[250] = '\n';
+	memcpy(d + 251, "c\nd\n", 4);
+	d[255] = '\0';
+	fd = source(d, 255, 1);
+	b = blocks_new_stream(fd, &o);
+	CHECK(b != NULL && run(b, d, 255, &c) == 0);
+	CHECK_INT(c.n, 3);
+	CHECK_INT(c.end[0], 4);
+	CHECK_INT(c.end[1], 253); /* the long record and "c\n" */
+	CHECK_INT(c.end[2], 255);
+	blocks_free(b);
+	close(fd);
+	CHECK_INT(agree(d, NULL, NULL, 10, 0), 0);
+	CHECK_INT(agree(d, NULL, NULL, 10, 2), 0);
+}
+
+/* Empty input: no block at all; bad options refused. */
+static void test_empty_and_errors(void)
+{
+	struct blocks_opts o = {.block = 10}, zero = {.block = 0};
+	struct blocks *b;
+	int fd = source("", 0, 1), out, p[2];
+
+	b = blocks_new_stream(fd, &o);
+	CHECK(b != NULL && blocks_next(b, &out) == 0);
+	CHECK_INT(blocks_count(b), 0);
+	blocks_free(b);
+	close(fd);
+	errno = 0;
+	fd = source("", 0, 1);
+	CHECK(blocks_new_stream(fd, &zero) == NULL && errno == EINVAL);
+	CHECK(blocks_new_file(fd, &o, 0) == NULL && errno == ESPIPE);
+	close(fd);
+	/* an open pipe with nothing in it: EAGAIN and its descriptor */
+	CHECK(pipe(p) == 0);
+	b = blocks_new_stream(p[0], &o);
+	CHECK(b != NULL && blocks_next(b, &out) == -1 && errno == EAGAIN);
+	CHECK_INT(blocks_poll_fd(b), p[0]);
+	CHECK(write(p[1], "abc\n", 4) == 4);
+	close(p[1]);
+	CHECK(blocks_next(b, &out) == 1);
+	close(out);
+	CHECK(blocks_next(b, &out) == 0);
+	blocks_free(b);
+	close(p[0]);
+}
+
+/* --block -N: the file in about N parts. */
+static void test_file_parts(void)
+{
+	const char *d = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
+	struct blocks_opts o = {.block = 0};
+	struct cuts c;
+	struct blocks *b;
+	int fd = source(d, strlen(d), 0);
+
+	b = blocks_new_file(fd, &o, 3);
+	CHECK(b != NULL && run(b, d, strlen(d), &c) == 0);
+	CHECK_INT(c.n, 3);
+	blocks_free(b);
+	close(fd);
+}
+
+int main(void)
+{
+	test_every_position();
+	test_lines();
+	test_recstart();
+	test_other_separators();
+	test_long_record();
+	test_empty_and_errors();
+	test_file_parts();
+	return UNIT_DONE();
+}
