@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "spill.h"
 #include "executor.h"
+#include "hold.h"
 #include "input.h"
 #include "internal.h"
 #include "jobfiles.h"
@@ -1645,39 +1646,17 @@ void pool_halt_now(struct pool *p)
 /* Open the files that hold output until the end (--order map). */
 static int pool_open_hold(struct pool *p)
 {
-	struct capture_opts co = {.tmpdir = p->opts.tmpdir};
-	const char *dir = co.tmpdir != NULL ? co.tmpdir : getenv("TMPDIR");
 	struct callback_stream held = {.fd = -1};
 	int i;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	for (i = 0; i < 2; i++) {
-		p->hold_fd[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		p->hold_fd[i] = hold_open(p->opts.tmpdir);
 		if (p->hold_fd[i] == -1)
 			return -1;
 		held.fd = p->sink_fd[i] = p->hold_fd[i];
 		callback_set_stream(p->cbs, i, &held);
 	}
 	return 0;
-}
-
-/* Copy a holding file to its real descriptor, or to the sink. */
-static int pool_copy_hold(int from, int to, const struct capture_sink *sink)
-{
-	char chunk[65536];
-	off_t off = 0;
-	ssize_t r;
-	int rc;
-
-	while ((r = pread(from, chunk, sizeof(chunk), off)) > 0) {
-		rc = sink != NULL ? sink->write(sink->ctx, chunk, (size_t)r)
-				  : capture_write_all(to, chunk, (size_t)r);
-		if (rc == -1)
-			return -1;
-		off += r;
-	}
-	return r == -1 ? -1 : 0;
 }
 
 /* Everything done? Then flush held output and stop the loop. */
@@ -1694,9 +1673,9 @@ static void pool_check_finished(struct pool *p)
 	for (i = 0; i < 2; i++) {
 		if (p->hold_fd[i] == -1 || p->out_closed)
 			continue;
-		if (pool_copy_hold(p->hold_fd[i],
-				   i == 0 ? p->opts.out_fd : p->opts.err_fd,
-				   i == 0 ? p->opts.out_sink : NULL) == -1)
+		if (hold_copy(p->hold_fd[i],
+			      i == 0 ? p->opts.out_fd : p->opts.err_fd,
+			      i == 0 ? p->opts.out_sink : NULL) == -1)
 			p->out_closed = 1;
 	}
 	loop_stop(p->loop);

@@ -16,6 +16,7 @@
 #include "callback.h"
 #include "capture.h"
 #include "executor.h"
+#include "hold.h"
 #include "input.h"
 #include "internal.h"
 #include "loop.h"
@@ -615,35 +616,6 @@ static int out_callback(void *ctx, const void *d, size_t n)
 	}
 	out_added(p);
 	return 0;
-}
-
-/* --order map: results go to an unlinked temporary file until the end. */
-static int pool_open_hold(struct wpool *p)
-{
-	const char *dir = p->opts.tmpdir != NULL ? p->opts.tmpdir
-						 : getenv("TMPDIR");
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	p->hold_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (p->hold_fd == -1)
-		return -1;
-	return 0;
-}
-
-/* Copy the holding file to out_fd. */
-static void pool_copy_hold(struct wpool *p)
-{
-	char chunk[65536];
-	off_t off = 0;
-	ssize_t r;
-
-	while (!p->out_closed &&
-	       (r = pread(p->hold_fd, chunk, sizeof(chunk), off)) > 0) {
-		if (out_deliver(p, chunk, (size_t)r) == -1)
-			p->out_closed = 1;
-		off += r;
-	}
 }
 
 /* --- tasks ------------------------------------------------------------ */
@@ -1751,8 +1723,9 @@ static void pool_check_finished(struct wpool *p)
 		if (p->workers[i].state != W_EMPTY)
 			return;
 	out_flush(p);
-	if (p->hold_fd != -1)
-		pool_copy_hold(p);
+	if (p->hold_fd != -1 && !p->out_closed &&
+	    hold_copy(p->hold_fd, p->opts.out_fd, p->opts.out_sink) == -1)
+		p->out_closed = 1;
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
 	p->stall_timer = NULL;
@@ -1765,7 +1738,8 @@ static void pool_check_finished(struct wpool *p)
 
 void wpool_start(struct wpool *p)
 {
-	if (p->opts.order == ORDER_MAP && pool_open_hold(p) == -1)
+	if (p->opts.order == ORDER_MAP &&
+	    (p->hold_fd = hold_open(p->opts.tmpdir)) == -1)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->started = 1;
 	p->stall_timer = loop_timer_add(p->loop, STALL_HINT_MS,
