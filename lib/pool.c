@@ -24,6 +24,7 @@
 #include "hold.h"
 #include "input.h"
 #include "internal.h"
+#include "jobenv.h"
 #include "jobfiles.h"
 #include "loop.h"
 #include "policy.h"
@@ -48,8 +49,6 @@
 /* Runtimes kept for the median of --timeout N%, and how many are needed. */
 #define RUNTIME_SAMPLES 1024
 #define RUNTIME_MIN_SAMPLES 3
-
-extern char **environ;
 
 struct pool_job {
 	struct pool *pool;
@@ -113,9 +112,7 @@ struct pool {
 	int hold_fd[2]; /* map: output held until the end */
 	int sink_fd[2]; /* where captures write */
 	struct spill *spill; /* held output: one memory budget and file */
-	char **env_base; /* environ without our variables */
-	size_t env_n;
-	size_t env_bytes;
+	struct jobenv *env; /* environ without our variables, + opts.env */
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
 	pid_t self;
@@ -159,14 +156,6 @@ static void pool_error(struct pool *p, const char *fmt, const char *arg)
 		p->ev.error(p->ev.data, msg);
 }
 
-/* The name of a variable that mprun sets in each job's environment? */
-static int is_job_var(const char *e)
-{
-	return strncmp(e, "MPRUN_SEQ=", 10) == 0 ||
-	       strncmp(e, "MPRUN_SLOT=", 11) == 0 ||
-	       strncmp(e, "MPRUN_JOBID=", 12) == 0;
-}
-
 /* The wall clock in milliseconds since the epoch. */
 static uint64_t wall_ms(void)
 {
@@ -176,49 +165,24 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Is e a variable that opts.env sets (and so replaces)? */
-static int is_extra_var(const struct pool *p, const char *e)
-{
-	const char *eq = strchr(e, '=');
-	size_t i, len = eq != NULL ? (size_t)(eq - e) + 1 : strlen(e);
+/* The variables mprun sets in each job's environment (never inherited). */
+static const char *const pool_job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
+					    "MPRUN_JOBID", NULL};
 
-	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++)
-		if (strncmp(p->opts.env[i], e, len) == 0)
-			return 1;
-	return 0;
-}
-
-/* Copy environ without our variables, and size the command-line room. */
+/* The jobs' environment, and the command-line room it leaves. */
 static int pool_init_env(struct pool *p)
 {
-	size_t n = 0, i, k = 0, extra = 0;
 	long argmax = sysconf(_SC_ARG_MAX);
+	size_t bytes;
 
-	while (environ[n] != NULL)
-		n++;
-	while (p->opts.env != NULL && p->opts.env[extra] != NULL)
-		extra++;
-	p->env_base = calloc(n + extra + 1, sizeof(char *));
-	if (p->env_base == NULL)
+	p->env = jobenv_new(pool_job_vars, p->opts.env);
+	if (p->env == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (is_job_var(environ[i]) || is_extra_var(p, environ[i]))
-			continue;
-		p->env_base[k++] = environ[i];
-		p->env_bytes += strlen(environ[i]) + 1 + sizeof(char *);
-	}
-	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++) {
-		p->env_base[k++] = p->opts.env[i];
-		p->env_bytes += strlen(p->opts.env[i]) + 1 + sizeof(char *);
-	}
-	p->env_n = k;
 	if (argmax <= 0)
 		argmax = 131072;
 	/* Our three variables, the shell's argv, and a safety margin. */
-	p->env_bytes += 3 * (64 + sizeof(char *)) + 4096;
-	p->arg_max = (size_t)argmax > p->env_bytes
-			     ? (size_t)argmax - p->env_bytes
-			     : 4096;
+	bytes = jobenv_bytes(p->env) + 3 * (64 + sizeof(char *)) + 4096;
+	p->arg_max = (size_t)argmax > bytes ? (size_t)argmax - bytes : 4096;
 	return 0;
 }
 
@@ -383,7 +347,7 @@ void pool_free(struct pool *p)
 	jobfiles_free(p->files);
 	order_free(p->order);
 	free(p->slot_busy);
-	free(p->env_base);
+	jobenv_free(p->env);
 	close_keep_errno(p->devnull);
 	close_keep_errno(p->hold_fd[0]);
 	close_keep_errno(p->hold_fd[1]);
@@ -590,24 +554,15 @@ static unsigned pool_free_slot(struct pool *p)
 }
 
 /* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID. */
-static char **job_env(struct pool *p, struct pool_job *j, char *vars,
-		      size_t varlen)
+static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
+			    size_t varlen)
 {
-	char **env = malloc((p->env_n + 4) * sizeof(char *));
-	int a, b;
+	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
+	char *add[3] = {vars, vars + a + 1, j->marker};
 
-	if (env == NULL)
-		return NULL;
-	memcpy(env, p->env_base, p->env_n * sizeof(char *));
-	a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
-	b = snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		     j->slot);
-	env[p->env_n] = vars;
-	env[p->env_n + 1] = vars + a + 1;
-	env[p->env_n + 2] = j->marker;
-	env[p->env_n + 3] = NULL;
-	(void)b;
-	return env;
+	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
+		 j->slot);
+	return jobenv_with(p->env, add, 3);
 }
 
 /* --- output --------------------------------------------------------- */
@@ -1102,13 +1057,9 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
 	char vars[96];
-	char **env;
 	int rc;
 
-	env = job_env(p, j, vars, sizeof(vars));
-	if (env == NULL)
-		return -1;
-	req->envp = env;
+	req->envp = job_env(p, j, vars, sizeof(vars));
 	req->fd_in = p->devnull;
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
@@ -1119,7 +1070,6 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->nargs = j->nargs;
 	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
 				 &j->exec_errno);
-	free(env);
 	return rc;
 }
 
@@ -1528,7 +1478,7 @@ static struct callbacks *pool_new_callbacks(struct pool *p)
 		.noun = "job",
 		.how = {"failed with exit status %d", "was killed by signal %d"},
 		.exec = p->opts.exec,
-		.env = p->env_base,
+		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
 		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
 			{p->sink_fd[1], NULL, direct}},

@@ -19,6 +19,7 @@
 #include "hold.h"
 #include "input.h"
 #include "internal.h"
+#include "jobenv.h"
 #include "loop.h"
 #include "policy.h"
 #include "queue.h"
@@ -53,8 +54,6 @@
 #define RESULT_ENV_MAX (128 * 1024 - 64)
 /* Buffers larger than this are freed when a task is recycled. */
 #define KEEP_BUF_MAX (1 << 20)
-
-extern char **environ;
 
 enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 
@@ -117,8 +116,7 @@ struct wpool {
 	void *want_data;
 	struct worker *workers;
 	char *shell_cmd;
-	char **env;               /* environ without our variables, + room */
-	size_t env_n;
+	struct jobenv *env;       /* environ without our variables */
 	struct order *order;
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
@@ -317,30 +315,10 @@ static void describe_status(int st, char *out, size_t len)
 		snprintf(out, len, "exit status %d", WEXITSTATUS(st));
 }
 
-/* Copy environ without the variables mprun sets for workers and callbacks,
- * with room for them. */
-static int pool_init_env(struct wpool *p)
-{
-	static const char *const ours[] = {"MPRUN_WORKER=", "MPRUN_JOBID=",
-					   "MPRUN_SEQ=",    "MPRUN_SLOT=",
-					   "MPRUN_EXIT=",   "MPRUN_RESULT="};
-	size_t n = 0, i, k;
-
-	while (environ[n] != NULL)
-		n++;
-	p->env = malloc((n + 8) * sizeof(char *));
-	if (p->env == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < ARRAY_LEN(ours); k++)
-			if (strncmp(environ[i], ours[k], strlen(ours[k])) == 0)
-				break;
-		if (k == ARRAY_LEN(ours))
-			p->env[p->env_n++] = environ[i];
-	}
-	p->env[p->env_n] = NULL;
-	return 0;
-}
+/* The variables mprun sets for workers and callbacks (never inherited). */
+static const char *const pool_worker_vars[] = {
+	"MPRUN_WORKER", "MPRUN_JOBID", "MPRUN_SEQ",
+	"MPRUN_SLOT",   "MPRUN_EXIT",  "MPRUN_RESULT", NULL};
 
 /* The shell command of a worker: the command, after the initializer. */
 static int pool_init_command(struct wpool *p)
@@ -390,7 +368,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
 	if (p->order == NULL || p->workers == NULL ||
-	    pool_init_env(p) == -1 || pool_init_command(p) == -1)
+	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
 		goto fail;
 	for (i = 0; i < opts->slots; i++) {
 		p->workers[i].pool = p;
@@ -489,7 +467,7 @@ void wpool_free(struct wpool *p)
 	buf_free(&p->scratch);
 	free(p->workers);
 	free(p->shell_cmd);
-	free(p->env);
+	jobenv_free(p->env);
 	free(p);
 }
 
@@ -872,7 +850,7 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 {
 	struct wpool *p = w->pool;
 	struct exec_request req = {0};
-	int rc;
+	char *add[2] = {w->slotvar, w->marker};
 
 	if (p->opts.group > 0)
 		snprintf(w->marker, sizeof(w->marker),
@@ -882,19 +860,14 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 		snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
 			 (long)p->self, p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
-	p->env[p->env_n] = w->slotvar;
-	p->env[p->env_n + 1] = w->marker;
-	p->env[p->env_n + 2] = NULL;
 	req.shell_cmd = p->shell_cmd;
-	req.envp = p->env;
+	req.envp = jobenv_with(p->env, add, 2);
 	req.fd_in = in;
 	req.fd_out = out;
 	req.fd_err = p->opts.err_fd;
 	req.sigmask = loop_orig_sigmask(p->loop);
 	req.slot = w->slot;
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
-	p->env[p->env_n] = NULL;
-	return rc;
+	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
 }
 
 /* A worker was spawned: it is idle, its stdout watched. */
@@ -1610,7 +1583,7 @@ static struct callbacks *pool_new_callbacks(struct wpool *p)
 		.noun = "input",
 		.how = {"failed (exit status %d)", "failed (signal %d)"},
 		.exec = p->opts.exec,
-		.env = p->env,
+		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
 		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
 		.tmpdir = p->opts.tmpdir,
