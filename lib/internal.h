@@ -2,8 +2,10 @@
 #ifndef MPRUN_INTERNAL_H
 #define MPRUN_INTERNAL_H
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -16,6 +18,30 @@ static inline void close_keep_errno(int fd)
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
+}
+
+/* Microseconds on the monotonic clock. */
+static inline uint64_t clock_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline uint64_t clock_now_ms(void)
+{
+	return clock_now_us() / 1000;
+}
+
+/* Milliseconds since the epoch (the wall clock). */
+static inline uint64_t clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The value of name in envp ("NAME=value" entries), or NULL. */

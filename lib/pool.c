@@ -13,7 +13,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -154,15 +153,6 @@ static void pool_error(struct pool *p, const char *fmt, const char *arg)
 	snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
 	if (p->ev.error != NULL)
 		p->ev.error(p->ev.data, msg);
-}
-
-/* The wall clock in milliseconds since the epoch. */
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The variables mprun sets in each job's environment (never inherited). */
@@ -1341,7 +1331,7 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 	if (pool_register(p, j) == -1)
 		return -1;
 	j->tries = 1;
-	j->start_wall_ms = wall_ms();
+	j->start_wall_ms = clock_wall_ms();
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
 	return 0;

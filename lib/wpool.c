@@ -10,7 +10,6 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "callback.h"
@@ -251,30 +250,12 @@ int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Milliseconds since the epoch. */
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Microseconds on the monotonic clock (loop_now_ms() x 1000). */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Read the clocks once for a batch of inputs sent or results read: many
  * a millisecond, each would otherwise read them several times. */
 static void pool_clock(struct wpool *p)
 {
-	p->now_us = now_us();
-	p->now_wall_ms = wall_ms();
+	p->now_us = clock_now_us();
+	p->now_wall_ms = clock_wall_ms();
 }
 
 /* Report a notice (worker faults, failed callbacks). */
