@@ -1,6 +1,6 @@
-/* hold: output held back until the end of the run (--order map), in an
- * unlinked temporary file, then copied out once. The caller owns the
- * descriptor hold_open() returns and closes it. */
+/* hold: output held in an unlinked temporary file: until the end of the
+ * run (--order map), then copied out once; or while its reader is slow (a
+ * pipeline's channel). The caller owns the descriptor and closes it. */
 #ifndef MPRUN_HOLD_H
 #define MPRUN_HOLD_H
 #include "capture.h"
