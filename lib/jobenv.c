@@ -8,7 +8,7 @@ extern char **environ;
 
 struct jobenv {
 	char **base; /* the base, NULL-terminated */
-	char **with; /* scratch: the base and a job's entries */
+	char **with; /* scratch, after base: the base and a job's entries */
 	size_t n, bytes;
 };
 
@@ -24,48 +24,41 @@ static int jobenv_names(const char *e, const char *const *names)
 	return 0;
 }
 
-/* Append one entry to the base. */
-static void jobenv_add(struct jobenv *e, char *entry)
-{
-	e->base[e->n++] = entry;
-	e->bytes += strlen(entry) + 1 + sizeof(char *);
-}
-
 /* Make the base once: environ minus ours and extra's names, then extra. */
 struct jobenv *jobenv_new(const char *const *ours, char *const *extra)
 {
 	struct jobenv *e = calloc(1, sizeof(*e));
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 
-	if (e == NULL)
-		return NULL;
 	while (environ[n] != NULL)
 		n++;
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		n++;
-	e->base = calloc(n + 1, sizeof(char *));
-	e->with = calloc(n + JOBENV_ADD_MAX + 1, sizeof(char *));
-	if (e->base == NULL || e->with == NULL) {
-		jobenv_free(e);
+	if (e != NULL)
+		e->base = calloc(2 * n + JOBENV_ADD_MAX + 2, sizeof(char *));
+	if (e == NULL || e->base == NULL) {
+		free(e);
 		return NULL;
 	}
 	for (i = 0; environ[i] != NULL; i++)
 		if (!jobenv_names(environ[i], ours) &&
 		    !jobenv_names(environ[i], (const char *const *)extra))
-			jobenv_add(e, environ[i]);
+			e->base[e->n++] = environ[i];
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
-		jobenv_add(e, extra[i]);
-	memcpy(e->with, e->base, e->n * sizeof(char *));
+		e->base[e->n++] = extra[i];
+	e->with = e->base + n + 1;
+	for (k = 0; k < e->n; k++) {
+		e->with[k] = e->base[k];
+		e->bytes += strlen(e->base[k]) + 1 + sizeof(char *);
+	}
 	return e;
 }
 
 /* Free the arrays (the strings are borrowed). */
 void jobenv_free(struct jobenv *e)
 {
-	if (e == NULL)
-		return;
-	free(e->base);
-	free(e->with);
+	if (e != NULL)
+		free(e->base);
 	free(e);
 }
 
