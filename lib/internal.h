@@ -2,7 +2,9 @@
 #ifndef MPRUN_INTERNAL_H
 #define MPRUN_INTERNAL_H
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +20,22 @@ static inline void close_keep_errno(int fd)
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
+}
+
+/* Format a message (printf-style) and hand it to fn(data, msg), if fn. */
+__attribute__((format(printf, 3, 4))) static inline void
+report_msg(void (*fn)(void *, const char *), void *data,
+	   const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(data, msg);
 }
 
 /* Microseconds on the monotonic clock. */

@@ -144,16 +144,8 @@ static void job_spawn_failed(struct pool *p, struct pool_job *j);
 static void spawn_args_free(struct pool *p, struct job_spawn_args *a);
 static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
-/* Report an error message through the events; fmt's one %s is arg, and
- * a second %s is strerror(errno). */
-static void pool_error(struct pool *p, const char *fmt, const char *arg)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
-	if (p->ev.error != NULL)
-		p->ev.error(p->ev.data, msg);
-}
+/* Report an error message (printf-style) through the events. */
+#define pool_error(p, ...) report_msg((p)->ev.error, (p)->ev.data, __VA_ARGS__)
 
 /* The variables mprun sets in each job's environment (never inherited). */
 static const char *const pool_job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
@@ -188,7 +180,8 @@ static int pool_open_files(struct pool *p)
 	p->files = jobfiles_new(o->results_dir, o->tmpdir);
 	if (p->files == NULL) {
 		pool_error(p, "%s: cannot make the directory: %s",
-			   o->results_dir != NULL ? o->results_dir : "tmpdir");
+			   o->results_dir != NULL ? o->results_dir : "tmpdir",
+			   strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -224,7 +217,6 @@ static void pool_fit_nproc(struct pool *p)
 {
 	unsigned long used, room;
 	struct rlimit rl;
-	char msg[160];
 
 	if (getuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY ||
@@ -236,12 +228,10 @@ static void pool_fit_nproc(struct pool *p)
 		room = 1;
 	if (room >= p->opts.slots)
 		return;
-	snprintf(msg, sizeof(msg),
-		 "only enough processes (ulimit -u %lu) to run %lu jobs at "
-		 "once: running %lu at a time",
-		 (unsigned long)rl.rlim_cur, room, room);
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
+	report_msg(p->ev.notice, p->ev.data,
+		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
+		   "once: running %lu at a time",
+		   (unsigned long)rl.rlim_cur, room, room);
 	p->opts.slots = (unsigned)room;
 }
 
@@ -717,7 +707,7 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	j->timed_out = 0;
 	j->tries++;
 	if (job_start(p, j) == -1) {
-		pool_error(p, "cannot start a job%s: %s", "");
+		pool_error(p, "cannot start a job: %s", strerror(errno));
 		j->wait_status = 255 << 8;
 		j->reaped = 1;
 		j->pid = -1;
@@ -727,12 +717,9 @@ static void job_retry(struct pool *p, struct pool_job *j)
 /* Tell that a try of the job was ended by --timeout. */
 static void job_report_timeout(struct pool *p, const struct pool_job *j)
 {
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "job %llu timed out after %.3fs: %s",
-		 j->seq, (double)j->runtime_ms / 1000.0, pool_job_command(j));
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
+	report_msg(p->ev.notice, p->ev.data,
+		   "job %llu timed out after %.3fs: %s", j->seq,
+		   (double)j->runtime_ms / 1000.0, pool_job_command(j));
 }
 
 /* The job is done when reaped and both streams ended; then it may run
@@ -767,7 +754,7 @@ static void job_maybe_finished(struct pool_job *j)
 	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
 			    pool_job_signal(j)) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
-			   p->opts.results_dir);
+			   p->opts.results_dir, strerror(errno));
 	if (p->ev.finished != NULL && j->pid > 0)
 		p->ev.finished(p->ev.data, j);
 	pool_check_halt(p, j);
@@ -852,7 +839,7 @@ static void job_io_error(struct pool_job *j, int i)
 		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
 			 j->seq);
 	errno = saved;
-	pool_error(j->pool, "%s: %s (job ended)", what);
+	pool_error(j->pool, "%s: %s (job ended)", what, strerror(errno));
 	job_terminate(j);
 }
 
@@ -1263,7 +1250,7 @@ static void job_running(struct pool *p, struct pool_job *j)
 /* Give up on a job that could not be spawned: it fails. */
 static void job_spawn_failed(struct pool *p, struct pool_job *j)
 {
-	pool_error(p, "cannot start a job%s: %s", "");
+	pool_error(p, "cannot start a job: %s", strerror(errno));
 	j->wait_status = 255 << 8;
 	job_finish_unstarted(p, j);
 }
@@ -1405,7 +1392,8 @@ static void pool_fill(struct pool *p)
 		if (pool_skip(p, j))
 			continue;
 		if (pool_launch(p, j) == -1) {
-			pool_error(p, "cannot start a job%s: %s", "");
+			pool_error(p, "cannot start a job: %s",
+				   strerror(errno));
 			job_free(j);
 			break;
 		}
@@ -1466,7 +1454,8 @@ static struct callbacks *pool_new_callbacks(struct pool *p)
 	struct callback_opts co = {
 		.cmd = {p->opts.on_success, p->opts.on_error},
 		.noun = "job",
-		.how = {"failed with exit status %d", "was killed by signal %d"},
+		.how = {{"failed with exit status ", ""},
+			{"was killed by signal ", ""}},
 		.exec = p->opts.exec,
 		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
@@ -1625,7 +1614,8 @@ void pool_start(struct pool *p)
 {
 	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
 	    !p->opts.dry_run && pool_open_hold(p) == -1)
-		pool_error(p, "cannot hold output for --order map%s: %s", "");
+		pool_error(p, "cannot hold output for --order map: %s",
+			   strerror(errno));
 	p->started = 1;
 	pool_kick(p);
 }

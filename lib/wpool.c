@@ -258,12 +258,9 @@ static void pool_clock(struct wpool *p)
 	p->now_wall_ms = clock_wall_ms();
 }
 
-/* Report a notice (worker faults, failed callbacks). */
-static void pool_notice(struct wpool *p, const char *msg)
-{
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
-}
+/* Report a notice, printf-style (worker faults, failed callbacks). */
+#define pool_notice(p, ...) \
+	report_msg((p)->ev.notice, (p)->ev.data, __VA_ARGS__)
 
 /* The run cannot go on: report (once) and close the pool. */
 static void pool_fatal(struct wpool *p, const char *msg)
@@ -736,13 +733,12 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
 	int retry = t->tries <= p->opts.retries && !p->closed;
-	char in[QUOTE_MAX + 8], line[512];
+	char in[QUOTE_MAX + 8];
 
 	t->runtime_ms = loop_now_ms() - t->start_ms;
 	quote_input(t, in, sizeof(in));
-	snprintf(line, sizeof(line), "%s input '%s'%s", msg, in,
-		 retry ? "; trying it again" : "");
-	pool_notice(p, line);
+	pool_notice(p, "%s input '%s'%s", msg, in,
+		    retry ? "; trying it again" : "");
 	if (retry) {
 		t->result.len = 0;
 		retry_push(p, t);
@@ -755,12 +751,11 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 /* An input the framing cannot carry fails without being sent. */
 static void task_reject(struct wpool *p, struct wpool_task *t)
 {
-	char in[QUOTE_MAX + 8], line[256];
+	char in[QUOTE_MAX + 8];
 
 	quote_input(t, in, sizeof(in));
-	snprintf(line, sizeof(line), "input '%s' holds a newline, which "
-		 "--framing line cannot send (use --framing len)", in);
-	pool_notice(p, line);
+	pool_notice(p, "input '%s' holds a newline, which --framing line "
+		    "cannot send (use --framing len)", in);
 	t->failed = 1;
 	task_finished(p, t);
 }
@@ -1197,13 +1192,10 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 /* Output from a worker that owes none: report, count, end it. */
 static void worker_stray(struct worker *w)
 {
-	char msg[128];
-
-	snprintf(msg, sizeof(msg), "worker %u wrote output with no input "
-		 "pending", w->slot);
 	w->pool->nfaults++;
 	w->ended_by_us = 1;
-	pool_notice(w->pool, msg);
+	pool_notice(w->pool, "worker %u wrote output with no input pending",
+		    w->slot);
 	worker_end(w);
 }
 
@@ -1214,14 +1206,11 @@ static void worker_stray(struct worker *w)
 static void pool_flush_hint(struct wpool *p, struct worker *w,
 			    const char *what)
 {
-	char msg[320];
-
 	if (p->hinted++ > 0)
 		return;
-	snprintf(msg, sizeof(msg), "worker %u %s: a worker must flush each "
-		 "result record (stdbuf -oL, python3 -u, awk's fflush(), "
-		 "sed -u; mawk -W interactive)", w->slot, what);
-	pool_notice(p, msg);
+	pool_notice(p, "worker %u %s: a worker must flush each result record "
+		    "(stdbuf -oL, python3 -u, awk's fflush(), sed -u; mawk -W "
+		    "interactive)", w->slot, what);
 }
 
 /* Every STALL_HINT_MS until the hint is given or all is done: a worker
@@ -1270,10 +1259,9 @@ static void worker_deadline(struct loop *l, void *data)
 	} else if (w->state == W_BUSY) {
 		worker_fault(w, "closed its stdin or stdout on", 0);
 	} else if (kind == DL_RETIRE) {
-		snprintf(what, sizeof(what), "worker %u did not exit within "
-			 "%.3fs of its stdin closing: ending it", w->slot,
-			 (double)w->pool->opts.retire_ms / 1000.0);
-		pool_notice(w->pool, what);
+		pool_notice(w->pool, "worker %u did not exit within %.3fs of "
+			    "its stdin closing: ending it", w->slot,
+			    (double)w->pool->opts.retire_ms / 1000.0);
 		worker_end(w);
 	} else if (kind == DL_GRACE) {
 		w->ended_by_us = 1;
@@ -1515,9 +1503,8 @@ static void worker_reaped(struct worker *w, int status)
 		worker_fault(w, msg, 0);
 		w->ended_by_us = 0;
 	} else if (w->state == W_IDLE && status != 0) {
-		snprintf(msg, sizeof(msg), "worker %u exited (%s) with no "
-			 "input pending", w->slot, st);
-		pool_notice(p, msg);
+		pool_notice(p, "worker %u exited (%s) with no input pending",
+			    w->slot, st);
 	}
 	pool_count_bad_start(p, w);
 	worker_cancel_timers(w);
@@ -1562,7 +1549,8 @@ static struct callbacks *pool_new_callbacks(struct wpool *p)
 	struct callback_opts co = {
 		.cmd = {p->opts.on_success, p->opts.on_error},
 		.noun = "input",
-		.how = {"failed (exit status %d)", "failed (signal %d)"},
+		.how = {{"failed (exit status ", ")"},
+			{"failed (signal ", ")"}},
 		.exec = p->opts.exec,
 		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
