@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,11 +277,16 @@ static void opts_list(void)
 /* Inside parse_opt(): its caller adds the pointer to --help. */
 static int in_option;
 
-/* A usage error: message, and a pointer to --help. */
-static int usage_error(const char *fmt, const char *arg)
+/* A usage error: message (printf-style), and a pointer to --help. */
+__attribute__((format(printf, 1, 2))) static int
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "mprun: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n");
 	if (!in_option)
 		fprintf(stderr, "Try 'mprun --help' for more information.\n");

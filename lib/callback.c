@@ -117,8 +117,8 @@ static void cb_fail(struct callbacks *q, const struct callback *cb, int st,
 	int sig = WIFSIGNALED(st) ? 1 : 0;
 
 	q->nfailed++;
-	snprintf(how, sizeof(how), q->o.how[sig],
-		 sig ? WTERMSIG(st) : WEXITSTATUS(st));
+	snprintf(how, sizeof(how), "%s%d%s", q->o.how[sig][0],
+		 sig ? WTERMSIG(st) : WEXITSTATUS(st), q->o.how[sig][1]);
 	snprintf(msg, sizeof(msg), "%s %llu: %s callback %s", q->o.noun,
 		 cb->tj.seq, cb->failed ? "--on-error" : "--on-success",
 		 why != NULL ? why : how);

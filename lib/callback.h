@@ -28,7 +28,7 @@ struct callback_stream {
 struct callback_opts {
 	const struct template *cmd[2];   /* on success, on error */
 	const char *noun;                /* "job", "input" */
-	const char *how[2];              /* for an exit status, a signal */
+	const char *how[2][2];           /* around an exit status, a signal */
 	const struct executor *exec;     /* runs them as slot 0: here */
 	char *const *env;                /* their environment, + vars() */
 	int fd_in;

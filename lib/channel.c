@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "capture.h"
+#include "hold.h"
 #include "internal.h"
 #include "loop.h"
 
@@ -105,19 +106,6 @@ static void channel_watch(struct channel *ch, int on)
 	loop_fd_mod(ch->loop, ch->wfd, on ? EPOLLOUT : 0);
 }
 
-/* Open the spill file (unlinked, in tmpdir, $TMPDIR or /tmp). */
-static int spill_open(struct channel *ch)
-{
-	const char *dir = ch->tmpdir;
-
-	if (dir == NULL)
-		dir = getenv("TMPDIR");
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	ch->spill_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	return ch->spill_fd == -1 ? -1 : 0;
-}
-
 /* Hold n bytes: in memory while nothing is spilled and there is room. */
 static int channel_hold(struct channel *ch, const void *p, size_t n)
 {
@@ -126,7 +114,9 @@ static int channel_hold(struct channel *ch, const void *p, size_t n)
 	if (ch->spill_wr == ch->spill_rd &&
 	    ch->mem.len - ch->mem_off + n <= ch->mem_limit)
 		return buf_append(&ch->mem, p, n);
-	if (ch->spill_fd == -1 && spill_open(ch) == -1)
+	if (ch->spill_fd == -1)
+		ch->spill_fd = hold_open(ch->tmpdir);
+	if (ch->spill_fd == -1)
 		return -1;
 	while (n > 0) {
 		w = pwrite(ch->spill_fd, p, n, (off_t)ch->spill_wr);

@@ -180,15 +180,6 @@ const struct executor *exec_local(const char *shell)
 
 extern char **environ;
 
-/* Milliseconds on the monotonic clock. */
-static uint64_t helper_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Close the pipes and /dev/null of a start that failed, keeping errno. */
 static void helper_close_all(int out[2], int err[2], int null_fd)
 {
@@ -257,7 +248,7 @@ static int helper_wait_ms(uint64_t deadline)
 
 	if (deadline == 0)
 		return 1000;
-	now = helper_now_ms();
+	now = clock_now_ms();
 	if (now >= deadline)
 		return -1;
 	return deadline - now > 1000 ? 1000 : (int)(deadline - now);
@@ -315,7 +306,7 @@ int exec_local_helper_finish(struct exec_helper *h, struct buf *out,
 			     struct buf *err, unsigned timeout_ms,
 			     int *status)
 {
-	uint64_t deadline = timeout_ms ? helper_now_ms() + timeout_ms : 0;
+	uint64_t deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0;
 	int late = helper_drain(h, out, err, deadline) == -1, rc;
 
 	if (late)

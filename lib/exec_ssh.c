@@ -405,22 +405,13 @@ static void master_check_finish(struct exec_ssh *s, struct ssh_host *h)
 	buf_free(&err);
 }
 
-/* Milliseconds on the monotonic clock. */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The master of host h went away (idle, network): start it again, at
  * most once in REVIVE_MS (a host that went down would cost every job its
  * ConnectTimeout). Jobs without a master connect on their own. */
 static void master_revive(struct exec_ssh *s, struct ssh_host *h)
 {
 	struct buf err = BUF_INIT;
-	uint64_t now = now_ms();
+	uint64_t now = clock_now_ms();
 	int status;
 
 	if (access(h->ctl, F_OK) == 0 ||

@@ -2,8 +2,12 @@
 #ifndef MPRUN_INTERNAL_H
 #define MPRUN_INTERNAL_H
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -16,6 +20,46 @@ static inline void close_keep_errno(int fd)
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
+}
+
+/* Format a message (printf-style) and hand it to fn(data, msg), if fn. */
+__attribute__((format(printf, 3, 4))) static inline void
+report_msg(void (*fn)(void *, const char *), void *data,
+	   const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(data, msg);
+}
+
+/* Microseconds on the monotonic clock. */
+static inline uint64_t clock_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline uint64_t clock_now_ms(void)
+{
+	return clock_now_us() / 1000;
+}
+
+/* Milliseconds since the epoch (the wall clock). */
+static inline uint64_t clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The value of name in envp ("NAME=value" entries), or NULL. */

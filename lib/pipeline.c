@@ -11,6 +11,7 @@
 #include "channel.h"
 #include "feed.h"
 #include "input.h"
+#include "internal.h"
 #include "loop.h"
 #include "queue.h"
 #include "template.h"
@@ -48,16 +49,8 @@ struct pipeline {
 	int terminating, closed, halted;
 };
 
-/* Report an error through the events. */
-static void pl_error(struct pipeline *pl, const char *fmt, const char *a,
-		     const char *b)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	if (pl->ev.error != NULL)
-		pl->ev.error(pl->ev.data, msg);
-}
+/* Report an error (printf-style) through the events. */
+#define pl_error(pl, ...) report_msg((pl)->ev.error, (pl)->ev.data, __VA_ARGS__)
 
 /* --- pool events, tagged with the stage ------------------------------ */
 

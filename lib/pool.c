@@ -13,7 +13,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,8 +20,10 @@
 #include "capture.h"
 #include "spill.h"
 #include "executor.h"
+#include "hold.h"
 #include "input.h"
 #include "internal.h"
+#include "jobenv.h"
 #include "jobfiles.h"
 #include "loop.h"
 #include "policy.h"
@@ -47,8 +48,6 @@
 /* Runtimes kept for the median of --timeout N%, and how many are needed. */
 #define RUNTIME_SAMPLES 1024
 #define RUNTIME_MIN_SAMPLES 3
-
-extern char **environ;
 
 struct pool_job {
 	struct pool *pool;
@@ -112,9 +111,7 @@ struct pool {
 	int hold_fd[2]; /* map: output held until the end */
 	int sink_fd[2]; /* where captures write */
 	struct spill *spill; /* held output: one memory budget and file */
-	char **env_base; /* environ without our variables */
-	size_t env_n;
-	size_t env_bytes;
+	struct jobenv *env; /* environ without our variables, + opts.env */
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
 	pid_t self;
@@ -147,77 +144,27 @@ static void job_spawn_failed(struct pool *p, struct pool_job *j);
 static void spawn_args_free(struct pool *p, struct job_spawn_args *a);
 static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
-/* Report an error message through the events; fmt's one %s is arg, and
- * a second %s is strerror(errno). */
-static void pool_error(struct pool *p, const char *fmt, const char *arg)
-{
-	char msg[1024];
+/* Report an error message (printf-style) through the events. */
+#define pool_error(p, ...) report_msg((p)->ev.error, (p)->ev.data, __VA_ARGS__)
 
-	snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
-	if (p->ev.error != NULL)
-		p->ev.error(p->ev.data, msg);
-}
+/* The variables mprun sets in each job's environment (never inherited). */
+static const char *const pool_job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
+					    "MPRUN_JOBID", NULL};
 
-/* The name of a variable that mprun sets in each job's environment? */
-static int is_job_var(const char *e)
-{
-	return strncmp(e, "MPRUN_SEQ=", 10) == 0 ||
-	       strncmp(e, "MPRUN_SLOT=", 11) == 0 ||
-	       strncmp(e, "MPRUN_JOBID=", 12) == 0;
-}
-
-/* The wall clock in milliseconds since the epoch. */
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Is e a variable that opts.env sets (and so replaces)? */
-static int is_extra_var(const struct pool *p, const char *e)
-{
-	const char *eq = strchr(e, '=');
-	size_t i, len = eq != NULL ? (size_t)(eq - e) + 1 : strlen(e);
-
-	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++)
-		if (strncmp(p->opts.env[i], e, len) == 0)
-			return 1;
-	return 0;
-}
-
-/* Copy environ without our variables, and size the command-line room. */
+/* The jobs' environment, and the command-line room it leaves. */
 static int pool_init_env(struct pool *p)
 {
-	size_t n = 0, i, k = 0, extra = 0;
 	long argmax = sysconf(_SC_ARG_MAX);
+	size_t bytes;
 
-	while (environ[n] != NULL)
-		n++;
-	while (p->opts.env != NULL && p->opts.env[extra] != NULL)
-		extra++;
-	p->env_base = calloc(n + extra + 1, sizeof(char *));
-	if (p->env_base == NULL)
+	p->env = jobenv_new(pool_job_vars, p->opts.env);
+	if (p->env == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (is_job_var(environ[i]) || is_extra_var(p, environ[i]))
-			continue;
-		p->env_base[k++] = environ[i];
-		p->env_bytes += strlen(environ[i]) + 1 + sizeof(char *);
-	}
-	for (i = 0; p->opts.env != NULL && p->opts.env[i] != NULL; i++) {
-		p->env_base[k++] = p->opts.env[i];
-		p->env_bytes += strlen(p->opts.env[i]) + 1 + sizeof(char *);
-	}
-	p->env_n = k;
 	if (argmax <= 0)
 		argmax = 131072;
 	/* Our three variables, the shell's argv, and a safety margin. */
-	p->env_bytes += 3 * (64 + sizeof(char *)) + 4096;
-	p->arg_max = (size_t)argmax > p->env_bytes
-			     ? (size_t)argmax - p->env_bytes
-			     : 4096;
+	bytes = jobenv_bytes(p->env) + 3 * (64 + sizeof(char *)) + 4096;
+	p->arg_max = (size_t)argmax > bytes ? (size_t)argmax - bytes : 4096;
 	return 0;
 }
 
@@ -233,7 +180,8 @@ static int pool_open_files(struct pool *p)
 	p->files = jobfiles_new(o->results_dir, o->tmpdir);
 	if (p->files == NULL) {
 		pool_error(p, "%s: cannot make the directory: %s",
-			   o->results_dir != NULL ? o->results_dir : "tmpdir");
+			   o->results_dir != NULL ? o->results_dir : "tmpdir",
+			   strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -269,7 +217,6 @@ static void pool_fit_nproc(struct pool *p)
 {
 	unsigned long used, room;
 	struct rlimit rl;
-	char msg[160];
 
 	if (getuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY ||
@@ -281,12 +228,10 @@ static void pool_fit_nproc(struct pool *p)
 		room = 1;
 	if (room >= p->opts.slots)
 		return;
-	snprintf(msg, sizeof(msg),
-		 "only enough processes (ulimit -u %lu) to run %lu jobs at "
-		 "once: running %lu at a time",
-		 (unsigned long)rl.rlim_cur, room, room);
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
+	report_msg(p->ev.notice, p->ev.data,
+		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
+		   "once: running %lu at a time",
+		   (unsigned long)rl.rlim_cur, room, room);
 	p->opts.slots = (unsigned)room;
 }
 
@@ -382,7 +327,7 @@ void pool_free(struct pool *p)
 	jobfiles_free(p->files);
 	order_free(p->order);
 	free(p->slot_busy);
-	free(p->env_base);
+	jobenv_free(p->env);
 	close_keep_errno(p->devnull);
 	close_keep_errno(p->hold_fd[0]);
 	close_keep_errno(p->hold_fd[1]);
@@ -589,24 +534,15 @@ static unsigned pool_free_slot(struct pool *p)
 }
 
 /* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID. */
-static char **job_env(struct pool *p, struct pool_job *j, char *vars,
-		      size_t varlen)
+static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
+			    size_t varlen)
 {
-	char **env = malloc((p->env_n + 4) * sizeof(char *));
-	int a, b;
+	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
+	char *add[3] = {vars, vars + a + 1, j->marker};
 
-	if (env == NULL)
-		return NULL;
-	memcpy(env, p->env_base, p->env_n * sizeof(char *));
-	a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
-	b = snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		     j->slot);
-	env[p->env_n] = vars;
-	env[p->env_n + 1] = vars + a + 1;
-	env[p->env_n + 2] = j->marker;
-	env[p->env_n + 3] = NULL;
-	(void)b;
-	return env;
+	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
+		 j->slot);
+	return jobenv_with(p->env, add, 3);
 }
 
 /* --- output --------------------------------------------------------- */
@@ -771,7 +707,7 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	j->timed_out = 0;
 	j->tries++;
 	if (job_start(p, j) == -1) {
-		pool_error(p, "cannot start a job%s: %s", "");
+		pool_error(p, "cannot start a job: %s", strerror(errno));
 		j->wait_status = 255 << 8;
 		j->reaped = 1;
 		j->pid = -1;
@@ -781,12 +717,9 @@ static void job_retry(struct pool *p, struct pool_job *j)
 /* Tell that a try of the job was ended by --timeout. */
 static void job_report_timeout(struct pool *p, const struct pool_job *j)
 {
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "job %llu timed out after %.3fs: %s",
-		 j->seq, (double)j->runtime_ms / 1000.0, pool_job_command(j));
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
+	report_msg(p->ev.notice, p->ev.data,
+		   "job %llu timed out after %.3fs: %s", j->seq,
+		   (double)j->runtime_ms / 1000.0, pool_job_command(j));
 }
 
 /* A job that ended for good needs its block no more (--pipe). */
@@ -833,7 +766,7 @@ static void job_maybe_finished(struct pool_job *j)
 	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
 			    pool_job_signal(j)) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
-			   p->opts.results_dir);
+			   p->opts.results_dir, strerror(errno));
 	if (p->ev.finished != NULL && j->pid > 0)
 		p->ev.finished(p->ev.data, j);
 	pool_check_halt(p, j);
@@ -918,7 +851,7 @@ static void job_io_error(struct pool_job *j, int i)
 		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
 			 j->seq);
 	errno = saved;
-	pool_error(j->pool, "%s: %s (job ended)", what);
+	pool_error(j->pool, "%s: %s (job ended)", what, strerror(errno));
 	job_terminate(j);
 }
 
@@ -1124,13 +1057,9 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
 	char vars[96];
-	char **env;
 	int rc;
 
-	env = job_env(p, j, vars, sizeof(vars));
-	if (env == NULL)
-		return -1;
-	req->envp = env;
+	req->envp = job_env(p, j, vars, sizeof(vars));
 	req->fd_in = job_stdin(p, j);
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
@@ -1141,7 +1070,6 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->nargs = j->nargs;
 	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
 				 &j->exec_errno);
-	free(env);
 	return rc;
 }
 
@@ -1345,7 +1273,7 @@ static void job_running(struct pool *p, struct pool_job *j)
 /* Give up on a job that could not be spawned: it fails. */
 static void job_spawn_failed(struct pool *p, struct pool_job *j)
 {
-	pool_error(p, "cannot start a job%s: %s", "");
+	pool_error(p, "cannot start a job: %s", strerror(errno));
 	j->wait_status = 255 << 8;
 	job_finish_unstarted(p, j);
 }
@@ -1413,7 +1341,7 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 	if (pool_register(p, j) == -1)
 		return -1;
 	j->tries = 1;
-	j->start_wall_ms = wall_ms();
+	j->start_wall_ms = clock_wall_ms();
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
 	return 0;
@@ -1487,7 +1415,8 @@ static void pool_fill(struct pool *p)
 		if (pool_skip(p, j))
 			continue;
 		if (pool_launch(p, j) == -1) {
-			pool_error(p, "cannot start a job%s: %s", "");
+			pool_error(p, "cannot start a job: %s",
+				   strerror(errno));
 			job_free(j);
 			break;
 		}
@@ -1548,9 +1477,10 @@ static struct callbacks *pool_new_callbacks(struct pool *p)
 	struct callback_opts co = {
 		.cmd = {p->opts.on_success, p->opts.on_error},
 		.noun = "job",
-		.how = {"failed with exit status %d", "was killed by signal %d"},
+		.how = {{"failed with exit status ", ""},
+			{"was killed by signal ", ""}},
 		.exec = p->opts.exec,
-		.env = p->env_base,
+		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
 		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
 			{p->sink_fd[1], NULL, direct}},
@@ -1668,39 +1598,17 @@ void pool_halt_now(struct pool *p)
 /* Open the files that hold output until the end (--order map). */
 static int pool_open_hold(struct pool *p)
 {
-	struct capture_opts co = {.tmpdir = p->opts.tmpdir};
-	const char *dir = co.tmpdir != NULL ? co.tmpdir : getenv("TMPDIR");
 	struct callback_stream held = {.fd = -1};
 	int i;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	for (i = 0; i < 2; i++) {
-		p->hold_fd[i] = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		p->hold_fd[i] = hold_open(p->opts.tmpdir);
 		if (p->hold_fd[i] == -1)
 			return -1;
 		held.fd = p->sink_fd[i] = p->hold_fd[i];
 		callback_set_stream(p->cbs, i, &held);
 	}
 	return 0;
-}
-
-/* Copy a holding file to its real descriptor, or to the sink. */
-static int pool_copy_hold(int from, int to, const struct capture_sink *sink)
-{
-	char chunk[65536];
-	off_t off = 0;
-	ssize_t r;
-	int rc;
-
-	while ((r = pread(from, chunk, sizeof(chunk), off)) > 0) {
-		rc = sink != NULL ? sink->write(sink->ctx, chunk, (size_t)r)
-				  : capture_write_all(to, chunk, (size_t)r);
-		if (rc == -1)
-			return -1;
-		off += r;
-	}
-	return r == -1 ? -1 : 0;
 }
 
 /* Everything done? Then flush held output and stop the loop. */
@@ -1717,9 +1625,9 @@ static void pool_check_finished(struct pool *p)
 	for (i = 0; i < 2; i++) {
 		if (p->hold_fd[i] == -1 || p->out_closed)
 			continue;
-		if (pool_copy_hold(p->hold_fd[i],
-				   i == 0 ? p->opts.out_fd : p->opts.err_fd,
-				   i == 0 ? p->opts.out_sink : NULL) == -1)
+		if (hold_copy(p->hold_fd[i],
+			      i == 0 ? p->opts.out_fd : p->opts.err_fd,
+			      i == 0 ? p->opts.out_sink : NULL) == -1)
 			p->out_closed = 1;
 	}
 	loop_stop(p->loop);
@@ -1729,7 +1637,8 @@ void pool_start(struct pool *p)
 {
 	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
 	    !p->opts.dry_run && pool_open_hold(p) == -1)
-		pool_error(p, "cannot hold output for --order map%s: %s", "");
+		pool_error(p, "cannot hold output for --order map: %s",
+			   strerror(errno));
 	p->started = 1;
 	pool_kick(p);
 }

@@ -122,15 +122,6 @@ static unsigned long long own_start_ticks(void)
 	return proc_start_ticks(getpid(), &ticks) == 0 ? ticks : 0;
 }
 
-/* Milliseconds since the epoch. */
-static long long realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- segments ------------------------------------------------------------- */
 
 /* A fresh name "/mprun.<uid>.<pid>.<8 random hex digits>". */
@@ -139,7 +130,7 @@ static void make_name(char *name)
 	unsigned r;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned)realtime_ms() ^ (unsigned)getpid() << 16 ^
+		r = (unsigned)clock_wall_ms() ^ (unsigned)getpid() << 16 ^
 		    (unsigned)clock();
 	snprintf(name, SHM_NAME_MAX, "/" SEG_PREFIX "%lu.%ld.%08x",
 		 (unsigned long)geteuid(), (long)getpid(), r);
@@ -171,7 +162,7 @@ static void init_layout(struct layout *m, const char *label)
 	m->size = (unsigned)sizeof(*m);
 	m->owner = (int)getpid();
 	m->owner_start = own_start_ticks();
-	m->start_ms = realtime_ms();
+	m->start_ms = (long long)clock_wall_ms();
 	if (label != NULL)
 		snprintf(m->label, sizeof(m->label), "%s", label);
 	atomic_store_explicit(&m->stat[SHM_TOTAL], -1, memory_order_relaxed);

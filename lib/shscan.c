@@ -973,16 +973,18 @@ static size_t word_ref_pos(const struct sc *c, const struct word *w)
 	return c->refs[c->seen[w->ref_from]].pos;
 }
 
-/* Refuse a reference of word w with a message. */
-static int fail_ref(struct sc *c, const struct word *w, const char *fmt,
-		    const char *name)
-	__attribute__((format(printf, 3, 0)));
-static int fail_ref(struct sc *c, const struct word *w, const char *fmt,
-		    const char *name)
+/* Refuse a reference of word w with a message (printf-style). */
+static int fail_ref(struct sc *c, const struct word *w, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_ref(struct sc *c, const struct word *w, const char *fmt, ...)
 {
+	va_list ap;
+
 	if (c->err->msg[0] == '\0') {
 		c->err->pos = word_ref_pos(c, w);
-		snprintf(c->err->msg, sizeof(c->err->msg), fmt, name);
+		va_start(ap, fmt);
+		vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+		va_end(ap);
 	}
 	errno = EINVAL;
 	return -1;
@@ -1175,14 +1177,16 @@ static int is_option(const struct word *w, int plus)
 
 static int check_command(struct sc *c, struct word *w, size_t n);
 
-/* The words w[from..n) are code: a reference there is refused with msg
- * (a format for the command's name). */
+/* The words w[from..n) are code: a reference there is refused with the
+ * message before, the command's name, after. */
 static int code_words(struct sc *c, const struct rule *r, struct word *w,
-		      size_t from, size_t n, const char *msg)
+		      size_t from, size_t n, const char *before,
+		      const char *after)
 {
 	for (; from < n; from++)
 		if (code_ref(c, &w[from]))
-			return fail_ref(c, &w[from], msg, r->name);
+			return fail_ref(c, &w[from], "%s%s%s", before,
+					r->name, after);
 	return 0;
 }
 
@@ -1211,10 +1215,9 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 			break;
 		/* sudo -s, env -S, flock -c: the rest is code */
 		if (opt_has(&w[j], r->codeopts) &&
-		    code_words(c, r, w, j, n,
-			       "{} after '%s' with a shell option would be "
-			       "read as code; pass it as an argument: " SAFE_SH) ==
-			    -1)
+		    code_words(c, r, w, j, n, "{} after '",
+			       "' with a shell option would be read as code; "
+			       "pass it as an argument: " SAFE_SH) == -1)
 			return -1;
 		o = opt_wants_value(&w[j], r->argopts);
 		j += o != 0 ? 2 : 1;
@@ -1370,8 +1373,8 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 static int check_eval(struct sc *c, const struct rule *r, struct word *w,
 		      size_t n)
 {
-	return code_words(c, r, w, 1, n,
-			  "'%s' reads its arguments as code: {} there would "
+	return code_words(c, r, w, 1, n, "'",
+			  "' reads its arguments as code: {} there would "
 			  "run as code; use the input as an argument of a "
 			  "command instead");
 }
@@ -1454,8 +1457,8 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	}
 	if (j < n)
 		refs_check(c, w[j].ref_from, w[j].ref_to, SHCHK_NO_DASH);
-	return code_words(c, r, w, j + 1, n,
-			  "'%s' hands its command to the remote shell as code: "
+	return code_words(c, r, w, j + 1, n, "'",
+			  "' hands its command to the remote shell as code: "
 			  "{} there would run as code; use mprun -S HOST "
 			  "instead");
 }
@@ -1465,17 +1468,18 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 			size_t n)
 {
+	/* What follows "'NAME" in the message. */
 	static const char *const how[] = {
-		[K_INTERP] = "'%s' reads that option's value as code: {} there "
+		[K_INTERP] = "' reads that option's value as code: {} there "
 			     "would run as code; pass the input as an argument "
 			     "or in the environment",
-		[K_AWK] = "'%s' reads its program as code: {} there would run "
+		[K_AWK] = "' reads its program as code: {} there would run "
 			  "as code; pass it in the environment: "
 			  "V={} awk '... ENVIRON[\"V\"] ...'",
-		[K_SED] = "'%s' reads its script as commands (it can run "
+		[K_SED] = "' reads its script as commands (it can run "
 			  "programs and write files): {} there would run as "
 			  "code; use awk with ENVIRON instead",
-		[K_SU] = "'%s -c' hands its command to a shell as code: {} "
+		[K_SU] = " -c' hands its command to a shell as code: {} "
 			 "there would run as code; pass it as an argument: " SAFE_SH,
 	};
 	size_t j = 1;
@@ -1488,8 +1492,8 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		    word_is(&w[j], "--command") || word_is(&w[j], "-Command")) {
 			program = 1;
 			if (j + 1 < n && code_ref(c, &w[j + 1]))
-				return fail_ref(c, &w[j + 1], how[r->kind],
-						r->name);
+				return fail_ref(c, &w[j + 1], "'%s%s",
+						r->name, how[r->kind]);
 			j += 2;
 			continue;
 		}
@@ -1499,8 +1503,8 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		    strncmp(w[j].lit, "--eval=", 7) == 0) {
 			program = 1;
 			if (w[j].lit[6] != '\0' && code_ref(c, &w[j]))
-				return fail_ref(c, &w[j], how[r->kind],
-						r->name);
+				return fail_ref(c, &w[j], "'%s%s",
+						r->name, how[r->kind]);
 			j += w[j].lit[6] == '\0' && strchr(w[j].lit, '=') == NULL
 				     ? 2
 				     : 1;
@@ -1517,7 +1521,7 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 				return fail_ref(c,
 						word_has_ref(&w[j]) ? &w[j]
 								    : &w[j + 1],
-						how[r->kind], r->name);
+						"'%s%s", r->name, how[r->kind]);
 		}
 		o = opt_wants_value(&w[j], r->argopts);
 		if (o == 0 && opt_wants_value(&w[j], r->codeopts))
@@ -1528,7 +1532,7 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 		j++;
 	if ((r->kind == K_AWK || r->kind == K_SED) && !program && j < n &&
 	    code_ref(c, &w[j]))
-		return fail_ref(c, &w[j], how[r->kind], r->name);
+		return fail_ref(c, &w[j], "'%s%s", r->name, how[r->kind]);
 	return 0;
 }
 
@@ -1560,8 +1564,8 @@ static int check_parallel(struct sc *c, const struct rule *r, struct word *w,
 
 	while (j < n && !(w[j].literal && strncmp(w[j].lit, ":::", 3) == 0))
 		j++;
-	return code_words(c, r, w, 1, j,
-			  "'%s' runs its command words through a shell: {} "
+	return code_words(c, r, w, 1, j, "'",
+			  "' runs its command words through a shell: {} "
 			  "there would run as code; give the input after ::: "
 			  "instead");
 }

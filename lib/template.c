@@ -809,10 +809,11 @@ static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
 			    size_t i, enum xform xf, const char *s, size_t n,
 			    int first)
 {
-	static const char *const ref_fmt[] = {
-		[SHCTX_WORD] = "\"${%s}\"",  [SHCTX_DQUOTE] = "${%s}",
-		[SHCTX_SQUOTE] = "'\"${%s}\"'", [SHCTX_HEREDOC] = "${%s}",
-		[SHCTX_COMMENT] = "\"${%s}\"",
+	/* What goes before and after ${name}, by context. */
+	static const char *const ref_quote[][2] = {
+		[SHCTX_WORD] = {"\"", "\""},    [SHCTX_DQUOTE] = {"", ""},
+		[SHCTX_SQUOTE] = {"'\"", "\"'"}, [SHCTX_HEREDOC] = {"", ""},
+		[SHCTX_COMMENT] = {"\"", "\""},
 	};
 	char name[48];
 	struct buf ref = BUF_INIT;
@@ -841,7 +842,8 @@ static int emit_shell_value(struct emit *e, const struct shscan_ref *r,
 	buf_reset(&e->tmp);
 	if (buf_append(&e->tmp, s, n) == -1 || emit_assign(e, i, xf, name) == -1)
 		return -1;
-	if (buf_printf(&ref, ref_fmt[r->ctx], name) == -1)
+	if (buf_printf(&ref, "%s${%s}%s", ref_quote[r->ctx][0], name,
+		       ref_quote[r->ctx][1]) == -1)
 		return -1;
 	rc = emit_raw(e, ref.data, ref.len);
 	buf_free(&ref);

@@ -10,14 +10,15 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "callback.h"
 #include "capture.h"
 #include "executor.h"
+#include "hold.h"
 #include "input.h"
 #include "internal.h"
+#include "jobenv.h"
 #include "loop.h"
 #include "policy.h"
 #include "queue.h"
@@ -52,8 +53,6 @@
 #define RESULT_ENV_MAX (128 * 1024 - 64)
 /* Buffers larger than this are freed when a task is recycled. */
 #define KEEP_BUF_MAX (1 << 20)
-
-extern char **environ;
 
 enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 
@@ -116,8 +115,7 @@ struct wpool {
 	void *want_data;
 	struct worker *workers;
 	char *shell_cmd;
-	char **env;               /* environ without our variables, + room */
-	size_t env_n;
+	struct jobenv *env;       /* environ without our variables */
 	struct order *order;
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
@@ -252,38 +250,17 @@ int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Milliseconds since the epoch. */
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Microseconds on the monotonic clock (loop_now_ms() x 1000). */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Read the clocks once for a batch of inputs sent or results read: many
  * a millisecond, each would otherwise read them several times. */
 static void pool_clock(struct wpool *p)
 {
-	p->now_us = now_us();
-	p->now_wall_ms = wall_ms();
+	p->now_us = clock_now_us();
+	p->now_wall_ms = clock_wall_ms();
 }
 
-/* Report a notice (worker faults, failed callbacks). */
-static void pool_notice(struct wpool *p, const char *msg)
-{
-	if (p->ev.notice != NULL)
-		p->ev.notice(p->ev.data, msg);
-}
+/* Report a notice, printf-style (worker faults, failed callbacks). */
+#define pool_notice(p, ...) \
+	report_msg((p)->ev.notice, (p)->ev.data, __VA_ARGS__)
 
 /* The run cannot go on: report (once) and close the pool. */
 static void pool_fatal(struct wpool *p, const char *msg)
@@ -316,30 +293,10 @@ static void describe_status(int st, char *out, size_t len)
 		snprintf(out, len, "exit status %d", WEXITSTATUS(st));
 }
 
-/* Copy environ without the variables mprun sets for workers and callbacks,
- * with room for them. */
-static int pool_init_env(struct wpool *p)
-{
-	static const char *const ours[] = {"MPRUN_WORKER=", "MPRUN_JOBID=",
-					   "MPRUN_SEQ=",    "MPRUN_SLOT=",
-					   "MPRUN_EXIT=",   "MPRUN_RESULT="};
-	size_t n = 0, i, k;
-
-	while (environ[n] != NULL)
-		n++;
-	p->env = malloc((n + 8) * sizeof(char *));
-	if (p->env == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < ARRAY_LEN(ours); k++)
-			if (strncmp(environ[i], ours[k], strlen(ours[k])) == 0)
-				break;
-		if (k == ARRAY_LEN(ours))
-			p->env[p->env_n++] = environ[i];
-	}
-	p->env[p->env_n] = NULL;
-	return 0;
-}
+/* The variables mprun sets for workers and callbacks (never inherited). */
+static const char *const pool_worker_vars[] = {
+	"MPRUN_WORKER", "MPRUN_JOBID", "MPRUN_SEQ",
+	"MPRUN_SLOT",   "MPRUN_EXIT",  "MPRUN_RESULT", NULL};
 
 /* The shell command of a worker: the command, after the initializer. */
 static int pool_init_command(struct wpool *p)
@@ -389,7 +346,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
 	if (p->order == NULL || p->workers == NULL ||
-	    pool_init_env(p) == -1 || pool_init_command(p) == -1)
+	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
 		goto fail;
 	for (i = 0; i < opts->slots; i++) {
 		p->workers[i].pool = p;
@@ -488,7 +445,7 @@ void wpool_free(struct wpool *p)
 	buf_free(&p->scratch);
 	free(p->workers);
 	free(p->shell_cmd);
-	free(p->env);
+	jobenv_free(p->env);
 	free(p);
 }
 
@@ -615,35 +572,6 @@ static int out_callback(void *ctx, const void *d, size_t n)
 	}
 	out_added(p);
 	return 0;
-}
-
-/* --order map: results go to an unlinked temporary file until the end. */
-static int pool_open_hold(struct wpool *p)
-{
-	const char *dir = p->opts.tmpdir != NULL ? p->opts.tmpdir
-						 : getenv("TMPDIR");
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	p->hold_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (p->hold_fd == -1)
-		return -1;
-	return 0;
-}
-
-/* Copy the holding file to out_fd. */
-static void pool_copy_hold(struct wpool *p)
-{
-	char chunk[65536];
-	off_t off = 0;
-	ssize_t r;
-
-	while (!p->out_closed &&
-	       (r = pread(p->hold_fd, chunk, sizeof(chunk), off)) > 0) {
-		if (out_deliver(p, chunk, (size_t)r) == -1)
-			p->out_closed = 1;
-		off += r;
-	}
 }
 
 /* --- tasks ------------------------------------------------------------ */
@@ -805,13 +733,12 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
 	int retry = t->tries <= p->opts.retries && !p->closed;
-	char in[QUOTE_MAX + 8], line[512];
+	char in[QUOTE_MAX + 8];
 
 	t->runtime_ms = loop_now_ms() - t->start_ms;
 	quote_input(t, in, sizeof(in));
-	snprintf(line, sizeof(line), "%s input '%s'%s", msg, in,
-		 retry ? "; trying it again" : "");
-	pool_notice(p, line);
+	pool_notice(p, "%s input '%s'%s", msg, in,
+		    retry ? "; trying it again" : "");
 	if (retry) {
 		t->result.len = 0;
 		retry_push(p, t);
@@ -824,12 +751,11 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 /* An input the framing cannot carry fails without being sent. */
 static void task_reject(struct wpool *p, struct wpool_task *t)
 {
-	char in[QUOTE_MAX + 8], line[256];
+	char in[QUOTE_MAX + 8];
 
 	quote_input(t, in, sizeof(in));
-	snprintf(line, sizeof(line), "input '%s' holds a newline, which "
-		 "--framing line cannot send (use --framing len)", in);
-	pool_notice(p, line);
+	pool_notice(p, "input '%s' holds a newline, which --framing line "
+		    "cannot send (use --framing len)", in);
 	t->failed = 1;
 	task_finished(p, t);
 }
@@ -900,7 +826,7 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 {
 	struct wpool *p = w->pool;
 	struct exec_request req = {0};
-	int rc;
+	char *add[2] = {w->slotvar, w->marker};
 
 	if (p->opts.group > 0)
 		snprintf(w->marker, sizeof(w->marker),
@@ -910,19 +836,14 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 		snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
 			 (long)p->self, p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
-	p->env[p->env_n] = w->slotvar;
-	p->env[p->env_n + 1] = w->marker;
-	p->env[p->env_n + 2] = NULL;
 	req.shell_cmd = p->shell_cmd;
-	req.envp = p->env;
+	req.envp = jobenv_with(p->env, add, 2);
 	req.fd_in = in;
 	req.fd_out = out;
 	req.fd_err = p->opts.err_fd;
 	req.sigmask = loop_orig_sigmask(p->loop);
 	req.slot = w->slot;
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
-	p->env[p->env_n] = NULL;
-	return rc;
+	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
 }
 
 /* A worker was spawned: it is idle, its stdout watched. */
@@ -1271,13 +1192,10 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 /* Output from a worker that owes none: report, count, end it. */
 static void worker_stray(struct worker *w)
 {
-	char msg[128];
-
-	snprintf(msg, sizeof(msg), "worker %u wrote output with no input "
-		 "pending", w->slot);
 	w->pool->nfaults++;
 	w->ended_by_us = 1;
-	pool_notice(w->pool, msg);
+	pool_notice(w->pool, "worker %u wrote output with no input pending",
+		    w->slot);
 	worker_end(w);
 }
 
@@ -1288,14 +1206,11 @@ static void worker_stray(struct worker *w)
 static void pool_flush_hint(struct wpool *p, struct worker *w,
 			    const char *what)
 {
-	char msg[320];
-
 	if (p->hinted++ > 0)
 		return;
-	snprintf(msg, sizeof(msg), "worker %u %s: a worker must flush each "
-		 "result record (stdbuf -oL, python3 -u, awk's fflush(), "
-		 "sed -u; mawk -W interactive)", w->slot, what);
-	pool_notice(p, msg);
+	pool_notice(p, "worker %u %s: a worker must flush each result record "
+		    "(stdbuf -oL, python3 -u, awk's fflush(), sed -u; mawk -W "
+		    "interactive)", w->slot, what);
 }
 
 /* Every STALL_HINT_MS until the hint is given or all is done: a worker
@@ -1344,10 +1259,9 @@ static void worker_deadline(struct loop *l, void *data)
 	} else if (w->state == W_BUSY) {
 		worker_fault(w, "closed its stdin or stdout on", 0);
 	} else if (kind == DL_RETIRE) {
-		snprintf(what, sizeof(what), "worker %u did not exit within "
-			 "%.3fs of its stdin closing: ending it", w->slot,
-			 (double)w->pool->opts.retire_ms / 1000.0);
-		pool_notice(w->pool, what);
+		pool_notice(w->pool, "worker %u did not exit within %.3fs of "
+			    "its stdin closing: ending it", w->slot,
+			    (double)w->pool->opts.retire_ms / 1000.0);
 		worker_end(w);
 	} else if (kind == DL_GRACE) {
 		w->ended_by_us = 1;
@@ -1589,9 +1503,8 @@ static void worker_reaped(struct worker *w, int status)
 		worker_fault(w, msg, 0);
 		w->ended_by_us = 0;
 	} else if (w->state == W_IDLE && status != 0) {
-		snprintf(msg, sizeof(msg), "worker %u exited (%s) with no "
-			 "input pending", w->slot, st);
-		pool_notice(p, msg);
+		pool_notice(p, "worker %u exited (%s) with no input pending",
+			    w->slot, st);
 	}
 	pool_count_bad_start(p, w);
 	worker_cancel_timers(w);
@@ -1636,9 +1549,10 @@ static struct callbacks *pool_new_callbacks(struct wpool *p)
 	struct callback_opts co = {
 		.cmd = {p->opts.on_success, p->opts.on_error},
 		.noun = "input",
-		.how = {"failed (exit status %d)", "failed (signal %d)"},
+		.how = {{"failed (exit status ", ")"},
+			{"failed (signal ", ")"}},
 		.exec = p->opts.exec,
-		.env = p->env,
+		.env = jobenv_base(p->env),
 		.fd_in = p->devnull,
 		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
 		.tmpdir = p->opts.tmpdir,
@@ -1751,8 +1665,9 @@ static void pool_check_finished(struct wpool *p)
 		if (p->workers[i].state != W_EMPTY)
 			return;
 	out_flush(p);
-	if (p->hold_fd != -1)
-		pool_copy_hold(p);
+	if (p->hold_fd != -1 && !p->out_closed &&
+	    hold_copy(p->hold_fd, p->opts.out_fd, p->opts.out_sink) == -1)
+		p->out_closed = 1;
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
 	p->stall_timer = NULL;
@@ -1765,7 +1680,8 @@ static void pool_check_finished(struct wpool *p)
 
 void wpool_start(struct wpool *p)
 {
-	if (p->opts.order == ORDER_MAP && pool_open_hold(p) == -1)
+	if (p->opts.order == ORDER_MAP &&
+	    (p->hold_fd = hold_open(p->opts.tmpdir)) == -1)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->started = 1;
 	p->stall_timer = loop_timer_add(p->loop, STALL_HINT_MS,

@@ -118,7 +118,7 @@ static void setup(size_t mem_limit)
 	T.o = (struct callback_opts){
 		.cmd = {T.tpl[0], T.tpl[1]},
 		.noun = "job",
-		.how = {"exit %d", "signal %d"},
+		.how = {{"exit ", ""}, {"signal ", ""}},
 		.exec = exec_local("/bin/sh"),
 		.env = envp,
 		.fd_in = -1,

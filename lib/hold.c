@@ -1,0 +1,34 @@
+/* hold: output held in an unlinked temporary file until the end. */
+#include "hold.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* An unlinked temporary file in tmpdir, $TMPDIR or /tmp. */
+int hold_open(const char *tmpdir)
+{
+	const char *dir = tmpdir != NULL ? tmpdir : getenv("TMPDIR");
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/* Copy the held file from its start to the sink, or to out_fd. */
+int hold_copy(int fd, int out_fd, const struct capture_sink *sink)
+{
+	char chunk[65536];
+	off_t off = 0;
+	ssize_t r;
+	int rc;
+
+	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+		rc = sink != NULL ? sink->write(sink->ctx, chunk, (size_t)r)
+				  : capture_write_all(out_fd, chunk, (size_t)r);
+		if (rc == -1)
+			return -1;
+		off += r;
+	}
+	return r == -1 ? -1 : 0;
+}
