@@ -359,7 +359,7 @@ static int find_step(struct exec_slurm *s, struct slurm_slot *sl)
 }
 
 /* executor.terminate: scancel --signal=SIG the job's step. */
-static void slurm_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
+static int slurm_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 {
 	struct exec_slurm *s = ctx;
 	struct slurm_slot *sl;
@@ -369,13 +369,14 @@ static void slurm_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 	int status;
 
 	if (slot == 0 || slot > s->nslots || name == NULL)
-		return;
+		return 0;
 	sl = &s->slots[slot];
 	if (sl->pid != pid || (sl->step[0] == '\0' && find_step(s, sl) == -1))
-		return;
+		return 0;
 	snprintf(sigarg, sizeof(sigarg), "--signal=%s", name);
 	argv[2] = sl->step;
 	exec_local_helper_run(argv, NULL, NULL, HELPER_TIMEOUT_MS, &status);
+	return 0; /* srun is signalled too: it passes the signal on */
 }
 
 /* executor.host: the allocation's nodes (slot 0: here). */

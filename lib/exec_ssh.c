@@ -888,8 +888,9 @@ static void pipe_write(int fd, const char *msg)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-/* executor.terminate: send sig to the job's remote process group. */
-static void ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
+/* executor.terminate: send sig to the job's remote process group over the
+ * control channel; ssh itself only gets the final SIGKILL (1). */
+static int ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 {
 	struct exec_ssh *s = ctx;
 	struct ssh_slot *sl;
@@ -897,18 +898,20 @@ static void ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 	char msg[32];
 
 	if (slot == 0 || slot > s->nslots)
-		return;
+		return 0;
 	sl = &s->slots[slot];
 	if (sl->pid != pid || sl->ctl < 0)
-		return;
-	if (name != NULL) {
-		snprintf(msg, sizeof(msg), "%s\n", name);
-		pipe_write(sl->ctl, msg);
-	}
+		return 0;
 	if (sig == SIGKILL) { /* end of file: the watcher ends the group */
 		close(sl->ctl);
 		sl->ctl = -1;
+		return 0;
 	}
+	if (name == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s\n", name);
+	pipe_write(sl->ctl, msg);
+	return 1;
 }
 
 /* executor.host: the login of the slot's host; NULL for this machine. */

@@ -37,10 +37,13 @@ struct executor {
 	 * -1/errno when no process could be made (EAGAIN: try later). */
 	int (*spawn)(void *ctx, const struct exec_request *req, pid_t *pid,
 		     int *exec_errno);
-	/* Optional: the job started as pid is being ended with signal sig
-	 * (the pool signals the local tree itself afterwards): end what runs
-	 * elsewhere (a remote tree, a Slurm step). */
-	void (*terminate)(void *ctx, pid_t pid, unsigned slot, int sig);
+	/* Optional: the job started as pid is being ended with signal sig:
+	 * end what runs elsewhere (a remote tree, a Slurm step). Returns 1
+	 * when sig went to the remote side and the local process (ssh) must
+	 * not get it, lest it die and close the way there before sig got
+	 * through: the pool then signals the local tree with SIGKILL only.
+	 * Returns 0 when the pool signals the local tree itself as usual. */
+	int (*terminate)(void *ctx, pid_t pid, unsigned slot, int sig);
 	/* Optional: the host name for the job log ("the Host column"); NULL
 	 * means this machine. */
 	const char *(*host)(void *ctx, unsigned slot);

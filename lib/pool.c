@@ -1547,14 +1547,18 @@ static void job_kill_step(struct loop *l, void *data)
 	struct pool_job *j = data;
 	const struct termseq *ts = &j->pool->opts.termseq;
 
+	int remote = 0;
+
 	j->kill_timer = NULL;
 	if (j->kill_step >= ts->n || !job_tree_alive(j))
 		return;
 	if (j->pool->opts.exec->terminate != NULL && !j->reaped)
-		j->pool->opts.exec->terminate(j->pool->opts.exec->ctx, j->pid,
-					      j->slot, ts->sig[j->kill_step]);
-	termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
+		remote = j->pool->opts.exec->terminate(
+			j->pool->opts.exec->ctx, j->pid, j->slot,
 			ts->sig[j->kill_step]);
+	if (!remote)
+		termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
+				ts->sig[j->kill_step]);
 	j->kill_timer = loop_timer_add(l, ts->ms[j->kill_step], job_kill_step,
 				       j);
 	j->kill_step++;

@@ -149,6 +149,24 @@ y>
 	rm -f /tmp/mprun-term-$N
 }
 
+@test "each signal of the sequence reaches the remote job before ssh is touched (USR1, 3 jobs)" {
+	rm -f /tmp/mprun-usr1-$N.*
+	# Only the control channel carries USR1: the local ssh is not
+	# signalled (it would die of it and close the connection, and the
+	# watcher would send TERM instead).
+	run "$MPRUN" -S 3/mprun-a --ssh "$SSH" --timeout 1 --termseq USR1,20000,KILL,25 \
+		"trap 'touch /tmp/mprun-usr1-$N.\$\$; exit 3' USR1; : {}; sleep $N & wait" ::: a b c
+	echo "status $status: $output"
+	[ "$status" -eq 3 ]
+	i=0
+	while [ "$(ls /tmp/mprun-usr1-$N.* 2>/dev/null | wc -l)" -lt 3 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(ls /tmp/mprun-usr1-$N.* | wc -l)" -eq 3 ]
+	rm -f /tmp/mprun-usr1-$N.*
+}
+
 @test "-k keeps input order across hosts; stdout and stderr come back" {
 	run "$MPRUN" -k -S 2/mprun-a,2/mprun-b --ssh "$SSH" --joblog log \
 		'sleep 0.$(( ({} * 7) % 4 )); echo out{}; echo err{} >&2' \

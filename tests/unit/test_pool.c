@@ -309,11 +309,12 @@ static unsigned long long seq_of(pid_t pid)
 	return 0;
 }
 
-static void fake_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
+static int fake_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 {
 	snprintf(fk.terminated + strlen(fk.terminated),
 		 sizeof(fk.terminated) - strlen(fk.terminated), "%llu:%d ",
 		 seq_of(pid), sig);
+	return 0;
 }
 
 static const char *fake_host(void *ctx, unsigned slot)
