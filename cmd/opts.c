@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "duration.h"
+#include "parse.h"
 #include "policy.h"
 
 enum {
@@ -381,9 +381,9 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 }
 
 /* Parse a size option's value. */
-static int parse_size(const char *name, const char *v, uint64_t *out)
+static int opt_size(const char *name, const char *v, uint64_t *out)
 {
-	if (size_parse(v, out) == -1 || *out == 0) {
+	if (parse_size(v, out) == -1 || *out == 0) {
 		fprintf(stderr,
 			"mprun: %s: \"%s\" is not a size (such as 64K, 1M)\n",
 			name, v);
@@ -398,7 +398,7 @@ static int parse_block(const char *v, struct cli *cli)
 	long long n;
 
 	if (v[0] == '-') {
-		if (number_parse(v + 1, 1, 1000000, &n) == -1)
+		if (parse_number(v + 1, 1, 1000000, &n) == -1)
 			return usage_error("--block: \"%s\" is not a size (such "
 					   "as 64K, 1M) or -N (N blocks per "
 					   "job slot)", v);
@@ -407,7 +407,7 @@ static int parse_block(const char *v, struct cli *cli)
 		return 0;
 	}
 	cli->block_parts = 0;
-	return parse_size("--block", v, &cli->block);
+	return opt_size("--block", v, &cli->block);
 }
 
 /* The options of pipe mode make sense together: 0, or -1 (said). */
@@ -461,7 +461,7 @@ static int check_pipe(struct cli *cli)
 /* Parse a duration option's value. */
 static int parse_duration(const char *name, const char *v, uint64_t *ms)
 {
-	if (duration_parse_ms(v, ms) == -1) {
+	if (parse_duration_ms(v, ms) == -1) {
 		fprintf(stderr,
 			"mprun: %s: \"%s\" is not a duration (such as 10, 2.5s, "
 			"300ms, 1m30s)\n",
@@ -542,7 +542,7 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 		cli->slurm = 1;
 		return 0;
 	case OPT_SLURM_CPUS:
-		if (number_parse(arg, 1, 100000, &n) == -1)
+		if (parse_number(arg, 1, 100000, &n) == -1)
 			return usage_error("--slurm-cpus: \"%s\" is not a number "
 					   ">= 1", arg);
 		cli->slurm_cpus = (unsigned)n;
@@ -617,7 +617,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->colsep = arg;
 		return 0;
 	case 'n':
-		if (number_parse(arg, 1, 1000000000, &n) == -1)
+		if (parse_number(arg, 1, 1000000000, &n) == -1)
 			return usage_error("-n: \"%s\" is not a number >= 1",
 					   arg);
 		cli->max_args = (size_t)n;
@@ -638,7 +638,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->recstart = arg;
 		return 0;
 	case 'N':
-		if (number_parse(arg, 1, 1000000000, &n) == -1)
+		if (parse_number(arg, 1, 1000000000, &n) == -1)
 			return usage_error("-N: \"%s\" is not a number >= 1",
 					   arg);
 		cli->nrecords = (size_t)n;
@@ -677,11 +677,11 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->tagstring = arg;
 		return 0;
 	case OPT_BUFFER_SIZE:
-		return parse_size("--buffer-size", arg, &cli->mem_limit);
+		return opt_size("--buffer-size", arg, &cli->mem_limit);
 	case OPT_SPILL_LIMIT:
-		return parse_size("--spill-limit", arg, &cli->spill_limit);
+		return opt_size("--spill-limit", arg, &cli->spill_limit);
 	case OPT_MAX_RECORD:
-		return parse_size("--max-record", arg, &cli->max_record);
+		return opt_size("--max-record", arg, &cli->max_record);
 	case OPT_TMPDIR: {
 		struct stat st;
 
@@ -700,7 +700,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_TIMEOUT:
 		return parse_timeout(arg, cli);
 	case OPT_RETRIES:
-		if (number_parse(arg, 0, 1000000, &n) == -1)
+		if (parse_number(arg, 0, 1000000, &n) == -1)
 			return usage_error("--retries: \"%s\" is not a number "
 					   ">= 0", arg);
 		cli->retries = (unsigned)n;
@@ -769,13 +769,13 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->worker_init = arg;
 		return 0;
 	case OPT_MAX_TASKS:
-		if (number_parse(arg, 1, 1000000000000LL, &n) == -1)
+		if (parse_number(arg, 1, 1000000000000LL, &n) == -1)
 			return usage_error("--max-tasks-per-worker: \"%s\" is "
 					   "not a number >= 1", arg);
 		cli->max_tasks = (unsigned long long)n;
 		return 0;
 	case OPT_MAX_INFLIGHT:
-		if (number_parse(arg, 1, 65536, &n) == -1)
+		if (parse_number(arg, 1, 65536, &n) == -1)
 			return usage_error("--max-inflight: \"%s\" is not a "
 					   "number from 1 to 65536", arg);
 		cli->max_inflight = (unsigned)n;
@@ -916,15 +916,15 @@ unsigned opts_slots(const char *jobs)
 			goto bad;
 		memcpy(num, jobs, len - 1);
 		num[len - 1] = '\0';
-		if (number_parse(num, 1, 100000, &n) == -1)
+		if (parse_number(num, 1, 100000, &n) == -1)
 			goto bad;
 		n = ncpu * n / 100;
 	} else if (jobs[0] == '+' || jobs[0] == '-') {
-		if (number_parse(jobs + 1, 0, 100000, &n) == -1)
+		if (parse_number(jobs + 1, 0, 100000, &n) == -1)
 			goto bad;
 		n = jobs[0] == '+' ? ncpu + n : ncpu - n;
 	} else {
-		if (number_parse(jobs, 0, 100000, &n) == -1)
+		if (parse_number(jobs, 0, 100000, &n) == -1)
 			goto bad;
 		if (n == 0)
 			n = 256; /* GNU parallel: as many as possible */

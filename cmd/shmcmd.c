@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "duration.h"
+#include "parse.h"
 #include "sem.h"
 #include "shm.h"
 
@@ -162,11 +162,11 @@ static int parse_change(const char *s, int *set, long long *n)
 {
 	*set = s[0] == '=';
 	if (s[0] == '+')
-		return number_parse(s + 1, 0, LLONG_MAX, n);
+		return parse_number(s + 1, 0, LLONG_MAX, n);
 	if (s[0] == '-')
-		return number_parse(s, LLONG_MIN, 0, n);
+		return parse_number(s, LLONG_MIN, 0, n);
 	if (s[0] == '=')
-		return number_parse(s + 1, LLONG_MIN, LLONG_MAX, n);
+		return parse_number(s + 1, LLONG_MIN, LLONG_MAX, n);
 	return -1;
 }
 
@@ -268,7 +268,7 @@ static int cmd_status(int argc, char **args)
 
 	if (argc > 2)
 		return fail(args[0], "usage: mprun --status [PID]");
-	if (argc == 2 && number_parse(args[1], 1, INT_MAX, &pid) == -1)
+	if (argc == 2 && parse_number(args[1], 1, INT_MAX, &pid) == -1)
 		return fail(args[0], "invalid process id '%s'", args[1]);
 	n = shm_runs_each((pid_t)pid, print_run, NULL);
 	if (n == -1)
@@ -435,7 +435,7 @@ static int parse_sem_option(int argc, char **args, int *i,
 	v = option_value(argc, args, i, "--jobs", "-j");
 	if (v == NULL)
 		return fail("--sem", "unknown option '%s'", args[*i]);
-	if (number_parse(v, 1, SEM_SLOTS_MAX, &sa->slots) == -1)
+	if (parse_number(v, 1, SEM_SLOTS_MAX, &sa->slots) == -1)
 		return fail("--sem", "invalid -j '%s' (1 to %d)", v,
 			    SEM_SLOTS_MAX);
 	return 0;

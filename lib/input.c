@@ -14,7 +14,7 @@
 
 #include "blocks.h"
 #include "buf.h"
-#include "duration.h"
+#include "parse.h"
 #include "internal.h"
 
 #define READ_SIZE 65536
@@ -440,7 +440,7 @@ static int source_scan(struct input *in, struct source *s, size_t *len)
 	s->scanned = (size_t)(stop - p);
 	if (s->scanned > in->max_record) {
 		snprintf(why, sizeof(why), "is longer than %s (--max-record)",
-			 size_format(in->max_record, max, sizeof(max)));
+			 parse_size_format(in->max_record, max, sizeof(max)));
 		return record_error(in, s, EMSGSIZE, why);
 	}
 	*len = s->scanned;

@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "buf.h"
-#include "duration.h"
+#include "parse.h"
 #include "internal.h"
 #include "policy.h"
 #include "template.h"
@@ -222,7 +222,7 @@ static int number(struct ctx *c, const yaml_node_t *n, const char *what,
 {
 	const char *s = scalar(n);
 
-	if (s == NULL || number_parse(s, min, max, out) == -1)
+	if (s == NULL || parse_number(s, min, max, out) == -1)
 		return fail(c, n, "%s: expected a whole number from %lld to "
 			    "%lld, got %s%s%s", what, min, max,
 			    s ? "'" : "", s ? s : "a list or mapping",

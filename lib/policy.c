@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "duration.h"
+#include "parse.h"
 
 /* A whole number, or a percentage with a trailing '%' (*is_pct set). */
 static int count_or_pct(const char *s, long long max, long long *n,
@@ -19,7 +19,7 @@ static int count_or_pct(const char *s, long long max, long long *n,
 	*is_pct = num[len - 1] == '%';
 	if (*is_pct)
 		num[len - 1] = '\0';
-	return number_parse(num, 1, *is_pct ? 1000000 : max, n);
+	return parse_number(num, 1, *is_pct ? 1000000 : max, n);
 }
 
 int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct)
@@ -35,7 +35,7 @@ int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct)
 		*pct = (unsigned)n;
 		return 0;
 	}
-	if (duration_parse_ms(s, ms) == -1 || *ms == 0)
+	if (parse_duration_ms(s, ms) == -1 || *ms == 0)
 		goto bad;
 	return 0;
 bad:

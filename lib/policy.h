@@ -6,7 +6,7 @@
 
 #include "pool.h"
 
-/* A timeout: a duration (see duration_parse_ms) into *ms, or "N%" (of the
+/* A timeout: a duration (see parse_duration_ms) into *ms, or "N%" (of the
  * median runtime) into *pct; the other is set to 0. Zero is refused.
  * 0 or -1/EINVAL. */
 int policy_timeout_parse(const char *s, uint64_t *ms, unsigned *pct);

@@ -13,7 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "duration.h"
+#include "parse.h"
 #include "internal.h"
 
 /* One live process as /proc/PID/stat shows it. */
@@ -57,7 +57,7 @@ static pid_t proc_dir_pid(const char *name)
 {
 	long long v;
 
-	if (name[0] == '-' || number_parse(name, 1, INT_MAX, &v) == -1)
+	if (name[0] == '-' || parse_number(name, 1, INT_MAX, &v) == -1)
 		return -1;
 	return (pid_t)v;
 }
@@ -399,7 +399,7 @@ static int termseq_element(const char *s, size_t len, size_t index,
 			return termseq_error(err, errlen,
 					     "more than %d signals",
 					     TERMSEQ_MAX);
-		sig = signal_parse(word);
+		sig = parse_signal(word);
 		if (sig == -1)
 			return termseq_error(err, errlen,
 					     "'%.*s' is not a signal",
@@ -408,7 +408,7 @@ static int termseq_element(const char *s, size_t len, size_t index,
 		ts->ms[ts->n++] = 0;
 		return 0;
 	}
-	if (number_parse(word, 0, UINT_MAX, &ms) == -1)
+	if (parse_number(word, 0, UINT_MAX, &ms) == -1)
 		return termseq_error(err, errlen,
 				     "'%.*s' is not a number of milliseconds",
 				     element_len(len), s);

@@ -3,59 +3,59 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
-#include "duration.h"
+#include "parse.h"
 #include "unit.h"
 
-/* duration_parse_ms(s) succeeds with want. */
+/* parse_duration_ms(s) succeeds with want. */
 static int dur_is(const char *s, uint64_t want)
 {
 	uint64_t ms = 12345;
 
-	return duration_parse_ms(s, &ms) == 0 && ms == want;
+	return parse_duration_ms(s, &ms) == 0 && ms == want;
 }
 
-/* duration_parse_ms(s) fails with errno e and leaves the output alone. */
+/* parse_duration_ms(s) fails with errno e and leaves the output alone. */
 static int dur_fails(const char *s, int e)
 {
 	uint64_t ms = 12345;
 
 	errno = 0;
-	return duration_parse_ms(s, &ms) == -1 && errno == e && ms == 12345;
+	return parse_duration_ms(s, &ms) == -1 && errno == e && ms == 12345;
 }
 
-/* size_parse(s) succeeds with want. */
+/* parse_size(s) succeeds with want. */
 static int size_is(const char *s, uint64_t want)
 {
 	uint64_t b = 12345;
 
-	return size_parse(s, &b) == 0 && b == want;
+	return parse_size(s, &b) == 0 && b == want;
 }
 
-/* size_parse(s) fails with errno e and leaves the output alone. */
+/* parse_size(s) fails with errno e and leaves the output alone. */
 static int size_fails(const char *s, int e)
 {
 	uint64_t b = 12345;
 
 	errno = 0;
-	return size_parse(s, &b) == -1 && errno == e && b == 12345;
+	return parse_size(s, &b) == -1 && errno == e && b == 12345;
 }
 
-/* size_format(bytes) is want, and size_parse() reads it back. */
+/* parse_size_format(bytes) is want, and parse_size() reads it back. */
 static int size_shows(uint64_t bytes, const char *want)
 {
 	char b[32];
 
-	return strcmp(size_format(bytes, b, sizeof(b)), want) == 0 &&
+	return strcmp(parse_size_format(bytes, b, sizeof(b)), want) == 0 &&
 	       size_is(want, bytes);
 }
 
-/* number_parse(s, min, max) fails with errno e and leaves the output alone. */
+/* parse_number(s, min, max) fails with errno e and leaves the output alone. */
 static int num_fails(const char *s, long long min, long long max, int e)
 {
 	long long v = 12345;
 
 	errno = 0;
-	return number_parse(s, min, max, &v) == -1 && errno == e && v == 12345;
+	return parse_number(s, min, max, &v) == -1 && errno == e && v == 12345;
 }
 
 /* Durations that parse. */
@@ -162,49 +162,49 @@ static void test_size(void)
 /* Signal names and numbers, both ways. */
 static void test_signals(void)
 {
-	CHECK_INT(signal_parse("TERM"), SIGTERM);
-	CHECK_INT(signal_parse("SIGTERM"), SIGTERM);
-	CHECK_INT(signal_parse("term"), SIGTERM);
-	CHECK_INT(signal_parse("sigTerm"), SIGTERM);
-	CHECK_INT(signal_parse("15"), SIGTERM);
-	CHECK_INT(signal_parse("KILL"), SIGKILL);
-	CHECK_INT(signal_parse("9"), SIGKILL);
-	CHECK_INT(signal_parse("INT"), SIGINT);
-	CHECK_INT(signal_parse("HUP"), SIGHUP);
-	CHECK_INT(signal_parse("USR1"), SIGUSR1);
-	CHECK_INT(signal_parse("SIGUSR2"), SIGUSR2);
-	CHECK_INT(signal_parse("CHLD"), SIGCHLD);
-	CHECK_INT(signal_parse("CLD"), SIGCHLD);
-	CHECK_INT(signal_parse("IOT"), SIGABRT);
-	CHECK_INT(signal_parse("WINCH"), SIGWINCH);
-	CHECK_INT(signal_parse("1"), 1);
+	CHECK_INT(parse_signal("TERM"), SIGTERM);
+	CHECK_INT(parse_signal("SIGTERM"), SIGTERM);
+	CHECK_INT(parse_signal("term"), SIGTERM);
+	CHECK_INT(parse_signal("sigTerm"), SIGTERM);
+	CHECK_INT(parse_signal("15"), SIGTERM);
+	CHECK_INT(parse_signal("KILL"), SIGKILL);
+	CHECK_INT(parse_signal("9"), SIGKILL);
+	CHECK_INT(parse_signal("INT"), SIGINT);
+	CHECK_INT(parse_signal("HUP"), SIGHUP);
+	CHECK_INT(parse_signal("USR1"), SIGUSR1);
+	CHECK_INT(parse_signal("SIGUSR2"), SIGUSR2);
+	CHECK_INT(parse_signal("CHLD"), SIGCHLD);
+	CHECK_INT(parse_signal("CLD"), SIGCHLD);
+	CHECK_INT(parse_signal("IOT"), SIGABRT);
+	CHECK_INT(parse_signal("WINCH"), SIGWINCH);
+	CHECK_INT(parse_signal("1"), 1);
 	errno = 0;
-	CHECK(signal_parse("FOO") == -1 && errno == EINVAL);
-	CHECK_INT(signal_parse(""), -1);
-	CHECK_INT(signal_parse("SIG"), -1);
-	CHECK_INT(signal_parse("SIGSIGTERM"), -1);
-	CHECK_INT(signal_parse("0"), -1);
-	CHECK_INT(signal_parse("-15"), -1);
-	CHECK_INT(signal_parse("+15"), -1);
-	CHECK_INT(signal_parse("15x"), -1);
-	CHECK_INT(signal_parse(" TERM"), -1);
-	CHECK_INT(signal_parse("TERM "), -1);
-	CHECK_INT(signal_parse("SIG15"), -1);
-	CHECK_INT(signal_parse("1000"), -1);
-	CHECK_INT(signal_parse("99999999999999999999999"), -1);
-	CHECK_STR(signal_name(SIGTERM), "TERM");
-	CHECK_STR(signal_name(SIGKILL), "KILL");
-	CHECK_STR(signal_name(SIGINT), "INT");
-	CHECK_STR(signal_name(SIGHUP), "HUP");
-	CHECK_STR(signal_name(SIGUSR1), "USR1");
-	CHECK_STR(signal_name(SIGABRT), "ABRT");
-	CHECK_STR(signal_name(SIGCHLD), "CHLD");
-	CHECK_STR(signal_name(SIGSEGV), "SEGV");
-	CHECK_STR(signal_name(SIGPIPE), "PIPE");
-	CHECK_STR(signal_name(SIGSYS), "SYS");
-	CHECK_STR(signal_name(0), NULL);
-	CHECK_STR(signal_name(-1), NULL);
-	CHECK_STR(signal_name(1000), NULL);
+	CHECK(parse_signal("FOO") == -1 && errno == EINVAL);
+	CHECK_INT(parse_signal(""), -1);
+	CHECK_INT(parse_signal("SIG"), -1);
+	CHECK_INT(parse_signal("SIGSIGTERM"), -1);
+	CHECK_INT(parse_signal("0"), -1);
+	CHECK_INT(parse_signal("-15"), -1);
+	CHECK_INT(parse_signal("+15"), -1);
+	CHECK_INT(parse_signal("15x"), -1);
+	CHECK_INT(parse_signal(" TERM"), -1);
+	CHECK_INT(parse_signal("TERM "), -1);
+	CHECK_INT(parse_signal("SIG15"), -1);
+	CHECK_INT(parse_signal("1000"), -1);
+	CHECK_INT(parse_signal("99999999999999999999999"), -1);
+	CHECK_STR(parse_signal_name(SIGTERM), "TERM");
+	CHECK_STR(parse_signal_name(SIGKILL), "KILL");
+	CHECK_STR(parse_signal_name(SIGINT), "INT");
+	CHECK_STR(parse_signal_name(SIGHUP), "HUP");
+	CHECK_STR(parse_signal_name(SIGUSR1), "USR1");
+	CHECK_STR(parse_signal_name(SIGABRT), "ABRT");
+	CHECK_STR(parse_signal_name(SIGCHLD), "CHLD");
+	CHECK_STR(parse_signal_name(SIGSEGV), "SEGV");
+	CHECK_STR(parse_signal_name(SIGPIPE), "PIPE");
+	CHECK_STR(parse_signal_name(SIGSYS), "SYS");
+	CHECK_STR(parse_signal_name(0), NULL);
+	CHECK_STR(parse_signal_name(-1), NULL);
+	CHECK_STR(parse_signal_name(1000), NULL);
 }
 
 /* Every named standard signal round-trips through its name. */
@@ -214,8 +214,8 @@ static void test_signal_round_trip(void)
 	const char *name;
 
 	for (sig = 1; sig < 32; sig++) {
-		name = signal_name(sig);
-		if (name == NULL || signal_parse(name) != sig) {
+		name = parse_signal_name(sig);
+		if (name == NULL || parse_signal(name) != sig) {
 			printf("# signal %d: %s\n", sig,
 			       name != NULL ? name : "(none)");
 			bad++;
@@ -229,13 +229,13 @@ static void test_number(void)
 {
 	long long v = 0;
 
-	CHECK(number_parse("0", 0, 10, &v) == 0 && v == 0);
-	CHECK(number_parse("10", 0, 10, &v) == 0 && v == 10);
-	CHECK(number_parse("-5", -10, 10, &v) == 0 && v == -5);
-	CHECK(number_parse("0042", 0, 100, &v) == 0 && v == 42);
-	CHECK(number_parse("9223372036854775807", 0, LLONG_MAX, &v) == 0 &&
+	CHECK(parse_number("0", 0, 10, &v) == 0 && v == 0);
+	CHECK(parse_number("10", 0, 10, &v) == 0 && v == 10);
+	CHECK(parse_number("-5", -10, 10, &v) == 0 && v == -5);
+	CHECK(parse_number("0042", 0, 100, &v) == 0 && v == 42);
+	CHECK(parse_number("9223372036854775807", 0, LLONG_MAX, &v) == 0 &&
 	      v == LLONG_MAX);
-	CHECK(number_parse("-9223372036854775808", LLONG_MIN, 0, &v) == 0 &&
+	CHECK(parse_number("-9223372036854775808", LLONG_MIN, 0, &v) == 0 &&
 	      v == LLONG_MIN);
 	CHECK(num_fails("", 0, 10, EINVAL));
 	CHECK(num_fails("-", -10, 10, EINVAL));
@@ -270,8 +270,8 @@ static void test_size_format(void)
 	CHECK(size_shows((uint64_t)1 << 30, "1G"));
 	CHECK(size_shows((uint64_t)3 << 40, "3T"));
 	CHECK(size_shows(UINT64_MAX, "18446744073709551615"));
-	CHECK_STR(size_format(1 << 30, small, sizeof(small)), "1G");
-	CHECK_STR(size_format((uint64_t)10 << 30, small, sizeof(small)), "10");
+	CHECK_STR(parse_size_format(1 << 30, small, sizeof(small)), "1G");
+	CHECK_STR(parse_size_format((uint64_t)10 << 30, small, sizeof(small)), "10");
 }
 
 int main(void)

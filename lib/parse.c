@@ -1,5 +1,5 @@
-/* duration: parsing human numbers: durations, sizes, signals, integers. */
-#include "duration.h"
+/* parse: parsing human numbers: durations, sizes, signals, integers. */
+#include "parse.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -40,7 +40,7 @@ struct signame {
 	int sig;
 };
 
-/* Standard signals; an alias follows its main name so signal_name() finds
+/* Standard signals; an alias follows its main name so parse_signal_name() finds
  * the main one first. */
 static const struct signame signames[] = {
 	{"HUP", SIGHUP},       {"INT", SIGINT},	      {"QUIT", SIGQUIT},
@@ -150,7 +150,7 @@ static const struct unit *duration_unit(const char **sp)
 }
 
 /* "1.5", "300ms", "1h30m": a bare number is seconds; units largest first. */
-int duration_parse_ms(const char *s, uint64_t *ms)
+int parse_duration_ms(const char *s, uint64_t *ms)
 {
 	const struct unit *u, *last = NULL;
 	struct decimal d;
@@ -202,7 +202,7 @@ static int size_shift(char c)
 }
 
 /* "64K", "1.5M", "100B": powers of 1024; a fraction needs a unit. */
-int size_parse(const char *s, uint64_t *bytes)
+int parse_size(const char *s, uint64_t *bytes)
 {
 	struct decimal d;
 	int shift = 0;
@@ -222,7 +222,7 @@ int size_parse(const char *s, uint64_t *bytes)
 }
 
 /* "1G", "1536K", "100": the largest unit that divides the size. */
-char *size_format(uint64_t bytes, char *buf, size_t len)
+char *parse_size_format(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "TGMK";
 	size_t i;
@@ -241,12 +241,12 @@ char *size_format(uint64_t bytes, char *buf, size_t len)
 }
 
 /* A signal number, or a name with or without "SIG", in any case. */
-int signal_parse(const char *s)
+int parse_signal(const char *s)
 {
 	long long n;
 	size_t i;
 
-	if (number_parse(s, 1, NSIG - 1, &n) == 0)
+	if (parse_number(s, 1, NSIG - 1, &n) == 0)
 		return (int)n;
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -258,7 +258,7 @@ int signal_parse(const char *s)
 }
 
 /* The short name of a standard signal, NULL for others. */
-const char *signal_name(int sig)
+const char *parse_signal_name(int sig)
 {
 	size_t i;
 
@@ -269,7 +269,7 @@ const char *signal_name(int sig)
 }
 
 /* A decimal integer in [min, max]: EINVAL if malformed, ERANGE if out. */
-int number_parse(const char *s, long long min, long long max, long long *out)
+int parse_number(const char *s, long long min, long long max, long long *out)
 {
 	const char *digits = s[0] == '-' ? s + 1 : s;
 	char *end;
