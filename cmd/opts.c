@@ -484,7 +484,7 @@ static int parse_timeout(const char *v, struct cli *cli)
 }
 
 /* --halt now|soon,fail|success|done=N|N%, or never. */
-static int parse_halt(const char *v, struct pool_halt *h)
+static int parse_halt(const char *v, struct policy_halt *h)
 {
 	if (policy_halt_parse(v, h) == -1)
 		return usage_error("--halt: \"%s\" is not now|soon,"

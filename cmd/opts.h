@@ -45,7 +45,7 @@ struct cli {
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
 	unsigned retries;
-	struct pool_halt halt;
+	struct policy_halt halt;
 	const char *halt_arg;
 	uint64_t delay_ms;
 	const char *on_success;

@@ -66,7 +66,7 @@ struct pf_stage {
 	unsigned timeout_pct;
 	unsigned retries;
 	char **env;            /* "NAME=VALUE", NULL-terminated, or NULL */
-	struct pool_halt halt;
+	struct policy_halt halt;
 	char *halt_text;
 	char *on_success, *on_error;
 	size_t *after;         /* indexes of stages to wait for */

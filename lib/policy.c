@@ -44,7 +44,7 @@ bad:
 }
 
 /* The part after "when," : fail|success|done=N|N%. */
-static int halt_what(const char *s, struct pool_halt *h)
+static int halt_what(const char *s, struct policy_halt *h)
 {
 	static const char *const what[] = {"fail=", "success=", "done="};
 	long long n;
@@ -56,7 +56,7 @@ static int halt_what(const char *s, struct pool_halt *h)
 
 		if (strncmp(s, what[i], len) != 0)
 			continue;
-		h->what = (enum pool_halt_what)i;
+		h->what = (enum policy_halt_what)i;
 		if (count_or_pct(s + len, 1000000000000LL, &n, &is_pct) == -1 ||
 		    (is_pct && n > 100))
 			return -1;
@@ -69,7 +69,7 @@ static int halt_what(const char *s, struct pool_halt *h)
 	return -1;
 }
 
-int policy_halt_parse(const char *s, struct pool_halt *h)
+int policy_halt_parse(const char *s, struct policy_halt *h)
 {
 	memset(h, 0, sizeof(*h));
 	if (strcmp(s, "never") == 0)
@@ -86,7 +86,7 @@ int policy_halt_parse(const char *s, struct pool_halt *h)
 	return 0;
 }
 
-int policy_halt_reached(const struct pool_halt *h, unsigned long long ok,
+int policy_halt_reached(const struct policy_halt *h, unsigned long long ok,
 			unsigned long long bad, unsigned long long base)
 {
 	unsigned long long n = h->what == HALT_FAIL	 ? bad

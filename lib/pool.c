@@ -656,7 +656,7 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 /* Should the run stop after this job (--halt)? */
 static void pool_check_halt(struct pool *p, const struct pool_job *j)
 {
-	const struct pool_halt *h = &p->opts.halt;
+	const struct policy_halt *h = &p->opts.halt;
 
 	if (p->halted ||
 	    !policy_halt_reached(h, p->nsucceeded, p->nfailed,

@@ -20,6 +20,7 @@
 
 #include "capture.h"
 #include "order.h"
+#include "policy.h"
 #include "termtree.h"
 
 struct executor;
@@ -33,15 +34,6 @@ enum pool_output {
 	POOL_UNGROUP, /* straight through, not captured (-u) */
 };
 
-/* --halt: when to stop the run early (GNU parallel's semantics). */
-enum pool_halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
-enum pool_halt_what { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
-struct pool_halt {
-	enum pool_halt_when when;
-	enum pool_halt_what what;
-	unsigned long long count; /* stop after this many jobs ... */
-	unsigned pct;             /* ... or this percentage (if count is 0) */
-};
 
 struct pool_opts {
 	unsigned slots;              /* >= 1 */
@@ -64,7 +56,7 @@ struct pool_opts {
 	unsigned timeout_pct;        /* or: this % of the median runtime */
 	unsigned retries;            /* run a failed job again this often */
 	uint64_t delay_ms;           /* between two job starts */
-	struct pool_halt halt;
+	struct policy_halt halt;
 	const struct template *on_success; /* callbacks (shell commands) */
 	const struct template *on_error;
 	const char *results_dir;     /* --results */

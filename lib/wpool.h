@@ -159,7 +159,7 @@ struct wpool_opts {
 					 * most; 0: WPOOL_INFLIGHT */
 	uint64_t timeout_ms;            /* per input; 0: none */
 	unsigned retries;               /* tries again after a worker fault */
-	struct pool_halt halt;          /* stop early (--halt): "now" is
+	struct policy_halt halt;          /* stop early (--halt): "now" is
 					 * wpool_terminate, "soon"
 					 * wpool_close; percentages are of
 					 * the total (wpool_set_total) or of

@@ -51,7 +51,7 @@ static void test_timeout(void)
 }
 
 /* Parse a halt policy into *h (first filled with junk). */
-static int halt(const char *s, struct pool_halt *h)
+static int halt(const char *s, struct policy_halt *h)
 {
 	memset(h, 0x5a, sizeof(*h));
 	errno = 0;
@@ -59,8 +59,8 @@ static int halt(const char *s, struct pool_halt *h)
 }
 
 /* Is h exactly {when, what, count, pct}? */
-static int halt_is(const struct pool_halt *h, enum pool_halt_when when,
-		   enum pool_halt_what what, unsigned long long count,
+static int halt_is(const struct policy_halt *h, enum policy_halt_when when,
+		   enum policy_halt_what what, unsigned long long count,
 		   unsigned pct)
 {
 	return h->when == when && h->what == what && h->count == count &&
@@ -77,7 +77,7 @@ static void test_halt_parse(void)
 		"now,fail=1x", "now,failed=1", "now,fail= 1", "never,fail=1",
 		"nevermore", "soon;fail=1", "now,fail=1000000000001",
 		"now,fail=%", "1", "now,done=1%%"};
-	struct pool_halt h;
+	struct policy_halt h;
 	size_t i;
 
 	CHECK_INT(halt("never", &h), 0);
@@ -112,7 +112,7 @@ static void test_halt_parse(void)
 /* When a parsed policy stops the run: counts, percentages of base. */
 static void test_halt_reached(void)
 {
-	struct pool_halt h;
+	struct policy_halt h;
 
 	CHECK_INT(halt("never", &h), 0);
 	CHECK_INT(policy_halt_reached(&h, 100, 100, 200), 0);

@@ -896,10 +896,10 @@ static void test_spawn_failures(void)
 /* --halt soon / now, counts and percentages. */
 static void test_halt(void)
 {
-	struct pool_halt soon1 = {HALT_SOON, HALT_FAIL, 1, 0};
-	struct pool_halt now1 = {HALT_NOW, HALT_FAIL, 1, 0};
-	struct pool_halt pct = {HALT_SOON, HALT_FAIL, 0, 50};
-	struct pool_halt ok2 = {HALT_SOON, HALT_SUCCESS, 2, 0};
+	struct policy_halt soon1 = {HALT_SOON, HALT_FAIL, 1, 0};
+	struct policy_halt now1 = {HALT_NOW, HALT_FAIL, 1, 0};
+	struct policy_halt pct = {HALT_SOON, HALT_FAIL, 0, 50};
+	struct policy_halt ok2 = {HALT_SOON, HALT_SUCCESS, 2, 0};
 
 	setup(1);
 	R.o.halt = soon1;
