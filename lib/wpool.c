@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,12 +40,23 @@
 #define GRACE_MS 250
 /* How long a worker may take to exit after its stdin closed (default). */
 #define RETIRE_MS 10000
-/* Results held back for the order, per slot, before sending pauses. */
+/* Results held back for the order (inputs in flight aside), per slot,
+ * before sending pauses. */
 #define PENDING_PER_SLOT 256
 /* A worker gets more inputs in flight while its queued work is expected to
  * take less than this (its time per input, averaged, times the inputs in
  * flight); at most opts.inflight, which defaults to WPOOL_INFLIGHT. */
 #define QUEUED_WORK_US 2000
+/* A worker silent this long with its window full and input waiting is
+ * sent one input more (a probe); if it then has read every byte sent
+ * without answering, it reads ahead (a filter filling a buffer) and is
+ * streamed to: sent inputs up to STREAM_BYTES and STREAM_INPUTS in flight
+ * (or opts.inflight, when given). Workers are looked at every
+ * QUIET_TICK_MS while one is busy. */
+#define QUIET_MS 1000
+#define QUIET_TICK_MS 250
+#define STREAM_BYTES 65536
+#define STREAM_INPUTS 16384
 /* Inputs written to a worker with one writev(2) at most. */
 #define WRITE_IOV 64
 /* Bytes of an input quoted in a message. */
@@ -85,6 +97,9 @@ struct worker {
 	int reaped, status;
 	int answered;             /* it returned at least one result */
 	int ended_by_us;          /* ENDING for a fault we reported */
+	int input_ended;          /* we closed its stdin: no more input */
+	int probing;              /* sent one more input while it is silent */
+	int streaming;            /* it reads ahead: fill it (STREAM_*) */
 	/* Inputs in flight, oldest first, linked by next: the worker answers
 	 * them in this order. unsent is the first not wholly written, sent
 	 * the bytes of it that are. */
@@ -92,6 +107,8 @@ struct worker {
 	size_t sent;
 	unsigned inflight;
 	unsigned window;          /* inputs it may have in flight now */
+	size_t inflight_bytes;    /* the bytes of the inputs in flight */
+	uint64_t heard_ms;        /* its last result, or when it got busy */
 	uint64_t last_us;         /* when its last result came */
 	uint64_t svc_us;          /* its time per input (moving average) */
 	struct buf rbuf;          /* bytes read, not yet a whole record */
@@ -129,6 +146,9 @@ struct wpool {
 	unsigned long long seq, nspawns;
 	unsigned long long nsucceeded, nfailed, nfaults;
 	unsigned nbusy;           /* inputs in flight */
+	unsigned inflight_max;    /* opts.inflight as given, or 0 */
+	int read_ahead;           /* a worker was seen reading ahead */
+	struct loop_timer *quiet_timer; /* looks for silent workers */
 	unsigned bad_starts, hinted;
 	int started, closed, terminating, out_closed, finished, fatal;
 	int in_fill, fill_again;
@@ -337,6 +357,7 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->opts = *opts;
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
+	p->inflight_max = p->opts.inflight;
 	if (p->opts.inflight == 0)
 		p->opts.inflight = WPOOL_INFLIGHT;
 	if (ev != NULL)
@@ -432,6 +453,8 @@ void wpool_free(struct wpool *p)
 		loop_timer_cancel(p->loop, p->spawn_timer);
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
+	if (p->quiet_timer != NULL)
+		loop_timer_cancel(p->loop, p->quiet_timer);
 	if (p->drain_timer != NULL)
 		loop_timer_cancel(p->loop, p->drain_timer);
 	if (p->flush_timer != NULL)
@@ -775,8 +798,8 @@ static struct wpool_task *pool_take(struct wpool *p)
 		return t;
 	}
 	if (p->closed || p->q == NULL ||
-	    order_pending(p->order) >= (unsigned long)p->opts.slots *
-						PENDING_PER_SLOT ||
+	    order_pending(p->order) - p->nbusy >=
+		    (unsigned long)p->opts.slots * PENDING_PER_SLOT ||
 	    (p->throttle != NULL && p->throttle(p->throttle_data)) ||
 	    queue_try_get(p->q, &item) == -1)
 		return NULL;
@@ -846,7 +869,16 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
 }
 
-/* A worker was spawned: it is idle, its stdout watched. */
+/* The inputs a worker that reads ahead may have in flight (and at most
+ * STREAM_BYTES of them, bar one). */
+static unsigned pool_stream_inputs(const struct wpool *p)
+{
+	return p->inflight_max > 0 ? p->inflight_max : STREAM_INPUTS;
+}
+
+/* A worker was spawned: it is idle, its stdout watched. Once one worker
+ * was seen reading ahead, the others (same command) are streamed to at
+ * once. */
 static void worker_started(struct worker *w, int exec_errno)
 {
 	struct wpool *p = w->pool;
@@ -854,12 +886,15 @@ static void worker_started(struct worker *w, int exec_errno)
 
 	w->state = W_IDLE;
 	w->reaped = w->answered = w->ended_by_us = 0;
+	w->input_ended = w->probing = 0;
+	w->streaming = p->read_ahead;
+	w->inflight_bytes = 0;
 	w->served = 0;
 	w->kill_step = 0;
 	w->rbuf.len = w->rpos = w->scanned = 0;
 	w->head = w->tail = w->unsent = NULL;
 	w->inflight = 0;
-	w->window = 1;
+	w->window = w->streaming ? pool_stream_inputs(p) : 1;
 	w->last_us = w->svc_us = 0;
 	p->nspawns++;
 	if (loop_fd_add(p->loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
@@ -913,7 +948,8 @@ static unsigned worker_room(const struct worker *w)
 	const struct wpool_opts *o = &w->pool->opts;
 	unsigned long long left;
 
-	if (w->inflight >= w->window)
+	if (w->inflight >= w->window ||
+	    (w->streaming && w->inflight_bytes >= STREAM_BYTES))
 		return 0;
 	if (o->max_tasks == 0)
 		return w->window - w->inflight;
@@ -990,6 +1026,27 @@ static void worker_pipe_lost(struct worker *w)
 	worker_set_deadline(w, DL_GRACE, GRACE_MS);
 }
 
+/* The worker was sent all its inputs and no more will come: close its
+ * stdin, so that a filter holding results in a buffer flushes them. */
+static void worker_end_input(struct worker *w)
+{
+	if (w->in_fd < 0 || w->unsent != NULL)
+		return;
+	worker_close_fd(w, &w->in_fd);
+	w->in_watched = 0;
+	w->input_ended = 1;
+}
+
+/* No more input will come: close the busy worker's stdin now? Yes after
+ * wpool_close() and for a worker that reads ahead (or was probed); the
+ * others first get QUIET_MS to answer (worker_quiet_check), so that a
+ * worker answering each input does not see its stdin end early. */
+static void worker_input_done(struct worker *w)
+{
+	if (w->pool->closed || w->streaming || w->probing)
+		worker_end_input(w);
+}
+
 /* Write what can be written of the inputs in flight not yet sent whole. */
 static void worker_write(struct worker *w)
 {
@@ -1039,8 +1096,8 @@ static void worker_write(struct worker *w)
 		loop_fd_del(w->pool->loop, w->in_fd);
 		w->in_watched = 0;
 	}
-	if (w->pool->closed)
-		worker_close_fd(w, &w->in_fd); /* draining: that was the last */
+	if (pool_source_done(w->pool))
+		worker_input_done(w); /* that was the last */
 }
 
 /* The worker's stdin has room again. */
@@ -1078,9 +1135,11 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 		w->sent = 0;
 	}
 	w->inflight++;
+	w->inflight_bytes += t->send.len;
 	p->nbusy++;
 	if (w->state == W_IDLE) {
 		w->state = W_BUSY;
+		w->heard_ms = p->now_us / 1000;
 		if (p->opts.timeout_ms > 0)
 			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
 	}
@@ -1120,6 +1179,7 @@ static struct wpool_task *worker_detach(struct worker *w)
 	}
 	t->next = NULL;
 	w->inflight--;
+	w->inflight_bytes -= t->send.len;
 	p->nbusy--;
 	if (w->dl == DL_TIMEOUT) {
 		loop_timer_cancel(p->loop, w->deadline);
@@ -1290,9 +1350,14 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 	svc = now > from ? now - from : 0;
 	w->svc_us = w->served == 0 ? svc : (w->svc_us * 7 + svc) / 8;
 	w->last_us = now;
-	w->window = w->svc_us * pool->opts.inflight <= QUEUED_WORK_US
-			    ? pool->opts.inflight
-			    : (unsigned)(QUEUED_WORK_US / w->svc_us) + 1;
+	w->heard_ms = now / 1000;
+	w->probing = 0;
+	if (w->streaming)
+		w->window = pool_stream_inputs(pool);
+	else
+		w->window = w->svc_us * pool->opts.inflight <= QUEUED_WORK_US
+				    ? pool->opts.inflight
+				    : (unsigned)(QUEUED_WORK_US / w->svc_us) + 1;
 	w->served++;
 	w->answered = 1;
 	pool->bad_starts = 0;
@@ -1484,6 +1549,31 @@ static void pool_count_bad_start(struct wpool *p, struct worker *w)
 	}
 }
 
+/* The worker exited normally after its stdin was closed, inputs still
+ * unanswered: it wrote fewer records than it was sent inputs (a filter
+ * that drops some), so the results it gave may belong to other inputs.
+ * Say so once; the unanswered inputs fail (they are not tried again). */
+static void worker_short(struct worker *w)
+{
+	struct wpool *p = w->pool;
+	struct wpool_task *t;
+	char in[QUOTE_MAX + 8];
+
+	quote_input(w->head, in, sizeof(in));
+	pool_notice(p, "worker %u exited at the end of its input with %u "
+		    "input%s unanswered, from input '%s': a worker must write "
+		    "one result record per input (its results may belong to "
+		    "other inputs)", w->slot, w->inflight,
+		    w->inflight == 1 ? "" : "s", in);
+	w->ended_by_us = 1;
+	while (w->head != NULL) {
+		t = worker_detach(w);
+		t->runtime_ms = p->now_us / 1000 - t->start_ms;
+		t->failed = 1;
+		task_finished(p, t);
+	}
+}
+
 /* The worker was reaped: take what it wrote, settle its input, empty
  * its slot. */
 static void worker_reaped(struct worker *w, int status)
@@ -1497,7 +1587,10 @@ static void worker_reaped(struct worker *w, int status)
 	while (w->out_fd >= 0 && worker_read(w) > 0)
 		worker_parse(w);
 	describe_status(status, st, sizeof(st));
-	if (w->state == W_BUSY) {
+	if (w->state == W_BUSY && w->input_ended && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) {
+		worker_short(w);
+	} else if (w->state == W_BUSY) {
 		snprintf(msg, sizeof(msg), "died (%s) on", st);
 		w->head->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		worker_fault(w, msg, 0);
@@ -1593,16 +1686,99 @@ static int pool_reaped(void *data, pid_t pid, int status)
 	return 0;
 }
 
-/* Close the stdin of idle workers that will get no more input. */
-static void pool_retire_idle(struct wpool *p)
+/* Close the stdin of workers that will get no more input: idle ones
+ * retire (and so do idle ones whose stdin is closed already); busy ones,
+ * once sent all their inputs, answer them and exit. */
+static void pool_end_inputs(struct wpool *p)
+{
+	int done = pool_source_done(p);
+	unsigned i;
+
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_IDLE && (done || w->in_fd < 0))
+			worker_retire(w);
+		else if (w->state == W_BUSY && done)
+			worker_input_done(w);
+	}
+}
+
+/* The bytes written to the worker's stdin it has not read yet, or -1. */
+static int worker_unread(const struct worker *w)
+{
+	int n;
+
+	if (w->in_fd < 0 || ioctl(w->in_fd, FIONREAD, &n) == -1)
+		return -1;
+	return n;
+}
+
+/* A worker silent for QUIET_MS with its window full and input waiting is
+ * probed with one input more; still silent, with all it was sent read, it
+ * reads ahead: it is streamed to. 1 if it may now take more input. */
+static int worker_quiet_check(struct worker *w, uint64_t now)
+{
+	struct wpool *p = w->pool;
+
+	if (w->state != W_BUSY || w->streaming || w->in_fd < 0 ||
+	    w->unsent != NULL || now - w->heard_ms < QUIET_MS)
+		return 0;
+	if (pool_source_done(p)) { /* it may be waiting for more input */
+		worker_end_input(w);
+		return 0;
+	}
+	if (w->probing) {
+		if (w->inflight < 2 || worker_unread(w) != 0)
+			return 0;
+		w->streaming = p->read_ahead = 1;
+		w->window = pool_stream_inputs(p);
+		return 1;
+	}
+	if (w->inflight < w->window || !pool_has_work(p) ||
+	    (p->inflight_max > 0 && w->inflight >= p->inflight_max))
+		return 0;
+	w->probing = 1;
+	w->window = w->inflight + 1;
+	return 1;
+}
+
+static void pool_quiet_arm(struct wpool *p);
+
+/* Every QUIET_TICK_MS while a worker is busy: look for silent ones. */
+static void pool_quiet_tick(struct loop *l, void *data)
+{
+	struct wpool *p = data;
+	uint64_t now;
+	int more = 0;
+	unsigned i;
+
+	p->quiet_timer = NULL;
+	pool_clock(p);
+	now = p->now_us / 1000;
+	for (i = 0; i < p->opts.slots; i++)
+		more |= worker_quiet_check(&p->workers[i], now);
+	if (more)
+		pool_fill(p);
+	pool_quiet_arm(p);
+}
+
+/* Arm the quiet timer while a worker not streamed to is busy. */
+static void pool_quiet_arm(struct wpool *p)
 {
 	unsigned i;
 
-	if (!pool_source_done(p))
+	if (p->quiet_timer != NULL || p->finished || p->terminating)
 		return;
-	for (i = 0; i < p->opts.slots; i++)
-		if (p->workers[i].state == W_IDLE)
-			worker_retire(&p->workers[i]);
+	for (i = 0; i < p->opts.slots; i++) {
+		struct worker *w = &p->workers[i];
+
+		if (w->state == W_BUSY && !w->streaming && w->in_fd >= 0) {
+			p->quiet_timer = loop_timer_add(p->loop, QUIET_TICK_MS,
+							pool_quiet_tick, p);
+			return;
+		}
+	}
 }
 
 /* Ask the producer for more records when the queue runs low. */
@@ -1639,10 +1815,12 @@ static void pool_fill(struct wpool *p)
 			else
 				pool_fatal(p, strerror(errno));
 		}
+		pool_want_more(p); /* a streamed worker may not answer soon */
 		pool_write_all(p);
-		pool_retire_idle(p);
+		pool_end_inputs(p);
 	} while (p->fill_again);
 	p->in_fill = 0;
+	pool_quiet_arm(p);
 	pool_check_finished(p);
 }
 
@@ -1671,6 +1849,9 @@ static void pool_check_finished(struct wpool *p)
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->loop, p->stall_timer);
 	p->stall_timer = NULL;
+	if (p->quiet_timer != NULL)
+		loop_timer_cancel(p->loop, p->quiet_timer);
+	p->quiet_timer = NULL;
 	if (p->drain_timer != NULL)
 		loop_timer_cancel(p->loop, p->drain_timer);
 	p->drain_timer = NULL;
@@ -1763,9 +1944,8 @@ void wpool_close(struct wpool *p)
 
 		if (w->state == W_IDLE)
 			worker_retire(w);
-		else if (w->state == W_BUSY && w->unsent == NULL &&
-			 w->in_fd >= 0) /* its last input is written */
-			worker_close_fd(w, &w->in_fd);
+		else if (w->state == W_BUSY)
+			worker_end_input(w);
 	}
 	/* busy workers have as long to answer as a worker whose stdin
 	 * closed has to exit; then they are ended */

@@ -31,20 +31,36 @@
  * through, not captured); its environment is ours plus MPRUN_WORKER=<slot>
  * (1-based) and the MPRUN_JOBID marker that lets termtree find its tree.
  *
- * A worker must write each result record whole and flush it at once: a
- * result left in a stdio buffer is a stall that only timeout_ms catches.
- * Line-buffer it: `awk '{print; fflush()}'`, `sed -u`, `python3 -u`,
- * `stdbuf -oL CMD` (glibc stdio programs), `grep --line-buffered`. It must
- * also answer an input without waiting for the next one: mawk reads ahead
- * on a pipe unless run as `mawk -W interactive`. It must write nothing else
- * on stdout (a banner, a prompt): diagnostics go to stderr.
+ * A worker should write each result record whole and flush it at once,
+ * and answer an input without waiting for the next one: `awk '{print;
+ * fflush()}'`, `sed -u`, `python3 -u`, `stdbuf -oL CMD` (glibc stdio
+ * programs), `grep --line-buffered`, `mawk -W interactive` (mawk reads
+ * ahead on a pipe). A plain filter that buffers its input and output works
+ * too, at a cost (see Filters). A worker must write nothing else on stdout
+ * (a banner, a prompt): diagnostics go to stderr.
+ *
+ * Filters: a worker silent for 1 s with its window full while input waits
+ * is sent one input more; if it reads that one too (its stdin pipe is
+ * empty) without answering, it reads ahead, and from then on it, and every
+ * worker the pool starts after, is streamed to: sent inputs while it has
+ * less than 64 KiB (a pipe's capacity) and fewer than 16384 inputs in
+ * flight (opts.inflight instead, when given; a buffer holding more inputs
+ * than that still stalls). When no input is left, the stdin of each busy
+ * worker is closed once all its inputs are written: at once for a worker
+ * streamed to or probed, else after it was silent for 1 s (a worker
+ * answering each input does not see its stdin end early). Its buffers
+ * flush, its results come, and its exit with nothing in flight is normal.
+ * So a filter gives exact results, matched to inputs in order, but only
+ * when a buffer of it fills or its stdin closes: the first results take
+ * about 1.3 s, later ones come in blocks, and timeout_ms counts for each
+ * input while it waits in the filter's buffer.
  *
  * In flight: a worker may be sent inputs before it answered the earlier
  * ones (its window), and answers them in the order sent. The window starts
  * at 1 and follows the worker's time per input (a moving average, measured
  * from when an input was sent or the previous result came, whichever is
  * later): as many inputs as take about QUEUED_WORK_US, at most
- * opts.inflight. So a fast worker never waits for a round trip (inputs are
+ * opts.inflight (a worker that reads ahead is streamed to: see Filters). So a fast worker never waits for a round trip (inputs are
  * written with one writev(2) per batch, results parsed many per read(2)),
  * while slow inputs are still spread one per worker. A fault is the
  * oldest input's: the inputs behind it go back to the front of the queue,
@@ -66,6 +82,12 @@
  *    malformed length, a record over WPOOL_RECORD_MAX, an answer before
  *    the whole input was written: the worker is ended and restarted; the
  *    input fails (or is retried);
+ *  - it exits with status 0 after its stdin was closed at the end of the
+ *    input, inputs still in flight: it wrote fewer records than it was
+ *    sent (a filter that drops some, `grep -v`), so the results it gave
+ *    may belong to other inputs (which cannot be told earlier): "worker 1
+ *    exited at the end of its input with 3 inputs unanswered, from input
+ *    'x': ..."; every input in flight fails (none is tried again);
  *  - output with no input pending: "worker N wrote output with no input
  *    pending"; the worker is ended and restarted, and the fault counts in
  *    wpool_faults() (cmd/ adds it to the failures);
@@ -81,7 +103,9 @@
  *
  * Below, "input" is the oldest in flight; BUSY means one or more in flight.
  * Life of a worker (state x event; "end" = the termseq on its tree, the
- * worker then ENDING; an EMPTY slot is started when there is input):
+ * worker then ENDING; an EMPTY slot is started when there is input; BUSY
+ * "exit" with status 0 after its stdin closed at the end: all in flight
+ * fail, see Faults):
  *            input  result       extra out     timeout     lost pipe  exit
  *   EMPTY    start  -            -             -           -          -
  *   IDLE     BUSY   -            fault, end    -           grace      EMPTY
