@@ -242,6 +242,58 @@ _wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; d
 	_wk_nothing_left
 }
 
+# --- plain filters (buffered input and output) -------------------------------
+
+# mawk reads 4 KB blocks (unless -W interactive); sed and grep without -u or
+# --line-buffered hold their output: each waits for more input.
+
+@test "a buffering filter as worker (mawk): exact results in input order" {
+	seq 5000 | timeout 60 "$MPRUN" -j2 -k --workers "awk '{print \$1*2}'" >out 2>err
+	[ "$(md5sum <out)" = "$(seq 5000 | awk '{print $1*2}' | md5sum)" ]
+	[ ! -s err ]
+}
+
+@test "a buffering filter as worker (sed without -u): exact results" {
+	seq 5000 | timeout 60 "$MPRUN" -j2 -k --workers "sed 's/^/x/'" >out 2>err
+	[ "$(md5sum <out)" = "$(seq 5000 | sed 's/^/x/' | md5sum)" ]
+	[ ! -s err ]
+}
+
+@test "cat as worker: exact results" {
+	seq 5000 | timeout 60 "$MPRUN" -j3 -k --workers cat >out 2>err
+	[ "$(md5sum <out)" = "$(seq 5000 | md5sum)" ]
+	[ ! -s err ]
+}
+
+@test "a buffering filter, unordered: every result once" {
+	seq 5000 | timeout 60 "$MPRUN" -j3 --workers "awk '{print \$1*2}'" >out 2>err
+	[ "$(sort -n out | md5sum)" = "$(seq 5000 | awk '{print $1*2}' | md5sum)" ]
+	[ ! -s err ]
+}
+
+@test "a buffering filter, -j1, a tiny input: it answers when its stdin closes" {
+	run _wk_err_to_file timeout 30 "$MPRUN" -j1 -k --workers "awk '{print \$1*2}'" ::: 1 2 3
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '2\n4\n6')" ]
+	[ ! -s err ]
+	run _wk_err_to_file timeout 30 "$MPRUN" -j1 --workers "sed 's/^/x/'" ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = xa ]
+	[ ! -s err ]
+}
+
+@test "a filter that drops records (grep -v): a clear error at the end, no hang" {
+	status=0
+	seq 5000 | timeout 30 "$MPRUN" -j2 -k --workers "grep -v 7 # $M" >out 2>err || status=$?
+	# timeout(1) would exit 124; mprun exits with the failures (capped)
+	[ "$status" -eq 101 ]
+	grep -Eq "^mprun: worker [12] exited at the end of its input with [0-9]+ inputs unanswered, from input '[0-9]+': a worker must write one result record per input \(its results may belong to other inputs\)$" err
+	[ "$(grep -vc 'exited at the end of its input' err)" -eq 0 ]
+	# what the workers wrote still comes out (for the inputs it was matched to)
+	[ "$(grep -c 7 out)" -eq 0 ]
+	_wk_nothing_left
+}
+
 # --- faults -------------------------------------------------------------------
 
 @test "a worker that exits on an input: the input fails, a new worker goes on" {
@@ -298,7 +350,8 @@ _wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; d
 }
 
 @test "with no --timeout, a worker silent on its first input gets the hint after 5 s" {
-	"$MPRUN" -j1 --workers "while read x; do :; done # $M" ::: 1 2>err &
+	# Its stdin is closed 1 s after the input ran out; it does not exit.
+	"$MPRUN" -j1 --workers "while read x; do :; done; sleep 30 # $M" ::: 1 2>err &
 	pid=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -312,6 +365,14 @@ _wk_peek='while read x; do if read -t 0; then echo "w$x"; else echo "n$x"; fi; d
 	pid=
 	[ "$status" -eq 130 ]
 	[ "$(grep -c 'no result' err)" -eq 1 ]
+}
+
+@test "a worker that reads its input and exits without answering: its inputs fail" {
+	run _wk_err_to_file timeout 30 "$MPRUN" -j1 --workers 'while read x; do :; done' ::: 1
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "mprun: worker 1 exited at the end of its input with 1 input unanswered, from input '1': a worker must write one result record per input (its results may belong to other inputs)" err
+	run ! grep -q 'no result' err
 }
 
 @test "a worker that answers twice for one input: the input fails" {
