@@ -1,6 +1,7 @@
 /* Unit tests for lib/wpool: the framings, and a small live run. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,10 +150,110 @@ static void test_run(void)
 	close(fd);
 }
 
+static char notice_got[512];
+
+static void keep_notice(void *data, const char *msg)
+{
+	snprintf(notice_got, sizeof(notice_got), "%s", msg);
+}
+
+/* Run the values vals (n of them) through slots workers of cmd, in input
+ * order; the results into got (NUL-terminated). The pool is returned. */
+static struct wpool *run_values(const char *cmd, unsigned slots,
+				const char *const *vals, size_t n,
+				char *got, size_t len, struct loop **l,
+				struct queue **q)
+{
+	struct wpool_opts o = {0};
+	struct wpool_events ev = {NULL, NULL, keep_notice, NULL, NULL};
+	char path[] = "/tmp/test_wpoolXXXXXX";
+	struct wpool *p;
+	ssize_t r;
+	size_t i;
+	int fd = mkstemp(path);
+
+	unlink(path);
+	*l = loop_new();
+	*q = queue_new(16);
+	o.slots = slots;
+	o.command = cmd;
+	o.framing = WPOOL_LINE;
+	o.order = ORDER_IMAP;
+	o.exec = exec_local("/bin/sh");
+	o.out_fd = fd;
+	o.err_fd = 2;
+	termseq_default(&o.termseq);
+	p = wpool_new(*l, &o, &ev);
+	CHECK(p != NULL);
+	for (i = 0; i < n; i++)
+		put_value(*q, vals[i]);
+	queue_close(*q);
+	wpool_set_source(p, *q, NULL, NULL);
+	CHECK_INT(wpool_run(p), 0);
+	r = pread(fd, got, len - 1, 0);
+	got[r > 0 ? r : 0] = '\0';
+	close(fd);
+	return p;
+}
+
+/* Free what run_values made. */
+static void run_free(struct wpool *p, struct loop *l, struct queue *q)
+{
+	wpool_free(p);
+	queue_free(q, NULL);
+	loop_free(l);
+}
+
+/* A filter that buffers its input and output (sed without -u): more
+ * inputs than workers; exact results, in order, no notice. */
+static void test_filter(void)
+{
+	static const char *const v[] = {"1", "2", "3", "4", "5", "6", "7"};
+	struct loop *l;
+	struct queue *q;
+	struct wpool *p;
+	char got[256];
+
+	notice_got[0] = '\0';
+	p = run_values("exec sed 's/^/r/'", 2, v, 7, got, sizeof(got), &l, &q);
+	CHECK_STR(got, "r1\nr2\nr3\nr4\nr5\nr6\nr7\n");
+	CHECK_INT(wpool_succeeded(p), 7);
+	CHECK_INT(wpool_failed(p), 0);
+	CHECK_STR(notice_got, "");
+	CHECK_INT(queue_unfinished(q), 0);
+	run_free(p, l, q);
+}
+
+/* A worker that drops records (grep -v) and exits at the end of its
+ * input: the inputs it left unanswered fail, with one notice. */
+static void test_short(void)
+{
+	static const char *const v[] = {"a", "b", "x", "c"};
+	struct loop *l;
+	struct queue *q;
+	struct wpool *p;
+	char got[256];
+
+	notice_got[0] = '\0';
+	p = run_values("exec grep -v x", 1, v, 4, got, sizeof(got), &l, &q);
+	/* a, b answered; x got c's result; c unanswered */
+	CHECK_STR(got, "a\nb\nc\n");
+	CHECK_INT(wpool_succeeded(p), 3);
+	CHECK_INT(wpool_failed(p), 1);
+	CHECK_STR(notice_got, "worker 1 exited at the end of its input with 1 "
+		  "input unanswered, from input 'c': a worker must write one "
+		  "result record per input (its results may belong to other "
+		  "inputs)");
+	CHECK_INT(queue_unfinished(q), 0);
+	run_free(p, l, q);
+}
+
 int main(void)
 {
 	test_encode();
 	test_parse();
 	test_run();
+	test_filter();
+	test_short();
 	return UNIT_DONE();
 }
