@@ -1687,7 +1687,7 @@ static int pool_reaped(void *data, pid_t pid, int status)
 }
 
 /* Close the stdin of workers that will get no more input: idle ones
- * retire (and so do idle ones whose stdin is closed already); busy ones,
+ * retire (and so do idle ones whose stdin we closed already); busy ones,
  * once sent all their inputs, answer them and exit. */
 static void pool_end_inputs(struct wpool *p)
 {
@@ -1697,7 +1697,7 @@ static void pool_end_inputs(struct wpool *p)
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
 
-		if (w->state == W_IDLE && (done || w->in_fd < 0))
+		if (w->state == W_IDLE && (done || w->input_ended))
 			worker_retire(w);
 		else if (w->state == W_BUSY && done)
 			worker_input_done(w);
