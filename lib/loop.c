@@ -219,7 +219,8 @@ static void heap_down(struct loop *l, size_t i)
 	size_t c;
 
 	while ((c = 2 * i + 1) < l->ntimers) {
-		if (c + 1 < l->ntimers && timer_before(l->heap[c + 1], l->heap[c]))
+		if (c + 1 < l->ntimers &&
+		    timer_before(l->heap[c + 1], l->heap[c]))
 			c++;
 		if (!timer_before(l->heap[c], t))
 			break;

@@ -159,7 +159,8 @@ static void test_timer_heap(void)
 	for (i = 1; i < r.n && start == end; i++) {
 		int a = r.order[i - 1], b = r.order[i];
 
-		sorted &= delay[a] < delay[b] || (delay[a] == delay[b] && a < b);
+		sorted &= delay[a] < delay[b] ||
+			  (delay[a] == delay[b] && a < b);
 	}
 	CHECK(sorted);
 	loop_free(l);
