@@ -11,20 +11,28 @@
 
 #include "internal.h"
 
+/* The watch of one fd, in an array indexed by fd. Its generation, kept in
+ * the epoll data beside the fd, tells an event meant for a watch since
+ * removed from one for a new watch of the same fd number. */
 struct watch {
-	int fd;
-	loop_fd_fn fn;
+	loop_fd_fn fn; /* NULL: fd not watched */
 	void *data;
-	struct watch *next;
+	uint32_t gen;
 };
+
+/* Generation 0 is no watch's: it marks the signalfd in epoll data. */
+#define SIGNAL_GEN 0
 
 struct loop_timer {
 	uint64_t due;
-	unsigned long pass;  /* the loop's timer pass when it was added */
+	uint64_t serial;    /* order of adding: equal due times run FIFO */
+	unsigned long pass; /* the loop's timer pass when it was added */
+	size_t idx;         /* place in the heap; NO_IDX once out of it */
 	loop_timer_fn fn;
 	void *data;
-	struct loop_timer *next;
 };
+
+#define NO_IDX ((size_t)-1)
 
 struct loop {
 	int epfd;
@@ -33,9 +41,13 @@ struct loop {
 	sigset_t orig_mask;
 	loop_signal_fn sigfn[_NSIG];
 	void *sigdata[_NSIG];
-	struct watch *watches;
-	struct loop_timer *timers; /* sorted by due time */
-	unsigned long timer_pass;  /* runs of loop_run_timers() so far */
+	struct watch *watches; /* indexed by fd */
+	size_t nwatches;       /* length of watches */
+	uint32_t watch_gen;    /* generation of the last watch added */
+	struct loop_timer **heap; /* min-heap on (due, serial) */
+	size_t ntimers, heapcap;
+	uint64_t timer_serial;    /* timers added so far */
+	unsigned long timer_pass; /* runs of loop_run_timers() so far */
 	struct reaper {
 		loop_child_fn fn;
 		void *data;
@@ -43,9 +55,6 @@ struct loop {
 	size_t nreapers;
 	int stopped;
 };
-
-/* Marker for the signalfd in epoll data. */
-static struct watch sig_watch;
 
 uint64_t loop_now_ms(void)
 {
@@ -72,19 +81,14 @@ fail:
 
 void loop_free(struct loop *l)
 {
-	struct watch *w, *wn;
-	struct loop_timer *t, *tn;
+	size_t i;
 
 	if (l == NULL)
 		return;
-	for (w = l->watches; w != NULL; w = wn) {
-		wn = w->next;
-		free(w);
-	}
-	for (t = l->timers; t != NULL; t = tn) {
-		tn = t->next;
-		free(t);
-	}
+	free(l->watches);
+	for (i = 0; i < l->ntimers; i++)
+		free(l->heap[i]);
+	free(l->heap);
 	free(l->reapers);
 	close_keep_errno(l->epfd);
 	close_keep_errno(l->sigfd);
@@ -92,106 +96,198 @@ void loop_free(struct loop *l)
 	free(l);
 }
 
-/* Find the watch record of fd, and optionally the link pointing to it. */
-static struct watch *watch_find(struct loop *l, int fd, struct watch ***link)
+/* The epoll data of a watch: its fd and its generation. */
+static uint64_t watch_key(int fd, uint32_t gen)
 {
-	struct watch **pp;
+	return (uint64_t)gen << 32 | (uint32_t)fd;
+}
 
-	for (pp = &l->watches; *pp != NULL; pp = &(*pp)->next) {
-		if ((*pp)->fd == fd) {
-			if (link != NULL)
-				*link = pp;
-			return *pp;
-		}
-	}
-	return NULL;
+/* The watch of fd, or NULL if fd is not watched. */
+static struct watch *watch_get(struct loop *l, int fd)
+{
+	if (fd < 0 || (size_t)fd >= l->nwatches ||
+	    l->watches[fd].fn == NULL)
+		return NULL;
+	return &l->watches[fd];
+}
+
+/* Make room in the watch array for fd. 0 or -1/errno. */
+static int watch_reserve(struct loop *l, int fd)
+{
+	size_t n = l->nwatches > 0 ? l->nwatches : 16;
+	struct watch *w;
+
+	if ((size_t)fd < l->nwatches)
+		return 0;
+	while (n <= (size_t)fd)
+		n *= 2;
+	w = realloc(l->watches, n * sizeof(*w));
+	if (w == NULL)
+		return -1;
+	memset(w + l->nwatches, 0, (n - l->nwatches) * sizeof(*w));
+	l->watches = w;
+	l->nwatches = n;
+	return 0;
+}
+
+/* The next watch generation, never SIGNAL_GEN. */
+static uint32_t watch_next_gen(struct loop *l)
+{
+	if (++l->watch_gen == SIGNAL_GEN)
+		l->watch_gen++;
+	return l->watch_gen;
 }
 
 int loop_fd_add(struct loop *l, int fd, uint32_t events, loop_fd_fn fn,
 		void *data)
 {
 	struct epoll_event ev = {.events = events};
-	struct watch *w = calloc(1, sizeof(*w));
+	uint32_t gen;
 
-	if (w == NULL)
-		return -1;
-	w->fd = fd;
-	w->fn = fn;
-	w->data = data;
-	ev.data.ptr = w;
-	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		int saved = errno;
-
-		free(w);
-		errno = saved;
+	if (fd < 0) {
+		errno = EBADF;
 		return -1;
 	}
-	w->next = l->watches;
-	l->watches = w;
+	if (watch_reserve(l, fd) == -1)
+		return -1;
+	gen = watch_next_gen(l);
+	ev.data.u64 = watch_key(fd, gen);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		return -1;
+	l->watches[fd] = (struct watch){.fn = fn, .data = data, .gen = gen};
 	return 0;
 }
 
 int loop_fd_mod(struct loop *l, int fd, uint32_t events)
 {
 	struct epoll_event ev = {.events = events};
+	struct watch *w = watch_get(l, fd);
 
-	ev.data.ptr = watch_find(l, fd, NULL);
-	if (ev.data.ptr == NULL) {
+	if (w == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
+	ev.data.u64 = watch_key(fd, w->gen);
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
 void loop_fd_del(struct loop *l, int fd)
 {
-	struct watch **link, *w = watch_find(l, fd, &link);
+	struct watch *w = watch_get(l, fd);
 
 	if (w == NULL)
 		return;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-	*link = w->next;
-	/* Events for w may still be pending in this round: mark it dead. */
-	w->fn = NULL;
-	w->next = NULL;
-	free(w);
+	/* Events for it may still be pending in this batch: its generation
+	 * is no longer any watch's, so they are dropped. */
+	*w = (struct watch){0};
+}
+
+/* Is timer a due before timer b? Equal due times: the first added. */
+static int timer_before(const struct loop_timer *a, const struct loop_timer *b)
+{
+	return a->due != b->due ? a->due < b->due : a->serial < b->serial;
+}
+
+/* Put timer t at place i of the heap. */
+static void heap_set(struct loop *l, size_t i, struct loop_timer *t)
+{
+	l->heap[i] = t;
+	t->idx = i;
+}
+
+/* Move the timer at i up while it is due before its parent. */
+static void heap_up(struct loop *l, size_t i)
+{
+	struct loop_timer *t = l->heap[i];
+
+	while (i > 0 && timer_before(t, l->heap[(i - 1) / 2])) {
+		heap_set(l, i, l->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(l, i, t);
+}
+
+/* Move the timer at i down while a child is due before it. */
+static void heap_down(struct loop *l, size_t i)
+{
+	struct loop_timer *t = l->heap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < l->ntimers) {
+		if (c + 1 < l->ntimers &&
+		    timer_before(l->heap[c + 1], l->heap[c]))
+			c++;
+		if (!timer_before(l->heap[c], t))
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+/* Take timer t out of the heap (it is not freed). */
+static void heap_remove(struct loop *l, struct loop_timer *t)
+{
+	size_t i = t->idx;
+	struct loop_timer *last = l->heap[--l->ntimers];
+
+	t->idx = NO_IDX;
+	if (last == t)
+		return;
+	heap_set(l, i, last);
+	heap_up(l, i);
+	heap_down(l, last->idx);
+}
+
+/* Make room in the heap for one more timer. 0 or -1/errno. */
+static int heap_reserve(struct loop *l)
+{
+	size_t n = l->heapcap > 0 ? 2 * l->heapcap : 16;
+	struct loop_timer **h;
+
+	if (l->ntimers < l->heapcap)
+		return 0;
+	h = realloc(l->heap, n * sizeof(*h));
+	if (h == NULL)
+		return -1;
+	l->heap = h;
+	l->heapcap = n;
+	return 0;
 }
 
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms,
 				  loop_timer_fn fn, void *data)
 {
-	struct loop_timer *t = calloc(1, sizeof(*t)), **pp;
+	struct loop_timer *t;
 
+	if (heap_reserve(l) == -1)
+		return NULL;
+	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	t->due = loop_now_ms() + ms;
+	t->serial = l->timer_serial++;
 	t->pass = l->timer_pass;
 	t->fn = fn;
 	t->data = data;
-	for (pp = &l->timers; *pp != NULL && (*pp)->due <= t->due;
-	     pp = &(*pp)->next)
-		;
-	t->next = *pp;
-	*pp = t;
+	heap_set(l, l->ntimers++, t);
+	heap_up(l, t->idx);
 	return t;
 }
 
 void loop_timer_cancel(struct loop *l, struct loop_timer *t)
 {
-	struct loop_timer **pp;
-
-	for (pp = &l->timers; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			free(t);
-			return;
-		}
-	}
+	/* A timer running now is out of the heap: it is freed after it ran. */
+	if (t == NULL || t->idx == NO_IDX)
+		return;
+	heap_remove(l, t);
+	free(t);
 }
 
 int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &sig_watch};
+	struct epoll_event ev = {.events = EPOLLIN};
 	int fd;
 
 	sigaddset(&l->sigs, sig);
@@ -202,6 +298,7 @@ int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data)
 		return -1;
 	if (l->sigfd == -1) {
 		l->sigfd = fd;
+		ev.data.u64 = watch_key(fd, SIGNAL_GEN);
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 			return -1;
 	}
@@ -281,10 +378,10 @@ static void loop_run_timers(struct loop *l)
 	struct loop_timer *t;
 
 	l->timer_pass++;
-	while (l->timers != NULL && l->timers->due <= now &&
-	       l->timers->pass != l->timer_pass) {
-		t = l->timers;
-		l->timers = t->next;
+	while (l->ntimers > 0 && l->heap[0]->due <= now &&
+	       l->heap[0]->pass != l->timer_pass) {
+		t = l->heap[0];
+		heap_remove(l, t);
 		t->fn(l, t->data);
 		free(t);
 	}
@@ -293,26 +390,33 @@ static void loop_run_timers(struct loop *l)
 /* Milliseconds until the next timer, -1 if none. */
 static int loop_timeout(struct loop *l)
 {
-	uint64_t now;
+	uint64_t now, due;
 
-	if (l->timers == NULL)
+	if (l->ntimers == 0)
 		return -1;
 	now = loop_now_ms();
-	if (l->timers->due <= now)
+	due = l->heap[0]->due;
+	if (due <= now)
 		return 0;
-	return l->timers->due - now > 60000 ? 60000
-					    : (int)(l->timers->due - now);
+	return due - now > 60000 ? 60000 : (int)(due - now);
 }
 
-/* Is w still a live watch? (it may have been removed by a callback) */
-static int watch_alive(struct loop *l, struct watch *w)
+/* Run the callback of one epoll event, unless its watch is gone: removed,
+ * or removed and its fd number watched anew, in this batch. */
+static void loop_dispatch(struct loop *l, const struct epoll_event *ev)
 {
-	struct watch *p;
+	int fd = (int)(uint32_t)ev->data.u64;
+	uint32_t gen = (uint32_t)(ev->data.u64 >> 32);
+	struct watch *w;
 
-	for (p = l->watches; p != NULL; p = p->next)
-		if (p == w)
-			return 1;
-	return 0;
+	if (gen == SIGNAL_GEN) {
+		loop_read_signals(l);
+		return;
+	}
+	w = watch_get(l, fd);
+	if (w == NULL || w->gen != gen)
+		return;
+	w->fn(l, fd, ev->events, w->data);
 }
 
 int loop_run_once(struct loop *l)
@@ -323,17 +427,8 @@ int loop_run_once(struct loop *l)
 	n = epoll_wait(l->epfd, ev, (int)ARRAY_LEN(ev), loop_timeout(l));
 	if (n == -1 && errno != EINTR)
 		return -1;
-	for (i = 0; i < n; i++) {
-		struct watch *w = ev[i].data.ptr;
-
-		if (w == &sig_watch) {
-			loop_read_signals(l);
-			continue;
-		}
-		if (!watch_alive(l, w))
-			continue;
-		w->fn(l, w->fd, ev[i].events, w->data);
-	}
+	for (i = 0; i < n; i++)
+		loop_dispatch(l, &ev[i]);
 	loop_run_timers(l);
 	return 0;
 }

@@ -34,6 +34,8 @@ void loop_fd_del(struct loop *l, int fd);
 /* A one-shot timer ms milliseconds from now. NULL/errno on failure. */
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms,
 				  loop_timer_fn fn, void *data);
+/* Cancel a timer not yet run (O(log n)); from its own callback, a no-op.
+ * A timer that has run is freed: forget its pointer in its callback. */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
 /* Deliver sig through the loop (it is blocked and read from a signalfd).

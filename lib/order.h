@@ -8,7 +8,9 @@
  *    the same as ORDER_IMAP here: the pool writes into holding files and
  *    copies them out at the end.
  * The order does not own the jobs: it only hands back the pointers it was
- * given. */
+ * given. Jobs are named by their sequence number, unique among the jobs
+ * pending; every operation is O(1) amortized (choosing a new unordered
+ * writer looks at the running jobs, at most the number of slots). */
 #ifndef MPRUN_ORDER_H
 #define MPRUN_ORDER_H
 
@@ -20,12 +22,13 @@ struct order *order_new(enum order_policy policy);
 /* Frees the order (not the jobs). */
 void order_free(struct order *o);
 
-/* A job started; jobs are started in input order. 0 or -1/ENOMEM. */
-int order_started(struct order *o, void *job);
-/* The job produced its first output. */
-void order_output(struct order *o, void *job);
-/* The job finished: all its output is read and it was reaped. */
-void order_finished(struct order *o, void *job);
+/* Job number seq started; jobs are started in input order. 0 or
+ * -1/ENOMEM (or EEXIST: seq is pending already). */
+int order_started(struct order *o, unsigned long long seq, void *job);
+/* Job seq produced its first output. */
+void order_output(struct order *o, unsigned long long seq);
+/* Job seq finished: all its output is read and it was reaped. */
+void order_finished(struct order *o, unsigned long long seq);
 
 /* The running job that may write straight through now, or NULL. */
 void *order_writer(struct order *o);

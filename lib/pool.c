@@ -640,7 +640,7 @@ static void job_complete(struct pool *p, struct pool_job *j)
 {
 	if (p->files != NULL && p->opts.results_dir == NULL)
 		jobfiles_remove(p->files, j->seq);
-	order_finished(p->order, j);
+	order_finished(p->order, j->seq);
 	pool_release_ready(p);
 	pool_kick(p);
 }
@@ -879,7 +879,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 
 	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
 		j->had_output = 1;
-		order_output(p->order, j);
+		order_output(p->order, j->seq);
 		pool_update_writer(p);
 	}
 	if (rc == -1 && errno == EPIPE)
@@ -1155,7 +1155,7 @@ static void job_close_child_ends(struct pool *p, int fds[2])
 /* Count the job as started: sequence number, slot, order. */
 static int pool_register(struct pool *p, struct pool_job *j)
 {
-	if (order_started(p->order, j) == -1)
+	if (order_started(p->order, p->seq + 1, j) == -1)
 		return -1;
 	j->pool = p;
 	j->seq = ++p->seq;

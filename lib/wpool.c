@@ -680,7 +680,7 @@ static void pool_release(struct wpool *p)
 /* The task and its callback are over: its result may go out. */
 static void task_complete(struct wpool *p, struct wpool_task *t)
 {
-	order_finished(p->order, t);
+	order_finished(p->order, t->seq);
 	pool_release(p);
 	pool_check_finished(p);
 }
@@ -804,7 +804,7 @@ static struct wpool_task *pool_take(struct wpool *p)
 	    queue_try_get(p->q, &item) == -1)
 		return NULL;
 	t = task_get(p);
-	if (t == NULL || order_started(p->order, t) == -1) {
+	if (t == NULL || order_started(p->order, p->seq + 1, t) == -1) {
 		record_free(item);
 		queue_task_done(p->q);
 		pool_fatal(p, strerror(ENOMEM));

@@ -1,5 +1,6 @@
 /* Unit tests for lib/order: the release policies. */
 #include <stdlib.h>
+#include <string.h>
 #include "order.h"
 #include "unit.h"
 
@@ -10,21 +11,21 @@ static void test_imap(void)
 {
 	struct order *o = order_new(ORDER_IMAP);
 
-	CHECK(order_started(o, &a) == 0);
-	CHECK(order_started(o, &b) == 0);
-	CHECK(order_started(o, &c) == 0);
+	CHECK(order_started(o, 1, &a) == 0);
+	CHECK(order_started(o, 2, &b) == 0);
+	CHECK(order_started(o, 3, &c) == 0);
 	CHECK(order_writer(o) == &a);
-	order_finished(o, &b);
+	order_finished(o, 2);
 	CHECK(order_pop_release(o) == NULL);
 	CHECK(order_writer(o) == &a);
-	order_finished(o, &a);
+	order_finished(o, 1);
 	CHECK(order_writer(o) == NULL);
 	CHECK(order_pop_release(o) == &a);
 	CHECK(order_pop_release(o) == &b);
 	CHECK(order_pop_release(o) == NULL);
 	CHECK(order_writer(o) == &c);
 	CHECK_INT(order_pending(o), 1);
-	order_finished(o, &c);
+	order_finished(o, 3);
 	CHECK(order_pop_release(o) == &c);
 	CHECK_INT(order_pending(o), 0);
 	order_free(o);
@@ -35,22 +36,22 @@ static void test_unordered(void)
 {
 	struct order *o = order_new(ORDER_UNORDERED);
 
-	order_started(o, &a);
-	order_started(o, &b);
-	order_started(o, &c);
+	order_started(o, 1, &a);
+	order_started(o, 2, &b);
+	order_started(o, 3, &c);
 	CHECK(order_writer(o) == NULL);
-	order_output(o, &b);
+	order_output(o, 2);
 	CHECK(order_writer(o) == &b);
-	order_output(o, &a);
+	order_output(o, 1);
 	CHECK(order_writer(o) == &b);
-	order_finished(o, &c);
+	order_finished(o, 3);
 	CHECK(order_pop_release(o) == NULL); /* b is half-way */
-	order_finished(o, &b);
+	order_finished(o, 2);
 	CHECK(order_pop_release(o) == &b);
 	CHECK(order_pop_release(o) == &c);
 	CHECK(order_pop_release(o) == NULL);
 	CHECK(order_writer(o) == &a);
-	order_finished(o, &a);
+	order_finished(o, 1);
 	CHECK(order_writer(o) == NULL);
 	CHECK(order_pop_release(o) == &a);
 	CHECK_INT(order_pending(o), 0);
@@ -62,9 +63,9 @@ static void test_unordered_quiet(void)
 {
 	struct order *o = order_new(ORDER_UNORDERED);
 
-	order_started(o, &a);
-	order_started(o, &b);
-	order_finished(o, &b);
+	order_started(o, 1, &a);
+	order_started(o, 2, &b);
+	order_finished(o, 2);
 	CHECK(order_writer(o) == NULL);
 	CHECK(order_pop_release(o) == &b);
 	CHECK(order_pop_release(o) == NULL);
@@ -78,17 +79,153 @@ static void test_unordered_finished_first(void)
 	struct order *o = order_new(ORDER_UNORDERED);
 	int x, y;
 
-	order_started(o, &x);
-	order_started(o, &y);
-	order_output(o, &x);
-	order_finished(o, &x);
-	order_output(o, &y);
+	order_started(o, 1, &x);
+	order_started(o, 2, &y);
+	order_output(o, 1);
+	order_finished(o, 1);
+	order_output(o, 2);
 	CHECK(order_writer(o) == NULL);
 	CHECK(order_pop_release(o) == &x);
 	CHECK(order_writer(o) == &y);
-	order_finished(o, &y);
+	order_finished(o, 2);
 	CHECK(order_writer(o) == NULL);
 	CHECK(order_pop_release(o) == &y);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
+#define MANY 5000
+
+/* Shuffle the numbers 0..n-1 into v. */
+static void shuffle(int *v, int n, unsigned seed)
+{
+	int i, k, t;
+
+	srand(seed);
+	for (i = 0; i < n; i++)
+		v[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		k = rand() % (i + 1);
+		t = v[i];
+		v[i] = v[k];
+		v[k] = t;
+	}
+}
+
+/* imap and map: many jobs finishing in a random order are released in
+ * start order, each as soon as every earlier one finished. */
+static void test_many_in_order(enum order_policy policy)
+{
+	static char jobs[MANY];
+	static int fin[MANY], done[MANY];
+	struct order *o = order_new(policy);
+	int i, next = 0, ok = 1, prefix = 0;
+	void *j;
+
+	shuffle(fin, MANY, 11);
+	memset(done, 0, sizeof(done));
+	for (i = 0; i < MANY; i++)
+		ok &= order_started(o, (unsigned long long)i + 1,
+				    &jobs[i]) == 0;
+	for (i = 0; i < MANY; i++) {
+		order_finished(o, (unsigned long long)fin[i] + 1);
+		done[fin[i]] = 1;
+		while (prefix < MANY && done[prefix])
+			prefix++;
+		while ((j = order_pop_release(o)) != NULL)
+			ok &= j == &jobs[next++];
+		ok &= next == prefix;
+		ok &= order_writer(o) == (prefix < MANY ? &jobs[prefix] : NULL);
+	}
+	CHECK(ok);
+	CHECK_INT(next, MANY);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
+/* unordered: many quiet jobs are released in the order they finish. */
+static void test_many_unordered(void)
+{
+	static char jobs[MANY];
+	static int fin[MANY];
+	struct order *o = order_new(ORDER_UNORDERED);
+	int i, ok = 1, n = 0;
+	void *j;
+
+	shuffle(fin, MANY, 12);
+	for (i = 0; i < MANY; i++)
+		ok &= order_started(o, (unsigned long long)i + 1,
+				    &jobs[i]) == 0;
+	for (i = 0; i < MANY; i++) {
+		order_finished(o, (unsigned long long)fin[i] + 1);
+		ok &= order_writer(o) == NULL;
+		while ((j = order_pop_release(o)) != NULL)
+			ok &= j == &jobs[fin[n++]];
+		ok &= n == i + 1;
+	}
+	CHECK(ok);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
+/* unordered, many jobs: while the writer streams, finished jobs wait and
+ * go in finish order once it ends; then the first started job with output
+ * writes. */
+static void test_many_unordered_writer(void)
+{
+	static char jobs[MANY];
+	struct order *o = order_new(ORDER_UNORDERED);
+	int i, ok = 1;
+
+	for (i = 0; i < MANY; i++)
+		ok &= order_started(o, (unsigned long long)i + 1,
+				    &jobs[i]) == 0;
+	order_output(o, 100);
+	order_output(o, 4000);
+	order_output(o, 50);
+	CHECK(order_writer(o) == &jobs[49]); /* first started with output */
+	for (i = MANY - 1; i >= 1000; i--)
+		order_finished(o, (unsigned long long)i + 1);
+	CHECK(order_pop_release(o) == NULL); /* the writer is half-way */
+	order_finished(o, 50);
+	CHECK(order_pop_release(o) == &jobs[49]);
+	for (i = MANY - 1; i >= 1000; i--)
+		ok &= order_pop_release(o) == &jobs[i];
+	CHECK(ok);
+	CHECK(order_pop_release(o) == NULL);
+	CHECK(order_writer(o) == &jobs[99]);
+	CHECK_INT(order_pending(o), 999);
+	for (i = 0; i < 1000; i++)
+		order_finished(o, (unsigned long long)i + 1);
+	CHECK(order_pop_release(o) == &jobs[99]);
+	for (i = 0; i < 1000; i++)
+		if (i != 49 && i != 99)
+			ok &= order_pop_release(o) == &jobs[i];
+	CHECK(ok);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
+/* Sequence numbers with gaps (--resume skips some) and reused after
+ * release; finishing an unknown or released number does nothing. */
+static void test_seq_gaps(void)
+{
+	struct order *o = order_new(ORDER_IMAP);
+
+	CHECK(order_started(o, 1, &a) == 0);
+	CHECK(order_started(o, 17, &b) == 0);
+	CHECK(order_started(o, 1000001, &c) == 0);
+	CHECK(order_started(o, 17, &c) == -1); /* pending already */
+	order_finished(o, 1000001);
+	order_finished(o, 33); /* not pending */
+	CHECK(order_pop_release(o) == NULL);
+	order_finished(o, 1);
+	CHECK(order_pop_release(o) == &a);
+	CHECK(order_writer(o) == &b);
+	order_finished(o, 1); /* released already */
+	order_finished(o, 17);
+	CHECK(order_pop_release(o) == &b);
+	CHECK(order_pop_release(o) == &c);
 	CHECK_INT(order_pending(o), 0);
 	order_free(o);
 }
@@ -99,5 +236,10 @@ int main(void)
 	test_unordered();
 	test_unordered_quiet();
 	test_unordered_finished_first();
+	test_many_in_order(ORDER_IMAP);
+	test_many_in_order(ORDER_MAP);
+	test_many_unordered();
+	test_many_unordered_writer();
+	test_seq_gaps();
 	return UNIT_DONE();
 }
