@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blocks.h"
@@ -18,6 +19,30 @@
 #include "shm.h"
 #include "template.h"
 #include "wpool.h"
+
+/* Where job output is written instead of fd (1 or 2): when fd is a pipe,
+ * our own non-blocking descriptor of it (opened anew through /proc, so the
+ * flag does not reach the jobs or the shell sharing fd): a write to a
+ * blocked reader then waits in the loop's time, and Ctrl-C still ends the
+ * run. Anything else, or when that fails: fd itself. */
+static int output_fd(int fd)
+{
+	static int cached[3] = {-1, -1, -1};
+	char path[32];
+	struct stat st;
+	int nfd;
+
+	if (cached[fd] != -1)
+		return cached[fd];
+	cached[fd] = fd;
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode))
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (nfd != -1)
+		cached[fd] = nfd;
+	return cached[fd];
+}
 
 void warn_msg(const char *msg)
 {
@@ -197,8 +222,10 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	po->tmpdir = cli->tmpdir;
 	po->dry_run = cli->dry_run;
 	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
-	po->out_fd = STDOUT_FILENO;
-	po->err_fd = STDERR_FILENO;
+	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
+						: output_fd(STDOUT_FILENO);
+	po->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
+						: output_fd(STDERR_FILENO);
 	po->timeout_ms = cli->timeout_ms;
 	po->timeout_pct = cli->timeout_pct;
 	po->retries = cli->retries;

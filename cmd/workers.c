@@ -79,8 +79,8 @@ static int make_opts(struct common *cm, struct wpool_opts *wo)
 	wo->on_success = cm->on_success;
 	wo->on_error = cm->on_error;
 	wo->exec = po.exec;
-	wo->out_fd = STDOUT_FILENO;
-	wo->err_fd = STDERR_FILENO;
+	wo->out_fd = po.out_fd;
+	wo->err_fd = po.err_fd;
 	wo->tmpdir = cli->tmpdir;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #define READ_CHUNK 65536
 #define SPLICE_MAX (1 << 20)
 #define READS_PER_CALL 4
+/* How long a blocked write waits before looking for a Ctrl-C. */
+#define WRITE_WAIT_SLICE_MS 100
 
 struct capture {
 	int pipe_fd;
@@ -157,10 +160,39 @@ uint64_t capture_bytes(const struct capture *c)
 	return c->bytes;
 }
 
+/* When writes stop waiting (ms on the monotonic clock), or 0: never. */
+static uint64_t write_deadline;
+
+void capture_write_deadline(uint64_t ms)
+{
+	write_deadline = clock_now_ms() + ms;
+}
+
+/* Wait until fd takes more, in slices, giving up (-1/EINTR) as soon as a
+ * Ctrl-C waits for the loop or the write deadline passed: the reader may
+ * never come back. */
+static int wait_writable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	sigset_t pending;
+	int r;
+
+	for (;;) {
+		if (write_deadline != 0 && clock_now_ms() >= write_deadline)
+			break;
+		r = poll(&pfd, 1, WRITE_WAIT_SLICE_MS);
+		if (r > 0 || (r == -1 && errno != EINTR))
+			return 0; /* writable, or write() says what is wrong */
+		if (sigpending(&pending) == 0 && sigismember(&pending, SIGINT))
+			break;
+	}
+	errno = EINTR;
+	return -1;
+}
+
 int capture_write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 	ssize_t w;
 
 	while (n > 0) {
@@ -168,9 +200,8 @@ int capture_write_all(int fd, const void *p, size_t n)
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
+			if (errno != EAGAIN || wait_writable(fd) == -1)
 				return -1;
-			poll(&pfd, 1, -1);
 			continue;
 		}
 		s += w;
@@ -279,6 +310,20 @@ static int can_splice(const struct capture *c)
 	       !(c->opts.flags & CAPTURE_LINES) && c->line.len == 0;
 }
 
+/* The pipe showed no bytes: 0 if it is at its end, 1 if not (yet); a
+ * byte that came meanwhile is passed on (1, or -1/errno). */
+static int pipe_at_end(struct capture *c)
+{
+	ssize_t r = read(c->pipe_fd, read_chunk, sizeof(read_chunk));
+
+	if (r == 0)
+		return 0;
+	if (r == -1)
+		return errno == EAGAIN || errno == EINTR ? 1 : -1;
+	c->bytes += (uint64_t)r;
+	return take(c, read_chunk, (size_t)r) == -1 ? -1 : 1;
+}
+
 /* Streaming plainly: move what the pipe holds straight to the output.
  * 1: moved some or nothing is there; 0: end of stream; -1/errno; 2: the
  * output does not take splice (then read and write are used). */
@@ -301,14 +346,13 @@ static int splice_out(struct capture *c)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			/* The pipe is empty, or the output is full: wait on
-			 * the output if the pipe has bytes. */
-			struct pollfd pfd = {.fd = c->out_fd, .events = POLLOUT};
-
-			if (pipe_has_bytes(c->pipe_fd))
-				poll(&pfd, 1, -1);
-			else
-				return 1;
+			/* The pipe is empty (or at its end: splice does not
+			 * say so while the output is full), or the output is
+			 * full: wait on the output if the pipe has bytes. */
+			if (!pipe_has_bytes(c->pipe_fd))
+				return pipe_at_end(c);
+			if (wait_writable(c->out_fd) == -1)
+				return -1;
 			continue;
 		}
 		if (errno == EINVAL || errno == ENOSYS) {

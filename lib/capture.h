@@ -75,7 +75,13 @@ void capture_tee(struct capture *c, int fd);
 /* Bytes read from the pipe so far. */
 uint64_t capture_bytes(const struct capture *c);
 
-/* Write all of p to fd, waiting if fd is non-blocking. 0 or -1/errno. */
+/* Write all of p to fd, waiting if fd is non-blocking. 0 or -1/errno;
+ * -1/EINTR, giving up, when a Ctrl-C is pending or after the deadline of
+ * capture_write_deadline(). */
 int capture_write_all(int fd, const void *p, size_t n);
+/* From now on, writes wait for a blocked reader ms more at most (in all,
+ * for the whole process): after Ctrl-C, the output of finished jobs still
+ * goes out if someone reads it, and the run ends anyway. */
+void capture_write_deadline(uint64_t ms);
 
 #endif

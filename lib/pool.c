@@ -884,6 +884,9 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 	}
 	if (rc == -1 && errno == EPIPE)
 		pool_output_gone(p);
+	else if (rc == -1 && errno == EINTR)
+		; /* a Ctrl-C came while our reader was blocked: the loop
+		   * ends the jobs next */
 	else if (rc == -1)
 		job_io_error(j, i);
 	if (rc <= 0) {

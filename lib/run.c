@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "feed.h"
 #include "input.h"
 #include "loop.h"
@@ -19,6 +20,9 @@
 #include "shm.h"
 #include "termtree.h"
 #include "wpool.h"
+
+/* After Ctrl-C, how long output may still wait for a blocked reader. */
+#define INTERRUPT_WRITE_MS 500
 
 /* How a scheduler ended. */
 struct run_end {
@@ -244,6 +248,7 @@ static void run_sigint(struct loop *l, const struct signalfd_siginfo *si,
 	struct runner *r = data;
 
 	r->interrupted = 1;
+	capture_write_deadline(INTERRUPT_WRITE_MS);
 	r->ops->terminate(r->sched);
 }
 

@@ -508,7 +508,7 @@ static void out_flush(struct wpool *p)
 		return;
 	if (!p->out_closed && out_write(p, p->out.data, p->out.len) == -1) {
 		p->out_closed = 1;
-		if (errno != EPIPE) {
+		if (errno != EPIPE && errno != EINTR) { /* EINTR: Ctrl-C */
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
 				 strerror(errno));
 			if (p->ev.error != NULL)

@@ -51,6 +51,7 @@ setup() {
 	_pr_base_setup || return 1
 	M="mprP${BATS_TEST_NUMBER}x$$x$RANDOM"
 	pid=
+	reader=
 }
 
 # Unmount the tmpfs of a test and end what it started, whatever happened.
@@ -59,6 +60,7 @@ teardown() {
 		umount "$BATS_TEST_TMPDIR/small" || :
 	fi
 	[ -z "${pid:-}" ] || kill -KILL -- "-$pid" 2>/dev/null || :
+	[ -z "${reader:-}" ] || kill -KILL "$reader" 2>/dev/null || :
 	[ -z "${M:-}" ] || pkill -KILL -f -- "$M" || :
 }
 
@@ -295,4 +297,70 @@ _pr_spill_run() {
 	[ "$fd2" -lt 20 ]
 	[ "$(wc -l <got)" -eq 3000 ]
 	[ "$(sort -n got | md5sum)" = "$(seq -f '%02000g' 3000 | md5sum)" ]
+}
+
+# Start mprun (named mprun-$M, "$@" its arguments) with a reader that reads
+# nothing for 30 s; wait until it runs; Ctrl-C it; REPLY: the ms it took
+# to exit, status: its exit status.
+_pr_ctrl_c_blocked() {
+	(exec -a "mprun-$M" "$MPRUN" "$@") 2>err | exec sleep 30 &
+	reader=$!
+	local p= t0 i
+	for i in $(seq 100); do
+		p=$(pgrep -f -- "^mprun-$M") && break
+		sleep 0.02
+	done
+	[ -n "$p" ]
+	sleep 1 # its output fills the pipe
+	t0=$EPOCHREALTIME
+	kill -INT "$p"
+	for i in $(seq 250); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.02
+	done
+	REPLY=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	! kill -0 "$p" 2>/dev/null
+}
+
+@test "stdout blocked: Ctrl-C ends a job streaming its output within a second" {
+	_pr_ctrl_c_blocked -j1 'head -c 100000000 /dev/zero' ::: 1
+	echo "exited ${REPLY} ms after Ctrl-C"
+	[ "$REPLY" -lt 1000 ]
+	[ -z "$(pgrep -f -- "^mprun-$M")" ]
+}
+
+@test "stdout blocked: Ctrl-C ends a run holding finished jobs' output (-k) within a second" {
+	_pr_ctrl_c_blocked -k -j2 'head -c 1000000 /dev/zero; echo {}' ::: 1 2 3 4
+	echo "exited ${REPLY} ms after Ctrl-C"
+	[ "$REPLY" -lt 1000 ]
+}
+
+@test "stdout blocked: Ctrl-C ends a --pipe run within a second, and mprun does not spin meanwhile" {
+	yes | head -c 5000000 >in
+	(exec -a "mprun-$M" "$MPRUN" --pipe --block 10k cat <in) 2>err |
+		exec sleep 30 &
+	reader=$!
+	local p= i
+	for i in $(seq 100); do
+		p=$(pgrep -f -- "^mprun-$M") && break
+		sleep 0.02
+	done
+	[ -n "$p" ]
+	sleep 1
+	# blocked on its reader: it waits, it does not use the CPU
+	local t1 t2
+	t1=$(awk '{print $14 + $15}' "/proc/$p/stat")
+	sleep 1
+	t2=$(awk '{print $14 + $15}' "/proc/$p/stat")
+	echo "CPU ticks while blocked: $((t2 - t1))"
+	[ $((t2 - t1)) -le 10 ]
+	local t0=$EPOCHREALTIME
+	kill -INT "$p"
+	for i in $(seq 250); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.02
+	done
+	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	echo "exited ${ms} ms after Ctrl-C"
+	[ "$ms" -lt 1000 ]
 }
