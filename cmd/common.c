@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "exec_local.h"
 #include "input.h"
+#include "parse.h"
 #include "progress.h"
 #include "shm.h"
 #include "template.h"
@@ -348,6 +349,18 @@ size_t cli_max_record(const struct cli *cli)
 	return cli->max_record > SIZE_MAX ? SIZE_MAX : (size_t)cli->max_record;
 }
 
+/* A record is longer than --block: say so (once). */
+static void cli_block_grew(void *data)
+{
+	const struct cli *cli = data;
+	char size[32];
+
+	fprintf(stderr, "mprun: a record is larger than --block %s: the "
+			"block grows to hold it\n",
+		parse_size_format(cli->block ? cli->block : 1 << 20, size,
+				  sizeof(size)));
+}
+
 /* --pipe, --pipepart: the splitter over stdin or the file. */
 static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 {
@@ -355,7 +368,12 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
 				 .nrecords = cli->nrecords,
-				 .own_fd = strcmp(name, "-") != 0};
+				 .own_fd = strcmp(name, "-") != 0,
+				 .regexp = cli->regexp,
+				 .remove_sep = cli->remove_sep,
+				 .max_block = cli->max_record,
+				 .grew = cli_block_grew,
+				 .grew_data = (void *)(uintptr_t)cli};
 	int fd = bo.own_fd ? open(name, O_RDONLY | O_CLOEXEC) : 0;
 	struct blocks *b = NULL;
 

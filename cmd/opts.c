@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
@@ -67,6 +68,8 @@ enum {
 	OPT_RECEND,
 	OPT_RECSTART,
 	OPT_CAT,
+	OPT_REGEXP,
+	OPT_RRS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -100,9 +103,16 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe block size (1M); --pipepart: -N is N blocks per job slot", 0},
 	{{"block-size", required_argument, NULL, OPT_BLOCK}, "SIZE", NULL, 0},
 	{{"recend", required_argument, NULL, OPT_RECEND}, "STR",
-	 "--pipe records end with STR (default a newline)", 0},
+	 "--pipe records end with STR (default a newline; \\0 \\n \\t ...)",
+	 0},
 	{{"recstart", required_argument, NULL, OPT_RECSTART}, "STR",
 	 "--pipe records start with STR (default: none)", 0},
+	{{"regexp", no_argument, NULL, OPT_REGEXP}, NULL,
+	 "--recend and --recstart are regular expressions (pcre2)", 0},
+	{{"remove-rec-sep", no_argument, NULL, OPT_RRS}, NULL,
+	 "--pipe: take the record separators out of each block", 0},
+	{{"removerecsep", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
+	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
@@ -410,13 +420,29 @@ static int parse_block(const char *v, struct cli *cli)
 	return opt_size("--block", v, &cli->block);
 }
 
+/* The patterns of pipe mode compile: 0, or -1 (said). */
+static int check_patterns(const struct cli *cli)
+{
+	struct blocks_opts bo = {.block = 1,
+				 .recend = cli->recend,
+				 .recstart = cli->recstart,
+				 .regexp = cli->regexp};
+	char err[256] = "";
+
+	if (blocks_check(&bo, err, sizeof(err)) == 0)
+		return 0;
+	return usage_error("%s", err[0] ? err : strerror(errno));
+}
+
 /* The options of pipe mode make sense together: 0, or -1 (said). */
 static int check_pipe(struct cli *cli)
 {
 	const char *needs = cli->nrecords ? "-N"
 			    : cli->block || cli->block_parts ? "--block"
 			    : cli->recend ? "--recend"
-			    : cli->recstart ? "--recstart" : NULL;
+			    : cli->recstart ? "--recstart"
+			    : cli->regexp ? "--regexp"
+			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
 	size_t i;
 
 	if (cli->cat && cli->pipe == PIPE_NONE)
@@ -455,7 +481,7 @@ static int check_pipe(struct cli *cli)
 	    !cli->recstart[0] && cli->nrecords)
 		return usage_error("%s: -N needs a record separator",
 				   "--recend ''");
-	return 0;
+	return check_patterns(cli);
 }
 
 /* Parse a duration option's value. */
@@ -645,6 +671,12 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_CAT:
 		cli->cat = 1;
+		return 0;
+	case OPT_REGEXP:
+		cli->regexp = 1;
+		return 0;
+	case OPT_RRS:
+		cli->remove_sep = 1;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;

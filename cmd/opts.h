@@ -72,6 +72,8 @@ struct cli {
 	const char *recend, *recstart; /* --recend, --recstart, or NULL */
 	size_t nrecords;   /* -N: records per block (--pipe) */
 	int cat;           /* --cat: {} names a file holding the block */
+	int regexp;        /* --regexp: --recend, --recstart are patterns */
+	int remove_sep;    /* --remove-rec-sep, --rrs */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

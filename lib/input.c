@@ -773,6 +773,21 @@ fail:
 	return NULL;
 }
 
+/* A record longer than --max-record in pipe mode: a fatal error. */
+static int input_block_too_long(struct input *in)
+{
+	char max[32];
+
+	in->failed = EMSGSIZE;
+	buf_reset(&in->err);
+	buf_printf(&in->err, "%s: a record is longer than %s (--max-record)",
+		   source_label(in->blocks_name),
+		   parse_size_format(blocks_max_block(in->blocks), max,
+				     sizeof(max)));
+	errno = EMSGSIZE;
+	return -1;
+}
+
 /* The next block as a record (see input_next). */
 static int input_next_block(struct input *in, struct record **out)
 {
@@ -780,6 +795,8 @@ static int input_next_block(struct input *in, struct record **out)
 
 	if (rc == -1 && errno == EAGAIN)
 		in->poll_fd = blocks_poll_fd(in->blocks);
+	if (rc == -1 && errno == EMSGSIZE)
+		return input_block_too_long(in);
 	if (rc == -1 && errno != EAGAIN) {
 		in->failed = errno;
 		return input_set_error(in, in->blocks_name);

@@ -53,9 +53,10 @@ _pp_hwm() {
 }
 
 @test "--pipe: a last record without a newline, and empty input" {
-	run "$MPRUN" -k --pipe --block 1 cat < <(printf 'a\nbb\nc')
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'a\nbb\nc')" ]
+	"$MPRUN" -k --pipe --block 1 cat < <(printf 'a\nbb\nc') >out 2>err
+	[ "$(cat out)" = "$(printf 'a\nbb\nc')" ]
+	# records longer than the block: the block grows, said once
+	[ "$(cat err)" = "mprun: a record is larger than --block 1: the block grows to hold it" ]
 	run "$MPRUN" --pipe echo ran </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
@@ -164,6 +165,106 @@ EOF
 	[ "$st" -eq 130 ]
 	sleep 0.1
 	[ -z "$(pgrep -f "${M}_job")" ]
+}
+
+# The test files of the exact-bytes tests: name, then its bytes.
+_pp_files() {
+	: >empty
+	printf 'a\nbb\nccc' >nonl
+	{ seq 200; head -c 5000 /dev/zero | tr '\0' x; echo; seq 200; } >long
+	seq 3000 | sed 's/$/\r/' >crlf
+	seq 2000 | tr '\n' '\0' >nul
+	seq 20000 >lines
+}
+
+@test "--pipe -k cat and --pipepart -k cat: exact bytes, files of every shape" {
+	local f
+	_pp_files
+	for f in empty nonl long crlf lines; do
+		"$MPRUN" -k --pipe --block 1k cat <"$f" 2>/dev/null | md5sum >a
+		md5sum <"$f" >b
+		cmp a b || { echo "--pipe $f" >&2; false; }
+		cat "$f" | "$MPRUN" -k --pipe --block 1k cat 2>/dev/null | md5sum >a
+		cmp a b || { echo "--pipe (pipe) $f" >&2; false; }
+		"$MPRUN" -k --pipepart -a "$f" --block 1k cat 2>/dev/null | md5sum >a
+		cmp a b || { echo "--pipepart $f" >&2; false; }
+	done
+	cat nul | "$MPRUN" -k --pipe --recend '\0' --block 1k cat | md5sum >a
+	md5sum <nul >b
+	cmp a b
+	"$MPRUN" -k --pipepart -a nul --recend '\0' --block 1k cat | md5sum >a
+	cmp a b
+}
+
+@test "--recend '\\0': NUL-separated records are never split" {
+	_pp_files
+	cat nul | "$MPRUN" --pipe --recend '\0' --block 500 'tail -c1 | od -An -tx1' >ends
+	[ "$(wc -l <ends)" -gt 5 ]
+	[ "$(sort -u ends | tr -d ' ')" = "00" ]
+	"$MPRUN" -k --pipe --recend '\0' --block 500 'tr "\0" "\n" | wc -l' <nul >counts
+	[ "$(awk '{ s += $1 } END { print s }' counts)" -eq 2000 ]
+	# the escapes of GNU parallel: \t, \n, \\
+	printf 'a\tb\t' | "$MPRUN" -k --pipe --recend '\t' --block 1 'cat; echo .' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\t.\nb\t.')" ]
+	printf 'a\\b\\' | "$MPRUN" -k --pipe --recend '\\' --block 1 'cat; echo .' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\\.\nb\\.')" ]
+}
+
+@test "--pipe --recstart '>' --rrs: FASTA blocks without their '>'" {
+	for i in $(seq 300); do
+		printf '>seq%d\nACGTACGT\n' "$i"
+	done >in.fa
+	"$MPRUN" -k --pipe --recstart '>' --rrs --block 500 cat <in.fa >out
+	tr -d '>' <in.fa | cmp - out
+	"$MPRUN" --pipe --recstart '>' --rrs --block 500 'head -c3; echo' <in.fa >heads
+	[ "$(wc -l <heads)" -gt 5 ]
+	[ "$(sort -u heads)" = "seq" ]
+	"$MPRUN" -k --pipepart -a in.fa --recstart '>' --rrs --block 500 cat >out2
+	cmp out out2
+	# the default separator, a newline, goes too (as GNU parallel does)
+	run "$MPRUN" -k --pipe --rrs --block 4 cat < <(seq 6)
+	[ "$output" = "123456" ]
+	printf 'a\0b\0' | "$MPRUN" -k --pipe --recend '\0' --rrs --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\nb')" ]
+}
+
+@test "--regexp: --recend and --recstart are patterns" {
+	printf 'x1yx2yzx3y' | "$MPRUN" -k --pipe --regexp --recend 'y' --recstart 'x\d' --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'x1y\nx2yzx3y')" ]
+	# with --rrs the matched text goes
+	printf '>>a\n>b\n' | "$MPRUN" -k --pipe --regexp --recend '\n' --recstart '>+' --rrs --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\nb')" ]
+	for i in $(seq 500); do printf 'R%d\n..\nEND\n' "$i"; done >recs
+	"$MPRUN" -k --pipe --regexp --recend 'END\n' --block 300 'tail -n1' <recs >ends
+	[ "$(sort -u ends)" = END ]
+	"$MPRUN" -k --pipe --regexp --recend 'E.D\n' --block 300 cat <recs | cmp - recs
+	"$MPRUN" -k --pipepart -a recs --regexp --recend 'END\n' --block 300 cat | cmp - recs
+}
+
+@test "--regexp: a pattern that does not compile is refused before anything runs" {
+	run "$MPRUN" --pipe --regexp --recend '(' 'touch ran' < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--recend: "(" is not a pattern'* ]]
+	run "$MPRUN" --pipe --regexp --recstart 'a[' 'touch ran' < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--recstart: "a[" is not a pattern'* ]]
+	[ ! -e ran ]
+}
+
+@test "--max-record: a record longer is an error; --block 0 is refused" {
+	head -c 5000 /dev/zero | tr '\0' x >big
+	run "$MPRUN" --pipe --block 1k --max-record 2k 'wc -c' <big
+	[ "$status" -eq 255 ]
+	[[ $output == *"a record is longer than 2K (--max-record)"* ]]
+	run "$MPRUN" --pipepart -a big --block 1k --max-record 2k 'wc -c'
+	[ "$status" -eq 255 ]
+	[[ $output == *"a record is longer than 2K (--max-record)"* ]]
+	run "$MPRUN" --pipe --block 1k --max-record 8k 'wc -c' <big
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = 5000 ]
+	run "$MPRUN" --pipe --block 0 cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--block: "0" is not a size'* ]]
 }
 
 # --- --pipepart -------------------------------------------------------------------
