@@ -371,6 +371,7 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .own_fd = strcmp(name, "-") != 0,
 				 .regexp = cli->regexp,
 				 .remove_sep = cli->remove_sep,
+				 .header = cli->header,
 				 .max_block = cli->max_record,
 				 .grew = cli_block_grew,
 				 .grew_data = (void *)(uintptr_t)cli};

@@ -70,6 +70,7 @@ enum {
 	OPT_CAT,
 	OPT_REGEXP,
 	OPT_RRS,
+	OPT_HEADER,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -113,6 +114,8 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe: take the record separators out of each block", 0},
 	{{"removerecsep", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
+	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
+	 "--pipe: the first N lines (:, one) start every job's input", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
@@ -426,7 +429,8 @@ static int check_patterns(const struct cli *cli)
 	struct blocks_opts bo = {.block = 1,
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
-				 .regexp = cli->regexp};
+				 .regexp = cli->regexp,
+				 .header = cli->header};
 	char err[256] = "";
 
 	if (blocks_check(&bo, err, sizeof(err)) == 0)
@@ -447,6 +451,10 @@ static int check_pipe(struct cli *cli)
 
 	if (cli->cat && cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: --cat implies --pipe */
+	if (cli->header != NULL && cli->pipe == PIPE_NONE)
+		return usage_error("%s needs --pipe or --pipepart (no named "
+				   "columns {name} for ::: inputs)",
+				   "--header");
 	if (cli->pipe == PIPE_NONE)
 		return needs == NULL ? 0
 				     : usage_error("%s needs --pipe or "
@@ -677,6 +685,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_RRS:
 		cli->remove_sep = 1;
+		return 0;
+	case OPT_HEADER:
+		cli->header = arg;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;

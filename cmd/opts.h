@@ -74,6 +74,7 @@ struct cli {
 	int cat;           /* --cat: {} names a file holding the block */
 	int regexp;        /* --regexp: --recend, --recstart are patterns */
 	int remove_sep;    /* --remove-rec-sep, --rrs */
+	const char *header; /* --header N, :, or a pattern (pipe mode) */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

@@ -823,9 +823,8 @@ static int blocks_next_stream(struct blocks *b, int *fd)
 		if (b->eof && b->len == 0)
 			return 0;
 		if (!b->header_done) {
-			cut = blocks_stream_header(b);
-			if (cut != 1)
-				return (int)cut;
+			if (blocks_stream_header(b) == -1)
+				return -1;
 			continue;
 		}
 		cut = b->nrecords > 0 ? blocks_count_cut(b) : blocks_size_cut(b);

@@ -267,6 +267,35 @@ _pp_files() {
 	[[ $output == *'--block: "0" is not a size'* ]]
 }
 
+@test "--header : / N / REGEXP: every job's input starts with the header" {
+	{ echo 'id,name'; seq 3000 | sed 's/$/,x/'; } >t.csv
+	"$MPRUN" -k --pipe --header : --block 2k 'head -n1; echo {#}' <t.csv >out
+	[ "$(awk 'NR % 2' out | sort -u)" = "id,name" ]
+	[ "$(wc -l <out)" -gt 10 ]
+	# the header once a job, the rest exactly once in all
+	"$MPRUN" -k --pipe --header : --block 2k 'tail -n +2' <t.csv | cmp - <(tail -n +2 t.csv)
+	"$MPRUN" -k --pipepart -a t.csv --header : --block 2k 'head -n1' | sort -u >hd
+	[ "$(cat hd)" = "id,name" ]
+	"$MPRUN" -k --pipepart -a t.csv --header 1 --block 2k 'tail -n +2' | cmp - <(tail -n +2 t.csv)
+	# two lines, by number and by pattern; --cat files have it too
+	seq 10 | "$MPRUN" -k --pipe --header 2 -N 4 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf '1 2 3 4 5 6\n1 2 7 8 9 10')" ]
+	seq 10 | "$MPRUN" -k --pipe --header '(.*\n){2}' -N 4 --cat 'echo $(cat {})' >out
+	[ "$(cat out)" = "$(printf '1 2 3 4 5 6\n1 2 7 8 9 10')" ]
+	# a header read a little at a time from a slow pipe
+	{ printf 'he'; sleep 0.2; printf 'ad\n1\n2\n'; } | "$MPRUN" -k --pipe --header : -N 1 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
+}
+
+@test "--header without pipe mode, or with a wrong pattern, is refused" {
+	run "$MPRUN" --header : echo ::: a
+	[ "$status" -eq 255 ]
+	[[ $output == *"--header needs --pipe or --pipepart"* ]]
+	run "$MPRUN" --pipe --header '(' cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--header: "(" is not a pattern'* ]]
+}
+
 # --- --pipepart -------------------------------------------------------------------
 
 @test "--pipepart -a: all lines, several jobs, blocks end on newlines" {
