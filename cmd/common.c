@@ -372,6 +372,7 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .regexp = cli->regexp,
 				 .remove_sep = cli->remove_sep,
 				 .header = cli->header,
+				 .header_apart = cli->round_robin,
 				 .max_block = cli->max_record,
 				 .grew = cli_block_grew,
 				 .grew_data = (void *)(uintptr_t)cli};

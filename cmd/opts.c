@@ -71,6 +71,7 @@ enum {
 	OPT_REGEXP,
 	OPT_RRS,
 	OPT_HEADER,
+	OPT_ROUND_ROBIN,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -116,6 +117,9 @@ static const struct opt_doc opt_docs[] = {
 	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
 	 "--pipe: the first N lines (:, one) start every job's input", 0},
+	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
+	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
+	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
@@ -449,8 +453,12 @@ static int check_pipe(struct cli *cli)
 			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
 	size_t i;
 
-	if (cli->cat && cli->pipe == PIPE_NONE)
-		cli->pipe = PIPE_STREAM; /* GNU parallel: --cat implies --pipe */
+	if ((cli->cat || cli->round_robin) && cli->pipe == PIPE_NONE)
+		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->round_robin && (cli->cat || cli->retries))
+		return usage_error("%s: not with --cat or --retries (a job "
+				   "reads its blocks from a pipe, once)",
+				   "--round-robin");
 	if (cli->header != NULL && cli->pipe == PIPE_NONE)
 		return usage_error("%s needs --pipe or --pipepart (no named "
 				   "columns {name} for ::: inputs)",
@@ -688,6 +696,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_HEADER:
 		cli->header = arg;
+		return 0;
+	case OPT_ROUND_ROBIN:
+		cli->round_robin = 1;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;

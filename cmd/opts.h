@@ -75,6 +75,7 @@ struct cli {
 	int regexp;        /* --regexp: --recend, --recstart are patterns */
 	int remove_sep;    /* --remove-rec-sep, --rrs */
 	const char *header; /* --header N, :, or a pattern (pipe mode) */
+	int round_robin;   /* --round-robin: -j jobs fed blocks in turn */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

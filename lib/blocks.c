@@ -42,6 +42,7 @@ struct blocks {
 	size_t header_lines; /* --header N */
 	pcre2_code *header_re; /* --header REGEXP */
 	int header_done;
+	int header_apart;
 	uint64_t max;       /* longest record */
 	void (*grew)(void *data);
 	void *grew_data;
@@ -226,6 +227,7 @@ static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
 	b->own_fd = o->own_fd;
 	b->saved_flags = -1;
 	b->remove_sep = o->remove_sep;
+	b->header_apart = o->header_apart;
 	b->max = o->max_block > 0 ? o->max_block : BLOCKS_MAX_DEFAULT;
 	b->grew = o->grew;
 	b->grew_data = o->grew_data;
@@ -626,7 +628,7 @@ static int blocks_finish(struct blocks *b, int *fd)
 {
 	if (b->remove_sep && blocks_strip(b, *fd) == -1)
 		return -1;
-	return b->hlen > 0 ? blocks_prepend(b, fd) : 0;
+	return b->hlen > 0 && !b->header_apart ? blocks_prepend(b, fd) : 0;
 }
 
 /* --- stream mode ------------------------------------------------------- */
@@ -934,6 +936,11 @@ int blocks_next(struct blocks *b, int *fd)
 		return -1;
 	}
 	return rc;
+}
+
+int blocks_add_header(struct blocks *b, int *fd)
+{
+	return b->hlen > 0 ? blocks_prepend(b, fd) : 0;
 }
 
 int blocks_poll_fd(const struct blocks *b)

@@ -55,6 +55,8 @@ struct blocks_opts {
 	int regexp;           /* recend, recstart are pcre2 patterns */
 	int remove_sep;       /* take the separators out of the blocks */
 	const char *header;   /* NULL, "N" lines, ":" or a pattern */
+	int header_apart;     /* blocks come without the header: see
+			       * blocks_add_header() (--round-robin) */
 	uint64_t max_block;   /* longest record (0: 1 GiB) */
 	void (*grew)(void *data); /* a record is longer than the block size */
 	void *grew_data;
@@ -84,6 +86,9 @@ void blocks_free(struct blocks *b);
 int blocks_next(struct blocks *b, int *fd);
 /* The descriptor to wait on after EAGAIN, or -1. */
 int blocks_poll_fd(const struct blocks *b);
+/* Put the header (if any, once known) before the block in *fd: *fd is
+ * then a new memfd, the old one closed. 0 or -1/errno (*fd unchanged). */
+int blocks_add_header(struct blocks *b, int *fd);
 /* Blocks handed out so far. */
 unsigned long long blocks_count(const struct blocks *b);
 /* The longest record (for the EMSGSIZE message). */

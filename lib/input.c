@@ -743,22 +743,36 @@ int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 	return 0;
 }
 
+struct record *record_new_fd(const char *origin, unsigned long long lineno,
+			     int fd)
+{
+	size_t olen = strlen(origin);
+	struct record *r = calloc(1, sizeof(*r) + olen + 1);
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r + 1, origin, olen + 1);
+	r->origin = (const char *)(r + 1);
+	r->lineno = lineno;
+	r->fd = -1;
+	r->v = calloc(2, sizeof(*r->v));
+	if (r->v == NULL) {
+		record_free(r);
+		return NULL;
+	}
+	r->fd = fd;
+	return r;
+}
+
 /* A record for the block in fd: no value, or the path that opens it. */
 static struct record *block_record(struct input *in, int fd)
 {
-	size_t olen = strlen(in->blocks_name);
-	struct record *r = calloc(1, sizeof(*r) + olen + 1);
+	struct record *r = record_new_fd(in->blocks_name,
+					 blocks_count(in->blocks), fd);
 	char path[64];
 
 	if (r == NULL)
 		return NULL;
-	memcpy(r + 1, in->blocks_name, olen + 1);
-	r->origin = (const char *)(r + 1);
-	r->lineno = blocks_count(in->blocks);
-	r->fd = fd;
-	r->v = calloc(2, sizeof(*r->v));
-	if (r->v == NULL)
-		goto fail;
 	if (in->blocks_as_file) {
 		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)getpid(),
 			 fd);
@@ -769,6 +783,7 @@ static struct record *block_record(struct input *in, int fd)
 	}
 	return r;
 fail:
+	r->fd = -1; /* the caller's again */
 	record_free(r);
 	return NULL;
 }
@@ -850,6 +865,11 @@ int input_next(struct input *in, struct record **out)
 	in->count++;
 	*out = r;
 	return 1;
+}
+
+int input_add_header(struct input *in, int *fd)
+{
+	return in->blocks != NULL ? blocks_add_header(in->blocks, fd) : 0;
 }
 
 int input_poll_fd(const struct input *in)

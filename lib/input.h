@@ -36,6 +36,10 @@ struct record {
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
+/* A record of no value whose fd is fd (it owns fd once made; on failure,
+ * NULL/errno and fd is the caller's). */
+struct record *record_new_fd(const char *origin, unsigned long long lineno,
+			     int fd);
 
 struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
@@ -73,6 +77,10 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked);
 struct blocks;
 int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 		     int as_file);
+
+/* --pipe --round-robin: put the header of the blocks (if any) before the
+ * block in *fd (see blocks_add_header). 0 or -1/errno. */
+int input_add_header(struct input *in, int *fd);
 
 /* Next record of the product.
  *  1: *out set;  0: no more records;

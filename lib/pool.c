@@ -1041,13 +1041,13 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 	job_maybe_finished(j);
 }
 
-/* The job's stdin: its block (--pipe), from the start at every try, or
- * /dev/null. */
+/* The job's stdin: its block (--pipe), from the start at every try, its
+ * pipe (--round-robin), or /dev/null. */
 static int job_stdin(struct pool *p, struct pool_job *j)
 {
 	int fd = j->nrecs > 0 ? j->recs[0]->fd : -1;
 
-	if (fd == -1 || lseek(fd, 0, SEEK_SET) == -1)
+	if (fd == -1 || (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
 		return p->devnull;
 	return fd;
 }

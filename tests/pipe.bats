@@ -296,6 +296,37 @@ _pp_files() {
 	[[ $output == *'--header: "(" is not a pattern'* ]]
 }
 
+@test "--round-robin -j2: two processes in all, every line exactly once" {
+	seq 200000 >in
+	"$MPRUN" --round-robin -j2 --block 4k 'sleep 0.2; echo "$$ $MPRUN_SEQ $(wc -l)"' <in >out
+	[ "$(wc -l <out)" -eq 2 ]
+	[ "$(cut -d' ' -f1 out | sort -u | wc -l)" -eq 2 ]
+	[ "$(cut -d' ' -f2 out | sort -n | tr '\n' ' ')" = "1 2 " ]
+	[ "$(awk '{ s += $3 } END { print s }' out)" -eq 200000 ]
+	# the bytes themselves, whole records, none twice: sort them back
+	cat in | "$MPRUN" --round --pipe -j3 --block 1k 'cat' | sort -n | cmp - in
+	# exit statuses count per job; no input, no job
+	run "$MPRUN" --round-robin -j2 --block 1k 'cat >/dev/null; exit 3' <in
+	[ "$status" -eq 2 ]
+	run "$MPRUN" --round-robin -j2 'echo ran' </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "--round-robin: a job that ends early; --header once a job; --pipepart" {
+	seq 100000 >in
+	run timeout 20 "$MPRUN" --round-robin -j2 --block 4k 'head -n1 >/dev/null' <in
+	[ "$status" -eq 0 ]
+	{ echo id; seq 50000; } | "$MPRUN" -k --round-robin -j3 --header : --block 4k 'grep -c id; wc -l' >out
+	[ "$(awk 'NR % 2' out | tr '\n' ' ')" = "1 1 1 " ]
+	"$MPRUN" --round-robin --pipepart -a in -j2 --block 4k 'wc -l' >out
+	[ "$(wc -l <out)" -eq 2 ]
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	run "$MPRUN" --round-robin --cat cat <in
+	[ "$status" -eq 255 ]
+	[[ $output == *"--round-robin: not with --cat or --retries"* ]]
+}
+
 # --- --pipepart -------------------------------------------------------------------
 
 @test "--pipepart -a: all lines, several jobs, blocks end on newlines" {
