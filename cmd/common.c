@@ -196,6 +196,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	po->mem_limit = (size_t)cli->mem_limit;
 	po->spill_limit = cli->spill_limit;
 	po->tmpdir = cli->tmpdir;
+	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
 	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
 	po->out_fd = STDOUT_FILENO;
@@ -412,8 +413,10 @@ static struct input *cli_blocks_input(const struct cli *cli)
 		warn_msg(strerror(errno));
 		return NULL;
 	}
-	if (input_add_blocks(in, b, name, cli->cat) == -1) {
-		warn_msg(strerror(errno));
+	if (input_add_blocks(in, b, name, cli->cat) == -1 ||
+	    (cli->fifo && input_set_block_fifos(in, cli->tmpdir) == -1)) {
+		fprintf(stderr, "mprun: %s: %s\n",
+			cli->fifo ? "--fifo" : name, strerror(errno));
 		input_free(in);
 		return NULL;
 	}

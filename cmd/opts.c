@@ -72,6 +72,7 @@ enum {
 	OPT_RRS,
 	OPT_HEADER,
 	OPT_ROUND_ROBIN,
+	OPT_FIFO,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -120,6 +121,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
 	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
 	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
+	{{"fifo", no_argument, NULL, OPT_FIFO}, NULL,
+	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
@@ -453,12 +456,15 @@ static int check_pipe(struct cli *cli)
 			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
 	size_t i;
 
-	if ((cli->cat || cli->round_robin) && cli->pipe == PIPE_NONE)
+	if ((cli->cat || cli->round_robin || cli->fifo) &&
+	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
-	if (cli->round_robin && (cli->cat || cli->retries))
-		return usage_error("%s: not with --cat or --retries (a job "
-				   "reads its blocks from a pipe, once)",
+	if (cli->round_robin && (cli->cat || cli->fifo || cli->retries))
+		return usage_error("%s: not with --cat, --fifo or --retries (a "
+				   "job reads its blocks from a pipe, once)",
 				   "--round-robin");
+	if (cli->fifo && cli->cat)
+		return usage_error("%s: not with --cat", "--fifo");
 	if (cli->header != NULL && cli->pipe == PIPE_NONE)
 		return usage_error("%s needs --pipe or --pipepart (no named "
 				   "columns {name} for ::: inputs)",
@@ -699,6 +705,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_ROUND_ROBIN:
 		cli->round_robin = 1;
+		return 0;
+	case OPT_FIFO:
+		cli->fifo = 1;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;

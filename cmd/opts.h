@@ -76,6 +76,7 @@ struct cli {
 	int remove_sep;    /* --remove-rec-sep, --rrs */
 	const char *header; /* --header N, :, or a pattern (pipe mode) */
 	int round_robin;   /* --round-robin: -j jobs fed blocks in turn */
+	int fifo;          /* --fifo: {} is a named pipe giving the block */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

@@ -14,6 +14,7 @@
 
 #include "blocks.h"
 #include "buf.h"
+#include "fifo.h"
 #include "parse.h"
 #include "internal.h"
 
@@ -69,6 +70,7 @@ struct input {
 	struct buf err;
 	struct blocks *blocks;  /* --pipe: the only source, or NULL */
 	char *blocks_name;
+	char *fifo_dir;  /* --fifo: where the blocks' named pipes are */
 	int blocks_as_file;
 };
 
@@ -112,6 +114,8 @@ void record_free(struct record *r)
 
 	if (r == NULL)
 		return;
+	if (r->fifo && r->n > 0)
+		unlink(r->v[0]);
 	for (i = 0; i < r->n; i++)
 		free(r->v[i]);
 	free(r->v);
@@ -239,6 +243,9 @@ void input_free(struct input *in)
 	buf_free(&in->err);
 	blocks_free(in->blocks);
 	free(in->blocks_name);
+	if (in->fifo_dir != NULL)
+		rmdir(in->fifo_dir);
+	free(in->fifo_dir);
 	free(in);
 }
 
@@ -764,7 +771,34 @@ struct record *record_new_fd(const char *origin, unsigned long long lineno,
 	return r;
 }
 
-/* A record for the block in fd: no value, or the path that opens it. */
+int input_set_block_fifos(struct input *in, const char *tmpdir)
+{
+	if (in->blocks == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	in->fifo_dir = fifo_dir_new(tmpdir);
+	return in->fifo_dir != NULL ? 0 : -1;
+}
+
+/* --fifo: the record's value is a new named pipe for its block. */
+static int block_fifo(struct input *in, struct record *r)
+{
+	size_t n = strlen(in->fifo_dir) + 32;
+
+	r->v[0] = malloc(n);
+	if (r->v[0] == NULL)
+		return -1;
+	snprintf(r->v[0], n, "%s/%llu", in->fifo_dir, r->lineno);
+	r->n = 1;
+	if (mkfifo(r->v[0], 0600) == -1)
+		return -1;
+	r->fifo = 1;
+	return 0;
+}
+
+/* A record for the block in fd: no value, or the path that opens it (a
+ * named pipe with --fifo). */
 static struct record *block_record(struct input *in, int fd)
 {
 	struct record *r = record_new_fd(in->blocks_name,
@@ -773,7 +807,9 @@ static struct record *block_record(struct input *in, int fd)
 
 	if (r == NULL)
 		return NULL;
-	if (in->blocks_as_file) {
+	if (in->fifo_dir != NULL && block_fifo(in, r) == -1)
+		goto fail;
+	if (in->blocks_as_file && in->fifo_dir == NULL) {
 		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)getpid(),
 			 fd);
 		r->v[0] = strdup(path);

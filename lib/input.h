@@ -33,6 +33,8 @@ struct record {
 	unsigned long long lineno;
 	int fd;    /* a block's bytes (--pipe: a memfd, offset 0), else -1;
 		    * the record owns it */
+	int fifo;  /* v[0] is a named pipe the record made (--fifo): freeing
+		    * the record removes it */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
@@ -77,6 +79,12 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked);
 struct blocks;
 int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 		     int as_file);
+
+/* --fifo: each block's record has one value, the path of a named pipe
+ * made for it in a private directory under tmpdir (NULL: $TMPDIR or /tmp)
+ * that input_free() removes. Call after input_add_blocks(). 0 or
+ * -1/errno. */
+int input_set_block_fifos(struct input *in, const char *tmpdir);
 
 /* --pipe --round-robin: put the header of the blocks (if any) before the
  * block in *fd (see blocks_add_header). 0 or -1/errno. */

@@ -324,7 +324,30 @@ _pp_files() {
 	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
 	run "$MPRUN" --round-robin --cat cat <in
 	[ "$status" -eq 255 ]
-	[[ $output == *"--round-robin: not with --cat or --retries"* ]]
+	[[ $output == *"--round-robin: not with --cat, --fifo or --retries"* ]]
+}
+
+@test "--fifo: {} is a named pipe that gives the block; stdin is /dev/null" {
+	seq 100000 >in
+	"$MPRUN" -k --fifo --block 10k 'cat {}' <in | cmp - in
+	"$MPRUN" -k --fifo --block 10k 'wc -l <{}; wc -c' <in >out
+	[ "$(awk 'NR % 2 == 1 { s += $1 } END { print s }' out)" -eq 100000 ]
+	[ "$(awk 'NR % 2 == 0' out | sort -u)" = 0 ]
+	# a private directory, mode 0700, under --tmpdir; all gone afterwards
+	mkdir tmp
+	"$MPRUN" --fifo --tmpdir tmp --block 10k 'test -p {} && stat -c %a "$(dirname {})"' <in | sort -u >modes
+	[ "$(cat modes)" = 700 ]
+	[ -z "$(ls tmp)" ]
+	# a job that closes it early, one that never opens it, a retry
+	run timeout 20 "$MPRUN" --fifo --block 10k 'head -n1 {} >/dev/null' <in
+	[ "$status" -eq 0 ]
+	run timeout 20 "$MPRUN" --fifo --block 10k 'echo never reads' <in
+	[ "$status" -eq 0 ]
+	"$MPRUN" --pipepart -a in --fifo --block 8k --retries 1 \
+		'if [ -e t{#} ]; then wc -l <{}; else touch t{#}; head -c 100 {} >/dev/null; exit 1; fi' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	run "$MPRUN" --fifo --cat cat <in
+	[ "$status" -eq 255 ]
 }
 
 # --- --pipepart -------------------------------------------------------------------
