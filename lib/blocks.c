@@ -454,49 +454,55 @@ static int blocks_copy(int out, int in, uint64_t off, uint64_t n)
 
 /* --- header and --rrs ------------------------------------------------- */
 
-/* The length of the header at the start of m (n bytes); 0 if it is not
- * all there (or empty). */
-static size_t blocks_header_len(const struct blocks *b, const char *m,
-				size_t n)
+/* The length of the header at the start of m (n bytes, all the input if
+ * end): 0 for none, -1 if more bytes may make it (a line not ended yet, a
+ * pattern matched in part: GNU parallel matches what it read). */
+static long long blocks_header_len(const struct blocks *b, const char *m,
+				   size_t n, int end)
 {
 	size_t k = b->header_lines, i = 0;
 	const char *q;
+	int rc;
 
-	if (b->header_re != NULL)
-		return pcre2_match(b->header_re, (PCRE2_SPTR)m, n, 0,
-				   PCRE2_ANCHORED, b->md, NULL) < 0
-			       ? 0
-			       : pcre2_get_ovector_pointer(b->md)[1];
+	if (b->header_re != NULL) {
+		rc = pcre2_match(b->header_re, (PCRE2_SPTR)m, n, 0,
+				 PCRE2_ANCHORED | (end ? 0 : PCRE2_PARTIAL_SOFT),
+				 b->md, NULL);
+		if (rc == PCRE2_ERROR_PARTIAL)
+			return -1;
+		return rc < 0 ? 0
+			      : (long long)pcre2_get_ovector_pointer(b->md)[1];
+	}
 	while (k-- > 0) {
 		q = memchr(m + i, '\n', n - i);
 		if (q == NULL)
-			return 0;
+			return end ? 0 : -1;
 		i = (size_t)(q - m) + 1;
 	}
-	return i;
+	return (long long)i;
 }
 
-/* Keep the header found in the first n bytes of fd: its length, or 0 if
- * it is not all there; -1/errno. */
-static long long blocks_take_header(struct blocks *b, int fd, size_t n)
+/* Find the header in the first n bytes of fd (all the input if end) and
+ * keep it: *h its length (0: none), or -1 if more bytes are needed.
+ * 0 or -1/errno. */
+static int blocks_take_header(struct blocks *b, int fd, size_t n, int end,
+			      long long *h)
 {
-	char *m;
-	size_t h;
+	char *m = NULL;
 
+	*h = n == 0 && !end ? -1 : 0;
 	if (n == 0)
 		return 0;
 	m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
-	h = blocks_header_len(b, m, n);
-	if (h > 0 && (b->header = malloc(h)) != NULL) {
-		memcpy(b->header, m, h);
-		b->hlen = h;
+	*h = blocks_header_len(b, m, n, end);
+	if (*h > 0 && (b->header = malloc((size_t)*h)) != NULL) {
+		memcpy(b->header, m, (size_t)*h);
+		b->hlen = (size_t)*h;
 	}
 	munmap(m, n);
-	if (h > 0 && b->header == NULL)
-		return -1;
-	return (long long)h;
+	return *h > 0 && b->header == NULL ? -1 : 0;
 }
 
 /* Write all n bytes of p to fd. */
@@ -777,16 +783,16 @@ static long long blocks_count_cut(struct blocks *b)
  * read (want grown), -1/errno. */
 static long long blocks_stream_header(struct blocks *b)
 {
-	long long h = blocks_take_header(b, b->cur, (size_t)b->len);
-	int next = -1;
+	int next = -1, end = b->eof || b->len >= b->max;
+	long long h;
 
-	if (h == 0 && !b->eof && b->want < b->max) {
+	if (blocks_take_header(b, b->cur, (size_t)b->len, end, &h) == -1)
+		return -1;
+	if (h == -1) {
 		b->want = b->max - b->want > b->block ? b->want + b->block
 						       : b->max;
 		return 0;
 	}
-	if (h == -1)
-		return -1;
 	b->header_done = 1;
 	if (h == 0)
 		return 1;
@@ -846,9 +852,9 @@ static int blocks_file_header(struct blocks *b)
 
 	if (b->header_done)
 		return 0;
-	h = blocks_take_header(b, b->fd, (size_t)(b->size < b->max ? b->size
-								   : b->max));
-	if (h == -1)
+	if (blocks_take_header(b, b->fd, (size_t)(b->size < b->max ? b->size
+								    : b->max),
+			       1, &h) == -1)
 		return -1;
 	b->pos = (uint64_t)h;
 	b->header_done = 1;

@@ -285,6 +285,8 @@ _pp_files() {
 	# a header read a little at a time from a slow pipe
 	{ printf 'he'; sleep 0.2; printf 'ad\n1\n2\n'; } | "$MPRUN" -k --pipe --header : -N 1 'echo $(cat)' >out
 	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
+	{ printf 'he'; sleep 0.2; printf 'ad\n1\n2\n'; } | "$MPRUN" -k --pipe --header '[a-z]+\n' -N 1 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
 }
 
 @test "--header without pipe mode, or with a wrong pattern, is refused" {

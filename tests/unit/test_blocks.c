@@ -453,6 +453,14 @@ static void test_escapes_rrs_header(void)
 	o.header = "0";
 	CHECK(cut(&o, "h\n1\n", 0, out, sizeof(out)) == 0);
 	CHECK_STR(out, "h\n1\n");
+	/* a pattern that cannot match, or matches nothing: no header, and
+	 * the input is not read on for one */
+	o.header = "ZZ";
+	CHECK(cut(&o, "h\n1\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n");
+	o.header = "x*";
+	CHECK(cut(&o, "h\n1\n", 1, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n");
 }
 
 /* Counts the calls of grew. */
