@@ -1052,7 +1052,8 @@ static int job_stdin(struct pool *p, struct pool_job *j)
 {
 	int fd = j->nrecs > 0 ? j->recs[0]->fd : -1;
 
-	if (fd == -1 || p->opts.fifo || (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
+	if (fd == -1 || p->opts.fifo ||
+	    (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
 		return p->devnull;
 	return fd;
 }
