@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "exec_local.h"
 #include "input.h"
+#include "parse.h"
 #include "progress.h"
 #include "shm.h"
 #include "template.h"
@@ -220,6 +221,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	po->mem_limit = (size_t)cli->mem_limit;
 	po->spill_limit = cli->spill_limit;
 	po->tmpdir = cli->tmpdir;
+	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
 	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
 	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
@@ -375,6 +377,18 @@ size_t cli_max_record(const struct cli *cli)
 	return cli->max_record > SIZE_MAX ? SIZE_MAX : (size_t)cli->max_record;
 }
 
+/* A record is longer than --block: say so (once). */
+static void cli_block_grew(void *data)
+{
+	const struct cli *cli = data;
+	char size[32];
+
+	fprintf(stderr, "mprun: a record is larger than --block %s: the "
+			"block grows to hold it\n",
+		parse_size_format(cli->block ? cli->block : 1 << 20, size,
+				  sizeof(size)));
+}
+
 /* --pipe, --pipepart: the splitter over stdin or the file. */
 static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 {
@@ -382,7 +396,14 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
 				 .nrecords = cli->nrecords,
-				 .own_fd = strcmp(name, "-") != 0};
+				 .own_fd = strcmp(name, "-") != 0,
+				 .regexp = cli->regexp,
+				 .remove_sep = cli->remove_sep,
+				 .header = cli->header,
+				 .header_apart = cli->round_robin,
+				 .max_block = cli->max_record,
+				 .grew = cli_block_grew,
+				 .grew_data = (void *)(uintptr_t)cli};
 	int fd = bo.own_fd ? open(name, O_RDONLY | O_CLOEXEC) : 0;
 	struct blocks *b = NULL;
 
@@ -419,8 +440,10 @@ static struct input *cli_blocks_input(const struct cli *cli)
 		warn_msg(strerror(errno));
 		return NULL;
 	}
-	if (input_add_blocks(in, b, name, cli->cat) == -1) {
-		warn_msg(strerror(errno));
+	if (input_add_blocks(in, b, name, cli->cat) == -1 ||
+	    (cli->fifo && input_set_block_fifos(in, cli->tmpdir) == -1)) {
+		fprintf(stderr, "mprun: %s: %s\n",
+			cli->fifo ? "--fifo" : name, strerror(errno));
 		input_free(in);
 		return NULL;
 	}

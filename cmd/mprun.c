@@ -197,6 +197,7 @@ static int setup(struct run *r)
 	po.fill = r->cli.fill;
 	ro.in = r->in;
 	ro.blocks = r->cli.pipe != PIPE_NONE;
+	ro.round_robin = r->cli.round_robin;
 	return common_start(&r->cm, &ro);
 }
 

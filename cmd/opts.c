@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
@@ -67,6 +68,11 @@ enum {
 	OPT_RECEND,
 	OPT_RECSTART,
 	OPT_CAT,
+	OPT_REGEXP,
+	OPT_RRS,
+	OPT_HEADER,
+	OPT_ROUND_ROBIN,
+	OPT_FIFO,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -100,9 +106,23 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe block size (1M); --pipepart: -N is N blocks per job slot", 0},
 	{{"block-size", required_argument, NULL, OPT_BLOCK}, "SIZE", NULL, 0},
 	{{"recend", required_argument, NULL, OPT_RECEND}, "STR",
-	 "--pipe records end with STR (default a newline)", 0},
+	 "--pipe records end with STR (default a newline; \\0 \\n \\t ...)",
+	 0},
 	{{"recstart", required_argument, NULL, OPT_RECSTART}, "STR",
 	 "--pipe records start with STR (default: none)", 0},
+	{{"regexp", no_argument, NULL, OPT_REGEXP}, NULL,
+	 "--recend and --recstart are regular expressions (pcre2)", 0},
+	{{"remove-rec-sep", no_argument, NULL, OPT_RRS}, NULL,
+	 "--pipe: take the record separators out of each block", 0},
+	{{"removerecsep", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
+	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
+	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
+	 "--pipe: the first N lines (:, one) start every job's input", 0},
+	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
+	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
+	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
+	{{"fifo", no_argument, NULL, OPT_FIFO}, NULL,
+	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
@@ -410,17 +430,45 @@ static int parse_block(const char *v, struct cli *cli)
 	return opt_size("--block", v, &cli->block);
 }
 
+/* The patterns of pipe mode compile: 0, or -1 (said). */
+static int check_patterns(const struct cli *cli)
+{
+	struct blocks_opts bo = {.block = 1,
+				 .recend = cli->recend,
+				 .recstart = cli->recstart,
+				 .regexp = cli->regexp,
+				 .header = cli->header};
+	char err[256] = "";
+
+	if (blocks_check(&bo, err, sizeof(err)) == 0)
+		return 0;
+	return usage_error("%s", err[0] ? err : strerror(errno));
+}
+
 /* The options of pipe mode make sense together: 0, or -1 (said). */
 static int check_pipe(struct cli *cli)
 {
 	const char *needs = cli->nrecords ? "-N"
 			    : cli->block || cli->block_parts ? "--block"
 			    : cli->recend ? "--recend"
-			    : cli->recstart ? "--recstart" : NULL;
+			    : cli->recstart ? "--recstart"
+			    : cli->regexp ? "--regexp"
+			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
 	size_t i;
 
-	if (cli->cat && cli->pipe == PIPE_NONE)
-		cli->pipe = PIPE_STREAM; /* GNU parallel: --cat implies --pipe */
+	if ((cli->cat || cli->round_robin || cli->fifo) &&
+	    cli->pipe == PIPE_NONE)
+		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->round_robin && (cli->cat || cli->fifo || cli->retries))
+		return usage_error("%s: not with --cat, --fifo or --retries (a "
+				   "job reads its blocks from a pipe, once)",
+				   "--round-robin");
+	if (cli->fifo && cli->cat)
+		return usage_error("%s: not with --cat", "--fifo");
+	if (cli->header != NULL && cli->pipe == PIPE_NONE)
+		return usage_error("%s needs --pipe or --pipepart (no named "
+				   "columns {name} for ::: inputs)",
+				   "--header");
 	if (cli->pipe == PIPE_NONE)
 		return needs == NULL ? 0
 				     : usage_error("%s needs --pipe or "
@@ -455,7 +503,7 @@ static int check_pipe(struct cli *cli)
 	    !cli->recstart[0] && cli->nrecords)
 		return usage_error("%s: -N needs a record separator",
 				   "--recend ''");
-	return 0;
+	return check_patterns(cli);
 }
 
 /* Parse a duration option's value. */
@@ -645,6 +693,21 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_CAT:
 		cli->cat = 1;
+		return 0;
+	case OPT_REGEXP:
+		cli->regexp = 1;
+		return 0;
+	case OPT_RRS:
+		cli->remove_sep = 1;
+		return 0;
+	case OPT_HEADER:
+		cli->header = arg;
+		return 0;
+	case OPT_ROUND_ROBIN:
+		cli->round_robin = 1;
+		return 0;
+	case OPT_FIFO:
+		cli->fifo = 1;
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;

@@ -72,6 +72,11 @@ struct cli {
 	const char *recend, *recstart; /* --recend, --recstart, or NULL */
 	size_t nrecords;   /* -N: records per block (--pipe) */
 	int cat;           /* --cat: {} names a file holding the block */
+	int regexp;        /* --regexp: --recend, --recstart are patterns */
+	int remove_sep;    /* --remove-rec-sep, --rrs */
+	const char *header; /* --header N, :, or a pattern (pipe mode) */
+	int round_robin;   /* --round-robin: -j jobs fed blocks in turn */
+	int fifo;          /* --fifo: {} is a named pipe giving the block */
 	char **command;    /* the command words (may be 0) */
 	size_t ncommand;
 	struct cli_source *sources;

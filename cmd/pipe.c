@@ -113,6 +113,11 @@ static void print_graph(const struct pipefile *pf)
 				printf("%zu value%s\n", src->nvalues,
 				       src->nvalues == 1 ? "" : "s");
 		}
+		if (s->pipe)
+			printf("#   pipe: blocks of %llu bytes, each a job's "
+			       "stdin\n",
+			       (unsigned long long)(s->block ? s->block
+							     : 1 << 20));
 		for (k = 0; k < s->nafter; k++)
 			printf("#   after: %s\n", pf->stages[s->after[k]].name);
 		if (s->executor == PF_SSH) {

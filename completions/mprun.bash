@@ -4,7 +4,7 @@
 
 _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --max-args
---pipe --pipepart --block --recend --recstart --max-replace-args --cat
+--pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -23,7 +23,7 @@ _mprun_takes_arg()
 	case $1 in
 	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
 		--max-args | --order | --block | --block-size | --recend | \
-		--recstart | --max-replace-args | \
+		--recstart | --max-replace-args | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \

@@ -22,7 +22,7 @@ function __fish_mprun_needs_command
             case '--*=*'
             case --jobs --arg-file --delimiter --colsep --max-record \
                 --max-args --order --block --block-size --recend --recstart \
-                --max-replace-args \
+                --max-replace-args --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
@@ -62,6 +62,11 @@ complete -c mprun -n __fish_mprun_needs_command -l recend -x -d '--pipe records 
 complete -c mprun -n __fish_mprun_needs_command -l recstart -x -d '--pipe records start with STR'
 complete -c mprun -n __fish_mprun_needs_command -s N -l max-replace-args -x -d '--pipe: exactly N records per job'
 complete -c mprun -n __fish_mprun_needs_command -l cat -d '--pipe: {} is a file holding the block'
+complete -c mprun -n __fish_mprun_needs_command -l fifo -d '--pipe: {} is a named pipe giving the block'
+complete -c mprun -n __fish_mprun_needs_command -l round-robin -d '--pipe: start -j jobs once and feed them blocks in turn'
+complete -c mprun -n __fish_mprun_needs_command -l header -x -d '--pipe: the header (N lines, :, or a pattern) starts every job input'
+complete -c mprun -n __fish_mprun_needs_command -l remove-rec-sep -d '--pipe: take the record separators out of each block'
+complete -c mprun -n __fish_mprun_needs_command -l regexp -d '--recend and --recstart are regular expressions'
 complete -c mprun -n __fish_mprun_needs_command -s n -l max-args -x -d 'At most N inputs per command'
 complete -c mprun -n __fish_mprun_needs_command -s X -l xargs -d 'Fill the command line'
 complete -c mprun -n __fish_mprun_needs_command -s k -l keep-order -d 'Output in input order'

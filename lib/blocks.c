@@ -1,9 +1,12 @@
 /* blocks: a stream or a file cut into memfds of whole records. */
 #include "blocks.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +19,7 @@
 #define BLOCKS_WINDOW (64 * 1024)
 /* The most one sendfile(2) or splice(2) call moves. */
 #define BLOCKS_IO_MAX ((size_t)1 << 30)
+#define BLOCKS_MAX_DEFAULT ((uint64_t)1 << 30)
 
 struct blocks {
 	int fd;            /* the input (the caller's) */
@@ -26,7 +30,23 @@ struct blocks {
 	int eof;
 	int poll_fd;       /* after EAGAIN, else -1 */
 	char *recend, *recstart;
-	size_t elen, slen;
+	size_t elen, slen;  /* literal separators (0 with regexp) */
+	char *sep;          /* recend then recstart (--rrs) */
+	size_t pre, post;   /* bytes read around a candidate boundary */
+	pcre2_code *re;     /* --regexp: a boundary ends each match */
+	pcre2_code *rrs_mid, *rrs_lead, *rrs_tail; /* --regexp --rrs */
+	pcre2_match_data *md;
+	int remove_sep;
+	char *header;       /* --header: put before every block */
+	size_t hlen;
+	size_t header_lines; /* --header N */
+	pcre2_code *header_re; /* --header REGEXP */
+	int header_done;
+	int header_apart;
+	uint64_t max;       /* longest record */
+	void (*grew)(void *data);
+	void *grew_data;
+	int warned;
 	uint64_t block;
 	size_t nrecords;   /* stream: records a block (-N), or 0 */
 	size_t window;
@@ -54,36 +74,188 @@ static uint64_t blocks_first(const struct blocks *b)
 	return b->elen > 1 ? b->elen : 1;
 }
 
-/* The options' strings and sizes, with GNU parallel's defaults. */
-static struct blocks *blocks_alloc(const struct blocks_opts *o)
+/* s with GNU parallel's escapes (\0 \r \n \t \' \" \\) made bytes; its
+ * length in *len. */
+static char *blocks_unescape(const char *s, size_t *len)
 {
-	struct blocks *b = calloc(1, sizeof(*b));
+	static const char from[] = "0rnt'\"\\";
+	static const char to[] = {'\0', '\r', '\n', '\t', '\'', '"', '\\'};
+	char *out = malloc(strlen(s) + 1);
+	const char *c;
+	size_t n = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		c = s[0] == '\\' && s[1] != '\0' ? strchr(from, s[1]) : NULL;
+		if (c != NULL)
+			s++;
+		out[n++] = c != NULL ? to[c - from] : *s;
+	}
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+/* Compile the pattern head value tail for option; NULL and errno EINVAL
+ * with the reason in err (if any), or ENOMEM. */
+static pcre2_code *blocks_compile(const char *head, const char *value,
+				  const char *tail, uint32_t flags,
+				  const char *option, char *err, size_t errlen)
+{
+	size_t n = strlen(head) + strlen(value) + strlen(tail) + 1;
+	char *pat = malloc(n);
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off = 0;
+	pcre2_code *re = NULL;
+	int code = 0;
+
+	if (pat == NULL)
+		return NULL;
+	snprintf(pat, n, "%s%s%s", head, value, tail);
+	re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, flags,
+			   &code, &off, NULL);
+	free(pat);
+	if (re == NULL && err != NULL) {
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, errlen, "%s: \"%s\" is not a pattern: %s", option,
+			 value, (const char *)msg);
+	}
+	if (re == NULL)
+		errno = code == PCRE2_ERROR_NOMEMORY ? ENOMEM : EINVAL;
+	return re;
+}
+
+/* --regexp: check each separator alone, then compile the boundary and
+ * --rrs patterns (GNU parallel's: multi-line). */
+static int blocks_regexp(struct blocks *b, const char *end, const char *start,
+			 char *err, size_t errlen)
+{
+	size_t n = strlen(end) + strlen(start) + 32;
+	char *both = malloc(n);
+	pcre2_code *alone[2] = {NULL, NULL};
+	int rc = -1;
+
+	alone[0] = blocks_compile("", end, "", 0, "--recend", err, errlen);
+	if (alone[0] != NULL)
+		alone[1] = blocks_compile("", start, "", 0, "--recstart", err,
+					  errlen);
+	if (both == NULL || alone[1] == NULL)
+		goto out;
+	snprintf(both, n, "(?:%s)(?:", end);
+	b->rrs_mid = blocks_compile(both, start, ")", PCRE2_MULTILINE,
+				    "--recstart", err, errlen);
+	snprintf(both, n, "(?:%s)(?=(?:", end);
+	b->re = blocks_compile(both, start, "))", PCRE2_MULTILINE,
+			       "--recstart", err, errlen);
+	b->rrs_lead = blocks_compile("(?:", start, ")", PCRE2_DOTALL,
+				     "--recstart", err, errlen);
+	b->rrs_tail = blocks_compile("(?:", end, ")$", PCRE2_DOTALL, "--recend",
+				     err, errlen);
+	if (b->rrs_mid && b->re && b->rrs_lead && b->rrs_tail)
+		rc = 0;
+out:
+	pcre2_code_free(alone[0]);
+	pcre2_code_free(alone[1]);
+	free(both);
+	return rc;
+}
+
+/* --header: N lines, ":" (one line) or a pattern matched at the start. */
+static int blocks_header_opt(struct blocks *b, const char *h, char *err,
+			     size_t errlen)
+{
+	char *e;
+	unsigned long long n;
+
+	b->header_done = h == NULL;
+	if (h == NULL)
+		return 0;
+	if (strcmp(h, ":") == 0)
+		h = "1";
+	errno = 0;
+	n = strtoull(h, &e, 10);
+	if (h[0] >= '0' && h[0] <= '9' && *e == '\0' && errno == 0) {
+		b->header_lines = (size_t)n;
+		b->header_done = n == 0;
+		return 0;
+	}
+	b->header_re = blocks_compile("", h, "", 0, "--header", err, errlen);
+	return b->header_re == NULL ? -1 : 0;
+}
+
+/* The separators: strings with escapes, or patterns (--regexp). */
+static int blocks_separators(struct blocks *b, const struct blocks_opts *o,
+			     char *err, size_t errlen)
+{
 	const char *end = o->recend, *start = o->recstart;
 
-	if (b == NULL)
-		return NULL;
 	if (end == NULL)
 		end = start != NULL ? "" : "\n";
 	if (start == NULL)
 		start = "";
-	b->recend = strdup(end);
-	b->recstart = strdup(start);
-	b->elen = strlen(end);
-	b->slen = strlen(start);
+	if (o->regexp && o->recend != NULL && end[0] == '\0' &&
+	    o->recstart == NULL)
+		end = "(?s:.)"; /* GNU parallel: any byte ends a record */
+	b->recend = o->regexp ? strdup("") : blocks_unescape(end, &b->elen);
+	b->recstart = o->regexp ? strdup("") : blocks_unescape(start, &b->slen);
+	b->sep = malloc(b->elen + b->slen + 1);
+	if (b->recend == NULL || b->recstart == NULL || b->sep == NULL)
+		return -1;
+	memcpy(b->sep, b->recend, b->elen);
+	memcpy(b->sep + b->elen, b->recstart, b->slen);
+	b->pre = o->regexp ? BLOCKS_RE_CONTEXT : b->elen;
+	b->post = o->regexp ? BLOCKS_RE_CONTEXT : b->slen;
+	return o->regexp ? blocks_regexp(b, end, start, err, errlen) : 0;
+}
+
+/* The options' strings, patterns and sizes, with GNU parallel's defaults;
+ * NULL/errno with a message in err for a wrong pattern. */
+static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
+				   size_t errlen)
+{
+	struct blocks *b = calloc(1, sizeof(*b));
+	int code;
+
+	if (b == NULL)
+		return NULL;
+	errno = ENOMEM;
+	b->cur = b->fd = b->poll_fd = -1;
 	b->block = o->block;
 	b->nrecords = o->nrecords;
 	b->window = o->window > 0 ? o->window : BLOCKS_WINDOW;
-	b->buf = malloc(b->window + b->elen + b->slen);
-	b->cur = b->fd = b->poll_fd = -1;
 	b->own_fd = o->own_fd;
 	b->saved_flags = -1;
+	b->remove_sep = o->remove_sep;
+	b->header_apart = o->header_apart;
+	b->max = o->max_block > 0 ? o->max_block : BLOCKS_MAX_DEFAULT;
+	b->grew = o->grew;
+	b->grew_data = o->grew_data;
+	b->md = pcre2_match_data_create(1, NULL);
+	if (b->md == NULL || blocks_separators(b, o, err, errlen) == -1 ||
+	    blocks_header_opt(b, o->header, err, errlen) == -1)
+		goto fail;
+	b->buf = malloc(b->window + b->pre + b->post);
+	if (b->buf == NULL)
+		goto fail;
 	b->from = blocks_first(b);
-	if (b->recend == NULL || b->recstart == NULL || b->buf == NULL) {
-		blocks_free(b);
-		errno = ENOMEM;
-		return NULL;
-	}
 	return b;
+fail:
+	b->own_fd = 0;
+	code = errno;
+	blocks_free(b);
+	errno = code;
+	return NULL;
+}
+
+int blocks_check(const struct blocks_opts *o, char *err, size_t errlen)
+{
+	struct blocks *b = blocks_build(o, err, errlen);
+
+	if (b == NULL)
+		return -1;
+	blocks_free(b);
+	return 0;
 }
 
 /* Is there a boundary at index i of buf (n bytes)? */
@@ -95,17 +267,18 @@ static int blocks_at(const struct blocks *b, const char *buf, size_t n,
 	       memcmp(buf + i, b->recstart, b->slen) == 0;
 }
 
-/* Read the bytes around candidates [lo, hi] of fd into b->buf; their
- * count, or -1/errno. */
+/* Read the bytes around candidates [lo, hi] of fd into b->buf, from
+ * *base (pre bytes before lo, or 0); their count, or -1/errno. */
 static ssize_t blocks_window(struct blocks *b, int fd, uint64_t lo,
-			     uint64_t hi)
+			     uint64_t hi, uint64_t *base)
 {
-	size_t want = (size_t)(hi - lo) + 1 + b->elen + b->slen, got = 0;
+	uint64_t start = lo > b->pre ? lo - b->pre : 0;
+	size_t want = (size_t)(hi - start) + 1 + b->post, got = 0;
 	ssize_t n;
 
+	*base = start;
 	while (got < want) {
-		n = pread(fd, b->buf + got, want - got,
-			  (off_t)(lo - b->elen + got));
+		n = pread(fd, b->buf + got, want - got, (off_t)(start + got));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -127,6 +300,40 @@ static int blocks_key(const struct blocks *b, int *key_off)
 	return b->slen > 0 ? (unsigned char)b->recstart[0] : -1;
 }
 
+/* --regexp: the next boundary in buf (n bytes) found from *at, which
+ * moves past its match; its index, or -1. */
+static long long blocks_re_next(const struct blocks *b, const char *buf,
+				size_t n, size_t *at)
+{
+	PCRE2_SIZE *ov;
+
+	if (*at > n || pcre2_match(b->re, (PCRE2_SPTR)buf, n, *at, 0, b->md,
+				   NULL) < 0)
+		return -1;
+	ov = pcre2_get_ovector_pointer(b->md);
+	*at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+	return (long long)ov[1];
+}
+
+/* --regexp: the last boundary at an index in [ilo, ihi] of buf, or -1;
+ * or, with k, the k-th (k counts down as in blocks_nth_in). */
+static long long blocks_re_in(const struct blocks *b, const char *buf,
+			      size_t n, size_t ilo, size_t ihi, size_t *k)
+{
+	long long i, prev = -1, last = -1;
+	size_t at = 0;
+
+	while ((i = blocks_re_next(b, buf, n, &at)) != -1 &&
+	       (size_t)i <= ihi) {
+		if (i == prev || (size_t)i < ilo)
+			continue;
+		prev = last = i;
+		if (k != NULL && --*k == 0)
+			return i;
+	}
+	return k != NULL ? -1 : last;
+}
+
 /* The last boundary at an index in [ilo, ihi] of buf (n bytes), or -1. */
 static long long blocks_last_in(const struct blocks *b, const char *buf,
 				size_t n, size_t ilo, size_t ihi)
@@ -134,6 +341,8 @@ static long long blocks_last_in(const struct blocks *b, const char *buf,
 	int off, key = blocks_key(b, &off);
 	const char *q;
 
+	if (b->re != NULL)
+		return blocks_re_in(b, buf, n, ilo, ihi, NULL);
 	if (key == -1)
 		return (long long)ihi;
 	for (;;) {
@@ -156,6 +365,8 @@ static long long blocks_nth_in(const struct blocks *b, const char *buf,
 	int off, key = blocks_key(b, &off);
 	const char *q;
 
+	if (b->re != NULL)
+		return blocks_re_in(b, buf, n, ilo, ihi, k);
 	for (;;) {
 		if (key == -1)
 			q = buf + ilo + off;
@@ -176,19 +387,19 @@ static long long blocks_nth_in(const struct blocks *b, const char *buf,
 static long long blocks_find_last(struct blocks *b, int fd, uint64_t from,
 				  uint64_t to)
 {
-	uint64_t hi = to, lo;
+	uint64_t hi = to, lo, base;
 	long long i;
 	ssize_t n;
 
 	while (from <= to && from <= hi) {
 		lo = hi - from + 1 > b->window ? hi - b->window + 1 : from;
-		n = blocks_window(b, fd, lo, hi);
+		n = blocks_window(b, fd, lo, hi, &base);
 		if (n == -1)
 			return -1;
-		i = blocks_last_in(b, b->buf, (size_t)n, b->elen,
-				   b->elen + (size_t)(hi - lo));
+		i = blocks_last_in(b, b->buf, (size_t)n, (size_t)(lo - base),
+				   (size_t)(hi - base));
 		if (i != -1)
-			return (long long)(lo - b->elen) + i;
+			return (long long)base + i;
 		if (lo == from)
 			break;
 		hi = lo - 1;
@@ -201,19 +412,19 @@ static long long blocks_find_last(struct blocks *b, int fd, uint64_t from,
 static long long blocks_find_nth(struct blocks *b, int fd, uint64_t from,
 				 uint64_t to, size_t *k)
 {
-	uint64_t lo = from, hi;
+	uint64_t lo = from, hi, base;
 	long long i;
 	ssize_t n;
 
 	while (lo <= to) {
 		hi = to - lo + 1 > b->window ? lo + b->window - 1 : to;
-		n = blocks_window(b, fd, lo, hi);
+		n = blocks_window(b, fd, lo, hi, &base);
 		if (n == -1)
 			return -1;
-		i = blocks_nth_in(b, b->buf, (size_t)n, b->elen,
-				  b->elen + (size_t)(hi - lo), k);
+		i = blocks_nth_in(b, b->buf, (size_t)n, (size_t)(lo - base),
+				  (size_t)(hi - base), k);
 		if (i != -1)
-			return (long long)(lo - b->elen) + i;
+			return (long long)base + i;
 		lo = hi + 1;
 	}
 	return 0;
@@ -241,6 +452,191 @@ static int blocks_copy(int out, int in, uint64_t off, uint64_t n)
 	return 0;
 }
 
+/* --- header and --rrs ------------------------------------------------- */
+
+/* The length of the header at the start of m (n bytes, all the input if
+ * end): 0 for none, -1 if more bytes may make it (a line not ended yet, a
+ * pattern matched in part: GNU parallel matches what it read). */
+static long long blocks_header_len(const struct blocks *b, const char *m,
+				   size_t n, int end)
+{
+	size_t k = b->header_lines, i = 0;
+	const char *q;
+	int rc;
+
+	if (b->header_re != NULL) {
+		rc = pcre2_match(b->header_re, (PCRE2_SPTR)m, n, 0,
+				 PCRE2_ANCHORED | (end ? 0 : PCRE2_PARTIAL_SOFT),
+				 b->md, NULL);
+		if (rc == PCRE2_ERROR_PARTIAL)
+			return -1;
+		return rc < 0 ? 0
+			      : (long long)pcre2_get_ovector_pointer(b->md)[1];
+	}
+	while (k-- > 0) {
+		q = memchr(m + i, '\n', n - i);
+		if (q == NULL)
+			return end ? 0 : -1;
+		i = (size_t)(q - m) + 1;
+	}
+	return (long long)i;
+}
+
+/* Find the header in the first n bytes of fd (all the input if end) and
+ * keep it: *h its length (0: none), or -1 if more bytes are needed.
+ * 0 or -1/errno. */
+static int blocks_take_header(struct blocks *b, int fd, size_t n, int end,
+			      long long *h)
+{
+	char *m = NULL;
+
+	*h = n == 0 && !end ? -1 : 0;
+	if (n == 0)
+		return 0;
+	m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	*h = blocks_header_len(b, m, n, end);
+	if (*h > 0 && (b->header = malloc((size_t)*h)) != NULL) {
+		memcpy(b->header, m, (size_t)*h);
+		b->hlen = (size_t)*h;
+	}
+	munmap(m, n);
+	return *h > 0 && b->header == NULL ? -1 : 0;
+}
+
+/* Write all n bytes of p to fd. */
+static int blocks_write(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Remove m[from, to) of m (n bytes); the new length. */
+static size_t blocks_cut_out(char *m, size_t n, size_t from, size_t to)
+{
+	memmove(m + from, m + to, n - to);
+	return n - (to - from);
+}
+
+/* --rrs, strings: drop every recend+recstart, then a leading recstart and
+ * a trailing recend; the new length. */
+static size_t blocks_strip_str(const struct blocks *b, char *m, size_t n)
+{
+	size_t seplen = b->elen + b->slen, in = 0, out = 0, k;
+	const char *q;
+
+	while (seplen > 0 &&
+	       (q = memmem(m + in, n - in, b->sep, seplen)) != NULL) {
+		k = (size_t)(q - m) - in;
+		memmove(m + out, m + in, k);
+		out += k;
+		in += k + seplen;
+	}
+	memmove(m + out, m + in, n - in);
+	n = out + (n - in);
+	if (b->slen > 0 && n >= b->slen && !memcmp(m, b->recstart, b->slen))
+		n = blocks_cut_out(m, n, 0, b->slen);
+	if (b->elen > 0 && n >= b->elen &&
+	    !memcmp(m + n - b->elen, b->recend, b->elen))
+		n -= b->elen;
+	return n;
+}
+
+/* Where re matches in m (n bytes) from at (flags): 1 and [*s, *e), or 0. */
+static int blocks_re_find(const struct blocks *b, const pcre2_code *re,
+			  const char *m, size_t n, size_t at, uint32_t flags,
+			  size_t *s, size_t *e)
+{
+	PCRE2_SIZE *ov;
+
+	if (at > n ||
+	    pcre2_match(re, (PCRE2_SPTR)m, n, at, flags, b->md, NULL) < 0)
+		return 0;
+	ov = pcre2_get_ovector_pointer(b->md);
+	*s = ov[0];
+	*e = ov[1] > ov[0] ? ov[1] : ov[0];
+	return 1;
+}
+
+/* --rrs --regexp: as blocks_strip_str, with GNU parallel's patterns. */
+static size_t blocks_strip_re(const struct blocks *b, char *m, size_t n)
+{
+	size_t in = 0, out = 0, at = 0, s, e;
+
+	while (blocks_re_find(b, b->rrs_mid, m, n, at, 0, &s, &e)) {
+		memmove(m + out, m + in, s - in);
+		out += s - in;
+		in = e;
+		at = e > s ? e : s + 1;
+	}
+	memmove(m + out, m + in, n - in);
+	n = out + (n - in);
+	if (blocks_re_find(b, b->rrs_lead, m, n, 0, PCRE2_ANCHORED, &s, &e))
+		n = blocks_cut_out(m, n, s, e);
+	if (blocks_re_find(b, b->rrs_tail, m, n, 0, 0, &s, &e))
+		n = blocks_cut_out(m, n, s, e);
+	return n;
+}
+
+/* --rrs: take the separators' text out of the block in fd, in place. */
+static int blocks_strip(struct blocks *b, int fd)
+{
+	struct stat st;
+	size_t n;
+	char *m;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_size == 0)
+		return 0;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	n = b->re != NULL ? blocks_strip_re(b, m, (size_t)st.st_size)
+			  : blocks_strip_str(b, m, (size_t)st.st_size);
+	munmap(m, (size_t)st.st_size);
+	return ftruncate(fd, (off_t)n);
+}
+
+/* A new memfd in *fd: the header, then the block it had. */
+static int blocks_prepend(struct blocks *b, int *fd)
+{
+	struct stat st;
+	int m = blocks_memfd();
+
+	if (m == -1 || fstat(*fd, &st) == -1 ||
+	    blocks_write(m, b->header, b->hlen) == -1 ||
+	    blocks_copy(m, *fd, 0, (uint64_t)st.st_size) == -1 ||
+	    lseek(m, 0, SEEK_SET) == -1) {
+		close_keep_errno(m);
+		return -1;
+	}
+	close(*fd);
+	*fd = m;
+	return 0;
+}
+
+/* A block as the job gets it: without separators (--rrs), after the
+ * header (--header). */
+static int blocks_finish(struct blocks *b, int *fd)
+{
+	if (b->remove_sep && blocks_strip(b, *fd) == -1)
+		return -1;
+	return b->hlen > 0 && !b->header_apart ? blocks_prepend(b, fd) : 0;
+}
+
 /* --- stream mode ------------------------------------------------------- */
 
 struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
@@ -253,9 +649,11 @@ struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
 		errno = o->block == 0 ? EINVAL : errno;
 		return NULL;
 	}
-	b = blocks_alloc(o);
+	b = blocks_build(o, NULL, 0);
 	if (b == NULL)
 		return NULL;
+	if (b->max < b->block)
+		b->max = b->block;
 	b->fd = fd;
 	b->use_splice = S_ISFIFO(st.st_mode);
 	b->want = b->nrecords > 0 ? b->window : b->block;
@@ -269,7 +667,7 @@ struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
 /* Read from the input through user space (not a pipe). */
 static ssize_t blocks_read(struct blocks *b, size_t n)
 {
-	size_t cap = b->window + b->elen + b->slen;
+	size_t cap = b->window + b->pre + b->post;
 	ssize_t r = read(b->fd, b->buf, n < cap ? n : cap);
 
 	if (r > 0 && pwrite(b->cur, b->buf, (size_t)r, (off_t)b->len) != r) {
@@ -328,7 +726,7 @@ fail:
 /* By size: the cut in the filled block, 0 to read more, -1/errno. */
 static long long blocks_size_cut(struct blocks *b)
 {
-	uint64_t want = b->want;
+	uint64_t want = b->want, tail;
 	long long p = 0;
 
 	/* At the end, what is left is one block; at exactly the block size
@@ -339,10 +737,22 @@ static long long blocks_size_cut(struct blocks *b)
 		p = blocks_find_last(b, b->cur, b->from, want - b->slen);
 	if (p != 0)
 		return p;
-	/* One record is longer: look on in the next block size. */
-	if (want + 1 > b->slen + b->from)
-		b->from = want + 1 - b->slen;
-	b->want += b->block;
+	if (b->eof)
+		return (long long)b->len; /* the rest is one record */
+	/* One record is longer: look on in the next block size (with
+	 * --regexp, the tail again: a boundary there may have lacked the
+	 * bytes after it). */
+	if (want >= b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	tail = b->re != NULL ? b->post : b->slen;
+	if (want + 1 > tail + b->from)
+		b->from = want + 1 - tail;
+	b->want = b->max - want > b->block ? want + b->block : b->max;
+	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
+		b->grew(b->grew_data);
+	b->warned = 1;
 	return 0;
 }
 
@@ -350,7 +760,8 @@ static long long blocks_size_cut(struct blocks *b)
 static long long blocks_count_cut(struct blocks *b)
 {
 	size_t k = b->nrecords - b->counted;
-	uint64_t to = b->len >= b->slen ? b->len - b->slen : 0;
+	uint64_t tail = b->re != NULL && !b->eof ? b->post : b->slen;
+	uint64_t to = b->len >= tail ? b->len - tail : 0;
 	long long p = 0;
 
 	if (b->from <= to)
@@ -366,6 +777,36 @@ static long long blocks_count_cut(struct blocks *b)
 		return (long long)b->len;
 	b->want = b->len + b->window;
 	return 0;
+}
+
+/* Take the header off the start of the stream: 1 (done), 0 with more to
+ * read (want grown), -1/errno. */
+static long long blocks_stream_header(struct blocks *b)
+{
+	int next = -1, end = b->eof || b->len >= b->max;
+	long long h;
+
+	if (blocks_take_header(b, b->cur, (size_t)b->len, end, &h) == -1)
+		return -1;
+	if (h == -1) {
+		b->want = b->max - b->want > b->block ? b->want + b->block
+						       : b->max;
+		return 0;
+	}
+	b->header_done = 1;
+	if (h == 0)
+		return 1;
+	if ((uint64_t)h < b->len &&
+	    ((next = blocks_memfd()) == -1 ||
+	     blocks_copy(next, b->cur, (uint64_t)h, b->len - (uint64_t)h) == -1)) {
+		close_keep_errno(next);
+		return -1;
+	}
+	close(b->cur);
+	b->cur = next;
+	b->len -= (uint64_t)h;
+	b->want = b->nrecords > 0 ? b->window : b->block;
+	return 1;
 }
 
 /* The next block of a stream. */
@@ -389,6 +830,11 @@ static int blocks_next_stream(struct blocks *b, int *fd)
 		}
 		if (b->eof && b->len == 0)
 			return 0;
+		if (!b->header_done) {
+			if (blocks_stream_header(b) == -1)
+				return -1;
+			continue;
+		}
 		cut = b->nrecords > 0 ? blocks_count_cut(b) : blocks_size_cut(b);
 		if (cut == -1)
 			return -1;
@@ -398,6 +844,22 @@ static int blocks_next_stream(struct blocks *b, int *fd)
 }
 
 /* --- file mode --------------------------------------------------------- */
+
+/* Take the header off the start of the file (within the longest record). */
+static int blocks_file_header(struct blocks *b)
+{
+	long long h;
+
+	if (b->header_done)
+		return 0;
+	if (blocks_take_header(b, b->fd, (size_t)(b->size < b->max ? b->size
+								    : b->max),
+			       1, &h) == -1)
+		return -1;
+	b->pos = (uint64_t)h;
+	b->header_done = 1;
+	return 0;
+}
 
 struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 			       unsigned long long parts)
@@ -411,7 +873,7 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 		errno = S_ISREG(st.st_mode) ? EINVAL : ESPIPE;
 		return NULL;
 	}
-	b = blocks_alloc(o);
+	b = blocks_build(o, NULL, 0);
 	if (b == NULL)
 		return NULL;
 	b->fd = fd;
@@ -421,6 +883,13 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 		b->block = b->size / parts;
 	if (b->block == 0)
 		b->block = 1;
+	if (b->max < b->block)
+		b->max = b->block;
+	if (blocks_file_header(b) == -1) {
+		b->own_fd = 0;
+		blocks_free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -428,7 +897,7 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
  * pos + block. */
 static int blocks_next_file(struct blocks *b, int *fd)
 {
-	uint64_t end = b->size, nominal = b->pos + b->block;
+	uint64_t end = b->size, nominal = b->pos + b->block, to;
 	size_t k = 1;
 	long long p = 0;
 	int m;
@@ -437,10 +906,17 @@ static int blocks_next_file(struct blocks *b, int *fd)
 		return 0;
 	if (nominal < blocks_first(b))
 		nominal = blocks_first(b);
-	if (nominal < b->size && b->size >= b->slen)
-		p = blocks_find_nth(b, b->fd, nominal, b->size - b->slen, &k);
+	to = b->size >= b->slen ? b->size - b->slen : 0;
+	if (to > b->pos + b->max)
+		to = b->pos + b->max; /* a longer record is an error */
+	if (nominal < b->size && nominal <= to)
+		p = blocks_find_nth(b, b->fd, nominal, to, &k);
 	if (p == -1)
 		return -1;
+	if (p == 0 && b->size - b->pos > b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
 	if (p > 0)
 		end = (uint64_t)p;
 	m = blocks_memfd();
@@ -457,9 +933,20 @@ static int blocks_next_file(struct blocks *b, int *fd)
 
 int blocks_next(struct blocks *b, int *fd)
 {
+	int rc;
+
 	b->poll_fd = -1;
-	return b->file_mode ? blocks_next_file(b, fd)
-			    : blocks_next_stream(b, fd);
+	rc = b->file_mode ? blocks_next_file(b, fd) : blocks_next_stream(b, fd);
+	if (rc == 1 && blocks_finish(b, fd) == -1) {
+		close_keep_errno(*fd);
+		return -1;
+	}
+	return rc;
+}
+
+int blocks_add_header(struct blocks *b, int *fd)
+{
+	return b->hlen > 0 ? blocks_prepend(b, fd) : 0;
 }
 
 int blocks_poll_fd(const struct blocks *b)
@@ -470,6 +957,11 @@ int blocks_poll_fd(const struct blocks *b)
 unsigned long long blocks_count(const struct blocks *b)
 {
 	return b->count;
+}
+
+uint64_t blocks_max_block(const struct blocks *b)
+{
+	return b->max;
 }
 
 void blocks_free(struct blocks *b)
@@ -484,6 +976,14 @@ void blocks_free(struct blocks *b)
 		close(b->fd);
 	free(b->recend);
 	free(b->recstart);
+	free(b->sep);
+	free(b->header);
+	pcre2_code_free(b->re);
+	pcre2_code_free(b->rrs_mid);
+	pcre2_code_free(b->rrs_lead);
+	pcre2_code_free(b->rrs_tail);
+	pcre2_code_free(b->header_re);
+	pcre2_match_data_free(b->md);
 	free(b->buf);
 	free(b);
 }

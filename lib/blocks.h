@@ -19,6 +19,24 @@
  * of the block size, reading only a small window after each nominal cut;
  * a block's bytes go into its memfd with sendfile(2) (an in-kernel copy).
  *
+ * Without regexp, recend and recstart are strings in which \0 \r \n \t
+ * \' \" and \\ stand for their bytes (GNU parallel's escapes). With
+ * regexp they are pcre2 patterns (multi-line, as GNU's); a boundary is then
+ * looked for with BLOCKS_RE_CONTEXT bytes around it, so a separator's text
+ * is at most that long.
+ *
+ * remove_sep (--rrs) takes the separators' text out of each block as GNU
+ * parallel does: every recend followed by recstart, then a recstart that
+ * starts the block and a recend that ends it.
+ *
+ * header (--header): the first N lines ("N"), the first line (":"), or the
+ * text a pattern matches at the start of the input; it is taken off the
+ * input once and put at the start of every block.
+ *
+ * A record longer than the block size makes a longer block (grew() is
+ * called, once) up to max_block bytes; beyond that blocks_next() fails
+ * with EMSGSIZE.
+ *
  * The descriptor given stays the caller's unless own_fd is set: then
  * blocks_free() closes it (a constructor that fails leaves it open). */
 #ifndef MPRUN_BLOCKS_H
@@ -34,12 +52,27 @@ struct blocks_opts {
 	size_t window;        /* bytes read at a time to find a boundary;
 			       * 0: 64 KiB (tests use tiny ones) */
 	int own_fd;           /* blocks_free() closes the descriptor */
+	int regexp;           /* recend, recstart are pcre2 patterns */
+	int remove_sep;       /* take the separators out of the blocks */
+	const char *header;   /* NULL, "N" lines, ":" or a pattern */
+	int header_apart;     /* blocks come without the header: see
+			       * blocks_add_header() (--round-robin) */
+	uint64_t max_block;   /* longest record (0: 1 GiB) */
+	void (*grew)(void *data); /* a record is longer than the block size */
+	void *grew_data;
 };
+
+/* The most text of a separator pattern (--regexp) around a boundary. */
+#define BLOCKS_RE_CONTEXT 4096
+
+/* Check o's patterns (recend, recstart with regexp; header): 0, or -1 with
+ * errno EINVAL and a message naming the option in err. */
+int blocks_check(const struct blocks_opts *o, char *err, size_t errlen);
 
 struct blocks;
 
-/* NULL/errno: EINVAL when recend and recstart are both empty or the block
- * size is 0; ENOMEM. */
+/* NULL/errno: EINVAL when the block size is 0 or a pattern is wrong (see
+ * blocks_check()); ENOMEM. */
 struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o);
 /* fd must be a regular file (ESPIPE otherwise). parts > 0: the block size
  * is the file size / parts (--block -N), at least 1. */
@@ -53,7 +86,12 @@ void blocks_free(struct blocks *b);
 int blocks_next(struct blocks *b, int *fd);
 /* The descriptor to wait on after EAGAIN, or -1. */
 int blocks_poll_fd(const struct blocks *b);
+/* Put the header (if any, once known) before the block in *fd: *fd is
+ * then a new memfd, the old one closed. 0 or -1/errno (*fd unchanged). */
+int blocks_add_header(struct blocks *b, int *fd);
 /* Blocks handed out so far. */
 unsigned long long blocks_count(const struct blocks *b);
+/* The longest record (for the EMSGSIZE message). */
+uint64_t blocks_max_block(const struct blocks *b);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "blocks.h"
 #include "buf.h"
+#include "fifo.h"
 #include "parse.h"
 #include "internal.h"
 
@@ -69,6 +70,7 @@ struct input {
 	struct buf err;
 	struct blocks *blocks;  /* --pipe: the only source, or NULL */
 	char *blocks_name;
+	char *fifo_dir;  /* --fifo: where the blocks' named pipes are */
 	int blocks_as_file;
 };
 
@@ -112,6 +114,8 @@ void record_free(struct record *r)
 
 	if (r == NULL)
 		return;
+	if (r->fifo && r->n > 0)
+		unlink(r->v[0]);
 	for (i = 0; i < r->n; i++)
 		free(r->v[i]);
 	free(r->v);
@@ -239,6 +243,9 @@ void input_free(struct input *in)
 	buf_free(&in->err);
 	blocks_free(in->blocks);
 	free(in->blocks_name);
+	if (in->fifo_dir != NULL)
+		rmdir(in->fifo_dir);
+	free(in->fifo_dir);
 	free(in);
 }
 
@@ -743,23 +750,66 @@ int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 	return 0;
 }
 
-/* A record for the block in fd: no value, or the path that opens it. */
+struct record *record_new_fd(const char *origin, unsigned long long lineno,
+			     int fd)
+{
+	size_t olen = strlen(origin);
+	struct record *r = calloc(1, sizeof(*r) + olen + 1);
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r + 1, origin, olen + 1);
+	r->origin = (const char *)(r + 1);
+	r->lineno = lineno;
+	r->fd = -1;
+	r->v = calloc(2, sizeof(*r->v));
+	if (r->v == NULL) {
+		record_free(r);
+		return NULL;
+	}
+	r->fd = fd;
+	return r;
+}
+
+int input_set_block_fifos(struct input *in, const char *tmpdir)
+{
+	if (in->blocks == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	in->fifo_dir = fifo_dir_new(tmpdir);
+	return in->fifo_dir != NULL ? 0 : -1;
+}
+
+/* --fifo: the record's value is a new named pipe for its block. */
+static int block_fifo(struct input *in, struct record *r)
+{
+	size_t n = strlen(in->fifo_dir) + 32;
+
+	r->v[0] = malloc(n);
+	if (r->v[0] == NULL)
+		return -1;
+	snprintf(r->v[0], n, "%s/%llu", in->fifo_dir, r->lineno);
+	r->n = 1;
+	if (mkfifo(r->v[0], 0600) == -1)
+		return -1;
+	r->fifo = 1;
+	return 0;
+}
+
+/* A record for the block in fd: no value, or the path that opens it (a
+ * named pipe with --fifo). */
 static struct record *block_record(struct input *in, int fd)
 {
-	size_t olen = strlen(in->blocks_name);
-	struct record *r = calloc(1, sizeof(*r) + olen + 1);
+	struct record *r = record_new_fd(in->blocks_name,
+					 blocks_count(in->blocks), fd);
 	char path[64];
 
 	if (r == NULL)
 		return NULL;
-	memcpy(r + 1, in->blocks_name, olen + 1);
-	r->origin = (const char *)(r + 1);
-	r->lineno = blocks_count(in->blocks);
-	r->fd = fd;
-	r->v = calloc(2, sizeof(*r->v));
-	if (r->v == NULL)
+	if (in->fifo_dir != NULL && block_fifo(in, r) == -1)
 		goto fail;
-	if (in->blocks_as_file) {
+	if (in->blocks_as_file && in->fifo_dir == NULL) {
 		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)getpid(),
 			 fd);
 		r->v[0] = strdup(path);
@@ -769,8 +819,24 @@ static struct record *block_record(struct input *in, int fd)
 	}
 	return r;
 fail:
+	r->fd = -1; /* the caller's again */
 	record_free(r);
 	return NULL;
+}
+
+/* A record longer than --max-record in pipe mode: a fatal error. */
+static int input_block_too_long(struct input *in)
+{
+	char max[32];
+
+	in->failed = EMSGSIZE;
+	buf_reset(&in->err);
+	buf_printf(&in->err, "%s: a record is longer than %s (--max-record)",
+		   source_label(in->blocks_name),
+		   parse_size_format(blocks_max_block(in->blocks), max,
+				     sizeof(max)));
+	errno = EMSGSIZE;
+	return -1;
 }
 
 /* The next block as a record (see input_next). */
@@ -780,6 +846,8 @@ static int input_next_block(struct input *in, struct record **out)
 
 	if (rc == -1 && errno == EAGAIN)
 		in->poll_fd = blocks_poll_fd(in->blocks);
+	if (rc == -1 && errno == EMSGSIZE)
+		return input_block_too_long(in);
 	if (rc == -1 && errno != EAGAIN) {
 		in->failed = errno;
 		return input_set_error(in, in->blocks_name);
@@ -833,6 +901,11 @@ int input_next(struct input *in, struct record **out)
 	in->count++;
 	*out = r;
 	return 1;
+}
+
+int input_add_header(struct input *in, int *fd)
+{
+	return in->blocks != NULL ? blocks_add_header(in->blocks, fd) : 0;
 }
 
 int input_poll_fd(const struct input *in)

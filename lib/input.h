@@ -33,9 +33,15 @@ struct record {
 	unsigned long long lineno;
 	int fd;    /* a block's bytes (--pipe: a memfd, offset 0), else -1;
 		    * the record owns it */
+	int fifo;  /* v[0] is a named pipe the record made (--fifo): freeing
+		    * the record removes it */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
+/* A record of no value whose fd is fd (it owns fd once made; on failure,
+ * NULL/errno and fd is the caller's). */
+struct record *record_new_fd(const char *origin, unsigned long long lineno,
+			     int fd);
 
 struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
@@ -73,6 +79,16 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked);
 struct blocks;
 int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 		     int as_file);
+
+/* --fifo: each block's record has one value, the path of a named pipe
+ * made for it in a private directory under tmpdir (NULL: $TMPDIR or /tmp)
+ * that input_free() removes. Call after input_add_blocks(). 0 or
+ * -1/errno. */
+int input_set_block_fifos(struct input *in, const char *tmpdir);
+
+/* --pipe --round-robin: put the header of the blocks (if any) before the
+ * block in *fd (see blocks_add_header). 0 or -1/errno. */
+int input_add_header(struct input *in, int *fd);
 
 /* Next record of the product.
  *  1: *out set;  0: no more records;

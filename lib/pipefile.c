@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "blocks.h"
 #include "buf.h"
 #include "parse.h"
 #include "internal.h"
@@ -26,6 +27,7 @@ struct ctx {
 	/* The current stage's executor keys, for messages. */
 	const yaml_node_t *exec_key, *ssh_key, *slurm_key;
 	const yaml_node_t *workers_key, *worker_opt_key, *n_key, *timeout_key;
+	const yaml_node_t *pipe_opt_key, *header_node;
 	/* The current stage's commands, for a refusal's place. */
 	const yaml_node_t *cmd_node, *ok_node, *err_node;
 };
@@ -36,7 +38,7 @@ static const char *const stage_keys[] = {
 	"retries", "env",   "halt", "on_success", "on_error", "after",
 	"executor", "hosts", "ssh", "slurm_cpus", "slurm_alloc", "workers",
 	"worker_init", "max_tasks_per_worker", "framing", "max_inflight",
-	NULL};
+	"pipe", "block", "recend", "recstart", "header", NULL};
 #define NSTAGE_KEYS (ARRAY_LEN(stage_keys) - 1)
 /* The words of order:, executor: and framing:, in their enums' order. */
 static const char *const order_names[] = {"unordered", "imap", "map", NULL};
@@ -230,6 +232,18 @@ static int number(struct ctx *c, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
+/* true or false from a scalar node. */
+static int boolean(struct ctx *c, const yaml_node_t *n, const char *what,
+		   int *out)
+{
+	const char *b = scalar(n);
+
+	if (b == NULL || (strcmp(b, "true") && strcmp(b, "false")))
+		return fail(c, n, "%s: expected true or false", what);
+	*out = strcmp(b, "true") == 0;
+	return 0;
+}
+
 /* The index of stage name, or -1. */
 static long stage_index(const struct pipefile *pf, const char *name)
 {
@@ -339,12 +353,8 @@ static int source_map(struct ctx *c, const yaml_node_t *n,
 		if (key == NULL)
 			return fail(c, k, "input: expected a key");
 		if (strcmp(key, "linked") == 0) {
-			const char *b = scalar(v);
-
-			if (b == NULL || (strcmp(b, "true") && strcmp(b, "false")))
-				return fail(c, v, "linked: expected true or "
-					    "false");
-			src->linked = strcmp(b, "true") == 0;
+			if (boolean(c, v, "linked", &src->linked) == -1)
+				return -1;
 			continue;
 		}
 		kinds++;
@@ -610,6 +620,52 @@ static int check_command(struct ctx *c, const yaml_node_t *n,
 	return rc;
 }
 
+/* block: a size (64K, 1M). */
+static int parse_block(struct ctx *c, const yaml_node_t *v,
+		       struct pf_stage *st)
+{
+	char *s = expand(c, v, "block");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = parse_size(s, &st->block);
+	free(s);
+	if (rc == -1 || st->block == 0)
+		return fail(c, v, "block: expected a size (such as 64K, 1M)");
+	return 0;
+}
+
+/* A pipe: true stage reads blocks of its one input (a stage or a file);
+ * its other keys need it. */
+static int check_pipe(struct ctx *c, const yaml_node_t *n,
+		      struct pf_stage *st)
+{
+	struct blocks_opts bo = {.block = 1, .recend = st->recend,
+				 .recstart = st->recstart,
+				 .header = st->header};
+	char err[256] = "";
+
+	if (!st->pipe)
+		return c->pipe_opt_key == NULL
+			       ? 0
+			       : fail(c, c->pipe_opt_key, "stage '%s': %s "
+				      "needs pipe: true", st->name,
+				      scalar(c->pipe_opt_key));
+	if (st->workers != NULL || c->n_key != NULL)
+		return fail(c, c->workers_key ? c->workers_key : c->n_key,
+			    "stage '%s': pipe: true does not go with %s",
+			    st->name, st->workers ? "workers" : "n");
+	if (st->ninputs != 1 || (st->inputs[0].kind != PF_STAGE &&
+				 st->inputs[0].kind != PF_FILE))
+		return fail(c, n, "stage '%s': pipe: true needs one input, "
+			    "a stage or a file", st->name);
+	if (blocks_check(&bo, err, sizeof(err)) == -1)
+		return fail(c, c->header_node, "stage '%s': %s", st->name,
+			    err[0] ? err : strerror(errno));
+	return 0;
+}
+
 /* One key of a stage. */
 static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		     struct pf_stage *st)
@@ -686,6 +742,16 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		st->max_inflight = (unsigned)num;
 		return rc;
 	}
+	if (strcmp(key, "pipe") == 0)
+		return boolean(c, v, key, &st->pipe);
+	if (strcmp(key, "block") == 0)
+		return parse_block(c, v, st);
+	if (strcmp(key, "recend") == 0)
+		return (st->recend = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "recstart") == 0)
+		return (st->recstart = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "header") == 0)
+		return (st->header = expand(c, v, key)) == NULL ? -1 : 0;
 	s = expand(c, v, key);
 	if (s == NULL)
 		return -1;
@@ -713,6 +779,7 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 
 	c->exec_key = c->ssh_key = c->slurm_key = NULL;
 	c->workers_key = c->worker_opt_key = c->n_key = c->timeout_key = NULL;
+	c->pipe_opt_key = c->header_node = NULL;
 	c->cmd_node = c->ok_node = c->err_node = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "stage '%s': expected a mapping with cmd:",
@@ -746,6 +813,12 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 			c->timeout_key = k;
 		else if (strcmp(key, "cmd") == 0)
 			c->cmd_node = node(c, p->value);
+		else if (strcmp(key, "block") == 0 ||
+			 strncmp(key, "rec", 3) == 0 ||
+			 strcmp(key, "header") == 0)
+			c->pipe_opt_key = k;
+		if (strcmp(key, "header") == 0)
+			c->header_node = node(c, p->value);
 		else if (strcmp(key, "on_success") == 0)
 			c->ok_node = node(c, p->value);
 		else if (strcmp(key, "on_error") == 0)
@@ -758,9 +831,10 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		if (stage_key(c, key, node(c, p->value), st) == -1)
 			return -1;
 	}
-	if (check_workers(c, n, st) == -1 ||
+	if (check_workers(c, n, st) == -1 || check_pipe(c, n, st) == -1 ||
 	    check_command(c, c->cmd_node, st, "cmd", st->cmd,
-			  st->ninputs == 0 ? TEMPLATE_NO_APPEND : 0) == -1 ||
+			  st->ninputs == 0 || st->pipe ? TEMPLATE_NO_APPEND
+						       : 0) == -1 ||
 	    check_command(c, c->ok_node, st, "on_success", st->on_success,
 			  TEMPLATE_SHELL | TEMPLATE_NO_APPEND) == -1 ||
 	    check_command(c, c->err_node, st, "on_error", st->on_error,
@@ -1093,6 +1167,9 @@ static void stage_free(struct pf_stage *st)
 	free(st->on_success);
 	free(st->on_error);
 	free(st->after);
+	free(st->recend);
+	free(st->recstart);
+	free(st->header);
 }
 
 void pipefile_free(struct pipefile *pf)

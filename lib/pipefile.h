@@ -29,6 +29,11 @@
  *       workers: python3 -u serve.py   # input a record on their stdin
  *       worker_init: ...       # max_tasks_per_worker: N, framing: line|
  *                              # nul|len, max_inflight: N
+ *     split:                   # --pipe: blocks of the one input (a stage
+ *       cmd: wc -l             # or a file) are the jobs' stdin
+ *       input: find
+ *       pipe: true
+ *       block: 1M              # recend: '\n', recstart: '>', header: 1
  *
  * Every error names the file, line and column: "FILE:LINE:COL: message". */
 #ifndef MPRUN_PIPEFILE_H
@@ -85,6 +90,10 @@ struct pf_stage {
 	unsigned long long max_tasks; /* max_tasks_per_worker; 0: never */
 	unsigned max_inflight; /* 0: the default */
 	enum wpool_framing framing;
+	/* pipe: true: the blocks of the one input are the jobs' stdin. */
+	int pipe;
+	uint64_t block;        /* 0: 1 MiB */
+	char *recend, *recstart, *header; /* or NULL */
 };
 
 struct pipefile {

@@ -2,11 +2,13 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "blocks.h"
 #include "capture.h"
 #include "channel.h"
 #include "feed.h"
@@ -275,6 +277,39 @@ static int st_add_source(struct pipeline *pl, struct stage *s,
 	return 0;
 }
 
+/* pipe: true: the descriptor of the stage's one input (a stage's output
+ * or a file), cut into blocks. */
+static int st_add_blocks(struct pipeline *pl, struct stage *s)
+{
+	const struct pf_stage *sp = s->spec;
+	const struct pf_source *src = &sp->inputs[0];
+	struct blocks_opts bo = {.block = sp->block ? sp->block : 1 << 20,
+				 .recend = sp->recend,
+				 .recstart = sp->recstart,
+				 .header = sp->header,
+				 .max_block = pl->opts.max_record,
+				 .own_fd = 1};
+	const char *name = src->path;
+	struct blocks *b;
+	int fd = -1;
+
+	if (src->kind == PF_STAGE) {
+		if (st_connect(pl, &pl->st[src->stage], &fd) == -1)
+			return -1;
+		snprintf(pl->st[src->stage].label, sizeof(s->label),
+			 "stage %s", pl->st[src->stage].spec->name);
+		name = pl->st[src->stage].label;
+	} else {
+		fd = open(src->path, O_RDONLY | O_CLOEXEC);
+	}
+	b = fd != -1 ? blocks_new_stream(fd, &bo) : NULL;
+	if (b == NULL) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return input_add_blocks(s->in, b, name, 0);
+}
+
 /* The stage's input: its sources, or one empty record (runs once). */
 static int st_make_input(struct pipeline *pl, struct stage *s)
 {
@@ -290,7 +325,9 @@ static int st_make_input(struct pipeline *pl, struct stage *s)
 	if (s->spec->ninputs == 0)
 		return input_add_list(s->in, once, 1, 0);
 	for (i = 0; i < s->spec->ninputs; i++) {
-		if (st_add_source(pl, s, &s->spec->inputs[i]) == -1) {
+		if ((s->spec->pipe ? st_add_blocks(pl, s)
+				   : st_add_source(pl, s,
+						   &s->spec->inputs[i])) == -1) {
 			const char *m = input_error(s->in);
 
 			pl_error(pl, "stage %s: %s", s->spec->name,
@@ -413,7 +450,9 @@ static int st_build(struct pipeline *pl, struct stage *s)
 
 	if ((s->spec->cmd != NULL &&
 	     st_template(pl, s, "cmd", s->spec->cmd,
-			 s->spec->ninputs == 0 ? TEMPLATE_NO_APPEND : 0,
+			 s->spec->ninputs == 0 || s->spec->pipe
+				 ? TEMPLATE_NO_APPEND
+				 : 0,
 			 &s->tpl) == -1) ||
 	    st_template(pl, s, "on_success", s->spec->on_success,
 			TEMPLATE_SHELL | TEMPLATE_NO_APPEND,
@@ -423,7 +462,9 @@ static int st_build(struct pipeline *pl, struct stage *s)
 		return -1;
 	s->sink = (struct capture_sink){st_sink_write, s};
 	st_pool_opts(pl, s, &po);
-	s->q = queue_new(queue_size_for(QUEUE_STAGE, po.slots, 0, 0));
+	s->q = queue_new(queue_size_for(s->spec->pipe ? QUEUE_BLOCKS
+						      : QUEUE_STAGE,
+					po.slots, 0, 0));
 	if (s->q == NULL)
 		return -1;
 	if (s->spec->workers != NULL)

@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "spill.h"
 #include "executor.h"
+#include "fifo.h"
 #include "hold.h"
 #include "input.h"
 #include "internal.h"
@@ -86,6 +87,7 @@ struct pool_job {
 	int files[2];               /* --results / callback copies, or -1 */
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
+	struct fifo_writer *fifo;   /* --fifo: writing its block */
 };
 
 struct pool {
@@ -294,6 +296,7 @@ static void job_free(struct pool_job *j)
 		close_keep_errno(j->files[i]);
 	}
 	callback_free(j->cb);
+	fifo_writer_stop(j->fifo);
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
 	spawn_args_free(j->pool, j->spawn);
@@ -741,6 +744,8 @@ static void job_maybe_finished(struct pool_job *j)
 
 	if (j->finished || !j->reaped || j->open_streams > 0)
 		return;
+	fifo_writer_stop(j->fifo);
+	j->fifo = NULL;
 	if (j->start_ms > 0)
 		j->runtime_ms = loop_now_ms() - j->start_ms;
 	if (j->timed_out)
@@ -1044,13 +1049,14 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 	job_maybe_finished(j);
 }
 
-/* The job's stdin: its block (--pipe), from the start at every try, or
- * /dev/null. */
+/* The job's stdin: its block (--pipe), from the start at every try, its
+ * pipe (--round-robin), or /dev/null (also with --fifo). */
 static int job_stdin(struct pool *p, struct pool_job *j)
 {
 	int fd = j->nrecs > 0 ? j->recs[0]->fd : -1;
 
-	if (fd == -1 || lseek(fd, 0, SEEK_SET) == -1)
+	if (fd == -1 || p->opts.fifo ||
+	    (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
 		return p->devnull;
 	return fd;
 }
@@ -1281,6 +1287,19 @@ static void job_spawn_failed(struct pool *p, struct pool_job *j)
 	job_finish_unstarted(p, j);
 }
 
+/* --fifo: write the job's block into its named pipe from the loop. */
+static void job_fifo_start(struct pool *p, struct pool_job *j)
+{
+	const struct record *r = j->nrecs > 0 ? j->recs[0] : NULL;
+
+	if (!p->opts.fifo || r == NULL || !r->fifo || r->fd == -1)
+		return;
+	j->fifo = fifo_writer_start(p->loop, r->v[0], r->fd);
+	if (j->fifo == NULL)
+		pool_error(p, "job %llu: cannot write its block into %s: %s",
+			   j->seq, r->v[0], strerror(errno));
+}
+
 /* Spawn the job from j->spawn; 0 (running or waiting to retry) or -1. */
 static int job_exec(struct pool *p, struct pool_job *j)
 {
@@ -1300,6 +1319,7 @@ static int job_exec(struct pool *p, struct pool_job *j)
 	if (p->spawn_wait == j)
 		p->spawn_wait = NULL;
 	job_running(p, j);
+	job_fifo_start(p, j);
 	return 0;
 }
 

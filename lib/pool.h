@@ -63,6 +63,9 @@ struct pool_opts {
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
 	const struct capture_sink *out_sink; /* stdout there, not out_fd */
+	int fifo;                    /* --fifo: a job's block goes into the
+				      * named pipe of its record's value
+				      * (lib/fifo); its stdin is /dev/null */
 	unsigned group;              /* pools of one process (pipeline
 				      * stages) each have their own: their
 				      * jobs' MPRUN_JOBID differ; 0: none */

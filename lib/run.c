@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "queue.h"
+#include "rrfeed.h"
 #include "shm.h"
 #include "termtree.h"
 #include "wpool.h"
@@ -56,6 +57,7 @@ struct runner {
 	struct input *in;
 	struct queue *q; /* NULL for a pipeline */
 	struct feed *feed;
+	struct rrfeed *rr; /* --round-robin: instead of the feed */
 	struct shm_seg *shm;
 	struct loop_timer *timer;
 	void (*draw)(void *data, struct runner *r, int last);
@@ -75,7 +77,10 @@ static void run_want(void *data)
 {
 	struct runner *r = data;
 
-	feed_want(r->feed);
+	if (r->rr != NULL)
+		rrfeed_want(r->rr);
+	else
+		feed_want(r->feed);
 }
 
 /* Jobs (lib/pool): the queue sized for -n / -X, the pool reading it. */
@@ -90,6 +95,8 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 		return -1;
 	pool_set_source(r->sched, r->q, run_want, r);
 	r->per_job = po->fill ? 0 : po->max_args > 0 ? po->max_args : 1;
+	if (o->round_robin)
+		r->per_job = 0; /* jobs are not blocks: no total ahead */
 	r->sweep_halted = po->halt.when == HALT_NOW;
 	return 0;
 }
@@ -222,7 +229,7 @@ static const struct run_ops stages_ops = {
 static void run_total(struct runner *r)
 {
 	if (r->total_known || r->per_job == 0 || !queue_closed(r->q) ||
-	    feed_error(r->feed) != NULL)
+	    run_input_error(r) != NULL)
 		return;
 	r->total_known = 1;
 	r->total = (input_count(r->in) + r->per_job - 1) / r->per_job;
@@ -292,11 +299,14 @@ struct runner *run_new(const struct run_opts *o)
 	r->loop = loop_new();
 	if (r->loop == NULL || r->ops->make(r, o) == -1)
 		goto fail;
-	if (r->q != NULL)
+	if (r->q != NULL && o->round_robin)
+		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->slots,
+				   run_records, r);
+	else if (r->q != NULL)
 		r->feed = feed_new(r->loop, r->in, r->q, run_records, r);
 	if (r->draw != NULL)
 		r->timer = loop_timer_add(r->loop, r->draw_ms, run_tick, r);
-	if ((r->q != NULL && r->feed == NULL) ||
+	if ((r->q != NULL && r->feed == NULL && r->rr == NULL) ||
 	    (r->draw != NULL && r->timer == NULL) ||
 	    loop_signal_add(r->loop, SIGINT, run_sigint, r) == -1 ||
 	    loop_signal_add(r->loop, SIGTERM, run_sigterm, r) == -1 ||
@@ -317,6 +327,7 @@ void run_free(struct runner *r)
 	if (r->timer != NULL)
 		loop_timer_cancel(r->loop, r->timer);
 	feed_free(r->feed);
+	rrfeed_free(r->rr);
 	if (r->sched != NULL)
 		r->ops->destroy(r->sched);
 	queue_free(r->q, (void (*)(void *))record_free);
@@ -466,6 +477,8 @@ unsigned long long run_failures(const struct runner *r)
 
 const char *run_input_error(const struct runner *r)
 {
+	if (r->rr != NULL)
+		return rrfeed_error(r->rr);
 	return r->feed != NULL ? feed_error(r->feed) : NULL;
 }
 

@@ -56,6 +56,9 @@ struct run_opts {
 	const struct pipeline_events *pipeline_ev;
 	struct input *in;                   /* jobs, workers: the inputs */
 	int blocks;                         /* jobs: in gives blocks (--pipe) */
+	int round_robin;                    /* jobs: blocks go to the stdin
+					     * pipes of slots jobs started once
+					     * (lib/rrfeed) */
 	struct shm_seg *shm;                /* figures for --status, or NULL */
 	/* Called every draw_ms while the run goes (draw NULL: never). */
 	void (*draw)(void *data, struct runner *r, int last);

@@ -53,9 +53,10 @@ _pp_hwm() {
 }
 
 @test "--pipe: a last record without a newline, and empty input" {
-	run "$MPRUN" -k --pipe --block 1 cat < <(printf 'a\nbb\nc')
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'a\nbb\nc')" ]
+	"$MPRUN" -k --pipe --block 1 cat < <(printf 'a\nbb\nc') >out 2>err
+	[ "$(cat out)" = "$(printf 'a\nbb\nc')" ]
+	# records longer than the block: the block grows, said once
+	[ "$(cat err)" = "mprun: a record is larger than --block 1: the block grows to hold it" ]
 	run "$MPRUN" --pipe echo ran </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
@@ -164,6 +165,191 @@ EOF
 	[ "$st" -eq 130 ]
 	sleep 0.1
 	[ -z "$(pgrep -f "${M}_job")" ]
+}
+
+# The test files of the exact-bytes tests: name, then its bytes.
+_pp_files() {
+	: >empty
+	printf 'a\nbb\nccc' >nonl
+	{ seq 200; head -c 5000 /dev/zero | tr '\0' x; echo; seq 200; } >long
+	seq 3000 | sed 's/$/\r/' >crlf
+	seq 2000 | tr '\n' '\0' >nul
+	seq 20000 >lines
+}
+
+@test "--pipe -k cat and --pipepart -k cat: exact bytes, files of every shape" {
+	local f
+	_pp_files
+	for f in empty nonl long crlf lines; do
+		"$MPRUN" -k --pipe --block 1k cat <"$f" 2>/dev/null | md5sum >a
+		md5sum <"$f" >b
+		cmp a b || { echo "--pipe $f" >&2; false; }
+		cat "$f" | "$MPRUN" -k --pipe --block 1k cat 2>/dev/null | md5sum >a
+		cmp a b || { echo "--pipe (pipe) $f" >&2; false; }
+		"$MPRUN" -k --pipepart -a "$f" --block 1k cat 2>/dev/null | md5sum >a
+		cmp a b || { echo "--pipepart $f" >&2; false; }
+	done
+	cat nul | "$MPRUN" -k --pipe --recend '\0' --block 1k cat | md5sum >a
+	md5sum <nul >b
+	cmp a b
+	"$MPRUN" -k --pipepart -a nul --recend '\0' --block 1k cat | md5sum >a
+	cmp a b
+}
+
+@test "--recend '\\0': NUL-separated records are never split" {
+	_pp_files
+	cat nul | "$MPRUN" --pipe --recend '\0' --block 500 'tail -c1 | od -An -tx1' >ends
+	[ "$(wc -l <ends)" -gt 5 ]
+	[ "$(sort -u ends | tr -d ' ')" = "00" ]
+	"$MPRUN" -k --pipe --recend '\0' --block 500 'tr "\0" "\n" | wc -l' <nul >counts
+	[ "$(awk '{ s += $1 } END { print s }' counts)" -eq 2000 ]
+	# the escapes of GNU parallel: \t, \n, \\
+	printf 'a\tb\t' | "$MPRUN" -k --pipe --recend '\t' --block 1 'cat; echo .' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\t.\nb\t.')" ]
+	printf 'a\\b\\' | "$MPRUN" -k --pipe --recend '\\' --block 1 'cat; echo .' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\\.\nb\\.')" ]
+}
+
+@test "--pipe --recstart '>' --rrs: FASTA blocks without their '>'" {
+	for i in $(seq 300); do
+		printf '>seq%d\nACGTACGT\n' "$i"
+	done >in.fa
+	"$MPRUN" -k --pipe --recstart '>' --rrs --block 500 cat <in.fa >out
+	tr -d '>' <in.fa | cmp - out
+	"$MPRUN" --pipe --recstart '>' --rrs --block 500 'head -c3; echo' <in.fa >heads
+	[ "$(wc -l <heads)" -gt 5 ]
+	[ "$(sort -u heads)" = "seq" ]
+	"$MPRUN" -k --pipepart -a in.fa --recstart '>' --rrs --block 500 cat >out2
+	cmp out out2
+	# the default separator, a newline, goes too (as GNU parallel does)
+	run "$MPRUN" -k --pipe --rrs --block 4 cat < <(seq 6)
+	[ "$output" = "123456" ]
+	printf 'a\0b\0' | "$MPRUN" -k --pipe --recend '\0' --rrs --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\nb')" ]
+}
+
+@test "--regexp: --recend and --recstart are patterns" {
+	printf 'x1yx2yzx3y' | "$MPRUN" -k --pipe --regexp --recend 'y' --recstart 'x\d' --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'x1y\nx2yzx3y')" ]
+	# with --rrs the matched text goes
+	printf '>>a\n>b\n' | "$MPRUN" -k --pipe --regexp --recend '\n' --recstart '>+' --rrs --block 1 'cat; echo' >out 2>/dev/null
+	[ "$(cat out)" = "$(printf 'a\nb')" ]
+	for i in $(seq 500); do printf 'R%d\n..\nEND\n' "$i"; done >recs
+	"$MPRUN" -k --pipe --regexp --recend 'END\n' --block 300 'tail -n1' <recs >ends
+	[ "$(sort -u ends)" = END ]
+	"$MPRUN" -k --pipe --regexp --recend 'E.D\n' --block 300 cat <recs | cmp - recs
+	"$MPRUN" -k --pipepart -a recs --regexp --recend 'END\n' --block 300 cat | cmp - recs
+}
+
+@test "--regexp: a pattern that does not compile is refused before anything runs" {
+	run "$MPRUN" --pipe --regexp --recend '(' 'touch ran' < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--recend: "(" is not a pattern'* ]]
+	run "$MPRUN" --pipe --regexp --recstart 'a[' 'touch ran' < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--recstart: "a[" is not a pattern'* ]]
+	[ ! -e ran ]
+}
+
+@test "--max-record: a record longer is an error; --block 0 is refused" {
+	head -c 5000 /dev/zero | tr '\0' x >big
+	run "$MPRUN" --pipe --block 1k --max-record 2k 'wc -c' <big
+	[ "$status" -eq 255 ]
+	[[ $output == *"a record is longer than 2K (--max-record)"* ]]
+	run "$MPRUN" --pipepart -a big --block 1k --max-record 2k 'wc -c'
+	[ "$status" -eq 255 ]
+	[[ $output == *"a record is longer than 2K (--max-record)"* ]]
+	run "$MPRUN" --pipe --block 1k --max-record 8k 'wc -c' <big
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = 5000 ]
+	run "$MPRUN" --pipe --block 0 cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--block: "0" is not a size'* ]]
+}
+
+@test "--header : / N / REGEXP: every job's input starts with the header" {
+	{ echo 'id,name'; seq 3000 | sed 's/$/,x/'; } >t.csv
+	"$MPRUN" -k --pipe --header : --block 2k 'head -n1; echo {#}' <t.csv >out
+	[ "$(awk 'NR % 2' out | sort -u)" = "id,name" ]
+	[ "$(wc -l <out)" -gt 10 ]
+	# the header once a job, the rest exactly once in all
+	"$MPRUN" -k --pipe --header : --block 2k 'tail -n +2' <t.csv | cmp - <(tail -n +2 t.csv)
+	"$MPRUN" -k --pipepart -a t.csv --header : --block 2k 'head -n1' | sort -u >hd
+	[ "$(cat hd)" = "id,name" ]
+	"$MPRUN" -k --pipepart -a t.csv --header 1 --block 2k 'tail -n +2' | cmp - <(tail -n +2 t.csv)
+	# two lines, by number and by pattern; --cat files have it too
+	seq 10 | "$MPRUN" -k --pipe --header 2 -N 4 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf '1 2 3 4 5 6\n1 2 7 8 9 10')" ]
+	seq 10 | "$MPRUN" -k --pipe --header '(.*\n){2}' -N 4 --cat 'echo $(cat {})' >out
+	[ "$(cat out)" = "$(printf '1 2 3 4 5 6\n1 2 7 8 9 10')" ]
+	# a header read a little at a time from a slow pipe
+	{ printf 'he'; sleep 0.2; printf 'ad\n1\n2\n'; } | "$MPRUN" -k --pipe --header : -N 1 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
+	{ printf 'he'; sleep 0.2; printf 'ad\n1\n2\n'; } | "$MPRUN" -k --pipe --header '[a-z]+\n' -N 1 'echo $(cat)' >out
+	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
+}
+
+@test "--header without pipe mode, or with a wrong pattern, is refused" {
+	run "$MPRUN" --header : echo ::: a
+	[ "$status" -eq 255 ]
+	[[ $output == *"--header needs --pipe or --pipepart"* ]]
+	run "$MPRUN" --pipe --header '(' cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[[ $output == *'--header: "(" is not a pattern'* ]]
+}
+
+@test "--round-robin -j2: two processes in all, every line exactly once" {
+	seq 200000 >in
+	"$MPRUN" --round-robin -j2 --block 4k 'sleep 0.2; echo "$$ $MPRUN_SEQ $(wc -l)"' <in >out
+	[ "$(wc -l <out)" -eq 2 ]
+	[ "$(cut -d' ' -f1 out | sort -u | wc -l)" -eq 2 ]
+	[ "$(cut -d' ' -f2 out | sort -n | tr '\n' ' ')" = "1 2 " ]
+	[ "$(awk '{ s += $3 } END { print s }' out)" -eq 200000 ]
+	# the bytes themselves, whole records, none twice: sort them back
+	cat in | "$MPRUN" --round --pipe -j3 --block 1k 'cat' | sort -n | cmp - in
+	# exit statuses count per job; no input, no job
+	run "$MPRUN" --round-robin -j2 --block 1k 'cat >/dev/null; exit 3' <in
+	[ "$status" -eq 2 ]
+	run "$MPRUN" --round-robin -j2 'echo ran' </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "--round-robin: a job that ends early; --header once a job; --pipepart" {
+	seq 100000 >in
+	run timeout 20 "$MPRUN" --round-robin -j2 --block 4k 'head -n1 >/dev/null' <in
+	[ "$status" -eq 0 ]
+	{ echo id; seq 50000; } | "$MPRUN" -k --round-robin -j3 --header : --block 4k 'grep -c id; wc -l' >out
+	[ "$(awk 'NR % 2' out | tr '\n' ' ')" = "1 1 1 " ]
+	"$MPRUN" --round-robin --pipepart -a in -j2 --block 4k 'wc -l' >out
+	[ "$(wc -l <out)" -eq 2 ]
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	run "$MPRUN" --round-robin --cat cat <in
+	[ "$status" -eq 255 ]
+	[[ $output == *"--round-robin: not with --cat, --fifo or --retries"* ]]
+}
+
+@test "--fifo: {} is a named pipe that gives the block; stdin is /dev/null" {
+	seq 100000 >in
+	"$MPRUN" -k --fifo --block 10k 'cat {}' <in | cmp - in
+	"$MPRUN" -k --fifo --block 10k 'wc -l <{}; wc -c' <in >out
+	[ "$(awk 'NR % 2 == 1 { s += $1 } END { print s }' out)" -eq 100000 ]
+	[ "$(awk 'NR % 2 == 0' out | sort -u)" = 0 ]
+	# a private directory, mode 0700, under --tmpdir; all gone afterwards
+	mkdir tmp
+	"$MPRUN" --fifo --tmpdir tmp --block 10k 'test -p {} && stat -c %a "$(dirname {})"' <in | sort -u >modes
+	[ "$(cat modes)" = 700 ]
+	[ -z "$(ls tmp)" ]
+	# a job that closes it early, one that never opens it, a retry
+	run timeout 20 "$MPRUN" --fifo --block 10k 'head -n1 {} >/dev/null' <in
+	[ "$status" -eq 0 ]
+	run timeout 20 "$MPRUN" --fifo --block 10k 'echo never reads' <in
+	[ "$status" -eq 0 ]
+	"$MPRUN" --pipepart -a in --fifo --block 8k --retries 1 \
+		'if [ -e t{#} ]; then wc -l <{}; else touch t{#}; head -c 100 {} >/dev/null; exit 1; fi' >out
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
+	run "$MPRUN" --fifo --cat cat <in
+	[ "$status" -eq 255 ]
 }
 
 # --- --pipepart -------------------------------------------------------------------

@@ -693,3 +693,82 @@ Y
 	# the stages' figures are not the user's counters
 	[ "$(cat c.json)" = '{}' ]
 }
+
+@test "pipe: true cuts the input stage's stream into blocks (examples/pipelines/blocks.yaml)" {
+	run "$MPRUN" --pipeline "$EX/blocks.yaml" --set rows=50000
+	[ "$status" -eq 0 ]
+	# every job got the header line first, then whole records: all rows
+	# once, each block within the 32K of its size
+	[ "${#lines[@]}" -gt 5 ]
+	[ "$(cut -d' ' -f1 <<<"$output" | sort -u)" = triple ]
+	[ "$(awk '{ n += $2; s += $3 } END { printf "%d %.0f", n, s }' <<<"$output")" = "50000 3750075000" ]
+	# the bytes through cat: the header first in each block, the rest
+	# exactly once, in order
+	cat >p.yaml <<'Y'
+stages:
+  numbers:
+    cmd: echo head; seq 30000
+  blocks:
+    cmd: read -r h && [ "$h" = head ] && cat
+    input: numbers
+    pipe: true
+    block: 4K
+    header: ':'
+    order: imap
+Y
+	"$MPRUN" --pipeline p.yaml >out
+	seq 30000 | cmp - out
+	# NUL-separated records of a file, byte for byte
+	cat >p.yaml <<'Y'
+stages:
+  nul:
+    cmd: cat
+    input: {file: nul.txt}
+    pipe: true
+    block: 1K
+    recend: '\0'
+    order: imap
+Y
+	seq 1000 | tr '\n' '\0' >nul.txt
+	"$MPRUN" --pipeline p.yaml | cmp - nul.txt
+	run "$MPRUN" --pipeline p.yaml --dry-run
+	[[ $output == *"#   pipe: blocks of 1024 bytes, each a job's stdin"* ]]
+}
+
+@test "pipe: its keys need it; one input, a stage or a file; bad patterns" {
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: seq 3
+  b:
+    cmd: cat
+    input: a
+    block: 1K
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[[ $output == *"stage 'b': block needs pipe: true"* ]]
+	cat >p.yaml <<'Y'
+stages:
+  b:
+    cmd: cat
+    input: [1, 2]
+    pipe: true
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[[ $output == *"pipe: true needs one input, a stage or a file"* ]]
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: seq 3
+  b:
+    cmd: cat
+    input: a
+    pipe: true
+    header: '('
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[[ $output == *'p.yaml:8:13: stage '"'b'"': --header: "(" is not a pattern'* ]]
+}

@@ -345,6 +345,158 @@ static void test_file_parts(void)
 	close(fd);
 }
 
+/* The blocks of b joined by '|' into out (cap bytes); -1 on an error. */
+static int joined(struct blocks *b, char *out, size_t cap)
+{
+	size_t len = 0;
+	ssize_t r;
+	int fd, rc;
+
+	out[0] = '\0';
+	while ((rc = blocks_next(b, &fd)) == 1) {
+		if (len > 0 && len + 1 < cap)
+			out[len++] = '|';
+		r = read(fd, out + len, cap - len - 1);
+		close(fd);
+		if (r < 0)
+			return -1;
+		len += (size_t)r;
+		out[len] = '\0';
+	}
+	return rc;
+}
+
+/* Cut d (from a pipe and a file) with o; the blocks joined by '|'. */
+static int cut(const struct blocks_opts *o, const char *d, int file,
+	       char *out, size_t cap)
+{
+	int fd = source(d, strlen(d), !file), rc = -1;
+	struct blocks *b = file ? blocks_new_file(fd, o, 0)
+				: blocks_new_stream(fd, o);
+
+	if (b != NULL)
+		rc = joined(b, out, cap);
+	blocks_free(b);
+	close(fd);
+	return rc;
+}
+
+/* --regexp: patterns that say what strings say cut the same. */
+static void test_regexp(void)
+{
+	static const char *const data[] = {
+		"a\nbb\nccc\ndddd\n", ">a\nAC\n>b\nGT\n>c\nTT\n",
+		"x1yx2yzx3y", ">>a\n>b\n",
+	};
+	struct blocks_opts lit = {.block = 3}, re = {.block = 3, .regexp = 1};
+	char a[256], b[256];
+	size_t i;
+	int file;
+
+	for (i = 0; i < 2; i++) {
+		lit.recstart = i == 1 ? ">" : NULL;
+		re.recstart = i == 1 ? ">" : NULL;
+		re.recend = i == 1 ? NULL : "\\n";
+		for (file = 0; file <= 1; file++) {
+			CHECK(cut(&lit, data[i], file, a, sizeof(a)) == 0);
+			CHECK(cut(&re, data[i], file, b, sizeof(b)) == 0);
+			CHECK_STR(a, b);
+		}
+	}
+	re.recend = "y";
+	re.recstart = "x\\d";
+	re.block = 1;
+	CHECK(cut(&re, data[2], 0, b, sizeof(b)) == 0);
+	CHECK_STR(b, "x1y|x2yzx3y");
+	re.recend = "\\n";
+	re.recstart = ">+";
+	re.remove_sep = 1;
+	CHECK(cut(&re, data[3], 0, b, sizeof(b)) == 0);
+	CHECK_STR(b, "a|b");
+	CHECK(cut(&re, data[3], 1, b, sizeof(b)) == 0);
+	CHECK_STR(b, "a|b");
+}
+
+/* Escapes, --rrs and --header on strings. */
+static void test_escapes_rrs_header(void)
+{
+	struct blocks_opts o = {.block = 1, .recend = "\\0"};
+	char out[256];
+	int file;
+
+	for (file = 0; file <= 1; file++) {
+		CHECK(cut(&o, "a\0b\0", file, out, sizeof(out)) == 0);
+		CHECK_STR(out, "a"); /* joined stops at the NUL */
+	}
+	o.recend = "\\t";
+	CHECK(cut(&o, "a\tb\t", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "a\t|b\t");
+	o.remove_sep = 1;
+	CHECK(cut(&o, "a\tb\tc", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "a|b|c");
+	o.recend = NULL;
+	o.recstart = ">";
+	o.block = 7;
+	CHECK(cut(&o, ">a\n>b\n>c\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "a\nb\n|c\n");
+	o = (struct blocks_opts){.block = 4, .header = ":"};
+	for (file = 0; file <= 1; file++) {
+		CHECK(cut(&o, "h\n1\n2\n3\n", file, out, sizeof(out)) == 0);
+		CHECK_STR(out, "h\n1\n2\n|h\n3\n");
+	}
+	o.header = "2";
+	CHECK(cut(&o, "h\ng\n1\n2\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\ng\n1\n2\n");
+	o.header = "[a-z]+\\n";
+	CHECK(cut(&o, "hh\n1\n", 1, out, sizeof(out)) == 0);
+	CHECK_STR(out, "hh\n1\n");
+	o.header = "0";
+	CHECK(cut(&o, "h\n1\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n");
+	/* a pattern that cannot match, or matches nothing: no header, and
+	 * the input is not read on for one */
+	o.header = "ZZ";
+	CHECK(cut(&o, "h\n1\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n");
+	o.header = "x*";
+	CHECK(cut(&o, "h\n1\n", 1, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n");
+}
+
+/* Counts the calls of grew. */
+static void count_grew(void *data)
+{
+	++*(int *)data;
+}
+
+/* A record longer than the block: grew once; longer than max_block: an
+ * error. Wrong patterns are refused with a message naming the option. */
+static void test_max_and_check(void)
+{
+	int grew = 0;
+	struct blocks_opts o = {.block = 2, .max_block = 8,
+				.grew = count_grew, .grew_data = &grew};
+	char out[256];
+
+	CHECK(cut(&o, "aaaaa\nbbbbbb\nc\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "aaaaa\n|bbbbbb\n|c\n");
+	CHECK_INT(grew, 1);
+	errno = 0;
+	CHECK(cut(&o, "a\nbbbbbbbbbbbb\n", 0, out, sizeof(out)) == -1 &&
+	      errno == EMSGSIZE);
+	errno = 0;
+	CHECK(cut(&o, "a\nbbbbbbbbbbbb\n", 1, out, sizeof(out)) == -1 &&
+	      errno == EMSGSIZE);
+	o = (struct blocks_opts){.block = 1, .regexp = 1, .recend = "("};
+	CHECK(blocks_check(&o, out, sizeof(out)) == -1 && errno == EINVAL);
+	CHECK(strncmp(out, "--recend: \"(\" is not a pattern", 30) == 0);
+	o = (struct blocks_opts){.block = 1, .header = "a["};
+	CHECK(blocks_check(&o, out, sizeof(out)) == -1);
+	CHECK(strncmp(out, "--header: \"a[\" is not a pattern", 31) == 0);
+	o.header = ":";
+	CHECK(blocks_check(&o, out, sizeof(out)) == 0);
+}
+
 int main(void)
 {
 	test_every_position();
@@ -354,5 +506,8 @@ int main(void)
 	test_long_record();
 	test_empty_and_errors();
 	test_file_parts();
+	test_regexp();
+	test_escapes_rrs_header();
+	test_max_and_check();
 	return UNIT_DONE();
 }

@@ -148,14 +148,14 @@ static void test_examples(void)
 		CHECK_STR(s->inputs[0].path, want);
 	}
 	/* the glob's matches, sorted */
-	CHECK(s != NULL && s->inputs[0].nvalues == 23);
-	if (s != NULL && s->inputs[0].nvalues == 23) {
+	CHECK(s != NULL && s->inputs[0].nvalues == 25);
+	if (s != NULL && s->inputs[0].nvalues == 25) {
 		snprintf(want, sizeof(want),
 			 "%s/tests/pipelines/bad_executor.yaml", src);
 		CHECK_STR(s->inputs[0].values[0], want);
 		snprintf(want, sizeof(want),
 			 "%s/tests/pipelines/wrong_type.yaml", src);
-		CHECK_STR(s->inputs[0].values[22], want);
+		CHECK_STR(s->inputs[0].values[24], want);
 	}
 	s = stage(pf, "reduce");
 	CHECK(s != NULL && s->nafter == 1 && s->after[0] == 1 &&
@@ -205,6 +205,10 @@ static void test_bad_files(void)
 		 "4:5: stage 'a': hosts needs executor: ssh"},
 		{"missing_cmd.yaml", "3:5: stage 'a' has no cmd (or workers)"},
 		{"no_stage.yaml", "4:12: unknown stage 'nosuch'"},
+		{"pipe_key_no_pipe.yaml",
+		 "5:5: stage 'a': recend needs pipe: true"},
+		{"pipe_values.yaml", "3:5: stage 'a': pipe: true needs one "
+				     "input, a stage or a file"},
 		{"self_after.yaml", "2:3: stage 'a' depends on itself (a cycle "
 				    "through input: or after:)"},
 		{"slurm_key_ssh.yaml",
