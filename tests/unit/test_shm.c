@@ -393,7 +393,7 @@ static void test_cleanup_stale(void)
 {
 	struct shm_seg *live = shm_run_create(NULL), *reused;
 	char crashed[SHM_NAME_MAX], early[SHM_NAME_MAX];
-	int fds[2], fd, removed = 0, seen = 0;
+	int fds[2], fd, n, removed = 0, seen = 0;
 	pid_t pid;
 
 	CHECK(live != NULL && pipe(fds) == 0);
@@ -425,8 +425,11 @@ static void test_cleanup_stale(void)
 	CHECK(!shm_owner_alive(reused));
 
 	CHECK(shm_runs_each(getpid(), count_run, &seen) == 1 && seen == 1);
-	CHECK(shm_cleanup_stale(count_removed, &removed) >= 3);
-	CHECK(removed >= 3);
+	/* another mprun of this user (a test running beside this one) may
+	 * clean the stale segments first: what counts is that they are gone
+	 * and that the count returned is the count reported */
+	n = shm_cleanup_stale(count_removed, &removed);
+	CHECK(n >= 0 && n == removed);
 	CHECK(!seg_exists(crashed));
 	CHECK(!seg_exists(early));
 	CHECK(!seg_exists(shm_name(reused)));
