@@ -291,7 +291,7 @@ NUL_MSG='holds a NUL byte (use -0 for NUL-delimited input)'
 	"$MPRUN" -j2 --max-record 10M sleep <fifo >out 2>err &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
-		h=$(awk '/^VmHWM/{print $2}' /proc/"$pid"/status 2>/dev/null)
+		h=$(awk '/^VmHWM/{print $2}' /proc/"$pid"/status 2>/dev/null) || h=
 		[ -z "$h" ] || [ "$h" -le "$hwm" ] || hwm=$h
 		sleep 0.05
 	done

@@ -28,7 +28,7 @@ _pr_wait_finished() {
 
 # The peak resident memory of process $1 in kB (VmHWM), empty when gone.
 _pr_peak_kb() {
-	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || :
 }
 
 # Open the gate that job 1 reads: it ends (if mprun is gone, give up
