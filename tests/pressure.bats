@@ -37,6 +37,21 @@ _pr_release() {
 	timeout 5 sh -c 'echo released >gate'
 }
 
+# Once the job log has N finished jobs (held behind the gate), open the
+# gate and wait for mprun ($pid); nothing may have been said on stderr.
+_pr_release_after() {
+	_pr_wait_finished log "$1" || {
+		_pr_release
+		wait "$pid"
+		cat err >&2
+		return 1
+	}
+	_pr_release
+	wait "$pid"
+	cat err >&2
+	[ ! -s err ]
+}
+
 # Is file $1 mprun's -k output: "released", then the files listed in
 # inputs after its first line?
 _pr_check_out() {
@@ -125,16 +140,7 @@ _need_nobody() {
 			<inputs >out 2>err
 	) &
 	pid=$!
-	_pr_wait_finished log 500 || {
-		_pr_release
-		wait "$pid"
-		cat err >&2
-		false
-	}
-	_pr_release
-	wait "$pid"
-	cat err >&2
-	[ ! -s err ]
+	_pr_release_after 500
 	[ "$(cat out)" = "$(
 		echo released
 		seq 500
@@ -154,16 +160,7 @@ _need_nobody() {
 			<inputs >out 2>err
 	) &
 	pid=$!
-	_pr_wait_finished log 500 || {
-		_pr_release
-		wait "$pid"
-		cat err >&2
-		false
-	}
-	_pr_release
-	wait "$pid"
-	cat err >&2
-	[ ! -s err ]
+	_pr_release_after 500
 	_pr_check_out out
 }
 
