@@ -143,7 +143,7 @@ static int job_start(struct pool *p, struct pool_job *j);
 static void job_rearm_now(struct pool_job *j);
 static int job_exec(struct pool *p, struct pool_job *j);
 static void job_spawn_failed(struct pool *p, struct pool_job *j);
-static void spawn_args_free(struct pool *p, struct job_spawn_args *a);
+static void job_spawn_done(struct pool_job *j);
 static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
 /* Report an error message (printf-style) through the events. */
@@ -299,7 +299,7 @@ static void job_free(struct pool_job *j)
 	fifo_writer_stop(j->fifo);
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
-	spawn_args_free(j->pool, j->spawn);
+	job_spawn_done(j);
 	if (j->kill_timer != NULL)
 		loop_timer_cancel(j->pool->loop, j->kill_timer);
 	if (j->timeout_timer != NULL)
@@ -1092,9 +1092,7 @@ static void pool_spawn_retry(struct loop *l, void *data)
 	if (j == NULL)
 		return;
 	if (job_exec(p, j) == -1) {
-		p->spawn_wait = NULL;
-		spawn_args_free(p, j->spawn);
-		j->spawn = NULL;
+		job_spawn_done(j);
 		job_spawn_failed(p, j);
 	}
 	pool_kick(p);
@@ -1142,8 +1140,7 @@ static void pool_spawn_cancel(struct pool *p)
 	p->spawn_wait = NULL;
 	if (j == NULL)
 		return;
-	spawn_args_free(p, j->spawn);
-	j->spawn = NULL;
+	job_spawn_done(j);
 	j->wait_status = 255 << 8;
 	job_finish_unstarted(p, j);
 }
@@ -1254,15 +1251,22 @@ struct job_spawn_args {
 	int fds[2]; /* the child's ends of its output pipes */
 };
 
-/* Free what job_spawn_args holds (the child ends are closed). */
-static void spawn_args_free(struct pool *p, struct job_spawn_args *a)
+/* The job needs its spawn arguments no more (it runs, or will not): free
+ * them (the child ends are closed) and stop waiting to spawn it. */
+static void job_spawn_done(struct pool_job *j)
 {
+	struct pool *p = j->pool;
+	struct job_spawn_args *a = j->spawn;
+
+	if (p != NULL && p->spawn_wait == j)
+		p->spawn_wait = NULL;
 	if (a == NULL)
 		return;
 	job_close_child_ends(p, a->fds);
 	free(a->argv);
 	buf_free(&a->sh);
 	free(a);
+	j->spawn = NULL;
 }
 
 /* The job's process runs: watch it. */
@@ -1314,10 +1318,7 @@ static int job_exec(struct pool *p, struct pool_job *j)
 			return pool_spawn_later(p, j);
 		return -1;
 	}
-	spawn_args_free(p, a);
-	j->spawn = NULL;
-	if (p->spawn_wait == j)
-		p->spawn_wait = NULL;
+	job_spawn_done(j);
 	job_running(p, j);
 	job_fifo_start(p, j);
 	return 0;
@@ -1342,8 +1343,7 @@ static int job_start(struct pool *p, struct pool_job *j)
 	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
 		p->ev.launch(p->ev.data, j);
 	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
-		spawn_args_free(p, a);
-		j->spawn = NULL;
+		job_spawn_done(j);
 		job_finish_unstarted(p, j);
 		return 0;
 	}
@@ -1352,8 +1352,7 @@ static int job_start(struct pool *p, struct pool_job *j)
 		goto fail;
 	return job_exec(p, j);
 fail:
-	spawn_args_free(p, a);
-	j->spawn = NULL;
+	job_spawn_done(j);
 	return -1;
 }
 
