@@ -270,12 +270,9 @@ _pr_spill_run() {
 	# 3000 jobs of 2001 bytes (6 MB): far more than a pipe holds
 	seq 3000 | (exec -a "mprun-$M" "$MPRUN" -j2 "printf '%02000d\\n' {}") |
 		{ sleep 3; cat >got; } &
-	local reader=$! p= rss1 rss2 fd1 fd2
-	for _ in $(seq 100); do
-		p=$(pgrep -f -- "mprun-$M") && break
-		sleep 0.02
-	done
-	[ -n "$p" ]
+	local reader=$! p rss1 rss2 fd1 fd2
+	_pr_named_pid
+	p=$REPLY
 	sleep 1
 	rss1=$(_pr_peak_kb "$p")
 	fd1=$(ls "/proc/$p/fd" | wc -l)
@@ -296,20 +293,32 @@ _pr_spill_run() {
 	[ "$(sort -n got | md5sum)" = "$(seq -f '%02000g' 3000 | md5sum)" ]
 }
 
-# Start mprun (named mprun-$M, "$@" its arguments) with a reader that reads
-# nothing for 30 s; wait until it runs; Ctrl-C it; REPLY: the ms it took
-# to exit, status: its exit status.
-_pr_ctrl_c_blocked() {
-	(exec -a "mprun-$M" "$MPRUN" "$@") 2>err | exec sleep 30 &
-	reader=$!
-	local p= t0 i
+# Wait (2 s at most) until the mprun started as mprun-$M runs; REPLY: its
+# pid.
+_pr_named_pid() {
+	local i
 	for i in $(seq 100); do
-		p=$(pgrep -f -- "^mprun-$M") && break
+		REPLY=$(pgrep -f -- "^mprun-$M") && return 0
 		sleep 0.02
 	done
-	[ -n "$p" ]
-	sleep 1 # its output fills the pipe
-	t0=$EPOCHREALTIME
+	return 1
+}
+
+# Start mprun (named mprun-$M, "$@" its arguments, stdin the caller's)
+# with a reader that reads nothing for 30 s; wait until it runs and its
+# output has filled the pipe. p: its pid.
+_pr_start_blocked() {
+	(exec -a "mprun-$M" "$MPRUN" "$@") 2>err | exec sleep 30 &
+	reader=$!
+	_pr_named_pid
+	p=$REPLY
+	sleep 1
+}
+
+# Ctrl-C mprun ($p); REPLY: the ms it took to exit (it fails when mprun is
+# still there 5 s later).
+_pr_interrupt() {
+	local t0=$EPOCHREALTIME i
 	kill -INT "$p"
 	for i in $(seq 250); do
 		kill -0 "$p" 2>/dev/null || break
@@ -320,44 +329,33 @@ _pr_ctrl_c_blocked() {
 }
 
 @test "stdout blocked: Ctrl-C ends a job streaming its output within a second" {
-	_pr_ctrl_c_blocked -j1 'head -c 100000000 /dev/zero' ::: 1
+	local p
+	_pr_start_blocked -j1 'head -c 100000000 /dev/zero' ::: 1
+	_pr_interrupt
 	echo "exited ${REPLY} ms after Ctrl-C"
 	[ "$REPLY" -lt 1000 ]
 	[ -z "$(pgrep -f -- "^mprun-$M")" ]
 }
 
 @test "stdout blocked: Ctrl-C ends a run holding finished jobs' output (-k) within a second" {
-	_pr_ctrl_c_blocked -k -j2 'head -c 1000000 /dev/zero; echo {}' ::: 1 2 3 4
+	local p
+	_pr_start_blocked -k -j2 'head -c 1000000 /dev/zero; echo {}' ::: 1 2 3 4
+	_pr_interrupt
 	echo "exited ${REPLY} ms after Ctrl-C"
 	[ "$REPLY" -lt 1000 ]
 }
 
 @test "stdout blocked: Ctrl-C ends a --pipe run within a second, and mprun does not spin meanwhile" {
 	yes | head -c 5000000 >in
-	(exec -a "mprun-$M" "$MPRUN" --pipe --block 10k cat <in) 2>err |
-		exec sleep 30 &
-	reader=$!
-	local p= i
-	for i in $(seq 100); do
-		p=$(pgrep -f -- "^mprun-$M") && break
-		sleep 0.02
-	done
-	[ -n "$p" ]
-	sleep 1
+	local p t1 t2
+	_pr_start_blocked --pipe --block 10k cat <in
 	# blocked on its reader: it waits, it does not use the CPU
-	local t1 t2
 	t1=$(awk '{print $14 + $15}' "/proc/$p/stat")
 	sleep 1
 	t2=$(awk '{print $14 + $15}' "/proc/$p/stat")
 	echo "CPU ticks while blocked: $((t2 - t1))"
 	[ $((t2 - t1)) -le 10 ]
-	local t0=$EPOCHREALTIME
-	kill -INT "$p"
-	for i in $(seq 250); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.02
-	done
-	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
-	echo "exited ${ms} ms after Ctrl-C"
-	[ "$ms" -lt 1000 ]
+	_pr_interrupt
+	echo "exited ${REPLY} ms after Ctrl-C"
+	[ "$REPLY" -lt 1000 ]
 }
