@@ -1,18 +1,38 @@
 /* hold: output held in an unlinked temporary file until the end. */
 #include "hold.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-/* An unlinked temporary file in tmpdir, $TMPDIR or /tmp. */
-int hold_open(const char *tmpdir)
+const char *hold_dir(const char *tmpdir)
 {
 	const char *dir = tmpdir != NULL ? tmpdir : getenv("TMPDIR");
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return dir == NULL || *dir == '\0' ? "/tmp" : dir;
+}
+
+int hold_open(const char *tmpdir)
+{
+	const char *dir = hold_dir(tmpdir);
+	char path[4096];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd != -1)
+		return fd;
+	/* No O_TMPFILE here: a named file, unlinked at once. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/mprun.XXXXXX", dir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd != -1)
+		unlink(path);
+	return fd;
 }
 
 /* Copy the held file from its start to the sink, or to out_fd. */

@@ -5,8 +5,11 @@
 #define MPRUN_HOLD_H
 #include "capture.h"
 
-/* Open an unlinked temporary file in tmpdir, else $TMPDIR, else /tmp.
- * A descriptor (close-on-exec), or -1/errno. */
+/* Where temporary files go: tmpdir, else $TMPDIR, else /tmp. */
+const char *hold_dir(const char *tmpdir);
+/* Open an unlinked temporary file in hold_dir(tmpdir) (O_TMPFILE, or a
+ * named file unlinked at once where the file system has none). A
+ * descriptor (close-on-exec), or -1/errno. */
 int hold_open(const char *tmpdir);
 /* Copy all that fd holds to sink, or to out_fd when sink is NULL.
  * 0 or -1/errno. */

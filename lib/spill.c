@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hold.h"
 #include "internal.h"
 
 /* The unit of disk space that holes are punched in. */
@@ -53,15 +54,10 @@ struct spill_run {
 struct spill *spill_new(size_t mem_budget, const char *tmpdir)
 {
 	struct spill *s = calloc(1, sizeof(*s));
-	const char *dir = tmpdir;
 
 	if (s == NULL)
 		return NULL;
-	if (dir == NULL)
-		dir = getenv("TMPDIR");
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	s->dir = strdup(dir);
+	s->dir = strdup(hold_dir(tmpdir));
 	if (s->dir == NULL) {
 		free(s);
 		return NULL;
@@ -132,26 +128,9 @@ uint64_t spill_disk_usage(const struct spill *s)
 /* Open the unlinked file, in the directory, at the first append. */
 static int file_open(struct spill *s)
 {
-	char path[4096];
-	int fd;
-
-	if (s->fd != -1)
-		return 0;
-	fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		/* No O_TMPFILE here: a named file, unlinked at once. */
-		if ((size_t)snprintf(path, sizeof(path), "%s/mprun.XXXXXX",
-				     s->dir) >= sizeof(path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd == -1)
-			return -1;
-		unlink(path);
-	}
-	s->fd = fd;
-	return 0;
+	if (s->fd == -1)
+		s->fd = hold_open(s->dir);
+	return s->fd == -1 ? -1 : 0;
 }
 
 /* Write all of p at the end of the file; on failure the file is cut back
