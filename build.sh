@@ -111,7 +111,11 @@ test)
 	# waits); what the build said is shown after that suite's results.
 	asan_log=$(mktemp)
 	trap 'rm -f "$counts" "$asan_log"' EXIT
-	build_tree _asan --enable-sanitizers --enable-debug >"$asan_log" 2>&1 &
+	# -O1 (not the default -O2, which --enable-debug's -O0 does not
+	# override): what the sanitizers' authors advise, and it compiles in
+	# half the time.
+	build_tree _asan --enable-sanitizers --enable-debug CFLAGS='-O1 -g' \
+		>"$asan_log" 2>&1 &
 	asan_build=$!
 	check_tree _build
 	if wait "$asan_build"; then

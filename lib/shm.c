@@ -355,10 +355,14 @@ static int seg_dir_each(pid_t pid, int (*fn)(void *data, const char *name,
 	if (dir == NULL)
 		return -1;
 	while ((d = readdir(dir)) != NULL) {
+		int len;
+
 		if (!seg_entry_parse(d->d_name, geteuid(), &name_pid) ||
 		    (pid != 0 && name_pid != pid))
 			continue;
-		snprintf(name, sizeof(name), "/%s", d->d_name);
+		len = snprintf(name, sizeof(name), "/%s", d->d_name);
+		if (len < 0 || (size_t)len >= sizeof(name))
+			continue; /* not a name mprun makes */
 		n += fn(data, name, name_pid);
 	}
 	closedir(dir);
