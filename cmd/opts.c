@@ -388,9 +388,10 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 		if (is_file) {
 			for (int k = start; k < i; k++)
 				/* Several files after one :::: are separate
-				 * sources; only the first may link. */
-				if (add_source(cli, 1, k == start ? linked : 0,
-					       argv[k], NULL, 0) == -1)
+				 * sources, combined; after ::::+ each is
+				 * linked (GNU). */
+				if (add_source(cli, 1, linked, argv[k], NULL,
+					       0) == -1)
 					return -1;
 		} else if (add_source(cli, 0, linked, NULL, argv + start,
 				      (size_t)(i - start)) == -1) {

@@ -521,16 +521,26 @@ static int source_fill(struct input *in, struct source *s)
 	return 0;
 }
 
-/* The next value of a `:::` list into out: 1, or 0 at its end. */
-static int list_next(struct source *s, struct values *out)
+/* The next value of a `:::` list into out (split on the colsep pattern
+ * as a file's record is, as GNU does): 1, or 0 at its end. */
+static int list_next(struct input *in, struct source *s,
+		     struct values *out)
 {
 	const char *v;
+	int rc;
 
 	if (s->next >= s->nlist)
 		return 0;
 	v = s->list[s->next];
-	if (values_push(out, v, strlen(v)) == -1)
+	s->nrec = s->next + 1;
+	if (in->colsep != NULL)
+		rc = colsep_split(in, s, v, strlen(v), out);
+	else
+		rc = values_push(out, v, strlen(v));
+	if (rc == -1) {
+		values_free(out);
 		return -1;
+	}
 	s->next++;
 	return 1;
 }
@@ -543,7 +553,7 @@ static int source_next(struct input *in, struct source *s,
 	int rc, did_read = 0;
 
 	if (s->list != NULL)
-		return list_next(s, out);
+		return list_next(in, s, out);
 	if (s->fd == -1)
 		return 0; /* a file already read whole and closed */
 	for (;;) {

@@ -5,8 +5,9 @@
  * (newline by default, NUL with -0, any byte with -d) with a trailing "\r"
  * kept as is. A record holding a NUL byte (unless NUL is the delimiter) or
  * longer than max_record is an error naming the source and the record, seen
- * before more than max_record bytes of it are held in memory. With a colsep regex (pcre2), each record of a file is split
- * into several values (columns).
+ * before more than max_record bytes of it are held in memory. With a colsep
+ * regex (pcre2), each record of a file and each value of a `:::` list is
+ * split into several values (columns), as GNU parallel does.
  *
  * Sources form groups. A source added with linked = 0 starts a new group; one
  * added with linked = 1 joins the previous group (GNU `:::+` / `::::+`): the

@@ -131,6 +131,25 @@ _in_ms() {
 	[ "$output" = "$(printf 'a 1\nb 2\nc 3')" ]
 }
 
+@test "::::+ links every file after it, not only the first (GNU)" {
+	printf 'a\nb\n' >f1
+	printf '1\n2\n' >f2
+	printf 'x\ny\n' >f3
+	run "$MPRUN" -k echo :::: f1 ::::+ f2 f3
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a 1 x\nb 2 y')" ]
+	run "$MPRUN" -k echo ::: q :::: f1 ::::+ f2 f3
+	[ "$output" = "$(printf 'q a 1 x\nq b 2 y')" ]
+}
+
+@test "--colsep splits ::: values too (GNU), and linked ones" {
+	run "$MPRUN" -k --colsep , echo {2} {1} ::: a,b c,d
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'b a\nd c')" ]
+	run "$MPRUN" -k --colsep , echo {3}{1}{4}{2} ::: a,b c,d :::+ 1,2 3,4
+	[ "$output" = "$(printf '1a2b\n3c4d')" ]
+}
+
 @test "::: and :::: mix in one product" {
 	printf '1\n2\n' >f
 	run "$MPRUN" -k echo ::: a b :::: f

@@ -294,7 +294,7 @@ static void test_delim(void)
 	input_free(in);
 }
 
-/* --colsep splits file records into columns, not list values. */
+/* --colsep splits file records and list values into columns (GNU). */
 static void test_colsep(void)
 {
 	struct input *in = new_input('\n', ":");
@@ -303,9 +303,17 @@ static void test_colsep(void)
 	CHECK(input_add_file(in, write_file("c1", "a:1\nb:2:\n\n", 10), 0) ==
 	      0);
 	CHECK(add_words(in, "x:y", 0) == 0);
-	CHECK_STR(next_str(in), "a|1|x:y");
-	CHECK_STR(next_str(in), "b|2||x:y");
-	CHECK_STR(next_str(in), "|x:y");
+	CHECK_STR(next_str(in), "a|1|x|y");
+	CHECK_STR(next_str(in), "b|2||x|y");
+	CHECK_STR(next_str(in), "|x|y");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', ",");
+	CHECK(add_words(in, "a,b c,d, e", 0) == 0);
+	CHECK_STR(next_str(in), "a|b");
+	CHECK_STR(next_str(in), "c|d|");
+	CHECK_STR(next_str(in), "e");
 	CHECK_STR(next_str(in), "EOF");
 	input_free(in);
 
