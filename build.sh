@@ -19,8 +19,9 @@ check_jobs=$((jobs * 3))
 # Debian packages the build and the tests need.
 PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
 # The test suite's real services (a loopback sshd and a one-node Slurm),
-# and what the man page lint and the zsh/fish completion tests run.
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish"
+# what the man page lint and the zsh/fish completion tests run, and GNU
+# parallel, which tests/compat*.bats compare mprun with.
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -454,7 +454,10 @@ struct input *cli_input(const struct cli *cli)
 {
 	struct input_opts io = {.delim = cli->delim,
 				.colsep = cli->colsep,
-				.max_record = cli_max_record(cli)};
+				.max_record = cli_max_record(cli),
+				.eof_str = cli->eof_str,
+				.skip_blank = cli->skip_blank,
+				.trim = cli->trim};
 	char err[256] = "";
 	struct input *in;
 	size_t i;

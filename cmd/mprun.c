@@ -264,6 +264,12 @@ int main(int argc, char **argv)
 		opts_free(&r.cli);
 		return rc == 1 ? 0 : EXIT_USAGE;
 	}
+	if (r.cli.nice_set && setpriority(PRIO_PROCESS, 0, r.cli.nice) == -1) {
+		fprintf(stderr, "mprun: --nice %d: %s\n", r.cli.nice,
+			strerror(errno));
+		opts_free(&r.cli);
+		return EXIT_USAGE;
+	}
 	termtree_become_subreaper();
 	if (r.cli.pipeline != NULL) {
 		rc = pipe_run(&r.cli);

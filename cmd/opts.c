@@ -73,6 +73,12 @@ enum {
 	OPT_HEADER,
 	OPT_ROUND_ROBIN,
 	OPT_FIFO,
+	OPT_ARG_SEP,
+	OPT_ARG_FILE_SEP,
+	OPT_TRIM,
+	OPT_NICE,
+	OPT_WILL_CITE,
+	OPT_CITATION,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -94,6 +100,17 @@ static const struct opt_doc opt_docs[] = {
 	 "inputs are separated by the byte DELIM", 'd'},
 	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
+	{{"trim", required_argument, NULL, OPT_TRIM}, "n|l|r|lr",
+	 "take spaces and tabs off the left/right of each input (default n)",
+	 0},
+	{{"eof", required_argument, NULL, 'E'}, "STR",
+	 "an input equal to STR ends its source (xargs -E)", 'E'},
+	{{"no-run-if-empty", no_argument, NULL, 'r'}, NULL,
+	 "inputs of only blanks are not run", 'r'},
+	{{"arg-sep", required_argument, NULL, OPT_ARG_SEP}, "SEP",
+	 "use SEP instead of ::: (and SEP+ for :::+)", 0},
+	{{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP}, "SEP",
+	 "use SEP instead of :::: (and SEP+ for ::::+)", 0},
 	{{"max-record", required_argument, NULL, OPT_MAX_RECORD}, "SIZE",
 	 "a longer input record is an error (1G)", 0},
 	{{"pipe", no_argument, NULL, OPT_PIPE}, NULL,
@@ -124,7 +141,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"fifo", no_argument, NULL, OPT_FIFO}, NULL,
 	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
-	 "--pipe: exactly N records per job, not --block", 'N'},
+	 "as -n; --pipe: exactly N records per job, not --block", 'N'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
@@ -229,6 +246,15 @@ static const struct opt_doc opt_docs[] = {
 	 "CPUs of each Slurm job step (default 1)", 0},
 	{{"slurm-alloc", required_argument, NULL, OPT_SLURM_ALLOC}, "OPTIONS",
 	 "get a Slurm allocation with salloc OPTIONS (implies --slurm)", 0},
+	{{"nice", required_argument, NULL, OPT_NICE}, "N",
+	 "run mprun and its jobs at niceness N", 0},
+	{{"max-procs", required_argument, NULL, 'P'}, "N", "the same as -j",
+	 'P'},
+	{{"will-cite", no_argument, NULL, OPT_WILL_CITE}, NULL,
+	 "accepted for GNU parallel's scripts (does nothing)", 0},
+	{{"no-notice", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
+	{{"citation", no_argument, NULL, OPT_CITATION}, NULL,
+	 "how to cite GNU parallel, whose interface mprun follows", 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -269,8 +295,7 @@ static void opts_help(FILE *f)
 			fprintf(f, "  %-28s %s\n", left, d->help);
 	}
 	fprintf(f,
-		"  %-28s same as -j\n\n"
-		"Inputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
+		"\nInputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
 		"  :::: FILES, ::::+ FILES; several sources combine as a "
 		"cartesian product;\n"
 		"  with none, inputs are read from stdin.\n"
@@ -280,8 +305,7 @@ static void opts_help(FILE *f)
 		"shell).\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
-		"  100 failed; 255 usage or other error.\n",
-		"-P N");
+		"  100 failed; 255 usage or other error.\n");
 }
 
 /* Print every long option, one per line (for the docs check). */
@@ -334,18 +358,30 @@ static int bad_option(const char *word)
 			   (char[]){(char)optopt, 0});
 }
 
-/* Is s one of the input separators? Sets is_file and linked. */
-static int is_separator(const char *s, int *is_file, int *linked)
+/* Is s sep, or sep followed by "+"? Sets linked. */
+static int is_sep(const char *s, const char *sep, int *linked)
 {
-	static const char *const seps[] = {":::", ":::+", "::::", "::::+"};
-	size_t i;
+	size_t n = strlen(sep);
 
-	for (i = 0; i < 4; i++) {
-		if (strcmp(s, seps[i]) == 0) {
-			*is_file = i >= 2;
-			*linked = i % 2;
-			return 1;
-		}
+	if (strncmp(s, sep, n) != 0 || (s[n] != '\0' && strcmp(s + n, "+")))
+		return 0;
+	*linked = s[n] == '+';
+	return 1;
+}
+
+/* Is s one of the input separators (:::, :::+, ::::, ::::+, or as
+ * --arg-sep and --arg-file-sep set them)? Sets is_file and linked. */
+static int is_separator(const struct cli *cli, const char *s, int *is_file,
+			int *linked)
+{
+	if (is_sep(s, cli->arg_sep ? cli->arg_sep : ":::", linked)) {
+		*is_file = 0;
+		return 1;
+	}
+	if (is_sep(s, cli->arg_file_sep ? cli->arg_file_sep : "::::",
+		   linked)) {
+		*is_file = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -371,16 +407,16 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 	int is_file, linked, start;
 
 	cli->command = argv + i;
-	while (i < argc && !is_separator(argv[i], &is_file, &linked))
+	while (i < argc && !is_separator(cli, argv[i], &is_file, &linked))
 		i++;
 	cli->ncommand = (size_t)(argv + i - cli->command);
 	while (i < argc) {
 		int next_file, next_linked;
 
-		is_separator(argv[i], &is_file, &linked);
+		is_separator(cli, argv[i], &is_file, &linked);
 		start = ++i;
 		while (i < argc &&
-		       !is_separator(argv[i], &next_file, &next_linked))
+		       !is_separator(cli, argv[i], &next_file, &next_linked))
 			i++;
 		if (is_file && i == start)
 			return usage_error("%s needs at least one file name",
@@ -449,17 +485,22 @@ static int check_patterns(const struct cli *cli)
 /* The options of pipe mode make sense together: 0, or -1 (said). */
 static int check_pipe(struct cli *cli)
 {
-	const char *needs = cli->nrecords ? "-N"
-			    : cli->block || cli->block_parts ? "--block"
-			    : cli->recend ? "--recend"
-			    : cli->recstart ? "--recstart"
-			    : cli->regexp ? "--regexp"
-			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
+	const char *needs;
 	size_t i;
 
 	if ((cli->cat || cli->round_robin || cli->fifo) &&
 	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->pipe == PIPE_NONE && cli->nrecords) {
+		cli->max_args = cli->nrecords; /* -N without --pipe is -n */
+		cli->nrecords = 0;
+	}
+	needs = cli->block || cli->block_parts ? "--block"
+		: cli->recend			 ? "--recend"
+		: cli->recstart			 ? "--recstart"
+		: cli->regexp			 ? "--regexp"
+		: cli->remove_sep		 ? "--remove-rec-sep"
+						 : NULL;
 	if (cli->round_robin && (cli->cat || cli->fifo || cli->retries))
 		return usage_error("%s: not with --cat, --fifo or --retries (a "
 				   "job reads its blocks from a pipe, once)",
@@ -674,6 +715,49 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case 'X':
 		cli->fill = 1;
 		return 0;
+	case 'E':
+		cli->eof_str = arg;
+		return 0;
+	case 'r':
+		cli->skip_blank = 1;
+		return 0;
+	case OPT_TRIM:
+		if (strcmp(arg, "n") == 0)
+			cli->trim = 0;
+		else if (strcmp(arg, "l") == 0)
+			cli->trim = INPUT_TRIM_LEFT;
+		else if (strcmp(arg, "r") == 0)
+			cli->trim = INPUT_TRIM_RIGHT;
+		else if (strcmp(arg, "lr") == 0 || strcmp(arg, "rl") == 0)
+			cli->trim = INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT;
+		else
+			return usage_error("--trim: \"%s\" is not n, l, r, lr "
+					   "or rl", arg);
+		return 0;
+	case OPT_ARG_SEP:
+	case OPT_ARG_FILE_SEP:
+		if (arg[0] == '\0')
+			return usage_error("%s: the separator is empty",
+					   c == OPT_ARG_SEP ? "--arg-sep"
+							    : "--arg-file-sep");
+		*(c == OPT_ARG_SEP ? &cli->arg_sep : &cli->arg_file_sep) = arg;
+		return 0;
+	case OPT_NICE:
+		if (parse_number(arg, -20, 19, &n) == -1)
+			return usage_error("--nice: \"%s\" is not a niceness "
+					   "from -20 to 19", arg);
+		cli->nice = (int)n;
+		cli->nice_set = 1;
+		return 0;
+	case OPT_WILL_CITE:
+		return 0;
+	case OPT_CITATION:
+		printf("mprun follows the interface of GNU parallel; when "
+		       "you publish results\nobtained with it, cite:\n\n"
+		       "  Tange, O. (2022, November 22). GNU Parallel "
+		       "20221122.\n"
+		       "  Zenodo. https://doi.org/10.5281/zenodo.7347980\n");
+		return 1;
 	case OPT_PIPE:
 	case OPT_PIPEPART:
 		cli->pipe = c == OPT_PIPE ? PIPE_STREAM : PIPE_PART;
@@ -892,7 +976,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:E:rXkuvhS:", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"
 #include "order.h"
 #include "pool.h"
 #include "progress.h"
@@ -33,6 +34,11 @@ struct cli {
 	int null_delim;
 	int delim;
 	const char *colsep;
+	const char *eof_str;  /* -E STR */
+	int skip_blank;       /* -r */
+	int trim;             /* --trim: INPUT_TRIM_* */
+	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
+	int nice, nice_set;   /* --nice N */
 	uint64_t max_record;  /* --max-record: longest input record */
 	size_t max_args;
 	int fill;

@@ -2,7 +2,8 @@
 # Options before the command, their arguments (files, directories, --order
 # policies), then the command itself, then files.
 
-_mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
+_mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max-record
+--trim --eof --no-run-if-empty --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
 --pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
@@ -12,7 +13,7 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -X -k -u -v -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -E -r -X -k -u -v -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -21,7 +22,8 @@ _mprun_firstopts='--counter --counters --status --sem --semaphore'
 _mprun_takes_arg()
 {
 	case $1 in
-	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
+	--jobs | --max-procs | --arg-file | --delimiter | --colsep | --max-record | \
+		--trim | --eof | --arg-sep | --arg-file-sep | --nice | \
 		--max-args | --order | --block | --block-size | --recend | \
 		--recstart | --max-replace-args | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \

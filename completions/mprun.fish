@@ -20,7 +20,8 @@ function __fish_mprun_needs_command
             case --
                 return 1
             case '--*=*'
-            case --jobs --arg-file --delimiter --colsep --max-record \
+            case --jobs --max-procs --arg-file --delimiter --colsep --max-record \
+                --trim --eof --arg-sep --arg-file-sep --nice \
                 --max-args --order --block --block-size --recend --recstart \
                 --max-replace-args --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
@@ -35,7 +36,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0Xkuvh]*[jPadCnNS]$' $t
+                if string match -qr -- '^-[0rXkuvh]*[jPadCnNES]$' $t
                     set skip 1
                 end
             case '*'
@@ -48,7 +49,15 @@ end
 complete -c mprun -f -n __fish_mprun_needs_command -a '(__fish_complete_command)'
 
 complete -c mprun -n __fish_mprun_needs_command -s j -l jobs -x -d 'Run N jobs at once (N, N%, +N, -N)'
-complete -c mprun -n __fish_mprun_needs_command -s P -x -d 'Same as -j'
+complete -c mprun -n __fish_mprun_needs_command -s P -l max-procs -x -d 'Same as -j'
+complete -c mprun -n __fish_mprun_needs_command -l trim -x -a 'n l r lr rl' -d 'Take blanks off each input'
+complete -c mprun -n __fish_mprun_needs_command -s E -l eof -x -d 'An input equal to STR ends its source'
+complete -c mprun -n __fish_mprun_needs_command -s r -l no-run-if-empty -d 'Inputs of only blanks are not run'
+complete -c mprun -n __fish_mprun_needs_command -l arg-sep -x -d 'Use SEP instead of :::'
+complete -c mprun -n __fish_mprun_needs_command -l arg-file-sep -x -d 'Use SEP instead of ::::'
+complete -c mprun -n __fish_mprun_needs_command -l nice -x -d 'Run at niceness N'
+complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
+complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
 complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are separated by NUL'
 complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'

@@ -36,6 +36,7 @@ struct source {
 	int saved_flags;        /* flags before O_NONBLOCK was set, or -1 */
 	int stepwise;           /* of the first group: one read(2) a call */
 	int eof;
+	int ended;              /* its -E string was read: no more records */
 	struct buf buf;         /* bytes read; those from pos not split yet */
 	size_t pos;
 	size_t scanned;         /* bytes from pos known to end no record */
@@ -54,6 +55,9 @@ struct group {
 struct input {
 	int delim;
 	size_t max_record;
+	char *eof_str;          /* -E, or NULL */
+	int skip_blank;         /* -r */
+	int trim;               /* INPUT_TRIM_* */
 	pcre2_code *colsep;
 	pcre2_match_data *md;
 	struct source *src;
@@ -182,6 +186,13 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 	if (opts != NULL && opts->colsep != NULL &&
 	    colsep_compile(in, opts->colsep, errbuf, errlen) == -1)
 		goto fail;
+	if (opts != NULL) {
+		in->skip_blank = opts->skip_blank;
+		in->trim = opts->trim;
+		if (opts->eof_str != NULL &&
+		    (in->eof_str = strdup(opts->eof_str)) == NULL)
+			goto fail;
+	}
 	return in;
 fail:
 	input_free(in);
@@ -240,6 +251,7 @@ void input_free(struct input *in)
 	values_free(&in->cur);
 	pcre2_match_data_free(in->md);
 	pcre2_code_free(in->colsep);
+	free(in->eof_str);
 	buf_free(&in->err);
 	blocks_free(in->blocks);
 	free(in->blocks_name);
@@ -381,6 +393,21 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked)
 	return 0;
 }
 
+/* Push one value, trimmed as --trim says. */
+static int value_push(struct input *in, struct values *out, const char *p,
+		      size_t len)
+{
+	if (in->trim & INPUT_TRIM_LEFT)
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+	if (in->trim & INPUT_TRIM_RIGHT)
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+	return values_push(out, p, len);
+}
+
 /* Split a record of a file source on the colsep pattern into out. */
 static int colsep_split(struct input *in, struct source *s, const char *p,
 			size_t len, struct values *out)
@@ -401,14 +428,14 @@ static int colsep_split(struct input *in, struct source *s, const char *p,
 		end = ov[1] < start ? start : ov[1];
 		if (start == end && start >= len)
 			break; /* no empty column after an empty match at the end */
-		if (values_push(out, p + field, start - field) == -1)
+		if (value_push(in, out, p + field, start - field) == -1)
 			return -1;
 		field = end;
 		from = end > from ? end : from + 1;
 		if (from > len)
 			break;
 	}
-	return values_push(out, p + field, len - field);
+	return value_push(in, out, p + field, len - field);
 fail:
 	pcre2_get_error_message(rc, msg, sizeof(msg));
 	buf_reset(&in->err);
@@ -454,7 +481,39 @@ static int source_scan(struct input *in, struct source *s, size_t *len)
 	return end != NULL;
 }
 
-/* Take the next whole record out of a file source's buffer: 1 if any. */
+/* A record of a file or a value of a list, the len bytes at p, as input:
+ * 1 pushed into out (split on colsep, trimmed), 0 passed over (-r: only
+ * blanks), 2 it is the -E string (the source ends), -1 on error. */
+static int record_take(struct input *in, struct source *s, const char *p,
+		       size_t len, struct values *out)
+{
+	size_t i;
+	int rc;
+
+	if (in->eof_str != NULL && strlen(in->eof_str) == len &&
+	    memcmp(in->eof_str, p, len) == 0) {
+		s->ended = 1;
+		return 2;
+	}
+	if (in->skip_blank) {
+		for (i = 0; i < len && strchr(" \t\r\n\v\f", p[i]); i++)
+			;
+		if (i == len)
+			return 0;
+	}
+	if (in->colsep != NULL)
+		rc = colsep_split(in, s, p, len, out);
+	else
+		rc = value_push(in, out, p, len);
+	if (rc == -1) {
+		values_free(out);
+		return -1;
+	}
+	return 1;
+}
+
+/* Take the next whole record out of a file source's buffer: 1 if any, 2
+ * if it skipped one (-r), 0 if none (yet), -1. */
 static int source_split(struct input *in, struct source *s,
 			struct values *out)
 {
@@ -469,17 +528,12 @@ static int source_split(struct input *in, struct source *s,
 		return found;
 	used = found ? len + 1 : len;
 	s->nrec++;
-	if (in->colsep != NULL)
-		rc = colsep_split(in, s, p, len, out);
-	else
-		rc = values_push(out, p, len);
-	if (rc == -1) {
-		values_free(out);
+	rc = record_take(in, s, p, len, out);
+	if (rc == -1)
 		return -1;
-	}
 	s->pos += used;
 	s->scanned = 0;
-	return 1;
+	return rc == 1 ? 1 : rc == 0 ? 2 : 0;
 }
 
 /* Wait until a descriptor made non-blocking elsewhere is readable. */
@@ -527,22 +581,17 @@ static int list_next(struct input *in, struct source *s,
 		     struct values *out)
 {
 	const char *v;
-	int rc;
+	int rc = 0;
 
-	if (s->next >= s->nlist)
-		return 0;
-	v = s->list[s->next];
-	s->nrec = s->next + 1;
-	if (in->colsep != NULL)
-		rc = colsep_split(in, s, v, strlen(v), out);
-	else
-		rc = values_push(out, v, strlen(v));
-	if (rc == -1) {
-		values_free(out);
-		return -1;
+	while (rc == 0 && !s->ended && s->next < s->nlist) {
+		v = s->list[s->next];
+		s->nrec = s->next + 1;
+		rc = record_take(in, s, v, strlen(v), out);
+		if (rc == -1)
+			return -1;
+		s->next++;
 	}
-	s->next++;
-	return 1;
+	return rc == 1;
 }
 
 /* The next record of a source into out: 1, 0 at its end, or -1. A
@@ -554,11 +603,13 @@ static int source_next(struct input *in, struct source *s,
 
 	if (s->list != NULL)
 		return list_next(in, s, out);
-	if (s->fd == -1)
-		return 0; /* a file already read whole and closed */
+	if (s->fd == -1 || s->ended)
+		return 0; /* read whole and closed, or its -E string seen */
 	for (;;) {
 		rc = source_split(in, s, out);
-		if (rc != 0 || s->eof)
+		if (rc == 2)
+			continue; /* a blank record passed over (-r) */
+		if (rc != 0 || s->eof || s->ended)
 			return rc;
 		if (did_read && s->stepwise) {
 			errno = EAGAIN;

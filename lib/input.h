@@ -48,7 +48,13 @@ struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
 	const char *colsep;   /* pcre2 pattern splitting records, or NULL */
 	size_t max_record;    /* longest record in bytes; 0: 1 GiB */
+	const char *eof_str;  /* -E: a record equal to it ends its source */
+	int skip_blank;       /* -r: records of only blanks are no input */
+	int trim;             /* --trim: INPUT_TRIM_* flags, on each value */
 };
+
+/* --trim: take spaces and tabs off the left, the right of each value. */
+enum { INPUT_TRIM_LEFT = 1, INPUT_TRIM_RIGHT = 2 };
 
 struct input;
 

@@ -45,7 +45,7 @@ _short_options() {
 			return 1
 		}
 	done
-	grep -qE -- '^ +-P N ' <<<"$help"
+	grep -qE -- '^ +-P, --max-procs N ' <<<"$help"
 }
 
 # --- the man page ------------------------------------------------------------

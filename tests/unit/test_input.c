@@ -702,6 +702,50 @@ static void test_file_stepwise(void)
 	free(big);
 }
 
+/* -E ends the source that holds the string; -r passes over blank
+ * records; --trim takes blanks off values and columns. */
+static void test_eof_blank_trim(void)
+{
+	struct input_opts o = {.delim = '\n', .eof_str = "stop"};
+	struct input *in = input_new(&o, NULL, 0);
+
+	CHECK(add_words(in, "a stop b", 0) == 0);
+	CHECK(add_words(in, "1 2", 0) == 0);
+	CHECK_STR(next_str(in), "a|1");
+	CHECK_STR(next_str(in), "a|2");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("e1", "x\nstop\ny\n", 9), 0) ==
+	      0);
+	CHECK(add_words(in, "p stop q", 0) == 0);
+	CHECK_STR(next_str(in), "x|p");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	o = (struct input_opts){.delim = '\n', .skip_blank = 1};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("b1", "a\n\n \t\r\nb\n \n", 11),
+			     0) == 0);
+	CHECK_STR(next_str(in), "a");
+	CHECK_STR(next_str(in), "b");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	o = (struct input_opts){.delim = '\n', .colsep = ",",
+				.trim = INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("t1", " a ,\tb\t\n", 8), 0) == 0);
+	CHECK_STR(next_str(in), "a|b");
+	input_free(in);
+	o = (struct input_opts){.delim = '\n', .trim = INPUT_TRIM_RIGHT};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("t2", " a \n", 4), 0) == 0);
+	CHECK_STR(next_str(in), " a");
+	input_free(in);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -714,6 +758,7 @@ int main(void)
 	test_file();
 	test_delim();
 	test_colsep();
+	test_eof_blank_trim();
 	test_bad_colsep();
 	test_missing();
 	test_read_error();

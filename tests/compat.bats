@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# Drop-in for GNU parallel: the same invocation through GNU parallel
+# (Debian's, installed by build.sh for the tests) and through mprun gives
+# the same standard output and exit status. Each case is one line of
+# arguments, as a shell would split them; `-k` keeps both outputs in input
+# order. A case that must differ belongs in mprun(1)'s compatibility table
+# and in a test of its own, not here.
+
+bats_require_minimum_version 1.5.0
+
+load setup
+
+setup_file() {
+	command -v parallel >/dev/null ||
+		skip "GNU parallel is not installed (build.sh installs it as root)"
+	# Not moreutils' parallel, which takes other options.
+	parallel --version 2>/dev/null | grep -q '^GNU parallel' ||
+		skip "the parallel installed is not GNU parallel"
+}
+
+# Run each case (one per line of stdin, words as the shell splits them,
+# with stdin from /dev/null) through both programs in $T; print the cases
+# that differ with both outputs, and fail if any does.
+_compat() {
+	local c gnu ours bad=0
+	printf 'a\nb\nc\n' >abc
+	printf '1\n2\n' >f12
+	printf 'x\ny\n' >fxy
+	while IFS= read -r c; do
+		[ -n "$c" ] || continue
+		gnu=$(eval "parallel --will-cite $c" </dev/null 2>/dev/null
+			echo "status $?")
+		ours=$(eval "\"\$MPRUN\" $c" </dev/null 2>/dev/null
+			echo "status $?")
+		if [ "$gnu" != "$ours" ]; then
+			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
+				"$(tr '\n' '|' <<<"$gnu")" \
+				"$(tr '\n' '|' <<<"$ours")"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+@test "compat: ::: :::: :::+ ::::+, cartesian and linked" {
+	_compat <<'EOF'
+-k echo ::: a b c
+-k echo ::: a b ::: 1 2
+-k echo {1} {2} ::: a b :::+ 1 2
+-k echo {2} {1} ::: a b ::: 1 2
+-k echo :::: abc
+-k echo :::: abc f12
+-k echo :::: f12 ::::+ fxy
+-k echo :::: abc ::::+ f12 fxy
+-k echo ::: q :::: f12 ::::+ fxy
+-k echo ::: a b :::: f12
+-k -a abc echo
+-k -a abc -a f12 echo
+-k echo {3} {1} ::: a ::: b ::: c
+-k echo ::: '' x
+-k echo {} ::: 'a b' "c'd" 'e"f' 'g$h' 'i`j`' '*'
+EOF
+}
+
+@test "compat: replacement strings {} {.} {/} {//} {/.} {#} {n}" {
+	_compat <<'EOF'
+-k echo {.} {/} {//} {/.} ::: dir/sub/file.tar.gz /x.y ./a b.c
+-k echo {#} {} ::: a b c
+-k -j1 echo {%} ::: a b
+-k echo {1.} {2/} {1//} {2/.} ::: a.b/c.d ::: e/f.g
+-k echo pre{}post ::: a b
+-k echo {} {} ::: a
+-k echo ::: '{}'
+-k echo {5} ::: a ::: b
+EOF
+}
+
+@test "compat: -n -N -X --xargs batching" {
+	_compat <<'EOF'
+-k -n2 echo ::: 1 2 3 4 5
+-k -n1 echo ::: 1 2
+-k -n2 echo {2}-{1} ::: 1 2 3 4 5
+-k -N2 echo ::: 1 2 3 4
+-k -N2 echo {2}-{1} ::: 1 2 3 4 5
+-k -n3 echo {#} ::: 1 2 3 4 5 6
+-k --max-args 2 echo ::: a b c d
+-k -j1 -X echo pre-{}-post ::: a b c
+-k -j1 --xargs echo ::: 1 2 3
+EOF
+}
+
+@test "compat: --colsep on files and ::: lists, --trim" {
+	printf 'a,b\nc,d\n' >cols
+	printf '  p \t\n' >blanks
+	_compat <<'EOF'
+-k --colsep , echo {2} {1} ::: a,b c,d
+-k --colsep , echo {2} {1} :::: cols
+-k --colsep , echo {3}{1}{4}{2} ::: a,b c,d :::+ 1,2 3,4
+-k --colsep '[,;]' echo {1}-{2}-{3} ::: 'a;b,c'
+-k -C , echo {2} ::: x,y
+-k --trim lr echo x{}x ::: ' a '
+-k --trim l echo x{}x ::: ' a '
+-k --trim r echo x{}x ::: ' a '
+-k --trim rl --colsep , echo x{1}x{2}x ::: ' a , b '
+-k --trim n echo x{}x ::: ' a '
+-k --trim lr echo x{}x :::: blanks
+-k --trim q echo x{}x ::: a
+EOF
+}
+
+@test "compat: xargs habits -E -r -P --max-procs --arg-sep --arg-file-sep" {
+	printf 'a\n\n  \nb\nstop\nc\n' >withstop
+	_compat <<'EOF'
+-k -E stop echo ::: a stop b
+-k -E stop echo ::: a b ::: 1 stop 2
+-k -E stop echo :::: withstop
+-k -r echo x{}x :::: withstop
+-k -r echo ::: ''
+-k -r echo x{}x ::: a '' ' ' b
+-k -P 2 echo ::: a b
+-k --max-procs 2 echo ::: a b
+-k -j1 echo ::: a b
+-k --arg-sep ,, echo ,, a b
+-k --arg-sep ,, echo ,, a b ,,+ 1 2
+-k --arg-sep ,, --arg-file-sep // echo ,, a b // f12
+-k --arg-file-sep // echo // abc //+ f12
+-k -d , echo :::: cols
+-k -0 echo ::: a
+EOF
+}
+
+@test "compat: exit status, --halt, --tag, --tagstring, --dry-run, --will-cite" {
+	_compat <<'EOF'
+-k false ::: 1 2 3
+-k 'exit {}' ::: 0 1 2
+-k 'exit {}' ::: 0 0
+-k --halt now,fail=1 -j1 'echo {}; exit {}' ::: 0 0 1 0
+-k --halt soon,fail=1 -j1 'echo {}; exit {}' ::: 0 1 0 0
+-k --tag echo ::: a b
+-k --tag echo ::: a ::: 1 2
+-k --tagstring T{} echo ::: a b
+-k --dry-run echo ::: a b
+-k --will-cite echo ::: a
+-k --nice 5 sh -c 'echo $(nice)' ::: a
+-k --timeout 10 echo ::: a
+-k --retries 2 'echo {}' ::: a
+EOF
+}
