@@ -457,6 +457,7 @@ struct input *cli_input(const struct cli *cli)
 				.max_record = cli_max_record(cli),
 				.eof_str = cli->eof_str,
 				.skip_blank = cli->skip_blank,
+				.shuffle = cli->shuffle,
 				.trim = cli->trim};
 	char err[256] = "";
 	struct input *in;

@@ -79,6 +79,7 @@ enum {
 	OPT_NICE,
 	OPT_WILL_CITE,
 	OPT_CITATION,
+	OPT_SHUF,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -107,6 +108,8 @@ static const struct opt_doc opt_docs[] = {
 	 "an input equal to STR ends its source (xargs -E)", 'E'},
 	{{"no-run-if-empty", no_argument, NULL, 'r'}, NULL,
 	 "inputs of only blanks are not run", 'r'},
+	{{"shuf", no_argument, NULL, OPT_SHUF}, NULL,
+	 "run the jobs in a random order (reads all inputs first)", 0},
 	{{"arg-sep", required_argument, NULL, OPT_ARG_SEP}, "SEP",
 	 "use SEP instead of ::: (and SEP+ for :::+)", 0},
 	{{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP}, "SEP",
@@ -720,6 +723,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case 'r':
 		cli->skip_blank = 1;
+		return 0;
+	case OPT_SHUF:
+		cli->shuffle = 1;
 		return 0;
 	case OPT_TRIM:
 		if (strcmp(arg, "n") == 0)

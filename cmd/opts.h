@@ -36,6 +36,7 @@ struct cli {
 	const char *colsep;
 	const char *eof_str;  /* -E STR */
 	int skip_blank;       /* -r */
+	int shuffle;          /* --shuf */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
 	int nice, nice_set;   /* --nice N */

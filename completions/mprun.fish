@@ -56,6 +56,7 @@ complete -c mprun -n __fish_mprun_needs_command -s r -l no-run-if-empty -d 'Inpu
 complete -c mprun -n __fish_mprun_needs_command -l arg-sep -x -d 'Use SEP instead of :::'
 complete -c mprun -n __fish_mprun_needs_command -l arg-file-sep -x -d 'Use SEP instead of ::::'
 complete -c mprun -n __fish_mprun_needs_command -l nice -x -d 'Run at niceness N'
+complete -c mprun -n __fish_mprun_needs_command -l shuf -d 'Run the jobs in a random order'
 complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'

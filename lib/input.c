@@ -8,8 +8,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blocks.h"
@@ -58,6 +61,11 @@ struct input {
 	char *eof_str;          /* -E, or NULL */
 	int skip_blank;         /* -r */
 	int trim;               /* INPUT_TRIM_* */
+	int shuffle;            /* --shuf: all records, in a random order */
+	struct record **shuf;   /* --shuf: the records read, shuffled */
+	size_t nshuf, shuf_cap;
+	int shuf_ready;         /* all read */
+	uint64_t rng;
 	pcre2_code *colsep;
 	pcre2_match_data *md;
 	struct source *src;
@@ -188,6 +196,7 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 		goto fail;
 	if (opts != NULL) {
 		in->skip_blank = opts->skip_blank;
+		in->shuffle = opts->shuffle;
 		in->trim = opts->trim;
 		if (opts->eof_str != NULL &&
 		    (in->eof_str = strdup(opts->eof_str)) == NULL)
@@ -252,6 +261,9 @@ void input_free(struct input *in)
 	pcre2_match_data_free(in->md);
 	pcre2_code_free(in->colsep);
 	free(in->eof_str);
+	while (in->nshuf > 0)
+		record_free(in->shuf[--in->nshuf]);
+	free(in->shuf);
 	buf_free(&in->err);
 	blocks_free(in->blocks);
 	free(in->blocks_name);
@@ -925,7 +937,8 @@ static int input_next_block(struct input *in, struct record **out)
 	return 1;
 }
 
-int input_next(struct input *in, struct record **out)
+/* The next record in input order (see input_next). */
+static int input_next_ordered(struct input *in, struct record **out)
 {
 	struct record *r;
 	int rc;
@@ -962,6 +975,71 @@ int input_next(struct input *in, struct record **out)
 	in->count++;
 	*out = r;
 	return 1;
+}
+
+/* A random number below n (n > 0), from a generator seeded once. */
+static size_t shuffle_below(struct input *in, size_t n)
+{
+	uint64_t x;
+
+	if (in->rng == 0 &&
+	    getrandom(&in->rng, sizeof(in->rng), 0) != sizeof(in->rng))
+		in->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	in->rng |= 1;
+	x = in->rng; /* xorshift64 */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	in->rng = x;
+	return (size_t)(x % n);
+}
+
+/* --shuf: read every record first (EAGAIN as usual meanwhile), shuffle
+ * them, then hand them out. */
+static int input_next_shuffled(struct input *in, struct record **out)
+{
+	struct record *r, **v;
+	size_t i, j;
+	int rc;
+
+	while (!in->shuf_ready) {
+		rc = input_next_ordered(in, &r);
+		if (rc != 1) {
+			if (rc == -1)
+				return -1;
+			in->shuf_ready = 1;
+			break;
+		}
+		if (in->nshuf == in->shuf_cap) {
+			size_t cap = in->shuf_cap ? in->shuf_cap * 2 : 64;
+
+			v = realloc(in->shuf, cap * sizeof(*v));
+			if (v == NULL) {
+				record_free(r);
+				return input_fail(in);
+			}
+			in->shuf = v;
+			in->shuf_cap = cap;
+		}
+		in->shuf[in->nshuf++] = r;
+		if (in->nshuf == 1)
+			continue;
+		i = in->nshuf - 1; /* Fisher-Yates, one step per record */
+		j = shuffle_below(in, i + 1);
+		r = in->shuf[i];
+		in->shuf[i] = in->shuf[j];
+		in->shuf[j] = r;
+	}
+	if (in->nshuf == 0)
+		return 0;
+	*out = in->shuf[--in->nshuf];
+	return 1;
+}
+
+int input_next(struct input *in, struct record **out)
+{
+	return in->shuffle ? input_next_shuffled(in, out)
+			   : input_next_ordered(in, out);
 }
 
 int input_add_header(struct input *in, int *fd)

@@ -51,6 +51,8 @@ struct input_opts {
 	const char *eof_str;  /* -E: a record equal to it ends its source */
 	int skip_blank;       /* -r: records of only blanks are no input */
 	int trim;             /* --trim: INPUT_TRIM_* flags, on each value */
+	int shuffle;          /* --shuf: read all, hand out in a random order
+			       * (memory grows with the input) */
 };
 
 /* --trim: take spaces and tabs off the left, the right of each value. */

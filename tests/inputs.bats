@@ -150,6 +150,17 @@ _in_ms() {
 	[ "$output" = "$(printf '1a2b\n3c4d')" ]
 }
 
+@test "--shuf runs every input once, in a random order, also from a slow pipe" {
+	seq 200 | "$MPRUN" --shuf -j1 echo >out
+	sort -n out | cmp - <(seq 200)
+	! seq 200 | cmp -s - out
+	(sleep 0.2; seq 3; sleep 0.2; seq 4 6) | "$MPRUN" --shuf -j2 echo >out
+	[ "$(sort -n out | tr '\n' ' ')" = "1 2 3 4 5 6 " ]
+	run "$MPRUN" --shuf -k echo ::: a b ::: 1 2
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "a 1 a 2 b 1 b 2 " ]
+}
+
 @test "::: and :::: mix in one product" {
 	printf '1\n2\n' >f
 	run "$MPRUN" -k echo ::: a b :::: f

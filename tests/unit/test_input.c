@@ -746,6 +746,31 @@ static void test_eof_blank_trim(void)
 	input_free(in);
 }
 
+/* --shuf: the same records, all of them, once each. */
+static void test_shuffle(void)
+{
+	struct input_opts o = {.delim = '\n', .shuffle = 1};
+	struct input *in = input_new(&o, NULL, 0);
+	int seen[8] = {0}, i;
+	const char *s;
+
+	CHECK(add_words(in, "0 1 2 3 4 5 6 7", 0) == 0);
+	for (i = 0; i < 8; i++) {
+		s = next_str(in);
+		CHECK(s[0] >= '0' && s[0] <= '7' && s[1] == '\0');
+		seen[s[0] - '0']++;
+	}
+	CHECK_STR(next_str(in), "EOF");
+	for (i = 0; i < 8; i++)
+		CHECK(seen[i] == 1);
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(add_words(in, "", 0) == 0);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -759,6 +784,7 @@ int main(void)
 	test_delim();
 	test_colsep();
 	test_eof_blank_trim();
+	test_shuffle();
 	test_bad_colsep();
 	test_missing();
 	test_read_error();
