@@ -268,7 +268,9 @@ int common_joblog_open(struct common *cm, int stages)
 	}
 	if (cli->dry_run)
 		return 0;
-	cm->joblog = joblog_open(cli->joblog, stages);
+	/* GNU parallel: a new log each run, unless +FILE or a resume */
+	cm->joblog = joblog_open(cli->joblog, stages,
+				 cli->joblog_append || cli->resume);
 	if (cm->joblog == NULL) {
 		fprintf(stderr, "mprun: %s: %s\n", cli->joblog,
 			strerror(errno));

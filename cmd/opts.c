@@ -189,7 +189,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"on-error", required_argument, NULL, OPT_ON_ERROR}, "CMD",
 	 "run CMD (a shell command) after each job that failed", 0},
 	{{"joblog", required_argument, NULL, OPT_JOBLOG}, "FILE",
-	 "log each finished job to FILE (GNU parallel's format)", 0},
+	 "log each finished job to FILE (GNU parallel's format; +FILE "
+	 "appends)", 0},
 	{{"resume", no_argument, NULL, OPT_RESUME}, NULL,
 	 "skip the jobs the --joblog shows as done", 0},
 	{{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED}, NULL,
@@ -871,7 +872,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->on_error = arg;
 		return 0;
 	case OPT_JOBLOG:
-		cli->joblog = arg;
+		cli->joblog_append = arg[0] == '+';
+		cli->joblog = arg + cli->joblog_append;
+		if (cli->joblog[0] == '\0')
+			return usage_error("--joblog: no file name");
 		return 0;
 	case OPT_RESUME:
 		cli->resume = 1;

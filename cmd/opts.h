@@ -58,6 +58,7 @@ struct cli {
 	const char *on_success;
 	const char *on_error;
 	const char *joblog;
+	int joblog_append;    /* --joblog +FILE */
 	int resume;        /* 1 --resume, 2 --resume-failed */
 	const char *results;
 	int progress;      /* PROGRESS_* flags */

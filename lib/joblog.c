@@ -28,7 +28,7 @@ static const char header[] =
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\t"
 	"Command";
 
-struct joblog *joblog_open(const char *path, int with_stage)
+struct joblog *joblog_open(const char *path, int with_stage, int append)
 {
 	struct joblog *l = calloc(1, sizeof(*l));
 	struct stat st;
@@ -37,7 +37,10 @@ struct joblog *joblog_open(const char *path, int with_stage)
 	if (l == NULL)
 		return NULL;
 	l->with_stage = with_stage;
-	l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	l->fd = open(path,
+		     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			     (append ? 0 : O_TRUNC),
+		     0644);
 	if (l->fd == -1 || fstat(l->fd, &st) == -1)
 		goto fail;
 	if (st.st_size == 0) {
