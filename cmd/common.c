@@ -494,6 +494,70 @@ struct input *cli_input(const struct cli *cli)
 	return in;
 }
 
+/* Word w with each {NAME followed by }, . or / (NAME one of names, the
+ * longest that fits) made {N, N its 1-based index. NULL on ENOMEM. */
+static char *header_rewrite(const char *w, char *const *names, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i, best, blen, len;
+
+	while (*w != '\0') {
+		best = n;
+		blen = 0;
+		for (i = 0; *w == '{' && i < n; i++) {
+			len = strlen(names[i]);
+			if (len > blen && strncmp(w + 1, names[i], len) == 0 &&
+			    strchr("}./", w[1 + len]) != NULL && w[1 + len]) {
+				best = i;
+				blen = len;
+			}
+		}
+		if (best < n) {
+			if (buf_printf(&b, "{%zu", best + 1) == -1)
+				goto fail;
+			w += 1 + blen;
+		} else if (buf_append_char(&b, *w++) == -1) {
+			goto fail;
+		}
+	}
+	if (buf_append_char(&b, '\0') == -1)
+		goto fail;
+	return b.data;
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+int cli_apply_header(struct cli *cli, struct input *in)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (cli->header == NULL || cli->pipe != PIPE_NONE)
+		return 0;
+	if (input_header(in, &names, &n) == -1) {
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+		return -1;
+	}
+	cli->named = calloc(cli->ncommand + 1, sizeof(char *));
+	if (cli->named == NULL)
+		goto out;
+	for (i = 0; i < cli->ncommand; i++)
+		if ((cli->named[i] = header_rewrite(cli->command[i], names,
+						    n)) == NULL)
+			goto out;
+	cli->command = cli->named;
+	rc = 0;
+out:
+	if (rc == -1)
+		warn_msg(strerror(errno));
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
 /* The run's draw function: a progress line per part (pipeline stage,
  * then labelled), on a terminal redrawn in place, else plain lines. */
 static void draw(void *data, struct runner *run, int last)

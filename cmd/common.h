@@ -77,6 +77,10 @@ struct input;
 /* The input of the command line's sources (stdin when none). NULL:
  * message printed. */
 struct input *cli_input(const struct cli *cli);
+/* --header : without --pipe: read the first record of each source of in;
+ * its values name the columns, and {name}, {name.}, {name/} ... in the
+ * command words become {1}, {1.}, {1/} ... 0, or -1 with a message. */
+int cli_apply_header(struct cli *cli, struct input *in);
 /* --max-record as a size_t (clamped where size_t is narrower). */
 size_t cli_max_record(const struct cli *cli);
 

@@ -181,11 +181,11 @@ static int setup(struct run *r)
 
 	r->cm.cli = &r->cli;
 	po.slots = opts_slots(r->cli.jobs);
-	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1 ||
-	    make_template(r) == -1)
+	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1)
 		return -1;
 	r->in = cli_input(&r->cli);
-	if (r->in == NULL || common_joblog_open(&r->cm, 0) == -1 ||
+	if (r->in == NULL || cli_apply_header(&r->cli, r->in) == -1 ||
+	    make_template(r) == -1 || common_joblog_open(&r->cm, 0) == -1 ||
 	    make_executor(r, &po) == -1)
 		return -1;
 	if (!r->cli.dry_run &&

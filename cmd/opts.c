@@ -137,7 +137,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"removerecsep", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
-	 "--pipe: the first N lines (:, one) start every job's input", 0},
+	 "--pipe: the first N lines (:, one) start every job's input; "
+	 "else --header : names the inputs' columns {name}", 0},
 	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
 	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
 	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
@@ -511,10 +512,20 @@ static int check_pipe(struct cli *cli)
 				   "--round-robin");
 	if (cli->fifo && cli->cat)
 		return usage_error("%s: not with --cat", "--fifo");
-	if (cli->header != NULL && cli->pipe == PIPE_NONE)
-		return usage_error("%s needs --pipe or --pipepart (no named "
-				   "columns {name} for ::: inputs)",
-				   "--header");
+	if (cli->header != NULL && cli->pipe == PIPE_NONE) {
+		if (strcmp(cli->header, ":") != 0)
+			return usage_error("--header %s: without --pipe, only "
+					   "--header : (the first value of "
+					   "each input source names it)",
+					   cli->header);
+		if (cli->workers || cli->pipeline)
+			return usage_error("--header : names the columns of "
+					   "the command's inputs: not with "
+					   "%s", cli->workers ? "--workers"
+							      : "--pipeline");
+		if (cli->colsep == NULL)
+			cli->colsep = "\t"; /* GNU parallel's default then */
+	}
 	if (cli->pipe == PIPE_NONE)
 		return needs == NULL ? 0
 				     : usage_error("%s needs --pipe or "
@@ -1040,6 +1051,11 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 
 void opts_free(struct cli *cli)
 {
+	if (cli->named != NULL)
+		for (size_t i = 0; i < cli->ncommand; i++)
+			free(cli->named[i]);
+	free(cli->named);
+	cli->named = NULL;
 	free(cli->sources);
 	cli->sources = NULL;
 	free(cli->sets);

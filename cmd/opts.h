@@ -86,6 +86,7 @@ struct cli {
 	int round_robin;   /* --round-robin: -j jobs fed blocks in turn */
 	int fifo;          /* --fifo: {} is a named pipe giving the block */
 	char **command;    /* the command words (may be 0) */
+	char **named;      /* the words as --header : rewrote them (owned) */
 	size_t ncommand;
 	struct cli_source *sources;
 	size_t nsources;

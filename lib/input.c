@@ -977,6 +977,36 @@ static int input_next_ordered(struct input *in, struct record **out)
 	return 1;
 }
 
+int input_header(struct input *in, char ***names, size_t *n)
+{
+	struct values v = {0, NULL};
+	size_t i;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if (in->started || in->blocks != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
+		return -1;
+	for (i = 0; i < in->nsrc; i++) {
+		struct source *s = &in->src[i];
+
+		while ((rc = source_next(in, s, &v)) == -1 && errno == EAGAIN)
+			if (wait_readable(s->fd) == -1)
+				break;
+		if (rc == -1) {
+			values_free(&v);
+			return input_fail(in);
+		}
+	}
+	*names = v.v;
+	*n = v.n;
+	return 0;
+}
+
 /* A random number below n (n > 0), from a generator seeded once. */
 static size_t shuffle_below(struct input *in, size_t n)
 {

@@ -111,6 +111,12 @@ int input_add_header(struct input *in, int *fd);
  *    holds a NUL byte; EMSGSIZE: longer than max_record); input_error()
  *    says which file and record. */
 int input_next(struct input *in, struct record **out);
+/* --header : for ::: and :::: inputs: take the first record of each
+ * source (waiting for it if need be), before input_next(); its values (split
+ * on colsep) are the names of the columns {1} {2} ..., in order, returned
+ * in *names (n of them, the caller frees each and the array). A source
+ * with no record gives no name. 0, or -1/errno (see input_error()). */
+int input_header(struct input *in, char ***names, size_t *n);
 /* The descriptor to wait on after EAGAIN, or -1. */
 int input_poll_fd(const struct input *in);
 /* The last error as a message naming the source ("file.txt: ..."), or NULL. */

@@ -146,3 +146,17 @@ EOF
 -k --retries 2 'echo {}' ::: a
 EOF
 }
+
+@test "compat: --header : names the columns of ::: and :::: inputs" {
+	printf 'a\tb\n1\t2\n3\t4\n' >h.tsv
+	_compat <<'EOF'
+-k --header : echo {b}-{a} :::: h.tsv
+-k --header : --colsep , echo {b}-{a} ::: a,b 1,2
+-k --header : echo {x.} {x} ::: x a.b
+-k --header : echo {1} ::: x a ::: y b
+-k --header : echo {x} {y} ::: x 1 2 ::: y a b
+-k --header : echo {xy} {x} ::: x 1 ::: xy 2
+-k --header : echo ::: x 1 2
+-k --header : echo {x}{y} ::: x 1 2 :::+ y a b
+EOF
+}

@@ -150,6 +150,21 @@ _in_ms() {
 	[ "$output" = "$(printf '1a2b\n3c4d')" ]
 }
 
+@test "--header : waits for the header of a slow stdin; bad uses are refused" {
+	run "$MPRUN" -k --header : echo '{b}-{a}' < <(sleep 0.3; printf 'a\tb\n1\t2\n')
+	[ "$status" -eq 0 ]
+	[ "$output" = "2-1" ]
+	run "$MPRUN" --header 1 echo ::: x 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--header 1: without --pipe, only --header :"* ]]
+	run "$MPRUN" --header : --workers cat ::: x 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"not with --workers"* ]]
+	run "$MPRUN" --header : echo {x} :::: missing
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"missing: No such file or directory"* ]]
+}
+
 @test "--shuf runs every input once, in a random order, also from a slow pipe" {
 	seq 200 | "$MPRUN" --shuf -j1 echo >out
 	sort -n out | cmp - <(seq 200)

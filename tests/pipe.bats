@@ -289,10 +289,10 @@ _pp_files() {
 	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
 }
 
-@test "--header without pipe mode, or with a wrong pattern, is refused" {
-	run "$MPRUN" --header : echo ::: a
+@test "--header N or a pattern without pipe mode, or a wrong pattern, is refused" {
+	run "$MPRUN" --header 'x+' echo ::: a
 	[ "$status" -eq 255 ]
-	[[ $output == *"--header needs --pipe or --pipepart"* ]]
+	[[ $output == *"--header x+: without --pipe, only --header :"* ]]
 	run "$MPRUN" --pipe --header '(' cat < <(seq 3)
 	[ "$status" -eq 255 ]
 	[[ $output == *'--header: "(" is not a pattern'* ]]
@@ -421,9 +421,9 @@ _pp_files() {
 	run "$MPRUN" --pipe --block -2 wc -l
 	[ "$status" -eq 255 ]
 	[[ $output == *"needs --pipepart"* ]]
-	run "$MPRUN" -N 2 echo ::: a
-	[ "$status" -eq 255 ]
-	[[ $output == *"-N needs --pipe"* ]]
+	run "$MPRUN" -k -N 2 echo ::: a b c # without --pipe, -N is -n
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a b\nc')" ]
 	run "$MPRUN" --recend x echo ::: a
 	[ "$status" -eq 255 ]
 	run "$MPRUN" --pipe

@@ -771,6 +771,29 @@ static void test_shuffle(void)
 	input_free(in);
 }
 
+/* --header :: the first record of each source names the columns. */
+static void test_header(void)
+{
+	struct input *in = new_input('\n', ",");
+	char **names;
+	size_t n;
+
+	CHECK(input_add_file(in, write_file("h1", "a,b\n1,2\n", 8), 0) == 0);
+	CHECK(add_words(in, "x 9", 0) == 0);
+	CHECK(input_header(in, &names, &n) == 0);
+	CHECK(n == 3);
+	CHECK_STR(names[0], "a");
+	CHECK_STR(names[1], "b");
+	CHECK_STR(names[2], "x");
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+	CHECK_STR(next_str(in), "1|2|9");
+	CHECK_STR(next_str(in), "EOF");
+	CHECK(input_header(in, &names, &n) == -1 && errno == EINVAL);
+	input_free(in);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -785,6 +808,7 @@ int main(void)
 	test_colsep();
 	test_eof_blank_trim();
 	test_shuffle();
+	test_header();
 	test_bad_colsep();
 	test_missing();
 	test_read_error();
