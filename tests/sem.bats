@@ -209,3 +209,58 @@ _sm_wait_file() {
 	run "$MPRUN" --sem --jobs=2 --semaphorename "$ID" --fg -- echo b
 	[ "$output" = "b" ]
 }
+
+@test "GNU forms: --semaphore among other options, called as sem, --bg and --will-cite accepted" {
+	run "$MPRUN" -j 2 --will-cite --semaphore --id "$ID" --fg echo a
+	[ "$status" -eq 0 ]
+	[ "$output" = a ]
+	ln -s "$MPRUN" sem
+	run ./sem --id "$ID" -j1 --fg 'echo b; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = b ]
+	run ./sem --id "$ID" --bg sh -c 'echo c >bg.out'
+	[ "$status" -eq 0 ]
+	"$MPRUN" --sem --wait --id "$ID"
+	[ "$(cat bg.out)" = c ]
+	# not a --semaphore of the command's: mprun runs it as a job
+	run "$MPRUN" echo --semaphore ::: x
+	[ "$output" = "--semaphore x" ]
+}
+
+@test "--semaphoretimeout: N s then run anyway; -N s then give up with status 1" {
+	"$MPRUN" --sem --id "$ID" sh -c "echo \$\$ >holder.pid; exec sleep 30"
+	wait_file holder.pid
+	local t0=$EPOCHREALTIME
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --st -1 --fg echo never
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	grep -qF "semaphore '$ID': no slot within 1 s (--semaphoretimeout): not run" err
+	run "$MPRUN" --sem --id "$ID" --semaphoretimeout 1 --fg echo anyway
+	[ "$status" -eq 0 ]
+	[ "$output" = anyway ]
+	# each waited about its second (not at once, not forever)
+	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 20000 ]
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --st x --fg true
+	[ "$status" -eq 255 ]
+	grep -qF "invalid --semaphoretimeout 'x'" err
+}
+
+@test "make install links sem to mprun only when no sem exists, and uninstall removes only that link" {
+	local top=${MPRUN%/cmd/mprun}
+	[ -f "$top/Makefile" ] || skip "not an autotools build tree"
+	run make -s -C "$top" install DESTDIR="$T/inst"
+	[ "$status" -eq 0 ]
+	local bin
+	bin=$(dirname "$(find "$T/inst" -name mprun -type f -perm -u+x | head -1)")
+	if command -v sem >/dev/null; then
+		[ ! -e "$bin/sem" ]
+		[[ "$output" == *"a sem exists already: no sem link made"* ]]
+	else
+		[ "$(readlink "$bin/sem")" = mprun ]
+	fi
+	rm -f "$bin/sem"
+	echo 'echo other' >"$bin/sem"
+	run make -s -C "$top" uninstall DESTDIR="$T/inst"
+	[ "$(cat "$bin/sem")" = "echo other" ]
+}
