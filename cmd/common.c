@@ -17,6 +17,7 @@
 #include "input.h"
 #include "parse.h"
 #include "progress.h"
+#include "shell.h"
 #include "shm.h"
 #include "template.h"
 #include "wpool.h"
@@ -189,7 +190,6 @@ static int make_callback(const char *what, const char *cmd,
 int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
 	const struct cli *cli = cm->cli;
-	const char *shell = getenv("MPRUN_SHELL");
 	char err[256];
 
 	termseq_default(&po->termseq);
@@ -223,7 +223,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	po->tmpdir = cli->tmpdir;
 	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
-	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
+	po->exec = exec_local(shell_choose(cli->shell));
 	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
 						: output_fd(STDOUT_FILENO);
 	po->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
@@ -608,7 +608,11 @@ int common_start(struct common *cm, struct run_opts *ro)
 		ro->draw_ms = cm->progress_tty ? 100 : 1000;
 	}
 	cm->run = run_new(ro);
-	return cm->run == NULL ? -1 : 0;
+	if (cm->run != NULL)
+		return 0;
+	fprintf(stderr, "mprun: cannot start the run: %s\n", strerror(errno));
+	errno = 0; /* said */
+	return -1;
 }
 
 int common_failed(void)

@@ -13,6 +13,7 @@
 #include "pipe.h"
 #include "remote.h"
 #include "workers.h"
+#include "exec_local.h"
 #include "exec_slurm.h"
 #include "exec_ssh.h"
 #include "input.h"
@@ -266,6 +267,13 @@ int main(int argc, char **argv)
 	}
 	if (r.cli.nice_set && setpriority(PRIO_PROCESS, 0, r.cli.nice) == -1) {
 		fprintf(stderr, "mprun: --nice %d: %s\n", r.cli.nice,
+			strerror(errno));
+		opts_free(&r.cli);
+		return EXIT_USAGE;
+	}
+	if (r.cli.workdir != NULL && r.cli.nsshlogins == 0 && r.cli.nslfs == 0 &&
+	    exec_local_set_dir(r.cli.workdir) == -1) {
+		fprintf(stderr, "mprun: --workdir %s: %s\n", r.cli.workdir,
 			strerror(errno));
 		opts_free(&r.cli);
 		return EXIT_USAGE;

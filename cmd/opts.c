@@ -80,6 +80,8 @@ enum {
 	OPT_WILL_CITE,
 	OPT_CITATION,
 	OPT_SHUF,
+	OPT_SHELL,
+	OPT_NO_KEEP_ORDER,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -154,6 +156,8 @@ static const struct opt_doc opt_docs[] = {
 	 "fill the command line, repeating words with {} (context)", 'X'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
 	 "output in input order, as soon as possible (--order imap)", 'k'},
+	{{"no-keep-order", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL,
+	 "output as jobs finish (the default; undoes -k)", 0},
 	{{"order", required_argument, NULL, OPT_ORDER}, "POLICY",
 	 "unordered (default), imap (= -k) or map (all at the end)", 0},
 	{{"group", no_argument, NULL, OPT_GROUP}, NULL,
@@ -176,6 +180,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"termseq", required_argument, NULL, OPT_TERMSEQ}, "SEQ",
 	 "signals and waits that end a job (TERM,200,TERM,100,TERM,50,KILL,25)",
 	 0},
+	{{"term-seq", required_argument, NULL, OPT_TERMSEQ}, "SEQ", NULL, 0},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "DURATION",
 	 "end a job that runs longer (seconds, 1m30s, or N% of the median)",
 	 0},
@@ -183,6 +188,8 @@ static const struct opt_doc opt_docs[] = {
 	 "run a failed job again, up to N more times", 0},
 	{{"halt", required_argument, NULL, OPT_HALT}, "WHEN,WHAT=N",
 	 "stop early: now|soon,fail|success|done=N|N%", 0},
+	{{"halt-on-error", required_argument, NULL, OPT_HALT}, "WHEN,WHAT=N",
+	 NULL, 0},
 	{{"delay", required_argument, NULL, OPT_DELAY}, "DURATION",
 	 "wait this long between two job starts", 0},
 	{{"on-success", required_argument, NULL, OPT_ON_SUCCESS}, "CMD",
@@ -192,12 +199,14 @@ static const struct opt_doc opt_docs[] = {
 	{{"joblog", required_argument, NULL, OPT_JOBLOG}, "FILE",
 	 "log each finished job to FILE (GNU parallel's format; +FILE "
 	 "appends)", 0},
+	{{"jl", required_argument, NULL, OPT_JOBLOG}, "FILE", NULL, 0},
 	{{"resume", no_argument, NULL, OPT_RESUME}, NULL,
 	 "skip the jobs the --joblog shows as done", 0},
 	{{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED}, NULL,
 	 "skip the jobs the --joblog shows as succeeded; rerun failed ones", 0},
 	{{"results", required_argument, NULL, OPT_RESULTS}, "DIR",
 	 "save each job's stdout, stderr and status in DIR/SEQ/", 0},
+	{{"res", required_argument, NULL, OPT_RESULTS}, "DIR", NULL, 0},
 	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
 	 "show a progress bar on stderr", 0},
 	{{"progress", no_argument, NULL, OPT_PROGRESS}, NULL,
@@ -233,9 +242,9 @@ static const struct opt_doc opt_docs[] = {
 	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
 	 "the ssh command and its options (default: ssh)", 0},
 	{{"env", required_argument, NULL, OPT_ENV}, "NAME",
-	 "send the variable NAME to remote jobs", 0},
+	 "send the variable NAME to remote jobs (-S)", 0},
 	{{"workdir", required_argument, NULL, OPT_WORKDIR}, "DIR",
-	 "run remote jobs in DIR (made if missing)", 0},
+	 "run jobs in DIR (made if missing; on the remote host with -S)", 0},
 	{{"wd", required_argument, NULL, OPT_WORKDIR}, "DIR", NULL, 0},
 	{{"transfer", no_argument, NULL, OPT_TRANSFER}, NULL,
 	 "copy each input file to the remote host first", 0},
@@ -251,6 +260,9 @@ static const struct opt_doc opt_docs[] = {
 	 "CPUs of each Slurm job step (default 1)", 0},
 	{{"slurm-alloc", required_argument, NULL, OPT_SLURM_ALLOC}, "OPTIONS",
 	 "get a Slurm allocation with salloc OPTIONS (implies --slurm)", 0},
+	{{"shell", required_argument, NULL, OPT_SHELL}, "PATH",
+	 "the shell of commands that need one (default: the one mprun "
+	 "was started from)", 0},
 	{{"nice", required_argument, NULL, OPT_NICE}, "N",
 	 "run mprun and its jobs at niceness N", 0},
 	{{"max-procs", required_argument, NULL, 'P'}, "N", "the same as -j",
@@ -264,6 +276,9 @@ static const struct opt_doc opt_docs[] = {
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
 	 "print each command on stderr before it runs", 'v'},
+	{{"gnu", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
+	{{"plain", no_argument, NULL, OPT_WILL_CITE}, NULL,
+	 "accepted (mprun reads no profile or config file)", 0},
 	{{"version", no_argument, NULL, OPT_VERSION}, NULL,
 	 "print the version and exit", 0},
 	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
@@ -662,16 +677,19 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 static int check_remote(const struct cli *cli)
 {
 	int ssh = cli->nsshlogins > 0 || cli->nslfs > 0;
+	/* (--env and --workdir also apply locally, as in GNU parallel: the
+	 * environment is passed on anyway; jobs run in the directory) */
 	const char *ssh_only = cli->transfer     ? "--transfer"
 			       : cli->nreturns   ? "--return"
 			       : cli->cleanup    ? "--cleanup"
-			       : cli->nenvs      ? "--env"
-			       : cli->workdir    ? "--workdir"
 			       : cli->ssh        ? "--ssh"
 						 : NULL;
 
 	if (ssh_only != NULL && !ssh)
 		return usage_error("%s needs -S/--sshlogin or --slf", ssh_only);
+	if (cli->workdir && cli->slurm)
+		return usage_error("%s: not with --slurm (steps run in the "
+				   "directory mprun runs in)", "--workdir");
 	if (cli->slurm_cpus && !cli->slurm)
 		return usage_error("%s needs --slurm", "--slurm-cpus");
 	if ((ssh || cli->slurm) && cli->pipeline)
@@ -738,6 +756,12 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_SHUF:
 		cli->shuffle = 1;
+		return 0;
+	case OPT_SHELL:
+		if (arg[0] != '/' || access(arg, X_OK) == -1)
+			return usage_error("--shell %s: not the absolute path "
+					   "of a program that can be run", arg);
+		cli->shell = arg;
 		return 0;
 	case OPT_TRIM:
 		if (strcmp(arg, "n") == 0)
@@ -814,6 +838,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;
+		return 0;
+	case OPT_NO_KEEP_ORDER:
+		cli->order = ORDER_UNORDERED;
 		return 0;
 	case OPT_ORDER:
 		if (strcmp(arg, "unordered") == 0)
@@ -965,6 +992,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->dry_run = 1;
 		return 0;
 	case 'v':
+	case 't':
 		cli->verbose = 1;
 		return 0;
 	case OPT_VERSION:
@@ -997,7 +1025,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:E:rXkuvhS:", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:E:rXkuvthS:", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);

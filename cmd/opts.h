@@ -37,6 +37,7 @@ struct cli {
 	const char *eof_str;  /* -E STR */
 	int skip_blank;       /* -r */
 	int shuffle;          /* --shuf */
+	const char *shell;    /* --shell PATH */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
 	int nice, nice_set;   /* --nice N */

@@ -3,7 +3,7 @@
 # policies), then the command itself, then files.
 
 _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max-record
---trim --eof --no-run-if-empty --shuf --arg-sep --arg-file-sep --nice --will-cite --citation
+--trim --eof --no-run-if-empty --shuf --shell --no-keep-order --plain --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
 --pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
@@ -13,7 +13,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -E -r -X -k -u -v -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -E -r -X -k -u -v -t -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -23,7 +23,7 @@ _mprun_takes_arg()
 {
 	case $1 in
 	--jobs | --max-procs | --arg-file | --delimiter | --colsep | --max-record | \
-		--trim | --eof | --arg-sep | --arg-file-sep | --nice | \
+		--trim | --eof | --arg-sep | --arg-file-sep | --nice | --shell | \
 		--max-args | --order | --block | --block-size | --recend | \
 		--recstart | --max-replace-args | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \

@@ -21,7 +21,7 @@ function __fish_mprun_needs_command
                 return 1
             case '--*=*'
             case --jobs --max-procs --arg-file --delimiter --colsep --max-record \
-                --trim --eof --arg-sep --arg-file-sep --nice \
+                --trim --eof --arg-sep --arg-file-sep --nice --shell \
                 --max-args --order --block --block-size --recend --recstart \
                 --max-replace-args --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
@@ -36,7 +36,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0rXkuvh]*[jPadCnNES]$' $t
+                if string match -qr -- '^-[0rXkuvth]*[jPadCnNES]$' $t
                     set skip 1
                 end
             case '*'
@@ -56,7 +56,11 @@ complete -c mprun -n __fish_mprun_needs_command -s r -l no-run-if-empty -d 'Inpu
 complete -c mprun -n __fish_mprun_needs_command -l arg-sep -x -d 'Use SEP instead of :::'
 complete -c mprun -n __fish_mprun_needs_command -l arg-file-sep -x -d 'Use SEP instead of ::::'
 complete -c mprun -n __fish_mprun_needs_command -l nice -x -d 'Run at niceness N'
+complete -c mprun -n __fish_mprun_needs_command -l shell -r -F -d 'The shell of commands that need one'
 complete -c mprun -n __fish_mprun_needs_command -l shuf -d 'Run the jobs in a random order'
+complete -c mprun -n __fish_mprun_needs_command -l no-keep-order -d 'Output as jobs finish'
+complete -c mprun -n __fish_mprun_needs_command -l plain -d 'Accepted: no profile or config file is read'
+complete -c mprun -n __fish_mprun_needs_command -s t -d 'Print each command on stderr before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'

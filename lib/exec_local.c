@@ -16,13 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "internal.h"
+
+extern char **environ;
 
 /* Writable only between vfork and exec, by the child. */
 static volatile int child_errno;
 
 static struct executor local_executor;
 static const char *local_shell = "/bin/sh";
+static char *local_dir; /* --workdir: jobs start there, or NULL */
 /* Signals mprun ignores (SIGPIPE, inherited ones): jobs get them back at
  * their default. Caught signals need nothing: exec resets them. */
 static int ignored[_NSIG];
@@ -85,9 +89,45 @@ static const char *find_program(const char *name)
 	return found.path;
 }
 
+/* Is name a shell function exported in envp (bash's BASH_FUNC_name%%=)?
+ * Then it is what the user's shell would run, before any program. */
+static int is_exported_function(const char *name, char *const *envp)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || strchr(name, '/') != NULL || strchr(name, '=') != NULL)
+		return 0;
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, "BASH_FUNC_", 10) == 0 &&
+		    strncmp(*envp + 10, name, len) == 0 &&
+		    strncmp(*envp + 10 + len, "%%=", 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* argv run as a function through the shell: SHELL -c '"$0" "$@"' argv...
+ * (the words stay arguments, never code). Freed by the caller. */
+__attribute__((noinline)) static char **function_argv(char *const *argv)
+{
+	size_t n = 0, i;
+	char **v;
+
+	while (argv[n] != NULL)
+		n++;
+	v = calloc(n + 4, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	v[0] = (char *)local_shell;
+	v[1] = (char *)"-c";
+	v[2] = (char *)"\"$0\" \"$@\"";
+	for (i = 0; i < n; i++)
+		v[3 + i] = argv[i];
+	return v;
+}
+
 /* In the vfork child: set up the process and exec; never returns. */
 static void child_exec(const struct exec_request *req, const char *path,
-		       pid_t parent)
+		       char *const *fn_argv, pid_t parent)
 {
 	struct sigaction dfl;
 	size_t i;
@@ -104,11 +144,15 @@ static void child_exec(const struct exec_request *req, const char *path,
 	    child_dup(req->fd_err, 2) == -1)
 		goto fail;
 	sigprocmask(SIG_SETMASK, req->sigmask, NULL);
+	if (local_dir != NULL && chdir(local_dir) == -1)
+		goto fail;
 	if (req->shell_cmd != NULL) {
 		char *const argv[] = {(char *)local_shell, (char *)"-c",
 				      (char *)req->shell_cmd, NULL};
 
 		execve(local_shell, argv, req->envp);
+	} else if (fn_argv != NULL) {
+		execve(local_shell, fn_argv, req->envp);
 	} else {
 		/* The path found by the parent; if it fails (gone, or a
 		 * script with no #! line), execvpe as ever. */
@@ -138,11 +182,21 @@ static void find_ignored(void)
 static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		       int *exec_errno)
 {
-	const char *path = req->argv != NULL ? find_program(req->argv[0]) : NULL;
+	/* (each set once, before vfork) */
+	const int is_fn =
+		req->argv != NULL &&
+		is_exported_function(req->argv[0],
+				     req->envp != NULL ? req->envp : environ);
+	char **const fn_argv = is_fn ? function_argv(req->argv) : NULL;
+	const char *const path = req->argv != NULL && !is_fn
+					 ? find_program(req->argv[0])
+					 : NULL;
 	sigset_t all, old;
 	pid_t p;
 	int saved;
 
+	if (is_fn && fn_argv == NULL)
+		return -1;
 	if (self == 0)
 		find_ignored();
 	self = getpid(); /* not cached: we may be a fork of the first */
@@ -151,8 +205,9 @@ static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	child_errno = 0;
 	p = vfork();
 	if (p == 0)
-		child_exec(req, path, self);
+		child_exec(req, path, fn_argv, self);
 	saved = errno;
+	free(fn_argv);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p == -1) {
 		errno = saved;
@@ -174,11 +229,29 @@ const struct executor *exec_local(const char *shell)
 	return &local_executor;
 }
 
+int exec_local_set_dir(const char *dir)
+{
+	char *copy;
+
+	if (dir == NULL) {
+		free(local_dir);
+		local_dir = NULL;
+		return 0;
+	}
+	if (dirs_make(dir) == -1)
+		return -1;
+	copy = realpath(dir, NULL);
+	if (copy == NULL)
+		return -1;
+	free(local_dir);
+	local_dir = copy;
+	return 0;
+}
+
 /* --- helper commands -------------------------------------------------- */
 
 #define HELPER_KEEP (64 * 1024) /* bytes of a helper's output kept */
 
-extern char **environ;
 
 /* Close the pipes and /dev/null of a start that failed, keeping errno. */
 static void helper_close_all(int out[2], int err[2], int null_fd)

@@ -18,6 +18,9 @@
 /* The local executor; shell is the shell for shell commands (e.g. /bin/sh).
  * The returned executor is static: nothing to free. */
 const struct executor *exec_local(const char *shell);
+/* --workdir: local jobs start in dir (made with its parents if missing),
+ * NULL: where mprun runs. 0, or -1/errno. */
+int exec_local_set_dir(const char *dir);
 
 /* Helper commands of the remote executors (ssh checks, scancel, salloc):
  * started like a job (own process group, SIGKILLed if mprun dies), with

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "dirs.h"
 #include "internal.h"
 
 struct jobfiles {
@@ -20,35 +21,6 @@ struct jobfiles {
 
 static const char *const stream_name[2] = {"stdout", "stderr"};
 
-/* mkdir -p, for the results directory: a file in the way is ENOTDIR. */
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	char *s;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (s = tmp + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(tmp, 0777) == 0)
-		return 0;
-	if (errno != EEXIST || stat(tmp, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
 
 /* Make a private directory under tmpdir, $TMPDIR or /tmp. */
 static char *private_dir(const char *tmpdir)
@@ -76,7 +48,7 @@ struct jobfiles *jobfiles_new(const char *results_dir, const char *tmpdir)
 	if (jf == NULL)
 		return NULL;
 	if (results_dir != NULL) {
-		if (mkdir_p(results_dir) == -1)
+		if (dirs_make(results_dir) == -1)
 			goto fail;
 		jf->dir = strdup(results_dir);
 	} else {
@@ -142,7 +114,7 @@ int jobfiles_open(struct jobfiles *jf, unsigned long long seq, int fds[2])
 	fds[0] = fds[1] = -1;
 	if (!jf->private) {
 		if (job_path(jf, seq, "", path, sizeof(path)) == -1 ||
-		    mkdir_p(path) == -1)
+		    dirs_make(path) == -1)
 			return -1;
 	}
 	for (i = 0; i < 2; i++) {

@@ -425,3 +425,14 @@ _bad_option() {
 	grep -qx 'mprun: --tag=x takes no argument' err
 	grep -q "Try 'mprun --help'" err
 }
+
+@test "--workdir that cannot be made: a clear error, nothing run" {
+	echo file >afile
+	run _bad_err_to_file "$MPRUN" --wd afile/sub touch ran ::: a
+	[ "$status" -eq 255 ]
+	grep -qF -- "--workdir afile/sub: Not a directory" err
+	run _bad_err_to_file "$MPRUN" --wd x --slurm true ::: a
+	[ "$status" -eq 255 ]
+	grep -qF -- "--workdir: not with --slurm" err
+	[ ! -e ran ] && [ ! -e x ]
+}

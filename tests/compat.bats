@@ -144,6 +144,12 @@ EOF
 -k --nice 5 sh -c 'echo $(nice)' ::: a
 -k --timeout 10 echo ::: a
 -k --retries 2 'echo {}' ::: a
+-k --halt-on-error now,fail=1 -j1 'exit {}' ::: 0 1 0
+-k --no-keep-order -j1 echo ::: a b
+-k --term-seq TERM,100,KILL,25 echo ::: a
+-k --plain echo ::: a
+-k --gnu echo ::: a
+-k -t echo ::: a
 EOF
 }
 
@@ -159,4 +165,29 @@ EOF
 -k --header : echo ::: x 1 2
 -k --header : echo {x}{y} ::: x 1 2 :::+ y a b
 EOF
+}
+
+@test "compat: exported shell functions and the caller's shell (bash here)" {
+	myf() { echo "f [$1] [$2]"; }
+	export -f myf
+	_compat <<'EOF'
+-k myf ::: a 'b c'
+-k myf {} x ::: a
+-k 'myf {}; myf {}' ::: a
+-k '[[ {} == a* ]] && echo {} starts with a' ::: ab ba
+-k 'echo $BASH_VERSION | cut -c1' ::: x
+EOF
+}
+
+@test "compat: --wd and --env without -S (local jobs)" {
+	mkdir -p sub
+	echo inside >sub/f
+	export CPT_FOO=foo
+	_compat <<'EOF'
+-k --wd sub cat f ::: x
+-k --wd sub 'cat {}' ::: f
+-k --wd new/deeper pwd ::: 1
+-k --env CPT_FOO 'echo $CPT_FOO' ::: 1
+EOF
+	[ -d new/deeper ]
 }

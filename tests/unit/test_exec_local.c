@@ -450,6 +450,36 @@ static void test_helpers(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* A bash function exported into the job's environment runs through the
+ * shell, its words as arguments (not code); a program of the same name
+ * comes after it, as in the shell. */
+static void test_function(void)
+{
+	char *fenv[] = {(char *)"BASH_FUNC_myf%%=() {  echo \"f:$1:$2\"\n}",
+			(char *)"BASH_FUNC_true%%=() {  echo fn-true\n}",
+			(char *)"PATH=/usr/bin:/bin", NULL};
+	char *call[] = {"myf", "a b", "$(echo no)", NULL};
+	char *tru[] = {"true", NULL};
+	char *other[] = {"myfx", NULL};
+	struct result r;
+
+	ex = exec_local("/bin/bash");
+	run(call, NULL, fenv, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "f:a b:$(echo no)\n");
+	run(tru, NULL, fenv, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "fn-true\n");
+	/* only the name exactly: myfx is no function (and no program) */
+	run(other, NULL, fenv, &r);
+	CHECK(exited(&r, 127));
+	/* without the variable, the program */
+	run(tru, NULL, NULL, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "");
+	ex = exec_local("/bin/sh");
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -467,6 +497,7 @@ int main(void)
 	test_death_signal();
 	test_path();
 	test_helpers();
+	test_function();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", top);
