@@ -534,6 +534,10 @@ int cli_apply_header(struct cli *cli, struct input *in)
 	size_t n = 0, i;
 	int rc = -1;
 
+	if (cli->skip_first && input_skip_first(in) == -1) {
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+		return -1;
+	}
 	if (cli->header == NULL || cli->pipe != PIPE_NONE)
 		return 0;
 	if (input_header(in, &names, &n) == -1) {

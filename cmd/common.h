@@ -77,7 +77,8 @@ struct input;
 /* The input of the command line's sources (stdin when none). NULL:
  * message printed. */
 struct input *cli_input(const struct cli *cli);
-/* --header : without --pipe: read the first record of each source of in;
+/* --skip-first-line: drop the first input. Then --header : without
+ * --pipe: read the first record of each source of in;
  * its values name the columns, and {name}, {name.}, {name/} ... in the
  * command words become {1}, {1.}, {1/} ... 0, or -1 with a message. */
 int cli_apply_header(struct cli *cli, struct input *in);

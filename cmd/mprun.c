@@ -2,6 +2,7 @@
  * The command line only: parsing, wiring the library, messages, exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "input.h"
 #include "joblog.h"
 #include "opts.h"
+#include "quote.h"
+#include "buf.h"
 #include "pool.h"
 #include "shmcmd.h"
 #include "template.h"
@@ -202,6 +205,47 @@ static int setup(struct run *r)
 	return common_start(&r->cm, &ro);
 }
 
+/* --shell-quote: print each input, its values quoted for the shell and
+ * joined by spaces, a line each; run nothing. */
+static int print_quoted(struct cli *cli)
+{
+	struct input *in = cli_input(cli);
+	struct buf b = BUF_INIT;
+	struct record *rec;
+	int rc = -1;
+
+	if (in == NULL || cli_apply_header(cli, in) == -1)
+		goto out;
+	for (;;) {
+		rc = input_next(in, &rec);
+		if (rc == -1 && errno == EAGAIN) {
+			struct pollfd pfd = {.fd = input_poll_fd(in),
+					     .events = POLLIN};
+
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				break;
+			continue;
+		}
+		if (rc != 1)
+			break;
+		b.len = 0;
+		for (size_t i = 0; i < rec->n && rc == 1; i++)
+			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
+			    quote_shell(&b, rec->v[i]) == -1)
+				rc = -1;
+		record_free(rec);
+		if (rc == -1 || buf_append_char(&b, '\n') == -1 ||
+		    fwrite(b.data, 1, b.len, stdout) != b.len)
+			break;
+	}
+	if (rc == -1)
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+out:
+	buf_free(&b);
+	input_free(in);
+	return rc == 0 && fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+}
+
 /* Free whatever setup() made. */
 static void teardown(struct run *r)
 {
@@ -277,6 +321,11 @@ int main(int argc, char **argv)
 			strerror(errno));
 		opts_free(&r.cli);
 		return EXIT_USAGE;
+	}
+	if (r.cli.shell_quote) {
+		rc = print_quoted(&r.cli);
+		opts_free(&r.cli);
+		return rc;
 	}
 	termtree_become_subreaper();
 	if (r.cli.pipeline != NULL) {

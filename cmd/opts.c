@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "blocks.h"
+#include "cpus.h"
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
@@ -82,6 +83,12 @@ enum {
 	OPT_SHUF,
 	OPT_SHELL,
 	OPT_NO_KEEP_ORDER,
+	OPT_SKIP_FIRST,
+	OPT_SHELL_QUOTE,
+	OPT_NCPUS,
+	OPT_NCORES,
+	OPT_NTHREADS,
+	OPT_NSOCKETS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -110,6 +117,10 @@ static const struct opt_doc opt_docs[] = {
 	 "an input equal to STR ends its source (xargs -E)", 'E'},
 	{{"no-run-if-empty", no_argument, NULL, 'r'}, NULL,
 	 "inputs of only blanks are not run", 'r'},
+	{{"skip-first-line", no_argument, NULL, OPT_SKIP_FIRST}, NULL,
+	 "the first input is not used (a header)", 0},
+	{{"shell-quote", no_argument, NULL, OPT_SHELL_QUOTE}, NULL,
+	 "print the inputs quoted for the shell, one a line, and exit", 0},
 	{{"shuf", no_argument, NULL, OPT_SHUF}, NULL,
 	 "run the jobs in a random order (reads all inputs first)", 0},
 	{{"arg-sep", required_argument, NULL, OPT_ARG_SEP}, "SEP",
@@ -272,6 +283,15 @@ static const struct opt_doc opt_docs[] = {
 	{{"no-notice", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"citation", no_argument, NULL, OPT_CITATION}, NULL,
 	 "how to cite GNU parallel, whose interface mprun follows", 0},
+	{{"number-of-cpus", no_argument, NULL, OPT_NCPUS}, NULL,
+	 "print the number of CPU cores and exit (also --number-of-cores)",
+	 0},
+	{{"number-of-cores", no_argument, NULL, OPT_NCORES}, NULL, NULL, 0},
+	{{"number-of-threads", no_argument, NULL, OPT_NTHREADS}, NULL,
+	 "print the number of hardware threads (online CPUs) and exit", 0},
+	{{"number-of-sockets", no_argument, NULL, OPT_NSOCKETS}, NULL,
+	 "print the number of CPU sockets and exit", 0},
+	{{"silent", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
@@ -757,6 +777,20 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_SHUF:
 		cli->shuffle = 1;
 		return 0;
+	case OPT_SKIP_FIRST:
+		cli->skip_first = 1;
+		return 0;
+	case OPT_SHELL_QUOTE:
+		cli->shell_quote = 1;
+		return 0;
+	case OPT_NCPUS:
+	case OPT_NCORES:
+	case OPT_NTHREADS:
+	case OPT_NSOCKETS:
+		printf("%u\n", cpu_count(c == OPT_NTHREADS   ? CPU_THREADS
+					  : c == OPT_NSOCKETS ? CPU_SOCKETS
+							      : CPU_CORES));
+		return 1;
 	case OPT_SHELL:
 		if (arg[0] != '/' || access(arg, X_OK) == -1)
 			return usage_error("--shell %s: not the absolute path "

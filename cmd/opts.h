@@ -38,6 +38,8 @@ struct cli {
 	int skip_blank;       /* -r */
 	int shuffle;          /* --shuf */
 	const char *shell;    /* --shell PATH */
+	int skip_first;       /* --skip-first-line */
+	int shell_quote;      /* --shell-quote */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
 	int nice, nice_set;   /* --nice N */

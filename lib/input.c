@@ -1007,6 +1007,26 @@ int input_header(struct input *in, char ***names, size_t *n)
 	return 0;
 }
 
+int input_skip_first(struct input *in)
+{
+	struct values v = {0, NULL};
+	struct source *s;
+	int rc;
+
+	if (in->started || in->blocks != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
+		return -1;
+	s = &in->src[0];
+	while ((rc = source_next(in, s, &v)) == -1 && errno == EAGAIN)
+		if (wait_readable(s->fd) == -1)
+			break;
+	values_free(&v);
+	return rc == -1 ? input_fail(in) : 0;
+}
+
 /* A random number below n (n > 0), from a generator seeded once. */
 static size_t shuffle_below(struct input *in, size_t n)
 {

@@ -117,6 +117,9 @@ int input_next(struct input *in, struct record **out);
  * in *names (n of them, the caller frees each and the array). A source
  * with no record gives no name. 0, or -1/errno (see input_error()). */
 int input_header(struct input *in, char ***names, size_t *n);
+/* --skip-first-line: drop the first record of the first source (waiting
+ * for it if need be), before input_next(). 0, or -1/errno. */
+int input_skip_first(struct input *in);
 /* The descriptor to wait on after EAGAIN, or -1. */
 int input_poll_fd(const struct input *in);
 /* The last error as a message naming the source ("file.txt: ..."), or NULL. */

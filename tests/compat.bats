@@ -105,6 +105,14 @@ EOF
 -k --trim n echo x{}x ::: ' a '
 -k --trim lr echo x{}x :::: blanks
 -k --trim q echo x{}x ::: a
+-k --skip-first-line echo :::: f12
+-k --skip-first-line echo ::: a b c
+-k --skip-first-line echo ::: a b ::: 1 2
+--number-of-threads
+--number-of-sockets
+--number-of-cores
+--number-of-cpus
+-k --silent echo ::: a
 EOF
 }
 

@@ -442,3 +442,14 @@ _in_ms() {
 	run "$MPRUN" --colsep , 'echo "[{1}][{2}][{3}]"' :::: cols.csv
 	[ "$output" = "[x][][z]" ]
 }
+
+@test "--shell-quote prints each input quoted for the shell; the shell reads back the same words" {
+	run "$MPRUN" --shell-quote ::: 'a b' "c'd" '$(x)' '' x
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 5 ]
+	eval "set -- $(tr '\n' ' ' <<<"$output")"
+	[ "$#" -eq 5 ] && [ "$1" = 'a b' ] && [ "$2" = "c'd" ] && [ "$3" = '$(x)' ] && [ "$4" = '' ] && [ "$5" = x ]
+	run "$MPRUN" --shell-quote :::: nosuch
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"nosuch: No such file or directory"* ]]
+}

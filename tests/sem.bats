@@ -247,20 +247,29 @@ _sm_wait_file() {
 }
 
 @test "make install links sem to mprun only when no sem exists, and uninstall removes only that link" {
-	local top=${MPRUN%/cmd/mprun}
+	local top=${MPRUN%/cmd/mprun} bin
 	[ -f "$top/Makefile" ] || skip "not an autotools build tree"
-	run make -s -C "$top" install DESTDIR="$T/inst"
+	bin=$T/inst$(make -s -C "$top" -f Makefile -f - print-bindir <<<'print-bindir: ; @echo $(bindir)')
+	mkdir -p "$bin"
+	# the install and uninstall hooks alone (nothing is built)
+	run make -s -C "$top" install-exec-hook DESTDIR="$T/inst"
 	[ "$status" -eq 0 ]
-	local bin
-	bin=$(dirname "$(find "$T/inst" -name mprun -type f -perm -u+x | head -1)")
 	if command -v sem >/dev/null; then
 		[ ! -e "$bin/sem" ]
 		[[ "$output" == *"a sem exists already: no sem link made"* ]]
 	else
 		[ "$(readlink "$bin/sem")" = mprun ]
 	fi
+	# no sem on PATH (only ln there), none in bindir: the link
 	rm -f "$bin/sem"
+	mkdir tools
+	ln -s "$(command -v ln)" tools/ln
+	PATH=$T/tools run /usr/bin/make -s -C "$top" install-exec-hook DESTDIR="$T/inst" SHELL=/bin/sh
+	[ "$(readlink "$bin/sem")" = mprun ]
+	run make -s -C "$top" uninstall-local DESTDIR="$T/inst"
+	[ ! -e "$bin/sem" ] && [ ! -L "$bin/sem" ]
+	# a sem that is not our link stays
 	echo 'echo other' >"$bin/sem"
-	run make -s -C "$top" uninstall DESTDIR="$T/inst"
+	run make -s -C "$top" uninstall-local DESTDIR="$T/inst"
 	[ "$(cat "$bin/sem")" = "echo other" ]
 }
