@@ -396,6 +396,7 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
 				 .nrecords = cli->nrecords,
+				 .lines = cli->lines,
 				 .own_fd = strcmp(name, "-") != 0,
 				 .regexp = cli->regexp,
 				 .remove_sep = cli->remove_sep,

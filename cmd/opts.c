@@ -125,6 +125,8 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "--pipe: exactly N records per job, not --block", 'N'},
+	{{"max-lines", required_argument, NULL, 'L'}, "N",
+	 "--pipe: a record is N lines (with -N M: M x N records)", 'L'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
@@ -412,6 +414,33 @@ static int opt_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* -L N: a count, with GNU parallel's prefixes (k m g: 10^3 10^6 10^9;
+ * K M G: 2^10 2^20 2^30). */
+static int parse_lines(const char *v, struct cli *cli)
+{
+	static const char units[] = "kmgKMG";
+	static const long long mult[] = {1000, 1000000, 1000000000,
+					 1 << 10, 1 << 20, 1 << 30};
+	char num[32];
+	size_t len = strlen(v);
+	const char *u = len > 0 ? strchr(units, v[len - 1]) : NULL;
+	long long n;
+
+	if (u != NULL && *u != '\0' && len < sizeof(num)) {
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+	} else {
+		u = NULL;
+	}
+	if (parse_number(u != NULL ? num : v, 1,
+			 (1LL << 30) / (u != NULL ? mult[u - units] : 1),
+			 &n) == -1)
+		return usage_error("-L: \"%s\" is not a number of lines from 1 "
+				   "to 1G (such as 4 or 10k)", v);
+	cli->lines = (size_t)(n * (u != NULL ? mult[u - units] : 1));
+	return 0;
+}
+
 /* --block SIZE, or -N (--pipepart: N blocks per job slot). */
 static int parse_block(const char *v, struct cli *cli)
 {
@@ -449,6 +478,7 @@ static int check_patterns(const struct cli *cli)
 static int check_pipe(struct cli *cli)
 {
 	const char *needs = cli->nrecords ? "-N"
+			    : cli->lines ? "-L"
 			    : cli->block || cli->block_parts ? "--block"
 			    : cli->recend ? "--recend"
 			    : cli->recstart ? "--recstart"
@@ -486,9 +516,16 @@ static int check_pipe(struct cli *cli)
 	if (cli->pipe == PIPE_PART && cli->nsources == 0)
 		return usage_error("%s needs its file: -a FILE or :::: FILE",
 				   "--pipepart");
-	if (cli->pipe == PIPE_PART && cli->nrecords)
-		return usage_error("%s: -N does not apply; cut by --block",
-				   "--pipepart");
+	if (cli->pipe == PIPE_PART && (cli->nrecords || cli->lines))
+		return usage_error("%s: %s does not apply; cut by --block",
+				   "--pipepart", cli->nrecords ? "-N" : "-L");
+	if (cli->lines && !cli->nrecords &&
+	    (cli->recend || cli->recstart || cli->regexp))
+		return usage_error("-L: records are lines: not with %s (but "
+				   "with -N: N x L records of them)",
+				   cli->recend	   ? "--recend"
+				   : cli->recstart ? "--recstart"
+						   : "--regexp");
 	if (cli->pipe == PIPE_STREAM && cli->block_parts)
 		return usage_error("--block -N (blocks per job slot) needs "
 				   "%s, not --pipe", "--pipepart");
@@ -685,6 +722,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_RECSTART:
 		cli->recstart = arg;
 		return 0;
+	case 'L':
+		return parse_lines(arg, cli);
 	case 'N':
 		if (parse_number(arg, 1, 1000000000, &n) == -1)
 			return usage_error("-N: \"%s\" is not a number >= 1",
@@ -891,7 +930,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:XkuvhXS:", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);

@@ -4,7 +4,7 @@
 
 _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --max-args
---pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
+--pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -12,7 +12,7 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -X -k -u -v -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -X -k -u -v -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -23,7 +23,7 @@ _mprun_takes_arg()
 	case $1 in
 	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
 		--max-args | --order | --block | --block-size | --recend | \
-		--recstart | --max-replace-args | --header | \
+		--recstart | --max-replace-args | --max-lines | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
@@ -166,7 +166,7 @@ _mprun()
 			for ((k = 1; k < ${#w}; k++)); do
 				c=${w:k:1}
 				case $c in
-				[jPadCnS])
+				[jPadCnNLS])
 					if ((k + 1 == ${#w})); then
 						if ((i + 1 == COMP_CWORD)); then
 							_mprun_optarg "-$c" "$cur"

@@ -49,6 +49,9 @@ struct blocks {
 	int warned;
 	uint64_t block;
 	size_t nrecords;   /* stream: records a block (-N), or 0 */
+	size_t lines;      /* stream, -L without -N: lines a record, or 0 */
+	uint64_t last_whole; /* -L: the cut after the last whole record so
+			      * far in the block being filled, or 0 */
 	size_t window;
 	char *buf;         /* window + elen + slen bytes */
 	/* stream: the block being filled */
@@ -189,24 +192,30 @@ static int blocks_separators(struct blocks *b, const struct blocks_opts *o,
 			     char *err, size_t errlen)
 {
 	const char *end = o->recend, *start = o->recstart;
+	int regexp = o->regexp;
 
+	if (o->lines > 0 && o->nrecords == 0) {
+		end = "\n"; /* -L alone: records are lines */
+		start = NULL;
+		regexp = 0;
+	}
 	if (end == NULL)
 		end = start != NULL ? "" : "\n";
 	if (start == NULL)
 		start = "";
-	if (o->regexp && o->recend != NULL && end[0] == '\0' &&
+	if (regexp && o->recend != NULL && end[0] == '\0' &&
 	    o->recstart == NULL)
 		end = "(?s:.)"; /* GNU parallel: any byte ends a record */
-	b->recend = o->regexp ? strdup("") : blocks_unescape(end, &b->elen);
-	b->recstart = o->regexp ? strdup("") : blocks_unescape(start, &b->slen);
+	b->recend = regexp ? strdup("") : blocks_unescape(end, &b->elen);
+	b->recstart = regexp ? strdup("") : blocks_unescape(start, &b->slen);
 	b->sep = malloc(b->elen + b->slen + 1);
 	if (b->recend == NULL || b->recstart == NULL || b->sep == NULL)
 		return -1;
 	memcpy(b->sep, b->recend, b->elen);
 	memcpy(b->sep + b->elen, b->recstart, b->slen);
-	b->pre = o->regexp ? BLOCKS_RE_CONTEXT : b->elen;
-	b->post = o->regexp ? BLOCKS_RE_CONTEXT : b->slen;
-	return o->regexp ? blocks_regexp(b, end, start, err, errlen) : 0;
+	b->pre = regexp ? BLOCKS_RE_CONTEXT : b->elen;
+	b->post = regexp ? BLOCKS_RE_CONTEXT : b->slen;
+	return regexp ? blocks_regexp(b, end, start, err, errlen) : 0;
 }
 
 /* The options' strings, patterns and sizes, with GNU parallel's defaults;
@@ -223,6 +232,15 @@ static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
 	b->cur = b->fd = b->poll_fd = -1;
 	b->block = o->block;
 	b->nrecords = o->nrecords;
+	if (o->lines > 0 && o->nrecords > 0 &&
+	    o->nrecords > SIZE_MAX / o->lines) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (o->lines > 0 && o->nrecords > 0)
+		b->nrecords = o->nrecords * o->lines; /* GNU: -N × -L records */
+	else
+		b->lines = o->lines;
 	b->window = o->window > 0 ? o->window : BLOCKS_WINDOW;
 	b->own_fd = o->own_fd;
 	b->saved_flags = -1;
@@ -715,12 +733,28 @@ static int blocks_cut(struct blocks *b, uint64_t cut, int *fd)
 	b->len -= cut;
 	b->from = blocks_first(b);
 	b->counted = 0;
+	b->last_whole = 0;
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	b->count++;
 	return 1;
 fail:
 	close_keep_errno(next);
 	return -1;
+}
+
+/* A record is longer than the block: fill one block size more (up to the
+ * longest record, then EMSGSIZE); grew() is told once. 0, or -1/errno. */
+static long long blocks_grow(struct blocks *b)
+{
+	if (b->want >= b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	b->want = b->max - b->want > b->block ? b->want + b->block : b->max;
+	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
+		b->grew(b->grew_data);
+	b->warned = 1;
+	return 0;
 }
 
 /* By size: the cut in the filled block, 0 to read more, -1/errno. */
@@ -742,18 +776,54 @@ static long long blocks_size_cut(struct blocks *b)
 	/* One record is longer: look on in the next block size (with
 	 * --regexp, the tail again: a boundary there may have lacked the
 	 * bytes after it). */
-	if (want >= b->max) {
-		errno = EMSGSIZE;
-		return -1;
-	}
 	tail = b->re != NULL ? b->post : b->slen;
-	if (want + 1 > tail + b->from)
+	if (want < b->max && want + 1 > tail + b->from)
 		b->from = want + 1 - tail;
-	b->want = b->max - want > b->block ? want + b->block : b->max;
-	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
-		b->grew(b->grew_data);
-	b->warned = 1;
+	return blocks_grow(b);
+}
+
+/* -L: count the lines of the block up to offset to (from b->from - 1,
+ * where the last count stopped), noting where each lines-th one ends. */
+static int blocks_count_lines(struct blocks *b, uint64_t to)
+{
+	const char *p, *q, *end;
+	ssize_t n;
+
+	while (b->from <= to) {
+		n = pread(b->cur, b->buf,
+			  to - b->from + 1 > b->window ? b->window
+						       : (size_t)(to - b->from + 1),
+			  (off_t)(b->from - 1));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+		end = b->buf + n;
+		for (p = b->buf; (q = memchr(p, '\n', (size_t)(end - p))) != NULL;
+		     p = q + 1)
+			if (++b->counted % b->lines == 0)
+				b->last_whole = b->from + (uint64_t)(q - b->buf);
+		b->from += (uint64_t)n;
+	}
 	return 0;
+}
+
+/* -L without -N: the cut after the last whole record of lines lines
+ * within the block size; at the end of the input, before the last lines
+ * if they are fewer (GNU parallel). 0 to read more, -1/errno. */
+static long long blocks_lines_cut(struct blocks *b)
+{
+	uint64_t to = b->len < b->want ? b->len : b->want;
+
+	if (blocks_count_lines(b, to) == -1)
+		return -1;
+	if (b->last_whole > 0)
+		return (long long)b->last_whole;
+	if (b->eof && b->len <= b->want)
+		return (long long)b->len;
+	return blocks_grow(b);
 }
 
 /* -N: the cut after nrecords records, 0 to read more, -1/errno. */
@@ -835,7 +905,9 @@ static int blocks_next_stream(struct blocks *b, int *fd)
 				return -1;
 			continue;
 		}
-		cut = b->nrecords > 0 ? blocks_count_cut(b) : blocks_size_cut(b);
+		cut = b->nrecords > 0 ? blocks_count_cut(b)
+		      : b->lines > 0  ? blocks_lines_cut(b)
+				      : blocks_size_cut(b);
 		if (cut == -1)
 			return -1;
 		if (cut > 0)
@@ -869,7 +941,8 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 
 	if (fstat(fd, &st) == -1)
 		return NULL;
-	if (!S_ISREG(st.st_mode) || (parts == 0 && o->block == 0)) {
+	if (!S_ISREG(st.st_mode) || (parts == 0 && o->block == 0) ||
+	    o->lines > 0 || o->nrecords > 0) {
 		errno = S_ISREG(st.st_mode) ? EINVAL : ESPIPE;
 		return NULL;
 	}

@@ -15,6 +15,13 @@
  * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
  * exactly that many records (the bytes are then read to count them).
  *
+ * lines (-L, stream mode only) makes a record that many lines, as GNU
+ * parallel does: with nrecords, a block is nrecords × lines records of
+ * recend/recstart; without, records are lines (recend, recstart and regexp
+ * are not used) and a block by size ends after a multiple of lines lines.
+ * At the end of the input the last lines, if fewer, are a block of their
+ * own (GNU parallel's -L: `seq 10 | parallel --pipe -L 3` gives 1-9, 10).
+ *
  * File mode (blocks_new_file): a seekable file is cut near every multiple
  * of the block size, reading only a small window after each nominal cut;
  * a block's bytes go into its memfd with sendfile(2) (an in-kernel copy).
@@ -49,6 +56,7 @@ struct blocks_opts {
 	const char *recend;   /* NULL: "\n" (or "" when recstart is set) */
 	const char *recstart; /* NULL: "" */
 	size_t nrecords;      /* stream mode: records a block; 0: by size */
+	size_t lines;         /* stream mode: lines a record (-L); 0: 1 */
 	size_t window;        /* bytes read at a time to find a boundary;
 			       * 0: 64 KiB (tests use tiny ones) */
 	int own_fd;           /* blocks_free() closes the descriptor */
@@ -71,11 +79,12 @@ int blocks_check(const struct blocks_opts *o, char *err, size_t errlen);
 
 struct blocks;
 
-/* NULL/errno: EINVAL when the block size is 0 or a pattern is wrong (see
- * blocks_check()); ENOMEM. */
+/* NULL/errno: EINVAL when the block size is 0, nrecords × lines is too
+ * large, or a pattern is wrong (see blocks_check()); ENOMEM. */
 struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o);
 /* fd must be a regular file (ESPIPE otherwise). parts > 0: the block size
- * is the file size / parts (--block -N), at least 1. */
+ * is the file size / parts (--block -N), at least 1. lines and nrecords
+ * must be 0 (EINVAL). */
 struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 			       unsigned long long parts);
 void blocks_free(struct blocks *b);

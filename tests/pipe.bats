@@ -93,6 +93,31 @@ _pp_hwm() {
 	seq 100000 | cmp - out
 }
 
+@test "--pipe -L 3: blocks of whole 3-line records, as GNU parallel's" {
+	# by size: as many whole records as fit; the last line, fewer than
+	# three, is a block of its own (GNU parallel gives 1-9, then 10)
+	run "$MPRUN" -k --pipe -L 3 'echo ---; cat' < <(seq 10)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf -- '---\n%s\n---\n10' "$(seq 9)")" ]
+	# a record longer than --block makes the block grow (told once)
+	run "$MPRUN" -k --pipe -L 3 --block 5 'tr "\n" " "; echo' < <(seq 11)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' "mprun: a record is larger than --block 5: the block grows to hold it" \
+		"1 2 3 " "4 5 6 " "7 8 9 " "10 11 ")" ]
+	# --max-lines is -L; k is 1000 lines
+	seq 3000 | "$MPRUN" -k --pipe --max-lines 1k --block 1k wc -l >out 2>/dev/null
+	[ "$(cat out)" = "$(printf '1000\n1000\n1000')" ]
+}
+
+@test "--pipe -L 3 -N 2: six records a job; with --recend, six of those" {
+	run "$MPRUN" -k --pipe -L 3 -N 2 wc -l < <(seq 14)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '6\n6\n2')" ]
+	run "$MPRUN" -k --pipe -L 2 -N 2 --recend x 'cat; echo' < <(printf axbxcxdxexfxg)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'axbxcxdx\nexfxg')" ]
+}
+
 @test "--cat: {} is a file holding the block" {
 	seq 1000 >in
 	"$MPRUN" -k --pipe --block 500 --cat 'cat {} {}' <in >out
@@ -431,4 +456,22 @@ _pp_files() {
 	[[ $output == *"--pipe needs a command"* ]]
 	run "$MPRUN" --pipe -n 2 cat
 	[ "$status" -eq 255 ]
+}
+
+@test "-L: a bad count, without --pipe, with --pipepart or --recend: refused" {
+	for bad in 0 -2 abc 3x 2G ''; do
+		run "$MPRUN" --pipe -L "$bad" cat < <(seq 3)
+		[ "$status" -eq 255 ]
+		[ "${lines[0]}" = "mprun: -L: \"$bad\" is not a number of lines from 1 to 1G (such as 4 or 10k)" ]
+	done
+	run "$MPRUN" -L 2 echo ::: a
+	[ "$status" -eq 255 ]
+	[ "${lines[0]}" = "mprun: -L needs --pipe or --pipepart" ]
+	seq 4 >f
+	run "$MPRUN" --pipepart -a f -L 2 cat
+	[ "$status" -eq 255 ]
+	[ "${lines[0]}" = "mprun: --pipepart: -L does not apply; cut by --block" ]
+	run "$MPRUN" --pipe -L 2 --recend x cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[ "${lines[0]}" = "mprun: -L: records are lines: not with --recend (but with -N: N x L records of them)" ]
 }
