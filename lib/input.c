@@ -817,6 +817,8 @@ static struct record *block_record(struct input *in, int fd)
 			goto fail;
 		r->n = 1;
 	}
+	if (r->n > 0)
+		r->tag = INPUT_BLOCK_TAG;
 	return r;
 fail:
 	r->fd = -1; /* the caller's again */

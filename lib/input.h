@@ -35,6 +35,8 @@ struct record {
 		    * the record owns it */
 	int fifo;  /* v[0] is a named pipe the record made (--fifo): freeing
 		    * the record removes it */
+	const char *tag; /* what --tag and --tagstring show as its one value
+			  * instead of v, or NULL: v */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
@@ -83,7 +85,12 @@ int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 /* --fifo: each block's record has one value, the path of a named pipe
  * made for it in a private directory under tmpdir (NULL: $TMPDIR or /tmp)
  * that input_free() removes. Call after input_add_blocks(). 0 or
- * -1/errno. */
+ * -1/errno.
+ *
+ * A block's path (as_file, --fifo) changes from run to run: its record's
+ * tag is INPUT_BLOCK_TAG instead, the text GNU parallel's --tag shows
+ * there (its {} is that shell variable). */
+#define INPUT_BLOCK_TAG "$PARALLEL_TMP"
 int input_set_block_fifos(struct input *in, const char *tmpdir);
 
 /* --pipe --round-robin: put the header of the blocks (if any) before the

@@ -143,6 +143,27 @@ _pp_hwm() {
 	[ "$(cat res/4/stdout)" = 1 ]
 }
 
+@test "--tag, --tagstring in pipe mode: GNU parallel's tags, exactly" {
+	# a block has no argument: the tag is empty (GNU parallel 20221122
+	# prints the same), for --pipe, --pipepart and --round-robin
+	run "$MPRUN" -k --pipe -N 2 --tag cat < <(seq 4)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '\t%s\n' 1 2 3 4)" ]
+	seq 4 >f
+	run "$MPRUN" -k --pipepart -a f --block 4 --tag cat
+	[ "$output" = "$(printf '\t%s\n' 1 2 3 4)" ]
+	run "$MPRUN" -j1 --round-robin -N 1 --tag cat < <(seq 3)
+	[ "$output" = "$(printf '\t%s\n' 1 2 3)" ]
+	# --cat and --fifo: GNU's {} is the shell variable $PARALLEL_TMP, and
+	# its tag that text, not a path that changes from run to run
+	run "$MPRUN" -k --pipe -N 2 --tag --cat 'cat {}' < <(seq 4)
+	[ "$output" = "$(printf '$PARALLEL_TMP\t%s\n' 1 2 3 4)" ]
+	run "$MPRUN" -k --pipe -N 2 --tagstring '<{}>{#}' --fifo 'cat {}' < <(seq 4)
+	[ "$output" = "$(printf '<$PARALLEL_TMP>%s\t%s\n' 1 1 1 2 2 3 2 4)" ]
+	run "$MPRUN" -k --pipe -N 2 --tagstring '<{}>{#}' cat < <(seq 4)
+	[ "$output" = "$(printf '<>%s\t%s\n' 1 1 1 2 2 3 2 4)" ]
+}
+
 @test "--pipe: 200 MB with --block 1M -j2 keeps mprun's memory small" {
 	local pid hwm=0 h limit=40960
 	if [ -n "${MPRUN_SANITIZED:-}" ]; then
