@@ -113,6 +113,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.host = pool_job_host(j),
 		.start_ms = pool_job_start_ms(j),
 		.runtime_ms = pool_job_runtime_ms(j),
+		.send = pool_job_input_bytes(j),
 		.receive = pool_job_output_bytes(j),
 		.exitval = pool_job_exitval(j),
 		.signal = pool_job_signal(j),
@@ -120,7 +121,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.stage = stage,
 	};
 
-	run_job_finished(cm->run, stage, pool_job_failed(j));
+	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
 	    pool_job_timed_out(j))
 		log_line(cm, &e);

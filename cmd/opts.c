@@ -181,7 +181,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
 	 "show a progress bar on stderr", 0},
 	{{"progress", no_argument, NULL, OPT_PROGRESS}, NULL,
-	 "show done/running/failed/total on stderr", 0},
+	 "show done/running/failed/total (pipe mode: bytes) on stderr", 0},
 	{{"eta", no_argument, NULL, OPT_ETA}, NULL,
 	 "show progress with the estimated time left on stderr", 0},
 	{{"pipeline", required_argument, NULL, OPT_PIPELINE}, "FILE",

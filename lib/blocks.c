@@ -63,6 +63,8 @@ struct blocks {
 	/* file mode */
 	uint64_t size, pos; /* the file's size; where the next block starts */
 	unsigned long long count;
+	uint64_t bytes;    /* of the input, in the blocks handed out */
+	uint64_t header_in; /* file mode: the header's length */
 };
 
 /* A new empty memfd for a block. */
@@ -731,6 +733,7 @@ static int blocks_cut(struct blocks *b, uint64_t cut, int *fd)
 	*fd = b->cur;
 	b->cur = next;
 	b->len -= cut;
+	b->bytes += cut;
 	b->from = blocks_first(b);
 	b->counted = 0;
 	b->last_whole = 0;
@@ -928,7 +931,7 @@ static int blocks_file_header(struct blocks *b)
 								    : b->max),
 			       1, &h) == -1)
 		return -1;
-	b->pos = (uint64_t)h;
+	b->pos = b->header_in = (uint64_t)h;
 	b->header_done = 1;
 	return 0;
 }
@@ -998,6 +1001,7 @@ static int blocks_next_file(struct blocks *b, int *fd)
 		close_keep_errno(m);
 		return -1;
 	}
+	b->bytes += end - b->pos;
 	b->pos = end;
 	b->count++;
 	*fd = m;
@@ -1030,6 +1034,20 @@ int blocks_poll_fd(const struct blocks *b)
 unsigned long long blocks_count(const struct blocks *b)
 {
 	return b->count;
+}
+
+uint64_t blocks_bytes(const struct blocks *b)
+{
+	return b->bytes;
+}
+
+int blocks_total(const struct blocks *b, uint64_t *total)
+{
+	if (b->file_mode)
+		*total = b->size - b->header_in;
+	else if (b->eof)
+		*total = b->bytes + b->len;
+	return b->file_mode || b->eof;
 }
 
 uint64_t blocks_max_block(const struct blocks *b)

@@ -100,6 +100,13 @@ int blocks_poll_fd(const struct blocks *b);
 int blocks_add_header(struct blocks *b, int *fd);
 /* Blocks handed out so far. */
 unsigned long long blocks_count(const struct blocks *b);
+/* Bytes of the input handed out in blocks so far (not its header; --rrs
+ * separators counted as they were in the input). */
+uint64_t blocks_bytes(const struct blocks *b);
+/* The bytes all blocks will hold (the input's size, less its header) in
+ * *total: 1 once known (file mode: at once; a stream: at its end), else
+ * 0. */
+int blocks_total(const struct blocks *b, uint64_t *total);
 /* The longest record (for the EMSGSIZE message). */
 uint64_t blocks_max_block(const struct blocks *b);
 

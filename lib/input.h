@@ -23,6 +23,7 @@
 #ifndef MPRUN_INPUT_H
 #define MPRUN_INPUT_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct record {
 	size_t n;
@@ -37,6 +38,7 @@ struct record {
 		    * the record removes it */
 	const char *tag; /* what --tag and --tagstring show as its one value
 			  * instead of v, or NULL: v */
+	uint64_t bytes;  /* a block's: the bytes of input it holds */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
@@ -115,5 +117,10 @@ int input_poll_fd(const struct input *in);
 const char *input_error(const struct input *in);
 /* Records returned so far. */
 unsigned long long input_count(const struct input *in);
+/* Pipe mode (input_add_blocks): 1, the bytes of input in the blocks
+ * returned so far in *read, and in *total the bytes of all blocks once
+ * known (else UINT64_MAX); 0 otherwise. */
+int input_block_bytes(const struct input *in, uint64_t *read,
+		      uint64_t *total);
 
 #endif

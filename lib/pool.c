@@ -1789,6 +1789,16 @@ uint64_t pool_job_output_bytes(const struct pool_job *j)
 	return j->out_bytes;
 }
 
+uint64_t pool_job_input_bytes(const struct pool_job *j)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < j->nrecs; i++)
+		n += j->recs[i]->bytes;
+	return n;
+}
+
 int pool_job_exitval(const struct pool_job *j)
 {
 	if (WIFSIGNALED(j->wait_status))

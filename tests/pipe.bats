@@ -164,6 +164,32 @@ _pp_hwm() {
 	[ "$output" = "$(printf '<>%s\t%s\n' 1 1 1 2 2 3 2 4)" ]
 }
 
+@test "--progress, --bar in pipe mode: bytes done of the input's size" {
+	local bytes='47\.7K of 47\.7K, [0-9.]+[BKMG]/s'
+	seq 10000 >f # 48894 bytes
+	# --pipepart: the size is known from the start
+	"$MPRUN" -j1 --pipepart -a f --block 10k --progress 'sleep 0.3; wc -l' >out 2>err
+	cat err >&2
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 10000 ]
+	[ "$(grep -Evc "^mprun: [0-9]+ done, [0-9]+ running, 0 failed, ([0-9]+|\?) total, [0-9.]+/s, [0-9.]+[BKMG] of 47\.7K, [0-9.]+[BKMG]/s\$" err)" -eq 0 ]
+	tail -n1 err | grep -Eq "^mprun: 5 done, 0 running, 0 failed, 5 total, [0-9.]+/s, $bytes\$"
+	# --pipe: known at the end of the input; --bar goes by bytes
+	"$MPRUN" -j2 --pipe --block 10k --bar wc -l <f >out 2>err
+	tail -n1 err | grep -Eq "^mprun: \[#{20}\] 100% 5 done, 0 running, 0 failed, 5 total, [0-9.]+/s, $bytes, ETA 0:00\$"
+	# --round-robin: the bytes written to the jobs
+	"$MPRUN" -j2 --round-robin --block 10k --eta wc -l <f >out 2>err
+	tail -n1 err | grep -Eq "^mprun: 2 done, 0 running, 0 failed, \? total, [0-9.]+/s, $bytes, ETA 0:00\$"
+}
+
+@test "--joblog in pipe mode: Send is the bytes of the job's block" {
+	# (GNU parallel logs the same with --pipe, 0 with --pipepart)
+	seq 10 | "$MPRUN" --pipe -N 3 --joblog log cat >/dev/null
+	[ "$(sort -n log | cut -f 5,6)" = "$(printf 'Send\tReceive\n6\t6\n6\t6\n6\t6\n3\t3')" ]
+	seq 10 >f
+	"$MPRUN" --pipepart -a f --block 12 --header : --joblog log2 cat >/dev/null
+	[ "$(sort -n log2 | cut -f 5,6)" = "$(printf 'Send\tReceive\n12\t14\n7\t9')" ]
+}
+
 @test "--pipe: 200 MB with --block 1M -j2 keeps mprun's memory small" {
 	local pid hwm=0 h limit=40960
 	if [ -n "${MPRUN_SANITIZED:-}" ]; then

@@ -585,6 +585,34 @@ static void test_max_lines(void)
 	}
 }
 
+/* The bytes of input in the blocks so far, and in all once known: a
+ * stream's at its end, a file's at once; the header is not counted. */
+static void test_bytes(void)
+{
+	const char *d = "h\n1\n22\n333\n";
+	struct blocks_opts o = {.block = 4, .header = ":"};
+	uint64_t total = 0;
+	struct blocks *b;
+	int fd, out, as_file;
+
+	for (as_file = 0; as_file <= 1; as_file++) {
+		fd = source(d, strlen(d), !as_file);
+		b = as_file ? blocks_new_file(fd, &o, 0)
+			    : blocks_new_stream(fd, &o);
+		CHECK(b != NULL);
+		CHECK_INT(blocks_total(b, &total), as_file);
+		CHECK(blocks_next(b, &out) == 1);
+		close(out);
+		CHECK_INT(blocks_bytes(b), as_file ? 5 : 2); /* "1\n22\n" */
+		while (blocks_next(b, &out) == 1)
+			close(out);
+		CHECK_INT(blocks_bytes(b), 9);
+		CHECK(blocks_total(b, &total) == 1 && total == 9);
+		blocks_free(b);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	test_every_position();
@@ -593,6 +621,7 @@ int main(void)
 	test_other_separators();
 	test_long_record();
 	test_max_lines();
+	test_bytes();
 	test_empty_and_errors();
 	test_file_parts();
 	test_regexp();
