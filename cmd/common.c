@@ -403,6 +403,9 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .remove_sep = cli->remove_sep,
 				 .header = cli->header,
 				 .header_apart = cli->round_robin,
+				 /* a block read once, from its start */
+				 .pipe_blocks = !cli->retries && !cli->cat &&
+						!cli->fifo && !cli->round_robin,
 				 .max_block = cli->max_record,
 				 .grew = cli_block_grew,
 				 .grew_data = (void *)(uintptr_t)cli};

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -20,6 +21,12 @@
 /* The most one sendfile(2) or splice(2) call moves. */
 #define BLOCKS_IO_MAX ((size_t)1 << 30)
 #define BLOCKS_MAX_DEFAULT ((uint64_t)1 << 30)
+/* The size asked for an input pipe: fewer, larger splices (the kernel
+ * may give less: /proc/sys/fs/pipe-max-size). */
+#define BLOCKS_PIPE_SIZE (1 << 20)
+/* A block's own pipe (pipe_blocks) holds this much more than the block
+ * size (the kernel rounds up to a power of two pages). */
+#define BLOCKS_PIPE_SLACK (64 * 1024)
 
 struct blocks {
 	int fd;            /* the input (the caller's) */
@@ -60,6 +67,12 @@ struct blocks {
 	uint64_t want;     /* fill it up to this many bytes */
 	uint64_t from;     /* no boundary before this offset (-N: counted) */
 	size_t counted;    /* -N: records counted in it */
+	/* stream, pipe_blocks: the block being filled is a pipe */
+	int piped;         /* blocks are pipes (until one does not fit) */
+	int pw, pr;        /* its write and read ends, or -1 */
+	uint64_t plen;     /* bytes in it */
+	size_t tlen;       /* bytes after them in buf (the block's tail, or
+			    * what followed the last cut) */
 	/* file mode */
 	uint64_t size, pos; /* the file's size; where the next block starts */
 	unsigned long long count;
@@ -231,7 +244,7 @@ static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
 	if (b == NULL)
 		return NULL;
 	errno = ENOMEM;
-	b->cur = b->fd = b->poll_fd = -1;
+	b->cur = b->fd = b->poll_fd = b->pw = b->pr = -1;
 	b->block = o->block;
 	b->nrecords = o->nrecords;
 	if (o->lines > 0 && o->nrecords > 0 &&
@@ -676,6 +689,11 @@ struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
 		b->max = b->block;
 	b->fd = fd;
 	b->use_splice = S_ISFIFO(st.st_mode);
+	if (b->use_splice)
+		fcntl(fd, F_SETPIPE_SZ, BLOCKS_PIPE_SIZE);
+	b->piped = o->pipe_blocks && b->use_splice && b->nrecords == 0 &&
+		   b->lines == 0 && b->re == NULL && !b->remove_sep &&
+		   b->header_done;
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	fl = fcntl(fd, F_GETFL);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && fl != -1 &&
@@ -882,12 +900,169 @@ static long long blocks_stream_header(struct blocks *b)
 	return 1;
 }
 
+/* --- stream mode, blocks as pipes ------------------------------------- */
+
+/* A new pipe for the next block, roomy enough for the block size and
+ * the pages a carried tail or a spliced page begun leave part empty:
+ * 0, or -1 (then the blocks are memfds). */
+static int blocks_pipe_new(struct blocks *b)
+{
+	uint64_t room = b->block + BLOCKS_PIPE_SLACK;
+	int p[2];
+
+	if (room > INT_MAX || pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	b->pr = p[0];
+	b->pw = p[1];
+	b->plen = 0;
+	if (fcntl(b->pr, F_SETFL, 0) == -1 || /* the job's stdin blocks */
+	    fcntl(b->pw, F_SETPIPE_SZ, (int)room) < (int)room)
+		return -1; /* EPERM beyond /proc/sys/fs/pipe-max-size */
+	return 0;
+}
+
+/* The bytes of the block in its pipe and buf go into a memfd, which is
+ * filled on as before: the block did not fit, or its last boundary is not
+ * in the window read (a long record). The blocks are memfds from now on. */
+static int blocks_unpipe(struct blocks *b)
+{
+	loff_t off = 0;
+	ssize_t n;
+
+	b->piped = 0;
+	if (b->cur == -1 && (b->cur = blocks_memfd()) == -1)
+		return -1;
+	while ((uint64_t)off < b->plen) {
+		n = splice(b->pr, NULL, b->cur, &off, (size_t)(b->plen - off),
+			   SPLICE_F_MOVE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+	}
+	if (pwrite(b->cur, b->buf, b->tlen, off) != (ssize_t)b->tlen) {
+		errno = errno ? errno : EIO;
+		return -1;
+	}
+	b->len = b->plen + b->tlen;
+	b->plen = b->tlen = 0;
+	if (b->pr != -1)
+		close(b->pr);
+	if (b->pw != -1)
+		close(b->pw);
+	b->pr = b->pw = -1;
+	return 0;
+}
+
+/* Move the first n bytes of buf into the block's pipe: 0, or -1/errno
+ * (ENOSPC: it is full) with what went in moved. */
+static int blocks_pipe_put(struct blocks *b, size_t n)
+{
+	size_t done = 0;
+	ssize_t w = 0;
+
+	while (done < n) {
+		w = write(b->pw, b->buf + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			break;
+		done += (size_t)w;
+	}
+	memmove(b->buf, b->buf + done, b->tlen - done);
+	b->tlen -= done;
+	b->plen += done;
+	if (w == -1 && errno == EAGAIN)
+		errno = ENOSPC;
+	return done == n ? 0 : -1;
+}
+
+/* Fill the block up to the block size (or the end of the input): splice
+ * into its pipe up to the window, read the window into buf. 0, or -1 with
+ * errno (EAGAIN: wait for the input; ENOSPC: the pipe is full). */
+static int blocks_pipe_fill(struct blocks *b)
+{
+	uint64_t edge = b->block > b->window ? b->block - b->window : 0;
+	ssize_t n;
+	int avail = 0;
+
+	while (!b->eof && b->plen + b->tlen < b->block) {
+		if (b->tlen > 0 && b->plen < edge &&
+		    blocks_pipe_put(b, b->plen + b->tlen <= edge
+					       ? b->tlen
+					       : (size_t)(edge - b->plen)) == -1)
+			return -1;
+		if (b->plen < edge)
+			n = splice(b->fd, NULL, b->pw, NULL,
+				   (size_t)(edge - b->plen),
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		else
+			n = read(b->fd, b->buf + b->tlen,
+				 (size_t)(b->block - b->plen) - b->tlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN && b->plen < edge &&
+		    ioctl(b->fd, FIONREAD, &avail) == 0 && avail > 0)
+			errno = ENOSPC; /* the input has bytes: the pipe is full */
+		if (n == -1)
+			return -1;
+		b->eof = n == 0;
+		if (b->plen < edge)
+			b->plen += (uint64_t)n;
+		else
+			b->tlen += (size_t)n;
+	}
+	return 0;
+}
+
+/* The next block as a pipe: 1 (*fd set), 0 (no more), 2 (go on with a
+ * memfd), -1/errno. */
+static int blocks_next_piped(struct blocks *b, int *fd)
+{
+	long long i = -1;
+	size_t lo = b->elen > 1 ? b->elen : 1;
+
+	if (b->pr == -1 && blocks_pipe_new(b) == -1)
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	if (blocks_pipe_fill(b) == -1) {
+		if (errno == EAGAIN)
+			b->poll_fd = b->fd;
+		if (errno != ENOSPC)
+			return -1;
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	}
+	if (b->eof && b->plen + b->tlen == 0)
+		return 0;
+	if (!b->eof && b->tlen >= lo + b->slen)
+		i = blocks_last_in(b, b->buf, b->tlen, lo, b->tlen - b->slen);
+	if (b->eof)
+		i = (long long)b->tlen; /* the rest is one block */
+	else if (i <= 0)
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	if (blocks_pipe_put(b, (size_t)i) == -1)
+		return errno != ENOSPC || blocks_unpipe(b) == -1 ? -1 : 2;
+	close(b->pw);
+	*fd = b->pr;
+	b->pr = b->pw = -1;
+	b->bytes += b->plen;
+	b->count++;
+	return 1;
+}
+
 /* The next block of a stream. */
 static int blocks_next_stream(struct blocks *b, int *fd)
 {
 	long long cut;
 	ssize_t n;
+	int rc;
 
+	while (b->piped) {
+		rc = blocks_next_piped(b, fd);
+		if (rc != 2)
+			return rc;
+	}
 	for (;;) {
 		if (b->cur == -1 && (b->cur = blocks_memfd()) == -1)
 			return -1;
@@ -1046,7 +1221,7 @@ int blocks_total(const struct blocks *b, uint64_t *total)
 	if (b->file_mode)
 		*total = b->size - b->header_in;
 	else if (b->eof)
-		*total = b->bytes + b->len;
+		*total = b->bytes + b->len + b->plen + b->tlen;
 	return b->file_mode || b->eof;
 }
 
@@ -1061,6 +1236,10 @@ void blocks_free(struct blocks *b)
 		return;
 	if (b->cur != -1)
 		close(b->cur);
+	if (b->pr != -1)
+		close(b->pr);
+	if (b->pw != -1)
+		close(b->pw);
 	if (b->saved_flags != -1)
 		fcntl(b->fd, F_SETFL, b->saved_flags);
 	if (b->own_fd && b->fd != -1)

@@ -11,7 +11,18 @@
  * memfd with splice(2) when it is a pipe (no copy through user space), else
  * with read/write. When the memfd holds the block size, only its tail is
  * read to find the last boundary; what follows it is carried into the next
- * block. A pipe is made non-blocking: blocks_next() then fails with EAGAIN
+ * block.
+ *
+ * With pipe_blocks, from a pipe, a block may instead be handed out as the
+ * read end of a pipe of its own (close-on-exec) that holds all its bytes:
+ * they are spliced into it from the input (the kernel moves references to
+ * the pages, it copies nothing) up to the last window before the block
+ * size, and only that window is read, to find the boundary. Such a block
+ * can be read once and not seeked: not for retries, --cat, --fifo or
+ * --round-robin. It is done so while the blocks fit in a pipe (the block
+ * size at most what F_SETPIPE_SZ gives) and each has its last boundary in
+ * that window; else, and with nrecords, lines, regexp, remove_sep or a
+ * header, the blocks are memfds. A pipe is made non-blocking: blocks_next() then fails with EAGAIN
  * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
  * exactly that many records (the bytes are then read to count them).
  *
@@ -65,6 +76,7 @@ struct blocks_opts {
 	const char *header;   /* NULL, "N" lines, ":" or a pattern */
 	int header_apart;     /* blocks come without the header: see
 			       * blocks_add_header() (--round-robin) */
+	int pipe_blocks;      /* stream: blocks may be pipes (see above) */
 	uint64_t max_block;   /* longest record (0: 1 GiB) */
 	void (*grew)(void *data); /* a record is longer than the block size */
 	void *grew_data;
@@ -89,7 +101,8 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 			       unsigned long long parts);
 void blocks_free(struct blocks *b);
 
-/* Next block. 1: *fd set (a memfd at offset 0, the caller's); 0: no more;
+/* Next block. 1: *fd set (a memfd at offset 0, or with pipe_blocks the
+ * read end of a pipe; the caller's); 0: no more;
  * -1/errno: EAGAIN (wait until blocks_poll_fd() is readable), or an error
  * reading or writing. */
 int blocks_next(struct blocks *b, int *fd);

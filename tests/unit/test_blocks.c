@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "blocks.h"
 #include "unit.h"
@@ -178,8 +179,8 @@ static int same(const struct cuts *a, const struct cuts *b)
 }
 
 /* Cut d with o (file mode: in a file only; else from a pipe and from a
- * file) for windows 1..4 and the default; the runs whose cuts are not
- * want's. */
+ * file) for windows 1..4 and the default, with and without pipe_blocks;
+ * the runs whose cuts are not want's. */
 static int agree_with(const char *d, struct blocks_opts *o, int file_mode,
 		      const struct cuts *want)
 {
@@ -189,8 +190,9 @@ static int agree_with(const char *d, struct blocks_opts *o, int file_mode,
 	struct blocks *b;
 	int as_pipe, fd, bad = 0;
 
-	for (w = 0; w < 5; w++) {
-		o->window = windows[w];
+	for (w = 0; w < 10; w++) {
+		o->window = windows[w % 5];
+		o->pipe_blocks = w >= 5; /* blocks as pipes where they can be */
 		for (as_pipe = 0; as_pipe <= !file_mode; as_pipe++) {
 			fd = source(d, n, as_pipe);
 			b = file_mode ? blocks_new_file(fd, o, 0)
@@ -613,6 +615,50 @@ static void test_bytes(void)
 	}
 }
 
+/* The kinds of descriptor of the blocks of d from a pipe, "p" for a pipe
+ * and "m" for a memfd, into kinds. */
+static void kinds_of(const char *d, struct blocks_opts *o, char *kinds)
+{
+	int fd = source(d, strlen(d), 1), out;
+	struct blocks *b = blocks_new_stream(fd, o);
+	struct stat st;
+
+	*kinds = '\0';
+	while (b != NULL && blocks_next(b, &out) == 1) {
+		fstat(out, &st);
+		strcat(kinds, S_ISFIFO(st.st_mode) ? "p" : "m");
+		close(out);
+	}
+	blocks_free(b);
+	close(fd);
+}
+
+/* pipe_blocks: blocks are pipes while their last boundary is in the
+ * window read; then memfds; never with -N, --rrs, a header, a file. */
+static void test_pipe_blocks(void)
+{
+	struct blocks_opts o = {.block = 6, .window = 3, .pipe_blocks = 1};
+	char kinds[64];
+
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "ppp");
+	/* "4\nl", then "ong": no boundary in the window */
+	kinds_of("1\n2\n3\n4\nlong record\n5\n6\n", &o, kinds);
+	CHECK_STR(kinds, "pmmm");
+	o.remove_sep = 1;
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "mmm");
+	o = (struct blocks_opts){.block = 6, .pipe_blocks = 1, .header = ":"};
+	kinds_of("h\n1\n2\n3\n4\n", &o, kinds);
+	CHECK_STR(kinds, "mm");
+	o = (struct blocks_opts){.block = 6, .pipe_blocks = 1, .nrecords = 2};
+	kinds_of("1\n2\n3\n4\n", &o, kinds);
+	CHECK_STR(kinds, "mm");
+	o = (struct blocks_opts){.block = 6};
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "mmm");
+}
+
 int main(void)
 {
 	test_every_position();
@@ -622,6 +668,7 @@ int main(void)
 	test_long_record();
 	test_max_lines();
 	test_bytes();
+	test_pipe_blocks();
 	test_empty_and_errors();
 	test_file_parts();
 	test_regexp();
