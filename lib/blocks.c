@@ -986,7 +986,7 @@ static int blocks_pipe_fill(struct blocks *b)
 {
 	uint64_t edge = b->block > b->window ? b->block - b->window : 0;
 	ssize_t n;
-	int avail = 0;
+	int avail = 0, full = 0, stuck;
 
 	while (!b->eof && b->plen + b->tlen < b->block) {
 		if (b->tlen > 0 && b->plen < edge &&
@@ -1003,11 +1003,16 @@ static int blocks_pipe_fill(struct blocks *b)
 				 (size_t)(b->block - b->plen) - b->tlen);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN && b->plen < edge &&
-		    ioctl(b->fd, FIONREAD, &avail) == 0 && avail > 0)
-			errno = ENOSPC; /* the input has bytes: the pipe is full */
+		/* EAGAIN while the input has bytes, twice: the pipe is full. */
+		stuck = n == -1 && errno == EAGAIN && b->plen < edge &&
+			ioctl(b->fd, FIONREAD, &avail) == 0 && avail > 0;
+		if (stuck && !full++)
+			continue;
+		if (stuck)
+			errno = ENOSPC;
 		if (n == -1)
 			return -1;
+		full = 0;
 		b->eof = n == 0;
 		if (b->plen < edge)
 			b->plen += (uint64_t)n;
