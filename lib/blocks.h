@@ -11,7 +11,9 @@
  * memfd with splice(2) when it is a pipe (no copy through user space), else
  * with read/write. When the memfd holds the block size, only its tail is
  * read to find the last boundary; what follows it is carried into the next
- * block.
+ * block. A pipe is made non-blocking: blocks_next() then fails with EAGAIN
+ * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
+ * exactly that many records (the bytes are then read to count them).
  *
  * With pipe_blocks, from a pipe, a block may instead be handed out as the
  * read end of a pipe of its own (close-on-exec) that holds all its bytes:
@@ -22,9 +24,7 @@
  * --round-robin. It is done so while the blocks fit in a pipe (the block
  * size at most what F_SETPIPE_SZ gives) and each has its last boundary in
  * that window; else, and with nrecords, lines, regexp, remove_sep or a
- * header, the blocks are memfds. A pipe is made non-blocking: blocks_next() then fails with EAGAIN
- * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
- * exactly that many records (the bytes are then read to count them).
+ * header, the blocks are memfds.
  *
  * lines (-L, stream mode only) makes a record that many lines, as GNU
  * parallel does: with nrecords, a block is nrecords × lines records of
