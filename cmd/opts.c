@@ -930,8 +930,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:XkuvhXS:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:XkuvhXS:",
+				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
 		in_option = 1;

@@ -253,7 +253,7 @@ static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
 		goto fail;
 	}
 	if (o->lines > 0 && o->nrecords > 0)
-		b->nrecords = o->nrecords * o->lines; /* GNU: -N × -L records */
+		b->nrecords = o->nrecords * o->lines; /* GNU: -N × -L */
 	else
 		b->lines = o->lines;
 	b->window = o->window > 0 ? o->window : BLOCKS_WINDOW;
@@ -808,12 +808,13 @@ static long long blocks_size_cut(struct blocks *b)
 static int blocks_count_lines(struct blocks *b, uint64_t to)
 {
 	const char *p, *q, *end;
+	uint64_t left;
 	ssize_t n;
 
 	while (b->from <= to) {
+		left = to - b->from + 1;
 		n = pread(b->cur, b->buf,
-			  to - b->from + 1 > b->window ? b->window
-						       : (size_t)(to - b->from + 1),
+			  left > b->window ? b->window : (size_t)left,
 			  (off_t)(b->from - 1));
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -822,10 +823,13 @@ static int blocks_count_lines(struct blocks *b, uint64_t to)
 			return -1;
 		}
 		end = b->buf + n;
-		for (p = b->buf; (q = memchr(p, '\n', (size_t)(end - p))) != NULL;
-		     p = q + 1)
-			if (++b->counted % b->lines == 0)
-				b->last_whole = b->from + (uint64_t)(q - b->buf);
+		for (p = b->buf; p < end; p = q + 1) {
+			q = memchr(p, '\n', (size_t)(end - p));
+			if (q == NULL)
+				break;
+			if (++b->counted % b->lines == 0) /* cut after q */
+				b->last_whole = b->from + (size_t)(q - b->buf);
+		}
 		b->from += (uint64_t)n;
 	}
 	return 0;
@@ -991,8 +995,7 @@ static int blocks_pipe_fill(struct blocks *b)
 	while (!b->eof && b->plen + b->tlen < b->block) {
 		if (b->tlen > 0 && b->plen < edge &&
 		    blocks_pipe_put(b, b->plen + b->tlen <= edge
-					       ? b->tlen
-					       : (size_t)(edge - b->plen)) == -1)
+				? b->tlen : (size_t)(edge - b->plen)) == -1)
 			return -1;
 		if (b->plen < edge)
 			n = splice(b->fd, NULL, b->pw, NULL,

@@ -666,7 +666,8 @@ static int check_pipe(struct ctx *c, const yaml_node_t *n,
 			    "a stage or a file", st->name);
 	if (st->round_robin && (st->cat || st->fifo || st->retries))
 		return fail(c, c->rr_key, "stage '%s': round_robin does not go "
-			    "with %s (a job reads its blocks from a pipe, once)",
+			    "with %s (a job reads its blocks from a pipe, "
+			    "once)",
 			    st->name, st->cat ? "cat" : st->fifo ? "fifo"
 							 : "retries");
 	if (st->cat && st->fifo)

@@ -514,8 +514,8 @@ static char *job_tag(struct pool *p, struct pool_job *j,
 		shown.nargs = 1;
 	}
 	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, &shown, &b, NULL) ==
-		    -1)
+		if (template_expand_shell(p->opts.tagstring, &shown, &b,
+					  NULL) == -1)
 			goto fail;
 	} else if (p->opts.tag) {
 		for (i = 0; i < shown.nargs; i++)

@@ -280,7 +280,8 @@ static void test_pipe_keys(void)
 		  0);
 	CHECK(pf != NULL && pf->stages[0].round_robin && !pf->stages[0].fifo);
 	pipefile_free(pf);
-	check_bad(PS "    regexp: yes\n", "6:13: regexp: expected true or false");
+	check_bad(PS "    regexp: yes\n",
+		  "6:13: regexp: expected true or false");
 	check_bad(PS "    remove_rec_sep: [1]\n",
 		  "6:21: remove_rec_sep: expected true or false");
 	check_bad(PS "    round_robin: 1\n",
