@@ -114,6 +114,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.host = pool_job_host(j),
 		.start_ms = pool_job_start_ms(j),
 		.runtime_ms = pool_job_runtime_ms(j),
+		.send = pool_job_input_bytes(j),
 		.receive = pool_job_output_bytes(j),
 		.exitval = pool_job_exitval(j),
 		.signal = pool_job_signal(j),
@@ -121,7 +122,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.stage = stage,
 	};
 
-	run_job_finished(cm->run, stage, pool_job_failed(j));
+	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
 	    pool_job_timed_out(j))
 		log_line(cm, &e);
@@ -398,11 +399,15 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
 				 .nrecords = cli->nrecords,
+				 .lines = cli->lines,
 				 .own_fd = strcmp(name, "-") != 0,
 				 .regexp = cli->regexp,
 				 .remove_sep = cli->remove_sep,
 				 .header = cli->header,
 				 .header_apart = cli->round_robin,
+				 /* a block read once, from its start */
+				 .pipe_blocks = !cli->retries && !cli->cat &&
+						!cli->fifo && !cli->round_robin,
 				 .max_block = cli->max_record,
 				 .grew = cli_block_grew,
 				 .grew_data = (void *)(uintptr_t)cli};

@@ -159,6 +159,9 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
 	 "as -n; --pipe: exactly N records per job, not --block", 'N'},
+	{{"max-lines", required_argument, NULL, 'L'}, "N",
+	 "as -n; --pipe: a record is N lines (with -N M: M x N records)",
+	 'L'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
@@ -221,7 +224,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
 	 "show a progress bar on stderr", 0},
 	{{"progress", no_argument, NULL, OPT_PROGRESS}, NULL,
-	 "show done/running/failed/total on stderr", 0},
+	 "show done/running/failed/total (pipe mode: bytes) on stderr", 0},
 	{{"eta", no_argument, NULL, OPT_ETA}, NULL,
 	 "show progress with the estimated time left on stderr", 0},
 	{{"pipeline", required_argument, NULL, OPT_PIPELINE}, "FILE",
@@ -489,6 +492,33 @@ static int opt_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* -L N: a count, with GNU parallel's prefixes (k m g: 10^3 10^6 10^9;
+ * K M G: 2^10 2^20 2^30). */
+static int parse_lines(const char *v, struct cli *cli)
+{
+	static const char units[] = "kmgKMG";
+	static const long long mult[] = {1000, 1000000, 1000000000,
+					 1 << 10, 1 << 20, 1 << 30};
+	char num[32];
+	size_t len = strlen(v);
+	const char *u = len > 0 ? strchr(units, v[len - 1]) : NULL;
+	long long n;
+
+	if (u != NULL && *u != '\0' && len < sizeof(num)) {
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+	} else {
+		u = NULL;
+	}
+	if (parse_number(u != NULL ? num : v, 1,
+			 (1LL << 30) / (u != NULL ? mult[u - units] : 1),
+			 &n) == -1)
+		return usage_error("-L: \"%s\" is not a number of lines from 1 "
+				   "to 1G (such as 4 or 10k)", v);
+	cli->lines = (size_t)(n * (u != NULL ? mult[u - units] : 1));
+	return 0;
+}
+
 /* --block SIZE, or -N (--pipepart: N blocks per job slot). */
 static int parse_block(const char *v, struct cli *cli)
 {
@@ -531,9 +561,10 @@ static int check_pipe(struct cli *cli)
 	if ((cli->cat || cli->round_robin || cli->fifo) &&
 	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
-	if (cli->pipe == PIPE_NONE && cli->nrecords) {
-		cli->max_args = cli->nrecords; /* -N without --pipe is -n */
-		cli->nrecords = 0;
+	if (cli->pipe == PIPE_NONE && (cli->nrecords || cli->lines)) {
+		/* -N and -L without --pipe are -n (-L: one input a line) */
+		cli->max_args = cli->nrecords ? cli->nrecords : cli->lines;
+		cli->nrecords = cli->lines = 0;
 	}
 	needs = cli->block || cli->block_parts ? "--block"
 		: cli->recend			 ? "--recend"
@@ -578,9 +609,16 @@ static int check_pipe(struct cli *cli)
 	if (cli->pipe == PIPE_PART && cli->nsources == 0)
 		return usage_error("%s needs its file: -a FILE or :::: FILE",
 				   "--pipepart");
-	if (cli->pipe == PIPE_PART && cli->nrecords)
-		return usage_error("%s: -N does not apply; cut by --block",
-				   "--pipepart");
+	if (cli->pipe == PIPE_PART && (cli->nrecords || cli->lines))
+		return usage_error("%s: %s does not apply; cut by --block",
+				   "--pipepart", cli->nrecords ? "-N" : "-L");
+	if (cli->lines && !cli->nrecords &&
+	    (cli->recend || cli->recstart || cli->regexp))
+		return usage_error("-L: records are lines: not with %s (but "
+				   "with -N: N x L records of them)",
+				   cli->recend	   ? "--recend"
+				   : cli->recstart ? "--recstart"
+						   : "--regexp");
 	if (cli->pipe == PIPE_STREAM && cli->block_parts)
 		return usage_error("--block -N (blocks per job slot) needs "
 				   "%s, not --pipe", "--pipepart");
@@ -846,6 +884,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_RECSTART:
 		cli->recstart = arg;
 		return 0;
+	case 'L':
+		return parse_lines(arg, cli);
 	case 'N':
 		if (parse_number(arg, 1, 1000000000, &n) == -1)
 			return usage_error("-N: \"%s\" is not a number >= 1",
@@ -1059,8 +1099,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:E:rXkuvthS:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXkuvthS:",
+				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
 		in_option = 1;

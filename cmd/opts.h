@@ -82,6 +82,7 @@ struct cli {
 	unsigned long long block_parts; /* --block -N: N blocks per slot */
 	const char *recend, *recstart; /* --recend, --recstart, or NULL */
 	size_t nrecords;   /* -N: records per block (--pipe) */
+	size_t lines;      /* -L: lines per record (--pipe) */
 	int cat;           /* --cat: {} names a file holding the block */
 	int regexp;        /* --regexp: --recend, --recstart are patterns */
 	int remove_sep;    /* --remove-rec-sep, --rrs */

@@ -6,7 +6,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --trim --eof --no-run-if-empty --shuf --shell --no-keep-order --plain --skip-first-line --shell-quote
 --number-of-cpus --number-of-threads --number-of-sockets --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
---pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
+--pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -14,7 +14,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -E -r -X -k -u -v -t -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -k -u -v -t -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -26,7 +26,7 @@ _mprun_takes_arg()
 	--jobs | --max-procs | --arg-file | --delimiter | --colsep | --max-record | \
 		--trim | --eof | --arg-sep | --arg-file-sep | --nice | --shell | \
 		--max-args | --order | --block | --block-size | --recend | \
-		--recstart | --max-replace-args | --header | \
+		--recstart | --max-replace-args | --max-lines | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
@@ -169,7 +169,7 @@ _mprun()
 			for ((k = 1; k < ${#w}; k++)); do
 				c=${w:k:1}
 				case $c in
-				[jPadCnS])
+				[jPadCnNLS])
 					if ((k + 1 == ${#w})); then
 						if ((i + 1 == COMP_CWORD)); then
 							_mprun_optarg "-$c" "$cur"

@@ -23,7 +23,7 @@ function __fish_mprun_needs_command
             case --jobs --max-procs --arg-file --delimiter --colsep --max-record \
                 --trim --eof --arg-sep --arg-file-sep --nice --shell \
                 --max-args --order --block --block-size --recend --recstart \
-                --max-replace-args --header \
+                --max-replace-args --max-lines --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
@@ -36,7 +36,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0rXkuvth]*[jPadCnNES]$' $t
+                if string match -qr -- '^-[0rXkuvth]*[jPadCnNLES]$' $t
                     set skip 1
                 end
             case '*'
@@ -80,6 +80,7 @@ complete -c mprun -n __fish_mprun_needs_command -l block -x -d '--pipe block siz
 complete -c mprun -n __fish_mprun_needs_command -l recend -x -d '--pipe records end with STR'
 complete -c mprun -n __fish_mprun_needs_command -l recstart -x -d '--pipe records start with STR'
 complete -c mprun -n __fish_mprun_needs_command -s N -l max-replace-args -x -d '--pipe: exactly N records per job'
+complete -c mprun -n __fish_mprun_needs_command -s L -l max-lines -x -d '--pipe: a record is N lines'
 complete -c mprun -n __fish_mprun_needs_command -l cat -d '--pipe: {} is a file holding the block'
 complete -c mprun -n __fish_mprun_needs_command -l fifo -d '--pipe: {} is a named pipe giving the block'
 complete -c mprun -n __fish_mprun_needs_command -l round-robin -d '--pipe: start -j jobs once and feed them blocks in turn'

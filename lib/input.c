@@ -84,6 +84,7 @@ struct input {
 	char *blocks_name;
 	char *fifo_dir;  /* --fifo: where the blocks' named pipes are */
 	int blocks_as_file;
+	uint64_t blocks_read; /* bytes of input in the blocks returned */
 };
 
 /* Free the values and empty v. */
@@ -890,6 +891,10 @@ static struct record *block_record(struct input *in, int fd)
 			goto fail;
 		r->n = 1;
 	}
+	if (r->n > 0)
+		r->tag = INPUT_BLOCK_TAG;
+	r->bytes = blocks_bytes(in->blocks) - in->blocks_read;
+	in->blocks_read = blocks_bytes(in->blocks);
 	return r;
 fail:
 	r->fd = -1; /* the caller's again */
@@ -1110,4 +1115,15 @@ const char *input_error(const struct input *in)
 unsigned long long input_count(const struct input *in)
 {
 	return in->count;
+}
+
+int input_block_bytes(const struct input *in, uint64_t *read,
+		      uint64_t *total)
+{
+	if (in->blocks == NULL)
+		return 0;
+	*read = in->blocks_read;
+	if (!blocks_total(in->blocks, total))
+		*total = UINT64_MAX;
+	return 1;
 }

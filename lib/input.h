@@ -24,6 +24,7 @@
 #ifndef MPRUN_INPUT_H
 #define MPRUN_INPUT_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct record {
 	size_t n;
@@ -36,6 +37,9 @@ struct record {
 		    * the record owns it */
 	int fifo;  /* v[0] is a named pipe the record made (--fifo): freeing
 		    * the record removes it */
+	const char *tag; /* what --tag and --tagstring show as its one value
+			  * instead of v, or NULL: v */
+	uint64_t bytes;  /* a block's: the bytes of input it holds */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
@@ -92,7 +96,12 @@ int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 /* --fifo: each block's record has one value, the path of a named pipe
  * made for it in a private directory under tmpdir (NULL: $TMPDIR or /tmp)
  * that input_free() removes. Call after input_add_blocks(). 0 or
- * -1/errno. */
+ * -1/errno.
+ *
+ * A block's path (as_file, --fifo) changes from run to run: its record's
+ * tag is INPUT_BLOCK_TAG instead, the text GNU parallel's --tag shows
+ * there (its {} is that shell variable). */
+#define INPUT_BLOCK_TAG "$PARALLEL_TMP"
 int input_set_block_fifos(struct input *in, const char *tmpdir);
 
 /* --pipe --round-robin: put the header of the blocks (if any) before the
@@ -126,5 +135,10 @@ int input_poll_fd(const struct input *in);
 const char *input_error(const struct input *in);
 /* Records returned so far. */
 unsigned long long input_count(const struct input *in);
+/* Pipe mode (input_add_blocks): 1, the bytes of input in the blocks
+ * returned so far in *read, and in *total the bytes of all blocks once
+ * known (else UINT64_MAX); 0 otherwise. */
+int input_block_bytes(const struct input *in, uint64_t *read,
+		      uint64_t *total);
 
 #endif

@@ -27,7 +27,8 @@ struct ctx {
 	/* The current stage's executor keys, for messages. */
 	const yaml_node_t *exec_key, *ssh_key, *slurm_key;
 	const yaml_node_t *workers_key, *worker_opt_key, *n_key, *timeout_key;
-	const yaml_node_t *pipe_opt_key, *header_node;
+	const yaml_node_t *pipe_opt_key, *header_node, *recend_node,
+		*recstart_node, *rr_key, *file_key;
 	/* The current stage's commands, for a refusal's place. */
 	const yaml_node_t *cmd_node, *ok_node, *err_node;
 };
@@ -38,7 +39,8 @@ static const char *const stage_keys[] = {
 	"retries", "env",   "halt", "on_success", "on_error", "after",
 	"executor", "hosts", "ssh", "slurm_cpus", "slurm_alloc", "workers",
 	"worker_init", "max_tasks_per_worker", "framing", "max_inflight",
-	"pipe", "block", "recend", "recstart", "header", NULL};
+	"pipe", "block", "recend", "recstart", "header", "regexp",
+	"remove_rec_sep", "round_robin", "cat", "fifo", NULL};
 #define NSTAGE_KEYS (ARRAY_LEN(stage_keys) - 1)
 /* The words of order:, executor: and framing:, in their enums' order. */
 static const char *const order_names[] = {"unordered", "imap", "map", NULL};
@@ -643,8 +645,10 @@ static int check_pipe(struct ctx *c, const yaml_node_t *n,
 {
 	struct blocks_opts bo = {.block = 1, .recend = st->recend,
 				 .recstart = st->recstart,
+				 .regexp = st->regexp,
 				 .header = st->header};
 	char err[256] = "";
+	const yaml_node_t *at;
 
 	if (!st->pipe)
 		return c->pipe_opt_key == NULL
@@ -660,9 +664,22 @@ static int check_pipe(struct ctx *c, const yaml_node_t *n,
 				 st->inputs[0].kind != PF_FILE))
 		return fail(c, n, "stage '%s': pipe: true needs one input, "
 			    "a stage or a file", st->name);
-	if (blocks_check(&bo, err, sizeof(err)) == -1)
-		return fail(c, c->header_node, "stage '%s': %s", st->name,
+	if (st->round_robin && (st->cat || st->fifo || st->retries))
+		return fail(c, c->rr_key, "stage '%s': round_robin does not go "
+			    "with %s (a job reads its blocks from a pipe, "
+			    "once)",
+			    st->name, st->cat ? "cat" : st->fifo ? "fifo"
+							 : "retries");
+	if (st->cat && st->fifo)
+		return fail(c, c->file_key, "stage '%s': cat and fifo: one or "
+			    "the other", st->name);
+	if (blocks_check(&bo, err, sizeof(err)) == -1) {
+		at = strncmp(err, "--recend", 8) == 0	  ? c->recend_node
+		     : strncmp(err, "--recstart", 10) == 0 ? c->recstart_node
+							   : c->header_node;
+		return fail(c, at, "stage '%s': %s", st->name,
 			    err[0] ? err : strerror(errno));
+	}
 	return 0;
 }
 
@@ -752,6 +769,16 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		return (st->recstart = expand(c, v, key)) == NULL ? -1 : 0;
 	if (strcmp(key, "header") == 0)
 		return (st->header = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "regexp") == 0)
+		return boolean(c, v, key, &st->regexp);
+	if (strcmp(key, "remove_rec_sep") == 0)
+		return boolean(c, v, key, &st->remove_sep);
+	if (strcmp(key, "round_robin") == 0)
+		return boolean(c, v, key, &st->round_robin);
+	if (strcmp(key, "cat") == 0)
+		return boolean(c, v, key, &st->cat);
+	if (strcmp(key, "fifo") == 0)
+		return boolean(c, v, key, &st->fifo);
 	s = expand(c, v, key);
 	if (s == NULL)
 		return -1;
@@ -770,6 +797,37 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 	return 0;
 }
 
+/* Is key one of those that need pipe: true? */
+static int is_pipe_key(const char *key)
+{
+	static const char *const keys[] = {
+		"block", "recend", "recstart", "header", "regexp",
+		"remove_rec_sep", "round_robin", "cat", "fifo", NULL};
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remember where a pipe key (k: v) is, for messages. */
+static void note_pipe_key(struct ctx *c, const char *key,
+			  const yaml_node_t *k, const yaml_node_t *v)
+{
+	c->pipe_opt_key = k;
+	if (strcmp(key, "round_robin") == 0)
+		c->rr_key = k;
+	else if (strcmp(key, "cat") == 0 || strcmp(key, "fifo") == 0)
+		c->file_key = k;
+	else if (strcmp(key, "recend") == 0)
+		c->recend_node = v;
+	else if (strcmp(key, "recstart") == 0)
+		c->recstart_node = v;
+	else if (strcmp(key, "header") == 0)
+		c->header_node = v;
+}
+
 /* Parse the stage whose mapping is n. */
 static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		       struct pf_stage *st)
@@ -780,6 +838,7 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 	c->exec_key = c->ssh_key = c->slurm_key = NULL;
 	c->workers_key = c->worker_opt_key = c->n_key = c->timeout_key = NULL;
 	c->pipe_opt_key = c->header_node = NULL;
+	c->recend_node = c->recstart_node = c->rr_key = c->file_key = NULL;
 	c->cmd_node = c->ok_node = c->err_node = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "stage '%s': expected a mapping with cmd:",
@@ -813,13 +872,9 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 			c->timeout_key = k;
 		else if (strcmp(key, "cmd") == 0)
 			c->cmd_node = node(c, p->value);
-		else if (strcmp(key, "block") == 0 ||
-			 strncmp(key, "rec", 3) == 0 ||
-			 strcmp(key, "header") == 0)
-			c->pipe_opt_key = k;
-		if (strcmp(key, "header") == 0)
-			c->header_node = node(c, p->value);
-		else if (strcmp(key, "on_success") == 0)
+		else if (is_pipe_key(key))
+			note_pipe_key(c, key, k, node(c, p->value));
+		if (strcmp(key, "on_success") == 0)
 			c->ok_node = node(c, p->value);
 		else if (strcmp(key, "on_error") == 0)
 			c->err_node = node(c, p->value);

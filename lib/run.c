@@ -68,6 +68,7 @@ struct runner {
 	size_t per_job; /* records a job takes; 0: not known ahead (-X) */
 	unsigned long long total;
 	int total_known;
+	uint64_t bytes_done; /* pipe mode: input of the jobs ended */
 	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
 	int interrupted, stops, error, error_after, go_failed;
 };
@@ -434,8 +435,10 @@ void run_job_started(struct runner *r, const char *stage)
 	run_figure(r, stage, SHM_RUNNING, "running", 1);
 }
 
-void run_job_finished(struct runner *r, const char *stage, int failed)
+void run_job_finished(struct runner *r, const char *stage, int failed,
+		      uint64_t bytes)
 {
+	r->bytes_done += bytes;
 	if (r->shm == NULL)
 		return;
 	run_figure(r, stage, SHM_RUNNING, "running", -1);
@@ -493,6 +496,20 @@ const char *run_part_name(const struct runner *r, size_t i)
 					    : NULL;
 }
 
+/* Pipe mode: the bytes of input done (with --round-robin, written to the
+ * jobs), and in all once known. */
+static void run_bytes(const struct runner *r, struct progress_counts *c)
+{
+	uint64_t read, total;
+
+	c->bytes = r->in != NULL && input_block_bytes(r->in, &read, &total);
+	if (!c->bytes)
+		return;
+	c->bytes_done = r->rr != NULL ? rrfeed_bytes(r->rr) : r->bytes_done;
+	c->bytes_total_known = total != UINT64_MAX;
+	c->bytes_total = total;
+}
+
 void run_counts(struct runner *r, size_t i, struct progress_counts *c)
 {
 	*c = (struct progress_counts){0};
@@ -503,6 +520,7 @@ void run_counts(struct runner *r, size_t i, struct progress_counts *c)
 	run_total(r);
 	c->total_known = r->total_known;
 	c->total = r->total;
+	run_bytes(r, c);
 }
 
 const char *run_worker_command(const struct runner *r)

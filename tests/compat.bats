@@ -82,6 +82,8 @@ EOF
 -k -n2 echo {2}-{1} ::: 1 2 3 4 5
 -k -N2 echo ::: 1 2 3 4
 -k -N2 echo {2}-{1} ::: 1 2 3 4 5
+-k -L2 echo ::: 1 2 3 4
+-k --max-lines 3 echo ::: 1 2 3 4
 -k -n3 echo {#} ::: 1 2 3 4 5 6
 -k --max-args 2 echo ::: a b c d
 -k -j1 -X echo pre-{}-post ::: a b c
