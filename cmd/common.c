@@ -465,6 +465,7 @@ struct input *cli_input(const struct cli *cli)
 				.eof_str = cli->eof_str,
 				.skip_blank = cli->skip_blank,
 				.shuffle = cli->shuffle,
+				.link = cli->link,
 				.trim = cli->trim};
 	char err[256] = "";
 	struct input *in;

@@ -89,6 +89,7 @@ enum {
 	OPT_NCORES,
 	OPT_NTHREADS,
 	OPT_NSOCKETS,
+	OPT_LINK,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -117,6 +118,9 @@ static const struct opt_doc opt_docs[] = {
 	 "an input equal to STR ends its source (xargs -E)", 'E'},
 	{{"no-run-if-empty", no_argument, NULL, 'r'}, NULL,
 	 "inputs of only blanks are not run", 'r'},
+	{{"link", no_argument, NULL, OPT_LINK}, NULL,
+	 "link the input sources (wrapping around), not cross them", 0},
+	{{"xapply", no_argument, NULL, OPT_LINK}, NULL, NULL, 0},
 	{{"skip-first-line", no_argument, NULL, OPT_SKIP_FIRST}, NULL,
 	 "the first input is not used (a header)", 0},
 	{{"shell-quote", no_argument, NULL, OPT_SHELL_QUOTE}, NULL,
@@ -814,6 +818,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case OPT_SHUF:
 		cli->shuffle = 1;
+		return 0;
+	case OPT_LINK:
+		cli->link = 1;
 		return 0;
 	case OPT_SKIP_FIRST:
 		cli->skip_first = 1;

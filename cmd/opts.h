@@ -39,6 +39,7 @@ struct cli {
 	int shuffle;          /* --shuf */
 	const char *shell;    /* --shell PATH */
 	int skip_first;       /* --skip-first-line */
+	int link;             /* --link */
 	int shell_quote;      /* --shell-quote */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */

@@ -62,6 +62,7 @@ struct input {
 	int skip_blank;         /* -r */
 	int trim;               /* INPUT_TRIM_* */
 	int shuffle;            /* --shuf: all records, in a random order */
+	int link;               /* --link: groups linked, wrapping around */
 	struct record **shuf;   /* --shuf: the records read, shuffled */
 	size_t nshuf, shuf_cap;
 	int shuf_ready;         /* all read */
@@ -198,6 +199,7 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 	if (opts != NULL) {
 		in->skip_blank = opts->skip_blank;
 		in->shuffle = opts->shuffle;
+		in->link = opts->link;
 		in->trim = opts->trim;
 		if (opts->eof_str != NULL &&
 		    (in->eof_str = strdup(opts->eof_str)) == NULL)
@@ -704,18 +706,32 @@ static int group_load(struct input *in, struct group *g)
 	size_t i;
 	int rc;
 
-	while ((rc = group_next(in, g, &item)) == 1)
+	for (;;) {
+		rc = group_next(in, g, &item);
+		if (rc == -1 && errno == EAGAIN && in->poll_fd != -1 &&
+		    wait_readable(in->poll_fd) == 0)
+			continue; /* (the first group, read whole: --link) */
+		if (rc != 1)
+			break;
 		if (group_append(g, &item) == -1) {
 			rc = -1;
 			break;
 		}
+	}
 	values_free(&item);
-	for (i = 0; i < g->n; i++)
-		source_free(&in->src[g->first + i]);
+	for (i = 0; i < g->n; i++) { /* all but the name (records' origin) */
+		struct source *s = &in->src[g->first + i];
+		char *name = s->name;
+
+		s->name = NULL;
+		source_free(s);
+		s->name = name;
+	}
 	return rc;
 }
 
-/* First call: default to stdin, then read the groups after the first. */
+/* First call: default to stdin, then read the groups after the first
+ * (--link: all of them). */
 static int input_start(struct input *in)
 {
 	size_t g;
@@ -723,7 +739,7 @@ static int input_start(struct input *in)
 	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
 		return -1;
 	in->started = 1;
-	for (g = 1; g < in->ngrp; g++) {
+	for (g = in->link ? 0 : 1; g < in->ngrp; g++) {
 		if (group_load(in, &in->grp[g]) == -1)
 			return -1;
 		if (in->grp[g].nitems == 0)
@@ -775,6 +791,36 @@ static struct record *record_make(struct input *in)
 fail:
 	record_free(r);
 	return NULL;
+}
+
+static int input_fail(struct input *in);
+
+/* --link: item i is the (i mod its length)th item of every group, up to
+ * the longest group's length (see input_next). */
+static int input_next_linked(struct input *in, struct record **out)
+{
+	size_t g, len = 0;
+	struct record *r;
+
+	for (g = 0; g < in->ngrp; g++) {
+		if (in->grp[g].nitems == 0)
+			return 0; /* an empty source: nothing to link */
+		if (in->grp[g].nitems > len)
+			len = in->grp[g].nitems;
+	}
+	if (in->lineno >= len)
+		return 0;
+	for (g = 1; g < in->ngrp; g++)
+		in->grp[g].idx = in->lineno % in->grp[g].nitems;
+	in->cur = in->grp[0].items[in->lineno % in->grp[0].nitems]; /* lent */
+	in->lineno++;
+	r = record_make(in);
+	in->cur = (struct values){0, NULL};
+	if (r == NULL)
+		return input_fail(in);
+	in->count++;
+	*out = r;
+	return 1;
 }
 
 /* Step the other groups' indexes, the last fastest; 1 when all wrapped. */
@@ -959,6 +1005,8 @@ static int input_next_ordered(struct input *in, struct record **out)
 		return input_fail(in);
 	if (in->done)
 		return 0;
+	if (in->link)
+		return input_next_linked(in, out);
 	if (!in->has_cur) {
 		rc = group_next(in, &in->grp[0], &in->cur);
 		if (rc == 0)

@@ -57,6 +57,10 @@ struct input_opts {
 	int trim;             /* --trim: INPUT_TRIM_* flags, on each value */
 	int shuffle;          /* --shuf: read all, hand out in a random order
 			       * (memory grows with the input) */
+	int link;             /* --link: the groups are linked, not crossed:
+			       * item i takes item i of each, a shorter one
+			       * wrapping around, as many as the longest has
+			       * (all read first) */
 };
 
 /* --trim: take spaces and tabs off the left, the right of each value. */

@@ -77,6 +77,11 @@ _compat() {
 -k -a abc -a f12 echo
 -k echo {3} {1} ::: a ::: b ::: c
 -k echo ::: '' x
+-k --link echo ::: a b c ::: 1 2 3
+-k --link echo ::: a b c ::: 1 2
+-k --xapply echo ::: a ::: 1 2 3 ::: x y
+-k --link echo :::: abc ::: 1 2
+-k --link echo ::: a b :::+ 1 2 ::: x y z
 -k echo {} ::: 'a b' "c'd" 'e"f' 'g$h' 'i`j`' '*'
 EOF
 }

@@ -771,6 +771,32 @@ static void test_shuffle(void)
 	input_free(in);
 }
 
+/* --link: sources linked, the shorter wrapping around; a file too. */
+static void test_link(void)
+{
+	struct input_opts o = {.delim = '\n', .link = 1};
+	struct input *in = input_new(&o, NULL, 0);
+	struct record *r;
+
+	CHECK(input_add_file(in, write_file("l1", "a\nb\nc\n", 6), 0) == 0);
+	CHECK(add_words(in, "1 2", 0) == 0);
+	CHECK(add_words(in, "x", 0) == 0);
+	CHECK_STR(next_str(in), "a|1|x");
+	CHECK_STR(next_str(in), "b|2|x");
+	CHECK(input_next(in, &r) == 1);
+	CHECK(r->n == 3 && strcmp(r->v[1], "1") == 0 && r->lineno == 3);
+	CHECK_STR(r->origin, tmp_path("l1"));
+	record_free(r);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(add_words(in, "a b", 0) == 0);
+	CHECK(add_words(in, "", 0) == 0); /* an empty source: nothing */
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
 /* --header :: the first record of each source names the columns. */
 static void test_header(void)
 {
@@ -809,6 +835,7 @@ int main(void)
 	test_eof_blank_trim();
 	test_shuffle();
 	test_header();
+	test_link();
 	test_bad_colsep();
 	test_missing();
 	test_read_error();
