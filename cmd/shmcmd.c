@@ -204,8 +204,12 @@ static int counter_error(const char *opt, const char *name, int err)
 				 "characters from A-Z a-z 0-9 _ . : / -)",
 			    name, SHM_COUNTER_NAME_MAX);
 	if (err == ENOSPC)
-		return fail(opt, "%s: the run's table of %d counters is full",
-			    name, SHM_COUNTERS);
+		return fail(opt, "%s: too many counters (max %d)", name,
+			    SHM_COUNTERS);
+	if (err == ERANGE)
+		return fail(opt, "%s: the result does not fit in a 64-bit "
+				 "counter (from %lld to %lld): unchanged",
+			    name, LLONG_MIN, LLONG_MAX);
 	return fail(opt, "%s: %s", name, strerror(err));
 }
 
