@@ -561,16 +561,37 @@ static int take_slot(const struct sem_args *sa, struct sem_slot **slot)
 	return fail("--sem", "semaphore '%s': %s", sa->id, strerror(errno));
 }
 
-/* --sem --fg: take a slot, run the command, give the slot back. */
+/* --sem --fg: a child takes a slot and becomes the command, which holds
+ * the slot until it ends (so a holder killed with SIGKILL does not let
+ * another command in while its command runs); we wait for it, ignoring
+ * SIGINT and SIGQUIT meanwhile, as system() does. */
 static int sem_foreground(const struct sem_args *sa)
 {
+	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+	void (*old_quit)(int) = signal(SIGQUIT, SIG_IGN);
 	struct sem_slot *slot;
-	int rc = take_slot(sa, &slot);
+	pid_t pid;
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	rc = run_foreground("--sem", sa->cmd);
-	sem_release(slot);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL); /* Ctrl-C while waiting for a slot */
+		signal(SIGQUIT, SIG_DFL);
+		rc = take_slot(sa, &slot);
+		if (rc != 0)
+			_exit(rc);
+		exec_command("--sem", sa->cmd);
+	}
+	if (pid == -1)
+		rc = fail("--sem", "fork: %s", strerror(errno));
+	else {
+		fg_child = pid;
+		rc = wait_status(pid);
+		fg_child = 0;
+	}
+	signal(SIGINT, old_int);
+	signal(SIGQUIT, old_quit);
 	return rc;
 }
 

@@ -128,15 +128,19 @@ _sm_wait_file() {
 	[ $(($(_sm_now_ms) - start)) -lt 1000 ]
 }
 
-@test "a --fg holder killed with SIGKILL gives its slot back within 1 s" {
+@test "-j 1 stays exclusive when a --fg holder is killed with SIGKILL: its command keeps the slot until it ends" {
 	"$MPRUN" --sem --id "$ID" --fg 'echo $PPID >holder.pid; echo $$ >cmd.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
-	_sm_wait_file holder.pid
+	echo $! >holder.pid.0
 	_sm_wait_file cmd.pid
 	"$MPRUN" --sem --id "$ID" --fg 'echo got >got' >/dev/null 2>&1 3>&- &
 	echo $! >waiter.pid
 	sleep 0.3
 	[ ! -e got ] # blocked behind the holder
-	kill -KILL "$(cat holder.pid)"
+	kill -KILL "$(cat holder.pid.0)" # mprun --sem --fg
+	sleep 1
+	[ ! -e got ] # the command still runs: still blocked
+	kill -0 "$(cat cmd.pid)"
+	kill -KILL "$(cat cmd.pid)"
 	killed=$(_sm_now_ms)
 	_sm_wait_file got
 	[ $(($(_sm_now_ms) - killed)) -lt 1000 ]
