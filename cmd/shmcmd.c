@@ -639,6 +639,13 @@ static int cmd_sem(int argc, char **args)
 
 	if (parse_sem_args(argc, args, &sa) != 0)
 		return EXIT_USAGE;
+	if (sem_dir() == NULL)
+		return fail("--sem", "no directory for the semaphores' names: "
+				     "%s/mprun-%lu and ~/.mprun-sem: %s",
+			    SEM_DIR, (unsigned long)geteuid(),
+			    strerror(errno));
+	if (sem_dir_bypassed() != NULL)
+		fprintf(stderr, "mprun: --sem: %s\n", sem_dir_bypassed());
 	if (sa.fg)
 		return sem_foreground(&sa);
 	if (!sa.wait)

@@ -23,6 +23,12 @@ teardown() {
 	done
 	timeout 10 "$MPRUN" --sem --wait --id "$ID" || :
 	"$MPRUN" --cleanup >/dev/null || :
+	# the squatting test's planted directory and its victim's home
+	if [ -s "$T/home.path" ]; then
+		f=$(cat "$T/home.path")
+		[ ! -s "$f/cmd.pid" ] || kill -KILL "$(cat "$f/cmd.pid")" 2>/dev/null
+		rm -rf "$f" /dev/shm/mprun-65534
+	fi
 }
 
 # Run a command with its stderr in the file "err" (run keeps stdout only).
@@ -160,7 +166,8 @@ _sm_wait_file() {
 }
 
 @test "a damaged or foreign name file: recovered, or refused with a message" {
-	f=/dev/shm/mprun-sem.$(id -u).$ID
+	f=/dev/shm/mprun-$(id -u)/sem.$ID
+	"$MPRUN" --sem --id "$ID" --fg true # (makes the directory)
 	echo garbage >"$f"
 	chmod 600 "$f"
 	run "$MPRUN" --sem --id "$ID" --fg echo ok
@@ -181,8 +188,8 @@ _sm_wait_file() {
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -qx "removed semaphore $ID.idle (idle)"
 	run ! grep -q "semaphore $ID " <<<"$output"
-	[ -e "/dev/shm/mprun-sem.$(id -u).$ID" ]
-	[ ! -e "/dev/shm/mprun-sem.$(id -u).$ID.idle" ]
+	[ -e "/dev/shm/mprun-$(id -u)/sem.$ID" ]
+	[ ! -e "/dev/shm/mprun-$(id -u)/sem.$ID.idle" ]
 }
 
 @test "bad usage: status 255 and a message" {
@@ -276,4 +283,35 @@ _sm_wait_file() {
 	echo 'echo other' >"$bin/sem"
 	run make -s -C "$top" uninstall-local DESTDIR="$T/inst"
 	[ "$(cat "$bin/sem")" = "echo other" ]
+}
+
+@test "a name another user squats: the semaphore still works (elsewhere), with a message" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to be two users"
+	# user nobody (65534) is the victim; a directory planted for it by
+	# root stands in for another user's. Its home: outside $T, which
+	# nobody may not enter.
+	local home dir=/dev/shm/mprun-65534
+	home=$(mktemp -d /tmp/mprun-semhome.XXXXXX)
+	chmod 755 "$home"
+	chown 65534 "$home"
+	echo "$home" >home.path
+	rm -rf "$dir"
+	mkdir -m 0777 "$dir"
+	_sm_nobody() {
+		setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$home" "$@"
+	}
+	run _sm_nobody "$MPRUN" --sem --id "$ID" --fg echo ok
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "mprun: --sem: $dir: Operation not permitted: semaphores are in $home/.mprun-sem" ]
+	[ "${lines[1]}" = ok ]
+	[ -f "$home/.mprun-sem/sem.$ID" ]
+	[ -z "$(ls -A "$dir")" ] # nothing written through the planted one
+	# -j 1 still exclusive there
+	_sm_nobody "$MPRUN" --sem --id "$ID" 'echo $$ >"$HOME/cmd.pid"; exec sleep 30' 2>/dev/null
+	_sm_wait_file "$home/cmd.pid"
+	run _sm_nobody timeout 1 "$MPRUN" --sem --id "$ID" --fg echo second
+	[ "$status" -eq 124 ]
+	kill -KILL "$(cat "$home/cmd.pid")"
+	rmdir "$dir"
+	rm -rf "$home"
 }
