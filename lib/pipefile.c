@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "blocks.h"
@@ -31,7 +33,14 @@ struct ctx {
 		*recstart_node, *rr_key, *file_key;
 	/* The current stage's commands, for a refusal's place. */
 	const yaml_node_t *cmd_node, *ok_node, *err_node;
+	/* Bytes of text the file may expand to (aliases, {{vars}}), left. */
+	uint64_t budget;
 };
+
+/* What a pipeline file may expand to: 100 times its size, at least 16 MB
+ * (an alias repeated, or {{vars}} used many times, multiplies its text). */
+#define EXPAND_MIN ((uint64_t)16 << 20)
+#define EXPAND_FACTOR 100
 
 static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
 static const char *const stage_keys[] = {
@@ -209,6 +218,14 @@ static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
 			unknown_var(c, n, what, open + 2, len);
 			return NULL;
 		}
+		if (strlen(v) > c->budget) {
+			buf_free(&b);
+			fail(c, n, "%s: {{%.*s}} makes the file expand to more "
+			     "than %llu bytes", what, (int)len, open + 2,
+			     (unsigned long long)c->budget);
+			return NULL;
+		}
+		c->budget -= strlen(v);
 		buf_append(&b, s, (size_t)(open - s));
 		buf_append_str(&b, v);
 		s = close + 2;
@@ -1135,6 +1152,97 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 	return check_cycles(c, stages);
 }
 
+/* The bytes of text under node i, aliases counted as often as they are
+ * used (memo[i]: that, plus one; 0 not yet known), capped at limit + 1.
+ * The first scalar holding a NUL byte fails. -1 after fail(). */
+static int doc_size(struct ctx *c, int i, uint64_t *memo, uint64_t limit,
+		    uint64_t *out, int depth)
+{
+	yaml_node_t *n = node(c, i);
+	uint64_t sum = 0, part;
+	yaml_node_item_t *it;
+	yaml_node_pair_t *p;
+
+	if (n == NULL) {
+		*out = 0;
+		return 0;
+	}
+	if (memo[i] != 0) {
+		*out = memo[i] - 1;
+		return 0;
+	}
+	if (depth > 1000)
+		return fail(c, n, "nested more than 1000 deep");
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		if (strlen((const char *)n->data.scalar.value) !=
+		    n->data.scalar.length)
+			return fail(c, n, "a NUL byte in a value (\\0 or "
+					  "\\x00): not allowed");
+		sum = n->data.scalar.length;
+		break;
+	case YAML_SEQUENCE_NODE:
+		for (it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top && sum <= limit; it++) {
+			if (doc_size(c, *it, memo, limit, &part, depth + 1) ==
+			    -1)
+				return -1;
+			sum += part;
+		}
+		break;
+	case YAML_MAPPING_NODE:
+		for (p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top && sum <= limit; p++) {
+			if (doc_size(c, p->key, memo, limit, &part,
+				     depth + 1) == -1)
+				return -1;
+			sum += part;
+			if (doc_size(c, p->value, memo, limit, &part,
+				     depth + 1) == -1)
+				return -1;
+			sum += part;
+		}
+		break;
+	default:
+		break;
+	}
+	if (sum > limit)
+		sum = limit + 1;
+	memo[i] = sum + 1;
+	*out = sum;
+	return 0;
+}
+
+/* Refuse a document that expands past the budget (a "billion laughs" of
+ * aliases) or has a NUL in a value; what is left is the budget for
+ * {{vars}}. */
+static int check_doc(struct ctx *c, uint64_t file_size)
+{
+	size_t nodes = (size_t)(c->doc.nodes.top - c->doc.nodes.start);
+	uint64_t *memo, size;
+	int rc;
+
+	c->budget = file_size * EXPAND_FACTOR;
+	if (c->budget < EXPAND_MIN)
+		c->budget = EXPAND_MIN;
+	if (nodes == 0)
+		return 0;
+	memo = calloc(nodes + 1, sizeof(*memo));
+	if (memo == NULL)
+		return -1;
+	rc = doc_size(c, 1, memo, c->budget, &size, 0);
+	free(memo);
+	if (rc == -1)
+		return -1;
+	if (size > c->budget)
+		return fail(c, node(c, 1),
+			    "its aliases expand it to more than %llu bytes "
+			    "(100 times the file, at least 16 MB)",
+			    (unsigned long long)c->budget);
+	c->budget -= size;
+	return 0;
+}
+
 /* Read the YAML document; a syntax error names its place. */
 static int load_doc(struct ctx *c)
 {
@@ -1157,6 +1265,15 @@ static int load_doc(struct ctx *c)
 		rc = -1;
 	}
 	yaml_parser_delete(&parser);
+	if (rc == 0) {
+		struct stat st;
+
+		rc = check_doc(c, fstat(fileno(f), &st) == 0 && st.st_size > 0
+					  ? (uint64_t)st.st_size
+					  : 0);
+		if (rc == -1)
+			yaml_document_delete(&c->doc);
+	}
 	fclose(f);
 	return rc;
 }

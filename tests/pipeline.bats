@@ -846,3 +846,26 @@ Y
 	[ "$status" -eq 255 ]
 	[[ $output == "mprun: p.yaml:9:13: stage 'b': --recend: \"a(\" is not a pattern"* ]]
 }
+
+@test "hostile files: an alias bomb and a {{vars}} bomb are refused in small memory, a NUL in a value is an error" {
+	python3 - <<'PY'
+big = 'x' * 100000
+refs = ', '.join(['*b'] * 100)
+open('bomb.yaml', 'w').write('vars:\n  big: &b "%s"\n  list: [%s]\n'
+                             'stages:\n  a:\n    cmd: echo hi\n' % (big, ', '.join(['*b'] * 2000)))
+uses = '{{big}}' * 2000
+open('vbomb.yaml', 'w').write('vars:\n  big: "%s"\nstages:\n  a:\n    cmd: "echo %s"\n' % (big, uses))
+PY
+	[ "$(stat -c %s bomb.yaml)" -lt 200000 ]
+	peak=$(_pl_peak_rss --pipeline bomb.yaml)
+	[ "$(cat out)" = "" ]
+	grep -q '^mprun: bomb.yaml:1:1: its aliases expand it to more than 16777216 bytes' err
+	[ "$peak" -lt 65536 ]
+	peak=$(_pl_peak_rss --pipeline vbomb.yaml)
+	grep -q "^mprun: vbomb.yaml:5:10: .*{{big}} makes the file expand to more than" err
+	[ "$peak" -lt 65536 ]
+	printf 'stages:\n  a:\n    cmd: "echo a\\x00b"\n' >nul.yaml
+	run "$MPRUN" --pipeline nul.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = 'mprun: nul.yaml:3:10: a NUL byte in a value (\0 or \x00): not allowed' ]
+}
