@@ -57,6 +57,7 @@ void common_error(void *data, const char *msg)
 
 	if (cm->run != NULL)
 		run_fail(cm->run);
+	cm->said = 1;
 	warn_msg(msg);
 }
 
@@ -255,6 +256,18 @@ void common_free(struct common *cm)
 	memset(cm, 0, sizeof(*cm));
 }
 
+const char *unsafe_file_error(int err)
+{
+	if (err == EPERM)
+		return "refused: it or its directory belongs to another "
+		       "user, or others may write there";
+	if (err == ELOOP)
+		return "refused: a symbolic link";
+	if (err == EINVAL)
+		return "refused: not a regular file";
+	return strerror(err);
+}
+
 int common_joblog_open(struct common *cm, int stages)
 {
 	const struct cli *cli = cm->cli;
@@ -273,8 +286,8 @@ int common_joblog_open(struct common *cm, int stages)
 	cm->joblog = joblog_open(cli->joblog, stages,
 				 cli->joblog_append || cli->resume);
 	if (cm->joblog == NULL) {
-		fprintf(stderr, "mprun: %s: %s\n", cli->joblog,
-			strerror(errno));
+		fprintf(stderr, "mprun: --joblog %s: %s\n", cli->joblog,
+			unsafe_file_error(errno));
 		return -1;
 	}
 	return 0;
@@ -620,7 +633,9 @@ int common_start(struct common *cm, struct run_opts *ro)
 	cm->run = run_new(ro);
 	if (cm->run != NULL)
 		return 0;
-	fprintf(stderr, "mprun: cannot start the run: %s\n", strerror(errno));
+	if (!cm->said) /* (a scheduler may have said why) */
+		fprintf(stderr, "mprun: cannot start the run: %s\n",
+			strerror(errno));
 	errno = 0; /* said */
 	return -1;
 }

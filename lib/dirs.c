@@ -2,8 +2,12 @@
 #include "dirs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int dirs_make(const char *path)
@@ -33,4 +37,85 @@ int dirs_make(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int dirs_open_own(int dfd, const char *name)
+{
+	struct stat st;
+	int fd = openat(dfd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	errno = EPERM;
+	if (!(st.st_mode & S_ISVTX) &&
+	    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+		goto fail;
+	return fd;
+fail:
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+int dirs_open_file(const char *path, int flags, mode_t mode)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	char *dir;
+	struct stat st;
+	int dfd, fd, e;
+
+	if (slash == NULL) {
+		dir = strdup(".");
+		base = path;
+	} else {
+		dir = slash == path ? strdup("/")
+				    : strndup(path, (size_t)(slash - path));
+		base = slash + 1;
+	}
+	if (dir == NULL)
+		return -1;
+	if (*base == '\0') {
+		free(dir);
+		errno = EISDIR;
+		return -1;
+	}
+	dfd = dirs_open_own(AT_FDCWD, dir);
+	free(dir);
+	if (dfd == -1)
+		return -1;
+	/* (said as such: some kernels answer O_NOFOLLOW with EACCES here) */
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		close(dfd);
+		errno = ELOOP;
+		return -1;
+	}
+	/* truncated only once known to be ours */
+	fd = openat(dfd, base, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
+		    mode);
+	e = errno;
+	close(dfd);
+	errno = e;
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if (st.st_uid != geteuid())
+		e = EPERM;
+	else if ((flags & O_TRUNC) && ftruncate(fd, 0) == -1)
+		e = errno;
+	else
+		return fd;
+	close(fd);
+	errno = e;
+	return -1;
 }

@@ -1,9 +1,22 @@
 /* dirs: directories mprun makes (the results directory, --workdir). */
 #ifndef MPRUN_DIRS_H
 #define MPRUN_DIRS_H
+#include <sys/types.h>
 
 /* mkdir -p path (mode 0777 less the umask): 0, or -1/errno (ENOTDIR when
  * a file is in the way, ENAMETOOLONG). */
 int dirs_make(const char *path);
+
+/* Open the directory name (relative to dfd, or AT_FDCWD), not through a
+ * symbolic link, to make files in it: the fd, or -1/errno. Refused
+ * (EPERM) when another user owns it or others may write in it, unless it
+ * is sticky (as /tmp: files made there with O_EXCL stay ours). */
+int dirs_open_own(int dfd, const char *name);
+
+/* open(path, flags, mode) for a file mprun writes (a log, a table), not
+ * through a symbolic link, in a directory dirs_open_own() accepts; an
+ * existing file must be a regular file of ours (EPERM, ELOOP otherwise).
+ * The fd, or -1/errno. */
+int dirs_open_file(const char *path, int flags, mode_t mode);
 
 #endif
