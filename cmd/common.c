@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "blocks.h"
+#include "dirs.h"
 #include "buf.h"
 #include "exec_local.h"
 #include "input.h"
 #include "parse.h"
 #include "progress.h"
+#include "report.h"
 #include "shell.h"
 #include "shm.h"
 #include "template.h"
@@ -107,6 +109,26 @@ static void log_line(struct common *cm, const struct joblog_entry *e)
 	run_fail(cm->run);
 }
 
+/* Keep a job for --report, if any; if it cannot be kept, say so (once)
+ * and the exit status is 255. */
+static void report_line(struct common *cm, const struct joblog_entry *e,
+			int timed_out)
+{
+	struct report_job rj = {.seq = e->seq, .host = e->host,
+				.stage = e->stage, .start_ms = e->start_ms,
+				.runtime_ms = e->runtime_ms,
+				.exitval = e->exitval, .signal = e->signal,
+				.timed_out = timed_out, .command = e->command};
+
+	if (cm->report == NULL || report_add(cm->report, &rj) == 0)
+		return;
+	if (!cm->log_failed)
+		fprintf(stderr, "mprun: --report %s: %s\n", cm->cli->report,
+			strerror(errno));
+	cm->log_failed = 1;
+	run_fail(cm->run);
+}
+
 void report_finished(void *data, const char *stage, const struct pool_job *j)
 {
 	struct common *cm = data;
@@ -124,6 +146,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 	};
 
 	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
+	report_line(cm, &e, pool_job_timed_out(j));
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
 	    pool_job_timed_out(j))
 		log_line(cm, &e);
@@ -147,12 +170,13 @@ void report_task(struct common *cm, const char *stage, const char *workers,
 	size_t len;
 
 	run_task_done(cm->run, stage, wpool_task_failed(t));
-	if (cm->joblog == NULL)
+	if (cm->joblog == NULL && cm->report == NULL)
 		return;
 	in = wpool_task_input(t, &len);
 	cm->logcmd.len = 0;
 	if (buf_printf(&cm->logcmd, "%s %.*s", workers, (int)len, in) == 0)
 		e.command = cm->logcmd.data;
+	report_line(cm, &e, wpool_task_timed_out(t));
 	log_line(cm, &e);
 }
 
@@ -251,6 +275,9 @@ void common_free(struct common *cm)
 	template_free(cm->on_error);
 	joblog_close(cm->joblog);
 	joblog_done_free(cm->resume);
+	report_free(cm->report);
+	if (cm->report != NULL)
+		close(cm->report_fd);
 	shm_end(cm);
 	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));
@@ -268,11 +295,96 @@ const char *unsafe_file_error(int err)
 	return strerror(err);
 }
 
+/* Open --report's file (not through a link, nor another user's). -1:
+ * message printed. */
+static int report_file_open(const char *path)
+{
+	int fd = dirs_open_file(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				0644);
+
+	if (fd == -1)
+		fprintf(stderr, "mprun: --report %s: %s\n", path,
+			unsafe_file_error(errno));
+	return fd;
+}
+
+/* Write the report to its file and close both. -1: message printed. */
+static int report_close(struct report *r, int fd, const char *path)
+{
+	FILE *f = fdopen(fd, "w");
+	int rc = f != NULL ? report_write(r, report_format_of(path), f) : -1;
+	int e = errno;
+
+	if (f == NULL)
+		close(fd);
+	else if (fclose(f) == EOF && rc == 0)
+		rc = -1, e = errno;
+	if (rc == -1)
+		fprintf(stderr, "mprun: --report %s: %s\n", path, strerror(e));
+	report_free(r);
+	return rc;
+}
+
+int common_report_log(const struct cli *cli)
+{
+	struct report *r = report_new(cli->joblog_in, 0);
+	char err[1024];
+	int fd;
+
+	if (r == NULL) {
+		warn_msg(strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (report_read_joblog(r, cli->joblog_in, err, sizeof(err)) == -1) {
+		warn_msg(err);
+		report_free(r);
+		return EXIT_USAGE;
+	}
+	fd = report_file_open(cli->report);
+	if (fd == -1) {
+		report_free(r);
+		return EXIT_USAGE;
+	}
+	return report_close(r, fd, cli->report) == -1 ? EXIT_USAGE : 0;
+}
+
+/* The title of a run's report: its command line, shortened. */
+static void report_title(const struct cli *cli, struct buf *b)
+{
+	size_t i;
+
+	if (cli->pipeline != NULL)
+		buf_printf(b, "mprun --pipeline %s", cli->pipeline);
+	else if (cli->workers != NULL)
+		buf_printf(b, "mprun --workers %s", cli->workers);
+	else
+		buf_append_str(b, "mprun");
+	for (i = 0; i < cli->ncommand && b->len < 200; i++)
+		buf_printf(b, " %s", cli->command[i]);
+}
+
 int common_joblog_open(struct common *cm, int stages)
 {
 	const struct cli *cli = cm->cli;
 	char err[512];
 
+	if (cli->report != NULL && !cli->dry_run) {
+		struct buf title = BUF_INIT;
+
+		report_title(cli, &title);
+		cm->report = report_new(title.data, 0);
+		buf_free(&title);
+		if (cm->report == NULL) {
+			warn_msg(strerror(errno));
+			return -1;
+		}
+		cm->report_fd = report_file_open(cli->report);
+		if (cm->report_fd == -1) {
+			report_free(cm->report);
+			cm->report = NULL;
+			return -1;
+		}
+	}
 	if (cli->joblog == NULL)
 		return 0;
 	if (cli->resume && !stages &&
@@ -681,5 +793,9 @@ int common_finish(struct common *cm, int go)
 	fflush(stdout);
 	if (shm_end(cm) == -1)
 		run_fail_after(cm->run);
+	if (cm->report != NULL &&
+	    report_close(cm->report, cm->report_fd, cm->cli->report) == -1)
+		run_fail_after(cm->run);
+	cm->report = NULL;
 	return run_status(cm->run);
 }

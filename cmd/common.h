@@ -17,6 +17,7 @@
 #define EXIT_USAGE RUN_EXIT_ERROR
 
 struct joblog_done;
+struct report;
 struct shm_seg;
 
 /* What every kind of run shares on the command's side. */
@@ -28,6 +29,8 @@ struct common {
 	struct shm_seg *shm;        /* counters and figures; NULL: dry run */
 	struct runner *run;
 	struct buf logcmd;          /* scratch: a task's Command column */
+	struct report *report;      /* --report: the jobs drawn at the end */
+	int report_fd;              /* --report's file (opened at the start) */
 	size_t progress_lines;
 	int progress_tty;
 	int log_failed;             /* a log line failed (said once) */
@@ -65,9 +68,12 @@ int common_pool_opts(struct common *cm, struct pool_opts *po);
 /* Free what cm holds: the run first. */
 void common_free(struct common *cm);
 
-/* --joblog (stages: with a Stage column), and what --resume reads from it.
- * -1: message printed. */
+/* --joblog (stages: with a Stage column), and what --resume reads from it;
+ * --report's file. -1: message printed. */
 int common_joblog_open(struct common *cm, int stages);
+/* --report FILE --joblog-in LOG: draw the log's run; the exit status (0,
+ * or 255 with a message). */
+int common_report_log(const struct cli *cli);
 /* The run's shared memory (counters, figures for --status): stale
  * segments removed, a new one made, MPRUN_SHM set for the jobs (call
  * before the pools are made), --counter-init applied. -1: message

@@ -327,6 +327,11 @@ int main(int argc, char **argv)
 		opts_free(&r.cli);
 		return rc;
 	}
+	if (r.cli.joblog_in != NULL) {
+		rc = common_report_log(&r.cli);
+		opts_free(&r.cli);
+		return rc;
+	}
 	termtree_become_subreaper();
 	if (r.cli.pipeline != NULL) {
 		rc = pipe_run(&r.cli);

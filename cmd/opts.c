@@ -90,6 +90,8 @@ enum {
 	OPT_NTHREADS,
 	OPT_NSOCKETS,
 	OPT_LINK,
+	OPT_REPORT,
+	OPT_JOBLOG_IN,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -311,6 +313,11 @@ static const struct opt_doc opt_docs[] = {
 	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
 	 'h'},
 	{{"list-options", no_argument, NULL, OPT_LIST_OPTIONS}, NULL, NULL, 0},
+	{{"report", required_argument, NULL, OPT_REPORT}, "FILE",
+	 "draw the run as a timeline in FILE (.svg; .html: with tables of "
+	 "the slowest and failed jobs)", 0},
+	{{"joblog-in", required_argument, NULL, OPT_JOBLOG_IN}, "LOG",
+	 "with --report: draw the run of the job log LOG; run nothing", 0},
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
@@ -766,6 +773,22 @@ static int check_remote(const struct cli *cli)
 	return 0;
 }
 
+/* --joblog-in draws a log and runs nothing: it needs --report, and no
+ * command, input or run of another kind. */
+static int check_report(const struct cli *cli)
+{
+	if (cli->joblog_in == NULL)
+		return 0;
+	if (cli->report == NULL)
+		return usage_error("--joblog-in needs --report FILE");
+	if (cli->ncommand > 0 || cli->nsources > 0 || cli->pipeline ||
+	    cli->workers)
+		return usage_error("--joblog-in %s: no command, input, "
+				   "--pipeline or --workers (it runs nothing)",
+				   cli->joblog_in);
+	return 0;
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
  * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
@@ -1085,6 +1108,12 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_LIST_OPTIONS:
 		opts_list();
 		return 1;
+	case OPT_REPORT:
+		cli->report = arg;
+		return 0;
+	case OPT_JOBLOG_IN:
+		cli->joblog_in = arg;
+		return 0;
 	default:
 		return -1;
 	}
@@ -1152,7 +1181,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	    (cli->results || cli->on_success || cli->on_error))
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
-	if (check_pipe(cli) == -1)
+	if (check_pipe(cli) == -1 || check_report(cli) == -1)
 		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;

@@ -112,6 +112,8 @@ struct cli {
 	int slurm;         /* --slurm (also set by --slurm-alloc) */
 	unsigned slurm_cpus; /* --slurm-cpus N (0: 1) */
 	const char *slurm_alloc; /* --slurm-alloc "OPTIONS" */
+	const char *report;      /* --report FILE (.svg, .html) */
+	const char *joblog_in;   /* --joblog-in LOG: draw it, run nothing */
 };
 
 /* Parse argv. Returns 0 on success, 1 when the program should exit 0 at
