@@ -21,7 +21,7 @@ PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats pr
 # The test suite's real services (a loopback sshd and a one-node Slurm),
 # what the man page lint and the zsh/fish completion tests run, and GNU
 # parallel, which tests/compat*.bats compare mprun with.
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel"
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel libxml2-utils"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

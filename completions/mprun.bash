@@ -10,6 +10,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
+--report --joblog-in
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
@@ -30,6 +31,7 @@ _mprun_takes_arg()
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
+		--report | --joblog-in | \
 		--set | --counter-init | --counters-json | --workers | \
 		--worker-init | --max-tasks-per-worker | --max-inflight | \
 		--framing | \
@@ -77,7 +79,7 @@ _mprun_optarg()
 {
 	case $1 in
 	-a | --arg-file | --joblog | --pipeline | --counters-json | --slf | \
-		--return | --trc)
+		--return | --trc | --report | --joblog-in)
 		_mprun_files "$2"
 		;;
 	--tmpdir | --results | --workdir | --wd)

@@ -26,7 +26,7 @@ function __fish_mprun_needs_command
                 --max-replace-args --max-lines --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
-                --joblog --results --pipeline --set --counter-init \
+                --joblog --report --joblog-in --results --pipeline --set --counter-init \
                 --counters-json --workers --worker-init \
                 --max-tasks-per-worker --max-inflight --framing --sshlogin --slf --ssh \
                 --env --workdir --wd --return --trc --slurm-cpus \
@@ -108,6 +108,8 @@ complete -c mprun -n __fish_mprun_needs_command -l delay -x -d 'Wait this long b
 complete -c mprun -n __fish_mprun_needs_command -l on-success -x -d 'Shell command to run after each job that succeeded'
 complete -c mprun -n __fish_mprun_needs_command -l on-error -x -d 'Shell command to run after each job that failed'
 complete -c mprun -n __fish_mprun_needs_command -l joblog -r -F -d 'Log each finished job to FILE'
+complete -c mprun -n __fish_mprun_needs_command -l report -r -F -d 'Draw the run as a timeline in FILE (.svg or .html)'
+complete -c mprun -n __fish_mprun_needs_command -l joblog-in -r -F -d 'With --report: draw the run of a job log; run nothing'
 complete -c mprun -n __fish_mprun_needs_command -l resume -d 'Skip the jobs the job log shows as done'
 complete -c mprun -n __fish_mprun_needs_command -l resume-failed -d 'Skip the jobs the job log shows as succeeded'
 complete -c mprun -n __fish_mprun_needs_command -l results -x -a '(__fish_complete_directories)' -d "Save each job's output and status in DIR"
