@@ -695,7 +695,8 @@ static void emit_bar(struct out *o, const struct report *r,
 
 	emit(o, "<rect class=\"job %s\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
 		"height=\"%d\"><title>",
-	     report_outcome_class(k->outcome), x, y, w < 1 ? 1.0 : w,
+	     report_outcome_class(k->outcome), x, y,
+	     w < 1 ? 1.0 : w < 3 ? w : w - 1, /* a gap before the next */
 	     lane_h > 6 ? lane_h - 3 : lane_h > 1 ? lane_h - 1 : 1);
 	emit(o, "#%llu  ", k->seq);
 	emit_group_name(o, g);
@@ -818,6 +819,7 @@ static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
 	"\n<style>\n"
 	"body{font:14px sans-serif;margin:16px;color:#222}\n"
+	"svg{max-width:100%;height:auto}\n"
 	"table{border-collapse:collapse;margin:6px 0 24px}\n"
 	"th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;"
 	"vertical-align:top}\n"
