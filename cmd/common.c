@@ -95,22 +95,25 @@ void report_done(void *data, const struct pool_job *j)
 			strerror(e));
 }
 
-/* Write a line to the job log, if any; if it cannot be written, say so
- * (once) and the exit status is 255. */
-static void log_line(struct common *cm, const struct joblog_entry *e)
+/* A job could not be logged in file: say so (once: the first file) and
+ * the exit status is 255. */
+static void log_failed(struct common *cm, const char *file)
 {
-	if (cm->joblog == NULL ||
-	    (e->command != NULL && joblog_write(cm->joblog, e) == 0))
-		return;
 	if (!cm->log_failed)
-		fprintf(stderr, "mprun: %s: %s\n", cm->cli->joblog,
-			strerror(errno));
+		fprintf(stderr, "mprun: %s: %s\n", file, strerror(errno));
 	cm->log_failed = 1;
 	run_fail(cm->run);
 }
 
-/* Keep a job for --report, if any; if it cannot be kept, say so (once)
- * and the exit status is 255. */
+/* Write a line to the job log, if any. */
+static void log_line(struct common *cm, const struct joblog_entry *e)
+{
+	if (cm->joblog != NULL &&
+	    (e->command == NULL || joblog_write(cm->joblog, e) == -1))
+		log_failed(cm, cm->cli->joblog);
+}
+
+/* Keep a job for --report, if any. */
 static void report_line(struct common *cm, const struct joblog_entry *e,
 			int timed_out)
 {
@@ -120,13 +123,8 @@ static void report_line(struct common *cm, const struct joblog_entry *e,
 				.exitval = e->exitval, .signal = e->signal,
 				.timed_out = timed_out, .command = e->command};
 
-	if (cm->report == NULL || report_add(cm->report, &rj) == 0)
-		return;
-	if (!cm->log_failed)
-		fprintf(stderr, "mprun: --report %s: %s\n", cm->cli->report,
-			strerror(errno));
-	cm->log_failed = 1;
-	run_fail(cm->run);
+	if (cm->report != NULL && report_add(cm->report, &rj) == -1)
+		log_failed(cm, cm->cli->report);
 }
 
 void report_finished(void *data, const char *stage, const struct pool_job *j)

@@ -8,27 +8,35 @@ load setup
 # One job each: ok, failed, killed by a signal, timed out.
 CMD='case {} in ok) true ;; fail) exit 3 ;; kill) kill -9 $$ ;; slow) sleep 10 ;; esac'
 
+# Run the four jobs of $CMD with mprun's options "$@" (and a joblog).
+_four() {
+	run "$MPRUN" -j4 --timeout 1 --joblog log "$@" "$CMD" \
+		::: ok fail kill slow
+	[ "$status" -eq 3 ]
+}
+
 # The number of job bars in svg file $1.
 _bars() {
 	xmllint --xpath 'count(//*[local-name()="rect"][contains(@class,"job")])' "$1"
 }
 
-# The class of the bar of job $2 (its hover text starts "#SEQ ") in $1.
-_bar_class() {
-	xmllint --xpath "string(//*[local-name()=\"rect\"][starts-with(*[local-name()=\"title\"], \"#$2 \")]/@class)" "$1"
+# The classes of the bars of jobs 1 to 4 (their hover text starts
+# "#SEQ ") in $1, without "job".
+_classes() {
+	local seq c out=
+	for seq in 1 2 3 4; do
+		c=$(xmllint --xpath "string(//*[local-name()=\"rect\"][starts-with(*[local-name()=\"title\"], \"#$seq \")]/@class)" "$1")
+		out="$out ${c#job }"
+	done
+	echo $out
 }
 
 @test "--report: well-formed SVG, one bar per job, coloured by how it ended" {
 	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
-	run "$MPRUN" -j4 --timeout 1 --joblog log --report r.svg "$CMD" \
-		::: ok fail kill slow
-	[ "$status" -eq 3 ]
+	_four --report r.svg
 	xmllint --noout r.svg
 	[ "$(_bars r.svg)" = 4 ]
-	[ "$(_bar_class r.svg 1)" = "job ok" ]
-	[ "$(_bar_class r.svg 2)" = "job failed" ]
-	[ "$(_bar_class r.svg 3)" = "job killed" ]
-	[ "$(_bar_class r.svg 4)" = "job timeout" ]
+	[ "$(_classes r.svg)" = "ok failed killed timeout" ]
 	grep -q '>4 jobs in [0-9.]* s on [34] lanes<' r.svg
 	grep -q 'rect.timeout{fill:#ff8c00}' r.svg
 	# nothing from the network, no script
@@ -46,18 +54,14 @@ _bar_class() {
 
 @test "--joblog-in draws the run of a log written earlier, runs nothing" {
 	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
-	run "$MPRUN" -j4 --timeout 1 --joblog log "$CMD" ::: ok fail kill slow
-	[ "$status" -eq 3 ]
+	_four
 	run "$MPRUN" --report old.svg --joblog-in log
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	xmllint --noout old.svg
 	[ "$(_bars old.svg)" = 4 ]
-	[ "$(_bar_class old.svg 1)" = "job ok" ]
-	[ "$(_bar_class old.svg 2)" = "job failed" ]
 	# a log does not say a job timed out: drawn as killed by its signal
-	[ "$(_bar_class old.svg 3)" = "job killed" ]
-	[ "$(_bar_class old.svg 4)" = "job killed" ]
+	[ "$(_classes old.svg)" = "ok failed killed killed" ]
 	grep -q '>log</text>' old.svg
 }
 
