@@ -65,6 +65,23 @@ _classes() {
 	grep -q '>log</text>' old.svg
 }
 
+@test "--joblog-in: a lane group per host (-S), GNU parallel's padding" {
+	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
+	{
+		printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n'
+		printf '1\tweb1\t1700000000.000\t     1.000\t0\t0\t0\t0\ta\n'
+		printf '2\tweb2\t1700000000.000\t     2.000\t0\t0\t0\t0\tb\n'
+		printf '3\tweb2\t1700000000.500\t     1.000\t0\t0\t1\t0\tc\n'
+		printf '4\tweb1\t1700000001.000\t     1.000\t0\t0\t0\t0\td\n'
+	} >log
+	"$MPRUN" --report r.svg --joblog-in log
+	xmllint --noout r.svg
+	[ "$(_bars r.svg)" = 4 ]
+	grep -q '>4 jobs in 2.000 s on 3 lanes<' r.svg
+	grep -q '>web1 (1)</text>' r.svg
+	grep -q '>web2 (2)</text>' r.svg
+}
+
 @test "--report FILE.html: the picture and the tables of slow and failed jobs" {
 	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
 	run "$MPRUN" -j4 --report r.html 'sleep 0.{}; exit {}' ::: 0 1 2 0
