@@ -350,7 +350,8 @@ int report_read_joblog(struct report *r, const char *path, char *err,
 			line[--len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		if (lineno == 1 && strncmp(line, "Seq\t", 4) == 0) {
+		/* (logs put end to end have a header each) */
+		if (strncmp(line, "Seq\t", 4) == 0) {
 			with_stage = len >= 6 && strcmp(line + len - 6,
 							"\tStage") == 0;
 			continue;

@@ -215,13 +215,19 @@ static void test_read_joblog(void)
 	      "1\t:\t1700000000.000\t   0.500\t0\t6\t0\t0\techo a\tsplit\n"
 	      "2\t:\t1700000000.100\t1.25\t0\t0\t-1\t9\tsleep\\t9\tcount\n"
 	      "\n"
-	      "3\t:\t1700000000.2\t0\t0\t0\t2\t0\ta\tb\tcount\n",
+	      "3\t:\t1700000000.2\t0\t0\t0\t2\t0\ta\tb\tcount\n"
+	      "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t"
+	      "Signal\tCommand\n"
+	      "4\t:\t1700000000.2\t0\t0\t0\t0\t0\ta\tb\n",
 	      f);
 	fclose(f);
 	CHECK(report_read_joblog(r, path, err, sizeof(err)) == 0);
 	svg = render(r, REPORT_SVG);
-	CHECK_INT(count(svg, "<rect class=\"job "), 3);
+	CHECK_INT(count(svg, "<rect class=\"job "), 4);
 	CHECK_INT(count(svg, "<rect class=\"job killed\""), 1);
+	/* after a header without Stage, the tab is the command's */
+	CHECK(strstr(svg, "#4  local\nexit 0, ok, 0.000 s from +0.200 s\n"
+			  "a\tb</title>") != NULL);
 	/* a tab in the command stays: the Stage column is the last one */
 	CHECK(strstr(svg, "#3  count\nexit 2, failed, 0.000 s from +0.200 s\n"
 			  "a\tb</title>") != NULL);
