@@ -50,6 +50,7 @@ struct report {
 	size_t n, cap, max;
 	unsigned long long total, dropped; /* added; not kept */
 	unsigned long long outcomes[4];    /* of all added */
+	uint64_t first_ms, last_ms;        /* of all added: start, end */
 	struct rgroup groups[REPORT_MAX_GROUPS];
 	size_t ngroups;
 	size_t nlanes;
@@ -176,6 +177,10 @@ int report_add(struct report *r, const struct report_job *j)
 		report_outcome_of(j->exitval, j->signal, j->timed_out);
 	long g;
 
+	if (j->start_ms != 0 && (r->first_ms == 0 || j->start_ms < r->first_ms))
+		r->first_ms = j->start_ms;
+	if (j->start_ms + j->runtime_ms > r->last_ms)
+		r->last_ms = j->start_ms + j->runtime_ms;
 	r->total++;
 	r->outcomes[o]++;
 	if (r->n == r->max) {
@@ -765,7 +770,7 @@ static void emit_summary(struct out *o, const struct report *r,
 {
 	emit(o, "<text x=\"%d\" y=\"46\">%llu jobs in ", PIC_LEFT - 160,
 	     r->total);
-	emit_secs(o, r->t1 - r->t0);
+	emit_secs(o, r->first_ms != 0 ? r->last_ms - r->first_ms : 0);
 	emit(o, " s on %zu lanes", r->nlanes);
 	if (r->dropped > 0)
 		emit(o, "; only the first %zu jobs to end are drawn, %llu more "
@@ -775,6 +780,15 @@ static void emit_summary(struct out *o, const struct report *r,
 	emit(o, "</text>\n");
 }
 
+/* The height of a lane when there are n: they share PIC_PLOT_HEIGHT,
+ * within LANE_MIN and LANE_MAX. */
+static int lane_height(size_t n)
+{
+	size_t h = n > 0 ? PIC_PLOT_HEIGHT / n : LANE_MAX;
+
+	return h > LANE_MAX ? LANE_MAX : h < LANE_MIN ? LANE_MIN : (int)h;
+}
+
 /* The SVG picture (with the XML declaration if standalone). */
 static void emit_svg(struct out *o, const struct report *r, int standalone)
 {
@@ -782,12 +796,7 @@ static void emit_svg(struct out *o, const struct report *r, int standalone)
 	int lane_h, plot_right = PIC_WIDTH - PIC_RIGHT, height, y1;
 	double scale;
 
-	lane_h = r->nlanes > 0 ? PIC_PLOT_HEIGHT / (int)(r->nlanes < 10000
-								? r->nlanes
-								: 10000)
-			       : LANE_MAX;
-	lane_h = lane_h > LANE_MAX ? LANE_MAX : lane_h < LANE_MIN ? LANE_MIN
-								 : lane_h;
+	lane_h = lane_height(r->nlanes);
 	y1 = PIC_TOP + (int)r->nlanes * lane_h + 4;
 	height = y1 + 46;
 	scale = (double)(plot_right - PIC_LEFT) /
@@ -795,8 +804,9 @@ static void emit_svg(struct out *o, const struct report *r, int standalone)
 	if (standalone)
 		emit(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	emit(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
-		"font-size=\"12\">\n%s<rect x=\"0\" y=\"0\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n%s"
+		"<rect x=\"0\" y=\"0\" width=\"%d\" "
 		"height=\"%d\" fill=\"#fff\"/>\n",
 	     PIC_WIDTH, height, PIC_WIDTH, height, svg_style, PIC_WIDTH,
 	     height);
@@ -817,7 +827,7 @@ static void emit_svg(struct out *o, const struct report *r, int standalone)
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>"
 	"\n<style>\n"
 	"body{font:14px sans-serif;margin:16px;color:#222}\n"
 	"svg{max-width:100%;height:auto}\n"
