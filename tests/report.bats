@@ -159,3 +159,21 @@ _classes() {
 	[[ $output == "mprun: --report r.svg: refused: a symbolic link" ]]
 	[ ! -e elsewhere ]
 }
+
+@test "--report after Ctrl-C: the jobs cut short are drawn, killed" {
+	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
+	setsid "$MPRUN" -j3 --report r.svg \
+		'[ {} = 1 ] || { touch started{}; sleep 10; }' ::: 1 2 3 3>&- &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[ -e started2 ] && [ -e started3 ] && break
+		sleep 0.02
+	done
+	kill -INT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+	xmllint --noout r.svg
+	[ "$(_bars r.svg)" = 3 ]
+	[ "$(grep -c '<rect class="job killed"' r.svg)" = 2 ]
+}
