@@ -314,8 +314,8 @@ static const struct opt_doc opt_docs[] = {
 	 'h'},
 	{{"list-options", no_argument, NULL, OPT_LIST_OPTIONS}, NULL, NULL, 0},
 	{{"report", required_argument, NULL, OPT_REPORT}, "FILE",
-	 "draw the run as a timeline in FILE (.svg; .html: with tables of "
-	 "the slowest and failed jobs)", 0},
+	 "draw the run as a timeline in FILE (.svg, or .html with tables)",
+	 0},
 	{{"joblog-in", required_argument, NULL, OPT_JOBLOG_IN}, "LOG",
 	 "with --report: draw the run of the job log LOG; run nothing", 0},
 };
