@@ -484,6 +484,10 @@ struct input *cli_input(const struct cli *cli)
 	struct input *in;
 	size_t i;
 
+	if (cli->nsources == 0 && isatty(STDIN_FILENO))
+		warn_msg("reading the inputs from the terminal, one a line "
+			 "(end with Ctrl-D); give them with :::, :::: or a "
+			 "pipe instead");
 	if (cli->pipe != PIPE_NONE)
 		return cli_blocks_input(cli);
 	in = input_new(&io, err, sizeof(err));

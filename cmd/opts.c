@@ -326,9 +326,25 @@ static void opts_help(FILE *f)
 		   "Run COMMAND once per input, several at a time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt_doc *d = &opt_docs[i];
+		char also[128] = "";
+		size_t k, at = 0;
 
 		if (d->help == NULL)
 			continue;
+		/* its other spellings (rows without help, same value) */
+		for (k = 0; k < NOPTS; k++) {
+			const struct opt_doc *a = &opt_docs[k];
+			int n;
+
+			if (a->help != NULL || a->opt.val != d->opt.val ||
+			    a->opt.val == OPT_WILL_CITE || at >= sizeof(also))
+				continue;
+			n = snprintf(also + at, sizeof(also) - at, "%s--%s",
+				     at ? ", " : " (also ", a->opt.name);
+			at = n > 0 ? at + (size_t)n : at;
+		}
+		if (at > 0 && at + 1 < sizeof(also))
+			strcat(also, ")");
 		if (d->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
 				 d->shortopt, d->opt.name, d->arg ? " " : "",
@@ -337,9 +353,14 @@ static void opts_help(FILE *f)
 			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
 		if (strlen(left) > 28)
-			fprintf(f, "  %s\n  %-28s %s\n", left, "", d->help);
+			fprintf(f, "  %s\n  %-28s %s", left, "", d->help);
 		else
-			fprintf(f, "  %-28s %s\n", left, d->help);
+			fprintf(f, "  %-28s %s", left, d->help);
+		if (at > 0 && 31 + strlen(d->help) + strlen(also) > 79)
+			fprintf(f, "\n  %-28s%s", "", also); /* a line of its own */
+		else
+			fputs(also, f);
+		fputc('\n', f);
 	}
 	fprintf(f,
 		"\nInputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
@@ -350,9 +371,24 @@ static void opts_help(FILE *f)
 		"{n/} {n//} {n/.}\n"
 		"  (with none, the input is appended; inputs are quoted for the "
 		"shell).\n\n"
+		"Other modes (first on the command line):\n"
+		"  mprun --counter NAME [+N|-N|=N]   read or change a counter "
+		"(inside a job)\n"
+		"  mprun --counters                  the run's counters\n"
+		"  mprun --status [PID]              the figures of running "
+		"runs\n"
+		"  mprun --cleanup                   remove what crashed runs "
+		"left\n"
+		"  mprun --sem|--semaphore [--id NAME] [-j N] [--fg|--bg] "
+		"[--st S] CMD\n"
+		"                                    run CMD holding one of N "
+		"slots (also: sem)\n"
+		"  mprun --sem --wait [--id NAME]    wait until nobody holds "
+		"NAME\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
-		"  100 failed; 255 usage or other error.\n");
+		"  100 failed; 130 interrupted (Ctrl-C); 255 usage or other "
+		"error.\n");
 }
 
 /* Print every long option, one per line (for the docs check). */
