@@ -106,7 +106,9 @@ static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
 	int flags = (r->cli.fill ? TEMPLATE_CONTEXT : 0) |
-		    (r->cli.pipe != PIPE_NONE ? TEMPLATE_NO_APPEND : 0);
+		    (r->cli.pipe != PIPE_NONE || r->cli.no_insert
+			     ? TEMPLATE_NO_APPEND
+			     : 0);
 	struct template_error err = {0};
 
 	if (r->cli.ncommand == 0)

@@ -601,6 +601,11 @@ static int check_pipe(struct cli *cli)
 	if ((cli->cat || cli->round_robin || cli->fifo) &&
 	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->no_insert && cli->pipe != PIPE_NONE)
+		return usage_error("-N 0: not in pipe mode (a block is N >= 1 "
+				   "records)");
+	if (cli->no_insert)
+		cli->nrecords = 1;
 	if (cli->pipe == PIPE_NONE && (cli->nrecords || cli->lines)) {
 		/* -N and -L without --pipe are -n (-L: one input a line) */
 		cli->max_args = cli->nrecords ? cli->nrecords : cli->lines;
@@ -930,10 +935,11 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case 'L':
 		return parse_lines(arg, cli);
 	case 'N':
-		if (parse_number(arg, 1, 1000000000, &n) == -1)
-			return usage_error("-N: \"%s\" is not a number >= 1",
+		if (parse_number(arg, 0, 1000000000, &n) == -1)
+			return usage_error("-N: \"%s\" is not a number >= 0",
 					   arg);
 		cli->nrecords = (size_t)n;
+		cli->no_insert = n == 0; /* GNU: one input a job, inserted nowhere */
 		return 0;
 	case OPT_CAT:
 		cli->cat = 1;

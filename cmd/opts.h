@@ -40,6 +40,7 @@ struct cli {
 	const char *shell;    /* --shell PATH */
 	int skip_first;       /* --skip-first-line */
 	int link;             /* --link */
+	int no_insert;        /* -N 0: the inputs are not put in the command */
 	int shell_quote;      /* --shell-quote */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */

@@ -258,7 +258,6 @@ EOF
 -k echo {#} ::: A B C
 -k echo {1} and {2} ::: A B ::: C D
 -k echo /={1/} //={1//} /.={1/.} .={1.} ::: A/B.C D/E.F
--k echo 1={1} 2={2} 3={3} -1={-1} -2={-2} -3={-3} ::: A B ::: C D ::: E F
 -k --colsep '\t' echo 1={1} 2={2} :::: tsv-file.tsv
 -k --header : echo f1={f1} f2={f2} ::: f1 A B ::: f2 C D
 -k --header : --colsep '\t' echo f1={f1} f2={f2} :::: tsv-file.tsv
