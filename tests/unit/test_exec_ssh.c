@@ -137,6 +137,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	termseq_default(&po.termseq);
 	po.out_fd = out;
 	po.err_fd = out;
+	exec->attach(exec->ctx, l); /* as the run does */
 	p = pool_new(l, &po, &ev);
 	pool_set_source(p, q, NULL, NULL);
 	if (terminate_ms > 0)
@@ -148,6 +149,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	template_free((struct template *)po.tpl);
 	queue_free(q, (void (*)(void *))record_free);
 	input_free(in);
+	exec->attach(exec->ctx, NULL);
 	loop_free(l);
 	close(out);
 }
