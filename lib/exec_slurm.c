@@ -282,7 +282,7 @@ static int get_alloc(struct exec_slurm *s, const char *opts)
 		goto out;
 	if (helper_wait_run(&w, holder_settled, s) == -1) {
 		if (errno == EINTR)
-			slurm_err(s, EINTR, "interrupted (%s) while waiting "
+			slurm_err(s, EINTR, "interrupted (SIG%s) while waiting "
 				  "for the Slurm allocation",
 				  sigabbrev_np(w.signo));
 		goto out;

@@ -652,7 +652,7 @@ static int check_hosts(struct exec_ssh *s)
 	}
 	rc = helper_wait_run(&w, hosts_settled, s);
 	if (rc == -1 && errno == EINTR)
-		ssh_err(s, EINTR, "interrupted (%s) while connecting to the "
+		ssh_err(s, EINTR, "interrupted (SIG%s) while connecting to the "
 			"SSH hosts", sigabbrev_np(w.signo));
 	for (i = 0; i < s->nhosts; i++)
 		host_helpers_end(s, &s->hosts[i]);
