@@ -510,7 +510,7 @@ static struct exec_ssh *revive_setup(void)
 	char *logins[] = {(char *)"1/mprun-a"};
 	struct exec_ssh_opts o = opts_for(logins, 1);
 	struct exec_ssh *s;
-	char cmd[512];
+	char cmd[1024];
 
 	sh("rm -f " REVIVE_DIR "/slow " REVIVE_DIR "/fail " REVIVE_DIR
 	   "/ssh.d/mprun-ssh-*/*");
