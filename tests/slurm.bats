@@ -172,7 +172,7 @@ wait_none() {
 }
 
 @test "Ctrl-C or SIGTERM while the allocation is pending: out within 1 s, the request withdrawn" {
-	local sig t0 ms i
+	local sig i
 	for sig in INT TERM; do
 		"$MPRUN" --slurm-alloc "-n1 --begin=now+1hour" touch ran ::: 1 \
 			>out 2>&1 &
@@ -182,13 +182,8 @@ wait_none() {
 			sleep 0.05
 		done
 		[ -n "$(jobs_left)" ]
-		t0=$(date +%s%N)
-		kill -"$sig" "$pid"
-		status=0
-		wait "$pid" || status=$?
-		ms=$((($(date +%s%N) - t0) / 1000000))
-		pid=
-		echo "SIG$sig: status $status after $ms ms: $(cat out)"
+		signal_and_time "$sig"
+		cat out
 		[ "$status" -eq 130 ]
 		[ "$ms" -lt 1000 ]
 		grep -q "interrupted (SIG$sig) while waiting for the Slurm allocation" out

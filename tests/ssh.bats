@@ -293,7 +293,7 @@ y>
 	# mprun-never: a proxy that never answers stands for the network
 	printf 'Host mprun-never\n  HostName 127.0.0.1\n  ProxyCommand sleep %s\n  BatchMode yes\n  ConnectTimeout 30\n' \
 		"$N" >cfg
-	local sig t0 ms i
+	local sig i
 	for sig in INT TERM; do
 		"$MPRUN" -S mprun-never --ssh "ssh -F $T/cfg" touch ran ::: 1 \
 			>out 2>&1 &
@@ -304,13 +304,8 @@ y>
 			sleep 0.05
 		done
 		pgrep -f -- "^sleep $N\$" >/dev/null
-		t0=$(date +%s%N)
-		kill -"$sig" "$pid"
-		status=0
-		wait "$pid" || status=$?
-		ms=$((($(date +%s%N) - t0) / 1000000))
-		pid=
-		echo "SIG$sig: status $status after $ms ms: $(cat out)"
+		signal_and_time "$sig"
+		cat out
 		[ "$status" -eq 130 ]
 		[ "$ms" -lt 1000 ]
 		grep -q "interrupted (SIG$sig) while connecting to the SSH hosts" out
