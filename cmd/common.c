@@ -648,6 +648,9 @@ int common_failed(void)
 {
 	if (errno == ENOMEM)
 		warn_msg(strerror(errno));
+	/* a signal ended the set-up (waiting for SSH hosts, an allocation) */
+	if (errno == EINTR)
+		return RUN_EXIT_INTERRUPTED;
 	return EXIT_USAGE;
 }
 

@@ -289,6 +289,32 @@ y>
 	! grep -q never out
 }
 
+@test "Ctrl-C or SIGTERM while the master still connects to a host that never answers: out within 1 s, no ssh left" {
+	# mprun-never: a proxy that never answers stands for the network
+	printf 'Host mprun-never\n  HostName 127.0.0.1\n  ProxyCommand sleep %s\n  BatchMode yes\n  ConnectTimeout 30\n' \
+		"$N" >cfg
+	local sig i
+	for sig in INT TERM; do
+		"$MPRUN" -S mprun-never --ssh "ssh -F $T/cfg" touch ran ::: 1 \
+			>out 2>&1 &
+		pid=$!
+		# the master is connecting: its proxy runs
+		for ((i = 0; i < 100; i++)); do
+			pgrep -f -- "^sleep $N\$" >/dev/null && break
+			sleep 0.05
+		done
+		pgrep -f -- "^sleep $N\$" >/dev/null
+		signal_and_time "$sig"
+		cat out
+		[ "$status" -eq 130 ]
+		[ "$ms" -lt 1000 ]
+		grep -q "interrupted (SIG$sig) while connecting to the SSH hosts" out
+		[ ! -e ran ]
+		nothing_left
+		[ -z "$(pgrep -f -- "-F $T/cf[g]")" ]
+	done
+}
+
 @test "--timeout ends the remote job tree" {
 	run "$MPRUN" -S mprun-b --ssh "$SSH" --timeout 1 \
 		'sleep {} & sleep {}' ::: $N

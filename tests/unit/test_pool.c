@@ -328,7 +328,7 @@ static const char *fake_host(void *ctx, unsigned slot)
 }
 
 static const struct executor fake = {"fake", fake_spawn, fake_terminate,
-				     fake_host, NULL};
+				     fake_host, NULL, NULL};
 
 /* Let job seq go on past its "g". */
 static void gate(unsigned long long seq)
