@@ -90,6 +90,7 @@ enum {
 	OPT_NTHREADS,
 	OPT_NSOCKETS,
 	OPT_LINK,
+	OPT_TRANSFER_ABS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -266,6 +267,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"wd", required_argument, NULL, OPT_WORKDIR}, "DIR", NULL, 0},
 	{{"transfer", no_argument, NULL, OPT_TRANSFER}, NULL,
 	 "copy each input file to the remote host first", 0},
+	{{"transfer-absolute", no_argument, NULL, OPT_TRANSFER_ABS}, NULL,
+	 "--transfer: absolute and ../ paths go to the same paths there", 0},
 	{{"return", required_argument, NULL, OPT_RETURN}, "FILE",
 	 "copy FILE back from the remote host after the job", 0},
 	{{"cleanup", no_argument, NULL, OPT_CLEANUP}, NULL,
@@ -755,6 +758,9 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 	case OPT_TRANSFER:
 		cli->transfer = 1;
 		return 0;
+	case OPT_TRANSFER_ABS:
+		cli->transfer_absolute = 1;
+		return 0;
 	case OPT_CLEANUP:
 		cli->cleanup = 1;
 		return 0;
@@ -782,7 +788,9 @@ static int check_remote(const struct cli *cli)
 	int ssh = cli->nsshlogins > 0 || cli->nslfs > 0;
 	/* (--env and --workdir also apply locally, as in GNU parallel: the
 	 * environment is passed on anyway; jobs run in the directory) */
-	const char *ssh_only = cli->transfer     ? "--transfer"
+	const char *ssh_only = cli->transfer_absolute && !cli->transfer
+					 ? "--transfer-absolute (with --transfer)"
+			       : cli->transfer   ? "--transfer"
 			       : cli->nreturns   ? "--return"
 			       : cli->cleanup    ? "--cleanup"
 			       : cli->ssh        ? "--ssh"

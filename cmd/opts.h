@@ -107,6 +107,7 @@ struct cli {
 	size_t nenvs;
 	const char *workdir; /* --workdir/--wd DIR */
 	int transfer;      /* --transfer */
+	int transfer_absolute; /* --transfer-absolute */
 	char **returns;    /* --return FILE (repeatable) */
 	size_t nreturns;
 	int cleanup;       /* --cleanup */

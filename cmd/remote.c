@@ -51,6 +51,7 @@ struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 	o.nenv = cli->nenvs;
 	o.workdir = cli->workdir;
 	o.transfer = cli->transfer;
+	o.transfer_absolute = cli->transfer_absolute;
 	o.returns = cli->returns;
 	o.nreturns = cli->nreturns;
 	o.cleanup = cli->cleanup;

@@ -60,6 +60,7 @@ complete -c mprun -n __fish_mprun_needs_command -l shell -r -F -d 'The shell of 
 complete -c mprun -n __fish_mprun_needs_command -l shuf -d 'Run the jobs in a random order'
 complete -c mprun -n __fish_mprun_needs_command -l skip-first-line -d 'The first input is not used'
 complete -c mprun -n __fish_mprun_needs_command -l link -d 'Link the input sources, wrapping around'
+complete -c mprun -n __fish_mprun_needs_command -l transfer-absolute -d 'Transfer absolute and ../ paths to the same paths there'
 complete -c mprun -n __fish_mprun_needs_command -l shell-quote -d 'Print the inputs quoted for the shell and exit'
 complete -c mprun -n __fish_mprun_needs_command -l number-of-cpus -d 'Print the number of CPU cores'
 complete -c mprun -n __fish_mprun_needs_command -l number-of-threads -d 'Print the number of hardware threads'

@@ -103,7 +103,7 @@ struct exec_ssh {
 	char **env;
 	size_t nenv;
 	char *workdir;
-	int transfer;
+	int transfer, transfer_absolute;
 	int cleanup;
 	struct template **returns;
 	size_t nreturns;
@@ -834,21 +834,58 @@ static int add_ssh_line(struct buf *sc, const struct words *base,
 		       file, end);
 }
 
+/* The path a local file has on the host, in the work directory: as
+ * GNU parallel, what follows "/./" if there is one (dir/./sub/f is
+ * sub/f); else the path itself when it is relative and has no ".."
+ * component. NULL for an absolute or ".." path (it would be written, and
+ * removed by --cleanup, outside the work directory), unless
+ * --transfer-absolute. */
+static const char *remote_path(const struct exec_ssh *s, const char *f)
+{
+	const char *dot = strstr(f, "/./"), *p;
+
+	if (dot != NULL)
+		f = dot + 3;
+	else if (s->transfer_absolute)
+		return f;
+	if (f[0] == '/' || f[0] == '\0')
+		return NULL;
+	for (p = f; p != NULL; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			return NULL;
+	return f;
+}
+
+/* A job whose file cannot go to the host: its script says so and fails. */
+static int add_refusal(struct buf *sc, const char *what, const char *f)
+{
+	return qprintf(sc,
+		       "printf 'mprun: %%s: %%s: %%s\\n' %q %q "
+		       "'an absolute or .. path would be outside the remote "
+		       "work directory (use dir/./path or "
+		       "--transfer-absolute)' >&2; exit 255\n",
+		       what, f);
+}
+
 /* Copy each argument to the host: ssh 'mkdir -p D && cat > F' < F. */
 static int add_transfers(struct exec_ssh *s, struct buf *sc,
 			 const struct words *base,
 			 const struct exec_request *req)
 {
 	struct buf r = BUF_INIT;
-	const char *f;
+	const char *f, *there;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++) {
 		f = req->args[i];
+		there = remote_path(s, f);
 		buf_reset(&r);
-		if (add_cd(s, &r, CD_MAKE) == -1 || add_mkdir(&r, f) == -1 ||
-		    qprintf(&r, "cat > %q", f) == -1)
+		if (there == NULL)
+			rc = add_refusal(sc, "--transfer", f);
+		else if (add_cd(s, &r, CD_MAKE) == -1 ||
+			 add_mkdir(&r, there) == -1 ||
+			 qprintf(&r, "cat > %q", there) == -1)
 			rc = -1;
 		else
 			rc = add_ssh_line(sc, base, &r, "< ", f,
@@ -910,13 +947,18 @@ static int add_cleanup(struct exec_ssh *s, struct buf *sc,
 	size_t i;
 	int rc = 0;
 
+	const char *there;
+
 	if (add_cd(s, &r, CD_ENTER) == -1 ||
 	    buf_append_str(&r, "rm -f --") == -1)
 		rc = -1;
+	/* only what went there (paths in the work directory) */
 	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++)
-		rc = qprintf(&r, " %q", req->args[i]);
+		if ((there = remote_path(s, req->args[i])) != NULL)
+			rc = qprintf(&r, " %q", there);
 	for (i = 0; rc == 0 && rets[i] != NULL; i++)
-		rc = qprintf(&r, " %q", rets[i]);
+		if ((there = remote_path(s, rets[i])) != NULL)
+			rc = qprintf(&r, " %q", there);
 	if (rc == 0)
 		rc = add_ssh_line(sc, base, &r, "</dev/null", "", "\n");
 	buf_free(&r);
@@ -1102,6 +1144,7 @@ static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
 	s->connect_ms = t * 1000;
 	s->default_slots = o->default_slots;
 	s->transfer = o->transfer;
+	s->transfer_absolute = o->transfer_absolute;
 	s->cleanup = o->cleanup;
 	s->notice = o->notice;
 	s->data = o->data;

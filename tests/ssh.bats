@@ -274,6 +274,34 @@ y>
 	rm -rf "$(remote_home)/$wd"
 }
 
+@test "--transfer: an absolute or .. path fails its job (not written, not removed there); /./ and --transfer-absolute" {
+	wd="mprun-files-$N"
+	home=$(remote_home)
+	mkdir -p "$T/data/run1"
+	echo abs >"$T/data/run1/in.txt"
+	echo victim >"$home/victim-$N.txt"
+	chown "$MPRUN_SSH_USER" "$home/victim-$N.txt"
+	# the user's own file of that name there stays as it was
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
+		--cleanup 'cat {}' ::: "$T/data/run1/in.txt" "../victim-$N.txt"
+	[ "$status" -eq 2 ]
+	[ "$(grep -c 'an absolute or .. path would be outside the remote work directory' <<<"$output")" -eq 2 ]
+	[ "$(cat "$home/victim-$N.txt")" = victim ]
+	# dir/./path: path in the work directory
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
+		'cat run1/in.txt' ::: "$T/data/./run1/in.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = abs ]
+	[ -f "$home/$wd/run1/in.txt" ]
+	# --transfer-absolute: the same path there (this host is this machine)
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --transfer --transfer-absolute \
+		'cat {}' ::: "$T/data/run1/in.txt"
+	[ "$output" = abs ]
+	run "$MPRUN" --transfer-absolute true ::: a
+	[ "$status" -eq 255 ]
+	rm -rf "$home/$wd" "$home/victim-$N.txt"
+}
+
 @test "Ctrl-C ends the remote job trees: no remote process is left" {
 	"$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" \
 		'sleep {} & sleep {}; echo never' ::: $N $N $N >out 2>&1 &
