@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "loop.h"
 #include "queue.h"
+#include "sched.h"
 #include "template.h"
 #include "wpool.h"
 
@@ -30,8 +31,8 @@ struct stage {
 	struct input *in;
 	struct queue *q;
 	struct feed *feed;
-	struct pool *pool;     /* a stage of jobs, */
-	struct wpool *wpool;   /* or of workers (none in a dry run) */
+	struct sched *sched;   /* its jobs or workers (no workers in a
+				* dry run) */
 	struct template *tpl, *on_success, *on_error;
 	struct channel **outs; /* to the stages that read this one */
 	size_t nouts;
@@ -118,63 +119,40 @@ static void st_spawned(void *data, unsigned slot, pid_t pid)
 		s->pl->ev.spawned(s->pl->ev.data, s->spec->name, slot, pid);
 }
 
-/* --- a stage's pool, whichever kind ---------------------------------- */
+/* --- a stage's scheduler (none for workers in a dry run) ------------- */
 
 static void stage_kick(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_kick(s->wpool);
-	else if (s->pool != NULL)
-		pool_kick(s->pool);
+	if (s->sched != NULL)
+		sched_kick(s->sched);
 }
 
 static void stage_close(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_close(s->wpool);
-	else if (s->pool != NULL)
-		pool_close(s->pool);
+	if (s->sched != NULL)
+		sched_close(s->sched);
 }
 
 static void stage_terminate(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_terminate(s->wpool);
-	else if (s->pool != NULL)
-		pool_terminate(s->pool);
+	if (s->sched != NULL)
+		sched_terminate(s->sched);
 }
 
-/* All its jobs or inputs are over (a dry run's workers stage at once). */
+/* All its jobs or inputs are over. */
 static int stage_done(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_finished(s->wpool);
-	return s->pool == NULL || pool_finished(s->pool);
+	return s->sched == NULL || sched_finished(s->sched);
 }
 
 static int stage_halted(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_halted(s->wpool);
-	return s->pool != NULL && pool_halted(s->pool);
+	return s->sched != NULL && sched_halted(s->sched);
 }
 
 static int stage_output_closed(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_output_closed(s->wpool);
-	return s->pool != NULL && pool_output_closed(s->pool);
-}
-
-/* Failed jobs (inputs, worker faults) and failed callbacks. */
-static unsigned long long stage_failures(const struct stage *s)
-{
-	if (s->wpool != NULL)
-		return wpool_failed(s->wpool) + wpool_faults(s->wpool) +
-		       wpool_callbacks_failed(s->wpool);
-	if (s->pool == NULL)
-		return 0;
-	return pool_failed(s->pool) + pool_callbacks_failed(s->pool);
+	return s->sched != NULL && sched_output_closed(s->sched);
 }
 
 /* --- wiring ------------------------------------------------------------ */
@@ -434,11 +412,8 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 	wo.out_sink = po->out_sink;
 	wo.tmpdir = po->tmpdir;
 	wo.group = po->group;
-	s->wpool = wpool_new(pl->loop, &wo, &ev);
-	if (s->wpool == NULL)
-		return -1;
-	wpool_set_throttle(s->wpool, st_throttle, s);
-	return 0;
+	s->sched = wpool_new(pl->loop, &wo, &ev);
+	return s->sched != NULL ? 0 : -1;
 }
 
 /* Build one stage: templates, input, queue, feed, pool. */
@@ -467,12 +442,14 @@ static int st_build(struct pipeline *pl, struct stage *s)
 					po.slots, 0, 0));
 	if (s->q == NULL)
 		return -1;
-	if (s->spec->workers != NULL)
-		return st_build_workers(pl, s, &po);
-	s->pool = pool_new(pl->loop, &po, &ev);
-	if (s->pool == NULL)
+	if (s->spec->workers != NULL) {
+		if (st_build_workers(pl, s, &po) == -1)
+			return -1;
+	} else if ((s->sched = pool_new(pl->loop, &po, &ev)) == NULL) {
 		return -1;
-	pool_set_throttle(s->pool, st_throttle, s);
+	}
+	if (s->sched != NULL)
+		sched_set_throttle(s->sched, st_throttle, s);
 	return 0;
 }
 
@@ -521,8 +498,7 @@ void pipeline_free(struct pipeline *pl)
 		struct stage *s = &pl->st[i];
 
 		feed_free(s->feed);
-		pool_free(s->pool);
-		wpool_free(s->wpool);
+		sched_free(s->sched);
 		if (s->q != NULL)
 			queue_free(s->q, (void (*)(void *))record_free);
 		input_free(s->in);
@@ -557,16 +533,11 @@ static int st_start(struct pipeline *pl, struct stage *s)
 	if (s->feed == NULL)
 		return -1;
 	s->started = 1;
-	if (s->wpool != NULL) {
-		wpool_set_source(s->wpool, s->q, st_want, s);
+	if (s->sched != NULL) {
+		sched_set_source(s->sched, s->q, st_want, s);
 		if (pl->closed)
-			wpool_close(s->wpool);
-		wpool_start(s->wpool);
-	} else if (s->pool != NULL) {
-		pool_set_source(s->pool, s->q, st_want, s);
-		if (pl->closed)
-			pool_close(s->pool);
-		pool_start(s->pool);
+			sched_close(s->sched);
+		sched_start(s->sched);
 	}
 	return 0;
 }
@@ -587,8 +558,8 @@ static void pl_halt_now(struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		if (pl->st[i].started && pl->st[i].pool != NULL)
-			pool_halt_now(pl->st[i].pool);
+		if (pl->st[i].started && pl->st[i].sched != NULL)
+			sched_halt_now(pl->st[i].sched);
 	pipeline_terminate(pl);
 }
 
@@ -696,14 +667,10 @@ void pipeline_stage_counts(const struct pipeline *pl, size_t i,
 
 	*done = *failed = 0;
 	*running = 0;
-	if (s->wpool != NULL) {
-		*failed = wpool_failed(s->wpool);
-		*done = wpool_succeeded(s->wpool) + *failed;
-		*running = wpool_busy(s->wpool);
-	} else if (s->pool != NULL) {
-		*failed = pool_failed(s->pool);
-		*done = pool_succeeded(s->pool) + *failed;
-		*running = pool_running(s->pool);
+	if (s->sched != NULL) {
+		*failed = sched_failed(s->sched);
+		*done = sched_succeeded(s->sched) + *failed;
+		*running = sched_running(s->sched);
 	}
 }
 
@@ -725,7 +692,8 @@ unsigned long long pipeline_failed(const struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		f += stage_failures(&pl->st[i]);
+		if (pl->st[i].sched != NULL)
+			f += sched_failures(pl->st[i].sched);
 	return f;
 }
 

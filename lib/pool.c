@@ -30,6 +30,7 @@
 #include "policy.h"
 #include "queue.h"
 #include "quote.h"
+#include "slot.h"
 #include "template.h"
 
 /* The kernel's limit on one argument string (MAX_ARG_STRLEN). */
@@ -91,39 +92,22 @@ struct pool_job {
 };
 
 struct pool {
-	struct loop *loop;
+	struct sched s; /* first: the scheduler's state */
 	struct pool_opts opts;
 	struct pool_events ev;
-	struct queue *q;
-	void (*want)(void *);
-	void *want_data;
 	struct record *carry; /* taken from the queue, for the next job */
 	struct pool_job *partial; /* the job whose records are being gathered */
-	struct order *order;
 	struct pool_job *running;
 	unsigned char *slot_busy;
-	unsigned nrunning;
-	unsigned long long seq;
-	unsigned long long nstarted, nsucceeded, nfailed;
-	int closed, terminating, out_closed, started, finished;
-	int reaping;    /* pool_reaped is one of the loop's reapers */
-	int in_kick;
-	int kick_again;
 	int devnull;
-	int hold_fd[2]; /* map: output held until the end */
 	int sink_fd[2]; /* where captures write */
 	struct spill *spill; /* held output: one memory budget and file */
 	struct jobenv *env; /* environ without our variables, + opts.env */
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
 	pid_t self;
-	int (*throttle)(void *);
-	void *throttle_data;
 	/* job control */
 	struct jobfiles *files;
-	struct callbacks *cbs; /* --on-success, --on-error */
-	unsigned long long ndone, total;
-	int halted;
 	uint64_t last_start_ms;
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
@@ -136,7 +120,6 @@ struct pool {
 	unsigned long long runtime_count;
 };
 
-static void pool_check_finished(struct pool *p);
 static void job_kill_step(struct loop *l, void *data);
 static void job_terminate(struct pool_job *j);
 static int job_start(struct pool *p, struct pool_job *j);
@@ -237,50 +220,48 @@ static void pool_fit_nproc(struct pool *p)
 	p->opts.slots = (unsigned)room;
 }
 
-/* A child of ours ended: hand it to its job. */
-static int pool_reaped(void *data, pid_t pid, int status);
 static struct callbacks *pool_new_callbacks(struct pool *p);
 
-struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
-		      const struct pool_events *ev)
+static const struct slot_ops pool_ops;
+
+struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
+		       const struct pool_events *ev)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;
-	p->loop = l;
+	p->devnull = -1;
 	p->opts = *opts;
+	if (sched_init(&p->s, &pool_ops, l, opts->order) == -1)
+		goto fail;
 	if (p->opts.slots == 0)
 		p->opts.slots = 1;
 	if (ev != NULL)
 		p->ev = *ev;
 	pool_fit_nproc(p);
-	p->devnull = -1;
-	p->hold_fd[0] = p->hold_fd[1] = -1;
-	p->sink_fd[0] = opts->out_fd;
-	p->sink_fd[1] = opts->err_fd;
+	p->sink_fd[0] = p->s.out_fd = opts->out_fd;
+	p->sink_fd[1] = p->s.err_fd = opts->err_fd;
+	p->s.out_sink = opts->out_sink;
+	p->s.tmpdir = opts->tmpdir;
+	p->s.halt = opts->halt;
+	p->s.total = opts->total;
 	p->self = getpid();
-	p->order = order_new(opts->order);
 	p->slot_busy = calloc(p->opts.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
 				     ? opts->mem_limit
 				     : SPILL_MEM_DEFAULT,
 			     opts->tmpdir);
-	if (p->order == NULL || p->slot_busy == NULL || p->spill == NULL ||
+	if (p->slot_busy == NULL || p->spill == NULL ||
 	    pool_init_env(p) == -1)
 		goto fail;
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL)
+	if (p->devnull == -1 || (p->s.cbs = pool_new_callbacks(p)) == NULL ||
+	    pool_open_files(p) == -1)
 		goto fail;
-	p->total = opts->total;
-	if (pool_open_files(p) == -1)
-		goto fail;
-	if (loop_child_add(l, pool_reaped, p) == -1)
-		goto fail;
-	p->reaping = 1;
-	return p;
+	return &p->s;
 fail:
-	pool_free(p);
+	sched_free(&p->s);
 	return NULL;
 }
 
@@ -301,11 +282,11 @@ static void job_free(struct pool_job *j)
 		record_free(j->recs[i]);
 	job_spawn_done(j);
 	if (j->kill_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->kill_timer);
+		loop_timer_cancel(j->pool->s.loop, j->kill_timer);
 	if (j->timeout_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->timeout_timer);
+		loop_timer_cancel(j->pool->s.loop, j->timeout_timer);
 	if (j->rearm_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->rearm_timer);
+		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
 	free(j->recs);
 	free(j->args);
 	free(j->command);
@@ -314,42 +295,22 @@ static void job_free(struct pool_job *j)
 	free(j);
 }
 
-void pool_free(struct pool *p)
+/* slot_ops.destroy: free what is the pool's. */
+static void pool_destroy(struct sched *s)
 {
-	if (p == NULL)
-		return;
-	if (p->reaping)
-		loop_child_del(p->loop, pool_reaped, p);
+	struct pool *p = (struct pool *)s;
+
 	record_free(p->carry);
 	job_free(p->partial);
-	callback_destroy(p->cbs);
 	if (p->delay_timer != NULL)
-		loop_timer_cancel(p->loop, p->delay_timer);
+		loop_timer_cancel(p->s.loop, p->delay_timer);
 	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
+		loop_timer_cancel(p->s.loop, p->spawn_timer);
 	jobfiles_free(p->files);
-	order_free(p->order);
 	free(p->slot_busy);
 	jobenv_free(p->env);
 	close_keep_errno(p->devnull);
-	close_keep_errno(p->hold_fd[0]);
-	close_keep_errno(p->hold_fd[1]);
 	spill_free(p->spill);
-	free(p);
-}
-
-void pool_set_throttle(struct pool *p, int (*throttle)(void *), void *data)
-{
-	p->throttle = throttle;
-	p->throttle_data = data;
-}
-
-void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
-		     void *data)
-{
-	p->q = q;
-	p->want = want;
-	p->want_data = data;
 }
 
 /* --- building a job ------------------------------------------------ */
@@ -364,7 +325,7 @@ static struct record *pool_take(struct pool *p)
 		p->carry = NULL;
 		return r;
 	}
-	if (p->q == NULL || queue_try_get(p->q, &item) == -1)
+	if (p->s.q == NULL || queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	return item;
 }
@@ -372,8 +333,7 @@ static struct record *pool_take(struct pool *p)
 /* Can no record come any more? */
 static int pool_source_done(const struct pool *p)
 {
-	return p->carry == NULL &&
-	       (p->q == NULL || (queue_closed(p->q) && queue_len(p->q) == 0));
+	return p->carry == NULL && sched_queue_done(&p->s);
 }
 
 /* Add a record's values to the job's records and arguments. */
@@ -442,8 +402,8 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 		if (!p->opts.fill && j->nrecs >= want)
 			return 1;
 		r = pool_take(p);
-		if (r == NULL && !pool_source_done(p) && p->want != NULL) {
-			p->want(p->want_data);
+		if (r == NULL && !pool_source_done(p) && p->s.want != NULL) {
+			p->s.want(p->s.want_data);
 			r = pool_take(p);
 		}
 		if (r == NULL)
@@ -556,10 +516,10 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 /* Our stdout or stderr is gone: end the run, drop all output. */
 static void pool_output_gone(struct pool *p)
 {
-	if (p->out_closed)
+	if (p->s.out_closed)
 		return;
-	p->out_closed = 1;
-	pool_terminate(p);
+	p->s.out_closed = 1;
+	sched_terminate(&p->s);
 }
 
 /* Make the order's current writer stream, resuming its paused reads. */
@@ -570,7 +530,7 @@ static void pool_update_writer(struct pool *p)
 
 	if (p->opts.output == POOL_UNGROUP || p->opts.retries > 0)
 		return;
-	w = order_writer(p->order);
+	w = order_writer(p->s.order);
 	if (w == NULL || w == p->writer)
 		return;
 	p->writer = w;
@@ -579,7 +539,7 @@ static void pool_update_writer(struct pool *p)
 			continue;
 		if (capture_stream(w->cap[i]) == -1)
 			pool_output_gone(p);
-		loop_fd_mod(p->loop, capture_fd(w->cap[i]), EPOLLIN);
+		loop_fd_mod(p->s.loop, capture_fd(w->cap[i]), EPOLLIN);
 	}
 }
 
@@ -589,18 +549,18 @@ static void pool_release_ready(struct pool *p)
 	struct pool_job *j;
 	size_t i;
 
-	while ((j = order_pop_release(p->order)) != NULL) {
+	while ((j = order_pop_release(p->s.order)) != NULL) {
 		if (j == p->writer)
 			p->writer = NULL;
-		for (i = 0; i < 2 && !p->out_closed; i++)
+		for (i = 0; i < 2 && !p->s.out_closed; i++)
 			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
 				pool_output_gone(p);
-		if (!p->out_closed && callback_flush(j->cb) == -1)
+		if (!p->s.out_closed && callback_flush(j->cb) == -1)
 			pool_output_gone(p);
 		if (p->ev.done != NULL)
 			p->ev.done(p->ev.data, j);
-		for (i = 0; i < j->ntasks && p->q != NULL; i++)
-			queue_task_done(p->q);
+		for (i = 0; i < j->ntasks && p->s.q != NULL; i++)
+			queue_task_done(p->s.q);
 		job_free(j);
 	}
 	pool_update_writer(p);
@@ -623,14 +583,14 @@ static void pool_unlink(struct pool *p, struct pool_job *j)
 static void job_leave(struct pool *p, struct pool_job *j)
 {
 	pool_unlink(p, j);
-	p->nrunning--;
+	p->s.nrunning--;
 	p->slot_busy[j->slot] = 0;
 	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->loop, j->timeout_timer);
+		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
 	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->loop, j->kill_timer);
+		loop_timer_cancel(p->s.loop, j->kill_timer);
 		j->kill_timer = NULL;
 	}
 	/* A job being ended: whatever of its tree outlived it goes too. */
@@ -643,9 +603,9 @@ static void job_complete(struct pool *p, struct pool_job *j)
 {
 	if (p->files != NULL && p->opts.results_dir == NULL)
 		jobfiles_remove(p->files, j->seq);
-	order_finished(p->order, j->seq);
+	order_finished(p->s.order, j->seq);
 	pool_release_ready(p);
-	pool_kick(p);
+	sched_kick(&p->s);
 }
 
 /* Keep a runtime for the median of --timeout N%. */
@@ -656,27 +616,11 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 		p->nruntimes++;
 }
 
-/* Should the run stop after this job (--halt)? */
-static void pool_check_halt(struct pool *p, const struct pool_job *j)
-{
-	const struct policy_halt *h = &p->opts.halt;
-
-	if (p->halted ||
-	    !policy_halt_reached(h, p->nsucceeded, p->nfailed,
-				 p->total > 0 ? p->total : p->nstarted))
-		return;
-	p->halted = 1;
-	if (h->when == HALT_NOW)
-		pool_terminate(p);
-	else
-		pool_close(p);
-}
-
 /* Should a failed try run again (--retries)? */
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
 	return pool_job_failed(j) && j->tries <= p->opts.retries &&
-	       !p->closed && !j->too_long && j->pid > 0 &&
+	       !p->s.closed && !j->too_long && j->pid > 0 &&
 	       j->exec_errno == 0;
 }
 
@@ -687,11 +631,11 @@ static void job_retry(struct pool *p, struct pool_job *j)
 
 	job_rearm_now(j);
 	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->loop, j->timeout_timer);
+		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
 	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->loop, j->kill_timer);
+		loop_timer_cancel(p->s.loop, j->kill_timer);
 		j->kill_timer = NULL;
 	}
 	for (i = 0; i < 2; i++) {
@@ -759,12 +703,12 @@ static void job_maybe_finished(struct pool_job *j)
 	job_close_blocks(j);
 	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 	job_leave(p, j);
-	if (p->halted && p->terminating && j->kill_step > 0 && !j->timed_out)
+	if (p->s.halted && p->s.terminating && j->kill_step > 0 && !j->timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
 	else if (pool_job_failed(j))
-		p->nfailed++;
+		p->s.nfailed++;
 	else
-		p->nsucceeded++;
+		p->s.nsucceeded++;
 	if (j->pid > 0)
 		pool_add_runtime(p, j->runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
@@ -774,12 +718,12 @@ static void job_maybe_finished(struct pool_job *j)
 			   p->opts.results_dir, strerror(errno));
 	if (p->ev.finished != NULL && j->pid > 0)
 		p->ev.finished(p->ev.data, j);
-	pool_check_halt(p, j);
-	if (j->pid > 0 && !p->terminating &&
+	sched_check_halt(&p->s);
+	if (j->pid > 0 && !p->s.terminating &&
 	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
 		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
 
-		callback_add(p->cbs, j, pool_job_failed(j), &tj);
+		callback_add(p->s.cbs, j, pool_job_failed(j), &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -789,7 +733,7 @@ static void job_maybe_finished(struct pool_job *j)
  * keeps no descriptor). */
 static void job_stream_closed(struct pool_job *j, int i)
 {
-	loop_fd_del(j->pool->loop, capture_fd(j->cap[i]));
+	loop_fd_del(j->pool->s.loop, capture_fd(j->cap[i]));
 	capture_close_pipe(j->cap[i]);
 	j->open_streams--;
 }
@@ -820,21 +764,21 @@ static void job_coalesce(struct pool_job *j, int i)
 
 	if (j->reaped)
 		return;
-	loop_fd_mod(p->loop, capture_fd(j->cap[i]), 0);
+	loop_fd_mod(p->s.loop, capture_fd(j->cap[i]), 0);
 	j->coalesced[i] = 1;
 	if (j->rearm_timer == NULL)
-		j->rearm_timer = loop_timer_add(p->loop, READ_COALESCE_MS,
+		j->rearm_timer = loop_timer_add(p->s.loop, READ_COALESCE_MS,
 						job_rearm, j);
 	if (j->rearm_timer == NULL)
-		job_rearm(p->loop, j);
+		job_rearm(p->s.loop, j);
 }
 
 /* Stop the coalescing delay and watch the pipes again. */
 static void job_rearm_now(struct pool_job *j)
 {
 	if (j->rearm_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->rearm_timer);
-	job_rearm(j->pool->loop, j);
+		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
+	job_rearm(j->pool->s.loop, j);
 }
 
 /* The job's output (stream i) could not be kept (no room for the spill
@@ -884,7 +828,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 
 	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
 		j->had_output = 1;
-		order_output(p->order, j->seq);
+		order_output(p->s.order, j->seq);
 		pool_update_writer(p);
 	}
 	if (rc == -1 && errno == EPIPE)
@@ -912,7 +856,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 /* Stdout to the pool's sink (a pipeline channel) unless held (map). */
 static void pool_set_sink(struct pool *p, struct capture *c, int stream)
 {
-	if (stream == 0 && p->opts.out_sink != NULL && p->hold_fd[0] == -1)
+	if (stream == 0 && p->opts.out_sink != NULL && p->s.hold_fd[0] == -1)
 		capture_set_sink(c, p->opts.out_sink);
 }
 
@@ -975,7 +919,7 @@ static void job_watch_streams(struct pool *p, struct pool_job *j)
 		if (p->opts.output == POOL_LINES &&
 		    p->opts.order == ORDER_UNORDERED)
 			capture_stream(j->cap[i]);
-		if (loop_fd_add(p->loop, capture_fd(j->cap[i]), EPOLLIN,
+		if (loop_fd_add(p->s.loop, capture_fd(j->cap[i]), EPOLLIN,
 				job_stream_ready, j) == 0)
 			j->open_streams++;
 	}
@@ -1040,7 +984,7 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 
 	for (i = 0; i < 2; i++) {
 		if (j->cap[i] != NULL && j->open_streams > 0) {
-			loop_fd_del(p->loop, capture_fd(j->cap[i]));
+			loop_fd_del(p->s.loop, capture_fd(j->cap[i]));
 			j->open_streams--;
 		}
 	}
@@ -1072,7 +1016,7 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->fd_in = job_stdin(p, j);
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
-	req->sigmask = loop_orig_sigmask(p->loop);
+	req->sigmask = loop_orig_sigmask(p->s.loop);
 	req->slot = j->slot;
 	req->seq = j->seq;
 	req->args = j->args;
@@ -1095,7 +1039,7 @@ static void pool_spawn_retry(struct loop *l, void *data)
 		job_spawn_done(j);
 		job_spawn_failed(p, j);
 	}
-	pool_kick(p);
+	sched_kick(&p->s);
 }
 
 /* fork failed with EAGAIN: try again on a timer with back-off (and at
@@ -1112,7 +1056,7 @@ static int pool_spawn_later(struct pool *p, struct pool_job *j)
 	} else if (p->spawn_backoff < SPAWN_RETRY_MAX_MS) {
 		p->spawn_backoff *= 2;
 	}
-	if (p->nrunning <= 1 && now - p->spawn_since > SPAWN_GIVE_UP_MS) {
+	if (p->s.nrunning <= 1 && now - p->spawn_since > SPAWN_GIVE_UP_MS) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -1124,7 +1068,7 @@ static int pool_spawn_later(struct pool *p, struct pool_job *j)
 	}
 	j->pid = 0;
 	if (p->spawn_timer == NULL)
-		p->spawn_timer = loop_timer_add(p->loop, p->spawn_backoff,
+		p->spawn_timer = loop_timer_add(p->s.loop, p->spawn_backoff,
 						pool_spawn_retry, p);
 	return p->spawn_timer == NULL ? -1 : 0;
 }
@@ -1135,7 +1079,7 @@ static void pool_spawn_cancel(struct pool *p)
 	struct pool_job *j = p->spawn_wait;
 
 	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
+		loop_timer_cancel(p->s.loop, p->spawn_timer);
 	p->spawn_timer = NULL;
 	p->spawn_wait = NULL;
 	if (j == NULL)
@@ -1161,14 +1105,14 @@ static void job_close_child_ends(struct pool *p, int fds[2])
 /* Count the job as started: sequence number, slot, order. */
 static int pool_register(struct pool *p, struct pool_job *j)
 {
-	if (order_started(p->order, p->seq + 1, j) == -1)
+	if (order_started(p->s.order, p->s.seq + 1, j) == -1)
 		return -1;
 	j->pool = p;
-	j->seq = ++p->seq;
+	j->seq = ++p->s.seq;
 	j->slot = pool_free_slot(p);
 	p->slot_busy[j->slot] = 1;
-	p->nrunning++;
-	p->nstarted++;
+	p->s.nrunning++;
+	p->s.nstarted++;
 	j->next = p->running;
 	p->running = j;
 	if (p->opts.group > 0)
@@ -1279,7 +1223,7 @@ static void job_running(struct pool *p, struct pool_job *j)
 	job_watch_streams(p, j);
 	tmo = pool_timeout_ms(p);
 	if (tmo > 0)
-		j->timeout_timer = loop_timer_add(p->loop, tmo, job_timeout, j);
+		j->timeout_timer = loop_timer_add(p->s.loop, tmo, job_timeout, j);
 	pool_update_writer(p);
 }
 
@@ -1298,7 +1242,7 @@ static void job_fifo_start(struct pool *p, struct pool_job *j)
 
 	if (!p->opts.fifo || r == NULL || !r->fifo || r->fd == -1)
 		return;
-	j->fifo = fifo_writer_start(p->loop, r->v[0], r->fd);
+	j->fifo = fifo_writer_start(p->s.loop, r->v[0], r->fd);
 	if (j->fifo == NULL)
 		pool_error(p, "job %llu: cannot write its block into %s: %s",
 			   j->seq, r->v[0], strerror(errno));
@@ -1314,7 +1258,7 @@ static int job_exec(struct pool *p, struct pool_job *j)
 	j->start_ms = loop_now_ms();
 	if (job_spawn(p, j, &a->req, a->fds) == -1) {
 		j->start_ms = 0;
-		if (errno == EAGAIN && !p->terminating)
+		if (errno == EAGAIN && !p->s.terminating)
 			return pool_spawn_later(p, j);
 		return -1;
 	}
@@ -1374,11 +1318,11 @@ static int pool_skip(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
-	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->seq + 1))
+	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->s.seq + 1))
 		return 0;
-	p->seq++;
-	for (i = 0; i < j->ntasks && p->q != NULL; i++)
-		queue_task_done(p->q);
+	p->s.seq++;
+	for (i = 0; i < j->ntasks && p->s.q != NULL; i++)
+		queue_task_done(p->s.q);
 	job_free(j);
 	return 1;
 }
@@ -1389,7 +1333,7 @@ static void pool_delay_over(struct loop *l, void *data)
 	struct pool *p = data;
 
 	p->delay_timer = NULL;
-	pool_kick(p);
+	sched_kick(&p->s);
 }
 
 /* Must the next start wait for --delay? Then arm the timer. */
@@ -1404,20 +1348,21 @@ static int pool_delayed(struct pool *p)
 	if (now >= next)
 		return 0;
 	if (p->delay_timer == NULL)
-		p->delay_timer = loop_timer_add(p->loop, next - now,
+		p->delay_timer = loop_timer_add(p->s.loop, next - now,
 						pool_delay_over, p);
 	return 1;
 }
 
-/* Start jobs while there are free slots and records. */
-static void pool_fill(struct pool *p)
+/* slot_ops.fill: start jobs while there are free slots and records. */
+static void pool_fill(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j;
 	int rc;
 
-	while (!p->closed && p->nrunning < p->opts.slots &&
+	while (!p->s.closed && p->s.nrunning < p->opts.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
-	       (p->throttle == NULL || !p->throttle(p->throttle_data))) {
+	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
 		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
 			if (p->partial == NULL)
@@ -1443,23 +1388,6 @@ static void pool_fill(struct pool *p)
 			break;
 		}
 	}
-	pool_check_finished(p);
-}
-
-void pool_kick(struct pool *p)
-{
-	if (p->in_kick) {
-		p->kick_again = 1;
-		return;
-	}
-	p->in_kick = 1;
-	do {
-		p->kick_again = 0;
-		if (p->started)
-			pool_fill(p);
-	} while (p->kick_again);
-	p->in_kick = 0;
-	pool_check_finished(p);
 }
 
 /* --- callbacks (--on-success, --on-error) ------------------------------ */
@@ -1515,7 +1443,7 @@ static struct callbacks *pool_new_callbacks(struct pool *p)
 		.ctx = p->ev.data,
 	};
 
-	return callback_new(p->loop, &co);
+	return callback_new(p->s.loop, &co);
 }
 
 /* --- reaping and ending ------------------------------------------------ */
@@ -1531,9 +1459,10 @@ static struct pool_job *job_by_pid(struct pool *p, pid_t pid)
 	return NULL;
 }
 
-static int pool_reaped(void *data, pid_t pid, int status)
+/* slot_ops.reaped: a child of ours ended: hand it to its job. */
+static int pool_reaped(struct sched *s, pid_t pid, int status)
 {
-	struct pool *p = data;
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j = job_by_pid(p, pid);
 
 	if (j == NULL)
@@ -1544,8 +1473,8 @@ static int pool_reaped(void *data, pid_t pid, int status)
 	job_maybe_finished(j);
 	if (p->spawn_wait != NULL && p->spawn_timer != NULL) {
 		/* a process was freed: the waiting spawn may work now */
-		loop_timer_cancel(p->loop, p->spawn_timer);
-		p->spawn_timer = loop_timer_add(p->loop, 0, pool_spawn_retry, p);
+		loop_timer_cancel(p->s.loop, p->spawn_timer);
+		p->spawn_timer = loop_timer_add(p->s.loop, 0, pool_spawn_retry, p);
 	}
 	return 1;
 }
@@ -1591,116 +1520,55 @@ static void job_terminate(struct pool_job *j)
 {
 	if (j->kill_step > 0 || j->pid <= 0)
 		return;
-	job_kill_step(j->pool->loop, j);
+	job_kill_step(j->pool->s.loop, j);
 }
 
-void pool_close(struct pool *p)
+/* slot_ops.close: the pool only starts no new job (sched.closed). */
+static void pool_close(struct sched *s)
 {
-	p->closed = 1;
-	pool_check_finished(p);
 }
 
-void pool_terminate(struct pool *p)
+/* slot_ops.terminate: give up a spawn waiting, end every job's tree. */
+static void pool_terminate(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j;
 
-	p->closed = 1;
-	p->terminating = 1;
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
 		job_terminate(j);
-	callback_terminate(p->cbs);
-	pool_check_finished(p);
-}
-
-void pool_halt_now(struct pool *p)
-{
-	p->halted = 1;
-	pool_terminate(p);
 }
 
 /* --- running ------------------------------------------------------------ */
 
-/* Open the files that hold output until the end (--order map). */
-static int pool_open_hold(struct pool *p)
+/* slot_ops.start: --order map holds stdout and stderr (the callbacks'
+ * too) in files until the end. */
+static void pool_start(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
 	struct callback_stream held = {.fd = -1};
-	int i;
+	int i, rc;
 
-	for (i = 0; i < 2; i++) {
-		p->hold_fd[i] = hold_open(p->opts.tmpdir);
-		if (p->hold_fd[i] == -1)
-			return -1;
-		held.fd = p->sink_fd[i] = p->hold_fd[i];
-		callback_set_stream(p->cbs, i, &held);
-	}
-	return 0;
-}
-
-/* Everything done? Then flush held output and stop the loop. */
-static void pool_check_finished(struct pool *p)
-{
-	size_t i;
-
-	if (p->finished || !p->started || p->nrunning > 0 ||
-	    order_pending(p->order) > 0 || p->in_kick)
+	if (p->opts.order != ORDER_MAP || p->opts.output == POOL_UNGROUP ||
+	    p->opts.dry_run)
 		return;
-	if (!p->closed && (!pool_source_done(p) || p->partial != NULL))
-		return;
-	p->finished = 1;
-	for (i = 0; i < 2; i++) {
-		if (p->hold_fd[i] == -1 || p->out_closed)
-			continue;
-		if (hold_copy(p->hold_fd[i],
-			      i == 0 ? p->opts.out_fd : p->opts.err_fd,
-			      i == 0 ? p->opts.out_sink : NULL) == -1)
-			p->out_closed = 1;
+	rc = sched_hold(s, 2);
+	for (i = 0; i < 2 && s->hold_fd[i] != -1; i++) {
+		held.fd = p->sink_fd[i] = s->hold_fd[i];
+		callback_set_stream(s->cbs, i, &held);
 	}
-	loop_stop(p->loop);
-}
-
-void pool_start(struct pool *p)
-{
-	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
-	    !p->opts.dry_run && pool_open_hold(p) == -1)
+	if (rc == -1)
 		pool_error(p, "cannot hold output for --order map: %s",
 			   strerror(errno));
-	p->started = 1;
-	pool_kick(p);
 }
 
-int pool_run(struct pool *p)
+/* slot_ops.busy: a job running, or records to come for one. */
+static int pool_busy(const struct sched *s)
 {
-	pool_start(p);
-	while (!p->finished)
-		if (loop_run_once(p->loop) == -1)
-			return -1;
-	return 0;
-}
+	const struct pool *p = (const struct pool *)s;
 
-int pool_finished(const struct pool *p)
-{
-	return p->finished;
-}
-
-unsigned long long pool_started(const struct pool *p)
-{
-	return p->nstarted;
-}
-
-unsigned long long pool_succeeded(const struct pool *p)
-{
-	return p->nsucceeded;
-}
-
-unsigned long long pool_failed(const struct pool *p)
-{
-	return p->nfailed;
-}
-
-int pool_output_closed(const struct pool *p)
-{
-	return p->out_closed;
+	return s->nrunning > 0 ||
+	       (!s->closed && (!pool_source_done(p) || p->partial != NULL));
 }
 
 /* --- jobs as the events see them ------------------------------------ */
@@ -1803,26 +1671,6 @@ unsigned pool_job_tries(const struct pool_job *j)
 	return j->tries;
 }
 
-unsigned pool_running(const struct pool *p)
-{
-	return p->nrunning;
-}
-
-unsigned long long pool_callbacks_failed(const struct pool *p)
-{
-	return callback_failures(p->cbs);
-}
-
-int pool_halted(const struct pool *p)
-{
-	return p->halted;
-}
-
-void pool_set_total(struct pool *p, unsigned long long total)
-{
-	p->total = total;
-}
-
 int pool_job_terminated(const struct pool_job *j)
 {
 	return j->kill_step > 0;
@@ -1835,3 +1683,13 @@ const char *pool_job_host(const struct pool_job *j)
 
 	return h != NULL ? h : ":";
 }
+
+static const struct slot_ops pool_ops = {
+	.fill = pool_fill,
+	.busy = pool_busy,
+	.start = pool_start,
+	.close = pool_close,
+	.terminate = pool_terminate,
+	.reaped = pool_reaped,
+	.destroy = pool_destroy,
+};

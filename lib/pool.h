@@ -1,4 +1,5 @@
-/* pool: N slots running jobs over records from a queue, one event loop.
+/* pool: the one-shot kind of slot of the scheduler (lib/sched): a job per
+ * slot, over records from a queue, in one event loop.
  *
  * The pool takes records from a bounded queue (filled by a feed, or by an
  * upstream stage), groups them into jobs (one record per job, -n N records,
@@ -21,6 +22,7 @@
 #include "capture.h"
 #include "order.h"
 #include "policy.h"
+#include "sched.h"
 #include "termtree.h"
 
 struct executor;
@@ -83,7 +85,7 @@ struct pool_events {
 	/* Something went wrong outside any job's own exit status. */
 	void (*error)(void *data, const char *msg);
 	/* Something worth telling that is counted elsewhere (a failed
-	 * callback: see pool_callbacks_failed()). */
+	 * callback: see sched_callbacks_failed()). */
 	void (*notice)(void *data, const char *msg);
 	/* The job ended for good (last try), before its callback and
 	 * before its output is released: the time to log it. */
@@ -94,49 +96,10 @@ struct pool_events {
 	void *data;
 };
 
-struct pool;
-
-struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
-		      const struct pool_events *ev);
-void pool_free(struct pool *p);
-
-/* Where records come from. want(data) is called when the pool would take
- * more records than the queue holds; the producer calls pool_kick() after
- * putting records or closing the queue. */
-void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
-		     void *data);
-/* While throttle(data) returns 1, start no new job (a pipeline stage whose
- * reader is behind); call pool_kick() when it may have changed. */
-void pool_set_throttle(struct pool *p, int (*throttle)(void *), void *data);
-/* Records may be waiting in the queue: start what can be started. */
-void pool_kick(struct pool *p);
-/* Start the pool in its loop; then pool_finished() tells when it is done. */
-void pool_start(struct pool *p);
-/* Run the loop until this pool is finished. 0 or -1/errno. */
-int pool_run(struct pool *p);
-int pool_finished(const struct pool *p);
-
-/* Start no new job; let the running ones finish (Pool.close). */
-void pool_close(struct pool *p);
-/* Start no new job and end every running job's tree (Pool.terminate). */
-void pool_terminate(struct pool *p);
-/* --halt now decided elsewhere (another pipeline stage): as
- * pool_terminate, and the jobs so ended count neither as failed nor as
- * succeeded, as with the pool's own --halt now. */
-void pool_halt_now(struct pool *p);
-
-unsigned long long pool_started(const struct pool *p);
-unsigned long long pool_succeeded(const struct pool *p);
-unsigned long long pool_failed(const struct pool *p);
-/* Our stdout was closed by its reader (EPIPE): the run was ended. */
-int pool_output_closed(const struct pool *p);
-unsigned pool_running(const struct pool *p);
-/* Callbacks that failed (exit status not 0, or could not run). */
-unsigned long long pool_callbacks_failed(const struct pool *p);
-/* --halt stopped the run. */
-int pool_halted(const struct pool *p);
-/* Set the number of jobs expected, once known (for --halt N%). */
-void pool_set_total(struct pool *p, unsigned long long total);
+/* A scheduler (lib/sched) of one-shot jobs: NULL/errno (its message
+ * through the error event). */
+struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
+		       const struct pool_events *ev);
 
 /* A job, as seen by the events. */
 unsigned long long pool_job_seq(const struct pool_job *j);

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "policy.h"
 #include "queue.h"
+#include "slot.h"
 #include "template.h"
 
 /* Bytes asked for by one read of a worker's stdout. */
@@ -124,49 +125,33 @@ struct worker {
 };
 
 struct wpool {
-	struct loop *loop;
+	struct sched s;           /* first: the scheduler's state */
 	struct wpool_opts opts;
 	struct wpool_events ev;
-	struct queue *q;
-	void (*want)(void *);
-	void *want_data;
 	struct worker *workers;
 	char *shell_cmd;
 	struct jobenv *env;       /* environ without our variables */
-	struct order *order;
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
-	struct callbacks *cbs;    /* --on-success, --on-error */
 	struct capture_sink cb_sink; /* their stdout: into out */
 	int devnull;
 	struct buf out;           /* results not yet written */
 	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
-	int hold_fd;              /* --order map: results held here first */
-	unsigned long long seq, nspawns;
-	unsigned long long nsucceeded, nfailed, nfaults;
-	unsigned nbusy;           /* inputs in flight */
+	unsigned long long nspawns;
 	unsigned inflight_max;    /* opts.inflight as given, or 0 */
 	int read_ahead;           /* a worker was seen reading ahead */
 	struct loop_timer *quiet_timer; /* looks for silent workers */
 	unsigned bad_starts, hinted;
-	int started, closed, terminating, out_closed, finished, fatal;
-	int in_fill, fill_again;
-	int halted;
-	unsigned long long total; /* inputs in all, once known; or 0 */
+	int fatal;
 	uint64_t now_us, now_wall_ms; /* the clocks, read by pool_clock() */
-	int reaping;              /* pool_reaped is a reaper of the loop */
-	int (*throttle)(void *);
-	void *throttle_data;
 	struct loop_timer *spawn_timer;
 	struct loop_timer *stall_timer; /* until the flush hint is given */
-	struct loop_timer *drain_timer; /* after wpool_close: then terminate */
+	struct loop_timer *drain_timer; /* after sched_close: then terminate */
 	int drain_over;
 	pid_t self;
 };
 
-static void pool_fill(struct wpool *p);
-static void pool_check_finished(struct wpool *p);
 static void task_finished(struct wpool *p, struct wpool_task *t);
 static void worker_end(struct worker *w);
 static void worker_parse(struct worker *w);
@@ -287,7 +272,7 @@ static void pool_fatal(struct wpool *p, const char *msg)
 {
 	if (p->fatal++ == 0 && p->ev.error != NULL)
 		p->ev.error(p->ev.data, msg);
-	wpool_close(p);
+	sched_close(&p->s);
 }
 
 /* The input's text for a message: at most QUOTE_MAX bytes, control
@@ -336,11 +321,10 @@ fail:
 	return -1;
 }
 
-/* A child of ours ended: a worker? */
-static int pool_reaped(void *data, pid_t pid, int status);
 static struct callbacks *pool_new_callbacks(struct wpool *p);
+static const struct slot_ops wpool_ops;
 
-struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
+struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 			const struct wpool_events *ev)
 {
 	struct wpool *p;
@@ -353,8 +337,14 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
-	p->loop = l;
+	p->devnull = -1;
 	p->opts = *opts;
+	if (sched_init(&p->s, &wpool_ops, l, opts->order) == -1)
+		goto fail;
+	p->s.out_fd = opts->out_fd;
+	p->s.out_sink = opts->out_sink;
+	p->s.tmpdir = opts->tmpdir;
+	p->s.halt = opts->halt;
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
 	p->inflight_max = p->opts.inflight;
@@ -362,11 +352,9 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->opts.inflight = WPOOL_INFLIGHT;
 	if (ev != NULL)
 		p->ev = *ev;
-	p->devnull = p->hold_fd = -1;
 	p->self = getpid();
-	p->order = order_new(opts->order);
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
-	if (p->order == NULL || p->workers == NULL ||
+	if (p->workers == NULL ||
 	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
 		goto fail;
 	for (i = 0; i < opts->slots; i++) {
@@ -375,13 +363,11 @@ struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
 	}
 	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL ||
-	    loop_child_add(l, pool_reaped, p) == -1)
+	if (p->devnull == -1 || (p->s.cbs = pool_new_callbacks(p)) == NULL)
 		goto fail;
-	p->reaping = 1;
-	return p;
+	return &p->s;
 fail:
-	wpool_free(p);
+	sched_free(&p->s);
 	return NULL;
 }
 
@@ -390,7 +376,7 @@ static void worker_close_fd(struct worker *w, int *fd)
 {
 	if (*fd < 0)
 		return;
-	loop_fd_del(w->pool->loop, *fd);
+	loop_fd_del(w->pool->s.loop, *fd);
 	close(*fd);
 	*fd = -1;
 }
@@ -399,9 +385,9 @@ static void worker_close_fd(struct worker *w, int *fd)
 static void worker_cancel_timers(struct worker *w)
 {
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	if (w->kill_timer != NULL)
-		loop_timer_cancel(w->pool->loop, w->kill_timer);
+		loop_timer_cancel(w->pool->s.loop, w->kill_timer);
 	w->deadline = w->kill_timer = NULL;
 	w->dl = DL_NONE;
 }
@@ -431,12 +417,12 @@ static void pool_free_tasks(struct wpool *p)
 	}
 }
 
-void wpool_free(struct wpool *p)
+/* slot_ops.destroy: kill and reap the workers left, free the pool's. */
+static void wpool_destroy(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p == NULL)
-		return;
 	for (i = 0; p->workers != NULL && i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
 
@@ -447,37 +433,23 @@ void wpool_free(struct wpool *p)
 			kill_and_reap(w->pid);
 		buf_free(&w->rbuf);
 	}
-	callback_destroy(p->cbs);
 	pool_free_tasks(p);
 	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
+		loop_timer_cancel(p->s.loop, p->spawn_timer);
 	if (p->stall_timer != NULL)
-		loop_timer_cancel(p->loop, p->stall_timer);
+		loop_timer_cancel(p->s.loop, p->stall_timer);
 	if (p->quiet_timer != NULL)
-		loop_timer_cancel(p->loop, p->quiet_timer);
+		loop_timer_cancel(p->s.loop, p->quiet_timer);
 	if (p->drain_timer != NULL)
-		loop_timer_cancel(p->loop, p->drain_timer);
+		loop_timer_cancel(p->s.loop, p->drain_timer);
 	if (p->flush_timer != NULL)
-		loop_timer_cancel(p->loop, p->flush_timer);
-	if (p->reaping)
-		loop_child_del(p->loop, pool_reaped, p);
+		loop_timer_cancel(p->s.loop, p->flush_timer);
 	close_keep_errno(p->devnull);
-	close_keep_errno(p->hold_fd);
-	order_free(p->order);
 	buf_free(&p->out);
 	buf_free(&p->scratch);
 	free(p->workers);
 	free(p->shell_cmd);
 	jobenv_free(p->env);
-	free(p);
-}
-
-void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
-		      void *data)
-{
-	p->q = q;
-	p->want = want;
-	p->want_data = data;
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -494,8 +466,8 @@ static int out_deliver(struct wpool *p, const void *d, size_t n)
  * their reader. 0 or -1/errno. */
 static int out_write(struct wpool *p, const void *d, size_t n)
 {
-	if (p->hold_fd != -1)
-		return capture_write_all(p->hold_fd, d, n);
+	if (p->s.hold_fd[0] != -1)
+		return capture_write_all(p->s.hold_fd[0], d, n);
 	return out_deliver(p, d, n);
 }
 
@@ -506,15 +478,15 @@ static void out_flush(struct wpool *p)
 
 	if (p->out.len == 0)
 		return;
-	if (!p->out_closed && out_write(p, p->out.data, p->out.len) == -1) {
-		p->out_closed = 1;
+	if (!p->s.out_closed && out_write(p, p->out.data, p->out.len) == -1) {
+		p->s.out_closed = 1;
 		if (errno != EPIPE && errno != EINTR) { /* EINTR: Ctrl-C */
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
 				 strerror(errno));
 			if (p->ev.error != NULL)
 				p->ev.error(p->ev.data, msg);
 		}
-		wpool_terminate(p);
+		sched_terminate(&p->s);
 	}
 	p->out.len = 0;
 }
@@ -536,7 +508,7 @@ static void out_added(struct wpool *p)
 		return;
 	}
 	if (p->flush_timer == NULL && p->out.len > 0)
-		p->flush_timer = loop_timer_add(p->loop, OUT_FLUSH_MS,
+		p->flush_timer = loop_timer_add(p->s.loop, OUT_FLUSH_MS,
 						out_flush_due, p);
 	if (p->flush_timer == NULL)
 		out_flush(p);
@@ -652,8 +624,8 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 {
 	record_free(t->rec);
 	t->rec = NULL;
-	if (p->q != NULL)
-		queue_task_done(p->q);
+	if (p->s.q != NULL)
+		queue_task_done(p->s.q);
 	if (t->send.cap > KEEP_BUF_MAX)
 		buf_free(&t->send);
 	if (t->result.cap > KEEP_BUF_MAX)
@@ -669,7 +641,7 @@ static void pool_release(struct wpool *p)
 {
 	struct wpool_task *t;
 
-	while ((t = order_pop_release(p->order)) != NULL) {
+	while ((t = order_pop_release(p->s.order)) != NULL) {
 		if (!t->failed)
 			out_append(p, t);
 		callback_flush(t->cb);
@@ -680,35 +652,21 @@ static void pool_release(struct wpool *p)
 /* The task and its callback are over: its result may go out. */
 static void task_complete(struct wpool *p, struct wpool_task *t)
 {
-	order_finished(p->order, t->seq);
+	order_finished(p->s.order, t->seq);
 	pool_release(p);
-	pool_check_finished(p);
+	sched_check_finished(&p->s);
 }
 
 /* Queue the task's callback, if it has one; 1 if queued. */
 static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 {
-	if (t->interrupted || p->terminating ||
+	if (t->interrupted || p->s.terminating ||
 	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
 		return 0;
-	callback_add(p->cbs, t, t->failed,
+	callback_add(p->s.cbs, t, t->failed,
 		     &(struct template_job){t->rec->v, t->rec->n, t->seq,
 					    t->slot});
 	return 1;
-}
-
-/* Should the run stop now (opts.halt)? */
-static void pool_check_halt(struct wpool *p)
-{
-	if (p->halted ||
-	    !policy_halt_reached(&p->opts.halt, p->nsucceeded, p->nfailed,
-				 p->total > 0 ? p->total : p->seq))
-		return;
-	p->halted = 1;
-	if (p->opts.halt.when == HALT_NOW)
-		wpool_terminate(p);
-	else
-		wpool_close(p);
 }
 
 /* The task ended for good (answered or failed): count, report, callback. */
@@ -718,19 +676,19 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 
 	if (counted) {
 		if (t->failed)
-			p->nfailed++;
+			p->s.nfailed++;
 		else
-			p->nsucceeded++;
+			p->s.nsucceeded++;
 		if (p->ev.finished != NULL)
 			p->ev.finished(p->ev.data, t);
 	}
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
 	if (counted)
-		pool_check_halt(p);
+		sched_check_halt(&p->s);
 }
 
-/* A task cut short by wpool_terminate(): neither counted nor logged. */
+/* A task cut short by sched_terminate(): neither counted nor logged. */
 static void task_interrupt(struct wpool *p, struct wpool_task *t)
 {
 	t->failed = 1;
@@ -755,7 +713,7 @@ static void retry_push(struct wpool *p, struct wpool_task *t)
 static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
-	int retry = t->tries <= p->opts.retries && !p->closed;
+	int retry = t->tries <= p->opts.retries && !p->s.closed;
 	char in[QUOTE_MAX + 8];
 
 	t->runtime_ms = loop_now_ms() - t->start_ms;
@@ -797,21 +755,22 @@ static struct wpool_task *pool_take(struct wpool *p)
 		t->next = NULL;
 		return t;
 	}
-	if (p->closed || p->q == NULL ||
-	    order_pending(p->order) - p->nbusy >=
+	if (p->s.closed || p->s.q == NULL ||
+	    order_pending(p->s.order) - p->s.nrunning >=
 		    (unsigned long)p->opts.slots * PENDING_PER_SLOT ||
-	    (p->throttle != NULL && p->throttle(p->throttle_data)) ||
-	    queue_try_get(p->q, &item) == -1)
+	    (p->s.throttle != NULL && p->s.throttle(p->s.throttle_data)) ||
+	    queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	t = task_get(p);
-	if (t == NULL || order_started(p->order, p->seq + 1, t) == -1) {
+	if (t == NULL || order_started(p->s.order, p->s.seq + 1, t) == -1) {
 		record_free(item);
-		queue_task_done(p->q);
+		queue_task_done(p->s.q);
 		pool_fatal(p, strerror(ENOMEM));
 		return NULL;
 	}
 	t->rec = item;
-	t->seq = ++p->seq;
+	t->seq = ++p->s.seq;
+	p->s.nstarted++;
 	t->start_ms = p->now_us / 1000;
 	t->start_wall_ms = p->now_wall_ms;
 	t->tries = 0;
@@ -825,15 +784,14 @@ static int pool_has_work(const struct wpool *p)
 {
 	if (p->retry_head != NULL)
 		return 1;
-	return !p->closed && p->q != NULL && queue_len(p->q) > 0;
+	return !p->s.closed && p->s.q != NULL && queue_len(p->s.q) > 0;
 }
 
 /* Can no input come any more? */
 static int pool_source_done(const struct wpool *p)
 {
 	return p->retry_head == NULL &&
-	       (p->closed || p->q == NULL ||
-		(queue_closed(p->q) && queue_len(p->q) == 0));
+	       (p->s.closed || sched_queue_done(&p->s));
 }
 
 /* --- workers: starting, sending -------------------------------------- */
@@ -864,7 +822,7 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 	req.fd_in = in;
 	req.fd_out = out;
 	req.fd_err = p->opts.err_fd;
-	req.sigmask = loop_orig_sigmask(p->loop);
+	req.sigmask = loop_orig_sigmask(p->s.loop);
 	req.slot = w->slot;
 	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
 }
@@ -897,7 +855,7 @@ static void worker_started(struct worker *w, int exec_errno)
 	w->window = w->streaming ? pool_stream_inputs(p) : 1;
 	w->last_us = w->svc_us = 0;
 	p->nspawns++;
-	if (loop_fd_add(p->loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
+	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
 	if (p->ev.spawned != NULL)
 		p->ev.spawned(p->ev.data, w->slot, w->pid);
@@ -939,7 +897,7 @@ static void pool_spawn_retry(struct loop *l, void *data)
 	struct wpool *p = data;
 
 	p->spawn_timer = NULL;
-	pool_fill(p);
+	sched_kick(&p->s);
 }
 
 /* The inputs w may have in flight now: its window, within max_tasks. */
@@ -994,7 +952,7 @@ static struct worker *pool_ready_worker(struct wpool *p)
 		return worker_usable(empty) ? empty : busy;
 	if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
 	    errno == ENFILE) {
-		p->spawn_timer = loop_timer_add(p->loop, SPAWN_RETRY_MS,
+		p->spawn_timer = loop_timer_add(p->s.loop, SPAWN_RETRY_MS,
 						pool_spawn_retry, p);
 		return busy;
 	}
@@ -1012,9 +970,9 @@ static void worker_set_deadline(struct worker *w, enum deadline kind,
 				uint64_t ms)
 {
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	w->dl = kind;
-	w->deadline = loop_timer_add(w->pool->loop, ms, worker_deadline, w);
+	w->deadline = loop_timer_add(w->pool->s.loop, ms, worker_deadline, w);
 }
 
 /* The worker closed its stdin or stdout: it has GRACE_MS to exit. */
@@ -1038,12 +996,12 @@ static void worker_end_input(struct worker *w)
 }
 
 /* No more input will come: close the busy worker's stdin now? Yes after
- * wpool_close() and for a worker that reads ahead (or was probed); the
+ * sched_close() and for a worker that reads ahead (or was probed); the
  * others first get QUIET_MS to answer (worker_quiet_check), so that a
  * worker answering each input does not see its stdin end early. */
 static void worker_input_done(struct worker *w)
 {
-	if (w->pool->closed || w->streaming || w->probing)
+	if (w->pool->s.closed || w->streaming || w->probing)
 		worker_end_input(w);
 }
 
@@ -1068,7 +1026,7 @@ static void worker_write(struct worker *w)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			if (!w->in_watched &&
-			    loop_fd_add(w->pool->loop, w->in_fd, EPOLLOUT,
+			    loop_fd_add(w->pool->s.loop, w->in_fd, EPOLLOUT,
 					worker_writable, w) == 0)
 				w->in_watched = 1;
 			return;
@@ -1093,7 +1051,7 @@ static void worker_write(struct worker *w)
 		}
 	}
 	if (w->in_watched) {
-		loop_fd_del(w->pool->loop, w->in_fd);
+		loop_fd_del(w->pool->s.loop, w->in_fd);
 		w->in_watched = 0;
 	}
 	if (pool_source_done(w->pool))
@@ -1136,7 +1094,7 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	}
 	w->inflight++;
 	w->inflight_bytes += t->send.len;
-	p->nbusy++;
+	p->s.nrunning++;
 	if (w->state == W_IDLE) {
 		w->state = W_BUSY;
 		w->heard_ms = p->now_us / 1000;
@@ -1180,9 +1138,9 @@ static struct wpool_task *worker_detach(struct worker *w)
 	t->next = NULL;
 	w->inflight--;
 	w->inflight_bytes -= t->send.len;
-	p->nbusy--;
+	p->s.nrunning--;
 	if (w->dl == DL_TIMEOUT) {
-		loop_timer_cancel(p->loop, w->deadline);
+		loop_timer_cancel(p->s.loop, w->deadline);
 		w->deadline = NULL;
 		w->dl = DL_NONE;
 	}
@@ -1192,7 +1150,7 @@ static struct wpool_task *worker_detach(struct worker *w)
 		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
 			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
 	} else if (w->in_watched) {
-		loop_fd_del(p->loop, w->in_fd);
+		loop_fd_del(p->s.loop, w->in_fd);
 		w->in_watched = 0;
 	}
 	return t;
@@ -1223,7 +1181,7 @@ static void worker_requeue(struct worker *w)
 }
 
 /* Close the worker's stdin: it should exit (after max_tasks, at the end,
- * or after wpool_close). */
+ * or after sched_close). */
 static void worker_retire(struct worker *w)
 {
 	worker_close_fd(w, &w->in_fd);
@@ -1252,7 +1210,7 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 /* Output from a worker that owes none: report, count, end it. */
 static void worker_stray(struct worker *w)
 {
-	w->pool->nfaults++;
+	w->pool->s.nfaults++;
 	w->ended_by_us = 1;
 	pool_notice(w->pool, "worker %u wrote output with no input pending",
 		    w->slot);
@@ -1283,7 +1241,7 @@ static void pool_stall_check(struct loop *l, void *data)
 	unsigned i;
 
 	p->stall_timer = NULL;
-	if (p->hinted || p->finished)
+	if (p->hinted || p->s.finished)
 		return;
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
@@ -1365,7 +1323,7 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 		w->state = W_IDLE;
 		if ((pool->opts.max_tasks > 0 &&
 		     w->served >= pool->opts.max_tasks) ||
-		    pool->closed)
+		    pool->s.closed)
 			worker_retire(w);
 	}
 	task_finished(pool, t);
@@ -1469,7 +1427,7 @@ static void worker_readable(struct loop *l, int fd, uint32_t events,
 
 	if (n > 0) {
 		worker_parse(w);
-		pool_fill(w->pool);
+		sched_kick(&w->pool->s);
 		return;
 	}
 	if (n == -1 && errno == EAGAIN)
@@ -1516,14 +1474,14 @@ static void worker_end(struct worker *w)
 		return;
 	w->state = W_ENDING;
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	w->deadline = NULL;
 	w->dl = DL_NONE;
 	worker_close_fd(w, &w->in_fd);
 	w->in_watched = 0;
 	if (w->reaped)
 		return;
-	worker_kill_step(w->pool->loop, w);
+	worker_kill_step(w->pool->s.loop, w);
 }
 
 /* A worker that ends before its first result counts against the run:
@@ -1608,7 +1566,7 @@ static void worker_reaped(struct worker *w, int status)
 	 * left the group but carries its marker). */
 	termtree_signal(0, w->pid, w->marker, SIGKILL);
 	w->state = W_EMPTY;
-	pool_fill(p);
+	sched_kick(&p->s);
 }
 
 /* --- callbacks ------------------------------------------------------- */
@@ -1657,7 +1615,7 @@ static struct callbacks *pool_new_callbacks(struct wpool *p)
 	};
 
 	p->cb_sink = (struct capture_sink){out_callback, p};
-	return callback_new(p->loop, &co);
+	return callback_new(p->s.loop, &co);
 }
 
 /* --- the pool ---------------------------------------------------------- */
@@ -1674,9 +1632,10 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 	return NULL;
 }
 
-static int pool_reaped(void *data, pid_t pid, int status)
+/* slot_ops.reaped: a child of ours ended: a worker? */
+static int pool_reaped(struct sched *s, pid_t pid, int status)
 {
-	struct wpool *p = data;
+	struct wpool *p = (struct wpool *)s;
 	struct worker *w = pool_worker_by_pid(p, pid);
 
 	if (w != NULL) {
@@ -1759,7 +1718,7 @@ static void pool_quiet_tick(struct loop *l, void *data)
 	for (i = 0; i < p->opts.slots; i++)
 		more |= worker_quiet_check(&p->workers[i], now);
 	if (more)
-		pool_fill(p);
+		sched_kick(&p->s);
 	pool_quiet_arm(p);
 }
 
@@ -1768,13 +1727,13 @@ static void pool_quiet_arm(struct wpool *p)
 {
 	unsigned i;
 
-	if (p->quiet_timer != NULL || p->finished || p->terminating)
+	if (p->quiet_timer != NULL || p->s.finished || p->s.terminating)
 		return;
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->streaming && w->in_fd >= 0) {
-			p->quiet_timer = loop_timer_add(p->loop, QUIET_TICK_MS,
+			p->quiet_timer = loop_timer_add(p->s.loop, QUIET_TICK_MS,
 							pool_quiet_tick, p);
 			return;
 		}
@@ -1784,120 +1743,79 @@ static void pool_quiet_arm(struct wpool *p)
 /* Ask the producer for more records when the queue runs low. */
 static void pool_want_more(struct wpool *p)
 {
-	if (p->want != NULL && p->q != NULL && !p->closed &&
-	    !queue_closed(p->q) && queue_len(p->q) < queue_capacity(p->q) / 2)
-		p->want(p->want_data);
+	if (p->s.want != NULL && p->s.q != NULL && !p->s.closed &&
+	    !queue_closed(p->s.q) && queue_len(p->s.q) < queue_capacity(p->s.q) / 2)
+		p->s.want(p->s.want_data);
 }
 
-/* Send inputs to idle workers (starting workers as needed), retire the
- * idle ones when no input is left. */
-static void pool_fill(struct wpool *p)
+/* slot_ops.fill: send inputs to idle workers (starting workers as
+ * needed), retire the idle ones when no input is left. */
+static void pool_fill(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	struct wpool_task *t;
 	struct worker *w;
 
-	if (p->in_fill) {
-		p->fill_again = 1;
-		return;
-	}
-	p->in_fill = 1;
 	pool_clock(p);
-	do {
-		p->fill_again = 0;
-		pool_want_more(p);
-		while (!p->terminating && pool_has_work(p) &&
-		       (w = pool_ready_worker(p)) != NULL &&
-		       (t = pool_take(p)) != NULL) {
-			if (task_encode(p, t) == 0)
-				worker_send(w, t);
-			else if (errno == EINVAL)
-				task_reject(p, t);
-			else
-				pool_fatal(p, strerror(errno));
-		}
-		pool_want_more(p); /* a streamed worker may not answer soon */
-		pool_write_all(p);
-		pool_end_inputs(p);
-	} while (p->fill_again);
-	p->in_fill = 0;
+	pool_want_more(p);
+	while (!s->terminating && pool_has_work(p) &&
+	       (w = pool_ready_worker(p)) != NULL &&
+	       (t = pool_take(p)) != NULL) {
+		if (task_encode(p, t) == 0)
+			worker_send(w, t);
+		else if (errno == EINVAL)
+			task_reject(p, t);
+		else
+			pool_fatal(p, strerror(errno));
+	}
+	pool_want_more(p); /* a streamed worker may not answer soon */
+	pool_write_all(p);
+	pool_end_inputs(p);
 	pool_quiet_arm(p);
-	pool_check_finished(p);
 }
 
-void wpool_kick(struct wpool *p)
+/* slot_ops.busy: input to come or in flight, a callback, a worker. */
+static int pool_busy(const struct sched *s)
 {
-	if (p->started)
-		pool_fill(p);
-}
-
-/* Everything answered, released, and every worker gone? Then stop. */
-static void pool_check_finished(struct wpool *p)
-{
+	const struct wpool *p = (const struct wpool *)s;
 	unsigned i;
 
-	if (p->finished || !p->started || p->in_fill || !pool_source_done(p) ||
-	    p->nbusy > 0 || order_pending(p->order) > 0 ||
-	    callback_pending(p->cbs))
-		return;
+	if (!pool_source_done(p) || s->nrunning > 0 ||
+	    callback_pending(s->cbs))
+		return 1;
 	for (i = 0; i < p->opts.slots; i++)
 		if (p->workers[i].state != W_EMPTY)
-			return;
-	out_flush(p);
-	if (p->hold_fd != -1 && !p->out_closed &&
-	    hold_copy(p->hold_fd, p->opts.out_fd, p->opts.out_sink) == -1)
-		p->out_closed = 1;
-	if (p->stall_timer != NULL)
-		loop_timer_cancel(p->loop, p->stall_timer);
-	p->stall_timer = NULL;
-	if (p->quiet_timer != NULL)
-		loop_timer_cancel(p->loop, p->quiet_timer);
-	p->quiet_timer = NULL;
-	if (p->drain_timer != NULL)
-		loop_timer_cancel(p->loop, p->drain_timer);
-	p->drain_timer = NULL;
-	p->finished = 1;
-	loop_stop(p->loop);
-}
-
-void wpool_start(struct wpool *p)
-{
-	if (p->opts.order == ORDER_MAP &&
-	    (p->hold_fd = hold_open(p->opts.tmpdir)) == -1)
-		pool_fatal(p, "cannot hold the results for --order map");
-	p->started = 1;
-	p->stall_timer = loop_timer_add(p->loop, STALL_HINT_MS,
-					pool_stall_check, p);
-	pool_fill(p);
-}
-
-int wpool_finished(const struct wpool *p)
-{
-	return p->finished;
-}
-
-int wpool_run(struct wpool *p)
-{
-	wpool_start(p);
-	while (!p->finished)
-		if (loop_run_once(p->loop) == -1)
-			return -1;
+			return 1;
 	return 0;
 }
 
-void wpool_set_total(struct wpool *p, unsigned long long total)
+/* slot_ops.finish: the last results out, the pool's timers off. */
+static void pool_finish(struct sched *s)
 {
-	p->total = total;
+	struct wpool *p = (struct wpool *)s;
+
+	out_flush(p);
+	if (p->stall_timer != NULL)
+		loop_timer_cancel(s->loop, p->stall_timer);
+	p->stall_timer = NULL;
+	if (p->quiet_timer != NULL)
+		loop_timer_cancel(s->loop, p->quiet_timer);
+	p->quiet_timer = NULL;
+	if (p->drain_timer != NULL)
+		loop_timer_cancel(s->loop, p->drain_timer);
+	p->drain_timer = NULL;
 }
 
-int wpool_halted(const struct wpool *p)
+/* slot_ops.start: --order map holds the results in a file until the
+ * end; the flush hint is looked for. */
+static void pool_start(struct sched *s)
 {
-	return p->halted;
-}
+	struct wpool *p = (struct wpool *)s;
 
-void wpool_set_throttle(struct wpool *p, int (*throttle)(void *), void *data)
-{
-	p->throttle = throttle;
-	p->throttle_data = data;
+	if (p->opts.order == ORDER_MAP && sched_hold(s, 1) == -1)
+		pool_fatal(p, "cannot hold the results for --order map");
+	p->stall_timer = loop_timer_add(s->loop, STALL_HINT_MS,
+					pool_stall_check, p);
 }
 
 /* Fail (or, when ending the run, drop) the inputs waiting for a retry. */
@@ -1910,7 +1828,7 @@ static void pool_drop_retries(struct wpool *p)
 		if (p->retry_head == NULL)
 			p->retry_tail = NULL;
 		t->next = NULL;
-		if (p->terminating) {
+		if (p->s.terminating) {
 			task_interrupt(p, t);
 		} else {
 			t->failed = 1;
@@ -1919,7 +1837,7 @@ static void pool_drop_retries(struct wpool *p)
 	}
 }
 
-/* The drain after wpool_close is over: end the workers still busy. */
+/* The drain after sched_close is over: end the workers still busy. */
 static void pool_drain_over(struct loop *l, void *data)
 {
 	struct wpool *p = data;
@@ -1928,16 +1846,16 @@ static void pool_drain_over(struct loop *l, void *data)
 	p->drain_over = 1;
 	pool_notice(p, "ending the workers that did not answer in time after "
 		    "SIGTERM (their inputs fail)");
-	wpool_terminate(p);
+	sched_terminate(&p->s);
 }
 
-void wpool_close(struct wpool *p)
+/* slot_ops.close: fail the retries, close the workers' stdin; the busy
+ * ones get retire_ms to answer. */
+static void pool_close(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p->closed)
-		return;
-	p->closed = 1;
 	pool_drop_retries(p);
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
@@ -1949,19 +1867,18 @@ void wpool_close(struct wpool *p)
 	}
 	/* busy workers have as long to answer as a worker whose stdin
 	 * closed has to exit; then they are ended */
-	if (p->nbusy > 0 && p->drain_timer == NULL)
-		p->drain_timer = loop_timer_add(p->loop, p->opts.retire_ms,
+	if (p->s.nrunning > 0 && p->drain_timer == NULL)
+		p->drain_timer = loop_timer_add(p->s.loop, p->opts.retire_ms,
 						pool_drain_over, p);
-	pool_check_finished(p);
 }
 
-void wpool_terminate(struct wpool *p)
+/* slot_ops.terminate: drop the inputs waiting or in flight (after the
+ * drain they fail), end every worker's tree. */
+static void pool_terminate(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p->terminating)
-		return;
-	p->closed = p->terminating = 1;
 	pool_drop_retries(p);
 	for (i = 0; i < p->opts.slots; i++) {
 		struct worker *w = &p->workers[i];
@@ -1979,50 +1896,18 @@ void wpool_terminate(struct wpool *p)
 		w->ended_by_us = 1;
 		worker_end(w);
 	}
-	callback_terminate(p->cbs);
-	pool_check_finished(p);
 }
 
 /* --- accessors ---------------------------------------------------------- */
 
-const char *wpool_shell_command(const struct wpool *p)
+const char *wpool_shell_command(const struct sched *s)
 {
-	return p->shell_cmd;
+	return ((const struct wpool *)s)->shell_cmd;
 }
 
-unsigned long long wpool_succeeded(const struct wpool *p)
+unsigned long long wpool_spawns(const struct sched *s)
 {
-	return p->nsucceeded;
-}
-
-unsigned long long wpool_failed(const struct wpool *p)
-{
-	return p->nfailed;
-}
-
-unsigned wpool_busy(const struct wpool *p)
-{
-	return p->nbusy;
-}
-
-unsigned long long wpool_faults(const struct wpool *p)
-{
-	return p->nfaults;
-}
-
-unsigned long long wpool_callbacks_failed(const struct wpool *p)
-{
-	return callback_failures(p->cbs);
-}
-
-int wpool_output_closed(const struct wpool *p)
-{
-	return p->out_closed;
-}
-
-unsigned long long wpool_spawns(const struct wpool *p)
-{
-	return p->nspawns;
+	return ((const struct wpool *)s)->nspawns;
 }
 
 unsigned long long wpool_task_seq(const struct wpool_task *t)
@@ -2086,3 +1971,14 @@ unsigned wpool_task_tries(const struct wpool_task *t)
 {
 	return t->tries;
 }
+
+static const struct slot_ops wpool_ops = {
+	.fill = pool_fill,
+	.busy = pool_busy,
+	.start = pool_start,
+	.close = pool_close,
+	.terminate = pool_terminate,
+	.finish = pool_finish,
+	.reaped = pool_reaped,
+	.destroy = wpool_destroy,
+};

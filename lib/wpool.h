@@ -90,7 +90,7 @@
  *    'x': ..."; every input in flight fails (none is tried again);
  *  - output with no input pending: "worker N wrote output with no input
  *    pending"; the worker is ended and restarted, and the fault counts in
- *    wpool_faults() (cmd/ adds it to the failures);
+ *    sched_faults() (sched_failures() counts it);
  *  - it closes its stdout or stdin while alive: it has 250 ms to exit,
  *    then it is ended (its input, if any, fails or is retried).
  * A second record that arrives only after the next input was sent cannot
@@ -115,7 +115,7 @@
  *   RETIRING -      -            fault, end    end (*)     -          EMPTY
  *   ENDING   -      dropped      dropped       -           -          EMPTY
  * RETIRING: stdin closed after max_tasks inputs, when no input is left, or
- * after wpool_close(); (*) it has retire_ms to exit. Whatever is left of a
+ * after sched_close(); (*) it has retire_ms to exit. Whatever is left of a
  * worker's tree when it is reaped (its process group, and processes that
  * left the group but carry its marker) is killed.
  *
@@ -144,6 +144,7 @@
 #include "buf.h"
 #include "order.h"
 #include "pool.h"
+#include "sched.h"
 #include "termtree.h"
 
 struct capture_sink;
@@ -184,9 +185,9 @@ struct wpool_opts {
 	uint64_t timeout_ms;            /* per input; 0: none */
 	unsigned retries;               /* tries again after a worker fault */
 	struct policy_halt halt;          /* stop early (--halt): "now" is
-					 * wpool_terminate, "soon"
-					 * wpool_close; percentages are of
-					 * the total (wpool_set_total) or of
+					 * sched_terminate, "soon"
+					 * sched_close; percentages are of
+					 * the total (sched_set_total) or of
 					 * the inputs taken so far */
 	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
 					 * 10 s */
@@ -214,7 +215,7 @@ struct wpool_events {
 	void (*spawned)(void *data, unsigned slot, pid_t pid);
 	/* An input ended for good (its last try), before its callback and
 	 * before its result is released: the time to log it. Not called
-	 * for inputs cut short by wpool_terminate(). */
+	 * for inputs cut short by sched_terminate(). */
 	void (*finished)(void *data, const struct wpool_task *t);
 	/* A worker fault or a failed callback (counted elsewhere). */
 	void (*notice)(void *data, const char *msg);
@@ -223,58 +224,20 @@ struct wpool_events {
 	void *data;
 };
 
-struct wpool;
-
-/* NULL/errno (ENOMEM, EINVAL for no command or zero slots). */
-struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
+/* A scheduler (lib/sched) of long-lived workers: NULL/errno (ENOMEM,
+ * EINVAL for no command or zero slots). The halt policy's "now" is
+ * sched_terminate, "soon" sched_close; sched_running() counts the inputs in
+ * flight, sched_faults() the stray outputs (see Faults). sched_close()
+ * sends no new input, lets the pending ones finish, then closes the
+ * workers' stdin and waits for them; sched_free() kills (SIGKILL) and
+ * reaps the workers still running. */
+struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 			const struct wpool_events *ev);
-/* Frees the pool; workers still running are killed (SIGKILL) and reaped. */
-void wpool_free(struct wpool *p);
-
-/* Inputs come from q (struct record items). want(data) is called when the
- * pool would take more than q holds; the producer calls wpool_kick() after
- * putting records or closing q. */
-void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
-		      void *data);
-/* Records may be waiting: send what can be sent. */
-void wpool_kick(struct wpool *p);
-/* Run the loop until every input is answered or failed and every worker
- * has exited. 0 or -1/errno (the loop failed). */
-int wpool_run(struct wpool *p);
-/* Or, with a loop run by the caller: start sending inputs, and later ask
- * whether all is done (every input answered or failed, every worker
- * gone); the pool then also calls loop_stop(). */
-void wpool_start(struct wpool *p);
-int wpool_finished(const struct wpool *p);
-/* The number of inputs in all, once known (for halt percentages). */
-void wpool_set_total(struct wpool *p, unsigned long long total);
-/* The halt policy stopped the run. */
-int wpool_halted(const struct wpool *p);
-/* While throttle(data) returns 1, no new input is taken from the queue
- * (a reader of the results is behind); wpool_kick() when it may change. */
-void wpool_set_throttle(struct wpool *p, int (*throttle)(void *),
-			void *data);
-
-/* SIGTERM: send no new input; let pending ones finish, then close the
- * workers' stdin and wait for them. */
-void wpool_close(struct wpool *p);
-/* Ctrl-C: send nothing more, end every worker's tree now. */
-void wpool_terminate(struct wpool *p);
 
 /* The shell command each worker runs (init included). */
-const char *wpool_shell_command(const struct wpool *p);
-unsigned long long wpool_succeeded(const struct wpool *p);
-unsigned long long wpool_failed(const struct wpool *p);
-/* Inputs in flight now (sent to a worker, not answered yet). */
-unsigned wpool_busy(const struct wpool *p);
-/* Stray output not tied to an input (see Faults). */
-unsigned long long wpool_faults(const struct wpool *p);
-/* Callbacks that failed (exit status not 0, killed, or not started). */
-unsigned long long wpool_callbacks_failed(const struct wpool *p);
-/* Our stdout was closed by its reader (EPIPE): the run was ended. */
-int wpool_output_closed(const struct wpool *p);
+const char *wpool_shell_command(const struct sched *s);
 /* Workers started so far (restarts included). */
-unsigned long long wpool_spawns(const struct wpool *p);
+unsigned long long wpool_spawns(const struct sched *s);
 
 /* The task's number (1-based, in input order) and its worker's slot. */
 unsigned long long wpool_task_seq(const struct wpool_task *t);

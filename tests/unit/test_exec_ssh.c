@@ -103,11 +103,11 @@ static void on_finished(void *data, const struct pool_job *j)
 /* The loop timer of test_terminate: end the run. */
 static void end_run(struct loop *l, void *data)
 {
-	pool_terminate(data);
+	sched_terminate(data);
 }
 
 /* Run words over the values through exec, -k order; the output is kept
- * in r (until the next run). terminate_ms > 0: pool_terminate then. */
+ * in r (until the next run). terminate_ms > 0: sched_terminate then. */
 static void run_pool(const struct executor *exec, unsigned slots,
 		     char **words, size_t nwords, char **values, size_t n,
 		     unsigned terminate_ms, struct run_result *r)
@@ -118,7 +118,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	struct queue *q = queue_new(n + 1);
 	struct loop *l = loop_new();
 	struct record *rec;
-	struct pool *p;
+	struct sched *p;
 	int out = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 
 	memset(r, 0, sizeof(*r));
@@ -138,13 +138,13 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	po.out_fd = out;
 	po.err_fd = out;
 	p = pool_new(l, &po, &ev);
-	pool_set_source(p, q, NULL, NULL);
+	sched_set_source(p, q, NULL, NULL);
 	if (terminate_ms > 0)
 		loop_timer_add(l, terminate_ms, end_run, p);
-	pool_run(p);
-	r->failed = pool_failed(p);
+	sched_run(p);
+	r->failed = sched_failed(p);
 	r->out = slurp(out);
-	pool_free(p);
+	sched_free(p);
 	template_free((struct template *)po.tpl);
 	queue_free(q, (void (*)(void *))record_free);
 	input_free(in);

@@ -386,7 +386,7 @@ static struct {
 	struct pool_events ev;
 	struct loop *l;
 	struct queue *q;
-	struct pool *p;
+	struct sched *p;
 	int out, err;
 	char events[1024];   /* "l1 f1 d1 ..." */
 	char errors[1024];
@@ -436,7 +436,7 @@ static void ev_finished(void *data, const struct pool_job *j)
 	if (s < MAXJ && R.open_on_finish[s] != 0)
 		gate(R.open_on_finish[s]);
 	if (s == R.terminate_on_finish)
-		pool_terminate(R.p);
+		sched_terminate(R.p);
 }
 
 static void ev_done(void *data, const struct pool_job *j)
@@ -626,8 +626,8 @@ static int run(void)
 	R.p = pool_new(R.l, &R.o, &R.ev);
 	if (R.p == NULL)
 		return -2;
-	pool_set_source(R.p, R.q, NULL, NULL);
-	rc = pool_run(R.p);
+	sched_set_source(R.p, R.q, NULL, NULL);
+	rc = sched_run(R.p);
 	return rc;
 }
 
@@ -636,7 +636,7 @@ static void teardown(void)
 	CHECK(!R.rescued); /* no job waited for a gate that never opened */
 	if (R.rescue != NULL)
 		loop_timer_cancel(R.l, R.rescue);
-	pool_free(R.p);
+	sched_free(R.p);
 	queue_free(R.q, (void (*)(void *))record_free);
 	loop_free(R.l);
 	close(R.out);
@@ -667,12 +667,12 @@ static void test_basic(void)
 	CHECK_STR(contents(R.out), "A\nB\n");
 	CHECK_STR(contents(R.err), "C\n");
 	CHECK_STR(R.events, "l1 f1 d1 l2 f2 d2 l3 f3 d3 l4 f4 d4 ");
-	CHECK_INT(pool_started(R.p), 4);
-	CHECK_INT(pool_succeeded(R.p), 2);
-	CHECK_INT(pool_failed(R.p), 2);
-	CHECK_INT(pool_running(R.p), 0);
-	CHECK(pool_finished(R.p) && !pool_halted(R.p) &&
-	      !pool_output_closed(R.p));
+	CHECK_INT(sched_started(R.p), 4);
+	CHECK_INT(sched_succeeded(R.p), 2);
+	CHECK_INT(sched_failed(R.p), 2);
+	CHECK_INT(sched_running(R.p), 0);
+	CHECK(sched_finished(R.p) && !sched_halted(R.p) &&
+	      !sched_output_closed(R.p));
 	CHECK_INT(queue_unfinished(R.q), 0);
 	CHECK(!R.job[1].failed && R.job[1].exitval == 0 && R.job[1].sig == 0);
 	CHECK(R.job[2].failed && R.job[2].exitval == 3 && R.job[2].sig == 0);
@@ -851,7 +851,7 @@ static void test_spawn_failures(void)
 	CHECK_STR(R.errors, "cannot start a job: Input/output error\n");
 	CHECK(strstr(R.events, "f1 ") != NULL &&
 	      strstr(R.events, "f2 ") == NULL);
-	CHECK_INT(pool_failed(R.p), 2);
+	CHECK_INT(sched_failed(R.p), 2);
 	CHECK_INT(fk.tries[2], 1);
 	teardown();
 
@@ -905,9 +905,9 @@ static void test_halt(void)
 	R.o.halt = soon1;
 	add("x1", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
-	CHECK(pool_halted(R.p));
-	CHECK_INT(pool_started(R.p), 1);
-	CHECK_INT(pool_failed(R.p), 1);
+	CHECK(sched_halted(R.p));
+	CHECK_INT(sched_started(R.p), 1);
+	CHECK_INT(sched_failed(R.p), 1);
 	CHECK_STR(contents(R.out), "");
 	CHECK_STR(R.events, "l1 f1 d1 ");
 	teardown();
@@ -918,10 +918,10 @@ static void test_halt(void)
 	add("g oA", "x1", "oC", NULL);
 	R.open_on_finish[2] = 1;
 	CHECK_INT(run(), 0);
-	CHECK(pool_halted(R.p));
-	CHECK_INT(pool_started(R.p), 2);
-	CHECK_INT(pool_succeeded(R.p), 1);
-	CHECK_INT(pool_failed(R.p), 1);
+	CHECK(sched_halted(R.p));
+	CHECK_INT(sched_started(R.p), 2);
+	CHECK_INT(sched_succeeded(R.p), 1);
+	CHECK_INT(sched_failed(R.p), 1);
 	CHECK(!R.job[1].terminated && !R.job[1].failed);
 	CHECK_STR(contents(R.out), "A\n");
 	teardown();
@@ -932,10 +932,10 @@ static void test_halt(void)
 	add("oA g oA2", "g x1", "oC", NULL);
 	watch("A\n", 0, 2); /* job 1 is running and has written */
 	CHECK_INT(run(), 0);
-	CHECK(pool_halted(R.p));
-	CHECK_INT(pool_started(R.p), 2);
-	CHECK_INT(pool_failed(R.p), 1);
-	CHECK_INT(pool_succeeded(R.p), 0);
+	CHECK(sched_halted(R.p));
+	CHECK_INT(sched_started(R.p), 2);
+	CHECK_INT(sched_failed(R.p), 1);
+	CHECK_INT(sched_succeeded(R.p), 0);
 	CHECK(R.job[1].terminated && R.job[1].sig == SIGTERM);
 	CHECK(strstr(R.events, "f1 ") != NULL); /* still logged */
 	CHECK_STR(fk.terminated, "1:15 ");
@@ -948,33 +948,33 @@ static void test_halt(void)
 	R.o.total = 4;
 	add("x1", "oB", "x1", "oD", NULL);
 	CHECK_INT(run(), 0);
-	CHECK(pool_halted(R.p));
-	CHECK_INT(pool_started(R.p), 3);
+	CHECK(sched_halted(R.p));
+	CHECK_INT(sched_started(R.p), 3);
 	teardown();
 	/* total unknown: a percentage of the jobs started (1 of 1) */
 	setup(1);
 	R.o.halt = pct;
 	add("x1", "oB", "x1", "oD", NULL);
 	CHECK_INT(run(), 0);
-	CHECK_INT(pool_started(R.p), 1);
+	CHECK_INT(sched_started(R.p), 1);
 	teardown();
-	/* pool_set_total counts too */
+	/* sched_set_total counts too */
 	setup(1);
 	R.o.halt = pct;
 	add("x1", "oB", "x1", "oD", NULL);
 	queue_close(R.q);
 	R.p = pool_new(R.l, &R.o, &R.ev);
-	pool_set_source(R.p, R.q, NULL, NULL);
-	pool_set_total(R.p, 4);
-	CHECK_INT(pool_run(R.p), 0);
-	CHECK_INT(pool_started(R.p), 3);
+	sched_set_source(R.p, R.q, NULL, NULL);
+	sched_set_total(R.p, 4);
+	CHECK_INT(sched_run(R.p), 0);
+	CHECK_INT(sched_started(R.p), 3);
 	teardown();
 
 	setup(1);
 	R.o.halt = ok2;
 	add("oA", "x1", "oC", "oD", NULL);
 	CHECK_INT(run(), 0);
-	CHECK_INT(pool_started(R.p), 3);
+	CHECK_INT(sched_started(R.p), 3);
 	CHECK_STR(contents(R.out), "A\nC\n");
 	teardown();
 }
@@ -995,8 +995,8 @@ static void test_retries(void)
 	CHECK_INT(fk.tries[1], 3);
 	CHECK_INT(fk.tries[2], 3);
 	CHECK_INT(fk.tries[3], 1);
-	CHECK_INT(pool_succeeded(R.p), 2);
-	CHECK_INT(pool_failed(R.p), 1);
+	CHECK_INT(sched_succeeded(R.p), 2);
+	CHECK_INT(sched_failed(R.p), 1);
 	CHECK_STR(R.events, "l1 l1 l1 f1 d1 l2 l2 l2 f2 d2 l3 f3 d3 ");
 	teardown();
 }
@@ -1016,7 +1016,7 @@ static void test_timeout(void)
 	CHECK(strncmp(R.notices, "job 1 timed out after ", 22) == 0 &&
 	      strcmp(R.notices + strlen(R.notices) - 10, "s: fake g\n") == 0);
 	CHECK_STR(fk.terminated, "1:15 ");
-	CHECK_INT(pool_failed(R.p), 1);
+	CHECK_INT(sched_failed(R.p), 1);
 	teardown();
 
 	setup(1);
@@ -1081,11 +1081,11 @@ static void test_callbacks(void)
 		  "B\ncb[_mp1='oB x4'; fail \"${_mp1}\"] exit=4 out=B\n;\n");
 	CHECK_INT(fk.ncb, 2);
 	CHECK_STR(fk.cb, "ok oA|seq=1|_mp1='oB x4'; fail \"${_mp1}\"|seq=2|");
-	CHECK_INT(pool_callbacks_failed(R.p), 1);
+	CHECK_INT(sched_callbacks_failed(R.p), 1);
 	CHECK_STR(R.notices,
 		  "job 2: --on-error callback failed with exit status 1\n");
-	CHECK_INT(pool_failed(R.p), 1);
-	CHECK_INT(pool_succeeded(R.p), 1);
+	CHECK_INT(sched_failed(R.p), 1);
+	CHECK_INT(sched_succeeded(R.p), 1);
 	CHECK_STR(R.events, "l1 f1 d1 l2 f2 d2 ");
 	teardown();
 	/* the callbacks' private files are gone with the pool */
@@ -1160,8 +1160,8 @@ static void test_skip(void)
 	CHECK_INT(run(), 0);
 	CHECK_STR(contents(R.out), "A\nC\n");
 	CHECK_STR(R.events, "l1 f1 d1 l3 f3 d3 ");
-	CHECK_INT(pool_started(R.p), 2);
-	CHECK_INT(pool_succeeded(R.p), 2);
+	CHECK_INT(sched_started(R.p), 2);
+	CHECK_INT(sched_succeeded(R.p), 2);
 	CHECK_INT(queue_unfinished(R.q), 0);
 	CHECK(!ran(2) && ran(3));
 	teardown();
@@ -1175,7 +1175,7 @@ static void test_batches(void)
 	R.o.max_args = 2;
 	add("oA", "oB", "oC", "oD", "oE", NULL);
 	CHECK_INT(run(), 0);
-	CHECK_INT(pool_started(R.p), 3);
+	CHECK_INT(sched_started(R.p), 3);
 	CHECK_STR(spawn_of(1, 0)->script, "oA oB");
 	CHECK_STR(spawn_of(3, 0)->script, "oE");
 	CHECK_INT(spawn_of(3, 0)->nargs, 1);
@@ -1188,14 +1188,14 @@ static void test_batches(void)
 	R.o.fill = 1;
 	add("oA", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
-	CHECK_INT(pool_started(R.p), 1);
+	CHECK_INT(sched_started(R.p), 1);
 	CHECK_STR(spawn_of(1, 0)->script, "oA oB oC");
 	teardown();
 
 	/* an empty queue: nothing runs, the pool is finished */
 	setup(2);
 	CHECK_INT(run(), 0);
-	CHECK(pool_finished(R.p) && pool_started(R.p) == 0);
+	CHECK(sched_finished(R.p) && sched_started(R.p) == 0);
 	CHECK_STR(R.events, "");
 	teardown();
 }
@@ -1227,7 +1227,7 @@ static void test_unstarted(void)
 	CHECK(R.job[1].too_long && R.job[1].failed);
 	CHECK(!ran(1) && ran(2));
 	CHECK_STR(R.events, "d1 l2 f2 d2 "); /* no launch, not logged */
-	CHECK_INT(pool_failed(R.p), 1);
+	CHECK_INT(sched_failed(R.p), 1);
 	teardown();
 	free(huge);
 
@@ -1256,9 +1256,9 @@ static void test_output_closed(void)
 	R.o.out_fd = p[1];
 	add("g", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
-	CHECK(pool_output_closed(R.p));
+	CHECK(sched_output_closed(R.p));
 	CHECK(R.job[1].terminated);
-	CHECK_INT(pool_started(R.p), 2);
+	CHECK_INT(sched_started(R.p), 2);
 	close(p[1]);
 	teardown();
 }
@@ -1301,32 +1301,32 @@ static void test_throttle_and_want(void)
 	add("oA", "oB", NULL);
 	queue_close(R.q);
 	R.p = pool_new(R.l, &R.o, &R.ev);
-	pool_set_source(R.p, R.q, NULL, NULL);
+	sched_set_source(R.p, R.q, NULL, NULL);
 	throttled = 1;
-	pool_set_throttle(R.p, throttle, NULL);
-	pool_start(R.p);
-	CHECK_INT(pool_started(R.p), 0);
-	CHECK(!pool_finished(R.p));
+	sched_set_throttle(R.p, throttle, NULL);
+	sched_start(R.p);
+	CHECK_INT(sched_started(R.p), 0);
+	CHECK(!sched_finished(R.p));
 	throttled = 0;
-	pool_kick(R.p);
-	CHECK_INT(pool_started(R.p), 2);
-	while (!pool_finished(R.p) && loop_run_once(R.l) == 0)
+	sched_kick(R.p);
+	CHECK_INT(sched_started(R.p), 2);
+	while (!sched_finished(R.p) && loop_run_once(R.l) == 0)
 		;
-	CHECK_INT(pool_succeeded(R.p), 2);
+	CHECK_INT(sched_succeeded(R.p), 2);
 	teardown();
 
 	setup(1);
 	wants = 0;
 	R.p = pool_new(R.l, &R.o, &R.ev);
-	pool_set_source(R.p, R.q, want_more, NULL);
-	CHECK_INT(pool_run(R.p), 0);
-	CHECK_INT(pool_started(R.p), 2);
+	sched_set_source(R.p, R.q, want_more, NULL);
+	CHECK_INT(sched_run(R.p), 0);
+	CHECK_INT(sched_started(R.p), 2);
 	CHECK_INT(wants, 3);
 	CHECK_STR(contents(R.out), "W\nW\n");
 	teardown();
 }
 
-/* pool_terminate (Ctrl-C) after a job: running jobs ended, nothing
+/* sched_terminate (Ctrl-C) after a job: running jobs ended, nothing
  * new started. */
 static void test_terminate(void)
 {
@@ -1334,7 +1334,7 @@ static void test_terminate(void)
 	R.terminate_on_finish = 2;
 	add("g", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
-	CHECK_INT(pool_started(R.p), 2);
+	CHECK_INT(sched_started(R.p), 2);
 	CHECK_STR(contents(R.out), "B\n");
 	CHECK(R.job[1].terminated && R.job[1].sig == SIGTERM);
 	CHECK(!ran(3));

@@ -1,0 +1,71 @@
+/* sched: the scheduler of a run: tasks taken from a bounded queue, run in
+ * slots, released in the order policy's order (lib/order), with --halt,
+ * close (SIGTERM) and terminate (Ctrl-C), the callback queue and the
+ * --order map hold. What a slot is comes from its kind, behind a table of
+ * operations (lib/slot.h): a one-shot job per task (lib/pool: local, SSH
+ * and Slurm executors) or a long-lived worker serving many (lib/wpool).
+ * pool_new() and wpool_new() make a scheduler of their kind; everything
+ * else is done here, the same for both.
+ *
+ * Ownership: the scheduler owns neither the loop nor the queue; it owns
+ * the records it takes from the queue (and calls queue_task_done for each
+ * when its task is released). It reaps its children as one of the loop's
+ * reapers (loop_child_add), so schedulers share a loop. */
+#ifndef MPRUN_SCHED_H
+#define MPRUN_SCHED_H
+
+struct queue;
+struct sched;
+
+/* Frees the scheduler; what still runs of a worker is killed (SIGKILL). */
+void sched_free(struct sched *s);
+
+/* Where records come from. want(data) is called when the scheduler would
+ * take more records than the queue holds; the producer calls sched_kick()
+ * after putting records or closing the queue. */
+void sched_set_source(struct sched *s, struct queue *q, void (*want)(void *),
+		      void *data);
+/* While throttle(data) returns 1, start no new task (a pipeline stage
+ * whose reader is behind); call sched_kick() when it may have changed. */
+void sched_set_throttle(struct sched *s, int (*throttle)(void *),
+			void *data);
+/* Records may be waiting in the queue: start what can be started. */
+void sched_kick(struct sched *s);
+/* Start the scheduler in its loop; then sched_finished() tells when all is
+ * done (every task released, every slot empty); it also calls
+ * loop_stop(). */
+void sched_start(struct sched *s);
+int sched_finished(const struct sched *s);
+/* Start, and run the loop until finished. 0 or -1/errno. */
+int sched_run(struct sched *s);
+
+/* SIGTERM: start no new task; let the running ones finish. */
+void sched_close(struct sched *s);
+/* Ctrl-C: start no new task and end every running task's tree now. */
+void sched_terminate(struct sched *s);
+/* --halt now decided elsewhere (another pipeline stage): as
+ * sched_terminate, and the tasks so ended count neither as failed nor as
+ * succeeded, as with the scheduler's own --halt now. */
+void sched_halt_now(struct sched *s);
+/* The number of tasks in all, once known (for --halt N%). */
+void sched_set_total(struct sched *s, unsigned long long total);
+
+/* Tasks started, succeeded, failed; running (jobs running, or inputs in
+ * flight to workers). */
+unsigned long long sched_started(const struct sched *s);
+unsigned long long sched_succeeded(const struct sched *s);
+unsigned long long sched_failed(const struct sched *s);
+unsigned sched_running(const struct sched *s);
+/* Callbacks that failed (exit status not 0, killed, or not started). */
+unsigned long long sched_callbacks_failed(const struct sched *s);
+/* Faults not tied to a task (a worker's stray output). */
+unsigned long long sched_faults(const struct sched *s);
+/* What counts in the exit status: failed tasks, faults, failed
+ * callbacks. */
+unsigned long long sched_failures(const struct sched *s);
+/* --halt stopped the run. */
+int sched_halted(const struct sched *s);
+/* Our stdout was closed by its reader (EPIPE): the run was ended. */
+int sched_output_closed(const struct sched *s);
+
+#endif

@@ -1,0 +1,79 @@
+/* slot: what the scheduler (lib/sched) shares with the kinds of slot it
+ * drives: its state, and the table of operations a kind fills in. Only
+ * lib/sched.c and the kinds (lib/pool.c: one-shot jobs; lib/wpool.c:
+ * long-lived workers) include it; a kind's own state starts with a
+ * struct sched, so the scheduler and the kind are one allocation. */
+#ifndef MPRUN_SLOT_H
+#define MPRUN_SLOT_H
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "order.h"
+#include "policy.h"
+#include "sched.h"
+
+struct callbacks;
+struct capture_sink;
+struct jobenv;
+struct loop;
+
+struct slot_ops {
+	/* Start what can be started (called by sched_kick, never nested). */
+	void (*fill)(struct sched *s);
+	/* Is anything of the kind not over: a task running, in flight or
+	 * still to come, a worker alive? */
+	int (*busy)(const struct sched *s);
+	/* Before the first fill (NULL: nothing to do). */
+	void (*start)(struct sched *s);
+	/* The kind's part of sched_close and sched_terminate (each called
+	 * once). */
+	void (*close)(struct sched *s);
+	void (*terminate)(struct sched *s);
+	/* All is over: last output, before the held output is copied out
+	 * (NULL: nothing to do). */
+	void (*finish)(struct sched *s);
+	/* A child of ours was reaped: 1 if it was one of the kind's. */
+	int (*reaped)(struct sched *s, pid_t pid, int status);
+	/* Free what is the kind's (not the allocation: sched_free does). */
+	void (*destroy)(struct sched *s);
+};
+
+struct sched {
+	const struct slot_ops *ops;
+	struct loop *loop;
+	struct queue *q;
+	void (*want)(void *);
+	void *want_data;
+	int (*throttle)(void *);
+	void *throttle_data;
+	struct order *order;
+	struct callbacks *cbs;  /* --on-success, --on-error (the kind's) */
+	struct policy_halt halt;
+	int hold_fd[2];         /* --order map: output held until the end */
+	int out_fd, err_fd;     /* where held output goes at the end */
+	const struct capture_sink *out_sink; /* stdout there, not out_fd */
+	const char *tmpdir;     /* for the held output (NULL: $TMPDIR) */
+	unsigned nrunning;      /* jobs running, inputs in flight */
+	unsigned long long seq; /* the last task's number */
+	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
+	int started, closed, terminating, halted, out_closed, finished;
+	int in_kick, kick_again;
+	int reaping;            /* sched_reaped is one of the loop's reapers */
+};
+
+/* Set up the scheduler part of a kind's state, just allocated zeroed:
+ * ops, loop and order; the kind sets the other fields it uses. 0, or
+ * -1/errno (then sched_free() it). */
+int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
+	       enum order_policy order);
+/* Is the queue empty for good (or is there none)? */
+int sched_queue_done(const struct sched *s);
+/* Open the files that hold streams 0 .. n-1 until the end (--order map).
+ * 0 or -1/errno. */
+int sched_hold(struct sched *s, int n);
+/* Should the run stop after this (--halt)? Then close or terminate. */
+void sched_check_halt(struct sched *s);
+/* Everything done? Then copy held output out and stop the loop. */
+void sched_check_finished(struct sched *s);
+
+#endif
