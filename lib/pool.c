@@ -35,12 +35,6 @@
 
 /* The kernel's limit on one argument string (MAX_ARG_STRLEN). */
 #define ARG_STRLEN_MAX (32 * 4096)
-/* How long to wait before retrying a spawn that failed with EAGAIN. */
-#define SPAWN_RETRY_MS 10
-/* ... doubled at each failure up to this ... */
-#define SPAWN_RETRY_MAX_MS 500
-/* ... and given up after this long when none of our jobs runs. */
-#define SPAWN_GIVE_UP_MS 10000
 /* The size asked for each job's output pipes (the kernel may give less). */
 #define JOB_PIPE_SIZE (1 << 20)
 /* How long a running job's pipe may fill before we read it again. */
@@ -56,10 +50,9 @@ struct pool_job {
 	struct pool_job *next; /* the pool's running jobs */
 	unsigned long long seq;
 	unsigned slot;
-	pid_t pid;
+	struct slot_tree tree; /* its process, reaped or not, ended how */
 	int exec_errno;
 	int wait_status;
-	int reaped;
 	int finished;
 	int too_long;
 	char *refused; /* why the template refused the job's inputs */
@@ -73,9 +66,6 @@ struct pool_job {
 	size_t nargs, args_cap;
 	char *command; /* display form */
 	char *program;
-	char marker[64]; /* MPRUN_JOBID=... */
-	size_t kill_step;
-	struct loop_timer *kill_timer;
 	struct loop_timer *timeout_timer;
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
@@ -105,23 +95,17 @@ struct pool {
 	struct jobenv *env; /* environ without our variables, + opts.env */
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
-	pid_t self;
 	/* job control */
 	struct jobfiles *files;
 	uint64_t last_start_ms;
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
-	struct loop_timer *spawn_timer;
-	uint64_t spawn_since, spawn_backoff;
-	int spawn_said;
 	uint64_t runtimes[RUNTIME_SAMPLES];
 	size_t nruntimes;
 	unsigned long long runtime_count;
 };
 
-static void job_kill_step(struct loop *l, void *data);
-static void job_terminate(struct pool_job *j);
 static int job_start(struct pool *p, struct pool_job *j);
 static void job_rearm_now(struct pool_job *j);
 static int job_exec(struct pool *p, struct pool_job *j);
@@ -245,8 +229,13 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->s.out_sink = opts->out_sink;
 	p->s.tmpdir = opts->tmpdir;
 	p->s.halt = opts->halt;
+	p->s.termseq = &p->opts.termseq;
+	p->s.exec = p->opts.exec;
+	p->s.group = opts->group;
+	p->s.noun = "jobs";
+	p->s.notice = p->ev.notice;
+	p->s.ev_data = p->ev.data;
 	p->s.total = opts->total;
-	p->self = getpid();
 	p->slot_busy = calloc(p->opts.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
 				     ? opts->mem_limit
@@ -281,8 +270,7 @@ static void job_free(struct pool_job *j)
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
 	job_spawn_done(j);
-	if (j->kill_timer != NULL)
-		loop_timer_cancel(j->pool->s.loop, j->kill_timer);
+	sched_tree_stop(&j->tree);
 	if (j->timeout_timer != NULL)
 		loop_timer_cancel(j->pool->s.loop, j->timeout_timer);
 	if (j->rearm_timer != NULL)
@@ -304,8 +292,6 @@ static void pool_destroy(struct sched *s)
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->delay_timer);
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->s.loop, p->spawn_timer);
 	jobfiles_free(p->files);
 	free(p->slot_busy);
 	jobenv_free(p->env);
@@ -501,7 +487,7 @@ static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 			    size_t varlen)
 {
 	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
-	char *add[3] = {vars, vars + a + 1, j->marker};
+	char *add[3] = {vars, vars + a + 1, j->tree.marker};
 
 	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
 		 j->slot);
@@ -589,13 +575,10 @@ static void job_leave(struct pool *p, struct pool_job *j)
 		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
-	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->s.loop, j->kill_timer);
-		j->kill_timer = NULL;
-	}
+	sched_tree_stop(&j->tree);
 	/* A job being ended: whatever of its tree outlived it goes too. */
-	if (j->kill_step > 0)
-		termtree_signal(0, j->pid, j->marker, SIGKILL);
+	if (j->tree.step > 0)
+		termtree_signal(0, j->tree.pid, j->tree.marker, SIGKILL);
 }
 
 /* The job and its callback are over: let its output go. */
@@ -620,7 +603,7 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
 	return pool_job_failed(j) && j->tries <= p->opts.retries &&
-	       !p->s.closed && !j->too_long && j->pid > 0 &&
+	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
 }
 
@@ -634,10 +617,7 @@ static void job_retry(struct pool *p, struct pool_job *j)
 		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
-	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->s.loop, j->kill_timer);
-		j->kill_timer = NULL;
-	}
+	sched_tree_stop(&j->tree);
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
 		j->cap[i] = NULL;
@@ -647,17 +627,17 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	free(j->command);
 	free(j->program);
 	j->command = j->program = NULL;
-	j->reaped = 0;
+	j->tree.reaped = 0;
 	j->wait_status = 0;
 	j->exec_errno = 0;
-	j->kill_step = 0;
+	j->tree.step = 0;
 	j->timed_out = 0;
 	j->tries++;
 	if (job_start(p, j) == -1) {
 		pool_error(p, "cannot start a job: %s", strerror(errno));
 		j->wait_status = 255 << 8;
-		j->reaped = 1;
-		j->pid = -1;
+		j->tree.reaped = 1;
+		j->tree.pid = -1;
 	}
 }
 
@@ -686,7 +666,7 @@ static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 
-	if (j->finished || !j->reaped || j->open_streams > 0)
+	if (j->finished || !j->tree.reaped || j->open_streams > 0)
 		return;
 	fifo_writer_stop(j->fifo);
 	j->fifo = NULL;
@@ -696,30 +676,30 @@ static void job_maybe_finished(struct pool_job *j)
 		job_report_timeout(p, j);
 	if (job_should_retry(p, j)) {
 		job_retry(p, j);
-		if (!j->reaped)
+		if (!j->tree.reaped)
 			return;
 	}
 	j->finished = 1;
 	job_close_blocks(j);
 	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 	job_leave(p, j);
-	if (p->s.halted && p->s.terminating && j->kill_step > 0 && !j->timed_out)
+	if (p->s.halted && p->s.terminating && j->tree.step > 0 && !j->timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
 	else if (pool_job_failed(j))
 		p->s.nfailed++;
 	else
 		p->s.nsucceeded++;
-	if (j->pid > 0)
+	if (j->tree.pid > 0)
 		pool_add_runtime(p, j->runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
 	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
 			    pool_job_signal(j)) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
 			   p->opts.results_dir, strerror(errno));
-	if (p->ev.finished != NULL && j->pid > 0)
+	if (p->ev.finished != NULL && j->tree.pid > 0)
 		p->ev.finished(p->ev.data, j);
 	sched_check_halt(&p->s);
-	if (j->pid > 0 && !p->s.terminating &&
+	if (j->tree.pid > 0 && !p->s.terminating &&
 	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
 		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
 
@@ -762,7 +742,7 @@ static void job_coalesce(struct pool_job *j, int i)
 {
 	struct pool *p = j->pool;
 
-	if (j->reaped)
+	if (j->tree.reaped)
 		return;
 	loop_fd_mod(p->s.loop, capture_fd(j->cap[i]), 0);
 	j->coalesced[i] = 1;
@@ -801,7 +781,7 @@ static void job_io_error(struct pool_job *j, int i)
 			 j->seq);
 	errno = saved;
 	pool_error(j->pool, "%s: %s (job ended)", what, strerror(errno));
-	job_terminate(j);
+	sched_tree_end(&j->tree);
 }
 
 /* Both pipes ended, most likely because the job exited: reap it now
@@ -810,9 +790,9 @@ static void job_try_reap(struct pool_job *j)
 {
 	int status;
 
-	if (j->reaped || j->pid <= 0 || waitpid(j->pid, &status, WNOHANG) <= 0)
+	if (j->tree.reaped || j->tree.pid <= 0 || waitpid(j->tree.pid, &status, WNOHANG) <= 0)
 		return;
-	j->reaped = 1;
+	j->tree.reaped = 1;
 	j->wait_status = status;
 }
 
@@ -988,8 +968,8 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 			j->open_streams--;
 		}
 	}
-	j->reaped = 1;
-	j->pid = -1;
+	j->tree.reaped = 1;
+	j->tree.pid = -1;
 	job_maybe_finished(j);
 }
 
@@ -1021,67 +1001,38 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->seq = j->seq;
 	req->args = j->args;
 	req->nargs = j->nargs;
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
+	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->tree.pid,
 				 &j->exec_errno);
 	return rc;
 }
 
-/* The spawn-retry timer, or a child of ours was reaped: try again. */
-static void pool_spawn_retry(struct loop *l, void *data)
+/* The spawn retry is due (sched_spawn_later): spawn the waiting job. */
+static void pool_spawn_retry(struct pool *p)
 {
-	struct pool *p = data;
 	struct pool_job *j = p->spawn_wait;
 
-	p->spawn_timer = NULL;
-	if (j == NULL)
-		return;
 	if (job_exec(p, j) == -1) {
 		job_spawn_done(j);
 		job_spawn_failed(p, j);
 	}
-	sched_kick(&p->s);
 }
 
-/* fork failed with EAGAIN: try again on a timer with back-off (and at
- * once when one of our children is reaped); start nothing else meanwhile.
- * With none of ours running to free a process, give up after a while. */
+/* fork failed with EAGAIN: the job waits for its retry, the pool starts
+ * nothing else meanwhile (sched_spawn_later). */
 static int pool_spawn_later(struct pool *p, struct pool_job *j)
 {
-	uint64_t now = loop_now_ms();
-
-	if (p->spawn_wait != j) {
-		p->spawn_wait = j;
-		p->spawn_since = now;
-		p->spawn_backoff = SPAWN_RETRY_MS;
-	} else if (p->spawn_backoff < SPAWN_RETRY_MAX_MS) {
-		p->spawn_backoff *= 2;
-	}
-	if (p->s.nrunning <= 1 && now - p->spawn_since > SPAWN_GIVE_UP_MS) {
-		errno = EAGAIN;
+	p->spawn_wait = j;
+	if (sched_spawn_later(&p->s, p->s.nrunning - 1) == -1)
 		return -1;
-	}
-	if (!p->spawn_said && p->ev.notice != NULL) {
-		p->spawn_said = 1;
-		p->ev.notice(p->ev.data, "cannot start more processes now "
-			     "(fork: Resource temporarily unavailable): "
-			     "waiting for running jobs to end");
-	}
-	j->pid = 0;
-	if (p->spawn_timer == NULL)
-		p->spawn_timer = loop_timer_add(p->s.loop, p->spawn_backoff,
-						pool_spawn_retry, p);
-	return p->spawn_timer == NULL ? -1 : 0;
+	j->tree.pid = 0;
+	return 0;
 }
 
-/* A spawn waiting for EAGAIN to pass is given up (terminate, free). */
+/* The spawn waiting for EAGAIN to pass is given up (terminate). */
 static void pool_spawn_cancel(struct pool *p)
 {
 	struct pool_job *j = p->spawn_wait;
 
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->s.loop, p->spawn_timer);
-	p->spawn_timer = NULL;
-	p->spawn_wait = NULL;
 	if (j == NULL)
 		return;
 	job_spawn_done(j);
@@ -1115,13 +1066,7 @@ static int pool_register(struct pool *p, struct pool_job *j)
 	p->s.nstarted++;
 	j->next = p->running;
 	p->running = j;
-	if (p->opts.group > 0)
-		snprintf(j->marker, sizeof(j->marker),
-			 "MPRUN_JOBID=%ld.%u.%llu", (long)p->self,
-			 p->opts.group, j->seq);
-	else
-		snprintf(j->marker, sizeof(j->marker), "MPRUN_JOBID=%ld.%llu",
-			 (long)p->self, j->seq);
+	sched_tree_init(&p->s, &j->tree, j->slot, "", j->seq);
 	return 0;
 }
 
@@ -1153,7 +1098,7 @@ static void job_timeout(struct loop *l, void *data)
 
 	j->timeout_timer = NULL;
 	j->timed_out = 1;
-	job_terminate(j);
+	sched_tree_end(&j->tree);
 }
 
 /* Open the job's --results / callback files and tee its output there. */
@@ -1202,8 +1147,10 @@ static void job_spawn_done(struct pool_job *j)
 	struct pool *p = j->pool;
 	struct job_spawn_args *a = j->spawn;
 
-	if (p != NULL && p->spawn_wait == j)
+	if (p != NULL && p->spawn_wait == j) {
 		p->spawn_wait = NULL;
+		sched_spawn_done(&p->s);
+	}
 	if (a == NULL)
 		return;
 	job_close_child_ends(p, a->fds);
@@ -1360,6 +1307,8 @@ static void pool_fill(struct sched *s)
 	struct pool_job *j;
 	int rc;
 
+	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
+		pool_spawn_retry(p);
 	while (!p->s.closed && p->s.nrunning < p->opts.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
@@ -1408,7 +1357,7 @@ static int job_cb_vars(void *data, struct buf *b)
 			  "MPRUN_STDERR=%s%c%s%c",
 			  j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
 			  pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0,
-			  0, out, 0, err, 0, j->marker, 0);
+			  0, out, 0, err, 0, j->tree.marker, 0);
 }
 
 /* callback opts.done: the job and its callback are over. */
@@ -1454,7 +1403,7 @@ static struct pool_job *job_by_pid(struct pool *p, pid_t pid)
 	struct pool_job *j;
 
 	for (j = p->running; j != NULL; j = j->next)
-		if (j->pid == pid && !j->reaped)
+		if (j->tree.pid == pid && !j->tree.reaped)
 			return j;
 	return NULL;
 }
@@ -1467,60 +1416,11 @@ static int pool_reaped(struct sched *s, pid_t pid, int status)
 
 	if (j == NULL)
 		return 0;
-	j->reaped = 1;
+	j->tree.reaped = 1;
 	j->wait_status = status;
 	job_rearm_now(j);
 	job_maybe_finished(j);
-	if (p->spawn_wait != NULL && p->spawn_timer != NULL) {
-		/* a process was freed: the waiting spawn may work now */
-		loop_timer_cancel(p->s.loop, p->spawn_timer);
-		p->spawn_timer = loop_timer_add(p->s.loop, 0, pool_spawn_retry, p);
-	}
 	return 1;
-}
-
-/* Is anything of the job's tree still alive? */
-static int job_tree_alive(struct pool_job *j)
-{
-	pid_t *pids = NULL;
-	size_t n = 0;
-
-	if (termtree_collect(j->reaped ? 0 : j->pid, j->pid, j->marker, &pids,
-			     &n) == -1)
-		return !j->reaped;
-	free(pids);
-	return n > 0;
-}
-
-/* Send the next signal of the termination sequence to the job's tree. */
-static void job_kill_step(struct loop *l, void *data)
-{
-	struct pool_job *j = data;
-	const struct termseq *ts = &j->pool->opts.termseq;
-
-	int remote = 0;
-
-	j->kill_timer = NULL;
-	if (j->kill_step >= ts->n || !job_tree_alive(j))
-		return;
-	if (j->pool->opts.exec->terminate != NULL && !j->reaped)
-		remote = j->pool->opts.exec->terminate(
-			j->pool->opts.exec->ctx, j->pid, j->slot,
-			ts->sig[j->kill_step]);
-	if (!remote)
-		termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
-				ts->sig[j->kill_step]);
-	j->kill_timer = loop_timer_add(l, ts->ms[j->kill_step], job_kill_step,
-				       j);
-	j->kill_step++;
-}
-
-/* End a running job's whole tree with the termination sequence. */
-static void job_terminate(struct pool_job *j)
-{
-	if (j->kill_step > 0 || j->pid <= 0)
-		return;
-	job_kill_step(j->pool->s.loop, j);
 }
 
 /* slot_ops.close: the pool only starts no new job (sched.closed). */
@@ -1536,7 +1436,7 @@ static void pool_terminate(struct sched *s)
 
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
-		job_terminate(j);
+		sched_tree_end(&j->tree);
 }
 
 /* --- running ------------------------------------------------------------ */
@@ -1673,7 +1573,7 @@ unsigned pool_job_tries(const struct pool_job *j)
 
 int pool_job_terminated(const struct pool_job *j)
 {
-	return j->kill_step > 0;
+	return j->tree.step > 0;
 }
 
 const char *pool_job_host(const struct pool_job *j)

@@ -2,21 +2,50 @@
 #include "sched.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "callback.h"
+#include "executor.h"
 #include "hold.h"
 #include "internal.h"
 #include "loop.h"
 #include "queue.h"
 #include "slot.h"
+#include "termtree.h"
 
-/* A child of ours ended: hand it to the kind. */
+/* How long to wait before retrying a spawn that failed with EAGAIN, */
+#define SPAWN_RETRY_MS 10
+/* ... doubled at each failure up to this, ... */
+#define SPAWN_RETRY_MAX_MS 500
+/* ... and given up after this long when none of ours runs. */
+#define SPAWN_GIVE_UP_MS 10000
+
+static void spawn_retry(struct loop *l, void *data);
+
+/* Stop waiting to retry a spawn. */
+static void spawn_cancel(struct sched *s)
+{
+	if (s->spawn_timer != NULL)
+		loop_timer_cancel(s->loop, s->spawn_timer);
+	s->spawn_timer = NULL;
+}
+
+/* A child of ours ended: hand it to the kind. A process was freed: a
+ * spawn waiting may work now. */
 static int sched_reaped(void *data, pid_t pid, int status)
 {
 	struct sched *s = data;
 
-	return s->ops->reaped(s, pid, status);
+	if (!s->ops->reaped(s, pid, status))
+		return 0;
+	if (s->spawn_timer != NULL) {
+		spawn_cancel(s);
+		s->spawn_timer = loop_timer_add(s->loop, 0, spawn_retry, s);
+	}
+	return 1;
 }
 
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
@@ -24,6 +53,7 @@ int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
 {
 	s->ops = ops;
 	s->loop = l;
+	s->self = getpid();
 	s->hold_fd[0] = s->hold_fd[1] = -1;
 	s->order = order_new(order);
 	if (s->order == NULL || loop_child_add(l, sched_reaped, s) == -1)
@@ -39,6 +69,7 @@ void sched_free(struct sched *s)
 	if (s->reaping)
 		loop_child_del(s->loop, sched_reaped, s);
 	callback_destroy(s->cbs);
+	spawn_cancel(s);
 	if (s->ops != NULL)
 		s->ops->destroy(s);
 	order_free(s->order);
@@ -151,6 +182,7 @@ void sched_terminate(struct sched *s)
 {
 	if (!s->terminating) {
 		s->closed = s->terminating = 1;
+		spawn_cancel(s);
 		s->ops->terminate(s);
 		callback_terminate(s->cbs);
 	}
@@ -224,4 +256,113 @@ int sched_halted(const struct sched *s)
 int sched_output_closed(const struct sched *s)
 {
 	return s->out_closed;
+}
+
+/* --- spawns failing for want of processes -------------------------- */
+
+/* The spawn retry timer: start what can be started, the waiting spawn
+ * first. */
+static void spawn_retry(struct loop *l, void *data)
+{
+	struct sched *s = data;
+
+	s->spawn_timer = NULL;
+	sched_kick(s);
+}
+
+int sched_spawn_later(struct sched *s, unsigned others)
+{
+	uint64_t now = loop_now_ms();
+	int saved = errno;
+
+	if (!s->spawn_waiting) {
+		s->spawn_waiting = 1;
+		s->spawn_since = now;
+		s->spawn_backoff = SPAWN_RETRY_MS;
+	} else if (s->spawn_backoff < SPAWN_RETRY_MAX_MS) {
+		s->spawn_backoff *= 2;
+	}
+	if (others == 0 && now - s->spawn_since > SPAWN_GIVE_UP_MS)
+		return -1;
+	if (s->spawn_said++ == 0)
+		report_msg(s->notice, s->ev_data,
+			   "cannot start more processes now (fork: %s): "
+			   "waiting for running %s to end",
+			   strerror(saved), s->noun);
+	if (s->spawn_timer == NULL)
+		s->spawn_timer = loop_timer_add(s->loop, s->spawn_backoff,
+						spawn_retry, s);
+	errno = saved;
+	return s->spawn_timer == NULL ? -1 : 0;
+}
+
+void sched_spawn_done(struct sched *s)
+{
+	s->spawn_waiting = 0;
+}
+
+/* --- process trees -------------------------------------------------- */
+
+void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
+		     const char *tag, unsigned long long n)
+{
+	t->s = s;
+	t->slot = slot;
+	t->reaped = 0;
+	t->step = 0;
+	if (s->group > 0)
+		snprintf(t->marker, sizeof(t->marker),
+			 "MPRUN_JOBID=%ld.%u.%s%llu", (long)s->self, s->group,
+			 tag, n);
+	else
+		snprintf(t->marker, sizeof(t->marker), "MPRUN_JOBID=%ld.%s%llu",
+			 (long)s->self, tag, n);
+}
+
+/* Is anything of the tree still alive? */
+static int tree_alive(const struct slot_tree *t)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (termtree_collect(t->reaped ? 0 : t->pid, t->pid, t->marker, &pids,
+			     &n) == -1)
+		return !t->reaped;
+	free(pids);
+	return n > 0;
+}
+
+/* Send the next signal of the termination sequence to the tree. */
+static void tree_step(struct loop *l, void *data)
+{
+	struct slot_tree *t = data;
+	const struct termseq *ts = t->s->termseq;
+	const struct executor *e = t->s->exec;
+	int remote = 0;
+
+	t->timer = NULL;
+	if (t->step >= ts->n || !tree_alive(t))
+		return;
+	if (e != NULL && e->terminate != NULL && !t->reaped)
+		remote = e->terminate(e->ctx, t->pid, t->slot,
+				      ts->sig[t->step]);
+	if (!remote)
+		termtree_signal(t->reaped ? 0 : t->pid, t->pid, t->marker,
+				ts->sig[t->step]);
+	t->timer = loop_timer_add(l, ts->ms[t->step], tree_step, t);
+	t->step++;
+}
+
+void sched_tree_end(struct slot_tree *t)
+{
+	if (t->step > 0 || t->pid <= 0)
+		return;
+	tree_step(t->s->loop, t);
+}
+
+void sched_tree_stop(struct slot_tree *t)
+{
+	if (t->timer != NULL)
+		loop_timer_cancel(t->s->loop, t->timer);
+	t->timer = NULL;
 }

@@ -6,6 +6,7 @@
 #ifndef MPRUN_SLOT_H
 #define MPRUN_SLOT_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "order.h"
@@ -14,8 +15,11 @@
 
 struct callbacks;
 struct capture_sink;
+struct executor;
 struct jobenv;
 struct loop;
+struct loop_timer;
+struct termseq;
 
 struct slot_ops {
 	/* Start what can be started (called by sched_kick, never nested). */
@@ -49,6 +53,17 @@ struct sched {
 	struct order *order;
 	struct callbacks *cbs;  /* --on-success, --on-error (the kind's) */
 	struct policy_halt halt;
+	const struct termseq *termseq; /* how task trees are ended */
+	const struct executor *exec;   /* its terminate ends remote ones */
+	pid_t self;             /* our pid, and the group of our tasks' */
+	unsigned group;         /* markers (0: none) */
+	const char *noun;       /* what runs in the slots: "jobs" */
+	void (*notice)(void *data, const char *msg); /* the kind's event */
+	void *ev_data;
+	/* a spawn failed for want of processes: retried on a timer */
+	struct loop_timer *spawn_timer;
+	uint64_t spawn_since, spawn_backoff;
+	int spawn_waiting, spawn_said;
 	int hold_fd[2];         /* --order map: output held until the end */
 	int out_fd, err_fd;     /* where held output goes at the end */
 	const struct capture_sink *out_sink; /* stdout there, not out_fd */
@@ -59,6 +74,19 @@ struct sched {
 	int started, closed, terminating, halted, out_closed, finished;
 	int in_kick, kick_again;
 	int reaping;            /* sched_reaped is one of the loop's reapers */
+};
+
+/* The process tree of a job or a worker: its process (the leader of its
+ * group), and the marker in the environment of all of it, which finds
+ * what left the group (lib/termtree). */
+struct slot_tree {
+	struct sched *s;
+	pid_t pid;
+	unsigned slot;
+	int reaped;
+	size_t step;              /* signals of the termseq sent */
+	struct loop_timer *timer; /* the next one */
+	char marker[64];          /* MPRUN_JOBID=... */
 };
 
 /* Set up the scheduler part of a kind's state, just allocated zeroed:
@@ -75,5 +103,25 @@ int sched_hold(struct sched *s, int n);
 void sched_check_halt(struct sched *s);
 /* Everything done? Then copy held output out and stop the loop. */
 void sched_check_finished(struct sched *s);
+
+/* A new tree in slot, named by tag ("" for a job, "w" for a worker) and
+ * n in its marker: MPRUN_JOBID=PID[.GROUP].TAGN. */
+void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
+		     const char *tag, unsigned long long n);
+/* End the whole tree with the termination sequence (the executor's
+ * terminate first, for what runs elsewhere); once. */
+void sched_tree_end(struct slot_tree *t);
+/* Stop sending the sequence. */
+void sched_tree_stop(struct slot_tree *t);
+
+/* A spawn failed for want of processes (EAGAIN; a worker's pipes also
+ * EMFILE, ENFILE, ENOMEM): sched_kick() again on a timer, with back-off,
+ * and at once when one of our children is reaped; said once. The kind
+ * starts nothing else while s->spawn_timer runs. others: our processes
+ * that may end and free one; with none, the spawn is given up after a
+ * while. 0, or -1 (errno kept): give up. */
+int sched_spawn_later(struct sched *s, unsigned others);
+/* The spawn worked, or was given up: a next failure waits afresh. */
+void sched_spawn_done(struct sched *s);
 
 #endif

@@ -32,8 +32,6 @@
  * this many milliseconds after the first one waiting. */
 #define OUT_FLUSH_AT 65536
 #define OUT_FLUSH_MS 2
-/* How long to wait before retrying a spawn that failed with EAGAIN. */
-#define SPAWN_RETRY_MS 20
 /* A worker that has not answered its first input after this long is
  * probably holding its results in a buffer: say so once (it goes on). */
 #define STALL_HINT_MS 5000
@@ -92,10 +90,10 @@ struct worker {
 	struct wpool *pool;
 	unsigned slot;
 	enum wstate state;
-	pid_t pid;
+	struct slot_tree tree;    /* its process, reaped or not, ended how */
 	int in_fd, out_fd;        /* our ends of its stdin and stdout */
 	int in_watched;           /* in_fd is in the loop (EPOLLOUT) */
-	int reaped, status;
+	int status;
 	int answered;             /* it returned at least one result */
 	int ended_by_us;          /* ENDING for a fault we reported */
 	int input_ended;          /* we closed its stdin: no more input */
@@ -118,9 +116,6 @@ struct worker {
 	unsigned long long served;
 	enum deadline dl;
 	struct loop_timer *deadline;
-	struct loop_timer *kill_timer;
-	size_t kill_step;
-	char marker[64];          /* MPRUN_JOBID=... */
 	char slotvar[32];         /* MPRUN_WORKER=... */
 };
 
@@ -145,11 +140,9 @@ struct wpool {
 	unsigned bad_starts, hinted;
 	int fatal;
 	uint64_t now_us, now_wall_ms; /* the clocks, read by pool_clock() */
-	struct loop_timer *spawn_timer;
 	struct loop_timer *stall_timer; /* until the flush hint is given */
 	struct loop_timer *drain_timer; /* after sched_close: then terminate */
 	int drain_over;
-	pid_t self;
 };
 
 static void task_finished(struct wpool *p, struct wpool_task *t);
@@ -345,6 +338,10 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->s.out_sink = opts->out_sink;
 	p->s.tmpdir = opts->tmpdir;
 	p->s.halt = opts->halt;
+	p->s.termseq = &p->opts.termseq;
+	p->s.exec = p->opts.exec;
+	p->s.group = opts->group;
+	p->s.noun = "workers";
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
 	p->inflight_max = p->opts.inflight;
@@ -352,7 +349,8 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->opts.inflight = WPOOL_INFLIGHT;
 	if (ev != NULL)
 		p->ev = *ev;
-	p->self = getpid();
+	p->s.notice = p->ev.notice;
+	p->s.ev_data = p->ev.data;
 	p->workers = calloc(opts->slots, sizeof(*p->workers));
 	if (p->workers == NULL ||
 	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
@@ -386,9 +384,8 @@ static void worker_cancel_timers(struct worker *w)
 {
 	if (w->deadline != NULL)
 		loop_timer_cancel(w->pool->s.loop, w->deadline);
-	if (w->kill_timer != NULL)
-		loop_timer_cancel(w->pool->s.loop, w->kill_timer);
-	w->deadline = w->kill_timer = NULL;
+	sched_tree_stop(&w->tree);
+	w->deadline = NULL;
 	w->dl = DL_NONE;
 }
 
@@ -429,13 +426,11 @@ static void wpool_destroy(struct sched *s)
 		worker_cancel_timers(w);
 		worker_close_fd(w, &w->in_fd);
 		worker_close_fd(w, &w->out_fd);
-		if (w->state != W_EMPTY && !w->reaped)
-			kill_and_reap(w->pid);
+		if (w->state != W_EMPTY && !w->tree.reaped)
+			kill_and_reap(w->tree.pid);
 		buf_free(&w->rbuf);
 	}
 	pool_free_tasks(p);
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->s.loop, p->spawn_timer);
 	if (p->stall_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->stall_timer);
 	if (p->quiet_timer != NULL)
@@ -807,15 +802,9 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 {
 	struct wpool *p = w->pool;
 	struct exec_request req = {0};
-	char *add[2] = {w->slotvar, w->marker};
+	char *add[2] = {w->slotvar, w->tree.marker};
 
-	if (p->opts.group > 0)
-		snprintf(w->marker, sizeof(w->marker),
-			 "MPRUN_JOBID=%ld.%u.w%llu", (long)p->self,
-			 p->opts.group, p->nspawns + 1);
-	else
-		snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
-			 (long)p->self, p->nspawns + 1);
+	sched_tree_init(&p->s, &w->tree, w->slot, "w", p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
 	req.shell_cmd = p->shell_cmd;
 	req.envp = jobenv_with(p->env, add, 2);
@@ -824,7 +813,7 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 	req.fd_err = p->opts.err_fd;
 	req.sigmask = loop_orig_sigmask(p->s.loop);
 	req.slot = w->slot;
-	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
+	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->tree.pid, e);
 }
 
 /* The inputs a worker that reads ahead may have in flight (and at most
@@ -843,12 +832,11 @@ static void worker_started(struct worker *w, int exec_errno)
 	char msg[256];
 
 	w->state = W_IDLE;
-	w->reaped = w->answered = w->ended_by_us = 0;
+	w->answered = w->ended_by_us = 0;
 	w->input_ended = w->probing = 0;
 	w->streaming = p->read_ahead;
 	w->inflight_bytes = 0;
 	w->served = 0;
-	w->kill_step = 0;
 	w->rbuf.len = w->rpos = w->scanned = 0;
 	w->head = w->tail = w->unsent = NULL;
 	w->inflight = 0;
@@ -858,7 +846,7 @@ static void worker_started(struct worker *w, int exec_errno)
 	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
 	if (p->ev.spawned != NULL)
-		p->ev.spawned(p->ev.data, w->slot, w->pid);
+		p->ev.spawned(p->ev.data, w->slot, w->tree.pid);
 	if (exec_errno != 0) {
 		snprintf(msg, sizeof(msg), "cannot run the workers' shell: %s",
 			 strerror(exec_errno));
@@ -891,15 +879,6 @@ fail:
 	return -1;
 }
 
-/* The spawn retry timer: try again. */
-static void pool_spawn_retry(struct loop *l, void *data)
-{
-	struct wpool *p = data;
-
-	p->spawn_timer = NULL;
-	sched_kick(&p->s);
-}
-
 /* The inputs w may have in flight now: its window, within max_tasks. */
 static unsigned worker_room(const struct worker *w)
 {
@@ -922,7 +901,7 @@ static unsigned worker_room(const struct worker *w)
 /* Can w take an input now? (alive, both pipes open, room in flight) */
 static int worker_usable(const struct worker *w)
 {
-	return (w->state == W_IDLE || w->state == W_BUSY) && !w->reaped &&
+	return (w->state == W_IDLE || w->state == W_BUSY) && !w->tree.reaped &&
 	       w->in_fd >= 0 && w->out_fd >= 0 && w->dl != DL_GRACE &&
 	       worker_room(w) > 0;
 }
@@ -933,8 +912,8 @@ static int worker_usable(const struct worker *w)
 static struct worker *pool_ready_worker(struct wpool *p)
 {
 	struct worker *empty = NULL, *busy = NULL, *w;
+	unsigned i, alive = 0;
 	char msg[256];
-	unsigned i;
 
 	for (i = 0; i < p->opts.slots; i++) {
 		w = &p->workers[i];
@@ -942,20 +921,21 @@ static struct worker *pool_ready_worker(struct wpool *p)
 			return w;
 		if (w->state == W_EMPTY && empty == NULL)
 			empty = w;
+		alive += w->state != W_EMPTY;
 		if (w->state == W_BUSY && worker_usable(w) &&
 		    (busy == NULL || w->inflight < busy->inflight))
 			busy = w;
 	}
-	if (empty == NULL || p->spawn_timer != NULL)
+	if (empty == NULL || p->s.spawn_timer != NULL)
 		return busy;
-	if (worker_start(empty) == 0)
+	if (worker_start(empty) == 0) {
+		sched_spawn_done(&p->s);
 		return worker_usable(empty) ? empty : busy;
-	if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
-	    errno == ENFILE) {
-		p->spawn_timer = loop_timer_add(p->s.loop, SPAWN_RETRY_MS,
-						pool_spawn_retry, p);
-		return busy;
 	}
+	if ((errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
+	     errno == ENFILE) &&
+	    sched_spawn_later(&p->s, alive) == 0)
+		return busy;
 	snprintf(msg, sizeof(msg), "cannot start a worker: %s",
 		 strerror(errno));
 	pool_fatal(p, msg);
@@ -1438,35 +1418,6 @@ static void worker_readable(struct loop *l, int fd, uint32_t events,
 
 /* --- workers: ending and reaping ------------------------------------- */
 
-/* Is anything of the worker's tree still alive? */
-static int worker_tree_alive(struct worker *w)
-{
-	pid_t *pids = NULL;
-	size_t n = 0;
-
-	if (termtree_collect(w->reaped ? 0 : w->pid, w->pid, w->marker, &pids,
-			     &n) == -1)
-		return !w->reaped;
-	free(pids);
-	return n > 0;
-}
-
-/* Send the next signal of the termination sequence to the worker's tree. */
-static void worker_kill_step(struct loop *l, void *data)
-{
-	struct worker *w = data;
-	const struct termseq *ts = &w->pool->opts.termseq;
-
-	w->kill_timer = NULL;
-	if (w->kill_step >= ts->n || !worker_tree_alive(w))
-		return;
-	termtree_signal(w->reaped ? 0 : w->pid, w->pid, w->marker,
-			ts->sig[w->kill_step]);
-	w->kill_timer = loop_timer_add(l, ts->ms[w->kill_step],
-				       worker_kill_step, w);
-	w->kill_step++;
-}
-
 /* End the worker's whole tree with the termination sequence. */
 static void worker_end(struct worker *w)
 {
@@ -1479,9 +1430,8 @@ static void worker_end(struct worker *w)
 	w->dl = DL_NONE;
 	worker_close_fd(w, &w->in_fd);
 	w->in_watched = 0;
-	if (w->reaped)
-		return;
-	worker_kill_step(w->pool->s.loop, w);
+	if (!w->tree.reaped)
+		sched_tree_end(&w->tree);
 }
 
 /* A worker that ends before its first result counts against the run:
@@ -1540,7 +1490,7 @@ static void worker_reaped(struct worker *w, int status)
 	char st[64], msg[128];
 
 	pool_clock(p);
-	w->reaped = 1;
+	w->tree.reaped = 1;
 	w->status = status;
 	while (w->out_fd >= 0 && worker_read(w) > 0)
 		worker_parse(w);
@@ -1564,7 +1514,7 @@ static void worker_reaped(struct worker *w, int status)
 	w->in_watched = 0;
 	/* Whatever of its tree outlived it goes too (its group, and what
 	 * left the group but carries its marker). */
-	termtree_signal(0, w->pid, w->marker, SIGKILL);
+	termtree_signal(0, w->tree.pid, w->tree.marker, SIGKILL);
 	w->state = W_EMPTY;
 	sched_kick(&p->s);
 }
@@ -1627,7 +1577,7 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 
 	for (i = 0; i < p->opts.slots; i++)
 		if (p->workers[i].state != W_EMPTY &&
-		    !p->workers[i].reaped && p->workers[i].pid == pid)
+		    !p->workers[i].tree.reaped && p->workers[i].tree.pid == pid)
 			return &p->workers[i];
 	return NULL;
 }
