@@ -64,7 +64,7 @@ void common_notice(void *data, const char *msg)
 	warn_msg(msg);
 }
 
-void report_done(void *data, const struct pool_job *j)
+void report_done(void *data, const struct sched_task *j)
 {
 	int e = pool_job_exec_errno(j);
 
@@ -76,13 +76,13 @@ void report_done(void *data, const struct pool_job *j)
 
 	if (pool_job_refused(j) != NULL)
 		fprintf(stderr, "mprun: job %llu (input %s%s%llu) not run: %s\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j),
+			sched_task_seq(j), origin, sep, pool_job_lineno(j),
 			pool_job_refused(j));
 	else if (pool_job_too_long(j))
 		fprintf(stderr,
 			"mprun: job %llu: command line too long for the kernel "
 			"(input %s%s%llu); job not run\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j));
+			sched_task_seq(j), origin, sep, pool_job_lineno(j));
 	else if (e == ENOENT)
 		fprintf(stderr, "mprun: %s: command not found\n",
 			pool_job_program(j));
@@ -105,14 +105,14 @@ static void log_line(struct common *cm, const struct joblog_entry *e)
 	run_fail(cm->run);
 }
 
-void report_finished(void *data, const char *stage, const struct pool_job *j)
+void report_finished(void *data, const char *stage, const struct sched_task *j)
 {
 	struct common *cm = data;
 	struct joblog_entry e = {
-		.seq = pool_job_seq(j),
+		.seq = sched_task_seq(j),
 		.host = pool_job_host(j),
-		.start_ms = pool_job_start_ms(j),
-		.runtime_ms = pool_job_runtime_ms(j),
+		.start_ms = sched_task_start_ms(j),
+		.runtime_ms = sched_task_runtime_ms(j),
 		.receive = pool_job_output_bytes(j),
 		.exitval = pool_job_exitval(j),
 		.signal = pool_job_signal(j),
@@ -122,18 +122,18 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 
 	run_job_finished(cm->run, stage, pool_job_failed(j));
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
-	    pool_job_timed_out(j))
+	    sched_task_timed_out(j))
 		log_line(cm, &e);
 }
 
 void report_task(struct common *cm, const char *stage, const char *workers,
-		 const struct wpool_task *t)
+		 const struct sched_task *t)
 {
 	struct joblog_entry e = {
-		.seq = wpool_task_seq(t),
+		.seq = sched_task_seq(t),
 		.host = ":",
-		.start_ms = wpool_task_start_ms(t),
-		.runtime_ms = wpool_task_runtime_ms(t),
+		.start_ms = sched_task_start_ms(t),
+		.runtime_ms = sched_task_runtime_ms(t),
 		.send = wpool_task_sent(t),
 		.receive = wpool_task_received(t),
 		.exitval = wpool_task_failed(t),

@@ -34,7 +34,7 @@ struct run {
 };
 
 /* pool event: a command is about to run (or is all a dry run does). */
-static void on_launch(void *data, const struct pool_job *j)
+static void on_launch(void *data, const struct sched_task *j)
 {
 	struct common *cm = data;
 
@@ -45,12 +45,12 @@ static void on_launch(void *data, const struct pool_job *j)
 	}
 	if (cm->cli->verbose)
 		fprintf(stderr, "%s\n", pool_job_command(j));
-	if (pool_job_tries(j) == 1)
+	if (sched_task_tries(j) == 1)
 		run_job_started(cm->run, NULL);
 }
 
 /* pool event: a job ended for good: count and log it (--joblog). */
-static void on_finished(void *data, const struct pool_job *j)
+static void on_finished(void *data, const struct sched_task *j)
 {
 	report_finished(data, NULL, j);
 }

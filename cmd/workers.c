@@ -21,7 +21,7 @@ static void on_spawned(void *data, unsigned slot, pid_t pid)
 }
 
 /* wpool event: an input ended for good: count and log it. */
-static void on_finished(void *data, const struct wpool_task *t)
+static void on_finished(void *data, const struct sched_task *t)
 {
 	struct common *cm = data;
 

@@ -57,7 +57,7 @@ struct pipeline {
 
 /* --- pool events, tagged with the stage ------------------------------ */
 
-static void st_launch(void *data, const struct pool_job *j)
+static void st_launch(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -65,7 +65,7 @@ static void st_launch(void *data, const struct pool_job *j)
 		s->pl->ev.launch(s->pl->ev.data, s->spec->name, j);
 }
 
-static void st_done(void *data, const struct pool_job *j)
+static void st_done(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -73,7 +73,7 @@ static void st_done(void *data, const struct pool_job *j)
 		s->pl->ev.done(s->pl->ev.data, s->spec->name, j);
 }
 
-static void st_finished(void *data, const struct pool_job *j)
+static void st_finished(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -103,7 +103,7 @@ static void st_notice(void *data, const char *msg)
 
 /* --- worker pool events --------------------------------------------- */
 
-static void st_task(void *data, const struct wpool_task *t)
+static void st_task(void *data, const struct sched_task *t)
 {
 	struct stage *s = data;
 

@@ -46,10 +46,9 @@
 #define RUNTIME_MIN_SAMPLES 3
 
 struct pool_job {
+	struct sched_task task; /* first: what every task has */
 	struct pool *pool;
 	struct pool_job *next; /* the pool's running jobs */
-	unsigned long long seq;
-	unsigned slot;
 	struct slot_tree tree; /* its process, reaped or not, ended how */
 	int exec_errno;
 	int wait_status;
@@ -69,11 +68,8 @@ struct pool_job {
 	struct loop_timer *timeout_timer;
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
-	int timed_out;
 	int io_error;   /* its output could not be kept */
 	int halted;     /* ended by --halt now: counts neither way */
-	unsigned tries;
-	uint64_t start_wall_ms, start_ms, runtime_ms;
 	uint64_t out_bytes;
 	int files[2];               /* --results / callback copies, or -1 */
 	struct job_spawn_args *spawn; /* while being started */
@@ -89,7 +85,6 @@ struct pool {
 	struct pool_job *partial; /* the job whose records are being gathered */
 	struct pool_job *running;
 	unsigned char *slot_busy;
-	int devnull;
 	int sink_fd[2]; /* where captures write */
 	struct spill *spill; /* held output: one memory budget and file */
 	struct jobenv *env; /* environ without our variables, + opts.env */
@@ -204,7 +199,7 @@ static void pool_fit_nproc(struct pool *p)
 	p->opts.slots = (unsigned)room;
 }
 
-static struct callbacks *pool_new_callbacks(struct pool *p);
+static int pool_new_callbacks(struct pool *p);
 
 static const struct slot_ops pool_ops;
 
@@ -215,7 +210,6 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 
 	if (p == NULL)
 		return NULL;
-	p->devnull = -1;
 	p->opts = *opts;
 	if (sched_init(&p->s, &pool_ops, l, opts->order) == -1)
 		goto fail;
@@ -244,9 +238,7 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	if (p->slot_busy == NULL || p->spill == NULL ||
 	    pool_init_env(p) == -1)
 		goto fail;
-	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->s.cbs = pool_new_callbacks(p)) == NULL ||
-	    pool_open_files(p) == -1)
+	if (pool_new_callbacks(p) == -1 || pool_open_files(p) == -1)
 		goto fail;
 	return &p->s;
 fail:
@@ -295,7 +287,6 @@ static void pool_destroy(struct sched *s)
 	jobfiles_free(p->files);
 	free(p->slot_busy);
 	jobenv_free(p->env);
-	close_keep_errno(p->devnull);
 	spill_free(p->spill);
 }
 
@@ -486,11 +477,11 @@ static unsigned pool_free_slot(struct pool *p)
 static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 			    size_t varlen)
 {
-	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
+	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->task.seq);
 	char *add[3] = {vars, vars + a + 1, j->tree.marker};
 
 	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		 j->slot);
+		 j->task.slot);
 	return jobenv_with(p->env, add, 3);
 }
 
@@ -529,27 +520,25 @@ static void pool_update_writer(struct pool *p)
 	}
 }
 
-/* Release every job whose turn it is: write its output, report it. */
-static void pool_release_ready(struct pool *p)
+/* slot_ops.release: the job's turn: write its output, report it. */
+static void pool_release(struct sched *s, void *task)
 {
-	struct pool_job *j;
+	struct pool *p = (struct pool *)s;
+	struct pool_job *j = task;
 	size_t i;
 
-	while ((j = order_pop_release(p->s.order)) != NULL) {
-		if (j == p->writer)
-			p->writer = NULL;
-		for (i = 0; i < 2 && !p->s.out_closed; i++)
-			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
-				pool_output_gone(p);
-		if (!p->s.out_closed && callback_flush(j->cb) == -1)
+	if (j == p->writer)
+		p->writer = NULL;
+	for (i = 0; i < 2 && !s->out_closed; i++)
+		if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
 			pool_output_gone(p);
-		if (p->ev.done != NULL)
-			p->ev.done(p->ev.data, j);
-		for (i = 0; i < j->ntasks && p->s.q != NULL; i++)
-			queue_task_done(p->s.q);
-		job_free(j);
-	}
-	pool_update_writer(p);
+	if (!s->out_closed && callback_flush(j->cb) == -1)
+		pool_output_gone(p);
+	if (p->ev.done != NULL)
+		p->ev.done(p->ev.data, &j->task);
+	for (i = 0; i < j->ntasks && s->q != NULL; i++)
+		queue_task_done(s->q);
+	job_free(j);
 }
 
 /* Remove a job from the running list. */
@@ -570,7 +559,7 @@ static void job_leave(struct pool *p, struct pool_job *j)
 {
 	pool_unlink(p, j);
 	p->s.nrunning--;
-	p->slot_busy[j->slot] = 0;
+	p->slot_busy[j->task.slot] = 0;
 	if (j->timeout_timer != NULL) {
 		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
@@ -585,9 +574,9 @@ static void job_leave(struct pool *p, struct pool_job *j)
 static void job_complete(struct pool *p, struct pool_job *j)
 {
 	if (p->files != NULL && p->opts.results_dir == NULL)
-		jobfiles_remove(p->files, j->seq);
-	order_finished(p->s.order, j->seq);
-	pool_release_ready(p);
+		jobfiles_remove(p->files, j->task.seq);
+	sched_task_over(&p->s, j->task.seq);
+	pool_update_writer(p);
 	sched_kick(&p->s);
 }
 
@@ -602,7 +591,7 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 /* Should a failed try run again (--retries)? */
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
-	return pool_job_failed(j) && j->tries <= p->opts.retries &&
+	return pool_job_failed(&j->task) && j->task.tries <= p->opts.retries &&
 	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
 }
@@ -631,8 +620,8 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	j->wait_status = 0;
 	j->exec_errno = 0;
 	j->tree.step = 0;
-	j->timed_out = 0;
-	j->tries++;
+	j->task.timed_out = 0;
+	j->task.tries++;
 	if (job_start(p, j) == -1) {
 		pool_error(p, "cannot start a job: %s", strerror(errno));
 		j->wait_status = 255 << 8;
@@ -645,8 +634,9 @@ static void job_retry(struct pool *p, struct pool_job *j)
 static void job_report_timeout(struct pool *p, const struct pool_job *j)
 {
 	report_msg(p->ev.notice, p->ev.data,
-		   "job %llu timed out after %.3fs: %s", j->seq,
-		   (double)j->runtime_ms / 1000.0, pool_job_command(j));
+		   "job %llu timed out after %.3fs: %s", j->task.seq,
+		   (double)j->task.runtime_ms / 1000.0,
+		   pool_job_command(&j->task));
 }
 
 /* A job that ended for good needs its block no more (--pipe). */
@@ -665,14 +655,15 @@ static void job_close_blocks(struct pool_job *j)
 static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
+	int failed;
 
 	if (j->finished || !j->tree.reaped || j->open_streams > 0)
 		return;
 	fifo_writer_stop(j->fifo);
 	j->fifo = NULL;
-	if (j->start_ms > 0)
-		j->runtime_ms = loop_now_ms() - j->start_ms;
-	if (j->timed_out)
+	if (j->task.start_ms > 0)
+		j->task.runtime_ms = loop_now_ms() - j->task.start_ms;
+	if (j->task.timed_out)
 		job_report_timeout(p, j);
 	if (job_should_retry(p, j)) {
 		job_retry(p, j);
@@ -683,27 +674,31 @@ static void job_maybe_finished(struct pool_job *j)
 	job_close_blocks(j);
 	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 	job_leave(p, j);
-	if (p->s.halted && p->s.terminating && j->tree.step > 0 && !j->timed_out)
+	if (p->s.halted && p->s.terminating && j->tree.step > 0 &&
+	    !j->task.timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
-	else if (pool_job_failed(j))
+	else if (pool_job_failed(&j->task))
 		p->s.nfailed++;
 	else
 		p->s.nsucceeded++;
 	if (j->tree.pid > 0)
-		pool_add_runtime(p, j->runtime_ms);
+		pool_add_runtime(p, j->task.runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
-	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
-			    pool_job_signal(j)) == -1)
+	    jobfiles_commit(p->files, j->task.seq, j->command,
+			    pool_job_exitval(&j->task),
+			    pool_job_signal(&j->task)) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
 			   p->opts.results_dir, strerror(errno));
 	if (p->ev.finished != NULL && j->tree.pid > 0)
-		p->ev.finished(p->ev.data, j);
+		p->ev.finished(p->ev.data, &j->task);
 	sched_check_halt(&p->s);
+	failed = pool_job_failed(&j->task);
 	if (j->tree.pid > 0 && !p->s.terminating &&
-	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
-		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
+	    (failed ? p->opts.on_error : p->opts.on_success)) {
+		struct template_job tj = {j->args, j->nargs, j->task.seq,
+					  j->task.slot};
 
-		callback_add(p->s.cbs, j, pool_job_failed(j), &tj);
+		callback_add(p->s.cbs, j, failed, &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -774,11 +769,11 @@ static void job_io_error(struct pool_job *j, int i)
 	j->io_error = 1;
 	if (capture_store_failed(j->cap[i]))
 		snprintf(what, sizeof(what),
-			 "job %llu: cannot keep its output: %s", j->seq,
+			 "job %llu: cannot keep its output: %s", j->task.seq,
 			 spill_dir(j->pool->spill));
 	else
 		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
-			 j->seq);
+			 j->task.seq);
 	errno = saved;
 	pool_error(j->pool, "%s: %s (job ended)", what, strerror(errno));
 	sched_tree_end(&j->tree);
@@ -790,7 +785,8 @@ static void job_try_reap(struct pool_job *j)
 {
 	int status;
 
-	if (j->tree.reaped || j->tree.pid <= 0 || waitpid(j->tree.pid, &status, WNOHANG) <= 0)
+	if (j->tree.reaped || j->tree.pid <= 0 ||
+	    waitpid(j->tree.pid, &status, WNOHANG) <= 0)
 		return;
 	j->tree.reaped = 1;
 	j->wait_status = status;
@@ -808,7 +804,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 
 	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
 		j->had_output = 1;
-		order_output(p->s.order, j->seq);
+		order_output(p->s.order, j->task.seq);
 		pool_update_writer(p);
 	}
 	if (rc == -1 && errno == EPIPE)
@@ -981,7 +977,7 @@ static int job_stdin(struct pool *p, struct pool_job *j)
 
 	if (fd == -1 || p->opts.fifo ||
 	    (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
-		return p->devnull;
+		return p->s.devnull;
 	return fd;
 }
 
@@ -997,8 +993,8 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
 	req->sigmask = loop_orig_sigmask(p->s.loop);
-	req->slot = j->slot;
-	req->seq = j->seq;
+	req->slot = j->task.slot;
+	req->seq = j->task.seq;
 	req->args = j->args;
 	req->nargs = j->nargs;
 	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->tree.pid,
@@ -1056,17 +1052,15 @@ static void job_close_child_ends(struct pool *p, int fds[2])
 /* Count the job as started: sequence number, slot, order. */
 static int pool_register(struct pool *p, struct pool_job *j)
 {
-	if (order_started(p->s.order, p->s.seq + 1, j) == -1)
+	if (sched_task_add(&p->s, j, &j->task.seq) == -1)
 		return -1;
 	j->pool = p;
-	j->seq = ++p->s.seq;
-	j->slot = pool_free_slot(p);
-	p->slot_busy[j->slot] = 1;
+	j->task.slot = pool_free_slot(p);
+	p->slot_busy[j->task.slot] = 1;
 	p->s.nrunning++;
-	p->s.nstarted++;
 	j->next = p->running;
 	p->running = j;
-	sched_tree_init(&p->s, &j->tree, j->slot, "", j->seq);
+	sched_tree_init(&p->s, &j->tree, j->task.slot, "", j->task.seq);
 	return 0;
 }
 
@@ -1097,7 +1091,7 @@ static void job_timeout(struct loop *l, void *data)
 	struct pool_job *j = data;
 
 	j->timeout_timer = NULL;
-	j->timed_out = 1;
+	j->task.timed_out = 1;
 	sched_tree_end(&j->tree);
 }
 
@@ -1108,7 +1102,7 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 
 	if (p->files == NULL || j->cap[0] == NULL)
 		return 0;
-	if (jobfiles_open(p->files, j->seq, j->files) == -1)
+	if (jobfiles_open(p->files, j->task.seq, j->files) == -1)
 		return -1;
 	for (i = 0; i < 2; i++)
 		capture_tee(j->cap[i], j->files[i]);
@@ -1166,11 +1160,12 @@ static void job_running(struct pool *p, struct pool_job *j)
 	uint64_t tmo;
 
 	job_drop_records(p, j);
-	p->last_start_ms = j->start_ms;
+	p->last_start_ms = j->task.start_ms;
 	job_watch_streams(p, j);
 	tmo = pool_timeout_ms(p);
 	if (tmo > 0)
-		j->timeout_timer = loop_timer_add(p->s.loop, tmo, job_timeout, j);
+		j->timeout_timer =
+			loop_timer_add(p->s.loop, tmo, job_timeout, j);
 	pool_update_writer(p);
 }
 
@@ -1192,7 +1187,7 @@ static void job_fifo_start(struct pool *p, struct pool_job *j)
 	j->fifo = fifo_writer_start(p->s.loop, r->v[0], r->fd);
 	if (j->fifo == NULL)
 		pool_error(p, "job %llu: cannot write its block into %s: %s",
-			   j->seq, r->v[0], strerror(errno));
+			   j->task.seq, r->v[0], strerror(errno));
 }
 
 /* Spawn the job from j->spawn; 0 (running or waiting to retry) or -1. */
@@ -1202,9 +1197,9 @@ static int job_exec(struct pool *p, struct pool_job *j)
 
 	/* taken before the spawn: a timer the job sets up counts from no
 	 * earlier than this */
-	j->start_ms = loop_now_ms();
+	j->task.start_ms = loop_now_ms();
 	if (job_spawn(p, j, &a->req, a->fds) == -1) {
-		j->start_ms = 0;
+		j->task.start_ms = 0;
 		if (errno == EAGAIN && !p->s.terminating)
 			return pool_spawn_later(p, j);
 		return -1;
@@ -1228,11 +1223,12 @@ static int job_start(struct pool *p, struct pool_job *j)
 	a->fds[0] = a->fds[1] = -1;
 	a->sh = (struct buf)BUF_INIT;
 	j->spawn = a;
-	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
+	tj = (struct template_job){j->args, j->nargs, j->task.seq,
+				   j->task.slot};
 	if (job_expand(p, j, &tj, &a->req, &a->argv, &a->sh) == -1)
 		goto fail;
 	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
-		p->ev.launch(p->ev.data, j);
+		p->ev.launch(p->ev.data, &j->task);
 	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
 		job_spawn_done(j);
 		job_finish_unstarted(p, j);
@@ -1253,8 +1249,8 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 {
 	if (pool_register(p, j) == -1)
 		return -1;
-	j->tries = 1;
-	j->start_wall_ms = clock_wall_ms();
+	j->task.tries = 1;
+	j->task.start_wall_ms = clock_wall_ms();
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
 	return 0;
@@ -1348,15 +1344,16 @@ static int job_cb_vars(void *data, struct buf *b)
 	char out[4096] = "", err[4096] = "";
 
 	if (j->files[0] != -1) {
-		jobfiles_path(j->pool->files, j->seq, 0, out, sizeof(out));
-		jobfiles_path(j->pool->files, j->seq, 1, err, sizeof(err));
+		jobfiles_path(j->pool->files, j->task.seq, 0, out, sizeof(out));
+		jobfiles_path(j->pool->files, j->task.seq, 1, err, sizeof(err));
 	}
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
 			  "MPRUN_STDERR=%s%c%s%c",
-			  j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
-			  pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0,
+			  j->task.seq, 0, j->task.slot, 0,
+			  pool_job_exitval(&j->task), 0, pool_job_signal(&j->task),
+			  0, (double)j->task.runtime_ms / 1000.0,
 			  0, out, 0, err, 0, j->tree.marker, 0);
 }
 
@@ -1370,7 +1367,7 @@ static void job_cb_done(void *data, struct callback *cb)
 }
 
 /* The callback queue: its output goes where the jobs' does. */
-static struct callbacks *pool_new_callbacks(struct pool *p)
+static int pool_new_callbacks(struct pool *p)
 {
 	int direct = p->opts.output == POOL_UNGROUP;
 	struct callback_opts co = {
@@ -1378,21 +1375,14 @@ static struct callbacks *pool_new_callbacks(struct pool *p)
 		.noun = "job",
 		.how = {{"failed with exit status ", ""},
 			{"was killed by signal ", ""}},
-		.exec = p->opts.exec,
-		.env = jobenv_base(p->env),
-		.fd_in = p->devnull,
 		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
 			{p->sink_fd[1], NULL, direct}},
 		.mem_limit = p->opts.mem_limit,
-		.tmpdir = p->opts.tmpdir,
-		.termseq = &p->opts.termseq,
 		.vars = job_cb_vars,
 		.done = job_cb_done,
-		.notice = p->ev.notice,
-		.ctx = p->ev.data,
 	};
 
-	return callback_new(p->s.loop, &co);
+	return sched_callbacks(&p->s, &co, jobenv_base(p->env));
 }
 
 /* --- reaping and ending ------------------------------------------------ */
@@ -1473,113 +1463,93 @@ static int pool_busy(const struct sched *s)
 
 /* --- jobs as the events see them ------------------------------------ */
 
-unsigned long long pool_job_seq(const struct pool_job *j)
+/* The job of a task the events were given. */
+#define JOB(t) ((const struct pool_job *)(t))
+
+const char *pool_job_command(const struct sched_task *t)
 {
-	return j->seq;
+	return JOB(t)->command != NULL ? JOB(t)->command : "";
 }
 
-unsigned pool_job_slot(const struct pool_job *j)
+int pool_job_wait_status(const struct sched_task *t)
 {
-	return j->slot;
+	return JOB(t)->wait_status;
 }
 
-const char *pool_job_command(const struct pool_job *j)
+int pool_job_exec_errno(const struct sched_task *t)
 {
-	return j->command != NULL ? j->command : "";
+	return JOB(t)->exec_errno;
 }
 
-int pool_job_wait_status(const struct pool_job *j)
+int pool_job_too_long(const struct sched_task *t)
 {
-	return j->wait_status;
+	return JOB(t)->too_long;
 }
 
-int pool_job_exec_errno(const struct pool_job *j)
+const char *pool_job_refused(const struct sched_task *t)
 {
-	return j->exec_errno;
+	return JOB(t)->refused;
 }
 
-int pool_job_too_long(const struct pool_job *j)
+int pool_job_failed(const struct sched_task *t)
 {
-	return j->too_long;
-}
+	const struct pool_job *j = JOB(t);
 
-const char *pool_job_refused(const struct pool_job *j)
-{
-	return j->refused;
-}
-
-int pool_job_failed(const struct pool_job *j)
-{
 	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
 		return 0;
-	return j->too_long || j->refused != NULL || j->timed_out ||
-	       j->io_error ||
-	       !WIFEXITED(j->wait_status) ||
+	return j->too_long || j->refused != NULL || t->timed_out ||
+	       j->io_error || !WIFEXITED(j->wait_status) ||
 	       WEXITSTATUS(j->wait_status) != 0;
 }
 
-const char *pool_job_program(const struct pool_job *j)
+const char *pool_job_program(const struct sched_task *t)
 {
-	return j->program != NULL ? j->program : "";
+	return JOB(t)->program != NULL ? JOB(t)->program : "";
 }
 
-const char *pool_job_origin(const struct pool_job *j)
+const char *pool_job_origin(const struct sched_task *t)
 {
+	const struct pool_job *j = JOB(t);
+
 	return j->nrecs > 0 && j->recs[0]->origin != NULL ? j->recs[0]->origin
 							   : "";
 }
 
-unsigned long long pool_job_lineno(const struct pool_job *j)
+unsigned long long pool_job_lineno(const struct sched_task *t)
 {
-	return j->nrecs > 0 ? j->recs[0]->lineno : 0;
+	return JOB(t)->nrecs > 0 ? JOB(t)->recs[0]->lineno : 0;
 }
 
-uint64_t pool_job_start_ms(const struct pool_job *j)
+uint64_t pool_job_output_bytes(const struct sched_task *t)
 {
-	return j->start_wall_ms;
+	return JOB(t)->out_bytes;
 }
 
-uint64_t pool_job_runtime_ms(const struct pool_job *j)
+int pool_job_exitval(const struct sched_task *t)
 {
-	return j->runtime_ms;
+	int st = JOB(t)->wait_status;
+
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-uint64_t pool_job_output_bytes(const struct pool_job *j)
+int pool_job_signal(const struct sched_task *t)
 {
-	return j->out_bytes;
+	int st = JOB(t)->wait_status;
+
+	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 
-int pool_job_exitval(const struct pool_job *j)
+int pool_job_terminated(const struct sched_task *t)
 {
-	if (WIFSIGNALED(j->wait_status))
-		return 128 + WTERMSIG(j->wait_status);
-	return WIFEXITED(j->wait_status) ? WEXITSTATUS(j->wait_status) : -1;
+	return JOB(t)->tree.step > 0;
 }
 
-int pool_job_signal(const struct pool_job *j)
+const char *pool_job_host(const struct sched_task *t)
 {
-	return WIFSIGNALED(j->wait_status) ? WTERMSIG(j->wait_status) : 0;
-}
-
-int pool_job_timed_out(const struct pool_job *j)
-{
-	return j->timed_out;
-}
-
-unsigned pool_job_tries(const struct pool_job *j)
-{
-	return j->tries;
-}
-
-int pool_job_terminated(const struct pool_job *j)
-{
-	return j->tree.step > 0;
-}
-
-const char *pool_job_host(const struct pool_job *j)
-{
-	const struct executor *e = j->pool->opts.exec;
-	const char *h = e->host != NULL ? e->host(e->ctx, j->slot) : NULL;
+	const struct executor *e = JOB(t)->pool->opts.exec;
+	const char *h = e->host != NULL ? e->host(e->ctx, t->slot) : NULL;
 
 	return h != NULL ? h : ":";
 }
@@ -1590,6 +1560,7 @@ static const struct slot_ops pool_ops = {
 	.start = pool_start,
 	.close = pool_close,
 	.terminate = pool_terminate,
+	.release = pool_release,
 	.reaped = pool_reaped,
 	.destroy = pool_destroy,
 };

@@ -73,15 +73,14 @@ struct pool_opts {
 				      * jobs' MPRUN_JOBID differ; 0: none */
 };
 
-struct pool_job;
 
 /* What the pool reports. Every member may be NULL. */
 struct pool_events {
 	/* A job's command is ready: it is about to start (or, with dry_run,
 	 * it is all that happens). */
-	void (*launch)(void *data, const struct pool_job *j);
+	void (*launch)(void *data, const struct sched_task *t);
 	/* A job is released: its output went out (or was dropped). */
-	void (*done)(void *data, const struct pool_job *j);
+	void (*done)(void *data, const struct sched_task *t);
 	/* Something went wrong outside any job's own exit status. */
 	void (*error)(void *data, const char *msg);
 	/* Something worth telling that is counted elsewhere (a failed
@@ -89,7 +88,7 @@ struct pool_events {
 	void (*notice)(void *data, const char *msg);
 	/* The job ended for good (last try), before its callback and
 	 * before its output is released: the time to log it. */
-	void (*finished)(void *data, const struct pool_job *j);
+	void (*finished)(void *data, const struct sched_task *t);
 	/* Should job seq be skipped (--resume)? Skipped jobs neither run
 	 * nor count. */
 	int (*skip)(void *data, unsigned long long seq);
@@ -101,41 +100,33 @@ struct pool_events {
 struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 		       const struct pool_events *ev);
 
-/* A job, as seen by the events. */
-unsigned long long pool_job_seq(const struct pool_job *j);
-unsigned pool_job_slot(const struct pool_job *j);
+/* A job, as the events see it (sched_task_* tell its number, slot,
+ * tries, start, run time and timeout). */
 /* The command as it runs (the shell command, or the argv words quoted). */
-const char *pool_job_command(const struct pool_job *j);
+const char *pool_job_command(const struct sched_task *t);
 /* The wait status (valid in done), and why exec failed (0 if it did not). */
-int pool_job_wait_status(const struct pool_job *j);
-int pool_job_exec_errno(const struct pool_job *j);
+int pool_job_wait_status(const struct sched_task *t);
+int pool_job_exec_errno(const struct sched_task *t);
 /* The job did not start: its command was longer than the kernel takes. */
-int pool_job_too_long(const struct pool_job *j);
+int pool_job_too_long(const struct sched_task *t);
 /* Why the template refused the job's inputs ("at L:C: ..." and two lines
  * showing where), or NULL: such a job fails with 255 and is not run. */
-const char *pool_job_refused(const struct pool_job *j);
-int pool_job_failed(const struct pool_job *j);
+const char *pool_job_refused(const struct sched_task *t);
+int pool_job_failed(const struct sched_task *t);
 /* The program name (argv[0], or the shell). */
-const char *pool_job_program(const struct pool_job *j);
+const char *pool_job_program(const struct sched_task *t);
 /* Where its first record came from ("file", line). */
-const char *pool_job_origin(const struct pool_job *j);
-unsigned long long pool_job_lineno(const struct pool_job *j);
-/* When it started (wall clock, ms since the epoch) and how long it ran. */
-uint64_t pool_job_start_ms(const struct pool_job *j);
-uint64_t pool_job_runtime_ms(const struct pool_job *j);
+const char *pool_job_origin(const struct sched_task *t);
+unsigned long long pool_job_lineno(const struct sched_task *t);
 /* Bytes it wrote on stdout. */
-uint64_t pool_job_output_bytes(const struct pool_job *j);
+uint64_t pool_job_output_bytes(const struct sched_task *t);
 /* Its exit status (128 + the signal if killed, as the shell says) and
  * the signal that killed it (0). */
-int pool_job_exitval(const struct pool_job *j);
-int pool_job_signal(const struct pool_job *j);
-/* It was ended by --timeout. */
-int pool_job_timed_out(const struct pool_job *j);
+int pool_job_exitval(const struct sched_task *t);
+int pool_job_signal(const struct sched_task *t);
 /* Its tree was being ended (Ctrl-C, --halt now, --timeout, stdout gone). */
-int pool_job_terminated(const struct pool_job *j);
+int pool_job_terminated(const struct sched_task *t);
 /* The host it ran on, as the executor names it (":" for this machine). */
-const char *pool_job_host(const struct pool_job *j);
-/* How many times it ran (1 + retries used). */
-unsigned pool_job_tries(const struct pool_job *j);
+const char *pool_job_host(const struct sched_task *t);
 
 #endif

@@ -2,6 +2,7 @@
 #include "sched.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,9 @@ int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
 	s->self = getpid();
 	s->hold_fd[0] = s->hold_fd[1] = -1;
 	s->order = order_new(order);
-	if (s->order == NULL || loop_child_add(l, sched_reaped, s) == -1)
+	s->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->order == NULL || s->devnull == -1 ||
+	    loop_child_add(l, sched_reaped, s) == -1)
 		return -1;
 	s->reaping = 1;
 	return 0;
@@ -73,6 +76,7 @@ void sched_free(struct sched *s)
 	if (s->ops != NULL)
 		s->ops->destroy(s);
 	order_free(s->order);
+	close_keep_errno(s->devnull);
 	close_keep_errno(s->hold_fd[0]);
 	close_keep_errno(s->hold_fd[1]);
 	free(s);
@@ -91,6 +95,38 @@ void sched_set_throttle(struct sched *s, int (*throttle)(void *),
 {
 	s->throttle = throttle;
 	s->throttle_data = data;
+}
+
+int sched_callbacks(struct sched *s, struct callback_opts *co,
+		    char *const *env)
+{
+	co->exec = s->exec;
+	co->env = env;
+	co->fd_in = s->devnull;
+	co->tmpdir = s->tmpdir;
+	co->termseq = s->termseq;
+	co->notice = s->notice;
+	co->ctx = s->ev_data;
+	s->cbs = callback_new(s->loop, co);
+	return s->cbs != NULL ? 0 : -1;
+}
+
+int sched_task_add(struct sched *s, void *task, unsigned long long *seq)
+{
+	if (order_started(s->order, s->seq + 1, task) == -1)
+		return -1;
+	*seq = ++s->seq;
+	s->nstarted++;
+	return 0;
+}
+
+void sched_task_over(struct sched *s, unsigned long long seq)
+{
+	void *t;
+
+	order_finished(s->order, seq);
+	while ((t = order_pop_release(s->order)) != NULL)
+		s->ops->release(s, t);
 }
 
 int sched_queue_done(const struct sched *s)
@@ -256,6 +292,36 @@ int sched_halted(const struct sched *s)
 int sched_output_closed(const struct sched *s)
 {
 	return s->out_closed;
+}
+
+unsigned long long sched_task_seq(const struct sched_task *t)
+{
+	return t->seq;
+}
+
+unsigned sched_task_slot(const struct sched_task *t)
+{
+	return t->slot;
+}
+
+unsigned sched_task_tries(const struct sched_task *t)
+{
+	return t->tries;
+}
+
+uint64_t sched_task_start_ms(const struct sched_task *t)
+{
+	return t->start_wall_ms;
+}
+
+uint64_t sched_task_runtime_ms(const struct sched_task *t)
+{
+	return t->runtime_ms;
+}
+
+int sched_task_timed_out(const struct sched_task *t)
+{
+	return t->timed_out;
 }
 
 /* --- spawns failing for want of processes -------------------------- */

@@ -14,8 +14,13 @@
 #ifndef MPRUN_SCHED_H
 #define MPRUN_SCHED_H
 
+#include <stdint.h>
+
 struct queue;
 struct sched;
+/* A task: a job (lib/pool) or an input to a worker (lib/wpool), as the
+ * events see it; the kind's own accessors tell the rest. */
+struct sched_task;
 
 /* Frees the scheduler; what still runs of a worker is killed (SIGKILL). */
 void sched_free(struct sched *s);
@@ -67,5 +72,17 @@ unsigned long long sched_failures(const struct sched *s);
 int sched_halted(const struct sched *s);
 /* Our stdout was closed by its reader (EPIPE): the run was ended. */
 int sched_output_closed(const struct sched *s);
+
+/* The task's number (1-based, in input order), its slot (1-based: the
+ * job's, or its worker's), and how many times it ran (1 + retries). */
+unsigned long long sched_task_seq(const struct sched_task *t);
+unsigned sched_task_slot(const struct sched_task *t);
+unsigned sched_task_tries(const struct sched_task *t);
+/* When its last try started (wall clock, ms since the epoch) and how long
+ * it ran. */
+uint64_t sched_task_start_ms(const struct sched_task *t);
+uint64_t sched_task_runtime_ms(const struct sched_task *t);
+/* It was ended by the timeout. */
+int sched_task_timed_out(const struct sched_task *t);
 
 #endif

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "sched.h"
 
+struct callback_opts;
 struct callbacks;
 struct capture_sink;
 struct executor;
@@ -36,6 +37,8 @@ struct slot_ops {
 	/* All is over: last output, before the held output is copied out
 	 * (NULL: nothing to do). */
 	void (*finish)(struct sched *s);
+	/* A task the order lets go: write its output, report it, free it. */
+	void (*release)(struct sched *s, void *task);
 	/* A child of ours was reaped: 1 if it was one of the kind's. */
 	int (*reaped)(struct sched *s, pid_t pid, int status);
 	/* Free what is the kind's (not the allocation: sched_free does). */
@@ -51,7 +54,8 @@ struct sched {
 	int (*throttle)(void *);
 	void *throttle_data;
 	struct order *order;
-	struct callbacks *cbs;  /* --on-success, --on-error (the kind's) */
+	struct callbacks *cbs;  /* --on-success, --on-error */
+	int devnull;            /* the stdin of callbacks (and of jobs) */
 	struct policy_halt halt;
 	const struct termseq *termseq; /* how task trees are ended */
 	const struct executor *exec;   /* its terminate ends remote ones */
@@ -76,6 +80,17 @@ struct sched {
 	int reaping;            /* sched_reaped is one of the loop's reapers */
 };
 
+/* What every task has, first in a kind's own (a job, a worker's input). */
+struct sched_task {
+	unsigned long long seq;
+	unsigned slot;
+	unsigned tries;           /* 1 + the retries used */
+	uint64_t start_wall_ms;   /* its last try's start (wall clock) */
+	uint64_t start_ms;        /* ... on the monotonic clock */
+	uint64_t runtime_ms;
+	int timed_out;
+};
+
 /* The process tree of a job or a worker: its process (the leader of its
  * group), and the marker in the environment of all of it, which finds
  * what left the group (lib/termtree). */
@@ -94,6 +109,16 @@ struct slot_tree {
  * -1/errno (then sched_free() it). */
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
 	       enum order_policy order);
+/* The callback queue, from the kind's co: the executor, environment,
+ * stdin, tmpdir, termseq and notice are the scheduler's. 0 or -1/errno. */
+int sched_callbacks(struct sched *s, struct callback_opts *co,
+		    char *const *env);
+/* A new task: its number into *seq, and its place in the order. 0, or
+ * -1/ENOMEM. */
+int sched_task_add(struct sched *s, void *task, unsigned long long *seq);
+/* Task seq and its callback are over: release (slot_ops.release) what the
+ * order lets go now. */
+void sched_task_over(struct sched *s, unsigned long long seq);
 /* Is the queue empty for good (or is there none)? */
 int sched_queue_done(const struct sched *s);
 /* Open the files that hold streams 0 .. n-1 until the end (--order map).

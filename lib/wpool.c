@@ -71,6 +71,7 @@ enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
 
 struct wpool_task {
+	struct sched_task task;      /* first: what every task has */
 	struct wpool *pool;
 	struct wpool_task *next;     /* retry list, free list */
 	struct wpool_task *all_next; /* every task the pool made */
@@ -79,11 +80,9 @@ struct wpool_task {
 	size_t in_off, in_len;       /* the input's text inside send */
 	struct buf result;           /* the result's payload */
 	struct callback *cb;         /* its callback, once over (its output) */
-	unsigned long long seq;
-	unsigned slot, tries;
-	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
+	uint64_t sent, received;
 	uint64_t sent_us;            /* when it was given to its worker */
-	int failed, signal, timed_out, interrupted;
+	int failed, signal, interrupted;
 };
 
 struct worker {
@@ -129,7 +128,6 @@ struct wpool {
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
 	struct capture_sink cb_sink; /* their stdout: into out */
-	int devnull;
 	struct buf out;           /* results not yet written */
 	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
@@ -314,7 +312,7 @@ fail:
 	return -1;
 }
 
-static struct callbacks *pool_new_callbacks(struct wpool *p);
+static int pool_new_callbacks(struct wpool *p);
 static const struct slot_ops wpool_ops;
 
 struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
@@ -330,7 +328,6 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
-	p->devnull = -1;
 	p->opts = *opts;
 	if (sched_init(&p->s, &wpool_ops, l, opts->order) == -1)
 		goto fail;
@@ -360,8 +357,7 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->workers[i].slot = i + 1;
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
 	}
-	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->s.cbs = pool_new_callbacks(p)) == NULL)
+	if (pool_new_callbacks(p) == -1)
 		goto fail;
 	return &p->s;
 fail:
@@ -439,7 +435,6 @@ static void wpool_destroy(struct sched *s)
 		loop_timer_cancel(p->s.loop, p->drain_timer);
 	if (p->flush_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->flush_timer);
-	close_keep_errno(p->devnull);
 	buf_free(&p->out);
 	buf_free(&p->scratch);
 	free(p->workers);
@@ -512,7 +507,8 @@ static void out_added(struct wpool *p)
 /* The task's tag (--tag, --tagstring) into p->scratch; 0 or -1. */
 static int task_tag(struct wpool *p, struct wpool_task *t)
 {
-	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
+	struct template_job tj = {t->rec->v, t->rec->n, t->task.seq,
+				  t->task.slot};
 
 	p->scratch.len = 0;
 	if (p->opts.tagstring != NULL) {
@@ -631,24 +627,23 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 	p->free_tasks = t;
 }
 
-/* Release the results the order lets go, then see if all is done. */
-static void pool_release(struct wpool *p)
+/* slot_ops.release: the task's turn: its result (and its callback's
+ * output) goes out. */
+static void pool_release(struct sched *s, void *task)
 {
-	struct wpool_task *t;
+	struct wpool *p = (struct wpool *)s;
+	struct wpool_task *t = task;
 
-	while ((t = order_pop_release(p->s.order)) != NULL) {
-		if (!t->failed)
-			out_append(p, t);
-		callback_flush(t->cb);
-		task_recycle(p, t);
-	}
+	if (!t->failed)
+		out_append(p, t);
+	callback_flush(t->cb);
+	task_recycle(p, t);
 }
 
 /* The task and its callback are over: its result may go out. */
 static void task_complete(struct wpool *p, struct wpool_task *t)
 {
-	order_finished(p->s.order, t->seq);
-	pool_release(p);
+	sched_task_over(&p->s, t->task.seq);
 	sched_check_finished(&p->s);
 }
 
@@ -659,8 +654,8 @@ static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
 		return 0;
 	callback_add(p->s.cbs, t, t->failed,
-		     &(struct template_job){t->rec->v, t->rec->n, t->seq,
-					    t->slot});
+		     &(struct template_job){t->rec->v, t->rec->n, t->task.seq,
+					    t->task.slot});
 	return 1;
 }
 
@@ -675,7 +670,7 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 		else
 			p->s.nsucceeded++;
 		if (p->ev.finished != NULL)
-			p->ev.finished(p->ev.data, t);
+			p->ev.finished(p->ev.data, &t->task);
 	}
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
@@ -708,10 +703,10 @@ static void retry_push(struct wpool *p, struct wpool_task *t)
 static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
-	int retry = t->tries <= p->opts.retries && !p->s.closed;
+	int retry = t->task.tries <= p->opts.retries && !p->s.closed;
 	char in[QUOTE_MAX + 8];
 
-	t->runtime_ms = loop_now_ms() - t->start_ms;
+	t->task.runtime_ms = loop_now_ms() - t->task.start_ms;
 	quote_input(t, in, sizeof(in));
 	pool_notice(p, "%s input '%s'%s", msg, in,
 		    retry ? "; trying it again" : "");
@@ -757,19 +752,17 @@ static struct wpool_task *pool_take(struct wpool *p)
 	    queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	t = task_get(p);
-	if (t == NULL || order_started(p->s.order, p->s.seq + 1, t) == -1) {
+	if (t == NULL || sched_task_add(&p->s, t, &t->task.seq) == -1) {
 		record_free(item);
 		queue_task_done(p->s.q);
 		pool_fatal(p, strerror(ENOMEM));
 		return NULL;
 	}
 	t->rec = item;
-	t->seq = ++p->s.seq;
-	p->s.nstarted++;
-	t->start_ms = p->now_us / 1000;
-	t->start_wall_ms = p->now_wall_ms;
-	t->tries = 0;
-	t->failed = t->interrupted = t->signal = t->timed_out = 0;
+	t->task.start_ms = p->now_us / 1000;
+	t->task.start_wall_ms = p->now_wall_ms;
+	t->task.tries = 0;
+	t->failed = t->interrupted = t->signal = t->task.timed_out = 0;
 	t->result.len = 0;
 	return t;
 }
@@ -843,7 +836,8 @@ static void worker_started(struct worker *w, int exec_errno)
 	w->window = w->streaming ? pool_stream_inputs(p) : 1;
 	w->last_us = w->svc_us = 0;
 	p->nspawns++;
-	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
+	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) ==
+	    -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
 	if (p->ev.spawned != NULL)
 		p->ev.spawned(p->ev.data, w->slot, w->tree.pid);
@@ -1054,13 +1048,13 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 {
 	struct wpool *p = w->pool;
 
-	t->slot = w->slot;
-	t->tries++;
+	t->task.slot = w->slot;
+	t->task.tries++;
 	t->sent_us = p->now_us;
-	t->start_ms = p->now_us / 1000;
-	t->start_wall_ms = p->now_wall_ms;
+	t->task.start_ms = p->now_us / 1000;
+	t->task.start_wall_ms = p->now_wall_ms;
 	t->sent = t->received = 0;
-	t->signal = t->timed_out = 0;
+	t->signal = t->task.timed_out = 0;
 	t->result.len = 0;
 	t->next = NULL;
 	if (w->tail != NULL)
@@ -1125,8 +1119,8 @@ static struct wpool_task *worker_detach(struct worker *w)
 		w->dl = DL_NONE;
 	}
 	if (w->head != NULL) {
-		w->head->start_ms = p->now_us / 1000;
-		w->head->start_wall_ms = p->now_wall_ms;
+		w->head->task.start_ms = p->now_us / 1000;
+		w->head->task.start_wall_ms = p->now_wall_ms;
 		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
 			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
 	} else if (w->in_watched) {
@@ -1145,7 +1139,7 @@ static void worker_requeue(struct worker *w)
 
 	while (w->head != NULL) {
 		t = worker_detach(w);
-		t->tries--;
+		t->task.tries--;
 		if (last != NULL)
 			last->next = t;
 		else
@@ -1180,7 +1174,7 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "worker %u %s", w->slot, what);
-	t->timed_out = timed_out;
+	t->task.timed_out = timed_out;
 	w->ended_by_us = 1;
 	worker_end(w);
 	worker_requeue(w);
@@ -1227,9 +1221,9 @@ static void pool_stall_check(struct loop *l, void *data)
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->answered && w->rbuf.len == 0 &&
-		    now - w->head->start_ms >= STALL_HINT_MS) {
+		    now - w->head->task.start_ms >= STALL_HINT_MS) {
 			snprintf(what, sizeof(what), "has given no result for "
-				 "%us", (unsigned)((now - w->head->start_ms) /
+				 "%us", (unsigned)((now - w->head->task.start_ms) /
 						   1000));
 			pool_flush_hint(p, w, what);
 			return;
@@ -1277,7 +1271,7 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 	uint64_t now = pool->now_us, from, svc;
 
 	t->received = used;
-	t->runtime_ms = now / 1000 - t->start_ms;
+	t->task.runtime_ms = now / 1000 - t->task.start_ms;
 	if (buf_append(&t->result, p, n) == -1) {
 		worker_end(w);
 		worker_requeue(w);
@@ -1476,7 +1470,7 @@ static void worker_short(struct worker *w)
 	w->ended_by_us = 1;
 	while (w->head != NULL) {
 		t = worker_detach(w);
-		t->runtime_ms = p->now_us / 1000 - t->start_ms;
+		t->task.runtime_ms = p->now_us / 1000 - t->task.start_ms;
 		t->failed = 1;
 		task_finished(p, t);
 	}
@@ -1531,7 +1525,7 @@ static int task_cb_vars(void *data, struct buf *b)
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_RESULT=%.*s%c",
-			  t->seq, 0, t->slot, 0, t->failed, 0,
+			  t->task.seq, 0, t->task.slot, 0, t->failed, 0,
 			  (int)(rl < RESULT_ENV_MAX ? rl : RESULT_ENV_MAX), r, 0);
 }
 
@@ -1545,27 +1539,20 @@ static void task_cb_done(void *data, struct callback *cb)
 }
 
 /* The callback queue: stdout after the result, stderr to err_fd. */
-static struct callbacks *pool_new_callbacks(struct wpool *p)
+static int pool_new_callbacks(struct wpool *p)
 {
 	struct callback_opts co = {
 		.cmd = {p->opts.on_success, p->opts.on_error},
 		.noun = "input",
 		.how = {{"failed (exit status ", ")"},
 			{"failed (signal ", ")"}},
-		.exec = p->opts.exec,
-		.env = jobenv_base(p->env),
-		.fd_in = p->devnull,
 		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
-		.tmpdir = p->opts.tmpdir,
-		.termseq = &p->opts.termseq,
 		.vars = task_cb_vars,
 		.done = task_cb_done,
-		.notice = p->ev.notice,
-		.ctx = p->ev.data,
 	};
 
 	p->cb_sink = (struct capture_sink){out_callback, p};
-	return callback_new(p->s.loop, &co);
+	return sched_callbacks(&p->s, &co, jobenv_base(p->env));
 }
 
 /* --- the pool ---------------------------------------------------------- */
@@ -1683,7 +1670,8 @@ static void pool_quiet_arm(struct wpool *p)
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->streaming && w->in_fd >= 0) {
-			p->quiet_timer = loop_timer_add(p->s.loop, QUIET_TICK_MS,
+			p->quiet_timer = loop_timer_add(p->s.loop,
+							QUIET_TICK_MS,
 							pool_quiet_tick, p);
 			return;
 		}
@@ -1694,7 +1682,8 @@ static void pool_quiet_arm(struct wpool *p)
 static void pool_want_more(struct wpool *p)
 {
 	if (p->s.want != NULL && p->s.q != NULL && !p->s.closed &&
-	    !queue_closed(p->s.q) && queue_len(p->s.q) < queue_capacity(p->s.q) / 2)
+	    !queue_closed(p->s.q) &&
+	    queue_len(p->s.q) < queue_capacity(p->s.q) / 2)
 		p->s.want(p->s.want_data);
 }
 
@@ -1860,66 +1849,41 @@ unsigned long long wpool_spawns(const struct sched *s)
 	return ((const struct wpool *)s)->nspawns;
 }
 
-unsigned long long wpool_task_seq(const struct wpool_task *t)
+/* The input of a task the events were given. */
+#define INPUT(t) ((const struct wpool_task *)(t))
+
+const char *wpool_task_input(const struct sched_task *t, size_t *len)
 {
-	return t->seq;
+	*len = INPUT(t)->in_len;
+	return INPUT(t)->send.data + INPUT(t)->in_off;
 }
 
-unsigned wpool_task_slot(const struct wpool_task *t)
+const char *wpool_task_result(const struct sched_task *t, size_t *len)
 {
-	return t->slot;
+	const struct wpool_task *in = INPUT(t);
+
+	*len = in->failed ? 0 : in->result.len;
+	return in->result.data != NULL && !in->failed ? in->result.data : "";
 }
 
-const char *wpool_task_input(const struct wpool_task *t, size_t *len)
+int wpool_task_failed(const struct sched_task *t)
 {
-	*len = t->in_len;
-	return t->send.data + t->in_off;
+	return INPUT(t)->failed;
 }
 
-const char *wpool_task_result(const struct wpool_task *t, size_t *len)
+int wpool_task_signal(const struct sched_task *t)
 {
-	*len = t->failed ? 0 : t->result.len;
-	return t->result.data != NULL && !t->failed ? t->result.data : "";
+	return INPUT(t)->signal;
 }
 
-int wpool_task_failed(const struct wpool_task *t)
+uint64_t wpool_task_sent(const struct sched_task *t)
 {
-	return t->failed;
+	return INPUT(t)->sent;
 }
 
-int wpool_task_signal(const struct wpool_task *t)
+uint64_t wpool_task_received(const struct sched_task *t)
 {
-	return t->signal;
-}
-
-int wpool_task_timed_out(const struct wpool_task *t)
-{
-	return t->timed_out;
-}
-
-uint64_t wpool_task_start_ms(const struct wpool_task *t)
-{
-	return t->start_wall_ms;
-}
-
-uint64_t wpool_task_runtime_ms(const struct wpool_task *t)
-{
-	return t->runtime_ms;
-}
-
-uint64_t wpool_task_sent(const struct wpool_task *t)
-{
-	return t->sent;
-}
-
-uint64_t wpool_task_received(const struct wpool_task *t)
-{
-	return t->received;
-}
-
-unsigned wpool_task_tries(const struct wpool_task *t)
-{
-	return t->tries;
+	return INPUT(t)->received;
 }
 
 static const struct slot_ops wpool_ops = {
@@ -1929,6 +1893,7 @@ static const struct slot_ops wpool_ops = {
 	.close = pool_close,
 	.terminate = pool_terminate,
 	.finish = pool_finish,
+	.release = pool_release,
 	.reaped = pool_reaped,
 	.destroy = wpool_destroy,
 };

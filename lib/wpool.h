@@ -206,9 +206,6 @@ struct wpool_opts {
 	unsigned group;                 /* as pool_opts.group */
 };
 
-/* One input, as the events see it. */
-struct wpool_task;
-
 /* What the pool reports. Every member may be NULL. */
 struct wpool_events {
 	/* A worker started in slot (1-based) as process pid. */
@@ -216,7 +213,7 @@ struct wpool_events {
 	/* An input ended for good (its last try), before its callback and
 	 * before its result is released: the time to log it. Not called
 	 * for inputs cut short by sched_terminate(). */
-	void (*finished)(void *data, const struct wpool_task *t);
+	void (*finished)(void *data, const struct sched_task *t);
 	/* A worker fault or a failed callback (counted elsewhere). */
 	void (*notice)(void *data, const char *msg);
 	/* The run cannot go on as asked (the pool closes itself). */
@@ -239,24 +236,17 @@ const char *wpool_shell_command(const struct sched *s);
 /* Workers started so far (restarts included). */
 unsigned long long wpool_spawns(const struct sched *s);
 
-/* The task's number (1-based, in input order) and its worker's slot. */
-unsigned long long wpool_task_seq(const struct wpool_task *t);
-unsigned wpool_task_slot(const struct wpool_task *t);
+/* An input, as the events see it (sched_task_* tell its number, its
+ * worker's slot, tries, start and run time of its last try, timeout). */
 /* The input's text (values joined by spaces) and its length. */
-const char *wpool_task_input(const struct wpool_task *t, size_t *len);
+const char *wpool_task_input(const struct sched_task *t, size_t *len);
 /* The result's bytes (no framing) and length; empty if it failed. */
-const char *wpool_task_result(const struct wpool_task *t, size_t *len);
-int wpool_task_failed(const struct wpool_task *t);
+const char *wpool_task_result(const struct sched_task *t, size_t *len);
+int wpool_task_failed(const struct sched_task *t);
 /* The signal that killed its worker on it, or 0. */
-int wpool_task_signal(const struct wpool_task *t);
-int wpool_task_timed_out(const struct wpool_task *t);
-/* Wall clock start (ms since the epoch) and run time of its last try. */
-uint64_t wpool_task_start_ms(const struct wpool_task *t);
-uint64_t wpool_task_runtime_ms(const struct wpool_task *t);
+int wpool_task_signal(const struct sched_task *t);
 /* Bytes written to and read from the worker (framing included). */
-uint64_t wpool_task_sent(const struct wpool_task *t);
-uint64_t wpool_task_received(const struct wpool_task *t);
-/* 1 + the retries it used. */
-unsigned wpool_task_tries(const struct wpool_task *t);
+uint64_t wpool_task_sent(const struct sched_task *t);
+uint64_t wpool_task_received(const struct sched_task *t);
 
 #endif

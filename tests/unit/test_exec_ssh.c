@@ -90,10 +90,10 @@ struct run_result {
 };
 
 /* pool event: note the host of each finished job. */
-static void on_finished(void *data, const struct pool_job *j)
+static void on_finished(void *data, const struct sched_task *j)
 {
 	struct run_result *r = data;
-	unsigned long long seq = pool_job_seq(j);
+	unsigned long long seq = sched_task_seq(j);
 
 	if (seq < 8)
 		snprintf(r->hosts[seq], sizeof(r->hosts[seq]), "%s",

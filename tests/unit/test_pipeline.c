@@ -70,32 +70,32 @@ static const char *sorted(const char *s)
 }
 
 static void add(char *buf, size_t len, const char *stage,
-		const struct pool_job *j)
+		const struct sched_task *j)
 {
 	snprintf(buf + strlen(buf), len - strlen(buf), "%s:%llu ", stage,
-		 pool_job_seq(j));
+		 sched_task_seq(j));
 }
 
-static void on_launch(void *data, const char *stage, const struct pool_job *j)
+static void on_launch(void *data, const char *stage, const struct sched_task *j)
 {
 	add(ev.launched, sizeof(ev.launched), stage, j);
 }
 
 static void on_finished(void *data, const char *stage,
-			const struct pool_job *j)
+			const struct sched_task *j)
 {
 	add(ev.finished, sizeof(ev.finished), stage, j);
 	if (fifo >= 0 && strcmp(stage, "s1") == 0 &&
 	    write(fifo, "go\n", 3) != 3)
 		printf("# fifo write failed\n");
 	if (stage[0] == 's' && stage[1] >= '0' && stage[1] <= '7' &&
-	    pool_job_seq(j) == 1) {
+	    sched_task_seq(j) == 1) {
 		ev.term_sig[stage[1] - '0'] = pool_job_signal(j);
 		ev.terminated[stage[1] - '0'] = pool_job_terminated(j);
 	}
 }
 
-static void on_done(void *data, const char *stage, const struct pool_job *j)
+static void on_done(void *data, const char *stage, const struct sched_task *j)
 {
 	ev.done++;
 }

@@ -416,21 +416,21 @@ static const char *contents(int fd)
 	return outbuf;
 }
 
-static void add_event(char c, const struct pool_job *j)
+static void add_event(char c, const struct sched_task *j)
 {
 	snprintf(R.events + strlen(R.events),
 		 sizeof(R.events) - strlen(R.events), "%c%llu ", c,
-		 pool_job_seq(j));
+		 sched_task_seq(j));
 }
 
-static void ev_launch(void *data, const struct pool_job *j)
+static void ev_launch(void *data, const struct sched_task *j)
 {
 	add_event('l', j);
 }
 
-static void ev_finished(void *data, const struct pool_job *j)
+static void ev_finished(void *data, const struct sched_task *j)
 {
-	unsigned long long s = pool_job_seq(j);
+	unsigned long long s = sched_task_seq(j);
 
 	add_event('f', j);
 	if (s < MAXJ && R.open_on_finish[s] != 0)
@@ -439,23 +439,23 @@ static void ev_finished(void *data, const struct pool_job *j)
 		sched_terminate(R.p);
 }
 
-static void ev_done(void *data, const struct pool_job *j)
+static void ev_done(void *data, const struct sched_task *j)
 {
-	unsigned long long s = pool_job_seq(j);
+	unsigned long long s = sched_task_seq(j);
 	struct jobinfo *ji = &R.job[s < MAXJ ? s : 0];
 
 	add_event('d', j);
 	ji->seen = 1;
-	ji->slot = pool_job_slot(j);
-	ji->tries = pool_job_tries(j);
+	ji->slot = sched_task_slot(j);
+	ji->tries = sched_task_tries(j);
 	ji->failed = pool_job_failed(j);
 	ji->exitval = pool_job_exitval(j);
 	ji->sig = pool_job_signal(j);
-	ji->timed_out = pool_job_timed_out(j);
+	ji->timed_out = sched_task_timed_out(j);
 	ji->terminated = pool_job_terminated(j);
 	ji->too_long = pool_job_too_long(j);
 	ji->exec_errno = pool_job_exec_errno(j);
-	ji->runtime_ms = pool_job_runtime_ms(j);
+	ji->runtime_ms = sched_task_runtime_ms(j);
 	ji->out_bytes = pool_job_output_bytes(j);
 	snprintf(ji->command, sizeof(ji->command), "%s", pool_job_command(j));
 	snprintf(ji->host, sizeof(ji->host), "%s", pool_job_host(j));

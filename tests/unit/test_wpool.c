@@ -99,7 +99,7 @@ static void put_value(struct queue *q, const char *v)
 
 static unsigned long long finished_n;
 
-static void count_finished(void *data, const struct wpool_task *t)
+static void count_finished(void *data, const struct sched_task *t)
 {
 	finished_n++;
 }
