@@ -126,11 +126,11 @@ static int make_ssh(struct run *r, struct pool_opts *po)
 {
 	r->ssh = remote_ssh_new(&r->cli, r->cli.sshlogins, r->cli.nsshlogins,
 				r->cli.slfs, r->cli.nslfs, r->cli.ssh,
-				r->cli.jobs != NULL ? po->slots : 0);
+				r->cli.jobs != NULL ? po->sched.slots : 0);
 	if (r->ssh == NULL)
 		return -1;
-	po->exec = exec_ssh_executor(r->ssh);
-	po->slots = exec_ssh_slots(r->ssh);
+	po->sched.exec = exec_ssh_executor(r->ssh);
+	po->sched.slots = exec_ssh_slots(r->ssh);
 	return 0;
 }
 
@@ -142,12 +142,12 @@ static int make_slurm(struct run *r, struct pool_opts *po)
 	r->slurm = remote_slurm_new(r->cli.slurm_cpus, r->cli.slurm_alloc);
 	if (r->slurm == NULL)
 		return -1;
-	po->exec = exec_slurm_executor(r->slurm);
+	po->sched.exec = exec_slurm_executor(r->slurm);
 	snprintf(what, sizeof(what), "-j %s",
 		 r->cli.jobs != NULL ? r->cli.jobs : "");
-	po->slots = remote_slurm_slots(r->slurm,
-				       r->cli.jobs != NULL ? po->slots : 0,
-				       r->cli.slurm_cpus, what);
+	po->sched.slots = remote_slurm_slots(
+		r->slurm, r->cli.jobs != NULL ? po->sched.slots : 0,
+		r->cli.slurm_cpus, what);
 	return 0;
 }
 
@@ -180,8 +180,8 @@ static int setup(struct run *r)
 	struct run_opts ro = {.pool = &po, .pool_ev = &ev};
 
 	r->cm.cli = &r->cli;
-	po.slots = opts_slots(r->cli.jobs);
-	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1 ||
+	po.sched.slots = opts_slots(r->cli.jobs);
+	if (po.sched.slots == 0 || common_pool_opts(&r->cm, &po) == -1 ||
 	    make_template(r) == -1)
 		return -1;
 	r->in = cli_input(&r->cli);

@@ -61,27 +61,15 @@ static int make_opts(struct common *cm, struct wpool_opts *wo)
 	const struct cli *cli = cm->cli;
 	struct pool_opts po = {0};
 
-	wo->slots = opts_slots(cli->jobs);
-	if (wo->slots == 0 || common_pool_opts(cm, &po) == -1)
+	po.sched.slots = opts_slots(cli->jobs);
+	if (po.sched.slots == 0 || common_pool_opts(cm, &po) == -1)
 		return -1;
+	wo->sched = po.sched; /* order, timeout, --halt, callbacks... */
 	wo->command = cli->workers;
 	wo->init = cli->worker_init;
 	wo->framing = framings[cli->framing];
-	wo->order = cli->order;
 	wo->max_tasks = cli->max_tasks;
 	wo->inflight = cli->max_inflight;
-	wo->timeout_ms = cli->timeout_ms;
-	wo->retries = cli->retries;
-	wo->halt = cli->halt;
-	wo->termseq = po.termseq;
-	wo->tag = cli->tag;
-	wo->tagstring = cm->tagstring;
-	wo->on_success = cm->on_success;
-	wo->on_error = cm->on_error;
-	wo->exec = po.exec;
-	wo->out_fd = po.out_fd;
-	wo->err_fd = po.err_fd;
-	wo->tmpdir = cli->tmpdir;
 	return 0;
 }
 

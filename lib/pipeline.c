@@ -215,7 +215,7 @@ static int st_connect(struct pipeline *pl, struct stage *from, int *fd)
 {
 	struct channel **outs, *ch;
 
-	ch = channel_new(pl->loop, CHANNEL_MEM, pl->opts.pool.tmpdir);
+	ch = channel_new(pl->loop, CHANNEL_MEM, pl->opts.pool.sched.tmpdir);
 	if (ch == NULL)
 		return -1;
 	outs = realloc(from->outs, (from->nouts + 1) * sizeof(*outs));
@@ -353,31 +353,32 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 
 	*po = pl->opts.pool;
 
-	po->slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
+	po->sched.slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
 	if (pl->opts.stage_exec != NULL && pl->opts.stage_exec[i] != NULL) {
-		po->exec = pl->opts.stage_exec[i];
-		po->slots = pl->opts.stage_slots[i];
+		po->sched.exec = pl->opts.stage_exec[i];
+		po->sched.slots = pl->opts.stage_slots[i];
 	}
 	po->tpl = s->tpl;
 	po->max_args = sp->n;
 	if (sp->has_order)
-		po->order = sp->order;
+		po->sched.order = sp->order;
 	if (sp->timeout_ms > 0 || sp->timeout_pct > 0) {
-		po->timeout_ms = sp->timeout_ms;
+		po->sched.timeout_ms = sp->timeout_ms;
 		po->timeout_pct = sp->timeout_pct;
 	}
 	if (sp->retries > 0)
-		po->retries = sp->retries;
+		po->sched.retries = sp->retries;
 	if (sp->halt_text != NULL)
-		po->halt = sp->halt;
+		po->sched.halt = sp->halt;
 	if (s->on_success != NULL)
-		po->on_success = s->on_success;
+		po->sched.on_success = s->on_success;
 	if (s->on_error != NULL)
-		po->on_error = s->on_error;
+		po->sched.on_error = s->on_error;
 	po->env = sp->env;
-	po->out_sink = sp->read_by_others ? &s->sink : NULL;
+	po->sched.out_sink = sp->read_by_others ? &s->sink : NULL;
 	po->total = 0;
-	po->group = (unsigned)i + 1; /* ending a job ends no other stage's */
+	po->sched.group = (unsigned)i + 1; /* ending a job ends no other
+					    * stage's */
 }
 
 /* The worker pool of a workers: stage, from the shared options and its
@@ -391,27 +392,12 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 
 	if (po->dry_run)
 		return 0;
-	wo.slots = po->slots;
+	wo.sched = po->sched;
 	wo.command = sp->workers;
 	wo.init = sp->worker_init;
 	wo.framing = sp->framing;
-	wo.order = po->order;
 	wo.max_tasks = sp->max_tasks;
 	wo.inflight = sp->max_inflight;
-	wo.timeout_ms = po->timeout_ms;
-	wo.retries = po->retries;
-	wo.halt = po->halt;
-	wo.termseq = po->termseq;
-	wo.tag = po->tag;
-	wo.tagstring = po->tagstring;
-	wo.on_success = po->on_success;
-	wo.on_error = po->on_error;
-	wo.exec = po->exec;
-	wo.out_fd = po->out_fd;
-	wo.err_fd = po->err_fd;
-	wo.out_sink = po->out_sink;
-	wo.tmpdir = po->tmpdir;
-	wo.group = po->group;
 	s->sched = wpool_new(pl->loop, &wo, &ev);
 	return s->sched != NULL ? 0 : -1;
 }
@@ -439,7 +425,7 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	st_pool_opts(pl, s, &po);
 	s->q = queue_new(queue_size_for(s->spec->pipe ? QUEUE_BLOCKS
 						      : QUEUE_STAGE,
-					po.slots, 0, 0));
+					po.sched.slots, 0, 0));
 	if (s->q == NULL)
 		return -1;
 	if (s->spec->workers != NULL) {
@@ -575,8 +561,8 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 	if (!stage_halted(s) || pl->halted)
 		return;
 	pl->halted = 1;
-	if ((s->spec->halt_text != NULL ? s->spec->halt.when : po->halt.when) ==
-	    HALT_NOW)
+	if ((s->spec->halt_text != NULL ? s->spec->halt.when
+					: po->sched.halt.when) == HALT_NOW)
 		pl_halt_now(pl);
 	else
 		pipeline_close(pl);

@@ -70,7 +70,6 @@ struct pool_job {
 	int coalesced[2];
 	int io_error;   /* its output could not be kept */
 	int halted;     /* ended by --halt now: counts neither way */
-	uint64_t out_bytes;
 	int files[2];               /* --results / callback copies, or -1 */
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
@@ -138,10 +137,10 @@ static int pool_open_files(struct pool *p)
 	const struct pool_opts *o = &p->opts;
 
 	if (o->dry_run || o->output == POOL_UNGROUP ||
-	    (o->results_dir == NULL && o->on_success == NULL &&
-	     o->on_error == NULL))
+	    (o->results_dir == NULL && o->sched.on_success == NULL &&
+	     o->sched.on_error == NULL))
 		return 0;
-	p->files = jobfiles_new(o->results_dir, o->tmpdir);
+	p->files = jobfiles_new(o->results_dir, o->sched.tmpdir);
 	if (p->files == NULL) {
 		pool_error(p, "%s: cannot make the directory: %s",
 			   o->results_dir != NULL ? o->results_dir : "tmpdir",
@@ -184,19 +183,19 @@ static void pool_fit_nproc(struct pool *p)
 
 	if (getuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > (rlim_t)p->opts.slots * 2 + 1024)
+	    rl.rlim_cur > (rlim_t)p->opts.sched.slots * 2 + 1024)
 		return;
 	used = user_processes();
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / 2 : 0;
 	if (room < 1)
 		room = 1;
-	if (room >= p->opts.slots)
+	if (room >= p->opts.sched.slots)
 		return;
 	report_msg(p->ev.notice, p->ev.data,
 		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
 		   "once: running %lu at a time",
 		   (unsigned long)rl.rlim_cur, room, room);
-	p->opts.slots = (unsigned)room;
+	p->opts.sched.slots = (unsigned)room;
 }
 
 static int pool_new_callbacks(struct pool *p);
@@ -211,30 +210,24 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	if (p == NULL)
 		return NULL;
 	p->opts = *opts;
-	if (sched_init(&p->s, &pool_ops, l, opts->order) == -1)
+	if (sched_init(&p->s, &pool_ops, l, &p->opts.sched) == -1)
 		goto fail;
-	if (p->opts.slots == 0)
-		p->opts.slots = 1;
+	if (p->opts.sched.slots == 0)
+		p->opts.sched.slots = 1;
 	if (ev != NULL)
 		p->ev = *ev;
 	pool_fit_nproc(p);
-	p->sink_fd[0] = p->s.out_fd = opts->out_fd;
-	p->sink_fd[1] = p->s.err_fd = opts->err_fd;
-	p->s.out_sink = opts->out_sink;
-	p->s.tmpdir = opts->tmpdir;
-	p->s.halt = opts->halt;
-	p->s.termseq = &p->opts.termseq;
-	p->s.exec = p->opts.exec;
-	p->s.group = opts->group;
+	p->sink_fd[0] = opts->sched.out_fd;
+	p->sink_fd[1] = opts->sched.err_fd;
 	p->s.noun = "jobs";
 	p->s.notice = p->ev.notice;
 	p->s.ev_data = p->ev.data;
 	p->s.total = opts->total;
-	p->slot_busy = calloc(p->opts.slots + 1, 1);
+	p->slot_busy = calloc(p->opts.sched.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
 				     ? opts->mem_limit
 				     : SPILL_MEM_DEFAULT,
-			     opts->tmpdir);
+			     opts->sched.tmpdir);
 	if (p->slot_busy == NULL || p->spill == NULL ||
 	    pool_init_env(p) == -1)
 		goto fail;
@@ -442,11 +435,11 @@ static char *job_tag(struct pool *p, struct pool_job *j,
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, tj, &b, NULL) ==
-		    -1)
+	if (p->opts.sched.tagstring != NULL) {
+		if (template_expand_shell(p->opts.sched.tagstring, tj, &b,
+					  NULL) == -1)
 			goto fail;
-	} else if (p->opts.tag) {
+	} else if (p->opts.sched.tag) {
 		for (i = 0; i < j->nargs; i++)
 			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
 			    buf_append_str(&b, j->args[i]) == -1)
@@ -467,7 +460,7 @@ static unsigned pool_free_slot(struct pool *p)
 {
 	unsigned s;
 
-	for (s = 1; s <= p->opts.slots; s++)
+	for (s = 1; s <= p->opts.sched.slots; s++)
 		if (!p->slot_busy[s])
 			return s;
 	return 0;
@@ -505,7 +498,7 @@ static void pool_update_writer(struct pool *p)
 	struct pool_job *w;
 	size_t i;
 
-	if (p->opts.output == POOL_UNGROUP || p->opts.retries > 0)
+	if (p->opts.output == POOL_UNGROUP || p->opts.sched.retries > 0)
 		return;
 	w = order_writer(p->s.order);
 	if (w == NULL || w == p->writer)
@@ -588,10 +581,33 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 		p->nruntimes++;
 }
 
+/* Did the job fail (its try, until it ended for good)? */
+static int job_failed(const struct pool_job *j)
+{
+	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
+		return 0;
+	return j->too_long || j->refused != NULL || j->task.timed_out ||
+	       j->io_error || !WIFEXITED(j->wait_status) ||
+	       WEXITSTATUS(j->wait_status) != 0;
+}
+
+/* The job ended for good: how, for the events. */
+static void job_ended(struct pool_job *j)
+{
+	int st = j->wait_status;
+
+	j->task.failed = job_failed(j);
+	j->task.exitval = WIFSIGNALED(st)   ? 128 + WTERMSIG(st)
+			  : WIFEXITED(st) ? WEXITSTATUS(st)
+					  : -1;
+	j->task.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	j->task.received = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
+}
+
 /* Should a failed try run again (--retries)? */
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
-	return pool_job_failed(&j->task) && j->task.tries <= p->opts.retries &&
+	return job_failed(j) && j->task.tries <= p->opts.sched.retries &&
 	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
 }
@@ -655,7 +671,6 @@ static void job_close_blocks(struct pool_job *j)
 static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
-	int failed;
 
 	if (j->finished || !j->tree.reaped || j->open_streams > 0)
 		return;
@@ -672,12 +687,12 @@ static void job_maybe_finished(struct pool_job *j)
 	}
 	j->finished = 1;
 	job_close_blocks(j);
-	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
+	job_ended(j);
 	job_leave(p, j);
 	if (p->s.halted && p->s.terminating && j->tree.step > 0 &&
 	    !j->task.timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
-	else if (pool_job_failed(&j->task))
+	else if (j->task.failed)
 		p->s.nfailed++;
 	else
 		p->s.nsucceeded++;
@@ -685,20 +700,19 @@ static void job_maybe_finished(struct pool_job *j)
 		pool_add_runtime(p, j->task.runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
 	    jobfiles_commit(p->files, j->task.seq, j->command,
-			    pool_job_exitval(&j->task),
-			    pool_job_signal(&j->task)) == -1)
+			    j->task.exitval, j->task.signal) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
 			   p->opts.results_dir, strerror(errno));
 	if (p->ev.finished != NULL && j->tree.pid > 0)
 		p->ev.finished(p->ev.data, &j->task);
 	sched_check_halt(&p->s);
-	failed = pool_job_failed(&j->task);
 	if (j->tree.pid > 0 && !p->s.terminating &&
-	    (failed ? p->opts.on_error : p->opts.on_success)) {
+	    (j->task.failed ? p->opts.sched.on_error
+			    : p->opts.sched.on_success)) {
 		struct template_job tj = {j->args, j->nargs, j->task.seq,
 					  j->task.slot};
 
-		callback_add(p->s.cbs, j, failed, &tj);
+		callback_add(p->s.cbs, j, j->task.failed, &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -832,8 +846,9 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 /* Stdout to the pool's sink (a pipeline channel) unless held (map). */
 static void pool_set_sink(struct pool *p, struct capture *c, int stream)
 {
-	if (stream == 0 && p->opts.out_sink != NULL && p->s.hold_fd[0] == -1)
-		capture_set_sink(c, p->opts.out_sink);
+	if (stream == 0 && p->opts.sched.out_sink != NULL &&
+	    p->s.hold_fd[0] == -1)
+		capture_set_sink(c, p->opts.sched.out_sink);
 }
 
 /* Make the pipes and captures of a job; fds[] gets the child's ends. */
@@ -842,9 +857,9 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 {
 	struct capture_opts co = {
 		.mem_limit = p->opts.mem_limit,
-		.spill_limit = p->opts.retries > 0 ? UINT64_MAX
+		.spill_limit = p->opts.sched.retries > 0 ? UINT64_MAX
 						   : p->opts.spill_limit,
-		.tmpdir = p->opts.tmpdir,
+		.tmpdir = p->opts.sched.tmpdir,
 		.spill = p->spill,
 		.flags = p->opts.output == POOL_LINES ? CAPTURE_LINES : 0,
 	};
@@ -852,8 +867,8 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 	int pfd[2], i;
 
 	if (p->opts.output == POOL_UNGROUP) {
-		fds[0] = p->opts.out_fd;
-		fds[1] = p->opts.err_fd;
+		fds[0] = p->opts.sched.out_fd;
+		fds[1] = p->opts.sched.err_fd;
 		return 0;
 	}
 	tag = job_tag(p, j, tj);
@@ -893,7 +908,7 @@ static void job_watch_streams(struct pool *p, struct pool_job *j)
 		if (j->cap[i] == NULL)
 			continue;
 		if (p->opts.output == POOL_LINES &&
-		    p->opts.order == ORDER_UNORDERED)
+		    p->opts.sched.order == ORDER_UNORDERED)
 			capture_stream(j->cap[i]);
 		if (loop_fd_add(p->s.loop, capture_fd(j->cap[i]), EPOLLIN,
 				job_stream_ready, j) == 0)
@@ -985,6 +1000,7 @@ static int job_stdin(struct pool *p, struct pool_job *j)
 static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
+	const struct executor *e;
 	char vars[96];
 	int rc;
 
@@ -997,8 +1013,8 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->seq = j->task.seq;
 	req->args = j->args;
 	req->nargs = j->nargs;
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->tree.pid,
-				 &j->exec_errno);
+	e = p->opts.sched.exec;
+	rc = e->spawn(e->ctx, req, &j->tree.pid, &j->exec_errno);
 	return rc;
 }
 
@@ -1071,7 +1087,7 @@ static uint64_t pool_timeout_ms(struct pool *p)
 	size_t n = p->nruntimes, i, k;
 
 	if (p->opts.timeout_pct == 0)
-		return p->opts.timeout_ms;
+		return p->opts.sched.timeout_ms;
 	if (n < RUNTIME_MIN_SAMPLES)
 		return 0;
 	memcpy(s, p->runtimes, n * sizeof(s[0]));
@@ -1116,8 +1132,8 @@ static void job_drop_records(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
-	if (p->opts.retries > 0 || p->opts.on_success != NULL ||
-	    p->opts.on_error != NULL || j->nrecs <= 1)
+	if (p->opts.sched.retries > 0 || p->opts.sched.on_success != NULL ||
+	    p->opts.sched.on_error != NULL || j->nrecs <= 1)
 		return;
 	for (i = 1; i < j->nrecs; i++)
 		record_free(j->recs[i]);
@@ -1305,7 +1321,7 @@ static void pool_fill(struct sched *s)
 
 	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
 		pool_spawn_retry(p);
-	while (!p->s.closed && p->s.nrunning < p->opts.slots &&
+	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
 		if (p->partial == NULL) {
@@ -1351,9 +1367,8 @@ static int job_cb_vars(void *data, struct buf *b)
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
 			  "MPRUN_STDERR=%s%c%s%c",
-			  j->task.seq, 0, j->task.slot, 0,
-			  pool_job_exitval(&j->task), 0, pool_job_signal(&j->task),
-			  0, (double)j->task.runtime_ms / 1000.0,
+			  j->task.seq, 0, j->task.slot, 0, j->task.exitval, 0,
+			  j->task.signal, 0, (double)j->task.runtime_ms / 1000.0,
 			  0, out, 0, err, 0, j->tree.marker, 0);
 }
 
@@ -1371,11 +1386,11 @@ static int pool_new_callbacks(struct pool *p)
 {
 	int direct = p->opts.output == POOL_UNGROUP;
 	struct callback_opts co = {
-		.cmd = {p->opts.on_success, p->opts.on_error},
+		.cmd = {p->opts.sched.on_success, p->opts.sched.on_error},
 		.noun = "job",
 		.how = {{"failed with exit status ", ""},
 			{"was killed by signal ", ""}},
-		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
+		.out = {{p->sink_fd[0], p->opts.sched.out_sink, direct},
 			{p->sink_fd[1], NULL, direct}},
 		.mem_limit = p->opts.mem_limit,
 		.vars = job_cb_vars,
@@ -1439,8 +1454,8 @@ static void pool_start(struct sched *s)
 	struct callback_stream held = {.fd = -1};
 	int i, rc;
 
-	if (p->opts.order != ORDER_MAP || p->opts.output == POOL_UNGROUP ||
-	    p->opts.dry_run)
+	if (p->opts.sched.order != ORDER_MAP ||
+	    p->opts.output == POOL_UNGROUP || p->opts.dry_run)
 		return;
 	rc = sched_hold(s, 2);
 	for (i = 0; i < 2 && s->hold_fd[i] != -1; i++) {
@@ -1491,17 +1506,6 @@ const char *pool_job_refused(const struct sched_task *t)
 	return JOB(t)->refused;
 }
 
-int pool_job_failed(const struct sched_task *t)
-{
-	const struct pool_job *j = JOB(t);
-
-	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
-		return 0;
-	return j->too_long || j->refused != NULL || t->timed_out ||
-	       j->io_error || !WIFEXITED(j->wait_status) ||
-	       WEXITSTATUS(j->wait_status) != 0;
-}
-
 const char *pool_job_program(const struct sched_task *t)
 {
 	return JOB(t)->program != NULL ? JOB(t)->program : "";
@@ -1520,27 +1524,6 @@ unsigned long long pool_job_lineno(const struct sched_task *t)
 	return JOB(t)->nrecs > 0 ? JOB(t)->recs[0]->lineno : 0;
 }
 
-uint64_t pool_job_output_bytes(const struct sched_task *t)
-{
-	return JOB(t)->out_bytes;
-}
-
-int pool_job_exitval(const struct sched_task *t)
-{
-	int st = JOB(t)->wait_status;
-
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-int pool_job_signal(const struct sched_task *t)
-{
-	int st = JOB(t)->wait_status;
-
-	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-}
-
 int pool_job_terminated(const struct sched_task *t)
 {
 	return JOB(t)->tree.step > 0;
@@ -1548,7 +1531,7 @@ int pool_job_terminated(const struct sched_task *t)
 
 const char *pool_job_host(const struct sched_task *t)
 {
-	const struct executor *e = JOB(t)->pool->opts.exec;
+	const struct executor *e = JOB(t)->pool->opts.sched.exec;
 	const char *h = e->host != NULL ? e->host(e->ctx, t->slot) : NULL;
 
 	return h != NULL ? h : ":";

@@ -20,10 +20,7 @@
 #include <sys/types.h>
 
 #include "capture.h"
-#include "order.h"
-#include "policy.h"
 #include "sched.h"
-#include "termtree.h"
 
 struct executor;
 struct loop;
@@ -38,39 +35,22 @@ enum pool_output {
 
 
 struct pool_opts {
-	unsigned slots;              /* >= 1 */
-	enum order_policy order;
+	struct sched_opts sched;     /* jobs at once, order, --halt... */
 	enum pool_output output;
 	const struct template *tpl;  /* the command */
 	size_t max_args;             /* records per job (-n); 0 means 1 */
 	int fill;                    /* -X: as many records as fit */
-	int tag;                     /* --tag: lines prefixed by the args */
-	const struct template *tagstring; /* --tagstring, or NULL */
 	size_t mem_limit;            /* per stream, then spill */
 	uint64_t spill_limit;        /* per stream, then pause */
-	const char *tmpdir;
 	int dry_run;
-	const struct executor *exec;
-	struct termseq termseq;      /* how job trees are ended */
-	int out_fd, err_fd;          /* where job output goes (1 and 2) */
-	/* job control (all 0 / NULL: off) */
-	uint64_t timeout_ms;         /* end a job running longer */
-	unsigned timeout_pct;        /* or: this % of the median runtime */
-	unsigned retries;            /* run a failed job again this often */
-	uint64_t delay_ms;           /* between two job starts */
-	struct policy_halt halt;
-	const struct template *on_success; /* callbacks (shell commands) */
-	const struct template *on_error;
+	unsigned timeout_pct;        /* or: a % of the median runtime (0) */
+	uint64_t delay_ms;           /* between two job starts (0) */
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
-	const struct capture_sink *out_sink; /* stdout there, not out_fd */
 	int fifo;                    /* --fifo: a job's block goes into the
 				      * named pipe of its record's value
 				      * (lib/fifo); its stdin is /dev/null */
-	unsigned group;              /* pools of one process (pipeline
-				      * stages) each have their own: their
-				      * jobs' MPRUN_JOBID differ; 0: none */
 };
 
 
@@ -100,8 +80,8 @@ struct pool_events {
 struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 		       const struct pool_events *ev);
 
-/* A job, as the events see it (sched_task_* tell its number, slot,
- * tries, start, run time and timeout). */
+/* A job, as the events see it (and as sched_task_* tell: its number,
+ * slot, tries, times, how it ended, the bytes of its stdout). */
 /* The command as it runs (the shell command, or the argv words quoted). */
 const char *pool_job_command(const struct sched_task *t);
 /* The wait status (valid in done), and why exec failed (0 if it did not). */
@@ -112,18 +92,11 @@ int pool_job_too_long(const struct sched_task *t);
 /* Why the template refused the job's inputs ("at L:C: ..." and two lines
  * showing where), or NULL: such a job fails with 255 and is not run. */
 const char *pool_job_refused(const struct sched_task *t);
-int pool_job_failed(const struct sched_task *t);
 /* The program name (argv[0], or the shell). */
 const char *pool_job_program(const struct sched_task *t);
 /* Where its first record came from ("file", line). */
 const char *pool_job_origin(const struct sched_task *t);
 unsigned long long pool_job_lineno(const struct sched_task *t);
-/* Bytes it wrote on stdout. */
-uint64_t pool_job_output_bytes(const struct sched_task *t);
-/* Its exit status (128 + the signal if killed, as the shell says) and
- * the signal that killed it (0). */
-int pool_job_exitval(const struct sched_task *t);
-int pool_job_signal(const struct sched_task *t);
 /* Its tree was being ended (Ctrl-C, --halt now, --timeout, stdout gone). */
 int pool_job_terminated(const struct sched_task *t);
 /* The host it ran on, as the executor names it (":" for this machine). */

@@ -90,7 +90,7 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 	const struct pool_opts *po = o->pool;
 
 	r->q = queue_new(queue_size_for(o->blocks ? QUEUE_BLOCKS : QUEUE_JOBS,
-					po->slots, po->max_args, po->fill));
+					po->sched.slots, po->max_args, po->fill));
 	r->sched = r->q != NULL ? pool_new(r->loop, po, o->pool_ev) : NULL;
 	if (r->sched == NULL)
 		return -1;
@@ -98,14 +98,15 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 	r->per_job = po->fill ? 0 : po->max_args > 0 ? po->max_args : 1;
 	if (o->round_robin)
 		r->per_job = 0; /* jobs are not blocks: no total ahead */
-	r->sweep_halted = po->halt.when == HALT_NOW;
+	r->sweep_halted = po->sched.halt.when == HALT_NOW;
 	return 0;
 }
 
 /* Workers (lib/wpool): a queue of a few records per worker. */
 static int workers_make(struct runner *r, const struct run_opts *o)
 {
-	r->q = queue_new(queue_size_for(QUEUE_WORKERS, o->wpool->slots, 0, 0));
+	r->q = queue_new(
+		queue_size_for(QUEUE_WORKERS, o->wpool->sched.slots, 0, 0));
 	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->wpool_ev)
 				: NULL;
 	if (r->sched == NULL)
@@ -273,7 +274,7 @@ struct runner *run_new(const struct run_opts *o)
 	if (r->loop == NULL || r->ops->make(r, o) == -1)
 		goto fail;
 	if (r->q != NULL && o->round_robin)
-		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->slots,
+		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->sched.slots,
 				   run_records, r);
 	else if (r->q != NULL)
 		r->feed = feed_new(r->loop, r->in, r->q, run_records, r);

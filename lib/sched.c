@@ -50,13 +50,14 @@ static int sched_reaped(void *data, pid_t pid, int status)
 }
 
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
-	       enum order_policy order)
+	       const struct sched_opts *o)
 {
 	s->ops = ops;
+	s->o = o;
 	s->loop = l;
 	s->self = getpid();
 	s->hold_fd[0] = s->hold_fd[1] = -1;
-	s->order = order_new(order);
+	s->order = order_new(o->order);
 	s->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (s->order == NULL || s->devnull == -1 ||
 	    loop_child_add(l, sched_reaped, s) == -1)
@@ -100,11 +101,11 @@ void sched_set_throttle(struct sched *s, int (*throttle)(void *),
 int sched_callbacks(struct sched *s, struct callback_opts *co,
 		    char *const *env)
 {
-	co->exec = s->exec;
+	co->exec = s->o->exec;
 	co->env = env;
 	co->fd_in = s->devnull;
-	co->tmpdir = s->tmpdir;
-	co->termseq = s->termseq;
+	co->tmpdir = s->o->tmpdir;
+	co->termseq = &s->o->termseq;
 	co->notice = s->notice;
 	co->ctx = s->ev_data;
 	s->cbs = callback_new(s->loop, co);
@@ -156,7 +157,7 @@ int sched_hold(struct sched *s, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		s->hold_fd[i] = hold_open(s->tmpdir);
+		s->hold_fd[i] = hold_open(s->o->tmpdir);
 		if (s->hold_fd[i] == -1)
 			return -1;
 	}
@@ -176,8 +177,9 @@ void sched_check_finished(struct sched *s)
 	for (i = 0; i < 2; i++) {
 		if (s->hold_fd[i] == -1 || s->out_closed)
 			continue;
-		if (hold_copy(s->hold_fd[i], i == 0 ? s->out_fd : s->err_fd,
-			      i == 0 ? s->out_sink : NULL) == -1)
+		if (hold_copy(s->hold_fd[i],
+			      i == 0 ? s->o->out_fd : s->o->err_fd,
+			      i == 0 ? s->o->out_sink : NULL) == -1)
 			s->out_closed = 1;
 	}
 	loop_stop(s->loop);
@@ -234,11 +236,11 @@ void sched_halt_now(struct sched *s)
 void sched_check_halt(struct sched *s)
 {
 	if (s->halted ||
-	    !policy_halt_reached(&s->halt, s->nsucceeded, s->nfailed,
+	    !policy_halt_reached(&s->o->halt, s->nsucceeded, s->nfailed,
 				 s->total > 0 ? s->total : s->nstarted))
 		return;
 	s->halted = 1;
-	if (s->halt.when == HALT_NOW)
+	if (s->o->halt.when == HALT_NOW)
 		sched_terminate(s);
 	else
 		sched_close(s);
@@ -324,6 +326,31 @@ int sched_task_timed_out(const struct sched_task *t)
 	return t->timed_out;
 }
 
+int sched_task_failed(const struct sched_task *t)
+{
+	return t->failed;
+}
+
+int sched_task_exitval(const struct sched_task *t)
+{
+	return t->exitval;
+}
+
+int sched_task_signal(const struct sched_task *t)
+{
+	return t->signal;
+}
+
+uint64_t sched_task_sent(const struct sched_task *t)
+{
+	return t->sent;
+}
+
+uint64_t sched_task_received(const struct sched_task *t)
+{
+	return t->received;
+}
+
 /* --- spawns failing for want of processes -------------------------- */
 
 /* The spawn retry timer: start what can be started, the waiting spawn
@@ -376,10 +403,10 @@ void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
 	t->slot = slot;
 	t->reaped = 0;
 	t->step = 0;
-	if (s->group > 0)
+	if (s->o->group > 0)
 		snprintf(t->marker, sizeof(t->marker),
-			 "MPRUN_JOBID=%ld.%u.%s%llu", (long)s->self, s->group,
-			 tag, n);
+			 "MPRUN_JOBID=%ld.%u.%s%llu", (long)s->self,
+			 s->o->group, tag, n);
 	else
 		snprintf(t->marker, sizeof(t->marker), "MPRUN_JOBID=%ld.%s%llu",
 			 (long)s->self, tag, n);
@@ -402,8 +429,8 @@ static int tree_alive(const struct slot_tree *t)
 static void tree_step(struct loop *l, void *data)
 {
 	struct slot_tree *t = data;
-	const struct termseq *ts = t->s->termseq;
-	const struct executor *e = t->s->exec;
+	const struct termseq *ts = &t->s->o->termseq;
+	const struct executor *e = t->s->o->exec;
 	int remote = 0;
 
 	t->timer = NULL;

@@ -16,11 +16,44 @@
 
 #include <stdint.h>
 
+#include "order.h"
+#include "policy.h"
+#include "termtree.h"
+
+struct capture_sink;
+struct executor;
 struct queue;
+struct template;
 struct sched;
 /* A task: a job (lib/pool) or an input to a worker (lib/wpool), as the
  * events see it; the kind's own accessors tell the rest. */
 struct sched_task;
+
+/* What every kind of slot is told; its own options hold the rest. */
+struct sched_opts {
+	unsigned slots;              /* >= 1: jobs at once, or workers */
+	enum order_policy order;
+	/* job control (all 0 / NULL: off) */
+	uint64_t timeout_ms;         /* end a task running longer */
+	unsigned retries;            /* run a failed task again this often */
+	struct policy_halt halt;     /* stop early: "now" is sched_terminate,
+				      * "soon" sched_close; percentages are
+				      * of the total (sched_set_total) or of
+				      * the tasks started */
+	struct termseq termseq;      /* how task trees are ended */
+	int tag;                     /* --tag: output prefixed by the input */
+	const struct template *tagstring; /* --tagstring, or NULL */
+	const struct template *on_success; /* callbacks (shell commands) */
+	const struct template *on_error;
+	const struct executor *exec; /* starts the tasks and callbacks */
+	int out_fd, err_fd;          /* where output goes (1 and 2) */
+	const struct capture_sink *out_sink; /* stdout there, not out_fd */
+	const char *tmpdir;          /* held and spilled output (NULL:
+				      * $TMPDIR, /tmp) */
+	unsigned group;              /* schedulers of one process (pipeline
+				      * stages) each have their own: their
+				      * tasks' MPRUN_JOBID differ; 0: none */
+};
 
 /* Frees the scheduler; what still runs of a worker is killed (SIGKILL). */
 void sched_free(struct sched *s);
@@ -84,5 +117,15 @@ uint64_t sched_task_start_ms(const struct sched_task *t);
 uint64_t sched_task_runtime_ms(const struct sched_task *t);
 /* It was ended by the timeout. */
 int sched_task_timed_out(const struct sched_task *t);
+/* Once it ended for good: it failed; its exit status (a job's: 128 + the
+ * signal if killed, as the shell says; an input's: 1 if it failed) and
+ * the signal that killed it (a worker's, on an input), or 0; the bytes
+ * written to it (an input's, framing included) and read from it (its
+ * stdout). */
+int sched_task_failed(const struct sched_task *t);
+int sched_task_exitval(const struct sched_task *t);
+int sched_task_signal(const struct sched_task *t);
+uint64_t sched_task_sent(const struct sched_task *t);
+uint64_t sched_task_received(const struct sched_task *t);
 
 #endif

@@ -47,6 +47,7 @@ struct slot_ops {
 
 struct sched {
 	const struct slot_ops *ops;
+	const struct sched_opts *o; /* the kind's (in its options) */
 	struct loop *loop;
 	struct queue *q;
 	void (*want)(void *);
@@ -56,11 +57,7 @@ struct sched {
 	struct order *order;
 	struct callbacks *cbs;  /* --on-success, --on-error */
 	int devnull;            /* the stdin of callbacks (and of jobs) */
-	struct policy_halt halt;
-	const struct termseq *termseq; /* how task trees are ended */
-	const struct executor *exec;   /* its terminate ends remote ones */
-	pid_t self;             /* our pid, and the group of our tasks' */
-	unsigned group;         /* markers (0: none) */
+	pid_t self;             /* our pid, in our tasks' markers */
 	const char *noun;       /* what runs in the slots: "jobs" */
 	void (*notice)(void *data, const char *msg); /* the kind's event */
 	void *ev_data;
@@ -69,9 +66,6 @@ struct sched {
 	uint64_t spawn_since, spawn_backoff;
 	int spawn_waiting, spawn_said;
 	int hold_fd[2];         /* --order map: output held until the end */
-	int out_fd, err_fd;     /* where held output goes at the end */
-	const struct capture_sink *out_sink; /* stdout there, not out_fd */
-	const char *tmpdir;     /* for the held output (NULL: $TMPDIR) */
 	unsigned nrunning;      /* jobs running, inputs in flight */
 	unsigned long long seq; /* the last task's number */
 	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
@@ -89,6 +83,9 @@ struct sched_task {
 	uint64_t start_ms;        /* ... on the monotonic clock */
 	uint64_t runtime_ms;
 	int timed_out;
+	/* how it ended, once it ended for good */
+	int failed, exitval, signal;
+	uint64_t sent, received;  /* bytes to and from it (its stdout) */
 };
 
 /* The process tree of a job or a worker: its process (the leader of its
@@ -104,11 +101,11 @@ struct slot_tree {
 	char marker[64];          /* MPRUN_JOBID=... */
 };
 
-/* Set up the scheduler part of a kind's state, just allocated zeroed:
- * ops, loop and order; the kind sets the other fields it uses. 0, or
- * -1/errno (then sched_free() it). */
+/* Set up the scheduler part of a kind's state, just allocated zeroed, with
+ * the kind's ops and options (o must outlive it); the kind sets noun,
+ * notice and ev_data. 0, or -1/errno (then sched_free() it). */
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
-	       enum order_policy order);
+	       const struct sched_opts *o);
 /* The callback queue, from the kind's co: the executor, environment,
  * stdin, tmpdir, termseq and notice are the scheduler's. 0 or -1/errno. */
 int sched_callbacks(struct sched *s, struct callback_opts *co,

@@ -80,9 +80,8 @@ struct wpool_task {
 	size_t in_off, in_len;       /* the input's text inside send */
 	struct buf result;           /* the result's payload */
 	struct callback *cb;         /* its callback, once over (its output) */
-	uint64_t sent, received;
 	uint64_t sent_us;            /* when it was given to its worker */
-	int failed, signal, interrupted;
+	int interrupted;
 };
 
 struct worker {
@@ -321,7 +320,8 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	struct wpool *p;
 	unsigned i;
 
-	if (opts->slots == 0 || opts->command == NULL || opts->exec == NULL) {
+	if (opts->sched.slots == 0 || opts->command == NULL ||
+	    opts->sched.exec == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -329,15 +329,8 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	if (p == NULL)
 		return NULL;
 	p->opts = *opts;
-	if (sched_init(&p->s, &wpool_ops, l, opts->order) == -1)
+	if (sched_init(&p->s, &wpool_ops, l, &p->opts.sched) == -1)
 		goto fail;
-	p->s.out_fd = opts->out_fd;
-	p->s.out_sink = opts->out_sink;
-	p->s.tmpdir = opts->tmpdir;
-	p->s.halt = opts->halt;
-	p->s.termseq = &p->opts.termseq;
-	p->s.exec = p->opts.exec;
-	p->s.group = opts->group;
 	p->s.noun = "workers";
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
@@ -348,11 +341,12 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 		p->ev = *ev;
 	p->s.notice = p->ev.notice;
 	p->s.ev_data = p->ev.data;
-	p->workers = calloc(opts->slots, sizeof(*p->workers));
+	p->workers = calloc(opts->sched.slots, sizeof(*p->workers));
 	if (p->workers == NULL ||
-	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
+	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL ||
+	    pool_init_command(p) == -1)
 		goto fail;
-	for (i = 0; i < opts->slots; i++) {
+	for (i = 0; i < opts->sched.slots; i++) {
 		p->workers[i].pool = p;
 		p->workers[i].slot = i + 1;
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
@@ -416,7 +410,7 @@ static void wpool_destroy(struct sched *s)
 	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	for (i = 0; p->workers != NULL && i < p->opts.slots; i++) {
+	for (i = 0; p->workers != NULL && i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		worker_cancel_timers(w);
@@ -447,9 +441,11 @@ static void wpool_destroy(struct sched *s)
 /* Give results to their reader: the sink, or out_fd. 0 or -1/errno. */
 static int out_deliver(struct wpool *p, const void *d, size_t n)
 {
-	if (p->opts.out_sink != NULL)
-		return p->opts.out_sink->write(p->opts.out_sink->ctx, d, n);
-	return capture_write_all(p->opts.out_fd, d, n);
+	const struct capture_sink *sink = p->opts.sched.out_sink;
+
+	if (sink != NULL)
+		return sink->write(sink->ctx, d, n);
+	return capture_write_all(p->opts.sched.out_fd, d, n);
 }
 
 /* Write results out: to the holding file under --order map, else to
@@ -511,11 +507,11 @@ static int task_tag(struct wpool *p, struct wpool_task *t)
 				  t->task.slot};
 
 	p->scratch.len = 0;
-	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, &tj,
+	if (p->opts.sched.tagstring != NULL) {
+		if (template_expand_shell(p->opts.sched.tagstring, &tj,
 					  &p->scratch, NULL) == -1)
 			return -1;
-	} else if (p->opts.tag) {
+	} else if (p->opts.sched.tag) {
 		if (buf_append(&p->scratch, t->send.data + t->in_off,
 			       t->in_len) == -1)
 			return -1;
@@ -634,7 +630,7 @@ static void pool_release(struct sched *s, void *task)
 	struct wpool *p = (struct wpool *)s;
 	struct wpool_task *t = task;
 
-	if (!t->failed)
+	if (!t->task.failed)
 		out_append(p, t);
 	callback_flush(t->cb);
 	task_recycle(p, t);
@@ -651,9 +647,10 @@ static void task_complete(struct wpool *p, struct wpool_task *t)
 static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 {
 	if (t->interrupted || p->s.terminating ||
-	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
+	    (t->task.failed ? p->opts.sched.on_error
+			    : p->opts.sched.on_success) == NULL)
 		return 0;
-	callback_add(p->s.cbs, t, t->failed,
+	callback_add(p->s.cbs, t, t->task.failed,
 		     &(struct template_job){t->rec->v, t->rec->n, t->task.seq,
 					    t->task.slot});
 	return 1;
@@ -664,8 +661,9 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 {
 	int counted = !t->interrupted;
 
+	t->task.exitval = t->task.failed;
 	if (counted) {
-		if (t->failed)
+		if (t->task.failed)
 			p->s.nfailed++;
 		else
 			p->s.nsucceeded++;
@@ -681,7 +679,7 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 /* A task cut short by sched_terminate(): neither counted nor logged. */
 static void task_interrupt(struct wpool *p, struct wpool_task *t)
 {
-	t->failed = 1;
+	t->task.failed = 1;
 	t->interrupted = 1;
 	task_finished(p, t);
 }
@@ -703,7 +701,7 @@ static void retry_push(struct wpool *p, struct wpool_task *t)
 static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
-	int retry = t->task.tries <= p->opts.retries && !p->s.closed;
+	int retry = t->task.tries <= p->opts.sched.retries && !p->s.closed;
 	char in[QUOTE_MAX + 8];
 
 	t->task.runtime_ms = loop_now_ms() - t->task.start_ms;
@@ -715,7 +713,7 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 		retry_push(p, t);
 		return;
 	}
-	t->failed = 1;
+	t->task.failed = 1;
 	task_finished(p, t);
 }
 
@@ -727,7 +725,7 @@ static void task_reject(struct wpool *p, struct wpool_task *t)
 	quote_input(t, in, sizeof(in));
 	pool_notice(p, "input '%s' holds a newline, which --framing line "
 		    "cannot send (use --framing len)", in);
-	t->failed = 1;
+	t->task.failed = 1;
 	task_finished(p, t);
 }
 
@@ -747,7 +745,7 @@ static struct wpool_task *pool_take(struct wpool *p)
 	}
 	if (p->s.closed || p->s.q == NULL ||
 	    order_pending(p->s.order) - p->s.nrunning >=
-		    (unsigned long)p->opts.slots * PENDING_PER_SLOT ||
+		    (unsigned long)p->opts.sched.slots * PENDING_PER_SLOT ||
 	    (p->s.throttle != NULL && p->s.throttle(p->s.throttle_data)) ||
 	    queue_try_get(p->s.q, &item) == -1)
 		return NULL;
@@ -762,7 +760,8 @@ static struct wpool_task *pool_take(struct wpool *p)
 	t->task.start_ms = p->now_us / 1000;
 	t->task.start_wall_ms = p->now_wall_ms;
 	t->task.tries = 0;
-	t->failed = t->interrupted = t->signal = t->task.timed_out = 0;
+	t->task.failed = t->task.signal = t->task.timed_out = 0;
+	t->interrupted = 0;
 	t->result.len = 0;
 	return t;
 }
@@ -803,10 +802,11 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 	req.envp = jobenv_with(p->env, add, 2);
 	req.fd_in = in;
 	req.fd_out = out;
-	req.fd_err = p->opts.err_fd;
+	req.fd_err = p->opts.sched.err_fd;
 	req.sigmask = loop_orig_sigmask(p->s.loop);
 	req.slot = w->slot;
-	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->tree.pid, e);
+	return p->opts.sched.exec->spawn(p->opts.sched.exec->ctx, &req,
+					 &w->tree.pid, e);
 }
 
 /* The inputs a worker that reads ahead may have in flight (and at most
@@ -909,7 +909,7 @@ static struct worker *pool_ready_worker(struct wpool *p)
 	unsigned i, alive = 0;
 	char msg[256];
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		w = &p->workers[i];
 		if (w->state == W_IDLE && worker_usable(w))
 			return w;
@@ -1019,7 +1019,7 @@ static void worker_write(struct worker *w)
 				break;
 			}
 			left -= t->send.len - w->sent;
-			t->sent = t->send.len;
+			t->task.sent = t->send.len;
 			w->unsent = t->next;
 			w->sent = 0;
 		}
@@ -1053,8 +1053,8 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	t->sent_us = p->now_us;
 	t->task.start_ms = p->now_us / 1000;
 	t->task.start_wall_ms = p->now_wall_ms;
-	t->sent = t->received = 0;
-	t->signal = t->task.timed_out = 0;
+	t->task.sent = t->task.received = 0;
+	t->task.signal = t->task.timed_out = 0;
 	t->result.len = 0;
 	t->next = NULL;
 	if (w->tail != NULL)
@@ -1072,8 +1072,9 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	if (w->state == W_IDLE) {
 		w->state = W_BUSY;
 		w->heard_ms = p->now_us / 1000;
-		if (p->opts.timeout_ms > 0)
-			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+		if (p->opts.sched.timeout_ms > 0)
+			worker_set_deadline(w, DL_TIMEOUT,
+					    p->opts.sched.timeout_ms);
 	}
 }
 
@@ -1082,7 +1083,7 @@ static void pool_write_all(struct wpool *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && w->unsent != NULL &&
@@ -1121,8 +1122,9 @@ static struct wpool_task *worker_detach(struct worker *w)
 	if (w->head != NULL) {
 		w->head->task.start_ms = p->now_us / 1000;
 		w->head->task.start_wall_ms = p->now_wall_ms;
-		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
-			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+		if (p->opts.sched.timeout_ms > 0 && w->state == W_BUSY)
+			worker_set_deadline(w, DL_TIMEOUT,
+					    p->opts.sched.timeout_ms);
 	} else if (w->in_watched) {
 		loop_fd_del(p->s.loop, w->in_fd);
 		w->in_watched = 0;
@@ -1217,7 +1219,7 @@ static void pool_stall_check(struct loop *l, void *data)
 	p->stall_timer = NULL;
 	if (p->hinted || p->s.finished)
 		return;
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->answered && w->rbuf.len == 0 &&
@@ -1244,7 +1246,7 @@ static void worker_deadline(struct loop *l, void *data)
 	w->dl = DL_NONE;
 	if (w->state == W_BUSY && kind == DL_TIMEOUT) {
 		snprintf(what, sizeof(what), "timed out after %.3fs on",
-			 (double)w->pool->opts.timeout_ms / 1000.0);
+			 (double)w->pool->opts.sched.timeout_ms / 1000.0);
 		if (!w->answered && w->rbuf.len == 0)
 			pool_flush_hint(w->pool, w, "gave no result at all");
 		worker_fault(w, what, 1);
@@ -1270,7 +1272,7 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 	struct wpool_task *t = worker_detach(w);
 	uint64_t now = pool->now_us, from, svc;
 
-	t->received = used;
+	t->task.received = used;
 	t->task.runtime_ms = now / 1000 - t->task.start_ms;
 	if (buf_append(&t->result, p, n) == -1) {
 		worker_end(w);
@@ -1444,7 +1446,8 @@ static void pool_count_bad_start(struct wpool *p, struct worker *w)
 			 "first result: the worker command cannot run",
 			 w->slot, WEXITSTATUS(st));
 		pool_fatal(p, msg);
-	} else if (p->bad_starts >= (p->opts.retries + 2) * p->opts.slots) {
+	} else if (p->bad_starts >=
+		   (p->opts.sched.retries + 2) * p->opts.sched.slots) {
 		snprintf(msg, sizeof(msg), "%u workers in a row ended before "
 			 "their first result: stopping", p->bad_starts);
 		pool_fatal(p, msg);
@@ -1471,7 +1474,7 @@ static void worker_short(struct worker *w)
 	while (w->head != NULL) {
 		t = worker_detach(w);
 		t->task.runtime_ms = p->now_us / 1000 - t->task.start_ms;
-		t->failed = 1;
+		t->task.failed = 1;
 		task_finished(p, t);
 	}
 }
@@ -1494,7 +1497,7 @@ static void worker_reaped(struct worker *w, int status)
 		worker_short(w);
 	} else if (w->state == W_BUSY) {
 		snprintf(msg, sizeof(msg), "died (%s) on", st);
-		w->head->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		w->head->task.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		worker_fault(w, msg, 0);
 		w->ended_by_us = 0;
 	} else if (w->state == W_IDLE && status != 0) {
@@ -1525,7 +1528,7 @@ static int task_cb_vars(void *data, struct buf *b)
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_RESULT=%.*s%c",
-			  t->task.seq, 0, t->task.slot, 0, t->failed, 0,
+			  t->task.seq, 0, t->task.slot, 0, t->task.failed, 0,
 			  (int)(rl < RESULT_ENV_MAX ? rl : RESULT_ENV_MAX), r, 0);
 }
 
@@ -1542,11 +1545,11 @@ static void task_cb_done(void *data, struct callback *cb)
 static int pool_new_callbacks(struct wpool *p)
 {
 	struct callback_opts co = {
-		.cmd = {p->opts.on_success, p->opts.on_error},
+		.cmd = {p->opts.sched.on_success, p->opts.sched.on_error},
 		.noun = "input",
 		.how = {{"failed (exit status ", ")"},
 			{"failed (signal ", ")"}},
-		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
+		.out = {{-1, &p->cb_sink, 0}, {p->opts.sched.err_fd, NULL, 1}},
 		.vars = task_cb_vars,
 		.done = task_cb_done,
 	};
@@ -1562,7 +1565,7 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 {
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++)
+	for (i = 0; i < p->opts.sched.slots; i++)
 		if (p->workers[i].state != W_EMPTY &&
 		    !p->workers[i].tree.reaped && p->workers[i].tree.pid == pid)
 			return &p->workers[i];
@@ -1590,7 +1593,7 @@ static void pool_end_inputs(struct wpool *p)
 	int done = pool_source_done(p);
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_IDLE && (done || w->input_ended))
@@ -1652,7 +1655,7 @@ static void pool_quiet_tick(struct loop *l, void *data)
 	p->quiet_timer = NULL;
 	pool_clock(p);
 	now = p->now_us / 1000;
-	for (i = 0; i < p->opts.slots; i++)
+	for (i = 0; i < p->opts.sched.slots; i++)
 		more |= worker_quiet_check(&p->workers[i], now);
 	if (more)
 		sched_kick(&p->s);
@@ -1666,7 +1669,7 @@ static void pool_quiet_arm(struct wpool *p)
 
 	if (p->quiet_timer != NULL || p->s.finished || p->s.terminating)
 		return;
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->streaming && w->in_fd >= 0) {
@@ -1722,7 +1725,7 @@ static int pool_busy(const struct sched *s)
 	if (!pool_source_done(p) || s->nrunning > 0 ||
 	    callback_pending(s->cbs))
 		return 1;
-	for (i = 0; i < p->opts.slots; i++)
+	for (i = 0; i < p->opts.sched.slots; i++)
 		if (p->workers[i].state != W_EMPTY)
 			return 1;
 	return 0;
@@ -1751,7 +1754,7 @@ static void pool_start(struct sched *s)
 {
 	struct wpool *p = (struct wpool *)s;
 
-	if (p->opts.order == ORDER_MAP && sched_hold(s, 1) == -1)
+	if (p->opts.sched.order == ORDER_MAP && sched_hold(s, 1) == -1)
 		pool_fatal(p, "cannot hold the results for --order map");
 	p->stall_timer = loop_timer_add(s->loop, STALL_HINT_MS,
 					pool_stall_check, p);
@@ -1770,7 +1773,7 @@ static void pool_drop_retries(struct wpool *p)
 		if (p->s.terminating) {
 			task_interrupt(p, t);
 		} else {
-			t->failed = 1;
+			t->task.failed = 1;
 			task_finished(p, t);
 		}
 	}
@@ -1796,7 +1799,7 @@ static void pool_close(struct sched *s)
 	unsigned i;
 
 	pool_drop_retries(p);
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_IDLE)
@@ -1819,14 +1822,14 @@ static void pool_terminate(struct sched *s)
 	unsigned i;
 
 	pool_drop_retries(p);
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		while (w->head != NULL) {
 			struct wpool_task *t = worker_detach(w);
 
 			if (p->drain_over) { /* not answered in time: fails */
-				t->failed = 1;
+				t->task.failed = 1;
 				task_finished(p, t);
 			} else {
 				task_interrupt(p, t);
@@ -1862,28 +1865,9 @@ const char *wpool_task_result(const struct sched_task *t, size_t *len)
 {
 	const struct wpool_task *in = INPUT(t);
 
-	*len = in->failed ? 0 : in->result.len;
-	return in->result.data != NULL && !in->failed ? in->result.data : "";
-}
-
-int wpool_task_failed(const struct sched_task *t)
-{
-	return INPUT(t)->failed;
-}
-
-int wpool_task_signal(const struct sched_task *t)
-{
-	return INPUT(t)->signal;
-}
-
-uint64_t wpool_task_sent(const struct sched_task *t)
-{
-	return INPUT(t)->sent;
-}
-
-uint64_t wpool_task_received(const struct sched_task *t)
-{
-	return INPUT(t)->received;
+	*len = in->task.failed ? 0 : in->result.len;
+	return in->result.data != NULL && !in->task.failed ? in->result.data
+							  : "";
 }
 
 static const struct slot_ops wpool_ops = {

@@ -142,10 +142,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
-#include "order.h"
-#include "pool.h"
 #include "sched.h"
-#include "termtree.h"
 
 struct capture_sink;
 struct executor;
@@ -174,36 +171,16 @@ int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
 		      size_t *start, size_t *len, size_t *used);
 
 struct wpool_opts {
-	unsigned slots;                 /* workers, >= 1 */
+	struct sched_opts sched;        /* workers, order, --halt... (the
+					 * timeout is per input) */
 	const char *command;            /* the workers' shell command */
 	const char *init;               /* run first in each worker, or NULL */
 	enum wpool_framing framing;
-	enum order_policy order;
 	unsigned long long max_tasks;   /* restart after N inputs; 0: never */
 	unsigned inflight;              /* inputs in flight per worker at
 					 * most; 0: WPOOL_INFLIGHT */
-	uint64_t timeout_ms;            /* per input; 0: none */
-	unsigned retries;               /* tries again after a worker fault */
-	struct policy_halt halt;          /* stop early (--halt): "now" is
-					 * sched_terminate, "soon"
-					 * sched_close; percentages are of
-					 * the total (sched_set_total) or of
-					 * the inputs taken so far */
 	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
 					 * 10 s */
-	struct termseq termseq;         /* how worker trees are ended */
-	int tag;                        /* --tag */
-	const struct template *tagstring; /* --tagstring, or NULL */
-	const struct template *on_success; /* callbacks, or NULL */
-	const struct template *on_error;
-	const struct executor *exec;    /* starts the workers and callbacks */
-	int out_fd, err_fd;             /* results, workers' stderr */
-	const struct capture_sink *out_sink; /* results go here instead of
-					 * out_fd, when not NULL */
-	const char *tmpdir;             /* --order map's holding file, the
-					 * callbacks' spill files (NULL:
-					 * $TMPDIR, /tmp) */
-	unsigned group;                 /* as pool_opts.group */
 };
 
 /* What the pool reports. Every member may be NULL. */
@@ -236,17 +213,12 @@ const char *wpool_shell_command(const struct sched *s);
 /* Workers started so far (restarts included). */
 unsigned long long wpool_spawns(const struct sched *s);
 
-/* An input, as the events see it (sched_task_* tell its number, its
- * worker's slot, tries, start and run time of its last try, timeout). */
+/* An input, as the events see it (and as sched_task_* tell: its number,
+ * its worker's slot, tries, times of its last try, how it ended, the
+ * bytes to and from the worker, framing included). */
 /* The input's text (values joined by spaces) and its length. */
 const char *wpool_task_input(const struct sched_task *t, size_t *len);
 /* The result's bytes (no framing) and length; empty if it failed. */
 const char *wpool_task_result(const struct sched_task *t, size_t *len);
-int wpool_task_failed(const struct sched_task *t);
-/* The signal that killed its worker on it, or 0. */
-int wpool_task_signal(const struct sched_task *t);
-/* Bytes written to and read from the worker (framing included). */
-uint64_t wpool_task_sent(const struct sched_task *t);
-uint64_t wpool_task_received(const struct sched_task *t);
 
 #endif

@@ -126,17 +126,17 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	while (input_next(in, &rec) == 1)
 		queue_try_put(q, rec);
 	queue_close(q);
-	po.slots = slots;
-	po.order = ORDER_IMAP;
+	po.sched.slots = slots;
+	po.sched.order = ORDER_IMAP;
 	po.output = POOL_GROUP;
 	po.tpl = template_new(words, nwords, 0, NULL);
 	po.mem_limit = 1 << 20;
 	po.spill_limit = 1 << 30;
-	po.tmpdir = "/tmp";
-	po.exec = exec;
-	termseq_default(&po.termseq);
-	po.out_fd = out;
-	po.err_fd = out;
+	po.sched.tmpdir = "/tmp";
+	po.sched.exec = exec;
+	termseq_default(&po.sched.termseq);
+	po.sched.out_fd = out;
+	po.sched.err_fd = out;
 	p = pool_new(l, &po, &ev);
 	sched_set_source(p, q, NULL, NULL);
 	if (terminate_ms > 0)

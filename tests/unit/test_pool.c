@@ -448,15 +448,15 @@ static void ev_done(void *data, const struct sched_task *j)
 	ji->seen = 1;
 	ji->slot = sched_task_slot(j);
 	ji->tries = sched_task_tries(j);
-	ji->failed = pool_job_failed(j);
-	ji->exitval = pool_job_exitval(j);
-	ji->sig = pool_job_signal(j);
+	ji->failed = sched_task_failed(j);
+	ji->exitval = sched_task_exitval(j);
+	ji->sig = sched_task_signal(j);
 	ji->timed_out = sched_task_timed_out(j);
 	ji->terminated = pool_job_terminated(j);
 	ji->too_long = pool_job_too_long(j);
 	ji->exec_errno = pool_job_exec_errno(j);
 	ji->runtime_ms = sched_task_runtime_ms(j);
-	ji->out_bytes = pool_job_output_bytes(j);
+	ji->out_bytes = sched_task_received(j);
 	snprintf(ji->command, sizeof(ji->command), "%s", pool_job_command(j));
 	snprintf(ji->host, sizeof(ji->host), "%s", pool_job_host(j));
 	snprintf(ji->refused, sizeof(ji->refused), "%s",
@@ -567,19 +567,19 @@ static void setup(unsigned slots)
 {
 	fake_reset();
 	memset(&R, 0, sizeof(R));
-	R.o.slots = slots;
-	R.o.order = ORDER_UNORDERED;
+	R.o.sched.slots = slots;
+	R.o.sched.order = ORDER_UNORDERED;
 	R.o.output = POOL_GROUP;
 	R.o.tpl = the_tpl;
 	R.o.mem_limit = 1 << 20;
 	R.o.spill_limit = (uint64_t)1 << 30;
-	R.o.tmpdir = top;
-	R.o.exec = &fake;
-	termseq_default(&R.o.termseq);
+	R.o.sched.tmpdir = top;
+	R.o.sched.exec = &fake;
+	termseq_default(&R.o.sched.termseq);
 	R.out = tmpfile_fd();
 	R.err = tmpfile_fd();
-	R.o.out_fd = R.out;
-	R.o.err_fd = R.err;
+	R.o.sched.out_fd = R.out;
+	R.o.sched.err_fd = R.err;
 	R.ev = (struct pool_events){ev_launch, ev_done, ev_error,
 				    ev_notice, ev_finished, NULL, NULL};
 	R.l = loop_new();
@@ -745,7 +745,7 @@ static void test_unordered(void)
 static void test_imap(void)
 {
 	setup(2);
-	R.o.order = ORDER_IMAP;
+	R.o.sched.order = ORDER_IMAP;
 	add("oA1 g oA2", "oB", "oC", NULL);
 	/* job 1's first line is out while it runs, though job 2 is done */
 	watch("A1\n", 2, 1);
@@ -760,7 +760,7 @@ static void test_imap(void)
 
 	/* stderr goes the same way, each job's as a unit */
 	setup(2);
-	R.o.order = ORDER_IMAP;
+	R.o.sched.order = ORDER_IMAP;
 	add("g oA eA", "oB eB", NULL);
 	R.open_on_finish[2] = 1;
 	CHECK_INT(run(), 0);
@@ -774,7 +774,7 @@ static void test_imap(void)
 static void test_map(void)
 {
 	setup(2);
-	R.o.order = ORDER_MAP;
+	R.o.sched.order = ORDER_MAP;
 	add("g oA eE", "oB", NULL);
 	R.open_on_finish[2] = 1;
 	CHECK_INT(run(), 0);
@@ -794,8 +794,8 @@ static void test_output_modes(void)
 	/* job 2 is not the writer (job 1 is, in -k order): its output is
 	 * kept and goes out as one unit, stdout first */
 	setup(2);
-	R.o.order = ORDER_IMAP;
-	R.o.err_fd = R.out;
+	R.o.sched.order = ORDER_IMAP;
+	R.o.sched.err_fd = R.out;
 	add("g", "oX eY oZ eW oV", NULL);
 	R.open_on_finish[2] = 1;
 	CHECK_INT(run(), 0);
@@ -823,7 +823,7 @@ static void test_output_modes(void)
 
 	/* --tag: each line starts with the arguments and a TAB */
 	setup(1);
-	R.o.tag = 1;
+	R.o.sched.tag = 1;
 	add("oA oB", NULL);
 	{
 		const char *two[] = {"oC", "eD"};
@@ -841,7 +841,7 @@ static void test_output_modes(void)
 static void test_spawn_failures(void)
 {
 	setup(2);
-	R.o.retries = 2;
+	R.o.sched.retries = 2;
 	add("E", "F|oOK", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(R.job[1].failed && R.job[1].exitval == 127 &&
@@ -902,7 +902,7 @@ static void test_halt(void)
 	struct policy_halt ok2 = {HALT_SOON, HALT_SUCCESS, 2, 0};
 
 	setup(1);
-	R.o.halt = soon1;
+	R.o.sched.halt = soon1;
 	add("x1", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(sched_halted(R.p));
@@ -914,7 +914,7 @@ static void test_halt(void)
 
 	/* soon: the running job finishes, nothing new starts */
 	setup(2);
-	R.o.halt = soon1;
+	R.o.sched.halt = soon1;
 	add("g oA", "x1", "oC", NULL);
 	R.open_on_finish[2] = 1;
 	CHECK_INT(run(), 0);
@@ -928,7 +928,7 @@ static void test_halt(void)
 
 	/* now: the running job is ended, not counted failed, but logged */
 	setup(2);
-	R.o.halt = now1;
+	R.o.sched.halt = now1;
 	add("oA g oA2", "g x1", "oC", NULL);
 	watch("A\n", 0, 2); /* job 1 is running and has written */
 	CHECK_INT(run(), 0);
@@ -944,7 +944,7 @@ static void test_halt(void)
 
 	/* 50% of 4 jobs: the second failure, not the first */
 	setup(1);
-	R.o.halt = pct;
+	R.o.sched.halt = pct;
 	R.o.total = 4;
 	add("x1", "oB", "x1", "oD", NULL);
 	CHECK_INT(run(), 0);
@@ -953,14 +953,14 @@ static void test_halt(void)
 	teardown();
 	/* total unknown: a percentage of the jobs started (1 of 1) */
 	setup(1);
-	R.o.halt = pct;
+	R.o.sched.halt = pct;
 	add("x1", "oB", "x1", "oD", NULL);
 	CHECK_INT(run(), 0);
 	CHECK_INT(sched_started(R.p), 1);
 	teardown();
 	/* sched_set_total counts too */
 	setup(1);
-	R.o.halt = pct;
+	R.o.sched.halt = pct;
 	add("x1", "oB", "x1", "oD", NULL);
 	queue_close(R.q);
 	R.p = pool_new(R.l, &R.o, &R.ev);
@@ -971,7 +971,7 @@ static void test_halt(void)
 	teardown();
 
 	setup(1);
-	R.o.halt = ok2;
+	R.o.sched.halt = ok2;
 	add("oA", "x1", "oC", "oD", NULL);
 	CHECK_INT(run(), 0);
 	CHECK_INT(sched_started(R.p), 3);
@@ -984,8 +984,8 @@ static void test_halt(void)
 static void test_retries(void)
 {
 	setup(1);
-	R.o.retries = 2;
-	R.o.order = ORDER_IMAP;
+	R.o.sched.retries = 2;
+	R.o.sched.order = ORDER_IMAP;
 	add("oT1 x1|oT2 k9|oOK", "x1", "oFIRST", NULL);
 	CHECK_INT(run(), 0);
 	CHECK_STR(contents(R.out), "OK\nFIRST\n");
@@ -1007,7 +1007,7 @@ static void test_retries(void)
 static void test_timeout(void)
 {
 	setup(2);
-	R.o.timeout_ms = 30;
+	R.o.sched.timeout_ms = 30;
 	add("g", "oQUICK", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(R.job[1].failed && R.job[1].timed_out && R.job[1].terminated &&
@@ -1020,8 +1020,8 @@ static void test_timeout(void)
 	teardown();
 
 	setup(1);
-	R.o.timeout_ms = 20;
-	R.o.termseq = (struct termseq){2, {SIGTERM, SIGKILL}, {20, 10}};
+	R.o.sched.timeout_ms = 20;
+	R.o.sched.termseq = (struct termseq){2, {SIGTERM, SIGKILL}, {20, 10}};
 	add("i g", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(R.job[1].timed_out && R.job[1].sig == SIGKILL);
@@ -1048,8 +1048,8 @@ static void test_timeout(void)
 
 	/* retries after a timeout: the next try may succeed */
 	setup(1);
-	R.o.timeout_ms = 20;
-	R.o.retries = 1;
+	R.o.sched.timeout_ms = 20;
+	R.o.sched.retries = 1;
 	add("g|oOK", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(!R.job[1].failed && R.job[1].tries == 2 && !R.job[1].timed_out);
@@ -1072,8 +1072,8 @@ static void test_callbacks(void)
 	int left = 0;
 
 	setup(1);
-	R.o.on_success = on_ok;
-	R.o.on_error = on_bad;
+	R.o.sched.on_success = on_ok;
+	R.o.sched.on_error = on_bad;
 	add("oA", "oB x4", NULL);
 	CHECK_INT(run(), 0);
 	CHECK_STR(contents(R.out),
@@ -1099,7 +1099,7 @@ static void test_callbacks(void)
 
 	/* no callback for a job that did not start */
 	setup(1);
-	R.o.on_error = on_bad;
+	R.o.sched.on_error = on_bad;
 	add("F", NULL);
 	CHECK_INT(run(), 0);
 	CHECK_INT(fk.ncb, 0);
@@ -1253,7 +1253,7 @@ static void test_output_closed(void)
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return;
 	close(p[0]);
-	R.o.out_fd = p[1];
+	R.o.sched.out_fd = p[1];
 	add("g", "oB", "oC", NULL);
 	CHECK_INT(run(), 0);
 	CHECK(sched_output_closed(R.p));
@@ -1348,7 +1348,7 @@ static void test_spill(void)
 	size_t len;
 
 	setup(2);
-	R.o.order = ORDER_IMAP;
+	R.o.sched.order = ORDER_IMAP;
 	R.o.mem_limit = 1024;
 	add("g oA", "b300000", NULL);
 	R.open_on_finish[2] = 1;

@@ -21,6 +21,7 @@
 /* The fake kind: counts what the scheduler asks of it. */
 struct fake {
 	struct sched s;
+	struct sched_opts o;
 	unsigned fills, starts, closes, terminates, finishes;
 	int filled;                /* fill ran (the tests reset it) */
 	unsigned depth, max_depth; /* fills running now, at most */
@@ -126,7 +127,10 @@ static struct fake *fake_new(enum order_policy order)
 	struct fake *f = calloc(1, sizeof(*f));
 	struct callback_opts co = {.noun = "fake"};
 
-	if (f == NULL || sched_init(&f->s, &fake_ops, loop, order) == -1 ||
+	if (f == NULL)
+		exit(1);
+	f->o.order = order;
+	if (sched_init(&f->s, &fake_ops, loop, &f->o) == -1 ||
 	    sched_callbacks(&f->s, &co, environ) == -1) {
 		CHECK(!"sched_init");
 		exit(1);
@@ -185,7 +189,7 @@ static void test_finish_hold(void)
 
 	if (pipe(p) == -1)
 		return;
-	f->s.out_fd = p[1];
+	f->o.out_fd = p[1];
 	CHECK_INT(sched_hold(&f->s, 1), 0);
 	CHECK_INT(write(f->s.hold_fd[0], "held\n", 5), 5);
 	sched_start(&f->s);
@@ -261,7 +265,7 @@ static void test_halt(void)
 {
 	struct fake *f = fake_new(ORDER_IMAP);
 
-	f->s.halt = (struct policy_halt){HALT_SOON, HALT_FAIL, 2, 0};
+	f->o.halt = (struct policy_halt){HALT_SOON, HALT_FAIL, 2, 0};
 	f->s.nfailed = 1;
 	sched_check_halt(&f->s);
 	CHECK(!sched_halted(&f->s));
@@ -274,7 +278,7 @@ static void test_halt(void)
 	sched_free(&f->s);
 
 	f = fake_new(ORDER_IMAP);
-	f->s.halt = (struct policy_halt){HALT_NOW, HALT_SUCCESS, 0, 50};
+	f->o.halt = (struct policy_halt){HALT_NOW, HALT_SUCCESS, 0, 50};
 	sched_set_total(&f->s, 4);
 	f->s.nsucceeded = 1;
 	sched_check_halt(&f->s);
@@ -353,12 +357,12 @@ static void test_tree(void)
 	int p[2];
 	char c;
 
-	f->s.group = 3;
-	f->s.termseq = &ts;
+	f->o.group = 3;
+	f->o.termseq = ts;
 	sched_tree_init(&f->s, &t, 2, "w", 7);
 	snprintf(want, sizeof(want), "MPRUN_JOBID=%ld.3.w7", (long)getpid());
 	CHECK_STR(t.marker, want);
-	f->s.group = 0;
+	f->o.group = 0;
 	sched_tree_init(&f->s, &t, 2, "", 8);
 	snprintf(want, sizeof(want), "MPRUN_JOBID=%ld.8", (long)getpid());
 	CHECK_STR(t.marker, want);

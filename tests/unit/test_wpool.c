@@ -118,14 +118,14 @@ static void test_run(void)
 	int fd = mkstemp(path);
 
 	unlink(path);
-	o.slots = 2;
+	o.sched.slots = 2;
 	o.command = "exec sed -u 's/^/r/'";
 	o.framing = WPOOL_LINE;
-	o.order = ORDER_IMAP;
-	o.exec = exec_local("/bin/sh");
-	o.out_fd = fd;
-	o.err_fd = 2;
-	termseq_default(&o.termseq);
+	o.sched.order = ORDER_IMAP;
+	o.sched.exec = exec_local("/bin/sh");
+	o.sched.out_fd = fd;
+	o.sched.err_fd = 2;
+	termseq_default(&o.sched.termseq);
 	p = wpool_new(l, &o, &ev);
 	CHECK(p != NULL);
 	put_value(q, "1");
@@ -175,14 +175,14 @@ static struct sched *run_values(const char *cmd, unsigned slots,
 	unlink(path);
 	*l = loop_new();
 	*q = queue_new(16);
-	o.slots = slots;
+	o.sched.slots = slots;
 	o.command = cmd;
 	o.framing = WPOOL_LINE;
-	o.order = ORDER_IMAP;
-	o.exec = exec_local("/bin/sh");
-	o.out_fd = fd;
-	o.err_fd = 2;
-	termseq_default(&o.termseq);
+	o.sched.order = ORDER_IMAP;
+	o.sched.exec = exec_local("/bin/sh");
+	o.sched.out_fd = fd;
+	o.sched.err_fd = 2;
+	termseq_default(&o.sched.termseq);
 	p = wpool_new(*l, &o, &ev);
 	CHECK(p != NULL);
 	for (i = 0; i < n; i++)
