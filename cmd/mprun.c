@@ -174,10 +174,12 @@ static int make_executor(struct run *r, struct pool_opts *po)
 static int setup(struct run *r)
 {
 	struct pool_opts po = {0};
-	struct pool_events ev = {on_launch,   report_done, common_error,
-				 common_notice, on_finished, on_skip,
-				 &r->cm};
-	struct run_opts ro = {.pool = &po, .pool_ev = &ev};
+	struct sched_events ev = {.launch = on_launch, .done = report_done,
+				  .finished = on_finished,
+				  .error = common_error,
+				  .notice = common_notice, .skip = on_skip,
+				  .data = &r->cm};
+	struct run_opts ro = {.pool = &po, .sched_ev = &ev};
 
 	r->cm.cli = &r->cli;
 	po.sched.slots = opts_slots(r->cli.jobs);

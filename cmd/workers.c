@@ -77,9 +77,11 @@ static int make_opts(struct common *cm, struct wpool_opts *wo)
 static int setup(struct common *cm, struct input **in)
 {
 	struct wpool_opts wo = {0};
-	struct wpool_events ev = {on_spawned, on_finished, common_notice,
-				  common_error, cm};
-	struct run_opts ro = {.wpool = &wo, .wpool_ev = &ev};
+	struct sched_events ev = {.spawned = on_spawned,
+				  .finished = on_finished,
+				  .error = common_error,
+				  .notice = common_notice, .data = cm};
+	struct run_opts ro = {.wpool = &wo, .sched_ev = &ev};
 
 	if (check_options(cm->cli) == -1 || make_opts(cm, &wo) == -1)
 		return -1;

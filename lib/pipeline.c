@@ -387,7 +387,9 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 			    const struct pool_opts *po)
 {
 	const struct pf_stage *sp = s->spec;
-	struct wpool_events ev = {st_spawned, st_task, st_notice, st_error, s};
+	struct sched_events ev = {.spawned = st_spawned, .finished = st_task,
+				  .error = st_error, .notice = st_notice,
+				  .data = s};
 	struct wpool_opts wo = {0};
 
 	if (po->dry_run)
@@ -405,8 +407,9 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 /* Build one stage: templates, input, queue, feed, pool. */
 static int st_build(struct pipeline *pl, struct stage *s)
 {
-	struct pool_events ev = {st_launch,   st_done, st_error, st_notice,
-				 st_finished, NULL,    s};
+	struct sched_events ev = {.launch = st_launch, .done = st_done,
+				  .finished = st_finished, .error = st_error,
+				  .notice = st_notice, .data = s};
 	struct pool_opts po;
 
 	if ((s->spec->cmd != NULL &&

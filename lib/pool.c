@@ -79,7 +79,6 @@ struct pool_job {
 struct pool {
 	struct sched s; /* first: the scheduler's state */
 	struct pool_opts opts;
-	struct pool_events ev;
 	struct record *carry; /* taken from the queue, for the next job */
 	struct pool_job *partial; /* the job whose records are being gathered */
 	struct pool_job *running;
@@ -108,7 +107,7 @@ static void job_spawn_done(struct pool_job *j);
 static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
 /* Report an error message (printf-style) through the events. */
-#define pool_error(p, ...) report_msg((p)->ev.error, (p)->ev.data, __VA_ARGS__)
+#define pool_error(p, ...) report_msg((p)->s.ev.error, (p)->s.ev.data, __VA_ARGS__)
 
 /* The variables mprun sets in each job's environment (never inherited). */
 static const char *const pool_job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
@@ -191,7 +190,7 @@ static void pool_fit_nproc(struct pool *p)
 		room = 1;
 	if (room >= p->opts.sched.slots)
 		return;
-	report_msg(p->ev.notice, p->ev.data,
+	report_msg(p->s.ev.notice, p->s.ev.data,
 		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
 		   "once: running %lu at a time",
 		   (unsigned long)rl.rlim_cur, room, room);
@@ -203,25 +202,21 @@ static int pool_new_callbacks(struct pool *p);
 static const struct slot_ops pool_ops;
 
 struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
-		       const struct pool_events *ev)
+		       const struct sched_events *ev)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;
 	p->opts = *opts;
-	if (sched_init(&p->s, &pool_ops, l, &p->opts.sched) == -1)
+	if (sched_init(&p->s, &pool_ops, l, &p->opts.sched, ev) == -1)
 		goto fail;
 	if (p->opts.sched.slots == 0)
 		p->opts.sched.slots = 1;
-	if (ev != NULL)
-		p->ev = *ev;
 	pool_fit_nproc(p);
 	p->sink_fd[0] = opts->sched.out_fd;
 	p->sink_fd[1] = opts->sched.err_fd;
 	p->s.noun = "jobs";
-	p->s.notice = p->ev.notice;
-	p->s.ev_data = p->ev.data;
 	p->s.total = opts->total;
 	p->slot_busy = calloc(p->opts.sched.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
@@ -527,8 +522,8 @@ static void pool_release(struct sched *s, void *task)
 			pool_output_gone(p);
 	if (!s->out_closed && callback_flush(j->cb) == -1)
 		pool_output_gone(p);
-	if (p->ev.done != NULL)
-		p->ev.done(p->ev.data, &j->task);
+	if (p->s.ev.done != NULL)
+		p->s.ev.done(p->s.ev.data, &j->task);
 	for (i = 0; i < j->ntasks && s->q != NULL; i++)
 		queue_task_done(s->q);
 	job_free(j);
@@ -649,7 +644,7 @@ static void job_retry(struct pool *p, struct pool_job *j)
 /* Tell that a try of the job was ended by --timeout. */
 static void job_report_timeout(struct pool *p, const struct pool_job *j)
 {
-	report_msg(p->ev.notice, p->ev.data,
+	report_msg(p->s.ev.notice, p->s.ev.data,
 		   "job %llu timed out after %.3fs: %s", j->task.seq,
 		   (double)j->task.runtime_ms / 1000.0,
 		   pool_job_command(&j->task));
@@ -703,8 +698,8 @@ static void job_maybe_finished(struct pool_job *j)
 			    j->task.exitval, j->task.signal) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
 			   p->opts.results_dir, strerror(errno));
-	if (p->ev.finished != NULL && j->tree.pid > 0)
-		p->ev.finished(p->ev.data, &j->task);
+	if (p->s.ev.finished != NULL && j->tree.pid > 0)
+		p->s.ev.finished(p->s.ev.data, &j->task);
 	sched_check_halt(&p->s);
 	if (j->tree.pid > 0 && !p->s.terminating &&
 	    (j->task.failed ? p->opts.sched.on_error
@@ -1243,8 +1238,8 @@ static int job_start(struct pool *p, struct pool_job *j)
 				   j->task.slot};
 	if (job_expand(p, j, &tj, &a->req, &a->argv, &a->sh) == -1)
 		goto fail;
-	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
-		p->ev.launch(p->ev.data, &j->task);
+	if (p->s.ev.launch != NULL && !j->too_long && j->refused == NULL)
+		p->s.ev.launch(p->s.ev.data, &j->task);
 	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
 		job_spawn_done(j);
 		job_finish_unstarted(p, j);
@@ -1277,7 +1272,7 @@ static int pool_skip(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
-	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->s.seq + 1))
+	if (p->s.ev.skip == NULL || !p->s.ev.skip(p->s.ev.data, p->s.seq + 1))
 		return 0;
 	p->s.seq++;
 	for (i = 0; i < j->ntasks && p->s.q != NULL; i++)
@@ -1538,12 +1533,8 @@ const char *pool_job_host(const struct sched_task *t)
 }
 
 static const struct slot_ops pool_ops = {
-	.fill = pool_fill,
-	.busy = pool_busy,
-	.start = pool_start,
-	.close = pool_close,
-	.terminate = pool_terminate,
-	.release = pool_release,
-	.reaped = pool_reaped,
+	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
+	.close = pool_close, .terminate = pool_terminate,
+	.release = pool_release, .reaped = pool_reaped,
 	.destroy = pool_destroy,
 };

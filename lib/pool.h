@@ -7,12 +7,7 @@
  * starts each job through an executor, captures its stdout and stderr,
  * reaps it, and releases its output in the order policy's order. A job is
  * finished when it was reaped and both its output pipes reached end of file.
- *
- * Ownership: the pool does not own the loop, the template, the executor or
- * the queue; it owns the records it takes from the queue (and calls
- * queue_task_done for each when its job is released). The library never
- * prints messages: it reports through the events below; only job output is
- * written, to the descriptors in the options. */
+ * Ownership is as lib/sched.h says. */
 #ifndef MPRUN_POOL_H
 #define MPRUN_POOL_H
 #include <stddef.h>
@@ -54,31 +49,10 @@ struct pool_opts {
 };
 
 
-/* What the pool reports. Every member may be NULL. */
-struct pool_events {
-	/* A job's command is ready: it is about to start (or, with dry_run,
-	 * it is all that happens). */
-	void (*launch)(void *data, const struct sched_task *t);
-	/* A job is released: its output went out (or was dropped). */
-	void (*done)(void *data, const struct sched_task *t);
-	/* Something went wrong outside any job's own exit status. */
-	void (*error)(void *data, const char *msg);
-	/* Something worth telling that is counted elsewhere (a failed
-	 * callback: see sched_callbacks_failed()). */
-	void (*notice)(void *data, const char *msg);
-	/* The job ended for good (last try), before its callback and
-	 * before its output is released: the time to log it. */
-	void (*finished)(void *data, const struct sched_task *t);
-	/* Should job seq be skipped (--resume)? Skipped jobs neither run
-	 * nor count. */
-	int (*skip)(void *data, unsigned long long seq);
-	void *data;
-};
-
 /* A scheduler (lib/sched) of one-shot jobs: NULL/errno (its message
  * through the error event). */
 struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
-		       const struct pool_events *ev);
+		       const struct sched_events *ev);
 
 /* A job, as the events see it (and as sched_task_* tell: its number,
  * slot, tries, times, how it ended, the bytes of its stdout). */

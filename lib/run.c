@@ -91,7 +91,7 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 
 	r->q = queue_new(queue_size_for(o->blocks ? QUEUE_BLOCKS : QUEUE_JOBS,
 					po->sched.slots, po->max_args, po->fill));
-	r->sched = r->q != NULL ? pool_new(r->loop, po, o->pool_ev) : NULL;
+	r->sched = r->q != NULL ? pool_new(r->loop, po, o->sched_ev) : NULL;
 	if (r->sched == NULL)
 		return -1;
 	sched_set_source(r->sched, r->q, run_want, r);
@@ -107,7 +107,7 @@ static int workers_make(struct runner *r, const struct run_opts *o)
 {
 	r->q = queue_new(
 		queue_size_for(QUEUE_WORKERS, o->wpool->sched.slots, 0, 0));
-	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->wpool_ev)
+	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->sched_ev)
 				: NULL;
 	if (r->sched == NULL)
 		return -1;
@@ -119,18 +119,18 @@ static int workers_make(struct runner *r, const struct run_opts *o)
 
 /* Jobs and workers: the scheduler's own operations, as the table calls
  * them. */
-static void sched_destroy(void *s) { sched_free(s); }
-static int sched_go(void *s) { return sched_run(s); }
-static void sched_kick_op(void *s) { sched_kick(s); }
-static void sched_set_total_op(void *s, unsigned long long n)
+static void tasks_destroy(void *s) { sched_free(s); }
+static int tasks_go(void *s) { return sched_run(s); }
+static void tasks_kick(void *s) { sched_kick(s); }
+static void tasks_set_total(void *s, unsigned long long n)
 {
 	sched_set_total(s, n);
 }
-static void sched_close_op(void *s) { sched_close(s); }
-static void sched_terminate_op(void *s) { sched_terminate(s); }
+static void tasks_close(void *s) { sched_close(s); }
+static void tasks_terminate(void *s) { sched_terminate(s); }
 
 /* Jobs and workers: the figures (inputs, for workers). */
-static void sched_counts(const void *s, size_t i, struct progress_counts *c)
+static void tasks_counts(const void *s, size_t i, struct progress_counts *c)
 {
 	c->failed = sched_failed(s);
 	c->done = sched_succeeded(s) + c->failed;
@@ -138,7 +138,7 @@ static void sched_counts(const void *s, size_t i, struct progress_counts *c)
 }
 
 /* Jobs and workers: failures count failed callbacks and faults too. */
-static void sched_end(const void *s, struct run_end *e)
+static void tasks_end(const void *s, struct run_end *e)
 {
 	e->failures = sched_failures(s);
 	e->output_closed = sched_output_closed(s);
@@ -146,17 +146,17 @@ static void sched_end(const void *s, struct run_end *e)
 }
 
 static const struct run_ops jobs_ops = {
-	.kind = RUN_JOBS, .make = jobs_make, .destroy = sched_destroy,
-	.go = sched_go, .kick = sched_kick_op, .set_total = sched_set_total_op,
-	.close = sched_close_op, .terminate = sched_terminate_op,
-	.counts = sched_counts, .end = sched_end,
+	.kind = RUN_JOBS, .make = jobs_make, .destroy = tasks_destroy,
+	.go = tasks_go, .kick = tasks_kick, .set_total = tasks_set_total,
+	.close = tasks_close, .terminate = tasks_terminate,
+	.counts = tasks_counts, .end = tasks_end,
 };
 
 static const struct run_ops workers_ops = {
-	.kind = RUN_WORKERS, .make = workers_make, .destroy = sched_destroy,
-	.go = sched_go, .kick = sched_kick_op, .set_total = sched_set_total_op,
-	.close = sched_close_op, .terminate = sched_terminate_op,
-	.counts = sched_counts, .end = sched_end,
+	.kind = RUN_WORKERS, .make = workers_make, .destroy = tasks_destroy,
+	.go = tasks_go, .kick = tasks_kick, .set_total = tasks_set_total,
+	.close = tasks_close, .terminate = tasks_terminate,
+	.counts = tasks_counts, .end = tasks_end,
 };
 
 /* A pipeline (lib/pipeline): its stages read their own inputs. */

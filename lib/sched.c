@@ -50,10 +50,12 @@ static int sched_reaped(void *data, pid_t pid, int status)
 }
 
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
-	       const struct sched_opts *o)
+	       const struct sched_opts *o, const struct sched_events *ev)
 {
 	s->ops = ops;
 	s->o = o;
+	if (ev != NULL)
+		s->ev = *ev;
 	s->loop = l;
 	s->self = getpid();
 	s->hold_fd[0] = s->hold_fd[1] = -1;
@@ -106,8 +108,8 @@ int sched_callbacks(struct sched *s, struct callback_opts *co,
 	co->fd_in = s->devnull;
 	co->tmpdir = s->o->tmpdir;
 	co->termseq = &s->o->termseq;
-	co->notice = s->notice;
-	co->ctx = s->ev_data;
+	co->notice = s->ev.notice;
+	co->ctx = s->ev.data;
 	s->cbs = callback_new(s->loop, co);
 	return s->cbs != NULL ? 0 : -1;
 }
@@ -378,7 +380,7 @@ int sched_spawn_later(struct sched *s, unsigned others)
 	if (others == 0 && now - s->spawn_since > SPAWN_GIVE_UP_MS)
 		return -1;
 	if (s->spawn_said++ == 0)
-		report_msg(s->notice, s->ev_data,
+		report_msg(s->ev.notice, s->ev.data,
 			   "cannot start more processes now (fork: %s): "
 			   "waiting for running %s to end",
 			   strerror(saved), s->noun);

@@ -7,14 +7,18 @@
  * pool_new() and wpool_new() make a scheduler of their kind; everything
  * else is done here, the same for both.
  *
- * Ownership: the scheduler owns neither the loop nor the queue; it owns
- * the records it takes from the queue (and calls queue_task_done for each
- * when its task is released). It reaps its children as one of the loop's
- * reapers (loop_child_add), so schedulers share a loop. */
+ * Ownership: the scheduler owns neither the loop, the queue, the templates
+ * nor the executor; it owns the records it takes from the queue (and calls
+ * queue_task_done for each when its task is released). It reaps its
+ * children as one of the loop's reapers (loop_child_add), so schedulers
+ * share a loop. The library never prints: it reports through the events;
+ * only the tasks' output is written, to the descriptors (or the sink) of
+ * the options. */
 #ifndef MPRUN_SCHED_H
 #define MPRUN_SCHED_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "order.h"
 #include "policy.h"
@@ -53,6 +57,32 @@ struct sched_opts {
 	unsigned group;              /* schedulers of one process (pipeline
 				      * stages) each have their own: their
 				      * tasks' MPRUN_JOBID differ; 0: none */
+};
+
+/* What a scheduler reports. Every member may be NULL. */
+struct sched_events {
+	/* Jobs: a job's command is ready: it is about to start (or, with
+	 * dry_run, it is all that happens). */
+	void (*launch)(void *data, const struct sched_task *t);
+	/* Jobs: a job is released: its output went out (or was dropped). */
+	void (*done)(void *data, const struct sched_task *t);
+	/* Workers: a worker started in slot (1-based) as process pid. */
+	void (*spawned)(void *data, unsigned slot, pid_t pid);
+	/* A task ended for good (its last try), before its callback and
+	 * before its output is released: the time to log it. Not called
+	 * for a job that did not start, nor for an input cut short by
+	 * sched_terminate(). */
+	void (*finished)(void *data, const struct sched_task *t);
+	/* Something went wrong outside any task's own exit status (workers:
+	 * the run cannot go on as asked, and the scheduler closes). */
+	void (*error)(void *data, const char *msg);
+	/* Something worth telling that is counted elsewhere (a failed
+	 * callback, a worker's fault). */
+	void (*notice)(void *data, const char *msg);
+	/* Jobs: should job seq be skipped (--resume)? Skipped jobs neither
+	 * run nor count. */
+	int (*skip)(void *data, unsigned long long seq);
+	void *data;
 };
 
 /* Frees the scheduler; what still runs of a worker is killed (SIGKILL). */

@@ -9,18 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "order.h"
-#include "policy.h"
 #include "sched.h"
 
 struct callback_opts;
 struct callbacks;
-struct capture_sink;
-struct executor;
-struct jobenv;
 struct loop;
 struct loop_timer;
-struct termseq;
 
 struct slot_ops {
 	/* Start what can be started (called by sched_kick, never nested). */
@@ -59,8 +53,7 @@ struct sched {
 	int devnull;            /* the stdin of callbacks (and of jobs) */
 	pid_t self;             /* our pid, in our tasks' markers */
 	const char *noun;       /* what runs in the slots: "jobs" */
-	void (*notice)(void *data, const char *msg); /* the kind's event */
-	void *ev_data;
+	struct sched_events ev;
 	/* a spawn failed for want of processes: retried on a timer */
 	struct loop_timer *spawn_timer;
 	uint64_t spawn_since, spawn_backoff;
@@ -102,10 +95,10 @@ struct slot_tree {
 };
 
 /* Set up the scheduler part of a kind's state, just allocated zeroed, with
- * the kind's ops and options (o must outlive it); the kind sets noun,
- * notice and ev_data. 0, or -1/errno (then sched_free() it). */
+ * the kind's ops, options (o must outlive it) and events (ev: NULL, or
+ * copied); the kind sets noun. 0, or -1/errno (then sched_free() it). */
 int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
-	       const struct sched_opts *o);
+	       const struct sched_opts *o, const struct sched_events *ev);
 /* The callback queue, from the kind's co: the executor, environment,
  * stdin, tmpdir, termseq and notice are the scheduler's. 0 or -1/errno. */
 int sched_callbacks(struct sched *s, struct callback_opts *co,

@@ -120,7 +120,6 @@ struct worker {
 struct wpool {
 	struct sched s;           /* first: the scheduler's state */
 	struct wpool_opts opts;
-	struct wpool_events ev;
 	struct worker *workers;
 	char *shell_cmd;
 	struct jobenv *env;       /* environ without our variables */
@@ -255,13 +254,13 @@ static void pool_clock(struct wpool *p)
 
 /* Report a notice, printf-style (worker faults, failed callbacks). */
 #define pool_notice(p, ...) \
-	report_msg((p)->ev.notice, (p)->ev.data, __VA_ARGS__)
+	report_msg((p)->s.ev.notice, (p)->s.ev.data, __VA_ARGS__)
 
 /* The run cannot go on: report (once) and close the pool. */
 static void pool_fatal(struct wpool *p, const char *msg)
 {
-	if (p->fatal++ == 0 && p->ev.error != NULL)
-		p->ev.error(p->ev.data, msg);
+	if (p->fatal++ == 0 && p->s.ev.error != NULL)
+		p->s.ev.error(p->s.ev.data, msg);
 	sched_close(&p->s);
 }
 
@@ -315,7 +314,7 @@ static int pool_new_callbacks(struct wpool *p);
 static const struct slot_ops wpool_ops;
 
 struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
-			const struct wpool_events *ev)
+			const struct sched_events *ev)
 {
 	struct wpool *p;
 	unsigned i;
@@ -329,7 +328,7 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	if (p == NULL)
 		return NULL;
 	p->opts = *opts;
-	if (sched_init(&p->s, &wpool_ops, l, &p->opts.sched) == -1)
+	if (sched_init(&p->s, &wpool_ops, l, &p->opts.sched, ev) == -1)
 		goto fail;
 	p->s.noun = "workers";
 	if (p->opts.retire_ms == 0)
@@ -337,10 +336,6 @@ struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
 	p->inflight_max = p->opts.inflight;
 	if (p->opts.inflight == 0)
 		p->opts.inflight = WPOOL_INFLIGHT;
-	if (ev != NULL)
-		p->ev = *ev;
-	p->s.notice = p->ev.notice;
-	p->s.ev_data = p->ev.data;
 	p->workers = calloc(opts->sched.slots, sizeof(*p->workers));
 	if (p->workers == NULL ||
 	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL ||
@@ -469,8 +464,8 @@ static void out_flush(struct wpool *p)
 		if (errno != EPIPE && errno != EINTR) { /* EINTR: Ctrl-C */
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
 				 strerror(errno));
-			if (p->ev.error != NULL)
-				p->ev.error(p->ev.data, msg);
+			if (p->s.ev.error != NULL)
+				p->s.ev.error(p->s.ev.data, msg);
 		}
 		sched_terminate(&p->s);
 	}
@@ -667,8 +662,8 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 			p->s.nfailed++;
 		else
 			p->s.nsucceeded++;
-		if (p->ev.finished != NULL)
-			p->ev.finished(p->ev.data, &t->task);
+		if (p->s.ev.finished != NULL)
+			p->s.ev.finished(p->s.ev.data, &t->task);
 	}
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
@@ -839,8 +834,8 @@ static void worker_started(struct worker *w, int exec_errno)
 	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) ==
 	    -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
-	if (p->ev.spawned != NULL)
-		p->ev.spawned(p->ev.data, w->slot, w->tree.pid);
+	if (p->s.ev.spawned != NULL)
+		p->s.ev.spawned(p->s.ev.data, w->slot, w->tree.pid);
 	if (exec_errno != 0) {
 		snprintf(msg, sizeof(msg), "cannot run the workers' shell: %s",
 			 strerror(exec_errno));
@@ -1871,13 +1866,8 @@ const char *wpool_task_result(const struct sched_task *t, size_t *len)
 }
 
 static const struct slot_ops wpool_ops = {
-	.fill = pool_fill,
-	.busy = pool_busy,
-	.start = pool_start,
-	.close = pool_close,
-	.terminate = pool_terminate,
-	.finish = pool_finish,
-	.release = pool_release,
-	.reaped = pool_reaped,
-	.destroy = wpool_destroy,
+	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
+	.close = pool_close, .terminate = pool_terminate,
+	.finish = pool_finish, .release = pool_release,
+	.reaped = pool_reaped, .destroy = wpool_destroy,
 };

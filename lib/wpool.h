@@ -126,15 +126,8 @@
  * most 128 KiB) in their environment (lib/callback.h runs them). Their
  * stdout is captured (in memory, then in a file in tmpdir) and written
  * right after the input's result (never inside a record); their stderr
- * goes to err_fd. A result is released after its callback.
- *
- * Ownership: the pool owns neither the loop, the queue, the templates nor
- * the executor; it owns the records it takes from the queue (freed, and
- * queue_task_done called, when their result is released). The pool reaps
- * its children as one of the loop's reapers (loop_child_add), so it shares
- * a loop with pools and other worker pools. The library never prints: it
- * reports through the events; only results and callback output are
- * written, to the descriptors (or the sink) given. */
+ * goes to err_fd. A result is released after its callback. Ownership is
+ * as lib/sched.h says. */
 #ifndef MPRUN_WPOOL_H
 #define MPRUN_WPOOL_H
 #include <stddef.h>
@@ -183,21 +176,6 @@ struct wpool_opts {
 					 * 10 s */
 };
 
-/* What the pool reports. Every member may be NULL. */
-struct wpool_events {
-	/* A worker started in slot (1-based) as process pid. */
-	void (*spawned)(void *data, unsigned slot, pid_t pid);
-	/* An input ended for good (its last try), before its callback and
-	 * before its result is released: the time to log it. Not called
-	 * for inputs cut short by sched_terminate(). */
-	void (*finished)(void *data, const struct sched_task *t);
-	/* A worker fault or a failed callback (counted elsewhere). */
-	void (*notice)(void *data, const char *msg);
-	/* The run cannot go on as asked (the pool closes itself). */
-	void (*error)(void *data, const char *msg);
-	void *data;
-};
-
 /* A scheduler (lib/sched) of long-lived workers: NULL/errno (ENOMEM,
  * EINVAL for no command or zero slots). The halt policy's "now" is
  * sched_terminate, "soon" sched_close; sched_running() counts the inputs in
@@ -206,7 +184,7 @@ struct wpool_events {
  * workers' stdin and waits for them; sched_free() kills (SIGKILL) and
  * reaps the workers still running. */
 struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
-			const struct wpool_events *ev);
+			const struct sched_events *ev);
 
 /* The shell command each worker runs (init included). */
 const char *wpool_shell_command(const struct sched *s);

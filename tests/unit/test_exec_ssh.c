@@ -112,7 +112,7 @@ static void run_pool(const struct executor *exec, unsigned slots,
 		     char **words, size_t nwords, char **values, size_t n,
 		     unsigned terminate_ms, struct run_result *r)
 {
-	struct pool_events ev = {.finished = on_finished, .data = r};
+	struct sched_events ev = {.finished = on_finished, .data = r};
 	struct pool_opts po = {0};
 	struct input *in = input_new(&(struct input_opts){.delim = '\n'}, NULL, 0);
 	struct queue *q = queue_new(n + 1);

@@ -383,7 +383,7 @@ struct jobinfo {
 
 static struct {
 	struct pool_opts o;
-	struct pool_events ev;
+	struct sched_events ev;
 	struct loop *l;
 	struct queue *q;
 	struct sched *p;
@@ -580,8 +580,9 @@ static void setup(unsigned slots)
 	R.err = tmpfile_fd();
 	R.o.sched.out_fd = R.out;
 	R.o.sched.err_fd = R.err;
-	R.ev = (struct pool_events){ev_launch, ev_done, ev_error,
-				    ev_notice, ev_finished, NULL, NULL};
+	R.ev = (struct sched_events){.launch = ev_launch, .done = ev_done,
+				     .finished = ev_finished,
+				     .error = ev_error, .notice = ev_notice};
 	R.l = loop_new();
 	fake_loop = R.l;
 	R.q = queue_new(256);

@@ -100,15 +100,10 @@ static void fake_destroy(struct sched *s)
 }
 
 static const struct slot_ops fake_ops = {
-	.fill = fake_fill,
-	.busy = fake_busy,
-	.start = fake_start,
-	.close = fake_close,
-	.terminate = fake_terminate,
-	.finish = fake_finish,
-	.release = fake_release,
-	.reaped = fake_reaped,
-	.destroy = fake_destroy,
+	.fill = fake_fill, .busy = fake_busy, .start = fake_start,
+	.close = fake_close, .terminate = fake_terminate,
+	.finish = fake_finish, .release = fake_release,
+	.reaped = fake_reaped, .destroy = fake_destroy,
 };
 
 static void fake_notice(void *data, const char *msg)
@@ -130,15 +125,15 @@ static struct fake *fake_new(enum order_policy order)
 	if (f == NULL)
 		exit(1);
 	f->o.order = order;
-	if (sched_init(&f->s, &fake_ops, loop, &f->o) == -1 ||
+	if (sched_init(&f->s, &fake_ops, loop, &f->o,
+		       &(struct sched_events){.notice = fake_notice,
+					      .data = f}) == -1 ||
 	    sched_callbacks(&f->s, &co, environ) == -1) {
 		CHECK(!"sched_init");
 		exit(1);
 	}
 	f->busy = 1;
 	f->s.noun = "fakes";
-	f->s.notice = fake_notice;
-	f->s.ev_data = f;
 	return f;
 }
 

@@ -109,7 +109,7 @@ static void count_finished(void *data, const struct sched_task *t)
 static void test_run(void)
 {
 	struct wpool_opts o = {0};
-	struct wpool_events ev = {NULL, count_finished, NULL, NULL, NULL};
+	struct sched_events ev = {.finished = count_finished};
 	char path[] = "/tmp/test_wpoolXXXXXX", got[256];
 	struct loop *l = loop_new();
 	struct queue *q = queue_new(16);
@@ -165,7 +165,7 @@ static struct sched *run_values(const char *cmd, unsigned slots,
 				struct queue **q)
 {
 	struct wpool_opts o = {0};
-	struct wpool_events ev = {NULL, NULL, keep_notice, NULL, NULL};
+	struct sched_events ev = {.notice = keep_notice};
 	char path[] = "/tmp/test_wpoolXXXXXX";
 	struct sched *p;
 	ssize_t r;
