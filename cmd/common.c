@@ -66,7 +66,7 @@ void common_notice(void *data, const char *msg)
 	warn_msg(msg);
 }
 
-void report_done(void *data, const struct pool_job *j)
+void report_done(void *data, const struct sched_task *j)
 {
 	int e = pool_job_exec_errno(j);
 
@@ -78,13 +78,13 @@ void report_done(void *data, const struct pool_job *j)
 
 	if (pool_job_refused(j) != NULL)
 		fprintf(stderr, "mprun: job %llu (input %s%s%llu) not run: %s\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j),
+			sched_task_seq(j), origin, sep, pool_job_lineno(j),
 			pool_job_refused(j));
 	else if (pool_job_too_long(j))
 		fprintf(stderr,
 			"mprun: job %llu: command line too long for the kernel "
 			"(input %s%s%llu); job not run\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j));
+			sched_task_seq(j), origin, sep, pool_job_lineno(j));
 	else if (e == ENOENT)
 		fprintf(stderr, "mprun: %s: command not found\n",
 			pool_job_program(j));
@@ -107,46 +107,46 @@ static void log_line(struct common *cm, const struct joblog_entry *e)
 	run_fail(cm->run);
 }
 
-void report_finished(void *data, const char *stage, const struct pool_job *j)
+/* A task's line of the job log: what every task has. */
+static struct joblog_entry task_entry(const struct sched_task *t,
+				      const char *stage)
 {
-	struct common *cm = data;
-	struct joblog_entry e = {
-		.seq = pool_job_seq(j),
-		.host = pool_job_host(j),
-		.start_ms = pool_job_start_ms(j),
-		.runtime_ms = pool_job_runtime_ms(j),
-		.send = pool_job_input_bytes(j),
-		.receive = pool_job_output_bytes(j),
-		.exitval = pool_job_exitval(j),
-		.signal = pool_job_signal(j),
-		.command = pool_job_command(j),
+	return (struct joblog_entry){
+		.seq = sched_task_seq(t),
+		.host = ":",
+		.start_ms = sched_task_start_ms(t),
+		.runtime_ms = sched_task_runtime_ms(t),
+		.send = sched_task_sent(t),
+		.receive = sched_task_received(t),
+		.exitval = sched_task_exitval(t),
+		.signal = sched_task_signal(t),
 		.stage = stage,
 	};
+}
 
-	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
+void report_finished(void *data, const char *stage,
+		     const struct sched_task *j)
+{
+	struct common *cm = data;
+	struct joblog_entry e = task_entry(j, stage);
+
+	e.host = pool_job_host(j);
+	e.command = pool_job_command(j);
+	e.send = pool_job_input_bytes(j); /* a --pipe job's block */
+	run_job_finished(cm->run, stage, sched_task_failed(j), e.send);
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
-	    pool_job_timed_out(j))
+	    sched_task_timed_out(j))
 		log_line(cm, &e);
 }
 
 void report_task(struct common *cm, const char *stage, const char *workers,
-		 const struct wpool_task *t)
+		 const struct sched_task *t)
 {
-	struct joblog_entry e = {
-		.seq = wpool_task_seq(t),
-		.host = ":",
-		.start_ms = wpool_task_start_ms(t),
-		.runtime_ms = wpool_task_runtime_ms(t),
-		.send = wpool_task_sent(t),
-		.receive = wpool_task_received(t),
-		.exitval = wpool_task_failed(t),
-		.signal = wpool_task_signal(t),
-		.stage = stage,
-	};
+	struct joblog_entry e = task_entry(t, stage);
 	const char *in;
 	size_t len;
 
-	run_task_done(cm->run, stage, wpool_task_failed(t));
+	run_task_done(cm->run, stage, sched_task_failed(t));
 	if (cm->joblog == NULL)
 		return;
 	in = wpool_task_input(t, &len);
@@ -192,11 +192,12 @@ static int make_callback(const char *what, const char *cmd,
 int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
 	const struct cli *cli = cm->cli;
+	struct sched_opts *so = &po->sched;
 	char err[256];
 
-	termseq_default(&po->termseq);
+	termseq_default(&so->termseq);
 	if (cli->termseq != NULL &&
-	    termseq_parse(cli->termseq, &po->termseq, err, sizeof(err)) == -1) {
+	    termseq_parse(cli->termseq, &so->termseq, err, sizeof(err)) == -1) {
 		warn_msg(err);
 		return -1;
 	}
@@ -216,27 +217,27 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 			return -1;
 		}
 	}
-	po->order = cli->order;
+	so->order = cli->order;
 	po->output = cli->output;
-	po->tag = cli->tag;
-	po->tagstring = cm->tagstring;
+	so->tag = cli->tag;
+	so->tagstring = cm->tagstring;
 	po->mem_limit = (size_t)cli->mem_limit;
 	po->spill_limit = cli->spill_limit;
-	po->tmpdir = cli->tmpdir;
+	so->tmpdir = cli->tmpdir;
 	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
-	po->exec = exec_local(shell_choose(cli->shell));
-	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
+	so->exec = exec_local(shell_choose(cli->shell));
+	so->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
 						: output_fd(STDOUT_FILENO);
-	po->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
+	so->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
 						: output_fd(STDERR_FILENO);
-	po->timeout_ms = cli->timeout_ms;
+	so->timeout_ms = cli->timeout_ms;
 	po->timeout_pct = cli->timeout_pct;
-	po->retries = cli->retries;
+	so->retries = cli->retries;
 	po->delay_ms = cli->delay_ms;
-	po->halt = cli->halt;
-	po->on_success = cm->on_success;
-	po->on_error = cm->on_error;
+	so->halt = cli->halt;
+	so->on_success = cm->on_success;
+	so->on_error = cm->on_error;
 	po->results_dir = cli->results;
 	return 0;
 }

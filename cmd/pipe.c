@@ -44,7 +44,7 @@ static size_t stage_at(struct prun *r, const char *stage)
 }
 
 /* A job is about to run (or a dry run shows it). */
-static void p_launch(void *data, const char *stage, const struct pool_job *j)
+static void p_launch(void *data, const char *stage, const struct sched_task *j)
 {
 	struct prun *r = data;
 	size_t i = stage_at(r, stage);
@@ -58,18 +58,18 @@ static void p_launch(void *data, const char *stage, const struct pool_job *j)
 	}
 	if (r->cm.cli->verbose)
 		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
-	if (pool_job_tries(j) == 1)
+	if (sched_task_tries(j) == 1)
 		run_job_started(r->cm.run, stage);
 }
 
 /* A job is done; say why it failed when the job cannot. */
-static void p_done(void *data, const char *stage, const struct pool_job *j)
+static void p_done(void *data, const char *stage, const struct sched_task *j)
 {
 	report_done(data, j);
 }
 
 /* An input of a workers: stage ended for good: count and log it. */
-static void p_task(void *data, const char *stage, const struct wpool_task *t)
+static void p_task(void *data, const char *stage, const struct sched_task *t)
 {
 	struct prun *r = data;
 

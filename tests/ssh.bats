@@ -289,14 +289,21 @@ y>
 	[ "$(cat "$home/victim-$N.txt")" = victim ]
 	# dir/./path: path in the work directory
 	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
-		'cat run1/in.txt' ::: "$T/data/./run1/in.txt"
+		'cat run1/in.txt; : {}' ::: "$T/data/./run1/in.txt"
 	[ "$status" -eq 0 ]
 	[ "$output" = abs ]
 	[ -f "$home/$wd/run1/in.txt" ]
-	# --transfer-absolute: the same path there (this host is this machine)
-	run "$MPRUN" -S mprun-a --ssh "$SSH" --transfer --transfer-absolute \
-		'cat {}' ::: "$T/data/run1/in.txt"
-	[ "$output" = abs ]
+	# --transfer-absolute: ../ goes to the same relative place there
+	# (here and there are one machine: an absolute path would be one file)
+	echo rel >"$T/rel-$N.txt"
+	mkdir "$T/sub"
+	cd "$T/sub"
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
+		--transfer-absolute --cleanup 'cat {}' ::: "../rel-$N.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = rel ]
+	[ ! -e "$home/rel-$N.txt" ] # --cleanup removed it there
+	cd "$T"
 	run "$MPRUN" --transfer-absolute true ::: a
 	[ "$status" -eq 255 ]
 	rm -rf "$home/$wd" "$home/victim-$N.txt"

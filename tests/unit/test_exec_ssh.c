@@ -107,10 +107,10 @@ static void ticker(struct loop *l, void *data)
 }
 
 /* pool event: note the host of each finished job. */
-static void on_finished(void *data, const struct pool_job *j)
+static void on_finished(void *data, const struct sched_task *j)
 {
 	struct run_result *r = data;
-	unsigned long long seq = pool_job_seq(j);
+	unsigned long long seq = sched_task_seq(j);
 
 	if (seq < 8)
 		snprintf(r->hosts[seq], sizeof(r->hosts[seq]), "%s",
@@ -120,22 +120,22 @@ static void on_finished(void *data, const struct pool_job *j)
 /* The loop timer of test_terminate: end the run. */
 static void end_run(struct loop *l, void *data)
 {
-	pool_terminate(data);
+	sched_terminate(data);
 }
 
 /* Run words over the values through exec, -k order; the output is kept
- * in r (until the next run). terminate_ms > 0: pool_terminate then. */
+ * in r (until the next run). terminate_ms > 0: sched_terminate then. */
 static void run_pool(const struct executor *exec, unsigned slots,
 		     char **words, size_t nwords, char **values, size_t n,
 		     unsigned terminate_ms, struct run_result *r)
 {
-	struct pool_events ev = {.finished = on_finished, .data = r};
+	struct sched_events ev = {.finished = on_finished, .data = r};
 	struct pool_opts po = {0};
 	struct input *in = input_new(&(struct input_opts){.delim = '\n'}, NULL, 0);
 	struct queue *q = queue_new(n + 1);
 	struct loop *l = loop_new();
 	struct record *rec;
-	struct pool *p;
+	struct sched *p;
 	int out = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 
 	memset(r, 0, sizeof(*r));
@@ -143,29 +143,29 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	while (input_next(in, &rec) == 1)
 		queue_try_put(q, rec);
 	queue_close(q);
-	po.slots = slots;
-	po.order = ORDER_IMAP;
+	po.sched.slots = slots;
+	po.sched.order = ORDER_IMAP;
 	po.output = POOL_GROUP;
 	po.tpl = template_new(words, nwords, 0, NULL);
 	po.mem_limit = 1 << 20;
 	po.spill_limit = 1 << 30;
-	po.tmpdir = "/tmp";
-	po.exec = exec;
-	termseq_default(&po.termseq);
-	po.out_fd = out;
-	po.err_fd = out;
+	po.sched.tmpdir = "/tmp";
+	po.sched.exec = exec;
+	termseq_default(&po.sched.termseq);
+	po.sched.out_fd = out;
+	po.sched.err_fd = out;
 	exec->attach(exec->ctx, l); /* as the run does */
 	p = pool_new(l, &po, &ev);
-	pool_set_source(p, q, NULL, NULL);
+	sched_set_source(p, q, NULL, NULL);
 	if (terminate_ms > 0)
 		loop_timer_add(l, terminate_ms, end_run, p);
 	loop_timer_add(l, 10, ticker, r);
 	r->ms = loop_now_ms();
-	pool_run(p);
+	sched_run(p);
 	r->ms = loop_now_ms() - r->ms;
-	r->failed = pool_failed(p);
+	r->failed = sched_failed(p);
 	r->out = slurp(out);
-	pool_free(p);
+	sched_free(p);
 	template_free((struct template *)po.tpl);
 	queue_free(q, (void (*)(void *))record_free);
 	input_free(in);
