@@ -226,6 +226,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	so->tmpdir = cli->tmpdir;
 	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
+	po->echo = cli->echo;
 	so->exec = exec_local(shell_choose(cli->shell));
 	so->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
 						: output_fd(STDOUT_FILENO);

@@ -304,8 +304,10 @@ static const struct opt_doc opt_docs[] = {
 	{{"silent", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
-	{{"verbose", no_argument, NULL, 'v'}, NULL,
-	 "print each command on stderr before it runs", 'v'},
+	{{"echo", no_argument, NULL, 'v'}, NULL,
+	 "print each command first in its job's output (GNU's -v)", 'v'},
+	{{"verbose", no_argument, NULL, 't'}, NULL,
+	 "print each command on stderr before it runs", 't'},
 	{{"gnu", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"plain", no_argument, NULL, OPT_WILL_CITE}, NULL,
 	 "accepted (mprun reads no profile or config file)", 0},
@@ -1123,6 +1125,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->dry_run = 1;
 		return 0;
 	case 'v':
+		cli->echo = 1;
+		return 0;
 	case 't':
 		cli->verbose = 1;
 		return 0;

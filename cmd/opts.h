@@ -52,7 +52,8 @@ struct cli {
 	uint64_t spill_limit;
 	const char *tmpdir;
 	int dry_run;
-	int verbose;
+	int verbose;          /* -t, --verbose: commands on stderr */
+	int echo;             /* -v: commands first in their job's stdout */
 	const char *termseq;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;

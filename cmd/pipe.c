@@ -56,7 +56,8 @@ static void p_launch(void *data, const char *stage, const struct sched_task *j)
 			printf("%s: ...\n", stage);
 		return;
 	}
-	if (r->cm.cli->verbose)
+	if (r->cm.cli->verbose || r->cm.cli->echo) /* (-v too: stdout is
+						     * the stages' data) */
 		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
 	if (sched_task_tries(j) == 1)
 		run_job_started(r->cm.run, stage);
@@ -82,7 +83,7 @@ static void p_spawned(void *data, const char *stage, unsigned slot, pid_t pid)
 {
 	struct prun *r = data;
 
-	if (r->cm.cli->verbose)
+	if (r->cm.cli->verbose || r->cm.cli->echo)
 		fprintf(stderr, "%s: worker %u (pid %ld): %s\n", stage, slot,
 			(long)pid, r->pf->stages[stage_at(r, stage)].workers);
 }
@@ -231,6 +232,7 @@ static int p_setup(struct prun *r)
 	    make_executors(r, po.jobs) == -1 ||
 	    common_joblog_open(&r->cm, 1) == -1)
 		return -1;
+	po.pool.echo = 0; /* -v on stderr: stdout carries the stages' data */
 	po.stage_exec = r->exec;
 	po.stage_slots = r->slots;
 	po.max_record = cli_max_record(cli);

@@ -15,7 +15,7 @@ static void on_spawned(void *data, unsigned slot, pid_t pid)
 {
 	struct common *cm = data;
 
-	if (cm->cli->verbose)
+	if (cm->cli->verbose || cm->cli->echo)
 		fprintf(stderr, "mprun: worker %u (pid %ld): %s\n", slot,
 			(long)pid, run_worker_command(cm->run));
 }

@@ -6,7 +6,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --trim --eof --no-run-if-empty --shuf --shell --no-keep-order --plain --skip-first-line --shell-quote
 --number-of-cpus --number-of-threads --number-of-sockets --link
 --lb --wd --jl --res --xapply --spreadstdin --term-seq --halt-on-error
---transfer-absolute --arg-sep --arg-file-sep --nice --will-cite --citation
+--transfer-absolute --echo --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
 --pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag

@@ -67,7 +67,7 @@ complete -c mprun -n __fish_mprun_needs_command -l number-of-threads -d 'Print t
 complete -c mprun -n __fish_mprun_needs_command -l number-of-sockets -d 'Print the number of CPU sockets'
 complete -c mprun -n __fish_mprun_needs_command -l no-keep-order -d 'Output as jobs finish'
 complete -c mprun -n __fish_mprun_needs_command -l plain -d 'Accepted: no profile or config file is read'
-complete -c mprun -n __fish_mprun_needs_command -s t -d 'Print each command on stderr before it runs'
+complete -c mprun -n __fish_mprun_needs_command -s v -l echo -d 'Print each command first in its job output'
 complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
@@ -137,7 +137,7 @@ complete -c mprun -n __fish_mprun_needs_command -l slurm -d 'Run each job as a s
 complete -c mprun -n __fish_mprun_needs_command -l slurm-cpus -x -d 'CPUs of each Slurm job step'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-alloc -x -d 'Get a Slurm allocation with salloc OPTIONS'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
-complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
+complete -c mprun -n __fish_mprun_needs_command -s t -l verbose -d 'Print each command on stderr before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'
 complete -c mprun -n __fish_mprun_needs_command -s h -l help -d 'Print the help and exit'
 

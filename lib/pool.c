@@ -1229,6 +1229,25 @@ static int job_exec(struct pool *p, struct pool_job *j)
 	return 0;
 }
 
+/* -v: the command line first in the job's stdout (with the rest of its
+ * output, tagged as it is; straight out with -u). */
+static int job_echo(struct pool *p, struct pool_job *j)
+{
+	const char *cmd = pool_job_command(&j->task);
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (!p->opts.echo)
+		return 0;
+	if (buf_printf(&b, "%s\n", cmd) == -1)
+		return -1;
+	rc = j->cap[0] != NULL
+		     ? capture_inject(j->cap[0], b.data, b.len)
+		     : capture_write_all(p->opts.sched.out_fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 /* Expand, spawn and watch a registered job (also for a retry). On -1 the
  * caller finishes the job as failed. */
 static int job_start(struct pool *p, struct pool_job *j)
@@ -1254,7 +1273,7 @@ static int job_start(struct pool *p, struct pool_job *j)
 		return 0;
 	}
 	if (job_open_streams(p, j, a->fds, &tj) == -1 ||
-	    job_open_files(p, j) == -1)
+	    job_open_files(p, j) == -1 || job_echo(p, j) == -1)
 		goto fail;
 	return job_exec(p, j);
 fail:

@@ -43,6 +43,8 @@ struct pool_opts {
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
+	int echo;                    /* -v: each job's command line first
+				      * on its stdout (GNU parallel's) */
 	int fifo;                    /* --fifo: a job's block goes into the
 				      * named pipe of its record's value
 				      * (lib/fifo); its stdin is /dev/null */

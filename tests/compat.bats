@@ -184,6 +184,9 @@ EOF
 -k --plain echo ::: a
 -k --gnu echo ::: a
 -k -t echo ::: a
+-k -v echo ::: a b
+-k -v --tag echo ::: a
+-k -v -j1 'echo {}; exit {}' ::: 0 1
 EOF
 }
 
