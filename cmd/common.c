@@ -17,6 +17,9 @@
 #include "input.h"
 #include "parse.h"
 #include "progress.h"
+#include "dirs.h"
+#include "hold.h"
+#include "restable.h"
 #include "shell.h"
 #include "shm.h"
 #include "template.h"
@@ -124,6 +127,9 @@ static struct joblog_entry task_entry(const struct sched_task *t,
 	};
 }
 
+static void table_row(struct common *cm, const struct sched_task *j,
+		      const struct joblog_entry *e);
+
 void report_finished(void *data, const char *stage,
 		     const struct sched_task *j)
 {
@@ -135,8 +141,11 @@ void report_finished(void *data, const char *stage,
 	e.send = pool_job_input_bytes(j); /* a --pipe job's block */
 	run_job_finished(cm->run, stage, sched_task_failed(j), e.send);
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
-	    sched_task_timed_out(j))
+	    sched_task_timed_out(j)) {
 		log_line(cm, &e);
+		if (cm->table_fd > 0)
+			table_row(cm, j, &e);
+	}
 }
 
 void report_task(struct common *cm, const char *stage, const char *workers,
@@ -187,6 +196,119 @@ static int make_callback(const char *what, const char *cmd,
 	if (*out == NULL)
 		template_refused(what, &err);
 	return *out == NULL ? -1 : 0;
+}
+
+/* --results FILE.csv/.tsv/.json: the jobs' files go to a private
+ * directory; each finished job is a row of the table (see table_row()). */
+static int results_table_open(struct common *cm, struct pool_opts *po)
+{
+	const char *tmp = hold_dir(cm->cli->tmpdir);
+	struct buf dir = BUF_INIT;
+
+	cm->table_fd = -1;
+	if (cm->cli->results == NULL ||
+	    (cm->table_format = restable_format(cm->cli->results)) == -1 ||
+	    cm->cli->dry_run)
+		return 0;
+	if (buf_printf(&dir, "%s/mprun-results.XXXXXX", tmp) == -1 ||
+	    mkdtemp(dir.data) == NULL) {
+		fprintf(stderr, "mprun: --results: a directory in %s: %s\n",
+			tmp, strerror(errno));
+		buf_free(&dir);
+		return -1;
+	}
+	cm->table_dir = buf_steal(&dir);
+	cm->table_fd = dirs_open_file(cm->cli->results,
+				      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (cm->table_fd == -1) {
+		fprintf(stderr, "mprun: --results %s: %s\n", cm->cli->results,
+			unsafe_file_error(errno));
+		return -1;
+	}
+	po->results_dir = cm->table_dir;
+	po->keep_args = 1;
+	return 0;
+}
+
+/* All of the file at path (NUL-terminated), or NULL. */
+static char *slurp_file(const char *path, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (fd == -1)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)n) == -1)
+			break;
+	close(fd);
+	if (n != 0 || buf_append_char(&b, '\0') == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	*len = b.len - 1;
+	return b.data;
+}
+
+/* Write job j's row, from its files, then remove them. */
+static void table_row(struct common *cm, const struct sched_task *j,
+		      const struct joblog_entry *e)
+{
+	static const char *const files[] = {"stdout", "stderr", "exitval",
+					    "signal", "cmd"};
+	struct restable_row r = {0};
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	char *out, *err;
+	size_t i;
+
+	buf_printf(&path, "%s/%llu/stdout", cm->table_dir,
+		   sched_task_seq(j));
+	out = slurp_file(path.data, &r.out_len);
+	buf_reset(&path);
+	buf_printf(&path, "%s/%llu/stderr", cm->table_dir,
+		   sched_task_seq(j));
+	err = slurp_file(path.data, &r.err_len);
+	r.seq = e->seq;
+	r.host = e->host;
+	r.start_ms = e->start_ms;
+	r.runtime_ms = e->runtime_ms;
+	r.send = e->send;
+	r.receive = e->receive;
+	r.exitval = e->exitval;
+	r.signal = e->signal;
+	r.command = e->command;
+	r.args = pool_job_args(j, &r.nargs);
+	r.out = out != NULL ? out : "";
+	r.err = err != NULL ? err : "";
+	if ((!cm->table_started &&
+	     restable_header(&b, (enum restable_format)cm->table_format,
+			     r.nargs) == -1) ||
+	    restable_row(&b, (enum restable_format)cm->table_format, &r) ==
+		    -1 ||
+	    capture_write_all(cm->table_fd, b.data, b.len) == -1) {
+		if (!cm->log_failed)
+			fprintf(stderr, "mprun: --results %s: %s\n",
+				cm->cli->results, strerror(errno));
+		cm->log_failed = 1;
+		run_fail(cm->run);
+	}
+	cm->table_started = 1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%llu/%s", cm->table_dir,
+			   sched_task_seq(j), files[i]);
+		unlink(path.data);
+	}
+	buf_reset(&path);
+	buf_printf(&path, "%s/%llu", cm->table_dir, sched_task_seq(j));
+	rmdir(path.data);
+	free(out);
+	free(err);
+	buf_free(&b);
+	buf_free(&path);
 }
 
 int common_pool_opts(struct common *cm, struct pool_opts *po)
@@ -240,7 +362,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	so->on_success = cm->on_success;
 	so->on_error = cm->on_error;
 	po->results_dir = cli->results;
-	return 0;
+	return results_table_open(cm, po);
 }
 
 static int shm_end(struct common *cm);
@@ -253,6 +375,11 @@ void common_free(struct common *cm)
 	template_free(cm->on_error);
 	joblog_close(cm->joblog);
 	joblog_done_free(cm->resume);
+	if (cm->table_fd > 0)
+		close(cm->table_fd);
+	if (cm->table_dir != NULL)
+		rmdir(cm->table_dir);
+	free(cm->table_dir);
 	shm_end(cm);
 	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));

@@ -32,6 +32,10 @@ struct common {
 	int progress_tty;
 	int log_failed;             /* a log line failed (said once) */
 	int said;                   /* an error was reported */
+	/* --results FILE.csv/.tsv/.json: the table, its format, whether its
+	 * header is written, and the private directory of the jobs' files */
+	int table_fd, table_format, table_started;
+	char *table_dir;
 };
 
 /* Print "mprun: msg" on stderr. */

@@ -1136,7 +1136,8 @@ static void job_drop_records(struct pool *p, struct pool_job *j)
 	size_t i;
 
 	if (p->opts.sched.retries > 0 || p->opts.sched.on_success != NULL ||
-	    p->opts.sched.on_error != NULL || j->nrecs <= 1)
+	    p->opts.sched.on_error != NULL || p->opts.keep_args ||
+	    j->nrecs <= 1)
 		return;
 	for (i = 1; i < j->nrecs; i++)
 		record_free(j->recs[i]);
@@ -1557,6 +1558,12 @@ const char *pool_job_host(const struct sched_task *t)
 	const char *h = e->host != NULL ? e->host(e->ctx, t->slot) : NULL;
 
 	return h != NULL ? h : ":";
+}
+
+char *const *pool_job_args(const struct sched_task *t, size_t *n)
+{
+	*n = JOB(t)->nargs;
+	return JOB(t)->args;
 }
 
 uint64_t pool_job_input_bytes(const struct sched_task *t)

@@ -43,6 +43,8 @@ struct pool_opts {
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
+	int keep_args;               /* pool_job_args() at its end: all of
+				      * them (a batch's are dropped else) */
 	int echo;                    /* -v: each job's command line first
 				      * on its stdout (GNU parallel's) */
 	int fifo;                    /* --fifo: a job's block goes into the
@@ -73,6 +75,8 @@ const char *pool_job_program(const struct sched_task *t);
 /* Where its first record came from ("file", line). */
 const char *pool_job_origin(const struct sched_task *t);
 unsigned long long pool_job_lineno(const struct sched_task *t);
+/* Its inputs (the values {} stands for), n of them. */
+char *const *pool_job_args(const struct sched_task *t, size_t *n);
 /* Bytes of input its records' blocks held (--pipe), else 0. */
 uint64_t pool_job_input_bytes(const struct sched_task *t);
 /* Its tree was being ended (Ctrl-C, --halt now, --timeout, stdout gone). */
