@@ -708,7 +708,7 @@ static void job_maybe_finished(struct pool_job *j)
 			   p->opts.results_dir, strerror(errno));
 	if (p->s.ev.finished != NULL && j->tree.pid > 0)
 		p->s.ev.finished(p->s.ev.data, &j->task);
-	sched_check_halt(&p->s);
+	sched_check_halt(&p->s, &j->task);
 	if (j->tree.pid > 0 && !p->s.terminating &&
 	    (j->task.failed ? p->opts.sched.on_error
 			    : p->opts.sched.on_success)) {

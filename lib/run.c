@@ -33,6 +33,7 @@ struct run_end {
 	unsigned long long failures; /* jobs, callbacks, workers' faults */
 	int output_closed;
 	int halted;
+	int halt_status;             /* --halt's own exit status, or -1 */
 };
 
 /* One kind of scheduler behind the run; each op gets the scheduler. */
@@ -148,6 +149,7 @@ static void tasks_end(const void *s, struct run_end *e)
 	e->failures = sched_failures(s);
 	e->output_closed = sched_output_closed(s);
 	e->halted = sched_halted(s);
+	e->halt_status = sched_halt_status(s);
 }
 
 static const struct run_ops jobs_ops = {
@@ -195,6 +197,7 @@ static void stages_end(const void *s, struct run_end *e)
 	e->failures = pipeline_failed(s);
 	e->output_closed = pipeline_output_closed(s);
 	e->halted = pipeline_halted(s);
+	e->halt_status = -1;
 }
 
 static const struct run_ops stages_ops = {
@@ -426,6 +429,8 @@ int run_status(const struct runner *r)
 	r->ops->end(r->sched, &e);
 	if (e.output_closed || r->error)
 		return RUN_EXIT_ERROR;
+	if (e.halt_status >= 0)
+		return e.halt_status;
 	if (e.failures > 100)
 		return RUN_EXIT_MANY_FAILED;
 	if (e.failures > 0)

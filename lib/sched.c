@@ -235,13 +235,14 @@ void sched_halt_now(struct sched *s)
 	sched_terminate(s);
 }
 
-void sched_check_halt(struct sched *s)
+void sched_check_halt(struct sched *s, const struct sched_task *t)
 {
 	if (s->halted ||
 	    !policy_halt_reached(&s->o->halt, s->nsucceeded, s->nfailed,
 				 s->total > 0 ? s->total : s->nstarted))
 		return;
 	s->halted = 1;
+	s->halt_exit = t->failed ? t->exitval : 0;
 	if (s->o->halt.when == HALT_NOW)
 		sched_terminate(s);
 	else
@@ -286,6 +287,25 @@ unsigned long long sched_faults(const struct sched *s)
 unsigned long long sched_failures(const struct sched *s)
 {
 	return s->nfailed + s->nfaults + callback_failures(s->cbs);
+}
+
+int sched_halt_status(const struct sched *s)
+{
+	const struct policy_halt *h = &s->o->halt;
+	unsigned long long base = s->total > 0 ? s->total : s->nstarted;
+
+	if (h->when == HALT_NEVER)
+		return -1;
+	if (h->what == HALT_FAIL && h->pct > 0) /* halted or not */
+		return base > 0 ? (int)(s->nfailed * 100 / base) : 0;
+	if (!s->halted)
+		return -1;
+	if (h->what == HALT_SUCCESS)
+		return 0;
+	if (h->count == 1) /* fail=1, done=1: the status of that task */
+		return s->halt_exit >= 0 && s->halt_exit < 256 ? s->halt_exit
+							       : 1;
+	return -1;
 }
 
 int sched_halted(const struct sched *s)

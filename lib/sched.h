@@ -133,6 +133,11 @@ unsigned long long sched_faults(const struct sched *s);
 unsigned long long sched_failures(const struct sched *s);
 /* --halt stopped the run. */
 int sched_halted(const struct sched *s);
+/* The exit status --halt gives its run (GNU parallel's): 0 once
+ * success=N/N% stopped it, the exit value of the task that stopped it for
+ * fail=1 and done=1, the percentage of tasks that failed for fail=N%
+ * (stopped or not); -1: the usual status (the failures counted). */
+int sched_halt_status(const struct sched *s);
 /* Our stdout was closed by its reader (EPIPE): the run was ended. */
 int sched_output_closed(const struct sched *s);
 

@@ -63,6 +63,7 @@ struct sched {
 	unsigned long long seq; /* the last task's number */
 	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
 	int started, closed, terminating, halted, out_closed, finished;
+	int halt_exit;          /* exit value of the task that halted it */
 	int in_kick, kick_again;
 	int reaping;            /* sched_reaped is one of the loop's reapers */
 };
@@ -115,7 +116,7 @@ int sched_queue_done(const struct sched *s);
  * 0 or -1/errno. */
 int sched_hold(struct sched *s, int n);
 /* Should the run stop after this (--halt)? Then close or terminate. */
-void sched_check_halt(struct sched *s);
+void sched_check_halt(struct sched *s, const struct sched_task *t);
 /* Everything done? Then copy held output out and stop the loop. */
 void sched_check_finished(struct sched *s);
 

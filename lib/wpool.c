@@ -668,7 +668,7 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
 	if (counted)
-		sched_check_halt(&p->s);
+		sched_check_halt(&p->s, &t->task);
 }
 
 /* A task cut short by sched_terminate(): neither counted nor logged. */

@@ -179,6 +179,13 @@ EOF
 -k --timeout 10 echo ::: a
 -k --retries 2 'echo {}' ::: a
 -k --halt-on-error now,fail=1 -j1 'exit {}' ::: 0 1 0
+-k --halt now,fail=1 -j1 'exit {}' ::: 0 3 0
+-k --halt soon,fail=1 -j1 'echo {}; exit {}' ::: 0 5 0
+-k --halt now,success=1 -j1 'echo {}; exit {}' ::: 1 0 1
+-k --halt soon,fail=50% -j1 'exit {}' ::: 0 3 3 0 0 0 0 0
+-k --halt now,fail=2 -j1 'exit {}' ::: 0 3 4 0
+-k --halt now,done=1 -j1 'exit {}' ::: 3 0
+-k --halt now,done=1 -j1 'exit {}' ::: 0 3
 -k --no-keep-order -j1 echo ::: a b
 -k --term-seq TERM,100,KILL,25 echo ::: a
 -k --plain echo ::: a
