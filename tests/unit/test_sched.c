@@ -255,33 +255,57 @@ static void test_close_terminate(void)
 	sched_free(&f->s);
 }
 
-/* --halt: soon closes, now terminates; percentages of the total. */
+/* --halt: soon closes, now terminates; percentages of the total; the
+ * exit status it gives (GNU parallel's). */
 static void test_halt(void)
 {
 	struct fake *f = fake_new(ORDER_IMAP);
+	struct sched_task ok = {.failed = 0, .exitval = 0},
+			  bad = {.failed = 1, .exitval = 7};
 
 	f->o.halt = (struct policy_halt){HALT_SOON, HALT_FAIL, 2, 0};
 	f->s.nfailed = 1;
-	sched_check_halt(&f->s);
+	sched_check_halt(&f->s, &bad);
 	CHECK(!sched_halted(&f->s));
+	CHECK_INT(sched_halt_status(&f->s), -1);
 	f->s.nfailed = 2;
-	sched_check_halt(&f->s);
+	sched_check_halt(&f->s, &bad);
 	CHECK(sched_halted(&f->s));
 	CHECK_INT(f->closes, 1);
 	CHECK_INT(f->terminates, 0);
 	CHECK_INT(sched_failures(&f->s), 2);
+	CHECK_INT(sched_halt_status(&f->s), -1); /* fail=2: the count */
 	sched_free(&f->s);
 
 	f = fake_new(ORDER_IMAP);
 	f->o.halt = (struct policy_halt){HALT_NOW, HALT_SUCCESS, 0, 50};
 	sched_set_total(&f->s, 4);
 	f->s.nsucceeded = 1;
-	sched_check_halt(&f->s);
+	sched_check_halt(&f->s, &ok);
 	CHECK(!sched_halted(&f->s));
 	f->s.nsucceeded = 2;
-	sched_check_halt(&f->s);
+	sched_check_halt(&f->s, &ok);
 	CHECK(sched_halted(&f->s));
 	CHECK_INT(f->terminates, 1);
+	CHECK_INT(sched_halt_status(&f->s), 0);
+	sched_free(&f->s);
+
+	/* fail=1: the failing task's status */
+	f = fake_new(ORDER_IMAP);
+	f->o.halt = (struct policy_halt){HALT_NOW, HALT_FAIL, 1, 0};
+	f->s.nfailed = 1;
+	sched_check_halt(&f->s, &bad);
+	CHECK_INT(sched_halt_status(&f->s), 7);
+	sched_free(&f->s);
+
+	/* fail=N%: the percentage failed, stopped or not */
+	f = fake_new(ORDER_IMAP);
+	f->o.halt = (struct policy_halt){HALT_SOON, HALT_FAIL, 0, 50};
+	sched_set_total(&f->s, 8);
+	f->s.nfailed = 3;
+	sched_check_halt(&f->s, &bad);
+	CHECK(!sched_halted(&f->s));
+	CHECK_INT(sched_halt_status(&f->s), 37);
 	sched_free(&f->s);
 
 	f = fake_new(ORDER_IMAP);
