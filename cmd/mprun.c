@@ -105,7 +105,7 @@ out:
 static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
-	int flags = (r->cli.fill ? TEMPLATE_CONTEXT : 0) |
+	int flags = (r->cli.fill == FILL_CONTEXT ? TEMPLATE_CONTEXT : 0) |
 		    (r->cli.pipe != PIPE_NONE || r->cli.no_insert
 			     ? TEMPLATE_NO_APPEND
 			     : 0);
@@ -114,7 +114,7 @@ static int make_template(struct run *r)
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
 				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, NULL);
-	else if (r->cli.fill)
+	else if (r->cli.fill == FILL_CONTEXT)
 		r->tpl = context_template(r->cli.command, r->cli.ncommand, &err);
 	else
 		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags,

@@ -173,6 +173,8 @@ static const struct opt_doc opt_docs[] = {
 	 "at most N inputs per command", 'n'},
 	{{"xargs", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
+	{{"multiple", no_argument, NULL, 'm'}, NULL,
+	 "fill the command line, {} standing for all the inputs", 'm'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
 	 "output in input order, as soon as possible (--order imap)", 'k'},
 	{{"no-keep-order", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL,
@@ -859,7 +861,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->max_args = (size_t)n;
 		return 0;
 	case 'X':
-		cli->fill = 1;
+		cli->fill = FILL_CONTEXT;
+		return 0;
+	case 'm':
+		cli->fill = FILL_PLAIN;
 		return 0;
 	case 'E':
 		cli->eof_str = arg;
@@ -1160,7 +1165,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXkuvthS:",
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:",
 				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);

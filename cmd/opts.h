@@ -13,6 +13,10 @@
 /* How records to and from --workers are delimited. */
 enum { FRAMING_LINE, FRAMING_NUL, FRAMING_LEN };
 
+/* -X: fill the command line, each word with {} repeated per input; -m:
+ * fill it, {} standing for all the inputs. */
+enum { FILL_NONE, FILL_CONTEXT, FILL_PLAIN };
+
 /* Pipe mode: the blocks of stdin (or of -a FILE), or of a seekable file. */
 enum { PIPE_NONE, PIPE_STREAM, PIPE_PART };
 

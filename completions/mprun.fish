@@ -36,7 +36,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0rXkuvth]*[jPadCnNLES]$' $t
+                if string match -qr -- '^-[0rXmkuvth]*[jPadCnNLES]$' $t
                     set skip 1
                 end
             case '*'
@@ -68,6 +68,7 @@ complete -c mprun -n __fish_mprun_needs_command -l number-of-sockets -d 'Print t
 complete -c mprun -n __fish_mprun_needs_command -l no-keep-order -d 'Output as jobs finish'
 complete -c mprun -n __fish_mprun_needs_command -l plain -d 'Accepted: no profile or config file is read'
 complete -c mprun -n __fish_mprun_needs_command -s v -l echo -d 'Print each command first in its job output'
+complete -c mprun -n __fish_mprun_needs_command -s m -l multiple -d 'Fill the command line, {} for all the inputs'
 complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'

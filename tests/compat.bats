@@ -112,6 +112,8 @@ EOF
 -k --max-args 2 echo ::: a b c d
 -k -j1 -X echo pre-{}-post ::: a b c
 -k -j1 --xargs echo ::: 1 2 3
+-k -j1 -m echo pre-{}-post ::: a b c
+-k -j1 -m echo ::: a b c
 EOF
 }
 
