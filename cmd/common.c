@@ -12,13 +12,15 @@
 #include <unistd.h>
 
 #include "blocks.h"
-#include "dirs.h"
 #include "buf.h"
+#include "dirs.h"
 #include "exec_local.h"
+#include "hold.h"
 #include "input.h"
 #include "parse.h"
 #include "progress.h"
 #include "report.h"
+#include "restable.h"
 #include "shell.h"
 #include "shm.h"
 #include "template.h"
@@ -68,7 +70,7 @@ void common_notice(void *data, const char *msg)
 	warn_msg(msg);
 }
 
-void report_done(void *data, const struct pool_job *j)
+void report_done(void *data, const struct sched_task *j)
 {
 	int e = pool_job_exec_errno(j);
 
@@ -80,13 +82,13 @@ void report_done(void *data, const struct pool_job *j)
 
 	if (pool_job_refused(j) != NULL)
 		fprintf(stderr, "mprun: job %llu (input %s%s%llu) not run: %s\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j),
+			sched_task_seq(j), origin, sep, pool_job_lineno(j),
 			pool_job_refused(j));
 	else if (pool_job_too_long(j))
 		fprintf(stderr,
 			"mprun: job %llu: command line too long for the kernel "
 			"(input %s%s%llu); job not run\n",
-			pool_job_seq(j), origin, sep, pool_job_lineno(j));
+			sched_task_seq(j), origin, sep, pool_job_lineno(j));
 	else if (e == ENOENT)
 		fprintf(stderr, "mprun: %s: command not found\n",
 			pool_job_program(j));
@@ -127,54 +129,60 @@ static void report_line(struct common *cm, const struct joblog_entry *e,
 		log_failed(cm, cm->cli->report);
 }
 
-void report_finished(void *data, const char *stage, const struct pool_job *j)
+/* A task's line of the job log: what every task has. */
+static struct joblog_entry task_entry(const struct sched_task *t,
+				      const char *stage)
 {
-	struct common *cm = data;
-	struct joblog_entry e = {
-		.seq = pool_job_seq(j),
-		.host = pool_job_host(j),
-		.start_ms = pool_job_start_ms(j),
-		.runtime_ms = pool_job_runtime_ms(j),
-		.send = pool_job_input_bytes(j),
-		.receive = pool_job_output_bytes(j),
-		.exitval = pool_job_exitval(j),
-		.signal = pool_job_signal(j),
-		.command = pool_job_command(j),
+	return (struct joblog_entry){
+		.seq = sched_task_seq(t),
+		.host = ":",
+		.start_ms = sched_task_start_ms(t),
+		.runtime_ms = sched_task_runtime_ms(t),
+		.send = sched_task_sent(t),
+		.receive = sched_task_received(t),
+		.exitval = sched_task_exitval(t),
+		.signal = sched_task_signal(t),
 		.stage = stage,
 	};
+}
 
-	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
-	report_line(cm, &e, pool_job_timed_out(j));
+static void table_row(struct common *cm, const struct sched_task *j,
+		      const struct joblog_entry *e);
+
+void report_finished(void *data, const char *stage,
+		     const struct sched_task *j)
+{
+	struct common *cm = data;
+	struct joblog_entry e = task_entry(j, stage);
+
+	e.host = pool_job_host(j);
+	e.command = pool_job_command(j);
+	e.send = pool_job_input_bytes(j); /* a --pipe job's block */
+	run_job_finished(cm->run, stage, sched_task_failed(j), e.send);
+	report_line(cm, &e, sched_task_timed_out(j));
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
-	    pool_job_timed_out(j))
+	    sched_task_timed_out(j)) {
 		log_line(cm, &e);
+		if (cm->table_fd > 0)
+			table_row(cm, j, &e);
+	}
 }
 
 void report_task(struct common *cm, const char *stage, const char *workers,
-		 const struct wpool_task *t)
+		 const struct sched_task *t)
 {
-	struct joblog_entry e = {
-		.seq = wpool_task_seq(t),
-		.host = ":",
-		.start_ms = wpool_task_start_ms(t),
-		.runtime_ms = wpool_task_runtime_ms(t),
-		.send = wpool_task_sent(t),
-		.receive = wpool_task_received(t),
-		.exitval = wpool_task_failed(t),
-		.signal = wpool_task_signal(t),
-		.stage = stage,
-	};
+	struct joblog_entry e = task_entry(t, stage);
 	const char *in;
 	size_t len;
 
-	run_task_done(cm->run, stage, wpool_task_failed(t));
+	run_task_done(cm->run, stage, sched_task_failed(t));
 	if (cm->joblog == NULL && cm->report == NULL)
 		return;
 	in = wpool_task_input(t, &len);
 	cm->logcmd.len = 0;
 	if (buf_printf(&cm->logcmd, "%s %.*s", workers, (int)len, in) == 0)
 		e.command = cm->logcmd.data;
-	report_line(cm, &e, wpool_task_timed_out(t));
+	report_line(cm, &e, sched_task_timed_out(t));
 	log_line(cm, &e);
 }
 
@@ -211,14 +219,128 @@ static int make_callback(const char *what, const char *cmd,
 	return *out == NULL ? -1 : 0;
 }
 
+/* --results FILE.csv/.tsv/.json: the jobs' files go to a private
+ * directory; each finished job is a row of the table (see table_row()). */
+static int results_table_open(struct common *cm, struct pool_opts *po)
+{
+	const char *tmp = hold_dir(cm->cli->tmpdir);
+	struct buf dir = BUF_INIT;
+
+	cm->table_fd = -1;
+	if (cm->cli->results == NULL ||
+	    (cm->table_format = restable_format(cm->cli->results)) == -1 ||
+	    cm->cli->dry_run)
+		return 0;
+	if (buf_printf(&dir, "%s/mprun-results.XXXXXX", tmp) == -1 ||
+	    mkdtemp(dir.data) == NULL) {
+		fprintf(stderr, "mprun: --results: a directory in %s: %s\n",
+			tmp, strerror(errno));
+		buf_free(&dir);
+		return -1;
+	}
+	cm->table_dir = buf_steal(&dir);
+	cm->table_fd = dirs_open_file(cm->cli->results,
+				      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (cm->table_fd == -1) {
+		fprintf(stderr, "mprun: --results %s: %s\n", cm->cli->results,
+			unsafe_file_error(errno));
+		return -1;
+	}
+	po->results_dir = cm->table_dir;
+	po->keep_args = 1;
+	return 0;
+}
+
+/* All of the file at path (NUL-terminated), or NULL. */
+static char *slurp_file(const char *path, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (fd == -1)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)n) == -1)
+			break;
+	close(fd);
+	if (n != 0 || buf_append_char(&b, '\0') == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	*len = b.len - 1;
+	return b.data;
+}
+
+/* Write job j's row, from its files, then remove them. */
+static void table_row(struct common *cm, const struct sched_task *j,
+		      const struct joblog_entry *e)
+{
+	static const char *const files[] = {"stdout", "stderr", "exitval",
+					    "signal", "cmd"};
+	struct restable_row r = {0};
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	char *out, *err;
+	size_t i;
+
+	buf_printf(&path, "%s/%llu/stdout", cm->table_dir,
+		   sched_task_seq(j));
+	out = slurp_file(path.data, &r.out_len);
+	buf_reset(&path);
+	buf_printf(&path, "%s/%llu/stderr", cm->table_dir,
+		   sched_task_seq(j));
+	err = slurp_file(path.data, &r.err_len);
+	r.seq = e->seq;
+	r.host = e->host;
+	r.start_ms = e->start_ms;
+	r.runtime_ms = e->runtime_ms;
+	r.send = e->send;
+	r.receive = e->receive;
+	r.exitval = e->exitval;
+	r.signal = e->signal;
+	r.command = e->command;
+	r.args = pool_job_args(j, &r.nargs);
+	r.out = out != NULL ? out : "";
+	r.err = err != NULL ? err : "";
+	if ((!cm->table_started &&
+	     restable_header(&b, (enum restable_format)cm->table_format,
+			     r.nargs) == -1) ||
+	    restable_row(&b, (enum restable_format)cm->table_format, &r) ==
+		    -1 ||
+	    capture_write_all(cm->table_fd, b.data, b.len) == -1) {
+		if (!cm->log_failed)
+			fprintf(stderr, "mprun: --results %s: %s\n",
+				cm->cli->results, strerror(errno));
+		cm->log_failed = 1;
+		run_fail(cm->run);
+	}
+	cm->table_started = 1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%llu/%s", cm->table_dir,
+			   sched_task_seq(j), files[i]);
+		unlink(path.data);
+	}
+	buf_reset(&path);
+	buf_printf(&path, "%s/%llu", cm->table_dir, sched_task_seq(j));
+	rmdir(path.data);
+	free(out);
+	free(err);
+	buf_free(&b);
+	buf_free(&path);
+}
+
 int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
 	const struct cli *cli = cm->cli;
+	struct sched_opts *so = &po->sched;
 	char err[256];
 
-	termseq_default(&po->termseq);
+	termseq_default(&so->termseq);
 	if (cli->termseq != NULL &&
-	    termseq_parse(cli->termseq, &po->termseq, err, sizeof(err)) == -1) {
+	    termseq_parse(cli->termseq, &so->termseq, err, sizeof(err)) == -1) {
 		warn_msg(err);
 		return -1;
 	}
@@ -238,29 +360,30 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 			return -1;
 		}
 	}
-	po->order = cli->order;
+	so->order = cli->order;
 	po->output = cli->output;
-	po->tag = cli->tag;
-	po->tagstring = cm->tagstring;
+	so->tag = cli->tag;
+	so->tagstring = cm->tagstring;
 	po->mem_limit = (size_t)cli->mem_limit;
 	po->spill_limit = cli->spill_limit;
-	po->tmpdir = cli->tmpdir;
+	so->tmpdir = cli->tmpdir;
 	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
-	po->exec = exec_local(shell_choose(cli->shell));
-	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
+	po->echo = cli->echo;
+	so->exec = exec_local(shell_choose(cli->shell));
+	so->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
 						: output_fd(STDOUT_FILENO);
-	po->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
+	so->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
 						: output_fd(STDERR_FILENO);
-	po->timeout_ms = cli->timeout_ms;
+	so->timeout_ms = cli->timeout_ms;
 	po->timeout_pct = cli->timeout_pct;
-	po->retries = cli->retries;
+	so->retries = cli->retries;
 	po->delay_ms = cli->delay_ms;
-	po->halt = cli->halt;
-	po->on_success = cm->on_success;
-	po->on_error = cm->on_error;
+	so->halt = cli->halt;
+	so->on_success = cm->on_success;
+	so->on_error = cm->on_error;
 	po->results_dir = cli->results;
-	return 0;
+	return results_table_open(cm, po);
 }
 
 static int shm_end(struct common *cm);
@@ -276,6 +399,11 @@ void common_free(struct common *cm)
 	report_free(cm->report);
 	if (cm->report != NULL)
 		close(cm->report_fd);
+	if (cm->table_fd > 0)
+		close(cm->table_fd);
+	if (cm->table_dir != NULL)
+		rmdir(cm->table_dir);
+	free(cm->table_dir);
 	shm_end(cm);
 	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));
@@ -594,6 +722,10 @@ struct input *cli_input(const struct cli *cli)
 	struct input *in;
 	size_t i;
 
+	if (cli->nsources == 0 && isatty(STDIN_FILENO))
+		warn_msg("reading the inputs from the terminal, one a line "
+			 "(end with Ctrl-D); give them with :::, :::: or a "
+			 "pipe instead");
 	if (cli->pipe != PIPE_NONE)
 		return cli_blocks_input(cli);
 	in = input_new(&io, err, sizeof(err));
@@ -754,6 +886,9 @@ int common_failed(void)
 {
 	if (errno == ENOMEM)
 		warn_msg(strerror(errno));
+	/* a signal ended the set-up (waiting for SSH hosts, an allocation) */
+	if (errno == EINTR)
+		return RUN_EXIT_INTERRUPTED;
 	return EXIT_USAGE;
 }
 

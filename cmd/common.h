@@ -35,6 +35,10 @@ struct common {
 	int progress_tty;
 	int log_failed;             /* a log line failed (said once) */
 	int said;                   /* an error was reported */
+	/* --results FILE.csv/.tsv/.json: the table, its format, whether its
+	 * header is written, and the private directory of the jobs' files */
+	int table_fd, table_format, table_started;
+	char *table_dir;
 };
 
 /* Print "mprun: msg" on stderr. */
@@ -45,17 +49,17 @@ void common_error(void *data, const char *msg);
 void common_notice(void *data, const char *msg);
 /* The pool's done event: say why a job failed when the job itself cannot
  * (not found, too long). */
-void report_done(void *data, const struct pool_job *j);
+void report_done(void *data, const struct sched_task *j);
 /* A job of stage (NULL: none) ended for good: count it, and log it
  * (unless it was cut short by Ctrl-C: then --resume runs it again). data:
  * the struct common. */
-void report_finished(void *data, const char *stage, const struct pool_job *j);
+void report_finished(void *data, const char *stage,
+		     const struct sched_task *j);
 
-struct wpool_task;
 /* An input of workers ended for good: count it, and log it, Command being
  * the workers' command, a space and the input. */
 void report_task(struct common *cm, const char *stage, const char *workers,
-		 const struct wpool_task *t);
+		 const struct sched_task *t);
 
 struct template_error;
 /* Print why a template (what: "the command", "--on-error", ...) was

@@ -38,7 +38,7 @@ struct run {
 };
 
 /* pool event: a command is about to run (or is all a dry run does). */
-static void on_launch(void *data, const struct pool_job *j)
+static void on_launch(void *data, const struct sched_task *j)
 {
 	struct common *cm = data;
 
@@ -49,12 +49,12 @@ static void on_launch(void *data, const struct pool_job *j)
 	}
 	if (cm->cli->verbose)
 		fprintf(stderr, "%s\n", pool_job_command(j));
-	if (pool_job_tries(j) == 1)
+	if (sched_task_tries(j) == 1)
 		run_job_started(cm->run, NULL);
 }
 
 /* pool event: a job ended for good: count and log it (--joblog). */
-static void on_finished(void *data, const struct pool_job *j)
+static void on_finished(void *data, const struct sched_task *j)
 {
 	report_finished(data, NULL, j);
 }
@@ -105,14 +105,16 @@ out:
 static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
-	int flags = (r->cli.fill ? TEMPLATE_CONTEXT : 0) |
-		    (r->cli.pipe != PIPE_NONE ? TEMPLATE_NO_APPEND : 0);
+	int flags = (r->cli.fill == FILL_CONTEXT ? TEMPLATE_CONTEXT : 0) |
+		    (r->cli.pipe != PIPE_NONE || r->cli.no_insert
+			     ? TEMPLATE_NO_APPEND
+			     : 0);
 	struct template_error err = {0};
 
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
 				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, NULL);
-	else if (r->cli.fill)
+	else if (r->cli.fill == FILL_CONTEXT)
 		r->tpl = context_template(r->cli.command, r->cli.ncommand, &err);
 	else
 		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags,
@@ -130,11 +132,11 @@ static int make_ssh(struct run *r, struct pool_opts *po)
 {
 	r->ssh = remote_ssh_new(&r->cli, r->cli.sshlogins, r->cli.nsshlogins,
 				r->cli.slfs, r->cli.nslfs, r->cli.ssh,
-				r->cli.jobs != NULL ? po->slots : 0);
+				r->cli.jobs != NULL ? po->sched.slots : 0);
 	if (r->ssh == NULL)
 		return -1;
-	po->exec = exec_ssh_executor(r->ssh);
-	po->slots = exec_ssh_slots(r->ssh);
+	po->sched.exec = exec_ssh_executor(r->ssh);
+	po->sched.slots = exec_ssh_slots(r->ssh);
 	return 0;
 }
 
@@ -146,12 +148,12 @@ static int make_slurm(struct run *r, struct pool_opts *po)
 	r->slurm = remote_slurm_new(r->cli.slurm_cpus, r->cli.slurm_alloc);
 	if (r->slurm == NULL)
 		return -1;
-	po->exec = exec_slurm_executor(r->slurm);
+	po->sched.exec = exec_slurm_executor(r->slurm);
 	snprintf(what, sizeof(what), "-j %s",
 		 r->cli.jobs != NULL ? r->cli.jobs : "");
-	po->slots = remote_slurm_slots(r->slurm,
-				       r->cli.jobs != NULL ? po->slots : 0,
-				       r->cli.slurm_cpus, what);
+	po->sched.slots = remote_slurm_slots(
+		r->slurm, r->cli.jobs != NULL ? po->sched.slots : 0,
+		r->cli.slurm_cpus, what);
 	return 0;
 }
 
@@ -178,14 +180,16 @@ static int make_executor(struct run *r, struct pool_opts *po)
 static int setup(struct run *r)
 {
 	struct pool_opts po = {0};
-	struct pool_events ev = {on_launch,   report_done, common_error,
-				 common_notice, on_finished, on_skip,
-				 &r->cm};
-	struct run_opts ro = {.pool = &po, .pool_ev = &ev};
+	struct sched_events ev = {.launch = on_launch, .done = report_done,
+				  .finished = on_finished,
+				  .error = common_error,
+				  .notice = common_notice, .skip = on_skip,
+				  .data = &r->cm};
+	struct run_opts ro = {.pool = &po, .sched_ev = &ev};
 
 	r->cm.cli = &r->cli;
-	po.slots = opts_slots(r->cli.jobs);
-	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1)
+	po.sched.slots = opts_slots(r->cli.jobs);
+	if (po.sched.slots == 0 || common_pool_opts(&r->cm, &po) == -1)
 		return -1;
 	r->in = cli_input(&r->cli);
 	if (r->in == NULL || cli_apply_header(&r->cli, r->in) == -1 ||

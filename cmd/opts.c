@@ -90,6 +90,7 @@ enum {
 	OPT_NTHREADS,
 	OPT_NSOCKETS,
 	OPT_LINK,
+	OPT_TRANSFER_ABS,
 	OPT_REPORT,
 	OPT_JOBLOG_IN,
 };
@@ -174,6 +175,8 @@ static const struct opt_doc opt_docs[] = {
 	 "at most N inputs per command", 'n'},
 	{{"xargs", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
+	{{"multiple", no_argument, NULL, 'm'}, NULL,
+	 "fill the command line, {} standing for all the inputs", 'm'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
 	 "output in input order, as soon as possible (--order imap)", 'k'},
 	{{"no-keep-order", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL,
@@ -268,6 +271,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"wd", required_argument, NULL, OPT_WORKDIR}, "DIR", NULL, 0},
 	{{"transfer", no_argument, NULL, OPT_TRANSFER}, NULL,
 	 "copy each input file to the remote host first", 0},
+	{{"transfer-absolute", no_argument, NULL, OPT_TRANSFER_ABS}, NULL,
+	 "--transfer: absolute and ../ paths go to the same paths there", 0},
 	{{"return", required_argument, NULL, OPT_RETURN}, "FILE",
 	 "copy FILE back from the remote host after the job", 0},
 	{{"cleanup", no_argument, NULL, OPT_CLEANUP}, NULL,
@@ -303,8 +308,10 @@ static const struct opt_doc opt_docs[] = {
 	{{"silent", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
-	{{"verbose", no_argument, NULL, 'v'}, NULL,
-	 "print each command on stderr before it runs", 'v'},
+	{{"echo", no_argument, NULL, 'v'}, NULL,
+	 "print each command first in its job's output (GNU's -v)", 'v'},
+	{{"verbose", no_argument, NULL, 't'}, NULL,
+	 "print each command on stderr before it runs", 't'},
 	{{"gnu", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"plain", no_argument, NULL, OPT_WILL_CITE}, NULL,
 	 "accepted (mprun reads no profile or config file)", 0},
@@ -333,9 +340,25 @@ static void opts_help(FILE *f)
 		   "Run COMMAND once per input, several at a time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt_doc *d = &opt_docs[i];
+		char also[128] = "";
+		size_t k, at = 0;
 
 		if (d->help == NULL)
 			continue;
+		/* its other spellings (rows without help, same value) */
+		for (k = 0; k < NOPTS; k++) {
+			const struct opt_doc *a = &opt_docs[k];
+			int n;
+
+			if (a->help != NULL || a->opt.val != d->opt.val ||
+			    a->opt.val == OPT_WILL_CITE || at >= sizeof(also))
+				continue;
+			n = snprintf(also + at, sizeof(also) - at, "%s--%s",
+				     at ? ", " : " (also ", a->opt.name);
+			at = n > 0 ? at + (size_t)n : at;
+		}
+		if (at > 0 && at + 1 < sizeof(also))
+			strcat(also, ")");
 		if (d->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
 				 d->shortopt, d->opt.name, d->arg ? " " : "",
@@ -344,9 +367,14 @@ static void opts_help(FILE *f)
 			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
 		if (strlen(left) > 28)
-			fprintf(f, "  %s\n  %-28s %s\n", left, "", d->help);
+			fprintf(f, "  %s\n  %-28s %s", left, "", d->help);
 		else
-			fprintf(f, "  %-28s %s\n", left, d->help);
+			fprintf(f, "  %-28s %s", left, d->help);
+		if (at > 0 && 31 + strlen(d->help) + strlen(also) > 79)
+			fprintf(f, "\n  %-28s%s", "", also); /* a line of its own */
+		else
+			fputs(also, f);
+		fputc('\n', f);
 	}
 	fprintf(f,
 		"\nInputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
@@ -357,9 +385,24 @@ static void opts_help(FILE *f)
 		"{n/} {n//} {n/.}\n"
 		"  (with none, the input is appended; inputs are quoted for the "
 		"shell).\n\n"
+		"Other modes (first on the command line):\n"
+		"  mprun --counter NAME [+N|-N|=N]   read or change a counter "
+		"(inside a job)\n"
+		"  mprun --counters                  the run's counters\n"
+		"  mprun --status [PID]              the figures of running "
+		"runs\n"
+		"  mprun --cleanup                   remove what crashed runs "
+		"left\n"
+		"  mprun --sem|--semaphore [--id NAME] [-j N] [--fg|--bg] "
+		"[--st S] CMD\n"
+		"                                    run CMD holding one of N "
+		"slots (also: sem)\n"
+		"  mprun --sem --wait [--id NAME]    wait until nobody holds "
+		"NAME\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
-		"  100 failed; 255 usage or other error.\n");
+		"  100 failed; 130 interrupted (Ctrl-C); 255 usage or other "
+		"error.\n");
 }
 
 /* Print every long option, one per line (for the docs check). */
@@ -572,6 +615,11 @@ static int check_pipe(struct cli *cli)
 	if ((cli->cat || cli->round_robin || cli->fifo) &&
 	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->no_insert && cli->pipe != PIPE_NONE)
+		return usage_error("-N 0: not in pipe mode (a block is N >= 1 "
+				   "records)");
+	if (cli->no_insert)
+		cli->nrecords = 1;
 	if (cli->pipe == PIPE_NONE && (cli->nrecords || cli->lines)) {
 		/* -N and -L without --pipe are -n (-L: one input a line) */
 		cli->max_args = cli->nrecords ? cli->nrecords : cli->lines;
@@ -721,6 +769,9 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 	case OPT_TRANSFER:
 		cli->transfer = 1;
 		return 0;
+	case OPT_TRANSFER_ABS:
+		cli->transfer_absolute = 1;
+		return 0;
 	case OPT_CLEANUP:
 		cli->cleanup = 1;
 		return 0;
@@ -748,7 +799,9 @@ static int check_remote(const struct cli *cli)
 	int ssh = cli->nsshlogins > 0 || cli->nslfs > 0;
 	/* (--env and --workdir also apply locally, as in GNU parallel: the
 	 * environment is passed on anyway; jobs run in the directory) */
-	const char *ssh_only = cli->transfer     ? "--transfer"
+	const char *ssh_only = cli->transfer_absolute && !cli->transfer
+					 ? "--transfer-absolute (with --transfer)"
+			       : cli->transfer   ? "--transfer"
 			       : cli->nreturns   ? "--return"
 			       : cli->cleanup    ? "--cleanup"
 			       : cli->ssh        ? "--ssh"
@@ -831,7 +884,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->max_args = (size_t)n;
 		return 0;
 	case 'X':
-		cli->fill = 1;
+		cli->fill = FILL_CONTEXT;
+		return 0;
+	case 'm':
+		cli->fill = FILL_PLAIN;
 		return 0;
 	case 'E':
 		cli->eof_str = arg;
@@ -917,10 +973,11 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case 'L':
 		return parse_lines(arg, cli);
 	case 'N':
-		if (parse_number(arg, 1, 1000000000, &n) == -1)
-			return usage_error("-N: \"%s\" is not a number >= 1",
+		if (parse_number(arg, 0, 1000000000, &n) == -1)
+			return usage_error("-N: \"%s\" is not a number >= 0",
 					   arg);
 		cli->nrecords = (size_t)n;
+		cli->no_insert = n == 0; /* GNU: one input a job, inserted nowhere */
 		return 0;
 	case OPT_CAT:
 		cli->cat = 1;
@@ -1096,6 +1153,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->dry_run = 1;
 		return 0;
 	case 'v':
+		cli->echo = 1;
+		return 0;
 	case 't':
 		cli->verbose = 1;
 		return 0;
@@ -1135,7 +1194,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXkuvthS:",
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:",
 				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);

@@ -13,6 +13,10 @@
 /* How records to and from --workers are delimited. */
 enum { FRAMING_LINE, FRAMING_NUL, FRAMING_LEN };
 
+/* -X: fill the command line, each word with {} repeated per input; -m:
+ * fill it, {} standing for all the inputs. */
+enum { FILL_NONE, FILL_CONTEXT, FILL_PLAIN };
+
 /* Pipe mode: the blocks of stdin (or of -a FILE), or of a seekable file. */
 enum { PIPE_NONE, PIPE_STREAM, PIPE_PART };
 
@@ -40,6 +44,7 @@ struct cli {
 	const char *shell;    /* --shell PATH */
 	int skip_first;       /* --skip-first-line */
 	int link;             /* --link */
+	int no_insert;        /* -N 0: the inputs are not put in the command */
 	int shell_quote;      /* --shell-quote */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
@@ -51,7 +56,8 @@ struct cli {
 	uint64_t spill_limit;
 	const char *tmpdir;
 	int dry_run;
-	int verbose;
+	int verbose;          /* -t, --verbose: commands on stderr */
+	int echo;             /* -v: commands first in their job's stdout */
 	const char *termseq;
 	uint64_t timeout_ms;
 	unsigned timeout_pct;
@@ -106,6 +112,7 @@ struct cli {
 	size_t nenvs;
 	const char *workdir; /* --workdir/--wd DIR */
 	int transfer;      /* --transfer */
+	int transfer_absolute; /* --transfer-absolute */
 	char **returns;    /* --return FILE (repeatable) */
 	size_t nreturns;
 	int cleanup;       /* --cleanup */

@@ -44,7 +44,7 @@ static size_t stage_at(struct prun *r, const char *stage)
 }
 
 /* A job is about to run (or a dry run shows it). */
-static void p_launch(void *data, const char *stage, const struct pool_job *j)
+static void p_launch(void *data, const char *stage, const struct sched_task *j)
 {
 	struct prun *r = data;
 	size_t i = stage_at(r, stage);
@@ -56,20 +56,21 @@ static void p_launch(void *data, const char *stage, const struct pool_job *j)
 			printf("%s: ...\n", stage);
 		return;
 	}
-	if (r->cm.cli->verbose)
+	if (r->cm.cli->verbose || r->cm.cli->echo) /* (-v too: stdout is
+						     * the stages' data) */
 		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
-	if (pool_job_tries(j) == 1)
+	if (sched_task_tries(j) == 1)
 		run_job_started(r->cm.run, stage);
 }
 
 /* A job is done; say why it failed when the job cannot. */
-static void p_done(void *data, const char *stage, const struct pool_job *j)
+static void p_done(void *data, const char *stage, const struct sched_task *j)
 {
 	report_done(data, j);
 }
 
 /* An input of a workers: stage ended for good: count and log it. */
-static void p_task(void *data, const char *stage, const struct wpool_task *t)
+static void p_task(void *data, const char *stage, const struct sched_task *t)
 {
 	struct prun *r = data;
 
@@ -82,7 +83,7 @@ static void p_spawned(void *data, const char *stage, unsigned slot, pid_t pid)
 {
 	struct prun *r = data;
 
-	if (r->cm.cli->verbose)
+	if (r->cm.cli->verbose || r->cm.cli->echo)
 		fprintf(stderr, "%s: worker %u (pid %ld): %s\n", stage, slot,
 			(long)pid, r->pf->stages[stage_at(r, stage)].workers);
 }
@@ -231,6 +232,7 @@ static int p_setup(struct prun *r)
 	    make_executors(r, po.jobs) == -1 ||
 	    common_joblog_open(&r->cm, 1) == -1)
 		return -1;
+	po.pool.echo = 0; /* -v on stderr: stdout carries the stages' data */
 	po.stage_exec = r->exec;
 	po.stage_slots = r->slots;
 	po.max_record = cli_max_record(cli);

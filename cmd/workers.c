@@ -15,13 +15,13 @@ static void on_spawned(void *data, unsigned slot, pid_t pid)
 {
 	struct common *cm = data;
 
-	if (cm->cli->verbose)
+	if (cm->cli->verbose || cm->cli->echo)
 		fprintf(stderr, "mprun: worker %u (pid %ld): %s\n", slot,
 			(long)pid, run_worker_command(cm->run));
 }
 
 /* wpool event: an input ended for good: count and log it. */
-static void on_finished(void *data, const struct wpool_task *t)
+static void on_finished(void *data, const struct sched_task *t)
 {
 	struct common *cm = data;
 
@@ -61,27 +61,15 @@ static int make_opts(struct common *cm, struct wpool_opts *wo)
 	const struct cli *cli = cm->cli;
 	struct pool_opts po = {0};
 
-	wo->slots = opts_slots(cli->jobs);
-	if (wo->slots == 0 || common_pool_opts(cm, &po) == -1)
+	po.sched.slots = opts_slots(cli->jobs);
+	if (po.sched.slots == 0 || common_pool_opts(cm, &po) == -1)
 		return -1;
+	wo->sched = po.sched; /* order, timeout, --halt, callbacks... */
 	wo->command = cli->workers;
 	wo->init = cli->worker_init;
 	wo->framing = framings[cli->framing];
-	wo->order = cli->order;
 	wo->max_tasks = cli->max_tasks;
 	wo->inflight = cli->max_inflight;
-	wo->timeout_ms = cli->timeout_ms;
-	wo->retries = cli->retries;
-	wo->halt = cli->halt;
-	wo->termseq = po.termseq;
-	wo->tag = cli->tag;
-	wo->tagstring = cm->tagstring;
-	wo->on_success = cm->on_success;
-	wo->on_error = cm->on_error;
-	wo->exec = po.exec;
-	wo->out_fd = po.out_fd;
-	wo->err_fd = po.err_fd;
-	wo->tmpdir = cli->tmpdir;
 	return 0;
 }
 
@@ -89,9 +77,11 @@ static int make_opts(struct common *cm, struct wpool_opts *wo)
 static int setup(struct common *cm, struct input **in)
 {
 	struct wpool_opts wo = {0};
-	struct wpool_events ev = {on_spawned, on_finished, common_notice,
-				  common_error, cm};
-	struct run_opts ro = {.wpool = &wo, .wpool_ev = &ev};
+	struct sched_events ev = {.spawned = on_spawned,
+				  .finished = on_finished,
+				  .error = common_error,
+				  .notice = common_notice, .data = cm};
+	struct run_opts ro = {.wpool = &wo, .sched_ev = &ev};
 
 	if (check_options(cm->cli) == -1 || make_opts(cm, &wo) == -1)
 		return -1;

@@ -4,7 +4,9 @@
 
 _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max-record
 --trim --eof --no-run-if-empty --shuf --shell --no-keep-order --plain --skip-first-line --shell-quote
---number-of-cpus --number-of-threads --number-of-sockets --link --arg-sep --arg-file-sep --nice --will-cite --citation
+--number-of-cpus --number-of-threads --number-of-sockets --link
+--lb --wd --jl --res --xapply --spreadstdin --term-seq --halt-on-error
+--transfer-absolute --echo --multiple --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
 --pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
@@ -15,7 +17,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -k -u -v -t -h -S'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -m -k -u -v -t -h -S'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'

@@ -36,7 +36,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0rXkuvth]*[jPadCnNLES]$' $t
+                if string match -qr -- '^-[0rXmkuvth]*[jPadCnNLES]$' $t
                     set skip 1
                 end
             case '*'
@@ -60,13 +60,15 @@ complete -c mprun -n __fish_mprun_needs_command -l shell -r -F -d 'The shell of 
 complete -c mprun -n __fish_mprun_needs_command -l shuf -d 'Run the jobs in a random order'
 complete -c mprun -n __fish_mprun_needs_command -l skip-first-line -d 'The first input is not used'
 complete -c mprun -n __fish_mprun_needs_command -l link -d 'Link the input sources, wrapping around'
+complete -c mprun -n __fish_mprun_needs_command -l transfer-absolute -d 'Transfer absolute and ../ paths to the same paths there'
 complete -c mprun -n __fish_mprun_needs_command -l shell-quote -d 'Print the inputs quoted for the shell and exit'
 complete -c mprun -n __fish_mprun_needs_command -l number-of-cpus -d 'Print the number of CPU cores'
 complete -c mprun -n __fish_mprun_needs_command -l number-of-threads -d 'Print the number of hardware threads'
 complete -c mprun -n __fish_mprun_needs_command -l number-of-sockets -d 'Print the number of CPU sockets'
 complete -c mprun -n __fish_mprun_needs_command -l no-keep-order -d 'Output as jobs finish'
 complete -c mprun -n __fish_mprun_needs_command -l plain -d 'Accepted: no profile or config file is read'
-complete -c mprun -n __fish_mprun_needs_command -s t -d 'Print each command on stderr before it runs'
+complete -c mprun -n __fish_mprun_needs_command -s v -l echo -d 'Print each command first in its job output'
+complete -c mprun -n __fish_mprun_needs_command -s m -l multiple -d 'Fill the command line, {} for all the inputs'
 complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
@@ -138,7 +140,7 @@ complete -c mprun -n __fish_mprun_needs_command -l slurm -d 'Run each job as a s
 complete -c mprun -n __fish_mprun_needs_command -l slurm-cpus -x -d 'CPUs of each Slurm job step'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-alloc -x -d 'Get a Slurm allocation with salloc OPTIONS'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
-complete -c mprun -n __fish_mprun_needs_command -s v -l verbose -d 'Print each command before it runs'
+complete -c mprun -n __fish_mprun_needs_command -s t -l verbose -d 'Print each command on stderr before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'
 complete -c mprun -n __fish_mprun_needs_command -s h -l help -d 'Print the help and exit'
 

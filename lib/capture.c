@@ -364,6 +364,11 @@ static int splice_out(struct capture *c)
 	return 1;
 }
 
+int capture_inject(struct capture *c, const char *p, size_t n)
+{
+	return take(c, p, n);
+}
+
 int capture_read(struct capture *c)
 {
 	ssize_t r;

@@ -72,6 +72,10 @@ void capture_set_sink(struct capture *c, const struct capture_sink *s);
 /* Also copy every byte read from the pipe to fd (a file the caller owns,
  * -1 for none): --results and the callbacks' {stdout}/{stderr} files. */
 void capture_tee(struct capture *c, int fd);
+/* Take n bytes as if the job had written them on the pipe now (tagged,
+ * held or streamed as its output; not teed, not counted): -v's command
+ * line. 0 or -1/errno. */
+int capture_inject(struct capture *c, const char *p, size_t n);
 /* Bytes read from the pipe so far. */
 uint64_t capture_bytes(const struct capture *c);
 

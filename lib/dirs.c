@@ -51,7 +51,8 @@ int dirs_open_own(int dfd, const char *name)
 		goto fail;
 	errno = EPERM;
 	if (!(st.st_mode & S_ISVTX) &&
-	    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+	    ((st.st_uid != geteuid() && st.st_uid != 0) ||
+	     (st.st_mode & (S_IWGRP | S_IWOTH))))
 		goto fail;
 	return fd;
 fail:
@@ -90,7 +91,17 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 	free(dir);
 	if (dfd == -1)
 		return -1;
-	/* (said as such: some kernels answer O_NOFOLLOW with EACCES here) */
+	if (fstat(dfd, &st) == 0 && !(st.st_mode & S_ISVTX)) {
+		/* only we (or root) can put anything there: as it is
+		 * (/dev/null, /dev/stdout, a link of ours) */
+		fd = openat(dfd, base, flags | O_CLOEXEC, mode);
+		e = errno;
+		close(dfd);
+		errno = e;
+		return fd;
+	}
+	/* a shared, sticky place (/tmp): no link, nothing but our file
+	 * (said as ELOOP: some kernels answer O_NOFOLLOW with EACCES) */
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode)) {
 		close(dfd);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dirs.h"
@@ -246,163 +244,4 @@ int exec_local_set_dir(const char *dir)
 	free(local_dir);
 	local_dir = copy;
 	return 0;
-}
-
-/* --- helper commands -------------------------------------------------- */
-
-#define HELPER_KEEP (64 * 1024) /* bytes of a helper's output kept */
-
-
-/* Close the pipes and /dev/null of a start that failed, keeping errno. */
-static void helper_close_all(int out[2], int err[2], int null_fd)
-{
-	close_keep_errno(out[0]);
-	close_keep_errno(out[1]);
-	close_keep_errno(err[0]);
-	close_keep_errno(err[1]);
-	close_keep_errno(null_fd);
-}
-
-int exec_local_helper_start(char *const *argv, int fd_in,
-			    struct exec_helper *h)
-{
-	struct exec_request req = {0};
-	int out[2] = {-1, -1}, err[2] = {-1, -1}, null_fd = -1, e;
-	sigset_t none;
-
-	sigemptyset(&none);
-	if (fd_in < 0) {
-		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		fd_in = null_fd;
-	}
-	if (fd_in < 0 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(err, O_CLOEXEC) == -1)
-		goto fail;
-	req.argv = argv;
-	req.envp = environ;
-	req.fd_in = fd_in;
-	req.fd_out = out[1];
-	req.fd_err = err[1];
-	req.sigmask = &none;
-	if (local_spawn(NULL, &req, &h->pid, &e) == -1)
-		goto fail;
-	close(out[1]);
-	close(err[1]);
-	close_keep_errno(null_fd);
-	h->out = out[0];
-	h->err = err[0];
-	return 0;
-fail:
-	helper_close_all(out, err, null_fd);
-	return -1;
-}
-
-/* Read what is there on *fd into b (NULL: dropped); close it at EOF. */
-static void helper_read(int *fd, struct buf *b)
-{
-	char chunk[4096];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if (b != NULL && b->len < HELPER_KEEP)
-		buf_append(b, chunk, (size_t)n);
-}
-
-/* Milliseconds left before deadline (0: none), -1 when it passed. */
-static int helper_wait_ms(uint64_t deadline)
-{
-	uint64_t now;
-
-	if (deadline == 0)
-		return 1000;
-	now = clock_now_ms();
-	if (now >= deadline)
-		return -1;
-	return deadline - now > 1000 ? 1000 : (int)(deadline - now);
-}
-
-/* Read both pipes until EOF or the deadline. 0, or -1 at the deadline. */
-static int helper_drain(struct exec_helper *h, struct buf *out,
-			struct buf *err, uint64_t deadline)
-{
-	struct pollfd pfd[2];
-	int ms;
-
-	while (h->out >= 0 || h->err >= 0) {
-		ms = helper_wait_ms(deadline);
-		if (ms < 0)
-			return -1;
-		pfd[0] = (struct pollfd){h->out, POLLIN, 0};
-		pfd[1] = (struct pollfd){h->err, POLLIN, 0};
-		if (poll(pfd, 2, ms) <= 0)
-			continue;
-		if (pfd[0].revents != 0)
-			helper_read(&h->out, out);
-		if (pfd[1].revents != 0)
-			helper_read(&h->err, err);
-	}
-	return 0;
-}
-
-/* Reap the helper, killing its group once the deadline passed. */
-static int helper_reap(struct exec_helper *h, uint64_t deadline, int *status)
-{
-	struct timespec nap = {0, 5 * 1000 * 1000};
-	int killed = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(h->pid, status, deadline == 0 ? 0 : WNOHANG);
-		if (r == h->pid)
-			break;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (r == 0 && !killed && helper_wait_ms(deadline) < 0) {
-			kill(-h->pid, SIGKILL);
-			killed = 1;
-		}
-		if (r == 0)
-			nanosleep(&nap, NULL);
-	}
-	if (killed)
-		errno = ETIMEDOUT;
-	return killed ? -1 : 0;
-}
-
-int exec_local_helper_finish(struct exec_helper *h, struct buf *out,
-			     struct buf *err, unsigned timeout_ms,
-			     int *status)
-{
-	uint64_t deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0;
-	int late = helper_drain(h, out, err, deadline) == -1, rc;
-
-	if (late)
-		kill(-h->pid, SIGKILL);
-	if (h->out >= 0)
-		close(h->out);
-	if (h->err >= 0)
-		close(h->err);
-	h->out = h->err = -1;
-	rc = helper_reap(h, deadline, status);
-	if (rc == 0 && late) { /* killed above, dead before reap looked */
-		errno = ETIMEDOUT;
-		rc = -1;
-	}
-	return rc;
-}
-
-int exec_local_helper_run(char *const *argv, struct buf *out,
-			  struct buf *err, unsigned timeout_ms, int *status)
-{
-	struct exec_helper h;
-
-	if (exec_local_helper_start(argv, -1, &h) == -1)
-		return -1;
-	return exec_local_helper_finish(&h, out, err, timeout_ms, status);
 }

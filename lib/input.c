@@ -1030,39 +1030,10 @@ static int input_next_ordered(struct input *in, struct record **out)
 	return 1;
 }
 
-int input_header(struct input *in, char ***names, size_t *n)
+/* Before the first input_next(): the first record of source i into v,
+ * waiting for it if need be (none at its end). 0, or -1/errno. */
+static int first_record(struct input *in, size_t i, struct values *v)
 {
-	struct values v = {0, NULL};
-	size_t i;
-	int rc;
-
-	*names = NULL;
-	*n = 0;
-	if (in->started || in->blocks != NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
-		return -1;
-	for (i = 0; i < in->nsrc; i++) {
-		struct source *s = &in->src[i];
-
-		while ((rc = source_next(in, s, &v)) == -1 && errno == EAGAIN)
-			if (wait_readable(s->fd) == -1)
-				break;
-		if (rc == -1) {
-			values_free(&v);
-			return input_fail(in);
-		}
-	}
-	*names = v.v;
-	*n = v.n;
-	return 0;
-}
-
-int input_skip_first(struct input *in)
-{
-	struct values v = {0, NULL};
 	struct source *s;
 	int rc;
 
@@ -1072,12 +1043,37 @@ int input_skip_first(struct input *in)
 	}
 	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
 		return -1;
-	s = &in->src[0];
-	while ((rc = source_next(in, s, &v)) == -1 && errno == EAGAIN)
+	s = &in->src[i];
+	while ((rc = source_next(in, s, v)) == -1 && errno == EAGAIN)
 		if (wait_readable(s->fd) == -1)
 			break;
-	values_free(&v);
 	return rc == -1 ? input_fail(in) : 0;
+}
+
+int input_header(struct input *in, char ***names, size_t *n)
+{
+	struct values v = {0, NULL};
+	size_t i;
+
+	*names = NULL;
+	*n = 0;
+	for (i = 0; i == 0 || i < in->nsrc; i++)
+		if (first_record(in, i, &v) == -1) {
+			values_free(&v);
+			return -1;
+		}
+	*names = v.v;
+	*n = v.n;
+	return 0;
+}
+
+int input_skip_first(struct input *in)
+{
+	struct values v = {0, NULL};
+	int rc = first_record(in, 0, &v);
+
+	values_free(&v);
+	return rc;
 }
 
 /* A random number below n (n > 0), from a generator seeded once. */

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "loop.h"
 #include "queue.h"
+#include "sched.h"
 #include "template.h"
 #include "wpool.h"
 
@@ -33,8 +34,8 @@ struct stage {
 	struct feed *feed;
 	struct rrfeed *rr;     /* round_robin: instead of the feed */
 	unsigned slots;
-	struct pool *pool;     /* a stage of jobs, */
-	struct wpool *wpool;   /* or of workers (none in a dry run) */
+	struct sched *sched;   /* its jobs or workers (no workers in a
+				* dry run) */
 	struct template *tpl, *on_success, *on_error;
 	struct channel **outs; /* to the stages that read this one */
 	size_t nouts;
@@ -59,7 +60,7 @@ struct pipeline {
 
 /* --- pool events, tagged with the stage ------------------------------ */
 
-static void st_launch(void *data, const struct pool_job *j)
+static void st_launch(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -67,7 +68,7 @@ static void st_launch(void *data, const struct pool_job *j)
 		s->pl->ev.launch(s->pl->ev.data, s->spec->name, j);
 }
 
-static void st_done(void *data, const struct pool_job *j)
+static void st_done(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -75,7 +76,7 @@ static void st_done(void *data, const struct pool_job *j)
 		s->pl->ev.done(s->pl->ev.data, s->spec->name, j);
 }
 
-static void st_finished(void *data, const struct pool_job *j)
+static void st_finished(void *data, const struct sched_task *j)
 {
 	struct stage *s = data;
 
@@ -105,7 +106,7 @@ static void st_notice(void *data, const char *msg)
 
 /* --- worker pool events --------------------------------------------- */
 
-static void st_task(void *data, const struct wpool_task *t)
+static void st_task(void *data, const struct sched_task *t)
 {
 	struct stage *s = data;
 
@@ -121,63 +122,40 @@ static void st_spawned(void *data, unsigned slot, pid_t pid)
 		s->pl->ev.spawned(s->pl->ev.data, s->spec->name, slot, pid);
 }
 
-/* --- a stage's pool, whichever kind ---------------------------------- */
+/* --- a stage's scheduler (none for workers in a dry run) ------------- */
 
 static void stage_kick(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_kick(s->wpool);
-	else if (s->pool != NULL)
-		pool_kick(s->pool);
+	if (s->sched != NULL)
+		sched_kick(s->sched);
 }
 
 static void stage_close(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_close(s->wpool);
-	else if (s->pool != NULL)
-		pool_close(s->pool);
+	if (s->sched != NULL)
+		sched_close(s->sched);
 }
 
 static void stage_terminate(struct stage *s)
 {
-	if (s->wpool != NULL)
-		wpool_terminate(s->wpool);
-	else if (s->pool != NULL)
-		pool_terminate(s->pool);
+	if (s->sched != NULL)
+		sched_terminate(s->sched);
 }
 
-/* All its jobs or inputs are over (a dry run's workers stage at once). */
+/* All its jobs or inputs are over. */
 static int stage_done(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_finished(s->wpool);
-	return s->pool == NULL || pool_finished(s->pool);
+	return s->sched == NULL || sched_finished(s->sched);
 }
 
 static int stage_halted(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_halted(s->wpool);
-	return s->pool != NULL && pool_halted(s->pool);
+	return s->sched != NULL && sched_halted(s->sched);
 }
 
 static int stage_output_closed(const struct stage *s)
 {
-	if (s->wpool != NULL)
-		return wpool_output_closed(s->wpool);
-	return s->pool != NULL && pool_output_closed(s->pool);
-}
-
-/* Failed jobs (inputs, worker faults) and failed callbacks. */
-static unsigned long long stage_failures(const struct stage *s)
-{
-	if (s->wpool != NULL)
-		return wpool_failed(s->wpool) + wpool_faults(s->wpool) +
-		       wpool_callbacks_failed(s->wpool);
-	if (s->pool == NULL)
-		return 0;
-	return pool_failed(s->pool) + pool_callbacks_failed(s->pool);
+	return s->sched != NULL && sched_output_closed(s->sched);
 }
 
 /* --- wiring ------------------------------------------------------------ */
@@ -249,7 +227,7 @@ static int st_connect(struct pipeline *pl, struct stage *from, int *fd)
 {
 	struct channel **outs, *ch;
 
-	ch = channel_new(pl->loop, CHANNEL_MEM, pl->opts.pool.tmpdir);
+	ch = channel_new(pl->loop, CHANNEL_MEM, pl->opts.pool.sched.tmpdir);
 	if (ch == NULL)
 		return -1;
 	outs = realloc(from->outs, (from->nouts + 1) * sizeof(*outs));
@@ -324,7 +302,7 @@ static int st_add_blocks(struct pipeline *pl, struct stage *s)
 	}
 	if (input_add_blocks(s->in, b, name, sp->cat) == -1)
 		return -1;
-	return sp->fifo ? input_set_block_fifos(s->in, pl->opts.pool.tmpdir)
+	return sp->fifo ? input_set_block_fifos(s->in, pl->opts.pool.sched.tmpdir)
 			: 0;
 }
 
@@ -393,34 +371,35 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 
 	*po = pl->opts.pool;
 
-	po->slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
+	po->sched.slots = sp->jobs > 0 ? sp->jobs : pl->opts.jobs;
 	if (pl->opts.stage_exec != NULL && pl->opts.stage_exec[i] != NULL) {
-		po->exec = pl->opts.stage_exec[i];
-		po->slots = pl->opts.stage_slots[i];
+		po->sched.exec = pl->opts.stage_exec[i];
+		po->sched.slots = pl->opts.stage_slots[i];
 	}
 	po->tpl = s->tpl;
 	po->max_args = sp->n;
 	if (sp->has_order)
-		po->order = sp->order;
+		po->sched.order = sp->order;
 	if (sp->timeout_ms > 0 || sp->timeout_pct > 0) {
-		po->timeout_ms = sp->timeout_ms;
+		po->sched.timeout_ms = sp->timeout_ms;
 		po->timeout_pct = sp->timeout_pct;
 	}
 	if (sp->retries > 0)
-		po->retries = sp->retries;
+		po->sched.retries = sp->retries;
 	if (sp->halt_text != NULL)
-		po->halt = sp->halt;
+		po->sched.halt = sp->halt;
 	if (s->on_success != NULL)
-		po->on_success = s->on_success;
+		po->sched.on_success = s->on_success;
 	if (s->on_error != NULL)
-		po->on_error = s->on_error;
+		po->sched.on_error = s->on_error;
 	po->env = sp->env;
 	po->fifo = sp->fifo;
 	if (sp->round_robin)
-		po->retries = 0; /* a job reads its blocks from a pipe, once */
-	po->out_sink = sp->read_by_others ? &s->sink : NULL;
+		po->sched.retries = 0; /* a job reads its blocks once */
+	po->sched.out_sink = sp->read_by_others ? &s->sink : NULL;
 	po->total = 0;
-	po->group = (unsigned)i + 1; /* ending a job ends no other stage's */
+	po->sched.group = (unsigned)i + 1; /* ending a job ends no other
+					    * stage's */
 }
 
 /* The worker pool of a workers: stage, from the shared options and its
@@ -429,44 +408,29 @@ static int st_build_workers(struct pipeline *pl, struct stage *s,
 			    const struct pool_opts *po)
 {
 	const struct pf_stage *sp = s->spec;
-	struct wpool_events ev = {st_spawned, st_task, st_notice, st_error, s};
+	struct sched_events ev = {.spawned = st_spawned, .finished = st_task,
+				  .error = st_error, .notice = st_notice,
+				  .data = s};
 	struct wpool_opts wo = {0};
 
 	if (po->dry_run)
 		return 0;
-	wo.slots = po->slots;
+	wo.sched = po->sched;
 	wo.command = sp->workers;
 	wo.init = sp->worker_init;
 	wo.framing = sp->framing;
-	wo.order = po->order;
 	wo.max_tasks = sp->max_tasks;
 	wo.inflight = sp->max_inflight;
-	wo.timeout_ms = po->timeout_ms;
-	wo.retries = po->retries;
-	wo.halt = po->halt;
-	wo.termseq = po->termseq;
-	wo.tag = po->tag;
-	wo.tagstring = po->tagstring;
-	wo.on_success = po->on_success;
-	wo.on_error = po->on_error;
-	wo.exec = po->exec;
-	wo.out_fd = po->out_fd;
-	wo.err_fd = po->err_fd;
-	wo.out_sink = po->out_sink;
-	wo.tmpdir = po->tmpdir;
-	wo.group = po->group;
-	s->wpool = wpool_new(pl->loop, &wo, &ev);
-	if (s->wpool == NULL)
-		return -1;
-	wpool_set_throttle(s->wpool, st_throttle, s);
-	return 0;
+	s->sched = wpool_new(pl->loop, &wo, &ev);
+	return s->sched != NULL ? 0 : -1;
 }
 
 /* Build one stage: templates, input, queue, feed, pool. */
 static int st_build(struct pipeline *pl, struct stage *s)
 {
-	struct pool_events ev = {st_launch,   st_done, st_error, st_notice,
-				 st_finished, NULL,    s};
+	struct sched_events ev = {.launch = st_launch, .done = st_done,
+				  .finished = st_finished, .error = st_error,
+				  .notice = st_notice, .data = s};
 	struct pool_opts po;
 
 	if ((s->spec->cmd != NULL &&
@@ -483,18 +447,20 @@ static int st_build(struct pipeline *pl, struct stage *s)
 		return -1;
 	s->sink = (struct capture_sink){st_sink_write, s};
 	st_pool_opts(pl, s, &po);
-	s->slots = po.slots;
+	s->slots = po.sched.slots;
 	s->q = queue_new(queue_size_for(s->spec->pipe ? QUEUE_BLOCKS
 						      : QUEUE_STAGE,
-					po.slots, 0, 0));
+					po.sched.slots, 0, 0));
 	if (s->q == NULL)
 		return -1;
-	if (s->spec->workers != NULL)
-		return st_build_workers(pl, s, &po);
-	s->pool = pool_new(pl->loop, &po, &ev);
-	if (s->pool == NULL)
+	if (s->spec->workers != NULL) {
+		if (st_build_workers(pl, s, &po) == -1)
+			return -1;
+	} else if ((s->sched = pool_new(pl->loop, &po, &ev)) == NULL) {
 		return -1;
-	pool_set_throttle(s->pool, st_throttle, s);
+	}
+	if (s->sched != NULL)
+		sched_set_throttle(s->sched, st_throttle, s);
 	return 0;
 }
 
@@ -544,8 +510,7 @@ void pipeline_free(struct pipeline *pl)
 
 		feed_free(s->feed);
 		rrfeed_free(s->rr);
-		pool_free(s->pool);
-		wpool_free(s->wpool);
+		sched_free(s->sched);
 		if (s->q != NULL)
 			queue_free(s->q, (void (*)(void *))record_free);
 		input_free(s->in);
@@ -584,16 +549,11 @@ static int st_start(struct pipeline *pl, struct stage *s)
 	if (s->feed == NULL && s->rr == NULL)
 		return -1;
 	s->started = 1;
-	if (s->wpool != NULL) {
-		wpool_set_source(s->wpool, s->q, st_want, s);
+	if (s->sched != NULL) {
+		sched_set_source(s->sched, s->q, st_want, s);
 		if (pl->closed)
-			wpool_close(s->wpool);
-		wpool_start(s->wpool);
-	} else if (s->pool != NULL) {
-		pool_set_source(s->pool, s->q, st_want, s);
-		if (pl->closed)
-			pool_close(s->pool);
-		pool_start(s->pool);
+			sched_close(s->sched);
+		sched_start(s->sched);
 	}
 	return 0;
 }
@@ -614,8 +574,8 @@ static void pl_halt_now(struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		if (pl->st[i].started && pl->st[i].pool != NULL)
-			pool_halt_now(pl->st[i].pool);
+		if (pl->st[i].started && pl->st[i].sched != NULL)
+			sched_halt_now(pl->st[i].sched);
 	pipeline_terminate(pl);
 }
 
@@ -631,8 +591,8 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 	if (!stage_halted(s) || pl->halted)
 		return;
 	pl->halted = 1;
-	if ((s->spec->halt_text != NULL ? s->spec->halt.when : po->halt.when) ==
-	    HALT_NOW)
+	if ((s->spec->halt_text != NULL ? s->spec->halt.when
+					: po->sched.halt.when) == HALT_NOW)
 		pl_halt_now(pl);
 	else
 		pipeline_close(pl);
@@ -723,14 +683,10 @@ void pipeline_stage_counts(const struct pipeline *pl, size_t i,
 
 	*done = *failed = 0;
 	*running = 0;
-	if (s->wpool != NULL) {
-		*failed = wpool_failed(s->wpool);
-		*done = wpool_succeeded(s->wpool) + *failed;
-		*running = wpool_busy(s->wpool);
-	} else if (s->pool != NULL) {
-		*failed = pool_failed(s->pool);
-		*done = pool_succeeded(s->pool) + *failed;
-		*running = pool_running(s->pool);
+	if (s->sched != NULL) {
+		*failed = sched_failed(s->sched);
+		*done = sched_succeeded(s->sched) + *failed;
+		*running = sched_running(s->sched);
 	}
 }
 
@@ -753,7 +709,8 @@ unsigned long long pipeline_failed(const struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		f += stage_failures(&pl->st[i]);
+		if (pl->st[i].sched != NULL)
+			f += sched_failures(pl->st[i].sched);
 	return f;
 }
 

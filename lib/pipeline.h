@@ -21,7 +21,6 @@
 #include "pool.h"
 
 struct loop;
-struct wpool_task;
 
 /* What every stage shares (the command line's options); a stage's own
  * keys (jobs, n, order, timeout, retries, halt, callbacks, env) win. */
@@ -38,14 +37,15 @@ struct pipeline_opts {
 
 /* Pool events, with the stage they come from. */
 struct pipeline_events {
-	void (*launch)(void *data, const char *stage, const struct pool_job *j);
-	void (*done)(void *data, const char *stage, const struct pool_job *j);
+	void (*launch)(void *data, const char *stage,
+		       const struct sched_task *j);
+	void (*done)(void *data, const char *stage, const struct sched_task *j);
 	void (*finished)(void *data, const char *stage,
-			 const struct pool_job *j);
+			 const struct sched_task *j);
 	void (*error)(void *data, const char *msg);
 	void (*notice)(void *data, const char *msg);
 	/* A workers: stage: an input ended for good; a worker started. */
-	void (*task)(void *data, const char *stage, const struct wpool_task *t);
+	void (*task)(void *data, const char *stage, const struct sched_task *t);
 	void (*spawned)(void *data, const char *stage, unsigned slot,
 			pid_t pid);
 	void *data;

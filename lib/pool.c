@@ -30,16 +30,11 @@
 #include "policy.h"
 #include "queue.h"
 #include "quote.h"
+#include "slot.h"
 #include "template.h"
 
 /* The kernel's limit on one argument string (MAX_ARG_STRLEN). */
 #define ARG_STRLEN_MAX (32 * 4096)
-/* How long to wait before retrying a spawn that failed with EAGAIN. */
-#define SPAWN_RETRY_MS 10
-/* ... doubled at each failure up to this ... */
-#define SPAWN_RETRY_MAX_MS 500
-/* ... and given up after this long when none of our jobs runs. */
-#define SPAWN_GIVE_UP_MS 10000
 /* The size asked for each job's output pipes (the kernel may give less). */
 #define JOB_PIPE_SIZE (1 << 20)
 /* How long a running job's pipe may fill before we read it again. */
@@ -51,14 +46,12 @@
 #define RUNTIME_MIN_SAMPLES 3
 
 struct pool_job {
+	struct sched_task task; /* first: what every task has */
 	struct pool *pool;
 	struct pool_job *next; /* the pool's running jobs */
-	unsigned long long seq;
-	unsigned slot;
-	pid_t pid;
+	struct slot_tree tree; /* its process, reaped or not, ended how */
 	int exec_errno;
 	int wait_status;
-	int reaped;
 	int finished;
 	int too_long;
 	char *refused; /* why the template refused the job's inputs */
@@ -72,18 +65,11 @@ struct pool_job {
 	size_t nargs, args_cap;
 	char *command; /* display form */
 	char *program;
-	char marker[64]; /* MPRUN_JOBID=... */
-	size_t kill_step;
-	struct loop_timer *kill_timer;
 	struct loop_timer *timeout_timer;
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
-	int timed_out;
 	int io_error;   /* its output could not be kept */
 	int halted;     /* ended by --halt now: counts neither way */
-	unsigned tries;
-	uint64_t start_wall_ms, start_ms, runtime_ms;
-	uint64_t out_bytes;
 	int files[2];               /* --results / callback copies, or -1 */
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
@@ -91,54 +77,28 @@ struct pool_job {
 };
 
 struct pool {
-	struct loop *loop;
+	struct sched s; /* first: the scheduler's state */
 	struct pool_opts opts;
-	struct pool_events ev;
-	struct queue *q;
-	void (*want)(void *);
-	void *want_data;
 	struct record *carry; /* taken from the queue, for the next job */
 	struct pool_job *partial; /* the job whose records are being gathered */
-	struct order *order;
 	struct pool_job *running;
 	unsigned char *slot_busy;
-	unsigned nrunning;
-	unsigned long long seq;
-	unsigned long long nstarted, nsucceeded, nfailed;
-	int closed, terminating, out_closed, started, finished;
-	int reaping;    /* pool_reaped is one of the loop's reapers */
-	int in_kick;
-	int kick_again;
-	int devnull;
-	int hold_fd[2]; /* map: output held until the end */
 	int sink_fd[2]; /* where captures write */
 	struct spill *spill; /* held output: one memory budget and file */
 	struct jobenv *env; /* environ without our variables, + opts.env */
 	size_t arg_max; /* bytes available for a command line */
 	struct pool_job *writer;
-	pid_t self;
-	int (*throttle)(void *);
-	void *throttle_data;
 	/* job control */
 	struct jobfiles *files;
-	struct callbacks *cbs; /* --on-success, --on-error */
-	unsigned long long ndone, total;
-	int halted;
 	uint64_t last_start_ms;
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
-	struct loop_timer *spawn_timer;
-	uint64_t spawn_since, spawn_backoff;
-	int spawn_said;
 	uint64_t runtimes[RUNTIME_SAMPLES];
 	size_t nruntimes;
 	unsigned long long runtime_count;
 };
 
-static void pool_check_finished(struct pool *p);
-static void job_kill_step(struct loop *l, void *data);
-static void job_terminate(struct pool_job *j);
 static int job_start(struct pool *p, struct pool_job *j);
 static void job_rearm_now(struct pool_job *j);
 static int job_exec(struct pool *p, struct pool_job *j);
@@ -147,7 +107,7 @@ static void job_spawn_done(struct pool_job *j);
 static void job_finish_unstarted(struct pool *p, struct pool_job *j);
 
 /* Report an error message (printf-style) through the events. */
-#define pool_error(p, ...) report_msg((p)->ev.error, (p)->ev.data, __VA_ARGS__)
+#define pool_error(p, ...) report_msg((p)->s.ev.error, (p)->s.ev.data, __VA_ARGS__)
 
 /* The variables mprun sets in each job's environment (never inherited). */
 static const char *const pool_job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
@@ -176,10 +136,10 @@ static int pool_open_files(struct pool *p)
 	const struct pool_opts *o = &p->opts;
 
 	if (o->dry_run || o->output == POOL_UNGROUP ||
-	    (o->results_dir == NULL && o->on_success == NULL &&
-	     o->on_error == NULL))
+	    (o->results_dir == NULL && o->sched.on_success == NULL &&
+	     o->sched.on_error == NULL))
 		return 0;
-	p->files = jobfiles_new(o->results_dir, o->tmpdir);
+	p->files = jobfiles_new(o->results_dir, o->sched.tmpdir);
 	if (p->files == NULL) {
 		pool_error(p, "%s: cannot make the directory: %s",
 			   o->results_dir != NULL ? o->results_dir : "tmpdir",
@@ -222,65 +182,55 @@ static void pool_fit_nproc(struct pool *p)
 
 	if (getuid() == 0 || getrlimit(RLIMIT_NPROC, &rl) == -1 ||
 	    rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > (rlim_t)p->opts.slots * 2 + 1024)
+	    rl.rlim_cur > (rlim_t)p->opts.sched.slots * 2 + 1024)
 		return;
 	used = user_processes();
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / 2 : 0;
 	if (room < 1)
 		room = 1;
-	if (room >= p->opts.slots)
+	if (room >= p->opts.sched.slots)
 		return;
-	report_msg(p->ev.notice, p->ev.data,
+	report_msg(p->s.ev.notice, p->s.ev.data,
 		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
 		   "once: running %lu at a time",
 		   (unsigned long)rl.rlim_cur, room, room);
-	p->opts.slots = (unsigned)room;
+	p->opts.sched.slots = (unsigned)room;
 }
 
-/* A child of ours ended: hand it to its job. */
-static int pool_reaped(void *data, pid_t pid, int status);
-static struct callbacks *pool_new_callbacks(struct pool *p);
+static int pool_new_callbacks(struct pool *p);
 
-struct pool *pool_new(struct loop *l, const struct pool_opts *opts,
-		      const struct pool_events *ev)
+static const struct slot_ops pool_ops;
+
+struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
+		       const struct sched_events *ev)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;
-	p->loop = l;
 	p->opts = *opts;
-	if (p->opts.slots == 0)
-		p->opts.slots = 1;
-	if (ev != NULL)
-		p->ev = *ev;
+	if (sched_init(&p->s, &pool_ops, l, &p->opts.sched, ev) == -1)
+		goto fail;
+	if (p->opts.sched.slots == 0)
+		p->opts.sched.slots = 1;
 	pool_fit_nproc(p);
-	p->devnull = -1;
-	p->hold_fd[0] = p->hold_fd[1] = -1;
-	p->sink_fd[0] = opts->out_fd;
-	p->sink_fd[1] = opts->err_fd;
-	p->self = getpid();
-	p->order = order_new(opts->order);
-	p->slot_busy = calloc(p->opts.slots + 1, 1);
+	p->sink_fd[0] = opts->sched.out_fd;
+	p->sink_fd[1] = opts->sched.err_fd;
+	p->s.noun = "jobs";
+	p->s.total = opts->total;
+	p->slot_busy = calloc(p->opts.sched.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
 				     ? opts->mem_limit
 				     : SPILL_MEM_DEFAULT,
-			     opts->tmpdir);
-	if (p->order == NULL || p->slot_busy == NULL || p->spill == NULL ||
+			     opts->sched.tmpdir);
+	if (p->slot_busy == NULL || p->spill == NULL ||
 	    pool_init_env(p) == -1)
 		goto fail;
-	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL)
+	if (pool_new_callbacks(p) == -1 || pool_open_files(p) == -1)
 		goto fail;
-	p->total = opts->total;
-	if (pool_open_files(p) == -1)
-		goto fail;
-	if (loop_child_add(l, pool_reaped, p) == -1)
-		goto fail;
-	p->reaping = 1;
-	return p;
+	return &p->s;
 fail:
-	pool_free(p);
+	sched_free(&p->s);
 	return NULL;
 }
 
@@ -300,12 +250,11 @@ static void job_free(struct pool_job *j)
 	for (i = 0; i < j->nrecs; i++)
 		record_free(j->recs[i]);
 	job_spawn_done(j);
-	if (j->kill_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->kill_timer);
+	sched_tree_stop(&j->tree);
 	if (j->timeout_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->timeout_timer);
+		loop_timer_cancel(j->pool->s.loop, j->timeout_timer);
 	if (j->rearm_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->rearm_timer);
+		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
 	free(j->recs);
 	free(j->args);
 	free(j->command);
@@ -314,42 +263,19 @@ static void job_free(struct pool_job *j)
 	free(j);
 }
 
-void pool_free(struct pool *p)
+/* slot_ops.destroy: free what is the pool's. */
+static void pool_destroy(struct sched *s)
 {
-	if (p == NULL)
-		return;
-	if (p->reaping)
-		loop_child_del(p->loop, pool_reaped, p);
+	struct pool *p = (struct pool *)s;
+
 	record_free(p->carry);
 	job_free(p->partial);
-	callback_destroy(p->cbs);
 	if (p->delay_timer != NULL)
-		loop_timer_cancel(p->loop, p->delay_timer);
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
+		loop_timer_cancel(p->s.loop, p->delay_timer);
 	jobfiles_free(p->files);
-	order_free(p->order);
 	free(p->slot_busy);
 	jobenv_free(p->env);
-	close_keep_errno(p->devnull);
-	close_keep_errno(p->hold_fd[0]);
-	close_keep_errno(p->hold_fd[1]);
 	spill_free(p->spill);
-	free(p);
-}
-
-void pool_set_throttle(struct pool *p, int (*throttle)(void *), void *data)
-{
-	p->throttle = throttle;
-	p->throttle_data = data;
-}
-
-void pool_set_source(struct pool *p, struct queue *q, void (*want)(void *),
-		     void *data)
-{
-	p->q = q;
-	p->want = want;
-	p->want_data = data;
 }
 
 /* --- building a job ------------------------------------------------ */
@@ -364,7 +290,7 @@ static struct record *pool_take(struct pool *p)
 		p->carry = NULL;
 		return r;
 	}
-	if (p->q == NULL || queue_try_get(p->q, &item) == -1)
+	if (p->s.q == NULL || queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	return item;
 }
@@ -372,8 +298,7 @@ static struct record *pool_take(struct pool *p)
 /* Can no record come any more? */
 static int pool_source_done(const struct pool *p)
 {
-	return p->carry == NULL &&
-	       (p->q == NULL || (queue_closed(p->q) && queue_len(p->q) == 0));
+	return p->carry == NULL && sched_queue_done(&p->s);
 }
 
 /* Add a record's values to the job's records and arguments. */
@@ -442,8 +367,8 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 		if (!p->opts.fill && j->nrecs >= want)
 			return 1;
 		r = pool_take(p);
-		if (r == NULL && !pool_source_done(p) && p->want != NULL) {
-			p->want(p->want_data);
+		if (r == NULL && !pool_source_done(p) && p->s.want != NULL) {
+			p->s.want(p->s.want_data);
 			r = pool_take(p);
 		}
 		if (r == NULL)
@@ -513,11 +438,11 @@ static char *job_tag(struct pool *p, struct pool_job *j,
 		shown.args = tagv;
 		shown.nargs = 1;
 	}
-	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, &shown, &b,
+	if (p->opts.sched.tagstring != NULL) {
+		if (template_expand_shell(p->opts.sched.tagstring, &shown, &b,
 					  NULL) == -1)
 			goto fail;
-	} else if (p->opts.tag) {
+	} else if (p->opts.sched.tag) {
 		for (i = 0; i < shown.nargs; i++)
 			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
 			    buf_append_str(&b, shown.args[i]) == -1)
@@ -538,7 +463,7 @@ static unsigned pool_free_slot(struct pool *p)
 {
 	unsigned s;
 
-	for (s = 1; s <= p->opts.slots; s++)
+	for (s = 1; s <= p->opts.sched.slots; s++)
 		if (!p->slot_busy[s])
 			return s;
 	return 0;
@@ -548,11 +473,11 @@ static unsigned pool_free_slot(struct pool *p)
 static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 			    size_t varlen)
 {
-	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->seq);
-	char *add[3] = {vars, vars + a + 1, j->marker};
+	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->task.seq);
+	char *add[3] = {vars, vars + a + 1, j->tree.marker};
 
 	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		 j->slot);
+		 j->task.slot);
 	return jobenv_with(p->env, add, 3);
 }
 
@@ -564,10 +489,10 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 /* Our stdout or stderr is gone: end the run, drop all output. */
 static void pool_output_gone(struct pool *p)
 {
-	if (p->out_closed)
+	if (p->s.out_closed)
 		return;
-	p->out_closed = 1;
-	pool_terminate(p);
+	p->s.out_closed = 1;
+	sched_terminate(&p->s);
 }
 
 /* Make the order's current writer stream, resuming its paused reads. */
@@ -576,9 +501,9 @@ static void pool_update_writer(struct pool *p)
 	struct pool_job *w;
 	size_t i;
 
-	if (p->opts.output == POOL_UNGROUP || p->opts.retries > 0)
+	if (p->opts.output == POOL_UNGROUP || p->opts.sched.retries > 0)
 		return;
-	w = order_writer(p->order);
+	w = order_writer(p->s.order);
 	if (w == NULL || w == p->writer)
 		return;
 	p->writer = w;
@@ -587,31 +512,29 @@ static void pool_update_writer(struct pool *p)
 			continue;
 		if (capture_stream(w->cap[i]) == -1)
 			pool_output_gone(p);
-		loop_fd_mod(p->loop, capture_fd(w->cap[i]), EPOLLIN);
+		loop_fd_mod(p->s.loop, capture_fd(w->cap[i]), EPOLLIN);
 	}
 }
 
-/* Release every job whose turn it is: write its output, report it. */
-static void pool_release_ready(struct pool *p)
+/* slot_ops.release: the job's turn: write its output, report it. */
+static void pool_release(struct sched *s, void *task)
 {
-	struct pool_job *j;
+	struct pool *p = (struct pool *)s;
+	struct pool_job *j = task;
 	size_t i;
 
-	while ((j = order_pop_release(p->order)) != NULL) {
-		if (j == p->writer)
-			p->writer = NULL;
-		for (i = 0; i < 2 && !p->out_closed; i++)
-			if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
-				pool_output_gone(p);
-		if (!p->out_closed && callback_flush(j->cb) == -1)
+	if (j == p->writer)
+		p->writer = NULL;
+	for (i = 0; i < 2 && !s->out_closed; i++)
+		if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
 			pool_output_gone(p);
-		if (p->ev.done != NULL)
-			p->ev.done(p->ev.data, j);
-		for (i = 0; i < j->ntasks && p->q != NULL; i++)
-			queue_task_done(p->q);
-		job_free(j);
-	}
-	pool_update_writer(p);
+	if (!s->out_closed && callback_flush(j->cb) == -1)
+		pool_output_gone(p);
+	if (p->s.ev.done != NULL)
+		p->s.ev.done(p->s.ev.data, &j->task);
+	for (i = 0; i < j->ntasks && s->q != NULL; i++)
+		queue_task_done(s->q);
+	job_free(j);
 }
 
 /* Remove a job from the running list. */
@@ -631,29 +554,26 @@ static void pool_unlink(struct pool *p, struct pool_job *j)
 static void job_leave(struct pool *p, struct pool_job *j)
 {
 	pool_unlink(p, j);
-	p->nrunning--;
-	p->slot_busy[j->slot] = 0;
+	p->s.nrunning--;
+	p->slot_busy[j->task.slot] = 0;
 	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->loop, j->timeout_timer);
+		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
-	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->loop, j->kill_timer);
-		j->kill_timer = NULL;
-	}
+	sched_tree_stop(&j->tree);
 	/* A job being ended: whatever of its tree outlived it goes too. */
-	if (j->kill_step > 0)
-		termtree_signal(0, j->pid, j->marker, SIGKILL);
+	if (j->tree.step > 0)
+		termtree_signal(0, j->tree.pid, j->tree.marker, SIGKILL);
 }
 
 /* The job and its callback are over: let its output go. */
 static void job_complete(struct pool *p, struct pool_job *j)
 {
 	if (p->files != NULL && p->opts.results_dir == NULL)
-		jobfiles_remove(p->files, j->seq);
-	order_finished(p->order, j->seq);
-	pool_release_ready(p);
-	pool_kick(p);
+		jobfiles_remove(p->files, j->task.seq);
+	sched_task_over(&p->s, j->task.seq);
+	pool_update_writer(p);
+	sched_kick(&p->s);
 }
 
 /* Keep a runtime for the median of --timeout N%. */
@@ -664,27 +584,34 @@ static void pool_add_runtime(struct pool *p, uint64_t ms)
 		p->nruntimes++;
 }
 
-/* Should the run stop after this job (--halt)? */
-static void pool_check_halt(struct pool *p, const struct pool_job *j)
+/* Did the job fail (its try, until it ended for good)? */
+static int job_failed(const struct pool_job *j)
 {
-	const struct policy_halt *h = &p->opts.halt;
+	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
+		return 0;
+	return j->too_long || j->refused != NULL || j->task.timed_out ||
+	       j->io_error || !WIFEXITED(j->wait_status) ||
+	       WEXITSTATUS(j->wait_status) != 0;
+}
 
-	if (p->halted ||
-	    !policy_halt_reached(h, p->nsucceeded, p->nfailed,
-				 p->total > 0 ? p->total : p->nstarted))
-		return;
-	p->halted = 1;
-	if (h->when == HALT_NOW)
-		pool_terminate(p);
-	else
-		pool_close(p);
+/* The job ended for good: how, for the events. */
+static void job_ended(struct pool_job *j)
+{
+	int st = j->wait_status;
+
+	j->task.failed = job_failed(j);
+	j->task.exitval = WIFSIGNALED(st)   ? 128 + WTERMSIG(st)
+			  : WIFEXITED(st) ? WEXITSTATUS(st)
+					  : -1;
+	j->task.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	j->task.received = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 }
 
 /* Should a failed try run again (--retries)? */
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
-	return pool_job_failed(j) && j->tries <= p->opts.retries &&
-	       !p->closed && !j->too_long && j->pid > 0 &&
+	return job_failed(j) && j->task.tries <= p->opts.sched.retries &&
+	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
 }
 
@@ -695,13 +622,10 @@ static void job_retry(struct pool *p, struct pool_job *j)
 
 	job_rearm_now(j);
 	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->loop, j->timeout_timer);
+		loop_timer_cancel(p->s.loop, j->timeout_timer);
 		j->timeout_timer = NULL;
 	}
-	if (j->kill_timer != NULL) {
-		loop_timer_cancel(p->loop, j->kill_timer);
-		j->kill_timer = NULL;
-	}
+	sched_tree_stop(&j->tree);
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
 		j->cap[i] = NULL;
@@ -711,26 +635,27 @@ static void job_retry(struct pool *p, struct pool_job *j)
 	free(j->command);
 	free(j->program);
 	j->command = j->program = NULL;
-	j->reaped = 0;
+	j->tree.reaped = 0;
 	j->wait_status = 0;
 	j->exec_errno = 0;
-	j->kill_step = 0;
-	j->timed_out = 0;
-	j->tries++;
+	j->tree.step = 0;
+	j->task.timed_out = 0;
+	j->task.tries++;
 	if (job_start(p, j) == -1) {
 		pool_error(p, "cannot start a job: %s", strerror(errno));
 		j->wait_status = 255 << 8;
-		j->reaped = 1;
-		j->pid = -1;
+		j->tree.reaped = 1;
+		j->tree.pid = -1;
 	}
 }
 
 /* Tell that a try of the job was ended by --timeout. */
 static void job_report_timeout(struct pool *p, const struct pool_job *j)
 {
-	report_msg(p->ev.notice, p->ev.data,
-		   "job %llu timed out after %.3fs: %s", j->seq,
-		   (double)j->runtime_ms / 1000.0, pool_job_command(j));
+	report_msg(p->s.ev.notice, p->s.ev.data,
+		   "job %llu timed out after %.3fs: %s", j->task.seq,
+		   (double)j->task.runtime_ms / 1000.0,
+		   pool_job_command(&j->task));
 }
 
 /* A job that ended for good needs its block no more (--pipe). */
@@ -750,44 +675,47 @@ static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 
-	if (j->finished || !j->reaped || j->open_streams > 0)
+	if (j->finished || !j->tree.reaped || j->open_streams > 0)
 		return;
 	fifo_writer_stop(j->fifo);
 	j->fifo = NULL;
-	if (j->start_ms > 0)
-		j->runtime_ms = loop_now_ms() - j->start_ms;
-	if (j->timed_out)
+	if (j->task.start_ms > 0)
+		j->task.runtime_ms = loop_now_ms() - j->task.start_ms;
+	if (j->task.timed_out)
 		job_report_timeout(p, j);
 	if (job_should_retry(p, j)) {
 		job_retry(p, j);
-		if (!j->reaped)
+		if (!j->tree.reaped)
 			return;
 	}
 	j->finished = 1;
 	job_close_blocks(j);
-	j->out_bytes = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
+	job_ended(j);
 	job_leave(p, j);
-	if (p->halted && p->terminating && j->kill_step > 0 && !j->timed_out)
+	if (p->s.halted && p->s.terminating && j->tree.step > 0 &&
+	    !j->task.timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
-	else if (pool_job_failed(j))
-		p->nfailed++;
+	else if (j->task.failed)
+		p->s.nfailed++;
 	else
-		p->nsucceeded++;
-	if (j->pid > 0)
-		pool_add_runtime(p, j->runtime_ms);
+		p->s.nsucceeded++;
+	if (j->tree.pid > 0)
+		pool_add_runtime(p, j->task.runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
-	    jobfiles_commit(p->files, j->seq, j->command, pool_job_exitval(j),
-			    pool_job_signal(j)) == -1)
+	    jobfiles_commit(p->files, j->task.seq, j->command,
+			    j->task.exitval, j->task.signal) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
 			   p->opts.results_dir, strerror(errno));
-	if (p->ev.finished != NULL && j->pid > 0)
-		p->ev.finished(p->ev.data, j);
-	pool_check_halt(p, j);
-	if (j->pid > 0 && !p->terminating &&
-	    (pool_job_failed(j) ? p->opts.on_error : p->opts.on_success)) {
-		struct template_job tj = {j->args, j->nargs, j->seq, j->slot};
+	if (p->s.ev.finished != NULL && j->tree.pid > 0)
+		p->s.ev.finished(p->s.ev.data, &j->task);
+	sched_check_halt(&p->s, &j->task);
+	if (j->tree.pid > 0 && !p->s.terminating &&
+	    (j->task.failed ? p->opts.sched.on_error
+			    : p->opts.sched.on_success)) {
+		struct template_job tj = {j->args, j->nargs, j->task.seq,
+					  j->task.slot};
 
-		callback_add(p->cbs, j, pool_job_failed(j), &tj);
+		callback_add(p->s.cbs, j, j->task.failed, &tj);
 		return;
 	}
 	job_complete(p, j);
@@ -797,7 +725,7 @@ static void job_maybe_finished(struct pool_job *j)
  * keeps no descriptor). */
 static void job_stream_closed(struct pool_job *j, int i)
 {
-	loop_fd_del(j->pool->loop, capture_fd(j->cap[i]));
+	loop_fd_del(j->pool->s.loop, capture_fd(j->cap[i]));
 	capture_close_pipe(j->cap[i]);
 	j->open_streams--;
 }
@@ -826,23 +754,23 @@ static void job_coalesce(struct pool_job *j, int i)
 {
 	struct pool *p = j->pool;
 
-	if (j->reaped)
+	if (j->tree.reaped)
 		return;
-	loop_fd_mod(p->loop, capture_fd(j->cap[i]), 0);
+	loop_fd_mod(p->s.loop, capture_fd(j->cap[i]), 0);
 	j->coalesced[i] = 1;
 	if (j->rearm_timer == NULL)
-		j->rearm_timer = loop_timer_add(p->loop, READ_COALESCE_MS,
+		j->rearm_timer = loop_timer_add(p->s.loop, READ_COALESCE_MS,
 						job_rearm, j);
 	if (j->rearm_timer == NULL)
-		job_rearm(p->loop, j);
+		job_rearm(p->s.loop, j);
 }
 
 /* Stop the coalescing delay and watch the pipes again. */
 static void job_rearm_now(struct pool_job *j)
 {
 	if (j->rearm_timer != NULL)
-		loop_timer_cancel(j->pool->loop, j->rearm_timer);
-	job_rearm(j->pool->loop, j);
+		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
+	job_rearm(j->pool->s.loop, j);
 }
 
 /* The job's output (stream i) could not be kept (no room for the spill
@@ -858,14 +786,14 @@ static void job_io_error(struct pool_job *j, int i)
 	j->io_error = 1;
 	if (capture_store_failed(j->cap[i]))
 		snprintf(what, sizeof(what),
-			 "job %llu: cannot keep its output: %s", j->seq,
+			 "job %llu: cannot keep its output: %s", j->task.seq,
 			 spill_dir(j->pool->spill));
 	else
 		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
-			 j->seq);
+			 j->task.seq);
 	errno = saved;
 	pool_error(j->pool, "%s: %s (job ended)", what, strerror(errno));
-	job_terminate(j);
+	sched_tree_end(&j->tree);
 }
 
 /* Both pipes ended, most likely because the job exited: reap it now
@@ -874,9 +802,10 @@ static void job_try_reap(struct pool_job *j)
 {
 	int status;
 
-	if (j->reaped || j->pid <= 0 || waitpid(j->pid, &status, WNOHANG) <= 0)
+	if (j->tree.reaped || j->tree.pid <= 0 ||
+	    waitpid(j->tree.pid, &status, WNOHANG) <= 0)
 		return;
-	j->reaped = 1;
+	j->tree.reaped = 1;
 	j->wait_status = status;
 }
 
@@ -892,7 +821,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 
 	if (capture_bytes(j->cap[i]) > 0 && !j->had_output) {
 		j->had_output = 1;
-		order_output(p->order, j->seq);
+		order_output(p->s.order, j->task.seq);
 		pool_update_writer(p);
 	}
 	if (rc == -1 && errno == EPIPE)
@@ -920,8 +849,9 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 /* Stdout to the pool's sink (a pipeline channel) unless held (map). */
 static void pool_set_sink(struct pool *p, struct capture *c, int stream)
 {
-	if (stream == 0 && p->opts.out_sink != NULL && p->hold_fd[0] == -1)
-		capture_set_sink(c, p->opts.out_sink);
+	if (stream == 0 && p->opts.sched.out_sink != NULL &&
+	    p->s.hold_fd[0] == -1)
+		capture_set_sink(c, p->opts.sched.out_sink);
 }
 
 /* Make the pipes and captures of a job; fds[] gets the child's ends. */
@@ -930,9 +860,9 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 {
 	struct capture_opts co = {
 		.mem_limit = p->opts.mem_limit,
-		.spill_limit = p->opts.retries > 0 ? UINT64_MAX
+		.spill_limit = p->opts.sched.retries > 0 ? UINT64_MAX
 						   : p->opts.spill_limit,
-		.tmpdir = p->opts.tmpdir,
+		.tmpdir = p->opts.sched.tmpdir,
 		.spill = p->spill,
 		.flags = p->opts.output == POOL_LINES ? CAPTURE_LINES : 0,
 	};
@@ -940,8 +870,8 @@ static int job_open_streams(struct pool *p, struct pool_job *j, int fds[2],
 	int pfd[2], i;
 
 	if (p->opts.output == POOL_UNGROUP) {
-		fds[0] = p->opts.out_fd;
-		fds[1] = p->opts.err_fd;
+		fds[0] = p->opts.sched.out_fd;
+		fds[1] = p->opts.sched.err_fd;
 		return 0;
 	}
 	tag = job_tag(p, j, tj);
@@ -981,9 +911,9 @@ static void job_watch_streams(struct pool *p, struct pool_job *j)
 		if (j->cap[i] == NULL)
 			continue;
 		if (p->opts.output == POOL_LINES &&
-		    p->opts.order == ORDER_UNORDERED)
+		    p->opts.sched.order == ORDER_UNORDERED)
 			capture_stream(j->cap[i]);
-		if (loop_fd_add(p->loop, capture_fd(j->cap[i]), EPOLLIN,
+		if (loop_fd_add(p->s.loop, capture_fd(j->cap[i]), EPOLLIN,
 				job_stream_ready, j) == 0)
 			j->open_streams++;
 	}
@@ -1048,12 +978,12 @@ static void job_finish_unstarted(struct pool *p, struct pool_job *j)
 
 	for (i = 0; i < 2; i++) {
 		if (j->cap[i] != NULL && j->open_streams > 0) {
-			loop_fd_del(p->loop, capture_fd(j->cap[i]));
+			loop_fd_del(p->s.loop, capture_fd(j->cap[i]));
 			j->open_streams--;
 		}
 	}
-	j->reaped = 1;
-	j->pid = -1;
+	j->tree.reaped = 1;
+	j->tree.pid = -1;
 	job_maybe_finished(j);
 }
 
@@ -1065,7 +995,7 @@ static int job_stdin(struct pool *p, struct pool_job *j)
 
 	if (fd == -1 || p->opts.fifo ||
 	    (lseek(fd, 0, SEEK_SET) == -1 && errno != ESPIPE))
-		return p->devnull;
+		return p->s.devnull;
 	return fd;
 }
 
@@ -1073,6 +1003,7 @@ static int job_stdin(struct pool *p, struct pool_job *j)
 static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
+	const struct executor *e;
 	char vars[96];
 	int rc;
 
@@ -1080,72 +1011,43 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 	req->fd_in = job_stdin(p, j);
 	req->fd_out = fds[0];
 	req->fd_err = fds[1];
-	req->sigmask = loop_orig_sigmask(p->loop);
-	req->slot = j->slot;
-	req->seq = j->seq;
+	req->sigmask = loop_orig_sigmask(p->s.loop);
+	req->slot = j->task.slot;
+	req->seq = j->task.seq;
 	req->args = j->args;
 	req->nargs = j->nargs;
-	rc = p->opts.exec->spawn(p->opts.exec->ctx, req, &j->pid,
-				 &j->exec_errno);
+	e = p->opts.sched.exec;
+	rc = e->spawn(e->ctx, req, &j->tree.pid, &j->exec_errno);
 	return rc;
 }
 
-/* The spawn-retry timer, or a child of ours was reaped: try again. */
-static void pool_spawn_retry(struct loop *l, void *data)
+/* The spawn retry is due (sched_spawn_later): spawn the waiting job. */
+static void pool_spawn_retry(struct pool *p)
 {
-	struct pool *p = data;
 	struct pool_job *j = p->spawn_wait;
 
-	p->spawn_timer = NULL;
-	if (j == NULL)
-		return;
 	if (job_exec(p, j) == -1) {
 		job_spawn_done(j);
 		job_spawn_failed(p, j);
 	}
-	pool_kick(p);
 }
 
-/* fork failed with EAGAIN: try again on a timer with back-off (and at
- * once when one of our children is reaped); start nothing else meanwhile.
- * With none of ours running to free a process, give up after a while. */
+/* fork failed with EAGAIN: the job waits for its retry, the pool starts
+ * nothing else meanwhile (sched_spawn_later). */
 static int pool_spawn_later(struct pool *p, struct pool_job *j)
 {
-	uint64_t now = loop_now_ms();
-
-	if (p->spawn_wait != j) {
-		p->spawn_wait = j;
-		p->spawn_since = now;
-		p->spawn_backoff = SPAWN_RETRY_MS;
-	} else if (p->spawn_backoff < SPAWN_RETRY_MAX_MS) {
-		p->spawn_backoff *= 2;
-	}
-	if (p->nrunning <= 1 && now - p->spawn_since > SPAWN_GIVE_UP_MS) {
-		errno = EAGAIN;
+	p->spawn_wait = j;
+	if (sched_spawn_later(&p->s, p->s.nrunning - 1) == -1)
 		return -1;
-	}
-	if (!p->spawn_said && p->ev.notice != NULL) {
-		p->spawn_said = 1;
-		p->ev.notice(p->ev.data, "cannot start more processes now "
-			     "(fork: Resource temporarily unavailable): "
-			     "waiting for running jobs to end");
-	}
-	j->pid = 0;
-	if (p->spawn_timer == NULL)
-		p->spawn_timer = loop_timer_add(p->loop, p->spawn_backoff,
-						pool_spawn_retry, p);
-	return p->spawn_timer == NULL ? -1 : 0;
+	j->tree.pid = 0;
+	return 0;
 }
 
-/* A spawn waiting for EAGAIN to pass is given up (terminate, free). */
+/* The spawn waiting for EAGAIN to pass is given up (terminate). */
 static void pool_spawn_cancel(struct pool *p)
 {
 	struct pool_job *j = p->spawn_wait;
 
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
-	p->spawn_timer = NULL;
-	p->spawn_wait = NULL;
 	if (j == NULL)
 		return;
 	job_spawn_done(j);
@@ -1169,23 +1071,15 @@ static void job_close_child_ends(struct pool *p, int fds[2])
 /* Count the job as started: sequence number, slot, order. */
 static int pool_register(struct pool *p, struct pool_job *j)
 {
-	if (order_started(p->order, p->seq + 1, j) == -1)
+	if (sched_task_add(&p->s, j, &j->task.seq) == -1)
 		return -1;
 	j->pool = p;
-	j->seq = ++p->seq;
-	j->slot = pool_free_slot(p);
-	p->slot_busy[j->slot] = 1;
-	p->nrunning++;
-	p->nstarted++;
+	j->task.slot = pool_free_slot(p);
+	p->slot_busy[j->task.slot] = 1;
+	p->s.nrunning++;
 	j->next = p->running;
 	p->running = j;
-	if (p->opts.group > 0)
-		snprintf(j->marker, sizeof(j->marker),
-			 "MPRUN_JOBID=%ld.%u.%llu", (long)p->self,
-			 p->opts.group, j->seq);
-	else
-		snprintf(j->marker, sizeof(j->marker), "MPRUN_JOBID=%ld.%llu",
-			 (long)p->self, j->seq);
+	sched_tree_init(&p->s, &j->tree, j->task.slot, "", j->task.seq);
 	return 0;
 }
 
@@ -1196,7 +1090,7 @@ static uint64_t pool_timeout_ms(struct pool *p)
 	size_t n = p->nruntimes, i, k;
 
 	if (p->opts.timeout_pct == 0)
-		return p->opts.timeout_ms;
+		return p->opts.sched.timeout_ms;
 	if (n < RUNTIME_MIN_SAMPLES)
 		return 0;
 	memcpy(s, p->runtimes, n * sizeof(s[0]));
@@ -1216,8 +1110,8 @@ static void job_timeout(struct loop *l, void *data)
 	struct pool_job *j = data;
 
 	j->timeout_timer = NULL;
-	j->timed_out = 1;
-	job_terminate(j);
+	j->task.timed_out = 1;
+	sched_tree_end(&j->tree);
 }
 
 /* Open the job's --results / callback files and tee its output there. */
@@ -1227,7 +1121,7 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 
 	if (p->files == NULL || j->cap[0] == NULL)
 		return 0;
-	if (jobfiles_open(p->files, j->seq, j->files) == -1)
+	if (jobfiles_open(p->files, j->task.seq, j->files) == -1)
 		return -1;
 	for (i = 0; i < 2; i++)
 		capture_tee(j->cap[i], j->files[i]);
@@ -1241,8 +1135,9 @@ static void job_drop_records(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
-	if (p->opts.retries > 0 || p->opts.on_success != NULL ||
-	    p->opts.on_error != NULL || j->nrecs <= 1)
+	if (p->opts.sched.retries > 0 || p->opts.sched.on_success != NULL ||
+	    p->opts.sched.on_error != NULL || p->opts.keep_args ||
+	    j->nrecs <= 1)
 		return;
 	for (i = 1; i < j->nrecs; i++)
 		record_free(j->recs[i]);
@@ -1266,8 +1161,10 @@ static void job_spawn_done(struct pool_job *j)
 	struct pool *p = j->pool;
 	struct job_spawn_args *a = j->spawn;
 
-	if (p != NULL && p->spawn_wait == j)
+	if (p != NULL && p->spawn_wait == j) {
 		p->spawn_wait = NULL;
+		sched_spawn_done(&p->s);
+	}
 	if (a == NULL)
 		return;
 	job_close_child_ends(p, a->fds);
@@ -1283,11 +1180,12 @@ static void job_running(struct pool *p, struct pool_job *j)
 	uint64_t tmo;
 
 	job_drop_records(p, j);
-	p->last_start_ms = j->start_ms;
+	p->last_start_ms = j->task.start_ms;
 	job_watch_streams(p, j);
 	tmo = pool_timeout_ms(p);
 	if (tmo > 0)
-		j->timeout_timer = loop_timer_add(p->loop, tmo, job_timeout, j);
+		j->timeout_timer =
+			loop_timer_add(p->s.loop, tmo, job_timeout, j);
 	pool_update_writer(p);
 }
 
@@ -1306,10 +1204,10 @@ static void job_fifo_start(struct pool *p, struct pool_job *j)
 
 	if (!p->opts.fifo || r == NULL || !r->fifo || r->fd == -1)
 		return;
-	j->fifo = fifo_writer_start(p->loop, r->v[0], r->fd);
+	j->fifo = fifo_writer_start(p->s.loop, r->v[0], r->fd);
 	if (j->fifo == NULL)
 		pool_error(p, "job %llu: cannot write its block into %s: %s",
-			   j->seq, r->v[0], strerror(errno));
+			   j->task.seq, r->v[0], strerror(errno));
 }
 
 /* Spawn the job from j->spawn; 0 (running or waiting to retry) or -1. */
@@ -1319,10 +1217,10 @@ static int job_exec(struct pool *p, struct pool_job *j)
 
 	/* taken before the spawn: a timer the job sets up counts from no
 	 * earlier than this */
-	j->start_ms = loop_now_ms();
+	j->task.start_ms = loop_now_ms();
 	if (job_spawn(p, j, &a->req, a->fds) == -1) {
-		j->start_ms = 0;
-		if (errno == EAGAIN && !p->terminating)
+		j->task.start_ms = 0;
+		if (errno == EAGAIN && !p->s.terminating)
 			return pool_spawn_later(p, j);
 		return -1;
 	}
@@ -1330,6 +1228,25 @@ static int job_exec(struct pool *p, struct pool_job *j)
 	job_running(p, j);
 	job_fifo_start(p, j);
 	return 0;
+}
+
+/* -v: the command line first in the job's stdout (with the rest of its
+ * output, tagged as it is; straight out with -u). */
+static int job_echo(struct pool *p, struct pool_job *j)
+{
+	const char *cmd = pool_job_command(&j->task);
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (!p->opts.echo)
+		return 0;
+	if (buf_printf(&b, "%s\n", cmd) == -1)
+		return -1;
+	rc = j->cap[0] != NULL
+		     ? capture_inject(j->cap[0], b.data, b.len)
+		     : capture_write_all(p->opts.sched.out_fd, b.data, b.len);
+	buf_free(&b);
+	return rc;
 }
 
 /* Expand, spawn and watch a registered job (also for a retry). On -1 the
@@ -1345,18 +1262,19 @@ static int job_start(struct pool *p, struct pool_job *j)
 	a->fds[0] = a->fds[1] = -1;
 	a->sh = (struct buf)BUF_INIT;
 	j->spawn = a;
-	tj = (struct template_job){j->args, j->nargs, j->seq, j->slot};
+	tj = (struct template_job){j->args, j->nargs, j->task.seq,
+				   j->task.slot};
 	if (job_expand(p, j, &tj, &a->req, &a->argv, &a->sh) == -1)
 		goto fail;
-	if (p->ev.launch != NULL && !j->too_long && j->refused == NULL)
-		p->ev.launch(p->ev.data, j);
+	if (p->s.ev.launch != NULL && !j->too_long && j->refused == NULL)
+		p->s.ev.launch(p->s.ev.data, &j->task);
 	if (p->opts.dry_run || j->too_long || j->refused != NULL) {
 		job_spawn_done(j);
 		job_finish_unstarted(p, j);
 		return 0;
 	}
 	if (job_open_streams(p, j, a->fds, &tj) == -1 ||
-	    job_open_files(p, j) == -1)
+	    job_open_files(p, j) == -1 || job_echo(p, j) == -1)
 		goto fail;
 	return job_exec(p, j);
 fail:
@@ -1370,8 +1288,8 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 {
 	if (pool_register(p, j) == -1)
 		return -1;
-	j->tries = 1;
-	j->start_wall_ms = clock_wall_ms();
+	j->task.tries = 1;
+	j->task.start_wall_ms = clock_wall_ms();
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
 	return 0;
@@ -1382,11 +1300,11 @@ static int pool_skip(struct pool *p, struct pool_job *j)
 {
 	size_t i;
 
-	if (p->ev.skip == NULL || !p->ev.skip(p->ev.data, p->seq + 1))
+	if (p->s.ev.skip == NULL || !p->s.ev.skip(p->s.ev.data, p->s.seq + 1))
 		return 0;
-	p->seq++;
-	for (i = 0; i < j->ntasks && p->q != NULL; i++)
-		queue_task_done(p->q);
+	p->s.seq++;
+	for (i = 0; i < j->ntasks && p->s.q != NULL; i++)
+		queue_task_done(p->s.q);
 	job_free(j);
 	return 1;
 }
@@ -1397,7 +1315,7 @@ static void pool_delay_over(struct loop *l, void *data)
 	struct pool *p = data;
 
 	p->delay_timer = NULL;
-	pool_kick(p);
+	sched_kick(&p->s);
 }
 
 /* Must the next start wait for --delay? Then arm the timer. */
@@ -1412,20 +1330,23 @@ static int pool_delayed(struct pool *p)
 	if (now >= next)
 		return 0;
 	if (p->delay_timer == NULL)
-		p->delay_timer = loop_timer_add(p->loop, next - now,
+		p->delay_timer = loop_timer_add(p->s.loop, next - now,
 						pool_delay_over, p);
 	return 1;
 }
 
-/* Start jobs while there are free slots and records. */
-static void pool_fill(struct pool *p)
+/* slot_ops.fill: start jobs while there are free slots and records. */
+static void pool_fill(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j;
 	int rc;
 
-	while (!p->closed && p->nrunning < p->opts.slots &&
+	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
+		pool_spawn_retry(p);
+	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
-	       (p->throttle == NULL || !p->throttle(p->throttle_data))) {
+	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
 		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
 			if (p->partial == NULL)
@@ -1451,23 +1372,6 @@ static void pool_fill(struct pool *p)
 			break;
 		}
 	}
-	pool_check_finished(p);
-}
-
-void pool_kick(struct pool *p)
-{
-	if (p->in_kick) {
-		p->kick_again = 1;
-		return;
-	}
-	p->in_kick = 1;
-	do {
-		p->kick_again = 0;
-		if (p->started)
-			pool_fill(p);
-	} while (p->kick_again);
-	p->in_kick = 0;
-	pool_check_finished(p);
 }
 
 /* --- callbacks (--on-success, --on-error) ------------------------------ */
@@ -1479,16 +1383,16 @@ static int job_cb_vars(void *data, struct buf *b)
 	char out[4096] = "", err[4096] = "";
 
 	if (j->files[0] != -1) {
-		jobfiles_path(j->pool->files, j->seq, 0, out, sizeof(out));
-		jobfiles_path(j->pool->files, j->seq, 1, err, sizeof(err));
+		jobfiles_path(j->pool->files, j->task.seq, 0, out, sizeof(out));
+		jobfiles_path(j->pool->files, j->task.seq, 1, err, sizeof(err));
 	}
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_SIGNAL=%d%cMPRUN_RUNTIME=%.3f%cMPRUN_STDOUT=%s%c"
 			  "MPRUN_STDERR=%s%c%s%c",
-			  j->seq, 0, j->slot, 0, pool_job_exitval(j), 0,
-			  pool_job_signal(j), 0, (double)j->runtime_ms / 1000.0,
-			  0, out, 0, err, 0, j->marker, 0);
+			  j->task.seq, 0, j->task.slot, 0, j->task.exitval, 0,
+			  j->task.signal, 0, (double)j->task.runtime_ms / 1000.0,
+			  0, out, 0, err, 0, j->tree.marker, 0);
 }
 
 /* callback opts.done: the job and its callback are over. */
@@ -1501,29 +1405,22 @@ static void job_cb_done(void *data, struct callback *cb)
 }
 
 /* The callback queue: its output goes where the jobs' does. */
-static struct callbacks *pool_new_callbacks(struct pool *p)
+static int pool_new_callbacks(struct pool *p)
 {
 	int direct = p->opts.output == POOL_UNGROUP;
 	struct callback_opts co = {
-		.cmd = {p->opts.on_success, p->opts.on_error},
+		.cmd = {p->opts.sched.on_success, p->opts.sched.on_error},
 		.noun = "job",
 		.how = {{"failed with exit status ", ""},
 			{"was killed by signal ", ""}},
-		.exec = p->opts.exec,
-		.env = jobenv_base(p->env),
-		.fd_in = p->devnull,
-		.out = {{p->sink_fd[0], p->opts.out_sink, direct},
+		.out = {{p->sink_fd[0], p->opts.sched.out_sink, direct},
 			{p->sink_fd[1], NULL, direct}},
 		.mem_limit = p->opts.mem_limit,
-		.tmpdir = p->opts.tmpdir,
-		.termseq = &p->opts.termseq,
 		.vars = job_cb_vars,
 		.done = job_cb_done,
-		.notice = p->ev.notice,
-		.ctx = p->ev.data,
 	};
 
-	return callback_new(p->loop, &co);
+	return sched_callbacks(&p->s, &co, jobenv_base(p->env));
 }
 
 /* --- reaping and ending ------------------------------------------------ */
@@ -1534,263 +1431,144 @@ static struct pool_job *job_by_pid(struct pool *p, pid_t pid)
 	struct pool_job *j;
 
 	for (j = p->running; j != NULL; j = j->next)
-		if (j->pid == pid && !j->reaped)
+		if (j->tree.pid == pid && !j->tree.reaped)
 			return j;
 	return NULL;
 }
 
-static int pool_reaped(void *data, pid_t pid, int status)
+/* slot_ops.reaped: a child of ours ended: hand it to its job. */
+static int pool_reaped(struct sched *s, pid_t pid, int status)
 {
-	struct pool *p = data;
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j = job_by_pid(p, pid);
 
 	if (j == NULL)
 		return 0;
-	j->reaped = 1;
+	j->tree.reaped = 1;
 	j->wait_status = status;
 	job_rearm_now(j);
 	job_maybe_finished(j);
-	if (p->spawn_wait != NULL && p->spawn_timer != NULL) {
-		/* a process was freed: the waiting spawn may work now */
-		loop_timer_cancel(p->loop, p->spawn_timer);
-		p->spawn_timer = loop_timer_add(p->loop, 0, pool_spawn_retry, p);
-	}
 	return 1;
 }
 
-/* Is anything of the job's tree still alive? */
-static int job_tree_alive(struct pool_job *j)
+/* slot_ops.close: the pool only starts no new job (sched.closed). */
+static void pool_close(struct sched *s)
 {
-	pid_t *pids = NULL;
-	size_t n = 0;
-
-	if (termtree_collect(j->reaped ? 0 : j->pid, j->pid, j->marker, &pids,
-			     &n) == -1)
-		return !j->reaped;
-	free(pids);
-	return n > 0;
 }
 
-/* Send the next signal of the termination sequence to the job's tree. */
-static void job_kill_step(struct loop *l, void *data)
+/* slot_ops.terminate: give up a spawn waiting, end every job's tree. */
+static void pool_terminate(struct sched *s)
 {
-	struct pool_job *j = data;
-	const struct termseq *ts = &j->pool->opts.termseq;
-
-	int remote = 0;
-
-	j->kill_timer = NULL;
-	if (j->kill_step >= ts->n || !job_tree_alive(j))
-		return;
-	if (j->pool->opts.exec->terminate != NULL && !j->reaped)
-		remote = j->pool->opts.exec->terminate(
-			j->pool->opts.exec->ctx, j->pid, j->slot,
-			ts->sig[j->kill_step]);
-	if (!remote)
-		termtree_signal(j->reaped ? 0 : j->pid, j->pid, j->marker,
-				ts->sig[j->kill_step]);
-	j->kill_timer = loop_timer_add(l, ts->ms[j->kill_step], job_kill_step,
-				       j);
-	j->kill_step++;
-}
-
-/* End a running job's whole tree with the termination sequence. */
-static void job_terminate(struct pool_job *j)
-{
-	if (j->kill_step > 0 || j->pid <= 0)
-		return;
-	job_kill_step(j->pool->loop, j);
-}
-
-void pool_close(struct pool *p)
-{
-	p->closed = 1;
-	pool_check_finished(p);
-}
-
-void pool_terminate(struct pool *p)
-{
+	struct pool *p = (struct pool *)s;
 	struct pool_job *j;
 
-	p->closed = 1;
-	p->terminating = 1;
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
-		job_terminate(j);
-	callback_terminate(p->cbs);
-	pool_check_finished(p);
-}
-
-void pool_halt_now(struct pool *p)
-{
-	p->halted = 1;
-	pool_terminate(p);
+		sched_tree_end(&j->tree);
 }
 
 /* --- running ------------------------------------------------------------ */
 
-/* Open the files that hold output until the end (--order map). */
-static int pool_open_hold(struct pool *p)
+/* slot_ops.start: --order map holds stdout and stderr (the callbacks'
+ * too) in files until the end. */
+static void pool_start(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
 	struct callback_stream held = {.fd = -1};
-	int i;
+	int i, rc;
 
-	for (i = 0; i < 2; i++) {
-		p->hold_fd[i] = hold_open(p->opts.tmpdir);
-		if (p->hold_fd[i] == -1)
-			return -1;
-		held.fd = p->sink_fd[i] = p->hold_fd[i];
-		callback_set_stream(p->cbs, i, &held);
-	}
-	return 0;
-}
-
-/* Everything done? Then flush held output and stop the loop. */
-static void pool_check_finished(struct pool *p)
-{
-	size_t i;
-
-	if (p->finished || !p->started || p->nrunning > 0 ||
-	    order_pending(p->order) > 0 || p->in_kick)
+	if (p->opts.sched.order != ORDER_MAP ||
+	    p->opts.output == POOL_UNGROUP || p->opts.dry_run)
 		return;
-	if (!p->closed && (!pool_source_done(p) || p->partial != NULL))
-		return;
-	p->finished = 1;
-	for (i = 0; i < 2; i++) {
-		if (p->hold_fd[i] == -1 || p->out_closed)
-			continue;
-		if (hold_copy(p->hold_fd[i],
-			      i == 0 ? p->opts.out_fd : p->opts.err_fd,
-			      i == 0 ? p->opts.out_sink : NULL) == -1)
-			p->out_closed = 1;
+	rc = sched_hold(s, 2);
+	for (i = 0; i < 2 && s->hold_fd[i] != -1; i++) {
+		held.fd = p->sink_fd[i] = s->hold_fd[i];
+		callback_set_stream(s->cbs, i, &held);
 	}
-	loop_stop(p->loop);
-}
-
-void pool_start(struct pool *p)
-{
-	if (p->opts.order == ORDER_MAP && p->opts.output != POOL_UNGROUP &&
-	    !p->opts.dry_run && pool_open_hold(p) == -1)
+	if (rc == -1)
 		pool_error(p, "cannot hold output for --order map: %s",
 			   strerror(errno));
-	p->started = 1;
-	pool_kick(p);
 }
 
-int pool_run(struct pool *p)
+/* slot_ops.busy: a job running, or records to come for one. */
+static int pool_busy(const struct sched *s)
 {
-	pool_start(p);
-	while (!p->finished)
-		if (loop_run_once(p->loop) == -1)
-			return -1;
-	return 0;
-}
+	const struct pool *p = (const struct pool *)s;
 
-int pool_finished(const struct pool *p)
-{
-	return p->finished;
-}
-
-unsigned long long pool_started(const struct pool *p)
-{
-	return p->nstarted;
-}
-
-unsigned long long pool_succeeded(const struct pool *p)
-{
-	return p->nsucceeded;
-}
-
-unsigned long long pool_failed(const struct pool *p)
-{
-	return p->nfailed;
-}
-
-int pool_output_closed(const struct pool *p)
-{
-	return p->out_closed;
+	return s->nrunning > 0 ||
+	       (!s->closed && (!pool_source_done(p) || p->partial != NULL));
 }
 
 /* --- jobs as the events see them ------------------------------------ */
 
-unsigned long long pool_job_seq(const struct pool_job *j)
+/* The job of a task the events were given. */
+#define JOB(t) ((const struct pool_job *)(t))
+
+const char *pool_job_command(const struct sched_task *t)
 {
-	return j->seq;
+	return JOB(t)->command != NULL ? JOB(t)->command : "";
 }
 
-unsigned pool_job_slot(const struct pool_job *j)
+int pool_job_wait_status(const struct sched_task *t)
 {
-	return j->slot;
+	return JOB(t)->wait_status;
 }
 
-const char *pool_job_command(const struct pool_job *j)
+int pool_job_exec_errno(const struct sched_task *t)
 {
-	return j->command != NULL ? j->command : "";
+	return JOB(t)->exec_errno;
 }
 
-int pool_job_wait_status(const struct pool_job *j)
+int pool_job_too_long(const struct sched_task *t)
 {
-	return j->wait_status;
+	return JOB(t)->too_long;
 }
 
-int pool_job_exec_errno(const struct pool_job *j)
+const char *pool_job_refused(const struct sched_task *t)
 {
-	return j->exec_errno;
+	return JOB(t)->refused;
 }
 
-int pool_job_too_long(const struct pool_job *j)
+const char *pool_job_program(const struct sched_task *t)
 {
-	return j->too_long;
+	return JOB(t)->program != NULL ? JOB(t)->program : "";
 }
 
-const char *pool_job_refused(const struct pool_job *j)
+const char *pool_job_origin(const struct sched_task *t)
 {
-	return j->refused;
-}
+	const struct pool_job *j = JOB(t);
 
-int pool_job_failed(const struct pool_job *j)
-{
-	if (j->pool->opts.dry_run && !j->too_long && j->refused == NULL)
-		return 0;
-	return j->too_long || j->refused != NULL || j->timed_out ||
-	       j->io_error ||
-	       !WIFEXITED(j->wait_status) ||
-	       WEXITSTATUS(j->wait_status) != 0;
-}
-
-const char *pool_job_program(const struct pool_job *j)
-{
-	return j->program != NULL ? j->program : "";
-}
-
-const char *pool_job_origin(const struct pool_job *j)
-{
 	return j->nrecs > 0 && j->recs[0]->origin != NULL ? j->recs[0]->origin
 							   : "";
 }
 
-unsigned long long pool_job_lineno(const struct pool_job *j)
+unsigned long long pool_job_lineno(const struct sched_task *t)
 {
-	return j->nrecs > 0 ? j->recs[0]->lineno : 0;
+	return JOB(t)->nrecs > 0 ? JOB(t)->recs[0]->lineno : 0;
 }
 
-uint64_t pool_job_start_ms(const struct pool_job *j)
+int pool_job_terminated(const struct sched_task *t)
 {
-	return j->start_wall_ms;
+	return JOB(t)->tree.step > 0;
 }
 
-uint64_t pool_job_runtime_ms(const struct pool_job *j)
+const char *pool_job_host(const struct sched_task *t)
 {
-	return j->runtime_ms;
+	const struct executor *e = JOB(t)->pool->opts.sched.exec;
+	const char *h = e->host != NULL ? e->host(e->ctx, t->slot) : NULL;
+
+	return h != NULL ? h : ":";
 }
 
-uint64_t pool_job_output_bytes(const struct pool_job *j)
+char *const *pool_job_args(const struct sched_task *t, size_t *n)
 {
-	return j->out_bytes;
+	*n = JOB(t)->nargs;
+	return JOB(t)->args;
 }
 
-uint64_t pool_job_input_bytes(const struct pool_job *j)
+uint64_t pool_job_input_bytes(const struct sched_task *t)
 {
+	const struct pool_job *j = JOB(t);
 	uint64_t n = 0;
 	size_t i;
 
@@ -1799,57 +1577,9 @@ uint64_t pool_job_input_bytes(const struct pool_job *j)
 	return n;
 }
 
-int pool_job_exitval(const struct pool_job *j)
-{
-	if (WIFSIGNALED(j->wait_status))
-		return 128 + WTERMSIG(j->wait_status);
-	return WIFEXITED(j->wait_status) ? WEXITSTATUS(j->wait_status) : -1;
-}
-
-int pool_job_signal(const struct pool_job *j)
-{
-	return WIFSIGNALED(j->wait_status) ? WTERMSIG(j->wait_status) : 0;
-}
-
-int pool_job_timed_out(const struct pool_job *j)
-{
-	return j->timed_out;
-}
-
-unsigned pool_job_tries(const struct pool_job *j)
-{
-	return j->tries;
-}
-
-unsigned pool_running(const struct pool *p)
-{
-	return p->nrunning;
-}
-
-unsigned long long pool_callbacks_failed(const struct pool *p)
-{
-	return callback_failures(p->cbs);
-}
-
-int pool_halted(const struct pool *p)
-{
-	return p->halted;
-}
-
-void pool_set_total(struct pool *p, unsigned long long total)
-{
-	p->total = total;
-}
-
-int pool_job_terminated(const struct pool_job *j)
-{
-	return j->kill_step > 0;
-}
-
-const char *pool_job_host(const struct pool_job *j)
-{
-	const struct executor *e = j->pool->opts.exec;
-	const char *h = e->host != NULL ? e->host(e->ctx, j->slot) : NULL;
-
-	return h != NULL ? h : ":";
-}
+static const struct slot_ops pool_ops = {
+	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
+	.close = pool_close, .terminate = pool_terminate,
+	.release = pool_release, .reaped = pool_reaped,
+	.destroy = pool_destroy,
+};

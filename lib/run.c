@@ -10,14 +10,17 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "executor.h"
 #include "feed.h"
 #include "input.h"
 #include "loop.h"
+#include "pipefile.h"
 #include "pipeline.h"
 #include "pool.h"
 #include "progress.h"
 #include "queue.h"
 #include "rrfeed.h"
+#include "sched.h"
 #include "shm.h"
 #include "termtree.h"
 #include "wpool.h"
@@ -30,6 +33,7 @@ struct run_end {
 	unsigned long long failures; /* jobs, callbacks, workers' faults */
 	int output_closed;
 	int halted;
+	int halt_status;             /* --halt's own exit status, or -1 */
 };
 
 /* One kind of scheduler behind the run; each op gets the scheduler. */
@@ -52,7 +56,7 @@ struct run_ops {
 
 struct runner {
 	const struct run_ops *ops;
-	void *sched; /* struct pool, wpool or pipeline */
+	void *sched; /* struct sched (jobs, workers) or pipeline */
 	struct loop *loop;
 	struct input *in;
 	struct queue *q; /* NULL for a pipeline */
@@ -71,6 +75,8 @@ struct runner {
 	uint64_t bytes_done; /* pipe mode: input of the jobs ended */
 	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
 	int interrupted, stops, error, error_after, go_failed;
+	const struct executor **execs; /* those with helpers (attach) */
+	size_t nexecs;
 };
 
 /* The pool wants more records than the queue holds. */
@@ -90,100 +96,74 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 	const struct pool_opts *po = o->pool;
 
 	r->q = queue_new(queue_size_for(o->blocks ? QUEUE_BLOCKS : QUEUE_JOBS,
-					po->slots, po->max_args, po->fill));
-	r->sched = r->q != NULL ? pool_new(r->loop, po, o->pool_ev) : NULL;
+					po->sched.slots, po->max_args, po->fill));
+	r->sched = r->q != NULL ? pool_new(r->loop, po, o->sched_ev) : NULL;
 	if (r->sched == NULL)
 		return -1;
-	pool_set_source(r->sched, r->q, run_want, r);
+	sched_set_source(r->sched, r->q, run_want, r);
 	r->per_job = po->fill ? 0 : po->max_args > 0 ? po->max_args : 1;
 	if (o->round_robin)
 		r->per_job = 0; /* jobs are not blocks: no total ahead */
-	r->sweep_halted = po->halt.when == HALT_NOW;
+	r->sweep_halted = po->sched.halt.when == HALT_NOW;
 	return 0;
 }
-
-/* Jobs: the pool's own operations, as the table calls them. */
-static void jobs_destroy(void *s) { pool_free(s); }
-static int jobs_go(void *s) { return pool_run(s); }
-static void jobs_kick(void *s) { pool_kick(s); }
-static void jobs_set_total(void *s, unsigned long long n)
-{
-	pool_set_total(s, n);
-}
-static void jobs_close(void *s) { pool_close(s); }
-static void jobs_terminate(void *s) { pool_terminate(s); }
-
-/* Jobs: the figures. */
-static void jobs_counts(const void *s, size_t i, struct progress_counts *c)
-{
-	c->failed = pool_failed(s);
-	c->done = pool_succeeded(s) + c->failed;
-	c->running = pool_running(s);
-}
-
-/* Jobs: failures count failed callbacks too. */
-static void jobs_end(const void *s, struct run_end *e)
-{
-	e->failures = pool_failed(s) + pool_callbacks_failed(s);
-	e->output_closed = pool_output_closed(s);
-	e->halted = pool_halted(s);
-}
-
-static const struct run_ops jobs_ops = {
-	.kind = RUN_JOBS, .make = jobs_make, .destroy = jobs_destroy,
-	.go = jobs_go, .kick = jobs_kick, .set_total = jobs_set_total,
-	.close = jobs_close, .terminate = jobs_terminate,
-	.counts = jobs_counts, .end = jobs_end,
-};
 
 /* Workers (lib/wpool): a queue of a few records per worker. */
 static int workers_make(struct runner *r, const struct run_opts *o)
 {
-	r->q = queue_new(queue_size_for(QUEUE_WORKERS, o->wpool->slots, 0, 0));
-	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->wpool_ev)
+	r->q = queue_new(
+		queue_size_for(QUEUE_WORKERS, o->wpool->sched.slots, 0, 0));
+	r->sched = r->q != NULL ? wpool_new(r->loop, o->wpool, o->sched_ev)
 				: NULL;
 	if (r->sched == NULL)
 		return -1;
-	wpool_set_source(r->sched, r->q, run_want, r);
+	sched_set_source(r->sched, r->q, run_want, r);
 	r->per_job = 1;
 	r->sweep_always = 1; /* nothing of a worker's tree outlives the run */
 	return 0;
 }
 
-/* Workers: the pool's own operations. */
-static void workers_destroy(void *s) { wpool_free(s); }
-static int workers_go(void *s) { return wpool_run(s); }
-static void workers_kick(void *s) { wpool_kick(s); }
-static void workers_set_total(void *s, unsigned long long n)
+/* Jobs and workers: the scheduler's own operations, as the table calls
+ * them. */
+static void tasks_destroy(void *s) { sched_free(s); }
+static int tasks_go(void *s) { return sched_run(s); }
+static void tasks_kick(void *s) { sched_kick(s); }
+static void tasks_set_total(void *s, unsigned long long n)
 {
-	wpool_set_total(s, n);
+	sched_set_total(s, n);
 }
-static void workers_close(void *s) { wpool_close(s); }
-static void workers_terminate(void *s) { wpool_terminate(s); }
+static void tasks_close(void *s) { sched_close(s); }
+static void tasks_terminate(void *s) { sched_terminate(s); }
 
-/* Workers: the figures, in inputs. */
-static void workers_counts(const void *s, size_t i, struct progress_counts *c)
+/* Jobs and workers: the figures (inputs, for workers). */
+static void tasks_counts(const void *s, size_t i, struct progress_counts *c)
 {
-	c->failed = wpool_failed(s);
-	c->done = wpool_succeeded(s) + c->failed;
-	c->running = wpool_busy(s);
+	c->failed = sched_failed(s);
+	c->done = sched_succeeded(s) + c->failed;
+	c->running = sched_running(s);
 }
 
-/* Workers: failures count faults and failed callbacks too. */
-static void workers_end(const void *s, struct run_end *e)
+/* Jobs and workers: failures count failed callbacks and faults too. */
+static void tasks_end(const void *s, struct run_end *e)
 {
-	e->failures = wpool_failed(s) + wpool_faults(s) +
-		      wpool_callbacks_failed(s);
-	e->output_closed = wpool_output_closed(s);
-	e->halted = wpool_halted(s);
+	e->failures = sched_failures(s);
+	e->output_closed = sched_output_closed(s);
+	e->halted = sched_halted(s);
+	e->halt_status = sched_halt_status(s);
 }
+
+static const struct run_ops jobs_ops = {
+	.kind = RUN_JOBS, .make = jobs_make, .destroy = tasks_destroy,
+	.go = tasks_go, .kick = tasks_kick, .set_total = tasks_set_total,
+	.close = tasks_close, .terminate = tasks_terminate,
+	.counts = tasks_counts, .end = tasks_end,
+};
 
 static const struct run_ops workers_ops = {
-	.kind = RUN_WORKERS, .make = workers_make, .destroy = workers_destroy,
-	.go = workers_go, .kick = workers_kick,
-	.set_total = workers_set_total, .close = workers_close,
-	.terminate = workers_terminate, .counts = workers_counts,
-	.end = workers_end,
+	.kind = RUN_WORKERS, .make = workers_make, .destroy = tasks_destroy,
+	.go = tasks_go, .kick = tasks_kick, .set_total = tasks_set_total,
+	.close = tasks_close, .terminate = tasks_terminate,
+	.counts = tasks_counts, .end = tasks_end,
 };
 
 /* A pipeline (lib/pipeline): its stages read their own inputs. */
@@ -217,6 +197,7 @@ static void stages_end(const void *s, struct run_end *e)
 	e->failures = pipeline_failed(s);
 	e->output_closed = pipeline_output_closed(s);
 	e->halted = pipeline_halted(s);
+	e->halt_status = -1;
 }
 
 static const struct run_ops stages_ops = {
@@ -282,6 +263,57 @@ static void run_tick(struct loop *l, void *data)
 	r->timer = loop_timer_add(l, r->draw_ms, run_tick, r);
 }
 
+/* Note e (if it runs helpers, once) for run_attach. 0 or -1/errno. */
+static int run_note_executor(struct runner *r, const struct executor *e)
+{
+	const struct executor **v;
+	size_t i;
+
+	if (e == NULL || e->attach == NULL)
+		return 0;
+	for (i = 0; i < r->nexecs; i++)
+		if (r->execs[i] == e)
+			return 0;
+	v = realloc(r->execs, (r->nexecs + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	r->execs = v;
+	v[r->nexecs++] = e;
+	return 0;
+}
+
+/* The executors of the options, which run their helpers in our loop. */
+static int run_note_executors(struct runner *r, const struct run_opts *o)
+{
+	size_t i;
+	int rc = 0;
+
+	if (o->pool != NULL)
+		rc = run_note_executor(r, o->pool->sched.exec);
+	if (o->wpool != NULL)
+		rc = run_note_executor(r, o->wpool->sched.exec);
+	if (o->pipeline != NULL) {
+		rc = run_note_executor(r, o->pipeline->pool.sched.exec);
+		for (i = 0; rc == 0 && o->pipeline->stage_exec != NULL &&
+			    i < o->pipefile->nstages;
+		     i++)
+			rc = run_note_executor(r, o->pipeline->stage_exec[i]);
+	}
+	return rc;
+}
+
+/* Give the executors our loop (NULL: it ends). 0 or -1/errno. */
+static int run_attach(struct runner *r, struct loop *l)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nexecs; i++)
+		if (r->execs[i]->attach(r->execs[i]->ctx, l) == -1)
+			rc = -1;
+	return rc;
+}
+
 struct runner *run_new(const struct run_opts *o)
 {
 	struct runner *r = calloc(1, sizeof(*r));
@@ -298,10 +330,11 @@ struct runner *run_new(const struct run_opts *o)
 	r->data = o->data;
 	r->parts = 1;
 	r->loop = loop_new();
-	if (r->loop == NULL || r->ops->make(r, o) == -1)
+	if (r->loop == NULL || run_note_executors(r, o) == -1 ||
+	    run_attach(r, r->loop) == -1 || r->ops->make(r, o) == -1)
 		goto fail;
 	if (r->q != NULL && o->round_robin)
-		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->slots,
+		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->sched.slots,
 				   run_records, r);
 	else if (r->q != NULL)
 		r->feed = feed_new(r->loop, r->in, r->q, run_records, r);
@@ -332,6 +365,8 @@ void run_free(struct runner *r)
 	if (r->sched != NULL)
 		r->ops->destroy(r->sched);
 	queue_free(r->q, (void (*)(void *))record_free);
+	run_attach(r, NULL);
+	free(r->execs);
 	loop_free(r->loop);
 	free(r);
 	errno = saved;
@@ -394,6 +429,8 @@ int run_status(const struct runner *r)
 	r->ops->end(r->sched, &e);
 	if (e.output_closed || r->error)
 		return RUN_EXIT_ERROR;
+	if (e.halt_status >= 0)
+		return e.halt_status;
 	if (e.failures > 100)
 		return RUN_EXIT_MANY_FAILED;
 	if (e.failures > 0)

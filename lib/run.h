@@ -26,11 +26,9 @@ struct input;
 struct pipefile;
 struct pipeline_events;
 struct pipeline_opts;
-struct pool_events;
 struct pool_opts;
 struct progress_counts;
 struct shm_seg;
-struct wpool_events;
 struct wpool_opts;
 
 #define RUN_EXIT_ERROR 255       /* a usage or another error */
@@ -48,9 +46,8 @@ struct runner;
 /* Exactly one of pool, wpool or pipefile, with its events. */
 struct run_opts {
 	const struct pool_opts *pool;       /* RUN_JOBS */
-	const struct pool_events *pool_ev;
 	const struct wpool_opts *wpool;     /* RUN_WORKERS */
-	const struct wpool_events *wpool_ev;
+	const struct sched_events *sched_ev; /* RUN_JOBS, RUN_WORKERS */
 	const struct pipefile *pipefile;    /* RUN_PIPELINE */
 	const struct pipeline_opts *pipeline;
 	const struct pipeline_events *pipeline_ev;

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "policy.h"
 #include "queue.h"
+#include "slot.h"
 #include "template.h"
 
 /* Bytes asked for by one read of a worker's stdout. */
@@ -31,8 +32,6 @@
  * this many milliseconds after the first one waiting. */
 #define OUT_FLUSH_AT 65536
 #define OUT_FLUSH_MS 2
-/* How long to wait before retrying a spawn that failed with EAGAIN. */
-#define SPAWN_RETRY_MS 20
 /* A worker that has not answered its first input after this long is
  * probably holding its results in a buffer: say so once (it goes on). */
 #define STALL_HINT_MS 5000
@@ -72,6 +71,7 @@ enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
 
 struct wpool_task {
+	struct sched_task task;      /* first: what every task has */
 	struct wpool *pool;
 	struct wpool_task *next;     /* retry list, free list */
 	struct wpool_task *all_next; /* every task the pool made */
@@ -80,21 +80,18 @@ struct wpool_task {
 	size_t in_off, in_len;       /* the input's text inside send */
 	struct buf result;           /* the result's payload */
 	struct callback *cb;         /* its callback, once over (its output) */
-	unsigned long long seq;
-	unsigned slot, tries;
-	uint64_t start_wall_ms, start_ms, runtime_ms, sent, received;
 	uint64_t sent_us;            /* when it was given to its worker */
-	int failed, signal, timed_out, interrupted;
+	int interrupted;
 };
 
 struct worker {
 	struct wpool *pool;
 	unsigned slot;
 	enum wstate state;
-	pid_t pid;
+	struct slot_tree tree;    /* its process, reaped or not, ended how */
 	int in_fd, out_fd;        /* our ends of its stdin and stdout */
 	int in_watched;           /* in_fd is in the loop (EPOLLOUT) */
-	int reaped, status;
+	int status;
 	int answered;             /* it returned at least one result */
 	int ended_by_us;          /* ENDING for a fault we reported */
 	int input_ended;          /* we closed its stdin: no more input */
@@ -117,56 +114,33 @@ struct worker {
 	unsigned long long served;
 	enum deadline dl;
 	struct loop_timer *deadline;
-	struct loop_timer *kill_timer;
-	size_t kill_step;
-	char marker[64];          /* MPRUN_JOBID=... */
 	char slotvar[32];         /* MPRUN_WORKER=... */
 };
 
 struct wpool {
-	struct loop *loop;
+	struct sched s;           /* first: the scheduler's state */
 	struct wpool_opts opts;
-	struct wpool_events ev;
-	struct queue *q;
-	void (*want)(void *);
-	void *want_data;
 	struct worker *workers;
 	char *shell_cmd;
 	struct jobenv *env;       /* environ without our variables */
-	struct order *order;
 	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
-	struct callbacks *cbs;    /* --on-success, --on-error */
 	struct capture_sink cb_sink; /* their stdout: into out */
-	int devnull;
 	struct buf out;           /* results not yet written */
 	struct loop_timer *flush_timer;
 	struct buf scratch;       /* tags, messages */
-	int hold_fd;              /* --order map: results held here first */
-	unsigned long long seq, nspawns;
-	unsigned long long nsucceeded, nfailed, nfaults;
-	unsigned nbusy;           /* inputs in flight */
+	unsigned long long nspawns;
 	unsigned inflight_max;    /* opts.inflight as given, or 0 */
 	int read_ahead;           /* a worker was seen reading ahead */
 	struct loop_timer *quiet_timer; /* looks for silent workers */
 	unsigned bad_starts, hinted;
-	int started, closed, terminating, out_closed, finished, fatal;
-	int in_fill, fill_again;
-	int halted;
-	unsigned long long total; /* inputs in all, once known; or 0 */
+	int fatal;
 	uint64_t now_us, now_wall_ms; /* the clocks, read by pool_clock() */
-	int reaping;              /* pool_reaped is a reaper of the loop */
-	int (*throttle)(void *);
-	void *throttle_data;
-	struct loop_timer *spawn_timer;
 	struct loop_timer *stall_timer; /* until the flush hint is given */
-	struct loop_timer *drain_timer; /* after wpool_close: then terminate */
+	struct loop_timer *drain_timer; /* after sched_close: then terminate */
 	int drain_over;
-	pid_t self;
 };
 
-static void pool_fill(struct wpool *p);
-static void pool_check_finished(struct wpool *p);
 static void task_finished(struct wpool *p, struct wpool_task *t);
 static void worker_end(struct worker *w);
 static void worker_parse(struct worker *w);
@@ -280,14 +254,14 @@ static void pool_clock(struct wpool *p)
 
 /* Report a notice, printf-style (worker faults, failed callbacks). */
 #define pool_notice(p, ...) \
-	report_msg((p)->ev.notice, (p)->ev.data, __VA_ARGS__)
+	report_msg((p)->s.ev.notice, (p)->s.ev.data, __VA_ARGS__)
 
 /* The run cannot go on: report (once) and close the pool. */
 static void pool_fatal(struct wpool *p, const char *msg)
 {
-	if (p->fatal++ == 0 && p->ev.error != NULL)
-		p->ev.error(p->ev.data, msg);
-	wpool_close(p);
+	if (p->fatal++ == 0 && p->s.ev.error != NULL)
+		p->s.ev.error(p->s.ev.data, msg);
+	sched_close(&p->s);
 }
 
 /* The input's text for a message: at most QUOTE_MAX bytes, control
@@ -336,52 +310,47 @@ fail:
 	return -1;
 }
 
-/* A child of ours ended: a worker? */
-static int pool_reaped(void *data, pid_t pid, int status);
-static struct callbacks *pool_new_callbacks(struct wpool *p);
+static int pool_new_callbacks(struct wpool *p);
+static const struct slot_ops wpool_ops;
 
-struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
-			const struct wpool_events *ev)
+struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
+			const struct sched_events *ev)
 {
 	struct wpool *p;
 	unsigned i;
 
-	if (opts->slots == 0 || opts->command == NULL || opts->exec == NULL) {
+	if (opts->sched.slots == 0 || opts->command == NULL ||
+	    opts->sched.exec == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
-	p->loop = l;
 	p->opts = *opts;
+	if (sched_init(&p->s, &wpool_ops, l, &p->opts.sched, ev) == -1)
+		goto fail;
+	p->s.noun = "workers";
 	if (p->opts.retire_ms == 0)
 		p->opts.retire_ms = RETIRE_MS;
 	p->inflight_max = p->opts.inflight;
 	if (p->opts.inflight == 0)
 		p->opts.inflight = WPOOL_INFLIGHT;
-	if (ev != NULL)
-		p->ev = *ev;
-	p->devnull = p->hold_fd = -1;
-	p->self = getpid();
-	p->order = order_new(opts->order);
-	p->workers = calloc(opts->slots, sizeof(*p->workers));
-	if (p->order == NULL || p->workers == NULL ||
-	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL || pool_init_command(p) == -1)
+	p->workers = calloc(opts->sched.slots, sizeof(*p->workers));
+	if (p->workers == NULL ||
+	    (p->env = jobenv_new(pool_worker_vars, NULL)) == NULL ||
+	    pool_init_command(p) == -1)
 		goto fail;
-	for (i = 0; i < opts->slots; i++) {
+	for (i = 0; i < opts->sched.slots; i++) {
 		p->workers[i].pool = p;
 		p->workers[i].slot = i + 1;
 		p->workers[i].in_fd = p->workers[i].out_fd = -1;
 	}
-	p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (p->devnull == -1 || (p->cbs = pool_new_callbacks(p)) == NULL ||
-	    loop_child_add(l, pool_reaped, p) == -1)
+	if (pool_new_callbacks(p) == -1)
 		goto fail;
-	p->reaping = 1;
-	return p;
+	return &p->s;
 fail:
-	wpool_free(p);
+	sched_free(&p->s);
 	return NULL;
 }
 
@@ -390,7 +359,7 @@ static void worker_close_fd(struct worker *w, int *fd)
 {
 	if (*fd < 0)
 		return;
-	loop_fd_del(w->pool->loop, *fd);
+	loop_fd_del(w->pool->s.loop, *fd);
 	close(*fd);
 	*fd = -1;
 }
@@ -399,10 +368,9 @@ static void worker_close_fd(struct worker *w, int *fd)
 static void worker_cancel_timers(struct worker *w)
 {
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
-	if (w->kill_timer != NULL)
-		loop_timer_cancel(w->pool->loop, w->kill_timer);
-	w->deadline = w->kill_timer = NULL;
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
+	sched_tree_stop(&w->tree);
+	w->deadline = NULL;
 	w->dl = DL_NONE;
 }
 
@@ -431,53 +399,36 @@ static void pool_free_tasks(struct wpool *p)
 	}
 }
 
-void wpool_free(struct wpool *p)
+/* slot_ops.destroy: kill and reap the workers left, free the pool's. */
+static void wpool_destroy(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p == NULL)
-		return;
-	for (i = 0; p->workers != NULL && i < p->opts.slots; i++) {
+	for (i = 0; p->workers != NULL && i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		worker_cancel_timers(w);
 		worker_close_fd(w, &w->in_fd);
 		worker_close_fd(w, &w->out_fd);
-		if (w->state != W_EMPTY && !w->reaped)
-			kill_and_reap(w->pid);
+		if (w->state != W_EMPTY && !w->tree.reaped)
+			kill_and_reap(w->tree.pid);
 		buf_free(&w->rbuf);
 	}
-	callback_destroy(p->cbs);
 	pool_free_tasks(p);
-	if (p->spawn_timer != NULL)
-		loop_timer_cancel(p->loop, p->spawn_timer);
 	if (p->stall_timer != NULL)
-		loop_timer_cancel(p->loop, p->stall_timer);
+		loop_timer_cancel(p->s.loop, p->stall_timer);
 	if (p->quiet_timer != NULL)
-		loop_timer_cancel(p->loop, p->quiet_timer);
+		loop_timer_cancel(p->s.loop, p->quiet_timer);
 	if (p->drain_timer != NULL)
-		loop_timer_cancel(p->loop, p->drain_timer);
+		loop_timer_cancel(p->s.loop, p->drain_timer);
 	if (p->flush_timer != NULL)
-		loop_timer_cancel(p->loop, p->flush_timer);
-	if (p->reaping)
-		loop_child_del(p->loop, pool_reaped, p);
-	close_keep_errno(p->devnull);
-	close_keep_errno(p->hold_fd);
-	order_free(p->order);
+		loop_timer_cancel(p->s.loop, p->flush_timer);
 	buf_free(&p->out);
 	buf_free(&p->scratch);
 	free(p->workers);
 	free(p->shell_cmd);
 	jobenv_free(p->env);
-	free(p);
-}
-
-void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
-		      void *data)
-{
-	p->q = q;
-	p->want = want;
-	p->want_data = data;
 }
 
 /* --- output ------------------------------------------------------------ */
@@ -485,17 +436,19 @@ void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
 /* Give results to their reader: the sink, or out_fd. 0 or -1/errno. */
 static int out_deliver(struct wpool *p, const void *d, size_t n)
 {
-	if (p->opts.out_sink != NULL)
-		return p->opts.out_sink->write(p->opts.out_sink->ctx, d, n);
-	return capture_write_all(p->opts.out_fd, d, n);
+	const struct capture_sink *sink = p->opts.sched.out_sink;
+
+	if (sink != NULL)
+		return sink->write(sink->ctx, d, n);
+	return capture_write_all(p->opts.sched.out_fd, d, n);
 }
 
 /* Write results out: to the holding file under --order map, else to
  * their reader. 0 or -1/errno. */
 static int out_write(struct wpool *p, const void *d, size_t n)
 {
-	if (p->hold_fd != -1)
-		return capture_write_all(p->hold_fd, d, n);
+	if (p->s.hold_fd[0] != -1)
+		return capture_write_all(p->s.hold_fd[0], d, n);
 	return out_deliver(p, d, n);
 }
 
@@ -506,15 +459,15 @@ static void out_flush(struct wpool *p)
 
 	if (p->out.len == 0)
 		return;
-	if (!p->out_closed && out_write(p, p->out.data, p->out.len) == -1) {
-		p->out_closed = 1;
+	if (!p->s.out_closed && out_write(p, p->out.data, p->out.len) == -1) {
+		p->s.out_closed = 1;
 		if (errno != EPIPE && errno != EINTR) { /* EINTR: Ctrl-C */
 			snprintf(msg, sizeof(msg), "cannot write the results: %s",
 				 strerror(errno));
-			if (p->ev.error != NULL)
-				p->ev.error(p->ev.data, msg);
+			if (p->s.ev.error != NULL)
+				p->s.ev.error(p->s.ev.data, msg);
 		}
-		wpool_terminate(p);
+		sched_terminate(&p->s);
 	}
 	p->out.len = 0;
 }
@@ -536,7 +489,7 @@ static void out_added(struct wpool *p)
 		return;
 	}
 	if (p->flush_timer == NULL && p->out.len > 0)
-		p->flush_timer = loop_timer_add(p->loop, OUT_FLUSH_MS,
+		p->flush_timer = loop_timer_add(p->s.loop, OUT_FLUSH_MS,
 						out_flush_due, p);
 	if (p->flush_timer == NULL)
 		out_flush(p);
@@ -545,14 +498,15 @@ static void out_added(struct wpool *p)
 /* The task's tag (--tag, --tagstring) into p->scratch; 0 or -1. */
 static int task_tag(struct wpool *p, struct wpool_task *t)
 {
-	struct template_job tj = {t->rec->v, t->rec->n, t->seq, t->slot};
+	struct template_job tj = {t->rec->v, t->rec->n, t->task.seq,
+				  t->task.slot};
 
 	p->scratch.len = 0;
-	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, &tj,
+	if (p->opts.sched.tagstring != NULL) {
+		if (template_expand_shell(p->opts.sched.tagstring, &tj,
 					  &p->scratch, NULL) == -1)
 			return -1;
-	} else if (p->opts.tag) {
+	} else if (p->opts.sched.tag) {
 		if (buf_append(&p->scratch, t->send.data + t->in_off,
 			       t->in_len) == -1)
 			return -1;
@@ -652,8 +606,8 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 {
 	record_free(t->rec);
 	t->rec = NULL;
-	if (p->q != NULL)
-		queue_task_done(p->q);
+	if (p->s.q != NULL)
+		queue_task_done(p->s.q);
 	if (t->send.cap > KEEP_BUF_MAX)
 		buf_free(&t->send);
 	if (t->result.cap > KEEP_BUF_MAX)
@@ -664,51 +618,37 @@ static void task_recycle(struct wpool *p, struct wpool_task *t)
 	p->free_tasks = t;
 }
 
-/* Release the results the order lets go, then see if all is done. */
-static void pool_release(struct wpool *p)
+/* slot_ops.release: the task's turn: its result (and its callback's
+ * output) goes out. */
+static void pool_release(struct sched *s, void *task)
 {
-	struct wpool_task *t;
+	struct wpool *p = (struct wpool *)s;
+	struct wpool_task *t = task;
 
-	while ((t = order_pop_release(p->order)) != NULL) {
-		if (!t->failed)
-			out_append(p, t);
-		callback_flush(t->cb);
-		task_recycle(p, t);
-	}
+	if (!t->task.failed)
+		out_append(p, t);
+	callback_flush(t->cb);
+	task_recycle(p, t);
 }
 
 /* The task and its callback are over: its result may go out. */
 static void task_complete(struct wpool *p, struct wpool_task *t)
 {
-	order_finished(p->order, t->seq);
-	pool_release(p);
-	pool_check_finished(p);
+	sched_task_over(&p->s, t->task.seq);
+	sched_check_finished(&p->s);
 }
 
 /* Queue the task's callback, if it has one; 1 if queued. */
 static int task_queue_callback(struct wpool *p, struct wpool_task *t)
 {
-	if (t->interrupted || p->terminating ||
-	    (t->failed ? p->opts.on_error : p->opts.on_success) == NULL)
+	if (t->interrupted || p->s.terminating ||
+	    (t->task.failed ? p->opts.sched.on_error
+			    : p->opts.sched.on_success) == NULL)
 		return 0;
-	callback_add(p->cbs, t, t->failed,
-		     &(struct template_job){t->rec->v, t->rec->n, t->seq,
-					    t->slot});
+	callback_add(p->s.cbs, t, t->task.failed,
+		     &(struct template_job){t->rec->v, t->rec->n, t->task.seq,
+					    t->task.slot});
 	return 1;
-}
-
-/* Should the run stop now (opts.halt)? */
-static void pool_check_halt(struct wpool *p)
-{
-	if (p->halted ||
-	    !policy_halt_reached(&p->opts.halt, p->nsucceeded, p->nfailed,
-				 p->total > 0 ? p->total : p->seq))
-		return;
-	p->halted = 1;
-	if (p->opts.halt.when == HALT_NOW)
-		wpool_terminate(p);
-	else
-		wpool_close(p);
 }
 
 /* The task ended for good (answered or failed): count, report, callback. */
@@ -716,24 +656,25 @@ static void task_finished(struct wpool *p, struct wpool_task *t)
 {
 	int counted = !t->interrupted;
 
+	t->task.exitval = t->task.failed;
 	if (counted) {
-		if (t->failed)
-			p->nfailed++;
+		if (t->task.failed)
+			p->s.nfailed++;
 		else
-			p->nsucceeded++;
-		if (p->ev.finished != NULL)
-			p->ev.finished(p->ev.data, t);
+			p->s.nsucceeded++;
+		if (p->s.ev.finished != NULL)
+			p->s.ev.finished(p->s.ev.data, &t->task);
 	}
 	if (!task_queue_callback(p, t))
 		task_complete(p, t);
 	if (counted)
-		pool_check_halt(p);
+		sched_check_halt(&p->s, &t->task);
 }
 
-/* A task cut short by wpool_terminate(): neither counted nor logged. */
+/* A task cut short by sched_terminate(): neither counted nor logged. */
 static void task_interrupt(struct wpool *p, struct wpool_task *t)
 {
-	t->failed = 1;
+	t->task.failed = 1;
 	t->interrupted = 1;
 	task_finished(p, t);
 }
@@ -755,10 +696,10 @@ static void retry_push(struct wpool *p, struct wpool_task *t)
 static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
-	int retry = t->tries <= p->opts.retries && !p->closed;
+	int retry = t->task.tries <= p->opts.sched.retries && !p->s.closed;
 	char in[QUOTE_MAX + 8];
 
-	t->runtime_ms = loop_now_ms() - t->start_ms;
+	t->task.runtime_ms = loop_now_ms() - t->task.start_ms;
 	quote_input(t, in, sizeof(in));
 	pool_notice(p, "%s input '%s'%s", msg, in,
 		    retry ? "; trying it again" : "");
@@ -767,7 +708,7 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 		retry_push(p, t);
 		return;
 	}
-	t->failed = 1;
+	t->task.failed = 1;
 	task_finished(p, t);
 }
 
@@ -779,7 +720,7 @@ static void task_reject(struct wpool *p, struct wpool_task *t)
 	quote_input(t, in, sizeof(in));
 	pool_notice(p, "input '%s' holds a newline, which --framing line "
 		    "cannot send (use --framing len)", in);
-	t->failed = 1;
+	t->task.failed = 1;
 	task_finished(p, t);
 }
 
@@ -797,25 +738,25 @@ static struct wpool_task *pool_take(struct wpool *p)
 		t->next = NULL;
 		return t;
 	}
-	if (p->closed || p->q == NULL ||
-	    order_pending(p->order) - p->nbusy >=
-		    (unsigned long)p->opts.slots * PENDING_PER_SLOT ||
-	    (p->throttle != NULL && p->throttle(p->throttle_data)) ||
-	    queue_try_get(p->q, &item) == -1)
+	if (p->s.closed || p->s.q == NULL ||
+	    order_pending(p->s.order) - p->s.nrunning >=
+		    (unsigned long)p->opts.sched.slots * PENDING_PER_SLOT ||
+	    (p->s.throttle != NULL && p->s.throttle(p->s.throttle_data)) ||
+	    queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	t = task_get(p);
-	if (t == NULL || order_started(p->order, p->seq + 1, t) == -1) {
+	if (t == NULL || sched_task_add(&p->s, t, &t->task.seq) == -1) {
 		record_free(item);
-		queue_task_done(p->q);
+		queue_task_done(p->s.q);
 		pool_fatal(p, strerror(ENOMEM));
 		return NULL;
 	}
 	t->rec = item;
-	t->seq = ++p->seq;
-	t->start_ms = p->now_us / 1000;
-	t->start_wall_ms = p->now_wall_ms;
-	t->tries = 0;
-	t->failed = t->interrupted = t->signal = t->timed_out = 0;
+	t->task.start_ms = p->now_us / 1000;
+	t->task.start_wall_ms = p->now_wall_ms;
+	t->task.tries = 0;
+	t->task.failed = t->task.signal = t->task.timed_out = 0;
+	t->interrupted = 0;
 	t->result.len = 0;
 	return t;
 }
@@ -825,15 +766,14 @@ static int pool_has_work(const struct wpool *p)
 {
 	if (p->retry_head != NULL)
 		return 1;
-	return !p->closed && p->q != NULL && queue_len(p->q) > 0;
+	return !p->s.closed && p->s.q != NULL && queue_len(p->s.q) > 0;
 }
 
 /* Can no input come any more? */
 static int pool_source_done(const struct wpool *p)
 {
 	return p->retry_head == NULL &&
-	       (p->closed || p->q == NULL ||
-		(queue_closed(p->q) && queue_len(p->q) == 0));
+	       (p->s.closed || sched_queue_done(&p->s));
 }
 
 /* --- workers: starting, sending -------------------------------------- */
@@ -849,24 +789,19 @@ static int worker_spawn(struct worker *w, int in, int out, int *e)
 {
 	struct wpool *p = w->pool;
 	struct exec_request req = {0};
-	char *add[2] = {w->slotvar, w->marker};
+	char *add[2] = {w->slotvar, w->tree.marker};
 
-	if (p->opts.group > 0)
-		snprintf(w->marker, sizeof(w->marker),
-			 "MPRUN_JOBID=%ld.%u.w%llu", (long)p->self,
-			 p->opts.group, p->nspawns + 1);
-	else
-		snprintf(w->marker, sizeof(w->marker), "MPRUN_JOBID=%ld.w%llu",
-			 (long)p->self, p->nspawns + 1);
+	sched_tree_init(&p->s, &w->tree, w->slot, "w", p->nspawns + 1);
 	snprintf(w->slotvar, sizeof(w->slotvar), "MPRUN_WORKER=%u", w->slot);
 	req.shell_cmd = p->shell_cmd;
 	req.envp = jobenv_with(p->env, add, 2);
 	req.fd_in = in;
 	req.fd_out = out;
-	req.fd_err = p->opts.err_fd;
-	req.sigmask = loop_orig_sigmask(p->loop);
+	req.fd_err = p->opts.sched.err_fd;
+	req.sigmask = loop_orig_sigmask(p->s.loop);
 	req.slot = w->slot;
-	return p->opts.exec->spawn(p->opts.exec->ctx, &req, &w->pid, e);
+	return p->opts.sched.exec->spawn(p->opts.sched.exec->ctx, &req,
+					 &w->tree.pid, e);
 }
 
 /* The inputs a worker that reads ahead may have in flight (and at most
@@ -885,22 +820,22 @@ static void worker_started(struct worker *w, int exec_errno)
 	char msg[256];
 
 	w->state = W_IDLE;
-	w->reaped = w->answered = w->ended_by_us = 0;
+	w->answered = w->ended_by_us = 0;
 	w->input_ended = w->probing = 0;
 	w->streaming = p->read_ahead;
 	w->inflight_bytes = 0;
 	w->served = 0;
-	w->kill_step = 0;
 	w->rbuf.len = w->rpos = w->scanned = 0;
 	w->head = w->tail = w->unsent = NULL;
 	w->inflight = 0;
 	w->window = w->streaming ? pool_stream_inputs(p) : 1;
 	w->last_us = w->svc_us = 0;
 	p->nspawns++;
-	if (loop_fd_add(p->loop, w->out_fd, EPOLLIN, worker_readable, w) == -1)
+	if (loop_fd_add(p->s.loop, w->out_fd, EPOLLIN, worker_readable, w) ==
+	    -1)
 		worker_end(w); /* cannot hear it: end it, it is reaped */
-	if (p->ev.spawned != NULL)
-		p->ev.spawned(p->ev.data, w->slot, w->pid);
+	if (p->s.ev.spawned != NULL)
+		p->s.ev.spawned(p->s.ev.data, w->slot, w->tree.pid);
 	if (exec_errno != 0) {
 		snprintf(msg, sizeof(msg), "cannot run the workers' shell: %s",
 			 strerror(exec_errno));
@@ -933,15 +868,6 @@ fail:
 	return -1;
 }
 
-/* The spawn retry timer: try again. */
-static void pool_spawn_retry(struct loop *l, void *data)
-{
-	struct wpool *p = data;
-
-	p->spawn_timer = NULL;
-	pool_fill(p);
-}
-
 /* The inputs w may have in flight now: its window, within max_tasks. */
 static unsigned worker_room(const struct worker *w)
 {
@@ -964,7 +890,7 @@ static unsigned worker_room(const struct worker *w)
 /* Can w take an input now? (alive, both pipes open, room in flight) */
 static int worker_usable(const struct worker *w)
 {
-	return (w->state == W_IDLE || w->state == W_BUSY) && !w->reaped &&
+	return (w->state == W_IDLE || w->state == W_BUSY) && !w->tree.reaped &&
 	       w->in_fd >= 0 && w->out_fd >= 0 && w->dl != DL_GRACE &&
 	       worker_room(w) > 0;
 }
@@ -975,29 +901,30 @@ static int worker_usable(const struct worker *w)
 static struct worker *pool_ready_worker(struct wpool *p)
 {
 	struct worker *empty = NULL, *busy = NULL, *w;
+	unsigned i, alive = 0;
 	char msg[256];
-	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		w = &p->workers[i];
 		if (w->state == W_IDLE && worker_usable(w))
 			return w;
 		if (w->state == W_EMPTY && empty == NULL)
 			empty = w;
+		alive += w->state != W_EMPTY;
 		if (w->state == W_BUSY && worker_usable(w) &&
 		    (busy == NULL || w->inflight < busy->inflight))
 			busy = w;
 	}
-	if (empty == NULL || p->spawn_timer != NULL)
+	if (empty == NULL || p->s.spawn_timer != NULL)
 		return busy;
-	if (worker_start(empty) == 0)
+	if (worker_start(empty) == 0) {
+		sched_spawn_done(&p->s);
 		return worker_usable(empty) ? empty : busy;
-	if (errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
-	    errno == ENFILE) {
-		p->spawn_timer = loop_timer_add(p->loop, SPAWN_RETRY_MS,
-						pool_spawn_retry, p);
-		return busy;
 	}
+	if ((errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
+	     errno == ENFILE) &&
+	    sched_spawn_later(&p->s, alive) == 0)
+		return busy;
 	snprintf(msg, sizeof(msg), "cannot start a worker: %s",
 		 strerror(errno));
 	pool_fatal(p, msg);
@@ -1012,9 +939,9 @@ static void worker_set_deadline(struct worker *w, enum deadline kind,
 				uint64_t ms)
 {
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	w->dl = kind;
-	w->deadline = loop_timer_add(w->pool->loop, ms, worker_deadline, w);
+	w->deadline = loop_timer_add(w->pool->s.loop, ms, worker_deadline, w);
 }
 
 /* The worker closed its stdin or stdout: it has GRACE_MS to exit. */
@@ -1038,12 +965,12 @@ static void worker_end_input(struct worker *w)
 }
 
 /* No more input will come: close the busy worker's stdin now? Yes after
- * wpool_close() and for a worker that reads ahead (or was probed); the
+ * sched_close() and for a worker that reads ahead (or was probed); the
  * others first get QUIET_MS to answer (worker_quiet_check), so that a
  * worker answering each input does not see its stdin end early. */
 static void worker_input_done(struct worker *w)
 {
-	if (w->pool->closed || w->streaming || w->probing)
+	if (w->pool->s.closed || w->streaming || w->probing)
 		worker_end_input(w);
 }
 
@@ -1068,7 +995,7 @@ static void worker_write(struct worker *w)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
 			if (!w->in_watched &&
-			    loop_fd_add(w->pool->loop, w->in_fd, EPOLLOUT,
+			    loop_fd_add(w->pool->s.loop, w->in_fd, EPOLLOUT,
 					worker_writable, w) == 0)
 				w->in_watched = 1;
 			return;
@@ -1087,13 +1014,13 @@ static void worker_write(struct worker *w)
 				break;
 			}
 			left -= t->send.len - w->sent;
-			t->sent = t->send.len;
+			t->task.sent = t->send.len;
 			w->unsent = t->next;
 			w->sent = 0;
 		}
 	}
 	if (w->in_watched) {
-		loop_fd_del(w->pool->loop, w->in_fd);
+		loop_fd_del(w->pool->s.loop, w->in_fd);
 		w->in_watched = 0;
 	}
 	if (pool_source_done(w->pool))
@@ -1116,13 +1043,13 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 {
 	struct wpool *p = w->pool;
 
-	t->slot = w->slot;
-	t->tries++;
+	t->task.slot = w->slot;
+	t->task.tries++;
 	t->sent_us = p->now_us;
-	t->start_ms = p->now_us / 1000;
-	t->start_wall_ms = p->now_wall_ms;
-	t->sent = t->received = 0;
-	t->signal = t->timed_out = 0;
+	t->task.start_ms = p->now_us / 1000;
+	t->task.start_wall_ms = p->now_wall_ms;
+	t->task.sent = t->task.received = 0;
+	t->task.signal = t->task.timed_out = 0;
 	t->result.len = 0;
 	t->next = NULL;
 	if (w->tail != NULL)
@@ -1136,12 +1063,13 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	}
 	w->inflight++;
 	w->inflight_bytes += t->send.len;
-	p->nbusy++;
+	p->s.nrunning++;
 	if (w->state == W_IDLE) {
 		w->state = W_BUSY;
 		w->heard_ms = p->now_us / 1000;
-		if (p->opts.timeout_ms > 0)
-			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+		if (p->opts.sched.timeout_ms > 0)
+			worker_set_deadline(w, DL_TIMEOUT,
+					    p->opts.sched.timeout_ms);
 	}
 }
 
@@ -1150,7 +1078,7 @@ static void pool_write_all(struct wpool *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && w->unsent != NULL &&
@@ -1180,19 +1108,20 @@ static struct wpool_task *worker_detach(struct worker *w)
 	t->next = NULL;
 	w->inflight--;
 	w->inflight_bytes -= t->send.len;
-	p->nbusy--;
+	p->s.nrunning--;
 	if (w->dl == DL_TIMEOUT) {
-		loop_timer_cancel(p->loop, w->deadline);
+		loop_timer_cancel(p->s.loop, w->deadline);
 		w->deadline = NULL;
 		w->dl = DL_NONE;
 	}
 	if (w->head != NULL) {
-		w->head->start_ms = p->now_us / 1000;
-		w->head->start_wall_ms = p->now_wall_ms;
-		if (p->opts.timeout_ms > 0 && w->state == W_BUSY)
-			worker_set_deadline(w, DL_TIMEOUT, p->opts.timeout_ms);
+		w->head->task.start_ms = p->now_us / 1000;
+		w->head->task.start_wall_ms = p->now_wall_ms;
+		if (p->opts.sched.timeout_ms > 0 && w->state == W_BUSY)
+			worker_set_deadline(w, DL_TIMEOUT,
+					    p->opts.sched.timeout_ms);
 	} else if (w->in_watched) {
-		loop_fd_del(p->loop, w->in_fd);
+		loop_fd_del(p->s.loop, w->in_fd);
 		w->in_watched = 0;
 	}
 	return t;
@@ -1207,7 +1136,7 @@ static void worker_requeue(struct worker *w)
 
 	while (w->head != NULL) {
 		t = worker_detach(w);
-		t->tries--;
+		t->task.tries--;
 		if (last != NULL)
 			last->next = t;
 		else
@@ -1223,7 +1152,7 @@ static void worker_requeue(struct worker *w)
 }
 
 /* Close the worker's stdin: it should exit (after max_tasks, at the end,
- * or after wpool_close). */
+ * or after sched_close). */
 static void worker_retire(struct worker *w)
 {
 	worker_close_fd(w, &w->in_fd);
@@ -1242,7 +1171,7 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "worker %u %s", w->slot, what);
-	t->timed_out = timed_out;
+	t->task.timed_out = timed_out;
 	w->ended_by_us = 1;
 	worker_end(w);
 	worker_requeue(w);
@@ -1252,7 +1181,7 @@ static void worker_fault(struct worker *w, const char *what, int timed_out)
 /* Output from a worker that owes none: report, count, end it. */
 static void worker_stray(struct worker *w)
 {
-	w->pool->nfaults++;
+	w->pool->s.nfaults++;
 	w->ended_by_us = 1;
 	pool_notice(w->pool, "worker %u wrote output with no input pending",
 		    w->slot);
@@ -1283,15 +1212,15 @@ static void pool_stall_check(struct loop *l, void *data)
 	unsigned i;
 
 	p->stall_timer = NULL;
-	if (p->hinted || p->finished)
+	if (p->hinted || p->s.finished)
 		return;
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->answered && w->rbuf.len == 0 &&
-		    now - w->head->start_ms >= STALL_HINT_MS) {
+		    now - w->head->task.start_ms >= STALL_HINT_MS) {
 			snprintf(what, sizeof(what), "has given no result for "
-				 "%us", (unsigned)((now - w->head->start_ms) /
+				 "%us", (unsigned)((now - w->head->task.start_ms) /
 						   1000));
 			pool_flush_hint(p, w, what);
 			return;
@@ -1312,7 +1241,7 @@ static void worker_deadline(struct loop *l, void *data)
 	w->dl = DL_NONE;
 	if (w->state == W_BUSY && kind == DL_TIMEOUT) {
 		snprintf(what, sizeof(what), "timed out after %.3fs on",
-			 (double)w->pool->opts.timeout_ms / 1000.0);
+			 (double)w->pool->opts.sched.timeout_ms / 1000.0);
 		if (!w->answered && w->rbuf.len == 0)
 			pool_flush_hint(w->pool, w, "gave no result at all");
 		worker_fault(w, what, 1);
@@ -1338,8 +1267,8 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 	struct wpool_task *t = worker_detach(w);
 	uint64_t now = pool->now_us, from, svc;
 
-	t->received = used;
-	t->runtime_ms = now / 1000 - t->start_ms;
+	t->task.received = used;
+	t->task.runtime_ms = now / 1000 - t->task.start_ms;
 	if (buf_append(&t->result, p, n) == -1) {
 		worker_end(w);
 		worker_requeue(w);
@@ -1365,7 +1294,7 @@ static void worker_answered(struct worker *w, const char *p, size_t n,
 		w->state = W_IDLE;
 		if ((pool->opts.max_tasks > 0 &&
 		     w->served >= pool->opts.max_tasks) ||
-		    pool->closed)
+		    pool->s.closed)
 			worker_retire(w);
 	}
 	task_finished(pool, t);
@@ -1469,7 +1398,7 @@ static void worker_readable(struct loop *l, int fd, uint32_t events,
 
 	if (n > 0) {
 		worker_parse(w);
-		pool_fill(w->pool);
+		sched_kick(&w->pool->s);
 		return;
 	}
 	if (n == -1 && errno == EAGAIN)
@@ -1480,35 +1409,6 @@ static void worker_readable(struct loop *l, int fd, uint32_t events,
 
 /* --- workers: ending and reaping ------------------------------------- */
 
-/* Is anything of the worker's tree still alive? */
-static int worker_tree_alive(struct worker *w)
-{
-	pid_t *pids = NULL;
-	size_t n = 0;
-
-	if (termtree_collect(w->reaped ? 0 : w->pid, w->pid, w->marker, &pids,
-			     &n) == -1)
-		return !w->reaped;
-	free(pids);
-	return n > 0;
-}
-
-/* Send the next signal of the termination sequence to the worker's tree. */
-static void worker_kill_step(struct loop *l, void *data)
-{
-	struct worker *w = data;
-	const struct termseq *ts = &w->pool->opts.termseq;
-
-	w->kill_timer = NULL;
-	if (w->kill_step >= ts->n || !worker_tree_alive(w))
-		return;
-	termtree_signal(w->reaped ? 0 : w->pid, w->pid, w->marker,
-			ts->sig[w->kill_step]);
-	w->kill_timer = loop_timer_add(l, ts->ms[w->kill_step],
-				       worker_kill_step, w);
-	w->kill_step++;
-}
-
 /* End the worker's whole tree with the termination sequence. */
 static void worker_end(struct worker *w)
 {
@@ -1516,14 +1416,13 @@ static void worker_end(struct worker *w)
 		return;
 	w->state = W_ENDING;
 	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->loop, w->deadline);
+		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	w->deadline = NULL;
 	w->dl = DL_NONE;
 	worker_close_fd(w, &w->in_fd);
 	w->in_watched = 0;
-	if (w->reaped)
-		return;
-	worker_kill_step(w->pool->loop, w);
+	if (!w->tree.reaped)
+		sched_tree_end(&w->tree);
 }
 
 /* A worker that ends before its first result counts against the run:
@@ -1542,7 +1441,8 @@ static void pool_count_bad_start(struct wpool *p, struct worker *w)
 			 "first result: the worker command cannot run",
 			 w->slot, WEXITSTATUS(st));
 		pool_fatal(p, msg);
-	} else if (p->bad_starts >= (p->opts.retries + 2) * p->opts.slots) {
+	} else if (p->bad_starts >=
+		   (p->opts.sched.retries + 2) * p->opts.sched.slots) {
 		snprintf(msg, sizeof(msg), "%u workers in a row ended before "
 			 "their first result: stopping", p->bad_starts);
 		pool_fatal(p, msg);
@@ -1568,8 +1468,8 @@ static void worker_short(struct worker *w)
 	w->ended_by_us = 1;
 	while (w->head != NULL) {
 		t = worker_detach(w);
-		t->runtime_ms = p->now_us / 1000 - t->start_ms;
-		t->failed = 1;
+		t->task.runtime_ms = p->now_us / 1000 - t->task.start_ms;
+		t->task.failed = 1;
 		task_finished(p, t);
 	}
 }
@@ -1582,7 +1482,7 @@ static void worker_reaped(struct worker *w, int status)
 	char st[64], msg[128];
 
 	pool_clock(p);
-	w->reaped = 1;
+	w->tree.reaped = 1;
 	w->status = status;
 	while (w->out_fd >= 0 && worker_read(w) > 0)
 		worker_parse(w);
@@ -1592,7 +1492,7 @@ static void worker_reaped(struct worker *w, int status)
 		worker_short(w);
 	} else if (w->state == W_BUSY) {
 		snprintf(msg, sizeof(msg), "died (%s) on", st);
-		w->head->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		w->head->task.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		worker_fault(w, msg, 0);
 		w->ended_by_us = 0;
 	} else if (w->state == W_IDLE && status != 0) {
@@ -1606,9 +1506,9 @@ static void worker_reaped(struct worker *w, int status)
 	w->in_watched = 0;
 	/* Whatever of its tree outlived it goes too (its group, and what
 	 * left the group but carries its marker). */
-	termtree_signal(0, w->pid, w->marker, SIGKILL);
+	termtree_signal(0, w->tree.pid, w->tree.marker, SIGKILL);
 	w->state = W_EMPTY;
-	pool_fill(p);
+	sched_kick(&p->s);
 }
 
 /* --- callbacks ------------------------------------------------------- */
@@ -1623,7 +1523,7 @@ static int task_cb_vars(void *data, struct buf *b)
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"
 			  "MPRUN_RESULT=%.*s%c",
-			  t->seq, 0, t->slot, 0, t->failed, 0,
+			  t->task.seq, 0, t->task.slot, 0, t->task.failed, 0,
 			  (int)(rl < RESULT_ENV_MAX ? rl : RESULT_ENV_MAX), r, 0);
 }
 
@@ -1637,27 +1537,20 @@ static void task_cb_done(void *data, struct callback *cb)
 }
 
 /* The callback queue: stdout after the result, stderr to err_fd. */
-static struct callbacks *pool_new_callbacks(struct wpool *p)
+static int pool_new_callbacks(struct wpool *p)
 {
 	struct callback_opts co = {
-		.cmd = {p->opts.on_success, p->opts.on_error},
+		.cmd = {p->opts.sched.on_success, p->opts.sched.on_error},
 		.noun = "input",
 		.how = {{"failed (exit status ", ")"},
 			{"failed (signal ", ")"}},
-		.exec = p->opts.exec,
-		.env = jobenv_base(p->env),
-		.fd_in = p->devnull,
-		.out = {{-1, &p->cb_sink, 0}, {p->opts.err_fd, NULL, 1}},
-		.tmpdir = p->opts.tmpdir,
-		.termseq = &p->opts.termseq,
+		.out = {{-1, &p->cb_sink, 0}, {p->opts.sched.err_fd, NULL, 1}},
 		.vars = task_cb_vars,
 		.done = task_cb_done,
-		.notice = p->ev.notice,
-		.ctx = p->ev.data,
 	};
 
 	p->cb_sink = (struct capture_sink){out_callback, p};
-	return callback_new(p->loop, &co);
+	return sched_callbacks(&p->s, &co, jobenv_base(p->env));
 }
 
 /* --- the pool ---------------------------------------------------------- */
@@ -1667,16 +1560,17 @@ static struct worker *pool_worker_by_pid(struct wpool *p, pid_t pid)
 {
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++)
+	for (i = 0; i < p->opts.sched.slots; i++)
 		if (p->workers[i].state != W_EMPTY &&
-		    !p->workers[i].reaped && p->workers[i].pid == pid)
+		    !p->workers[i].tree.reaped && p->workers[i].tree.pid == pid)
 			return &p->workers[i];
 	return NULL;
 }
 
-static int pool_reaped(void *data, pid_t pid, int status)
+/* slot_ops.reaped: a child of ours ended: a worker? */
+static int pool_reaped(struct sched *s, pid_t pid, int status)
 {
-	struct wpool *p = data;
+	struct wpool *p = (struct wpool *)s;
 	struct worker *w = pool_worker_by_pid(p, pid);
 
 	if (w != NULL) {
@@ -1694,7 +1588,7 @@ static void pool_end_inputs(struct wpool *p)
 	int done = pool_source_done(p);
 	unsigned i;
 
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_IDLE && (done || w->input_ended))
@@ -1756,10 +1650,10 @@ static void pool_quiet_tick(struct loop *l, void *data)
 	p->quiet_timer = NULL;
 	pool_clock(p);
 	now = p->now_us / 1000;
-	for (i = 0; i < p->opts.slots; i++)
+	for (i = 0; i < p->opts.sched.slots; i++)
 		more |= worker_quiet_check(&p->workers[i], now);
 	if (more)
-		pool_fill(p);
+		sched_kick(&p->s);
 	pool_quiet_arm(p);
 }
 
@@ -1768,13 +1662,14 @@ static void pool_quiet_arm(struct wpool *p)
 {
 	unsigned i;
 
-	if (p->quiet_timer != NULL || p->finished || p->terminating)
+	if (p->quiet_timer != NULL || p->s.finished || p->s.terminating)
 		return;
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_BUSY && !w->streaming && w->in_fd >= 0) {
-			p->quiet_timer = loop_timer_add(p->loop, QUIET_TICK_MS,
+			p->quiet_timer = loop_timer_add(p->s.loop,
+							QUIET_TICK_MS,
 							pool_quiet_tick, p);
 			return;
 		}
@@ -1784,120 +1679,80 @@ static void pool_quiet_arm(struct wpool *p)
 /* Ask the producer for more records when the queue runs low. */
 static void pool_want_more(struct wpool *p)
 {
-	if (p->want != NULL && p->q != NULL && !p->closed &&
-	    !queue_closed(p->q) && queue_len(p->q) < queue_capacity(p->q) / 2)
-		p->want(p->want_data);
+	if (p->s.want != NULL && p->s.q != NULL && !p->s.closed &&
+	    !queue_closed(p->s.q) &&
+	    queue_len(p->s.q) < queue_capacity(p->s.q) / 2)
+		p->s.want(p->s.want_data);
 }
 
-/* Send inputs to idle workers (starting workers as needed), retire the
- * idle ones when no input is left. */
-static void pool_fill(struct wpool *p)
+/* slot_ops.fill: send inputs to idle workers (starting workers as
+ * needed), retire the idle ones when no input is left. */
+static void pool_fill(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	struct wpool_task *t;
 	struct worker *w;
 
-	if (p->in_fill) {
-		p->fill_again = 1;
-		return;
-	}
-	p->in_fill = 1;
 	pool_clock(p);
-	do {
-		p->fill_again = 0;
-		pool_want_more(p);
-		while (!p->terminating && pool_has_work(p) &&
-		       (w = pool_ready_worker(p)) != NULL &&
-		       (t = pool_take(p)) != NULL) {
-			if (task_encode(p, t) == 0)
-				worker_send(w, t);
-			else if (errno == EINVAL)
-				task_reject(p, t);
-			else
-				pool_fatal(p, strerror(errno));
-		}
-		pool_want_more(p); /* a streamed worker may not answer soon */
-		pool_write_all(p);
-		pool_end_inputs(p);
-	} while (p->fill_again);
-	p->in_fill = 0;
+	pool_want_more(p);
+	while (!s->terminating && pool_has_work(p) &&
+	       (w = pool_ready_worker(p)) != NULL &&
+	       (t = pool_take(p)) != NULL) {
+		if (task_encode(p, t) == 0)
+			worker_send(w, t);
+		else if (errno == EINVAL)
+			task_reject(p, t);
+		else
+			pool_fatal(p, strerror(errno));
+	}
+	pool_want_more(p); /* a streamed worker may not answer soon */
+	pool_write_all(p);
+	pool_end_inputs(p);
 	pool_quiet_arm(p);
-	pool_check_finished(p);
 }
 
-void wpool_kick(struct wpool *p)
+/* slot_ops.busy: input to come or in flight, a callback, a worker. */
+static int pool_busy(const struct sched *s)
 {
-	if (p->started)
-		pool_fill(p);
-}
-
-/* Everything answered, released, and every worker gone? Then stop. */
-static void pool_check_finished(struct wpool *p)
-{
+	const struct wpool *p = (const struct wpool *)s;
 	unsigned i;
 
-	if (p->finished || !p->started || p->in_fill || !pool_source_done(p) ||
-	    p->nbusy > 0 || order_pending(p->order) > 0 ||
-	    callback_pending(p->cbs))
-		return;
-	for (i = 0; i < p->opts.slots; i++)
+	if (!pool_source_done(p) || s->nrunning > 0 ||
+	    callback_pending(s->cbs))
+		return 1;
+	for (i = 0; i < p->opts.sched.slots; i++)
 		if (p->workers[i].state != W_EMPTY)
-			return;
-	out_flush(p);
-	if (p->hold_fd != -1 && !p->out_closed &&
-	    hold_copy(p->hold_fd, p->opts.out_fd, p->opts.out_sink) == -1)
-		p->out_closed = 1;
-	if (p->stall_timer != NULL)
-		loop_timer_cancel(p->loop, p->stall_timer);
-	p->stall_timer = NULL;
-	if (p->quiet_timer != NULL)
-		loop_timer_cancel(p->loop, p->quiet_timer);
-	p->quiet_timer = NULL;
-	if (p->drain_timer != NULL)
-		loop_timer_cancel(p->loop, p->drain_timer);
-	p->drain_timer = NULL;
-	p->finished = 1;
-	loop_stop(p->loop);
-}
-
-void wpool_start(struct wpool *p)
-{
-	if (p->opts.order == ORDER_MAP &&
-	    (p->hold_fd = hold_open(p->opts.tmpdir)) == -1)
-		pool_fatal(p, "cannot hold the results for --order map");
-	p->started = 1;
-	p->stall_timer = loop_timer_add(p->loop, STALL_HINT_MS,
-					pool_stall_check, p);
-	pool_fill(p);
-}
-
-int wpool_finished(const struct wpool *p)
-{
-	return p->finished;
-}
-
-int wpool_run(struct wpool *p)
-{
-	wpool_start(p);
-	while (!p->finished)
-		if (loop_run_once(p->loop) == -1)
-			return -1;
+			return 1;
 	return 0;
 }
 
-void wpool_set_total(struct wpool *p, unsigned long long total)
+/* slot_ops.finish: the last results out, the pool's timers off. */
+static void pool_finish(struct sched *s)
 {
-	p->total = total;
+	struct wpool *p = (struct wpool *)s;
+
+	out_flush(p);
+	if (p->stall_timer != NULL)
+		loop_timer_cancel(s->loop, p->stall_timer);
+	p->stall_timer = NULL;
+	if (p->quiet_timer != NULL)
+		loop_timer_cancel(s->loop, p->quiet_timer);
+	p->quiet_timer = NULL;
+	if (p->drain_timer != NULL)
+		loop_timer_cancel(s->loop, p->drain_timer);
+	p->drain_timer = NULL;
 }
 
-int wpool_halted(const struct wpool *p)
+/* slot_ops.start: --order map holds the results in a file until the
+ * end; the flush hint is looked for. */
+static void pool_start(struct sched *s)
 {
-	return p->halted;
-}
+	struct wpool *p = (struct wpool *)s;
 
-void wpool_set_throttle(struct wpool *p, int (*throttle)(void *), void *data)
-{
-	p->throttle = throttle;
-	p->throttle_data = data;
+	if (p->opts.sched.order == ORDER_MAP && sched_hold(s, 1) == -1)
+		pool_fatal(p, "cannot hold the results for --order map");
+	p->stall_timer = loop_timer_add(s->loop, STALL_HINT_MS,
+					pool_stall_check, p);
 }
 
 /* Fail (or, when ending the run, drop) the inputs waiting for a retry. */
@@ -1910,16 +1765,16 @@ static void pool_drop_retries(struct wpool *p)
 		if (p->retry_head == NULL)
 			p->retry_tail = NULL;
 		t->next = NULL;
-		if (p->terminating) {
+		if (p->s.terminating) {
 			task_interrupt(p, t);
 		} else {
-			t->failed = 1;
+			t->task.failed = 1;
 			task_finished(p, t);
 		}
 	}
 }
 
-/* The drain after wpool_close is over: end the workers still busy. */
+/* The drain after sched_close is over: end the workers still busy. */
 static void pool_drain_over(struct loop *l, void *data)
 {
 	struct wpool *p = data;
@@ -1928,18 +1783,18 @@ static void pool_drain_over(struct loop *l, void *data)
 	p->drain_over = 1;
 	pool_notice(p, "ending the workers that did not answer in time after "
 		    "SIGTERM (their inputs fail)");
-	wpool_terminate(p);
+	sched_terminate(&p->s);
 }
 
-void wpool_close(struct wpool *p)
+/* slot_ops.close: fail the retries, close the workers' stdin; the busy
+ * ones get retire_ms to answer. */
+static void pool_close(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p->closed)
-		return;
-	p->closed = 1;
 	pool_drop_retries(p);
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		if (w->state == W_IDLE)
@@ -1949,28 +1804,27 @@ void wpool_close(struct wpool *p)
 	}
 	/* busy workers have as long to answer as a worker whose stdin
 	 * closed has to exit; then they are ended */
-	if (p->nbusy > 0 && p->drain_timer == NULL)
-		p->drain_timer = loop_timer_add(p->loop, p->opts.retire_ms,
+	if (p->s.nrunning > 0 && p->drain_timer == NULL)
+		p->drain_timer = loop_timer_add(p->s.loop, p->opts.retire_ms,
 						pool_drain_over, p);
-	pool_check_finished(p);
 }
 
-void wpool_terminate(struct wpool *p)
+/* slot_ops.terminate: drop the inputs waiting or in flight (after the
+ * drain they fail), end every worker's tree. */
+static void pool_terminate(struct sched *s)
 {
+	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	if (p->terminating)
-		return;
-	p->closed = p->terminating = 1;
 	pool_drop_retries(p);
-	for (i = 0; i < p->opts.slots; i++) {
+	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
 		while (w->head != NULL) {
 			struct wpool_task *t = worker_detach(w);
 
 			if (p->drain_over) { /* not answered in time: fails */
-				t->failed = 1;
+				t->task.failed = 1;
 				task_finished(p, t);
 			} else {
 				task_interrupt(p, t);
@@ -1979,110 +1833,41 @@ void wpool_terminate(struct wpool *p)
 		w->ended_by_us = 1;
 		worker_end(w);
 	}
-	callback_terminate(p->cbs);
-	pool_check_finished(p);
 }
 
 /* --- accessors ---------------------------------------------------------- */
 
-const char *wpool_shell_command(const struct wpool *p)
+const char *wpool_shell_command(const struct sched *s)
 {
-	return p->shell_cmd;
+	return ((const struct wpool *)s)->shell_cmd;
 }
 
-unsigned long long wpool_succeeded(const struct wpool *p)
+unsigned long long wpool_spawns(const struct sched *s)
 {
-	return p->nsucceeded;
+	return ((const struct wpool *)s)->nspawns;
 }
 
-unsigned long long wpool_failed(const struct wpool *p)
+/* The input of a task the events were given. */
+#define INPUT(t) ((const struct wpool_task *)(t))
+
+const char *wpool_task_input(const struct sched_task *t, size_t *len)
 {
-	return p->nfailed;
+	*len = INPUT(t)->in_len;
+	return INPUT(t)->send.data + INPUT(t)->in_off;
 }
 
-unsigned wpool_busy(const struct wpool *p)
+const char *wpool_task_result(const struct sched_task *t, size_t *len)
 {
-	return p->nbusy;
+	const struct wpool_task *in = INPUT(t);
+
+	*len = in->task.failed ? 0 : in->result.len;
+	return in->result.data != NULL && !in->task.failed ? in->result.data
+							  : "";
 }
 
-unsigned long long wpool_faults(const struct wpool *p)
-{
-	return p->nfaults;
-}
-
-unsigned long long wpool_callbacks_failed(const struct wpool *p)
-{
-	return callback_failures(p->cbs);
-}
-
-int wpool_output_closed(const struct wpool *p)
-{
-	return p->out_closed;
-}
-
-unsigned long long wpool_spawns(const struct wpool *p)
-{
-	return p->nspawns;
-}
-
-unsigned long long wpool_task_seq(const struct wpool_task *t)
-{
-	return t->seq;
-}
-
-unsigned wpool_task_slot(const struct wpool_task *t)
-{
-	return t->slot;
-}
-
-const char *wpool_task_input(const struct wpool_task *t, size_t *len)
-{
-	*len = t->in_len;
-	return t->send.data + t->in_off;
-}
-
-const char *wpool_task_result(const struct wpool_task *t, size_t *len)
-{
-	*len = t->failed ? 0 : t->result.len;
-	return t->result.data != NULL && !t->failed ? t->result.data : "";
-}
-
-int wpool_task_failed(const struct wpool_task *t)
-{
-	return t->failed;
-}
-
-int wpool_task_signal(const struct wpool_task *t)
-{
-	return t->signal;
-}
-
-int wpool_task_timed_out(const struct wpool_task *t)
-{
-	return t->timed_out;
-}
-
-uint64_t wpool_task_start_ms(const struct wpool_task *t)
-{
-	return t->start_wall_ms;
-}
-
-uint64_t wpool_task_runtime_ms(const struct wpool_task *t)
-{
-	return t->runtime_ms;
-}
-
-uint64_t wpool_task_sent(const struct wpool_task *t)
-{
-	return t->sent;
-}
-
-uint64_t wpool_task_received(const struct wpool_task *t)
-{
-	return t->received;
-}
-
-unsigned wpool_task_tries(const struct wpool_task *t)
-{
-	return t->tries;
-}
+static const struct slot_ops wpool_ops = {
+	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
+	.close = pool_close, .terminate = pool_terminate,
+	.finish = pool_finish, .release = pool_release,
+	.reaped = pool_reaped, .destroy = wpool_destroy,
+};

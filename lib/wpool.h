@@ -90,7 +90,7 @@
  *    'x': ..."; every input in flight fails (none is tried again);
  *  - output with no input pending: "worker N wrote output with no input
  *    pending"; the worker is ended and restarted, and the fault counts in
- *    wpool_faults() (cmd/ adds it to the failures);
+ *    sched_faults() (sched_failures() counts it);
  *  - it closes its stdout or stdin while alive: it has 250 ms to exit,
  *    then it is ended (its input, if any, fails or is retried).
  * A second record that arrives only after the next input was sent cannot
@@ -115,7 +115,7 @@
  *   RETIRING -      -            fault, end    end (*)     -          EMPTY
  *   ENDING   -      dropped      dropped       -           -          EMPTY
  * RETIRING: stdin closed after max_tasks inputs, when no input is left, or
- * after wpool_close(); (*) it has retire_ms to exit. Whatever is left of a
+ * after sched_close(); (*) it has retire_ms to exit. Whatever is left of a
  * worker's tree when it is reaped (its process group, and processes that
  * left the group but carry its marker) is killed.
  *
@@ -126,15 +126,8 @@
  * most 128 KiB) in their environment (lib/callback.h runs them). Their
  * stdout is captured (in memory, then in a file in tmpdir) and written
  * right after the input's result (never inside a record); their stderr
- * goes to err_fd. A result is released after its callback.
- *
- * Ownership: the pool owns neither the loop, the queue, the templates nor
- * the executor; it owns the records it takes from the queue (freed, and
- * queue_task_done called, when their result is released). The pool reaps
- * its children as one of the loop's reapers (loop_child_add), so it shares
- * a loop with pools and other worker pools. The library never prints: it
- * reports through the events; only results and callback output are
- * written, to the descriptors (or the sink) given. */
+ * goes to err_fd. A result is released after its callback. Ownership is
+ * as lib/sched.h says. */
 #ifndef MPRUN_WPOOL_H
 #define MPRUN_WPOOL_H
 #include <stddef.h>
@@ -142,9 +135,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
-#include "order.h"
-#include "pool.h"
-#include "termtree.h"
+#include "sched.h"
 
 struct capture_sink;
 struct executor;
@@ -173,127 +164,39 @@ int wpool_frame_parse(enum wpool_framing f, const char *p, size_t n,
 		      size_t *start, size_t *len, size_t *used);
 
 struct wpool_opts {
-	unsigned slots;                 /* workers, >= 1 */
+	struct sched_opts sched;        /* workers, order, --halt... (the
+					 * timeout is per input) */
 	const char *command;            /* the workers' shell command */
 	const char *init;               /* run first in each worker, or NULL */
 	enum wpool_framing framing;
-	enum order_policy order;
 	unsigned long long max_tasks;   /* restart after N inputs; 0: never */
 	unsigned inflight;              /* inputs in flight per worker at
 					 * most; 0: WPOOL_INFLIGHT */
-	uint64_t timeout_ms;            /* per input; 0: none */
-	unsigned retries;               /* tries again after a worker fault */
-	struct policy_halt halt;          /* stop early (--halt): "now" is
-					 * wpool_terminate, "soon"
-					 * wpool_close; percentages are of
-					 * the total (wpool_set_total) or of
-					 * the inputs taken so far */
 	uint64_t retire_ms;             /* exit grace after stdin closes; 0:
 					 * 10 s */
-	struct termseq termseq;         /* how worker trees are ended */
-	int tag;                        /* --tag */
-	const struct template *tagstring; /* --tagstring, or NULL */
-	const struct template *on_success; /* callbacks, or NULL */
-	const struct template *on_error;
-	const struct executor *exec;    /* starts the workers and callbacks */
-	int out_fd, err_fd;             /* results, workers' stderr */
-	const struct capture_sink *out_sink; /* results go here instead of
-					 * out_fd, when not NULL */
-	const char *tmpdir;             /* --order map's holding file, the
-					 * callbacks' spill files (NULL:
-					 * $TMPDIR, /tmp) */
-	unsigned group;                 /* as pool_opts.group */
 };
 
-/* One input, as the events see it. */
-struct wpool_task;
-
-/* What the pool reports. Every member may be NULL. */
-struct wpool_events {
-	/* A worker started in slot (1-based) as process pid. */
-	void (*spawned)(void *data, unsigned slot, pid_t pid);
-	/* An input ended for good (its last try), before its callback and
-	 * before its result is released: the time to log it. Not called
-	 * for inputs cut short by wpool_terminate(). */
-	void (*finished)(void *data, const struct wpool_task *t);
-	/* A worker fault or a failed callback (counted elsewhere). */
-	void (*notice)(void *data, const char *msg);
-	/* The run cannot go on as asked (the pool closes itself). */
-	void (*error)(void *data, const char *msg);
-	void *data;
-};
-
-struct wpool;
-
-/* NULL/errno (ENOMEM, EINVAL for no command or zero slots). */
-struct wpool *wpool_new(struct loop *l, const struct wpool_opts *opts,
-			const struct wpool_events *ev);
-/* Frees the pool; workers still running are killed (SIGKILL) and reaped. */
-void wpool_free(struct wpool *p);
-
-/* Inputs come from q (struct record items). want(data) is called when the
- * pool would take more than q holds; the producer calls wpool_kick() after
- * putting records or closing q. */
-void wpool_set_source(struct wpool *p, struct queue *q, void (*want)(void *),
-		      void *data);
-/* Records may be waiting: send what can be sent. */
-void wpool_kick(struct wpool *p);
-/* Run the loop until every input is answered or failed and every worker
- * has exited. 0 or -1/errno (the loop failed). */
-int wpool_run(struct wpool *p);
-/* Or, with a loop run by the caller: start sending inputs, and later ask
- * whether all is done (every input answered or failed, every worker
- * gone); the pool then also calls loop_stop(). */
-void wpool_start(struct wpool *p);
-int wpool_finished(const struct wpool *p);
-/* The number of inputs in all, once known (for halt percentages). */
-void wpool_set_total(struct wpool *p, unsigned long long total);
-/* The halt policy stopped the run. */
-int wpool_halted(const struct wpool *p);
-/* While throttle(data) returns 1, no new input is taken from the queue
- * (a reader of the results is behind); wpool_kick() when it may change. */
-void wpool_set_throttle(struct wpool *p, int (*throttle)(void *),
-			void *data);
-
-/* SIGTERM: send no new input; let pending ones finish, then close the
- * workers' stdin and wait for them. */
-void wpool_close(struct wpool *p);
-/* Ctrl-C: send nothing more, end every worker's tree now. */
-void wpool_terminate(struct wpool *p);
+/* A scheduler (lib/sched) of long-lived workers: NULL/errno (ENOMEM,
+ * EINVAL for no command or zero slots). The halt policy's "now" is
+ * sched_terminate, "soon" sched_close; sched_running() counts the inputs in
+ * flight, sched_faults() the stray outputs (see Faults). sched_close()
+ * sends no new input, lets the pending ones finish, then closes the
+ * workers' stdin and waits for them; sched_free() kills (SIGKILL) and
+ * reaps the workers still running. */
+struct sched *wpool_new(struct loop *l, const struct wpool_opts *opts,
+			const struct sched_events *ev);
 
 /* The shell command each worker runs (init included). */
-const char *wpool_shell_command(const struct wpool *p);
-unsigned long long wpool_succeeded(const struct wpool *p);
-unsigned long long wpool_failed(const struct wpool *p);
-/* Inputs in flight now (sent to a worker, not answered yet). */
-unsigned wpool_busy(const struct wpool *p);
-/* Stray output not tied to an input (see Faults). */
-unsigned long long wpool_faults(const struct wpool *p);
-/* Callbacks that failed (exit status not 0, killed, or not started). */
-unsigned long long wpool_callbacks_failed(const struct wpool *p);
-/* Our stdout was closed by its reader (EPIPE): the run was ended. */
-int wpool_output_closed(const struct wpool *p);
+const char *wpool_shell_command(const struct sched *s);
 /* Workers started so far (restarts included). */
-unsigned long long wpool_spawns(const struct wpool *p);
+unsigned long long wpool_spawns(const struct sched *s);
 
-/* The task's number (1-based, in input order) and its worker's slot. */
-unsigned long long wpool_task_seq(const struct wpool_task *t);
-unsigned wpool_task_slot(const struct wpool_task *t);
+/* An input, as the events see it (and as sched_task_* tell: its number,
+ * its worker's slot, tries, times of its last try, how it ended, the
+ * bytes to and from the worker, framing included). */
 /* The input's text (values joined by spaces) and its length. */
-const char *wpool_task_input(const struct wpool_task *t, size_t *len);
+const char *wpool_task_input(const struct sched_task *t, size_t *len);
 /* The result's bytes (no framing) and length; empty if it failed. */
-const char *wpool_task_result(const struct wpool_task *t, size_t *len);
-int wpool_task_failed(const struct wpool_task *t);
-/* The signal that killed its worker on it, or 0. */
-int wpool_task_signal(const struct wpool_task *t);
-int wpool_task_timed_out(const struct wpool_task *t);
-/* Wall clock start (ms since the epoch) and run time of its last try. */
-uint64_t wpool_task_start_ms(const struct wpool_task *t);
-uint64_t wpool_task_runtime_ms(const struct wpool_task *t);
-/* Bytes written to and read from the worker (framing included). */
-uint64_t wpool_task_sent(const struct wpool_task *t);
-uint64_t wpool_task_received(const struct wpool_task *t);
-/* 1 + the retries it used. */
-unsigned wpool_task_tries(const struct wpool_task *t);
+const char *wpool_task_result(const struct sched_task *t, size_t *len);
 
 #endif

@@ -173,7 +173,7 @@ _bad_not_crashed() {
 --nice 20|--nice: "20" is not a niceness from -20 to 19
 --arg-sep=|--arg-sep: the separator is empty
 --arg-file-sep=|--arg-file-sep: the separator is empty
--N 0|-N: "0" is not a number >= 1
+-N -1|-N: "-1" is not a number >= 0
 --max-procs x|-j: "x" is not a job count
 EOF
 	run _bad_err_to_file "$MPRUN" -E

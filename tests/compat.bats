@@ -112,6 +112,8 @@ EOF
 -k --max-args 2 echo ::: a b c d
 -k -j1 -X echo pre-{}-post ::: a b c
 -k -j1 --xargs echo ::: 1 2 3
+-k -j1 -m echo pre-{}-post ::: a b c
+-k -j1 -m echo ::: a b c
 EOF
 }
 
@@ -179,11 +181,21 @@ EOF
 -k --timeout 10 echo ::: a
 -k --retries 2 'echo {}' ::: a
 -k --halt-on-error now,fail=1 -j1 'exit {}' ::: 0 1 0
+-k --halt now,fail=1 -j1 'exit {}' ::: 0 3 0
+-k --halt soon,fail=1 -j1 'echo {}; exit {}' ::: 0 5 0
+-k --halt now,success=1 -j1 'echo {}; exit {}' ::: 1 0 1
+-k --halt soon,fail=50% -j1 'exit {}' ::: 0 3 3 0 0 0 0 0
+-k --halt now,fail=2 -j1 'exit {}' ::: 0 3 4 0
+-k --halt now,done=1 -j1 'exit {}' ::: 3 0
+-k --halt now,done=1 -j1 'exit {}' ::: 0 3
 -k --no-keep-order -j1 echo ::: a b
 -k --term-seq TERM,100,KILL,25 echo ::: a
 -k --plain echo ::: a
 -k --gnu echo ::: a
 -k -t echo ::: a
+-k -v echo ::: a b
+-k -v --tag echo ::: a
+-k -v -j1 'echo {}; exit {}' ::: 0 1
 EOF
 }
 
@@ -224,4 +236,55 @@ EOF
 -k --env CPT_FOO 'echo $CPT_FOO' ::: 1
 EOF
 	[ -d new/deeper ]
+}
+
+# Cases from GNU parallel's tutorial, parallel_tutorial(7) (its input files
+# made here as it makes them), and from its man page's examples.
+@test "compat: GNU parallel's tutorial and man page examples" {
+	perl -e 'for(1..4){print "$_\n"}' >num30000 2>/dev/null || seq 4 >num30000
+	seq 8 >num128
+	printf 'A\nB\nC\n' >abc-file
+	printf 'D\nE\nF\n' >def-file
+	printf 'f1\tf2\nA\tB\nC\tD\n' >tsv-file.tsv
+	printf 'A\0B\0C\0' >abc0-file
+	printf 'A_B_C_' >abc_-file
+	_compat <<'EOF'
+-k echo ::: A B C
+-k echo :::: abc-file
+-k -a abc-file echo
+-k echo ::: A B C ::: D E F
+-k -a abc-file -a def-file echo
+-k echo :::: abc-file :::: def-file
+-k echo :::: abc-file ::: D E F
+-k --xapply echo :::: abc-file ::: D E F G
+-k -0 echo :::: abc0-file
+-k -d _ echo :::: abc_-file
+-k -d '\0' echo :::: abc0-file
+-k -E stop echo ::: A B stop C D
+-k --no-run-if-empty echo ::: A ' ' B
+-k echo {} ::: A/B.C
+-k echo {.} ::: A/B.C
+-k echo {/} ::: A/B.C
+-k echo {//} ::: A/B.C
+-k echo {/.} ::: A/B.C
+-k echo {#} ::: A B C
+-k echo {1} and {2} ::: A B ::: C D
+-k echo /={1/} //={1//} /.={1/.} .={1.} ::: A/B.C D/E.F
+-k --colsep '\t' echo 1={1} 2={2} :::: tsv-file.tsv
+-k --header : echo f1={f1} f2={f2} ::: f1 A B ::: f2 C D
+-k --header : --colsep '\t' echo f1={f1} f2={f2} :::: tsv-file.tsv
+-k --trim lr echo pre-{}-post ::: ' A '
+-k -j1 -N3 echo ::: A B C D E F G H
+-k -j1 -X echo ::: A B C
+-k -j1 -X echo pre-{}-post ::: A B C
+-k -N0 echo foo ::: 1 2 3
+-k echo ::: A B C ::: D E F ::: G H I
+-k --tag echo foo-{} ::: A B C
+-k --tagstring {}-bar echo foo-{} ::: A B C
+-k 'echo {}; exit {}' ::: 0 1 2
+-k --halt 1 -j1 'echo {}; exit {}' ::: 0 0 1 2 3
+-k --joblog /dev/null echo ::: A
+-k -n2 echo :::: num128
+-k echo {1} {2} :::: num30000 :::+ abc-file
+EOF
 }

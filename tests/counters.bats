@@ -308,6 +308,7 @@ _ct_need_run_segment() {
 			i=$((i + 1)); [ $i -lt 400 ] || exit 9; sleep 0.05
 		done
 		"$MPRUN" --status $PPID | head -n 1' ::: 1 2
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "run "[0-9]*": started 2, running 1, done 1, failed 0, total 2,"* ]]
 }

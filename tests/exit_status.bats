@@ -171,18 +171,27 @@ _ex_err_to_file() {
 
 # --- -v ------------------------------------------------------------------------------
 
-@test "-v prints each command on stderr and still runs it" {
-	run _ex_err_to_file "$MPRUN" -k -j1 -v echo ::: a b
+@test "-v prints each command first in its job's output (GNU parallel), tagged too; with -u straight out" {
+	run _ex_err_to_file "$MPRUN" -k -j2 -v 'sleep 0.{}; echo {}' ::: 2 1
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'a\nb')" ]
-	[ "$(cat err)" = "$(printf 'echo a\necho b')" ]
+	[ "$output" = "$(printf 'sleep 0.2; echo 2\n2\nsleep 0.1; echo 1\n1')" ]
+	[ ! -s err ]
+	run "$MPRUN" -k -v --tag echo ::: a
+	[ "$output" = "$(printf 'a\techo a\na\ta')" ]
+	run "$MPRUN" -u -v echo ::: a
+	[ "$output" = "$(printf 'echo a\na')" ]
+	run "$MPRUN" -k -v --results res echo ::: a
+	[ "$(cat res/1/stdout)" = a ] # the job's own output only
 }
 
-@test "--verbose is -v" {
+@test "--verbose and -t print each command on stderr and still run it" {
 	run _ex_err_to_file "$MPRUN" --verbose 'echo {} | cat' ::: a
 	[ "$status" -eq 0 ]
 	[ "$output" = a ]
 	[ "$(cat err)" = "echo a | cat" ]
+	run _ex_err_to_file "$MPRUN" -k -j1 -t echo ::: a b
+	[ "$output" = "$(printf 'a\nb')" ]
+	[ "$(cat err)" = "$(printf 'echo a\necho b')" ]
 }
 
 @test "--help and --version exit 0" {

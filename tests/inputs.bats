@@ -453,3 +453,15 @@ _in_ms() {
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"nosuch: No such file or directory"* ]]
 }
+
+@test "inputs read from a terminal: a warning says so (as GNU parallel), then they run" {
+	run bash -c 'printf "hello\n\004" | timeout 20 script -qefc "\"$MPRUN\" echo got" /dev/null'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mprun: reading the inputs from the terminal, one a line (end with Ctrl-D)"* ]]
+	[[ "$output" == *"got hello"* ]]
+	# not from a pipe, nor with ::: (even on a terminal)
+	run bash -c 'echo x | "$MPRUN" echo'
+	[ "$output" = x ]
+	run bash -c 'timeout 20 script -qefc "\"$MPRUN\" echo ::: y" /dev/null </dev/null'
+	[[ "$output" != *"from the terminal"* ]]
+}

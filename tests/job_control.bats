@@ -290,8 +290,9 @@ EOF
 			 fail) until [ -e up ]; do sleep 0.02; done; exit 3 ;;
 			 *) echo {} >>extra ;;
 			 esac' ::: tree fail x y z
-		# the failed job; the job ended by --halt counts neither way
-		[ "$status" -eq 1 ]
+		# the failed job's status (GNU parallel's fail=1); the job
+		# ended by --halt counts neither way
+		[ "$status" -eq 3 ]
 		[ "$elapsed" -lt 3000 ]
 		[ ! -e extra ]
 		grep -qx 'mprun: --halt now,fail=1: stopped the run after 1 failed and 0 succeeded jobs' err
@@ -313,7 +314,7 @@ EOF
 		# (the feeder sleeps 4 s: a hang shows as 4 s, not forever)
 		_jc_timed_run "$MPRUN" -j1 --halt "$h" 'exit {}' \
 			< <(printf '0\n3\n'; exec -a "${M}_feeder" sleep 4)
-		[ "$status" -eq 1 ]
+		[ "$status" -eq 3 ] # the failed job's (fail=1)
 		[ "$elapsed" -lt 2000 ]
 		grep -q "^mprun: --halt $h: stopped the run after 1 failed and 1 succeeded jobs\$" err
 		pkill -f -- "${M}_feeder" || :
@@ -329,7 +330,7 @@ EOF
 
 @test "--halt soon,success=2 stops after the second success" {
 	run _jc_err_to_file "$MPRUN" -j1 --halt soon,success=2 'echo {} >>ran; exit {}' ::: 1 0 1 0 0 0
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 0 ] # success=N reached: 0 (GNU parallel)
 	[ "$(cat ran)" = "$(printf '1\n0\n1\n0')" ]
 	grep -qx 'mprun: --halt soon,success=2: stopped the run after 2 failed and 2 succeeded jobs' err
 }
@@ -344,13 +345,13 @@ EOF
 @test "--halt soon,fail=N% counts failures against all the jobs" {
 	# 2 failures of 8 jobs are 25%: stop at the second.
 	run _jc_err_to_file "$MPRUN" -j1 --halt soon,fail=25% 'echo {} >>ran; exit {}' ::: 0 1 0 1 0 0 0 0
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 25 ] # the percentage of failed jobs (GNU's manual)
 	[ "$(wc -l <ran)" -eq 4 ]
 	grep -q '^mprun: --halt soon,fail=25%: stopped the run after 2 failed and 2 succeeded jobs$' err
 	# 3 failures of 8 are not 50%: no halt
 	rm ran
 	run _jc_err_to_file "$MPRUN" -j1 --halt soon,fail=50% 'echo {} >>ran; exit {}' ::: 1 1 0 0 1 0 0 0
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 37 ] # 3 of 8: 37%
 	[ "$(wc -l <ran)" -eq 8 ]
 	[ "$(grep -c -- --halt err)" -eq 0 ]
 }
@@ -432,7 +433,7 @@ EOF
 	_jc_timed_run "$MPRUN" -j2 --halt now,fail=1 --joblog log \
 		"if [ {} = 1 ]; then touch started.1; exec ./${M}_sleep 30; fi; $WAIT_FOR started.1; exit 4" ::: 1 2
 	cat log
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ] # job 2's
 	[ "$elapsed" -lt 10000 ]
 	[ "$(wc -l <log)" -eq 3 ]
 	[ "$(tail -n +2 log | cut -f1,7,8 | sort)" = "$(printf '1\t143\t15\n2\t4\t0')" ]

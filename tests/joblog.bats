@@ -353,3 +353,47 @@ _jl_check_lines() {
 	[ "$status" -eq 255 ]
 	[ ! -e ran ]
 }
+
+@test "--results FILE.csv, .tsv, .json: one table of all jobs as GNU parallel writes it" {
+	mkdir tmp
+	export TMPDIR=$T/tmp # where the jobs' files wait for their row
+	run "$MPRUN" -j1 --results t.csv 'echo {}; echo err{} >&2; exit {2}' ::: a 'b c' ::: 0 3
+	[ "$status" -eq 2 ]
+	# times aside (columns 3 and 4)
+	cat >want.csv <<'EOF'
+Seq,Host,Starttime,JobRuntime,Send,Receive,Exitval,Signal,Command,V1,V2,Stdout,Stderr
+1,:,T,R,0,4,0,0,"echo a 0; echo erra 0 >&2; exit 0",a,0,"a 0
+","erra 0
+"
+2,:,T,R,0,4,3,0,"echo a 3; echo erra 3 >&2; exit 3",a,3,"a 3
+","erra 3
+"
+3,:,T,R,0,6,0,0,"_mp1='b c'; echo ""${_mp1}"" 0; echo err""${_mp1}"" 0 >&2; exit 0","b c",0,"b c 0
+","errb c 0
+"
+4,:,T,R,0,6,3,0,"_mp1='b c'; echo ""${_mp1}"" 3; echo err""${_mp1}"" 3 >&2; exit 3","b c",3,"b c 3
+","errb c 3
+"
+EOF
+	sed 's/,[0-9]*\.[0-9]\{3\},[0-9]*\.[0-9]\{3\},/,T,R,/' t.csv | diff - want.csv
+	run "$MPRUN" -j1 --results t.json 'printf "%s" {}' ::: 'q"t' "$(printf 'l1\nl2')"
+	cat >want.json <<'EOF'
+{ "Seq": 1, "Host": ":", T, "Send": 0, "Receive": 3, "Exitval": 0, "Signal": 0, "Command": "_mp1='q\"t'; printf \"%s\" \"${_mp1}\"", "V": [ "q\"t" ], "Stdout": "q\"t", "Stderr": "" }
+{ "Seq": 2, "Host": ":", T, "Send": 0, "Receive": 5, "Exitval": 0, "Signal": 0, "Command": "_mp1='l1\u000al2'; printf \"%s\" \"${_mp1}\"", "V": [ "l1\u000al2" ], "Stdout": "l1\u000al2", "Stderr": "" }
+EOF
+	sed 's/"Starttime": [0-9.]*, "JobRuntime": [0-9.]*/T/' t.json | diff - want.json
+	# -n 2: a job's inputs are all its V columns; TSV
+	run "$MPRUN" -j1 -n 2 --results t.tsv echo ::: a b c
+	printf '%s\n' 'Seq,Host,Starttime,JobRuntime,Send,Receive,Exitval,Signal,Command,V1,V2,Stdout,Stderr' \
+		'1,:,T,R,0,4,0,0,"echo a b",a,b,"a b' '",' \
+		'2,:,T,R,0,2,0,0,"echo c",c,"c' '",' | tr , '\t' >want.tsv
+	sed 's/\t[0-9]*\.[0-9]\{3\}\t[0-9]*\.[0-9]\{3\}\t/\tT\tR\t/' t.tsv | diff - want.tsv
+	# nothing left behind; a planted link is refused
+	[ -z "$(ls -A tmp)" ]
+	ln -s /dev/null link.csv
+	chmod 1777 .
+	run "$MPRUN" --results link.csv echo ::: a
+	chmod 755 .
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--results link.csv: refused: a symbolic link"* ]]
+}

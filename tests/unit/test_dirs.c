@@ -75,7 +75,9 @@ static void test_open_file(void)
 	CHECK(fd >= 0);
 	CHECK(write(fd, "abc", 3) == 3);
 	close(fd);
-	/* through a link: ELOOP, the target untouched */
+	/* in a sticky, shared place: through a link ELOOP, the target
+	 * untouched; not a regular file: refused */
+	CHECK(chmod(at("own"), 01777) == 0);
 	CHECK(symlink(at("own/log"), at("own/ln")) == 0);
 	errno = 0;
 	CHECK(dirs_open_file(at("own/ln"), O_WRONLY | O_TRUNC, 0) == -1 &&
@@ -84,10 +86,18 @@ static void test_open_file(void)
 	CHECK(read(fd, buf, sizeof(buf) - 1) == 3);
 	close(fd);
 	CHECK_STR(buf, "abc");
-	/* not a regular file */
 	CHECK(mkfifo(at("own/fifo"), 0600) == 0);
 	errno = 0;
-	CHECK(dirs_open_file(at("own/fifo"), O_WRONLY | O_NONBLOCK, 0) == -1);
+	CHECK(dirs_open_file(at("own/fifo"), O_RDWR, 0) == -1 &&
+	      errno == EINVAL);
+	/* in a directory only we can write in: as it is (/dev/null too) */
+	CHECK(chmod(at("own"), 0755) == 0);
+	fd = dirs_open_file(at("own/ln"), O_WRONLY | O_APPEND, 0);
+	CHECK(fd >= 0);
+	close(fd);
+	fd = dirs_open_file("/dev/null", O_WRONLY, 0);
+	CHECK(fd >= 0);
+	close(fd);
 	/* in a directory others may write: refused */
 	CHECK(chmod(at("own"), 0777) == 0);
 	errno = 0;

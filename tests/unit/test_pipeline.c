@@ -70,32 +70,32 @@ static const char *sorted(const char *s)
 }
 
 static void add(char *buf, size_t len, const char *stage,
-		const struct pool_job *j)
+		const struct sched_task *j)
 {
 	snprintf(buf + strlen(buf), len - strlen(buf), "%s:%llu ", stage,
-		 pool_job_seq(j));
+		 sched_task_seq(j));
 }
 
-static void on_launch(void *data, const char *stage, const struct pool_job *j)
+static void on_launch(void *data, const char *stage, const struct sched_task *j)
 {
 	add(ev.launched, sizeof(ev.launched), stage, j);
 }
 
 static void on_finished(void *data, const char *stage,
-			const struct pool_job *j)
+			const struct sched_task *j)
 {
 	add(ev.finished, sizeof(ev.finished), stage, j);
 	if (fifo >= 0 && strcmp(stage, "s1") == 0 &&
 	    write(fifo, "go\n", 3) != 3)
 		printf("# fifo write failed\n");
 	if (stage[0] == 's' && stage[1] >= '0' && stage[1] <= '7' &&
-	    pool_job_seq(j) == 1) {
-		ev.term_sig[stage[1] - '0'] = pool_job_signal(j);
+	    sched_task_seq(j) == 1) {
+		ev.term_sig[stage[1] - '0'] = sched_task_signal(j);
 		ev.terminated[stage[1] - '0'] = pool_job_terminated(j);
 	}
 }
 
-static void on_done(void *data, const char *stage, const struct pool_job *j)
+static void on_done(void *data, const char *stage, const struct sched_task *j)
 {
 	ev.done++;
 }
@@ -157,16 +157,16 @@ static void build(struct run *r, const char *yaml_text, int dry_run)
 	r->out = tmpfile_fd();
 	r->err = tmpfile_fd();
 	o.jobs = 2;
-	o.pool.slots = 2;
-	o.pool.order = ORDER_UNORDERED;
+	o.pool.sched.slots = 2;
+	o.pool.sched.order = ORDER_UNORDERED;
 	o.pool.output = POOL_GROUP;
 	o.pool.mem_limit = 1 << 20;
 	o.pool.spill_limit = (uint64_t)1 << 30;
-	o.pool.tmpdir = top;
-	o.pool.exec = exec_local("/bin/sh");
-	termseq_default(&o.pool.termseq);
-	o.pool.out_fd = r->out;
-	o.pool.err_fd = r->err;
+	o.pool.sched.tmpdir = top;
+	o.pool.sched.exec = exec_local("/bin/sh");
+	termseq_default(&o.pool.sched.termseq);
+	o.pool.sched.out_fd = r->out;
+	o.pool.sched.err_fd = r->err;
 	o.pool.dry_run = dry_run;
 	r->pl = pipeline_new(r->l, r->pf, &o, &pe);
 }

@@ -50,16 +50,16 @@ static struct input *list(char *const *values, size_t n)
 static struct template *jobs_opts(struct pool_opts *po, char **cmd, size_t n,
 				  int out)
 {
-	po->slots = 2;
-	po->order = ORDER_IMAP;
+	po->sched.slots = 2;
+	po->sched.order = ORDER_IMAP;
 	po->output = POOL_GROUP;
 	po->tpl = template_new(cmd, n, 0, NULL);
 	po->mem_limit = 1 << 20;
 	po->spill_limit = (uint64_t)1 << 30;
-	po->exec = exec_local("/bin/sh");
-	termseq_default(&po->termseq);
-	po->out_fd = out;
-	po->err_fd = 2;
+	po->sched.exec = exec_local("/bin/sh");
+	termseq_default(&po->sched.termseq);
+	po->sched.out_fd = out;
+	po->sched.err_fd = 2;
 	return (struct template *)po->tpl;
 }
 
@@ -139,14 +139,14 @@ static void test_workers(int out)
 	struct runner *r;
 	struct progress_counts c;
 
-	wo.slots = 2;
+	wo.sched.slots = 2;
 	wo.command = "exec sed -u 's/^/r/'";
 	wo.framing = WPOOL_LINE;
-	wo.order = ORDER_IMAP;
-	wo.exec = exec_local("/bin/sh");
-	wo.out_fd = out;
-	wo.err_fd = 2;
-	termseq_default(&wo.termseq);
+	wo.sched.order = ORDER_IMAP;
+	wo.sched.exec = exec_local("/bin/sh");
+	wo.sched.out_fd = out;
+	wo.sched.err_fd = 2;
+	termseq_default(&wo.sched.termseq);
 	r = run_new(&ro);
 	CHECK(r != NULL);
 	CHECK_INT(run_kind(r), RUN_WORKERS);

@@ -36,8 +36,7 @@ static const char *test_id(const char *what)
 /* The name file of an id. */
 static void id_file(const char *id, char *path, size_t len)
 {
-	snprintf(path, len, SEM_DIR "/mprun-sem.%lu.%s",
-		 (unsigned long)geteuid(), id);
+	snprintf(path, len, "%s/sem.%s", sem_dir(), id);
 }
 
 /* Milliseconds of a monotonic clock. */
@@ -68,11 +67,10 @@ static int files_left(void)
 {
 	char prefix[64];
 	struct dirent *d;
-	DIR *dir = opendir(SEM_DIR);
+	DIR *dir = opendir(sem_dir());
 	int n = 0;
 
-	snprintf(prefix, sizeof(prefix), "mprun-sem.%lu.t%ld.",
-		 (unsigned long)geteuid(), (long)getpid());
+	snprintf(prefix, sizeof(prefix), "sem.t%ld.", (long)getpid());
 	while (dir != NULL && (d = readdir(dir)) != NULL)
 		n += strncmp(d->d_name, prefix, strlen(prefix)) == 0;
 	if (dir != NULL)

@@ -99,7 +99,7 @@ static void put_value(struct queue *q, const char *v)
 
 static unsigned long long finished_n;
 
-static void count_finished(void *data, const struct wpool_task *t)
+static void count_finished(void *data, const struct sched_task *t)
 {
 	finished_n++;
 }
@@ -109,23 +109,23 @@ static void count_finished(void *data, const struct wpool_task *t)
 static void test_run(void)
 {
 	struct wpool_opts o = {0};
-	struct wpool_events ev = {NULL, count_finished, NULL, NULL, NULL};
+	struct sched_events ev = {.finished = count_finished};
 	char path[] = "/tmp/test_wpoolXXXXXX", got[256];
 	struct loop *l = loop_new();
 	struct queue *q = queue_new(16);
-	struct wpool *p;
+	struct sched *p;
 	ssize_t n;
 	int fd = mkstemp(path);
 
 	unlink(path);
-	o.slots = 2;
+	o.sched.slots = 2;
 	o.command = "exec sed -u 's/^/r/'";
 	o.framing = WPOOL_LINE;
-	o.order = ORDER_IMAP;
-	o.exec = exec_local("/bin/sh");
-	o.out_fd = fd;
-	o.err_fd = 2;
-	termseq_default(&o.termseq);
+	o.sched.order = ORDER_IMAP;
+	o.sched.exec = exec_local("/bin/sh");
+	o.sched.out_fd = fd;
+	o.sched.err_fd = 2;
+	termseq_default(&o.sched.termseq);
 	p = wpool_new(l, &o, &ev);
 	CHECK(p != NULL);
 	put_value(q, "1");
@@ -134,17 +134,17 @@ static void test_run(void)
 	put_value(q, "4");
 	put_value(q, "5");
 	queue_close(q);
-	wpool_set_source(p, q, NULL, NULL);
-	CHECK_INT(wpool_run(p), 0);
-	CHECK_INT(wpool_succeeded(p), 5);
-	CHECK_INT(wpool_failed(p), 0);
+	sched_set_source(p, q, NULL, NULL);
+	CHECK_INT(sched_run(p), 0);
+	CHECK_INT(sched_succeeded(p), 5);
+	CHECK_INT(sched_failed(p), 0);
 	CHECK_INT(finished_n, 5);
 	CHECK(wpool_spawns(p) <= 2);
 	n = pread(fd, got, sizeof(got) - 1, 0);
 	got[n > 0 ? n : 0] = '\0';
 	CHECK_STR(got, "r1\nr2\nr3\nr4\nr5\n");
 	CHECK_INT(queue_unfinished(q), 0);
-	wpool_free(p);
+	sched_free(p);
 	queue_free(q, NULL);
 	loop_free(l);
 	close(fd);
@@ -159,15 +159,15 @@ static void keep_notice(void *data, const char *msg)
 
 /* Run the values vals (n of them) through slots workers of cmd, in input
  * order; the results into got (NUL-terminated). The pool is returned. */
-static struct wpool *run_values(const char *cmd, unsigned slots,
+static struct sched *run_values(const char *cmd, unsigned slots,
 				const char *const *vals, size_t n,
 				char *got, size_t len, struct loop **l,
 				struct queue **q)
 {
 	struct wpool_opts o = {0};
-	struct wpool_events ev = {NULL, NULL, keep_notice, NULL, NULL};
+	struct sched_events ev = {.notice = keep_notice};
 	char path[] = "/tmp/test_wpoolXXXXXX";
-	struct wpool *p;
+	struct sched *p;
 	ssize_t r;
 	size_t i;
 	int fd = mkstemp(path);
@@ -175,21 +175,21 @@ static struct wpool *run_values(const char *cmd, unsigned slots,
 	unlink(path);
 	*l = loop_new();
 	*q = queue_new(16);
-	o.slots = slots;
+	o.sched.slots = slots;
 	o.command = cmd;
 	o.framing = WPOOL_LINE;
-	o.order = ORDER_IMAP;
-	o.exec = exec_local("/bin/sh");
-	o.out_fd = fd;
-	o.err_fd = 2;
-	termseq_default(&o.termseq);
+	o.sched.order = ORDER_IMAP;
+	o.sched.exec = exec_local("/bin/sh");
+	o.sched.out_fd = fd;
+	o.sched.err_fd = 2;
+	termseq_default(&o.sched.termseq);
 	p = wpool_new(*l, &o, &ev);
 	CHECK(p != NULL);
 	for (i = 0; i < n; i++)
 		put_value(*q, vals[i]);
 	queue_close(*q);
-	wpool_set_source(p, *q, NULL, NULL);
-	CHECK_INT(wpool_run(p), 0);
+	sched_set_source(p, *q, NULL, NULL);
+	CHECK_INT(sched_run(p), 0);
 	r = pread(fd, got, len - 1, 0);
 	got[r > 0 ? r : 0] = '\0';
 	close(fd);
@@ -197,9 +197,9 @@ static struct wpool *run_values(const char *cmd, unsigned slots,
 }
 
 /* Free what run_values made. */
-static void run_free(struct wpool *p, struct loop *l, struct queue *q)
+static void run_free(struct sched *p, struct loop *l, struct queue *q)
 {
-	wpool_free(p);
+	sched_free(p);
 	queue_free(q, NULL);
 	loop_free(l);
 }
@@ -211,14 +211,14 @@ static void test_filter(void)
 	static const char *const v[] = {"1", "2", "3", "4", "5", "6", "7"};
 	struct loop *l;
 	struct queue *q;
-	struct wpool *p;
+	struct sched *p;
 	char got[256];
 
 	notice_got[0] = '\0';
 	p = run_values("exec sed 's/^/r/'", 2, v, 7, got, sizeof(got), &l, &q);
 	CHECK_STR(got, "r1\nr2\nr3\nr4\nr5\nr6\nr7\n");
-	CHECK_INT(wpool_succeeded(p), 7);
-	CHECK_INT(wpool_failed(p), 0);
+	CHECK_INT(sched_succeeded(p), 7);
+	CHECK_INT(sched_failed(p), 0);
 	CHECK_STR(notice_got, "");
 	CHECK_INT(queue_unfinished(q), 0);
 	run_free(p, l, q);
@@ -231,15 +231,15 @@ static void test_short(void)
 	static const char *const v[] = {"a", "b", "x", "c"};
 	struct loop *l;
 	struct queue *q;
-	struct wpool *p;
+	struct sched *p;
 	char got[256];
 
 	notice_got[0] = '\0';
 	p = run_values("exec grep -v x", 1, v, 4, got, sizeof(got), &l, &q);
 	/* a, b answered; x got c's result; c unanswered */
 	CHECK_STR(got, "a\nb\nc\n");
-	CHECK_INT(wpool_succeeded(p), 3);
-	CHECK_INT(wpool_failed(p), 1);
+	CHECK_INT(sched_succeeded(p), 3);
+	CHECK_INT(sched_failed(p), 1);
 	CHECK_STR(notice_got, "worker 1 exited at the end of its input with 1 "
 		  "input unanswered, from input 'c': a worker must write one "
 		  "result record per input (its results may belong to other "

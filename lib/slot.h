@@ -1,0 +1,143 @@
+/* slot: what the scheduler (lib/sched) shares with the kinds of slot it
+ * drives: its state, and the table of operations a kind fills in. Only
+ * lib/sched.c and the kinds (lib/pool.c: one-shot jobs; lib/wpool.c:
+ * long-lived workers) include it; a kind's own state starts with a
+ * struct sched, so the scheduler and the kind are one allocation. */
+#ifndef MPRUN_SLOT_H
+#define MPRUN_SLOT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sched.h"
+
+struct callback_opts;
+struct callbacks;
+struct loop;
+struct loop_timer;
+
+struct slot_ops {
+	/* Start what can be started (called by sched_kick, never nested). */
+	void (*fill)(struct sched *s);
+	/* Is anything of the kind not over: a task running, in flight or
+	 * still to come, a worker alive? */
+	int (*busy)(const struct sched *s);
+	/* Before the first fill (NULL: nothing to do). */
+	void (*start)(struct sched *s);
+	/* The kind's part of sched_close and sched_terminate (each called
+	 * once). */
+	void (*close)(struct sched *s);
+	void (*terminate)(struct sched *s);
+	/* All is over: last output, before the held output is copied out
+	 * (NULL: nothing to do). */
+	void (*finish)(struct sched *s);
+	/* A task the order lets go: write its output, report it, free it. */
+	void (*release)(struct sched *s, void *task);
+	/* A child of ours was reaped: 1 if it was one of the kind's. */
+	int (*reaped)(struct sched *s, pid_t pid, int status);
+	/* Free what is the kind's (not the allocation: sched_free does). */
+	void (*destroy)(struct sched *s);
+};
+
+struct sched {
+	const struct slot_ops *ops;
+	const struct sched_opts *o; /* the kind's (in its options) */
+	struct loop *loop;
+	struct queue *q;
+	void (*want)(void *);
+	void *want_data;
+	int (*throttle)(void *);
+	void *throttle_data;
+	struct order *order;
+	struct callbacks *cbs;  /* --on-success, --on-error */
+	int devnull;            /* the stdin of callbacks (and of jobs) */
+	pid_t self;             /* our pid, in our tasks' markers */
+	const char *noun;       /* what runs in the slots: "jobs" */
+	struct sched_events ev;
+	/* a spawn failed for want of processes: retried on a timer */
+	struct loop_timer *spawn_timer;
+	uint64_t spawn_since, spawn_backoff;
+	int spawn_waiting, spawn_said;
+	int hold_fd[2];         /* --order map: output held until the end */
+	unsigned nrunning;      /* jobs running, inputs in flight */
+	unsigned long long seq; /* the last task's number */
+	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
+	int started, closed, terminating, halted, out_closed, finished;
+	int halt_exit;          /* exit value of the task that halted it */
+	int in_kick, kick_again;
+	int reaping;            /* sched_reaped is one of the loop's reapers */
+};
+
+/* What every task has, first in a kind's own (a job, a worker's input). */
+struct sched_task {
+	unsigned long long seq;
+	unsigned slot;
+	unsigned tries;           /* 1 + the retries used */
+	uint64_t start_wall_ms;   /* its last try's start (wall clock) */
+	uint64_t start_ms;        /* ... on the monotonic clock */
+	uint64_t runtime_ms;
+	int timed_out;
+	/* how it ended, once it ended for good */
+	int failed, exitval, signal;
+	uint64_t sent, received;  /* bytes to and from it (its stdout) */
+};
+
+/* The process tree of a job or a worker: its process (the leader of its
+ * group), and the marker in the environment of all of it, which finds
+ * what left the group (lib/termtree). */
+struct slot_tree {
+	struct sched *s;
+	pid_t pid;
+	unsigned slot;
+	int reaped;
+	size_t step;              /* signals of the termseq sent */
+	struct loop_timer *timer; /* the next one */
+	char marker[64];          /* MPRUN_JOBID=... */
+};
+
+/* Set up the scheduler part of a kind's state, just allocated zeroed, with
+ * the kind's ops, options (o must outlive it) and events (ev: NULL, or
+ * copied); the kind sets noun. 0, or -1/errno (then sched_free() it). */
+int sched_init(struct sched *s, const struct slot_ops *ops, struct loop *l,
+	       const struct sched_opts *o, const struct sched_events *ev);
+/* The callback queue, from the kind's co: the executor, environment,
+ * stdin, tmpdir, termseq and notice are the scheduler's. 0 or -1/errno. */
+int sched_callbacks(struct sched *s, struct callback_opts *co,
+		    char *const *env);
+/* A new task: its number into *seq, and its place in the order. 0, or
+ * -1/ENOMEM. */
+int sched_task_add(struct sched *s, void *task, unsigned long long *seq);
+/* Task seq and its callback are over: release (slot_ops.release) what the
+ * order lets go now. */
+void sched_task_over(struct sched *s, unsigned long long seq);
+/* Is the queue empty for good (or is there none)? */
+int sched_queue_done(const struct sched *s);
+/* Open the files that hold streams 0 .. n-1 until the end (--order map).
+ * 0 or -1/errno. */
+int sched_hold(struct sched *s, int n);
+/* Should the run stop after this (--halt)? Then close or terminate. */
+void sched_check_halt(struct sched *s, const struct sched_task *t);
+/* Everything done? Then copy held output out and stop the loop. */
+void sched_check_finished(struct sched *s);
+
+/* A new tree in slot, named by tag ("" for a job, "w" for a worker) and
+ * n in its marker: MPRUN_JOBID=PID[.GROUP].TAGN. */
+void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
+		     const char *tag, unsigned long long n);
+/* End the whole tree with the termination sequence (the executor's
+ * terminate first, for what runs elsewhere); once. */
+void sched_tree_end(struct slot_tree *t);
+/* Stop sending the sequence. */
+void sched_tree_stop(struct slot_tree *t);
+
+/* A spawn failed for want of processes (EAGAIN; a worker's pipes also
+ * EMFILE, ENFILE, ENOMEM): sched_kick() again on a timer, with back-off,
+ * and at once when one of our children is reaped; said once. The kind
+ * starts nothing else while s->spawn_timer runs. others: our processes
+ * that may end and free one; with none, the spawn is given up after a
+ * while. 0, or -1 (errno kept): give up. */
+int sched_spawn_later(struct sched *s, unsigned others);
+/* The spawn worked, or was given up: a next failure waits afresh. */
+void sched_spawn_done(struct sched *s);
+
+#endif
