@@ -73,6 +73,14 @@ enum {
 	OPT_HEADER,
 	OPT_ROUND_ROBIN,
 	OPT_FIFO,
+	OPT_PLUS,
+	OPT_RPL,
+	OPT_ER,
+	OPT_BNR,
+	OPT_DNR,
+	OPT_BNER,
+	OPT_SEQREPLACE,
+	OPT_SLOTREPLACE,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -238,6 +246,32 @@ static const struct opt_doc opt_docs[] = {
 	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
 	 'h'},
 	{{"list-options", no_argument, NULL, OPT_LIST_OPTIONS}, NULL, NULL, 0},
+	{{"plus", no_argument, NULL, OPT_PLUS}, NULL,
+	 "GNU parallel's --plus replacement strings ({+.} {..} {0%} "
+	 "{:N} {#RE} {/RE/STR} ...)", 0},
+	{{"rpl", required_argument, NULL, OPT_RPL}, "'TAG S///'",
+	 "define the replacement string TAG as {= S/// =}", 0},
+	{{"quote", no_argument, NULL, 'q'}, NULL,
+	 "each command word is one word: no shell syntax in it", 'q'},
+	{{"replace", optional_argument, NULL, 'i'}, "[=R]",
+	 "R (default {}) instead of {} (xargs -i)", 'i'},
+	{{"extensionreplace", required_argument, NULL, OPT_ER}, "R",
+	 "R instead of {.}", 0},
+	{{"er", required_argument, NULL, OPT_ER}, "R", NULL, 0},
+	{{"basenamereplace", required_argument, NULL, OPT_BNR}, "R",
+	 "R instead of {/}", 0},
+	{{"bnr", required_argument, NULL, OPT_BNR}, "R", NULL, 0},
+	{{"dirnamereplace", required_argument, NULL, OPT_DNR}, "R",
+	 "R instead of {//}", 0},
+	{{"dnr", required_argument, NULL, OPT_DNR}, "R", NULL, 0},
+	{{"basenameextensionreplace", required_argument, NULL, OPT_BNER}, "R",
+	 "R instead of {/.}", 0},
+	{{"bner", required_argument, NULL, OPT_BNER}, "R", NULL, 0},
+	{{"seqreplace", required_argument, NULL, OPT_SEQREPLACE}, "R",
+	 "R instead of {#}", 0},
+	{{"slotreplace", required_argument, NULL, OPT_SLOTREPLACE}, "R",
+	 "R instead of {%}", 0},
+	{{"I", required_argument, NULL, 'I'}, "R", NULL, 'I'},
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
@@ -269,7 +303,8 @@ static void opts_help(FILE *f)
 			fprintf(f, "  %-28s %s\n", left, d->help);
 	}
 	fprintf(f,
-		"  %-28s same as -j\n\n"
+		"  %-28s same as -j\n"
+		"  %-28s R instead of {} (the replacement string)\n\n"
 		"Inputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
 		"  :::: FILES, ::::+ FILES; several sources combine as a "
 		"cartesian product;\n"
@@ -281,7 +316,7 @@ static void opts_help(FILE *f)
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
 		"  100 failed; 255 usage or other error.\n",
-		"-P N");
+		"-P N", "-I R");
 }
 
 /* Print every long option, one per line (for the docs check). */
@@ -629,6 +664,52 @@ static int check_remote(const struct cli *cli)
 	return 0;
 }
 
+/* The options of the replacement strings (--plus, -I, --er, ...). */
+static int parse_replace_opt(int c, const char *arg, struct cli *cli)
+{
+	static const struct {
+		int c;
+		enum template_tag tag;
+		const char *name;
+	} renames[] = {
+		{'I', TEMPLATE_TAG_ARGS, "-I"},
+		{'i', TEMPLATE_TAG_ARGS, "--replace"},
+		{OPT_ER, TEMPLATE_TAG_NOEXT, "--extensionreplace"},
+		{OPT_BNR, TEMPLATE_TAG_BASE, "--basenamereplace"},
+		{OPT_DNR, TEMPLATE_TAG_DIR, "--dirnamereplace"},
+		{OPT_BNER, TEMPLATE_TAG_BASE_NOEXT, "--basenameextensionreplace"},
+		{OPT_SEQREPLACE, TEMPLATE_TAG_SEQ, "--seqreplace"},
+		{OPT_SLOTREPLACE, TEMPLATE_TAG_SLOT, "--slotreplace"},
+	};
+	size_t k;
+
+	if (c == OPT_PLUS) {
+		cli->plus = 1;
+		return 0;
+	}
+	if (c == 'q') {
+		cli->quote = 1;
+		return 0;
+	}
+	if (c == OPT_RPL) {
+		if (arg[strcspn(arg, " \t\n")] == '\0' || strchr(" \t\n", arg[0]))
+			return usage_error("--rpl '%s': not 'TAG EXPRESSION' "
+					   "(such as --rpl '{..} s/\\..*//')",
+					   arg);
+		return add_arg(&cli->rpls, &cli->nrpls, arg);
+	}
+	if (c == 'i' && arg == NULL)
+		arg = "{}"; /* xargs: -i alone is -I {} */
+	for (k = 0; k < sizeof(renames) / sizeof(renames[0]); k++)
+		if (renames[k].c == c)
+			break;
+	if (arg[0] == '\0')
+		return usage_error("%s: the replacement string may not be "
+				   "empty", renames[k].name);
+	cli->tags[renames[k].tag] = arg;
+	return 0;
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
  * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
@@ -858,6 +939,18 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
+	case OPT_PLUS:
+	case OPT_RPL:
+	case 'q':
+	case 'I':
+	case 'i':
+	case OPT_ER:
+	case OPT_BNR:
+	case OPT_DNR:
+	case OPT_BNER:
+	case OPT_SEQREPLACE:
+	case OPT_SLOTREPLACE:
+		return parse_replace_opt(c, arg, cli);
 	case 'v':
 		cli->verbose = 1;
 		return 0;
@@ -891,7 +984,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:", longopts,
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:I:i::q", longopts,
 				NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
@@ -959,6 +1052,8 @@ void opts_free(struct cli *cli)
 	cli->envs = NULL;
 	free(cli->returns);
 	cli->returns = NULL;
+	free(cli->rpls);
+	cli->rpls = NULL;
 }
 
 unsigned opts_slots(const char *jobs)
