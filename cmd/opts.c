@@ -253,8 +253,9 @@ static const struct opt_doc opt_docs[] = {
 	 "define the replacement string TAG as {= S/// =}", 0},
 	{{"quote", no_argument, NULL, 'q'}, NULL,
 	 "each command word is one word: no shell syntax in it", 'q'},
-	{{"replace", optional_argument, NULL, 'i'}, "[=R]",
-	 "R (default {}) instead of {} (xargs -i)", 'i'},
+	{{"replace", optional_argument, NULL, 'i'}, NULL,
+	 "-iR or --replace=R: R instead of {} (alone: -I {}, as xargs -i)",
+	 'i'},
 	{{"extensionreplace", required_argument, NULL, OPT_ER}, "R",
 	 "R instead of {.}", 0},
 	{{"er", required_argument, NULL, OPT_ER}, "R", NULL, 0},
@@ -311,6 +312,7 @@ static void opts_help(FILE *f)
 		"  with none, inputs are read from stdin.\n"
 		"Replacement strings: {} {.} {/} {//} {/.} {#} {%%} {n} {n.} "
 		"{n/} {n//} {n/.}\n"
+		"  {= s/RE/REPL/FLAGS =} {=n s/RE/REPL/ =} (more with --plus)\n"
 		"  (with none, the input is appended; inputs are quoted for the "
 		"shell).\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
