@@ -839,51 +839,96 @@ static int template_number_refs(struct template *t)
 	return t->refs == NULL ? -1 : 0;
 }
 
+/* The scanner's view of a command: items and their offsets in the text. */
+struct stream {
+	int *items;
+	size_t *offs;
+	size_t n, cap;
+};
+
+/* Add an item at offset off of the text. 0 or -1/ENOMEM. */
+static int stream_push(struct stream *st, int item, size_t off)
+{
+	size_t cap = st->cap ? 2 * st->cap : 64;
+	int *items;
+	size_t *offs;
+
+	if (st->n == st->cap) {
+		items = realloc(st->items, cap * sizeof(*items));
+		if (items != NULL)
+			st->items = items;
+		offs = realloc(st->offs, cap * sizeof(*offs));
+		if (offs != NULL)
+			st->offs = offs;
+		if (items == NULL || offs == NULL)
+			return -1;
+		st->cap = cap;
+	}
+	st->items[st->n] = item;
+	st->offs[st->n++] = off;
+	return 0;
+}
+
+/* Literal text as the shell reads it: as it is, or with -q quoted as
+ * emit_text() writes it (so that the scanner sees the very command). */
+static int stream_text(const struct template *t, struct stream *st,
+		       const char *s, size_t n, size_t off)
+{
+	struct buf q = BUF_INIT, raw = BUF_INIT;
+	size_t k;
+	int rc = -1;
+
+	if (!(t->flags & TEMPLATE_QUOTE)) {
+		for (k = 0; k < n; k++)
+			if (stream_push(st, (unsigned char)s[k], off + k) == -1)
+				return -1;
+		return 0;
+	}
+	if (buf_append(&raw, s, n) == -1 || buf_append(&raw, "", 0) == -1 ||
+	    quote_shell(&q, raw.data) == -1)
+		goto out;
+	for (k = 0; k < q.len; k++)
+		if (stream_push(st, (unsigned char)q.data[k], off) == -1)
+			goto out;
+	rc = 0;
+out:
+	buf_free(&q);
+	buf_free(&raw);
+	return rc;
+}
+
 /* The command as the shell reads it: the words joined by spaces, each
  * replacement string one item (SHSCAN_REF), with the byte offset of each
  * item in the joined text. {#} and {%} are digits: "0" to the scanner. */
-static int template_stream(const struct template *t, int **out,
-			   size_t **offs, size_t *n, struct buf *text)
+static int template_stream(const struct template *t, struct stream *st,
+			   struct buf *text)
 {
-	size_t i, j, k, cap = 1;
+	size_t i, j;
 	const struct seg *g;
 
-	for (i = 0; i < t->nwords; i++)
-		cap += strlen(t->words[i].src) + 1;
-	*out = malloc(cap * sizeof(**out));
-	*offs = malloc(cap * sizeof(**offs));
-	*n = 0;
-	if (*out == NULL || *offs == NULL)
-		return -1;
 	for (i = 0; i < t->nwords; i++) {
-		if (i > 0) {
-			(*offs)[*n] = text->len;
-			(*out)[(*n)++] = ' ';
-			if (buf_append_char(text, ' ') == -1)
-				return -1;
-		}
+		if (i > 0 && (stream_push(st, ' ', text->len) == -1 ||
+			      buf_append_char(text, ' ') == -1))
+			return -1;
+		if ((t->flags & TEMPLATE_QUOTE) && t->words[i].nsegs == 0 &&
+		    stream_text(t, st, "", 0, text->len) == -1)
+			return -1;
 		for (j = 0; j < t->words[i].nsegs; j++) {
 			g = &t->words[i].segs[j];
 			if (g->kind == SEG_TEXT) {
-				/* -q: the text is one quoted word */
-				for (k = 0; k < g->len; k++) {
-					(*offs)[*n] = text->len + k;
-					(*out)[(*n)++] =
-						t->flags & TEMPLATE_QUOTE
-							? 'x'
-							: (unsigned char)g->text[k];
-				}
-				if (buf_append(text, g->text, g->len) == -1)
+				if (stream_text(t, st, g->text, g->len,
+						text->len) == -1 ||
+				    buf_append(text, g->text, g->len) == -1)
 					return -1;
 				continue;
 			}
-			(*offs)[*n] = text->len;
-			(*out)[(*n)++] = g->kind == SEG_SEQ ||
-							 g->kind == SEG_SLOT ||
-							 g->kind == SEG_SLOT0
-						 ? '0'
-						 : SHSCAN_REF(g->ref);
-			if (buf_append(text, g->text, g->len) == -1)
+			if (stream_push(st,
+					g->kind == SEG_SEQ || g->kind == SEG_SLOT ||
+							g->kind == SEG_SLOT0
+						? '0'
+						: SHSCAN_REF(g->ref),
+					text->len) == -1 ||
+			    buf_append(text, g->text, g->len) == -1)
 				return -1;
 		}
 	}
@@ -919,14 +964,19 @@ static int template_scan(struct template *t, struct template_error *err)
 	struct template_error dummy;
 	struct shscan_error se;
 	struct buf text = BUF_INIT;
-	size_t n = 0, i, k;
-	size_t *offs = NULL;
-	int *stream = NULL, rc = -1;
+	struct stream st = {NULL, NULL, 0, 0};
+	size_t n, i, k;
+	size_t *offs;
+	int *stream, rc = -1;
 
 	if (err == NULL)
 		err = &dummy;
-	if (template_stream(t, &stream, &offs, &n, &text) == -1)
+	if (template_stream(t, &st, &text) == -1 ||
+	    stream_push(&st, 0, text.len) == -1) /* never empty */
 		goto out;
+	n = st.n - 1;
+	stream = st.items;
+	offs = st.offs;
 	t->text = strdup(text.data != NULL ? text.data : "");
 	if (t->text == NULL)
 		goto out;
@@ -957,8 +1007,8 @@ static int template_scan(struct template *t, struct template_error *err)
 	errno = EINVAL;
 	rc = -1;
 out:
-	free(stream);
-	free(offs);
+	free(st.items);
+	free(st.offs);
 	buf_free(&text);
 	return rc;
 }
