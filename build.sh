@@ -19,8 +19,9 @@ check_jobs=$((jobs * 3))
 # Debian packages the build and the tests need.
 PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats procps"
 # The test suite's real services (a loopback sshd and a one-node Slurm),
-# and what the man page lint and the zsh/fish completion tests run.
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish"
+# what the man page lint and the zsh/fish completion tests run, and GNU
+# parallel, which tests/compat*.bats compare mprun with.
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -105,12 +106,16 @@ case ${1:-} in
 	;;
 test)
 	counts=$(mktemp)
-	trap 'rm -f "$counts"' EXIT
+	# GNU parallel's answers in tests/compat.bats, kept for the second
+	# build's suite (GNU parallel is slow to start)
+	MPRUN_COMPAT_CACHE=$(mktemp -d)
+	export MPRUN_COMPAT_CACHE
+	trap 'rm -rf "$counts" "$MPRUN_COMPAT_CACHE"' EXIT
 	build_tree _build
 	# The sanitizer tree builds while the plain suite runs (which mostly
 	# waits); what the build said is shown after that suite's results.
 	asan_log=$(mktemp)
-	trap 'rm -f "$counts" "$asan_log"' EXIT
+	trap 'rm -rf "$counts" "$asan_log" "$MPRUN_COMPAT_CACHE"' EXIT
 	# -O1 (not the default -O2, which --enable-debug's -O0 does not
 	# override): what the sanitizers' authors advise, and it compiles in
 	# half the time.

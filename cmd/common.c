@@ -17,6 +17,7 @@
 #include "input.h"
 #include "parse.h"
 #include "progress.h"
+#include "shell.h"
 #include "shm.h"
 #include "template.h"
 #include "wpool.h"
@@ -56,6 +57,7 @@ void common_error(void *data, const char *msg)
 
 	if (cm->run != NULL)
 		run_fail(cm->run);
+	cm->said = 1;
 	warn_msg(msg);
 }
 
@@ -113,6 +115,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.host = pool_job_host(j),
 		.start_ms = pool_job_start_ms(j),
 		.runtime_ms = pool_job_runtime_ms(j),
+		.send = pool_job_input_bytes(j),
 		.receive = pool_job_output_bytes(j),
 		.exitval = pool_job_exitval(j),
 		.signal = pool_job_signal(j),
@@ -120,7 +123,7 @@ void report_finished(void *data, const char *stage, const struct pool_job *j)
 		.stage = stage,
 	};
 
-	run_job_finished(cm->run, stage, pool_job_failed(j));
+	run_job_finished(cm->run, stage, pool_job_failed(j), e.send);
 	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
 	    pool_job_timed_out(j))
 		log_line(cm, &e);
@@ -189,7 +192,6 @@ static int make_callback(const char *what, const char *cmd,
 int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
 	const struct cli *cli = cm->cli;
-	const char *shell = getenv("MPRUN_SHELL");
 	char err[256];
 
 	termseq_default(&po->termseq);
@@ -223,7 +225,7 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	po->tmpdir = cli->tmpdir;
 	po->fifo = cli->fifo;
 	po->dry_run = cli->dry_run;
-	po->exec = exec_local(shell != NULL && *shell ? shell : "/bin/sh");
+	po->exec = exec_local(shell_choose(cli->shell));
 	po->out_fd = cli->output == POOL_UNGROUP ? STDOUT_FILENO
 						: output_fd(STDOUT_FILENO);
 	po->err_fd = cli->output == POOL_UNGROUP ? STDERR_FILENO
@@ -254,6 +256,18 @@ void common_free(struct common *cm)
 	memset(cm, 0, sizeof(*cm));
 }
 
+const char *unsafe_file_error(int err)
+{
+	if (err == EPERM)
+		return "refused: it or its directory belongs to another "
+		       "user, or others may write there";
+	if (err == ELOOP)
+		return "refused: a symbolic link";
+	if (err == EINVAL)
+		return "refused: not a regular file";
+	return strerror(err);
+}
+
 int common_joblog_open(struct common *cm, int stages)
 {
 	const struct cli *cli = cm->cli;
@@ -268,10 +282,12 @@ int common_joblog_open(struct common *cm, int stages)
 	}
 	if (cli->dry_run)
 		return 0;
-	cm->joblog = joblog_open(cli->joblog, stages);
+	/* GNU parallel: a new log each run, unless +FILE or a resume */
+	cm->joblog = joblog_open(cli->joblog, stages,
+				 cli->joblog_append || cli->resume);
 	if (cm->joblog == NULL) {
-		fprintf(stderr, "mprun: %s: %s\n", cli->joblog,
-			strerror(errno));
+		fprintf(stderr, "mprun: --joblog %s: %s\n", cli->joblog,
+			unsafe_file_error(errno));
 		return -1;
 	}
 	return 0;
@@ -396,11 +412,15 @@ static struct blocks *cli_blocks(const struct cli *cli, const char *name)
 				 .recend = cli->recend,
 				 .recstart = cli->recstart,
 				 .nrecords = cli->nrecords,
+				 .lines = cli->lines,
 				 .own_fd = strcmp(name, "-") != 0,
 				 .regexp = cli->regexp,
 				 .remove_sep = cli->remove_sep,
 				 .header = cli->header,
 				 .header_apart = cli->round_robin,
+				 /* a block read once, from its start */
+				 .pipe_blocks = !cli->retries && !cli->cat &&
+						!cli->fifo && !cli->round_robin,
 				 .max_block = cli->max_record,
 				 .grew = cli_block_grew,
 				 .grew_data = (void *)(uintptr_t)cli};
@@ -454,11 +474,20 @@ struct input *cli_input(const struct cli *cli)
 {
 	struct input_opts io = {.delim = cli->delim,
 				.colsep = cli->colsep,
-				.max_record = cli_max_record(cli)};
+				.max_record = cli_max_record(cli),
+				.eof_str = cli->eof_str,
+				.skip_blank = cli->skip_blank,
+				.shuffle = cli->shuffle,
+				.link = cli->link,
+				.trim = cli->trim};
 	char err[256] = "";
 	struct input *in;
 	size_t i;
 
+	if (cli->nsources == 0 && isatty(STDIN_FILENO))
+		warn_msg("reading the inputs from the terminal, one a line "
+			 "(end with Ctrl-D); give them with :::, :::: or a "
+			 "pipe instead");
 	if (cli->pipe != PIPE_NONE)
 		return cli_blocks_input(cli);
 	in = input_new(&io, err, sizeof(err));
@@ -486,6 +515,74 @@ struct input *cli_input(const struct cli *cli)
 		}
 	}
 	return in;
+}
+
+/* Word w with each {NAME followed by }, . or / (NAME one of names, the
+ * longest that fits) made {N, N its 1-based index. NULL on ENOMEM. */
+static char *header_rewrite(const char *w, char *const *names, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i, best, blen, len;
+
+	while (*w != '\0') {
+		best = n;
+		blen = 0;
+		for (i = 0; *w == '{' && i < n; i++) {
+			len = strlen(names[i]);
+			if (len > blen && strncmp(w + 1, names[i], len) == 0 &&
+			    strchr("}./", w[1 + len]) != NULL && w[1 + len]) {
+				best = i;
+				blen = len;
+			}
+		}
+		if (best < n) {
+			if (buf_printf(&b, "{%zu", best + 1) == -1)
+				goto fail;
+			w += 1 + blen;
+		} else if (buf_append_char(&b, *w++) == -1) {
+			goto fail;
+		}
+	}
+	if (buf_append_char(&b, '\0') == -1)
+		goto fail;
+	return b.data;
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+int cli_apply_header(struct cli *cli, struct input *in)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (cli->skip_first && input_skip_first(in) == -1) {
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+		return -1;
+	}
+	if (cli->header == NULL || cli->pipe != PIPE_NONE)
+		return 0;
+	if (input_header(in, &names, &n) == -1) {
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+		return -1;
+	}
+	cli->named = calloc(cli->ncommand + 1, sizeof(char *));
+	if (cli->named == NULL)
+		goto out;
+	for (i = 0; i < cli->ncommand; i++)
+		if ((cli->named[i] = header_rewrite(cli->command[i], names,
+						    n)) == NULL)
+			goto out;
+	cli->command = cli->named;
+	rc = 0;
+out:
+	if (rc == -1)
+		warn_msg(strerror(errno));
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }
 
 /* The run's draw function: a progress line per part (pipeline stage,
@@ -538,13 +635,22 @@ int common_start(struct common *cm, struct run_opts *ro)
 		ro->draw_ms = cm->progress_tty ? 100 : 1000;
 	}
 	cm->run = run_new(ro);
-	return cm->run == NULL ? -1 : 0;
+	if (cm->run != NULL)
+		return 0;
+	if (!cm->said) /* (a scheduler may have said why) */
+		fprintf(stderr, "mprun: cannot start the run: %s\n",
+			strerror(errno));
+	errno = 0; /* said */
+	return -1;
 }
 
 int common_failed(void)
 {
 	if (errno == ENOMEM)
 		warn_msg(strerror(errno));
+	/* a signal ended the set-up (waiting for SSH hosts, an allocation) */
+	if (errno == EINTR)
+		return RUN_EXIT_INTERRUPTED;
 	return EXIT_USAGE;
 }
 

@@ -31,6 +31,7 @@ struct common {
 	size_t progress_lines;
 	int progress_tty;
 	int log_failed;             /* a log line failed (said once) */
+	int said;                   /* an error was reported */
 };
 
 /* Print "mprun: msg" on stderr. */
@@ -77,6 +78,14 @@ struct input;
 /* The input of the command line's sources (stdin when none). NULL:
  * message printed. */
 struct input *cli_input(const struct cli *cli);
+/* Why a file or directory mprun would write was refused (dirs.h's
+ * EPERM, ELOOP, EINVAL), else strerror(err). */
+const char *unsafe_file_error(int err);
+/* --skip-first-line: drop the first input. Then --header : without
+ * --pipe: read the first record of each source of in;
+ * its values name the columns, and {name}, {name.}, {name/} ... in the
+ * command words become {1}, {1.}, {1/} ... 0, or -1 with a message. */
+int cli_apply_header(struct cli *cli, struct input *in);
 /* --max-record as a size_t (clamped where size_t is narrower). */
 size_t cli_max_record(const struct cli *cli);
 

@@ -2,6 +2,7 @@
  * The command line only: parsing, wiring the library, messages, exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,14 @@
 #include "pipe.h"
 #include "remote.h"
 #include "workers.h"
+#include "exec_local.h"
 #include "exec_slurm.h"
 #include "exec_ssh.h"
 #include "input.h"
 #include "joblog.h"
 #include "opts.h"
+#include "quote.h"
+#include "buf.h"
 #include "pool.h"
 #include "shmcmd.h"
 #include "template.h"
@@ -104,7 +108,9 @@ static int make_template(struct run *r)
 	static char *const as_command[] = {(char *)"{}"};
 	struct template_conf conf = {
 		.flags = (r->cli.fill ? TEMPLATE_CONTEXT : 0) |
-			 (r->cli.pipe != PIPE_NONE ? TEMPLATE_NO_APPEND : 0) |
+			 (r->cli.pipe != PIPE_NONE || r->cli.no_insert
+				  ? TEMPLATE_NO_APPEND
+				  : 0) |
 			 (r->cli.quote ? TEMPLATE_QUOTE : 0),
 		.plus = r->cli.plus,
 		.rpls = r->cli.rpls,
@@ -191,11 +197,11 @@ static int setup(struct run *r)
 
 	r->cm.cli = &r->cli;
 	po.slots = opts_slots(r->cli.jobs);
-	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1 ||
-	    make_template(r) == -1)
+	if (po.slots == 0 || common_pool_opts(&r->cm, &po) == -1)
 		return -1;
 	r->in = cli_input(&r->cli);
-	if (r->in == NULL || common_joblog_open(&r->cm, 0) == -1 ||
+	if (r->in == NULL || cli_apply_header(&r->cli, r->in) == -1 ||
+	    make_template(r) == -1 || common_joblog_open(&r->cm, 0) == -1 ||
 	    make_executor(r, &po) == -1)
 		return -1;
 	if (!r->cli.dry_run &&
@@ -209,6 +215,47 @@ static int setup(struct run *r)
 	ro.blocks = r->cli.pipe != PIPE_NONE;
 	ro.round_robin = r->cli.round_robin;
 	return common_start(&r->cm, &ro);
+}
+
+/* --shell-quote: print each input, its values quoted for the shell and
+ * joined by spaces, a line each; run nothing. */
+static int print_quoted(struct cli *cli)
+{
+	struct input *in = cli_input(cli);
+	struct buf b = BUF_INIT;
+	struct record *rec;
+	int rc = -1;
+
+	if (in == NULL || cli_apply_header(cli, in) == -1)
+		goto out;
+	for (;;) {
+		rc = input_next(in, &rec);
+		if (rc == -1 && errno == EAGAIN) {
+			struct pollfd pfd = {.fd = input_poll_fd(in),
+					     .events = POLLIN};
+
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				break;
+			continue;
+		}
+		if (rc != 1)
+			break;
+		b.len = 0;
+		for (size_t i = 0; i < rec->n && rc == 1; i++)
+			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
+			    quote_shell(&b, rec->v[i]) == -1)
+				rc = -1;
+		record_free(rec);
+		if (rc == -1 || buf_append_char(&b, '\n') == -1 ||
+		    fwrite(b.data, 1, b.len, stdout) != b.len)
+			break;
+	}
+	if (rc == -1)
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+out:
+	buf_free(&b);
+	input_free(in);
+	return rc == 0 && fflush(stdout) == 0 ? 0 : EXIT_USAGE;
 }
 
 /* Free whatever setup() made. */
@@ -273,6 +320,24 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		opts_free(&r.cli);
 		return rc == 1 ? 0 : EXIT_USAGE;
+	}
+	if (r.cli.nice_set && setpriority(PRIO_PROCESS, 0, r.cli.nice) == -1) {
+		fprintf(stderr, "mprun: --nice %d: %s\n", r.cli.nice,
+			strerror(errno));
+		opts_free(&r.cli);
+		return EXIT_USAGE;
+	}
+	if (r.cli.workdir != NULL && r.cli.nsshlogins == 0 && r.cli.nslfs == 0 &&
+	    exec_local_set_dir(r.cli.workdir) == -1) {
+		fprintf(stderr, "mprun: --workdir %s: %s\n", r.cli.workdir,
+			strerror(errno));
+		opts_free(&r.cli);
+		return EXIT_USAGE;
+	}
+	if (r.cli.shell_quote) {
+		rc = print_quoted(&r.cli);
+		opts_free(&r.cli);
+		return rc;
 	}
 	termtree_become_subreaper();
 	if (r.cli.pipeline != NULL) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "blocks.h"
+#include "cpus.h"
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
@@ -73,6 +74,23 @@ enum {
 	OPT_HEADER,
 	OPT_ROUND_ROBIN,
 	OPT_FIFO,
+	OPT_ARG_SEP,
+	OPT_ARG_FILE_SEP,
+	OPT_TRIM,
+	OPT_NICE,
+	OPT_WILL_CITE,
+	OPT_CITATION,
+	OPT_SHUF,
+	OPT_SHELL,
+	OPT_NO_KEEP_ORDER,
+	OPT_SKIP_FIRST,
+	OPT_SHELL_QUOTE,
+	OPT_NCPUS,
+	OPT_NCORES,
+	OPT_NTHREADS,
+	OPT_NSOCKETS,
+	OPT_LINK,
+	OPT_TRANSFER_ABS,
 	OPT_PLUS,
 	OPT_RPL,
 	OPT_ER,
@@ -102,6 +120,26 @@ static const struct opt_doc opt_docs[] = {
 	 "inputs are separated by the byte DELIM", 'd'},
 	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
+	{{"trim", required_argument, NULL, OPT_TRIM}, "n|l|r|lr",
+	 "take spaces and tabs off the left/right of each input (default n)",
+	 0},
+	{{"eof", required_argument, NULL, 'E'}, "STR",
+	 "an input equal to STR ends its source (xargs -E)", 'E'},
+	{{"no-run-if-empty", no_argument, NULL, 'r'}, NULL,
+	 "inputs of only blanks are not run", 'r'},
+	{{"link", no_argument, NULL, OPT_LINK}, NULL,
+	 "link the input sources (wrapping around), not cross them", 0},
+	{{"xapply", no_argument, NULL, OPT_LINK}, NULL, NULL, 0},
+	{{"skip-first-line", no_argument, NULL, OPT_SKIP_FIRST}, NULL,
+	 "the first input is not used (a header)", 0},
+	{{"shell-quote", no_argument, NULL, OPT_SHELL_QUOTE}, NULL,
+	 "print the inputs quoted for the shell, one a line, and exit", 0},
+	{{"shuf", no_argument, NULL, OPT_SHUF}, NULL,
+	 "run the jobs in a random order (reads all inputs first)", 0},
+	{{"arg-sep", required_argument, NULL, OPT_ARG_SEP}, "SEP",
+	 "use SEP instead of ::: (and SEP+ for :::+)", 0},
+	{{"arg-file-sep", required_argument, NULL, OPT_ARG_FILE_SEP}, "SEP",
+	 "use SEP instead of :::: (and SEP+ for ::::+)", 0},
 	{{"max-record", required_argument, NULL, OPT_MAX_RECORD}, "SIZE",
 	 "a longer input record is an error (1G)", 0},
 	{{"pipe", no_argument, NULL, OPT_PIPE}, NULL,
@@ -125,14 +163,18 @@ static const struct opt_doc opt_docs[] = {
 	{{"removerecsep", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
-	 "--pipe: the first N lines (:, one) start every job's input", 0},
+	 "--pipe: the first N lines (:, one) start every job's input; "
+	 "else --header : names the inputs' columns {name}", 0},
 	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
 	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
 	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
 	{{"fifo", no_argument, NULL, OPT_FIFO}, NULL,
 	 "--pipe: {} is a named pipe giving the block (implies --pipe)", 0},
 	{{"max-replace-args", required_argument, NULL, 'N'}, "N",
-	 "--pipe: exactly N records per job, not --block", 'N'},
+	 "as -n; --pipe: exactly N records per job, not --block", 'N'},
+	{{"max-lines", required_argument, NULL, 'L'}, "N",
+	 "as -n; --pipe: a record is N lines (with -N M: M x N records)",
+	 'L'},
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
@@ -141,6 +183,8 @@ static const struct opt_doc opt_docs[] = {
 	 "fill the command line, repeating words with {} (context)", 'X'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
 	 "output in input order, as soon as possible (--order imap)", 'k'},
+	{{"no-keep-order", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL,
+	 "output as jobs finish (the default; undoes -k)", 0},
 	{{"order", required_argument, NULL, OPT_ORDER}, "POLICY",
 	 "unordered (default), imap (= -k) or map (all at the end)", 0},
 	{{"group", no_argument, NULL, OPT_GROUP}, NULL,
@@ -163,6 +207,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"termseq", required_argument, NULL, OPT_TERMSEQ}, "SEQ",
 	 "signals and waits that end a job (TERM,200,TERM,100,TERM,50,KILL,25)",
 	 0},
+	{{"term-seq", required_argument, NULL, OPT_TERMSEQ}, "SEQ", NULL, 0},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "DURATION",
 	 "end a job that runs longer (seconds, 1m30s, or N% of the median)",
 	 0},
@@ -170,6 +215,8 @@ static const struct opt_doc opt_docs[] = {
 	 "run a failed job again, up to N more times", 0},
 	{{"halt", required_argument, NULL, OPT_HALT}, "WHEN,WHAT=N",
 	 "stop early: now|soon,fail|success|done=N|N%", 0},
+	{{"halt-on-error", required_argument, NULL, OPT_HALT}, "WHEN,WHAT=N",
+	 NULL, 0},
 	{{"delay", required_argument, NULL, OPT_DELAY}, "DURATION",
 	 "wait this long between two job starts", 0},
 	{{"on-success", required_argument, NULL, OPT_ON_SUCCESS}, "CMD",
@@ -177,17 +224,20 @@ static const struct opt_doc opt_docs[] = {
 	{{"on-error", required_argument, NULL, OPT_ON_ERROR}, "CMD",
 	 "run CMD (a shell command) after each job that failed", 0},
 	{{"joblog", required_argument, NULL, OPT_JOBLOG}, "FILE",
-	 "log each finished job to FILE (GNU parallel's format)", 0},
+	 "log each finished job to FILE (GNU parallel's format; +FILE "
+	 "appends)", 0},
+	{{"jl", required_argument, NULL, OPT_JOBLOG}, "FILE", NULL, 0},
 	{{"resume", no_argument, NULL, OPT_RESUME}, NULL,
 	 "skip the jobs the --joblog shows as done", 0},
 	{{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED}, NULL,
 	 "skip the jobs the --joblog shows as succeeded; rerun failed ones", 0},
 	{{"results", required_argument, NULL, OPT_RESULTS}, "DIR",
 	 "save each job's stdout, stderr and status in DIR/SEQ/", 0},
+	{{"res", required_argument, NULL, OPT_RESULTS}, "DIR", NULL, 0},
 	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
 	 "show a progress bar on stderr", 0},
 	{{"progress", no_argument, NULL, OPT_PROGRESS}, NULL,
-	 "show done/running/failed/total on stderr", 0},
+	 "show done/running/failed/total (pipe mode: bytes) on stderr", 0},
 	{{"eta", no_argument, NULL, OPT_ETA}, NULL,
 	 "show progress with the estimated time left on stderr", 0},
 	{{"pipeline", required_argument, NULL, OPT_PIPELINE}, "FILE",
@@ -219,12 +269,14 @@ static const struct opt_doc opt_docs[] = {
 	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
 	 "the ssh command and its options (default: ssh)", 0},
 	{{"env", required_argument, NULL, OPT_ENV}, "NAME",
-	 "send the variable NAME to remote jobs", 0},
+	 "send the variable NAME to remote jobs (-S)", 0},
 	{{"workdir", required_argument, NULL, OPT_WORKDIR}, "DIR",
-	 "run remote jobs in DIR (made if missing)", 0},
+	 "run jobs in DIR (made if missing; on the remote host with -S)", 0},
 	{{"wd", required_argument, NULL, OPT_WORKDIR}, "DIR", NULL, 0},
 	{{"transfer", no_argument, NULL, OPT_TRANSFER}, NULL,
 	 "copy each input file to the remote host first", 0},
+	{{"transfer-absolute", no_argument, NULL, OPT_TRANSFER_ABS}, NULL,
+	 "--transfer: absolute and ../ paths go to the same paths there", 0},
 	{{"return", required_argument, NULL, OPT_RETURN}, "FILE",
 	 "copy FILE back from the remote host after the job", 0},
 	{{"cleanup", no_argument, NULL, OPT_CLEANUP}, NULL,
@@ -237,10 +289,34 @@ static const struct opt_doc opt_docs[] = {
 	 "CPUs of each Slurm job step (default 1)", 0},
 	{{"slurm-alloc", required_argument, NULL, OPT_SLURM_ALLOC}, "OPTIONS",
 	 "get a Slurm allocation with salloc OPTIONS (implies --slurm)", 0},
+	{{"shell", required_argument, NULL, OPT_SHELL}, "PATH",
+	 "the shell of commands that need one (default: the one mprun "
+	 "was started from)", 0},
+	{{"nice", required_argument, NULL, OPT_NICE}, "N",
+	 "run mprun and its jobs at niceness N", 0},
+	{{"max-procs", required_argument, NULL, 'P'}, "N", "the same as -j",
+	 'P'},
+	{{"will-cite", no_argument, NULL, OPT_WILL_CITE}, NULL,
+	 "accepted for GNU parallel's scripts (does nothing)", 0},
+	{{"no-notice", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
+	{{"citation", no_argument, NULL, OPT_CITATION}, NULL,
+	 "how to cite GNU parallel, whose interface mprun follows", 0},
+	{{"number-of-cpus", no_argument, NULL, OPT_NCPUS}, NULL,
+	 "print the number of CPU cores and exit (also --number-of-cores)",
+	 0},
+	{{"number-of-cores", no_argument, NULL, OPT_NCORES}, NULL, NULL, 0},
+	{{"number-of-threads", no_argument, NULL, OPT_NTHREADS}, NULL,
+	 "print the number of hardware threads (online CPUs) and exit", 0},
+	{{"number-of-sockets", no_argument, NULL, OPT_NSOCKETS}, NULL,
+	 "print the number of CPU sockets and exit", 0},
+	{{"silent", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, NULL,
 	 "print the commands instead of running them", 0},
 	{{"verbose", no_argument, NULL, 'v'}, NULL,
 	 "print each command on stderr before it runs", 'v'},
+	{{"gnu", no_argument, NULL, OPT_WILL_CITE}, NULL, NULL, 0},
+	{{"plain", no_argument, NULL, OPT_WILL_CITE}, NULL,
+	 "accepted (mprun reads no profile or config file)", 0},
 	{{"version", no_argument, NULL, OPT_VERSION}, NULL,
 	 "print the version and exit", 0},
 	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
@@ -272,7 +348,9 @@ static const struct opt_doc opt_docs[] = {
 	 "R instead of {#}", 0},
 	{{"slotreplace", required_argument, NULL, OPT_SLOTREPLACE}, "R",
 	 "R instead of {%}", 0},
-	{{"I", required_argument, NULL, 'I'}, "R", NULL, 'I'},
+	/* a short option only: its long name is its letter (see opts_help) */
+	{{"I", required_argument, NULL, 'I'}, "R",
+	 "R instead of {} (as xargs -I; {} is then text)", 'I'},
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
@@ -288,10 +366,29 @@ static void opts_help(FILE *f)
 		   "Run COMMAND once per input, several at a time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt_doc *d = &opt_docs[i];
+		char also[128] = "";
+		size_t k, at = 0;
 
 		if (d->help == NULL)
 			continue;
-		if (d->shortopt)
+		/* its other spellings (rows without help, same value) */
+		for (k = 0; k < NOPTS; k++) {
+			const struct opt_doc *a = &opt_docs[k];
+			int n;
+
+			if (a->help != NULL || a->opt.val != d->opt.val ||
+			    a->opt.val == OPT_WILL_CITE || at >= sizeof(also))
+				continue;
+			n = snprintf(also + at, sizeof(also) - at, "%s--%s",
+				     at ? ", " : " (also ", a->opt.name);
+			at = n > 0 ? at + (size_t)n : at;
+		}
+		if (at > 0 && at + 1 < sizeof(also))
+			strcat(also, ")");
+		if (d->shortopt && d->opt.name[1] == '\0')
+			snprintf(left, sizeof(left), "-%c%s%s", d->shortopt,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else if (d->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
 				 d->shortopt, d->opt.name, d->arg ? " " : "",
 				 d->arg ? d->arg : "");
@@ -299,14 +396,17 @@ static void opts_help(FILE *f)
 			snprintf(left, sizeof(left), "    --%s%s%s", d->opt.name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
 		if (strlen(left) > 28)
-			fprintf(f, "  %s\n  %-28s %s\n", left, "", d->help);
+			fprintf(f, "  %s\n  %-28s %s", left, "", d->help);
 		else
-			fprintf(f, "  %-28s %s\n", left, d->help);
+			fprintf(f, "  %-28s %s", left, d->help);
+		if (at > 0 && 31 + strlen(d->help) + strlen(also) > 79)
+			fprintf(f, "\n  %-28s%s", "", also); /* a line of its own */
+		else
+			fputs(also, f);
+		fputc('\n', f);
 	}
 	fprintf(f,
-		"  %-28s same as -j\n"
-		"  %-28s R instead of {} (the replacement string)\n\n"
-		"Inputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
+		"\nInputs: ::: ARGS (a list), :::+ ARGS (linked to the previous),\n"
 		"  :::: FILES, ::::+ FILES; several sources combine as a "
 		"cartesian product;\n"
 		"  with none, inputs are read from stdin.\n"
@@ -315,10 +415,24 @@ static void opts_help(FILE *f)
 		"  {= s/RE/REPL/FLAGS =} {=n s/RE/REPL/ =} (more with --plus)\n"
 		"  (with none, the input is appended; inputs are quoted for the "
 		"shell).\n\n"
+		"Other modes (first on the command line):\n"
+		"  mprun --counter NAME [+N|-N|=N]   read or change a counter "
+		"(inside a job)\n"
+		"  mprun --counters                  the run's counters\n"
+		"  mprun --status [PID]              the figures of running "
+		"runs\n"
+		"  mprun --cleanup                   remove what crashed runs "
+		"left\n"
+		"  mprun --sem|--semaphore [--id NAME] [-j N] [--fg|--bg] "
+		"[--st S] CMD\n"
+		"                                    run CMD holding one of N "
+		"slots (also: sem)\n"
+		"  mprun --sem --wait [--id NAME]    wait until nobody holds "
+		"NAME\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
-		"  100 failed; 255 usage or other error.\n",
-		"-P N", "-I R");
+		"  100 failed; 130 interrupted (Ctrl-C); 255 usage or other "
+		"error.\n");
 }
 
 /* Print every long option, one per line (for the docs check). */
@@ -327,7 +441,7 @@ static void opts_list(void)
 	size_t i;
 
 	for (i = 0; i < NOPTS; i++)
-		if (opt_docs[i].help != NULL)
+		if (opt_docs[i].help != NULL && opt_docs[i].opt.name[1] != '\0')
 			printf("--%s\n", opt_docs[i].opt.name);
 }
 
@@ -371,18 +485,30 @@ static int bad_option(const char *word)
 			   (char[]){(char)optopt, 0});
 }
 
-/* Is s one of the input separators? Sets is_file and linked. */
-static int is_separator(const char *s, int *is_file, int *linked)
+/* Is s sep, or sep followed by "+"? Sets linked. */
+static int is_sep(const char *s, const char *sep, int *linked)
 {
-	static const char *const seps[] = {":::", ":::+", "::::", "::::+"};
-	size_t i;
+	size_t n = strlen(sep);
 
-	for (i = 0; i < 4; i++) {
-		if (strcmp(s, seps[i]) == 0) {
-			*is_file = i >= 2;
-			*linked = i % 2;
-			return 1;
-		}
+	if (strncmp(s, sep, n) != 0 || (s[n] != '\0' && strcmp(s + n, "+")))
+		return 0;
+	*linked = s[n] == '+';
+	return 1;
+}
+
+/* Is s one of the input separators (:::, :::+, ::::, ::::+, or as
+ * --arg-sep and --arg-file-sep set them)? Sets is_file and linked. */
+static int is_separator(const struct cli *cli, const char *s, int *is_file,
+			int *linked)
+{
+	if (is_sep(s, cli->arg_sep ? cli->arg_sep : ":::", linked)) {
+		*is_file = 0;
+		return 1;
+	}
+	if (is_sep(s, cli->arg_file_sep ? cli->arg_file_sep : "::::",
+		   linked)) {
+		*is_file = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -408,16 +534,16 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 	int is_file, linked, start;
 
 	cli->command = argv + i;
-	while (i < argc && !is_separator(argv[i], &is_file, &linked))
+	while (i < argc && !is_separator(cli, argv[i], &is_file, &linked))
 		i++;
 	cli->ncommand = (size_t)(argv + i - cli->command);
 	while (i < argc) {
 		int next_file, next_linked;
 
-		is_separator(argv[i], &is_file, &linked);
+		is_separator(cli, argv[i], &is_file, &linked);
 		start = ++i;
 		while (i < argc &&
-		       !is_separator(argv[i], &next_file, &next_linked))
+		       !is_separator(cli, argv[i], &next_file, &next_linked))
 			i++;
 		if (is_file && i == start)
 			return usage_error("%s needs at least one file name",
@@ -425,9 +551,10 @@ static int parse_rest(int argc, char **argv, int i, struct cli *cli)
 		if (is_file) {
 			for (int k = start; k < i; k++)
 				/* Several files after one :::: are separate
-				 * sources; only the first may link. */
-				if (add_source(cli, 1, k == start ? linked : 0,
-					       argv[k], NULL, 0) == -1)
+				 * sources, combined; after ::::+ each is
+				 * linked (GNU). */
+				if (add_source(cli, 1, linked, argv[k], NULL,
+					       0) == -1)
 					return -1;
 		} else if (add_source(cli, 0, linked, NULL, argv + start,
 				      (size_t)(i - start)) == -1) {
@@ -446,6 +573,33 @@ static int opt_size(const char *name, const char *v, uint64_t *out)
 			name, v);
 		return -1;
 	}
+	return 0;
+}
+
+/* -L N: a count, with GNU parallel's prefixes (k m g: 10^3 10^6 10^9;
+ * K M G: 2^10 2^20 2^30). */
+static int parse_lines(const char *v, struct cli *cli)
+{
+	static const char units[] = "kmgKMG";
+	static const long long mult[] = {1000, 1000000, 1000000000,
+					 1 << 10, 1 << 20, 1 << 30};
+	char num[32];
+	size_t len = strlen(v);
+	const char *u = len > 0 ? strchr(units, v[len - 1]) : NULL;
+	long long n;
+
+	if (u != NULL && *u != '\0' && len < sizeof(num)) {
+		memcpy(num, v, len - 1);
+		num[len - 1] = '\0';
+	} else {
+		u = NULL;
+	}
+	if (parse_number(u != NULL ? num : v, 1,
+			 (1LL << 30) / (u != NULL ? mult[u - units] : 1),
+			 &n) == -1)
+		return usage_error("-L: \"%s\" is not a number of lines from 1 "
+				   "to 1G (such as 4 or 10k)", v);
+	cli->lines = (size_t)(n * (u != NULL ? mult[u - units] : 1));
 	return 0;
 }
 
@@ -485,27 +639,48 @@ static int check_patterns(const struct cli *cli)
 /* The options of pipe mode make sense together: 0, or -1 (said). */
 static int check_pipe(struct cli *cli)
 {
-	const char *needs = cli->nrecords ? "-N"
-			    : cli->block || cli->block_parts ? "--block"
-			    : cli->recend ? "--recend"
-			    : cli->recstart ? "--recstart"
-			    : cli->regexp ? "--regexp"
-			    : cli->remove_sep ? "--remove-rec-sep" : NULL;
+	const char *needs;
 	size_t i;
 
 	if ((cli->cat || cli->round_robin || cli->fifo) &&
 	    cli->pipe == PIPE_NONE)
 		cli->pipe = PIPE_STREAM; /* GNU parallel: they imply --pipe */
+	if (cli->no_insert && cli->pipe != PIPE_NONE)
+		return usage_error("-N 0: not in pipe mode (a block is N >= 1 "
+				   "records)");
+	if (cli->no_insert)
+		cli->nrecords = 1;
+	if (cli->pipe == PIPE_NONE && (cli->nrecords || cli->lines)) {
+		/* -N and -L without --pipe are -n (-L: one input a line) */
+		cli->max_args = cli->nrecords ? cli->nrecords : cli->lines;
+		cli->nrecords = cli->lines = 0;
+	}
+	needs = cli->block || cli->block_parts ? "--block"
+		: cli->recend			 ? "--recend"
+		: cli->recstart			 ? "--recstart"
+		: cli->regexp			 ? "--regexp"
+		: cli->remove_sep		 ? "--remove-rec-sep"
+						 : NULL;
 	if (cli->round_robin && (cli->cat || cli->fifo || cli->retries))
 		return usage_error("%s: not with --cat, --fifo or --retries (a "
 				   "job reads its blocks from a pipe, once)",
 				   "--round-robin");
 	if (cli->fifo && cli->cat)
 		return usage_error("%s: not with --cat", "--fifo");
-	if (cli->header != NULL && cli->pipe == PIPE_NONE)
-		return usage_error("%s needs --pipe or --pipepart (no named "
-				   "columns {name} for ::: inputs)",
-				   "--header");
+	if (cli->header != NULL && cli->pipe == PIPE_NONE) {
+		if (strcmp(cli->header, ":") != 0)
+			return usage_error("--header %s: without --pipe, only "
+					   "--header : (the first value of "
+					   "each input source names it)",
+					   cli->header);
+		if (cli->workers || cli->pipeline)
+			return usage_error("--header : names the columns of "
+					   "the command's inputs: not with "
+					   "%s", cli->workers ? "--workers"
+							      : "--pipeline");
+		if (cli->colsep == NULL)
+			cli->colsep = "\t"; /* GNU parallel's default then */
+	}
 	if (cli->pipe == PIPE_NONE)
 		return needs == NULL ? 0
 				     : usage_error("%s needs --pipe or "
@@ -523,9 +698,16 @@ static int check_pipe(struct cli *cli)
 	if (cli->pipe == PIPE_PART && cli->nsources == 0)
 		return usage_error("%s needs its file: -a FILE or :::: FILE",
 				   "--pipepart");
-	if (cli->pipe == PIPE_PART && cli->nrecords)
-		return usage_error("%s: -N does not apply; cut by --block",
-				   "--pipepart");
+	if (cli->pipe == PIPE_PART && (cli->nrecords || cli->lines))
+		return usage_error("%s: %s does not apply; cut by --block",
+				   "--pipepart", cli->nrecords ? "-N" : "-L");
+	if (cli->lines && !cli->nrecords &&
+	    (cli->recend || cli->recstart || cli->regexp))
+		return usage_error("-L: records are lines: not with %s (but "
+				   "with -N: N x L records of them)",
+				   cli->recend	   ? "--recend"
+				   : cli->recstart ? "--recstart"
+						   : "--regexp");
 	if (cli->pipe == PIPE_STREAM && cli->block_parts)
 		return usage_error("--block -N (blocks per job slot) needs "
 				   "%s, not --pipe", "--pipepart");
@@ -617,6 +799,9 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 	case OPT_TRANSFER:
 		cli->transfer = 1;
 		return 0;
+	case OPT_TRANSFER_ABS:
+		cli->transfer_absolute = 1;
+		return 0;
 	case OPT_CLEANUP:
 		cli->cleanup = 1;
 		return 0;
@@ -642,16 +827,21 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 static int check_remote(const struct cli *cli)
 {
 	int ssh = cli->nsshlogins > 0 || cli->nslfs > 0;
-	const char *ssh_only = cli->transfer     ? "--transfer"
+	/* (--env and --workdir also apply locally, as in GNU parallel: the
+	 * environment is passed on anyway; jobs run in the directory) */
+	const char *ssh_only = cli->transfer_absolute && !cli->transfer
+					 ? "--transfer-absolute (with --transfer)"
+			       : cli->transfer   ? "--transfer"
 			       : cli->nreturns   ? "--return"
 			       : cli->cleanup    ? "--cleanup"
-			       : cli->nenvs      ? "--env"
-			       : cli->workdir    ? "--workdir"
 			       : cli->ssh        ? "--ssh"
 						 : NULL;
 
 	if (ssh_only != NULL && !ssh)
 		return usage_error("%s needs -S/--sshlogin or --slf", ssh_only);
+	if (cli->workdir && cli->slurm)
+		return usage_error("%s: not with --slurm (steps run in the "
+				   "directory mprun runs in)", "--workdir");
 	if (cli->slurm_cpus && !cli->slurm)
 		return usage_error("%s needs --slurm", "--slurm-cpus");
 	if ((ssh || cli->slurm) && cli->pipeline)
@@ -756,6 +946,75 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case 'X':
 		cli->fill = 1;
 		return 0;
+	case 'E':
+		cli->eof_str = arg;
+		return 0;
+	case 'r':
+		cli->skip_blank = 1;
+		return 0;
+	case OPT_SHUF:
+		cli->shuffle = 1;
+		return 0;
+	case OPT_LINK:
+		cli->link = 1;
+		return 0;
+	case OPT_SKIP_FIRST:
+		cli->skip_first = 1;
+		return 0;
+	case OPT_SHELL_QUOTE:
+		cli->shell_quote = 1;
+		return 0;
+	case OPT_NCPUS:
+	case OPT_NCORES:
+	case OPT_NTHREADS:
+	case OPT_NSOCKETS:
+		printf("%u\n", cpu_count(c == OPT_NTHREADS   ? CPU_THREADS
+					  : c == OPT_NSOCKETS ? CPU_SOCKETS
+							      : CPU_CORES));
+		return 1;
+	case OPT_SHELL:
+		if (arg[0] != '/' || access(arg, X_OK) == -1)
+			return usage_error("--shell %s: not the absolute path "
+					   "of a program that can be run", arg);
+		cli->shell = arg;
+		return 0;
+	case OPT_TRIM:
+		if (strcmp(arg, "n") == 0)
+			cli->trim = 0;
+		else if (strcmp(arg, "l") == 0)
+			cli->trim = INPUT_TRIM_LEFT;
+		else if (strcmp(arg, "r") == 0)
+			cli->trim = INPUT_TRIM_RIGHT;
+		else if (strcmp(arg, "lr") == 0 || strcmp(arg, "rl") == 0)
+			cli->trim = INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT;
+		else
+			return usage_error("--trim: \"%s\" is not n, l, r, lr "
+					   "or rl", arg);
+		return 0;
+	case OPT_ARG_SEP:
+	case OPT_ARG_FILE_SEP:
+		if (arg[0] == '\0')
+			return usage_error("%s: the separator is empty",
+					   c == OPT_ARG_SEP ? "--arg-sep"
+							    : "--arg-file-sep");
+		*(c == OPT_ARG_SEP ? &cli->arg_sep : &cli->arg_file_sep) = arg;
+		return 0;
+	case OPT_NICE:
+		if (parse_number(arg, -20, 19, &n) == -1)
+			return usage_error("--nice: \"%s\" is not a niceness "
+					   "from -20 to 19", arg);
+		cli->nice = (int)n;
+		cli->nice_set = 1;
+		return 0;
+	case OPT_WILL_CITE:
+		return 0;
+	case OPT_CITATION:
+		printf("mprun follows the interface of GNU parallel; when "
+		       "you publish results\nobtained with it, cite:\n\n"
+		       "  Tange, O. (2022, November 22). GNU Parallel "
+		       "20221122.\n"
+		       "  Zenodo. https://doi.org/10.5281/zenodo.7347980\n");
+		return 1;
 	case OPT_PIPE:
 	case OPT_PIPEPART:
 		cli->pipe = c == OPT_PIPE ? PIPE_STREAM : PIPE_PART;
@@ -768,11 +1027,14 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_RECSTART:
 		cli->recstart = arg;
 		return 0;
+	case 'L':
+		return parse_lines(arg, cli);
 	case 'N':
-		if (parse_number(arg, 1, 1000000000, &n) == -1)
-			return usage_error("-N: \"%s\" is not a number >= 1",
+		if (parse_number(arg, 0, 1000000000, &n) == -1)
+			return usage_error("-N: \"%s\" is not a number >= 0",
 					   arg);
 		cli->nrecords = (size_t)n;
+		cli->no_insert = n == 0; /* GNU: one input a job, inserted nowhere */
 		return 0;
 	case OPT_CAT:
 		cli->cat = 1;
@@ -794,6 +1056,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return 0;
 	case 'k':
 		cli->order = ORDER_IMAP;
+		return 0;
+	case OPT_NO_KEEP_ORDER:
+		cli->order = ORDER_UNORDERED;
 		return 0;
 	case OPT_ORDER:
 		if (strcmp(arg, "unordered") == 0)
@@ -863,7 +1128,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->on_error = arg;
 		return 0;
 	case OPT_JOBLOG:
-		cli->joblog = arg;
+		cli->joblog_append = arg[0] == '+';
+		cli->joblog = arg + cli->joblog_append;
+		if (cli->joblog[0] == '\0')
+			return usage_error("--joblog: no file name");
 		return 0;
 	case OPT_RESUME:
 		cli->resume = 1;
@@ -954,6 +1222,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_SLOTREPLACE:
 		return parse_replace_opt(c, arg, cli);
 	case 'v':
+	case 't':
 		cli->verbose = 1;
 		return 0;
 	case OPT_VERSION:
@@ -986,8 +1255,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:XkuvhXS:I:i::q", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXkuvthS:I:i::q",
+				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
 		in_option = 1;
@@ -1040,6 +1309,11 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 
 void opts_free(struct cli *cli)
 {
+	if (cli->named != NULL)
+		for (size_t i = 0; i < cli->ncommand; i++)
+			free(cli->named[i]);
+	free(cli->named);
+	cli->named = NULL;
 	free(cli->sources);
 	cli->sources = NULL;
 	free(cli->sets);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"
 #include "order.h"
 #include "pool.h"
 #include "progress.h"
@@ -34,6 +35,17 @@ struct cli {
 	int null_delim;
 	int delim;
 	const char *colsep;
+	const char *eof_str;  /* -E STR */
+	int skip_blank;       /* -r */
+	int shuffle;          /* --shuf */
+	const char *shell;    /* --shell PATH */
+	int skip_first;       /* --skip-first-line */
+	int link;             /* --link */
+	int no_insert;        /* -N 0: the inputs are not put in the command */
+	int shell_quote;      /* --shell-quote */
+	int trim;             /* --trim: INPUT_TRIM_* */
+	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
+	int nice, nice_set;   /* --nice N */
 	uint64_t max_record;  /* --max-record: longest input record */
 	size_t max_args;
 	int fill;
@@ -52,6 +64,7 @@ struct cli {
 	const char *on_success;
 	const char *on_error;
 	const char *joblog;
+	int joblog_append;    /* --joblog +FILE */
 	int resume;        /* 1 --resume, 2 --resume-failed */
 	const char *results;
 	int progress;      /* PROGRESS_* flags */
@@ -72,6 +85,7 @@ struct cli {
 	unsigned long long block_parts; /* --block -N: N blocks per slot */
 	const char *recend, *recstart; /* --recend, --recstart, or NULL */
 	size_t nrecords;   /* -N: records per block (--pipe) */
+	size_t lines;      /* -L: lines per record (--pipe) */
 	int cat;           /* --cat: {} names a file holding the block */
 	int regexp;        /* --regexp: --recend, --recstart are patterns */
 	int remove_sep;    /* --remove-rec-sep, --rrs */
@@ -79,6 +93,7 @@ struct cli {
 	int round_robin;   /* --round-robin: -j jobs fed blocks in turn */
 	int fifo;          /* --fifo: {} is a named pipe giving the block */
 	char **command;    /* the command words (may be 0) */
+	char **named;      /* the words as --header : rewrote them (owned) */
 	size_t ncommand;
 	struct cli_source *sources;
 	size_t nsources;
@@ -93,6 +108,7 @@ struct cli {
 	size_t nenvs;
 	const char *workdir; /* --workdir/--wd DIR */
 	int transfer;      /* --transfer */
+	int transfer_absolute; /* --transfer-absolute */
 	char **returns;    /* --return FILE (repeatable) */
 	size_t nreturns;
 	int cleanup;       /* --cleanup */

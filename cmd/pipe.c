@@ -87,6 +87,21 @@ static void p_spawned(void *data, const char *stage, unsigned slot, pid_t pid)
 			(long)pid, r->pf->stages[stage_at(r, stage)].workers);
 }
 
+/* --dry-run: where a pipe: true stage's blocks go. */
+static void print_pipe(const struct pf_stage *s)
+{
+	printf("#   pipe: blocks of %llu bytes, ",
+	       (unsigned long long)(s->block ? s->block : 1 << 20));
+	if (s->round_robin && s->jobs > 0)
+		printf("to %u jobs in turn\n", s->jobs);
+	else if (s->round_robin)
+		printf("to -j jobs in turn\n");
+	else
+		printf("each a job's %s\n", s->cat    ? "{} (a file)"
+					   : s->fifo ? "{} (a named pipe)"
+						     : "stdin");
+}
+
 /* --dry-run: the stage graph first. */
 static void print_graph(const struct pipefile *pf)
 {
@@ -114,10 +129,7 @@ static void print_graph(const struct pipefile *pf)
 				       src->nvalues == 1 ? "" : "s");
 		}
 		if (s->pipe)
-			printf("#   pipe: blocks of %llu bytes, each a job's "
-			       "stdin\n",
-			       (unsigned long long)(s->block ? s->block
-							     : 1 << 20));
+			print_pipe(s);
 		for (k = 0; k < s->nafter; k++)
 			printf("#   after: %s\n", pf->stages[s->after[k]].name);
 		if (s->executor == PF_SSH) {

@@ -1,6 +1,7 @@
 /* remote: the SSH and Slurm executors for the command line and stages. */
 #include "remote.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,15 @@ static const char *remote_shell(void)
 	const char *shell = getenv("MPRUN_SHELL");
 
 	return shell != NULL && *shell ? shell : NULL;
+}
+
+/* Say msg, keeping errno (common_failed() reads it). */
+static void warn_errno(const char *msg)
+{
+	int saved = errno;
+
+	warn_msg(msg);
+	errno = saved;
 }
 
 /* exec_ssh notice: a host that cannot be used. */
@@ -41,6 +51,7 @@ struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 	o.nenv = cli->nenvs;
 	o.workdir = cli->workdir;
 	o.transfer = cli->transfer;
+	o.transfer_absolute = cli->transfer_absolute;
 	o.returns = cli->returns;
 	o.nreturns = cli->nreturns;
 	o.cleanup = cli->cleanup;
@@ -49,7 +60,7 @@ struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 	o.notice = on_ssh_notice;
 	s = exec_ssh_new(&o, err, sizeof(err));
 	if (s == NULL)
-		warn_msg(err);
+		warn_errno(err);
 	return s;
 }
 
@@ -65,7 +76,7 @@ struct exec_slurm *remote_slurm_new(unsigned cpus, const char *alloc)
 	o.shell = remote_shell();
 	s = exec_slurm_new(&o, err, sizeof(err));
 	if (s == NULL)
-		warn_msg(err);
+		warn_errno(err);
 	return s;
 }
 

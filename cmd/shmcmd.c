@@ -40,12 +40,55 @@ static const struct shmcmd commands[] = {
 	{"--sem", 0, cmd_sem},		{"--semaphore", 0, cmd_sem},
 	{"--shm-run", 0, cmd_shm_run},
 };
+#define SEM_COMMAND 4 /* commands[4] */
+
+/* The options of --sem that take a value as the next word. */
+static int sem_takes_value(const char *a)
+{
+	static const char *const opts[] = {"-j", "-P", "--jobs", "--id",
+					   "--semaphorename",
+					   "--semaphoretimeout", "--st"};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(a, opts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where --semaphore (or --sem) is among the options before the command
+ * (GNU parallel takes it anywhere there), or 0. */
+static int sem_option_at(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--");
+	     i++) {
+		if (strcmp(argv[i], "--semaphore") == 0 ||
+		    strcmp(argv[i], "--sem") == 0)
+			return i;
+		if (sem_takes_value(argv[i]))
+			i++;
+	}
+	return 0;
+}
+
+/* Is mprun called as sem (GNU parallel's `sem`, an alias of parallel
+ * --semaphore)? */
+static int called_as_sem(char **argv)
+{
+	const char *slash = strrchr(argv[0], '/');
+
+	return strcmp(slash != NULL ? slash + 1 : argv[0], "sem") == 0;
+}
 
 /* The command argv[1] asks for, or NULL. */
 static const struct shmcmd *find_command(int argc, char **argv)
 {
 	size_t i, len;
 
+	if (argc >= 1 && (called_as_sem(argv) || sem_option_at(argc, argv)))
+		return &commands[SEM_COMMAND];
 	if (argc < 2)
 		return NULL;
 	/* With more words, --cleanup is the remote option (with -S). */
@@ -82,11 +125,20 @@ int shmcmd_main(int argc, char **argv)
 	}
 	/* args: the option, its "=VALUE" as a word of its own, the rest */
 	args[n++] = (char *)c->opt;
-	eq = strchr(argv[1], '=');
-	if (eq != NULL)
-		args[n++] = eq + 1;
-	for (i = 2; i < argc; i++)
-		args[n++] = argv[i];
+	if (c == &commands[SEM_COMMAND]) {
+		/* sem ARGS, or mprun OPTS --semaphore OPTS CMD */
+		int at = called_as_sem(argv) ? 0 : sem_option_at(argc, argv);
+
+		for (i = 1; i < argc; i++)
+			if (i != at)
+				args[n++] = argv[i];
+	} else {
+		eq = strchr(argv[1], '=');
+		if (eq != NULL)
+			args[n++] = eq + 1;
+		for (i = 2; i < argc; i++)
+			args[n++] = argv[i];
+	}
 	rc = c->run(n, args);
 	free(args);
 	return rc;
@@ -152,8 +204,12 @@ static int counter_error(const char *opt, const char *name, int err)
 				 "characters from A-Z a-z 0-9 _ . : / -)",
 			    name, SHM_COUNTER_NAME_MAX);
 	if (err == ENOSPC)
-		return fail(opt, "%s: the run's table of %d counters is full",
-			    name, SHM_COUNTERS);
+		return fail(opt, "%s: too many counters (max %d)", name,
+			    SHM_COUNTERS);
+	if (err == ERANGE)
+		return fail(opt, "%s: the result does not fit in a 64-bit "
+				 "counter (from %lld to %lld): unchanged",
+			    name, LLONG_MIN, LLONG_MAX);
 	return fail(opt, "%s: %s", name, strerror(err));
 }
 
@@ -382,6 +438,7 @@ struct sem_args {
 	const char *id;
 	long long slots;
 	int fg, wait;
+	long long timeout; /* --semaphoretimeout: s, < 0: give up; 0: none */
 	char **cmd; /* NULL-terminated */
 };
 
@@ -421,6 +478,21 @@ static int parse_sem_option(int argc, char **args, int *i,
 		sa->wait = 1;
 		return 0;
 	}
+	if (strcmp(args[*i], "--bg") == 0 ||
+	    strcmp(args[*i], "--will-cite") == 0 ||
+	    strcmp(args[*i], "--semaphore") == 0) /* sem --semaphore */
+		return 0;
+	v = option_value(argc, args, i, "--semaphoretimeout", NULL);
+	if (v == NULL)
+		v = option_value(argc, args, i, "--st", NULL);
+	if (v != NULL) {
+		if (parse_number(v, -1000000, 1000000, &sa->timeout) == -1 ||
+		    sa->timeout == 0)
+			return fail("--sem", "invalid --semaphoretimeout '%s' "
+					     "(seconds: N to run anyway after "
+					     "N s, -N to give up)", v);
+		return 0;
+	}
 	v = option_value(argc, args, i, "--id", NULL);
 	if (v == NULL)
 		v = option_value(argc, args, i, "--semaphorename", NULL);
@@ -446,7 +518,7 @@ static int parse_sem_args(int argc, char **args, struct sem_args *sa)
 {
 	int i;
 
-	*sa = (struct sem_args){"default", 1, 0, 0, NULL};
+	*sa = (struct sem_args){"default", 1, 0, 0, 0, NULL};
 	for (i = 1; i < argc && args[i][0] == '-'; i++) {
 		if (strcmp(args[i], "--") == 0) {
 			i++;
@@ -465,30 +537,61 @@ static int parse_sem_args(int argc, char **args, struct sem_args *sa)
 	return 0;
 }
 
-/* Take a slot, retrying when a signal interrupts the wait; NULL after a
- * message. */
-static struct sem_slot *take_slot(const struct sem_args *sa)
+/* Take a slot into *slot, retrying when a signal interrupts the wait: 0
+ * (*slot NULL when --semaphoretimeout N passed: run anyway), or the exit
+ * status after a message (1 when -N passed: give up). */
+static int take_slot(const struct sem_args *sa, struct sem_slot **slot)
 {
-	struct sem_slot *slot;
+	int ms = sa->timeout == 0 ? -1
+				  : (int)(sa->timeout < 0 ? -sa->timeout
+							  : sa->timeout) *
+					    1000;
 
 	do
-		slot = sem_acquire(sa->id, (unsigned)sa->slots, -1);
-	while (slot == NULL && errno == EINTR);
-	if (slot == NULL)
-		fail("--sem", "semaphore '%s': %s", sa->id, strerror(errno));
-	return slot;
+		*slot = sem_acquire(sa->id, (unsigned)sa->slots, ms);
+	while (*slot == NULL && errno == EINTR);
+	if (*slot != NULL || (errno == EAGAIN && sa->timeout > 0))
+		return 0;
+	if (errno == EAGAIN) {
+		fail("--sem", "semaphore '%s': no slot within %lld s "
+			      "(--semaphoretimeout): not run",
+		     sa->id, -sa->timeout);
+		return 1;
+	}
+	return fail("--sem", "semaphore '%s': %s", sa->id, strerror(errno));
 }
 
-/* --sem --fg: take a slot, run the command, give the slot back. */
+/* --sem --fg: a child takes a slot and becomes the command, which holds
+ * the slot until it ends (so a holder killed with SIGKILL does not let
+ * another command in while its command runs); we wait for it, ignoring
+ * SIGINT and SIGQUIT meanwhile, as system() does. */
 static int sem_foreground(const struct sem_args *sa)
 {
-	struct sem_slot *slot = take_slot(sa);
+	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+	void (*old_quit)(int) = signal(SIGQUIT, SIG_IGN);
+	struct sem_slot *slot;
+	pid_t pid;
 	int rc;
 
-	if (slot == NULL)
-		return EXIT_USAGE;
-	rc = run_foreground("--sem", sa->cmd);
-	sem_release(slot);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL); /* Ctrl-C while waiting for a slot */
+		signal(SIGQUIT, SIG_DFL);
+		rc = take_slot(sa, &slot);
+		if (rc != 0)
+			_exit(rc);
+		exec_command("--sem", sa->cmd);
+	}
+	if (pid == -1)
+		rc = fail("--sem", "fork: %s", strerror(errno));
+	else {
+		fg_child = pid;
+		rc = wait_status(pid);
+		fg_child = 0;
+	}
+	signal(SIGINT, old_int);
+	signal(SIGQUIT, old_quit);
 	return rc;
 }
 
@@ -511,9 +614,12 @@ static int sem_background(const struct sem_args *sa)
 		return fail("--sem", "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		struct sem_slot *slot;
+		int rc = take_slot(sa, &slot);
+
 		close(fds[0]);
-		if (take_slot(sa) == NULL)
-			_exit(EXIT_USAGE);
+		if (rc != 0)
+			_exit(rc);
 		if (write(fds[1], "k", 1) != 1)
 			_exit(EXIT_USAGE);
 		exec_command("--sem", sa->cmd);
@@ -533,6 +639,13 @@ static int cmd_sem(int argc, char **args)
 
 	if (parse_sem_args(argc, args, &sa) != 0)
 		return EXIT_USAGE;
+	if (sem_dir() == NULL)
+		return fail("--sem", "no directory for the semaphores' names: "
+				     "%s/mprun-%lu and ~/.mprun-sem: %s",
+			    SEM_DIR, (unsigned long)geteuid(),
+			    strerror(errno));
+	if (sem_dir_bypassed() != NULL)
+		fprintf(stderr, "mprun: --sem: %s\n", sem_dir_bypassed());
 	if (sa.fg)
 		return sem_foreground(&sa);
 	if (!sa.wait)

@@ -2,9 +2,13 @@
 # Options before the command, their arguments (files, directories, --order
 # policies), then the command itself, then files.
 
-_mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
+_mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max-record
+--trim --eof --no-run-if-empty --shuf --shell --no-keep-order --plain --skip-first-line --shell-quote
+--number-of-cpus --number-of-threads --number-of-sockets --link
+--lb --wd --jl --res --xapply --spreadstdin --term-seq --halt-on-error
+--transfer-absolute --arg-sep --arg-file-sep --nice --will-cite --citation
 --max-args
---pipe --pipepart --block --recend --recstart --max-replace-args --cat --fifo --round-robin --header --remove-rec-sep --regexp
+--pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --on-success --on-error --joblog --resume
@@ -15,7 +19,7 @@ _mprun_longopts='--jobs --arg-file --null --delimiter --colsep --max-record
 --plus --rpl --quote --replace --extensionreplace --er --basenamereplace --bnr
 --dirnamereplace --dnr --basenameextensionreplace --bner --seqreplace
 --slotreplace'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -X -k -u -v -h -S -I -i -q'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -k -u -v -t -h -S -I -i -q'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -24,9 +28,10 @@ _mprun_firstopts='--counter --counters --status --sem --semaphore'
 _mprun_takes_arg()
 {
 	case $1 in
-	--jobs | --arg-file | --delimiter | --colsep | --max-record | \
+	--jobs | --max-procs | --arg-file | --delimiter | --colsep | --max-record | \
+		--trim | --eof | --arg-sep | --arg-file-sep | --nice | --shell | \
 		--max-args | --order | --block | --block-size | --recend | \
-		--recstart | --max-replace-args | --header | \
+		--recstart | --max-replace-args | --max-lines | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
@@ -172,7 +177,7 @@ _mprun()
 			for ((k = 1; k < ${#w}; k++)); do
 				c=${w:k:1}
 				case $c in
-				[jPadCnSI])
+				[jPadCnNLSI])
 					if ((k + 1 == ${#w})); then
 						if ((i + 1 == COMP_CWORD)); then
 							_mprun_optarg "-$c" "$cur"

@@ -20,9 +20,10 @@ function __fish_mprun_needs_command
             case --
                 return 1
             case '--*=*'
-            case --jobs --arg-file --delimiter --colsep --max-record \
+            case --jobs --max-procs --arg-file --delimiter --colsep --max-record \
+                --trim --eof --arg-sep --arg-file-sep --nice --shell \
                 --max-args --order --block --block-size --recend --recstart \
-                --max-replace-args --header \
+                --max-replace-args --max-lines --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
                 --timeout --retries --halt --delay --on-success --on-error \
                 --joblog --results --pipeline --set --counter-init \
@@ -37,7 +38,7 @@ function __fish_mprun_needs_command
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0Xkuvhq]*[jPadCnNSI]$' $t
+                if string match -qr -- '^-[0rXkuvthq]*[jPadCnNLESI]$' $t
                     set skip 1
                 end
             case '*'
@@ -50,7 +51,27 @@ end
 complete -c mprun -f -n __fish_mprun_needs_command -a '(__fish_complete_command)'
 
 complete -c mprun -n __fish_mprun_needs_command -s j -l jobs -x -d 'Run N jobs at once (N, N%, +N, -N)'
-complete -c mprun -n __fish_mprun_needs_command -s P -x -d 'Same as -j'
+complete -c mprun -n __fish_mprun_needs_command -s P -l max-procs -x -d 'Same as -j'
+complete -c mprun -n __fish_mprun_needs_command -l trim -x -a 'n l r lr rl' -d 'Take blanks off each input'
+complete -c mprun -n __fish_mprun_needs_command -s E -l eof -x -d 'An input equal to STR ends its source'
+complete -c mprun -n __fish_mprun_needs_command -s r -l no-run-if-empty -d 'Inputs of only blanks are not run'
+complete -c mprun -n __fish_mprun_needs_command -l arg-sep -x -d 'Use SEP instead of :::'
+complete -c mprun -n __fish_mprun_needs_command -l arg-file-sep -x -d 'Use SEP instead of ::::'
+complete -c mprun -n __fish_mprun_needs_command -l nice -x -d 'Run at niceness N'
+complete -c mprun -n __fish_mprun_needs_command -l shell -r -F -d 'The shell of commands that need one'
+complete -c mprun -n __fish_mprun_needs_command -l shuf -d 'Run the jobs in a random order'
+complete -c mprun -n __fish_mprun_needs_command -l skip-first-line -d 'The first input is not used'
+complete -c mprun -n __fish_mprun_needs_command -l link -d 'Link the input sources, wrapping around'
+complete -c mprun -n __fish_mprun_needs_command -l transfer-absolute -d 'Transfer absolute and ../ paths to the same paths there'
+complete -c mprun -n __fish_mprun_needs_command -l shell-quote -d 'Print the inputs quoted for the shell and exit'
+complete -c mprun -n __fish_mprun_needs_command -l number-of-cpus -d 'Print the number of CPU cores'
+complete -c mprun -n __fish_mprun_needs_command -l number-of-threads -d 'Print the number of hardware threads'
+complete -c mprun -n __fish_mprun_needs_command -l number-of-sockets -d 'Print the number of CPU sockets'
+complete -c mprun -n __fish_mprun_needs_command -l no-keep-order -d 'Output as jobs finish'
+complete -c mprun -n __fish_mprun_needs_command -l plain -d 'Accepted: no profile or config file is read'
+complete -c mprun -n __fish_mprun_needs_command -s t -d 'Print each command on stderr before it runs'
+complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GNU parallel scripts'
+complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
 complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are separated by NUL'
 complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'
@@ -63,6 +84,7 @@ complete -c mprun -n __fish_mprun_needs_command -l block -x -d '--pipe block siz
 complete -c mprun -n __fish_mprun_needs_command -l recend -x -d '--pipe records end with STR'
 complete -c mprun -n __fish_mprun_needs_command -l recstart -x -d '--pipe records start with STR'
 complete -c mprun -n __fish_mprun_needs_command -s N -l max-replace-args -x -d '--pipe: exactly N records per job'
+complete -c mprun -n __fish_mprun_needs_command -s L -l max-lines -x -d '--pipe: a record is N lines'
 complete -c mprun -n __fish_mprun_needs_command -l cat -d '--pipe: {} is a file holding the block'
 complete -c mprun -n __fish_mprun_needs_command -l fifo -d '--pipe: {} is a named pipe giving the block'
 complete -c mprun -n __fish_mprun_needs_command -l round-robin -d '--pipe: start -j jobs once and feed them blocks in turn'

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -20,6 +21,12 @@
 /* The most one sendfile(2) or splice(2) call moves. */
 #define BLOCKS_IO_MAX ((size_t)1 << 30)
 #define BLOCKS_MAX_DEFAULT ((uint64_t)1 << 30)
+/* The size asked for an input pipe: fewer, larger splices (the kernel
+ * may give less: /proc/sys/fs/pipe-max-size). */
+#define BLOCKS_PIPE_SIZE (1 << 20)
+/* A block's own pipe (pipe_blocks) holds this much more than the block
+ * size (the kernel rounds up to a power of two pages). */
+#define BLOCKS_PIPE_SLACK (64 * 1024)
 
 struct blocks {
 	int fd;            /* the input (the caller's) */
@@ -49,6 +56,9 @@ struct blocks {
 	int warned;
 	uint64_t block;
 	size_t nrecords;   /* stream: records a block (-N), or 0 */
+	size_t lines;      /* stream, -L without -N: lines a record, or 0 */
+	uint64_t last_whole; /* -L: the cut after the last whole record so
+			      * far in the block being filled, or 0 */
 	size_t window;
 	char *buf;         /* window + elen + slen bytes */
 	/* stream: the block being filled */
@@ -57,9 +67,17 @@ struct blocks {
 	uint64_t want;     /* fill it up to this many bytes */
 	uint64_t from;     /* no boundary before this offset (-N: counted) */
 	size_t counted;    /* -N: records counted in it */
+	/* stream, pipe_blocks: the block being filled is a pipe */
+	int piped;         /* blocks are pipes (until one does not fit) */
+	int pw, pr;        /* its write and read ends, or -1 */
+	uint64_t plen;     /* bytes in it */
+	size_t tlen;       /* bytes after them in buf (the block's tail, or
+			    * what followed the last cut) */
 	/* file mode */
 	uint64_t size, pos; /* the file's size; where the next block starts */
 	unsigned long long count;
+	uint64_t bytes;    /* of the input, in the blocks handed out */
+	uint64_t header_in; /* file mode: the header's length */
 };
 
 /* A new empty memfd for a block. */
@@ -189,24 +207,30 @@ static int blocks_separators(struct blocks *b, const struct blocks_opts *o,
 			     char *err, size_t errlen)
 {
 	const char *end = o->recend, *start = o->recstart;
+	int regexp = o->regexp;
 
+	if (o->lines > 0 && o->nrecords == 0) {
+		end = "\n"; /* -L alone: records are lines */
+		start = NULL;
+		regexp = 0;
+	}
 	if (end == NULL)
 		end = start != NULL ? "" : "\n";
 	if (start == NULL)
 		start = "";
-	if (o->regexp && o->recend != NULL && end[0] == '\0' &&
+	if (regexp && o->recend != NULL && end[0] == '\0' &&
 	    o->recstart == NULL)
 		end = "(?s:.)"; /* GNU parallel: any byte ends a record */
-	b->recend = o->regexp ? strdup("") : blocks_unescape(end, &b->elen);
-	b->recstart = o->regexp ? strdup("") : blocks_unescape(start, &b->slen);
+	b->recend = regexp ? strdup("") : blocks_unescape(end, &b->elen);
+	b->recstart = regexp ? strdup("") : blocks_unescape(start, &b->slen);
 	b->sep = malloc(b->elen + b->slen + 1);
 	if (b->recend == NULL || b->recstart == NULL || b->sep == NULL)
 		return -1;
 	memcpy(b->sep, b->recend, b->elen);
 	memcpy(b->sep + b->elen, b->recstart, b->slen);
-	b->pre = o->regexp ? BLOCKS_RE_CONTEXT : b->elen;
-	b->post = o->regexp ? BLOCKS_RE_CONTEXT : b->slen;
-	return o->regexp ? blocks_regexp(b, end, start, err, errlen) : 0;
+	b->pre = regexp ? BLOCKS_RE_CONTEXT : b->elen;
+	b->post = regexp ? BLOCKS_RE_CONTEXT : b->slen;
+	return regexp ? blocks_regexp(b, end, start, err, errlen) : 0;
 }
 
 /* The options' strings, patterns and sizes, with GNU parallel's defaults;
@@ -220,9 +244,18 @@ static struct blocks *blocks_build(const struct blocks_opts *o, char *err,
 	if (b == NULL)
 		return NULL;
 	errno = ENOMEM;
-	b->cur = b->fd = b->poll_fd = -1;
+	b->cur = b->fd = b->poll_fd = b->pw = b->pr = -1;
 	b->block = o->block;
 	b->nrecords = o->nrecords;
+	if (o->lines > 0 && o->nrecords > 0 &&
+	    o->nrecords > SIZE_MAX / o->lines) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (o->lines > 0 && o->nrecords > 0)
+		b->nrecords = o->nrecords * o->lines; /* GNU: -N × -L */
+	else
+		b->lines = o->lines;
 	b->window = o->window > 0 ? o->window : BLOCKS_WINDOW;
 	b->own_fd = o->own_fd;
 	b->saved_flags = -1;
@@ -656,6 +689,11 @@ struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o)
 		b->max = b->block;
 	b->fd = fd;
 	b->use_splice = S_ISFIFO(st.st_mode);
+	if (b->use_splice)
+		fcntl(fd, F_SETPIPE_SZ, BLOCKS_PIPE_SIZE);
+	b->piped = o->pipe_blocks && b->use_splice && b->nrecords == 0 &&
+		   b->lines == 0 && b->re == NULL && !b->remove_sep &&
+		   b->header_done;
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	fl = fcntl(fd, F_GETFL);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && fl != -1 &&
@@ -713,14 +751,31 @@ static int blocks_cut(struct blocks *b, uint64_t cut, int *fd)
 	*fd = b->cur;
 	b->cur = next;
 	b->len -= cut;
+	b->bytes += cut;
 	b->from = blocks_first(b);
 	b->counted = 0;
+	b->last_whole = 0;
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	b->count++;
 	return 1;
 fail:
 	close_keep_errno(next);
 	return -1;
+}
+
+/* A record is longer than the block: fill one block size more (up to the
+ * longest record, then EMSGSIZE); grew() is told once. 0, or -1/errno. */
+static long long blocks_grow(struct blocks *b)
+{
+	if (b->want >= b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	b->want = b->max - b->want > b->block ? b->want + b->block : b->max;
+	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
+		b->grew(b->grew_data);
+	b->warned = 1;
+	return 0;
 }
 
 /* By size: the cut in the filled block, 0 to read more, -1/errno. */
@@ -742,18 +797,58 @@ static long long blocks_size_cut(struct blocks *b)
 	/* One record is longer: look on in the next block size (with
 	 * --regexp, the tail again: a boundary there may have lacked the
 	 * bytes after it). */
-	if (want >= b->max) {
-		errno = EMSGSIZE;
-		return -1;
-	}
 	tail = b->re != NULL ? b->post : b->slen;
-	if (want + 1 > tail + b->from)
+	if (want < b->max && want + 1 > tail + b->from)
 		b->from = want + 1 - tail;
-	b->want = b->max - want > b->block ? want + b->block : b->max;
-	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
-		b->grew(b->grew_data);
-	b->warned = 1;
+	return blocks_grow(b);
+}
+
+/* -L: count the lines of the block up to offset to (from b->from - 1,
+ * where the last count stopped), noting where each lines-th one ends. */
+static int blocks_count_lines(struct blocks *b, uint64_t to)
+{
+	const char *p, *q, *end;
+	uint64_t left;
+	ssize_t n;
+
+	while (b->from <= to) {
+		left = to - b->from + 1;
+		n = pread(b->cur, b->buf,
+			  left > b->window ? b->window : (size_t)left,
+			  (off_t)(b->from - 1));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+		end = b->buf + n;
+		for (p = b->buf; p < end; p = q + 1) {
+			q = memchr(p, '\n', (size_t)(end - p));
+			if (q == NULL)
+				break;
+			if (++b->counted % b->lines == 0) /* cut after q */
+				b->last_whole = b->from + (size_t)(q - b->buf);
+		}
+		b->from += (uint64_t)n;
+	}
 	return 0;
+}
+
+/* -L without -N: the cut after the last whole record of lines lines
+ * within the block size; at the end of the input, before the last lines
+ * if they are fewer (GNU parallel). 0 to read more, -1/errno. */
+static long long blocks_lines_cut(struct blocks *b)
+{
+	uint64_t to = b->len < b->want ? b->len : b->want;
+
+	if (blocks_count_lines(b, to) == -1)
+		return -1;
+	if (b->last_whole > 0)
+		return (long long)b->last_whole;
+	if (b->eof && b->len <= b->want)
+		return (long long)b->len;
+	return blocks_grow(b);
 }
 
 /* -N: the cut after nrecords records, 0 to read more, -1/errno. */
@@ -809,12 +904,173 @@ static long long blocks_stream_header(struct blocks *b)
 	return 1;
 }
 
+/* --- stream mode, blocks as pipes ------------------------------------- */
+
+/* A new pipe for the next block, roomy enough for the block size and
+ * the pages a carried tail or a spliced page begun leave part empty:
+ * 0, or -1 (then the blocks are memfds). */
+static int blocks_pipe_new(struct blocks *b)
+{
+	uint64_t room = b->block + BLOCKS_PIPE_SLACK;
+	int p[2];
+
+	if (room > INT_MAX || pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	b->pr = p[0];
+	b->pw = p[1];
+	b->plen = 0;
+	if (fcntl(b->pr, F_SETFL, 0) == -1 || /* the job's stdin blocks */
+	    fcntl(b->pw, F_SETPIPE_SZ, (int)room) < (int)room)
+		return -1; /* EPERM beyond /proc/sys/fs/pipe-max-size */
+	return 0;
+}
+
+/* The bytes of the block in its pipe and buf go into a memfd, which is
+ * filled on as before: the block did not fit, or its last boundary is not
+ * in the window read (a long record). The blocks are memfds from now on. */
+static int blocks_unpipe(struct blocks *b)
+{
+	loff_t off = 0;
+	ssize_t n;
+
+	b->piped = 0;
+	if (b->cur == -1 && (b->cur = blocks_memfd()) == -1)
+		return -1;
+	while ((uint64_t)off < b->plen) {
+		n = splice(b->pr, NULL, b->cur, &off, (size_t)(b->plen - off),
+			   SPLICE_F_MOVE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+	}
+	if (pwrite(b->cur, b->buf, b->tlen, off) != (ssize_t)b->tlen) {
+		errno = errno ? errno : EIO;
+		return -1;
+	}
+	b->len = b->plen + b->tlen;
+	b->plen = b->tlen = 0;
+	if (b->pr != -1)
+		close(b->pr);
+	if (b->pw != -1)
+		close(b->pw);
+	b->pr = b->pw = -1;
+	return 0;
+}
+
+/* Move the first n bytes of buf into the block's pipe: 0, or -1/errno
+ * (ENOSPC: it is full) with what went in moved. */
+static int blocks_pipe_put(struct blocks *b, size_t n)
+{
+	size_t done = 0;
+	ssize_t w = 0;
+
+	while (done < n) {
+		w = write(b->pw, b->buf + done, n - done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			break;
+		done += (size_t)w;
+	}
+	memmove(b->buf, b->buf + done, b->tlen - done);
+	b->tlen -= done;
+	b->plen += done;
+	if (w == -1 && errno == EAGAIN)
+		errno = ENOSPC;
+	return done == n ? 0 : -1;
+}
+
+/* Fill the block up to the block size (or the end of the input): splice
+ * into its pipe up to the window, read the window into buf. 0, or -1 with
+ * errno (EAGAIN: wait for the input; ENOSPC: the pipe is full). */
+static int blocks_pipe_fill(struct blocks *b)
+{
+	uint64_t edge = b->block > b->window ? b->block - b->window : 0;
+	ssize_t n;
+	int avail = 0, full = 0, stuck;
+
+	while (!b->eof && b->plen + b->tlen < b->block) {
+		if (b->tlen > 0 && b->plen < edge &&
+		    blocks_pipe_put(b, b->plen + b->tlen <= edge
+				? b->tlen : (size_t)(edge - b->plen)) == -1)
+			return -1;
+		if (b->plen < edge)
+			n = splice(b->fd, NULL, b->pw, NULL,
+				   (size_t)(edge - b->plen),
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		else
+			n = read(b->fd, b->buf + b->tlen,
+				 (size_t)(b->block - b->plen) - b->tlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		/* EAGAIN while the input has bytes, twice: the pipe is full. */
+		stuck = n == -1 && errno == EAGAIN && b->plen < edge &&
+			ioctl(b->fd, FIONREAD, &avail) == 0 && avail > 0;
+		if (stuck && !full++)
+			continue;
+		if (stuck)
+			errno = ENOSPC;
+		if (n == -1)
+			return -1;
+		full = 0;
+		b->eof = n == 0;
+		if (b->plen < edge)
+			b->plen += (uint64_t)n;
+		else
+			b->tlen += (size_t)n;
+	}
+	return 0;
+}
+
+/* The next block as a pipe: 1 (*fd set), 0 (no more), 2 (go on with a
+ * memfd), -1/errno. */
+static int blocks_next_piped(struct blocks *b, int *fd)
+{
+	long long i = -1;
+	size_t lo = b->elen > 1 ? b->elen : 1;
+
+	if (b->pr == -1 && blocks_pipe_new(b) == -1)
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	if (blocks_pipe_fill(b) == -1) {
+		if (errno == EAGAIN)
+			b->poll_fd = b->fd;
+		if (errno != ENOSPC)
+			return -1;
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	}
+	if (b->eof && b->plen + b->tlen == 0)
+		return 0;
+	if (!b->eof && b->tlen >= lo + b->slen)
+		i = blocks_last_in(b, b->buf, b->tlen, lo, b->tlen - b->slen);
+	if (b->eof)
+		i = (long long)b->tlen; /* the rest is one block */
+	else if (i <= 0)
+		return blocks_unpipe(b) == -1 ? -1 : 2;
+	if (blocks_pipe_put(b, (size_t)i) == -1)
+		return errno != ENOSPC || blocks_unpipe(b) == -1 ? -1 : 2;
+	close(b->pw);
+	*fd = b->pr;
+	b->pr = b->pw = -1;
+	b->bytes += b->plen;
+	b->count++;
+	return 1;
+}
+
 /* The next block of a stream. */
 static int blocks_next_stream(struct blocks *b, int *fd)
 {
 	long long cut;
 	ssize_t n;
+	int rc;
 
+	while (b->piped) {
+		rc = blocks_next_piped(b, fd);
+		if (rc != 2)
+			return rc;
+	}
 	for (;;) {
 		if (b->cur == -1 && (b->cur = blocks_memfd()) == -1)
 			return -1;
@@ -835,7 +1091,9 @@ static int blocks_next_stream(struct blocks *b, int *fd)
 				return -1;
 			continue;
 		}
-		cut = b->nrecords > 0 ? blocks_count_cut(b) : blocks_size_cut(b);
+		cut = b->nrecords > 0 ? blocks_count_cut(b)
+		      : b->lines > 0  ? blocks_lines_cut(b)
+				      : blocks_size_cut(b);
 		if (cut == -1)
 			return -1;
 		if (cut > 0)
@@ -856,7 +1114,7 @@ static int blocks_file_header(struct blocks *b)
 								    : b->max),
 			       1, &h) == -1)
 		return -1;
-	b->pos = (uint64_t)h;
+	b->pos = b->header_in = (uint64_t)h;
 	b->header_done = 1;
 	return 0;
 }
@@ -869,7 +1127,8 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 
 	if (fstat(fd, &st) == -1)
 		return NULL;
-	if (!S_ISREG(st.st_mode) || (parts == 0 && o->block == 0)) {
+	if (!S_ISREG(st.st_mode) || (parts == 0 && o->block == 0) ||
+	    o->lines > 0 || o->nrecords > 0) {
 		errno = S_ISREG(st.st_mode) ? EINVAL : ESPIPE;
 		return NULL;
 	}
@@ -925,6 +1184,7 @@ static int blocks_next_file(struct blocks *b, int *fd)
 		close_keep_errno(m);
 		return -1;
 	}
+	b->bytes += end - b->pos;
 	b->pos = end;
 	b->count++;
 	*fd = m;
@@ -959,6 +1219,20 @@ unsigned long long blocks_count(const struct blocks *b)
 	return b->count;
 }
 
+uint64_t blocks_bytes(const struct blocks *b)
+{
+	return b->bytes;
+}
+
+int blocks_total(const struct blocks *b, uint64_t *total)
+{
+	if (b->file_mode)
+		*total = b->size - b->header_in;
+	else if (b->eof)
+		*total = b->bytes + b->len + b->plen + b->tlen;
+	return b->file_mode || b->eof;
+}
+
 uint64_t blocks_max_block(const struct blocks *b)
 {
 	return b->max;
@@ -970,6 +1244,10 @@ void blocks_free(struct blocks *b)
 		return;
 	if (b->cur != -1)
 		close(b->cur);
+	if (b->pr != -1)
+		close(b->pr);
+	if (b->pw != -1)
+		close(b->pw);
 	if (b->saved_flags != -1)
 		fcntl(b->fd, F_SETFL, b->saved_flags);
 	if (b->own_fd && b->fd != -1)

@@ -15,6 +15,24 @@
  * rather than wait (see blocks_poll_fd()). With nrecords > 0 a block is
  * exactly that many records (the bytes are then read to count them).
  *
+ * With pipe_blocks, from a pipe, a block may instead be handed out as the
+ * read end of a pipe of its own (close-on-exec) that holds all its bytes:
+ * they are spliced into it from the input (the kernel moves references to
+ * the pages, it copies nothing) up to the last window before the block
+ * size, and only that window is read, to find the boundary. Such a block
+ * can be read once and not seeked: not for retries, --cat, --fifo or
+ * --round-robin. It is done so while the blocks fit in a pipe (the block
+ * size at most what F_SETPIPE_SZ gives) and each has its last boundary in
+ * that window; else, and with nrecords, lines, regexp, remove_sep or a
+ * header, the blocks are memfds.
+ *
+ * lines (-L, stream mode only) makes a record that many lines, as GNU
+ * parallel does: with nrecords, a block is nrecords × lines records of
+ * recend/recstart; without, records are lines (recend, recstart and regexp
+ * are not used) and a block by size ends after a multiple of lines lines.
+ * At the end of the input the last lines, if fewer, are a block of their
+ * own (GNU parallel's -L: `seq 10 | parallel --pipe -L 3` gives 1-9, 10).
+ *
  * File mode (blocks_new_file): a seekable file is cut near every multiple
  * of the block size, reading only a small window after each nominal cut;
  * a block's bytes go into its memfd with sendfile(2) (an in-kernel copy).
@@ -49,6 +67,7 @@ struct blocks_opts {
 	const char *recend;   /* NULL: "\n" (or "" when recstart is set) */
 	const char *recstart; /* NULL: "" */
 	size_t nrecords;      /* stream mode: records a block; 0: by size */
+	size_t lines;         /* stream mode: lines a record (-L); 0: 1 */
 	size_t window;        /* bytes read at a time to find a boundary;
 			       * 0: 64 KiB (tests use tiny ones) */
 	int own_fd;           /* blocks_free() closes the descriptor */
@@ -57,6 +76,7 @@ struct blocks_opts {
 	const char *header;   /* NULL, "N" lines, ":" or a pattern */
 	int header_apart;     /* blocks come without the header: see
 			       * blocks_add_header() (--round-robin) */
+	int pipe_blocks;      /* stream: blocks may be pipes (see above) */
 	uint64_t max_block;   /* longest record (0: 1 GiB) */
 	void (*grew)(void *data); /* a record is longer than the block size */
 	void *grew_data;
@@ -71,16 +91,18 @@ int blocks_check(const struct blocks_opts *o, char *err, size_t errlen);
 
 struct blocks;
 
-/* NULL/errno: EINVAL when the block size is 0 or a pattern is wrong (see
- * blocks_check()); ENOMEM. */
+/* NULL/errno: EINVAL when the block size is 0, nrecords × lines is too
+ * large, or a pattern is wrong (see blocks_check()); ENOMEM. */
 struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o);
 /* fd must be a regular file (ESPIPE otherwise). parts > 0: the block size
- * is the file size / parts (--block -N), at least 1. */
+ * is the file size / parts (--block -N), at least 1. lines and nrecords
+ * must be 0 (EINVAL). */
 struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 			       unsigned long long parts);
 void blocks_free(struct blocks *b);
 
-/* Next block. 1: *fd set (a memfd at offset 0, the caller's); 0: no more;
+/* Next block. 1: *fd set (a memfd at offset 0, or with pipe_blocks the
+ * read end of a pipe; the caller's); 0: no more;
  * -1/errno: EAGAIN (wait until blocks_poll_fd() is readable), or an error
  * reading or writing. */
 int blocks_next(struct blocks *b, int *fd);
@@ -91,6 +113,13 @@ int blocks_poll_fd(const struct blocks *b);
 int blocks_add_header(struct blocks *b, int *fd);
 /* Blocks handed out so far. */
 unsigned long long blocks_count(const struct blocks *b);
+/* Bytes of the input handed out in blocks so far (not its header; --rrs
+ * separators counted as they were in the input). */
+uint64_t blocks_bytes(const struct blocks *b);
+/* The bytes all blocks will hold (the input's size, less its header) in
+ * *total: 1 once known (file mode: at once; a stream: at its end), else
+ * 0. */
+int blocks_total(const struct blocks *b, uint64_t *total);
 /* The longest record (for the EMSGSIZE message). */
 uint64_t blocks_max_block(const struct blocks *b);
 

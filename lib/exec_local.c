@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,16 +12,19 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "internal.h"
+
+extern char **environ;
 
 /* Writable only between vfork and exec, by the child. */
 static volatile int child_errno;
 
 static struct executor local_executor;
 static const char *local_shell = "/bin/sh";
+static char *local_dir; /* --workdir: jobs start there, or NULL */
 /* Signals mprun ignores (SIGPIPE, inherited ones): jobs get them back at
  * their default. Caught signals need nothing: exec resets them. */
 static int ignored[_NSIG];
@@ -85,9 +87,45 @@ static const char *find_program(const char *name)
 	return found.path;
 }
 
+/* Is name a shell function exported in envp (bash's BASH_FUNC_name%%=)?
+ * Then it is what the user's shell would run, before any program. */
+static int is_exported_function(const char *name, char *const *envp)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || strchr(name, '/') != NULL || strchr(name, '=') != NULL)
+		return 0;
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, "BASH_FUNC_", 10) == 0 &&
+		    strncmp(*envp + 10, name, len) == 0 &&
+		    strncmp(*envp + 10 + len, "%%=", 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* argv run as a function through the shell: SHELL -c '"$0" "$@"' argv...
+ * (the words stay arguments, never code). Freed by the caller. */
+__attribute__((noinline)) static char **function_argv(char *const *argv)
+{
+	size_t n = 0, i;
+	char **v;
+
+	while (argv[n] != NULL)
+		n++;
+	v = calloc(n + 4, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	v[0] = (char *)local_shell;
+	v[1] = (char *)"-c";
+	v[2] = (char *)"\"$0\" \"$@\"";
+	for (i = 0; i < n; i++)
+		v[3 + i] = argv[i];
+	return v;
+}
+
 /* In the vfork child: set up the process and exec; never returns. */
 static void child_exec(const struct exec_request *req, const char *path,
-		       pid_t parent)
+		       char *const *fn_argv, pid_t parent)
 {
 	struct sigaction dfl;
 	size_t i;
@@ -104,11 +142,15 @@ static void child_exec(const struct exec_request *req, const char *path,
 	    child_dup(req->fd_err, 2) == -1)
 		goto fail;
 	sigprocmask(SIG_SETMASK, req->sigmask, NULL);
+	if (local_dir != NULL && chdir(local_dir) == -1)
+		goto fail;
 	if (req->shell_cmd != NULL) {
 		char *const argv[] = {(char *)local_shell, (char *)"-c",
 				      (char *)req->shell_cmd, NULL};
 
 		execve(local_shell, argv, req->envp);
+	} else if (fn_argv != NULL) {
+		execve(local_shell, fn_argv, req->envp);
 	} else {
 		/* The path found by the parent; if it fails (gone, or a
 		 * script with no #! line), execvpe as ever. */
@@ -138,11 +180,21 @@ static void find_ignored(void)
 static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		       int *exec_errno)
 {
-	const char *path = req->argv != NULL ? find_program(req->argv[0]) : NULL;
+	/* (each set once, before vfork) */
+	const int is_fn =
+		req->argv != NULL &&
+		is_exported_function(req->argv[0],
+				     req->envp != NULL ? req->envp : environ);
+	char **const fn_argv = is_fn ? function_argv(req->argv) : NULL;
+	const char *const path = req->argv != NULL && !is_fn
+					 ? find_program(req->argv[0])
+					 : NULL;
 	sigset_t all, old;
 	pid_t p;
 	int saved;
 
+	if (is_fn && fn_argv == NULL)
+		return -1;
 	if (self == 0)
 		find_ignored();
 	self = getpid(); /* not cached: we may be a fork of the first */
@@ -151,8 +203,9 @@ static int local_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	child_errno = 0;
 	p = vfork();
 	if (p == 0)
-		child_exec(req, path, self);
+		child_exec(req, path, fn_argv, self);
 	saved = errno;
+	free(fn_argv);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p == -1) {
 		errno = saved;
@@ -174,162 +227,21 @@ const struct executor *exec_local(const char *shell)
 	return &local_executor;
 }
 
-/* --- helper commands -------------------------------------------------- */
-
-#define HELPER_KEEP (64 * 1024) /* bytes of a helper's output kept */
-
-extern char **environ;
-
-/* Close the pipes and /dev/null of a start that failed, keeping errno. */
-static void helper_close_all(int out[2], int err[2], int null_fd)
+int exec_local_set_dir(const char *dir)
 {
-	close_keep_errno(out[0]);
-	close_keep_errno(out[1]);
-	close_keep_errno(err[0]);
-	close_keep_errno(err[1]);
-	close_keep_errno(null_fd);
-}
+	char *copy;
 
-int exec_local_helper_start(char *const *argv, int fd_in,
-			    struct exec_helper *h)
-{
-	struct exec_request req = {0};
-	int out[2] = {-1, -1}, err[2] = {-1, -1}, null_fd = -1, e;
-	sigset_t none;
-
-	sigemptyset(&none);
-	if (fd_in < 0) {
-		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		fd_in = null_fd;
+	if (dir == NULL) {
+		free(local_dir);
+		local_dir = NULL;
+		return 0;
 	}
-	if (fd_in < 0 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(err, O_CLOEXEC) == -1)
-		goto fail;
-	req.argv = argv;
-	req.envp = environ;
-	req.fd_in = fd_in;
-	req.fd_out = out[1];
-	req.fd_err = err[1];
-	req.sigmask = &none;
-	if (local_spawn(NULL, &req, &h->pid, &e) == -1)
-		goto fail;
-	close(out[1]);
-	close(err[1]);
-	close_keep_errno(null_fd);
-	h->out = out[0];
-	h->err = err[0];
-	return 0;
-fail:
-	helper_close_all(out, err, null_fd);
-	return -1;
-}
-
-/* Read what is there on *fd into b (NULL: dropped); close it at EOF. */
-static void helper_read(int *fd, struct buf *b)
-{
-	char chunk[4096];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(*fd);
-		*fd = -1;
-		return;
-	}
-	if (b != NULL && b->len < HELPER_KEEP)
-		buf_append(b, chunk, (size_t)n);
-}
-
-/* Milliseconds left before deadline (0: none), -1 when it passed. */
-static int helper_wait_ms(uint64_t deadline)
-{
-	uint64_t now;
-
-	if (deadline == 0)
-		return 1000;
-	now = clock_now_ms();
-	if (now >= deadline)
+	if (dirs_make(dir) == -1)
 		return -1;
-	return deadline - now > 1000 ? 1000 : (int)(deadline - now);
-}
-
-/* Read both pipes until EOF or the deadline. 0, or -1 at the deadline. */
-static int helper_drain(struct exec_helper *h, struct buf *out,
-			struct buf *err, uint64_t deadline)
-{
-	struct pollfd pfd[2];
-	int ms;
-
-	while (h->out >= 0 || h->err >= 0) {
-		ms = helper_wait_ms(deadline);
-		if (ms < 0)
-			return -1;
-		pfd[0] = (struct pollfd){h->out, POLLIN, 0};
-		pfd[1] = (struct pollfd){h->err, POLLIN, 0};
-		if (poll(pfd, 2, ms) <= 0)
-			continue;
-		if (pfd[0].revents != 0)
-			helper_read(&h->out, out);
-		if (pfd[1].revents != 0)
-			helper_read(&h->err, err);
-	}
-	return 0;
-}
-
-/* Reap the helper, killing its group once the deadline passed. */
-static int helper_reap(struct exec_helper *h, uint64_t deadline, int *status)
-{
-	struct timespec nap = {0, 5 * 1000 * 1000};
-	int killed = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(h->pid, status, deadline == 0 ? 0 : WNOHANG);
-		if (r == h->pid)
-			break;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (r == 0 && !killed && helper_wait_ms(deadline) < 0) {
-			kill(-h->pid, SIGKILL);
-			killed = 1;
-		}
-		if (r == 0)
-			nanosleep(&nap, NULL);
-	}
-	if (killed)
-		errno = ETIMEDOUT;
-	return killed ? -1 : 0;
-}
-
-int exec_local_helper_finish(struct exec_helper *h, struct buf *out,
-			     struct buf *err, unsigned timeout_ms,
-			     int *status)
-{
-	uint64_t deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0;
-	int late = helper_drain(h, out, err, deadline) == -1, rc;
-
-	if (late)
-		kill(-h->pid, SIGKILL);
-	if (h->out >= 0)
-		close(h->out);
-	if (h->err >= 0)
-		close(h->err);
-	h->out = h->err = -1;
-	rc = helper_reap(h, deadline, status);
-	if (rc == 0 && late) { /* killed above, dead before reap looked */
-		errno = ETIMEDOUT;
-		rc = -1;
-	}
-	return rc;
-}
-
-int exec_local_helper_run(char *const *argv, struct buf *out,
-			  struct buf *err, unsigned timeout_ms, int *status)
-{
-	struct exec_helper h;
-
-	if (exec_local_helper_start(argv, -1, &h) == -1)
+	copy = realpath(dir, NULL);
+	if (copy == NULL)
 		return -1;
-	return exec_local_helper_finish(&h, out, err, timeout_ms, status);
+	free(local_dir);
+	local_dir = copy;
+	return 0;
 }

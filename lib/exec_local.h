@@ -18,30 +18,8 @@
 /* The local executor; shell is the shell for shell commands (e.g. /bin/sh).
  * The returned executor is static: nothing to free. */
 const struct executor *exec_local(const char *shell);
-
-/* Helper commands of the remote executors (ssh checks, scancel, salloc):
- * started like a job (own process group, SIGKILLed if mprun dies), with
- * our environment, an empty signal mask, stdin from fd_in (-1: /dev/null)
- * and stdout and stderr on pipes that the caller reads. */
-struct exec_helper {
-	pid_t pid;
-	int out; /* read ends of its stdout and stderr, or -1 */
-	int err;
-};
-
-/* Start argv (looked up in PATH). 0 or -1/errno (nothing to finish). */
-int exec_local_helper_start(char *const *argv, int fd_in,
-			    struct exec_helper *h);
-/* Collect its stdout and stderr into out and err (NULL: discarded; at most
- * 64 KiB each is kept) until it exits, and reap it. After timeout_ms (0: no
- * limit) its process group is killed. *status gets the wait status (127 <<
- * 8 when it could not be executed). 0, or -1 with ETIMEDOUT (killed) or
- * another errno; the helper is reaped in every case. */
-int exec_local_helper_finish(struct exec_helper *h, struct buf *out,
-			     struct buf *err, unsigned timeout_ms,
-			     int *status);
-/* Start and finish in one call. */
-int exec_local_helper_run(char *const *argv, struct buf *out,
-			  struct buf *err, unsigned timeout_ms, int *status);
+/* --workdir: local jobs start in dir (made with its parents if missing),
+ * NULL: where mprun runs. 0, or -1/errno. */
+int exec_local_set_dir(const char *dir);
 
 #endif

@@ -3,18 +3,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "exec_local.h"
+#include "helper.h"
 #include "internal.h"
+#include "loop.h"
 
 #define HELPER_TIMEOUT_MS 5000	/* squeue, scancel */
 #define RELEASE_TIMEOUT_MS 15000 /* salloc giving the allocation back */
@@ -33,10 +35,20 @@ static const char hold_sh[] =
 /* The argv form runs through sh for the exit status of exec failures. */
 static const char exec_sh[] = "exec \"$@\"";
 
+struct exec_slurm;
+
+/* A slot's job, and the signals on their way to its step: terminate()
+ * asks squeue for the step (once), then scancels it with the signal, then
+ * passes the signal on to srun; all through helpers in the loop. */
 struct slurm_slot {
 	pid_t pid;		/* the job's srun */
 	unsigned long long seq; /* its job number */
 	char step[64];		/* "JOB.STEP" once looked up */
+	struct helper *busy;	/* its squeue or scancel, or NULL */
+	int sig;		/* the next signal for the step, or 0 */
+	int sent;		/* the signal busy scancels with, or 0 */
+	int srun_fd;		/* a pidfd of srun (from terminate), or -1 */
+	struct exec_slurm *s;
 };
 
 struct exec_slurm {
@@ -55,9 +67,11 @@ struct exec_slurm {
 	unsigned nslots;
 	struct slurm_slot *slots; /* [1..nslots] */
 	long self;
+	struct loop *loop; /* where helpers run (set-up, run), or NULL */
 	/* --slurm-alloc: the salloc holding the allocation */
-	struct exec_helper holder;
-	int holding;
+	struct helper *holder;
+	int held;    /* its allocation was granted */
+	int holder_ended;
 	int hold_fd; /* write end of its command's stdin, or -1 */
 	char *err;
 	size_t errlen;
@@ -138,6 +152,7 @@ static int use_alloc(struct exec_slurm *s)
 	const char *id = alloc_var(s, "SLURM_JOB_ID");
 	const char *nodes = alloc_var(s, "SLURM_JOB_NODELIST");
 	unsigned long cpus = alloc_cpus(s);
+	unsigned k;
 
 	if (id == NULL || *id == '\0') {
 		slurm_err(s, EIO, "the Slurm allocation has no SLURM_JOB_ID");
@@ -157,42 +172,46 @@ static int use_alloc(struct exec_slurm *s)
 		return -1;
 	snprintf(s->jobid_arg, sizeof(s->jobid_arg), "--jobid=%s", id);
 	s->slots = calloc(s->nslots + 1, sizeof(*s->slots));
-	return s->slots == NULL ? -1 : 0;
+	if (s->slots == NULL)
+		return -1;
+	for (k = 0; k <= s->nslots; k++) {
+		s->slots[k].srun_fd = -1;
+		s->slots[k].s = s;
+	}
+	return 0;
 }
 
-/* Read the holder's output into out (stderr into err) until the ready
- * line or the end. 0 when ready. */
-static int holder_wait_ready(struct exec_slurm *s, struct buf *out,
-			     struct buf *err)
+/* The holder said something: is the allocation granted? */
+static void holder_output(void *data, struct helper *h)
 {
-	struct pollfd pfd[2];
-	char chunk[4096];
-	ssize_t n;
-	int i, *fd[2] = {&s->holder.out, &s->holder.err};
-	struct buf *b[2] = {out, err};
+	struct exec_slurm *s = data;
+	struct buf *out = helper_out(h);
 
-	while (s->holder.out >= 0 || s->holder.err >= 0) {
-		if (out->data != NULL && strstr(out->data, READY "\n") != NULL)
-			return 0;
-		for (i = 0; i < 2; i++)
-			pfd[i] = (struct pollfd){*fd[i], POLLIN, 0};
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			return -1;
-		for (i = 0; i < 2; i++) {
-			if (*fd[i] < 0 || pfd[i].revents == 0)
-				continue;
-			n = read(*fd[i], chunk, sizeof(chunk));
-			if (n > 0 && buf_append(b[i], chunk, (size_t)n) == -1)
-				return -1;
-			if (n == 0 || (n == -1 && errno != EINTR)) {
-				close(*fd[i]);
-				*fd[i] = -1;
-			}
-		}
-	}
-	return out->data != NULL && strstr(out->data, READY "\n") != NULL
-		       ? 0
-		       : -1;
+	if (out->data != NULL && strstr(out->data, READY "\n") != NULL)
+		s->held = 1;
+}
+
+/* The holder ended (salloc gave up, failed, or released the allocation). */
+static void holder_done(void *data, struct helper *h)
+{
+	struct exec_slurm *s = data;
+
+	holder_output(s, h);
+	s->holder_ended = 1;
+}
+
+/* The holder ended. */
+static int holder_settled_end(void *data)
+{
+	return ((struct exec_slurm *)data)->holder_ended;
+}
+
+/* Granted, or no allocation will come. */
+static int holder_settled(void *data)
+{
+	struct exec_slurm *s = data;
+
+	return s->held || s->holder_ended;
 }
 
 /* The holder's SLURM_* lines as a NULL-terminated "NAME=value" array. */
@@ -216,9 +235,11 @@ static char **parse_vars(struct buf *out)
 	return v;
 }
 
-/* Start salloc with a holding command; hold_fd gets its stdin. */
+/* Start salloc with a holding command in the executor's loop; hold_fd
+ * gets its stdin. */
 static int holder_start(struct exec_slurm *s, const char *opts)
 {
+	struct helper_opts ho = {-1, 0, holder_output, holder_done, s};
 	struct words a = {0};
 	char **words = NULL;
 	size_t n;
@@ -230,12 +251,12 @@ static int holder_start(struct exec_slurm *s, const char *opts)
 	    words_add(&a, "mprun-alloc") == -1 || words_add(&a, "salloc") == -1 ||
 	    words_add_all(&a, words) == -1 || pipe2(p, O_CLOEXEC) == -1)
 		goto out;
-	if (exec_local_helper_start((char *const *)a.v, p[0], &s->holder) ==
-	    -1) {
+	ho.fd_in = p[0];
+	s->holder = helper_start(s->loop, (char *const *)a.v, &ho);
+	if (s->holder == NULL) {
 		close_keep_errno(p[1]);
 		goto out;
 	}
-	s->holding = 1;
 	s->hold_fd = p[1];
 	rc = 0;
 out:
@@ -245,44 +266,70 @@ out:
 	return rc;
 }
 
-/* --slurm-alloc: get an allocation and wait until it is granted. */
+/* --slurm-alloc: get an allocation and wait until it is granted, in a
+ * loop of our own (no run yet) where SIGINT, SIGTERM and SIGHUP end the
+ * wait (EINTR). */
 static int get_alloc(struct exec_slurm *s, const char *opts)
 {
-	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct helper_wait w;
+	struct buf *err;
 	int rc = -1;
 
+	if (helper_wait_init(&w, 1) == -1)
+		return -1;
+	s->loop = w.loop;
 	if (holder_start(s, opts) == -1)
 		goto out;
-	if (holder_wait_ready(s, &out, &err) == -1) {
-		slurm_err(s, EIO, "salloc %s: %s", opts,
-			  *last_line(&err) ? last_line(&err)
-					   : "no allocation");
+	if (helper_wait_run(&w, holder_settled, s) == -1) {
+		if (errno == EINTR)
+			slurm_err(s, EINTR, "interrupted (SIG%s) while waiting "
+				  "for the Slurm allocation",
+				  sigabbrev_np(w.signo));
 		goto out;
 	}
-	s->vars = parse_vars(&out);
+	err = helper_err(s->holder);
+	if (!s->held) {
+		slurm_err(s, EIO, "salloc %s: %s", opts,
+			  *last_line(err) ? last_line(err) : "no allocation");
+		goto out;
+	}
+	s->vars = parse_vars(helper_out(s->holder));
 	rc = s->vars == NULL ? -1 : 0;
 out:
-	buf_free(&out);
-	buf_free(&err);
+	if (s->holder != NULL)
+		helper_set_loop(s->holder, NULL);
+	s->loop = NULL;
+	helper_wait_fini(&w);
 	return rc;
 }
 
-/* Give the allocation back: close the holder's stdin, wait for salloc;
- * scancel it if salloc did not end well (killed by a sweep, say). */
+/* Give the allocation back: close the holder's stdin (a salloc still
+ * waiting for its allocation gets SIGTERM: it withdraws the request) and
+ * wait for salloc, at most RELEASE_TIMEOUT_MS; scancel the allocation if
+ * salloc did not end well (killed by a sweep, say). The run is over: this
+ * waits in a loop of its own. */
 static void release_alloc(struct exec_slurm *s)
 {
 	char *argv[] = {(char *)"scancel", s->jobid, NULL};
-	int status = 0, ok;
+	struct helper_wait w;
+	int status = 0, ok = 0;
 
 	close_keep_errno(s->hold_fd);
 	s->hold_fd = -1;
-	ok = exec_local_helper_finish(&s->holder, NULL, NULL,
-				      RELEASE_TIMEOUT_MS, &status) == 0 &&
-	     WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	s->holding = 0;
+	if (!s->held && !s->holder_ended)
+		kill(-helper_pid(s->holder), SIGTERM);
+	if (helper_wait_init(&w, 0) == 0) {
+		if (helper_set_loop(s->holder, w.loop) == 0 &&
+		    (s->holder_ended ||
+		     helper_set_timeout(s->holder, RELEASE_TIMEOUT_MS) == 0))
+			helper_wait_run(&w, holder_settled_end, s);
+		ok = s->holder_ended && helper_ok(s->holder);
+		helper_free(s->holder);
+		s->holder = NULL;
+		helper_wait_fini(&w);
+	}
 	if (!ok && s->jobid != NULL)
-		exec_local_helper_run(argv, NULL, NULL, HELPER_TIMEOUT_MS,
-				      &status);
+		helper_run(argv, NULL, NULL, HELPER_TIMEOUT_MS, &status);
 }
 
 /* --- the executor --------------------------------------------------------- */
@@ -311,12 +358,15 @@ static int srun_argv(struct exec_slurm *s, const struct exec_request *req,
 	return words_add_all(a, req->argv);
 }
 
+static void slot_reset(struct slurm_slot *sl);
+
 /* executor.spawn: srun the job as a step (slot 0, callbacks: here). */
 static int slurm_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		       int *exec_errno)
 {
 	struct exec_slurm *s = ctx;
 	struct exec_request r = *req;
+	struct slurm_slot *sl;
 	struct words a = {0};
 	char name[96];
 	int rc = -1;
@@ -328,55 +378,141 @@ static int slurm_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 		r.shell_cmd = NULL;
 		rc = s->local->spawn(s->local->ctx, &r, pid, exec_errno);
 	}
-	if (rc == 0)
-		s->slots[req->slot] = (struct slurm_slot){*pid, req->seq, ""};
+	if (rc == 0) {
+		sl = &s->slots[req->slot];
+		slot_reset(sl);
+		sl->pid = *pid;
+		sl->seq = req->seq;
+		sl->step[0] = '\0';
+	}
 	free(a.v);
 	return rc;
 }
 
-/* Find the step of slot sl by its name (squeue -s); 0 when found. */
-static int find_step(struct exec_slurm *s, struct slurm_slot *sl)
+/* End what runs for slot sl's job: its squeue or scancel, its pidfd. */
+static void slot_reset(struct slurm_slot *sl)
 {
-	char *argv[] = {(char *)"squeue", (char *)"-h", (char *)"-s",
-			(char *)"-j", s->jobid, (char *)"-o", (char *)"%i %j",
-			NULL};
-	struct buf out = BUF_INIT;
-	char want[96], *line, *sp;
-	int status;
-
-	snprintf(want, sizeof(want), " mprun-%ld-%llu\n", s->self, sl->seq);
-	if (exec_local_helper_run(argv, &out, NULL, HELPER_TIMEOUT_MS,
-				  &status) == 0 &&
-	    out.data != NULL && buf_append_char(&out, '\n') == 0 &&
-	    (sp = strstr(out.data, want)) != NULL) {
-		*sp = '\0';
-		line = strrchr(out.data, '\n');
-		line = line != NULL ? line + 1 : out.data;
-		snprintf(sl->step, sizeof(sl->step), "%s", line);
-	}
-	buf_free(&out);
-	return sl->step[0] != '\0' ? 0 : -1;
+	helper_free(sl->busy);
+	sl->busy = NULL;
+	sl->sig = sl->sent = 0;
+	close_keep_errno(sl->srun_fd);
+	sl->srun_fd = -1;
 }
 
-/* executor.terminate: scancel --signal=SIG the job's step. */
+/* Pass sig on to the job's srun (by its pidfd: no other process can get
+ * it, even if srun was reaped meanwhile). */
+static void srun_signal(struct slurm_slot *sl, int sig)
+{
+	if (sl->srun_fd >= 0 && sig != SIGKILL)
+		syscall(SYS_pidfd_send_signal, sl->srun_fd, sig, NULL, 0);
+}
+
+static void step_next(struct slurm_slot *sl);
+
+/* The step of slot sl's job, from squeue's lines "ID NAME", or "". */
+static void step_found(void *data, struct helper *h)
+{
+	struct slurm_slot *sl = data;
+	struct buf *out = helper_out(h);
+	char want[96], *line, *sp;
+
+	snprintf(want, sizeof(want), " mprun-%ld-%llu\n", sl->s->self,
+		 sl->seq);
+	if (helper_ok(h) && out->data != NULL &&
+	    buf_append_char(out, '\n') == 0 &&
+	    (sp = strstr(out->data, want)) != NULL) {
+		*sp = '\0';
+		line = strrchr(out->data, '\n');
+		line = line != NULL ? line + 1 : out->data;
+		snprintf(sl->step, sizeof(sl->step), "%s", line);
+	}
+	helper_free(h);
+	sl->busy = NULL;
+	if (sl->step[0] == '\0') { /* no step (yet): srun gets it alone */
+		srun_signal(sl, sl->sig);
+		sl->sig = 0;
+	}
+	step_next(sl);
+}
+
+/* scancel ended: the step has its signal; now srun. */
+static void step_signalled(void *data, struct helper *h)
+{
+	struct slurm_slot *sl = data;
+
+	helper_free(h);
+	sl->busy = NULL;
+	srun_signal(sl, sl->sent);
+	sl->sent = 0;
+	step_next(sl);
+}
+
+/* Start what comes next for slot sl's signal: find its step (squeue -s,
+ * by its name), or scancel --signal=SIG it. */
+static void step_next(struct slurm_slot *sl)
+{
+	struct exec_slurm *s = sl->s;
+	struct helper_opts o = {-1, HELPER_TIMEOUT_MS, NULL, step_found, sl};
+	char *squeue[] = {(char *)"squeue", (char *)"-h", (char *)"-s",
+			  (char *)"-j", s->jobid, (char *)"-o", (char *)"%i %j",
+			  NULL};
+	char sigarg[48];
+	char *scancel[] = {(char *)"scancel", sigarg, sl->step, NULL};
+
+	if (sl->busy != NULL || sl->sig == 0 || s->loop == NULL)
+		return;
+	if (sl->step[0] == '\0') {
+		sl->busy = helper_start(s->loop, squeue, &o);
+	} else {
+		snprintf(sigarg, sizeof(sigarg), "--signal=%s",
+			 sigabbrev_np(sl->sig));
+		o.done = step_signalled;
+		sl->sent = sl->sig;
+		sl->sig = 0;
+		sl->busy = helper_start(s->loop, scancel, &o);
+	}
+	if (sl->busy == NULL) { /* srun passes it on, as it can */
+		srun_signal(sl, sl->sent != 0 ? sl->sent : sl->sig);
+		sl->sig = sl->sent = 0;
+	}
+}
+
+/* executor.terminate: scancel --signal=SIG the job's step, then pass SIG
+ * on to srun (which would kill the step at once), without waiting: 1, the
+ * pool leaves srun alone. SIGKILL goes to the step too, but srun is
+ * killed by the pool at once (0). Without a loop: 0, srun alone. */
 static int slurm_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 {
 	struct exec_slurm *s = ctx;
 	struct slurm_slot *sl;
-	const char *name = sigabbrev_np(sig);
-	char sigarg[48];
-	char *argv[] = {(char *)"scancel", sigarg, NULL, NULL};
-	int status;
 
-	if (slot == 0 || slot > s->nslots || name == NULL)
+	if (slot == 0 || slot > s->nslots || sigabbrev_np(sig) == NULL ||
+	    s->loop == NULL)
 		return 0;
 	sl = &s->slots[slot];
-	if (sl->pid != pid || (sl->step[0] == '\0' && find_step(s, sl) == -1))
+	if (sl->pid != pid)
 		return 0;
-	snprintf(sigarg, sizeof(sigarg), "--signal=%s", name);
-	argv[2] = sl->step;
-	exec_local_helper_run(argv, NULL, NULL, HELPER_TIMEOUT_MS, &status);
-	return 0; /* srun is signalled too: it passes the signal on */
+	/* not reaped yet (the pool asks only then): this pidfd is srun's */
+	if (sl->srun_fd < 0)
+		sl->srun_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (sl->srun_fd < 0 && sig != SIGKILL)
+		return 0;
+	sl->sig = sig;
+	step_next(sl);
+	return sig == SIGKILL ? 0 : 1;
+}
+
+/* executor.attach: helpers run in l from now on (the holder too); none
+ * when l is NULL (the run is over: the slots' helpers are ended). */
+static int slurm_attach(void *ctx, struct loop *l)
+{
+	struct exec_slurm *s = ctx;
+	unsigned k;
+
+	for (k = 1; l == NULL && s->slots != NULL && k <= s->nslots; k++)
+		slot_reset(&s->slots[k]);
+	s->loop = l;
+	return s->holder != NULL ? helper_set_loop(s->holder, l) : 0;
 }
 
 /* executor.host: the allocation's nodes (slot 0: here). */
@@ -433,7 +569,7 @@ struct exec_slurm *exec_slurm_new(const struct exec_slurm_opts *o, char *err,
 	    use_alloc(s) == -1)
 		goto fail;
 	s->exec = (struct executor){"slurm", slurm_spawn, slurm_terminate,
-				    slurm_host, s};
+				    slurm_host, s, slurm_attach};
 	return s;
 fail:
 	if (errlen > 0 && err[0] == '\0')
@@ -463,7 +599,8 @@ void exec_slurm_free(struct exec_slurm *s)
 
 	if (s == NULL)
 		return;
-	if (s->holding)
+	slurm_attach(s, NULL);
+	if (s->holder != NULL)
 		release_alloc(s);
 	strv_free(s->srun);
 	strv_free(s->vars);

@@ -9,19 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "exec_local.h"
+#include "helper.h"
 #include "internal.h"
+#include "loop.h"
 #include "quote.h"
 #include "template.h"
 
 #define CONNECT_TIMEOUT_S 5
 #define PERSIST "ControlPersist=60"
 #define HELPER_TIMEOUT_MS 5000 /* -O check, -O exit */
+#define MASTER_GRACE_MS 10000  /* a master's start: ConnectTimeout + this */
+#define MASTER_EXIT_MS 1000    /* for the masters to go after -O exit */
 #define REVIVE_MS 10000	       /* at most one new master a host in this */
 #define SOCK_DIR_MAX 64	       /* longer $TMPDIR: /tmp (sun_path is short) */
 #define CPUS_CMD "nproc 2>/dev/null || getconf _NPROCESSORS_ONLN || echo 1"
@@ -48,6 +54,17 @@ static const char watch_sh[] =
 	"sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; "
 	"kill -s KILL 0";
 
+/* The gate of a job whose host's master is being started: the job's
+ * local process first reads one line from its stdin (the control pipe):
+ * GATE_GO lets it run its ssh over the new master; any other line is why
+ * the master failed, and the job fails with it (255). The rest of the
+ * pipe is then the ssh's, as for any job. */
+#define GATE_GO "go"
+static const char gate_sh[] =
+	"IFS= read -r m; [ \"$m\" = " GATE_GO " ] && exec \"$@\"; "
+	"printf 'mprun: %s\\n' \"${m:-the SSH master connection failed}\" >&2; "
+	"exit 255";
+
 /* The variables of the pool that a remote job gets too. */
 static const char *const job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
 				       "MPRUN_JOBID"};
@@ -61,14 +78,17 @@ struct ssh_host {
 	const char *ctl;   /* the socket path, inside ctl_opt */
 	pid_t master;	   /* its master process, or 0 */
 	uint64_t revived;  /* when master_revive() last tried (ms) */
-	struct exec_helper check;
-	int checking;
+	struct helper *starting; /* its master being started, or NULL */
+	struct helper *asking;	 /* its `ssh -O check` or `-O exit` */
+	int gone_fd;		 /* closing: a pidfd of its master, or -1 */
+	struct exec_ssh *s;
 };
 
 struct ssh_slot {
 	struct ssh_host *host;
 	pid_t pid; /* the job's local process */
 	int ctl;   /* write end of its ssh's stdin, or -1 */
+	int gated; /* its job waits at the gate for the host's master */
 };
 
 struct exec_ssh {
@@ -83,13 +103,16 @@ struct exec_ssh {
 	char **env;
 	size_t nenv;
 	char *workdir;
-	int transfer;
+	int transfer, transfer_absolute;
 	int cleanup;
 	struct template **returns;
 	size_t nreturns;
 	char *shell; /* the remote shell of shell commands, NULL: /bin/sh */
 	char *dir;   /* the sockets' directory, or NULL */
 	char timeout_opt[32];
+	unsigned connect_ms;
+	struct loop *loop; /* where helpers run (set-up, run), or NULL */
+	int late;	   /* closing: the masters' time is over */
 	unsigned default_slots;
 	void (*notice)(void *data, const char *msg);
 	void *data;
@@ -194,6 +217,22 @@ static const char *last_line(struct buf *b)
 		b->data[--b->len] = '\0';
 	p = strrchr(b->data, '\n');
 	return p != NULL ? p + 1 : b->data;
+}
+
+/* Write msg on a pipe whose reader may be gone, without dying of SIGPIPE. */
+static void pipe_write(int fd, const char *msg)
+{
+	struct timespec zero = {0, 0};
+	sigset_t pipe_set, old;
+	ssize_t n;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, msg, strlen(msg));
+	if (n == -1 && errno == EPIPE && !sigismember(&old, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &zero);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* --- logins ------------------------------------------------------------- */
@@ -305,65 +344,67 @@ static int ssh_base(struct exec_ssh *s, struct ssh_host *h, struct words *w,
 	return words_addv(w, "-o", master, "-o", h->ctl_opt, NULL);
 }
 
-/* Start host h's master with a command that prints its CPU count. */
+/* A master being started (host h's check, or a revival) ended. */
+static void master_started(void *data, struct helper *hp);
+/* The `ssh -O check` asking for host h's master's pid ended. */
+static void master_pid_told(void *data, struct helper *hp);
+
+/* Start host h's master with a command that prints its CPU count, in the
+ * executor's loop; master_started() goes on. */
 static int master_start(struct exec_ssh *s, struct ssh_host *h)
 {
+	struct helper_opts o = {-1, s->connect_ms + MASTER_GRACE_MS, NULL,
+				master_started, h};
 	struct words w = {0};
-	int rc = -1;
 
-	if (ssh_base(s, h, &w, "ControlMaster=yes") == -1 ||
+	h->starting = NULL;
+	if (ssh_base(s, h, &w, "ControlMaster=yes") == 0 &&
 	    words_addv(&w, "-o", PERSIST, "-o", s->timeout_opt, "--",
-		       h->login, CPUS_CMD, NULL) == -1)
-		goto out;
-	rc = exec_local_helper_start((char *const *)w.v, -1, &h->check);
-	h->checking = rc == 0;
-out:
+		       h->login, CPUS_CMD, NULL) == 0)
+		h->starting = helper_start(s->loop, (char *const *)w.v, &o);
 	free(w.v);
-	return rc;
+	return h->starting != NULL ? 0 : -1;
 }
 
-/* Run `ssh -O op` on host h's master; its stderr goes to err. */
-static int master_op(struct exec_ssh *s, struct ssh_host *h, const char *op,
-		     struct buf *err, int *status)
+/* Start `ssh -O op` on host h's master in loop l; done goes on. */
+static struct helper *master_op(struct exec_ssh *s, struct ssh_host *h,
+				struct loop *l, const char *op,
+				void (*done)(void *data, struct helper *hp))
 {
+	struct helper_opts o = {-1, HELPER_TIMEOUT_MS, NULL, done, h};
 	struct words w = {0};
-	int rc = -1;
+	struct helper *hp = NULL;
 
-	if (ssh_base(s, h, &w, "ControlMaster=no") == -1 ||
-	    words_addv(&w, "-O", op, "--", h->login, NULL) == -1)
-		goto out;
-	rc = exec_local_helper_run((char *const *)w.v, NULL, err,
-				   HELPER_TIMEOUT_MS, status);
-out:
+	if (ssh_base(s, h, &w, "ControlMaster=no") == 0 &&
+	    words_addv(&w, "-O", op, "--", h->login, NULL) == 0)
+		hp = helper_start(l, (char *const *)w.v, &o);
 	free(w.v);
-	return rc;
+	return hp;
 }
 
-/* The pid of host h's master, from `ssh -O check` ("(pid=N)"), or 0. */
-static pid_t master_pid(struct exec_ssh *s, struct ssh_host *h)
+/* The pid of host h's master, from `ssh -O check` ("(pid=N)"). */
+static void master_pid_told(void *data, struct helper *hp)
 {
-	struct buf err = BUF_INIT;
+	struct ssh_host *h = data;
+	struct buf *err = helper_err(hp);
 	const char *p;
-	int status;
-	pid_t pid = 0;
 
-	if (master_op(s, h, "check", &err, &status) == 0 && status == 0 &&
-	    err.data != NULL && (p = strstr(err.data, "(pid=")) != NULL)
-		pid = (pid_t)strtol(p + 5, NULL, 10);
-	buf_free(&err);
-	return pid;
+	if (helper_ok(hp) && err->data != NULL &&
+	    (p = strstr(err->data, "(pid=")) != NULL)
+		h->master = (pid_t)strtol(p + 5, NULL, 10);
+	helper_free(hp);
+	h->asking = NULL;
 }
 
 /* Tell that host h is not used, with what its check said. */
 static void host_dead(struct exec_ssh *s, struct ssh_host *h,
-		      struct buf *err, int status)
+		      const char *why, int status)
 {
 	char msg[1024];
-	const char *why = last_line(err);
 
 	if (*why == '\0')
 		why = "no answer";
-	if (WIFEXITED(status))
+	if (status != -1 && WIFEXITED(status))
 		snprintf(msg, sizeof(msg),
 			 "SSH host %s: %s (exit status %d): not used",
 			 h->login, why, WEXITSTATUS(status));
@@ -383,66 +424,177 @@ static unsigned parse_cpus(struct buf *out)
 	return n >= 1 && n <= 100000 ? (unsigned)n : 1;
 }
 
-/* Collect host h's check: alive, its slots and its master's pid. */
-static void master_check_finish(struct exec_ssh *s, struct ssh_host *h)
+/* Let the jobs of host h that wait for its master go: on through it, or,
+ * when why is not NULL, fail at once (255) saying why. */
+static void gates_open(struct exec_ssh *s, struct ssh_host *h,
+		       const char *why)
 {
-	struct buf out = BUF_INIT, err = BUF_INIT;
-	int status = 0;
+	char msg[512];
+	unsigned k;
 
-	h->checking = 0;
-	if (exec_local_helper_finish(&h->check, &out, &err, 0, &status) ==
-		    0 &&
-	    WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (why != NULL)
+		snprintf(msg, sizeof(msg),
+			 "SSH host %s: the master connection failed: %s\n",
+			 h->login, *why != '\0' ? why : "no answer");
+	for (k = 1; k <= s->nslots; k++) {
+		if (s->slots[k].host != h || !s->slots[k].gated)
+			continue;
+		s->slots[k].gated = 0;
+		pipe_write(s->slots[k].ctl, why != NULL ? msg : GATE_GO "\n");
+	}
+}
+
+static void master_started(void *data, struct helper *hp)
+{
+	struct ssh_host *h = data;
+	struct exec_ssh *s = h->s;
+	int ok = helper_ok(hp), first = !h->alive;
+	const char *why = last_line(helper_err(hp));
+
+	h->starting = NULL;
+	if (ok && first) {
 		h->alive = 1;
 		if (h->slots == 0)
 			h->slots = s->default_slots ? s->default_slots
-						    : parse_cpus(&out);
-		h->master = master_pid(s, h);
-	} else {
-		host_dead(s, h, &err, status);
+						    : parse_cpus(helper_out(hp));
+	} else if (first) {
+		host_dead(s, h, helper_timed_out(hp) ? "" : why,
+			  helper_timed_out(hp) ? -1 : helper_status(hp));
 	}
-	buf_free(&out);
-	buf_free(&err);
+	if (ok && h->asking == NULL)
+		h->asking = master_op(s, h, s->loop, "check", master_pid_told);
+	if (!first)
+		gates_open(s, h, ok ? NULL : why);
+	helper_free(hp);
 }
 
 /* The master of host h went away (idle, network): start it again, at
  * most once in REVIVE_MS (a host that went down would cost every job its
- * ConnectTimeout). Jobs without a master connect on their own. */
-static void master_revive(struct exec_ssh *s, struct ssh_host *h)
+ * ConnectTimeout). 1 when the job must wait at its gate for the master;
+ * 0 when it connects on its own (no new master, or no loop to start one
+ * in). */
+static int master_revive(struct exec_ssh *s, struct ssh_host *h)
 {
-	struct buf err = BUF_INIT;
-	uint64_t now = clock_now_ms();
-	int status;
+	uint64_t now = loop_now_ms();
 
-	if (access(h->ctl, F_OK) == 0 ||
+	if (h->starting != NULL)
+		return 1;
+	if (s->loop == NULL || access(h->ctl, F_OK) == 0 ||
 	    (h->revived != 0 && now - h->revived < REVIVE_MS))
-		return;
+		return 0;
 	h->revived = now;
-	if (master_start(s, h) == -1)
-		return;
-	h->checking = 0;
-	exec_local_helper_finish(&h->check, NULL, &err, 0, &status);
-	buf_free(&err);
-	h->master = master_pid(s, h);
+	h->master = 0;
+	return master_start(s, h) == 0;
 }
 
-/* Close host h's master and reap it if it is our child (we are a
- * subreaper, so the daemonized master may be). */
-static void master_stop(struct exec_ssh *s, struct ssh_host *h)
+/* End what runs for host h: its master's start, the question for its pid
+ * (jobs still at its gate are let go: they connect on their own). */
+static void host_helpers_end(struct exec_ssh *s, struct ssh_host *h)
 {
-	struct timespec nap = {0, 10 * 1000 * 1000};
-	int status, i;
+	helper_free(h->starting);
+	helper_free(h->asking);
+	h->starting = h->asking = NULL;
+	if (s->slots != NULL)
+		gates_open(s, h, NULL);
+}
 
-	if (access(h->ctl, F_OK) == 0)
-		master_op(s, h, "exit", NULL, &status);
-	for (i = 0; h->master > 0 && i < 100; i++) {
-		pid_t r = waitpid(h->master, &status, WNOHANG);
+/* Are the checks of every host done (with their masters' pids)? */
+static int hosts_settled(void *data)
+{
+	struct exec_ssh *s = data;
+	size_t i;
 
-		if (r != 0)
-			break;
-		nanosleep(&nap, NULL);
+	for (i = 0; i < s->nhosts; i++)
+		if (s->hosts[i].starting != NULL || s->hosts[i].asking != NULL)
+			return 0;
+	return 1;
+}
+
+/* --- closing the masters (after the run: in a loop of our own) ---------- */
+
+/* `ssh -O exit` ended. */
+static void master_exit_done(void *data, struct helper *hp)
+{
+	struct ssh_host *h = data;
+
+	helper_free(hp);
+	h->asking = NULL;
+}
+
+/* A master that was told to exit is gone. */
+static void master_gone(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct ssh_host *h = data;
+
+	loop_fd_del(l, h->gone_fd);
+	close(h->gone_fd);
+	h->gone_fd = -1;
+}
+
+/* The masters had their time to exit. */
+static void masters_late(struct loop *l, void *data)
+{
+	int *late = data;
+
+	*late = 1;
+}
+
+/* Are the masters closed: every `-O exit` done, every master gone (or
+ * late)? */
+static int masters_closed(void *data)
+{
+	struct exec_ssh *s = data;
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (s->hosts[i].asking != NULL ||
+		    (s->hosts[i].gone_fd >= 0 && !s->late))
+			return 0;
+	return 1;
+}
+
+/* Close every master (`ssh -O exit`, all at once) and wait, at most
+ * MASTER_EXIT_MS, until those whose pid we know are gone (as the
+ * subreaper, the loop reaps them). Nothing else runs here any more: the
+ * run's loop is gone, so this waits in a loop of its own. */
+static void masters_close(struct exec_ssh *s)
+{
+	struct helper_wait w;
+	size_t i;
+
+	if (helper_wait_init(&w, 0) == -1)
+		return;
+	s->late = 0;
+	for (i = 0; i < s->nhosts; i++) {
+		struct ssh_host *h = &s->hosts[i];
+
+		h->gone_fd = -1;
+		if (h->local || h->ctl == NULL || access(h->ctl, F_OK) == -1)
+			continue;
+		if (h->master > 0)
+			h->gone_fd = (int)syscall(SYS_pidfd_open, h->master, 0);
+		if (h->gone_fd >= 0 &&
+		    loop_fd_add(w.loop, h->gone_fd, EPOLLIN, master_gone, h) ==
+			    -1) {
+			close(h->gone_fd);
+			h->gone_fd = -1;
+		}
+		h->asking = master_op(s, h, w.loop, "exit", master_exit_done);
 	}
-	unlink(h->ctl);
+	if (loop_timer_add(w.loop, MASTER_EXIT_MS, masters_late, &s->late) !=
+	    NULL)
+		helper_wait_run(&w, masters_closed, s);
+	for (i = 0; i < s->nhosts; i++) {
+		struct ssh_host *h = &s->hosts[i];
+
+		helper_free(h->asking);
+		h->asking = NULL;
+		if (h->gone_fd >= 0)
+			close(h->gone_fd);
+		if (h->ctl != NULL)
+			unlink(h->ctl);
+	}
+	helper_wait_fini(&w);
 }
 
 /* Give each remote host its socket path in the private directory. */
@@ -470,16 +622,24 @@ static int make_sockets(struct exec_ssh *s, const char *tmpdir)
 	return 0;
 }
 
-/* Check every host at once; the live ones get their slots. */
-static void check_hosts(struct exec_ssh *s)
+/* Check every host at once (their masters start) and wait for them in a
+ * loop of our own, where SIGINT, SIGTERM and SIGHUP end the wait (EINTR):
+ * no run, no loop, is there yet. The live hosts get their slots. 0 or
+ * -1/errno. */
+static int check_hosts(struct exec_ssh *s)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	struct buf err = BUF_INIT;
+	struct helper_wait w;
 	size_t i;
+	int rc;
 
+	if (helper_wait_init(&w, 1) == -1)
+		return -1;
+	s->loop = w.loop;
 	for (i = 0; i < s->nhosts; i++) {
 		struct ssh_host *h = &s->hosts[i];
 
+		h->s = s;
 		if (h->local) {
 			h->alive = 1;
 			if (h->slots == 0)
@@ -487,15 +647,18 @@ static void check_hosts(struct exec_ssh *s)
 				       : cpus > 0	    ? (unsigned)cpus
 							    : 1;
 		} else if (master_start(s, h) == -1) {
-			buf_reset(&err);
-			buf_append_str(&err, strerror(errno));
-			host_dead(s, h, &err, 0);
+			host_dead(s, h, strerror(errno), -1);
 		}
 	}
+	rc = helper_wait_run(&w, hosts_settled, s);
+	if (rc == -1 && errno == EINTR)
+		ssh_err(s, EINTR, "interrupted (SIG%s) while connecting to the "
+			"SSH hosts", sigabbrev_np(w.signo));
 	for (i = 0; i < s->nhosts; i++)
-		if (s->hosts[i].checking)
-			master_check_finish(s, &s->hosts[i]);
-	buf_free(&err);
+		host_helpers_end(s, &s->hosts[i]);
+	s->loop = NULL;
+	helper_wait_fini(&w);
+	return rc;
 }
 
 /* Map the pool's slots to the live hosts. */
@@ -671,21 +834,58 @@ static int add_ssh_line(struct buf *sc, const struct words *base,
 		       file, end);
 }
 
+/* The path a local file has on the host, in the work directory: as
+ * GNU parallel, what follows "/./" if there is one (dir/./sub/f is
+ * sub/f); else the path itself when it is relative and has no ".."
+ * component. NULL for an absolute or ".." path (it would be written, and
+ * removed by --cleanup, outside the work directory), unless
+ * --transfer-absolute. */
+static const char *remote_path(const struct exec_ssh *s, const char *f)
+{
+	const char *dot = strstr(f, "/./"), *p;
+
+	if (dot != NULL)
+		f = dot + 3;
+	else if (s->transfer_absolute)
+		return f;
+	if (f[0] == '/' || f[0] == '\0')
+		return NULL;
+	for (p = f; p != NULL; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			return NULL;
+	return f;
+}
+
+/* A job whose file cannot go to the host: its script says so and fails. */
+static int add_refusal(struct buf *sc, const char *what, const char *f)
+{
+	return qprintf(sc,
+		       "printf 'mprun: %%s: %%s: %%s\\n' %q %q "
+		       "'an absolute or .. path would be outside the remote "
+		       "work directory (use dir/./path or "
+		       "--transfer-absolute)' >&2; exit 255\n",
+		       what, f);
+}
+
 /* Copy each argument to the host: ssh 'mkdir -p D && cat > F' < F. */
 static int add_transfers(struct exec_ssh *s, struct buf *sc,
 			 const struct words *base,
 			 const struct exec_request *req)
 {
 	struct buf r = BUF_INIT;
-	const char *f;
+	const char *f, *there;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++) {
 		f = req->args[i];
+		there = remote_path(s, f);
 		buf_reset(&r);
-		if (add_cd(s, &r, CD_MAKE) == -1 || add_mkdir(&r, f) == -1 ||
-		    qprintf(&r, "cat > %q", f) == -1)
+		if (there == NULL)
+			rc = add_refusal(sc, "--transfer", f);
+		else if (add_cd(s, &r, CD_MAKE) == -1 ||
+			 add_mkdir(&r, there) == -1 ||
+			 qprintf(&r, "cat > %q", there) == -1)
 			rc = -1;
 		else
 			rc = add_ssh_line(sc, base, &r, "< ", f,
@@ -747,13 +947,18 @@ static int add_cleanup(struct exec_ssh *s, struct buf *sc,
 	size_t i;
 	int rc = 0;
 
+	const char *there;
+
 	if (add_cd(s, &r, CD_ENTER) == -1 ||
 	    buf_append_str(&r, "rm -f --") == -1)
 		rc = -1;
+	/* only what went there (paths in the work directory) */
 	for (i = 0; rc == 0 && s->transfer && i < req->nargs; i++)
-		rc = qprintf(&r, " %q", req->args[i]);
+		if ((there = remote_path(s, req->args[i])) != NULL)
+			rc = qprintf(&r, " %q", there);
 	for (i = 0; rc == 0 && rets[i] != NULL; i++)
-		rc = qprintf(&r, " %q", rets[i]);
+		if ((there = remote_path(s, rets[i])) != NULL)
+			rc = qprintf(&r, " %q", there);
 	if (rc == 0)
 		rc = add_ssh_line(sc, base, &r, "</dev/null", "", "\n");
 	buf_free(&r);
@@ -825,7 +1030,8 @@ static int remote_argv(struct exec_ssh *s, struct ssh_host *h,
 	return rc;
 }
 
-/* Start a remote job: its ssh (or file script) with the control pipe. */
+/* Start a remote job: its ssh (or file script) with the control pipe;
+ * behind the gate while its host's master is being started. */
 static int remote_spawn(struct exec_ssh *s, struct ssh_slot *sl,
 			const struct exec_request *req, pid_t *pid,
 			int *exec_errno)
@@ -834,9 +1040,11 @@ static int remote_spawn(struct exec_ssh *s, struct ssh_slot *sl,
 	struct words w = {0};
 	struct buf sc = BUF_INIT, cmd = BUF_INIT;
 	int ctl[2] = {-1, -1}, rc = -1;
+	int gated = master_revive(s, sl->host);
 
-	master_revive(s, sl->host);
-	if (remote_argv(s, sl->host, req, &w, &sc, &cmd) == -1 ||
+	if ((gated && words_addv(&w, "/bin/sh", "-c", gate_sh, "mprun-gate",
+				 NULL) == -1) ||
+	    remote_argv(s, sl->host, req, &w, &sc, &cmd) == -1 ||
 	    control_pipe(ctl) == -1)
 		goto out;
 	r.argv = (char *const *)w.v;
@@ -851,6 +1059,7 @@ static int remote_spawn(struct exec_ssh *s, struct ssh_slot *sl,
 	close_keep_errno(sl->ctl);
 	sl->ctl = ctl[1];
 	sl->pid = *pid;
+	sl->gated = gated;
 out:
 	free(w.v);
 	buf_free(&sc);
@@ -872,22 +1081,6 @@ static int ssh_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	return remote_spawn(s, sl, req, pid, exec_errno);
 }
 
-/* Write msg on a pipe whose reader may be gone, without dying of SIGPIPE. */
-static void pipe_write(int fd, const char *msg)
-{
-	struct timespec zero = {0, 0};
-	sigset_t pipe_set, old;
-	ssize_t n;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe_set, &old);
-	n = write(fd, msg, strlen(msg));
-	if (n == -1 && errno == EPIPE && !sigismember(&old, SIGPIPE))
-		sigtimedwait(&pipe_set, NULL, &zero);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 /* executor.terminate: send sig to the job's remote process group over the
  * control channel; ssh itself only gets the final SIGKILL (1). */
 static int ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
@@ -900,7 +1093,8 @@ static int ssh_terminate(void *ctx, pid_t pid, unsigned slot, int sig)
 	if (slot == 0 || slot > s->nslots)
 		return 0;
 	sl = &s->slots[slot];
-	if (sl->pid != pid || sl->ctl < 0)
+	/* at the gate, the local process is all there is */
+	if (sl->pid != pid || sl->ctl < 0 || sl->gated)
 		return 0;
 	if (sig == SIGKILL) { /* end of file: the watcher ends the group */
 		close(sl->ctl);
@@ -924,6 +1118,20 @@ static const char *ssh_host_name(void *ctx, unsigned slot)
 	return s->slots[slot].host->login;
 }
 
+/* executor.attach: helpers run in l from now on; none when l is NULL
+ * (the run is over: the masters being started are ended). */
+static int ssh_attach(void *ctx, struct loop *l)
+{
+	struct exec_ssh *s = ctx;
+	size_t i;
+
+	if (l == NULL)
+		for (i = 0; i < s->nhosts; i++)
+			host_helpers_end(s, &s->hosts[i]);
+	s->loop = l;
+	return 0;
+}
+
 /* Copy the options that need no checking. */
 static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
 {
@@ -933,8 +1141,10 @@ static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
 
 	snprintf(s->timeout_opt, sizeof(s->timeout_opt), "ConnectTimeout=%u",
 		 t);
+	s->connect_ms = t * 1000;
 	s->default_slots = o->default_slots;
 	s->transfer = o->transfer;
+	s->transfer_absolute = o->transfer_absolute;
 	s->cleanup = o->cleanup;
 	s->notice = o->notice;
 	s->data = o->data;
@@ -1037,11 +1247,10 @@ struct exec_ssh *exec_ssh_new(const struct exec_ssh_opts *o, char *err,
 	}
 	if (any_remote(s) && make_sockets(s, tmpdir) == -1)
 		goto fail;
-	check_hosts(s);
-	if (map_slots(s) == -1)
+	if (check_hosts(s) == -1 || map_slots(s) == -1)
 		goto fail;
 	s->exec = (struct executor){"ssh", ssh_spawn, ssh_terminate,
-				    ssh_host_name, s};
+				    ssh_host_name, s, ssh_attach};
 	return s;
 fail:
 	if (errlen > 0 && err[0] == '\0')
@@ -1067,11 +1276,12 @@ void exec_ssh_free(struct exec_ssh *s)
 
 	if (s == NULL)
 		return;
+	for (i = 0; i < s->nhosts; i++)
+		host_helpers_end(s, &s->hosts[i]);
 	for (i = 0; s->slots != NULL && i <= s->nslots; i++)
 		close_keep_errno(s->slots[i].ctl);
+	masters_close(s);
 	for (i = 0; i < s->nhosts; i++) {
-		if (s->hosts[i].alive && !s->hosts[i].local)
-			master_stop(s, &s->hosts[i]);
 		free(s->hosts[i].login);
 		free(s->hosts[i].ctl_opt);
 	}

@@ -79,6 +79,8 @@ struct exec_ssh_opts {
 	size_t nenv;
 	const char *workdir;	  /* --workdir, or NULL */
 	int transfer;		  /* --transfer */
+	int transfer_absolute;	  /* --transfer-absolute: absolute and ../
+				   * paths are the same paths there */
 	char *const *returns;	  /* --return FILE templates ({} {.} ...) */
 	size_t nreturns;
 	int cleanup;		  /* --cleanup */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct loop;
+
 /* What to run for one job. Exactly one of argv and shell_cmd is set. */
 struct exec_request {
 	char *const *argv;     /* program and arguments, looked up in PATH */
@@ -48,6 +50,13 @@ struct executor {
 	 * means this machine. */
 	const char *(*host)(void *ctx, unsigned slot);
 	void *ctx;
+	/* Optional: the loop of the run, given before the first spawn, in
+	 * which the executor runs its own helper processes (ssh masters,
+	 * squeue, scancel) without waiting for them; NULL when that loop is
+	 * about to be freed: helpers still running are ended. Without a loop
+	 * the executor starts no helper in spawn or terminate. 0 or
+	 * -1/errno. */
+	int (*attach)(void *ctx, struct loop *l);
 };
 
 #endif

@@ -8,8 +8,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blocks.h"
@@ -36,6 +39,7 @@ struct source {
 	int saved_flags;        /* flags before O_NONBLOCK was set, or -1 */
 	int stepwise;           /* of the first group: one read(2) a call */
 	int eof;
+	int ended;              /* its -E string was read: no more records */
 	struct buf buf;         /* bytes read; those from pos not split yet */
 	size_t pos;
 	size_t scanned;         /* bytes from pos known to end no record */
@@ -54,6 +58,15 @@ struct group {
 struct input {
 	int delim;
 	size_t max_record;
+	char *eof_str;          /* -E, or NULL */
+	int skip_blank;         /* -r */
+	int trim;               /* INPUT_TRIM_* */
+	int shuffle;            /* --shuf: all records, in a random order */
+	int link;               /* --link: groups linked, wrapping around */
+	struct record **shuf;   /* --shuf: the records read, shuffled */
+	size_t nshuf, shuf_cap;
+	int shuf_ready;         /* all read */
+	uint64_t rng;
 	pcre2_code *colsep;
 	pcre2_match_data *md;
 	struct source *src;
@@ -72,6 +85,7 @@ struct input {
 	char *blocks_name;
 	char *fifo_dir;  /* --fifo: where the blocks' named pipes are */
 	int blocks_as_file;
+	uint64_t blocks_read; /* bytes of input in the blocks returned */
 };
 
 /* Free the values and empty v. */
@@ -182,6 +196,15 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 	if (opts != NULL && opts->colsep != NULL &&
 	    colsep_compile(in, opts->colsep, errbuf, errlen) == -1)
 		goto fail;
+	if (opts != NULL) {
+		in->skip_blank = opts->skip_blank;
+		in->shuffle = opts->shuffle;
+		in->link = opts->link;
+		in->trim = opts->trim;
+		if (opts->eof_str != NULL &&
+		    (in->eof_str = strdup(opts->eof_str)) == NULL)
+			goto fail;
+	}
 	return in;
 fail:
 	input_free(in);
@@ -240,6 +263,10 @@ void input_free(struct input *in)
 	values_free(&in->cur);
 	pcre2_match_data_free(in->md);
 	pcre2_code_free(in->colsep);
+	free(in->eof_str);
+	while (in->nshuf > 0)
+		record_free(in->shuf[--in->nshuf]);
+	free(in->shuf);
 	buf_free(&in->err);
 	blocks_free(in->blocks);
 	free(in->blocks_name);
@@ -381,6 +408,21 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked)
 	return 0;
 }
 
+/* Push one value, trimmed as --trim says. */
+static int value_push(struct input *in, struct values *out, const char *p,
+		      size_t len)
+{
+	if (in->trim & INPUT_TRIM_LEFT)
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+	if (in->trim & INPUT_TRIM_RIGHT)
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+	return values_push(out, p, len);
+}
+
 /* Split a record of a file source on the colsep pattern into out. */
 static int colsep_split(struct input *in, struct source *s, const char *p,
 			size_t len, struct values *out)
@@ -401,14 +443,14 @@ static int colsep_split(struct input *in, struct source *s, const char *p,
 		end = ov[1] < start ? start : ov[1];
 		if (start == end && start >= len)
 			break; /* no empty column after an empty match at the end */
-		if (values_push(out, p + field, start - field) == -1)
+		if (value_push(in, out, p + field, start - field) == -1)
 			return -1;
 		field = end;
 		from = end > from ? end : from + 1;
 		if (from > len)
 			break;
 	}
-	return values_push(out, p + field, len - field);
+	return value_push(in, out, p + field, len - field);
 fail:
 	pcre2_get_error_message(rc, msg, sizeof(msg));
 	buf_reset(&in->err);
@@ -454,7 +496,39 @@ static int source_scan(struct input *in, struct source *s, size_t *len)
 	return end != NULL;
 }
 
-/* Take the next whole record out of a file source's buffer: 1 if any. */
+/* A record of a file or a value of a list, the len bytes at p, as input:
+ * 1 pushed into out (split on colsep, trimmed), 0 passed over (-r: only
+ * blanks), 2 it is the -E string (the source ends), -1 on error. */
+static int record_take(struct input *in, struct source *s, const char *p,
+		       size_t len, struct values *out)
+{
+	size_t i;
+	int rc;
+
+	if (in->eof_str != NULL && strlen(in->eof_str) == len &&
+	    memcmp(in->eof_str, p, len) == 0) {
+		s->ended = 1;
+		return 2;
+	}
+	if (in->skip_blank) {
+		for (i = 0; i < len && strchr(" \t\r\n\v\f", p[i]); i++)
+			;
+		if (i == len)
+			return 0;
+	}
+	if (in->colsep != NULL)
+		rc = colsep_split(in, s, p, len, out);
+	else
+		rc = value_push(in, out, p, len);
+	if (rc == -1) {
+		values_free(out);
+		return -1;
+	}
+	return 1;
+}
+
+/* Take the next whole record out of a file source's buffer: 1 if any, 2
+ * if it skipped one (-r), 0 if none (yet), -1. */
 static int source_split(struct input *in, struct source *s,
 			struct values *out)
 {
@@ -469,17 +543,12 @@ static int source_split(struct input *in, struct source *s,
 		return found;
 	used = found ? len + 1 : len;
 	s->nrec++;
-	if (in->colsep != NULL)
-		rc = colsep_split(in, s, p, len, out);
-	else
-		rc = values_push(out, p, len);
-	if (rc == -1) {
-		values_free(out);
+	rc = record_take(in, s, p, len, out);
+	if (rc == -1)
 		return -1;
-	}
 	s->pos += used;
 	s->scanned = 0;
-	return 1;
+	return rc == 1 ? 1 : rc == 0 ? 2 : 0;
 }
 
 /* Wait until a descriptor made non-blocking elsewhere is readable. */
@@ -521,18 +590,23 @@ static int source_fill(struct input *in, struct source *s)
 	return 0;
 }
 
-/* The next value of a `:::` list into out: 1, or 0 at its end. */
-static int list_next(struct source *s, struct values *out)
+/* The next value of a `:::` list into out (split on the colsep pattern
+ * as a file's record is, as GNU does): 1, or 0 at its end. */
+static int list_next(struct input *in, struct source *s,
+		     struct values *out)
 {
 	const char *v;
+	int rc = 0;
 
-	if (s->next >= s->nlist)
-		return 0;
-	v = s->list[s->next];
-	if (values_push(out, v, strlen(v)) == -1)
-		return -1;
-	s->next++;
-	return 1;
+	while (rc == 0 && !s->ended && s->next < s->nlist) {
+		v = s->list[s->next];
+		s->nrec = s->next + 1;
+		rc = record_take(in, s, v, strlen(v), out);
+		if (rc == -1)
+			return -1;
+		s->next++;
+	}
+	return rc == 1;
 }
 
 /* The next record of a source into out: 1, 0 at its end, or -1. A
@@ -543,12 +617,14 @@ static int source_next(struct input *in, struct source *s,
 	int rc, did_read = 0;
 
 	if (s->list != NULL)
-		return list_next(s, out);
-	if (s->fd == -1)
-		return 0; /* a file already read whole and closed */
+		return list_next(in, s, out);
+	if (s->fd == -1 || s->ended)
+		return 0; /* read whole and closed, or its -E string seen */
 	for (;;) {
 		rc = source_split(in, s, out);
-		if (rc != 0 || s->eof)
+		if (rc == 2)
+			continue; /* a blank record passed over (-r) */
+		if (rc != 0 || s->eof || s->ended)
 			return rc;
 		if (did_read && s->stepwise) {
 			errno = EAGAIN;
@@ -630,18 +706,32 @@ static int group_load(struct input *in, struct group *g)
 	size_t i;
 	int rc;
 
-	while ((rc = group_next(in, g, &item)) == 1)
+	for (;;) {
+		rc = group_next(in, g, &item);
+		if (rc == -1 && errno == EAGAIN && in->poll_fd != -1 &&
+		    wait_readable(in->poll_fd) == 0)
+			continue; /* (the first group, read whole: --link) */
+		if (rc != 1)
+			break;
 		if (group_append(g, &item) == -1) {
 			rc = -1;
 			break;
 		}
+	}
 	values_free(&item);
-	for (i = 0; i < g->n; i++)
-		source_free(&in->src[g->first + i]);
+	for (i = 0; i < g->n; i++) { /* all but the name (records' origin) */
+		struct source *s = &in->src[g->first + i];
+		char *name = s->name;
+
+		s->name = NULL;
+		source_free(s);
+		s->name = name;
+	}
 	return rc;
 }
 
-/* First call: default to stdin, then read the groups after the first. */
+/* First call: default to stdin, then read the groups after the first
+ * (--link: all of them). */
 static int input_start(struct input *in)
 {
 	size_t g;
@@ -649,7 +739,7 @@ static int input_start(struct input *in)
 	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
 		return -1;
 	in->started = 1;
-	for (g = 1; g < in->ngrp; g++) {
+	for (g = in->link ? 0 : 1; g < in->ngrp; g++) {
 		if (group_load(in, &in->grp[g]) == -1)
 			return -1;
 		if (in->grp[g].nitems == 0)
@@ -701,6 +791,36 @@ static struct record *record_make(struct input *in)
 fail:
 	record_free(r);
 	return NULL;
+}
+
+static int input_fail(struct input *in);
+
+/* --link: item i is the (i mod its length)th item of every group, up to
+ * the longest group's length (see input_next). */
+static int input_next_linked(struct input *in, struct record **out)
+{
+	size_t g, len = 0;
+	struct record *r;
+
+	for (g = 0; g < in->ngrp; g++) {
+		if (in->grp[g].nitems == 0)
+			return 0; /* an empty source: nothing to link */
+		if (in->grp[g].nitems > len)
+			len = in->grp[g].nitems;
+	}
+	if (in->lineno >= len)
+		return 0;
+	for (g = 1; g < in->ngrp; g++)
+		in->grp[g].idx = in->lineno % in->grp[g].nitems;
+	in->cur = in->grp[0].items[in->lineno % in->grp[0].nitems]; /* lent */
+	in->lineno++;
+	r = record_make(in);
+	in->cur = (struct values){0, NULL};
+	if (r == NULL)
+		return input_fail(in);
+	in->count++;
+	*out = r;
+	return 1;
 }
 
 /* Step the other groups' indexes, the last fastest; 1 when all wrapped. */
@@ -817,6 +937,10 @@ static struct record *block_record(struct input *in, int fd)
 			goto fail;
 		r->n = 1;
 	}
+	if (r->n > 0)
+		r->tag = INPUT_BLOCK_TAG;
+	r->bytes = blocks_bytes(in->blocks) - in->blocks_read;
+	in->blocks_read = blocks_bytes(in->blocks);
 	return r;
 fail:
 	r->fd = -1; /* the caller's again */
@@ -864,7 +988,8 @@ static int input_next_block(struct input *in, struct record **out)
 	return 1;
 }
 
-int input_next(struct input *in, struct record **out)
+/* The next record in input order (see input_next). */
+static int input_next_ordered(struct input *in, struct record **out)
 {
 	struct record *r;
 	int rc;
@@ -880,6 +1005,8 @@ int input_next(struct input *in, struct record **out)
 		return input_fail(in);
 	if (in->done)
 		return 0;
+	if (in->link)
+		return input_next_linked(in, out);
 	if (!in->has_cur) {
 		rc = group_next(in, &in->grp[0], &in->cur);
 		if (rc == 0)
@@ -903,6 +1030,117 @@ int input_next(struct input *in, struct record **out)
 	return 1;
 }
 
+/* Before the first input_next(): the first record of source i into v,
+ * waiting for it if need be (none at its end). 0, or -1/errno. */
+static int first_record(struct input *in, size_t i, struct values *v)
+{
+	struct source *s;
+	int rc;
+
+	if (in->started || in->blocks != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (in->nsrc == 0 && input_add_file(in, "-", 0) == -1)
+		return -1;
+	s = &in->src[i];
+	while ((rc = source_next(in, s, v)) == -1 && errno == EAGAIN)
+		if (wait_readable(s->fd) == -1)
+			break;
+	return rc == -1 ? input_fail(in) : 0;
+}
+
+int input_header(struct input *in, char ***names, size_t *n)
+{
+	struct values v = {0, NULL};
+	size_t i;
+
+	*names = NULL;
+	*n = 0;
+	for (i = 0; i == 0 || i < in->nsrc; i++)
+		if (first_record(in, i, &v) == -1) {
+			values_free(&v);
+			return -1;
+		}
+	*names = v.v;
+	*n = v.n;
+	return 0;
+}
+
+int input_skip_first(struct input *in)
+{
+	struct values v = {0, NULL};
+	int rc = first_record(in, 0, &v);
+
+	values_free(&v);
+	return rc;
+}
+
+/* A random number below n (n > 0), from a generator seeded once. */
+static size_t shuffle_below(struct input *in, size_t n)
+{
+	uint64_t x;
+
+	if (in->rng == 0 &&
+	    getrandom(&in->rng, sizeof(in->rng), 0) != sizeof(in->rng))
+		in->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	in->rng |= 1;
+	x = in->rng; /* xorshift64 */
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	in->rng = x;
+	return (size_t)(x % n);
+}
+
+/* --shuf: read every record first (EAGAIN as usual meanwhile), shuffle
+ * them, then hand them out. */
+static int input_next_shuffled(struct input *in, struct record **out)
+{
+	struct record *r, **v;
+	size_t i, j;
+	int rc;
+
+	while (!in->shuf_ready) {
+		rc = input_next_ordered(in, &r);
+		if (rc != 1) {
+			if (rc == -1)
+				return -1;
+			in->shuf_ready = 1;
+			break;
+		}
+		if (in->nshuf == in->shuf_cap) {
+			size_t cap = in->shuf_cap ? in->shuf_cap * 2 : 64;
+
+			v = realloc(in->shuf, cap * sizeof(*v));
+			if (v == NULL) {
+				record_free(r);
+				return input_fail(in);
+			}
+			in->shuf = v;
+			in->shuf_cap = cap;
+		}
+		in->shuf[in->nshuf++] = r;
+		if (in->nshuf == 1)
+			continue;
+		i = in->nshuf - 1; /* Fisher-Yates, one step per record */
+		j = shuffle_below(in, i + 1);
+		r = in->shuf[i];
+		in->shuf[i] = in->shuf[j];
+		in->shuf[j] = r;
+	}
+	if (in->nshuf == 0)
+		return 0;
+	*out = in->shuf[--in->nshuf];
+	return 1;
+}
+
+int input_next(struct input *in, struct record **out)
+{
+	return in->shuffle ? input_next_shuffled(in, out)
+			   : input_next_ordered(in, out);
+}
+
 int input_add_header(struct input *in, int *fd)
 {
 	return in->blocks != NULL ? blocks_add_header(in->blocks, fd) : 0;
@@ -921,4 +1159,15 @@ const char *input_error(const struct input *in)
 unsigned long long input_count(const struct input *in)
 {
 	return in->count;
+}
+
+int input_block_bytes(const struct input *in, uint64_t *read,
+		      uint64_t *total)
+{
+	if (in->blocks == NULL)
+		return 0;
+	*read = in->blocks_read;
+	if (!blocks_total(in->blocks, total))
+		*total = UINT64_MAX;
+	return 1;
 }

@@ -5,8 +5,9 @@
  * (newline by default, NUL with -0, any byte with -d) with a trailing "\r"
  * kept as is. A record holding a NUL byte (unless NUL is the delimiter) or
  * longer than max_record is an error naming the source and the record, seen
- * before more than max_record bytes of it are held in memory. With a colsep regex (pcre2), each record of a file is split
- * into several values (columns).
+ * before more than max_record bytes of it are held in memory. With a colsep
+ * regex (pcre2), each record of a file and each value of a `:::` list is
+ * split into several values (columns), as GNU parallel does.
  *
  * Sources form groups. A source added with linked = 0 starts a new group; one
  * added with linked = 1 joins the previous group (GNU `:::+` / `::::+`): the
@@ -23,6 +24,7 @@
 #ifndef MPRUN_INPUT_H
 #define MPRUN_INPUT_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct record {
 	size_t n;
@@ -35,6 +37,9 @@ struct record {
 		    * the record owns it */
 	int fifo;  /* v[0] is a named pipe the record made (--fifo): freeing
 		    * the record removes it */
+	const char *tag; /* what --tag and --tagstring show as its one value
+			  * instead of v, or NULL: v */
+	uint64_t bytes;  /* a block's: the bytes of input it holds */
 };
 /* Frees r and closes its fd. */
 void record_free(struct record *r);
@@ -47,7 +52,19 @@ struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
 	const char *colsep;   /* pcre2 pattern splitting records, or NULL */
 	size_t max_record;    /* longest record in bytes; 0: 1 GiB */
+	const char *eof_str;  /* -E: a record equal to it ends its source */
+	int skip_blank;       /* -r: records of only blanks are no input */
+	int trim;             /* --trim: INPUT_TRIM_* flags, on each value */
+	int shuffle;          /* --shuf: read all, hand out in a random order
+			       * (memory grows with the input) */
+	int link;             /* --link: the groups are linked, not crossed:
+			       * item i takes item i of each, a shorter one
+			       * wrapping around, as many as the longest has
+			       * (all read first) */
 };
+
+/* --trim: take spaces and tabs off the left, the right of each value. */
+enum { INPUT_TRIM_LEFT = 1, INPUT_TRIM_RIGHT = 2 };
 
 struct input;
 
@@ -83,7 +100,12 @@ int input_add_blocks(struct input *in, struct blocks *b, const char *name,
 /* --fifo: each block's record has one value, the path of a named pipe
  * made for it in a private directory under tmpdir (NULL: $TMPDIR or /tmp)
  * that input_free() removes. Call after input_add_blocks(). 0 or
- * -1/errno. */
+ * -1/errno.
+ *
+ * A block's path (as_file, --fifo) changes from run to run: its record's
+ * tag is INPUT_BLOCK_TAG instead, the text GNU parallel's --tag shows
+ * there (its {} is that shell variable). */
+#define INPUT_BLOCK_TAG "$PARALLEL_TMP"
 int input_set_block_fifos(struct input *in, const char *tmpdir);
 
 /* --pipe --round-robin: put the header of the blocks (if any) before the
@@ -102,11 +124,25 @@ int input_add_header(struct input *in, int *fd);
  *    holds a NUL byte; EMSGSIZE: longer than max_record); input_error()
  *    says which file and record. */
 int input_next(struct input *in, struct record **out);
+/* --header : for ::: and :::: inputs: take the first record of each
+ * source (waiting for it if need be), before input_next(); its values (split
+ * on colsep) are the names of the columns {1} {2} ..., in order, returned
+ * in *names (n of them, the caller frees each and the array). A source
+ * with no record gives no name. 0, or -1/errno (see input_error()). */
+int input_header(struct input *in, char ***names, size_t *n);
+/* --skip-first-line: drop the first record of the first source (waiting
+ * for it if need be), before input_next(). 0, or -1/errno. */
+int input_skip_first(struct input *in);
 /* The descriptor to wait on after EAGAIN, or -1. */
 int input_poll_fd(const struct input *in);
 /* The last error as a message naming the source ("file.txt: ..."), or NULL. */
 const char *input_error(const struct input *in);
 /* Records returned so far. */
 unsigned long long input_count(const struct input *in);
+/* Pipe mode (input_add_blocks): 1, the bytes of input in the blocks
+ * returned so far in *read, and in *total the bytes of all blocks once
+ * known (else UINT64_MAX); 0 otherwise. */
+int input_block_bytes(const struct input *in, uint64_t *read,
+		      uint64_t *total);
 
 #endif

@@ -11,44 +11,17 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "dirs.h"
 #include "internal.h"
 
 struct jobfiles {
 	char *dir;   /* the results directory, or the private one */
+	int dfd;     /* dir, opened once (all else is relative to it) */
 	int private; /* dir is ours: remove it at the end */
 };
 
 static const char *const stream_name[2] = {"stdout", "stderr"};
 
-/* mkdir -p, for the results directory: a file in the way is ENOTDIR. */
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	char *s;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (s = tmp + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(tmp, 0777) == 0)
-		return 0;
-	if (errno != EEXIST || stat(tmp, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
 
 /* Make a private directory under tmpdir, $TMPDIR or /tmp. */
 static char *private_dir(const char *tmpdir)
@@ -75,8 +48,9 @@ struct jobfiles *jobfiles_new(const char *results_dir, const char *tmpdir)
 
 	if (jf == NULL)
 		return NULL;
+	jf->dfd = -1;
 	if (results_dir != NULL) {
-		if (mkdir_p(results_dir) == -1)
+		if (dirs_make(results_dir) == -1)
 			goto fail;
 		jf->dir = strdup(results_dir);
 	} else {
@@ -85,9 +59,13 @@ struct jobfiles *jobfiles_new(const char *results_dir, const char *tmpdir)
 	}
 	if (jf->dir == NULL)
 		goto fail;
+	/* a directory another user controls is refused (see dirs.h) */
+	jf->dfd = dirs_open_own(AT_FDCWD, jf->dir);
+	if (jf->dfd == -1)
+		goto fail;
 	return jf;
 fail:
-	free(jf);
+	jobfiles_free(jf);
 	return NULL;
 }
 
@@ -95,7 +73,8 @@ void jobfiles_free(struct jobfiles *jf)
 {
 	if (jf == NULL)
 		return;
-	if (jf->private)
+	close_keep_errno(jf->dfd);
+	if (jf->private && jf->dir != NULL)
 		rmdir(jf->dir);
 	free(jf->dir);
 	free(jf);
@@ -122,34 +101,68 @@ int jobfiles_path(const struct jobfiles *jf, unsigned long long seq,
 	return job_path(jf, seq, stream_name[stream], path, len);
 }
 
-/* The name a file is written under before it is complete. */
-static int tmp_path(const struct jobfiles *jf, unsigned long long seq,
-		    const char *name, char *path, size_t len)
+/* The directory a job's files go in, opened (a results directory's
+ * SEQ/, made if missing and checked as the top one), and in *name the
+ * name of its file what, under its temporary name if tmp. The
+ * directory's fd, to close (jf->dfd itself for the private directory:
+ * not to close), or -1/errno. */
+static int job_dir(const struct jobfiles *jf, unsigned long long seq,
+		   const char *what, int tmp, char *name, size_t len)
 {
-	char tmpname[64];
+	char sub[32];
+	int n;
 
-	if (jf->private)
-		return job_path(jf, seq, name, path, len);
-	snprintf(tmpname, sizeof(tmpname), ".%s.tmp", name);
-	return job_path(jf, seq, tmpname, path, len);
+	if (jf->private) {
+		n = snprintf(name, len, "%llu.%s", seq, what);
+		return n < 0 || (size_t)n >= len ? -1 : jf->dfd;
+	}
+	n = snprintf(name, len, tmp ? ".%s.tmp" : "%s", what);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	snprintf(sub, sizeof(sub), "%llu", seq);
+	if (mkdirat(jf->dfd, sub, 0777) == -1 && errno != EEXIST)
+		return -1;
+	return dirs_open_own(jf->dfd, sub);
+}
+
+/* Close a job's directory from job_dir(), keeping errno. */
+static void job_dir_close(const struct jobfiles *jf, int fd)
+{
+	if (fd != jf->dfd)
+		close_keep_errno(fd);
+}
+
+/* Make a new file name in the directory dfd, never through a link or
+ * into an existing file: a stale one is removed first. */
+static int create_at(int dfd, const char *name)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = openat(dfd, name,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0666);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+		if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
 }
 
 int jobfiles_open(struct jobfiles *jf, unsigned long long seq, int fds[2])
 {
-	char path[PATH_MAX];
-	int i;
+	char name[64];
+	int i, dfd = -1;
 
 	fds[0] = fds[1] = -1;
-	if (!jf->private) {
-		if (job_path(jf, seq, "", path, sizeof(path)) == -1 ||
-		    mkdir_p(path) == -1)
-			return -1;
-	}
 	for (i = 0; i < 2; i++) {
-		if (tmp_path(jf, seq, stream_name[i], path, sizeof(path)) == -1)
+		dfd = job_dir(jf, seq, stream_name[i], 1, name, sizeof(name));
+		if (dfd == -1)
 			goto fail;
-		fds[i] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0666);
+		fds[i] = create_at(dfd, name);
+		job_dir_close(jf, dfd);
 		if (fds[i] == -1)
 			goto fail;
 	}
@@ -160,25 +173,38 @@ fail:
 	return -1;
 }
 
+/* Give a job's file its final name (renamed within its directory). */
+static int commit_at(const struct jobfiles *jf, unsigned long long seq,
+		     const char *what)
+{
+	char tmp[64], final[64];
+	int dfd = job_dir(jf, seq, what, 1, tmp, sizeof(tmp)), rc;
+
+	if (dfd == -1)
+		return -1;
+	snprintf(final, sizeof(final), "%s", what);
+	rc = renameat(dfd, tmp, dfd, final);
+	job_dir_close(jf, dfd);
+	return rc;
+}
+
 /* Write a small file under its temporary name, then rename it. */
 static int write_small(const struct jobfiles *jf, unsigned long long seq,
-		       const char *name, const char *text)
+		       const char *what, const char *text)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
-	int fd, rc;
+	char tmp[64];
+	int dfd = job_dir(jf, seq, what, 1, tmp, sizeof(tmp)), fd, rc;
 
-	if (tmp_path(jf, seq, name, tmp, sizeof(tmp)) == -1 ||
-	    job_path(jf, seq, name, final, sizeof(final)) == -1)
+	if (dfd == -1)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = create_at(dfd, tmp);
+	job_dir_close(jf, dfd);
 	if (fd == -1)
 		return -1;
 	rc = capture_write_all(fd, text, strlen(text));
 	if (close(fd) == -1)
 		rc = -1;
-	if (rc == 0)
-		rc = rename(tmp, final);
-	return rc;
+	return rc == 0 ? commit_at(jf, seq, what) : -1;
 }
 
 /* The cmd file: the command and a newline. */
@@ -200,18 +226,14 @@ static int write_cmd(const struct jobfiles *jf, unsigned long long seq,
 int jobfiles_commit(struct jobfiles *jf, unsigned long long seq,
 		    const char *command, int exitval, int sig)
 {
-	char tmp[PATH_MAX], final[PATH_MAX], num[32];
+	char num[32];
 	int i;
 
 	if (jf->private)
 		return 0;
-	for (i = 0; i < 2; i++) {
-		if (tmp_path(jf, seq, stream_name[i], tmp, sizeof(tmp)) == -1 ||
-		    job_path(jf, seq, stream_name[i], final, sizeof(final)) ==
-			    -1 ||
-		    rename(tmp, final) == -1)
+	for (i = 0; i < 2; i++)
+		if (commit_at(jf, seq, stream_name[i]) == -1)
 			return -1;
-	}
 	snprintf(num, sizeof(num), "%d\n", exitval);
 	if (write_small(jf, seq, "exitval", num) == -1)
 		return -1;
@@ -223,12 +245,13 @@ int jobfiles_commit(struct jobfiles *jf, unsigned long long seq,
 
 void jobfiles_remove(struct jobfiles *jf, unsigned long long seq)
 {
-	char path[PATH_MAX];
+	char name[64];
 	int i;
 
 	if (!jf->private)
 		return;
-	for (i = 0; i < 2; i++)
-		if (jobfiles_path(jf, seq, i, path, sizeof(path)) == 0)
-			unlink(path);
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%llu.%s", seq, stream_name[i]);
+		unlinkat(jf->dfd, name, 0);
+	}
 }

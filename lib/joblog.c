@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dirs.h"
 #include "capture.h"
 #include "internal.h"
 
@@ -28,7 +29,7 @@ static const char header[] =
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\t"
 	"Command";
 
-struct joblog *joblog_open(const char *path, int with_stage)
+struct joblog *joblog_open(const char *path, int with_stage, int append)
 {
 	struct joblog *l = calloc(1, sizeof(*l));
 	struct stat st;
@@ -37,7 +38,11 @@ struct joblog *joblog_open(const char *path, int with_stage)
 	if (l == NULL)
 		return NULL;
 	l->with_stage = with_stage;
-	l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* not through a link, not in another user's directory or file */
+	l->fd = dirs_open_file(path,
+			       O_WRONLY | O_CREAT | O_APPEND |
+				       (append ? 0 : O_TRUNC),
+			       0644);
 	if (l->fd == -1 || fstat(l->fd, &st) == -1)
 		goto fail;
 	if (st.st_size == 0) {

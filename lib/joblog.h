@@ -26,9 +26,10 @@ struct joblog_entry {
 
 struct joblog;
 
-/* Open (create or append to) path; a new or empty file gets the header,
- * with a Stage column if with_stage. NULL/errno on failure. */
-struct joblog *joblog_open(const char *path, int with_stage);
+/* Open path, created, emptied (unless append) or appended to; a new or
+ * empty file gets the header, with a Stage column if with_stage.
+ * NULL/errno on failure. */
+struct joblog *joblog_open(const char *path, int with_stage, int append);
 int joblog_write(struct joblog *l, const struct joblog_entry *e);
 void joblog_close(struct joblog *l);
 

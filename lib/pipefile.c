@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "blocks.h"
@@ -27,10 +29,18 @@ struct ctx {
 	/* The current stage's executor keys, for messages. */
 	const yaml_node_t *exec_key, *ssh_key, *slurm_key;
 	const yaml_node_t *workers_key, *worker_opt_key, *n_key, *timeout_key;
-	const yaml_node_t *pipe_opt_key, *header_node;
+	const yaml_node_t *pipe_opt_key, *header_node, *recend_node,
+		*recstart_node, *rr_key, *file_key;
 	/* The current stage's commands, for a refusal's place. */
 	const yaml_node_t *cmd_node, *ok_node, *err_node;
+	/* Bytes of text the file may expand to (aliases, {{vars}}), left. */
+	uint64_t budget;
 };
+
+/* What a pipeline file may expand to: 100 times its size, at least 16 MB
+ * (an alias repeated, or {{vars}} used many times, multiplies its text). */
+#define EXPAND_MIN ((uint64_t)16 << 20)
+#define EXPAND_FACTOR 100
 
 static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
 static const char *const stage_keys[] = {
@@ -38,7 +48,8 @@ static const char *const stage_keys[] = {
 	"retries", "env",   "halt", "on_success", "on_error", "after",
 	"executor", "hosts", "ssh", "slurm_cpus", "slurm_alloc", "workers",
 	"worker_init", "max_tasks_per_worker", "framing", "max_inflight",
-	"pipe", "block", "recend", "recstart", "header", NULL};
+	"pipe", "block", "recend", "recstart", "header", "regexp",
+	"remove_rec_sep", "round_robin", "cat", "fifo", NULL};
 #define NSTAGE_KEYS (ARRAY_LEN(stage_keys) - 1)
 /* The words of order:, executor: and framing:, in their enums' order. */
 static const char *const order_names[] = {"unordered", "imap", "map", NULL};
@@ -207,6 +218,14 @@ static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
 			unknown_var(c, n, what, open + 2, len);
 			return NULL;
 		}
+		if (strlen(v) > c->budget) {
+			buf_free(&b);
+			fail(c, n, "%s: {{%.*s}} makes the file expand to more "
+			     "than %llu bytes", what, (int)len, open + 2,
+			     (unsigned long long)c->budget);
+			return NULL;
+		}
+		c->budget -= strlen(v);
 		buf_append(&b, s, (size_t)(open - s));
 		buf_append_str(&b, v);
 		s = close + 2;
@@ -643,8 +662,10 @@ static int check_pipe(struct ctx *c, const yaml_node_t *n,
 {
 	struct blocks_opts bo = {.block = 1, .recend = st->recend,
 				 .recstart = st->recstart,
+				 .regexp = st->regexp,
 				 .header = st->header};
 	char err[256] = "";
+	const yaml_node_t *at;
 
 	if (!st->pipe)
 		return c->pipe_opt_key == NULL
@@ -660,9 +681,22 @@ static int check_pipe(struct ctx *c, const yaml_node_t *n,
 				 st->inputs[0].kind != PF_FILE))
 		return fail(c, n, "stage '%s': pipe: true needs one input, "
 			    "a stage or a file", st->name);
-	if (blocks_check(&bo, err, sizeof(err)) == -1)
-		return fail(c, c->header_node, "stage '%s': %s", st->name,
+	if (st->round_robin && (st->cat || st->fifo || st->retries))
+		return fail(c, c->rr_key, "stage '%s': round_robin does not go "
+			    "with %s (a job reads its blocks from a pipe, "
+			    "once)",
+			    st->name, st->cat ? "cat" : st->fifo ? "fifo"
+							 : "retries");
+	if (st->cat && st->fifo)
+		return fail(c, c->file_key, "stage '%s': cat and fifo: one or "
+			    "the other", st->name);
+	if (blocks_check(&bo, err, sizeof(err)) == -1) {
+		at = strncmp(err, "--recend", 8) == 0	  ? c->recend_node
+		     : strncmp(err, "--recstart", 10) == 0 ? c->recstart_node
+							   : c->header_node;
+		return fail(c, at, "stage '%s': %s", st->name,
 			    err[0] ? err : strerror(errno));
+	}
 	return 0;
 }
 
@@ -752,6 +786,16 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 		return (st->recstart = expand(c, v, key)) == NULL ? -1 : 0;
 	if (strcmp(key, "header") == 0)
 		return (st->header = expand(c, v, key)) == NULL ? -1 : 0;
+	if (strcmp(key, "regexp") == 0)
+		return boolean(c, v, key, &st->regexp);
+	if (strcmp(key, "remove_rec_sep") == 0)
+		return boolean(c, v, key, &st->remove_sep);
+	if (strcmp(key, "round_robin") == 0)
+		return boolean(c, v, key, &st->round_robin);
+	if (strcmp(key, "cat") == 0)
+		return boolean(c, v, key, &st->cat);
+	if (strcmp(key, "fifo") == 0)
+		return boolean(c, v, key, &st->fifo);
 	s = expand(c, v, key);
 	if (s == NULL)
 		return -1;
@@ -770,6 +814,37 @@ static int stage_key(struct ctx *c, const char *key, const yaml_node_t *v,
 	return 0;
 }
 
+/* Is key one of those that need pipe: true? */
+static int is_pipe_key(const char *key)
+{
+	static const char *const keys[] = {
+		"block", "recend", "recstart", "header", "regexp",
+		"remove_rec_sep", "round_robin", "cat", "fifo", NULL};
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remember where a pipe key (k: v) is, for messages. */
+static void note_pipe_key(struct ctx *c, const char *key,
+			  const yaml_node_t *k, const yaml_node_t *v)
+{
+	c->pipe_opt_key = k;
+	if (strcmp(key, "round_robin") == 0)
+		c->rr_key = k;
+	else if (strcmp(key, "cat") == 0 || strcmp(key, "fifo") == 0)
+		c->file_key = k;
+	else if (strcmp(key, "recend") == 0)
+		c->recend_node = v;
+	else if (strcmp(key, "recstart") == 0)
+		c->recstart_node = v;
+	else if (strcmp(key, "header") == 0)
+		c->header_node = v;
+}
+
 /* Parse the stage whose mapping is n. */
 static int parse_stage(struct ctx *c, const yaml_node_t *n,
 		       struct pf_stage *st)
@@ -780,6 +855,7 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 	c->exec_key = c->ssh_key = c->slurm_key = NULL;
 	c->workers_key = c->worker_opt_key = c->n_key = c->timeout_key = NULL;
 	c->pipe_opt_key = c->header_node = NULL;
+	c->recend_node = c->recstart_node = c->rr_key = c->file_key = NULL;
 	c->cmd_node = c->ok_node = c->err_node = NULL;
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "stage '%s': expected a mapping with cmd:",
@@ -813,13 +889,9 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 			c->timeout_key = k;
 		else if (strcmp(key, "cmd") == 0)
 			c->cmd_node = node(c, p->value);
-		else if (strcmp(key, "block") == 0 ||
-			 strncmp(key, "rec", 3) == 0 ||
-			 strcmp(key, "header") == 0)
-			c->pipe_opt_key = k;
-		if (strcmp(key, "header") == 0)
-			c->header_node = node(c, p->value);
-		else if (strcmp(key, "on_success") == 0)
+		else if (is_pipe_key(key))
+			note_pipe_key(c, key, k, node(c, p->value));
+		if (strcmp(key, "on_success") == 0)
 			c->ok_node = node(c, p->value);
 		else if (strcmp(key, "on_error") == 0)
 			c->err_node = node(c, p->value);
@@ -1080,6 +1152,97 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 	return check_cycles(c, stages);
 }
 
+/* The bytes of text under node i, aliases counted as often as they are
+ * used (memo[i]: that, plus one; 0 not yet known), capped at limit + 1.
+ * The first scalar holding a NUL byte fails. -1 after fail(). */
+static int doc_size(struct ctx *c, int i, uint64_t *memo, uint64_t limit,
+		    uint64_t *out, int depth)
+{
+	yaml_node_t *n = node(c, i);
+	uint64_t sum = 0, part;
+	yaml_node_item_t *it;
+	yaml_node_pair_t *p;
+
+	if (n == NULL) {
+		*out = 0;
+		return 0;
+	}
+	if (memo[i] != 0) {
+		*out = memo[i] - 1;
+		return 0;
+	}
+	if (depth > 1000)
+		return fail(c, n, "nested more than 1000 deep");
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		if (strlen((const char *)n->data.scalar.value) !=
+		    n->data.scalar.length)
+			return fail(c, n, "a NUL byte in a value (\\0 or "
+					  "\\x00): not allowed");
+		sum = n->data.scalar.length;
+		break;
+	case YAML_SEQUENCE_NODE:
+		for (it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top && sum <= limit; it++) {
+			if (doc_size(c, *it, memo, limit, &part, depth + 1) ==
+			    -1)
+				return -1;
+			sum += part;
+		}
+		break;
+	case YAML_MAPPING_NODE:
+		for (p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top && sum <= limit; p++) {
+			if (doc_size(c, p->key, memo, limit, &part,
+				     depth + 1) == -1)
+				return -1;
+			sum += part;
+			if (doc_size(c, p->value, memo, limit, &part,
+				     depth + 1) == -1)
+				return -1;
+			sum += part;
+		}
+		break;
+	default:
+		break;
+	}
+	if (sum > limit)
+		sum = limit + 1;
+	memo[i] = sum + 1;
+	*out = sum;
+	return 0;
+}
+
+/* Refuse a document that expands past the budget (a "billion laughs" of
+ * aliases) or has a NUL in a value; what is left is the budget for
+ * {{vars}}. */
+static int check_doc(struct ctx *c, uint64_t file_size)
+{
+	size_t nodes = (size_t)(c->doc.nodes.top - c->doc.nodes.start);
+	uint64_t *memo, size;
+	int rc;
+
+	c->budget = file_size * EXPAND_FACTOR;
+	if (c->budget < EXPAND_MIN)
+		c->budget = EXPAND_MIN;
+	if (nodes == 0)
+		return 0;
+	memo = calloc(nodes + 1, sizeof(*memo));
+	if (memo == NULL)
+		return -1;
+	rc = doc_size(c, 1, memo, c->budget, &size, 0);
+	free(memo);
+	if (rc == -1)
+		return -1;
+	if (size > c->budget)
+		return fail(c, node(c, 1),
+			    "its aliases expand it to more than %llu bytes "
+			    "(100 times the file, at least 16 MB)",
+			    (unsigned long long)c->budget);
+	c->budget -= size;
+	return 0;
+}
+
 /* Read the YAML document; a syntax error names its place. */
 static int load_doc(struct ctx *c)
 {
@@ -1102,6 +1265,15 @@ static int load_doc(struct ctx *c)
 		rc = -1;
 	}
 	yaml_parser_delete(&parser);
+	if (rc == 0) {
+		struct stat st;
+
+		rc = check_doc(c, fstat(fileno(f), &st) == 0 && st.st_size > 0
+					  ? (uint64_t)st.st_size
+					  : 0);
+		if (rc == -1)
+			yaml_document_delete(&c->doc);
+	}
 	fclose(f);
 	return rc;
 }

@@ -33,7 +33,9 @@
  *       cmd: wc -l             # or a file) are the jobs' stdin
  *       input: find
  *       pipe: true
- *       block: 1M              # recend: '\n', recstart: '>', header: 1
+ *       block: 1M              # recend: '\n', recstart: '>', header: 1,
+ *                              # regexp, remove_rec_sep, round_robin,
+ *                              # cat, fifo: true|false
  *
  * Every error names the file, line and column: "FILE:LINE:COL: message". */
 #ifndef MPRUN_PIPEFILE_H
@@ -94,6 +96,10 @@ struct pf_stage {
 	int pipe;
 	uint64_t block;        /* 0: 1 MiB */
 	char *recend, *recstart, *header; /* or NULL */
+	int regexp;            /* recend, recstart are patterns */
+	int remove_sep;        /* remove_rec_sep: --rrs */
+	int round_robin;       /* jobs started once, fed blocks in turn */
+	int cat, fifo;         /* {} is a file / a named pipe of the block */
 };
 
 struct pipefile {

@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "channel.h"
 #include "feed.h"
+#include "rrfeed.h"
 #include "input.h"
 #include "internal.h"
 #include "loop.h"
@@ -30,6 +31,8 @@ struct stage {
 	struct input *in;
 	struct queue *q;
 	struct feed *feed;
+	struct rrfeed *rr;     /* round_robin: instead of the feed */
+	unsigned slots;
 	struct pool *pool;     /* a stage of jobs, */
 	struct wpool *wpool;   /* or of workers (none in a dry run) */
 	struct template *tpl, *on_success, *on_error;
@@ -211,12 +214,18 @@ static void st_drained(void *data)
 	stage_kick(s);
 }
 
+/* Why reading the stage's input failed, or NULL. */
+static const char *st_input_error(const struct stage *s)
+{
+	return s->rr != NULL ? rrfeed_error(s->rr) : feed_error(s->feed);
+}
+
 /* Feed put records in the queue or closed it; an input that failed (a
  * read error, a bad record) is reported once. */
 static void st_records(void *data)
 {
 	struct stage *s = data;
-	const char *err = feed_error(s->feed);
+	const char *err = st_input_error(s);
 
 	if (err != NULL && !s->input_failed) {
 		s->input_failed = 1;
@@ -229,7 +238,10 @@ static void st_want(void *data)
 {
 	struct stage *s = data;
 
-	feed_want(s->feed);
+	if (s->rr != NULL)
+		rrfeed_want(s->rr);
+	else
+		feed_want(s->feed);
 }
 
 /* A channel from stage from to a reader: its read end as an input fd. */
@@ -286,7 +298,10 @@ static int st_add_blocks(struct pipeline *pl, struct stage *s)
 	struct blocks_opts bo = {.block = sp->block ? sp->block : 1 << 20,
 				 .recend = sp->recend,
 				 .recstart = sp->recstart,
+				 .regexp = sp->regexp,
+				 .remove_sep = sp->remove_sep,
 				 .header = sp->header,
+				 .header_apart = sp->round_robin,
 				 .max_block = pl->opts.max_record,
 				 .own_fd = 1};
 	const char *name = src->path;
@@ -307,7 +322,10 @@ static int st_add_blocks(struct pipeline *pl, struct stage *s)
 		close_keep_errno(fd);
 		return -1;
 	}
-	return input_add_blocks(s->in, b, name, 0);
+	if (input_add_blocks(s->in, b, name, sp->cat) == -1)
+		return -1;
+	return sp->fifo ? input_set_block_fifos(s->in, pl->opts.pool.tmpdir)
+			: 0;
 }
 
 /* The stage's input: its sources, or one empty record (runs once). */
@@ -397,6 +415,9 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 	if (s->on_error != NULL)
 		po->on_error = s->on_error;
 	po->env = sp->env;
+	po->fifo = sp->fifo;
+	if (sp->round_robin)
+		po->retries = 0; /* a job reads its blocks from a pipe, once */
 	po->out_sink = sp->read_by_others ? &s->sink : NULL;
 	po->total = 0;
 	po->group = (unsigned)i + 1; /* ending a job ends no other stage's */
@@ -462,6 +483,7 @@ static int st_build(struct pipeline *pl, struct stage *s)
 		return -1;
 	s->sink = (struct capture_sink){st_sink_write, s};
 	st_pool_opts(pl, s, &po);
+	s->slots = po.slots;
 	s->q = queue_new(queue_size_for(s->spec->pipe ? QUEUE_BLOCKS
 						      : QUEUE_STAGE,
 					po.slots, 0, 0));
@@ -521,6 +543,7 @@ void pipeline_free(struct pipeline *pl)
 		struct stage *s = &pl->st[i];
 
 		feed_free(s->feed);
+		rrfeed_free(s->rr);
 		pool_free(s->pool);
 		wpool_free(s->wpool);
 		if (s->q != NULL)
@@ -553,8 +576,12 @@ static int st_ready(const struct pipeline *pl, const struct stage *s)
 /* Start a stage: its feed and its pool. */
 static int st_start(struct pipeline *pl, struct stage *s)
 {
-	s->feed = feed_new(pl->loop, s->in, s->q, st_records, s);
-	if (s->feed == NULL)
+	if (s->spec->round_robin)
+		s->rr = rrfeed_new(pl->loop, s->in, s->q, s->slots, st_records,
+				   s);
+	else
+		s->feed = feed_new(pl->loop, s->in, s->q, st_records, s);
+	if (s->feed == NULL && s->rr == NULL)
 		return -1;
 	s->started = 1;
 	if (s->wpool != NULL) {
@@ -713,8 +740,9 @@ int pipeline_stage_total(const struct pipeline *pl, size_t i,
 	const struct stage *s = &pl->st[i];
 	size_t n = s->spec->n > 0 ? s->spec->n : 1;
 
-	if (!s->started || !queue_closed(s->q) || feed_error(s->feed) != NULL)
-		return 0;
+	if (!s->started || !queue_closed(s->q) || st_input_error(s) != NULL ||
+	    s->rr != NULL)
+		return 0; /* round_robin: as many jobs as the blocks need */
 	*total = (input_count(s->in) + n - 1) / n;
 	return 1;
 }

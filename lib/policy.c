@@ -2,6 +2,8 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -69,9 +71,36 @@ static int halt_what(const char *s, struct policy_halt *h)
 	return -1;
 }
 
+/* GNU parallel's older spellings: 0, 1, 2, -1, -2, N% (1-99). */
+static const char *halt_old_form(const char *s, char *buf, size_t len)
+{
+	static const char *const forms[][2] = {
+		{"0", "never"},		   {"1", "soon,fail=1"},
+		{"2", "now,fail=1"},	   {"-1", "soon,success=1"},
+		{"-2", "now,success=1"}};
+	long long pct;
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (strcmp(s, forms[i][0]) == 0)
+			return forms[i][1];
+	if (n > 1 && n < 5 && s[n - 1] == '%' && s[0] != '0' &&
+	    strspn(s, "0123456789") == n - 1) {
+		pct = strtoll(s, NULL, 10);
+		if (pct >= 1 && pct <= 99) {
+			snprintf(buf, len, "soon,fail=%lld%%", pct);
+			return buf;
+		}
+	}
+	return s;
+}
+
 int policy_halt_parse(const char *s, struct policy_halt *h)
 {
+	char buf[32];
+
 	memset(h, 0, sizeof(*h));
+	s = halt_old_form(s, buf, sizeof(buf));
 	if (strcmp(s, "never") == 0)
 		return 0;
 	if (strncmp(s, "now,", 4) == 0)

@@ -498,21 +498,29 @@ static char *argv_display(char *const *argv, size_t argc)
 	return buf_steal(&b);
 }
 
-/* The job's tag (--tag / --tagstring), or NULL. */
+/* The job's tag (--tag / --tagstring), or NULL; a record with a tag of
+ * its own (a block's file) shows that as its value. */
 static char *job_tag(struct pool *p, struct pool_job *j,
 		     const struct template_job *tj)
 {
+	struct template_job shown = *tj;
 	struct buf b = BUF_INIT;
+	char *tagv[1];
 	size_t i;
 
+	if (j->nrecs == 1 && j->recs[0]->tag != NULL) {
+		tagv[0] = (char *)j->recs[0]->tag;
+		shown.args = tagv;
+		shown.nargs = 1;
+	}
 	if (p->opts.tagstring != NULL) {
-		if (template_expand_shell(p->opts.tagstring, tj, &b, NULL) ==
-		    -1)
+		if (template_expand_shell(p->opts.tagstring, &shown, &b,
+					  NULL) == -1)
 			goto fail;
 	} else if (p->opts.tag) {
-		for (i = 0; i < j->nargs; i++)
+		for (i = 0; i < shown.nargs; i++)
 			if ((i > 0 && buf_append_char(&b, ' ') == -1) ||
-			    buf_append_str(&b, j->args[i]) == -1)
+			    buf_append_str(&b, shown.args[i]) == -1)
 				goto fail;
 	} else {
 		return NULL;
@@ -1779,6 +1787,16 @@ uint64_t pool_job_runtime_ms(const struct pool_job *j)
 uint64_t pool_job_output_bytes(const struct pool_job *j)
 {
 	return j->out_bytes;
+}
+
+uint64_t pool_job_input_bytes(const struct pool_job *j)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < j->nrecs; i++)
+		n += j->recs[i]->bytes;
+	return n;
 }
 
 int pool_job_exitval(const struct pool_job *j)

@@ -162,6 +162,8 @@ uint64_t pool_job_start_ms(const struct pool_job *j);
 uint64_t pool_job_runtime_ms(const struct pool_job *j);
 /* Bytes it wrote on stdout. */
 uint64_t pool_job_output_bytes(const struct pool_job *j);
+/* Bytes of input its records' blocks held (--pipe), else 0. */
+uint64_t pool_job_input_bytes(const struct pool_job *j);
 /* Its exit status (128 + the signal if killed, as the shell says) and
  * the signal that killed it (0). */
 int pool_job_exitval(const struct pool_job *j);

@@ -4,7 +4,10 @@
  *   --progress  "12 done, 2 running, 1 failed, 40 total, 3.2/s"
  *   --eta       the same, plus ", ETA 0:08"
  *   --bar       "[#######-------------]  30% " before it
- * The total is "?" while the input is still being read. */
+ * The total is "?" while the input is still being read. In pipe mode the
+ * bytes of input whose jobs are done follow the rate, with their total
+ * and rate ("50.0M of 200.0M, 25.0M/s"; units of 1024), and once that
+ * total is known the percentage and the ETA are by bytes. */
 #ifndef MPRUN_PROGRESS_H
 #define MPRUN_PROGRESS_H
 #include <stddef.h>
@@ -19,6 +22,11 @@ struct progress_counts {
 	unsigned long long total;   /* valid if total_known */
 	int total_known;
 	uint64_t elapsed_ms;
+	/* pipe mode (bytes set): bytes of input done and in all */
+	int bytes;
+	uint64_t bytes_done;
+	uint64_t bytes_total;       /* valid if bytes_total_known */
+	int bytes_total_known;
 };
 
 /* Write the status line (no newline) into out, at most width columns wide

@@ -37,6 +37,7 @@ struct rrfeed {
 	struct record *pending; /* a job's record the queue had no room for */
 	int spare;             /* a block no byte of which went out, or -1 */
 	int busy, again;       /* inside rr_move: no recursion */
+	uint64_t written;      /* bytes into the pipes */
 };
 
 static void rr_move(struct rrfeed *f);
@@ -211,6 +212,7 @@ static void rr_write(struct rrfeed *f, struct rr_pipe *p)
 			continue;
 		if (n <= 0)
 			break;
+		f->written += (uint64_t)n;
 	}
 	if (n == -1 && errno == EAGAIN) {
 		loop_fd_mod(f->loop, p->w, EPOLLOUT);
@@ -290,4 +292,9 @@ void rrfeed_want(struct rrfeed *f)
 const char *rrfeed_error(const struct rrfeed *f)
 {
 	return feed_error(f->feed);
+}
+
+uint64_t rrfeed_bytes(const struct rrfeed *f)
+{
+	return f->written;
 }

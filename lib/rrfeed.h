@@ -17,6 +17,7 @@
  * neither the input, the loop nor the queue. */
 #ifndef MPRUN_RRFEED_H
 #define MPRUN_RRFEED_H
+#include <stdint.h>
 
 struct input;
 struct loop;
@@ -35,5 +36,7 @@ void rrfeed_free(struct rrfeed *f);
 void rrfeed_want(struct rrfeed *f);
 /* Why reading the input failed, or NULL. */
 const char *rrfeed_error(const struct rrfeed *f);
+/* Bytes written into the jobs' pipes so far (headers included). */
+uint64_t rrfeed_bytes(const struct rrfeed *f);
 
 #endif

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "executor.h"
 #include "feed.h"
 #include "input.h"
 #include "loop.h"
+#include "pipefile.h"
 #include "pipeline.h"
 #include "pool.h"
 #include "progress.h"
@@ -68,8 +70,11 @@ struct runner {
 	size_t per_job; /* records a job takes; 0: not known ahead (-X) */
 	unsigned long long total;
 	int total_known;
+	uint64_t bytes_done; /* pipe mode: input of the jobs ended */
 	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
 	int interrupted, stops, error, error_after, go_failed;
+	const struct executor **execs; /* those with helpers (attach) */
+	size_t nexecs;
 };
 
 /* The pool wants more records than the queue holds. */
@@ -281,6 +286,57 @@ static void run_tick(struct loop *l, void *data)
 	r->timer = loop_timer_add(l, r->draw_ms, run_tick, r);
 }
 
+/* Note e (if it runs helpers, once) for run_attach. 0 or -1/errno. */
+static int run_note_executor(struct runner *r, const struct executor *e)
+{
+	const struct executor **v;
+	size_t i;
+
+	if (e == NULL || e->attach == NULL)
+		return 0;
+	for (i = 0; i < r->nexecs; i++)
+		if (r->execs[i] == e)
+			return 0;
+	v = realloc(r->execs, (r->nexecs + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	r->execs = v;
+	v[r->nexecs++] = e;
+	return 0;
+}
+
+/* The executors of the options, which run their helpers in our loop. */
+static int run_note_executors(struct runner *r, const struct run_opts *o)
+{
+	size_t i;
+	int rc = 0;
+
+	if (o->pool != NULL)
+		rc = run_note_executor(r, o->pool->exec);
+	if (o->wpool != NULL)
+		rc = run_note_executor(r, o->wpool->exec);
+	if (o->pipeline != NULL) {
+		rc = run_note_executor(r, o->pipeline->pool.exec);
+		for (i = 0; rc == 0 && o->pipeline->stage_exec != NULL &&
+			    i < o->pipefile->nstages;
+		     i++)
+			rc = run_note_executor(r, o->pipeline->stage_exec[i]);
+	}
+	return rc;
+}
+
+/* Give the executors our loop (NULL: it ends). 0 or -1/errno. */
+static int run_attach(struct runner *r, struct loop *l)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nexecs; i++)
+		if (r->execs[i]->attach(r->execs[i]->ctx, l) == -1)
+			rc = -1;
+	return rc;
+}
+
 struct runner *run_new(const struct run_opts *o)
 {
 	struct runner *r = calloc(1, sizeof(*r));
@@ -297,7 +353,8 @@ struct runner *run_new(const struct run_opts *o)
 	r->data = o->data;
 	r->parts = 1;
 	r->loop = loop_new();
-	if (r->loop == NULL || r->ops->make(r, o) == -1)
+	if (r->loop == NULL || run_note_executors(r, o) == -1 ||
+	    run_attach(r, r->loop) == -1 || r->ops->make(r, o) == -1)
 		goto fail;
 	if (r->q != NULL && o->round_robin)
 		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->slots,
@@ -331,6 +388,8 @@ void run_free(struct runner *r)
 	if (r->sched != NULL)
 		r->ops->destroy(r->sched);
 	queue_free(r->q, (void (*)(void *))record_free);
+	run_attach(r, NULL);
+	free(r->execs);
 	loop_free(r->loop);
 	free(r);
 	errno = saved;
@@ -434,8 +493,10 @@ void run_job_started(struct runner *r, const char *stage)
 	run_figure(r, stage, SHM_RUNNING, "running", 1);
 }
 
-void run_job_finished(struct runner *r, const char *stage, int failed)
+void run_job_finished(struct runner *r, const char *stage, int failed,
+		      uint64_t bytes)
 {
+	r->bytes_done += bytes;
 	if (r->shm == NULL)
 		return;
 	run_figure(r, stage, SHM_RUNNING, "running", -1);
@@ -493,6 +554,20 @@ const char *run_part_name(const struct runner *r, size_t i)
 					    : NULL;
 }
 
+/* Pipe mode: the bytes of input done (with --round-robin, written to the
+ * jobs), and in all once known. */
+static void run_bytes(const struct runner *r, struct progress_counts *c)
+{
+	uint64_t read, total;
+
+	c->bytes = r->in != NULL && input_block_bytes(r->in, &read, &total);
+	if (!c->bytes)
+		return;
+	c->bytes_done = r->rr != NULL ? rrfeed_bytes(r->rr) : r->bytes_done;
+	c->bytes_total_known = total != UINT64_MAX;
+	c->bytes_total = total;
+}
+
 void run_counts(struct runner *r, size_t i, struct progress_counts *c)
 {
 	*c = (struct progress_counts){0};
@@ -503,6 +578,7 @@ void run_counts(struct runner *r, size_t i, struct progress_counts *c)
 	run_total(r);
 	c->total_known = r->total_known;
 	c->total = r->total;
+	run_bytes(r, c);
 }
 
 const char *run_worker_command(const struct runner *r)

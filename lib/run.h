@@ -85,9 +85,11 @@ void run_fail(struct runner *r);
 void run_fail_after(struct runner *r);
 
 /* For the figures: a job of stage (NULL: no stage) started; it ended for
- * good; an input of workers ended for good (it starts and ends at once). */
+ * good, with bytes of input (pipe mode: its block's); an input of workers
+ * ended for good (it starts and ends at once). */
 void run_job_started(struct runner *r, const char *stage);
-void run_job_finished(struct runner *r, const char *stage, int failed);
+void run_job_finished(struct runner *r, const char *stage, int failed,
+		      uint64_t bytes);
 void run_task_done(struct runner *r, const char *stage, int failed);
 
 /* SIGINT (or a second SIGTERM) arrived. */

@@ -16,7 +16,7 @@
 
 #include "internal.h"
 
-#define FILE_PREFIX "mprun-sem."
+#define FILE_PREFIX "sem."
 #define LOOKUP_TRIES 100 /* a semaphore removed under us: look again */
 
 /* semctl's fourth argument, which the caller must declare. */
@@ -44,11 +44,78 @@ int sem_id_valid(const char *id)
 	return 1;
 }
 
-/* The path of id's name file. */
-static void id_path(const char *id, char *path, size_t len)
+/* The directory of the name files (see sem_dir()), once found. */
+static char dir_path[PATH_MAX];
+static char dir_bypass[PATH_MAX + 128];
+
+/* Make path a directory of ours, 0700 (made if missing): 0, or -1/errno
+ * (EPERM: it is someone else's, or others may write or read in it; ENOTDIR:
+ * not a directory, a symbolic link included). */
+static int own_dir(const char *path)
 {
-	snprintf(path, len, SEM_DIR "/" FILE_PREFIX "%lu.%s",
-		 (unsigned long)geteuid(), id);
+	struct stat st;
+	int fd;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+const char *sem_dir(void)
+{
+	char shm[64];
+	const char *home = getenv("HOME");
+	int err;
+
+	if (dir_path[0] != '\0')
+		return dir_path;
+	snprintf(shm, sizeof(shm), SEM_DIR "/mprun-%lu",
+		 (unsigned long)geteuid());
+	if (own_dir(shm) == 0) {
+		snprintf(dir_path, sizeof(dir_path), "%s", shm);
+		return dir_path;
+	}
+	err = errno;
+	/* another user made it first: our home is where nobody else can */
+	if (home == NULL || home[0] != '/' ||
+	    (size_t)snprintf(dir_path, sizeof(dir_path), "%s/.mprun-sem",
+			     home) >= sizeof(dir_path) ||
+	    own_dir(dir_path) == -1) {
+		dir_path[0] = '\0';
+		errno = err;
+		return NULL;
+	}
+	snprintf(dir_bypass, sizeof(dir_bypass), "%s: %s: semaphores are in %s",
+		 shm, strerror(err), dir_path);
+	return dir_path;
+}
+
+const char *sem_dir_bypassed(void)
+{
+	return dir_bypass[0] != '\0' ? dir_bypass : NULL;
+}
+
+/* The path of id's name file; -1/errno when there is no safe directory. */
+static int id_path(const char *id, char *path, size_t len)
+{
+	const char *dir = sem_dir();
+
+	if (dir == NULL)
+		return -1;
+	snprintf(path, len, "%s/" FILE_PREFIX "%s", dir, id);
+	return 0;
 }
 
 /* Open id's name file (made if create) and lock it. The fd, or -1/errno
@@ -60,7 +127,8 @@ static int id_file_lock(const char *id, int create)
 	struct stat st;
 	int fd;
 
-	id_path(id, path, sizeof(path));
+	if (id_path(id, path, sizeof(path)) == -1)
+		return -1;
 	for (;;) {
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
 					(create ? O_CREAT : 0),
@@ -69,7 +137,7 @@ static int id_file_lock(const char *id, int create)
 			return -1;
 		if (fstat(fd, &st) == -1)
 			goto fail;
-		/* SEM_DIR is shared: refuse a file planted by someone else */
+		/* (our own directory: still, nothing but our plain file) */
 		errno = EPERM;
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077) != 0)
@@ -296,8 +364,8 @@ static int remove_if_idle(const char *id)
 			    semctl(semid, 0, GETZCNT) == 0)) {
 		if (semid != -1)
 			semctl(semid, 0, IPC_RMID);
-		id_path(id, path, sizeof(path));
-		removed = unlink(path) == 0;
+		removed = id_path(id, path, sizeof(path)) == 0 &&
+			  unlink(path) == 0;
 	}
 	close(fd);
 	return removed;
@@ -305,18 +373,14 @@ static int remove_if_idle(const char *id)
 
 int sem_cleanup_idle(void (*removed)(void *data, const char *id), void *data)
 {
-	char prefix[64];
+	const char *prefix = FILE_PREFIX, *path = sem_dir(), *id;
+	size_t plen = strlen(prefix);
 	struct dirent *d;
-	DIR *dir = opendir(SEM_DIR);
-	const char *id;
-	size_t plen;
+	DIR *dir = path != NULL ? opendir(path) : NULL;
 	int n = 0;
 
 	if (dir == NULL)
 		return -1;
-	snprintf(prefix, sizeof(prefix), FILE_PREFIX "%lu.",
-		 (unsigned long)geteuid());
-	plen = strlen(prefix);
 	while ((d = readdir(dir)) != NULL) {
 		id = d->d_name + plen;
 		if (strncmp(d->d_name, prefix, plen) != 0 ||

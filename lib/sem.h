@@ -21,13 +21,21 @@
 #ifndef MPRUN_SEM_H
 #define MPRUN_SEM_H
 
-#define SEM_DIR "/dev/shm"
+#define SEM_DIR "/dev/shm" /* where the per-user directory is */
 #define SEM_ID_MAX 63	     /* bytes in a semaphore's name */
 #define SEM_FREE 16384	     /* the value when nobody holds a slot */
 #define SEM_SLOTS_MAX 16383  /* the largest N */
 
 struct sem_slot;
 
+/* The directory of this user's name files: SEM_DIR/mprun-UID, made 0700
+ * and checked to be ours and closed to others; if another user made it
+ * first (or opened it), ~/.mprun-sem instead (see sem_dir_bypassed()).
+ * NULL/errno when neither will do. */
+const char *sem_dir(void);
+/* After sem_dir() had to go round a directory someone else holds: what
+ * happened, for a message; else NULL. */
+const char *sem_dir_bypassed(void);
 /* 1 if id is a valid name: 1..SEM_ID_MAX bytes from [A-Za-z0-9_.:-]. */
 int sem_id_valid(const char *id);
 /* Take one of n slots of id (made if needed), waiting at most timeout_ms

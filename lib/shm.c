@@ -587,15 +587,21 @@ int shm_counter_add(struct shm_seg *seg, const char *name, long long delta,
 		    long long *newval)
 {
 	struct slot *s = slot_find(seg->map, name, 1);
-	long long old;
+	long long old, sum;
 
 	if (s == NULL)
 		return -1;
-	old = atomic_fetch_add_explicit(&s->value, delta,
-					memory_order_relaxed);
-	if (newval != NULL) /* wraps as the atomic did, without UB */
-		*newval = (long long)((unsigned long long)old +
-				      (unsigned long long)delta);
+	old = atomic_load_explicit(&s->value, memory_order_relaxed);
+	do {
+		if (__builtin_add_overflow(old, delta, &sum)) {
+			errno = ERANGE; /* the counter keeps its value */
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(
+		&s->value, &old, sum, memory_order_relaxed,
+		memory_order_relaxed));
+	if (newval != NULL)
+		*newval = sum;
 	return 0;
 }
 

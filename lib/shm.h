@@ -106,7 +106,8 @@ void shm_stats_read(const struct shm_seg *seg, struct shm_stats *out);
 int shm_counter_name_valid(const char *name);
 /* Add delta to counter name, creating it at 0 first if needed; *newval
  * (may be NULL) gets the value after the addition. 0, or -1/errno: EINVAL
- * for a bad name, ENOSPC when the table is full. */
+ * for a bad name, ENOSPC when the table is full, ERANGE when the sum does
+ * not fit in 64 bits (the counter is left as it was). */
 int shm_counter_add(struct shm_seg *seg, const char *name, long long delta,
 		    long long *newval);
 /* Set counter name to value, creating it if needed. 0 or -1/errno. */

@@ -156,6 +156,40 @@ _bad_not_crashed() {
 	grep -q adir err
 }
 
+# --- GNU parallel / xargs input options -------------------------------------
+
+@test "--trim, --nice, --arg-sep, -E, -N: bad values are refused before any job runs" {
+	local args msg
+	while IFS='|' read -r args msg; do
+		# shellcheck disable=SC2086
+		run _bad_err_to_file "$MPRUN" $args touch ran ::: a
+		[ "$status" -eq 255 ] || { echo "$args: status $status"; return 1; }
+		[ ! -e ran ] || { echo "$args: a job ran"; return 1; }
+		grep -qF -- "$msg" err || { echo "$args:"; cat err; return 1; }
+	done <<'EOF'
+--trim q|--trim: "q" is not n, l, r, lr or rl
+--trim=|--trim: "" is not n, l, r, lr or rl
+--nice x|--nice: "x" is not a niceness from -20 to 19
+--nice 20|--nice: "20" is not a niceness from -20 to 19
+--arg-sep=|--arg-sep: the separator is empty
+--arg-file-sep=|--arg-file-sep: the separator is empty
+-N -1|-N: "-1" is not a number >= 0
+--max-procs x|-j: "x" is not a job count
+EOF
+	run _bad_err_to_file "$MPRUN" -E
+	[ "$status" -eq 255 ]
+	grep -qF -- '-E needs an argument' err
+}
+
+@test "--nice below the current niceness without the privilege: a clear error, nothing run" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to become user nobody"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$MPRUN" --nice -5 touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--nice -5: Permission denied"* ]]
+	[ ! -e "$T/ran" ]
+}
+
 # --- --colsep -----------------------------------------------------------------------
 
 @test "--colsep '(': status 255 and the message names colsep" {
@@ -390,4 +424,15 @@ _bad_option() {
 	_bad_option --tag=x touch ran ::: x
 	grep -qx 'mprun: --tag=x takes no argument' err
 	grep -q "Try 'mprun --help'" err
+}
+
+@test "--workdir that cannot be made: a clear error, nothing run" {
+	echo file >afile
+	run _bad_err_to_file "$MPRUN" --wd afile/sub touch ran ::: a
+	[ "$status" -eq 255 ]
+	grep -qF -- "--workdir afile/sub: Not a directory" err
+	run _bad_err_to_file "$MPRUN" --wd x --slurm true ::: a
+	[ "$status" -eq 255 ]
+	grep -qF -- "--workdir: not with --slurm" err
+	[ ! -e ran ] && [ ! -e x ]
 }

@@ -45,7 +45,7 @@ _short_options() {
 			return 1
 		}
 	done
-	grep -qE -- '^ +-P N ' <<<"$help"
+	grep -qE -- '^ +-P, --max-procs N ' <<<"$help"
 }
 
 # --- the man page ------------------------------------------------------------
@@ -307,4 +307,27 @@ _bash_complete() {
 	[ "$(sort -u <<<"$output" | tr '\n' ' ')" = "1 2 " ]
 	run "$MPRUN" -P 1 'echo {%}' ::: a b c
 	[ "$output" = "$(printf '1\n1\n1')" ]
+}
+
+@test "the shell: --shell, MPRUN_SHELL, PARALLEL_SHELL, else the caller's POSIX shell" {
+	run "$MPRUN" 'echo ${BASH_VERSION:+bash}' ::: x
+	[ "$output" = "bash x" ] # bats runs mprun from bash
+	run "$MPRUN" --shell /bin/dash 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$output" = "dash x" ]
+	MPRUN_SHELL=/bin/dash run "$MPRUN" 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$output" = "dash x" ]
+	PARALLEL_SHELL=/bin/dash run "$MPRUN" 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$output" = "dash x" ]
+	# started from dash: dash
+	run /bin/dash -c '"$MPRUN" "echo \${BASH_VERSION:-dash}" ::: x; :'
+	[ "$output" = "dash x" ]
+	# started from something that is no shell (timeout forks it): $SHELL
+	# if POSIX, else /bin/sh
+	run env SHELL=/bin/dash timeout 10 "$MPRUN" 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$output" = "dash x" ]
+	run env SHELL=/usr/bin/fish timeout 10 "$MPRUN" 'readlink /proc/$$/exe #' ::: x
+	[ "$output" = "$(readlink -f /bin/sh)" ]
+	run "$MPRUN" --shell dash true ::: x
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--shell dash: not the absolute path of a program that can be run"* ]]
 }

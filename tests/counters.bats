@@ -78,9 +78,9 @@ _ct_need_run_segment() {
 		"$MPRUN" --counter n =42
 		"$MPRUN" --counter n
 		"$MPRUN" --counter big =9223372036854775807
-		"$MPRUN" --counter big +1'
+		"$MPRUN" --counter big -1'
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '%s\n' 0 5 -2 8 8 42 42 9223372036854775807 -9223372036854775808)" ]
+	[ "$output" = "$(printf '%s\n' 0 5 -2 8 8 42 42 9223372036854775807 9223372036854775806)" ]
 }
 
 @test "--counters lists NAME VALUE lines sorted by name" {
@@ -133,7 +133,21 @@ _ct_need_run_segment() {
 		"$MPRUN" --counter c7 +1'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '255\n2')" ]
-	grep -q 'one.more: the .* 256 counters is full' err
+	grep -qx 'mprun: --counter: one.more: too many counters (max 256)' err
+}
+
+@test "a counter does not wrap: past 64 bits is an error and the value stays; =-3 sets -3" {
+	run "$MPRUN" --shm-run '
+		"$MPRUN" --counter big =9223372036854775807 >/dev/null
+		"$MPRUN" --counter big +1 2>>err; echo $?
+		"$MPRUN" --counter big
+		"$MPRUN" --counter low =-9223372036854775808 >/dev/null
+		"$MPRUN" --counter low -1 2>>err; echo $?
+		"$MPRUN" --counter neg =-3'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '255\n9223372036854775807\n255\n-3')" ]
+	[ "$(grep -c 'does not fit in a 64-bit counter' err)" -eq 2 ]
+	grep -q '^mprun: --counter: big: the result does not fit' err
 }
 
 @test "MPRUN_SHM naming a segment that is gone or is not ours: a message naming it" {
@@ -294,6 +308,7 @@ _ct_need_run_segment() {
 			i=$((i + 1)); [ $i -lt 400 ] || exit 9; sleep 0.05
 		done
 		"$MPRUN" --status $PPID | head -n 1' ::: 1 2
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "run "[0-9]*": started 2, running 1, done 1, failed 0, total 2,"* ]]
 }

@@ -131,6 +131,51 @@ _in_ms() {
 	[ "$output" = "$(printf 'a 1\nb 2\nc 3')" ]
 }
 
+@test "::::+ links every file after it, not only the first (GNU)" {
+	printf 'a\nb\n' >f1
+	printf '1\n2\n' >f2
+	printf 'x\ny\n' >f3
+	run "$MPRUN" -k echo :::: f1 ::::+ f2 f3
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a 1 x\nb 2 y')" ]
+	run "$MPRUN" -k echo ::: q :::: f1 ::::+ f2 f3
+	[ "$output" = "$(printf 'q a 1 x\nq b 2 y')" ]
+}
+
+@test "--colsep splits ::: values too (GNU), and linked ones" {
+	run "$MPRUN" -k --colsep , echo {2} {1} ::: a,b c,d
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'b a\nd c')" ]
+	run "$MPRUN" -k --colsep , echo {3}{1}{4}{2} ::: a,b c,d :::+ 1,2 3,4
+	[ "$output" = "$(printf '1a2b\n3c4d')" ]
+}
+
+@test "--header : waits for the header of a slow stdin; bad uses are refused" {
+	run "$MPRUN" -k --header : echo '{b}-{a}' < <(sleep 0.3; printf 'a\tb\n1\t2\n')
+	[ "$status" -eq 0 ]
+	[ "$output" = "2-1" ]
+	run "$MPRUN" --header 1 echo ::: x 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--header 1: without --pipe, only --header :"* ]]
+	run "$MPRUN" --header : --workers cat ::: x 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"not with --workers"* ]]
+	run "$MPRUN" --header : echo {x} :::: missing
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"missing: No such file or directory"* ]]
+}
+
+@test "--shuf runs every input once, in a random order, also from a slow pipe" {
+	seq 200 | "$MPRUN" --shuf -j1 echo >out
+	sort -n out | cmp - <(seq 200)
+	! seq 200 | cmp -s - out
+	(sleep 0.2; seq 3; sleep 0.2; seq 4 6) | "$MPRUN" --shuf -j2 echo >out
+	[ "$(sort -n out | tr '\n' ' ')" = "1 2 3 4 5 6 " ]
+	run "$MPRUN" --shuf -k echo ::: a b ::: 1 2
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "a 1 a 2 b 1 b 2 " ]
+}
+
 @test "::: and :::: mix in one product" {
 	printf '1\n2\n' >f
 	run "$MPRUN" -k echo ::: a b :::: f
@@ -396,4 +441,27 @@ _in_ms() {
 	printf 'x,,z\n' >cols.csv
 	run "$MPRUN" --colsep , 'echo "[{1}][{2}][{3}]"' :::: cols.csv
 	[ "$output" = "[x][][z]" ]
+}
+
+@test "--shell-quote prints each input quoted for the shell; the shell reads back the same words" {
+	run "$MPRUN" --shell-quote ::: 'a b' "c'd" '$(x)' '' x
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 5 ]
+	eval "set -- $(tr '\n' ' ' <<<"$output")"
+	[ "$#" -eq 5 ] && [ "$1" = 'a b' ] && [ "$2" = "c'd" ] && [ "$3" = '$(x)' ] && [ "$4" = '' ] && [ "$5" = x ]
+	run "$MPRUN" --shell-quote :::: nosuch
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"nosuch: No such file or directory"* ]]
+}
+
+@test "inputs read from a terminal: a warning says so (as GNU parallel), then they run" {
+	run bash -c 'printf "hello\n\004" | timeout 20 script -qefc "\"$MPRUN\" echo got" /dev/null'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mprun: reading the inputs from the terminal, one a line (end with Ctrl-D)"* ]]
+	[[ "$output" == *"got hello"* ]]
+	# not from a pipe, nor with ::: (even on a terminal)
+	run bash -c 'echo x | "$MPRUN" echo'
+	[ "$output" = x ]
+	run bash -c 'timeout 20 script -qefc "\"$MPRUN\" echo ::: y" /dev/null </dev/null'
+	[[ "$output" != *"from the terminal"* ]]
 }

@@ -69,14 +69,29 @@ _jl_check_lines() {
 	awk -F'\t' '$1 == 3 && !($4 < 1) { exit 1 }' log
 }
 
-@test "--joblog appends to an existing log; the header is written once" {
+@test "--joblog +FILE appends to an existing log; the header is written once" {
 	run "$MPRUN" --joblog log true ::: a b
 	[ "$status" -eq 0 ]
-	run "$MPRUN" --joblog log true ::: c
+	run "$MPRUN" --joblog +log true ::: c
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^Seq' log)" -eq 1 ]
 	[ "$(wc -l <log)" -eq 4 ]
 	_jl_check_lines log
+	[ ! -e +log ]
+}
+
+@test "--joblog FILE starts a new log each run (GNU parallel), --resume appends" {
+	run "$MPRUN" --joblog log true ::: a b
+	run "$MPRUN" --joblog log 'echo {}' ::: c
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <log)" -eq 2 ]
+	[ "$(cut -f9 log | tail -1)" = "echo c" ]
+	run "$MPRUN" --joblog log --resume 'echo {}' ::: c d
+	[ "$output" = d ]
+	[ "$(cut -f9 log | tail -n +2 | tr '\n' ' ')" = "echo c echo d " ]
+	run "$MPRUN" --joblog + true ::: a
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--joblog: no file name"* ]]
 }
 
 @test "--joblog: a command with a tab or a newline stays on one line" {

@@ -93,6 +93,31 @@ _pp_hwm() {
 	seq 100000 | cmp - out
 }
 
+@test "--pipe -L 3: blocks of whole 3-line records, as GNU parallel's" {
+	# by size: as many whole records as fit; the last line, fewer than
+	# three, is a block of its own (GNU parallel gives 1-9, then 10)
+	run "$MPRUN" -k --pipe -L 3 'echo ---; cat' < <(seq 10)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf -- '---\n%s\n---\n10' "$(seq 9)")" ]
+	# a record longer than --block makes the block grow (told once)
+	run "$MPRUN" -k --pipe -L 3 --block 5 'tr "\n" " "; echo' < <(seq 11)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' "mprun: a record is larger than --block 5: the block grows to hold it" \
+		"1 2 3 " "4 5 6 " "7 8 9 " "10 11 ")" ]
+	# --max-lines is -L; k is 1000 lines
+	seq 3000 | "$MPRUN" -k --pipe --max-lines 1k --block 1k wc -l >out 2>/dev/null
+	[ "$(cat out)" = "$(printf '1000\n1000\n1000')" ]
+}
+
+@test "--pipe -L 3 -N 2: six records a job; with --recend, six of those" {
+	run "$MPRUN" -k --pipe -L 3 -N 2 wc -l < <(seq 14)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '6\n6\n2')" ]
+	run "$MPRUN" -k --pipe -L 2 -N 2 --recend x 'cat; echo' < <(printf axbxcxdxexfxg)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'axbxcxdx\nexfxg')" ]
+}
+
 @test "--cat: {} is a file holding the block" {
 	seq 1000 >in
 	"$MPRUN" -k --pipe --block 500 --cat 'cat {} {}' <in >out
@@ -116,6 +141,53 @@ _pp_hwm() {
 	[ "$(cat out)" = "$(printf '3\n3\n3\n1')" ]
 	[ "$(cat res/1/stdout)" = 3 ]
 	[ "$(cat res/4/stdout)" = 1 ]
+}
+
+@test "--tag, --tagstring in pipe mode: GNU parallel's tags, exactly" {
+	# a block has no argument: the tag is empty (GNU parallel 20221122
+	# prints the same), for --pipe, --pipepart and --round-robin
+	run "$MPRUN" -k --pipe -N 2 --tag cat < <(seq 4)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '\t%s\n' 1 2 3 4)" ]
+	seq 4 >f
+	run "$MPRUN" -k --pipepart -a f --block 4 --tag cat
+	[ "$output" = "$(printf '\t%s\n' 1 2 3 4)" ]
+	run "$MPRUN" -j1 --round-robin -N 1 --tag cat < <(seq 3)
+	[ "$output" = "$(printf '\t%s\n' 1 2 3)" ]
+	# --cat and --fifo: GNU's {} is the shell variable $PARALLEL_TMP, and
+	# its tag that text, not a path that changes from run to run
+	run "$MPRUN" -k --pipe -N 2 --tag --cat 'cat {}' < <(seq 4)
+	[ "$output" = "$(printf '$PARALLEL_TMP\t%s\n' 1 2 3 4)" ]
+	run "$MPRUN" -k --pipe -N 2 --tagstring '<{}>{#}' --fifo 'cat {}' < <(seq 4)
+	[ "$output" = "$(printf '<$PARALLEL_TMP>%s\t%s\n' 1 1 1 2 2 3 2 4)" ]
+	run "$MPRUN" -k --pipe -N 2 --tagstring '<{}>{#}' cat < <(seq 4)
+	[ "$output" = "$(printf '<>%s\t%s\n' 1 1 1 2 2 3 2 4)" ]
+}
+
+@test "--progress, --bar in pipe mode: bytes done of the input's size" {
+	local bytes='47\.7K of 47\.7K, [0-9.]+[BKMG]/s'
+	seq 10000 >f # 48894 bytes
+	# --pipepart: the size is known from the start
+	"$MPRUN" -j1 --pipepart -a f --block 10k --progress 'sleep 0.3; wc -l' >out 2>err
+	cat err >&2
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 10000 ]
+	[ "$(grep -Evc "^mprun: [0-9]+ done, [0-9]+ running, 0 failed, ([0-9]+|\?) total, [0-9.]+/s, [0-9.]+[BKMG] of 47\.7K, [0-9.]+[BKMG]/s\$" err)" -eq 0 ]
+	tail -n1 err | grep -Eq "^mprun: 5 done, 0 running, 0 failed, 5 total, [0-9.]+/s, $bytes\$"
+	# --pipe: known at the end of the input; --bar goes by bytes
+	"$MPRUN" -j2 --pipe --block 10k --bar wc -l <f >out 2>err
+	tail -n1 err | grep -Eq "^mprun: \[#{20}\] 100% 5 done, 0 running, 0 failed, 5 total, [0-9.]+/s, $bytes, ETA 0:00\$"
+	# --round-robin: the bytes written to the jobs
+	"$MPRUN" -j2 --round-robin --block 10k --eta wc -l <f >out 2>err
+	tail -n1 err | grep -Eq "^mprun: 2 done, 0 running, 0 failed, \? total, [0-9.]+/s, $bytes, ETA 0:00\$"
+}
+
+@test "--joblog in pipe mode: Send is the bytes of the job's block" {
+	# (GNU parallel logs the same with --pipe, 0 with --pipepart)
+	seq 10 | "$MPRUN" --pipe -N 3 --joblog log cat >/dev/null
+	[ "$(sort -n log | cut -f 5,6)" = "$(printf 'Send\tReceive\n6\t6\n6\t6\n6\t6\n3\t3')" ]
+	seq 10 >f
+	"$MPRUN" --pipepart -a f --block 12 --header : --joblog log2 cat >/dev/null
+	[ "$(sort -n log2 | cut -f 5,6)" = "$(printf 'Send\tReceive\n12\t14\n7\t9')" ]
 }
 
 @test "--pipe: 200 MB with --block 1M -j2 keeps mprun's memory small" {
@@ -289,10 +361,10 @@ _pp_files() {
 	[ "$(cat out)" = "$(printf 'head 1\nhead 2')" ]
 }
 
-@test "--header without pipe mode, or with a wrong pattern, is refused" {
-	run "$MPRUN" --header : echo ::: a
+@test "--header N or a pattern without pipe mode, or a wrong pattern, is refused" {
+	run "$MPRUN" --header 'x+' echo ::: a
 	[ "$status" -eq 255 ]
-	[[ $output == *"--header needs --pipe or --pipepart"* ]]
+	[[ $output == *"--header x+: without --pipe, only --header :"* ]]
 	run "$MPRUN" --pipe --header '(' cat < <(seq 3)
 	[ "$status" -eq 255 ]
 	[[ $output == *'--header: "(" is not a pattern'* ]]
@@ -421,9 +493,9 @@ _pp_files() {
 	run "$MPRUN" --pipe --block -2 wc -l
 	[ "$status" -eq 255 ]
 	[[ $output == *"needs --pipepart"* ]]
-	run "$MPRUN" -N 2 echo ::: a
-	[ "$status" -eq 255 ]
-	[[ $output == *"-N needs --pipe"* ]]
+	run "$MPRUN" -k -N 2 echo ::: a b c # without --pipe, -N is -n
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a b\nc')" ]
 	run "$MPRUN" --recend x echo ::: a
 	[ "$status" -eq 255 ]
 	run "$MPRUN" --pipe
@@ -431,4 +503,22 @@ _pp_files() {
 	[[ $output == *"--pipe needs a command"* ]]
 	run "$MPRUN" --pipe -n 2 cat
 	[ "$status" -eq 255 ]
+}
+
+@test "-L: a bad count, with --pipepart or --recend: refused; without --pipe it is -n" {
+	for bad in 0 -2 abc 3x 2G ''; do
+		run "$MPRUN" --pipe -L "$bad" cat < <(seq 3)
+		[ "$status" -eq 255 ]
+		[ "${lines[0]}" = "mprun: -L: \"$bad\" is not a number of lines from 1 to 1G (such as 4 or 10k)" ]
+	done
+	run "$MPRUN" -k -L 2 echo ::: a b c
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a b\nc')" ]
+	seq 4 >f
+	run "$MPRUN" --pipepart -a f -L 2 cat
+	[ "$status" -eq 255 ]
+	[ "${lines[0]}" = "mprun: --pipepart: -L does not apply; cut by --block" ]
+	run "$MPRUN" --pipe -L 2 --recend x cat < <(seq 3)
+	[ "$status" -eq 255 ]
+	[ "${lines[0]}" = "mprun: -L: records are lines: not with --recend (but with -N: N x L records of them)" ]
 }

@@ -738,6 +738,65 @@ Y
 	[[ $output == *"#   pipe: blocks of 1024 bytes, each a job's stdin"* ]]
 }
 
+@test "pipe: true with regexp, remove_rec_sep, cat, fifo, round_robin" {
+	# FASTA records without their '>', one a job, by --regexp recstart
+	cat >p.yaml <<'Y'
+stages:
+  fasta:
+    cmd: printf '>a\nAC\n>bb\nGG\n>c\nT\n'
+  split:
+    cmd: tr '\n' ' '; echo
+    input: fasta
+    pipe: true
+    block: 1
+    recstart: '>[a-z]+'
+    regexp: true
+    remove_rec_sep: true
+    order: imap
+Y
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' ' AC ' ' GG ' ' T ')" ]
+	# cat: {} is a file of the block (the tag is GNU's $PARALLEL_TMP)
+	seq 6 >six
+	cat >p.yaml <<'Y'
+stages:
+  files:
+    cmd: wc -l <{}
+    input: {file: six}
+    pipe: true
+    block: 4
+    cat: true
+    order: imap
+Y
+	run "$MPRUN" --pipeline p.yaml --tag
+	[ "$output" = "$(printf '$PARALLEL_TMP\t%s\n' 2 2 2)" ]
+	# fifo: {} is a named pipe; the job's stdin is /dev/null
+	sed -i 's/cat: true/fifo: true/; s/wc -l <{}/cat {} | wc -l; wc -c/' p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "$(printf '%s\n' 2 0 2 0 2 0)" ]
+	# round_robin: two jobs in all, fed every line once
+	cat >p.yaml <<'Y'
+stages:
+  numbers:
+    cmd: seq 5000
+  rr:
+    cmd: echo started; cat
+    input: numbers
+    pipe: true
+    block: 1K
+    round_robin: true
+    jobs: 2
+Y
+	"$MPRUN" --pipeline p.yaml --joblog log >out
+	[ "$(grep -c started out)" -eq 2 ]
+	[ "$(grep -v started out | sort -n | uniq | wc -l)" -eq 5000 ]
+	[ "$(grep -cv started out)" -eq 5000 ]
+	[ "$(grep -c 'echo started' log)" -eq 2 ]
+	run "$MPRUN" --pipeline p.yaml --dry-run
+	[[ $output == *"#   pipe: blocks of 1024 bytes, to 2 jobs in turn"* ]]
+}
+
 @test "pipe: its keys need it; one input, a stage or a file; bad patterns" {
 	cat >p.yaml <<'Y'
 stages:
@@ -774,4 +833,39 @@ Y
 	run "$MPRUN" --pipeline p.yaml
 	[ "$status" -eq 255 ]
 	[[ $output == *'p.yaml:8:13: stage '"'b'"': --header: "(" is not a pattern'* ]]
+	sed -i 's/header:.*/round_robin: yes/' p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:8:18: round_robin: expected true or false" ]
+	sed -i 's/round_robin:.*/round_robin: true\n    fifo: true/' p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:8:5: stage 'b': round_robin does not go with fifo (a job reads its blocks from a pipe, once)" ]
+	sed -i 's/round_robin:.*/regexp: true\n    recend: "a("/; /fifo/d' p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[[ $output == "mprun: p.yaml:9:13: stage 'b': --recend: \"a(\" is not a pattern"* ]]
+}
+
+@test "hostile files: an alias bomb and a {{vars}} bomb are refused in small memory, a NUL in a value is an error" {
+	python3 - <<'PY'
+big = 'x' * 100000
+refs = ', '.join(['*b'] * 100)
+open('bomb.yaml', 'w').write('vars:\n  big: &b "%s"\n  list: [%s]\n'
+                             'stages:\n  a:\n    cmd: echo hi\n' % (big, ', '.join(['*b'] * 2000)))
+uses = '{{big}}' * 2000
+open('vbomb.yaml', 'w').write('vars:\n  big: "%s"\nstages:\n  a:\n    cmd: "echo %s"\n' % (big, uses))
+PY
+	[ "$(stat -c %s bomb.yaml)" -lt 200000 ]
+	peak=$(_pl_peak_rss --pipeline bomb.yaml)
+	[ "$(cat out)" = "" ]
+	grep -q '^mprun: bomb.yaml:1:1: its aliases expand it to more than 16777216 bytes' err
+	[ "$peak" -lt 65536 ]
+	peak=$(_pl_peak_rss --pipeline vbomb.yaml)
+	grep -q "^mprun: vbomb.yaml:5:10: .*{{big}} makes the file expand to more than" err
+	[ "$peak" -lt 65536 ]
+	printf 'stages:\n  a:\n    cmd: "echo a\\x00b"\n' >nul.yaml
+	run "$MPRUN" --pipeline nul.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = 'mprun: nul.yaml:3:10: a NUL byte in a value (\0 or \x00): not allowed' ]
 }

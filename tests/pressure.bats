@@ -313,6 +313,11 @@ _pr_start_blocked() {
 	_pr_named_pid
 	p=$REPLY
 	sleep 1
+	kill -0 "$p" 2>/dev/null || {
+		echo "mprun ended before the test went on; its stderr:"
+		cat err
+		return 1
+	}
 }
 
 # Ctrl-C mprun ($p); REPLY: the ms it took to exit (it fails when mprun is

@@ -23,6 +23,12 @@ teardown() {
 	done
 	timeout 10 "$MPRUN" --sem --wait --id "$ID" || :
 	"$MPRUN" --cleanup >/dev/null || :
+	# the squatting test's planted directory and its victim's home
+	if [ -s "$T/home.path" ]; then
+		f=$(cat "$T/home.path")
+		[ ! -s "$f/cmd.pid" ] || kill -KILL "$(cat "$f/cmd.pid")" 2>/dev/null
+		rm -rf "$f" /dev/shm/mprun-65534
+	fi
 }
 
 # Run a command with its stderr in the file "err" (run keeps stdout only).
@@ -128,15 +134,19 @@ _sm_wait_file() {
 	[ $(($(_sm_now_ms) - start)) -lt 1000 ]
 }
 
-@test "a --fg holder killed with SIGKILL gives its slot back within 1 s" {
+@test "-j 1 stays exclusive when a --fg holder is killed with SIGKILL: its command keeps the slot until it ends" {
 	"$MPRUN" --sem --id "$ID" --fg 'echo $PPID >holder.pid; echo $$ >cmd.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
-	_sm_wait_file holder.pid
+	echo $! >holder.pid.0
 	_sm_wait_file cmd.pid
 	"$MPRUN" --sem --id "$ID" --fg 'echo got >got' >/dev/null 2>&1 3>&- &
 	echo $! >waiter.pid
 	sleep 0.3
 	[ ! -e got ] # blocked behind the holder
-	kill -KILL "$(cat holder.pid)"
+	kill -KILL "$(cat holder.pid.0)" # mprun --sem --fg
+	sleep 1
+	[ ! -e got ] # the command still runs: still blocked
+	kill -0 "$(cat cmd.pid)"
+	kill -KILL "$(cat cmd.pid)"
 	killed=$(_sm_now_ms)
 	_sm_wait_file got
 	[ $(($(_sm_now_ms) - killed)) -lt 1000 ]
@@ -156,7 +166,8 @@ _sm_wait_file() {
 }
 
 @test "a damaged or foreign name file: recovered, or refused with a message" {
-	f=/dev/shm/mprun-sem.$(id -u).$ID
+	f=/dev/shm/mprun-$(id -u)/sem.$ID
+	"$MPRUN" --sem --id "$ID" --fg true # (makes the directory)
 	echo garbage >"$f"
 	chmod 600 "$f"
 	run "$MPRUN" --sem --id "$ID" --fg echo ok
@@ -177,8 +188,8 @@ _sm_wait_file() {
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -qx "removed semaphore $ID.idle (idle)"
 	run ! grep -q "semaphore $ID " <<<"$output"
-	[ -e "/dev/shm/mprun-sem.$(id -u).$ID" ]
-	[ ! -e "/dev/shm/mprun-sem.$(id -u).$ID.idle" ]
+	[ -e "/dev/shm/mprun-$(id -u)/sem.$ID" ]
+	[ ! -e "/dev/shm/mprun-$(id -u)/sem.$ID.idle" ]
 }
 
 @test "bad usage: status 255 and a message" {
@@ -208,4 +219,99 @@ _sm_wait_file() {
 	[ "$output" = "a" ]
 	run "$MPRUN" --sem --jobs=2 --semaphorename "$ID" --fg -- echo b
 	[ "$output" = "b" ]
+}
+
+@test "GNU forms: --semaphore among other options, called as sem, --bg and --will-cite accepted" {
+	run "$MPRUN" -j 2 --will-cite --semaphore --id "$ID" --fg echo a
+	[ "$status" -eq 0 ]
+	[ "$output" = a ]
+	ln -s "$MPRUN" sem
+	run ./sem --id "$ID" -j1 --fg 'echo b; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = b ]
+	run ./sem --id "$ID" --bg sh -c 'echo c >bg.out'
+	[ "$status" -eq 0 ]
+	"$MPRUN" --sem --wait --id "$ID"
+	[ "$(cat bg.out)" = c ]
+	# not a --semaphore of the command's: mprun runs it as a job
+	run "$MPRUN" echo --semaphore ::: x
+	[ "$output" = "--semaphore x" ]
+}
+
+@test "--semaphoretimeout: N s then run anyway; -N s then give up with status 1" {
+	"$MPRUN" --sem --id "$ID" sh -c "echo \$\$ >holder.pid; exec sleep 30"
+	wait_file holder.pid
+	local t0=$EPOCHREALTIME
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --st -1 --fg echo never
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	grep -qF "semaphore '$ID': no slot within 1 s (--semaphoretimeout): not run" err
+	run "$MPRUN" --sem --id "$ID" --semaphoretimeout 1 --fg echo anyway
+	[ "$status" -eq 0 ]
+	[ "$output" = anyway ]
+	# each waited about its second (not at once, not forever)
+	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 20000 ]
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --st x --fg true
+	[ "$status" -eq 255 ]
+	grep -qF "invalid --semaphoretimeout 'x'" err
+}
+
+@test "make install links sem to mprun only when no sem exists, and uninstall removes only that link" {
+	local top=${MPRUN%/cmd/mprun} bin
+	[ -f "$top/Makefile" ] || skip "not an autotools build tree"
+	bin=$T/inst$(make -s -C "$top" -f Makefile -f - print-bindir <<<'print-bindir: ; @echo $(bindir)')
+	mkdir -p "$bin"
+	# the install and uninstall hooks alone (nothing is built)
+	run make -s -C "$top" install-exec-hook DESTDIR="$T/inst"
+	[ "$status" -eq 0 ]
+	if command -v sem >/dev/null; then
+		[ ! -e "$bin/sem" ]
+		[[ "$output" == *"a sem exists already: no sem link made"* ]]
+	else
+		[ "$(readlink "$bin/sem")" = mprun ]
+	fi
+	# no sem on PATH (only ln there), none in bindir: the link
+	rm -f "$bin/sem"
+	mkdir tools
+	ln -s "$(command -v ln)" tools/ln
+	PATH=$T/tools run /usr/bin/make -s -C "$top" install-exec-hook DESTDIR="$T/inst" SHELL=/bin/sh
+	[ "$(readlink "$bin/sem")" = mprun ]
+	run make -s -C "$top" uninstall-local DESTDIR="$T/inst"
+	[ ! -e "$bin/sem" ] && [ ! -L "$bin/sem" ]
+	# a sem that is not our link stays
+	echo 'echo other' >"$bin/sem"
+	run make -s -C "$top" uninstall-local DESTDIR="$T/inst"
+	[ "$(cat "$bin/sem")" = "echo other" ]
+}
+
+@test "a name another user squats: the semaphore still works (elsewhere), with a message" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to be two users"
+	# user nobody (65534) is the victim; a directory planted for it by
+	# root stands in for another user's. Its home: outside $T, which
+	# nobody may not enter.
+	local home dir=/dev/shm/mprun-65534
+	home=$(mktemp -d /tmp/mprun-semhome.XXXXXX)
+	chmod 755 "$home"
+	chown 65534 "$home"
+	echo "$home" >home.path
+	rm -rf "$dir"
+	mkdir -m 0777 "$dir"
+	_sm_nobody() {
+		setpriv --reuid 65534 --regid 65534 --clear-groups env HOME="$home" "$@"
+	}
+	run _sm_nobody "$MPRUN" --sem --id "$ID" --fg echo ok
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "mprun: --sem: $dir: Operation not permitted: semaphores are in $home/.mprun-sem" ]
+	[ "${lines[1]}" = ok ]
+	[ -f "$home/.mprun-sem/sem.$ID" ]
+	[ -z "$(ls -A "$dir")" ] # nothing written through the planted one
+	# -j 1 still exclusive there
+	_sm_nobody "$MPRUN" --sem --id "$ID" 'echo $$ >"$HOME/cmd.pid"; exec sleep 30' 2>/dev/null
+	_sm_wait_file "$home/cmd.pid"
+	run _sm_nobody timeout 1 "$MPRUN" --sem --id "$ID" --fg echo second
+	[ "$status" -eq 124 ]
+	kill -KILL "$(cat "$home/cmd.pid")"
+	rmdir "$dir"
+	rm -rf "$home"
 }

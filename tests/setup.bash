@@ -112,3 +112,16 @@ see_lines() {
 		: >"seen.$l"
 	done
 }
+
+# Send signal $1 to the test's process $pid and wait for it to end:
+# $status is its exit status, $ms the milliseconds it took; $pid is cleared.
+signal_and_time() {
+	local t0
+	t0=$(date +%s%N)
+	kill -"$1" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	pid=
+	echo "SIG$1: status $status after $ms ms"
+}

@@ -171,6 +171,27 @@ wait_none() {
 	[ -z "$(pgrep -f -- "sleep $N")" ]
 }
 
+@test "Ctrl-C or SIGTERM while the allocation is pending: out within 1 s, the request withdrawn" {
+	local sig i
+	for sig in INT TERM; do
+		"$MPRUN" --slurm-alloc "-n1 --begin=now+1hour" touch ran ::: 1 \
+			>out 2>&1 &
+		pid=$!
+		for ((i = 0; i < 100; i++)); do
+			[ -n "$(jobs_left)" ] && break
+			sleep 0.05
+		done
+		[ -n "$(jobs_left)" ]
+		signal_and_time "$sig"
+		cat out
+		[ "$status" -eq 130 ]
+		[ "$ms" -lt 1000 ]
+		grep -q "interrupted (SIG$sig) while waiting for the Slurm allocation" out
+		[ ! -e ran ]
+		wait_none 10 jobs
+	done
+}
+
 @test "Ctrl-C inside salloc: the steps end before the allocation does" {
 	salloc -n2 --quiet sh -c 'echo $$ >pid; exec "$@"' sh \
 		sh -c '"$0" --slurm "sleep {}" ::: $1 $1 $1; echo $? >rc; sleep 5' \

@@ -274,6 +274,34 @@ y>
 	rm -rf "$(remote_home)/$wd"
 }
 
+@test "--transfer: an absolute or .. path fails its job (not written, not removed there); /./ and --transfer-absolute" {
+	wd="mprun-files-$N"
+	home=$(remote_home)
+	mkdir -p "$T/data/run1"
+	echo abs >"$T/data/run1/in.txt"
+	echo victim >"$home/victim-$N.txt"
+	chown "$MPRUN_SSH_USER" "$home/victim-$N.txt"
+	# the user's own file of that name there stays as it was
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
+		--cleanup 'cat {}' ::: "$T/data/run1/in.txt" "../victim-$N.txt"
+	[ "$status" -eq 2 ]
+	[ "$(grep -c 'an absolute or .. path would be outside the remote work directory' <<<"$output")" -eq 2 ]
+	[ "$(cat "$home/victim-$N.txt")" = victim ]
+	# dir/./path: path in the work directory
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --transfer \
+		'cat run1/in.txt' ::: "$T/data/./run1/in.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = abs ]
+	[ -f "$home/$wd/run1/in.txt" ]
+	# --transfer-absolute: the same path there (this host is this machine)
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --transfer --transfer-absolute \
+		'cat {}' ::: "$T/data/run1/in.txt"
+	[ "$output" = abs ]
+	run "$MPRUN" --transfer-absolute true ::: a
+	[ "$status" -eq 255 ]
+	rm -rf "$home/$wd" "$home/victim-$N.txt"
+}
+
 @test "Ctrl-C ends the remote job trees: no remote process is left" {
 	"$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" \
 		'sleep {} & sleep {}; echo never' ::: $N $N $N >out 2>&1 &
@@ -287,6 +315,32 @@ y>
 	[ "$status" -eq 130 ]
 	nothing_left
 	! grep -q never out
+}
+
+@test "Ctrl-C or SIGTERM while the master still connects to a host that never answers: out within 1 s, no ssh left" {
+	# mprun-never: a proxy that never answers stands for the network
+	printf 'Host mprun-never\n  HostName 127.0.0.1\n  ProxyCommand sleep %s\n  BatchMode yes\n  ConnectTimeout 30\n' \
+		"$N" >cfg
+	local sig i
+	for sig in INT TERM; do
+		"$MPRUN" -S mprun-never --ssh "ssh -F $T/cfg" touch ran ::: 1 \
+			>out 2>&1 &
+		pid=$!
+		# the master is connecting: its proxy runs
+		for ((i = 0; i < 100; i++)); do
+			pgrep -f -- "^sleep $N\$" >/dev/null && break
+			sleep 0.05
+		done
+		pgrep -f -- "^sleep $N\$" >/dev/null
+		signal_and_time "$sig"
+		cat out
+		[ "$status" -eq 130 ]
+		[ "$ms" -lt 1000 ]
+		grep -q "interrupted (SIG$sig) while connecting to the SSH hosts" out
+		[ ! -e ran ]
+		nothing_left
+		[ -z "$(pgrep -f -- "-F $T/cf[g]")" ]
+	done
 }
 
 @test "--timeout ends the remote job tree" {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "blocks.h"
 #include "unit.h"
@@ -88,6 +89,30 @@ static void naive_count(const char *d, size_t n, size_t k, const char *e,
 	}
 }
 
+/* -L k by size, naively: in each block size, after the last line whose
+ * number from the block's start is a multiple of k; the rest at the end. */
+static void naive_lines(const char *d, size_t n, size_t bs, size_t k,
+			struct cuts *c)
+{
+	size_t pos = 0, want, p, q, seen;
+
+	c->n = 0;
+	while (pos < n) {
+		for (want = bs;; want += bs) {
+			for (p = 0, seen = 0, q = pos;
+			     q < n && q < pos + want; q++)
+				if (d[q] == '\n' && ++seen % k == 0)
+					p = q + 1;
+			if (p == 0 && n - pos <= want)
+				p = n;
+			if (p != 0)
+				break;
+		}
+		c->end[c->n++] = p;
+		pos = p;
+	}
+}
+
 /* --pipepart, naively: the first boundary at or after each nominal cut. */
 static void naive_file(const char *d, size_t n, size_t bs, const char *e,
 		       const char *s, struct cuts *c)
@@ -153,18 +178,43 @@ static int same(const struct cuts *a, const struct cuts *b)
 	       memcmp(a->end, b->end, a->n * sizeof(a->end[0])) == 0;
 }
 
-/* mode 0: by size, 1: -N, 2: file. Compare with the naive splitter for
- * windows 1..4 and the default, from a pipe and from a file; 0 if all
- * agree. */
-static int agree(const char *d, const char *e, const char *s, size_t bs,
-		 int mode)
+/* Cut d with o (file mode: in a file only; else from a pipe and from a
+ * file) for windows 1..4 and the default, with and without pipe_blocks;
+ * the runs whose cuts are not want's. */
+static int agree_with(const char *d, struct blocks_opts *o, int file_mode,
+		      const struct cuts *want)
 {
 	static const size_t windows[] = {1, 2, 3, 4, 0};
-	struct blocks_opts o = {.block = bs, .recend = e, .recstart = s};
-	struct cuts want, got;
+	struct cuts got;
 	size_t n = strlen(d), w;
 	struct blocks *b;
 	int as_pipe, fd, bad = 0;
+
+	for (w = 0; w < 10; w++) {
+		o->window = windows[w % 5];
+		o->pipe_blocks = w >= 5; /* blocks as pipes where they can be */
+		for (as_pipe = 0; as_pipe <= !file_mode; as_pipe++) {
+			fd = source(d, n, as_pipe);
+			b = file_mode ? blocks_new_file(fd, o, 0)
+				      : blocks_new_stream(fd, o);
+			if (b == NULL || run(b, d, n, &got) == -1 ||
+			    !same(want, &got))
+				bad++;
+			blocks_free(b);
+			close(fd);
+		}
+	}
+	return bad;
+}
+
+/* mode 0: by size, 1: -N, 2: file. Compare with the naive splitter; 0 if
+ * all agree. */
+static int agree(const char *d, const char *e, const char *s, size_t bs,
+		 int mode)
+{
+	struct blocks_opts o = {.block = bs, .recend = e, .recstart = s};
+	struct cuts want;
+	size_t n = strlen(d);
 	const char *ne = e != NULL ? e : s != NULL ? "" : "\n";
 	const char *ns = s != NULL ? s : "";
 
@@ -176,20 +226,7 @@ static int agree(const char *d, const char *e, const char *s, size_t bs,
 		naive_file(d, n, bs, ne, ns, &want);
 	if (mode == 1)
 		o.nrecords = bs;
-	for (w = 0; w < 5; w++) {
-		o.window = windows[w];
-		for (as_pipe = 0; as_pipe <= (mode != 2); as_pipe++) {
-			fd = source(d, n, as_pipe);
-			b = mode == 2 ? blocks_new_file(fd, &o, 0)
-				      : blocks_new_stream(fd, &o);
-			if (b == NULL || run(b, d, n, &got) == -1 ||
-			    !same(&want, &got))
-				bad++;
-			blocks_free(b);
-			close(fd);
-		}
-	}
-	return bad;
+	return agree_with(d, &o, mode == 2, &want);
 }
 
 /* One newline at every position, then two, for every block size. */
@@ -497,6 +534,131 @@ static void test_max_and_check(void)
 	CHECK(blocks_check(&o, out, sizeof(out)) == 0);
 }
 
+/* -L k (GNU parallel's --pipe -L): blocks of whole k-line records by
+ * size, the last lines apart; with -N m, m × k records of recend. */
+static void test_max_lines(void)
+{
+	const char *in[] = {"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "a\nbb\n\nccc",
+			    "x\n", "long line one\ns\n\nt\nu\n"};
+	const char *recs = "axbxcxdxexfxg";
+	struct blocks_opts o;
+	struct cuts want;
+	size_t i, bs, k;
+	int bad = 0, grew = 0;
+	char out[256];
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		for (k = 1; k <= 4; k++)
+			for (bs = 1; bs <= 24; bs++) {
+				o = (struct blocks_opts){.block = bs,
+							 .lines = k,
+							 .recend = "x",
+							 .regexp = 1};
+				naive_lines(in[i], strlen(in[i]), bs, k, &want);
+				bad += agree_with(in[i], &o, 0, &want);
+			}
+	/* -N 2 -L 2 --recend x: four records a block */
+	naive_count(recs, strlen(recs), 4, "x", "", &want);
+	o = (struct blocks_opts){.block = 1, .nrecords = 2, .lines = 2,
+				 .recend = "x"};
+	bad += agree_with(recs, &o, 0, &want);
+	CHECK_INT(bad, 0);
+	/* seq 10 | parallel --pipe -L 3: 1-9, then 10 */
+	o = (struct blocks_opts){.block = 1 << 20, .lines = 3};
+	CHECK(cut(&o, in[0], 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1\n2\n3\n4\n5\n6\n7\n8\n9\n|10\n");
+	/* --block 5: a 3-line record is longer, the block grows (once told) */
+	o = (struct blocks_opts){.block = 5, .lines = 3, .grew = count_grew,
+				 .grew_data = &grew};
+	CHECK(cut(&o, in[0], 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1\n2\n3\n|4\n5\n6\n|7\n8\n9\n|10\n");
+	CHECK_INT(grew, 1);
+	/* refused: in file mode, and -N × -L past SIZE_MAX */
+	{
+		int fd = source("a\n", 2, 0);
+
+		errno = 0;
+		CHECK(blocks_new_file(fd, &o, 0) == NULL && errno == EINVAL);
+		o = (struct blocks_opts){.block = 1, .nrecords = SIZE_MAX / 2,
+					 .lines = 3};
+		errno = 0;
+		CHECK(blocks_new_stream(fd, &o) == NULL && errno == EINVAL);
+		close(fd);
+	}
+}
+
+/* The bytes of input in the blocks so far, and in all once known: a
+ * stream's at its end, a file's at once; the header is not counted. */
+static void test_bytes(void)
+{
+	const char *d = "h\n1\n22\n333\n";
+	struct blocks_opts o = {.block = 4, .header = ":"};
+	uint64_t total = 0;
+	struct blocks *b;
+	int fd, out, as_file;
+
+	for (as_file = 0; as_file <= 1; as_file++) {
+		fd = source(d, strlen(d), !as_file);
+		b = as_file ? blocks_new_file(fd, &o, 0)
+			    : blocks_new_stream(fd, &o);
+		CHECK(b != NULL);
+		CHECK_INT(blocks_total(b, &total), as_file);
+		CHECK(blocks_next(b, &out) == 1);
+		close(out);
+		CHECK_INT(blocks_bytes(b), as_file ? 5 : 2); /* "1\n22\n" */
+		while (blocks_next(b, &out) == 1)
+			close(out);
+		CHECK_INT(blocks_bytes(b), 9);
+		CHECK(blocks_total(b, &total) == 1 && total == 9);
+		blocks_free(b);
+		close(fd);
+	}
+}
+
+/* The kinds of descriptor of the blocks of d from a pipe, "p" for a pipe
+ * and "m" for a memfd, into kinds. */
+static void kinds_of(const char *d, struct blocks_opts *o, char *kinds)
+{
+	int fd = source(d, strlen(d), 1), out;
+	struct blocks *b = blocks_new_stream(fd, o);
+	struct stat st;
+
+	*kinds = '\0';
+	while (b != NULL && blocks_next(b, &out) == 1) {
+		fstat(out, &st);
+		strcat(kinds, S_ISFIFO(st.st_mode) ? "p" : "m");
+		close(out);
+	}
+	blocks_free(b);
+	close(fd);
+}
+
+/* pipe_blocks: blocks are pipes while their last boundary is in the
+ * window read; then memfds; never with -N, --rrs, a header, a file. */
+static void test_pipe_blocks(void)
+{
+	struct blocks_opts o = {.block = 6, .window = 3, .pipe_blocks = 1};
+	char kinds[64];
+
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "ppp");
+	/* "4\nl", then "ong": no boundary in the window */
+	kinds_of("1\n2\n3\n4\nlong record\n5\n6\n", &o, kinds);
+	CHECK_STR(kinds, "pmmm");
+	o.remove_sep = 1;
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "mmm");
+	o = (struct blocks_opts){.block = 6, .pipe_blocks = 1, .header = ":"};
+	kinds_of("h\n1\n2\n3\n4\n", &o, kinds);
+	CHECK_STR(kinds, "mm");
+	o = (struct blocks_opts){.block = 6, .pipe_blocks = 1, .nrecords = 2};
+	kinds_of("1\n2\n3\n4\n", &o, kinds);
+	CHECK_STR(kinds, "mm");
+	o = (struct blocks_opts){.block = 6};
+	kinds_of("1\n2\n3\n4\n5\n6\n7\n", &o, kinds);
+	CHECK_STR(kinds, "mmm");
+}
+
 int main(void)
 {
 	test_every_position();
@@ -504,6 +666,9 @@ int main(void)
 	test_recstart();
 	test_other_separators();
 	test_long_record();
+	test_max_lines();
+	test_bytes();
+	test_pipe_blocks();
 	test_empty_and_errors();
 	test_file_parts();
 	test_regexp();

@@ -1,7 +1,7 @@
 /* Unit tests for lib/exec_local: real jobs through /bin/sh and execve —
  * exit statuses (126, 127), the job's environment, descriptors, process
- * group, signals and mask, the death signal, $PATH lookup — and the
- * helper commands with their timeout. */
+ * group, signals and mask, the death signal, $PATH lookup. (Helper
+ * commands: test_helper.c.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -377,77 +377,34 @@ static void test_path(void)
 	free(saved);
 }
 
-/* Helpers: output collected, exit status, not found, stdin, timeout. */
-static void test_helpers(void)
+/* A bash function exported into the job's environment runs through the
+ * shell, its words as arguments (not code); a program of the same name
+ * comes after it, as in the shell. */
+static void test_function(void)
 {
-	char *both[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
-	char *absent[] = {"mprun-no-such-helper", NULL};
-	char *slow[] = {"sleep", "3", NULL};
-	char *closed[] = {"sh", "-c", "exec >&- 2>&-; sleep 3", NULL};
-	char *tree[] = {"sh", "-c", "sleep 3 & echo $!; wait", NULL};
-	char *big[] = {"head", "-c", "100000", "/dev/zero", NULL};
-	char *cat[] = {"cat", NULL};
-	struct buf o = BUF_INIT, e = BUF_INIT;
-	struct exec_helper h;
-	int st = -1, p[2];
-	pid_t grandchild;
+	char *fenv[] = {(char *)"BASH_FUNC_myf%%=() {  echo \"f:$1:$2\"\n}",
+			(char *)"BASH_FUNC_true%%=() {  echo fn-true\n}",
+			(char *)"PATH=/usr/bin:/bin", NULL};
+	char *call[] = {"myf", "a b", "$(echo no)", NULL};
+	char *tru[] = {"true", NULL};
+	char *other[] = {"myfx", NULL};
+	struct result r;
 
-	CHECK_INT(exec_local_helper_run(both, &o, &e, 0, &st), 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3);
-	CHECK(o.len == 4 && memcmp(o.data, "out\n", 4) == 0);
-	CHECK(e.len == 4 && memcmp(e.data, "err\n", 4) == 0);
-	buf_free(&o);
-	buf_free(&e);
-
-	CHECK_INT(exec_local_helper_run(absent, NULL, &e, 2000, &st), 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 127);
-	CHECK_INT(e.len, 0);
-
-	CHECK_INT(exec_local_helper_run(big, &o, NULL, 5000, &st), 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(o.len >= 65536 && o.len < 65536 + 4096); /* 64 KiB kept */
-	buf_free(&o);
-
-	CHECK_INT(pipe2(p, O_CLOEXEC), 0);
-	CHECK_INT(exec_local_helper_start(cat, p[0], &h), 0);
-	close(p[0]);
-	CHECK_INT(write(p[1], "fed", 3), 3);
-	close(p[1]);
-	CHECK_INT(exec_local_helper_finish(&h, &o, NULL, 5000, &st), 0);
-	CHECK(o.len == 3 && memcmp(o.data, "fed", 3) == 0);
-	CHECK(h.out == -1 && h.err == -1);
-	buf_free(&o);
-
-	/* Past the deadline: killed, reaped, ETIMEDOUT. */
-	errno = 0;
-	CHECK_INT(exec_local_helper_run(slow, NULL, NULL, 30, &st), -1);
-	CHECK_INT(errno, ETIMEDOUT);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	errno = 0;
-	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
-	errno = 0;
-	CHECK_INT(exec_local_helper_run(closed, NULL, NULL, 30, &st), -1);
-	CHECK_INT(errno, ETIMEDOUT);
-	/* the whole group is killed: the helper's own child too (reaped
-	 * here, as the subreaper) */
-	CHECK_INT(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	CHECK_INT(exec_local_helper_start(tree, -1, &h), 0);
-	{
-		char pid[32] = "";
-		ssize_t n = read(h.out, pid, sizeof(pid) - 1);
-
-		pid[n > 0 ? n : 0] = '\0';
-		grandchild = (pid_t)atoi(pid);
-	}
-	errno = 0;
-	CHECK(exec_local_helper_finish(&h, NULL, NULL, 30, &st) == -1 &&
-	      errno == ETIMEDOUT);
-	CHECK(grandchild > 0);
-	st = -1;
-	if (grandchild > 0)
-		waitpid(grandchild, &st, 0);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	ex = exec_local("/bin/bash");
+	run(call, NULL, fenv, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "f:a b:$(echo no)\n");
+	run(tru, NULL, fenv, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "fn-true\n");
+	/* only the name exactly: myfx is no function (and no program) */
+	run(other, NULL, fenv, &r);
+	CHECK(exited(&r, 127));
+	/* without the variable, the program */
+	run(tru, NULL, NULL, &r);
+	CHECK(exited(&r, 0));
+	CHECK_STR(r.text, "");
+	ex = exec_local("/bin/sh");
 }
 
 int main(void)
@@ -466,7 +423,7 @@ int main(void)
 	test_signals();
 	test_death_signal();
 	test_path();
-	test_helpers();
+	test_function();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", top);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "exec_slurm.h"
+#include "loop.h"
 #include "unit.h"
 
 static char top[] = "/tmp/test_exec_slurmXXXXXX";
@@ -256,47 +257,164 @@ static void test_argv(void)
 	exec_slurm_free(s);
 }
 
-/* terminate: the step found by its name with squeue, then scancel
- * --signal; looked up once; only for the job's own pid and slot. */
-static void test_terminate(void)
+/* Start one job through the executor and leave it running. */
+static pid_t spawn_running(const struct executor *e, unsigned slot,
+			   unsigned long long seq)
 {
 	char *argv[] = {"true", NULL};
+	struct exec_request req = {0};
+	int ee = -1, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t pid = -1;
+
+	req.argv = argv;
+	req.envp = envp_min;
+	req.fd_in = req.fd_out = req.fd_err = null;
+	req.sigmask = &nomask;
+	req.slot = slot;
+	req.seq = seq;
+	if (e->spawn(e->ctx, &req, &pid, &ee) == -1)
+		pid = -1;
+	close(null);
+	return pid;
+}
+
+/* A loop timer of test_terminate: the loop turns. */
+static void tick(struct loop *l, void *data)
+{
+}
+
+/* A loop timer of test_terminate: stop looking. */
+static void time_up(struct loop *l, void *data)
+{
+	*(int *)data = 1;
+}
+
+/* Run the loop until the stand-ins' log has n lines (at most 5 s); the
+ * log, emptied. */
+static const char *log_after(struct loop *l, int n)
+{
+	struct loop_timer *t;
+	char buf[4096];
+	int late = 0, fd, lines;
+	ssize_t got;
+
+	t = loop_timer_add(l, 5000, time_up, &late);
+	while (!late) {
+		lines = 0;
+		fd = open(logpath, O_RDONLY);
+		got = fd >= 0 ? read(fd, buf, sizeof(buf)) : 0;
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t i = 0; i < got; i++)
+			lines += buf[i] == '\n';
+		if (lines >= n)
+			break;
+		loop_timer_add(l, 10, tick, NULL);
+		loop_run_once(l);
+	}
+	if (!late)
+		loop_timer_cancel(l, t);
+	return take_log();
+}
+
+/* terminate: nothing waits. The step is found by its name with squeue,
+ * scancelled with the signal, and then srun gets the signal (the pool
+ * leaves srun alone: 1), all in the loop; looked up once; SIGKILL is for
+ * the pool to send too (0); a job without a step: srun alone; only for
+ * the job's own pid and slot; helpers still running end with the loop. */
+static void test_terminate(void)
+{
 	char want[512];
 	struct exec_slurm *s;
 	const struct executor *e;
-	int st;
-	pid_t p1, p2;
+	struct loop *l = loop_new();
+	uint64_t t0;
+	int st = 0;
+	pid_t p1, p2, hung;
 
 	clear_slurm();
 	setenv("SLURM_JOB_ID", "42", 1);
 	setenv("SLURM_NTASKS", "2", 1);
 	snprintf(want, sizeof(want),
-		 "echo \"squeue $*\" >>%s\n"
+		 "[ -z \"$HANG\" ] || { echo \"squeue $$\" >>%s; exec sleep 3; }\n"
+		 "sleep 0.3; echo \"squeue $*\" >>%s\n"
 		 "echo '42.3 mprun-%ld-70'\n"
 		 "echo '42.4 mprun-%ld-7'\n"
 		 "echo '42.5 other-job'\n",
-		 logpath, (long)getpid(), (long)getpid());
+		 logpath, logpath, (long)getpid(), (long)getpid());
 	script("squeue", want);
 	snprintf(want, sizeof(want), "echo \"scancel $*\" >>%s\n", logpath);
 	script("scancel", want);
-	s = make(1, "true", NULL);
+	/* srun: says which signal reached it, then ends */
+	snprintf(want, sizeof(want),
+		 "trap 'echo \"srun $8 TERM\" >>%s; exit 0' TERM\n"
+		 "trap 'echo \"srun $8 INT\" >>%s; exit 0' INT\n"
+		 "while :; do sleep 0.02; done\n",
+		 logpath, logpath);
+	script("fake-srun", want);
+	s = make(1, "fake-srun", NULL);
 	CHECK(s != NULL);
+	if (s == NULL)
+		return;
 	e = exec_slurm_executor(s);
-	p1 = spawn(e, argv, NULL, 1, 7, &st);
-	p2 = spawn(e, argv, NULL, 2, 9, &st);
+	CHECK_INT(e->attach(e->ctx, l), 0);
+	p1 = spawn_running(e, 1, 7);
+	p2 = spawn_running(e, 2, 9);
+	usleep(100 * 1000); /* the srun stand-ins set their traps */
 	take_log();
-	e->terminate(e->ctx, p1, 1, SIGTERM);
-	CHECK_STR(take_log(), "squeue -h -s -j 42 -o %i %j\n"
-			      "scancel --signal=TERM 42.4\n");
-	e->terminate(e->ctx, p1, 1, SIGKILL); /* the step is known now */
-	CHECK_STR(take_log(), "scancel --signal=KILL 42.4\n");
-	e->terminate(e->ctx, p1 + 1000, 1, SIGTERM); /* not that slot's job */
-	e->terminate(e->ctx, p1, 0, SIGTERM);	      /* slot 0: here */
-	e->terminate(e->ctx, p1, 3, SIGTERM);	      /* no such slot */
+	t0 = loop_now_ms();
+	CHECK_INT(e->terminate(e->ctx, p1, 1, SIGTERM), 1);
+	CHECK(loop_now_ms() - t0 < 100); /* squeue takes 300 ms: not waited */
+	snprintf(want, sizeof(want),
+		 "squeue -h -s -j 42 -o %%i %%j\n"
+		 "scancel --signal=TERM 42.4\n"
+		 "srun --job-name=mprun-%ld-7 TERM\n",
+		 (long)getpid());
+	CHECK_STR(log_after(l, 3), want);
+	CHECK_INT(e->terminate(e->ctx, p1, 1, SIGKILL), 0); /* step known */
+	CHECK_STR(log_after(l, 1), "scancel --signal=KILL 42.4\n");
+	CHECK_INT(e->terminate(e->ctx, p1 + 1000, 1, SIGTERM), 0);
+	CHECK_INT(e->terminate(e->ctx, p1, 0, SIGTERM), 0); /* slot 0 */
+	CHECK_INT(e->terminate(e->ctx, p1, 3, SIGTERM), 0); /* no such slot */
+	/* job 9 has no step (yet): srun gets it alone */
+	CHECK_INT(e->terminate(e->ctx, p2, 2, SIGINT), 1);
+	snprintf(want, sizeof(want),
+		 "squeue -h -s -j 42 -o %%i %%j\n"
+		 "srun --job-name=mprun-%ld-9 INT\n",
+		 (long)getpid());
+	CHECK_STR(log_after(l, 2), want);
+	waitpid(p1, &st, 0);
+	waitpid(p2, &st, 0);
+
+	/* a squeue that hangs: the loop goes on; it ends with the loop */
+	setenv("HANG", "1", 1);
+	p1 = spawn_running(e, 1, 7);
+	usleep(100 * 1000);
+	CHECK_INT(e->terminate(e->ctx, p1, 1, SIGTERM), 1);
+	{
+		const char *got = log_after(l, 1);
+
+		hung = strncmp(got, "squeue ", 7) == 0 ? atoi(got + 7) : 0;
+	}
+	CHECK(hung > 0);
+	t0 = loop_now_ms();
+	CHECK_INT(e->attach(e->ctx, NULL), 0);
+	st = 0;
+	if (hung > 0)
+		waitpid(hung, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	CHECK(loop_now_ms() - t0 < 1000);
+	unsetenv("HANG");
+	kill(p1, SIGKILL);
+	waitpid(p1, &st, 0);
+	/* without a loop: srun alone, nothing started */
+	p1 = spawn_running(e, 1, 7);
+	CHECK_INT(e->terminate(e->ctx, p1, 1, SIGTERM), 0);
+	kill(p1, SIGKILL);
+	waitpid(p1, &st, 0);
 	CHECK_STR(take_log(), "");
-	e->terminate(e->ctx, p2, 2, SIGINT); /* job 9 has no step (yet) */
-	CHECK_STR(take_log(), "squeue -h -s -j 42 -o %i %j\n");
 	exec_slurm_free(s);
+	loop_free(l);
 }
 
 /* --slurm-alloc: salloc holds an allocation until the executor is freed;

@@ -5,6 +5,7 @@
  * that an ended job leaves no remote process. Needs root (the service makes
  * a test user); skipped otherwise. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 
 #define SSHD_DIR "/tmp/mprun-sshd-unit"
 #define KILLED_DIR "/tmp/mprun-unit-killed" /* test_killed's sockets */
+#define REVIVE_DIR "/tmp/mprun-unit-revive" /* test_revive's files */
 #define PORTS "MPRUN_SSHD_PORT_A=22042 MPRUN_SSHD_PORT_B=22043 " \
 	      "MPRUN_SSHD_PORT_DEAD=22049"
 
@@ -87,7 +89,22 @@ struct run_result {
 	char *out;
 	unsigned long long failed;
 	char hosts[8][32]; /* the Host column of jobs 1..7 */
+	uint64_t last_tick, max_gap; /* the loop's ticker: longest pause */
+	uint64_t ms;		     /* how long the run took */
 };
+
+/* A ticker in the run's loop: the longest time between two ticks shows
+ * whether anything blocked the loop. */
+static void ticker(struct loop *l, void *data)
+{
+	struct run_result *r = data;
+	uint64_t now = loop_now_ms();
+
+	if (r->last_tick != 0 && now - r->last_tick > r->max_gap)
+		r->max_gap = now - r->last_tick;
+	r->last_tick = now;
+	loop_timer_add(l, 10, ticker, r);
+}
 
 /* pool event: note the host of each finished job. */
 static void on_finished(void *data, const struct pool_job *j)
@@ -137,17 +154,22 @@ static void run_pool(const struct executor *exec, unsigned slots,
 	termseq_default(&po.termseq);
 	po.out_fd = out;
 	po.err_fd = out;
+	exec->attach(exec->ctx, l); /* as the run does */
 	p = pool_new(l, &po, &ev);
 	pool_set_source(p, q, NULL, NULL);
 	if (terminate_ms > 0)
 		loop_timer_add(l, terminate_ms, end_run, p);
+	loop_timer_add(l, 10, ticker, r);
+	r->ms = loop_now_ms();
 	pool_run(p);
+	r->ms = loop_now_ms() - r->ms;
 	r->failed = pool_failed(p);
 	r->out = slurp(out);
 	pool_free(p);
 	template_free((struct template *)po.tpl);
 	queue_free(q, (void (*)(void *))record_free);
 	input_free(in);
+	exec->attach(exec->ctx, NULL);
 	loop_free(l);
 	close(out);
 }
@@ -468,6 +490,97 @@ static void test_terminate(void)
 	exec_ssh_free(s);
 }
 
+/* The ssh of test_revive: a master start waits REVIVE_DIR/slow seconds
+ * (as over a slow network), or fails when REVIVE_DIR/fail exists. */
+static const char revive_ssh[] =
+	"#!/bin/sh\n"
+	"case \"$*\" in *ControlMaster=yes*)\n"
+	"  if [ -e " REVIVE_DIR "/fail ]; then\n"
+	"    echo 'ssh: connect to host mprun-a port 22: Connection refused' >&2\n"
+	"    exit 255\n"
+	"  fi\n"
+	"  [ ! -e " REVIVE_DIR "/slow ] || sleep \"$(cat " REVIVE_DIR "/slow)\"\n"
+	"esac\n"
+	"exec ssh -F " SSHD_DIR "/ssh_config \"$@\"\n";
+
+/* A new executor for mprun-a through the slow ssh, whose master is then
+ * closed (as after 60 s idle). */
+static struct exec_ssh *revive_setup(void)
+{
+	char *logins[] = {(char *)"1/mprun-a"};
+	struct exec_ssh_opts o = opts_for(logins, 1);
+	struct exec_ssh *s;
+	char cmd[1024];
+
+	sh("rm -f " REVIVE_DIR "/slow " REVIVE_DIR "/fail " REVIVE_DIR
+	   "/ssh.d/mprun-ssh-*/*");
+	o.ssh = REVIVE_DIR "/ssh";
+	o.tmpdir = REVIVE_DIR "/ssh.d";
+	s = exec_ssh_new(&o, NULL, 0);
+	snprintf(cmd, sizeof(cmd),
+		 "for s in %s/ssh.d/mprun-ssh-*/*; do %s -o ControlPath=\"$s\" "
+		 "-O exit mprun-a 2>/dev/null; done",
+		 REVIVE_DIR, ssh_cmd);
+	sh(cmd);
+	return s;
+}
+
+/* Run `echo {}` over n values on a new executor whose master was closed,
+ * after the shell command flag. 0, or -1 when no executor was made. */
+static int revive_run(const char *flag, size_t n, unsigned terminate_ms,
+		      struct run_result *r)
+{
+	char *words[] = {(char *)"echo", (char *)"{}"};
+	char *values[] = {(char *)"1", (char *)"2"};
+	struct exec_ssh *s = revive_setup();
+
+	if (s == NULL)
+		return -1;
+	sh(flag);
+	run_pool(exec_ssh_executor(s), 1, words, 2, values, n, terminate_ms,
+		 r);
+	exec_ssh_free(s);
+	return 0;
+}
+
+/* A master gone during the run is started again in the loop: the loop
+ * goes on meanwhile (no pause), the jobs wait at their gate and then run
+ * over it; a master that fails fails its jobs with its message; ending
+ * the run while a master starts ends it at once, and the master too. */
+static void test_revive(void)
+{
+	struct run_result r;
+	FILE *f;
+
+	sh("rm -rf " REVIVE_DIR "; mkdir -p " REVIVE_DIR "/ssh.d");
+	f = fopen(REVIVE_DIR "/ssh", "w");
+	if (f != NULL) {
+		fputs(revive_ssh, f);
+		fclose(f);
+	}
+	chmod(REVIVE_DIR "/ssh", 0755);
+
+	CHECK_INT(revive_run("echo 1 >" REVIVE_DIR "/slow", 2, 0, &r), 0);
+	CHECK_STR(r.out, "1\n2\n");
+	CHECK_INT(r.failed, 0);
+	CHECK(r.ms >= 1000);	 /* they waited for the master */
+	CHECK(r.max_gap < 300); /* and the loop did not */
+
+	CHECK_INT(revive_run("touch " REVIVE_DIR "/fail", 1, 0, &r), 0);
+	CHECK_INT(r.failed, 1);
+	CHECK(strstr(r.out, "mprun: SSH host mprun-a: the master connection "
+			    "failed: ssh: connect to host mprun-a port 22: "
+			    "Connection refused\n") != NULL);
+	CHECK(r.max_gap < 300);
+
+	CHECK_INT(revive_run("echo 57.31 >" REVIVE_DIR "/slow", 1, 300, &r), 0);
+	CHECK_INT(r.failed, 1);
+	CHECK(r.ms < 1000);
+	CHECK(r.max_gap < 300);
+	CHECK(gone_within("sleep 57[.]31", 1000)); /* [.]: not pgrep's sh */
+	sh("rm -rf " REVIVE_DIR);
+}
+
 /* The process that test_killed kills: a run of `sleep 9315` on mprun-b
  * (a fresh process, like mprun; not a fork of the test). */
 static int killed_child(void)
@@ -535,6 +648,7 @@ int main(int argc, char **argv)
 	test_env_workdir();
 	test_files();
 	test_terminate();
+	test_revive();
 	test_killed();
 	sshd("stop");
 	return UNIT_DONE();

@@ -294,7 +294,7 @@ static void test_delim(void)
 	input_free(in);
 }
 
-/* --colsep splits file records into columns, not list values. */
+/* --colsep splits file records and list values into columns (GNU). */
 static void test_colsep(void)
 {
 	struct input *in = new_input('\n', ":");
@@ -303,9 +303,17 @@ static void test_colsep(void)
 	CHECK(input_add_file(in, write_file("c1", "a:1\nb:2:\n\n", 10), 0) ==
 	      0);
 	CHECK(add_words(in, "x:y", 0) == 0);
-	CHECK_STR(next_str(in), "a|1|x:y");
-	CHECK_STR(next_str(in), "b|2||x:y");
-	CHECK_STR(next_str(in), "|x:y");
+	CHECK_STR(next_str(in), "a|1|x|y");
+	CHECK_STR(next_str(in), "b|2||x|y");
+	CHECK_STR(next_str(in), "|x|y");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = new_input('\n', ",");
+	CHECK(add_words(in, "a,b c,d, e", 0) == 0);
+	CHECK_STR(next_str(in), "a|b");
+	CHECK_STR(next_str(in), "c|d|");
+	CHECK_STR(next_str(in), "e");
 	CHECK_STR(next_str(in), "EOF");
 	input_free(in);
 
@@ -694,6 +702,124 @@ static void test_file_stepwise(void)
 	free(big);
 }
 
+/* -E ends the source that holds the string; -r passes over blank
+ * records; --trim takes blanks off values and columns. */
+static void test_eof_blank_trim(void)
+{
+	struct input_opts o = {.delim = '\n', .eof_str = "stop"};
+	struct input *in = input_new(&o, NULL, 0);
+
+	CHECK(add_words(in, "a stop b", 0) == 0);
+	CHECK(add_words(in, "1 2", 0) == 0);
+	CHECK_STR(next_str(in), "a|1");
+	CHECK_STR(next_str(in), "a|2");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("e1", "x\nstop\ny\n", 9), 0) ==
+	      0);
+	CHECK(add_words(in, "p stop q", 0) == 0);
+	CHECK_STR(next_str(in), "x|p");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	o = (struct input_opts){.delim = '\n', .skip_blank = 1};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("b1", "a\n\n \t\r\nb\n \n", 11),
+			     0) == 0);
+	CHECK_STR(next_str(in), "a");
+	CHECK_STR(next_str(in), "b");
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	o = (struct input_opts){.delim = '\n', .colsep = ",",
+				.trim = INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("t1", " a ,\tb\t\n", 8), 0) == 0);
+	CHECK_STR(next_str(in), "a|b");
+	input_free(in);
+	o = (struct input_opts){.delim = '\n', .trim = INPUT_TRIM_RIGHT};
+	in = input_new(&o, NULL, 0);
+	CHECK(input_add_file(in, write_file("t2", " a \n", 4), 0) == 0);
+	CHECK_STR(next_str(in), " a");
+	input_free(in);
+}
+
+/* --shuf: the same records, all of them, once each. */
+static void test_shuffle(void)
+{
+	struct input_opts o = {.delim = '\n', .shuffle = 1};
+	struct input *in = input_new(&o, NULL, 0);
+	int seen[8] = {0}, i;
+	const char *s;
+
+	CHECK(add_words(in, "0 1 2 3 4 5 6 7", 0) == 0);
+	for (i = 0; i < 8; i++) {
+		s = next_str(in);
+		CHECK(s[0] >= '0' && s[0] <= '7' && s[1] == '\0');
+		seen[s[0] - '0']++;
+	}
+	CHECK_STR(next_str(in), "EOF");
+	for (i = 0; i < 8; i++)
+		CHECK(seen[i] == 1);
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(add_words(in, "", 0) == 0);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* --link: sources linked, the shorter wrapping around; a file too. */
+static void test_link(void)
+{
+	struct input_opts o = {.delim = '\n', .link = 1};
+	struct input *in = input_new(&o, NULL, 0);
+	struct record *r;
+
+	CHECK(input_add_file(in, write_file("l1", "a\nb\nc\n", 6), 0) == 0);
+	CHECK(add_words(in, "1 2", 0) == 0);
+	CHECK(add_words(in, "x", 0) == 0);
+	CHECK_STR(next_str(in), "a|1|x");
+	CHECK_STR(next_str(in), "b|2|x");
+	CHECK(input_next(in, &r) == 1);
+	CHECK(r->n == 3 && strcmp(r->v[1], "1") == 0 && r->lineno == 3);
+	CHECK_STR(r->origin, tmp_path("l1"));
+	record_free(r);
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+
+	in = input_new(&o, NULL, 0);
+	CHECK(add_words(in, "a b", 0) == 0);
+	CHECK(add_words(in, "", 0) == 0); /* an empty source: nothing */
+	CHECK_STR(next_str(in), "EOF");
+	input_free(in);
+}
+
+/* --header :: the first record of each source names the columns. */
+static void test_header(void)
+{
+	struct input *in = new_input('\n', ",");
+	char **names;
+	size_t n;
+
+	CHECK(input_add_file(in, write_file("h1", "a,b\n1,2\n", 8), 0) == 0);
+	CHECK(add_words(in, "x 9", 0) == 0);
+	CHECK(input_header(in, &names, &n) == 0);
+	CHECK(n == 3);
+	CHECK_STR(names[0], "a");
+	CHECK_STR(names[1], "b");
+	CHECK_STR(names[2], "x");
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+	CHECK_STR(next_str(in), "1|2|9");
+	CHECK_STR(next_str(in), "EOF");
+	CHECK(input_header(in, &names, &n) == -1 && errno == EINVAL);
+	input_free(in);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -706,6 +832,10 @@ int main(void)
 	test_file();
 	test_delim();
 	test_colsep();
+	test_eof_blank_trim();
+	test_shuffle();
+	test_header();
+	test_link();
 	test_bad_colsep();
 	test_missing();
 	test_read_error();

@@ -56,7 +56,7 @@ static void test_write(void)
 	struct joblog *l;
 
 	snprintf(path, sizeof(path), "%s/log", dir);
-	l = joblog_open(path, 0);
+	l = joblog_open(path, 0, 1);
 	CHECK(l != NULL);
 	CHECK_STR(slurp(path), HEADER "\n");
 	CHECK_INT(joblog_write(l, &e), 0);
@@ -77,8 +77,8 @@ static void test_write(void)
 			 "3\t:\t1700000000.123\t0.005\t0\t42\t2\t0\t"
 			 "printf 'a\\tb\\nc' \\n\n"
 			 "10\t2/web1\t0.999\t61.001\t7\t0\t143\t15\t\n");
-	/* Opened again: appended to, no second header. */
-	l = joblog_open(path, 0);
+	/* Opened again to append: appended to, no second header. */
+	l = joblog_open(path, 0, 1);
 	CHECK(l != NULL);
 	e = (struct joblog_entry){.seq = 11, .command = "x"};
 	CHECK_INT(joblog_write(l, &e), 0);
@@ -93,7 +93,7 @@ static void test_write(void)
 	/* An empty existing file gets the header too; with the Stage column. */
 	snprintf(path, sizeof(path), "%s/stage", dir);
 	put(path, "");
-	l = joblog_open(path, 1);
+	l = joblog_open(path, 1, 1);
 	CHECK(l != NULL);
 	e = (struct joblog_entry){.seq = 1, .command = "c", .stage = "s\t1"};
 	CHECK_INT(joblog_write(l, &e), 0);
@@ -108,7 +108,7 @@ static void test_write(void)
 	/* Cannot be opened: NULL and errno. */
 	snprintf(path, sizeof(path), "%s/no/such/log", dir);
 	errno = 0;
-	CHECK(joblog_open(path, 0) == NULL && errno == ENOENT);
+	CHECK(joblog_open(path, 0, 1) == NULL && errno == ENOENT);
 }
 
 /* Written, then read back: which jobs finished and which failed. */
@@ -121,7 +121,7 @@ static void test_roundtrip(void)
 	int failed = -1;
 
 	snprintf(path, sizeof(path), "%s/round", dir);
-	l = joblog_open(path, 0);
+	l = joblog_open(path, 0, 1);
 	e.seq = 1;
 	joblog_write(l, &e);
 	e.seq = 2;

@@ -258,6 +258,51 @@ static void check_bad(const char *text, const char *where)
 
 #define ST "stages:\n  a:\n    cmd: echo\n"
 
+#define PS "stages:\n  a:\n    cmd: cat\n    input: {file: f}\n    pipe: true\n"
+
+/* The pipe keys of a stage: each set, and each wrong value or mix named
+ * at its place. */
+static void test_pipe_keys(void)
+{
+	struct pipefile *pf = NULL;
+	const struct pf_stage *st;
+
+	CHECK_INT(load_text(PS "    regexp: true\n    recend: 'x+'\n"
+			       "    remove_rec_sep: true\n    cat: true\n",
+			    &pf),
+		  0);
+	st = pf != NULL ? &pf->stages[0] : NULL;
+	CHECK(st != NULL && st->regexp && st->remove_sep && st->cat &&
+	      !st->fifo && !st->round_robin);
+	pipefile_free(pf);
+	pf = NULL;
+	CHECK_INT(load_text(PS "    round_robin: true\n    fifo: false\n", &pf),
+		  0);
+	CHECK(pf != NULL && pf->stages[0].round_robin && !pf->stages[0].fifo);
+	pipefile_free(pf);
+	check_bad(PS "    regexp: yes\n",
+		  "6:13: regexp: expected true or false");
+	check_bad(PS "    remove_rec_sep: [1]\n",
+		  "6:21: remove_rec_sep: expected true or false");
+	check_bad(PS "    round_robin: 1\n",
+		  "6:18: round_robin: expected true or false");
+	check_bad(PS "    cat: on\n", "6:10: cat: expected true or false");
+	check_bad(PS "    fifo: ''\n", "6:11: fifo: expected true or false");
+	check_bad(PS "    round_robin: true\n    cat: true\n",
+		  "6:5: stage 'a': round_robin does not go with cat (a job "
+		  "reads its blocks from a pipe, once)");
+	check_bad(PS "    retries: 1\n    round_robin: true\n",
+		  "7:5: stage 'a': round_robin does not go with retries (a job "
+		  "reads its blocks from a pipe, once)");
+	check_bad(PS "    fifo: true\n    cat: true\n",
+		  "7:5: stage 'a': cat and fifo: one or the other");
+	check_bad(PS "    regexp: true\n    recstart: '['\n",
+		  "7:15: stage 'a': --recstart: \"[\" is not a pattern: "
+		  "missing terminating ] for character class");
+	check_bad(ST "    input: {file: f}\n    round_robin: true\n",
+		  "5:5: stage 'a': round_robin needs pipe: true");
+}
+
 /* Small bad files: types, ranges, forms, references, keys given twice. */
 static void test_bad_text(void)
 {
@@ -559,6 +604,7 @@ int main(void)
 	test_examples();
 	test_bad_files();
 	test_bad_text();
+	test_pipe_keys();
 	test_full();
 	test_sets_and_files();
 	unlink(tmp_yaml);

@@ -76,7 +76,8 @@ static void test_halt_parse(void)
 		"now,fail=0%", "now,fail=101%", "now,fail=1.5", "now,fail=1,x",
 		"now,fail=1x", "now,failed=1", "now,fail= 1", "never,fail=1",
 		"nevermore", "soon;fail=1", "now,fail=1000000000001",
-		"now,fail=%", "1", "now,done=1%%"};
+		"now,fail=%", "3", "now,done=1%%", "100%", "0%", "-3",
+		"01%", "1%x", "-1%"};
 	struct policy_halt h;
 	size_t i;
 
@@ -96,6 +97,19 @@ static void test_halt_parse(void)
 	CHECK(halt_is(&h, HALT_SOON, HALT_SUCCESS, 0, 100));
 	CHECK_INT(halt("soon,done=1%", &h), 0);
 	CHECK(halt_is(&h, HALT_SOON, HALT_DONE, 0, 1));
+	/* the older spellings */
+	CHECK_INT(halt("0", &h), 0);
+	CHECK(halt_is(&h, HALT_NEVER, HALT_FAIL, 0, 0));
+	CHECK_INT(halt("1", &h), 0);
+	CHECK(halt_is(&h, HALT_SOON, HALT_FAIL, 1, 0));
+	CHECK_INT(halt("2", &h), 0);
+	CHECK(halt_is(&h, HALT_NOW, HALT_FAIL, 1, 0));
+	CHECK_INT(halt("-1", &h), 0);
+	CHECK(halt_is(&h, HALT_SOON, HALT_SUCCESS, 1, 0));
+	CHECK_INT(halt("-2", &h), 0);
+	CHECK(halt_is(&h, HALT_NOW, HALT_SUCCESS, 1, 0));
+	CHECK_INT(halt("25%", &h), 0);
+	CHECK(halt_is(&h, HALT_SOON, HALT_FAIL, 0, 25));
 	CHECK_INT(halt("now,fail=1000000000000", &h), 0);
 	CHECK(halt_is(&h, HALT_NOW, HALT_FAIL, 1000000000000ULL, 0));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -7,6 +7,24 @@
 
 static char line[512];
 
+/* Counts of jobs: done, failed, running, the total (if known), time. */
+static struct progress_counts counts(unsigned long long done,
+				     unsigned long long failed,
+				     unsigned long long running,
+				     unsigned long long total, int known,
+				     uint64_t elapsed_ms)
+{
+	struct progress_counts c = {0};
+
+	c.done = done;
+	c.failed = failed;
+	c.running = running;
+	c.total = total;
+	c.total_known = known;
+	c.elapsed_ms = elapsed_ms;
+	return c;
+}
+
 /* Format into line with a roomy buffer; returns the length. */
 static size_t fmt(int flags, const struct progress_counts *c, unsigned width)
 {
@@ -17,7 +35,7 @@ static size_t fmt(int flags, const struct progress_counts *c, unsigned width)
 /* The three kinds of line for 12 of 40 done in 3.75 s. */
 static void test_kinds(void)
 {
-	struct progress_counts c = {12, 1, 2, 40, 1, 3750};
+	struct progress_counts c = counts(12, 1, 2, 40, 1, 3750);
 	size_t n;
 
 	n = fmt(PROGRESS_COUNTS, &c, 0);
@@ -43,7 +61,7 @@ static void test_kinds(void)
 /* The total not known yet: "?" for the total, the percentage, the ETA. */
 static void test_unknown_total(void)
 {
-	struct progress_counts c = {3, 0, 4, 999, 0, 1000};
+	struct progress_counts c = counts(3, 0, 4, 999, 0, 1000);
 
 	fmt(PROGRESS_COUNTS, &c, 0);
 	CHECK_STR(line, "3 done, 4 running, 0 failed, ? total, 3.0/s");
@@ -55,28 +73,28 @@ static void test_unknown_total(void)
 /* The ends of the bar, rounding down, and a count past the total. */
 static void test_bar_ends(void)
 {
-	struct progress_counts c = {0, 0, 0, 0, 1, 0};
+	struct progress_counts c = counts(0, 0, 0, 0, 1, 0);
 
 	fmt(PROGRESS_BAR, &c, 0); /* nothing to do at all */
 	CHECK_STR(line, "[--------------------]   0% 0 done, 0 running, "
 			"0 failed, 0 total, 0.0/s, ETA ?");
-	c = (struct progress_counts){0, 0, 1, 5, 1, 500};
+	c = counts(0, 0, 1, 5, 1, 500);
 	fmt(PROGRESS_BAR, &c, 0); /* started, none done: no ETA yet */
 	CHECK_STR(line, "[--------------------]   0% 0 done, 1 running, "
 			"0 failed, 5 total, 0.0/s, ETA ?");
-	c = (struct progress_counts){1, 0, 0, 3, 1, 3000};
+	c = counts(1, 0, 0, 3, 1, 3000);
 	fmt(PROGRESS_BAR, &c, 0); /* 33%: 6.6 cells, 6 drawn */
 	CHECK_STR(line, "[######--------------]  33% 1 done, 0 running, "
 			"0 failed, 3 total, 0.3/s, ETA 0:06");
-	c = (struct progress_counts){19, 0, 1, 20, 1, 1900};
+	c = counts(19, 0, 1, 20, 1, 1900);
 	fmt(PROGRESS_BAR, &c, 0); /* 95%: 19 cells */
 	CHECK_STR(line, "[###################-]  95% 19 done, 1 running, "
 			"0 failed, 20 total, 10.0/s, ETA 0:00");
-	c = (struct progress_counts){20, 20, 0, 20, 1, 2000};
+	c = counts(20, 20, 0, 20, 1, 2000);
 	fmt(PROGRESS_BAR, &c, 0);
 	CHECK_STR(line, "[####################] 100% 20 done, 0 running, "
 			"20 failed, 20 total, 10.0/s, ETA 0:00");
-	c = (struct progress_counts){25, 0, 0, 20, 1, 2000};
+	c = counts(25, 0, 0, 20, 1, 2000);
 	fmt(PROGRESS_BAR, &c, 0); /* more done than the total: 100%, no ETA */
 	CHECK_STR(line, "[####################] 100% 25 done, 0 running, "
 			"0 failed, 20 total, 12.5/s, ETA ?");
@@ -85,7 +103,7 @@ static void test_bar_ends(void)
 /* The ETA as M:SS under an hour, H:MM:SS from an hour. */
 static void test_eta_forms(void)
 {
-	struct progress_counts c = {1, 0, 0, 2, 1, 59999};
+	struct progress_counts c = counts(1, 0, 0, 2, 1, 59999);
 
 	fmt(PROGRESS_ETA, &c, 0); /* 59.999 s left: 0:59 */
 	CHECK_STR(line,
@@ -102,11 +120,11 @@ static void test_eta_forms(void)
 	fmt(PROGRESS_ETA, &c, 0);
 	CHECK_STR(line,
 		  "1 done, 0 running, 0 failed, 2 total, 0.0/s, ETA 1:00:00");
-	c = (struct progress_counts){2, 0, 0, 7, 1, 2 * 3661000ULL / 5};
+	c = counts(2, 0, 0, 7, 1, 2 * 3661000ULL / 5);
 	fmt(PROGRESS_ETA, &c, 0); /* 5 left at 3661/5 s each */
 	CHECK_STR(line,
 		  "2 done, 0 running, 0 failed, 7 total, 0.0/s, ETA 1:01:01");
-	c = (struct progress_counts){1, 0, 0, 101, 1, 3600000};
+	c = counts(1, 0, 0, 101, 1, 3600000);
 	fmt(PROGRESS_ETA, &c, 0); /* 100 hours */
 	CHECK_STR(line,
 		  "1 done, 0 running, 0 failed, 101 total, 0.0/s, "
@@ -116,14 +134,14 @@ static void test_eta_forms(void)
 /* The rate with one decimal, rounded. */
 static void test_rate(void)
 {
-	struct progress_counts c = {2, 0, 0, 9, 1, 3000};
+	struct progress_counts c = counts(2, 0, 0, 9, 1, 3000);
 
 	fmt(PROGRESS_COUNTS, &c, 0);
 	CHECK_STR(line, "2 done, 0 running, 0 failed, 9 total, 0.7/s");
-	c = (struct progress_counts){1000, 0, 0, 9000, 1, 500};
+	c = counts(1000, 0, 0, 9000, 1, 500);
 	fmt(PROGRESS_COUNTS, &c, 0);
 	CHECK_STR(line, "1000 done, 0 running, 0 failed, 9000 total, 2000.0/s");
-	c = (struct progress_counts){18446744073709551615ULL, 0, 0, 0, 0, 0};
+	c = counts(18446744073709551615ULL, 0, 0, 0, 0, 0);
 	fmt(PROGRESS_COUNTS, &c, 0); /* no time yet: 0.0, no division */
 	CHECK_STR(line, "18446744073709551615 done, 0 running, 0 failed, "
 			"? total, 0.0/s");
@@ -133,7 +151,7 @@ static void test_rate(void)
  * what fits, always NUL-terminated, and the length says so. */
 static void test_widths(void)
 {
-	struct progress_counts c = {12, 1, 2, 40, 1, 3750};
+	struct progress_counts c = counts(12, 1, 2, 40, 1, 3750);
 	char small[9];
 	size_t n;
 
@@ -173,6 +191,47 @@ static void test_widths(void)
 	CHECK_STR(small, "12 d");
 }
 
+/* Pipe mode: the bytes done, of their total, and their rate; the bar and
+ * the ETA by bytes once their total is known (jobs' total or not). */
+static void test_bytes(void)
+{
+	struct progress_counts c = counts(3, 0, 2, 0, 0, 2000);
+
+	c.bytes = 1;
+	c.bytes_done = 50 << 20;
+	fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "3 done, 2 running, 0 failed, ? total, 1.5/s, "
+			"50.0M of ?, 25.0M/s");
+	fmt(PROGRESS_BAR, &c, 0);
+	CHECK_STR(line, "[--------------------]   ?% 3 done, 2 running, "
+			"0 failed, ? total, 1.5/s, 50.0M of ?, 25.0M/s, ETA ?");
+	c.bytes_total = 200 << 20;
+	c.bytes_total_known = 1;
+	fmt(PROGRESS_BAR, &c, 0); /* 25%: 5 cells; 150M left at 25M/s */
+	CHECK_STR(line, "[#####---------------]  25% 3 done, 2 running, "
+			"0 failed, ? total, 1.5/s, 50.0M of 200.0M, 25.0M/s, "
+			"ETA 0:06");
+	/* the jobs' total known too: still by bytes */
+	c.total = 12;
+	c.total_known = 1;
+	fmt(PROGRESS_ETA, &c, 0);
+	CHECK_STR(line, "3 done, 2 running, 0 failed, 12 total, 1.5/s, "
+			"50.0M of 200.0M, 25.0M/s, ETA 0:06");
+	/* small and large sizes; no time yet: no rate */
+	c = counts(0, 0, 0, 0, 1, 0);
+	c.bytes = c.bytes_total_known = 1;
+	c.bytes_done = 1023;
+	c.bytes_total = 1536;
+	fmt(PROGRESS_COUNTS, &c, 0);
+	CHECK_STR(line, "0 done, 0 running, 0 failed, 0 total, 0.0/s, "
+			"1023B of 1.5K, 0B/s");
+	c.bytes_done = 0;
+	c.bytes_total = (uint64_t)3 << 40;
+	fmt(PROGRESS_BAR, &c, 0);
+	CHECK_STR(line, "[--------------------]   0% 0 done, 0 running, "
+			"0 failed, 0 total, 0.0/s, 0B of 3.0T, 0B/s, ETA ?");
+}
+
 int main(void)
 {
 	test_kinds();
@@ -181,5 +240,6 @@ int main(void)
 	test_eta_forms();
 	test_rate();
 	test_widths();
+	test_bytes();
 	return UNIT_DONE();
 }

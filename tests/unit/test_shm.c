@@ -130,9 +130,15 @@ static void test_counters(void)
 	CHECK(shm_counter_declare(seg, "failed") == 0);
 	CHECK(shm_counter_declare(seg, "ok") == 0); /* keeps its value */
 	CHECK(shm_counter_get(seg, "ok", &v) == 0 && v == -8);
-	/* wrap-around is defined */
+	/* no wrap-around: ERANGE, and the value stays */
 	CHECK(shm_counter_set(seg, "big", LLONG_MAX) == 0);
-	CHECK(shm_counter_add(seg, "big", 1, &v) == 0 && v == LLONG_MIN);
+	errno = 0;
+	CHECK(shm_counter_add(seg, "big", 1, &v) == -1 && errno == ERANGE);
+	CHECK(shm_counter_get(seg, "big", &v) == 0 && v == LLONG_MAX);
+	CHECK(shm_counter_add(seg, "big", -1, &v) == 0 && v == LLONG_MAX - 1);
+	CHECK(shm_counter_set(seg, "big", LLONG_MIN) == 0);
+	CHECK(shm_counter_add(seg, "big", -1, NULL) == -1 && errno == ERANGE);
+	CHECK(shm_counter_add(seg, "big", LLONG_MAX, &v) == 0 && v == -1);
 
 	CHECK_INT(shm_counters_list(seg, c, SHM_COUNTERS), 4);
 	CHECK_STR(c[0].name, "big");

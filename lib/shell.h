@@ -1,0 +1,16 @@
+/* shell: which shell runs the commands that need one (GNU parallel's
+ * rule): the one asked for (--shell, $MPRUN_SHELL, $PARALLEL_SHELL), else
+ * the shell mprun was started from (its parent process) when it is a
+ * POSIX-family shell, else $SHELL when it is one, else /bin/sh. So a
+ * command written for the user's shell (bash's [[ ]], exported functions)
+ * runs as it would there. */
+#ifndef MPRUN_SHELL_H
+#define MPRUN_SHELL_H
+
+/* The shell's path (a static string, or given). */
+const char *shell_choose(const char *given);
+/* Is path a POSIX-family shell by its name (sh, bash, dash, ksh, mksh,
+ * zsh, ash, yash, posh)? */
+int shell_is_posix(const char *path);
+
+#endif

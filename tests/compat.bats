@@ -1,0 +1,278 @@
+#!/usr/bin/env bats
+# Drop-in for GNU parallel: the same invocation through GNU parallel
+# (Debian's, installed by build.sh for the tests) and through mprun gives
+# the same standard output and exit status. Each case is one line of
+# arguments, as a shell would split them; `-k` keeps both outputs in input
+# order. A case that must differ belongs in mprun(1)'s compatibility table
+# and in a test of its own, not here.
+
+bats_require_minimum_version 1.5.0
+
+load setup
+
+setup_file() {
+	command -v parallel >/dev/null ||
+		skip "GNU parallel is not installed (build.sh installs it as root)"
+	# Not moreutils' parallel, which takes other options.
+	parallel --version 2>/dev/null | grep -q '^GNU parallel' ||
+		skip "the parallel installed is not GNU parallel"
+}
+
+# GNU parallel's output and status for case $1 (in $T). GNU parallel takes
+# ~0.15 s to start: with MPRUN_COMPAT_CACHE (a private directory build.sh
+# makes for one run of both builds' suites), each answer is kept there
+# for the other build, under the test's name and the case.
+_gnu() {
+	local key out
+	if [ -n "${MPRUN_COMPAT_CACHE:-}" ]; then
+		key=$(printf '%s\n%s' "$BATS_TEST_NAME" "$1" | sha1sum)
+		key=$MPRUN_COMPAT_CACHE/${key%% *}
+		if [ -f "$key" ]; then
+			cat "$key"
+			return
+		fi
+	fi
+	out=$(eval "parallel --will-cite $1" </dev/null 2>/dev/null
+		echo "status $?")
+	[ -z "${MPRUN_COMPAT_CACHE:-}" ] || printf '%s\n' "$out" >"$key"
+	printf '%s\n' "$out"
+}
+
+# Run each case (one per line of stdin, words as the shell splits them,
+# with stdin from /dev/null) through both programs in $T; print the cases
+# that differ with both outputs, and fail if any does.
+_compat() {
+	local c gnu ours bad=0
+	printf 'a\nb\nc\n' >abc
+	printf '1\n2\n' >f12
+	printf 'x\ny\n' >fxy
+	while IFS= read -r c; do
+		[ -n "$c" ] || continue
+		gnu=$(_gnu "$c")
+		ours=$(eval "\"\$MPRUN\" $c" </dev/null 2>/dev/null
+			echo "status $?")
+		if [ "$gnu" != "$ours" ]; then
+			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
+				"$(tr '\n' '|' <<<"$gnu")" \
+				"$(tr '\n' '|' <<<"$ours")"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+@test "compat: ::: :::: :::+ ::::+, cartesian and linked" {
+	_compat <<'EOF'
+-k echo ::: a b c
+-k echo ::: a b ::: 1 2
+-k echo {1} {2} ::: a b :::+ 1 2
+-k echo {2} {1} ::: a b ::: 1 2
+-k echo :::: abc
+-k echo :::: abc f12
+-k echo :::: f12 ::::+ fxy
+-k echo :::: abc ::::+ f12 fxy
+-k echo ::: q :::: f12 ::::+ fxy
+-k echo ::: a b :::: f12
+-k -a abc echo
+-k -a abc -a f12 echo
+-k echo {3} {1} ::: a ::: b ::: c
+-k echo ::: '' x
+-k --link echo ::: a b c ::: 1 2 3
+-k --link echo ::: a b c ::: 1 2
+-k --xapply echo ::: a ::: 1 2 3 ::: x y
+-k --link echo :::: abc ::: 1 2
+-k --link echo ::: a b :::+ 1 2 ::: x y z
+-k echo {} ::: 'a b' "c'd" 'e"f' 'g$h' 'i`j`' '*'
+EOF
+}
+
+@test "compat: replacement strings {} {.} {/} {//} {/.} {#} {n}" {
+	_compat <<'EOF'
+-k echo {.} {/} {//} {/.} ::: dir/sub/file.tar.gz /x.y ./a b.c
+-k echo {#} {} ::: a b c
+-k -j1 echo {%} ::: a b
+-k echo {1.} {2/} {1//} {2/.} ::: a.b/c.d ::: e/f.g
+-k echo pre{}post ::: a b
+-k echo {} {} ::: a
+-k echo ::: '{}'
+-k echo {5} ::: a ::: b
+EOF
+}
+
+@test "compat: -n -N -X --xargs batching" {
+	_compat <<'EOF'
+-k -n2 echo ::: 1 2 3 4 5
+-k -n1 echo ::: 1 2
+-k -n2 echo {2}-{1} ::: 1 2 3 4 5
+-k -N2 echo ::: 1 2 3 4
+-k -N2 echo {2}-{1} ::: 1 2 3 4 5
+-k -L2 echo ::: 1 2 3 4
+-k --max-lines 3 echo ::: 1 2 3 4
+-k -n3 echo {#} ::: 1 2 3 4 5 6
+-k --max-args 2 echo ::: a b c d
+-k -j1 -X echo pre-{}-post ::: a b c
+-k -j1 --xargs echo ::: 1 2 3
+EOF
+}
+
+@test "compat: --colsep on files and ::: lists, --trim" {
+	printf 'a,b\nc,d\n' >cols
+	printf '  p \t\n' >blanks
+	_compat <<'EOF'
+-k --colsep , echo {2} {1} ::: a,b c,d
+-k --colsep , echo {2} {1} :::: cols
+-k --colsep , echo {3}{1}{4}{2} ::: a,b c,d :::+ 1,2 3,4
+-k --colsep '[,;]' echo {1}-{2}-{3} ::: 'a;b,c'
+-k -C , echo {2} ::: x,y
+-k --trim lr echo x{}x ::: ' a '
+-k --trim l echo x{}x ::: ' a '
+-k --trim r echo x{}x ::: ' a '
+-k --trim rl --colsep , echo x{1}x{2}x ::: ' a , b '
+-k --trim n echo x{}x ::: ' a '
+-k --trim lr echo x{}x :::: blanks
+-k --trim q echo x{}x ::: a
+-k --skip-first-line echo :::: f12
+-k --skip-first-line echo ::: a b c
+-k --skip-first-line echo ::: a b ::: 1 2
+--number-of-threads
+--number-of-sockets
+--number-of-cores
+--number-of-cpus
+-k --silent echo ::: a
+EOF
+}
+
+@test "compat: xargs habits -E -r -P --max-procs --arg-sep --arg-file-sep" {
+	printf 'a\n\n  \nb\nstop\nc\n' >withstop
+	_compat <<'EOF'
+-k -E stop echo ::: a stop b
+-k -E stop echo ::: a b ::: 1 stop 2
+-k -E stop echo :::: withstop
+-k -r echo x{}x :::: withstop
+-k -r echo ::: ''
+-k -r echo x{}x ::: a '' ' ' b
+-k -P 2 echo ::: a b
+-k --max-procs 2 echo ::: a b
+-k -j1 echo ::: a b
+-k --arg-sep ,, echo ,, a b
+-k --arg-sep ,, echo ,, a b ,,+ 1 2
+-k --arg-sep ,, --arg-file-sep // echo ,, a b // f12
+-k --arg-file-sep // echo // abc //+ f12
+-k -d , echo :::: cols
+-k -0 echo ::: a
+EOF
+}
+
+@test "compat: exit status, --halt, --tag, --tagstring, --dry-run, --will-cite" {
+	_compat <<'EOF'
+-k false ::: 1 2 3
+-k 'exit {}' ::: 0 1 2
+-k 'exit {}' ::: 0 0
+-k --halt now,fail=1 -j1 'echo {}; exit {}' ::: 0 0 1 0
+-k --halt soon,fail=1 -j1 'echo {}; exit {}' ::: 0 1 0 0
+-k --tag echo ::: a b
+-k --tag echo ::: a ::: 1 2
+-k --tagstring T{} echo ::: a b
+-k --dry-run echo ::: a b
+-k --will-cite echo ::: a
+-k --nice 5 sh -c 'echo $(nice)' ::: a
+-k --timeout 10 echo ::: a
+-k --retries 2 'echo {}' ::: a
+-k --halt-on-error now,fail=1 -j1 'exit {}' ::: 0 1 0
+-k --no-keep-order -j1 echo ::: a b
+-k --term-seq TERM,100,KILL,25 echo ::: a
+-k --plain echo ::: a
+-k --gnu echo ::: a
+-k -t echo ::: a
+EOF
+}
+
+@test "compat: --header : names the columns of ::: and :::: inputs" {
+	printf 'a\tb\n1\t2\n3\t4\n' >h.tsv
+	_compat <<'EOF'
+-k --header : echo {b}-{a} :::: h.tsv
+-k --header : --colsep , echo {b}-{a} ::: a,b 1,2
+-k --header : echo {x.} {x} ::: x a.b
+-k --header : echo {1} ::: x a ::: y b
+-k --header : echo {x} {y} ::: x 1 2 ::: y a b
+-k --header : echo {xy} {x} ::: x 1 ::: xy 2
+-k --header : echo ::: x 1 2
+-k --header : echo {x}{y} ::: x 1 2 :::+ y a b
+EOF
+}
+
+@test "compat: exported shell functions and the caller's shell (bash here)" {
+	myf() { echo "f [$1] [$2]"; }
+	export -f myf
+	_compat <<'EOF'
+-k myf ::: a 'b c'
+-k myf {} x ::: a
+-k 'myf {}; myf {}' ::: a
+-k '[[ {} == a* ]] && echo {} starts with a' ::: ab ba
+-k 'echo $BASH_VERSION | cut -c1' ::: x
+EOF
+}
+
+@test "compat: --wd and --env without -S (local jobs)" {
+	mkdir -p sub
+	echo inside >sub/f
+	export CPT_FOO=foo
+	_compat <<'EOF'
+-k --wd sub cat f ::: x
+-k --wd sub 'cat {}' ::: f
+-k --wd new/deeper 'basename "$PWD"' ::: 1
+-k --env CPT_FOO 'echo $CPT_FOO' ::: 1
+EOF
+	[ -d new/deeper ]
+}
+
+# Cases from GNU parallel's tutorial, parallel_tutorial(7) (its input files
+# made here as it makes them), and from its man page's examples.
+@test "compat: GNU parallel's tutorial and man page examples" {
+	perl -e 'for(1..4){print "$_\n"}' >num30000 2>/dev/null || seq 4 >num30000
+	seq 8 >num128
+	printf 'A\nB\nC\n' >abc-file
+	printf 'D\nE\nF\n' >def-file
+	printf 'f1\tf2\nA\tB\nC\tD\n' >tsv-file.tsv
+	printf 'A\0B\0C\0' >abc0-file
+	printf 'A_B_C_' >abc_-file
+	_compat <<'EOF'
+-k echo ::: A B C
+-k echo :::: abc-file
+-k -a abc-file echo
+-k echo ::: A B C ::: D E F
+-k -a abc-file -a def-file echo
+-k echo :::: abc-file :::: def-file
+-k echo :::: abc-file ::: D E F
+-k --xapply echo :::: abc-file ::: D E F G
+-k -0 echo :::: abc0-file
+-k -d _ echo :::: abc_-file
+-k -d '\0' echo :::: abc0-file
+-k -E stop echo ::: A B stop C D
+-k --no-run-if-empty echo ::: A ' ' B
+-k echo {} ::: A/B.C
+-k echo {.} ::: A/B.C
+-k echo {/} ::: A/B.C
+-k echo {//} ::: A/B.C
+-k echo {/.} ::: A/B.C
+-k echo {#} ::: A B C
+-k echo {1} and {2} ::: A B ::: C D
+-k echo /={1/} //={1//} /.={1/.} .={1.} ::: A/B.C D/E.F
+-k --colsep '\t' echo 1={1} 2={2} :::: tsv-file.tsv
+-k --header : echo f1={f1} f2={f2} ::: f1 A B ::: f2 C D
+-k --header : --colsep '\t' echo f1={f1} f2={f2} :::: tsv-file.tsv
+-k --trim lr echo pre-{}-post ::: ' A '
+-k -j1 -N3 echo ::: A B C D E F G H
+-k -j1 -X echo ::: A B C
+-k -j1 -X echo pre-{}-post ::: A B C
+-k -N0 echo foo ::: 1 2 3
+-k echo ::: A B C ::: D E F ::: G H I
+-k --tag echo foo-{} ::: A B C
+-k --tagstring {}-bar echo foo-{} ::: A B C
+-k 'echo {}; exit {}' ::: 0 1 2
+-k --halt 1 -j1 'echo {}; exit {}' ::: 0 0 1 2 3
+-k --joblog /dev/null echo ::: A
+-k -n2 echo :::: num128
+-k echo {1} {2} :::: num30000 :::+ abc-file
+EOF
+}

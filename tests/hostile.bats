@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# Hostile files: what another user plants where mprun writes (a symbolic
+# link, a directory of theirs) is refused, never written through; the
+# victim file stays as it was. The attacker is user nobody (65534), the
+# victim root, as in a shared /tmp.
+
+bats_require_minimum_version 1.5.0
+
+load setup
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to be two users"
+}
+
+# setup.bash's setup, then a shared place ($S, outside $T, which nobody
+# cannot enter) and the victim file ($V, root's).
+eval "_ho_base_$(declare -f setup)"
+setup() {
+	_ho_base_setup || return 1
+	S=$(mktemp -d /tmp/mprun-hostile.XXXXXX)
+	chmod 1777 "$S" # a shared, sticky place like /tmp
+	V=$T/victim.txt
+	echo original >"$V"
+}
+
+teardown() {
+	[ -z "${S:-}" ] || rm -rf "$S"
+}
+
+# Run a command as the attacker.
+_ho_nobody() {
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$@"
+}
+
+@test "--results into a directory another user prepared, with a link planted: refused, the victim unchanged" {
+	_ho_nobody sh -c "mkdir -p '$S/res/1' && ln -s '$V' '$S/res/1/.stdout.tmp' && chmod 777 '$S/res' '$S/res/1'"
+	run "$MPRUN" --results "$S/res" 'echo owned' ::: x
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"$S/res"* ]]
+	[ "$(cat "$V")" = original ]
+}
+
+@test "--results in our own directory: a link planted in a job's directory is not followed" {
+	mkdir "$S/mine"
+	chmod 755 "$S/mine"
+	# our directory, but a stale job directory of ours holding a link
+	mkdir "$S/mine/1"
+	ln -s "$V" "$S/mine/1/.stdout.tmp"
+	ln -s "$V" "$S/mine/1/.exitval.tmp"
+	run "$MPRUN" --results "$S/mine" 'echo fresh' ::: x
+	[ "$status" -eq 0 ]
+	[ "$(cat "$V")" = original ]
+	[ "$(cat "$S/mine/1/stdout")" = "fresh x" ]
+	[ "$(cat "$S/mine/1/exitval")" = 0 ]
+	[ ! -L "$S/mine/1/stdout" ]
+}
+
+@test "--results: a job directory another user made first (in a sticky place) is refused" {
+	_ho_nobody mkdir -m 777 "$S/1"
+	run "$MPRUN" --results "$S" 'echo x' ::: x
+	[ "$status" -ne 0 ]
+	[ ! -e "$S/1/stdout" ]
+}
+
+@test "--joblog through a planted link or in another user's directory: refused, the victim unchanged" {
+	_ho_nobody sh -c "mkdir -m 777 '$S/jl' && ln -s '$V' '$S/jl/log'"
+	run "$MPRUN" --joblog "$S/jl/log" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --joblog $S/jl/log: refused: it or its directory belongs to another user, or others may write there" ]
+	[ ! -e "$T/ran" ]
+	# a link in the sticky, shared place itself
+	_ho_nobody ln -s "$V" "$S/log"
+	run "$MPRUN" --joblog "$S/log" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --joblog $S/log: refused: a symbolic link" ]
+	# a file of the attacker's there: not written into
+	_ho_nobody sh -c "echo theirs >'$S/log2'"
+	run "$MPRUN" --joblog "$S/log2" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$(cat "$S/log2")" = theirs ]
+	[ "$(cat "$V")" = original ]
+	[ ! -e "$T/ran" ]
+	# ours there: fine
+	run "$MPRUN" --joblog "$S/log3" true ::: a
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$S/log3")" -eq 2 ]
+}
