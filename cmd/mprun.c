@@ -74,6 +74,7 @@ static int on_skip(void *data, unsigned long long seq)
  * input, so split the command words at spaces first (an empty piece keeps
  * a run of spaces as it was when the words are joined again). */
 static struct template *context_template(char **words, size_t n,
+					 const struct template_conf *conf,
 					 struct template_error *err)
 {
 	struct template *t = NULL;
@@ -94,7 +95,7 @@ static struct template *context_template(char **words, size_t n,
 			pieces[np++] = tok;
 		s = copy + (pieces[np - 1] - copy) + strlen(pieces[np - 1]) + 1;
 	}
-	t = template_new(pieces, np, TEMPLATE_CONTEXT, err);
+	t = template_new_conf(pieces, np, conf, err);
 out:
 	free(pieces);
 	free(copy);
@@ -105,20 +106,29 @@ out:
 static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
-	int flags = (r->cli.fill == FILL_CONTEXT ? TEMPLATE_CONTEXT : 0) |
-		    (r->cli.pipe != PIPE_NONE || r->cli.no_insert
-			     ? TEMPLATE_NO_APPEND
-			     : 0);
+	struct template_conf conf = {
+		.flags = (r->cli.fill == FILL_CONTEXT ? TEMPLATE_CONTEXT : 0) |
+			 (r->cli.pipe != PIPE_NONE || r->cli.no_insert
+				  ? TEMPLATE_NO_APPEND
+				  : 0) |
+			 (r->cli.quote ? TEMPLATE_QUOTE : 0),
+		.plus = r->cli.plus,
+		.rpls = r->cli.rpls,
+		.nrpls = r->cli.nrpls,
+		.slots = opts_slots(r->cli.jobs),
+	};
 	struct template_error err = {0};
 
+	memcpy(conf.tags, r->cli.tags, sizeof(conf.tags));
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
 				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, NULL);
-	else if (r->cli.fill == FILL_CONTEXT)
-		r->tpl = context_template(r->cli.command, r->cli.ncommand, &err);
+	else if (r->cli.fill == FILL_CONTEXT && !r->cli.quote)
+		r->tpl = context_template(r->cli.command, r->cli.ncommand,
+					  &conf, &err);
 	else
-		r->tpl = template_new(r->cli.command, r->cli.ncommand, flags,
-				      &err);
+		r->tpl = template_new_conf(r->cli.command, r->cli.ncommand,
+					   &conf, &err);
 	if (r->tpl == NULL) {
 		template_refused("the command", &err);
 		return -1;

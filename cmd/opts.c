@@ -91,6 +91,14 @@ enum {
 	OPT_NSOCKETS,
 	OPT_LINK,
 	OPT_TRANSFER_ABS,
+	OPT_PLUS,
+	OPT_RPL,
+	OPT_ER,
+	OPT_BNR,
+	OPT_DNR,
+	OPT_BNER,
+	OPT_SEQREPLACE,
+	OPT_SLOTREPLACE,
 	OPT_REPORT,
 	OPT_JOBLOG_IN,
 };
@@ -320,6 +328,35 @@ static const struct opt_doc opt_docs[] = {
 	{{"help", no_argument, NULL, 'h'}, NULL, "print this help and exit",
 	 'h'},
 	{{"list-options", no_argument, NULL, OPT_LIST_OPTIONS}, NULL, NULL, 0},
+	{{"plus", no_argument, NULL, OPT_PLUS}, NULL,
+	 "GNU parallel's --plus replacement strings ({+.} {..} {0%} "
+	 "{:N} {#RE} {/RE/STR} ...)", 0},
+	{{"rpl", required_argument, NULL, OPT_RPL}, "'TAG S///'",
+	 "define the replacement string TAG as {= S/// =}", 0},
+	{{"quote", no_argument, NULL, 'q'}, NULL,
+	 "each command word is one word: no shell syntax in it", 'q'},
+	{{"replace", optional_argument, NULL, 'i'}, NULL,
+	 "-iR or --replace=R: R instead of {} (alone: -I {}, as xargs -i)",
+	 'i'},
+	{{"extensionreplace", required_argument, NULL, OPT_ER}, "R",
+	 "R instead of {.}", 0},
+	{{"er", required_argument, NULL, OPT_ER}, "R", NULL, 0},
+	{{"basenamereplace", required_argument, NULL, OPT_BNR}, "R",
+	 "R instead of {/}", 0},
+	{{"bnr", required_argument, NULL, OPT_BNR}, "R", NULL, 0},
+	{{"dirnamereplace", required_argument, NULL, OPT_DNR}, "R",
+	 "R instead of {//}", 0},
+	{{"dnr", required_argument, NULL, OPT_DNR}, "R", NULL, 0},
+	{{"basenameextensionreplace", required_argument, NULL, OPT_BNER}, "R",
+	 "R instead of {/.}", 0},
+	{{"bner", required_argument, NULL, OPT_BNER}, "R", NULL, 0},
+	{{"seqreplace", required_argument, NULL, OPT_SEQREPLACE}, "R",
+	 "R instead of {#}", 0},
+	{{"slotreplace", required_argument, NULL, OPT_SLOTREPLACE}, "R",
+	 "R instead of {%}", 0},
+	/* a short option only: its long name is its letter (see opts_help) */
+	{{"I", required_argument, NULL, 'I'}, "R",
+	 "R instead of {} (as xargs -I; {} is then text)", 'I'},
 	{{"report", required_argument, NULL, OPT_REPORT}, "FILE",
 	 "draw the run as a timeline in FILE (.svg, or .html with tables)",
 	 0},
@@ -359,7 +396,10 @@ static void opts_help(FILE *f)
 		}
 		if (at > 0 && at + 1 < sizeof(also))
 			strcat(also, ")");
-		if (d->shortopt)
+		if (d->shortopt && d->opt.name[1] == '\0')
+			snprintf(left, sizeof(left), "-%c%s%s", d->shortopt,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else if (d->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s",
 				 d->shortopt, d->opt.name, d->arg ? " " : "",
 				 d->arg ? d->arg : "");
@@ -383,6 +423,7 @@ static void opts_help(FILE *f)
 		"  with none, inputs are read from stdin.\n"
 		"Replacement strings: {} {.} {/} {//} {/.} {#} {%%} {n} {n.} "
 		"{n/} {n//} {n/.}\n"
+		"  {= s/RE/REPL/FLAGS =} {=n s/RE/REPL/ =} (more with --plus)\n"
 		"  (with none, the input is appended; inputs are quoted for the "
 		"shell).\n\n"
 		"Other modes (first on the command line):\n"
@@ -411,7 +452,7 @@ static void opts_list(void)
 	size_t i;
 
 	for (i = 0; i < NOPTS; i++)
-		if (opt_docs[i].help != NULL)
+		if (opt_docs[i].help != NULL && opt_docs[i].opt.name[1] != '\0')
 			printf("--%s\n", opt_docs[i].opt.name);
 }
 
@@ -842,6 +883,52 @@ static int check_report(const struct cli *cli)
 	return 0;
 }
 
+/* The options of the replacement strings (--plus, -I, --er, ...). */
+static int parse_replace_opt(int c, const char *arg, struct cli *cli)
+{
+	static const struct {
+		int c;
+		enum template_tag tag;
+		const char *name;
+	} renames[] = {
+		{'I', TEMPLATE_TAG_ARGS, "-I"},
+		{'i', TEMPLATE_TAG_ARGS, "--replace"},
+		{OPT_ER, TEMPLATE_TAG_NOEXT, "--extensionreplace"},
+		{OPT_BNR, TEMPLATE_TAG_BASE, "--basenamereplace"},
+		{OPT_DNR, TEMPLATE_TAG_DIR, "--dirnamereplace"},
+		{OPT_BNER, TEMPLATE_TAG_BASE_NOEXT, "--basenameextensionreplace"},
+		{OPT_SEQREPLACE, TEMPLATE_TAG_SEQ, "--seqreplace"},
+		{OPT_SLOTREPLACE, TEMPLATE_TAG_SLOT, "--slotreplace"},
+	};
+	size_t k;
+
+	if (c == OPT_PLUS) {
+		cli->plus = 1;
+		return 0;
+	}
+	if (c == 'q') {
+		cli->quote = 1;
+		return 0;
+	}
+	if (c == OPT_RPL) {
+		if (arg[strcspn(arg, " \t\n")] == '\0' || strchr(" \t\n", arg[0]))
+			return usage_error("--rpl '%s': not 'TAG EXPRESSION' "
+					   "(such as --rpl '{..} s/\\..*//')",
+					   arg);
+		return add_arg(&cli->rpls, &cli->nrpls, arg);
+	}
+	if (c == 'i' && arg == NULL)
+		arg = "{}"; /* xargs: -i alone is -I {} */
+	for (k = 0; k < sizeof(renames) / sizeof(renames[0]); k++)
+		if (renames[k].c == c)
+			break;
+	if (arg[0] == '\0')
+		return usage_error("%s: the replacement string may not be "
+				   "empty", renames[k].name);
+	cli->tags[renames[k].tag] = arg;
+	return 0;
+}
+
 /* Handle one option from getopt. 0, 1 (exit 0 now) or -1 (a message
  * printed; the caller adds the pointer to --help). */
 static int parse_opt(int c, const char *arg, struct cli *cli)
@@ -1152,6 +1239,18 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_DRY_RUN:
 		cli->dry_run = 1;
 		return 0;
+	case OPT_PLUS:
+	case OPT_RPL:
+	case 'q':
+	case 'I':
+	case 'i':
+	case OPT_ER:
+	case OPT_BNR:
+	case OPT_DNR:
+	case OPT_BNER:
+	case OPT_SEQREPLACE:
+	case OPT_SLOTREPLACE:
+		return parse_replace_opt(c, arg, cli);
 	case 'v':
 		cli->echo = 1;
 		return 0;
@@ -1194,7 +1293,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:",
+	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q",
 				longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
@@ -1267,6 +1366,8 @@ void opts_free(struct cli *cli)
 	cli->envs = NULL;
 	free(cli->returns);
 	cli->returns = NULL;
+	free(cli->rpls);
+	cli->rpls = NULL;
 }
 
 unsigned opts_slots(const char *jobs)

@@ -9,6 +9,7 @@
 #include "order.h"
 #include "pool.h"
 #include "progress.h"
+#include "template.h"
 
 /* How records to and from --workers are delimited. */
 enum { FRAMING_LINE, FRAMING_NUL, FRAMING_LEN };
@@ -119,6 +120,12 @@ struct cli {
 	int slurm;         /* --slurm (also set by --slurm-alloc) */
 	unsigned slurm_cpus; /* --slurm-cpus N (0: 1) */
 	const char *slurm_alloc; /* --slurm-alloc "OPTIONS" */
+	/* replacement strings */
+	int plus;          /* --plus */
+	int quote;         /* -q/--quote */
+	const char *tags[TEMPLATE_TAG_COUNT]; /* -I, --er, ...: renamed */
+	char **rpls;       /* --rpl 'TAG EXPR' (repeatable) */
+	size_t nrpls;
 	const char *report;      /* --report FILE (.svg, .html) */
 	const char *joblog_in;   /* --joblog-in LOG: draw it, run nothing */
 };

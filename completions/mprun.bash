@@ -16,8 +16,11 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
---trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help'
-_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -m -k -u -v -t -h -S'
+--trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help
+--plus --rpl --quote --replace --extensionreplace --er --basenamereplace --bnr
+--dirnamereplace --dnr --basenameextensionreplace --bner --seqreplace
+--slotreplace'
+_mprun_shortopts='-j -P -a -0 -d -C -n -N -L -E -r -X -m -k -u -v -t -h -S -I -i -q'
 # What may only come first: the counter and semaphore commands (and
 # --cleanup, which is in _mprun_longopts too: later it is a remote option).
 _mprun_firstopts='--counter --counters --status --sem --semaphore'
@@ -38,7 +41,10 @@ _mprun_takes_arg()
 		--worker-init | --max-tasks-per-worker | --max-inflight | \
 		--framing | \
 		--sshlogin | --slf | --ssh | --env | --workdir | --wd | \
-		--return | --trc | --slurm-cpus | --slurm-alloc)
+		--return | --trc | --slurm-cpus | --slurm-alloc | \
+		--rpl | --extensionreplace | --er | --basenamereplace | --bnr | \
+		--dirnamereplace | --dnr | --basenameextensionreplace | --bner | \
+		--seqreplace | --slotreplace)
 		return 0
 		;;
 	esac
@@ -173,7 +179,7 @@ _mprun()
 			for ((k = 1; k < ${#w}; k++)); do
 				c=${w:k:1}
 				case $c in
-				[jPadCnNLS])
+				[jPadCnNLSI])
 					if ((k + 1 == ${#w})); then
 						if ((i + 1 == COMP_CWORD)); then
 							_mprun_optarg "-$c" "$cur"

@@ -30,13 +30,15 @@ function __fish_mprun_needs_command
                 --counters-json --workers --worker-init \
                 --max-tasks-per-worker --max-inflight --framing --sshlogin --slf --ssh \
                 --env --workdir --wd --return --trc --slurm-cpus \
-                --slurm-alloc
+                --slurm-alloc --rpl --extensionreplace --er \
+                --basenamereplace --bnr --dirnamereplace --dnr \
+                --basenameextensionreplace --bner --seqreplace --slotreplace
                 set skip 1
             case '--*'
             case '-*'
                 # A short option that takes an argument ends a cluster;
                 # the argument is the next word if nothing follows it.
-                if string match -qr -- '^-[0rXmkuvth]*[jPadCnNLES]$' $t
+                if string match -qr -- '^-[0rXmkuvthq]*[jPadCnNLESI]$' $t
                     set skip 1
                 end
             case '*'
@@ -139,6 +141,17 @@ complete -c mprun -n __fish_mprun_needs_command -l trc -r -F -d 'Same as --trans
 complete -c mprun -n __fish_mprun_needs_command -l slurm -d 'Run each job as a step of the Slurm allocation'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-cpus -x -d 'CPUs of each Slurm job step'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-alloc -x -d 'Get a Slurm allocation with salloc OPTIONS'
+complete -c mprun -n __fish_mprun_needs_command -s q -l quote -d 'Each command word is one word: no shell syntax in it'
+complete -c mprun -n __fish_mprun_needs_command -l plus -d "GNU parallel's --plus replacement strings"
+complete -c mprun -n __fish_mprun_needs_command -l rpl -x -d "Define a replacement string as {= s/// =}"
+complete -c mprun -n __fish_mprun_needs_command -s I -x -d 'R instead of {}'
+complete -c mprun -n __fish_mprun_needs_command -s i -l replace -d 'R (default {}) instead of {}: -iR, --replace=R'
+complete -c mprun -n __fish_mprun_needs_command -l extensionreplace -l er -x -d 'R instead of {.}'
+complete -c mprun -n __fish_mprun_needs_command -l basenamereplace -l bnr -x -d 'R instead of {/}'
+complete -c mprun -n __fish_mprun_needs_command -l dirnamereplace -l dnr -x -d 'R instead of {//}'
+complete -c mprun -n __fish_mprun_needs_command -l basenameextensionreplace -l bner -x -d 'R instead of {/.}'
+complete -c mprun -n __fish_mprun_needs_command -l seqreplace -x -d 'R instead of {#}'
+complete -c mprun -n __fish_mprun_needs_command -l slotreplace -x -d 'R instead of {%}'
 complete -c mprun -n __fish_mprun_needs_command -l dry-run -d 'Print the commands instead of running them'
 complete -c mprun -n __fish_mprun_needs_command -s t -l verbose -d 'Print each command on stderr before it runs'
 complete -c mprun -n __fish_mprun_needs_command -l version -d 'Print the version and exit'

@@ -74,6 +74,31 @@ enum {
 	TEMPLATE_CONTEXT = 1 << 1,
 	TEMPLATE_NO_QUOTE = 1 << 2,
 	TEMPLATE_NO_APPEND = 1 << 3, /* never append the arguments */
+	TEMPLATE_QUOTE = 1 << 4,     /* GNU -q: each word is one word */
+};
+
+/* The replacement strings that options rename (GNU -I, --er, --bnr, --dnr,
+ * --bner, --seqreplace, --slotreplace), in this order. */
+enum template_tag {
+	TEMPLATE_TAG_ARGS,	 /* {} */
+	TEMPLATE_TAG_NOEXT,	 /* {.} */
+	TEMPLATE_TAG_BASE,	 /* {/} */
+	TEMPLATE_TAG_DIR,	 /* {//} */
+	TEMPLATE_TAG_BASE_NOEXT, /* {/.} */
+	TEMPLATE_TAG_SEQ,	 /* {#} */
+	TEMPLATE_TAG_SLOT,	 /* {%} */
+	TEMPLATE_TAG_COUNT
+};
+
+/* Which replacement strings a template knows (template_new: the defaults,
+ * with flags). */
+struct template_conf {
+	int flags;			     /* TEMPLATE_* */
+	int plus;			     /* GNU --plus */
+	const char *tags[TEMPLATE_TAG_COUNT]; /* NULL: the default spelling */
+	char *const *rpls;		     /* GNU --rpl 'TAG EXPR' */
+	size_t nrpls;
+	unsigned slots;			     /* job slots: the width of {0%} */
 };
 
 struct template;
@@ -104,6 +129,10 @@ struct template_job {
  * (err filled when err is not NULL), ENOMEM otherwise. */
 struct template *template_new(char *const *words, size_t nwords, int flags,
 			      struct template_error *err);
+/* The same with the replacement strings of conf. */
+struct template *template_new_conf(char *const *words, size_t nwords,
+				   const struct template_conf *conf,
+				   struct template_error *err);
 void template_free(struct template *t);
 
 int template_uses_shell(const struct template *t);

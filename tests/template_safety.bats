@@ -35,10 +35,14 @@ expect_each() {
 	done
 }
 
+# Options given to mprun before the template (--plus, -I ...).
+OPTS=()
+
 # Run template $1 over every payload (-k) under shell $2.
 run_all() {
 	rm -f pw
-	MPRUN_SHELL=$2 run --separate-stderr "$MPRUN" -k -j1 "$1" ::: "${P[@]}"
+	MPRUN_SHELL=$2 run --separate-stderr "$MPRUN" -k -j1 "${OPTS[@]}" "$1" \
+		::: "${P[@]}"
 }
 
 # The template $1 gives each payload back exactly, between $2 and $3.
@@ -86,7 +90,7 @@ numbers_only() {
 		n=$(grep -c 'is not an integer' <<<"$stderr")
 		[ "$n" -eq "${#P[@]}" ] || { echo "$sh: $stderr" >&2; return 1; }
 		[ -n "${2-}" ] || continue
-		MPRUN_SHELL=$sh run "$MPRUN" "$1" ::: "$2"
+		MPRUN_SHELL=$sh run "$MPRUN" "${OPTS[@]}" "$1" ::: "$2"
 		[ "$status" -eq 0 ] && [ "$output" = "$3" ] || {
 			echo "$sh: $2 gave $status: $output" >&2
 			return 1
@@ -448,4 +452,63 @@ EOF
 	done
 	run "$MPRUN" 'echo $(( {} * 2 ))' ::: 21
 	[ "$output" = 42 ]
+}
+
+# --- the strings of GNU parallel beyond {}: the same rule ----------------
+
+@test "safety: {= s/// =} values are data in every plain context" {
+	exact "printf '%s\n' {= s/^/</; s/\$/>/ =}" '<' '>'
+	exact "printf '%s\n' \"{= s/^/</; s/\$/>/ =}\"" '<' '>'
+	exact "printf '%s\n' '{= s/^/</; s/\$/>/ =}'" '<' '>'
+	exact "printf '%s\n' x{=1 s/^/</ =}" 'x<'
+	exact "printf '%s\n' \"\$(printf '%s' {= s/^/</ =})\"" '<'
+}
+@test "safety: {= s/// =} can make code of no input: \$1, \$& and the text are data" {
+	exact "printf '%s\n' {= s/^(.*)\$/\$1/s =}"
+	exact "printf '%s\n' {= s/(.)/\$&/g =}"
+	exact "printf '%s\n' {= s/^/;touch pw;\`touch pw\`/ =}" ';touch pw;`touch pw`'
+}
+@test "safety: {= =} is refused where {} is; only integers in arithmetic" {
+	refused "sh -c 'echo {= s/a/b/ =}'"
+	refused "eval echo {= s/a/b/ =}"
+	numbers_only 'echo $(( {= s/a/b/ =} * 2 ))' 21 42
+	OPTS=(--plus)
+	numbers_only 'echo $(( {:0} * 2 ))' 21 42
+}
+@test "safety: --plus strings are data" {
+	OPTS=(--plus)
+	exact "printf '%s\n' {:0}"
+	exact "printf '%s\n' \"{/QQQ/R}\""
+	exact "printf '%s\n' '{%QQQ}'"
+	exact "printf '%s\n' x{^QQQ}y" x y
+	exact "printf '%s\n' {1:-d}"
+}
+@test "safety: {+.} {..} {/re/str} on hostile file names run nothing" {
+	rm -f pw pw.gz
+	run "$MPRUN" -k --plus echo {+.} {..} {.} '{/;/:}' ::: ';touch pw.gz' \
+		'$(touch pw).tar.gz' '`touch pw`.x.y'
+	[ ! -e pw ] && [ ! -e pw.gz ]
+	[ "$status" -eq 0 ]
+	[ "$output" = "gz ;touch pw.gz ;touch pw :touch pw.gz
+gz \$(touch pw) \$(touch pw).tar \$(touch pw).tar.gz
+y \`touch pw\` \`touch pw\`.x \`touch pw\`.x.y" ]
+}
+@test "safety: -I R, --er E: the renamed strings are data" {
+	OPTS=(-I @@)
+	exact "printf '%s\n' @@"
+	exact "printf '%s\n' \"<@@>\"" '<' '>'
+	OPTS=(--er E)
+	exact "printf '%s\n' 'E'"
+}
+@test "safety: -q: the inputs and the text are data" {
+	local sh want
+	want=$(expect_each '<' '>')
+	for sh in $SHELLS; do
+		rm -f pw
+		MPRUN_SHELL=$sh run --separate-stderr "$MPRUN" -k -q printf '%s\n' \
+			'<{}>' ::: "${P[@]}"
+		[ ! -e pw ] && [ "$status" -eq 0 ] && [ "$output" = "$want" ]
+		MPRUN_SHELL=$sh run "$MPRUN" -q echo ';touch pw' '$(touch pw)' ::: x
+		[ ! -e pw ] && [ "$output" = ';touch pw $(touch pw) x' ]
+	done
 }

@@ -5,7 +5,7 @@
  * Input format (parts separated by a 0x00 byte, all optional but the first):
  *   TEMPLATE \0 VALUE1 \0 VALUE2 \0 VALUE3 \0 CTRL
  * CTRL's first byte: bit 0 TEMPLATE_SHELL, bit 1 TEMPLATE_CONTEXT, bit 2
- * TEMPLATE_NO_APPEND, bits 4-7 {#} (the slot is bits 4-5 + 1). Without any
+ * TEMPLATE_NO_APPEND, bit 3 --plus, bits 4-7 {#} (the slot is bits 4-5 + 1). Without any
  * VALUE part, one value is picked from the payloads below. Inside a value the
  * byte 0x01 followed by a byte k stands for payloads[k % NPAYLOADS] (each
  * payload would run the marker program `pwned`, or touch the marker file, if
@@ -144,6 +144,10 @@ static const char *const payloads[] = {
 static const char *const xf_suffix[] = {"", "_noext", "_base", "_dir",
 					"_basenoext"};
 #define NXF 5
+/* {= =} expressions: the variables _mpN_eK, K < MAX_EXPRS; their values
+ * are not checked (the oracle has no copy of lib/subst). */
+#define MAX_EXPRS 64
+#define NVARS (NXF + MAX_EXPRS)
 
 static int verbose, run_all, no_cost;
 static unsigned run_rate = 64;
@@ -189,6 +193,7 @@ struct fcase {
 	char *args[MAX_ARGS + 1];
 	size_t nargs;
 	int flags;
+	int plus; /* GNU's --plus strings */
 	unsigned long long seq;
 	unsigned slot;
 };
@@ -381,7 +386,7 @@ static int parse_qword(const char **pp, struct buf *out)
 }
 
 /* F2: the preamble; *body_off gets where the command starts. The variables
- * assigned are marked in assigned[arg * NXF + xf]. When the template's own
+ * assigned are marked in assigned[arg * NVARS + xf]. When the template's own
  * text has "_mp" (it may start the command, after a {n} past the last input
  * say), a preamble that does not parse is no finding: -1, and the command is
  * not checked further. */
@@ -396,7 +401,7 @@ static int check_preamble(const struct fcase *c, const char *script,
 #define BAD(msg)                                                       \
 	do {                                                           \
 		if (!strict) {                                         \
-			memset(assigned, 0, MAX_ARGS * NXF);           \
+			memset(assigned, 0, MAX_ARGS * NVARS);         \
 			return -1;                                     \
 		}                                                      \
 		finding(c, script, "F2", msg);                         \
@@ -428,23 +433,31 @@ static int check_preamble(const struct fcase *c, const char *script,
 				break;
 			}
 		}
+		if (xf < 0 && strncmp(p, "_e", 2) == 0) {
+			unsigned long e = strtoul(p + 2, &end, 10);
+
+			if (end != p + 2 && *end == '=' && e < MAX_EXPRS) {
+				xf = NXF + (int)e;
+				p = end + 1;
+			}
+		}
 		if (xf < 0)
 			BAD("preamble: bad suffix or no '='");
 		if (parse_qword(&p, &v) == -1) {
 			buf_free(&v);
 			BAD("preamble: value not a quoted word");
 		}
-		want = xform(c->args[idx - 1], xf);
+		want = xf < NXF ? xform(c->args[idx - 1], xf) : strdup(v.data);
 		same = strcmp(want, v.data) == 0;
 		free(want);
 		buf_free(&v);
 		if (!same) {
 			snprintf(detail, sizeof(detail),
 				 "preamble: _mp%lu%s holds the wrong value",
-				 idx, xf_suffix[xf]);
+				 idx, xf_suffix[xf < NXF ? xf : 0]);
 			BAD(detail);
 		}
-		if (assigned[(idx - 1) * NXF + (size_t)xf]++)
+		if (assigned[(idx - 1) * NVARS + (size_t)xf]++)
 			BAD("preamble: variable assigned twice");
 		if (p[0] == ';' && p[1] == ' ') {
 			p += 2;
@@ -498,8 +511,19 @@ static void check_body(const struct fcase *c, const char *script,
 					break;
 				}
 			}
+			if (found < 0 && end != p + 5 &&
+			    strncmp(end, "_e", 2) == 0) {
+				char *e_end;
+				unsigned long e = strtoul(end + 2, &e_end, 10);
+
+				if (e_end != end + 2 && *e_end == '}' &&
+				    e < MAX_EXPRS) {
+					found = NXF + (int)e;
+					end = e_end + 1;
+				}
+			}
 			if (found >= 0 && idx >= 1 && idx <= c->nargs) {
-				if (!assigned[(idx - 1) * NXF + (size_t)found] &&
+				if (!assigned[(idx - 1) * NVARS + (size_t)found] &&
 				    strstr(c->tmpl, "_mp") == NULL &&
 				    !args_have(c, "_mp"))
 					finding(c, script, "F3",
@@ -515,8 +539,9 @@ static void check_body(const struct fcase *c, const char *script,
 	buf_append(&clean, "", 0);
 	/* Each character that means something to the shell comes from the
 	 * template's text: an input's own characters are in the preamble
-	 * (a quoted here-document's body aside). */
-	if (strstr(c->tmpl, "<<") != NULL)
+	 * (a quoted here-document's body aside, and a {= uq() =} value, code
+	 * by the template's choice). */
+	if (strstr(c->tmpl, "<<") != NULL || strstr(c->tmpl, "uq") != NULL)
 		goto out;
 	for (p = F4_CHARS; *p != '\0'; p++) {
 		size_t nb = 0, nt = 0, limit;
@@ -740,7 +765,11 @@ static int value_names_marker(const struct fcase *c)
 	size_t i;
 	int xf;
 
-	for (i = 0; i < c->nargs; i++)
+	for (i = 0; i < c->nargs; i++) {
+		/* an expression may cut any part out of a value */
+		if (strstr(c->tmpl, "{=") != NULL &&
+		    strstr(c->args[i], "pwned") != NULL)
+			return 1;
 		for (xf = 0; xf < NXF; xf++) {
 			char *v = xform(c->args[i], xf), *tok, *save = NULL;
 			int hit = 0;
@@ -757,12 +786,13 @@ static int value_names_marker(const struct fcase *c)
 			if (hit)
 				return 1;
 		}
+	}
 	return 0;
 }
 
 static const char *const run_skip[] = {
 	"touch", "pwn", "wned", "_mp", "IFS", "PATH", "/dev/", "/proc",
-	"/usr", "/bin", "BASH_ENV", "ENV=",
+	"/usr", "/bin", "BASH_ENV", "ENV=", "uq",
 };
 
 /* S1 */
@@ -991,7 +1021,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct template_error err;
 	struct template_job job;
 	struct buf out = BUF_INIT;
-	unsigned char assigned[MAX_ARGS * NXF];
+	unsigned char assigned[MAX_ARGS * NVARS];
 	uint8_t ctrl = 0;
 	uint64_t h = fnv1a(data, size);
 	int rc, saved;
@@ -1031,7 +1061,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* F1: template_new */
 	memset(&err, 0x5a, sizeof(err));
 	errno = 0;
-	t = template_new(&c.tmpl, 1, c.flags, &err);
+	c.plus = (ctrl & 8) != 0;
+	t = template_new_conf(&c.tmpl, 1,
+			      &(struct template_conf){.flags = c.flags,
+						      .plus = c.plus,
+						      .slots = 4},
+			      &err);
 	if (t == NULL) {
 		saved = errno;
 		if (saved != EINVAL && saved != ENOMEM)

@@ -9,12 +9,14 @@
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The shell form of words for args, as a new string ("(error)" if none). */
-static char *shell_of(char *const *words, size_t nwords, int flags,
-		      char *const *args, size_t nargs)
+/* The shell form of words for args with the strings of conf, as a new
+ * string ("(error)" if none). */
+static char *shell_conf(char *const *words, size_t nwords,
+			const struct template_conf *conf, char *const *args,
+			size_t nargs)
 {
 	struct template_job job = {args, nargs, 7, 2};
-	struct template *t = template_new(words, nwords, flags, NULL);
+	struct template *t = template_new_conf(words, nwords, conf, NULL);
 	struct buf b = BUF_INIT;
 
 	if (t == NULL || template_expand_shell(t, &job, &b, NULL) == -1)
@@ -23,13 +25,23 @@ static char *shell_of(char *const *words, size_t nwords, int flags,
 	return buf_steal(&b);
 }
 
-/* The argv form of words for args as "[w1][w2]...", "(shell)" or
- * "(error)". */
-static char *argv_of(char *const *words, size_t nwords, int flags,
-		     char *const *args, size_t nargs)
+/* The shell form of words for args, as a new string ("(error)" if none). */
+static char *shell_of(char *const *words, size_t nwords, int flags,
+		      char *const *args, size_t nargs)
+{
+	struct template_conf conf = {.flags = flags};
+
+	return shell_conf(words, nwords, &conf, args, nargs);
+}
+
+/* The argv form of words for args with the strings of conf, as
+ * "[w1][w2]...", "(shell)" or "(error)". */
+static char *argv_conf(char *const *words, size_t nwords,
+		       const struct template_conf *conf, char *const *args,
+		       size_t nargs)
 {
 	struct template_job job = {args, nargs, 7, 2};
-	struct template *t = template_new(words, nwords, flags, NULL);
+	struct template *t = template_new_conf(words, nwords, conf, NULL);
 	struct buf b = BUF_INIT;
 	char **argv = NULL;
 	size_t argc = 0, i;
@@ -50,6 +62,15 @@ static char *argv_of(char *const *words, size_t nwords, int flags,
 out:
 	template_free(t);
 	return buf_steal(&b);
+}
+
+/* The argv form of words for args (see argv_conf). */
+static char *argv_of(char *const *words, size_t nwords, int flags,
+		     char *const *args, size_t nargs)
+{
+	struct template_conf conf = {.flags = flags};
+
+	return argv_conf(words, nwords, &conf, args, nargs);
 }
 
 /* Length of the variables the expansion puts in front of a command
@@ -629,8 +650,226 @@ static void test_quote_context(void)
 	}
 }
 
+#define CHECK_CONF(words, conf, args, want)                                    \
+	do {                                                                   \
+		char *got_ = argv_conf(words, LEN(words), conf, args,          \
+				       LEN(args));                             \
+		CHECK_STR(got_, want);                                         \
+		free(got_);                                                    \
+	} while (0)
+
+/* The message of a refused template, or "(accepted)". */
+static char *refusal(char *const *words, size_t nwords,
+		     const struct template_conf *conf)
+{
+	struct template_error err;
+	struct template *t = template_new_conf(words, nwords, conf, &err);
+	char *r = strdup(t == NULL && errno == EINVAL ? err.msg : "(accepted)");
+
+	template_free(t);
+	return r;
+}
+
+#define CHECK_REFUSED(words, conf, want)                                       \
+	do {                                                                   \
+		char *got_ = refusal(words, LEN(words), conf);                 \
+		CHECK(strstr(got_, want) != NULL);                             \
+		if (strstr(got_, want) == NULL)                                \
+			printf("# got: [%s]\n", got_);                         \
+		free(got_);                                                    \
+	} while (0)
+
+/* {= s/// =}: GNU parallel's perl, the substitutions (checked against
+ * GNU parallel 20221122). */
+static void test_expr(void)
+{
+	static const struct template_conf plain = {0};
+	char *one[] = {"echo", "{= s/a/b/ =}"};
+	char *split[] = {"echo", "{=", "s/a/b/g", "=}", "x"};
+	char *pos[] = {"echo", "x{=2 s/a/b/g=}y", "{=1s/a/c/=}"};
+	char *caps[] = {"echo", "{=s/A/b/gi;s/b(.)/$1$1$&/=}"};
+	char *cas[] = {"echo", "{= s/(\\w+)\\.(\\w+)/\\U$2\\E-${1}/ =}"};
+	char *delim[] = {"echo", "{= s:/:\\::g; s|x|\\||; s,\\,,;, =}"};
+	char *orelse[] = {"echo", "{= s/a// || s/b/c/ =}"};
+	char *empty[] = {"echo", "{==}", "{= =}"};
+	char *lazy[] = {"echo", "{= s/x*/-/g =}"};
+	char *aa[] = {"aa"}, *two[] = {"aa", "ca"}, *ax[] = {"AaAx"};
+	char *fb[] = {"foo.bar"}, *sl[] = {"a/x/b,"}, *ab[] = {"ab", "cb"};
+	char *q[] = {"it's"}, *xyz[] = {"aaa"};
+
+	CHECK_CONF(one, &plain, aa, "[echo][ba]");
+	CHECK_CONF(split, &plain, aa, "[echo][bb][x]");
+	CHECK_CONF(pos, &plain, two, "[echo][xcby][ca]");
+	CHECK_CONF(caps, &plain, ax, "[echo][bbbbbx]");
+	CHECK_CONF(cas, &plain, fb, "[echo][BAR-foo]");
+	CHECK_CONF(delim, &plain, sl, "[echo][a:|:b;]");
+	CHECK_CONF(orelse, &plain, ab, "[echo][b][cc]");
+	CHECK_CONF(empty, &plain, q, "[echo][it's][it's]");
+	CHECK_SHELL(empty, TEMPLATE_SHELL, q, "_mp1_e0='it'\\''s' _mp1_e1='it'\\''s'; "
+		    "echo \"${_mp1_e0}\" \"${_mp1_e1}\"");
+	CHECK_CONF(lazy, &plain, xyz, "[echo][-a-a-a-]");
+}
+
+/* {= =} refused before anything runs: other perl, bad regexps, no =}. */
+static void test_expr_refused(void)
+{
+	static const struct template_conf plain = {0}, plus = {.plus = 1};
+	char *perl[] = {"echo", "{= $_++ =}"};
+	char *eflag[] = {"echo", "{= s/a/uc($&)/e =}"};
+	char *var[] = {"echo", "{= s/a/$x/ =}"};
+	char *revar[] = {"echo", "{= s/$x/a/ =}"};
+	char *badre[] = {"echo", "{= s/(/x/ =}"};
+	char *open[] = {"echo", "{=", "s/a/b/"};
+	char *unend[] = {"echo", "{= s/a/b =}"};
+	char *flag[] = {"echo", "{= s/a/b/z =}"};
+	char *zero[] = {"echo", "{=0 s/a/b/ =}"};
+	char *total[] = {"echo", "{##}"};
+	char *uniq[] = {"echo", "{uniq}"};
+
+	CHECK_REFUSED(perl, &plain, "{= $_++ =}: '$_++ ' is perl");
+	CHECK_REFUSED(eflag, &plain, "the flag e evaluates perl");
+	CHECK_REFUSED(var, &plain, "'$x' in a replacement is a perl variable");
+	CHECK_REFUSED(revar, &plain, "'$x' in a regexp is a perl variable");
+	CHECK_REFUSED(badre, &plain, "regexp /(/: missing closing parenthesis");
+	CHECK_REFUSED(open, &plain, "'{=' with no '=}' to close it");
+	CHECK_REFUSED(unend, &plain, "no closing '/'");
+	CHECK_REFUSED(flag, &plain, "unknown flag 'z'");
+	CHECK_REFUSED(zero, &plain, "not a position");
+	CHECK_REFUSED(total, &plus, "{##} needs the number of jobs");
+	CHECK_REFUSED(total, &plain, "(accepted)");
+	CHECK_REFUSED(uniq, &plus, "{uniq} skips jobs");
+}
+
+/* --plus, checked against GNU parallel 20221122. */
+static void test_plus(void)
+{
+	static const struct template_conf plain = {0};
+	struct template_conf plus = {.plus = 1, .slots = 12};
+	char *names[] = {"echo", "{+/}", "{+.}", "{+..}", "{+...}", "{..}",
+			 "{...}", "{/..}", "{/...}"};
+	char *subs[] = {"echo", "{:2}", "{:1:3}", "{#a*}", "{##a*}", "{%c*}",
+			"{%%c*}", "{:9}", "{:9:1}"};
+	char *res[] = {"echo", "{/b/X}", "{//b/X}", "{^a}", "{^^b}", "{,A}",
+		       "{,,B}", "{:-def}", "{/#a/X}", "{/%b/X}"};
+	char *pos[] = {"echo", "{2+.}", "{1..}", "{2/..}", "{2 :1:2}"};
+	char *nums[] = {"echo", "{0%}", "{slot}", "{2#}"};
+	char *path[] = {"dir/sub/a.tar.gz.x"}, *ab[] = {"aabbcc"};
+	char *mixed[] = {"aAbBb"}, *empty[] = {""}, *zero[] = {"0"};
+	char *two[] = {"x.tar.gz", "d/y.tgz.zz"};
+
+	CHECK_CONF(names, &plus, path,
+		   "[echo][dir/sub][x][gz.x][tar.gz.x][dir/sub/a.tar]"
+		   "[dir/sub/a][a.tar][a]");
+	CHECK_CONF(names, &plain, path,
+		   "[echo][{+/}][{+.}][{+..}][{+...}][{..}][{...}][{/..}]"
+		   "[{/...}][dir/sub/a.tar.gz.x]");
+	CHECK_CONF(subs, &plus, ab,
+		   "[echo][bbcc][abb][aabbcc][bbcc][aabbcc][aabb][][]");
+	CHECK_CONF(res, &plus, mixed,
+		   "[echo][aAXBb][aAXBX][AAbBb][aABBB][aAbBb][aAbbb][aAbBb]"
+		   "[XAbBb][aAbBX]");
+	CHECK_CONF(res, &plus, empty, "[echo][][][][][][][def][][]");
+	CHECK_CONF(res, &plus, zero, "[echo][0][0][0][0][0][0][def][0][0]");
+	CHECK_CONF(pos, &plus, two, "[echo][zz][x][y][/y]");
+	CHECK_CONF(nums, &plus, two, "[echo][02][2][7]");
+	plus.slots = 9;
+	CHECK_CONF(nums, &plus, two, "[echo][2][2][7]");
+}
+
+/* -I and the other renames, and --rpl. */
+static void test_renames(void)
+{
+	struct template_conf conf = {0};
+	char *args_r[] = {"echo", "R", "{}", "{1}", "{R}"};
+	char *braced[] = {"echo", "{x}", "{1x}", "{}"};
+	char *all[] = {"echo", "E", "B", "D", "BE", "S", "T", "{.}"};
+	char *none[] = {"echo"};
+	char *rpl[] = {"echo", "{%.gz}", "{1%.gz}", "{..}"};
+	char *ab[] = {"a.b"}, *d[] = {"d/f.x.gz.gz"};
+
+	conf.tags[TEMPLATE_TAG_ARGS] = "R";
+	CHECK_CONF(args_r, &conf, ab, "[echo][a.b][{}][{1}][{a.b}]");
+	CHECK_CONF(none, &conf, ab, "[echo][a.b]");
+	conf.tags[TEMPLATE_TAG_ARGS] = "{x}";
+	CHECK_CONF(braced, &conf, ab, "[echo][a.b][a.b][{}]");
+	conf.tags[TEMPLATE_TAG_ARGS] = NULL;
+	conf.tags[TEMPLATE_TAG_NOEXT] = "E";
+	conf.tags[TEMPLATE_TAG_BASE] = "B";
+	conf.tags[TEMPLATE_TAG_DIR] = "D";
+	conf.tags[TEMPLATE_TAG_BASE_NOEXT] = "BE";
+	conf.tags[TEMPLATE_TAG_SEQ] = "S";
+	conf.tags[TEMPLATE_TAG_SLOT] = "T";
+	CHECK_CONF(all, &conf, d,
+		   "[echo][d/f.x.gz][f.x.gz.gz][d][f.x.gz][7][2][{.}]");
+	memset(&conf, 0, sizeof(conf));
+	conf.rpls = (char *[]){"{%(.+?)} s/$$1$//", "{..} s/\\..*//"};
+	conf.nrpls = 2;
+	CHECK_CONF(rpl, &conf, d, "[echo][d/f.x.gz][d/f.x.gz][d/f]");
+	conf.rpls = (char *[]){"{x} $_=1"};
+	conf.nrpls = 1;
+	CHECK_REFUSED(braced, &conf, "{x}: '$_=1' is perl");
+}
+
+/* uq() inserts the value as code; everything else stays data. */
+static void test_unquoted(void)
+{
+	char *uq[] = {"echo", "{= s/a/b/; uq() =}", "{}"};
+	char *hostile[] = {"echo", "{= s/a/b/ =}", "{=1 s/x/y/ =}"};
+	char *args[] = {"a;echo hi"}, *bad[] = {"$(touch x)a`y`"};
+	struct template *t = template_new(uq, LEN(uq), 0, NULL);
+
+	CHECK(t != NULL && template_uses_shell(t));
+	template_free(t);
+	CHECK_SHELL(uq, 0, args,
+		    "_mp1='a;echo hi'; echo b;echo hi \"${_mp1}\"");
+	CHECK_SHELL(hostile, 0, bad,
+		    "_mp1_e0='$(touch x)b`y`' _mp1_e1='$(touch y)a`y`'; "
+		    "echo \"${_mp1_e0}\" \"${_mp1_e1}\"");
+}
+
+/* -q: each word of the command is one word, its text data. */
+static void test_quote_flag(void)
+{
+	char *words[] = {"printf", "%s|", "a  {}", "{}", "", "$HOME;"};
+	char *cd[] = {"cd", "a b{}"};
+	char *xy[] = {"x y"}, *two[] = {"1", "2"}, *q[] = {"it's"};
+
+	CHECK_ARGV(words, TEMPLATE_QUOTE, xy,
+		   "[printf][%s|][a  x y][x y][][$HOME;]");
+	CHECK_ARGV(words, TEMPLATE_QUOTE, two,
+		   "[printf][%s|][a  1][2][1][2][][$HOME;]");
+	CHECK_SHELL(cd, TEMPLATE_QUOTE, q,
+		    "_mp1='it'\\''s'; cd 'a b'\"${_mp1}\"");
+	CHECK_SHELL(words, TEMPLATE_QUOTE | TEMPLATE_SHELL, xy,
+		    "_mp1='x y'; printf '%s|' 'a  '\"${_mp1}\" "
+		    "\"${_mp1}\" '' '$HOME;'");
+	check_same_as_shell(words, LEN(words), TEMPLATE_QUOTE, two, 2);
+	check_same_as_shell(words, LEN(words), TEMPLATE_QUOTE, xy, 1);
+}
+
+/* Costs bound expressions that grow their value. */
+static void test_expr_costs(void)
+{
+	char *grow[] = {"echo", "{= s/a/bbbbbbbbbb/g =}", "{=1 s/(.)/$1$1/g =}"};
+	char *args[] = {"aaaa", "a b'a", ""};
+	size_t i;
+
+	for (i = 0; i < LEN(args); i++) {
+		CHECK(cost_bounds(grow, LEN(grow), 0, args + i, 1));
+		CHECK(cost_bounds(grow, LEN(grow), TEMPLATE_SHELL, args + i, 1));
+	}
+	CHECK(cost_bounds(grow, LEN(grow), TEMPLATE_CONTEXT, args, LEN(args)));
+}
+
 int main(void)
 {
+	test_expr();
+	test_expr_refused();
+	test_plus();
+	test_renames();
+	test_unquoted();
+	test_quote_flag();
+	test_expr_costs();
 	test_quote_context();
 	test_transforms();
 	test_parse();
