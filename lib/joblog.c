@@ -171,18 +171,18 @@ static void done_sort(struct joblog_done *d)
  * line; -2: a Seq no run makes (0, or past JOBLOG_SEQ_MAX). */
 static int parse_line(char *line, unsigned long long *seq, int *failed)
 {
-	char *f[8], *save = NULL, *end;
+	char *f[8], *rest = line, *end;
 	long exitval, sig;
 	int i, range, bad;
 
-	f[0] = strtok_r(line, "\t", &save);
-	for (i = 1; i < 8 && f[i - 1] != NULL; i++)
-		f[i] = strtok_r(NULL, "\t", &save);
-	if (i < 8 || f[7] == NULL)
+	/* each tab ends a field (strtok would take "\t\t" for one tab and
+	 * read the next column in place of an empty one) */
+	for (i = 0; i < 8 && rest != NULL; i++)
+		f[i] = strsep(&rest, "\t");
+	if (i < 8)
 		return -1;
-	/* strtoull alone would take blanks, a sign ("-1" is huge); strtok
-	 * would skip a leading tab */
-	if (f[0] != line || f[0][0] < '0' || f[0][0] > '9')
+	/* strtoull alone would take blanks, a sign ("-1" is huge) */
+	if (f[0][0] < '0' || f[0][0] > '9')
 		return -1;
 	errno = 0;
 	*seq = strtoull(f[0], &end, 10);

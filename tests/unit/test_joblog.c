@@ -284,7 +284,11 @@ static void test_read_absurd(void)
 	check_bad("+5\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
 	check_bad(" 1\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
 	check_bad("\t1\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
-	check_bad("1\t:\t0\t0\t0\t0\t\t0\tx\n", 1, bad); /* no exit */
+	/* an empty Exitval: not the next column in its place (strtok read
+	 * this as exit 0, signal 5: found by tests/fuzz/fuzz_joblog) */
+	check_bad("1\t:\t0\t0\t0\t0\t\t0\t5\n", 1, bad);
+	check_bad("1\t:\t0\t0\t0\t0\t0\t\t5\n", 1, bad);
+	check_bad("\t1\t0\t0\t0\t0\t0\t0\t5\n", 1, bad);
 	/* A huge exit value is not a huge Seq: a failed job; so is one
 	 * that is 0 modulo 2^32. */
 	{
