@@ -29,14 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char fuzz_dir[] = "/tmp/mprun_fuzz.XXXXXX";
 static char fuzz_file[sizeof(fuzz_dir) + 16];
 
-static void fuzz_cleanup(void)
+static inline void fuzz_cleanup(void)
 {
 	unlink(fuzz_file);
 	rmdir(fuzz_dir);
 }
 
 /* A private directory for the file the target writes; removed at exit. */
-static void fuzz_setup_dir(void)
+static inline void fuzz_setup_dir(void)
 {
 	if (mkdtemp(fuzz_dir) == NULL) {
 		perror("mkdtemp");
@@ -47,7 +47,7 @@ static void fuzz_setup_dir(void)
 }
 
 /* Write p[0..n) to the target's file; its path, or NULL. */
-static const char *fuzz_write_file(const void *p, size_t n)
+static inline const char *fuzz_write_file(const void *p, size_t n)
 {
 	FILE *f = fopen(fuzz_file, "w");
 
@@ -61,7 +61,7 @@ static const char *fuzz_write_file(const void *p, size_t n)
 }
 
 /* A NUL-terminated copy of p[0..n). */
-static char *fuzz_strndup(const uint8_t *p, size_t n)
+static inline char *fuzz_strndup(const uint8_t *p, size_t n)
 {
 	char *s = malloc(n + 1);
 
@@ -71,4 +71,14 @@ static char *fuzz_strndup(const uint8_t *p, size_t n)
 	s[n] = '\0';
 	return s;
 }
+#ifdef FUZZ_WANT_DIR
+/* A target that writes its input to a file defines FUZZ_WANT_DIR first. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_setup_dir();
+	return 0;
+}
+#endif
 #endif

@@ -166,10 +166,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	round_trip(f, p, size - 1);
 	return 0;
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}

@@ -32,6 +32,7 @@
 
 #include "buf.h"
 #include "input.h"
+#define FUZZ_WANT_DIR /* a private directory for the input file */
 #include "fuzz.h"
 
 /* The next part of p[0..n) up to a NUL (or the end), moved past. */
@@ -218,13 +219,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_case(&c);
 	free(c.colsep);
 	free(c.eof);
-	return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup_dir();
 	return 0;
 }

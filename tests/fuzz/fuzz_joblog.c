@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "joblog.h"
+#define FUZZ_WANT_DIR /* a private directory for the input file */
 #include "fuzz.h"
 
 /* A whole decimal number of s[0..n) (digits only): 0, or -1. */
@@ -168,13 +169,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_lines(d, data + 1, size - 1);
 	joblog_done_free(d);
-	return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup_dir();
 	return 0;
 }

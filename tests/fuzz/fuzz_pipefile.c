@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "pipefile.h"
+#define FUZZ_WANT_DIR /* a private directory for the input file */
 #include "fuzz.h"
 
 static void check_str(const char *s, int count_set, const char *what)
@@ -118,13 +119,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_pipefile(pf, data[0] & 1);
 	pipefile_free(pf);
-	return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup_dir();
 	return 0;
 }
