@@ -23,11 +23,14 @@
 #define FUZZ_WANT_DIR /* a private directory for the input file */
 #include "fuzz.h"
 
-/* A whole decimal number of s[0..n) (digits only): 0, or -1. */
+/* A whole decimal number of s[0..n) (digits only, leading zeros any): 0,
+ * or -1. */
 static int digits(const char *s, size_t n, unsigned long long *v)
 {
 	size_t i;
 
+	for (; n > 1 && s[0] == '0'; s++, n--)
+		;
 	if (n == 0 || n > 19)
 		return -1;
 	for (*v = 0, i = 0; i < n; i++) {
