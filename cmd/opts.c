@@ -1292,7 +1292,10 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 		longopts[i] = opt_docs[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc and musl then start afresh, forgetting the rest of
+	 * a cluster of short options a previous call stopped in ("-lh" after
+	 * the error on -l would otherwise go on with -h) */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q",
 				longopts, NULL)) != -1) {
 		if (c == '?')

@@ -533,11 +533,12 @@ static int source_split(struct input *in, struct source *s,
 			struct values *out)
 {
 	size_t avail = s->buf.len - s->pos, len, used;
-	const char *p = s->buf.data + s->pos;
+	const char *p;
 	int rc, found;
 
-	if (avail == 0)
+	if (avail == 0) /* buf.data may be NULL: no pointer into it */
 		return 0;
+	p = s->buf.data + s->pos;
 	found = source_scan(in, s, &len);
 	if (found == -1 || (found == 0 && !s->eof))
 		return found;

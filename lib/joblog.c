@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,19 @@ struct joblog {
 	int with_stage;
 };
 
-/* Per seq: bit 0 finished, bit 1 failed (the last line for it wins). */
+/* A job the log shows: its Seq, the line that said so last (the last line
+ * for a Seq wins), whether it failed. */
+struct done_job {
+	unsigned long long seq;
+	unsigned long long line;
+	int failed;
+};
+
+/* The jobs, sorted by Seq once read, one entry per Seq: memory follows the
+ * lines read, not the largest Seq. */
 struct joblog_done {
-	unsigned char *state;
-	unsigned long long n;
+	struct done_job *jobs;
+	size_t n, cap;
 };
 
 static const char header[] =
@@ -111,37 +121,67 @@ void joblog_close(struct joblog *l)
 	free(l);
 }
 
-/* Record that seq finished, failed or not. */
-static int done_set(struct joblog_done *d, unsigned long long seq, int failed)
+/* Record that seq finished, failed or not, as line says. */
+static int done_add(struct joblog_done *d, unsigned long long seq,
+		    unsigned long long line, int failed)
 {
-	if (seq >= d->n) {
-		unsigned long long n = d->n ? d->n : 1024;
-		unsigned char *s;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		struct done_job *j;
 
-		while (n <= seq)
-			n *= 2;
-		s = realloc(d->state, n);
-		if (s == NULL)
+		if (cap > SIZE_MAX / sizeof(*j)) {
+			errno = ENOMEM;
 			return -1;
-		memset(s + d->n, 0, n - d->n);
-		d->state = s;
-		d->n = n;
+		}
+		j = realloc(d->jobs, cap * sizeof(*j));
+		if (j == NULL)
+			return -1;
+		d->jobs = j;
+		d->cap = cap;
 	}
-	d->state[seq] = (unsigned char)(1 | (failed ? 2 : 0));
+	d->jobs[d->n++] = (struct done_job){seq, line, failed};
 	return 0;
+}
+
+/* By Seq, then by line. */
+static int done_cmp(const void *a, const void *b)
+{
+	const struct done_job *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Sort by Seq and keep each Seq's last line. */
+static void done_sort(struct joblog_done *d)
+{
+	size_t i, k = 0;
+
+	if (d->n == 0)
+		return;
+	qsort(d->jobs, d->n, sizeof(*d->jobs), done_cmp);
+	for (i = 1; i < d->n; i++) {
+		if (d->jobs[i].seq != d->jobs[k].seq)
+			k++;
+		d->jobs[k] = d->jobs[i];
+	}
+	d->n = k + 1;
 }
 
 /* Parse one log line: its seq, exit value and signal. -1: not a log
  * line; -2: a Seq no run makes (0, or past JOBLOG_SEQ_MAX). */
 static int parse_line(char *line, unsigned long long *seq, int *failed)
 {
-	char *f[8], *save = NULL, *end;
-	int i, exitval, sig, range;
+	char *f[8], *rest = line, *end;
+	long exitval, sig;
+	int i, range, bad;
 
-	f[0] = strtok_r(line, "\t", &save);
-	for (i = 1; i < 8 && f[i - 1] != NULL; i++)
-		f[i] = strtok_r(NULL, "\t", &save);
-	if (i < 8 || f[7] == NULL)
+	/* each tab ends a field (strtok would take "\t\t" for one tab and
+	 * read the next column in place of an empty one) */
+	for (i = 0; i < 8 && rest != NULL; i++)
+		f[i] = strsep(&rest, "\t");
+	if (i < 8)
 		return -1;
 	/* strtoull alone would take blanks, a sign ("-1" is huge) */
 	if (f[0][0] < '0' || f[0][0] > '9')
@@ -151,13 +191,17 @@ static int parse_line(char *line, unsigned long long *seq, int *failed)
 	range = errno == ERANGE || *seq == 0 || *seq > JOBLOG_SEQ_MAX;
 	if (*end != '\0')
 		return -1;
-	exitval = (int)strtol(f[6], &end, 10);
-	if (*end != '\0')
+	/* any number but 0 failed, 4294967296 and one past LONG_MAX too */
+	errno = 0;
+	exitval = strtol(f[6], &end, 10);
+	if (*end != '\0' || end == f[6])
 		return -1;
-	sig = (int)strtol(f[7], &end, 10);
-	if (*end != '\0')
+	bad = exitval != 0 || errno == ERANGE;
+	errno = 0;
+	sig = strtol(f[7], &end, 10);
+	if (*end != '\0' || end == f[7])
 		return -1;
-	*failed = exitval != 0 || sig != 0;
+	*failed = bad || sig != 0 || errno == ERANGE;
 	return range ? -2 : 0;
 }
 
@@ -190,13 +234,20 @@ int joblog_read(const char *path, struct joblog_done **out, char *err,
 		if (line[0] == '\0')
 			continue;
 		rc = parse_line(line, &seq, &failed);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%llu: %s", path, lineno,
-				 rc == -1 ? "not a job log line"
-					  : "Seq out of range");
+		if (rc == -1) {
+			snprintf(err, errlen, "%s:%llu: not a job log line",
+				 path, lineno);
 			goto fail;
 		}
-		if (done_set(d, seq, failed) == -1) {
+		if (rc == -2) { /* line is the Seq field now */
+			snprintf(err, errlen,
+				 "%s:%llu: Seq %.30s%s out of range (1 to %llu)",
+				 path, lineno, line,
+				 strlen(line) > 30 ? "..." : "",
+				 JOBLOG_SEQ_MAX);
+			goto fail;
+		}
+		if (done_add(d, seq, lineno, failed) == -1) {
 			snprintf(err, errlen, "%s:%llu: %s", path, lineno,
 				 strerror(errno));
 			goto fail;
@@ -207,6 +258,7 @@ int joblog_read(const char *path, struct joblog_done **out, char *err,
 		goto fail;
 	}
 	fclose(f);
+	done_sort(d);
 done:
 	free(line);
 	*out = d;
@@ -222,9 +274,19 @@ fail:
 int joblog_done_has(const struct joblog_done *d, unsigned long long seq,
 		    int *failed)
 {
-	if (d == NULL || seq >= d->n || !(d->state[seq] & 1))
+	size_t lo = 0, hi = d != NULL ? d->n : 0;
+
+	while (lo < hi) { /* the first entry not below seq */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->jobs[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (d == NULL || lo == d->n || d->jobs[lo].seq != seq)
 		return 0;
-	*failed = (d->state[seq] & 2) != 0;
+	*failed = d->jobs[lo].failed;
 	return 1;
 }
 
@@ -232,6 +294,6 @@ void joblog_done_free(struct joblog_done *d)
 {
 	if (d == NULL)
 		return;
-	free(d->state);
+	free(d->jobs);
 	free(d);
 }

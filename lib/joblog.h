@@ -36,13 +36,16 @@ void joblog_close(struct joblog *l);
 /* The jobs an earlier log shows as finished. */
 struct joblog_done;
 
-/* The highest Seq a log read back may hold: the set takes a byte per job
- * number, so an absurd number is refused rather than allocated. */
-#define JOBLOG_SEQ_MAX 100000000ULL
+/* The highest Seq a log read back may hold (10^15: 31 years of a million
+ * jobs a second); a larger one is refused, naming its line. The set read
+ * back takes memory in proportion to the lines read, whatever the Seqs. */
+#define JOBLOG_SEQ_MAX 1000000000000000ULL
 
-/* Read path. A missing file gives an empty set. On a malformed line (or a
- * Seq of 0 or past JOBLOG_SEQ_MAX): -1, and a message "FILE:LINE: ..." in
- * err; on a read error, "FILE: ...". */
+/* Read path. A missing file gives an empty set. On a malformed line: -1,
+ * and "FILE:LINE: not a job log line" in err; a Seq of 0 or past
+ * JOBLOG_SEQ_MAX: "FILE:LINE: Seq N out of range (1 to JOBLOG_SEQ_MAX)";
+ * on a read error, "FILE: ...". An exit value or signal is 0 (the job
+ * succeeded) or any other number (it failed, however large). */
 int joblog_read(const char *path, struct joblog_done **out, char *err,
 		size_t errlen);
 /* 1 if seq finished in the log (*failed says whether it failed), else 0. */

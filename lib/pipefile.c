@@ -207,9 +207,9 @@ static char *expand(struct ctx *c, const yaml_node_t *n, const char *what)
 	       (close = strstr(open + 2, "}}")) != NULL) {
 		size_t len = (size_t)(close - open - 2);
 
-		if (!is_name(open + 2, len)) {
-			buf_append(&b, s, (size_t)(open - s) + 2);
-			s = open + 2;
+		if (!is_name(open + 2, len)) { /* one brace on: {{{x}} */
+			buf_append(&b, s, (size_t)(open - s) + 1);
+			s = open + 1;
 			continue;
 		}
 		v = var_get(c, open + 2, len);

@@ -257,6 +257,46 @@ _jl_check_lines() {
 	[ ! -e ran ]
 }
 
+# Milliseconds since the epoch.
+_jl_now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+@test "--resume with huge Seqs: done in under 1 s, under 64 MB; past 10^15 refused with FILE:LINE" {
+	local t0 t1
+	# 100,000 jobs numbered up to 4*10^14 and Seq 4000000000: the set
+	# holds the lines read (it took a byte per job number: 4 GB, and
+	# n *= 2 never ended past 2^63)
+	{
+		printf '%s\n' "$HEADER"
+		awk 'BEGIN { for (i = 1; i <= 100000; i++)
+			printf "%d000000000\t:\t0\t0\t0\t0\t0\t0\tx\n", i * 4 }'
+		printf '4000000000\t:\t1700000000.000\t0.010\t0\t0\t0\t0\tx\n'
+		printf '2\t:\t1700000000.000\t0.010\t0\t0\t0\t0\tx\n'
+	} >log
+	t0=$(_jl_now_ms)
+	# the job, run by mprun's shell, reads mprun's peak RSS once the log
+	# is read
+	run "$MPRUN" -j1 -k --joblog log --resume \
+		'echo {}; awk "/^VmHWM:/ { print \$2 }" /proc/$PPID/status' ::: a b c
+	t1=$(_jl_now_ms)
+	echo "$output; $((t1 - t0)) ms"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = a ] && [ "${lines[2]}" = c ] # b, job 2, was done
+	[ "${lines[1]}" -lt 65536 ] && [ "${lines[3]}" -lt 65536 ]
+	[ $((t1 - t0)) -lt 1000 ]
+	printf '%s\n' "$HEADER" >log2
+	printf '1\t:\t1700000000.000\t0.010\t0\t0\t0\t0\tx\n' >>log2
+	printf '9223372036854775808\t:\t1700000000.000\t0.010\t0\t0\t0\t0\tx\n' >>log2
+	t0=$(_jl_now_ms)
+	run _jl_err_to_file "$MPRUN" --joblog log2 --resume touch ::: ran
+	t1=$(_jl_now_ms)
+	[ "$status" -eq 255 ]
+	grep -q 'log2:3: Seq 9223372036854775808 out of range (1 to 1000000000000000)' err
+	[ ! -e ran ]
+	[ $((t1 - t0)) -lt 1000 ]
+}
+
 @test "after Ctrl-C, --resume runs the rest: every job runs exactly once" {
 	for i in 1 2 3; do
 		rm -f log done started go

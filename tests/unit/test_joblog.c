@@ -248,40 +248,99 @@ static void test_read_bad(void)
 	check_bad("Seq Host\n", 1, bad);
 }
 
+/* The message for a Seq out of range, as text gives it. */
+static const char *range_msg(const char *seq)
+{
+	static char m[128];
+
+	snprintf(m, sizeof(m), "Seq %s out of range (1 to %llu)", seq,
+		 JOBLOG_SEQ_MAX);
+	return m;
+}
+
 /* Job numbers that no run makes: refused with the place, never a hang or
  * a huge allocation. */
 static void test_read_absurd(void)
 {
-	const char *range = "Seq out of range", *bad = "not a job log line";
-	char s[128];
+	const char *bad = "not a job log line";
+	char s[128], n[32];
 
 	check_bad(OK_LINE "18446744073709551615\t:\t0\t0\t0\t0\t0\t0\tx\n", 2,
-		  range);
-	check_bad("9223372036854775808\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, range);
+		  range_msg("18446744073709551615"));
+	check_bad("9223372036854775808\t:\t0\t0\t0\t0\t0\t0\tx\n", 1,
+		  range_msg("9223372036854775808"));
 	check_bad("99999999999999999999999\t:\t0\t0\t0\t0\t0\t0\tx\n", 1,
-		  range);
-	check_bad("1000000000000\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, range);
-	check_bad("0\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, range);
-	snprintf(s, sizeof(s), "%llu\t:\t0\t0\t0\t0\t0\t0\tx\n",
-		 JOBLOG_SEQ_MAX + 1);
-	check_bad(s, 1, range);
+		  range_msg("99999999999999999999999"));
+	check_bad("0\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, range_msg("0"));
+	snprintf(n, sizeof(n), "%llu", JOBLOG_SEQ_MAX + 1);
+	snprintf(s, sizeof(s), "%s\t:\t0\t0\t0\t0\t0\t0\tx\n", n);
+	check_bad(s, 1, range_msg(n));
+	/* a long one is cut in the message */
+	check_bad("1234567890123456789012345678901234567890\t:\t0\t0\t0\t0\t0"
+		  "\t0\tx\n",
+		  1, range_msg("123456789012345678901234567890..."));
 	/* strtoull would read these as numbers ("-1" as the largest) */
 	check_bad("-1\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
 	check_bad("+5\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
 	check_bad(" 1\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
-	/* A huge exit value is not a huge Seq: a failed job. */
+	check_bad("\t1\t:\t0\t0\t0\t0\t0\t0\tx\n", 1, bad);
+	/* an empty Exitval: not the next column in its place (strtok read
+	 * this as exit 0, signal 5: found by tests/fuzz/fuzz_joblog) */
+	check_bad("1\t:\t0\t0\t0\t0\t\t0\t5\n", 1, bad);
+	check_bad("1\t:\t0\t0\t0\t0\t0\t\t5\n", 1, bad);
+	check_bad("\t1\t0\t0\t0\t0\t0\t0\t5\n", 1, bad);
+	/* A huge exit value is not a huge Seq: a failed job; so is one
+	 * that is 0 modulo 2^32. */
 	{
 		struct joblog_done *d;
 		char err[512];
 		int failed = 0;
 
 		CHECK_INT(read_text("1\t:\t0\t0\t0\t0\t99999999999999999999\t0\t"
-				    "x\n",
+				    "x\n"
+				    "2\t:\t0\t0\t0\t0\t4294967296\t0\tx\n"
+				    "3\t:\t0\t0\t0\t0\t0\t4294967296\tx\n",
 				    &d, err, sizeof(err)),
 			  0);
 		CHECK(joblog_done_has(d, 1, &failed) == 1 && failed == 1);
+		failed = 0;
+		CHECK(joblog_done_has(d, 2, &failed) == 1 && failed == 1);
+		failed = 0;
+		CHECK(joblog_done_has(d, 3, &failed) == 1 && failed == 1);
 		joblog_done_free(d);
 	}
+}
+
+/* Large Seqs within the bound: a set of a few entries, not one byte per
+ * job number (the set was an array indexed by Seq: 4 GB for 4000000000);
+ * the last line of a Seq wins, in any order of Seqs. */
+static void test_read_sparse(void)
+{
+	struct joblog_done *d;
+	char err[512], s[512];
+	int failed = -1;
+
+	snprintf(s, sizeof(s),
+		 "4000000000\t:\t0\t0\t0\t0\t1\t0\tx\n"
+		 "%llu\t:\t0\t0\t0\t0\t0\t0\tx\n"
+		 "3\t:\t0\t0\t0\t0\t0\t0\tx\n"
+		 "4000000000\t:\t0\t0\t0\t0\t0\t0\tx\n"
+		 "3\t:\t0\t0\t0\t0\t0\t9\tx\n"
+		 "5\t:\t0\t0\t0\t0\t2\t0\tx\n",
+		 JOBLOG_SEQ_MAX);
+	CHECK_INT(read_text(s, &d, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK(joblog_done_has(d, 4000000000ULL, &failed) == 1 && failed == 0);
+	CHECK(joblog_done_has(d, JOBLOG_SEQ_MAX, &failed) == 1 && failed == 0);
+	CHECK(joblog_done_has(d, 3, &failed) == 1 && failed == 1);
+	CHECK(joblog_done_has(d, 5, &failed) == 1 && failed == 1);
+	CHECK_INT(joblog_done_has(d, 4, &failed), 0);
+	CHECK_INT(joblog_done_has(d, 1, &failed), 0);
+	CHECK_INT(joblog_done_has(d, 3999999999ULL, &failed), 0);
+	CHECK_INT(joblog_done_has(d, JOBLOG_SEQ_MAX - 1, &failed), 0);
+	CHECK_INT(joblog_done_has(d, JOBLOG_SEQ_MAX + 1, &failed), 0);
+	joblog_done_free(d);
+	CHECK_INT(joblog_done_has(NULL, 1, &failed), 0);
 }
 
 /* A log that cannot be read (a directory): an error, not an empty set. */
@@ -315,6 +374,7 @@ int main(void)
 	test_read_forms();
 	test_read_bad();
 	test_read_absurd();
+	test_read_sparse();
 	test_read_error();
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)

@@ -425,6 +425,29 @@ static void test_bad_text(void)
 		  "after:)");
 }
 
+/* A brace before {{NAME}} is text: "{{{v}}}" is "{V1}" (the var was left
+ * unreplaced: found by tests/fuzz/fuzz_pipefile). */
+static void test_var_after_brace(void)
+{
+	struct pipefile *pf = NULL;
+
+	CHECK_INT(load_text("vars: {v: V1}\nstages:\n  a:\n"
+			    "    cmd: awk '{{{v}}}' {{{{v}} x{{{}}{{v}}\n",
+			    &pf),
+		  0);
+	CHECK(pf != NULL && pf->nstages == 1 &&
+	      strcmp(pf->stages[0].cmd, "awk '{V1}' {{V1 x{{{}}V1") == 0);
+	if (pf != NULL)
+		printf("# cmd: %s\n", pf->stages[0].cmd);
+	pipefile_free(pf);
+	/* an unknown one after a brace is refused like any other */
+	CHECK_INT(load_text("vars: {v: V1}\nstages:\n  a:\n"
+			    "    cmd: echo {{{w}}\n",
+			    &pf),
+		  -1);
+	CHECK(strstr(err, "w") != NULL);
+}
+
 /* Every key of a stage, vars in each string, sources, counters. */
 static void test_full(void)
 {
@@ -606,6 +629,7 @@ int main(void)
 	test_bad_text();
 	test_pipe_keys();
 	test_full();
+	test_var_after_brace();
 	test_sets_and_files();
 	unlink(tmp_yaml);
 	rmdir(top);
