@@ -358,9 +358,14 @@ static int cmd_cleanup(int argc, char **args)
 {
 	if (argc != 1)
 		return fail(args[0], "takes no argument");
-	if (shm_cleanup_stale(report_segment, NULL) == -1 ||
-	    sem_cleanup_idle(report_semaphore, NULL) == -1)
+	if (shm_cleanup_stale(report_segment, NULL) == -1)
 		return fail(args[0], SHM_DIR ": %s", strerror(errno));
+	if (sem_cleanup_idle(report_semaphore, NULL) == -1)
+		return fail(args[0],
+			    "semaphores: no directory of this user's: "
+			    SEM_DIR "/mprun-%lu: %s (and $HOME/.mprun-sem "
+			    "cannot be used)",
+			    (unsigned long)geteuid(), strerror(errno));
 	return 0;
 }
 

@@ -234,8 +234,15 @@ _ct_need_run_segment() {
 	# under make -j check another file's root run could remove this one
 	# before --cleanup looks; nobody's are this test's own.
 	command -v setpriv >/dev/null || skip "needs setpriv"
-	local u=65534
-	nb() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+	# Its own home: sem.bats plants a /dev/shm/mprun-65534 that is not
+	# nobody's, and then --cleanup looks for semaphores in $HOME.
+	local u=65534 home
+	home=$(mktemp -d /tmp/mprun-cthome.XXXXXX)
+	chown 65534 "$home"
+	nb() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+			env HOME="$home" "$@"
+	}
 	segs() { ls /dev/shm/ 2>/dev/null | grep "^mprun\.$u\.$1\." || true; }
 	run nb "$MPRUN" --shm-run 'echo $PPID; kill -KILL $PPID'
 	pid=$output
@@ -252,6 +259,7 @@ _ct_need_run_segment() {
 	[ -z "$(segs "$pid")" ]
 	run "$MPRUN" --cleanup extra
 	[ "$status" -eq 255 ]
+	rm -rf "$home"
 }
 
 @test "--cleanup leaves the segments of live runs alone" {

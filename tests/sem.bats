@@ -306,6 +306,11 @@ _sm_wait_file() {
 	[ "${lines[1]}" = ok ]
 	[ -f "$home/.mprun-sem/sem.$ID" ]
 	[ -z "$(ls -A "$dir")" ] # nothing written through the planted one
+	# with no home to go to either, --cleanup says where it looked
+	run setpriv --reuid 65534 --regid 65534 --clear-groups env HOME=/proc \
+		"$MPRUN" --cleanup
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --cleanup: semaphores: no directory of this user's: $dir: Operation not permitted (and \$HOME/.mprun-sem cannot be used)" ]
 	# -j 1 still exclusive there
 	_sm_nobody "$MPRUN" --sem --id "$ID" 'echo $$ >"$HOME/cmd.pid"; exec sleep 30' 2>/dev/null
 	_sm_wait_file "$home/cmd.pid"
