@@ -230,6 +230,67 @@ static void test_seq_gaps(void)
 	order_free(o);
 }
 
+/* The index's first place for seq in a table of 2^bits places: the
+ * formula of order.c's index_home, to find numbers that collide. */
+static size_t home_of(unsigned long long seq, unsigned bits)
+{
+	return (size_t)((seq * 11400714819323198485ull) >> (64 - bits));
+}
+
+/* Two pending numbers with the same first place (sparse numbers, as
+ * --resume leaves): removing the first moves the second back into its
+ * place, so it is still found when it finishes. */
+static void test_index_collision(void)
+{
+	struct order *o = order_new(ORDER_IMAP);
+	unsigned long long x = 5, y;
+
+	/* the index has 16 places while at most 7 are pending */
+	for (y = x + 1; home_of(y, 4) != home_of(x, 4); y++)
+		;
+	CHECK(order_started(o, x, &a) == 0);
+	CHECK(order_started(o, y, &b) == 0);
+	order_finished(o, x);
+	CHECK(order_pop_release(o) == &a);
+	CHECK(order_writer(o) == &b);
+	order_finished(o, y);
+	CHECK(order_pop_release(o) == &b);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
+/* Many sparse numbers, chosen to crowd a few first places, finishing in
+ * a random order: each is found and released once, in start order. */
+static void test_index_crowded(void)
+{
+	static char jobs[MANY];
+	static unsigned long long seqs[MANY];
+	static int fin[MANY];
+	struct order *o = order_new(ORDER_IMAP);
+	unsigned long long s = 1;
+	int i, n = 0, ok = 1;
+	void *j;
+
+	/* numbers whose first place in a 2^14-place table is below 64 */
+	for (i = 0; i < MANY; i++) {
+		while (home_of(s, 14) >= 64)
+			s++;
+		seqs[i] = s++;
+		ok &= order_started(o, seqs[i], &jobs[i]) == 0;
+	}
+	CHECK(ok);
+	shuffle(fin, MANY, 13);
+	for (i = 0; i < MANY; i++) {
+		order_finished(o, seqs[fin[i]]);
+		while ((j = order_pop_release(o)) != NULL)
+			ok &= j == &jobs[n++];
+	}
+	CHECK(ok);
+	CHECK_INT(n, MANY);
+	CHECK_INT(order_pending(o), 0);
+	order_free(o);
+}
+
 int main(void)
 {
 	test_imap();
@@ -241,5 +302,7 @@ int main(void)
 	test_many_unordered();
 	test_many_unordered_writer();
 	test_seq_gaps();
+	test_index_collision();
+	test_index_crowded();
 	return UNIT_DONE();
 }
