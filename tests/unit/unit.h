@@ -4,10 +4,37 @@
  * check failed. Run by automake's tap-driver, one test per CHECK. */
 #ifndef MPRUN_UNIT_H
 #define MPRUN_UNIT_H
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A test program that runs longer than this is ended by SIGALRM, so that
+ * a wrong build fails instead of hanging (UNIT_TIMEOUT=0: no limit). */
+#ifndef UNIT_TIMEOUT
+#define UNIT_TIMEOUT 120
+#endif
+
+#define UNIT_STR(x) #x
+#define UNIT_XSTR(x) UNIT_STR(x)
 
 static int unit_n, unit_failed;
+
+static void unit_timed_out(int sig)
+{
+	static const char msg[] = "Bail out! still running after "
+				  UNIT_XSTR(UNIT_TIMEOUT) " s (a hang?)\n";
+
+	(void)sig;
+	(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+	_exit(99);
+}
+
+__attribute__((constructor)) static void unit_alarm(void)
+{
+	signal(SIGALRM, unit_timed_out);
+	alarm(UNIT_TIMEOUT);
+}
 
 #define CHECK(expr) unit_check(!!(expr), #expr, __FILE__, __LINE__)
 #define CHECK_STR(got, want)                                                   \
