@@ -9,7 +9,8 @@
  *      16;
  *  FLAGS bit 0 --header :, bit 1 a second source, a ::: list (bit 2: linked
  *      with :::+, bit 3: --link), bit 4 the data is also the second file
- *      source instead of the list (when it is at most 256 bytes).
+ *      source instead of the list (when it is at most 256 bytes), bit 5
+ *      --shuf, bit 6 --skip-first-line.
  * The data is written to a file and read through input_add_file(), then
  * records are taken until the end or an error (a read that says EAGAIN is
  * retried: a regular file is always readable).
@@ -24,7 +25,9 @@
  *     --colsep exactly one per source;
  *  I3 round trip: with one source and none of --colsep, -E, -r, --trim,
  *     --header, the records joined by the delimiter are the data up to the
- *     failure or the end (a final delimiter optional);
+ *     failure or the end (a final delimiter optional); with
+ *     --skip-first-line, the data after its first record; with --shuf, the
+ *     same records in some order (count, bytes and a sum of hashes);
  *  I4 it ends: at most (bytes + 2) x (values of the list + 1) records. */
 #include <errno.h>
 #include <stdint.h>
@@ -54,7 +57,7 @@ static int is_blank(char c)
 
 struct fcase {
 	struct input_opts o;
-	int header, list, list_linked, second_file;
+	int header, list, list_linked, second_file, skip_first;
 	char *colsep, *eof;
 	const uint8_t *data;
 	size_t size;
@@ -85,13 +88,33 @@ static void check_record(const struct fcase *c, const struct record *r)
 	}
 }
 
+/* The data the records stand for: with --skip-first-line, what follows
+ * the first delimiter (nothing if there is none). */
+static void expected_data(const struct fcase *c, const char **d, size_t *n)
+{
+	const char *end;
+
+	*d = (const char *)c->data;
+	*n = c->size;
+	if (!c->skip_first)
+		return;
+	end = memchr(*d, c->o.delim, *n);
+	if (end == NULL) {
+		*n = 0;
+		return;
+	}
+	*n -= (size_t)(end + 1 - *d);
+	*d = end + 1;
+}
+
 /* I3: got (records joined) against the data. */
 static void check_round_trip(const struct fcase *c, const struct buf *got,
 			     int failed)
 {
-	const char *d = (const char *)c->data;
-	size_t n = c->size;
+	const char *d;
+	size_t n;
 
+	expected_data(c, &d, &n);
 	if (failed) {
 		FUZZ_CHECK(got->len <= n &&
 				   (got->len == 0 ||
@@ -107,6 +130,55 @@ static void check_round_trip(const struct fcase *c, const struct buf *got,
 		   got->len, n);
 }
 
+/* A record's hash (FNV-1a), for comparing records in any order. */
+static uint64_t record_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The records of the data in any order: their count, bytes, hash sum. */
+struct bag {
+	unsigned long long count, bytes;
+	uint64_t hashes;
+};
+
+static void bag_add(struct bag *b, const char *s, size_t len)
+{
+	b->count++;
+	b->bytes += len;
+	b->hashes += record_hash(s, len);
+}
+
+/* I3 with --shuf: the records read are the data's, in some order. */
+static void check_shuffled(const struct fcase *c, const struct bag *got)
+{
+	struct bag want = {0, 0, 0};
+	const char *d, *end;
+	size_t n;
+
+	expected_data(c, &d, &n);
+	while (n > 0) {
+		end = memchr(d, c->o.delim, n);
+		if (end == NULL) {
+			bag_add(&want, d, n);
+			break;
+		}
+		bag_add(&want, d, (size_t)(end - d));
+		n -= (size_t)(end + 1 - d);
+		d = end + 1;
+	}
+	FUZZ_CHECK(got->count == want.count && got->bytes == want.bytes &&
+			   got->hashes == want.hashes,
+		   "--shuf: %llu records of %llu bytes, the data has %llu "
+		   "of %llu",
+		   got->count, got->bytes, want.count, want.bytes);
+}
+
 static void run_case(struct fcase *c)
 {
 	static char *const list[] = {"a", " b c ", ""};
@@ -116,6 +188,7 @@ static void run_case(struct fcase *c)
 	char err[256];
 	const char *path;
 	unsigned long long count = 0, limit, eagain = 0;
+	struct bag bag = {0, 0, 0};
 	int rc, failed = 0, plain;
 
 	plain = c->colsep == NULL && c->eof == NULL && !c->o.skip_blank &&
@@ -134,6 +207,11 @@ static void run_case(struct fcase *c)
 	    (c->list && input_add_list(in, list, 3, c->list_linked) == -1) ||
 	    (c->second_file && input_add_file(in, path, c->list_linked) == -1))
 		FUZZ_FAIL("adding the sources failed: errno %d", errno);
+	if (c->skip_first && input_skip_first(in) == -1) {
+		FUZZ_CHECK(errno == EINVAL || errno == EMSGSIZE,
+			   "input_skip_first failed with errno %d", errno);
+		failed = 1;
+	}
 	if (c->header) {
 		char **names = NULL;
 		size_t nnames = 0, i;
@@ -166,7 +244,9 @@ static void run_case(struct fcase *c)
 			break;
 		}
 		check_record(c, r);
-		if (plain) {
+		if (plain && c->o.shuffle) {
+			bag_add(&bag, r->v[0], strlen(r->v[0]));
+		} else if (plain) {
 			if (count > 0)
 				buf_append_char(&joined, (char)c->o.delim);
 			buf_append_str(&joined, r->v[0]);
@@ -174,7 +254,9 @@ static void run_case(struct fcase *c)
 		record_free(r);
 		FUZZ_CHECK(++count <= limit, "more than %llu records", limit);
 	}
-	if (plain)
+	if (plain && c->o.shuffle && !failed)
+		check_shuffled(c, &bag);
+	else if (plain && !c->o.shuffle)
 		check_round_trip(c, &joined, failed);
 	buf_free(&joined);
 	input_free(in);
@@ -213,6 +295,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* two files crossed: size^2 records, kept small */
 	c.second_file = (flags & 2) != 0 && (flags & 16) != 0 && size <= 259;
 	c.list_linked = (flags & 4) != 0;
+	c.o.shuffle = (flags & 32) != 0;
+	c.skip_first = (flags & 64) != 0 && !c.header;
 	c.o.link = (flags & 8) != 0;
 	c.data = data;
 	c.size = size;
