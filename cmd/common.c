@@ -251,27 +251,45 @@ static int results_table_open(struct common *cm, struct pool_opts *po)
 	return 0;
 }
 
-/* All of the file at path (NUL-terminated), or NULL. */
-static char *slurp_file(const char *path, size_t *len)
+/* Write b to the table and empty it: 0 or -1/errno. */
+static int table_flush(struct common *cm, struct buf *b)
 {
-	struct buf b = BUF_INIT;
+	int rc = capture_write_all(cm->table_fd, b->data, b->len);
+
+	buf_reset(b);
+	return rc;
+}
+
+/* Append one output field of a row from the file at path (missing: empty),
+ * read in chunks and written out as b fills, so that memory stays bounded
+ * whatever the job printed. 0 or -1/errno. */
+static int table_output(struct common *cm, struct buf *b,
+			enum restable_field which, const char *path)
+{
+	enum restable_format f = (enum restable_format)cm->table_format;
 	char chunk[65536];
 	ssize_t n;
+	int quoted = 0, rc = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*len = 0;
-	if (fd == -1)
-		return NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)n) == -1)
-			break;
-	close(fd);
-	if (n != 0 || buf_append_char(&b, '\0') == -1) {
-		buf_free(&b);
-		return NULL;
-	}
-	*len = b.len - 1;
-	return b.data;
+	/* a CSV or TSV field is quoted if any of its bytes needs it */
+	while (fd != -1 && f != RESTABLE_JSON && !quoted &&
+	       (n = read(fd, chunk, sizeof(chunk))) > 0)
+		quoted = restable_needs_quotes(f, chunk, (size_t)n);
+	if (fd != -1 && lseek(fd, 0, SEEK_SET) == -1)
+		rc = -1;
+	if (rc == 0)
+		rc = restable_field_begin(b, f, which, quoted);
+	while (rc == 0 && fd != -1 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+		if ((rc = restable_field_add(b, f, quoted, chunk, (size_t)n)) ==
+			    0 &&
+		    b->len >= sizeof(chunk))
+			rc = table_flush(cm, b);
+	if (rc == 0)
+		rc = restable_field_end(b, f, quoted);
+	if (fd != -1)
+		close(fd);
+	return rc;
 }
 
 /* Write job j's row, from its files, then remove them. */
@@ -280,18 +298,15 @@ static void table_row(struct common *cm, const struct sched_task *j,
 {
 	static const char *const files[] = {"stdout", "stderr", "exitval",
 					    "signal", "cmd"};
+	enum restable_format f = (enum restable_format)cm->table_format;
 	struct restable_row r = {0};
-	struct buf b = BUF_INIT, path = BUF_INIT;
-	char *out, *err;
+	struct buf b = BUF_INIT, path = BUF_INIT, path2 = BUF_INIT;
 	size_t i;
 
 	buf_printf(&path, "%s/%llu/stdout", cm->table_dir,
 		   sched_task_seq(j));
-	out = slurp_file(path.data, &r.out_len);
-	buf_reset(&path);
-	buf_printf(&path, "%s/%llu/stderr", cm->table_dir,
+	buf_printf(&path2, "%s/%llu/stderr", cm->table_dir,
 		   sched_task_seq(j));
-	err = slurp_file(path.data, &r.err_len);
 	r.seq = e->seq;
 	r.host = e->host;
 	r.start_ms = e->start_ms;
@@ -302,14 +317,11 @@ static void table_row(struct common *cm, const struct sched_task *j,
 	r.signal = e->signal;
 	r.command = e->command;
 	r.args = pool_job_args(j, &r.nargs);
-	r.out = out != NULL ? out : "";
-	r.err = err != NULL ? err : "";
-	if ((!cm->table_started &&
-	     restable_header(&b, (enum restable_format)cm->table_format,
-			     r.nargs) == -1) ||
-	    restable_row(&b, (enum restable_format)cm->table_format, &r) ==
-		    -1 ||
-	    capture_write_all(cm->table_fd, b.data, b.len) == -1) {
+	if ((!cm->table_started && restable_header(&b, f, r.nargs) == -1) ||
+	    restable_row_start(&b, f, &r) == -1 ||
+	    table_output(cm, &b, RESTABLE_STDOUT, path.data) == -1 ||
+	    table_output(cm, &b, RESTABLE_STDERR, path2.data) == -1 ||
+	    restable_row_end(&b, f) == -1 || table_flush(cm, &b) == -1) {
 		if (!cm->log_failed)
 			fprintf(stderr, "mprun: --results %s: %s\n",
 				cm->cli->results, strerror(errno));
@@ -326,10 +338,9 @@ static void table_row(struct common *cm, const struct sched_task *j,
 	buf_reset(&path);
 	buf_printf(&path, "%s/%llu", cm->table_dir, sched_task_seq(j));
 	rmdir(path.data);
-	free(out);
-	free(err);
 	buf_free(&b);
 	buf_free(&path);
+	buf_free(&path2);
 }
 
 int common_pool_opts(struct common *cm, struct pool_opts *po)

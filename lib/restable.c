@@ -17,32 +17,47 @@ int restable_format(const char *path)
 	return -1;
 }
 
-/* A CSV or TSV field: in double quotes (doubled inside) when it holds a
- * blank, a quote, a newline or the separator; else as it is. */
-static int add_field(struct buf *b, char sep, const char *s, size_t n)
+/* 1 if a CSV or TSV field holding these bytes goes in double quotes: a
+ * blank, a quote, a newline or the separator. */
+static int needs_quotes(char sep, const char *s, size_t n)
 {
 	size_t i;
-	int quote = 0;
 
-	for (i = 0; i < n && !quote; i++)
-		quote = strchr(" \t\n\r\v\f\"", s[i]) != NULL || s[i] == sep;
-	if (!quote)
-		return buf_append(b, s, n);
-	if (buf_append_char(b, '"') == -1)
-		return -1;
+	for (i = 0; i < n; i++)
+		if (strchr(" \t\n\r\v\f\"", s[i]) != NULL || s[i] == sep)
+			return 1;
+	return 0;
+}
+
+/* Bytes of a field in double quotes: quotes doubled. */
+static int add_quoted(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++)
 		if ((s[i] == '"' && buf_append_char(b, '"') == -1) ||
 		    buf_append_char(b, s[i]) == -1)
 			return -1;
-	return buf_append_char(b, '"');
+	return 0;
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped (the rest,
- * UTF-8 or not, as it is, as GNU parallel writes it). */
-static int add_json(struct buf *b, const char *s, size_t n)
+/* A CSV or TSV field: in double quotes (doubled inside) when it holds a
+ * blank, a quote, a newline or the separator; else as it is. */
+static int add_field(struct buf *b, char sep, const char *s, size_t n)
+{
+	if (!needs_quotes(sep, s, n))
+		return buf_append(b, s, n);
+	return buf_append_char(b, '"') == 0 && add_quoted(b, s, n) == 0
+		       ? buf_append_char(b, '"')
+		       : -1;
+}
+
+/* Bytes of a JSON string, escaped: quotes, backslashes and control bytes
+ * (the rest, UTF-8 or not, as it is, as GNU parallel writes it). */
+static int add_json_bytes(struct buf *b, const char *s, size_t n)
 {
 	size_t i;
-	int rc = buf_append_char(b, '"');
+	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -54,7 +69,15 @@ static int add_json(struct buf *b, const char *s, size_t n)
 		else
 			rc = buf_append_char(b, (char)c);
 	}
-	return rc == 0 ? buf_append_char(b, '"') : -1;
+	return rc;
+}
+
+/* A JSON string. */
+static int add_json(struct buf *b, const char *s, size_t n)
+{
+	return buf_append_char(b, '"') == 0 && add_json_bytes(b, s, n) == 0
+		       ? buf_append_char(b, '"')
+		       : -1;
 }
 
 int restable_header(struct buf *b, enum restable_format f, size_t nargs)
@@ -103,8 +126,8 @@ static int add_numbers(struct buf *b, enum restable_format f,
 			  f == RESTABLE_TSV ? '\t' : ',', r->signal);
 }
 
-int restable_row(struct buf *b, enum restable_format f,
-		 const struct restable_row *r)
+int restable_row_start(struct buf *b, enum restable_format f,
+			const struct restable_row *r)
 {
 	char sep = f == RESTABLE_TSV ? '\t' : ',';
 	const char *host = r->host != NULL ? r->host : ":";
@@ -130,16 +153,7 @@ int restable_row(struct buf *b, enum restable_format f,
 			if (rc == 0)
 				rc = add_json(b, r->args[i], strlen(r->args[i]));
 		}
-		if (rc == 0)
-			rc = buf_append_str(b, r->nargs ? " ], \"Stdout\": "
-							: "], \"Stdout\": ");
-		if (rc == 0)
-			rc = add_json(b, r->out, r->out_len);
-		if (rc == 0)
-			rc = buf_append_str(b, ", \"Stderr\": ");
-		if (rc == 0)
-			rc = add_json(b, r->err, r->err_len);
-		return rc == 0 ? buf_append_str(b, " }\n") : -1;
+		return rc == 0 ? buf_append_str(b, r->nargs ? " ]" : "]") : -1;
 	}
 	rc = buf_printf(b, "%llu%c", r->seq, sep);
 	if (rc == 0)
@@ -155,13 +169,68 @@ int restable_row(struct buf *b, enum restable_format f,
 		if (rc == 0)
 			rc = add_field(b, sep, r->args[i], strlen(r->args[i]));
 	}
-	if (rc == 0)
-		rc = buf_append_char(b, sep);
-	if (rc == 0)
-		rc = add_field(b, sep, r->out, r->out_len);
-	if (rc == 0)
-		rc = buf_append_char(b, sep);
-	if (rc == 0)
-		rc = add_field(b, sep, r->err, r->err_len);
-	return rc == 0 ? buf_append_char(b, '\n') : -1;
+	return rc;
+}
+
+int restable_needs_quotes(enum restable_format f, const char *s, size_t n)
+{
+	return f != RESTABLE_JSON &&
+	       needs_quotes(f == RESTABLE_TSV ? '\t' : ',', s, n);
+}
+
+int restable_field_begin(struct buf *b, enum restable_format f,
+			 enum restable_field which, int quoted)
+{
+	if (f == RESTABLE_JSON)
+		return buf_append_str(b, which == RESTABLE_STDOUT
+						 ? ", \"Stdout\": \""
+						 : ", \"Stderr\": \"");
+	if (buf_append_char(b, f == RESTABLE_TSV ? '\t' : ',') == -1)
+		return -1;
+	return quoted ? buf_append_char(b, '"') : 0;
+}
+
+int restable_field_add(struct buf *b, enum restable_format f, int quoted,
+		       const char *s, size_t n)
+{
+	if (f == RESTABLE_JSON)
+		return add_json_bytes(b, s, n);
+	return quoted ? add_quoted(b, s, n) : buf_append(b, s, n);
+}
+
+int restable_field_end(struct buf *b, enum restable_format f, int quoted)
+{
+	return f == RESTABLE_JSON || quoted ? buf_append_char(b, '"') : 0;
+}
+
+int restable_row_end(struct buf *b, enum restable_format f)
+{
+	return buf_append_str(b, f == RESTABLE_JSON ? " }\n" : "\n");
+}
+
+/* One whole field of a row (Stdout or Stderr) from memory. */
+static int add_output(struct buf *b, enum restable_format f,
+		      enum restable_field which, const char *s, size_t n)
+{
+	int quoted = restable_needs_quotes(f, s, n);
+
+	return restable_field_begin(b, f, which, quoted) == 0 &&
+			       restable_field_add(b, f, quoted, s, n) == 0
+		       ? restable_field_end(b, f, quoted)
+		       : -1;
+}
+
+int restable_row(struct buf *b, enum restable_format f,
+		 const struct restable_row *r)
+{
+	const char *out = r->out != NULL ? r->out : "";
+	const char *err = r->err != NULL ? r->err : "";
+
+	return restable_row_start(b, f, r) == 0 &&
+			       add_output(b, f, RESTABLE_STDOUT, out,
+					  r->out_len) == 0 &&
+			       add_output(b, f, RESTABLE_STDERR, err,
+					  r->err_len) == 0
+		       ? restable_row_end(b, f)
+		       : -1;
 }

@@ -394,6 +394,36 @@ _jl_now_ms() {
 	[ ! -e ran ]
 }
 
+@test "--results FILE.csv: a large output goes into its row in pieces; memory stays bounded" {
+	# job "big": 64 MiB with a quote at its very end (so the field is
+	# quoted and the quote doubled); job "wait": once big's row is in the
+	# table, says mprun's pid and waits, so that mprun's peak is read live
+	cat >job.sh <<'EOF'
+case $1 in
+big) head -c 67108864 /dev/zero | tr '\0' a; printf '"x' ;;
+wait)
+	while [ "$(stat -c %s t.csv 2>/dev/null || echo 0)" -lt 67108864 ]; do
+		sleep 0.05
+	done
+	echo "$PPID" >ready
+	while [ ! -e go ]; do sleep 0.05; done ;;
+esac
+EOF
+	"$MPRUN" -j1 --results t.csv sh job.sh ::: big wait >/dev/null &
+	local i peak
+	for i in $(seq 600); do [ -s ready ] && break; sleep 0.1; done
+	peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(cat ready)/status")
+	touch go
+	wait $!
+	echo "peak RSS of mprun: $peak kB"
+	[ "$peak" -lt 49152 ]
+	[ "$(sed -n 2p t.csv | cut -d, -f1,2,5-9)" = '1,:,0,67108866,0,0,"sh job.sh big"' ]
+	[ "$(sed -n 2p t.csv | cut -d, -f10)" = big ]
+	[ "$(sed -n 2p t.csv | cut -d, -f11 | head -c 3)" = '"aa' ]
+	[[ "$(sed -n 2p t.csv | tail -c 20)" == *'aaaa""x",' ]]
+	[ "$(sed -n 3p t.csv | cut -d, -f1,10-)" = '2,wait,,' ]
+}
+
 @test "--results FILE.csv, .tsv, .json: one table of all jobs as GNU parallel writes it" {
 	mkdir tmp
 	export TMPDIR=$T/tmp # where the jobs' files wait for their row
