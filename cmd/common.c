@@ -243,7 +243,7 @@ static int results_table_open(struct common *cm, struct pool_opts *po)
 				      O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (cm->table_fd == -1) {
 		fprintf(stderr, "mprun: --results %s: %s\n", cm->cli->results,
-			unsafe_file_error(errno));
+			dirs_strerror(errno));
 		return -1;
 	}
 	po->results_dir = cm->table_dir;
@@ -420,18 +420,6 @@ void common_free(struct common *cm)
 	memset(cm, 0, sizeof(*cm));
 }
 
-const char *unsafe_file_error(int err)
-{
-	if (err == EPERM)
-		return "refused: it or its directory belongs to another "
-		       "user, or others may write there";
-	if (err == ELOOP)
-		return "refused: a symbolic link";
-	if (err == EINVAL)
-		return "refused: not a regular file";
-	return strerror(err);
-}
-
 /* Open --report's file (not through a link, nor another user's). -1:
  * message printed. */
 static int report_file_open(const char *path)
@@ -441,7 +429,7 @@ static int report_file_open(const char *path)
 
 	if (fd == -1)
 		fprintf(stderr, "mprun: --report %s: %s\n", path,
-			unsafe_file_error(errno));
+			dirs_strerror(errno));
 	return fd;
 }
 
@@ -536,7 +524,7 @@ int common_joblog_open(struct common *cm, int stages)
 				 cli->joblog_append || cli->resume);
 	if (cm->joblog == NULL) {
 		fprintf(stderr, "mprun: --joblog %s: %s\n", cli->joblog,
-			unsafe_file_error(errno));
+			dirs_strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -88,9 +88,6 @@ struct input;
 /* The input of the command line's sources (stdin when none). NULL:
  * message printed. */
 struct input *cli_input(const struct cli *cli);
-/* Why a file or directory mprun would write was refused (dirs.h's
- * EPERM, ELOOP, EINVAL), else strerror(err). */
-const char *unsafe_file_error(int err);
 /* --skip-first-line: drop the first input. Then --header : without
  * --pipe: read the first record of each source of in;
  * its values name the columns, and {name}, {name.}, {name/} ... in the

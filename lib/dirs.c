@@ -130,3 +130,15 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 	errno = e;
 	return -1;
 }
+
+const char *dirs_strerror(int err)
+{
+	if (err == EPERM)
+		return "refused: it or its directory belongs to another "
+		       "user, or others may write there";
+	if (err == ELOOP)
+		return "refused: a symbolic link";
+	if (err == EINVAL)
+		return "refused: not a regular file";
+	return strerror(err);
+}

@@ -22,4 +22,8 @@ int dirs_open_own(int dfd, const char *name);
  * -1/errno. */
 int dirs_open_file(const char *path, int flags, mode_t mode);
 
+/* The message for an errno of the functions above: why a file or a
+ * directory was refused (EPERM, ELOOP, EINVAL), else strerror(). */
+const char *dirs_strerror(int err);
+
 #endif

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "callback.h"
 #include "capture.h"
+#include "dirs.h"
 #include "spill.h"
 #include "executor.h"
 #include "fifo.h"
@@ -141,9 +142,13 @@ static int pool_open_files(struct pool *p)
 		return 0;
 	p->files = jobfiles_new(o->results_dir, o->sched.tmpdir);
 	if (p->files == NULL) {
-		pool_error(p, "%s: cannot make the directory: %s",
-			   o->results_dir != NULL ? o->results_dir : "tmpdir",
-			   strerror(errno));
+		if (o->results_dir != NULL)
+			pool_error(p, "--results %s: %s", o->results_dir,
+				   dirs_strerror(errno));
+		else
+			pool_error(p, "a directory for the jobs' files in "
+				   "%s: %s", hold_dir(o->sched.tmpdir),
+				   dirs_strerror(errno));
 		return -1;
 	}
 	return 0;

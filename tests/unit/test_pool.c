@@ -1148,8 +1148,8 @@ static void test_results(void)
 	setup(1);
 	R.o.results_dir = p;
 	CHECK(pool_new(R.l, &R.o, &R.ev) == NULL);
-	CHECK(strstr(R.errors, "cannot make the directory: Not a directory") !=
-	      NULL);
+	CHECK(strstr(R.errors, "--results ") != NULL &&
+	      strstr(R.errors, "/file: Not a directory") != NULL);
 	teardown();
 }
 
