@@ -151,7 +151,7 @@ static const char *const xf_suffix[] = {"", "_noext", "_base", "_dir",
 
 static int verbose, run_all, no_cost;
 static unsigned run_rate = 64;
-static char g_dir[PATH_MAX], g_marker[PATH_MAX], g_bin[PATH_MAX],
+static char g_dir[64], g_marker[PATH_MAX], g_bin[PATH_MAX],
 	g_scratch[PATH_MAX], g_wrap[PATH_MAX], g_argvout[PATH_MAX];
 static char g_env_path[PATH_MAX + 8], g_env_home[PATH_MAX + 8];
 static int g_ready;
