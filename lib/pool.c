@@ -1474,11 +1474,6 @@ const char *pool_job_command(const struct sched_task *t)
 	return JOB(t)->command != NULL ? JOB(t)->command : "";
 }
 
-int pool_job_wait_status(const struct sched_task *t)
-{
-	return JOB(t)->wait_status;
-}
-
 int pool_job_exec_errno(const struct sched_task *t)
 {
 	return JOB(t)->exec_errno;

@@ -1853,15 +1853,6 @@ const char *wpool_task_input(const struct sched_task *t, size_t *len)
 	return INPUT(t)->send.data + INPUT(t)->in_off;
 }
 
-const char *wpool_task_result(const struct sched_task *t, size_t *len)
-{
-	const struct wpool_task *in = INPUT(t);
-
-	*len = in->task.failed ? 0 : in->result.len;
-	return in->result.data != NULL && !in->task.failed ? in->result.data
-							  : "";
-}
-
 static const struct slot_ops wpool_ops = {
 	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
 	.close = pool_close, .terminate = pool_terminate,
