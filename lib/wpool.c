@@ -376,13 +376,13 @@ static void worker_cancel_timers(struct worker *w)
 	w->dl = DL_NONE;
 }
 
-/* Kill the group of a process not reaped yet, and reap it. */
+/* Kill the group of a process not reaped yet; reap it if it is gone
+ * already, else the loop (or our exit) does: freeing never waits (a
+ * process in uninterruptible sleep would keep us). */
 static void kill_and_reap(pid_t pid)
 {
-	int st;
-
 	kill(-pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	waitpid(pid, NULL, WNOHANG);
 }
 
 /* Free every task the pool made, with what they hold. */
@@ -401,7 +401,7 @@ static void pool_free_tasks(struct wpool *p)
 	}
 }
 
-/* slot_ops.destroy: kill and reap the workers left, free the pool's. */
+/* slot_ops.destroy: kill the workers left, free the pool's. */
 static void wpool_destroy(struct sched *s)
 {
 	struct wpool *p = (struct wpool *)s;
