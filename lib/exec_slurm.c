@@ -78,19 +78,8 @@ struct exec_slurm {
 };
 
 /* Write a message into the caller's error buffer; errno is set to e. */
-static void slurm_err(struct exec_slurm *s, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void slurm_err(struct exec_slurm *s, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(s->err, s->errlen, fmt, ap);
-		va_end(ap);
-	}
-	errno = e;
-}
+#define slurm_err(s, e, ...) \
+	errbuf_printf((s)->err, (s)->errlen, (e), __VA_ARGS__)
 
 /* A variable of the allocation. */
 static const char *alloc_var(const struct exec_slurm *s, const char *name)
@@ -572,8 +561,7 @@ struct exec_slurm *exec_slurm_new(const struct exec_slurm_opts *o, char *err,
 				    slurm_host, s, slurm_attach};
 	return s;
 fail:
-	if (errlen > 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s", strerror(errno));
+	errbuf_errno(err, errlen);
 	exec_slurm_free(s);
 	return NULL;
 }

@@ -123,19 +123,8 @@ struct exec_ssh {
 /* --- small helpers ------------------------------------------------------ */
 
 /* Write a message into the caller's error buffer; errno is set to e. */
-static void ssh_err(struct exec_ssh *s, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void ssh_err(struct exec_ssh *s, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(s->err, s->errlen, fmt, ap);
-		va_end(ap);
-	}
-	errno = e;
-}
+#define ssh_err(s, e, ...) \
+	errbuf_printf((s)->err, (s)->errlen, (e), __VA_ARGS__)
 
 /* Append borrowed words up to a NULL. 0 or -1/ENOMEM. */
 static int words_addv(struct words *w, ...)
@@ -1253,8 +1242,7 @@ struct exec_ssh *exec_ssh_new(const struct exec_ssh_opts *o, char *err,
 				    ssh_host_name, s, ssh_attach};
 	return s;
 fail:
-	if (errlen > 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s", strerror(errno));
+	errbuf_errno(err, errlen);
 	exec_ssh_free(s);
 	return NULL;
 }

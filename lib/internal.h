@@ -38,6 +38,28 @@ report_msg(void (*fn)(void *, const char *), void *data,
 	fn(data, msg);
 }
 
+/* Write a message (printf-style) into a caller's error buffer err of
+ * errlen bytes (none when errlen is 0); errno is set to e. */
+__attribute__((format(printf, 4, 5))) static inline void
+errbuf_printf(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	errno = e;
+}
+
+/* A failure that left no message in the error buffer: errno's. */
+static inline void errbuf_errno(char *err, size_t errlen)
+{
+	if (errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", strerror(errno));
+}
+
 /* Microseconds on the monotonic clock. */
 static inline uint64_t clock_now_us(void)
 {

@@ -42,9 +42,6 @@
 #define READ_COALESCE_MS 1
 /* ... when a read found less than this in the pipe. */
 #define COALESCE_BELOW (32 << 10)
-/* Runtimes kept for the median of --timeout N%, and how many are needed. */
-#define RUNTIME_SAMPLES 1024
-#define RUNTIME_MIN_SAMPLES 3
 
 struct pool_job {
 	struct sched_task task; /* first: what every task has */
@@ -66,7 +63,6 @@ struct pool_job {
 	size_t nargs, args_cap;
 	char *command; /* display form */
 	char *program;
-	struct loop_timer *timeout_timer;
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
 	int io_error;   /* its output could not be kept */
@@ -95,13 +91,9 @@ struct pool {
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
-	uint64_t runtimes[RUNTIME_SAMPLES];
-	size_t nruntimes;
-	unsigned long long runtime_count;
 };
 
 static int job_start(struct pool *p, struct pool_job *j);
-static void job_rearm_now(struct pool_job *j);
 static int job_exec(struct pool *p, struct pool_job *j);
 static void job_spawn_failed(struct pool *p, struct pool_job *j);
 static void job_spawn_done(struct pool_job *j);
@@ -223,6 +215,7 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	p->sink_fd[1] = opts->sched.err_fd;
 	p->s.noun = "jobs";
 	p->s.total = opts->total;
+	p->s.timeout_pct = opts->timeout_pct;
 	p->slot_busy = calloc(p->opts.sched.slots + 1, 1);
 	p->spill = spill_new(opts->mem_limit > SPILL_MEM_DEFAULT
 				     ? opts->mem_limit
@@ -256,8 +249,7 @@ static void job_free(struct pool_job *j)
 		record_free(j->recs[i]);
 	job_spawn_done(j);
 	sched_tree_stop(&j->tree);
-	if (j->timeout_timer != NULL)
-		loop_timer_cancel(j->pool->s.loop, j->timeout_timer);
+	sched_timeout_stop(&j->task);
 	if (j->rearm_timer != NULL)
 		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
 	free(j->recs);
@@ -555,16 +547,17 @@ static void pool_unlink(struct pool *p, struct pool_job *j)
 	}
 }
 
-/* The job left the running set: free its slot. */
+/* The job's try is over: it leaves the running set, its slot is free. */
 static void job_leave(struct pool *p, struct pool_job *j)
 {
 	pool_unlink(p, j);
 	p->s.nrunning--;
 	p->slot_busy[j->task.slot] = 0;
-	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->s.loop, j->timeout_timer);
-		j->timeout_timer = NULL;
-	}
+	sched_timeout_stop(&j->task);
+	if (j->rearm_timer != NULL)
+		loop_timer_cancel(p->s.loop, j->rearm_timer);
+	j->rearm_timer = NULL;
+	j->coalesced[0] = j->coalesced[1] = 0;
 	sched_tree_stop(&j->tree);
 	/* A job being ended: whatever of its tree outlived it goes too. */
 	if (j->tree.step > 0)
@@ -579,14 +572,6 @@ static void job_complete(struct pool *p, struct pool_job *j)
 	sched_task_over(&p->s, j->task.seq);
 	pool_update_writer(p);
 	sched_kick(&p->s);
-}
-
-/* Keep a runtime for the median of --timeout N%. */
-static void pool_add_runtime(struct pool *p, uint64_t ms)
-{
-	p->runtimes[p->runtime_count++ % RUNTIME_SAMPLES] = ms;
-	if (p->nruntimes < RUNTIME_SAMPLES)
-		p->nruntimes++;
 }
 
 /* Did the job fail (its try, until it ended for good)? */
@@ -612,46 +597,12 @@ static void job_ended(struct pool_job *j)
 	j->task.received = j->cap[0] != NULL ? capture_bytes(j->cap[0]) : 0;
 }
 
-/* Should a failed try run again (--retries)? */
-static int job_should_retry(const struct pool *p, const struct pool_job *j)
+/* May a failed try mend by running again (--retries)? Not when the
+ * command is too long, could not start or be executed. */
+static int job_retryable(const struct pool_job *j)
 {
-	return job_failed(j) && j->task.tries <= p->opts.sched.retries &&
-	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
+	return job_failed(j) && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
-}
-
-/* Run a failed job again: its output so far is dropped. */
-static void job_retry(struct pool *p, struct pool_job *j)
-{
-	size_t i;
-
-	job_rearm_now(j);
-	if (j->timeout_timer != NULL) {
-		loop_timer_cancel(p->s.loop, j->timeout_timer);
-		j->timeout_timer = NULL;
-	}
-	sched_tree_stop(&j->tree);
-	for (i = 0; i < 2; i++) {
-		capture_free(j->cap[i]);
-		j->cap[i] = NULL;
-		close_keep_errno(j->files[i]);
-		j->files[i] = -1;
-	}
-	free(j->command);
-	free(j->program);
-	j->command = j->program = NULL;
-	j->tree.reaped = 0;
-	j->wait_status = 0;
-	j->exec_errno = 0;
-	j->tree.step = 0;
-	j->task.timed_out = 0;
-	j->task.tries++;
-	if (job_start(p, j) == -1) {
-		pool_error(p, "cannot start a job: %s", strerror(errno));
-		j->wait_status = 255 << 8;
-		j->tree.reaped = 1;
-		j->tree.pid = -1;
-	}
 }
 
 /* Tell that a try of the job was ended by --timeout. */
@@ -674,8 +625,10 @@ static void job_close_blocks(struct pool_job *j)
 	}
 }
 
-/* The job is done when reaped and both streams ended; then it may run
- * again (--retries), is counted, logged, and its callback is queued. */
+static void job_finish(struct pool *p, struct pool_job *j);
+
+/* The job's try is over when reaped and both streams ended; then it may
+ * run again (--retries, from the retry queue), or it ends for good. */
 static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
@@ -688,15 +641,21 @@ static void job_maybe_finished(struct pool_job *j)
 		j->task.runtime_ms = loop_now_ms() - j->task.start_ms;
 	if (j->task.timed_out)
 		job_report_timeout(p, j);
-	if (job_should_retry(p, j)) {
-		job_retry(p, j);
-		if (!j->tree.reaped)
-			return;
+	job_leave(p, j);
+	if (job_retryable(j) && sched_try_again(&p->s, &j->task)) {
+		sched_kick(&p->s);
+		return;
 	}
+	job_finish(p, j);
+}
+
+/* The job ended for good: it is counted, logged, and its callback is
+ * queued. */
+static void job_finish(struct pool *p, struct pool_job *j)
+{
 	j->finished = 1;
 	job_close_blocks(j);
 	job_ended(j);
-	job_leave(p, j);
 	if (p->s.halted && p->s.terminating && j->tree.step > 0 &&
 	    !j->task.timed_out)
 		j->halted = 1; /* cut short by --halt now: not a failure */
@@ -705,7 +664,7 @@ static void job_maybe_finished(struct pool_job *j)
 	else
 		p->s.nsucceeded++;
 	if (j->tree.pid > 0)
-		pool_add_runtime(p, j->task.runtime_ms);
+		sched_add_runtime(&p->s, j->task.runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
 	    jobfiles_commit(p->files, j->task.seq, j->command,
 			    j->task.exitval, j->task.signal) == -1)
@@ -768,14 +727,6 @@ static void job_coalesce(struct pool_job *j, int i)
 						job_rearm, j);
 	if (j->rearm_timer == NULL)
 		job_rearm(p->s.loop, j);
-}
-
-/* Stop the coalescing delay and watch the pipes again. */
-static void job_rearm_now(struct pool_job *j)
-{
-	if (j->rearm_timer != NULL)
-		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
-	job_rearm(j->pool->s.loop, j);
 }
 
 /* The job's output (stream i) could not be kept (no room for the spill
@@ -1073,50 +1024,32 @@ static void job_close_child_ends(struct pool *p, int fds[2])
 	}
 }
 
-/* Count the job as started: sequence number, slot, order. */
-static int pool_register(struct pool *p, struct pool_job *j)
+/* The job's try takes a free slot: it runs, its tree is new. */
+static void job_occupy(struct pool *p, struct pool_job *j)
 {
-	if (sched_task_add(&p->s, j, &j->task.seq) == -1)
-		return -1;
-	j->pool = p;
 	j->task.slot = pool_free_slot(p);
 	p->slot_busy[j->task.slot] = 1;
 	p->s.nrunning++;
 	j->next = p->running;
 	p->running = j;
 	sched_tree_init(&p->s, &j->tree, j->task.slot, "", j->task.seq);
+	sched_try_start(&p->s, &j->task);
+}
+
+/* Count the job as started: sequence number, order, slot. */
+static int pool_register(struct pool *p, struct pool_job *j)
+{
+	if (sched_task_add(&p->s, j, &j->task.seq) == -1)
+		return -1;
+	j->pool = p;
+	job_occupy(p, j);
 	return 0;
 }
 
-/* The timeout of a job starting now, in ms; 0 for none. */
-static uint64_t pool_timeout_ms(struct pool *p)
+/* slot_ops.timed_out: the job ran too long; end its tree, it fails. */
+static void pool_timed_out(struct sched *s, struct sched_task *t)
 {
-	uint64_t s[RUNTIME_SAMPLES], v;
-	size_t n = p->nruntimes, i, k;
-
-	if (p->opts.timeout_pct == 0)
-		return p->opts.sched.timeout_ms;
-	if (n < RUNTIME_MIN_SAMPLES)
-		return 0;
-	memcpy(s, p->runtimes, n * sizeof(s[0]));
-	for (i = 1; i < n; i++) { /* insertion sort: n is small */
-		v = s[i];
-		for (k = i; k > 0 && s[k - 1] > v; k--)
-			s[k] = s[k - 1];
-		s[k] = v;
-	}
-	v = s[n / 2] * p->opts.timeout_pct / 100;
-	return v > 0 ? v : 1;
-}
-
-/* --timeout: the job ran too long; end its tree, it fails. */
-static void job_timeout(struct loop *l, void *data)
-{
-	struct pool_job *j = data;
-
-	j->timeout_timer = NULL;
-	j->task.timed_out = 1;
-	sched_tree_end(&j->tree);
+	sched_tree_end(&((struct pool_job *)t)->tree);
 }
 
 /* Open the job's --results / callback files and tee its output there. */
@@ -1182,15 +1115,10 @@ static void job_spawn_done(struct pool_job *j)
 /* The job's process runs: watch it. */
 static void job_running(struct pool *p, struct pool_job *j)
 {
-	uint64_t tmo;
-
 	job_drop_records(p, j);
 	p->last_start_ms = j->task.start_ms;
 	job_watch_streams(p, j);
-	tmo = pool_timeout_ms(p);
-	if (tmo > 0)
-		j->timeout_timer =
-			loop_timer_add(p->s.loop, tmo, job_timeout, j);
+	sched_timeout_arm(&p->s, &j->task, sched_timeout_ms(&p->s));
 	pool_update_writer(p);
 }
 
@@ -1293,7 +1221,6 @@ static int pool_launch(struct pool *p, struct pool_job *j)
 {
 	if (pool_register(p, j) == -1)
 		return -1;
-	j->task.tries = 1;
 	j->task.start_wall_ms = clock_wall_ms();
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
@@ -1340,6 +1267,32 @@ static int pool_delayed(struct pool *p)
 	return 1;
 }
 
+/* Start the next try of a failed job waiting on the retry queue (its
+ * output so far is dropped); 0 if none waits. */
+static int pool_retry(struct pool *p)
+{
+	struct pool_job *j = (struct pool_job *)sched_retry_take(&p->s);
+	size_t i;
+
+	if (j == NULL)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		capture_free(j->cap[i]);
+		j->cap[i] = NULL;
+		close_keep_errno(j->files[i]);
+		j->files[i] = -1;
+	}
+	free(j->command);
+	free(j->program);
+	j->command = j->program = NULL;
+	j->wait_status = 0;
+	j->exec_errno = 0;
+	job_occupy(p, j);
+	if (job_start(p, j) == -1)
+		job_spawn_failed(p, j);
+	return 1;
+}
+
 /* slot_ops.fill: start jobs while there are free slots and records. */
 static void pool_fill(struct sched *s)
 {
@@ -1352,6 +1305,8 @@ static void pool_fill(struct sched *s)
 	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
+		if (pool_retry(p))
+			continue;
 		if (p->partial == NULL) {
 			p->partial = calloc(1, sizeof(*p->partial));
 			if (p->partial == NULL)
@@ -1451,9 +1406,19 @@ static int pool_reaped(struct sched *s, pid_t pid, int status)
 		return 0;
 	j->tree.reaped = 1;
 	j->wait_status = status;
-	job_rearm_now(j);
+	if (j->rearm_timer != NULL)
+		loop_timer_cancel(p->s.loop, j->rearm_timer);
+	j->rearm_timer = NULL;
+	job_rearm(p->s.loop, j);
 	job_maybe_finished(j);
 	return 1;
+}
+
+/* slot_ops.give_up: a failed job waiting to run again will not: it ends
+ * for good with its last try. */
+static void pool_give_up(struct sched *s, struct sched_task *t)
+{
+	job_finish((struct pool *)s, (struct pool_job *)t);
 }
 
 /* slot_ops.close: the pool only starts no new job (sched.closed). */
@@ -1500,7 +1465,7 @@ static int pool_busy(const struct sched *s)
 {
 	const struct pool *p = (const struct pool *)s;
 
-	return s->nrunning > 0 ||
+	return s->nrunning > 0 || sched_retry_waiting(s) ||
 	       (!s->closed && (!pool_source_done(p) || p->partial != NULL));
 }
 
@@ -1512,11 +1477,6 @@ static int pool_busy(const struct sched *s)
 const char *pool_job_command(const struct sched_task *t)
 {
 	return JOB(t)->command != NULL ? JOB(t)->command : "";
-}
-
-int pool_job_wait_status(const struct sched_task *t)
-{
-	return JOB(t)->wait_status;
 }
 
 int pool_job_exec_errno(const struct sched_task *t)
@@ -1586,5 +1546,6 @@ static const struct slot_ops pool_ops = {
 	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
 	.close = pool_close, .terminate = pool_terminate,
 	.release = pool_release, .reaped = pool_reaped,
+	.timed_out = pool_timed_out, .give_up = pool_give_up,
 	.destroy = pool_destroy,
 };

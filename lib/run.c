@@ -230,12 +230,31 @@ static void run_records(void *data)
 	r->ops->kick(r->sched);
 }
 
-/* SIGINT: end every job's tree now. */
+/* A second SIGINT: the user will not wait for the termination sequence.
+ * Kill every descendant at once (job trees, workers, callbacks, helpers:
+ * we are their subreaper); the loop reaps them and ends. */
+static void run_kill_all(void)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, i;
+
+	if (termtree_descendants(&pids, &n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	free(pids);
+}
+
+/* SIGINT: end every job's tree now (a second one: kill it). */
 static void run_sigint(struct loop *l, const struct signalfd_siginfo *si,
 		       void *data)
 {
 	struct runner *r = data;
 
+	if (r->interrupted) {
+		run_kill_all();
+		return;
+	}
 	r->interrupted = 1;
 	capture_write_deadline(INTERRUPT_WRITE_MS);
 	r->ops->terminate(r->sched);

@@ -25,6 +25,7 @@
 #define SPAWN_GIVE_UP_MS 10000
 
 static void spawn_retry(struct loop *l, void *data);
+static void retry_give_up(struct sched *s);
 
 /* Stop waiting to retry a spawn. */
 static void spawn_cancel(struct sched *s)
@@ -120,6 +121,7 @@ int sched_task_add(struct sched *s, void *task, unsigned long long *seq)
 		return -1;
 	*seq = ++s->seq;
 	s->nstarted++;
+	((struct sched_task *)task)->sched = s;
 	return 0;
 }
 
@@ -213,6 +215,7 @@ void sched_close(struct sched *s)
 {
 	if (!s->closed) {
 		s->closed = 1;
+		retry_give_up(s);
 		s->ops->close(s);
 	}
 	sched_check_finished(s);
@@ -223,6 +226,7 @@ void sched_terminate(struct sched *s)
 	if (!s->terminating) {
 		s->closed = s->terminating = 1;
 		spawn_cancel(s);
+		retry_give_up(s);
 		s->ops->terminate(s);
 		callback_terminate(s->cbs);
 	}
@@ -414,6 +418,130 @@ int sched_spawn_later(struct sched *s, unsigned others)
 void sched_spawn_done(struct sched *s)
 {
 	s->spawn_waiting = 0;
+}
+
+/* --- tries: --retries and --timeout -------------------------------- */
+
+void sched_try_start(struct sched *s, struct sched_task *t)
+{
+	t->sched = s;
+	t->tries++;
+	t->timed_out = 0;
+}
+
+/* The try ran too long: it is timed out, and the kind ends it. */
+static void try_timed_out(struct loop *l, void *data)
+{
+	struct sched_task *t = data;
+
+	t->timer = NULL;
+	t->timed_out = 1;
+	t->sched->ops->timed_out(t->sched, t);
+}
+
+void sched_timeout_arm(struct sched *s, struct sched_task *t, uint64_t ms)
+{
+	t->sched = s;
+	sched_timeout_stop(t);
+	if (ms > 0)
+		t->timer = loop_timer_add(s->loop, ms, try_timed_out, t);
+}
+
+void sched_timeout_stop(struct sched_task *t)
+{
+	if (t->timer != NULL)
+		loop_timer_cancel(t->sched->loop, t->timer);
+	t->timer = NULL;
+}
+
+uint64_t sched_timeout_ms(const struct sched *s)
+{
+	uint64_t v[SCHED_RUNTIMES], x;
+	size_t n = s->nruntimes, i, k;
+
+	if (s->timeout_pct == 0)
+		return s->o->timeout_ms;
+	if (n < 3)
+		return 0;
+	memcpy(v, s->runtimes, n * sizeof(v[0]));
+	for (i = 1; i < n; i++) { /* insertion sort: n is small */
+		x = v[i];
+		for (k = i; k > 0 && v[k - 1] > x; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+	x = v[n / 2] * s->timeout_pct / 100;
+	return x > 0 ? x : 1;
+}
+
+void sched_add_runtime(struct sched *s, uint64_t ms)
+{
+	s->runtimes[s->runtime_count++ % SCHED_RUNTIMES] = ms;
+	if (s->nruntimes < SCHED_RUNTIMES)
+		s->nruntimes++;
+}
+
+/* Put t last on the retry queue. */
+static void retry_push(struct sched *s, struct sched_task *t)
+{
+	t->retry_next = NULL;
+	if (s->retry_tail != NULL)
+		s->retry_tail->retry_next = t;
+	else
+		s->retry_head = t;
+	s->retry_tail = t;
+}
+
+int sched_try_again(struct sched *s, struct sched_task *t)
+{
+	sched_timeout_stop(t);
+	if (t->tries > s->o->retries || s->closed)
+		return 0;
+	retry_push(s, t);
+	return 1;
+}
+
+struct sched_task *sched_retry_take(struct sched *s)
+{
+	struct sched_task *t = s->retry_head;
+
+	if (t == NULL)
+		return NULL;
+	s->retry_head = t->retry_next;
+	if (s->retry_head == NULL)
+		s->retry_tail = NULL;
+	t->retry_next = NULL;
+	return t;
+}
+
+int sched_retry_waiting(const struct sched *s)
+{
+	return s->retry_head != NULL;
+}
+
+void sched_retry_return(struct sched *s, struct sched_task *t)
+{
+	struct sched_task *last = NULL, *u;
+
+	for (u = t; u != NULL; u = u->retry_next) {
+		u->tries--;
+		last = u;
+	}
+	if (last == NULL)
+		return;
+	last->retry_next = s->retry_head;
+	s->retry_head = t;
+	if (s->retry_tail == NULL)
+		s->retry_tail = last;
+}
+
+/* The run closes: the tasks waiting to be tried again end, failed. */
+static void retry_give_up(struct sched *s)
+{
+	struct sched_task *t;
+
+	while ((t = sched_retry_take(s)) != NULL)
+		s->ops->give_up(s, t);
 }
 
 /* --- process trees -------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* sched: the scheduler of a run: tasks taken from a bounded queue, run in
  * slots, released in the order policy's order (lib/order), with --halt,
- * close (SIGTERM) and terminate (Ctrl-C), the callback queue and the
- * --order map hold. What a slot is comes from its kind, behind a table of
+ * --retries (a retry queue ahead of new input), --timeout (a timer a
+ * task), close (SIGTERM) and terminate (Ctrl-C), the callback queue and
+ * the --order map hold. What a slot is comes from its kind, behind a table of
  * operations (lib/slot.h): a one-shot job per task (lib/pool: local, SSH
  * and Slurm executors) or a long-lived worker serving many (lib/wpool).
  * pool_new() and wpool_new() make a scheduler of their kind; everything

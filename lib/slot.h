@@ -16,6 +16,9 @@ struct callbacks;
 struct loop;
 struct loop_timer;
 
+/* Runtimes kept for the median of --timeout N%. */
+#define SCHED_RUNTIMES 1024
+
 struct slot_ops {
 	/* Start what can be started (called by sched_kick, never nested). */
 	void (*fill)(struct sched *s);
@@ -35,6 +38,14 @@ struct slot_ops {
 	void (*release)(struct sched *s, void *task);
 	/* A child of ours was reaped: 1 if it was one of the kind's. */
 	int (*reaped)(struct sched *s, pid_t pid, int status);
+	/* Task t's try ran past its timeout (sched_timeout_arm), and
+	 * t->timed_out is set: end it (the termination sequence of its
+	 * tree); its try then ends as the kind sees it. */
+	void (*timed_out)(struct sched *s, struct sched_task *t);
+	/* Task t, waiting on the retry queue, will not be tried again (the
+	 * run closes or ends): it ends for good, failed (NULL: the kind
+	 * never queues a retry). */
+	void (*give_up)(struct sched *s, struct sched_task *t);
 	/* Free what is the kind's (not the allocation: sched_free does). */
 	void (*destroy)(struct sched *s);
 };
@@ -66,6 +77,13 @@ struct sched {
 	int halt_exit;          /* exit value of the task that halted it */
 	int in_kick, kick_again;
 	int reaping;            /* sched_reaped is one of the loop's reapers */
+	/* failed tasks to try again, taken before new input (--retries) */
+	struct sched_task *retry_head, *retry_tail;
+	/* --timeout N%: the kind's N, and the last runtimes for the median */
+	unsigned timeout_pct;
+	uint64_t runtimes[SCHED_RUNTIMES];
+	size_t nruntimes;
+	unsigned long long runtime_count;
 };
 
 /* What every task has, first in a kind's own (a job, a worker's input). */
@@ -80,6 +98,10 @@ struct sched_task {
 	/* how it ended, once it ended for good */
 	int failed, exitval, signal;
 	uint64_t sent, received;  /* bytes to and from it (its stdout) */
+	/* the scheduler's: set by sched_task_add */
+	struct sched *sched;
+	struct loop_timer *timer;      /* its try's timeout */
+	struct sched_task *retry_next; /* on the retry queue */
 };
 
 /* The process tree of a job or a worker: its process (the leader of its
@@ -119,6 +141,32 @@ int sched_hold(struct sched *s, int n);
 void sched_check_halt(struct sched *s, const struct sched_task *t);
 /* Everything done? Then copy held output out and stop the loop. */
 void sched_check_finished(struct sched *s);
+
+/* --- tries: --retries and --timeout -------------------------------- */
+
+/* A try of task t starts: counted in t->tries; not timed out. */
+void sched_try_start(struct sched *s, struct sched_task *t);
+/* Call the kind's timed_out for t ms from now (0: never), unless stopped
+ * first; one timer a task. */
+void sched_timeout_arm(struct sched *s, struct sched_task *t, uint64_t ms);
+void sched_timeout_stop(struct sched_task *t);
+/* The timeout of a try starting now: --timeout, or N% (s->timeout_pct)
+ * of the median runtime of the last tries (none before 3); 0: none. */
+uint64_t sched_timeout_ms(const struct sched *s);
+/* A try ran ms (for the median). */
+void sched_add_runtime(struct sched *s, uint64_t ms);
+/* Task t's try failed, for a reason a new try may mend: run it again
+ * (--retries)? 1: it waits on the retry queue (the kind takes it with
+ * sched_retry_take, before new input); 0: it ends for good. Never once
+ * the run closes. */
+int sched_try_again(struct sched *s, struct sched_task *t);
+/* The next task to try again, or NULL. */
+struct sched_task *sched_retry_take(struct sched *s);
+int sched_retry_waiting(const struct sched *s);
+/* Give back tasks t, t->retry_next, ... (NULL-ended) whose try was cut
+ * short by another's failure: first on the retry queue, in that order,
+ * their tries not counted. */
+void sched_retry_return(struct sched *s, struct sched_task *t);
 
 /* A new tree in slot, named by tag ("" for a job, "w" for a worker) and
  * n in its marker: MPRUN_JOBID=PID[.GROUP].TAGN. */

@@ -67,13 +67,14 @@
 
 enum wstate { W_EMPTY, W_IDLE, W_BUSY, W_RETIRING, W_ENDING };
 
-/* What a worker's deadline timer is waiting for. */
-enum deadline { DL_NONE, DL_TIMEOUT, DL_GRACE, DL_RETIRE };
+/* What a worker's deadline timer is waiting for (the timeout of its oldest
+ * input in flight is that input's: sched_timeout_arm). */
+enum deadline { DL_NONE, DL_GRACE, DL_RETIRE };
 
 struct wpool_task {
 	struct sched_task task;      /* first: what every task has */
 	struct wpool *pool;
-	struct wpool_task *next;     /* retry list, free list */
+	struct wpool_task *next;     /* in flight, free list */
 	struct wpool_task *all_next; /* every task the pool made */
 	struct record *rec;
 	struct buf send;             /* the input as a record */
@@ -123,7 +124,6 @@ struct wpool {
 	struct worker *workers;
 	char *shell_cmd;
 	struct jobenv *env;       /* environ without our variables */
-	struct wpool_task *retry_head, *retry_tail;
 	struct wpool_task *free_tasks, *all_tasks;
 	struct capture_sink cb_sink; /* their stdout: into out */
 	struct buf out;           /* results not yet written */
@@ -367,6 +367,8 @@ static void worker_close_fd(struct worker *w, int *fd)
 /* Cancel a worker's timers. */
 static void worker_cancel_timers(struct worker *w)
 {
+	if (w->head != NULL)
+		sched_timeout_stop(&w->head->task);
 	if (w->deadline != NULL)
 		loop_timer_cancel(w->pool->s.loop, w->deadline);
 	sched_tree_stop(&w->tree);
@@ -374,13 +376,13 @@ static void worker_cancel_timers(struct worker *w)
 	w->dl = DL_NONE;
 }
 
-/* Kill the group of a process not reaped yet, and reap it. */
+/* Kill the group of a process not reaped yet; reap it if it is gone
+ * already, else the loop (or our exit) does: freeing never waits (a
+ * process in uninterruptible sleep would keep us). */
 static void kill_and_reap(pid_t pid)
 {
-	int st;
-
 	kill(-pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	waitpid(pid, NULL, WNOHANG);
 }
 
 /* Free every task the pool made, with what they hold. */
@@ -399,7 +401,7 @@ static void pool_free_tasks(struct wpool *p)
 	}
 }
 
-/* slot_ops.destroy: kill and reap the workers left, free the pool's. */
+/* slot_ops.destroy: kill the workers left, free the pool's. */
 static void wpool_destroy(struct sched *s)
 {
 	struct wpool *p = (struct wpool *)s;
@@ -679,24 +681,13 @@ static void task_interrupt(struct wpool *p, struct wpool_task *t)
 	task_finished(p, t);
 }
 
-/* Put t on the retry list. */
-static void retry_push(struct wpool *p, struct wpool_task *t)
-{
-	t->next = NULL;
-	if (p->retry_tail != NULL)
-		p->retry_tail->next = t;
-	else
-		p->retry_head = t;
-	p->retry_tail = t;
-}
-
 /* A worker fault on t: report it (msg, ending in a preposition, then the
  * input quoted)
  * and try t again or fail it. */
 static void task_fault(struct wpool *p, struct wpool_task *t,
 		       const char *msg)
 {
-	int retry = t->task.tries <= p->opts.sched.retries && !p->s.closed;
+	int retry = sched_try_again(&p->s, &t->task);
 	char in[QUOTE_MAX + 8];
 
 	t->task.runtime_ms = loop_now_ms() - t->task.start_ms;
@@ -705,7 +696,6 @@ static void task_fault(struct wpool *p, struct wpool_task *t,
 		    retry ? "; trying it again" : "");
 	if (retry) {
 		t->result.len = 0;
-		retry_push(p, t);
 		return;
 	}
 	t->task.failed = 1;
@@ -728,16 +718,11 @@ static void task_reject(struct wpool *p, struct wpool_task *t)
  * (unless the order holds too many results back). NULL if none. */
 static struct wpool_task *pool_take(struct wpool *p)
 {
-	struct wpool_task *t = p->retry_head;
+	struct wpool_task *t = (struct wpool_task *)sched_retry_take(&p->s);
 	void *item;
 
-	if (t != NULL) {
-		p->retry_head = t->next;
-		if (p->retry_head == NULL)
-			p->retry_tail = NULL;
-		t->next = NULL;
+	if (t != NULL)
 		return t;
-	}
 	if (p->s.closed || p->s.q == NULL ||
 	    order_pending(p->s.order) - p->s.nrunning >=
 		    (unsigned long)p->opts.sched.slots * PENDING_PER_SLOT ||
@@ -764,7 +749,7 @@ static struct wpool_task *pool_take(struct wpool *p)
 /* Is there an input to send now? */
 static int pool_has_work(const struct wpool *p)
 {
-	if (p->retry_head != NULL)
+	if (sched_retry_waiting(&p->s))
 		return 1;
 	return !p->s.closed && p->s.q != NULL && queue_len(p->s.q) > 0;
 }
@@ -772,7 +757,7 @@ static int pool_has_work(const struct wpool *p)
 /* Can no input come any more? */
 static int pool_source_done(const struct wpool *p)
 {
-	return p->retry_head == NULL &&
+	return !sched_retry_waiting(&p->s) &&
 	       (p->s.closed || sched_queue_done(&p->s));
 }
 
@@ -934,14 +919,37 @@ static struct worker *pool_ready_worker(struct wpool *p)
 /* The worker's deadline timer fired. */
 static void worker_deadline(struct loop *l, void *data);
 
-/* Arm the worker's deadline timer for kind, ms from now. */
-static void worker_set_deadline(struct worker *w, enum deadline kind,
-				uint64_t ms)
+/* Stop the worker's deadline timer. */
+static void worker_cancel_deadline(struct worker *w)
 {
 	if (w->deadline != NULL)
 		loop_timer_cancel(w->pool->s.loop, w->deadline);
+	w->deadline = NULL;
+	w->dl = DL_NONE;
+}
+
+/* Arm the worker's deadline timer for kind, ms from now; a worker has one
+ * deadline at a time: its oldest input's timeout is stopped. */
+static void worker_set_deadline(struct worker *w, enum deadline kind,
+				uint64_t ms)
+{
+	worker_cancel_deadline(w);
+	if (w->head != NULL)
+		sched_timeout_stop(&w->head->task);
 	w->dl = kind;
 	w->deadline = loop_timer_add(w->pool->s.loop, ms, worker_deadline, w);
+}
+
+/* The oldest input in flight has the timeout to itself (and the worker
+ * no other deadline). */
+static void worker_arm_timeout(struct worker *w)
+{
+	struct wpool *p = w->pool;
+
+	if (p->opts.sched.timeout_ms == 0 || w->head == NULL)
+		return;
+	worker_cancel_deadline(w);
+	sched_timeout_arm(&p->s, &w->head->task, p->opts.sched.timeout_ms);
 }
 
 /* The worker closed its stdin or stdout: it has GRACE_MS to exit. */
@@ -1044,7 +1052,7 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	struct wpool *p = w->pool;
 
 	t->task.slot = w->slot;
-	t->task.tries++;
+	sched_try_start(&p->s, &t->task);
 	t->sent_us = p->now_us;
 	t->task.start_ms = p->now_us / 1000;
 	t->task.start_wall_ms = p->now_wall_ms;
@@ -1067,9 +1075,7 @@ static void worker_send(struct worker *w, struct wpool_task *t)
 	if (w->state == W_IDLE) {
 		w->state = W_BUSY;
 		w->heard_ms = p->now_us / 1000;
-		if (p->opts.sched.timeout_ms > 0)
-			worker_set_deadline(w, DL_TIMEOUT,
-					    p->opts.sched.timeout_ms);
+		worker_arm_timeout(w);
 	}
 }
 
@@ -1109,17 +1115,12 @@ static struct wpool_task *worker_detach(struct worker *w)
 	w->inflight--;
 	w->inflight_bytes -= t->send.len;
 	p->s.nrunning--;
-	if (w->dl == DL_TIMEOUT) {
-		loop_timer_cancel(p->s.loop, w->deadline);
-		w->deadline = NULL;
-		w->dl = DL_NONE;
-	}
+	sched_timeout_stop(&t->task);
 	if (w->head != NULL) {
 		w->head->task.start_ms = p->now_us / 1000;
 		w->head->task.start_wall_ms = p->now_wall_ms;
-		if (p->opts.sched.timeout_ms > 0 && w->state == W_BUSY)
-			worker_set_deadline(w, DL_TIMEOUT,
-					    p->opts.sched.timeout_ms);
+		if (w->state == W_BUSY)
+			worker_arm_timeout(w);
 	} else if (w->in_watched) {
 		loop_fd_del(p->s.loop, w->in_fd);
 		w->in_watched = 0;
@@ -1131,24 +1132,18 @@ static struct wpool_task *worker_detach(struct worker *w)
  * go first to the next workers, their try not counted. */
 static void worker_requeue(struct worker *w)
 {
-	struct wpool *p = w->pool;
-	struct wpool_task *t, *first = NULL, *last = NULL;
+	struct sched_task *t, *first = NULL, *last = NULL;
 
 	while (w->head != NULL) {
-		t = worker_detach(w);
-		t->task.tries--;
+		t = &worker_detach(w)->task;
+		t->retry_next = NULL;
 		if (last != NULL)
-			last->next = t;
+			last->retry_next = t;
 		else
 			first = t;
 		last = t;
 	}
-	if (first == NULL)
-		return;
-	last->next = p->retry_head;
-	p->retry_head = first;
-	if (p->retry_tail == NULL)
-		p->retry_tail = last;
+	sched_retry_return(&w->pool->s, first);
 }
 
 /* Close the worker's stdin: it should exit (after max_tasks, at the end,
@@ -1234,18 +1229,11 @@ static void worker_deadline(struct loop *l, void *data)
 {
 	struct worker *w = data;
 	enum deadline kind = w->dl;
-	char what[96];
 
 	pool_clock(w->pool);
 	w->deadline = NULL;
 	w->dl = DL_NONE;
-	if (w->state == W_BUSY && kind == DL_TIMEOUT) {
-		snprintf(what, sizeof(what), "timed out after %.3fs on",
-			 (double)w->pool->opts.sched.timeout_ms / 1000.0);
-		if (!w->answered && w->rbuf.len == 0)
-			pool_flush_hint(w->pool, w, "gave no result at all");
-		worker_fault(w, what, 1);
-	} else if (w->state == W_BUSY) {
+	if (w->state == W_BUSY) {
 		worker_fault(w, "closed its stdin or stdout on", 0);
 	} else if (kind == DL_RETIRE) {
 		pool_notice(w->pool, "worker %u did not exit within %.3fs of "
@@ -1256,6 +1244,22 @@ static void worker_deadline(struct loop *l, void *data)
 		w->ended_by_us = 1;
 		worker_end(w);
 	}
+}
+
+/* slot_ops.timed_out: the oldest input in flight on its worker had no
+ * result in time: the worker is ended, the input tried again or failed. */
+static void pool_timed_out(struct sched *s, struct sched_task *t)
+{
+	struct wpool *p = (struct wpool *)s;
+	struct worker *w = &p->workers[t->slot - 1];
+	char what[96];
+
+	pool_clock(p);
+	snprintf(what, sizeof(what), "timed out after %.3fs on",
+		 (double)p->opts.sched.timeout_ms / 1000.0);
+	if (!w->answered && w->rbuf.len == 0)
+		pool_flush_hint(p, w, "gave no result at all");
+	worker_fault(w, what, 1);
 }
 
 /* The oldest input in flight got its result, payload p[0..n), used bytes
@@ -1415,10 +1419,9 @@ static void worker_end(struct worker *w)
 	if (w->state == W_ENDING || w->state == W_EMPTY)
 		return;
 	w->state = W_ENDING;
-	if (w->deadline != NULL)
-		loop_timer_cancel(w->pool->s.loop, w->deadline);
-	w->deadline = NULL;
-	w->dl = DL_NONE;
+	worker_cancel_deadline(w);
+	if (w->head != NULL)
+		sched_timeout_stop(&w->head->task);
 	worker_close_fd(w, &w->in_fd);
 	w->in_watched = 0;
 	if (!w->tree.reaped)
@@ -1755,22 +1758,18 @@ static void pool_start(struct sched *s)
 					pool_stall_check, p);
 }
 
-/* Fail (or, when ending the run, drop) the inputs waiting for a retry. */
-static void pool_drop_retries(struct wpool *p)
+/* slot_ops.give_up: an input waiting for a retry fails (or, when ending
+ * the run, is dropped). */
+static void pool_give_up(struct sched *s, struct sched_task *t)
 {
-	struct wpool_task *t;
+	struct wpool *p = (struct wpool *)s;
+	struct wpool_task *in = (struct wpool_task *)t;
 
-	while ((t = p->retry_head) != NULL) {
-		p->retry_head = t->next;
-		if (p->retry_head == NULL)
-			p->retry_tail = NULL;
-		t->next = NULL;
-		if (p->s.terminating) {
-			task_interrupt(p, t);
-		} else {
-			t->task.failed = 1;
-			task_finished(p, t);
-		}
+	if (s->terminating) {
+		task_interrupt(p, in);
+	} else {
+		in->task.failed = 1;
+		task_finished(p, in);
 	}
 }
 
@@ -1786,14 +1785,13 @@ static void pool_drain_over(struct loop *l, void *data)
 	sched_terminate(&p->s);
 }
 
-/* slot_ops.close: fail the retries, close the workers' stdin; the busy
+/* slot_ops.close: close the workers' stdin (the retries failed); the busy
  * ones get retire_ms to answer. */
 static void pool_close(struct sched *s)
 {
 	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	pool_drop_retries(p);
 	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
@@ -1809,14 +1807,13 @@ static void pool_close(struct sched *s)
 						pool_drain_over, p);
 }
 
-/* slot_ops.terminate: drop the inputs waiting or in flight (after the
+/* slot_ops.terminate: drop the inputs in flight (after the
  * drain they fail), end every worker's tree. */
 static void pool_terminate(struct sched *s)
 {
 	struct wpool *p = (struct wpool *)s;
 	unsigned i;
 
-	pool_drop_retries(p);
 	for (i = 0; i < p->opts.sched.slots; i++) {
 		struct worker *w = &p->workers[i];
 
@@ -1856,18 +1853,10 @@ const char *wpool_task_input(const struct sched_task *t, size_t *len)
 	return INPUT(t)->send.data + INPUT(t)->in_off;
 }
 
-const char *wpool_task_result(const struct sched_task *t, size_t *len)
-{
-	const struct wpool_task *in = INPUT(t);
-
-	*len = in->task.failed ? 0 : in->result.len;
-	return in->result.data != NULL && !in->task.failed ? in->result.data
-							  : "";
-}
-
 static const struct slot_ops wpool_ops = {
 	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
 	.close = pool_close, .terminate = pool_terminate,
 	.finish = pool_finish, .release = pool_release,
-	.reaped = pool_reaped, .destroy = wpool_destroy,
+	.reaped = pool_reaped, .timed_out = pool_timed_out,
+	.give_up = pool_give_up, .destroy = wpool_destroy,
 };

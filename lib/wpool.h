@@ -196,7 +196,5 @@ unsigned long long wpool_spawns(const struct sched *s);
  * bytes to and from the worker, framing included). */
 /* The input's text (values joined by spaces) and its length. */
 const char *wpool_task_input(const struct sched_task *t, size_t *len);
-/* The result's bytes (no framing) and length; empty if it failed. */
-const char *wpool_task_result(const struct sched_task *t, size_t *len);
 
 #endif

@@ -298,7 +298,7 @@ _pr_spill_run() {
 _pr_named_pid() {
 	local i
 	for i in $(seq 100); do
-		REPLY=$(pgrep -f -- "^mprun-$M") && return 0
+		REPLY=$(pgrep -o -f -- "^mprun-$M") && return 0
 		sleep 0.02
 	done
 	return 1

@@ -224,6 +224,26 @@ EOF
 	_tm_nothing_left
 }
 
+@test "a second Ctrl-C kills at once what the termination sequence has not ended" {
+	cat >"${M}_job" <<'EOF'
+#!/bin/bash
+trap '' TERM
+echo up >>up
+exec -a "$0_sleeper" sleep 300
+EOF
+	chmod +x "${M}_job"
+	_tm_start -j2 --termseq TERM,60000,KILL,10 "./${M}_job" ::: a b
+	_tm_wait_lines up 2
+	kill -INT -- "-$pid"
+	# SIGTERM is ignored, SIGKILL a minute away: the run is still ending
+	sleep 0.5
+	kill -0 "$pid"
+	_tm_signal_and_wait INT
+	[ "$st" -eq 130 ]
+	[ "$elapsed" -lt 5000 ]
+	_tm_nothing_left
+}
+
 @test "the default --termseq sends SIGTERM" {
 	cat >"${M}_job" <<'EOF'
 #!/bin/bash
