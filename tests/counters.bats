@@ -230,17 +230,17 @@ _ct_need_run_segment() {
 }
 
 @test "the segment of a crashed run is removed by --cleanup and by the next run" {
-	# As nobody: every run starts by removing its user's stale segments, so
-	# under make -j check another file's root run could remove this one
-	# before --cleanup looks; nobody's are this test's own.
+	# As a user of its own (uid 64999, no other test's): every run starts
+	# by removing its user's stale segments, so under make -j check
+	# another file's run as root or as nobody (hostile.bats,
+	# pressure.bats) could remove this one before --cleanup looks. Its own
+	# home, where --cleanup looks for semaphores.
 	command -v setpriv >/dev/null || skip "needs setpriv"
-	# Its own home: sem.bats plants a /dev/shm/mprun-65534 that is not
-	# nobody's, and then --cleanup looks for semaphores in $HOME.
-	local u=65534 home
+	local u=64999 home
 	home=$(mktemp -d /tmp/mprun-cthome.XXXXXX)
-	chown 65534 "$home"
+	chown $u "$home"
 	nb() {
-		setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		setpriv --reuid=$u --regid=$u --clear-groups -- \
 			env HOME="$home" "$@"
 	}
 	segs() { ls /dev/shm/ 2>/dev/null | grep "^mprun\.$u\.$1\." || true; }
@@ -259,7 +259,7 @@ _ct_need_run_segment() {
 	[ -z "$(segs "$pid")" ]
 	run "$MPRUN" --cleanup extra
 	[ "$status" -eq 255 ]
-	rm -rf "$home"
+	rm -rf "$home" "/dev/shm/mprun-$u"
 }
 
 @test "--cleanup leaves the segments of live runs alone" {
