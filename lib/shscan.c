@@ -1681,9 +1681,12 @@ static int at_subscript_assign(const struct sc *c)
 	size_t k = 0;
 	int depth = 0, x;
 
-	if (!is_name_char(ch(c, 0), 1))
+	/* a reference may stand for part of the name: one that expands to
+	 * nothing (an input that is not there, as {3} with one source)
+	 * joins the text around it into a NAME */
+	if (!is_name_char(ch(c, 0), 1) && !is_ref(ch(c, 0)))
 		return 0;
-	while (is_name_char(ch(c, k), 0))
+	while (is_name_char(ch(c, k), 0) || is_ref(ch(c, k)))
 		k++;
 	if (ch(c, k) != '[')
 		return 0;
@@ -1918,9 +1921,16 @@ static int scan_subscript_assign(struct sc *c)
 {
 	size_t open;
 	struct word w;
+	int x;
 
-	while (is_name_char(ch(c, 0), 0))
+	while (is_name_char(x = ch(c, 0), 0) || is_ref(x)) {
+		if (is_ref(x)) { /* quoted when it is not empty */
+			ref_seen(c, x, SHCTX_WORD, 0);
+			if ((size_t)(x - 256) < c->nrefs)
+				c->refs[x - 256].cmd_name = 1;
+		}
 		c->i++;
+	}
 	open = c->i++;
 	if (scan_arith(c, "]", open) == -1)
 		return -1;

@@ -231,6 +231,13 @@ numbers_only() {
 	numbers_only 'x=abcdef; echo ${x:{}}'
 	SHELLS=/bin/bash numbers_only 'x=abcdef; echo ${x:{}}' 2 cdef
 }
+@test "safety: an array element's subscript is arithmetic, also when a missing input joins the name" {
+	# {3} with one source is empty: "a{3}b[...]=" is the assignment
+	# "ab[...]=" (found by fuzz_template)
+	SHELLS=/bin/bash numbers_only 'a[{}]=x; echo "${a[2]}"' 2 x
+	SHELLS=/bin/bash numbers_only 'a{3}b[{1}]=x; echo "${ab[2]}"' 2 x
+	SHELLS=/bin/bash numbers_only '{3}ab[{1}]=x; echo "${ab[2]}"' 2 x
+}
 @test "safety: let, double parens and [[ -eq ]] take integers only" {
 	numbers_only 'let x={}; echo $x'
 	numbers_only '(( x = {} )); echo $x'
