@@ -697,6 +697,12 @@ void pipeline_stage_counts(const struct pipeline *pl, size_t i,
 	}
 }
 
+unsigned long long pipeline_stage_started(const struct pipeline *pl,
+					  size_t i)
+{
+	return pl->st[i].sched != NULL ? sched_started(pl->st[i].sched) : 0;
+}
+
 int pipeline_stage_total(const struct pipeline *pl, size_t i,
 			 unsigned long long *total)
 {
