@@ -4,10 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +23,13 @@
 #include "restable.h"
 #include "shell.h"
 #include "shm.h"
+#include "status.h"
 #include "template.h"
 #include "wpool.h"
+
+/* The status lines on the terminal, while they are drawn in place:
+ * messages make way for them (common_say). */
+static struct status *live_status;
 
 /* Where job output is written instead of fd (1 or 2): when fd is a pipe,
  * our own non-blocking descriptor of it (opened anew through /proc, so the
@@ -50,9 +55,22 @@ static int output_fd(int fd)
 	return cached[fd];
 }
 
+void common_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (live_status != NULL)
+		status_hide(live_status);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (live_status != NULL)
+		status_wrote(live_status, "\n", 1);
+}
+
 void warn_msg(const char *msg)
 {
-	fprintf(stderr, "mprun: %s\n", msg);
+	common_say("mprun: %s\n", msg);
 }
 
 void common_error(void *data, const char *msg)
@@ -81,20 +99,19 @@ void report_done(void *data, const struct sched_task *j)
 				  : ":";
 
 	if (pool_job_refused(j) != NULL)
-		fprintf(stderr, "mprun: job %llu (input %s%s%llu) not run: %s\n",
-			sched_task_seq(j), origin, sep, pool_job_lineno(j),
-			pool_job_refused(j));
+		common_say("mprun: job %llu (input %s%s%llu) not run: %s\n",
+			   sched_task_seq(j), origin, sep, pool_job_lineno(j),
+			   pool_job_refused(j));
 	else if (pool_job_too_long(j))
-		fprintf(stderr,
-			"mprun: job %llu: command line too long for the kernel "
-			"(input %s%s%llu); job not run\n",
-			sched_task_seq(j), origin, sep, pool_job_lineno(j));
+		common_say("mprun: job %llu: command line too long for the "
+			   "kernel (input %s%s%llu); job not run\n",
+			   sched_task_seq(j), origin, sep, pool_job_lineno(j));
 	else if (e == ENOENT)
-		fprintf(stderr, "mprun: %s: command not found\n",
-			pool_job_program(j));
+		common_say("mprun: %s: command not found\n",
+			   pool_job_program(j));
 	else if (e != 0)
-		fprintf(stderr, "mprun: %s: %s\n", pool_job_program(j),
-			strerror(e));
+		common_say("mprun: %s: %s\n", pool_job_program(j),
+			   strerror(e));
 }
 
 /* A job could not be logged in file: say so (once: the first file) and
@@ -102,7 +119,7 @@ void report_done(void *data, const struct sched_task *j)
 static void log_failed(struct common *cm, const char *file)
 {
 	if (!cm->log_failed)
-		fprintf(stderr, "mprun: %s: %s\n", file, strerror(errno));
+		common_say("mprun: %s: %s\n", file, strerror(errno));
 	cm->log_failed = 1;
 	run_fail(cm->run);
 }
@@ -158,10 +175,13 @@ void report_finished(void *data, const char *stage,
 	e.host = pool_job_host(j);
 	e.command = pool_job_command(j);
 	e.send = pool_job_input_bytes(j); /* a --pipe job's block */
-	run_job_finished(cm->run, stage, sched_task_failed(j), e.send);
+	/* cut short by Ctrl-C: not logged (--resume runs it again) */
+	int ended = run_interrupted(cm->run) && pool_job_terminated(j) &&
+		    !sched_task_timed_out(j);
+
+	run_job_finished(cm->run, stage, sched_task_failed(j), ended, e.send);
 	report_line(cm, &e, sched_task_timed_out(j));
-	if (!run_interrupted(cm->run) || !pool_job_terminated(j) ||
-	    sched_task_timed_out(j)) {
+	if (!ended) {
 		log_line(cm, &e);
 		if (cm->table_fd > 0)
 			table_row(cm, j, &e);
@@ -402,6 +422,9 @@ static int shm_end(struct common *cm);
 void common_free(struct common *cm)
 {
 	run_free(cm->run);
+	if (live_status == cm->status)
+		live_status = NULL;
+	status_free(cm->status);
 	template_free(cm->tagstring);
 	template_free(cm->on_success);
 	template_free(cm->on_error);
@@ -530,16 +553,6 @@ int common_joblog_open(struct common *cm, int stages)
 	return 0;
 }
 
-/* The width of the terminal on stderr (80 if unknown). */
-static size_t term_width(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
-		return ws.ws_col;
-	return 80;
-}
-
 int common_shm_start(struct common *cm, const char *label)
 {
 	const struct cli *cli = cm->cli;
@@ -636,10 +649,10 @@ static void cli_block_grew(void *data)
 	const struct cli *cli = data;
 	char size[32];
 
-	fprintf(stderr, "mprun: a record is larger than --block %s: the "
-			"block grows to hold it\n",
-		parse_size_format(cli->block ? cli->block : 1 << 20, size,
-				  sizeof(size)));
+	common_say("mprun: a record is larger than --block %s: the block "
+		   "grows to hold it\n",
+		   parse_size_format(cli->block ? cli->block : 1 << 20, size,
+				     sizeof(size)));
 }
 
 /* --pipe, --pipepart: the splitter over stdin or the file. */
@@ -822,54 +835,138 @@ out:
 	return rc;
 }
 
-/* The run's draw function: a progress line per part (pipeline stage,
- * then labelled), on a terminal redrawn in place, else plain lines. */
+/* The longest status line, in bytes. */
+#define LINE_MAX_BYTES 1024
+
+/* Sum c into the total of a pipeline's stages. */
+static void add_counts(struct progress_counts *sum,
+		       const struct progress_counts *c)
+{
+	sum->done += c->done;
+	sum->failed += c->failed;
+	sum->running += c->running;
+	sum->ended += c->ended;
+	sum->total += c->total;
+	sum->total_known &= c->total_known;
+	sum->interrupted |= c->interrupted;
+	sum->elapsed_ms = c->elapsed_ms;
+}
+
+/* Format the status line of part i (i == run_parts(): a pipeline's
+ * total) into line; the user's counters go on the last one. */
+static void format_part(struct common *cm, size_t i, const char *counters,
+			struct progress_counts *sum, char *line)
+{
+	size_t n = run_parts(cm->run);
+	struct progress_counts c;
+	const char *label;
+
+	if (i < n) {
+		run_counts(cm->run, i, &c);
+		label = run_part_name(cm->run, i);
+		add_counts(sum, &c);
+	} else {
+		c = *sum;
+		label = "total";
+	}
+	if (c.interrupted && (i == n || n == 1))
+		label = "interrupted";
+	progress_format(cm->cli->progress, &c, label,
+			i + 1 == n + (n > 1) ? counters : NULL,
+			status_width(cm->status), line, LINE_MAX_BYTES);
+}
+
+/* The run's draw function: a status line per part (pipeline stage, then
+ * the pipeline's total), at the bottom of the terminal or printed. */
 static void draw(void *data, struct runner *run, int last)
 {
 	struct common *cm = data;
-	size_t n = run_parts(run), i, len;
-	struct progress_counts c;
+	size_t n = run_parts(run), nl = n + (n > 1), i;
+	struct progress_counts sum = {.total_known = 1};
 	struct shm_counter user[SHM_COUNTERS];
-	char counters[512] = "", line[512];
-	const char *label;
+	char counters[512] = "", *text;
+	const char **lines;
 
 	if (cm->shm != NULL)
 		shm_counters_format(user, user_counters(cm->shm, user),
 				    counters, sizeof(counters));
-	if (cm->progress_tty && cm->progress_lines > 1)
-		fprintf(stderr, "\033[%zuA", cm->progress_lines - 1);
-	for (i = 0; i < n; i++) {
-		run_counts(run, i, &c);
-		label = run_part_name(run, i);
-		len = progress_format(cm->cli->progress, &c, 0, line,
-				      sizeof(line));
-		if (i + 1 == n && *counters != '\0')
-			len += (size_t)snprintf(line + len, sizeof(line) - len,
-						", %s", counters);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		if (cm->progress_tty && len > term_width() - 1)
-			len = term_width() - 1;
-		if (cm->progress_tty)
-			fprintf(stderr, "\r%s%s%.*s\033[K%s",
-				label ? label : "", label ? ": " : "", (int)len,
-				line, i + 1 < n || last ? "\n" : "");
-		else
-			fprintf(stderr, "mprun: %s%s%.*s\n", label ? label : "",
-				label ? ": " : "", (int)len, line);
+	text = malloc(nl * LINE_MAX_BYTES);
+	lines = calloc(nl, sizeof(*lines));
+	for (i = 0; text != NULL && lines != NULL && i < nl; i++) {
+		lines[i] = text + i * LINE_MAX_BYTES;
+		format_part(cm, i, counters, &sum, text + i * LINE_MAX_BYTES);
 	}
-	cm->progress_lines = n;
-	fflush(stderr);
+	if (text != NULL && lines != NULL) {
+		if (last)
+			status_end(cm->status, lines, nl);
+		else
+			status_draw(cm->status, lines, nl);
+	}
+	free(text);
+	free(lines);
+}
+
+/* The display's side of the run: job output to the terminal makes way for
+ * the status lines; a resize draws them anew. */
+static void display_before(void *data)
+{
+	struct common *cm = data;
+
+	status_hide(cm->status);
+}
+
+static void display_after(void *data, const void *p, size_t n)
+{
+	struct common *cm = data;
+
+	status_wrote(cm->status, p, n);
+}
+
+static void display_resized(void *data)
+{
+	struct common *cm = data;
+
+	status_resized(cm->status);
+	if (cm->run != NULL)
+		draw(cm, cm->run, 0);
+}
+
+static const struct run_display display_ops = {
+	.before_output = display_before,
+	.after_output = display_after,
+	.resized = display_resized,
+};
+
+/* The status lines: drawn in place on a terminal, unless the jobs write
+ * there themselves (-u) or a dry run prints its commands there: then, as
+ * on a file, printed, but only at the end. */
+static int status_start(struct common *cm, struct run_opts *ro)
+{
+	int ungrouped = cm->cli->output == POOL_UNGROUP || cm->cli->dry_run;
+
+	cm->status = status_new(STDERR_FILENO, !ungrouped);
+	if (cm->status == NULL)
+		return -1;
+	cm->display = display_ops;
+	cm->display.data = cm;
+	if (status_live(cm->status)) {
+		live_status = cm->status;
+		ro->display = &cm->display;
+	} else if (ungrouped && isatty(STDERR_FILENO)) {
+		return 0;
+	}
+	ro->draw = draw;
+	ro->draw_ms = status_live(cm->status) ? STATUS_MIN_MS : 1000;
+	return 0;
 }
 
 int common_start(struct common *cm, struct run_opts *ro)
 {
 	ro->shm = cm->shm;
 	ro->data = cm;
-	if (cm->cli->progress) {
-		cm->progress_tty = isatty(STDERR_FILENO);
-		ro->draw = draw;
-		ro->draw_ms = cm->progress_tty ? 100 : 1000;
+	if (cm->cli->progress && status_start(cm, ro) == -1) {
+		warn_msg(strerror(errno));
+		return -1;
 	}
 	cm->run = run_new(ro);
 	if (cm->run != NULL)
@@ -911,9 +1008,10 @@ static void report_halt(struct common *cm)
 int common_finish(struct common *cm, int go)
 {
 	if (go && run_go(cm->run) == -1) {
-		fprintf(stderr, "mprun: %s%s\n",
-			run_kind(cm->run) == RUN_PIPELINE ? "" : "event loop: ",
-			strerror(errno));
+		common_say("mprun: %s%s\n",
+			   run_kind(cm->run) == RUN_PIPELINE ? ""
+							      : "event loop: ",
+			   strerror(errno));
 	} else if (go) {
 		if (run_input_error(cm->run) != NULL)
 			warn_msg(run_input_error(cm->run));

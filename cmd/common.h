@@ -19,6 +19,7 @@
 struct joblog_done;
 struct report;
 struct shm_seg;
+struct status;
 
 /* What every kind of run shares on the command's side. */
 struct common {
@@ -31,8 +32,8 @@ struct common {
 	struct buf logcmd;          /* scratch: a task's Command column */
 	struct report *report;      /* --report: the jobs drawn at the end */
 	int report_fd;              /* --report's file (opened at the start) */
-	size_t progress_lines;
-	int progress_tty;
+	struct status *status;      /* --bar, --progress, --eta, or NULL */
+	struct run_display display; /* its side of the run */
 	int log_failed;             /* a log line failed (said once) */
 	int said;                   /* an error was reported */
 	/* --results FILE.csv/.tsv/.json: the table, its format, whether its
@@ -43,6 +44,8 @@ struct common {
 
 /* Print "mprun: msg" on stderr. */
 void warn_msg(const char *msg);
+/* Print a message on stderr (the status lines make way for it). */
+void common_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Events of every kind of run (data: the struct common): an error outside
  * the jobs (the exit status is 255); a message only. */
 void common_error(void *data, const char *msg);

@@ -48,7 +48,7 @@ static void on_launch(void *data, const struct sched_task *j)
 		return;
 	}
 	if (cm->cli->verbose)
-		fprintf(stderr, "%s\n", pool_job_command(j));
+		common_say("%s\n", pool_job_command(j));
 	if (sched_task_tries(j) == 1)
 		run_job_started(cm->run, NULL);
 }

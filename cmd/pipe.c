@@ -58,7 +58,7 @@ static void p_launch(void *data, const char *stage, const struct sched_task *j)
 	}
 	if (r->cm.cli->verbose || r->cm.cli->echo) /* (-v too: stdout is
 						     * the stages' data) */
-		fprintf(stderr, "%s: %s\n", stage, pool_job_command(j));
+		common_say("%s: %s\n", stage, pool_job_command(j));
 	if (sched_task_tries(j) == 1)
 		run_job_started(r->cm.run, stage);
 }
@@ -84,8 +84,8 @@ static void p_spawned(void *data, const char *stage, unsigned slot, pid_t pid)
 	struct prun *r = data;
 
 	if (r->cm.cli->verbose || r->cm.cli->echo)
-		fprintf(stderr, "%s: worker %u (pid %ld): %s\n", stage, slot,
-			(long)pid, r->pf->stages[stage_at(r, stage)].workers);
+		common_say("%s: worker %u (pid %ld): %s\n", stage, slot,
+			   (long)pid, r->pf->stages[stage_at(r, stage)].workers);
 }
 
 /* --dry-run: where a pipe: true stage's blocks go. */

@@ -16,8 +16,8 @@ static void on_spawned(void *data, unsigned slot, pid_t pid)
 	struct common *cm = data;
 
 	if (cm->cli->verbose || cm->cli->echo)
-		fprintf(stderr, "mprun: worker %u (pid %ld): %s\n", slot,
-			(long)pid, run_worker_command(cm->run));
+		common_say("mprun: worker %u (pid %ld): %s\n", slot,
+			   (long)pid, run_worker_command(cm->run));
 }
 
 /* wpool event: an input ended for good: count and log it. */

@@ -190,9 +190,24 @@ static int wait_writable(int fd)
 	return -1;
 }
 
-int capture_write_all(int fd, const void *p, size_t n)
+/* Who watches writes to a terminal, or NULL. */
+static const struct capture_watch *watch;
+
+void capture_set_watch(const struct capture_watch *w)
 {
-	const char *s = p;
+	watch = w;
+}
+
+/* Does the watcher want to know about writes to fd? */
+static int watched(int fd)
+{
+	return watch != NULL && fd >= 0 &&
+	       (fd == watch->fd[0] || fd == watch->fd[1]);
+}
+
+/* Write all of p to fd (see capture_write_all). */
+static int write_all(int fd, const char *s, size_t n)
+{
 	ssize_t w;
 
 	while (n > 0) {
@@ -208,6 +223,19 @@ int capture_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int capture_write_all(int fd, const void *p, size_t n)
+{
+	const struct capture_watch *w = watched(fd) && n > 0 ? watch : NULL;
+	int rc;
+
+	if (w != NULL)
+		w->before(w->data);
+	rc = write_all(fd, p, n);
+	if (w != NULL)
+		w->after(w->data, p, n);
+	return rc;
 }
 
 /* Write bytes to the output, with the tag at the start of each line. */
@@ -306,7 +334,7 @@ static int take(struct capture *c, const char *p, size_t n)
 static int can_splice(const struct capture *c)
 {
 	return c->streaming && !c->no_splice && c->tag == NULL &&
-	       c->sink == NULL && c->tee_fd == -1 &&
+	       c->sink == NULL && c->tee_fd == -1 && !watched(c->out_fd) &&
 	       !(c->opts.flags & CAPTURE_LINES) && c->line.len == 0;
 }
 

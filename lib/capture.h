@@ -88,4 +88,18 @@ int capture_write_all(int fd, const void *p, size_t n);
  * goes out if someone reads it, and the run ends anyway. */
 void capture_write_deadline(uint64_t ms);
 
+/* Someone who must know when output goes to a terminal (a status display
+ * that keeps its lines below the output): before(data) is called before
+ * bytes are written to one of the descriptors fd[] (-1: none), after(data,
+ * p, n) once the n bytes at p went out. One at a time, for the whole
+ * process; NULL: none. Output to those descriptors is written, never
+ * spliced, so that after() sees every byte. The caller keeps w. */
+struct capture_watch {
+	int fd[2];
+	void (*before)(void *data);
+	void (*after)(void *data, const void *p, size_t n);
+	void *data;
+};
+void capture_set_watch(const struct capture_watch *w);
+
 #endif

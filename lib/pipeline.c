@@ -397,6 +397,13 @@ static void st_pool_opts(struct pipeline *pl, struct stage *s,
 	if (sp->round_robin)
 		po->sched.retries = 0; /* a job reads its blocks once */
 	po->sched.out_sink = sp->read_by_others ? &s->sink : NULL;
+	if (sp->read_by_others) {
+		/* output options are for mprun's stdout: a stage passes on
+		 * its jobs' output as they wrote it */
+		po->sched.tag = 0;
+		po->sched.tagstring = NULL;
+		po->output = POOL_GROUP;
+	}
 	po->total = 0;
 	po->sched.group = (unsigned)i + 1; /* ending a job ends no other
 					    * stage's */
@@ -688,6 +695,12 @@ void pipeline_stage_counts(const struct pipeline *pl, size_t i,
 		*done = sched_succeeded(s->sched) + *failed;
 		*running = sched_running(s->sched);
 	}
+}
+
+unsigned long long pipeline_stage_started(const struct pipeline *pl,
+					  size_t i)
+{
+	return pl->st[i].sched != NULL ? sched_started(pl->st[i].sched) : 0;
 }
 
 int pipeline_stage_total(const struct pipeline *pl, size_t i,

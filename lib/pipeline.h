@@ -71,6 +71,9 @@ void pipeline_stage_counts(const struct pipeline *pl, size_t i,
 			   unsigned long long *done,
 			   unsigned long long *failed,
 			   unsigned long long *running);
+/* The stage's jobs (or inputs) started so far. */
+unsigned long long pipeline_stage_started(const struct pipeline *pl,
+					  size_t i);
 /* The stage's input is all read: its job count is known. */
 int pipeline_stage_total(const struct pipeline *pl, size_t i,
 			 unsigned long long *total);

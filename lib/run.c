@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,8 +50,10 @@ struct run_ops {
 	void (*set_total)(void *s, unsigned long long total);
 	void (*close)(void *s);
 	void (*terminate)(void *s);
-	/* Part i's done, failed, running (and total, if it knows it). */
-	void (*counts)(const void *s, size_t i, struct progress_counts *c);
+	/* Part i's done, failed, running (and total, if it knows it); the
+	 * tasks it started. */
+	void (*counts)(const void *s, size_t i, struct progress_counts *c,
+		       unsigned long long *started);
 	void (*end)(const void *s, struct run_end *e);
 };
 
@@ -73,6 +76,12 @@ struct runner {
 	unsigned long long total;
 	int total_known;
 	uint64_t bytes_done; /* pipe mode: input of the jobs ended */
+	/* per part: jobs Ctrl-C ended that finished (as failed or not) */
+	struct run_cut {
+		unsigned long long n, failed;
+	} *cut;
+	const struct run_display *display;
+	struct capture_watch watch;
 	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
 	int interrupted, stops, error, error_after, go_failed;
 	const struct executor **execs; /* those with helpers (attach) */
@@ -136,11 +145,13 @@ static void tasks_close(void *s) { sched_close(s); }
 static void tasks_terminate(void *s) { sched_terminate(s); }
 
 /* Jobs and workers: the figures (inputs, for workers). */
-static void tasks_counts(const void *s, size_t i, struct progress_counts *c)
+static void tasks_counts(const void *s, size_t i, struct progress_counts *c,
+			 unsigned long long *started)
 {
 	c->failed = sched_failed(s);
 	c->done = sched_succeeded(s) + c->failed;
 	c->running = sched_running(s);
+	*started = sched_started(s);
 }
 
 /* Jobs and workers: failures count failed callbacks and faults too. */
@@ -185,10 +196,12 @@ static void stages_close(void *s) { pipeline_close(s); }
 static void stages_terminate(void *s) { pipeline_terminate(s); }
 
 /* A pipeline: the figures of stage i. */
-static void stages_counts(const void *s, size_t i, struct progress_counts *c)
+static void stages_counts(const void *s, size_t i, struct progress_counts *c,
+			  unsigned long long *started)
 {
 	pipeline_stage_counts(s, i, &c->done, &c->failed, &c->running);
 	c->total_known = pipeline_stage_total(s, i, &c->total);
+	*started = pipeline_stage_started(s, i);
 }
 
 /* A pipeline: failures of every stage. */
@@ -273,6 +286,33 @@ static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 		r->ops->close(r->sched);
 }
 
+/* SIGWINCH: the terminal's size changed. */
+static void run_winch(struct loop *l, const struct signalfd_siginfo *si,
+		      void *data)
+{
+	struct runner *r = data;
+
+	r->display->resized(r->display->data);
+}
+
+/* The display's watch of job output: the options' stdout and stderr, those
+ * that are terminals. */
+static void run_watch_output(struct runner *r, const struct run_opts *o)
+{
+	const struct sched_opts *so = o->pool != NULL	 ? &o->pool->sched
+				      : o->wpool != NULL ? &o->wpool->sched
+							 : &o->pipeline->pool.sched;
+	const struct run_display *d = r->display;
+
+	r->watch = (struct capture_watch){
+		.fd = {isatty(so->out_fd) ? so->out_fd : -1,
+		       isatty(so->err_fd) ? so->err_fd : -1},
+		.before = d->before_output,
+		.after = d->after_output,
+		.data = d->data};
+	capture_set_watch(&r->watch);
+}
+
 /* The progress timer: draw, then again in draw_ms. */
 static void run_tick(struct loop *l, void *data)
 {
@@ -347,10 +387,14 @@ struct runner *run_new(const struct run_opts *o)
 	r->draw = o->draw;
 	r->draw_ms = o->draw_ms;
 	r->data = o->data;
+	r->display = o->display;
 	r->parts = 1;
 	r->loop = loop_new();
 	if (r->loop == NULL || run_note_executors(r, o) == -1 ||
 	    run_attach(r, r->loop) == -1 || r->ops->make(r, o) == -1)
+		goto fail;
+	r->cut = calloc(r->parts, sizeof(*r->cut));
+	if (r->cut == NULL)
 		goto fail;
 	if (r->q != NULL && o->round_robin)
 		r->rr = rrfeed_new(r->loop, r->in, r->q, o->pool->sched.slots,
@@ -363,8 +407,12 @@ struct runner *run_new(const struct run_opts *o)
 	    (r->draw != NULL && r->timer == NULL) ||
 	    loop_signal_add(r->loop, SIGINT, run_sigint, r) == -1 ||
 	    loop_signal_add(r->loop, SIGTERM, run_sigterm, r) == -1 ||
-	    loop_signal_add(r->loop, SIGHUP, run_sigterm, r) == -1)
+	    loop_signal_add(r->loop, SIGHUP, run_sigterm, r) == -1 ||
+	    (r->display != NULL && r->display->resized != NULL &&
+	     loop_signal_add(r->loop, SIGWINCH, run_winch, r) == -1))
 		goto fail;
+	if (r->display != NULL)
+		run_watch_output(r, o);
 	return r;
 fail:
 	run_free(r);
@@ -379,6 +427,8 @@ void run_free(struct runner *r)
 		return;
 	if (r->timer != NULL)
 		loop_timer_cancel(r->loop, r->timer);
+	if (r->display != NULL)
+		capture_set_watch(NULL);
 	feed_free(r->feed);
 	rrfeed_free(r->rr);
 	if (r->sched != NULL)
@@ -386,6 +436,7 @@ void run_free(struct runner *r)
 	queue_free(r->q, (void (*)(void *))record_free);
 	run_attach(r, NULL);
 	free(r->execs);
+	free(r->cut);
 	loop_free(r->loop);
 	free(r);
 	errno = saved;
@@ -491,15 +542,33 @@ void run_job_started(struct runner *r, const char *stage)
 	run_figure(r, stage, SHM_RUNNING, "running", 1);
 }
 
-void run_job_finished(struct runner *r, const char *stage, int failed,
-		      uint64_t bytes)
+/* The part of stage (0 when there are no stages). */
+static size_t run_part_of(const struct runner *r, const char *stage)
 {
+	size_t i;
+
+	for (i = 0; stage != NULL && i < r->parts; i++)
+		if (run_part_name(r, i) != NULL &&
+		    strcmp(run_part_name(r, i), stage) == 0)
+			return i;
+	return 0;
+}
+
+void run_job_finished(struct runner *r, const char *stage, int failed,
+		      int ended, uint64_t bytes)
+{
+	struct run_cut *cut = &r->cut[run_part_of(r, stage)];
+
 	r->bytes_done += bytes;
+	if (ended) {
+		cut->n++;
+		cut->failed += failed != 0;
+	}
 	if (r->shm == NULL)
 		return;
 	run_figure(r, stage, SHM_RUNNING, "running", -1);
 	run_figure(r, stage, SHM_DONE, "done", 1);
-	if (failed)
+	if (failed && !ended)
 		run_figure(r, stage, SHM_FAILED, "failed", 1);
 }
 
@@ -566,17 +635,36 @@ static void run_bytes(const struct runner *r, struct progress_counts *c)
 	c->bytes_total = total;
 }
 
+/* After Ctrl-C: the tasks it ended apart: those that finished (a job
+ * killed counts as failed) and those that never will (an input to a
+ * worker: neither succeeded nor failed). */
+static void run_ended(const struct runner *r, size_t i,
+		      struct progress_counts *c, unsigned long long started)
+{
+	const struct run_cut *cut = &r->cut[i];
+	unsigned long long seen = c->done + c->running;
+
+	c->interrupted = 1;
+	c->ended = (started > seen ? started - seen : 0) + cut->n;
+	c->done -= cut->n < c->done ? cut->n : c->done;
+	c->failed -= cut->failed < c->failed ? cut->failed : c->failed;
+}
+
 void run_counts(struct runner *r, size_t i, struct progress_counts *c)
 {
+	unsigned long long started = 0;
+
 	*c = (struct progress_counts){0};
-	r->ops->counts(r->sched, i, c);
+	r->ops->counts(r->sched, i, c, &started);
 	c->elapsed_ms = loop_now_ms() - r->start_ms;
-	if (r->q == NULL)
-		return;
-	run_total(r);
-	c->total_known = r->total_known;
-	c->total = r->total;
-	run_bytes(r, c);
+	if (r->q != NULL) {
+		run_total(r);
+		c->total_known = r->total_known;
+		c->total = r->total;
+		run_bytes(r, c);
+	}
+	if (r->interrupted)
+		run_ended(r, i, c, started);
 }
 
 const char *run_worker_command(const struct runner *r)

@@ -9,7 +9,9 @@
  * through run_job_started() and run_job_finished()). It handles the
  * signals: SIGINT ends every job's tree now; SIGTERM or SIGHUP starts no
  * new job and lets the running ones finish, and a second one is SIGINT. It
- * calls the caller's draw function on a timer, ends what is left of the
+ * calls the caller's draw function on a timer, tells the caller's display
+ * when job output goes to a terminal and when the terminal was resized
+ * (SIGWINCH), ends what is left of the
  * job trees when the run was cut short, and decides mprun's exit status
  * (man/mprun.1, EXIT STATUS).
  *
@@ -41,6 +43,19 @@ struct wpool_opts;
 
 enum run_kind { RUN_JOBS, RUN_WORKERS, RUN_PIPELINE };
 
+/* A status display on a terminal (cmd/status), told what it needs to
+ * keep its lines below the jobs' output: before_output(data) before job
+ * output is written to a terminal (stdout or stderr of the options, when
+ * they are one), after_output(data, p, n) once the n bytes at p went out,
+ * and resized(data) when the terminal's size changed (SIGWINCH, from the
+ * loop). Output that the jobs write themselves (-u) is not seen. */
+struct run_display {
+	void (*before_output)(void *data);
+	void (*after_output)(void *data, const void *p, size_t n);
+	void (*resized)(void *data);
+	void *data;
+};
+
 struct runner;
 
 /* Exactly one of pool, wpool or pipefile, with its events. */
@@ -61,6 +76,7 @@ struct run_opts {
 	void (*draw)(void *data, struct runner *r, int last);
 	uint64_t draw_ms;
 	void *data;
+	const struct run_display *display; /* or NULL; the caller's */
 };
 
 /* NULL/errno (a scheduler's message through its error event). */
@@ -82,11 +98,12 @@ void run_fail(struct runner *r);
 void run_fail_after(struct runner *r);
 
 /* For the figures: a job of stage (NULL: no stage) started; it ended for
- * good, with bytes of input (pipe mode: its block's); an input of workers
- * ended for good (it starts and ends at once). */
+ * good, with bytes of input (pipe mode: its block's), ended set if Ctrl-C
+ * cut it short (then it is "ended", neither done nor failed); an input of
+ * workers ended for good (it starts and ends at once). */
 void run_job_started(struct runner *r, const char *stage);
 void run_job_finished(struct runner *r, const char *stage, int failed,
-		      uint64_t bytes);
+		      int ended, uint64_t bytes);
 void run_task_done(struct runner *r, const char *stage, int failed);
 
 /* SIGINT (or a second SIGTERM) arrived. */
@@ -97,7 +114,9 @@ int run_halted(const struct runner *r);
 unsigned long long run_failures(const struct runner *r);
 /* Why reading the input failed, or NULL. */
 const char *run_input_error(const struct runner *r);
-/* Figures: one part per pipeline stage (named), else one (NULL name). */
+/* Figures: one part per pipeline stage (named), else one (NULL name).
+ * Once interrupted, a part's counts say so and count the jobs (or inputs)
+ * Ctrl-C ended apart from the done and failed ones. */
 size_t run_parts(const struct runner *r);
 const char *run_part_name(const struct runner *r, size_t i);
 void run_counts(struct runner *r, size_t i, struct progress_counts *c);

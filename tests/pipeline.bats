@@ -519,6 +519,38 @@ Y
 	grep -q '^mprun: b: .*done' <<<"$output"
 }
 
+@test "--tag, --tagstring, --line-buffer, -u: for mprun's stdout, not for what a stage passes on" {
+	# a job stage and a workers stage, each read by another stage
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: echo x{}
+    input: [1, 2]
+  wk:
+    workers: "while read v; do echo w$v; done"
+    input: [1, 2]
+  show:
+    cmd: echo "<{}>"
+    input: gen
+  show2:
+    cmd: echo "[{}]"
+    input: wk
+Y
+	plain=$(printf '<x1>\n<x2>\n[w1]\n[w2]')
+	for opt in --line-buffer --lb -u --ungroup; do
+		run "$MPRUN" "$opt" --pipeline p.yaml
+		[ "$status" -eq 0 ]
+		[ "$(sort <<<"$output")" = "$plain" ]
+	done
+	# the last stages' lines are tagged by their own inputs, untagged
+	run "$MPRUN" --tag --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output")" = "$(printf 'w1\t[w1]\nw2\t[w2]\nx1\t<x1>\nx2\t<x2>')" ]
+	run "$MPRUN" --tagstring 'T{}' --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output")" = "$(printf 'Tw1\t[w1]\nTw2\t[w2]\nTx1\t<x1>\nTx2\t<x2>')" ]
+}
+
 @test "--dry-run prints the stage graph and the first commands, runs nothing" {
 	printf 'stages:\n  a:\n    cmd: touch ran.{}\n    input: [1, 2]\n  b:\n    cmd: echo {}\n    input: a\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml --dry-run

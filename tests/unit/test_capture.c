@@ -247,6 +247,79 @@ static void test_store_failed(void)
 	close(out);
 }
 
+/* What the watch of writes saw: the calls in order ("b" before, "a" and
+ * the bytes after), and the output's length at each before(). */
+static char watch_log[256];
+static size_t watch_out_len[8], watch_befores;
+static int watch_out;
+
+static void watch_before(void *data)
+{
+	size_t len;
+
+	strcat(watch_log, "b");
+	slurp(watch_out, &len);
+	if (watch_befores < 8)
+		watch_out_len[watch_befores++] = len;
+}
+
+static void watch_after(void *data, const void *p, size_t n)
+{
+	strcat(watch_log, "a:");
+	strncat(watch_log, p, n);
+	strcat(watch_log, "|");
+}
+
+/* A watcher is told before and after every write to the descriptors it
+ * names, with the bytes; a streaming capture to a pipe it names writes
+ * (no splice: the watcher sees the bytes); other descriptors: nothing. */
+static void test_watch(void)
+{
+	struct capture_opts o = {.mem_limit = 1 << 20, .spill_limit = 1 << 20};
+	int p[2], q[2], other = out_file();
+	struct capture_watch w = {.fd = {-1, -1}, .before = watch_before,
+				  .after = watch_after};
+	struct capture *c;
+	char got[64];
+	size_t len;
+
+	watch_out = out_file();
+	w.fd[1] = watch_out;
+	capture_set_watch(&w);
+	CHECK(capture_write_all(watch_out, "one\n", 4) == 0);
+	CHECK(capture_write_all(other, "not seen", 8) == 0);
+	CHECK(capture_write_all(watch_out, "tw", 2) == 0);
+	CHECK_STR(watch_log, "ba:one\n|ba:tw|");
+	CHECK_INT(watch_befores, 2); /* before the bytes went out */
+	CHECK_INT(watch_out_len[0], 0);
+	CHECK_INT(watch_out_len[1], 4);
+	CHECK_STR(slurp(watch_out, &len), "one\ntw");
+	CHECK_STR(slurp(other, &len), "not seen");
+
+	/* a job's stream to a watched pipe */
+	make_pipe(p);
+	make_pipe(q);
+	w.fd[0] = q[1];
+	watch_log[0] = '\0';
+	c = capture_new(p[0], q[1], NULL, &o);
+	capture_stream(c);
+	CHECK(write(p[1], "job\n", 4) == 4);
+	CHECK(capture_read(c) == 1);
+	CHECK_STR(watch_log, "ba:job\n|");
+	CHECK(read(q[0], got, sizeof(got)) == 4);
+	capture_free(c);
+	close(p[1]);
+
+	capture_set_watch(NULL);
+	watch_log[0] = '\0';
+	CHECK(capture_write_all(q[1], "x", 1) == 0);
+	CHECK_STR(watch_log, "");
+	close(q[0]);
+	close(q[1]);
+	close(watch_out);
+	close(other);
+}
+
 int main(void)
 {
 	test_spill();
@@ -255,5 +328,6 @@ int main(void)
 	test_close_pipe();
 	test_shared_store();
 	test_store_failed();
+	test_watch();
 	return UNIT_DONE();
 }

@@ -26,10 +26,18 @@ static struct progress_counts counts(unsigned long long done,
 }
 
 /* Format into line with a roomy buffer; returns the length. */
-static size_t fmt(int flags, const struct progress_counts *c, unsigned width)
+static size_t fmt2(int flags, const struct progress_counts *c,
+		   const char *label, const char *extra, unsigned width)
 {
 	memset(line, 'Z', sizeof(line));
-	return progress_format(flags, c, width, line, sizeof(line));
+	return progress_format(flags, c, label, extra, width, line,
+			       sizeof(line));
+}
+
+/* The same, with no label nor text of the caller. */
+static size_t fmt(int flags, const struct progress_counts *c, unsigned width)
+{
+	return fmt2(flags, c, NULL, NULL, width);
 }
 
 /* The three kinds of line for 12 of 40 done in 3.75 s. */
@@ -147,48 +155,164 @@ static void test_rate(void)
 			"? total, 0.0/s");
 }
 
-/* A width cuts the line to that many columns; a small buffer cuts it to
- * what fits, always NUL-terminated, and the length says so. */
+/* A width leaves fields out whole, the least useful first, never cuts
+ * one: the rate, then half the bar, the running jobs, the bar, the total,
+ * the failed jobs, the ETA, the percentage. */
 static void test_widths(void)
+{
+	struct progress_counts c = counts(12, 1, 2, 40, 1, 3750);
+	size_t n;
+
+	n = fmt(PROGRESS_BAR, &c, 500); /* wider than the line */
+	CHECK_INT(n, 83);
+	CHECK_STR(line, "[######--------------]  30% 12 done, 2 running, "
+			"1 failed, 40 total, 3.2/s, ETA 0:08");
+	n = fmt(PROGRESS_BAR, &c, 83); /* exactly the line's length */
+	CHECK_INT(n, 83);
+	n = fmt(PROGRESS_BAR, &c, 82);
+	CHECK_STR(line, "[######--------------]  30% 12 done, 2 running, "
+			"1 failed, 40 total, ETA 0:08");
+	n = fmt(PROGRESS_BAR, &c, 75);
+	CHECK_STR(line, "[###-------]  30% 12 done, 2 running, 1 failed, "
+			"40 total, ETA 0:08");
+	CHECK_INT(n, 66);
+	/* 80 columns but one: the rate goes, the rest stays */
+	fmt(PROGRESS_BAR, &c, 79);
+	CHECK_STR(line, "[######--------------]  30% 12 done, 2 running, "
+			"1 failed, 40 total, ETA 0:08");
+	/* 50 columns but one: the ETA still whole */
+	n = fmt(PROGRESS_BAR, &c, 49);
+	CHECK_STR(line, "30% 12 done, 1 failed, 40 total, ETA 0:08");
+	CHECK(n <= 49);
+	fmt(PROGRESS_BAR, &c, 55);
+	CHECK_STR(line, "[###-------]  30% 12 done, 1 failed, 40 total, "
+			"ETA 0:08");
+	fmt(PROGRESS_BAR, &c, 33);
+	CHECK_STR(line, "30% 12 done, 1 failed, ETA 0:08");
+	fmt(PROGRESS_BAR, &c, 30);
+	CHECK_STR(line, "30% 12 done, ETA 0:08");
+	fmt(PROGRESS_BAR, &c, 20);
+	CHECK_STR(line, "30% 12 done");
+	fmt(PROGRESS_BAR, &c, 10);
+	CHECK_STR(line, "12 done");
+	n = fmt(PROGRESS_BAR, &c, 6); /* not even the last field */
+	CHECK_INT(n, 0);
+	CHECK_STR(line, "");
+	/* --progress: the rate goes first, then the running jobs */
+	fmt(PROGRESS_COUNTS, &c, 44);
+	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total");
+	fmt(PROGRESS_COUNTS, &c, 37);
+	CHECK_STR(line, "12 done, 1 failed, 40 total");
+	/* --eta at 50 columns: whole */
+	fmt(PROGRESS_ETA, &c, 49);
+	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, ETA 0:08");
+	fmt(PROGRESS_ETA, &c, 45);
+	CHECK_STR(line, "12 done, 1 failed, 40 total, ETA 0:08");
+	/* the ETA in hours, at a width it does not fit with the failed ones */
+	c = counts(1, 0, 0, 101, 1, 3600000);
+	fmt(PROGRESS_ETA, &c, 30);
+	CHECK_STR(line, "1 done, ETA 100:00:00");
+	fmt(PROGRESS_ETA, &c, 20);
+	CHECK_STR(line, "1 done");
+}
+
+/* A small buffer cuts the text to what fits, always NUL-terminated; the
+ * length says so. */
+static void test_small_buffer(void)
 {
 	struct progress_counts c = counts(12, 1, 2, 40, 1, 3750);
 	char small[9];
 	size_t n;
 
-	n = fmt(PROGRESS_COUNTS, &c, 10);
-	CHECK_INT(n, 10);
-	CHECK_STR(line, "12 done, 2");
-	n = fmt(PROGRESS_BAR, &c, 22);
-	CHECK_INT(n, 22);
-	CHECK_STR(line, "[######--------------]");
-	n = fmt(PROGRESS_COUNTS, &c, 45); /* exactly the line's length */
-	CHECK_INT(n, 45);
-	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, 3.2/s");
-	n = fmt(PROGRESS_COUNTS, &c, 44);
-	CHECK_INT(n, 44);
-	CHECK_STR(line, "12 done, 2 running, 1 failed, 40 total, 3.2/");
-	n = fmt(PROGRESS_COUNTS, &c, 500); /* wider than the line */
-	CHECK_INT(n, 45);
-	n = fmt(PROGRESS_COUNTS, &c, 1);
-	CHECK_INT(n, 1);
-	CHECK_STR(line, "1");
-
 	memset(small, 'Z', sizeof(small));
-	n = progress_format(PROGRESS_BAR, &c, 0, small, sizeof(small));
+	n = progress_format(PROGRESS_BAR, &c, NULL, NULL, 0, small,
+			    sizeof(small));
 	CHECK_INT(n, 8);
 	CHECK_STR(small, "[######-");
 	memset(small, 'Z', sizeof(small));
-	n = progress_format(PROGRESS_COUNTS, &c, 0, small, 1);
+	n = progress_format(PROGRESS_COUNTS, &c, NULL, NULL, 0, small, 1);
 	CHECK_INT(n, 0);
 	CHECK(small[0] == '\0' && small[1] == 'Z');
 	memset(small, 'Z', sizeof(small));
-	n = progress_format(PROGRESS_COUNTS, &c, 0, small, 0);
+	n = progress_format(PROGRESS_COUNTS, &c, NULL, NULL, 0, small, 0);
 	CHECK_INT(n, 0);
 	CHECK(small[0] == 'Z'); /* no room: not even a NUL written */
 	memset(small, 'Z', sizeof(small));
-	n = progress_format(PROGRESS_COUNTS, &c, 4, small, sizeof(small));
-	CHECK_INT(n, 4);
-	CHECK_STR(small, "12 d");
+	n = progress_format(PROGRESS_COUNTS, &c, "label", NULL, 8, small,
+			    sizeof(small));
+	CHECK_INT(n, 7);
+	CHECK_STR(small, "12 done");
+}
+
+/* A label first, the caller's text (the user's counters) last; at a
+ * width, the caller's text goes first, the label last but one. */
+static void test_label_extra(void)
+{
+	struct progress_counts c = counts(12, 1, 2, 40, 1, 3750);
+	size_t n;
+
+	n = fmt2(PROGRESS_BAR, &c, "map", "hits=3 misses=1", 0);
+	CHECK_STR(line, "map: [######--------------]  30% 12 done, "
+			"2 running, 1 failed, 40 total, 3.2/s, ETA 0:08, "
+			"hits=3 misses=1");
+	CHECK_INT(n, strlen(line));
+	fmt2(PROGRESS_COUNTS, &c, "map", "", 0); /* empty: nothing */
+	CHECK_STR(line, "map: 12 done, 2 running, 1 failed, 40 total, 3.2/s");
+	fmt2(PROGRESS_BAR, &c, "map", "hits=3 misses=1", 88);
+	CHECK_STR(line, "map: [######--------------]  30% 12 done, "
+			"2 running, 1 failed, 40 total, 3.2/s, ETA 0:08");
+	fmt2(PROGRESS_BAR, &c, "map", "hits=3", 49);
+	CHECK_STR(line, "map: 30% 12 done, 1 failed, 40 total, ETA 0:08");
+	fmt2(PROGRESS_BAR, &c, "map", NULL, 16);
+	CHECK_STR(line, "map: 30% 12 done");
+	fmt2(PROGRESS_BAR, &c, "map", NULL, 15);
+	CHECK_STR(line, "map: 12 done");
+	fmt2(PROGRESS_BAR, &c, "map", NULL, 11);
+	CHECK_STR(line, "12 done");
+	/* columns, not bytes: a label in UTF-8 */
+	n = fmt2(PROGRESS_COUNTS, &c, "\xc3\xa9t\xc3\xa9", NULL, 22);
+	CHECK_STR(line, "\xc3\xa9t\xc3\xa9: 12 done, 1 failed");
+	CHECK_INT(progress_columns(line, n), 22);
+	CHECK_INT(n, 24);
+	fmt2(PROGRESS_COUNTS, &c, "\xc3\xa9t\xc3\xa9", NULL, 21);
+	CHECK_STR(line, "\xc3\xa9t\xc3\xa9: 12 done");
+}
+
+/* After Ctrl-C: done and failed as they ended on their own, the jobs it
+ * ended, those that never started; no rate, bar nor ETA. */
+static void test_interrupted(void)
+{
+	struct progress_counts c = counts(12, 1, 0, 40, 1, 3750);
+
+	c.interrupted = 1;
+	c.ended = 2;
+	fmt2(PROGRESS_BAR, &c, "interrupted", NULL, 0);
+	CHECK_STR(line, "interrupted: 12 done, 1 failed, 2 ended, "
+			"26 not started");
+	fmt2(PROGRESS_ETA, &c, NULL, NULL, 0);
+	CHECK_STR(line, "12 done, 1 failed, 2 ended, 26 not started");
+	c.running = 3; /* still ending */
+	fmt2(PROGRESS_COUNTS, &c, "interrupted", NULL, 0);
+	CHECK_STR(line, "interrupted: 12 done, 3 running, 1 failed, 2 ended, "
+			"23 not started");
+	c.running = 0;
+	c.total_known = 0;
+	fmt2(PROGRESS_COUNTS, &c, "interrupted", "n=4", 0);
+	CHECK_STR(line, "interrupted: 12 done, 1 failed, 2 ended, "
+			"? not started, n=4");
+	c.total_known = 1;
+	c.total = 10; /* (counted past the total: none left) */
+	fmt2(PROGRESS_COUNTS, &c, "interrupted", NULL, 0);
+	CHECK_STR(line, "interrupted: 12 done, 1 failed, 2 ended, "
+			"0 not started");
+	/* shortened: failed, not started, ended go before the label */
+	c.total = 40;
+	fmt2(PROGRESS_BAR, &c, "interrupted", NULL, 49);
+	CHECK_STR(line, "interrupted: 12 done, 2 ended, 26 not started");
+	fmt2(PROGRESS_BAR, &c, "interrupted", NULL, 30);
+	CHECK_STR(line, "interrupted: 12 done, 2 ended");
+	fmt2(PROGRESS_BAR, &c, "interrupted", NULL, 21);
+	CHECK_STR(line, "interrupted: 12 done");
 }
 
 /* Pipe mode: the bytes done, of their total, and their rate; the bar and
@@ -240,6 +364,9 @@ int main(void)
 	test_eta_forms();
 	test_rate();
 	test_widths();
+	test_small_buffer();
+	test_label_extra();
+	test_interrupted();
 	test_bytes();
 	return UNIT_DONE();
 }
