@@ -26,6 +26,8 @@
 #include "shmcmd.h"
 #include "template.h"
 #include "termtree.h"
+#include "throttle.h"
+#include "shell.h"
 
 /* Everything one plain run holds on the command's side. */
 struct run {
@@ -35,6 +37,7 @@ struct run {
 	struct template *tpl;
 	struct exec_ssh *ssh;     /* -S / --slf */
 	struct exec_slurm *slurm; /* --slurm */
+	struct throttle_opts throttle; /* --load, --memfree, --limit */
 };
 
 /* pool event: a command is about to run (or is all a dry run does). */
@@ -216,6 +219,13 @@ static int setup(struct run *r)
 	ro.in = r->in;
 	ro.blocks = r->cli.pipe != PIPE_NONE;
 	ro.round_robin = r->cli.round_robin;
+	if (r->cli.throttle_opt != NULL && !r->cli.dry_run) {
+		r->throttle = (struct throttle_opts){
+			.load = r->cli.load, .memfree = r->cli.memfree,
+			.limit = r->cli.limit,
+			.shell = shell_choose(r->cli.shell)};
+		ro.throttle = &r->throttle;
+	}
 	return common_start(&r->cm, &ro);
 }
 

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
+#include "throttle.h"
 
 enum {
 	OPT_ORDER = 256,
@@ -101,6 +102,9 @@ enum {
 	OPT_SLOTREPLACE,
 	OPT_REPORT,
 	OPT_JOBLOG_IN,
+	OPT_LOAD,
+	OPT_MEMFREE,
+	OPT_LIMIT,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -223,6 +227,14 @@ static const struct opt_doc opt_docs[] = {
 	 NULL, 0},
 	{{"delay", required_argument, NULL, OPT_DELAY}, "DURATION",
 	 "wait this long between two job starts", 0},
+	{{"load", required_argument, NULL, OPT_LOAD}, "MAX",
+	 "start no job while MAX processes or more run (N, N%, +N, -N)", 0},
+	{{"memfree", required_argument, NULL, OPT_MEMFREE}, "SIZE",
+	 "start no job while less memory is free; below half, end the "
+	 "youngest", 0},
+	{{"limit", required_argument, NULL, OPT_LIMIT}, "CMD",
+	 "run CMD before each start: exit 0 start, 1 wait, 2 end the "
+	 "youngest", 0},
 	{{"on-success", required_argument, NULL, OPT_ON_SUCCESS}, "CMD",
 	 "run CMD (a shell command) after each job that succeeded", 0},
 	{{"on-error", required_argument, NULL, OPT_ON_ERROR}, "CMD",
@@ -883,6 +895,90 @@ static int check_report(const struct cli *cli)
 	return 0;
 }
 
+/* The machine's memory (MemTotal), or 0 if unknown. */
+static uint64_t mem_total(void)
+{
+	uint64_t b;
+
+	return throttle_read_meminfo(NULL, "MemTotal", &b) == 0 ? b : 0;
+}
+
+/* --memfree SIZE (or --limit "mem SIZE"): no more than the machine has,
+ * or no job could ever start. */
+static int check_memfree(const char *name, const char *v, uint64_t bytes)
+{
+	uint64_t total = mem_total();
+	char have[32];
+
+	if (total == 0 || bytes <= total)
+		return 0;
+	return usage_error("%s %s: more than this machine's memory (%s): no "
+			   "job could ever start", name, v,
+			   parse_size_format(total, have, sizeof(have)));
+}
+
+/* --load, --memfree, --limit (lib/throttle). */
+static int parse_throttle_opt(int c, const char *arg, struct cli *cli)
+{
+	unsigned ncpus = opts_slots(NULL);
+	struct throttle_opts to = {0};
+	int rc;
+
+	if (cli->throttle_opt == NULL)
+		cli->throttle_opt = c == OPT_LOAD      ? "--load"
+				    : c == OPT_MEMFREE ? "--memfree"
+						       : "--limit";
+	if (c == OPT_LOAD) {
+		if (throttle_parse_load(arg, ncpus, &cli->load) == -1)
+			return usage_error("--load: \"%s\" is not a number of "
+					   "processes (N, N.N, N%% of the CPUs, "
+					   "+N, -N)", arg);
+		return 0;
+	}
+	if (c == OPT_MEMFREE) {
+		if (throttle_parse_size(arg, &cli->memfree) == -1)
+			return usage_error("--memfree: \"%s\" is not a size "
+					   "(such as 500M, 2G; k m g t: powers "
+					   "of 1000)", arg);
+		return check_memfree("--memfree", arg, cli->memfree);
+	}
+	if (arg[strspn(arg, " \t\n")] == '\0')
+		return usage_error("--limit: the command is empty");
+	rc = throttle_parse_builtin(arg, ncpus, &to);
+	if (rc == -1)
+		return usage_error("--limit \"%s\": GNU parallel's I/O limit is "
+				   "not built in mprun (it needs iostat); "
+				   "give a command of yours", arg);
+	if (rc == 1 && to.memfree > 0 && check_memfree("--limit", arg,
+						       to.memfree) == -1)
+		return -1;
+	if (rc == 1 && to.memfree > 0)
+		cli->memfree = to.memfree;
+	else if (rc == 1)
+		cli->load = to.load;
+	else
+		cli->limit = arg;
+	return 0;
+}
+
+/* The throttles apply to the jobs of this machine's run. */
+static int check_throttle(const struct cli *cli)
+{
+	if (cli->throttle_opt == NULL)
+		return 0;
+	if (cli->workers || cli->pipeline)
+		return usage_error("%s: not with %s (it throttles the jobs of "
+				   "a plain run)", cli->throttle_opt,
+				   cli->workers ? "--workers" : "--pipeline");
+	if ((cli->load > 0 || cli->memfree > 0) &&
+	    (cli->nsshlogins > 0 || cli->nslfs > 0 || cli->slurm))
+		return usage_error("%s: not with %s (it looks at this "
+				   "machine only)",
+				   cli->load > 0 ? "--load" : "--memfree",
+				   cli->slurm ? "--slurm" : "-S/--slf");
+	return 0;
+}
+
 /* The options of the replacement strings (--plus, -I, --er, ...). */
 static int parse_replace_opt(int c, const char *arg, struct cli *cli)
 {
@@ -1272,6 +1368,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_JOBLOG_IN:
 		cli->joblog_in = arg;
 		return 0;
+	case OPT_LOAD:
+	case OPT_MEMFREE:
+	case OPT_LIMIT:
+		return parse_throttle_opt(c, arg, cli);
 	default:
 		return -1;
 	}
@@ -1342,7 +1442,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	    (cli->results || cli->on_success || cli->on_error))
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
-	if (check_pipe(cli) == -1 || check_report(cli) == -1)
+	if (check_pipe(cli) == -1 || check_report(cli) == -1 ||
+	    check_throttle(cli) == -1)
 		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;

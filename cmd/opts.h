@@ -128,6 +128,12 @@ struct cli {
 	size_t nrpls;
 	const char *report;      /* --report FILE (.svg, .html) */
 	const char *joblog_in;   /* --joblog-in LOG: draw it, run nothing */
+	/* throttles (lib/throttle) */
+	double load;             /* --load MAX (0: none) */
+	uint64_t memfree;        /* --memfree SIZE in bytes (0: none) */
+	const char *limit;       /* --limit CMD (NULL: none, or a builtin
+				  * that set load or memfree) */
+	const char *throttle_opt; /* the first of them given (messages) */
 };
 
 /* Parse argv. Returns 0 on success, 1 when the program should exit 0 at

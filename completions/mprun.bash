@@ -11,7 +11,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
---retries --halt --delay --on-success --on-error --joblog --resume
+--retries --halt --delay --load --memfree --limit --on-success --on-error --joblog --resume
 --report --joblog-in
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
@@ -35,6 +35,7 @@ _mprun_takes_arg()
 		--recstart | --max-replace-args | --max-lines | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
+		--load | --memfree | --limit | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
 		--report | --joblog-in | \
 		--set | --counter-init | --counters-json | --workers | \

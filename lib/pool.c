@@ -75,6 +75,10 @@ struct pool_job {
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
 	struct fifo_writer *fifo;   /* --fifo: writing its block */
+	int evicted;                /* ended by sched_evict: runs again */
+	int parked;                 /* evicted and over: waits, in its slot,
+				     * for the throttle to let it run */
+	unsigned evictions;         /* tries ended so (not --retries') */
 };
 
 struct pool {
@@ -95,6 +99,7 @@ struct pool {
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
+	unsigned nparked;       /* evicted jobs waiting to run again */
 	uint64_t runtimes[RUNTIME_SAMPLES];
 	size_t nruntimes;
 	unsigned long long runtime_count;
@@ -615,7 +620,8 @@ static void job_ended(struct pool_job *j)
 /* Should a failed try run again (--retries)? */
 static int job_should_retry(const struct pool *p, const struct pool_job *j)
 {
-	return job_failed(j) && j->task.tries <= p->opts.sched.retries &&
+	return job_failed(j) &&
+	       j->task.tries - j->evictions <= p->opts.sched.retries &&
 	       !p->s.closed && !j->too_long && j->tree.pid > 0 &&
 	       j->exec_errno == 0;
 }
@@ -680,8 +686,16 @@ static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 
-	if (j->finished || !j->tree.reaped || j->open_streams > 0)
+	if (j->finished || j->parked || !j->tree.reaped ||
+	    j->open_streams > 0)
 		return;
+	if (j->evicted && !p->s.closed) {
+		j->parked = 1; /* pool_unpark() runs it again */
+		p->nparked++;
+		sched_kick(&p->s);
+		return;
+	}
+	j->evicted = 0;
 	fifo_writer_stop(j->fifo);
 	j->fifo = NULL;
 	if (j->task.start_ms > 0)
@@ -1340,6 +1354,51 @@ static int pool_delayed(struct pool *p)
 	return 1;
 }
 
+/* An evicted job waiting in its slot: run it again (the oldest first) or,
+ * when the pool closed, let it end as it was ended. */
+static void pool_unpark(struct pool *p)
+{
+	struct pool_job *j, *old = NULL;
+
+	for (j = p->running; j != NULL; j = j->next)
+		if (j->parked && (old == NULL || j->task.seq < old->task.seq))
+			old = j;
+	if (old == NULL)
+		return;
+	old->parked = old->evicted = 0;
+	p->nparked--;
+	if (!p->s.closed) {
+		old->evictions++;
+		job_retry(p, old);
+	}
+	job_maybe_finished(old);
+}
+
+/* slot_ops.evict: end the youngest job running (not the only one) to run
+ * it again later. */
+static int pool_evict(struct sched *s, const char *why)
+{
+	struct pool *p = (struct pool *)s;
+	struct pool_job *j, *young = NULL;
+	unsigned live = 0;
+
+	for (j = p->running; j != NULL; j = j->next) {
+		if (j->tree.pid <= 0 || j->tree.reaped || j->tree.step > 0)
+			continue;
+		live++;
+		if (young == NULL || j->task.seq > young->task.seq)
+			young = j;
+	}
+	if (live < 2)
+		return 0;
+	report_msg(p->s.ev.notice, p->s.ev.data,
+		   "%s: ending job %llu, the youngest; it runs again later",
+		   why, young->task.seq);
+	young->evicted = 1;
+	sched_tree_end(&young->tree);
+	return 1;
+}
+
 /* slot_ops.fill: start jobs while there are free slots and records. */
 static void pool_fill(struct sched *s)
 {
@@ -1349,6 +1408,9 @@ static void pool_fill(struct sched *s)
 
 	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
 		pool_spawn_retry(p);
+	while (p->nparked > 0 && !p->s.closed && p->spawn_wait == NULL &&
+	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data)))
+		pool_unpark(p);
 	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
@@ -1459,6 +1521,10 @@ static int pool_reaped(struct sched *s, pid_t pid, int status)
 /* slot_ops.close: the pool only starts no new job (sched.closed). */
 static void pool_close(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
+
+	while (p->nparked > 0) /* evicted jobs end as they were ended */
+		pool_unpark(p);
 }
 
 /* slot_ops.terminate: give up a spawn waiting, end every job's tree. */
@@ -1470,6 +1536,7 @@ static void pool_terminate(struct sched *s)
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
 		sched_tree_end(&j->tree);
+	pool_close(s);
 }
 
 /* --- running ------------------------------------------------------------ */
@@ -1586,5 +1653,5 @@ static const struct slot_ops pool_ops = {
 	.fill = pool_fill, .busy = pool_busy, .start = pool_start,
 	.close = pool_close, .terminate = pool_terminate,
 	.release = pool_release, .reaped = pool_reaped,
-	.destroy = pool_destroy,
+	.destroy = pool_destroy, .evict = pool_evict,
 };

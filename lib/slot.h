@@ -37,6 +37,10 @@ struct slot_ops {
 	int (*reaped)(struct sched *s, pid_t pid, int status);
 	/* Free what is the kind's (not the allocation: sched_free does). */
 	void (*destroy)(struct sched *s);
+	/* End the youngest running task to run it again later (NULL: the
+	 * kind cannot), why naming the cause for the notice: 1 if one was
+	 * ended, else 0 (see sched_evict). */
+	int (*evict)(struct sched *s, const char *why);
 };
 
 struct sched {
