@@ -71,6 +71,8 @@ n=$(( $(cat count 2>/dev/null || echo 0) + 1 )); echo $n >count
 exit 0
 SH
 	chmod +x lim
+	# job 2 fails its second try (the first was ended): --retries 1 runs
+	# it a third time, as the ended try used none of it
 	cat >job <<'SH'
 #!/bin/sh
 echo "start $1" >>log
@@ -78,15 +80,16 @@ if [ "$1" = 1 ]; then
 	until [ "$(grep -c 'start 2' log)" -ge 2 ]; do sleep 0.05; done
 else
 	until [ -e released ]; do sleep 0.05; done
+	[ "$(grep -c 'start 2' log)" -eq 2 ] && exit 1
 fi
 echo "done $1"
 SH
 	chmod +x job
-	run --separate-stderr "$MPRUN" -k -j2 --joblog jl --limit ./lim \
-		./job ::: 1 2
+	run --separate-stderr "$MPRUN" -k -j2 --retries 1 --joblog jl \
+		--limit ./lim ./job ::: 1 2
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'done 1\ndone 2')" ]
-	[ "$(grep -c 'start 2' log)" -eq 2 ]
+	[ "$(grep -c 'start 2' log)" -eq 3 ]
 	[ "$(grep -c 'start 1' log)" -eq 1 ]
 	grep -q -- '--limit: ending job 2, the youngest; it runs again later' \
 		<<<"$stderr"
