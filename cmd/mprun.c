@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "onall.h"
 #include "pipe.h"
 #include "remote.h"
 #include "workers.h"
@@ -317,9 +318,25 @@ static int hold_closed_std_fds(void)
 	return 0;
 }
 
+/* --onall, --nonall: cli becomes the outer run of one mprun per host
+ * (cmd/onall.h). 0 or -1 (said). */
+static int onall_parse(struct cli *cli, int argc, char **argv,
+		       struct onall **onall)
+{
+	int n;
+	char **v;
+
+	*onall = onall_new(cli, argc, argv, &n, &v);
+	if (*onall == NULL)
+		return -1;
+	opts_free(cli);
+	return opts_parse(n, v, cli);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = {0};
+	struct onall *onall = NULL;
 	int rc;
 
 	if (hold_closed_std_fds() == -1)
@@ -329,14 +346,18 @@ int main(int argc, char **argv)
 	reset_signals();
 	raise_fd_limit();
 	rc = opts_parse(argc, argv, &r.cli);
+	if (rc == 0 && r.cli.onall != ONALL_NONE)
+		rc = onall_parse(&r.cli, argc, argv, &onall);
 	if (rc != 0) {
 		opts_free(&r.cli);
+		onall_free(onall);
 		return rc == 1 ? 0 : EXIT_USAGE;
 	}
 	if (r.cli.nice_set && setpriority(PRIO_PROCESS, 0, r.cli.nice) == -1) {
 		fprintf(stderr, "mprun: --nice %d: %s\n", r.cli.nice,
 			strerror(errno));
 		opts_free(&r.cli);
+		onall_free(onall);
 		return EXIT_USAGE;
 	}
 	if (r.cli.workdir != NULL && r.cli.nsshlogins == 0 && r.cli.nslfs == 0 &&
@@ -369,5 +390,6 @@ int main(int argc, char **argv)
 	}
 	rc = setup(&r) == -1 ? common_failed() : common_finish(&r.cm, 1);
 	teardown(&r);
+	onall_free(onall);
 	return rc;
 }

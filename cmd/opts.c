@@ -105,6 +105,8 @@ enum {
 	OPT_LOAD,
 	OPT_MEMFREE,
 	OPT_LIMIT,
+	OPT_ONALL,
+	OPT_NONALL,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -280,6 +282,10 @@ static const struct opt_doc opt_docs[] = {
 	{{"sshlogin", required_argument, NULL, 'S'}, "[N/]HOST[,...]",
 	 "run jobs on these SSH hosts (N jobs each; ':' is this machine)",
 	 'S'},
+	{{"onall", no_argument, NULL, OPT_ONALL}, NULL,
+	 "run all the jobs on every -S host (one mprun -j1 per host)", 0},
+	{{"nonall", no_argument, NULL, OPT_NONALL}, NULL,
+	 "run the command, with no inputs, once on every -S host", 0},
 	{{"slf", required_argument, NULL, OPT_SLF}, "FILE",
 	 "read SSH logins from FILE, one a line", 0},
 	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
@@ -377,6 +383,8 @@ static const struct opt_doc opt_docs[] = {
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
+/* getopt's short options (the "+": options end at the command). */
+#define OPTSTRING "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q"
 
 /* Print the usage message. */
 static void opts_help(FILE *f)
@@ -961,6 +969,35 @@ static int parse_throttle_opt(int c, const char *arg, struct cli *cli)
 	return 0;
 }
 
+/* --onall, --nonall: a run on each host of -S or --slf, made by mprun
+ * itself (cmd/onall.c). */
+static int check_onall(const struct cli *cli)
+{
+	const char *name = cli->onall == ONALL_ALL ? "--onall" : "--nonall";
+	const char *bad = cli->pipe != PIPE_NONE ? "--pipe or --pipepart"
+			  : cli->workers	 ? "--workers"
+			  : cli->pipeline	 ? "--pipeline"
+			  : cli->slurm		 ? "--slurm"
+			  : cli->joblog		 ? "--joblog"
+			  : cli->results	 ? "--results"
+			  : cli->report		 ? "--report"
+			  : cli->shell_quote	 ? "--shell-quote"
+						 : NULL;
+
+	if (cli->onall == ONALL_NONE)
+		return 0;
+	if (cli->nsshlogins == 0 && cli->nslfs == 0)
+		return usage_error("%s needs -S/--sshlogin or --slf", name);
+	if (bad != NULL)
+		return usage_error("%s: not with %s", name, bad);
+	if (cli->onall == ONALL_NONE_ARGS && cli->nsources > 0)
+		return usage_error("%s takes no inputs (::: or ::::); use "
+				   "--onall", name);
+	if (cli->ncommand == 0)
+		return usage_error("%s needs a command", name);
+	return 0;
+}
+
 /* The throttles apply to the jobs of this machine's run. */
 static int check_throttle(const struct cli *cli)
 {
@@ -1372,6 +1409,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_MEMFREE:
 	case OPT_LIMIT:
 		return parse_throttle_opt(c, arg, cli);
+	case OPT_ONALL:
+	case OPT_NONALL:
+		cli->onall = c == OPT_ONALL ? ONALL_ALL : ONALL_NONE_ARGS;
+		return 0;
 	default:
 		return -1;
 	}
@@ -1396,8 +1437,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	 * a cluster of short options a previous call stopped in ("-lh" after
 	 * the error on -l would otherwise go on with -h) */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q",
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
 		in_option = 1;
@@ -1443,7 +1483,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
 	if (check_pipe(cli) == -1 || check_report(cli) == -1 ||
-	    check_throttle(cli) == -1)
+	    check_throttle(cli) == -1 || check_onall(cli) == -1)
 		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;
@@ -1472,6 +1512,50 @@ void opts_free(struct cli *cli)
 	cli->returns = NULL;
 	free(cli->rpls);
 	cli->rpls = NULL;
+}
+
+/* Does the run on one host drop option c (--onall)? */
+static int onall_drops(int c)
+{
+	return c == 'S' || c == OPT_SLF || c == 'j' || c == 'P' ||
+	       c == OPT_ONALL || c == OPT_NONALL || c == OPT_TAG;
+}
+
+int opts_onall_words(int argc, char **argv, char ***words, size_t *n)
+{
+	struct option longopts[NOPTS + 1];
+	char **w = calloc((size_t)argc + 1, sizeof(char *));
+	int c, start, i;
+	size_t k = 0;
+
+	if (w == NULL)
+		return -1;
+	for (i = 0; i < (int)NOPTS; i++)
+		longopts[i] = opt_docs[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	opterr = 0;
+	optind = 0;
+	start = 1;
+	while ((c = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) !=
+	       -1) {
+		if (optind == start) /* inside a cluster of short options */
+			continue;
+		if (!onall_drops(c)) {
+			for (i = start; i < optind; i++)
+				w[k++] = argv[i];
+		} else if (argv[start][1] != '-' && argv[start][1] != c) {
+			free(w);
+			return usage_error("--onall: give -%c apart from other "
+					   "short options (%s)", c,
+					   argv[start]);
+		}
+		start = optind;
+	}
+	for (i = start; i < argc; i++)
+		w[k++] = argv[i];
+	*words = w;
+	*n = k;
+	return 0;
 }
 
 unsigned opts_slots(const char *jobs)

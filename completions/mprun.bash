@@ -15,7 +15,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --report --joblog-in
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
---max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
+--max-inflight --framing --sshlogin --onall --nonall --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help
 --plus --rpl --quote --replace --extensionreplace --er --basenamereplace --bnr
 --dirnamereplace --dnr --basenameextensionreplace --bner --seqreplace

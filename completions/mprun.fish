@@ -109,6 +109,8 @@ complete -c mprun -n __fish_mprun_needs_command -l timeout -x -d 'End a job that
 complete -c mprun -n __fish_mprun_needs_command -l retries -x -d 'Run a failed job again, up to N more times'
 complete -c mprun -n __fish_mprun_needs_command -l halt -x -d 'Stop early: now|soon,fail|success|done=N|N%'
 complete -c mprun -n __fish_mprun_needs_command -l delay -x -d 'Wait this long between two job starts'
+complete -c mprun -n __fish_mprun_needs_command -l onall -d 'Run all the jobs on every -S host'
+complete -c mprun -n __fish_mprun_needs_command -l nonall -d 'Run the command once on every -S host'
 complete -c mprun -n __fish_mprun_needs_command -l load -x -d 'Start no job while MAX processes or more run'
 complete -c mprun -n __fish_mprun_needs_command -l memfree -x -d 'Start no job while less memory is free'
 complete -c mprun -n __fish_mprun_needs_command -l limit -x -d 'Run CMD before each start: 0 start, 1 wait, 2 end the youngest'

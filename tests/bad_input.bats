@@ -436,3 +436,20 @@ _bad_option() {
 	grep -qF -- "--workdir: not with --slurm" err
 	[ ! -e ran ] && [ ! -e x ]
 }
+
+@test "--onall, --nonall: refused without hosts, with inputs or other modes" {
+	_bad_option --onall touch ran ::: x
+	grep -qx 'mprun: --onall needs -S/--sshlogin or --slf' err
+	_bad_option --nonall -S host touch ran ::: x
+	grep -q -- '--nonall takes no inputs' err
+	_bad_option --onall -S host --pipe touch ran
+	grep -q -- '--onall: not with --pipe or --pipepart' err
+	_bad_option --onall -S host --joblog log touch ran ::: x
+	grep -q -- '--onall: not with --joblog' err
+	_bad_option --nonall -S host
+	grep -q -- '--nonall needs a command' err
+	_bad_option --onall -kS host touch ran ::: x
+	grep -q -- '--onall: give -S apart from other short options (-kS)' err
+	_bad_option --onall --slf ./nohosts touch ran ::: x
+	grep -q -- '--slf ./nohosts: No such file or directory' err
+}
