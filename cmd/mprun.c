@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -106,6 +107,60 @@ out:
 	return t;
 }
 
+/* Does a command word hold s? */
+static int command_has(const struct cli *cli, const char *s)
+{
+	for (size_t i = 0; i < cli->ncommand; i++)
+		if (strstr(cli->command[i], s) != NULL)
+			return 1;
+	return 0;
+}
+
+/* --plus {##} and {0#}: the number of jobs, counted before the run by
+ * reading the inputs once more (::: values and files: not stdin, not -X
+ * or -m, whose jobs depend on the command line's length). 0: not known
+ * (the template refuses them); -1: the inputs could not be read (said). */
+static long long count_jobs(const struct cli *cli)
+{
+	struct input *in;
+	struct record *rec;
+	char **names = NULL;
+	size_t n = 0, i;
+	unsigned long long records = 0;
+	int rc;
+
+	struct stat st;
+
+	if (!cli->plus || cli->stdin_args || cli->fill || cli->pipe ||
+	    (!command_has(cli, "{##}") && !command_has(cli, "{0#}")))
+		return 0;
+	for (i = 0; i < cli->nsources; i++) /* read once more: files only */
+		if (cli->sources[i].is_file &&
+		    (stat(cli->sources[i].file, &st) == -1 ||
+		     !S_ISREG(st.st_mode)))
+			return 0;
+	in = cli_input(cli);
+	if (in == NULL)
+		return -1;
+	rc = cli->skip_first ? input_skip_first(in) : 0;
+	if (rc == 0 && cli->header != NULL && input_header(in, &names, &n) == 0)
+		for (i = 0; i < n; i++)
+			free(names[i]);
+	free(names);
+	while (rc == 0 && (rc = input_next(in, &rec)) == 1) {
+		record_free(rec);
+		records++;
+		rc = 0;
+	}
+	if (rc == -1)
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+	input_free(in);
+	if (rc == -1)
+		return -1;
+	n = cli->max_args > 0 ? cli->max_args : 1;
+	return (long long)((records + n - 1) / n);
+}
+
 /* Build the command template from the command words. */
 static int make_template(struct run *r)
 {
@@ -122,7 +177,11 @@ static int make_template(struct run *r)
 		.slots = opts_slots(r->cli.jobs),
 	};
 	struct template_error err = {0};
+	long long total = count_jobs(&r->cli);
 
+	if (total == -1)
+		return -1;
+	conf.total = (unsigned long long)total;
 	memcpy(conf.tags, r->cli.tags, sizeof(conf.tags));
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,

@@ -31,7 +31,11 @@ enum seg_kind {
 	SEG_SEQ,   /* {#} */
 	SEG_SLOT,  /* {%} */
 	SEG_SLOT0, /* {0%}: zero-padded to the width of the slot count */
+	SEG_TOTAL, /* {##}: the number of jobs */
+	SEG_SEQ0,  /* {0#}: {#} zero-padded to the width of {##} */
 };
+/* A number, not an input: SEG_SEQ ... SEG_SEQ0. */
+#define SEG_IS_NUMBER(k) ((k) != SEG_TEXT && (k) != SEG_ARGS && (k) != SEG_POS)
 
 enum xform {
 	XF_NONE,	  /* the argument as is */
@@ -75,6 +79,8 @@ enum tag_kind {
 	TAG_SEQ,	 /* {#} */
 	TAG_SLOT,	 /* {%} */
 	TAG_SLOT0,	 /* {0%} */
+	TAG_TOTAL,	 /* {##} */
+	TAG_SEQ0,	 /* {0#} */
 	TAG_EXPR,	 /* a program of lib/subst, $$N: the key's groups */
 	TAG_UNGREEDY,	 /* the same, its group 1 made lazy first */
 	TAG_DEFAULT,	 /* {:-str} */
@@ -110,6 +116,8 @@ struct template {
 	struct subst **exprs; /* the programs of XF_EXPR segments */
 	size_t nexprs;
 	int slot_width;	      /* {0%} */
+	unsigned long long total; /* {##} (0: not known: refused) */
+	int seq_width;	      /* {0#} */
 };
 
 /* The state of one expansion: into a shell command, into argv words, or
@@ -147,8 +155,9 @@ static const struct tag default_tags[TEMPLATE_TAG_COUNT] = {
 };
 
 #define NO_TOTAL                                                               \
-	"needs the number of jobs, which mprun does not know when a job "      \
-	"starts (it reads its input as the jobs run)"
+	"needs the number of jobs before the first starts: mprun counts them " \
+	"first only from ::: values and files (not stdin, nor with -X, -m "   \
+	"or --pipe), and not in --tagstring or callbacks"
 #define NO_SKIP "skips jobs, which mprun does not do from a replacement string"
 #define NO_HOST "is not available in mprun (no host groups)"
 
@@ -167,8 +176,8 @@ static const struct tag plus_tags[] = {
 	 NULL},
 	{"{/...}", TAG_EXPR, XF_EXPR,
 	 "s:.*/::; s:\\.[^/.]*\\.[^/.]*\\.[^/.]*$::", NULL, NULL},
-	{"{##}", TAG_UNSUPPORTED, XF_NONE, NO_TOTAL, NULL, NULL},
-	{"{0#}", TAG_UNSUPPORTED, XF_NONE, NO_TOTAL, NULL, NULL},
+	{"{##}", TAG_TOTAL, XF_NONE, NULL, NULL, NULL},
+	{"{0#}", TAG_SEQ0, XF_NONE, NULL, NULL, NULL},
 	{"{0%}", TAG_SLOT0, XF_NONE, NULL, NULL, NULL},
 	{"{choose_k}", TAG_UNSUPPORTED, XF_NONE, NO_SKIP, NULL, NULL},
 	{"{uniq}", TAG_UNSUPPORTED, XF_NONE, NO_SKIP, NULL, NULL},
@@ -533,6 +542,14 @@ static int tag_segment(struct template *t, const struct tag *tag,
 		g->kind = tag->kind == TAG_SEQ	  ? SEG_SEQ
 			  : tag->kind == TAG_SLOT ? SEG_SLOT
 						  : SEG_SLOT0;
+		break;
+	case TAG_TOTAL:
+	case TAG_SEQ0:
+		g->kind = tag->kind == TAG_TOTAL ? SEG_TOTAL : SEG_SEQ0;
+		if (t->total == 0)
+			rc = parse_fail(pe, ov[0], "%.*s %s",
+					(int)(ov[1] - ov[0]), src + ov[0],
+					NO_TOTAL);
 		break;
 	case TAG_UNSUPPORTED:
 		rc = parse_fail(pe, ov[0], "%.*s %s", (int)(ov[1] - ov[0]),
@@ -923,8 +940,7 @@ static int template_stream(const struct template *t, struct stream *st,
 				continue;
 			}
 			if (stream_push(st,
-					g->kind == SEG_SEQ || g->kind == SEG_SLOT ||
-							g->kind == SEG_SLOT0
+					SEG_IS_NUMBER(g->kind)
 						? '0'
 						: SHSCAN_REF(g->ref),
 					text->len) == -1 ||
@@ -1169,6 +1185,8 @@ struct template *template_new_conf(char *const *words, size_t nwords,
 		goto fail;
 	t->flags = flags;
 	t->slot_width = digits_of(conf->slots);
+	t->total = conf->total;
+	t->seq_width = digits_of(conf->total);
 	t->nalloc = nwords + 1;
 	t->words = calloc(t->nalloc, sizeof(*t->words));
 	if (t->words == NULL)
@@ -1603,6 +1621,10 @@ static int emit_seg(struct emit *e, const struct seg *g,
 		return emit_number(e, job->slot, 1);
 	case SEG_SLOT0:
 		return emit_number(e, job->slot, e->t->slot_width);
+	case SEG_TOTAL:
+		return emit_number(e, e->t->total, 1);
+	case SEG_SEQ0:
+		return emit_number(e, job->seq, e->t->seq_width);
 	case SEG_POS:
 		if (g->pos > job->nargs)
 			return emit_no_value(e, g);
@@ -1814,7 +1836,8 @@ static size_t word_repeat_cost(const struct template *t, const struct word *w,
 		g = &w->segs[i];
 		if (g->kind == SEG_TEXT)
 			c += g->len + (t->shell ? 0 : seg_blanks(g) * word);
-		else if (g->kind == SEG_SEQ)
+		else if (g->kind == SEG_SEQ || g->kind == SEG_TOTAL ||
+			 g->kind == SEG_SEQ0)
 			c += SEQ_DIGITS_MAX;
 		else if (g->kind == SEG_SLOT || g->kind == SEG_SLOT0)
 			c += SLOT_DIGITS_MAX;
