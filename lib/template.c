@@ -57,6 +57,7 @@ struct seg {
 	enum seg_kind kind;
 	enum xform xf;
 	size_t pos;	     /* SEG_POS: 1-based */
+	int from_end;	     /* SEG_POS: pos counts from the last ({-1}) */
 	const char *text;    /* SEG_TEXT: points into the word's copy */
 	size_t len;
 	size_t ref;	     /* others: index in the template's refs */
@@ -286,7 +287,7 @@ static int tag_compile(const char *key, int pos, pcre2_code **re,
 		plen = (size_t)(open - key);
 		glen = (size_t)(close + 1 - open);
 	}
-	if (pos && (buf_append_str(&pat, "\\{(\\d+)\\s*") == -1 ||
+	if (pos && (buf_append_str(&pat, "\\{(-?\\d+)\\s*") == -1 ||
 		    pattern_literal(&pat, key + 1, plen - 1) == -1))
 		goto out;
 	if ((!pos && pattern_literal(&pat, key, plen) == -1) ||
@@ -513,11 +514,11 @@ static int tag_segment(struct template *t, const struct tag *tag,
 {
 	size_t k, first = pos ? 2 : 1, ngroups = 0, at = 0;
 	char *groups[16] = {NULL}, msg[256];
-	int rc = -1;
+	int rc = -1, neg = pos && src[ov[2]] == '-';
 
 	memset(g, 0, sizeof(*g));
 	if (pos) {
-		at = parse_count(src + ov[2]);
+		at = parse_count(src + ov[2] + neg);
 		if (at == 0 || at > POSITION_MAX)
 			return 0;
 	}
@@ -567,6 +568,8 @@ static int tag_segment(struct template *t, const struct tag *tag,
 				     : -1;
 	}
 out:
+	if (rc == 1 && g->kind == SEG_POS)
+		g->from_end = neg; /* {-n}: the n-th from the last */
 	for (k = 0; k < ngroups; k++)
 		free(groups[k]);
 	return rc;
@@ -739,7 +742,8 @@ static void template_scan_word(struct template *t, struct word *w)
 			break;
 		case SEG_POS:
 			pos = 1;
-			if (w->segs[i].pos > t->max_pos)
+			if (!w->segs[i].from_end &&
+			    w->segs[i].pos > t->max_pos)
 				t->max_pos = w->segs[i].pos;
 			break;
 		default:
@@ -1626,9 +1630,12 @@ static int emit_seg(struct emit *e, const struct seg *g,
 	case SEG_SEQ0:
 		return emit_number(e, job->seq, e->t->seq_width);
 	case SEG_POS:
-		if (g->pos > job->nargs)
+		i = !g->from_end		? g->pos
+		    : g->pos <= job->nargs ? job->nargs + 1 - g->pos
+					   : 0;
+		if (i == 0 || i > job->nargs)
 			return emit_no_value(e, g);
-		return emit_arg(e, g, g->pos - 1, 1);
+		return emit_arg(e, g, i - 1, 1);
 	case SEG_ARGS:
 		if (only != SIZE_MAX)
 			return emit_arg(e, g, only, 1);

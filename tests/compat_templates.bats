@@ -171,3 +171,11 @@ refused() {
 	same --plus --skip-first-line echo {##} ::: h a b
 	same --plus echo {0#}-{##} ::: a
 }
+
+@test "compat: {-n}: the n-th input from the last" {
+	same echo {-1} {-2} ::: a b ::: c d
+	same --colsep , echo {-1} {-2/} ::: a,b/q.r,c
+	same echo {-1//} {-1.} ::: x/y/z.t
+	same echo {-1} {1} ::: a
+	same -N2 echo {-1} ::: a b c
+}
