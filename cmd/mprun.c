@@ -276,6 +276,7 @@ static int setup(struct run *r)
 	po.tpl = r->tpl;
 	po.max_args = r->cli.max_args;
 	po.fill = r->cli.fill;
+	po.spread = r->cli.fill && !r->cli.no_spread;
 	ro.in = r->in;
 	ro.blocks = r->cli.pipe != PIPE_NONE;
 	ro.round_robin = r->cli.round_robin;

@@ -107,6 +107,7 @@ enum {
 	OPT_LIMIT,
 	OPT_ONALL,
 	OPT_NONALL,
+	OPT_XARGS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -187,8 +188,11 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
 	 "at most N inputs per command", 'n'},
-	{{"xargs", no_argument, NULL, 'X'}, NULL,
+	/* a short option only: its long name is its letter (see opts_help) */
+	{{"X", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
+	{{"xargs", no_argument, NULL, OPT_XARGS}, NULL,
+	 "as -X, the last inputs not spread over the job slots", 0},
 	{{"multiple", no_argument, NULL, 'm'}, NULL,
 	 "fill the command line, {} standing for all the inputs", 'm'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
@@ -1104,7 +1108,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->max_args = (size_t)n;
 		return 0;
 	case 'X':
+	case OPT_XARGS:
 		cli->fill = FILL_CONTEXT;
+		cli->no_spread = c == OPT_XARGS;
 		return 0;
 	case 'm':
 		cli->fill = FILL_PLAIN;

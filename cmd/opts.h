@@ -135,6 +135,8 @@ struct cli {
 				  * that set load or memfree) */
 	const char *throttle_opt; /* the first of them given (messages) */
 	int onall;               /* ONALL_*: --onall, --nonall */
+	int no_spread;           /* --xargs: -X that does not spread the
+				  * last inputs over the slots */
 };
 
 /* --onall: every job on every host; --nonall: the command once on each. */

@@ -85,6 +85,11 @@ struct pool {
 	struct sched s; /* first: the scheduler's state */
 	struct pool_opts opts;
 	struct record *carry; /* taken from the queue, for the next job */
+	/* opts.spread: the records put back for the next jobs, and how many
+	 * each takes from then on (0: not spread yet) */
+	struct record **back;
+	size_t nback, back_at, spread_max;
+	int spread_done;
 	struct pool_job *partial; /* the job whose records are being gathered */
 	struct pool_job *running;
 	unsigned char *slot_busy;
@@ -279,6 +284,9 @@ static void pool_destroy(struct sched *s)
 	struct pool *p = (struct pool *)s;
 
 	record_free(p->carry);
+	while (p->back_at < p->nback)
+		record_free(p->back[p->back_at++]);
+	free(p->back);
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->delay_timer);
@@ -300,6 +308,8 @@ static struct record *pool_take(struct pool *p)
 		p->carry = NULL;
 		return r;
 	}
+	if (p->back_at < p->nback)
+		return p->back[p->back_at++];
 	if (p->s.q == NULL || queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	return item;
@@ -308,7 +318,36 @@ static struct record *pool_take(struct pool *p)
 /* Can no record come any more? */
 static int pool_source_done(const struct pool *p)
 {
-	return p->carry == NULL && sched_queue_done(&p->s);
+	return p->carry == NULL && p->back_at == p->nback &&
+	       sched_queue_done(&p->s);
+}
+
+/* -X, -m: the job reached the end of the input with several records:
+ * it keeps its share of the slots (GNU parallel's ceil(n / slots)), the
+ * rest is put back, and each later job takes as many. 0 or -1/ENOMEM. */
+static int pool_spread(struct pool *p, struct pool_job *j)
+{
+	size_t per, i, nargs = 0;
+
+	if (!p->opts.spread || p->spread_done || j->nrecs < 2)
+		return 0;
+	p->spread_done = 1;
+	per = (j->nrecs + p->opts.sched.slots - 1) / p->opts.sched.slots;
+	if (per >= j->nrecs)
+		return 0;
+	p->back = malloc((j->nrecs - per) * sizeof(*p->back));
+	if (p->back == NULL)
+		return -1;
+	for (i = per; i < j->nrecs; i++)
+		p->back[p->nback++] = j->recs[i];
+	for (i = 0; i < per; i++)
+		nargs += j->recs[i]->n;
+	j->ntasks -= j->nrecs - per;
+	j->nrecs = per;
+	j->nargs = nargs;
+	j->args[nargs] = NULL;
+	p->spread_max = per;
+	return 0;
 }
 
 /* Add a record's values to the job's records and arguments. */
@@ -376,6 +415,8 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 	for (;;) {
 		if (!p->opts.fill && j->nrecs >= want)
 			return 1;
+		if (p->spread_max > 0 && j->nrecs >= p->spread_max)
+			return 1;
 		r = pool_take(p);
 		if (r == NULL && !pool_source_done(p) && p->s.want != NULL) {
 			p->s.want(p->s.want_data);
@@ -398,9 +439,9 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 		}
 	}
 	/* The queue is empty: a partial job goes only if no more can come. */
-	if (j->nrecs == 0)
+	if (j->nrecs == 0 || !pool_source_done(p))
 		return 0;
-	return pool_source_done(p) ? 1 : 0;
+	return pool_spread(p, j) == -1 ? -1 : 1;
 }
 
 /* Is one argv word or the shell string within the kernel's limits? */

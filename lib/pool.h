@@ -35,6 +35,10 @@ struct pool_opts {
 	const struct template *tpl;  /* the command */
 	size_t max_args;             /* records per job (-n); 0 means 1 */
 	int fill;                    /* -X: as many records as fit */
+	int spread;                  /* fill: the records of the job that
+				      * reaches the end of the input are
+				      * spread over the slots (GNU's -X, -m;
+				      * not --xargs) */
 	size_t mem_limit;            /* per stream, then spill */
 	uint64_t spill_limit;        /* per stream, then pause */
 	int dry_run;

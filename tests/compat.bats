@@ -117,6 +117,19 @@ EOF
 EOF
 }
 
+@test "compat: -X and -m spread the last inputs over the job slots" {
+	_compat <<'EOF'
+-k -j4 -X echo ::: 1 2 3 4 5 6
+-k -j2 -m echo ::: 1 2 3 4 5
+-k -j4 -X echo {} ::: 1 2 3 4 5 6
+-k -j2 -X echo x{}y ::: 1 2 3
+-k -j8 -X echo ::: 1 2 3
+-k -j4 -m echo ::: a
+-k -j3 --xargs echo ::: 1 2 3 4 5
+-k -j3 -X echo {#} {} ::: a b c d e f g
+EOF
+}
+
 @test "compat: --colsep on files and ::: lists, --trim" {
 	printf 'a,b\nc,d\n' >cols
 	printf '  p \t\n' >blanks
