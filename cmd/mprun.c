@@ -277,6 +277,8 @@ static int setup(struct run *r)
 	po.max_args = r->cli.max_args;
 	po.fill = r->cli.fill;
 	po.spread = r->cli.fill && !r->cli.no_spread;
+	po.slot_var = r->cli.slot_var;
+	po.total = r->cli.total_jobs;
 	ro.in = r->in;
 	ro.blocks = r->cli.pipe != PIPE_NONE;
 	ro.round_robin = r->cli.round_robin;

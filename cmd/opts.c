@@ -108,6 +108,12 @@ enum {
 	OPT_ONALL,
 	OPT_NONALL,
 	OPT_XARGS,
+	OPT_SLOT_VAR,
+	OPT_MINVERSION,
+	OPT_TOTAL_JOBS,
+	OPT_CTAG,
+	OPT_CTAGSTRING,
+	OPT_COLOR,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -212,6 +218,21 @@ static const struct opt_doc opt_docs[] = {
 	 "prefix each output line with the inputs and a TAB", 0},
 	{{"tagstring", required_argument, NULL, OPT_TAGSTRING}, "STR",
 	 "prefix each output line with STR (replacement strings work)", 0},
+	{{"ctag", no_argument, NULL, OPT_CTAG}, NULL,
+	 "as --tag (GNU's colours are not shown)", 0},
+	{{"ctagstring", required_argument, NULL, OPT_CTAGSTRING}, "STR",
+	 "as --tagstring (no colours)", 0},
+	{{"color", no_argument, NULL, OPT_COLOR}, NULL,
+	 "accepted for GNU parallel's scripts (no colours)", 0},
+	{{"process-slot-var", required_argument, NULL, OPT_SLOT_VAR}, "NAME",
+	 "set NAME to the job's slot - 1 in its environment (xargs)", 0},
+	{{"total-jobs", required_argument, NULL, OPT_TOTAL_JOBS}, "N",
+	 "the number of jobs, for --halt N% and the progress, before they "
+	 "are counted", 0},
+	{{"total", required_argument, NULL, OPT_TOTAL_JOBS}, "N", NULL, 0},
+	{{"minversion", required_argument, NULL, OPT_MINVERSION}, "VERSION",
+	 "print the GNU parallel version followed (20221122); exit 255 if "
+	 "older than VERSION", 0},
 	{{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE}, "SIZE",
 	 "output held in memory per job stream before spilling (1M)", 0},
 	{{"spill-limit", required_argument, NULL, OPT_SPILL_LIMIT}, "SIZE",
@@ -387,6 +408,8 @@ static const struct opt_doc opt_docs[] = {
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
+/* The GNU parallel whose interface mprun follows (--minversion). */
+#define GNU_VERSION "20221122"
 /* getopt's short options (the "+": options end at the command). */
 #define OPTSTRING "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q"
 
@@ -1005,6 +1028,12 @@ static int check_onall(const struct cli *cli)
 /* The throttles apply to the jobs of this machine's run. */
 static int check_throttle(const struct cli *cli)
 {
+	if ((cli->slot_var || cli->total_jobs) &&
+	    (cli->workers || cli->pipeline))
+		return usage_error("%s: not with %s (it is for the jobs of a "
+				   "plain run)", cli->slot_var
+				   ? "--process-slot-var" : "--total-jobs",
+				   cli->workers ? "--workers" : "--pipeline");
 	if (cli->throttle_opt == NULL)
 		return 0;
 	if (cli->workers || cli->pipeline)
@@ -1415,6 +1444,35 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_MEMFREE:
 	case OPT_LIMIT:
 		return parse_throttle_opt(c, arg, cli);
+	case OPT_CTAG:
+		cli->tag = 1;
+		return 0;
+	case OPT_CTAGSTRING:
+		cli->tagstring = arg;
+		return 0;
+	case OPT_COLOR:
+		return 0;
+	case OPT_SLOT_VAR:
+		if (strlen(arg) > 128 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+					     "0123456789") != strlen(arg) ||
+		    arg[0] == '\0' || (arg[0] >= '0' && arg[0] <= '9'))
+			return usage_error("--process-slot-var: \"%s\" is not "
+					   "a variable name", arg);
+		cli->slot_var = arg;
+		return 0;
+	case OPT_TOTAL_JOBS:
+		if (parse_number(arg, 1, 1000000000000000LL, &n) == -1)
+			return usage_error("--total-jobs: \"%s\" is not a "
+					   "number >= 1", arg);
+		cli->total_jobs = (unsigned long long)n;
+		return 0;
+	case OPT_MINVERSION:
+		if (parse_number(arg, 0, 99999999, &n) == -1)
+			return usage_error("--minversion: \"%s\" is not a "
+					   "version (such as 20170422)", arg);
+		printf("%s\n", GNU_VERSION);
+		return n <= atoll(GNU_VERSION) ? 1 : -2;
 	case OPT_ONALL:
 	case OPT_NONALL:
 		cli->onall = c == OPT_ONALL ? ONALL_ALL : ONALL_NONE_ARGS;

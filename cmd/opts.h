@@ -137,6 +137,8 @@ struct cli {
 	int onall;               /* ONALL_*: --onall, --nonall */
 	int no_spread;           /* --xargs: -X that does not spread the
 				  * last inputs over the slots */
+	const char *slot_var;    /* --process-slot-var NAME */
+	unsigned long long total_jobs; /* --total-jobs N (0: counted) */
 };
 
 /* --onall: every job on every host; --nonall: the command once on each. */
@@ -144,7 +146,7 @@ enum { ONALL_NONE, ONALL_ALL, ONALL_NONE_ARGS };
 
 /* Parse argv. Returns 0 on success, 1 when the program should exit 0 at
  * once (--help, --version printed), -1 on a usage error (message printed
- * to stderr). */
+ * to stderr), -2 when it should exit 255 at once (--minversion said so). */
 int opts_parse(int argc, char **argv, struct cli *cli);
 void opts_free(struct cli *cli);
 /* --onall, --nonall: the words of argv that a run on one host keeps:

@@ -129,8 +129,10 @@ static int pool_init_env(struct pool *p)
 {
 	long argmax = sysconf(_SC_ARG_MAX);
 	size_t bytes;
+	const char *vars[] = {pool_job_vars[0], pool_job_vars[1],
+			      pool_job_vars[2], p->opts.slot_var, NULL};
 
-	p->env = jobenv_new(pool_job_vars, p->opts.env);
+	p->env = jobenv_new(vars, p->opts.env);
 	if (p->env == NULL)
 		return -1;
 	if (argmax <= 0)
@@ -520,16 +522,21 @@ static unsigned pool_free_slot(struct pool *p)
 	return 0;
 }
 
-/* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID. */
+/* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID
+ * (and --process-slot-var's). */
 static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 			    size_t varlen)
 {
 	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->task.seq);
-	char *add[3] = {vars, vars + a + 1, j->tree.marker};
+	int b = snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
+			 j->task.slot);
+	char *add[4] = {vars, vars + a + 1, j->tree.marker, vars + a + b + 2};
 
-	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		 j->task.slot);
-	return jobenv_with(p->env, add, 3);
+	if (p->opts.slot_var == NULL)
+		return jobenv_with(p->env, add, 3);
+	snprintf(add[3], varlen - (size_t)(a + b + 2), "%s=%u",
+		 p->opts.slot_var, j->task.slot - 1); /* GNU: slot - 1 */
+	return jobenv_with(p->env, add, 4);
 }
 
 /* --- output --------------------------------------------------------- */
@@ -1064,7 +1071,7 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
 	const struct executor *e;
-	char vars[96];
+	char vars[96 + 160]; /* (the slot variable's name: at most 128) */
 	int rc;
 
 	req->envp = job_env(p, j, vars, sizeof(vars));

@@ -47,6 +47,9 @@ struct pool_opts {
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
+	const char *slot_var;        /* --process-slot-var NAME: NAME=slot-1
+				      * in each job's environment (a name
+				      * of at most 128 bytes), or NULL */
 	int keep_args;               /* pool_job_args() at its end: all of
 				      * them (a batch's are dropped else) */
 	int echo;                    /* -v: each job's command line first

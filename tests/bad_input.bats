@@ -453,3 +453,16 @@ _bad_option() {
 	_bad_option --onall --slf ./nohosts touch ran ::: x
 	grep -q -- '--slf ./nohosts: No such file or directory' err
 }
+
+@test "--process-slot-var, --total-jobs, --minversion: bad values" {
+	_bad_option --process-slot-var 1x touch ran ::: x
+	grep -q -- '--process-slot-var: "1x" is not a variable name' err
+	_bad_option --process-slot-var 'a b' touch ran ::: x
+	grep -q -- 'is not a variable name' err
+	_bad_option --total-jobs 0 touch ran ::: x
+	grep -q -- '--total-jobs: "0" is not a number >= 1' err
+	_bad_option --minversion soon touch ran ::: x
+	grep -q -- '--minversion: "soon" is not a version' err
+	_bad_option --process-slot-var X --workers cat
+	grep -q -- '--process-slot-var: not with --workers' err
+}

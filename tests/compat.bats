@@ -117,6 +117,18 @@ EOF
 EOF
 }
 
+@test "compat: --minversion, --total-jobs, --process-slot-var" {
+	_compat <<'EOF'
+--minversion 20170422
+--minversion 20221122
+--minversion 20300101
+-k --total-jobs 5 echo ::: a b
+-k --total 2 --halt now,fail=50% sh -c 'exit {}' ::: 0 1 0
+-k --process-slot-var XX -j1 echo \$XX ::: a b
+-k --process-slot-var=name -j2 sh -c 'echo \$name' ::: a
+EOF
+}
+
 @test "compat: -X and -m spread the last inputs over the job slots" {
 	_compat <<'EOF'
 -k -j4 -X echo ::: 1 2 3 4 5 6
