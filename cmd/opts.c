@@ -114,6 +114,8 @@ enum {
 	OPT_CTAG,
 	OPT_CTAGSTRING,
 	OPT_COLOR,
+	OPT_MAX_LINE,
+	OPT_SHOW_LIMITS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -230,6 +232,10 @@ static const struct opt_doc opt_docs[] = {
 	 "the number of jobs, for --halt N% and the progress, before they "
 	 "are counted", 0},
 	{{"total", required_argument, NULL, OPT_TOTAL_JOBS}, "N", NULL, 0},
+	{{"max-line-length-allowed", no_argument, NULL, OPT_MAX_LINE}, NULL,
+	 "print the longest shell command line a job may have, and exit", 0},
+	{{"show-limits", no_argument, NULL, OPT_SHOW_LIMITS}, NULL,
+	 "print the limits of a command line's length, then run", 0},
 	{{"minversion", required_argument, NULL, OPT_MINVERSION}, "VERSION",
 	 "print the GNU parallel version followed (20221122); exit 255 if "
 	 "older than VERSION", 0},
@@ -930,6 +936,23 @@ static int check_report(const struct cli *cli)
 	return 0;
 }
 
+extern char **environ;
+
+/* The longest shell command a job may have: what exec takes less our
+ * environment and a margin, and at most one argument string (128 KiB - 1),
+ * which a shell command is. */
+static size_t max_line(void)
+{
+	long argmax = sysconf(_SC_ARG_MAX);
+	size_t env = 4096, max;
+	char **e;
+
+	for (e = environ; *e != NULL; e++)
+		env += strlen(*e) + 1 + sizeof(char *);
+	max = argmax > 0 && (size_t)argmax > env ? (size_t)argmax - env : 4096;
+	return max < 32 * 4096 - 1 ? max : 32 * 4096 - 1;
+}
+
 /* The machine's memory (MemTotal), or 0 if unknown. */
 static uint64_t mem_total(void)
 {
@@ -1451,6 +1474,15 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->tagstring = arg;
 		return 0;
 	case OPT_COLOR:
+		return 0;
+	case OPT_MAX_LINE:
+		printf("%zu\n", max_line());
+		return 1;
+	case OPT_SHOW_LIMITS:
+		printf("Maximal size of command: %zu\n"
+		       "Maximal usable size of command: %zu\n\n", max_line(),
+		       max_line());
+		fflush(stdout);
 		return 0;
 	case OPT_SLOT_VAR:
 		if (strlen(arg) > 128 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"

@@ -12,7 +12,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
 --retries --halt --delay --load --memfree --limit --on-success --on-error --joblog --resume
---report --joblog-in --ctag --ctagstring --color --process-slot-var --total-jobs --total --minversion
+--report --joblog-in --ctag --ctagstring --color --max-line-length-allowed --show-limits --process-slot-var --total-jobs --total --minversion
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --onall --nonall --slf --ssh --env --workdir --transfer --return --cleanup

@@ -109,6 +109,8 @@ complete -c mprun -n __fish_mprun_needs_command -l timeout -x -d 'End a job that
 complete -c mprun -n __fish_mprun_needs_command -l retries -x -d 'Run a failed job again, up to N more times'
 complete -c mprun -n __fish_mprun_needs_command -l halt -x -d 'Stop early: now|soon,fail|success|done=N|N%'
 complete -c mprun -n __fish_mprun_needs_command -l delay -x -d 'Wait this long between two job starts'
+complete -c mprun -n __fish_mprun_needs_command -l max-line-length-allowed -d 'Print the longest command line a job may have'
+complete -c mprun -n __fish_mprun_needs_command -l show-limits -d 'Print the limits of a command line, then run'
 complete -c mprun -n __fish_mprun_needs_command -l ctag -d 'As --tag (no colours)'
 complete -c mprun -n __fish_mprun_needs_command -l ctagstring -x -d 'As --tagstring (no colours)'
 complete -c mprun -n __fish_mprun_needs_command -l color -d 'Accepted (no colours)'

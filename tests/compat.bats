@@ -313,3 +313,16 @@ EOF
 -k echo {1} {2} :::: num30000 :::+ abc-file
 EOF
 }
+
+@test "--max-line-length-allowed and --show-limits: mprun's own limit" {
+	run "$MPRUN" --max-line-length-allowed
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^[0-9]+$ ]] && [ "$output" -gt 4096 ] &&
+		[ "$output" -le 131071 ]
+	max=$output
+	run "$MPRUN" -k --show-limits echo ::: a
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Maximal size of command: $max" ]
+	[ "${lines[1]}" = "Maximal usable size of command: $max" ]
+	[ "${lines[2]}" = a ]
+}
