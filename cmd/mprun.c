@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "onall.h"
 #include "pipe.h"
 #include "remote.h"
 #include "workers.h"
@@ -26,6 +28,8 @@
 #include "shmcmd.h"
 #include "template.h"
 #include "termtree.h"
+#include "throttle.h"
+#include "shell.h"
 
 /* Everything one plain run holds on the command's side. */
 struct run {
@@ -35,6 +39,7 @@ struct run {
 	struct template *tpl;
 	struct exec_ssh *ssh;     /* -S / --slf */
 	struct exec_slurm *slurm; /* --slurm */
+	struct throttle_opts throttle; /* --load, --memfree, --limit */
 };
 
 /* pool event: a command is about to run (or is all a dry run does). */
@@ -102,6 +107,60 @@ out:
 	return t;
 }
 
+/* Does a command word hold s? */
+static int command_has(const struct cli *cli, const char *s)
+{
+	for (size_t i = 0; i < cli->ncommand; i++)
+		if (strstr(cli->command[i], s) != NULL)
+			return 1;
+	return 0;
+}
+
+/* --plus {##} and {0#}: the number of jobs, counted before the run by
+ * reading the inputs once more (::: values and files: not stdin, not -X
+ * or -m, whose jobs depend on the command line's length). 0: not known
+ * (the template refuses them); -1: the inputs could not be read (said). */
+static long long count_jobs(const struct cli *cli)
+{
+	struct input *in;
+	struct record *rec;
+	char **names = NULL;
+	size_t n = 0, i;
+	unsigned long long records = 0;
+	int rc;
+
+	struct stat st;
+
+	if (!cli->plus || cli->stdin_args || cli->fill || cli->pipe ||
+	    (!command_has(cli, "{##}") && !command_has(cli, "{0#}")))
+		return 0;
+	for (i = 0; i < cli->nsources; i++) /* read once more: files only */
+		if (cli->sources[i].is_file &&
+		    (stat(cli->sources[i].file, &st) == -1 ||
+		     !S_ISREG(st.st_mode)))
+			return 0;
+	in = cli_input(cli);
+	if (in == NULL)
+		return -1;
+	rc = cli->skip_first ? input_skip_first(in) : 0;
+	if (rc == 0 && cli->header != NULL && input_header(in, &names, &n) == 0)
+		for (i = 0; i < n; i++)
+			free(names[i]);
+	free(names);
+	while (rc == 0 && (rc = input_next(in, &rec)) == 1) {
+		record_free(rec);
+		records++;
+		rc = 0;
+	}
+	if (rc == -1)
+		warn_msg(input_error(in) ? input_error(in) : strerror(errno));
+	input_free(in);
+	if (rc == -1)
+		return -1;
+	n = cli->max_args > 0 ? cli->max_args : 1;
+	return (long long)((records + n - 1) / n);
+}
+
 /* Build the command template from the command words. */
 static int make_template(struct run *r)
 {
@@ -118,7 +177,11 @@ static int make_template(struct run *r)
 		.slots = opts_slots(r->cli.jobs),
 	};
 	struct template_error err = {0};
+	long long total = count_jobs(&r->cli);
 
+	if (total == -1)
+		return -1;
+	conf.total = (unsigned long long)total;
 	memcpy(conf.tags, r->cli.tags, sizeof(conf.tags));
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
@@ -213,9 +276,19 @@ static int setup(struct run *r)
 	po.tpl = r->tpl;
 	po.max_args = r->cli.max_args;
 	po.fill = r->cli.fill;
+	po.spread = r->cli.fill && !r->cli.no_spread;
+	po.slot_var = r->cli.slot_var;
+	po.total = r->cli.total_jobs;
 	ro.in = r->in;
 	ro.blocks = r->cli.pipe != PIPE_NONE;
 	ro.round_robin = r->cli.round_robin;
+	if (r->cli.throttle_opt != NULL && !r->cli.dry_run) {
+		r->throttle = (struct throttle_opts){
+			.load = r->cli.load, .memfree = r->cli.memfree,
+			.limit = r->cli.limit,
+			.shell = shell_choose(r->cli.shell)};
+		ro.throttle = &r->throttle;
+	}
 	return common_start(&r->cm, &ro);
 }
 
@@ -307,9 +380,25 @@ static int hold_closed_std_fds(void)
 	return 0;
 }
 
+/* --onall, --nonall: cli becomes the outer run of one mprun per host
+ * (cmd/onall.h). 0 or -1 (said). */
+static int onall_parse(struct cli *cli, int argc, char **argv,
+		       struct onall **onall)
+{
+	int n;
+	char **v;
+
+	*onall = onall_new(cli, argc, argv, &n, &v);
+	if (*onall == NULL)
+		return -1;
+	opts_free(cli);
+	return opts_parse(n, v, cli);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = {0};
+	struct onall *onall = NULL;
 	int rc;
 
 	if (hold_closed_std_fds() == -1)
@@ -319,14 +408,18 @@ int main(int argc, char **argv)
 	reset_signals();
 	raise_fd_limit();
 	rc = opts_parse(argc, argv, &r.cli);
+	if (rc == 0 && r.cli.onall != ONALL_NONE)
+		rc = onall_parse(&r.cli, argc, argv, &onall);
 	if (rc != 0) {
 		opts_free(&r.cli);
+		onall_free(onall);
 		return rc == 1 ? 0 : EXIT_USAGE;
 	}
 	if (r.cli.nice_set && setpriority(PRIO_PROCESS, 0, r.cli.nice) == -1) {
 		fprintf(stderr, "mprun: --nice %d: %s\n", r.cli.nice,
 			strerror(errno));
 		opts_free(&r.cli);
+		onall_free(onall);
 		return EXIT_USAGE;
 	}
 	if (r.cli.workdir != NULL && r.cli.nsshlogins == 0 && r.cli.nslfs == 0 &&
@@ -359,5 +452,6 @@ int main(int argc, char **argv)
 	}
 	rc = setup(&r) == -1 ? common_failed() : common_finish(&r.cm, 1);
 	teardown(&r);
+	onall_free(onall);
 	return rc;
 }

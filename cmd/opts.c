@@ -15,6 +15,7 @@
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
+#include "throttle.h"
 
 enum {
 	OPT_ORDER = 256,
@@ -101,6 +102,20 @@ enum {
 	OPT_SLOTREPLACE,
 	OPT_REPORT,
 	OPT_JOBLOG_IN,
+	OPT_LOAD,
+	OPT_MEMFREE,
+	OPT_LIMIT,
+	OPT_ONALL,
+	OPT_NONALL,
+	OPT_XARGS,
+	OPT_SLOT_VAR,
+	OPT_MINVERSION,
+	OPT_TOTAL_JOBS,
+	OPT_CTAG,
+	OPT_CTAGSTRING,
+	OPT_COLOR,
+	OPT_MAX_LINE,
+	OPT_SHOW_LIMITS,
 };
 
 /* The one table of options: getopt's view plus the help text. */
@@ -181,8 +196,11 @@ static const struct opt_doc opt_docs[] = {
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
 	 "at most N inputs per command", 'n'},
-	{{"xargs", no_argument, NULL, 'X'}, NULL,
+	/* a short option only: its long name is its letter (see opts_help) */
+	{{"X", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
+	{{"xargs", no_argument, NULL, OPT_XARGS}, NULL,
+	 "as -X, the last inputs not spread over the job slots", 0},
 	{{"multiple", no_argument, NULL, 'm'}, NULL,
 	 "fill the command line, {} standing for all the inputs", 'm'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
@@ -202,6 +220,25 @@ static const struct opt_doc opt_docs[] = {
 	 "prefix each output line with the inputs and a TAB", 0},
 	{{"tagstring", required_argument, NULL, OPT_TAGSTRING}, "STR",
 	 "prefix each output line with STR (replacement strings work)", 0},
+	{{"ctag", no_argument, NULL, OPT_CTAG}, NULL,
+	 "as --tag (GNU's colours are not shown)", 0},
+	{{"ctagstring", required_argument, NULL, OPT_CTAGSTRING}, "STR",
+	 "as --tagstring (no colours)", 0},
+	{{"color", no_argument, NULL, OPT_COLOR}, NULL,
+	 "accepted for GNU parallel's scripts (no colours)", 0},
+	{{"process-slot-var", required_argument, NULL, OPT_SLOT_VAR}, "NAME",
+	 "set NAME to the job's slot - 1 in its environment (xargs)", 0},
+	{{"total-jobs", required_argument, NULL, OPT_TOTAL_JOBS}, "N",
+	 "the number of jobs, for --halt N% and the progress, before they "
+	 "are counted", 0},
+	{{"total", required_argument, NULL, OPT_TOTAL_JOBS}, "N", NULL, 0},
+	{{"max-line-length-allowed", no_argument, NULL, OPT_MAX_LINE}, NULL,
+	 "print the longest shell command line a job may have, and exit", 0},
+	{{"show-limits", no_argument, NULL, OPT_SHOW_LIMITS}, NULL,
+	 "print the limits of a command line's length, then run", 0},
+	{{"minversion", required_argument, NULL, OPT_MINVERSION}, "VERSION",
+	 "print the GNU parallel version followed (20221122); exit 255 if "
+	 "older than VERSION", 0},
 	{{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE}, "SIZE",
 	 "output held in memory per job stream before spilling (1M)", 0},
 	{{"spill-limit", required_argument, NULL, OPT_SPILL_LIMIT}, "SIZE",
@@ -223,6 +260,14 @@ static const struct opt_doc opt_docs[] = {
 	 NULL, 0},
 	{{"delay", required_argument, NULL, OPT_DELAY}, "DURATION",
 	 "wait this long between two job starts", 0},
+	{{"load", required_argument, NULL, OPT_LOAD}, "MAX",
+	 "start no job while MAX processes or more run (N, N%, +N, -N)", 0},
+	{{"memfree", required_argument, NULL, OPT_MEMFREE}, "SIZE",
+	 "start no job while less memory is free; below half, end the "
+	 "youngest", 0},
+	{{"limit", required_argument, NULL, OPT_LIMIT}, "CMD",
+	 "run CMD before each start: exit 0 start, 1 wait, 2 end the "
+	 "youngest", 0},
 	{{"on-success", required_argument, NULL, OPT_ON_SUCCESS}, "CMD",
 	 "run CMD (a shell command) after each job that succeeded", 0},
 	{{"on-error", required_argument, NULL, OPT_ON_ERROR}, "CMD",
@@ -268,6 +313,10 @@ static const struct opt_doc opt_docs[] = {
 	{{"sshlogin", required_argument, NULL, 'S'}, "[N/]HOST[,...]",
 	 "run jobs on these SSH hosts (N jobs each; ':' is this machine)",
 	 'S'},
+	{{"onall", no_argument, NULL, OPT_ONALL}, NULL,
+	 "run all the jobs on every -S host (one mprun -j1 per host)", 0},
+	{{"nonall", no_argument, NULL, OPT_NONALL}, NULL,
+	 "run the command, with no inputs, once on every -S host", 0},
 	{{"slf", required_argument, NULL, OPT_SLF}, "FILE",
 	 "read SSH logins from FILE, one a line", 0},
 	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
@@ -365,6 +414,10 @@ static const struct opt_doc opt_docs[] = {
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
+/* The GNU parallel whose interface mprun follows (--minversion). */
+#define GNU_VERSION "20221122"
+/* getopt's short options (the "+": options end at the command). */
+#define OPTSTRING "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q"
 
 /* Print the usage message. */
 static void opts_help(FILE *f)
@@ -883,6 +936,142 @@ static int check_report(const struct cli *cli)
 	return 0;
 }
 
+extern char **environ;
+
+/* The longest shell command a job may have: what exec takes less our
+ * environment and a margin, and at most one argument string (128 KiB - 1),
+ * which a shell command is. */
+static size_t max_line(void)
+{
+	long argmax = sysconf(_SC_ARG_MAX);
+	size_t env = 4096, max;
+	char **e;
+
+	for (e = environ; *e != NULL; e++)
+		env += strlen(*e) + 1 + sizeof(char *);
+	max = argmax > 0 && (size_t)argmax > env ? (size_t)argmax - env : 4096;
+	return max < 32 * 4096 - 1 ? max : 32 * 4096 - 1;
+}
+
+/* The machine's memory (MemTotal), or 0 if unknown. */
+static uint64_t mem_total(void)
+{
+	uint64_t b;
+
+	return throttle_read_meminfo(NULL, "MemTotal", &b) == 0 ? b : 0;
+}
+
+/* --memfree SIZE (or --limit "mem SIZE"): no more than the machine has,
+ * or no job could ever start. */
+static int check_memfree(const char *name, const char *v, uint64_t bytes)
+{
+	uint64_t total = mem_total();
+	char have[32];
+
+	if (total == 0 || bytes <= total)
+		return 0;
+	return usage_error("%s %s: more than this machine's memory (%s): no "
+			   "job could ever start", name, v,
+			   parse_size_format(total, have, sizeof(have)));
+}
+
+/* --load, --memfree, --limit (lib/throttle). */
+static int parse_throttle_opt(int c, const char *arg, struct cli *cli)
+{
+	unsigned ncpus = opts_slots(NULL);
+	struct throttle_opts to = {0};
+	int rc;
+
+	if (cli->throttle_opt == NULL)
+		cli->throttle_opt = c == OPT_LOAD      ? "--load"
+				    : c == OPT_MEMFREE ? "--memfree"
+						       : "--limit";
+	if (c == OPT_LOAD) {
+		if (throttle_parse_load(arg, ncpus, &cli->load) == -1)
+			return usage_error("--load: \"%s\" is not a number of "
+					   "processes (N, N.N, N%% of the CPUs, "
+					   "+N, -N)", arg);
+		return 0;
+	}
+	if (c == OPT_MEMFREE) {
+		if (throttle_parse_size(arg, &cli->memfree) == -1)
+			return usage_error("--memfree: \"%s\" is not a size "
+					   "(such as 500M, 2G; k m g t: powers "
+					   "of 1000)", arg);
+		return check_memfree("--memfree", arg, cli->memfree);
+	}
+	if (arg[strspn(arg, " \t\n")] == '\0')
+		return usage_error("--limit: the command is empty");
+	rc = throttle_parse_builtin(arg, ncpus, &to);
+	if (rc == -1)
+		return usage_error("--limit \"%s\": GNU parallel's I/O limit is "
+				   "not built in mprun (it needs iostat); "
+				   "give a command of yours", arg);
+	if (rc == 1 && to.memfree > 0 && check_memfree("--limit", arg,
+						       to.memfree) == -1)
+		return -1;
+	if (rc == 1 && to.memfree > 0)
+		cli->memfree = to.memfree;
+	else if (rc == 1)
+		cli->load = to.load;
+	else
+		cli->limit = arg;
+	return 0;
+}
+
+/* --onall, --nonall: a run on each host of -S or --slf, made by mprun
+ * itself (cmd/onall.c). */
+static int check_onall(const struct cli *cli)
+{
+	const char *name = cli->onall == ONALL_ALL ? "--onall" : "--nonall";
+	const char *bad = cli->pipe != PIPE_NONE ? "--pipe or --pipepart"
+			  : cli->workers	 ? "--workers"
+			  : cli->pipeline	 ? "--pipeline"
+			  : cli->slurm		 ? "--slurm"
+			  : cli->joblog		 ? "--joblog"
+			  : cli->results	 ? "--results"
+			  : cli->report		 ? "--report"
+			  : cli->shell_quote	 ? "--shell-quote"
+						 : NULL;
+
+	if (cli->onall == ONALL_NONE)
+		return 0;
+	if (cli->nsshlogins == 0 && cli->nslfs == 0)
+		return usage_error("%s needs -S/--sshlogin or --slf", name);
+	if (bad != NULL)
+		return usage_error("%s: not with %s", name, bad);
+	if (cli->onall == ONALL_NONE_ARGS && cli->nsources > 0)
+		return usage_error("%s takes no inputs (::: or ::::); use "
+				   "--onall", name);
+	if (cli->ncommand == 0)
+		return usage_error("%s needs a command", name);
+	return 0;
+}
+
+/* The throttles apply to the jobs of this machine's run. */
+static int check_throttle(const struct cli *cli)
+{
+	if ((cli->slot_var || cli->total_jobs) &&
+	    (cli->workers || cli->pipeline))
+		return usage_error("%s: not with %s (it is for the jobs of a "
+				   "plain run)", cli->slot_var
+				   ? "--process-slot-var" : "--total-jobs",
+				   cli->workers ? "--workers" : "--pipeline");
+	if (cli->throttle_opt == NULL)
+		return 0;
+	if (cli->workers || cli->pipeline)
+		return usage_error("%s: not with %s (it throttles the jobs of "
+				   "a plain run)", cli->throttle_opt,
+				   cli->workers ? "--workers" : "--pipeline");
+	if ((cli->load > 0 || cli->memfree > 0) &&
+	    (cli->nsshlogins > 0 || cli->nslfs > 0 || cli->slurm))
+		return usage_error("%s: not with %s (it looks at this "
+				   "machine only)",
+				   cli->load > 0 ? "--load" : "--memfree",
+				   cli->slurm ? "--slurm" : "-S/--slf");
+	return 0;
+}
+
 /* The options of the replacement strings (--plus, -I, --er, ...). */
 static int parse_replace_opt(int c, const char *arg, struct cli *cli)
 {
@@ -971,7 +1160,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->max_args = (size_t)n;
 		return 0;
 	case 'X':
+	case OPT_XARGS:
 		cli->fill = FILL_CONTEXT;
+		cli->no_spread = c == OPT_XARGS;
 		return 0;
 	case 'm':
 		cli->fill = FILL_PLAIN;
@@ -1272,6 +1463,52 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 	case OPT_JOBLOG_IN:
 		cli->joblog_in = arg;
 		return 0;
+	case OPT_LOAD:
+	case OPT_MEMFREE:
+	case OPT_LIMIT:
+		return parse_throttle_opt(c, arg, cli);
+	case OPT_CTAG:
+		cli->tag = 1;
+		return 0;
+	case OPT_CTAGSTRING:
+		cli->tagstring = arg;
+		return 0;
+	case OPT_COLOR:
+		return 0;
+	case OPT_MAX_LINE:
+		printf("%zu\n", max_line());
+		return 1;
+	case OPT_SHOW_LIMITS:
+		printf("Maximal size of command: %zu\n"
+		       "Maximal usable size of command: %zu\n\n", max_line(),
+		       max_line());
+		fflush(stdout);
+		return 0;
+	case OPT_SLOT_VAR:
+		if (strlen(arg) > 128 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+					     "0123456789") != strlen(arg) ||
+		    arg[0] == '\0' || (arg[0] >= '0' && arg[0] <= '9'))
+			return usage_error("--process-slot-var: \"%s\" is not "
+					   "a variable name", arg);
+		cli->slot_var = arg;
+		return 0;
+	case OPT_TOTAL_JOBS:
+		if (parse_number(arg, 1, 1000000000000000LL, &n) == -1)
+			return usage_error("--total-jobs: \"%s\" is not a "
+					   "number >= 1", arg);
+		cli->total_jobs = (unsigned long long)n;
+		return 0;
+	case OPT_MINVERSION:
+		if (parse_number(arg, 0, 99999999, &n) == -1)
+			return usage_error("--minversion: \"%s\" is not a "
+					   "version (such as 20170422)", arg);
+		printf("%s\n", GNU_VERSION);
+		return n <= atoll(GNU_VERSION) ? 1 : -2;
+	case OPT_ONALL:
+	case OPT_NONALL:
+		cli->onall = c == OPT_ONALL ? ONALL_ALL : ONALL_NONE_ARGS;
+		return 0;
 	default:
 		return -1;
 	}
@@ -1296,8 +1533,7 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	 * a cluster of short options a previous call stopped in ("-lh" after
 	 * the error on -l would otherwise go on with -h) */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q",
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
 		if (c == '?')
 			return bad_option(argv[optind - 1]);
 		in_option = 1;
@@ -1342,7 +1578,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	    (cli->results || cli->on_success || cli->on_error))
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
-	if (check_pipe(cli) == -1 || check_report(cli) == -1)
+	if (check_pipe(cli) == -1 || check_report(cli) == -1 ||
+	    check_throttle(cli) == -1 || check_onall(cli) == -1)
 		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;
@@ -1371,6 +1608,50 @@ void opts_free(struct cli *cli)
 	cli->returns = NULL;
 	free(cli->rpls);
 	cli->rpls = NULL;
+}
+
+/* Does the run on one host drop option c (--onall)? */
+static int onall_drops(int c)
+{
+	return c == 'S' || c == OPT_SLF || c == 'j' || c == 'P' ||
+	       c == OPT_ONALL || c == OPT_NONALL || c == OPT_TAG;
+}
+
+int opts_onall_words(int argc, char **argv, char ***words, size_t *n)
+{
+	struct option longopts[NOPTS + 1];
+	char **w = calloc((size_t)argc + 1, sizeof(char *));
+	int c, start, i;
+	size_t k = 0;
+
+	if (w == NULL)
+		return -1;
+	for (i = 0; i < (int)NOPTS; i++)
+		longopts[i] = opt_docs[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	opterr = 0;
+	optind = 0;
+	start = 1;
+	while ((c = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) !=
+	       -1) {
+		if (optind == start) /* inside a cluster of short options */
+			continue;
+		if (!onall_drops(c)) {
+			for (i = start; i < optind; i++)
+				w[k++] = argv[i];
+		} else if (argv[start][1] != '-' && argv[start][1] != c) {
+			free(w);
+			return usage_error("--onall: give -%c apart from other "
+					   "short options (%s)", c,
+					   argv[start]);
+		}
+		start = optind;
+	}
+	for (i = start; i < argc; i++)
+		w[k++] = argv[i];
+	*words = w;
+	*n = k;
+	return 0;
 }
 
 unsigned opts_slots(const char *jobs)

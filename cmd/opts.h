@@ -128,13 +128,33 @@ struct cli {
 	size_t nrpls;
 	const char *report;      /* --report FILE (.svg, .html) */
 	const char *joblog_in;   /* --joblog-in LOG: draw it, run nothing */
+	/* throttles (lib/throttle) */
+	double load;             /* --load MAX (0: none) */
+	uint64_t memfree;        /* --memfree SIZE in bytes (0: none) */
+	const char *limit;       /* --limit CMD (NULL: none, or a builtin
+				  * that set load or memfree) */
+	const char *throttle_opt; /* the first of them given (messages) */
+	int onall;               /* ONALL_*: --onall, --nonall */
+	int no_spread;           /* --xargs: -X that does not spread the
+				  * last inputs over the slots */
+	const char *slot_var;    /* --process-slot-var NAME */
+	unsigned long long total_jobs; /* --total-jobs N (0: counted) */
 };
+
+/* --onall: every job on every host; --nonall: the command once on each. */
+enum { ONALL_NONE, ONALL_ALL, ONALL_NONE_ARGS };
 
 /* Parse argv. Returns 0 on success, 1 when the program should exit 0 at
  * once (--help, --version printed), -1 on a usage error (message printed
- * to stderr). */
+ * to stderr), -2 when it should exit 255 at once (--minversion said so). */
 int opts_parse(int argc, char **argv, struct cli *cli);
 void opts_free(struct cli *cli);
+/* --onall, --nonall: the words of argv that a run on one host keeps:
+ * every option but -S, --slf, -j, --onall, --nonall and --tag, then the
+ * command and its inputs (*words: a new array of argv's strings, NULL
+ * ended). 0, or -1 with a message (an option to drop inside a cluster of
+ * short options). */
+int opts_onall_words(int argc, char **argv, char ***words, size_t *n);
 /* The number of slots from -j (N, N%, +N, -N), or 0 with a message. */
 unsigned opts_slots(const char *jobs);
 

@@ -11,11 +11,11 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --pipe --pipepart --block --recend --recstart --max-replace-args --max-lines --cat --fifo --round-robin --header --remove-rec-sep --regexp
 --xargs --keep-order --order --group --line-buffer --ungroup --tag
 --tagstring --buffer-size --spill-limit --tmpdir --termseq --timeout
---retries --halt --delay --on-success --on-error --joblog --resume
---report --joblog-in
+--retries --halt --delay --load --memfree --limit --on-success --on-error --joblog --resume
+--report --joblog-in --ctag --ctagstring --color --max-line-length-allowed --show-limits --process-slot-var --total-jobs --total --minversion
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
---max-inflight --framing --sshlogin --slf --ssh --env --workdir --transfer --return --cleanup
+--max-inflight --framing --sshlogin --onall --nonall --slf --ssh --env --workdir --transfer --return --cleanup
 --trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help
 --plus --rpl --quote --replace --extensionreplace --er --basenamereplace --bnr
 --dirnamereplace --dnr --basenameextensionreplace --bner --seqreplace
@@ -35,8 +35,10 @@ _mprun_takes_arg()
 		--recstart | --max-replace-args | --max-lines | --header | \
 		--tagstring | --buffer-size | --spill-limit | --tmpdir | \
 		--termseq | --timeout | --retries | --halt | --delay | \
+		--load | --memfree | --limit | \
 		--on-success | --on-error | --joblog | --results | --pipeline | \
-		--report | --joblog-in | \
+		--report | --joblog-in | --ctagstring | --process-slot-var | \
+		--total-jobs | --total | --minversion | \
 		--set | --counter-init | --counters-json | --workers | \
 		--worker-init | --max-tasks-per-worker | --max-inflight | \
 		--framing | \

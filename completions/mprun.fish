@@ -25,7 +25,7 @@ function __fish_mprun_needs_command
                 --max-args --order --block --block-size --recend --recstart \
                 --max-replace-args --max-lines --header \
                 --tagstring --buffer-size --spill-limit --tmpdir --termseq \
-                --timeout --retries --halt --delay --on-success --on-error \
+                --timeout --retries --halt --delay --load --memfree --limit --ctagstring --process-slot-var --total-jobs --total --minversion --on-success --on-error \
                 --joblog --report --joblog-in --results --pipeline --set --counter-init \
                 --counters-json --workers --worker-init \
                 --max-tasks-per-worker --max-inflight --framing --sshlogin --slf --ssh \
@@ -109,6 +109,20 @@ complete -c mprun -n __fish_mprun_needs_command -l timeout -x -d 'End a job that
 complete -c mprun -n __fish_mprun_needs_command -l retries -x -d 'Run a failed job again, up to N more times'
 complete -c mprun -n __fish_mprun_needs_command -l halt -x -d 'Stop early: now|soon,fail|success|done=N|N%'
 complete -c mprun -n __fish_mprun_needs_command -l delay -x -d 'Wait this long between two job starts'
+complete -c mprun -n __fish_mprun_needs_command -l max-line-length-allowed -d 'Print the longest command line a job may have'
+complete -c mprun -n __fish_mprun_needs_command -l show-limits -d 'Print the limits of a command line, then run'
+complete -c mprun -n __fish_mprun_needs_command -l ctag -d 'As --tag (no colours)'
+complete -c mprun -n __fish_mprun_needs_command -l ctagstring -x -d 'As --tagstring (no colours)'
+complete -c mprun -n __fish_mprun_needs_command -l color -d 'Accepted (no colours)'
+complete -c mprun -n __fish_mprun_needs_command -l process-slot-var -x -d 'Set NAME to the job slot - 1'
+complete -c mprun -n __fish_mprun_needs_command -l total-jobs -x -d 'The number of jobs before they are counted'
+complete -c mprun -n __fish_mprun_needs_command -l total -x -d 'The number of jobs before they are counted'
+complete -c mprun -n __fish_mprun_needs_command -l minversion -x -d 'Print the GNU parallel version followed; 255 if older'
+complete -c mprun -n __fish_mprun_needs_command -l onall -d 'Run all the jobs on every -S host'
+complete -c mprun -n __fish_mprun_needs_command -l nonall -d 'Run the command once on every -S host'
+complete -c mprun -n __fish_mprun_needs_command -l load -x -d 'Start no job while MAX processes or more run'
+complete -c mprun -n __fish_mprun_needs_command -l memfree -x -d 'Start no job while less memory is free'
+complete -c mprun -n __fish_mprun_needs_command -l limit -x -d 'Run CMD before each start: 0 start, 1 wait, 2 end the youngest'
 complete -c mprun -n __fish_mprun_needs_command -l on-success -x -d 'Shell command to run after each job that succeeded'
 complete -c mprun -n __fish_mprun_needs_command -l on-error -x -d 'Shell command to run after each job that failed'
 complete -c mprun -n __fish_mprun_needs_command -l joblog -r -F -d 'Log each finished job to FILE'

@@ -71,12 +71,20 @@ struct pool_job {
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
 	struct fifo_writer *fifo;   /* --fifo: writing its block */
+	int evicted;                /* ended by sched_evict: runs again */
+	int parked;                 /* evicted and over: waits, in its slot,
+				     * for the throttle to let it run */
 };
 
 struct pool {
 	struct sched s; /* first: the scheduler's state */
 	struct pool_opts opts;
 	struct record *carry; /* taken from the queue, for the next job */
+	/* opts.spread: the records put back for the next jobs, and how many
+	 * each takes from then on (0: not spread yet) */
+	struct record **back;
+	size_t nback, back_at, spread_max;
+	int spread_done;
 	struct pool_job *partial; /* the job whose records are being gathered */
 	struct pool_job *running;
 	unsigned char *slot_busy;
@@ -91,6 +99,7 @@ struct pool {
 	struct loop_timer *delay_timer;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
+	unsigned nparked;       /* evicted jobs waiting to run again */
 };
 
 static int job_start(struct pool *p, struct pool_job *j);
@@ -111,8 +120,10 @@ static int pool_init_env(struct pool *p)
 {
 	long argmax = sysconf(_SC_ARG_MAX);
 	size_t bytes;
+	const char *vars[] = {pool_job_vars[0], pool_job_vars[1],
+			      pool_job_vars[2], p->opts.slot_var, NULL};
 
-	p->env = jobenv_new(pool_job_vars, p->opts.env);
+	p->env = jobenv_new(vars, p->opts.env);
 	if (p->env == NULL)
 		return -1;
 	if (argmax <= 0)
@@ -266,6 +277,9 @@ static void pool_destroy(struct sched *s)
 	struct pool *p = (struct pool *)s;
 
 	record_free(p->carry);
+	while (p->back_at < p->nback)
+		record_free(p->back[p->back_at++]);
+	free(p->back);
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->delay_timer);
@@ -287,6 +301,8 @@ static struct record *pool_take(struct pool *p)
 		p->carry = NULL;
 		return r;
 	}
+	if (p->back_at < p->nback)
+		return p->back[p->back_at++];
 	if (p->s.q == NULL || queue_try_get(p->s.q, &item) == -1)
 		return NULL;
 	return item;
@@ -295,7 +311,36 @@ static struct record *pool_take(struct pool *p)
 /* Can no record come any more? */
 static int pool_source_done(const struct pool *p)
 {
-	return p->carry == NULL && sched_queue_done(&p->s);
+	return p->carry == NULL && p->back_at == p->nback &&
+	       sched_queue_done(&p->s);
+}
+
+/* -X, -m: the job reached the end of the input with several records:
+ * it keeps its share of the slots (GNU parallel's ceil(n / slots)), the
+ * rest is put back, and each later job takes as many. 0 or -1/ENOMEM. */
+static int pool_spread(struct pool *p, struct pool_job *j)
+{
+	size_t per, i, nargs = 0;
+
+	if (!p->opts.spread || p->spread_done || j->nrecs < 2)
+		return 0;
+	p->spread_done = 1;
+	per = (j->nrecs + p->opts.sched.slots - 1) / p->opts.sched.slots;
+	if (per >= j->nrecs)
+		return 0;
+	p->back = malloc((j->nrecs - per) * sizeof(*p->back));
+	if (p->back == NULL)
+		return -1;
+	for (i = per; i < j->nrecs; i++)
+		p->back[p->nback++] = j->recs[i];
+	for (i = 0; i < per; i++)
+		nargs += j->recs[i]->n;
+	j->ntasks -= j->nrecs - per;
+	j->nrecs = per;
+	j->nargs = nargs;
+	j->args[nargs] = NULL;
+	p->spread_max = per;
+	return 0;
 }
 
 /* Add a record's values to the job's records and arguments. */
@@ -363,6 +408,8 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 	for (;;) {
 		if (!p->opts.fill && j->nrecs >= want)
 			return 1;
+		if (p->spread_max > 0 && j->nrecs >= p->spread_max)
+			return 1;
 		r = pool_take(p);
 		if (r == NULL && !pool_source_done(p) && p->s.want != NULL) {
 			p->s.want(p->s.want_data);
@@ -385,9 +432,9 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 		}
 	}
 	/* The queue is empty: a partial job goes only if no more can come. */
-	if (j->nrecs == 0)
+	if (j->nrecs == 0 || !pool_source_done(p))
 		return 0;
-	return pool_source_done(p) ? 1 : 0;
+	return pool_spread(p, j) == -1 ? -1 : 1;
 }
 
 /* Is one argv word or the shell string within the kernel's limits? */
@@ -466,16 +513,21 @@ static unsigned pool_free_slot(struct pool *p)
 	return 0;
 }
 
-/* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID. */
+/* The job's environment: ours plus MPRUN_SEQ, MPRUN_SLOT, MPRUN_JOBID
+ * (and --process-slot-var's). */
 static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 			    size_t varlen)
 {
 	int a = snprintf(vars, varlen, "MPRUN_SEQ=%llu", j->task.seq);
-	char *add[3] = {vars, vars + a + 1, j->tree.marker};
+	int b = snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
+			 j->task.slot);
+	char *add[4] = {vars, vars + a + 1, j->tree.marker, vars + a + b + 2};
 
-	snprintf(vars + a + 1, varlen - (size_t)a - 1, "MPRUN_SLOT=%u",
-		 j->task.slot);
-	return jobenv_with(p->env, add, 3);
+	if (p->opts.slot_var == NULL)
+		return jobenv_with(p->env, add, 3);
+	snprintf(add[3], varlen - (size_t)(a + b + 2), "%s=%u",
+		 p->opts.slot_var, j->task.slot - 1); /* GNU: slot - 1 */
+	return jobenv_with(p->env, add, 4);
 }
 
 /* --- output --------------------------------------------------------- */
@@ -633,8 +685,16 @@ static void job_maybe_finished(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 
-	if (j->finished || !j->tree.reaped || j->open_streams > 0)
+	if (j->finished || j->parked || !j->tree.reaped ||
+	    j->open_streams > 0)
 		return;
+	if (j->evicted && !p->s.closed) {
+		j->parked = 1; /* pool_unpark() runs it again */
+		p->nparked++;
+		sched_kick(&p->s);
+		return;
+	}
+	j->evicted = 0;
 	fifo_writer_stop(j->fifo);
 	j->fifo = NULL;
 	if (j->task.start_ms > 0)
@@ -960,7 +1020,7 @@ static int job_spawn(struct pool *p, struct pool_job *j,
 		     struct exec_request *req, const int fds[2])
 {
 	const struct executor *e;
-	char vars[96];
+	char vars[96 + 160]; /* (the slot variable's name: at most 128) */
 	int rc;
 
 	req->envp = job_env(p, j, vars, sizeof(vars));
@@ -1267,15 +1327,12 @@ static int pool_delayed(struct pool *p)
 	return 1;
 }
 
-/* Start the next try of a failed job waiting on the retry queue (its
- * output so far is dropped); 0 if none waits. */
-static int pool_retry(struct pool *p)
+/* Start a new try of job j, which holds no slot: its output so far is
+ * dropped. */
+static void job_rerun(struct pool *p, struct pool_job *j)
 {
-	struct pool_job *j = (struct pool_job *)sched_retry_take(&p->s);
 	size_t i;
 
-	if (j == NULL)
-		return 0;
 	for (i = 0; i < 2; i++) {
 		capture_free(j->cap[i]);
 		j->cap[i] = NULL;
@@ -1290,6 +1347,65 @@ static int pool_retry(struct pool *p)
 	job_occupy(p, j);
 	if (job_start(p, j) == -1)
 		job_spawn_failed(p, j);
+}
+
+/* Start the next try of a failed job waiting on the retry queue; 0 if
+ * none waits. */
+static int pool_retry(struct pool *p)
+{
+	struct pool_job *j = (struct pool_job *)sched_retry_take(&p->s);
+
+	if (j == NULL)
+		return 0;
+	job_rerun(p, j);
+	return 1;
+}
+
+/* An evicted job waiting in its slot: run it again (the oldest first),
+ * its ended try not counted against --retries; or, when the pool closed,
+ * let it end as it was ended. */
+static void pool_unpark(struct pool *p)
+{
+	struct pool_job *j, *old = NULL;
+
+	for (j = p->running; j != NULL; j = j->next)
+		if (j->parked && (old == NULL || j->task.seq < old->task.seq))
+			old = j;
+	if (old == NULL)
+		return;
+	old->parked = old->evicted = 0;
+	p->nparked--;
+	if (p->s.closed) {
+		job_maybe_finished(old);
+		return;
+	}
+	job_leave(p, old);
+	old->task.tries--;
+	job_rerun(p, old);
+}
+
+/* slot_ops.evict: end the youngest job running (not the only one) to run
+ * it again later. */
+static int pool_evict(struct sched *s, const char *why)
+{
+	struct pool *p = (struct pool *)s;
+	struct pool_job *j, *young = NULL;
+	unsigned live = 0;
+
+	for (j = p->running; j != NULL; j = j->next) {
+		if (j->tree.pid <= 0 || j->tree.reaped || j->tree.step > 0)
+			continue;
+		live++;
+		if (young == NULL || j->task.seq > young->task.seq)
+			young = j;
+	}
+	if (live < 2)
+		return 0;
+	report_msg(p->s.ev.notice, p->s.ev.data,
+		   "%s: ending job %llu, the youngest; it runs again later",
+		   why, young->task.seq);
+	young->evicted = 1;
+	sched_tree_end(&young->tree);
 	return 1;
 }
 
@@ -1302,6 +1418,9 @@ static void pool_fill(struct sched *s)
 
 	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
 		pool_spawn_retry(p);
+	while (p->nparked > 0 && !p->s.closed && p->spawn_wait == NULL &&
+	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data)))
+		pool_unpark(p);
 	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
 	       p->spawn_wait == NULL && !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
@@ -1424,6 +1543,10 @@ static void pool_give_up(struct sched *s, struct sched_task *t)
 /* slot_ops.close: the pool only starts no new job (sched.closed). */
 static void pool_close(struct sched *s)
 {
+	struct pool *p = (struct pool *)s;
+
+	while (p->nparked > 0) /* evicted jobs end as they were ended */
+		pool_unpark(p);
 }
 
 /* slot_ops.terminate: give up a spawn waiting, end every job's tree. */
@@ -1435,6 +1558,7 @@ static void pool_terminate(struct sched *s)
 	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next)
 		sched_tree_end(&j->tree);
+	pool_close(s);
 }
 
 /* --- running ------------------------------------------------------------ */
@@ -1547,5 +1671,5 @@ static const struct slot_ops pool_ops = {
 	.close = pool_close, .terminate = pool_terminate,
 	.release = pool_release, .reaped = pool_reaped,
 	.timed_out = pool_timed_out, .give_up = pool_give_up,
-	.destroy = pool_destroy,
+	.destroy = pool_destroy, .evict = pool_evict,
 };

@@ -35,6 +35,10 @@ struct pool_opts {
 	const struct template *tpl;  /* the command */
 	size_t max_args;             /* records per job (-n); 0 means 1 */
 	int fill;                    /* -X: as many records as fit */
+	int spread;                  /* fill: the records of the job that
+				      * reaches the end of the input are
+				      * spread over the slots (GNU's -X, -m;
+				      * not --xargs) */
 	size_t mem_limit;            /* per stream, then spill */
 	uint64_t spill_limit;        /* per stream, then pause */
 	int dry_run;
@@ -43,6 +47,9 @@ struct pool_opts {
 	const char *results_dir;     /* --results */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
+	const char *slot_var;        /* --process-slot-var NAME: NAME=slot-1
+				      * in each job's environment (a name
+				      * of at most 128 bytes), or NULL */
 	int keep_args;               /* pool_job_args() at its end: all of
 				      * them (a batch's are dropped else) */
 	int echo;                    /* -v: each job's command line first

@@ -24,6 +24,7 @@
 #include "sched.h"
 #include "shm.h"
 #include "termtree.h"
+#include "throttle.h"
 #include "wpool.h"
 
 /* After Ctrl-C, how long output may still wait for a blocked reader. */
@@ -65,6 +66,7 @@ struct runner {
 	struct queue *q; /* NULL for a pipeline */
 	struct feed *feed;
 	struct rrfeed *rr; /* --round-robin: instead of the feed */
+	struct throttle *throttle; /* jobs: --load, --memfree, --limit */
 	struct shm_seg *shm;
 	struct loop_timer *timer;
 	void (*draw)(void *data, struct runner *r, int last);
@@ -110,6 +112,9 @@ static int jobs_make(struct runner *r, const struct run_opts *o)
 	if (r->sched == NULL)
 		return -1;
 	sched_set_source(r->sched, r->q, run_want, r);
+	if (o->throttle != NULL &&
+	    (r->throttle = throttle_new(r->loop, r->sched, o->throttle)) == NULL)
+		return -1;
 	r->per_job = po->fill ? 0 : po->max_args > 0 ? po->max_args : 1;
 	if (o->round_robin)
 		r->per_job = 0; /* jobs are not blocks: no total ahead */
@@ -431,6 +436,7 @@ void run_free(struct runner *r)
 		capture_set_watch(NULL);
 	feed_free(r->feed);
 	rrfeed_free(r->rr);
+	throttle_free(r->throttle);
 	if (r->sched != NULL)
 		r->ops->destroy(r->sched);
 	queue_free(r->q, (void (*)(void *))record_free);

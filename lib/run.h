@@ -31,6 +31,7 @@ struct pipeline_opts;
 struct pool_opts;
 struct progress_counts;
 struct shm_seg;
+struct throttle_opts;
 struct wpool_opts;
 
 #define RUN_EXIT_ERROR 255       /* a usage or another error */
@@ -71,6 +72,8 @@ struct run_opts {
 	int round_robin;                    /* jobs: blocks go to the stdin
 					     * pipes of slots jobs started once
 					     * (lib/rrfeed) */
+	const struct throttle_opts *throttle; /* jobs: --load, --memfree,
+					     * --limit (lib/throttle), or NULL */
 	struct shm_seg *shm;                /* figures for --status, or NULL */
 	/* Called every draw_ms while the run goes (draw NULL: never). */
 	void (*draw)(void *data, struct runner *r, int last);

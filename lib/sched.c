@@ -139,6 +139,13 @@ int sched_queue_done(const struct sched *s)
 	return s->q == NULL || (queue_closed(s->q) && queue_len(s->q) == 0);
 }
 
+int sched_evict(struct sched *s, const char *why)
+{
+	if (s->ops->evict == NULL || s->closed)
+		return 0;
+	return s->ops->evict(s, why);
+}
+
 void sched_kick(struct sched *s)
 {
 	if (!s->started)

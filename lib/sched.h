@@ -98,6 +98,12 @@ void sched_set_source(struct sched *s, struct queue *q, void (*want)(void *),
  * whose reader is behind); call sched_kick() when it may have changed. */
 void sched_set_throttle(struct sched *s, int (*throttle)(void *),
 			void *data);
+/* --memfree, --limit (lib/throttle): end the youngest running job (the
+ * highest number) to run it again once the throttle lets a job start; it
+ * does not count as a try of --retries, and a notice says so, naming why
+ * ("--memfree"). Never the only job running, so that a run always moves
+ * on. 1 if one was ended, 0 if none could be. */
+int sched_evict(struct sched *s, const char *why);
 /* Records may be waiting in the queue: start what can be started. */
 void sched_kick(struct sched *s);
 /* Start the scheduler in its loop; then sched_finished() tells when all is

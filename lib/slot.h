@@ -48,6 +48,10 @@ struct slot_ops {
 	void (*give_up)(struct sched *s, struct sched_task *t);
 	/* Free what is the kind's (not the allocation: sched_free does). */
 	void (*destroy)(struct sched *s);
+	/* End the youngest running task to run it again later (NULL: the
+	 * kind cannot), why naming the cause for the notice: 1 if one was
+	 * ended, else 0 (see sched_evict). */
+	int (*evict)(struct sched *s, const char *why);
 };
 
 struct sched {

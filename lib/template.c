@@ -31,7 +31,11 @@ enum seg_kind {
 	SEG_SEQ,   /* {#} */
 	SEG_SLOT,  /* {%} */
 	SEG_SLOT0, /* {0%}: zero-padded to the width of the slot count */
+	SEG_TOTAL, /* {##}: the number of jobs */
+	SEG_SEQ0,  /* {0#}: {#} zero-padded to the width of {##} */
 };
+/* A number, not an input: SEG_SEQ ... SEG_SEQ0. */
+#define SEG_IS_NUMBER(k) ((k) != SEG_TEXT && (k) != SEG_ARGS && (k) != SEG_POS)
 
 enum xform {
 	XF_NONE,	  /* the argument as is */
@@ -53,6 +57,7 @@ struct seg {
 	enum seg_kind kind;
 	enum xform xf;
 	size_t pos;	     /* SEG_POS: 1-based */
+	int from_end;	     /* SEG_POS: pos counts from the last ({-1}) */
 	const char *text;    /* SEG_TEXT: points into the word's copy */
 	size_t len;
 	size_t ref;	     /* others: index in the template's refs */
@@ -75,6 +80,8 @@ enum tag_kind {
 	TAG_SEQ,	 /* {#} */
 	TAG_SLOT,	 /* {%} */
 	TAG_SLOT0,	 /* {0%} */
+	TAG_TOTAL,	 /* {##} */
+	TAG_SEQ0,	 /* {0#} */
 	TAG_EXPR,	 /* a program of lib/subst, $$N: the key's groups */
 	TAG_UNGREEDY,	 /* the same, its group 1 made lazy first */
 	TAG_DEFAULT,	 /* {:-str} */
@@ -110,6 +117,8 @@ struct template {
 	struct subst **exprs; /* the programs of XF_EXPR segments */
 	size_t nexprs;
 	int slot_width;	      /* {0%} */
+	unsigned long long total; /* {##} (0: not known: refused) */
+	int seq_width;	      /* {0#} */
 };
 
 /* The state of one expansion: into a shell command, into argv words, or
@@ -147,8 +156,9 @@ static const struct tag default_tags[TEMPLATE_TAG_COUNT] = {
 };
 
 #define NO_TOTAL                                                               \
-	"needs the number of jobs, which mprun does not know when a job "      \
-	"starts (it reads its input as the jobs run)"
+	"needs the number of jobs before the first starts: mprun counts them " \
+	"first only from ::: values and files (not stdin, nor with -X, -m "   \
+	"or --pipe), and not in --tagstring or callbacks"
 #define NO_SKIP "skips jobs, which mprun does not do from a replacement string"
 #define NO_HOST "is not available in mprun (no host groups)"
 
@@ -167,8 +177,8 @@ static const struct tag plus_tags[] = {
 	 NULL},
 	{"{/...}", TAG_EXPR, XF_EXPR,
 	 "s:.*/::; s:\\.[^/.]*\\.[^/.]*\\.[^/.]*$::", NULL, NULL},
-	{"{##}", TAG_UNSUPPORTED, XF_NONE, NO_TOTAL, NULL, NULL},
-	{"{0#}", TAG_UNSUPPORTED, XF_NONE, NO_TOTAL, NULL, NULL},
+	{"{##}", TAG_TOTAL, XF_NONE, NULL, NULL, NULL},
+	{"{0#}", TAG_SEQ0, XF_NONE, NULL, NULL, NULL},
 	{"{0%}", TAG_SLOT0, XF_NONE, NULL, NULL, NULL},
 	{"{choose_k}", TAG_UNSUPPORTED, XF_NONE, NO_SKIP, NULL, NULL},
 	{"{uniq}", TAG_UNSUPPORTED, XF_NONE, NO_SKIP, NULL, NULL},
@@ -277,7 +287,7 @@ static int tag_compile(const char *key, int pos, pcre2_code **re,
 		plen = (size_t)(open - key);
 		glen = (size_t)(close + 1 - open);
 	}
-	if (pos && (buf_append_str(&pat, "\\{(\\d+)\\s*") == -1 ||
+	if (pos && (buf_append_str(&pat, "\\{(-?\\d+)\\s*") == -1 ||
 		    pattern_literal(&pat, key + 1, plen - 1) == -1))
 		goto out;
 	if ((!pos && pattern_literal(&pat, key, plen) == -1) ||
@@ -504,11 +514,11 @@ static int tag_segment(struct template *t, const struct tag *tag,
 {
 	size_t k, first = pos ? 2 : 1, ngroups = 0, at = 0;
 	char *groups[16] = {NULL}, msg[256];
-	int rc = -1;
+	int rc = -1, neg = pos && src[ov[2]] == '-';
 
 	memset(g, 0, sizeof(*g));
 	if (pos) {
-		at = parse_count(src + ov[2]);
+		at = parse_count(src + ov[2] + neg);
 		if (at == 0 || at > POSITION_MAX)
 			return 0;
 	}
@@ -534,6 +544,14 @@ static int tag_segment(struct template *t, const struct tag *tag,
 			  : tag->kind == TAG_SLOT ? SEG_SLOT
 						  : SEG_SLOT0;
 		break;
+	case TAG_TOTAL:
+	case TAG_SEQ0:
+		g->kind = tag->kind == TAG_TOTAL ? SEG_TOTAL : SEG_SEQ0;
+		if (t->total == 0)
+			rc = parse_fail(pe, ov[0], "%.*s %s",
+					(int)(ov[1] - ov[0]), src + ov[0],
+					NO_TOTAL);
+		break;
 	case TAG_UNSUPPORTED:
 		rc = parse_fail(pe, ov[0], "%.*s %s", (int)(ov[1] - ov[0]),
 				src + ov[0], tag->expr);
@@ -550,6 +568,8 @@ static int tag_segment(struct template *t, const struct tag *tag,
 				     : -1;
 	}
 out:
+	if (rc == 1 && g->kind == SEG_POS)
+		g->from_end = neg; /* {-n}: the n-th from the last */
 	for (k = 0; k < ngroups; k++)
 		free(groups[k]);
 	return rc;
@@ -722,7 +742,8 @@ static void template_scan_word(struct template *t, struct word *w)
 			break;
 		case SEG_POS:
 			pos = 1;
-			if (w->segs[i].pos > t->max_pos)
+			if (!w->segs[i].from_end &&
+			    w->segs[i].pos > t->max_pos)
 				t->max_pos = w->segs[i].pos;
 			break;
 		default:
@@ -923,8 +944,7 @@ static int template_stream(const struct template *t, struct stream *st,
 				continue;
 			}
 			if (stream_push(st,
-					g->kind == SEG_SEQ || g->kind == SEG_SLOT ||
-							g->kind == SEG_SLOT0
+					SEG_IS_NUMBER(g->kind)
 						? '0'
 						: SHSCAN_REF(g->ref),
 					text->len) == -1 ||
@@ -1169,6 +1189,8 @@ struct template *template_new_conf(char *const *words, size_t nwords,
 		goto fail;
 	t->flags = flags;
 	t->slot_width = digits_of(conf->slots);
+	t->total = conf->total;
+	t->seq_width = digits_of(conf->total);
 	t->nalloc = nwords + 1;
 	t->words = calloc(t->nalloc, sizeof(*t->words));
 	if (t->words == NULL)
@@ -1603,10 +1625,17 @@ static int emit_seg(struct emit *e, const struct seg *g,
 		return emit_number(e, job->slot, 1);
 	case SEG_SLOT0:
 		return emit_number(e, job->slot, e->t->slot_width);
+	case SEG_TOTAL:
+		return emit_number(e, e->t->total, 1);
+	case SEG_SEQ0:
+		return emit_number(e, job->seq, e->t->seq_width);
 	case SEG_POS:
-		if (g->pos > job->nargs)
+		i = !g->from_end		? g->pos
+		    : g->pos <= job->nargs ? job->nargs + 1 - g->pos
+					   : 0;
+		if (i == 0 || i > job->nargs)
 			return emit_no_value(e, g);
-		return emit_arg(e, g, g->pos - 1, 1);
+		return emit_arg(e, g, i - 1, 1);
 	case SEG_ARGS:
 		if (only != SIZE_MAX)
 			return emit_arg(e, g, only, 1);
@@ -1814,7 +1843,8 @@ static size_t word_repeat_cost(const struct template *t, const struct word *w,
 		g = &w->segs[i];
 		if (g->kind == SEG_TEXT)
 			c += g->len + (t->shell ? 0 : seg_blanks(g) * word);
-		else if (g->kind == SEG_SEQ)
+		else if (g->kind == SEG_SEQ || g->kind == SEG_TOTAL ||
+			 g->kind == SEG_SEQ0)
 			c += SEQ_DIGITS_MAX;
 		else if (g->kind == SEG_SLOT || g->kind == SEG_SLOT0)
 			c += SLOT_DIGITS_MAX;

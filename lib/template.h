@@ -99,6 +99,8 @@ struct template_conf {
 	char *const *rpls;		     /* GNU --rpl 'TAG EXPR' */
 	size_t nrpls;
 	unsigned slots;			     /* job slots: the width of {0%} */
+	unsigned long long total;	     /* jobs in all: {##}, the width of
+					      * {0#} (0: not known: refused) */
 };
 
 struct template;

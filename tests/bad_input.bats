@@ -436,3 +436,33 @@ _bad_option() {
 	grep -qF -- "--workdir: not with --slurm" err
 	[ ! -e ran ] && [ ! -e x ]
 }
+
+@test "--onall, --nonall: refused without hosts, with inputs or other modes" {
+	_bad_option --onall touch ran ::: x
+	grep -qx 'mprun: --onall needs -S/--sshlogin or --slf' err
+	_bad_option --nonall -S host touch ran ::: x
+	grep -q -- '--nonall takes no inputs' err
+	_bad_option --onall -S host --pipe touch ran
+	grep -q -- '--onall: not with --pipe or --pipepart' err
+	_bad_option --onall -S host --joblog log touch ran ::: x
+	grep -q -- '--onall: not with --joblog' err
+	_bad_option --nonall -S host
+	grep -q -- '--nonall needs a command' err
+	_bad_option --onall -kS host touch ran ::: x
+	grep -q -- '--onall: give -S apart from other short options (-kS)' err
+	_bad_option --onall --slf ./nohosts touch ran ::: x
+	grep -q -- '--slf ./nohosts: No such file or directory' err
+}
+
+@test "--process-slot-var, --total-jobs, --minversion: bad values" {
+	_bad_option --process-slot-var 1x touch ran ::: x
+	grep -q -- '--process-slot-var: "1x" is not a variable name' err
+	_bad_option --process-slot-var 'a b' touch ran ::: x
+	grep -q -- 'is not a variable name' err
+	_bad_option --total-jobs 0 touch ran ::: x
+	grep -q -- '--total-jobs: "0" is not a number >= 1' err
+	_bad_option --minversion soon touch ran ::: x
+	grep -q -- '--minversion: "soon" is not a version' err
+	_bad_option --process-slot-var X --workers cat
+	grep -q -- '--process-slot-var: not with --workers' err
+}

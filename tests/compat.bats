@@ -117,6 +117,31 @@ EOF
 EOF
 }
 
+@test "compat: --minversion, --total-jobs, --process-slot-var" {
+	_compat <<'EOF'
+--minversion 20170422
+--minversion 20221122
+--minversion 20300101
+-k --total-jobs 5 echo ::: a b
+-k --total 2 --halt now,fail=50% sh -c 'exit {}' ::: 0 1 0
+-k --process-slot-var XX -j1 echo \$XX ::: a b
+-k --process-slot-var=name -j2 sh -c 'echo \$name' ::: a
+EOF
+}
+
+@test "compat: -X and -m spread the last inputs over the job slots" {
+	_compat <<'EOF'
+-k -j4 -X echo ::: 1 2 3 4 5 6
+-k -j2 -m echo ::: 1 2 3 4 5
+-k -j4 -X echo {} ::: 1 2 3 4 5 6
+-k -j2 -X echo x{}y ::: 1 2 3
+-k -j8 -X echo ::: 1 2 3
+-k -j4 -m echo ::: a
+-k -j3 --xargs echo ::: 1 2 3 4 5
+-k -j3 -X echo {#} {} ::: a b c d e f g
+EOF
+}
+
 @test "compat: --colsep on files and ::: lists, --trim" {
 	printf 'a,b\nc,d\n' >cols
 	printf '  p \t\n' >blanks
@@ -287,4 +312,17 @@ EOF
 -k -n2 echo :::: num128
 -k echo {1} {2} :::: num30000 :::+ abc-file
 EOF
+}
+
+@test "--max-line-length-allowed and --show-limits: mprun's own limit" {
+	run "$MPRUN" --max-line-length-allowed
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^[0-9]+$ ]] && [ "$output" -gt 4096 ] &&
+		[ "$output" -le 131071 ]
+	max=$output
+	run "$MPRUN" -k --show-limits echo ::: a
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Maximal size of command: $max" ]
+	[ "${lines[1]}" = "Maximal usable size of command: $max" ]
+	[ "${lines[2]}" = a ]
 }

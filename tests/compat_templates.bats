@@ -148,11 +148,34 @@ refused() {
 }
 
 @test "bad: --plus strings that mprun does not have are refused, not text" {
-	MSG="{##} needs the number of jobs" refused --plus touch ran{##} ::: a
-	MSG="{0#} needs the number of jobs" refused --plus touch ran{0#} ::: a
+	# {##} and {0#} need the jobs counted first: not from stdin or a
+	# pipe, nor with -X
+	MSG="{##} needs the number of jobs" refused --plus -a - touch ran{##}
+	MSG="{##} needs the number of jobs" refused --plus touch ran{##} \
+		:::: <(echo a)
+	MSG="{0#} needs the number of jobs" refused --plus -X touch ran{0#} \
+		::: a
 	MSG="{uniq} skips jobs" refused --plus touch ran {uniq} ::: a
 	MSG="{host} is not available" refused --plus touch ran {host} ::: a
 	# without --plus they are text, as in GNU parallel
 	run "$MPRUN" echo {##} {..} ::: a
 	[ "$output" = "{##} {..} a" ]
+}
+
+@test "compat: --plus {##} and {0#}: the jobs counted before the run" {
+	printf '1\n2\n3\n' >f3
+	same --plus echo {##} {0#} {#} ::: a b c d e f g h i j k
+	same -n2 --plus echo {##} {0#} ::: 1 2 3 4 5
+	same --plus echo {##} {} :::: f3 ::: x y
+	same --plus -N2 echo {##} {1} ::: 1 2 3
+	same --plus --skip-first-line echo {##} ::: h a b
+	same --plus echo {0#}-{##} ::: a
+}
+
+@test "compat: {-n}: the n-th input from the last" {
+	same echo {-1} {-2} ::: a b ::: c d
+	same --colsep , echo {-1} {-2/} ::: a,b/q.r,c
+	same echo {-1//} {-1.} ::: x/y/z.t
+	same echo {-1} {1} ::: a
+	same -N2 echo {-1} ::: a b c
 }

@@ -393,7 +393,7 @@ _in_ms() {
 }
 
 @test "-X repeats the word around {} for each input (context replace)" {
-	run "$MPRUN" -X echo x{}y ::: a b
+	run "$MPRUN" -j1 -X echo x{}y ::: a b # -j1: one job (not spread)
 	[ "$status" -eq 0 ]
 	[ "$output" = "xay xby" ]
 }

@@ -407,3 +407,41 @@ YAML
 	grep -q "mprun-dead" <<<"$output"
 	[ ! -e ran1 ]
 }
+
+# GNU parallel and mprun on the same --onall/--nonall command line (-k):
+# the same stdout and exit status. GNU runs a parallel on each host (the
+# test hosts are this machine, where it is installed).
+_onall_same() {
+	local gnu gs ours os
+	gnu=$(parallel --will-cite -k --ssh "$SSH" "$@" 2>/dev/null </dev/null) &&
+		gs=0 || gs=$?
+	ours=$("$MPRUN" -k --ssh "$SSH" "$@" 2>/dev/null </dev/null) &&
+		os=0 || os=$?
+	[ "$gnu" = "$ours" ] && [ "$gs" -eq "$os" ] || {
+		printf 'GNU (%s):\n%s\nmprun (%s):\n%s\n' "$gs" "$gnu" "$os" \
+			"$ours" >&2
+		return 1
+	}
+}
+
+@test "--onall, --nonall: every host runs them, as GNU parallel" {
+	command -v parallel >/dev/null || skip "GNU parallel is not installed"
+	_onall_same --nonall -S mprun-a,mprun-b echo hi
+	_onall_same --nonall -S mprun-a,mprun-b 'exit 3'
+	_onall_same --onall -S mprun-a,mprun-b echo ::: a b c
+	_onall_same --onall -S mprun-a,mprun-b 'echo {}; exit {}' ::: 0 1 2
+	_onall_same --onall --tag -S mprun-a,mprun-b echo ::: a b
+	_onall_same --nonall --tag -S mprun-a,mprun-b echo x
+	_onall_same --onall -S 2/mprun-a,mprun-b echo {1} {2} ::: a b ::: 1 2
+	_onall_same --onall -S mprun-a -S mprun-b echo ::: 'a b' "'q'"
+	_onall_same --onall -S mprun-a,mprun-dead echo ::: a
+}
+
+@test "--onall: inputs from stdin reach every host; --slf hosts" {
+	printf 'mprun-a\n# comment\nmprun-b\n' >hosts
+	run "$MPRUN" -k --onall --slf hosts --ssh "$SSH" echo <<<$'p\nq'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'p\nq\np\nq')" ]
+	# the copy of stdin is gone
+	! ls "${TMPDIR:-/tmp}"/mprun-onall.* 2>/dev/null | grep -q .
+}

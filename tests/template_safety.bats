@@ -268,7 +268,7 @@ numbers_only() {
 
 @test "safety: fuzzer findings stay fixed (tests/fuzz/crashes)" {
 	# a backslash before {} with several arguments: before the first only
-	run "$MPRUN" -X "printf '%s|' \\{} x" ::: 'a b' 'c d'
+	run "$MPRUN" -j1 -X "printf '%s|' \\{} x" ::: 'a b' 'c d'
 	[ "$output" = '\a b|\c d|x|' ]
 	run "$MPRUN" "printf '%s|' \\{} x" ::: 'a b'
 	[ "$output" = '\a b|x|' ]

@@ -246,7 +246,7 @@ static void test_transforms(void)
 static void test_parse(void)
 {
 	char *lit[] = {"echo", "{", "{}}", "{{}}", "{foo}", "}{", "{1x}",
-		       "{0}", "{-1}", "{ }", "{./}"};
+		       "{0}", "{-0}", "{-1}", "{ }", "{./}"};
 	char *nothing[] = {"echo", "{foo}", "{", "}"};
 	char *pos[] = {"echo", "{3}", "{12/.}", "{1}"};
 	char *huge[] = {"echo", "{1234567890}"};
@@ -256,7 +256,7 @@ static void test_parse(void)
 	struct template *t;
 
 	CHECK_ARGV(lit, 0, a,
-		   "[echo][{][a}][{a}][{foo}][}{][{1x}][{0}][{-1}][{][}][{./}]");
+		   "[echo][{][a}][{a}][{foo}][}{][{1x}][{0}][{-0}][a][{][}][{./}]");
 	CHECK_ARGV(nothing, 0, a, "[echo][{foo}][{][}][a]");
 	CHECK_ARGV(seq, 0, a, "[echo][7-2]");
 	CHECK_ARGV(hash, 0, a, "[echo][7]");
