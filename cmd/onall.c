@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "common.h"
+#include "exec_ssh.h"
 #include "hold.h"
 #include "quote.h"
 
@@ -42,62 +43,34 @@ static char *own(struct onall *o, char *s)
 	return s;
 }
 
-/* Add the host of one "[N/]LOGIN" (blanks trimmed; N/ dropped: each host
- * runs one job at a time). */
-static int add_host(struct onall *o, const char *entry, size_t len)
+/* ssh_logins_each callback: add the host of one "[N/]LOGIN" (N dropped:
+ * each host runs one job at a time). */
+static int add_host(void *data, const struct ssh_login *e)
 {
-	size_t d = 0;
+	struct onall *o = data;
 	char **v;
 
-	while (len > 0 && strchr(" \t\r\n", entry[len - 1]) != NULL)
-		len--;
-	while (len > 0 && strchr(" \t\r\n", *entry) != NULL)
-		entry++, len--;
-	while (d < len && entry[d] >= '0' && entry[d] <= '9')
-		d++;
-	if (d > 0 && d < len && entry[d] == '/')
-		entry += d + 1, len -= d + 1;
-	if (len == 0)
+	if (e->len == 0)
 		return 0;
 	v = realloc(o->hosts, (o->nhosts + 1) * sizeof(*v));
 	if (v == NULL)
 		return -1;
 	o->hosts = v;
-	v[o->nhosts] = strndup(entry, len);
+	v[o->nhosts] = strndup(e->login, e->len);
 	return v[o->nhosts++] == NULL ? -1 : 0;
-}
-
-/* The hosts of a comma-separated list. */
-static int add_hosts(struct onall *o, const char *list)
-{
-	size_t len;
-
-	for (;;) {
-		len = strcspn(list, ",");
-		if (add_host(o, list, len) == -1)
-			return -1;
-		if (list[len] == '\0')
-			return 0;
-		list += len + 1;
-	}
 }
 
 /* The hosts of a --slf file (a list a line, '#' comments). */
 static int add_host_file(struct onall *o, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
+	int rc;
 
 	if (f == NULL) {
 		fprintf(stderr, "mprun: --slf %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && getline(&line, &cap, f) != -1)
-		if (line[strspn(line, " \t")] != '#')
-			rc = add_hosts(o, line);
-	free(line);
+	rc = ssh_login_lines_each(f, add_host, o);
 	fclose(f);
 	return rc;
 }
@@ -215,7 +188,7 @@ struct onall *onall_new(const struct cli *cli, int argc, char **argv,
 	}
 	self[len] = '\0';
 	for (i = 0; i < cli->nsshlogins; i++)
-		if (add_hosts(o, cli->sshlogins[i]) == -1)
+		if (ssh_logins_each(cli->sshlogins[i], add_host, o) == -1)
 			goto fail_said;
 	for (i = 0; i < cli->nslfs; i++)
 		if (add_host_file(o, cli->slfs[i]) == -1)

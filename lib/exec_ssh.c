@@ -239,11 +239,10 @@ static int login_ok(const char *login)
 	return 1;
 }
 
-/* Add the host of one "[N/]LOGIN" entry (blanks around it trimmed). */
-static int add_login(struct exec_ssh *s, const char *entry, size_t len)
+/* Parse one entry of a login list into e: blanks around it trimmed, then
+ * "[N/]LOGIN". 0 if the entry is empty. */
+static int login_parse(const char *entry, size_t len, struct ssh_login *e)
 {
-	struct ssh_host *h;
-	unsigned long n = 0;
 	size_t d = 0;
 
 	while (len > 0 && strchr(" \t\r\n", entry[len - 1]) != NULL)
@@ -252,18 +251,65 @@ static int add_login(struct exec_ssh *s, const char *entry, size_t len)
 		entry++, len--;
 	if (len == 0)
 		return 0;
+	memset(e, 0, sizeof(*e));
+	e->entry = entry;
+	e->entry_len = len;
 	while (d < len && d < 7 && entry[d] >= '0' && entry[d] <= '9')
-		n = n * 10 + (unsigned long)(entry[d++] - '0');
+		e->slots = e->slots * 10 + (unsigned long)(entry[d++] - '0');
 	if (d > 0 && d < len && entry[d] == '/') {
-		if (n == 0) {
-			ssh_err(s, EINVAL, "bad SSH login '%.*s': 0 slots",
-				(int)len, entry);
-			return -1;
-		}
+		e->has_slots = 1;
 		entry += d + 1;
 		len -= d + 1;
 	} else {
-		n = 0;
+		e->slots = 0;
+	}
+	e->login = entry;
+	e->len = len;
+	return 1;
+}
+
+int ssh_logins_each(const char *list,
+		    int (*fn)(void *data, const struct ssh_login *e),
+		    void *data)
+{
+	struct ssh_login e;
+	size_t len;
+
+	for (;;) {
+		len = strcspn(list, ",");
+		if (login_parse(list, len, &e) && fn(data, &e) == -1)
+			return -1;
+		if (list[len] == '\0')
+			return 0;
+		list += len + 1;
+	}
+}
+
+int ssh_login_lines_each(FILE *f,
+			 int (*fn)(void *data, const struct ssh_login *e),
+			 void *data)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	while (rc == 0 && getline(&line, &cap, f) != -1)
+		if (line[strspn(line, " \t")] != '#')
+			rc = ssh_logins_each(line, fn, data);
+	free(line);
+	return rc;
+}
+
+/* ssh_logins_each callback: add the host of one login. */
+static int add_login(void *data, const struct ssh_login *e)
+{
+	struct exec_ssh *s = data;
+	struct ssh_host *h;
+
+	if (e->has_slots && e->slots == 0) {
+		ssh_err(s, EINVAL, "bad SSH login '%.*s': 0 slots",
+			(int)e->entry_len, e->entry);
+		return -1;
 	}
 	h = realloc(s->hosts, (s->nhosts + 1) * sizeof(*h));
 	if (h == NULL)
@@ -271,11 +317,11 @@ static int add_login(struct exec_ssh *s, const char *entry, size_t len)
 	s->hosts = h;
 	h = &s->hosts[s->nhosts];
 	memset(h, 0, sizeof(*h));
-	h->login = strndup(entry, len);
+	h->login = strndup(e->login, e->len);
 	if (h->login == NULL)
 		return -1;
 	s->nhosts++;
-	h->slots = (unsigned)n;
+	h->slots = (unsigned)e->slots;
 	h->local = strcmp(h->login, ":") == 0;
 	if (!h->local && !login_ok(h->login)) {
 		ssh_err(s, EINVAL, "bad SSH login '%s'", h->login);
@@ -284,37 +330,17 @@ static int add_login(struct exec_ssh *s, const char *entry, size_t len)
 	return 0;
 }
 
-/* Add the hosts of a comma-separated list of logins. */
-static int add_login_list(struct exec_ssh *s, const char *list)
-{
-	size_t len;
-
-	for (;;) {
-		len = strcspn(list, ",");
-		if (add_login(s, list, len) == -1)
-			return -1;
-		if (list[len] == '\0')
-			return 0;
-		list += len + 1;
-	}
-}
-
 /* Add the hosts of a --slf file: a login list a line, '#' comments. */
 static int add_login_file(struct exec_ssh *s, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
+	int rc;
 
 	if (f == NULL) {
 		ssh_err(s, errno, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && getline(&line, &cap, f) != -1)
-		if (line[strspn(line, " \t")] != '#')
-			rc = add_login_list(s, line);
-	free(line);
+	rc = ssh_login_lines_each(f, add_login, s);
 	fclose(f);
 	return rc;
 }
@@ -1151,7 +1177,7 @@ static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
 	if (o->workdir != NULL && (s->workdir = strdup(o->workdir)) == NULL)
 		return -1;
 	for (i = 0; i < o->nlogins; i++)
-		if (add_login_list(s, o->logins[i]) == -1)
+		if (ssh_logins_each(o->logins[i], add_login, s) == -1)
 			return -1;
 	for (i = 0; i < o->nlogin_files; i++)
 		if (add_login_file(s, o->login_files[i]) == -1)

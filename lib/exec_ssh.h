@@ -63,6 +63,7 @@
 #ifndef MPRUN_EXEC_SSH_H
 #define MPRUN_EXEC_SSH_H
 #include <stddef.h>
+#include <stdio.h>
 
 #include "executor.h"
 
@@ -97,6 +98,25 @@ struct exec_ssh_opts {
 };
 
 struct exec_ssh;
+
+/* One entry of a -S or --slf login list, "[N/]LOGIN" (blanks around it
+ * trimmed; not NUL-terminated). */
+struct ssh_login {
+	const char *entry, *login; /* the whole entry; its LOGIN */
+	size_t entry_len, len;
+	unsigned long slots;       /* N (at most 7 digits), 0 without N/ */
+	int has_slots;             /* N/ was given */
+};
+
+/* Call fn for each non-empty entry of a comma-separated login list: 0, or
+ * -1 as soon as fn says -1. */
+int ssh_logins_each(const char *list,
+		    int (*fn)(void *data, const struct ssh_login *e),
+		    void *data);
+/* The same for each line of a --slf file f ('#' lines are comments). */
+int ssh_login_lines_each(FILE *f,
+			 int (*fn)(void *data, const struct ssh_login *e),
+			 void *data);
 
 /* Parse the logins, check the hosts and start their masters. NULL with
  * errno and a message in err (errlen bytes): EINVAL for a bad login, env
