@@ -145,9 +145,11 @@ static const char *const payloads[] = {
 static const char *const xf_suffix[] = {"", "_noext", "_base", "_dir",
 					"_basenoext"};
 #define NXF 5
-/* {= =} expressions: the variables _mpN_eK, K < MAX_EXPRS; their values
- * are not checked (the oracle has no copy of lib/subst). */
-#define MAX_EXPRS 64
+/* {= =} expressions (and --plus strings, which are expressions too): the
+ * variables _mpN_eK; their values are not checked (the oracle has no copy
+ * of lib/subst). A template of more than MAX_EXPRS of them (K >= MAX_EXPRS)
+ * is beyond the oracle's table and not checked further. */
+#define MAX_EXPRS 1024
 #define NVARS (NXF + MAX_EXPRS)
 
 static int verbose, run_all, no_cost;
@@ -440,6 +442,9 @@ static int check_preamble(const struct fcase *c, const char *script,
 			if (end != p + 2 && *end == '=' && e < MAX_EXPRS) {
 				xf = NXF + (int)e;
 				p = end + 1;
+			} else if (end != p + 2 && *end == '=') {
+				memset(assigned, 0, MAX_ARGS * NVARS);
+				return -1;
 			}
 		}
 		if (xf < 0)
