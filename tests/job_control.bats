@@ -207,8 +207,9 @@ EOF
 	# A retried job's first try left its timeout armed: it fired after the
 	# job was freed (a crash, depending on the memory layout).
 	local vg=()
-	if ldd "$MPRUN" 2>/dev/null | grep -q libasan; then
-		: # AddressSanitizer reports it by itself
+	if [ -n "${MPRUN_SANITIZED:-}" ] ||
+		ldd "$MPRUN" 2>/dev/null | grep -q libasan; then
+		: # AddressSanitizer reports it by itself (clang links it in)
 	elif command -v valgrind >/dev/null; then
 		vg=(valgrind -q --error-exitcode=99)
 	else

@@ -847,6 +847,6 @@ int main(void)
 	test_file_stepwise();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
-		CHECK(!"removing the temporary directory");
+		FAIL("removing the temporary directory");
 	return UNIT_DONE();
 }

@@ -136,7 +136,7 @@ static struct fake *fake_new(enum order_policy order)
 		       &(struct sched_events){.notice = fake_notice,
 					      .data = f}) == -1 ||
 	    sched_callbacks(&f->s, &co, environ) == -1) {
-		CHECK(!"sched_init");
+		FAIL("sched_init");
 		exit(1);
 	}
 	f->busy = 1;

@@ -295,7 +295,7 @@ static void test_tree(void)
 	CHECK(termtree_descendants(&pids, &n) == 0 && n == 0);
 	free(pids);
 	if (start_tree(&t) == -1) {
-		CHECK(!"start_tree");
+		FAIL("start_tree");
 		kill_everything(&t);
 		return;
 	}

@@ -37,6 +37,8 @@ __attribute__((constructor)) static void unit_alarm(void)
 }
 
 #define CHECK(expr) unit_check(!!(expr), #expr, __FILE__, __LINE__)
+/* A check that fails, saying what went wrong. */
+#define FAIL(what) unit_check(0, (what), __FILE__, __LINE__)
 #define CHECK_STR(got, want)                                                   \
 	unit_check_str((got), (want), #got, __FILE__, __LINE__)
 #define CHECK_INT(got, want)                                                   \
