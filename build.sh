@@ -4,8 +4,9 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included); ends with the
-#                     line "N passed, N failed"
+#                     reproducers and seed corpora included), then each
+#                     libFuzzer target a few seconds (make fuzz-smoke);
+#                     ends with the line "N passed, N failed"
 #
 # Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
 set -eu
@@ -22,9 +23,11 @@ PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats pr
 # The test suite's real services (a loopback sshd and a one-node Slurm),
 # what the man page lint and the zsh/fish completion tests run, GNU
 # parallel, which tests/compat*.bats compare mprun with, xmllint for the
-# --report tests. (The timed fuzzing, make fuzz-smoke, needs clang and
-# libclang-rt-dev: not part of the test command; see tests/fuzz/README.)
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel libxml2-utils tmux"
+# --report tests, tmux for the terminal tests, clang for the sanitizer
+# tree and the libFuzzer targets (make fuzz-smoke).
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel libxml2-utils tmux clang libclang-rt-dev"
+# Seconds each fuzz target runs in ./build.sh test.
+FUZZ_SMOKE_TIME=${FUZZ_SMOKE_TIME:-3}
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -65,9 +68,13 @@ build_tree() {
 		autoreconf -fi >/dev/null
 	}
 	mkdir -p "$dir"
-	if [ ! -f "$dir/Makefile" ] || [ "$dir/config.status" -ot configure ]; then
+	# configured again when configure changed or was run with other
+	# arguments (kept in $dir/.configure-args)
+	if [ ! -f "$dir/Makefile" ] || [ "$dir/config.status" -ot configure ] ||
+		[ "$*" != "$(cat "$dir/.configure-args" 2>/dev/null)" ]; then
 		say "configure $* ($dir)"
 		(cd "$dir" && "$top/configure" -q "$@")
+		printf '%s\n' "$*" >"$dir/.configure-args"
 	fi
 	say "make ($dir)"
 	make -s -C "$dir" -j"$jobs" >/dev/null
@@ -97,6 +104,17 @@ check_tree() {
 	     /^# ERROR:/{f+=$3} END{print p+0, f+0}' "$log" >>"$counts"
 }
 
+# make fuzz-smoke in $1: each fuzz target $FUZZ_SMOKE_TIME s; its
+# "PASS: fuzz_NAME" and "FAIL: fuzz_NAME" lines counted in $counts.
+fuzz_smoke() {
+	say "make fuzz-smoke ($1, $FUZZ_SMOKE_TIME s each)"
+	make -s -C "$1" fuzz-smoke FUZZ_SMOKE_TIME="$FUZZ_SMOKE_TIME" \
+		FUZZ_JOBS="$jobs" >"$1/fuzz-smoke.out" 2>&1 || true
+	grep '^FAIL: ' "$1/fuzz-smoke.out" >/dev/null && cat "$1/fuzz-smoke.out" >&2
+	awk '/^PASS: fuzz_/{p++} /^FAIL: fuzz_/{f++}
+	     END{if (p + f == 0) f = 1; print p+0, f+0}' "$1/fuzz-smoke.out" >>"$counts"
+}
+
 case ${1:-} in
 test) install_deps "$PACKAGES" "$TEST_PACKAGES" ;;
 *) install_deps "$PACKAGES" "" ;;
@@ -121,9 +139,23 @@ test)
 	trap 'rm -rf "$counts" "$asan_log" "$MPRUN_COMPAT_CACHE"' EXIT
 	# -O1 (not the default -O2, which --enable-debug's -O0 does not
 	# override): what the sanitizers' authors advise, and it compiles in
-	# half the time.
-	build_tree _asan --enable-sanitizers --enable-debug CFLAGS='-O1 -g' \
-		>"$asan_log" 2>&1 &
+	# half the time. With clang the tree is instrumented for libFuzzer
+	# too (--enable-fuzzing), and the fuzz targets link with it.
+	fuzz= fuzz_args=
+	if command -v clang >/dev/null 2>&1; then
+		fuzz=yes fuzz_args="CC=clang --enable-fuzzing"
+	else
+		say "no clang: the sanitizer tree is built with gcc and make fuzz-smoke does not run"
+	fi
+	{
+		# shellcheck disable=SC2086 # fuzz_args is a list
+		build_tree _asan --enable-sanitizers --enable-debug \
+			CFLAGS='-O1 -g' $fuzz_args &&
+			if [ -n "$fuzz" ]; then
+				say "make fuzz (_asan)"
+				make -s -C _asan -j"$jobs" fuzz >/dev/null
+			fi
+	} >"$asan_log" 2>&1 &
 	asan_build=$!
 	check_tree _build
 	if wait "$asan_build"; then
@@ -131,6 +163,7 @@ test)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 		check_tree _asan
+		[ -z "$fuzz" ] || fuzz_smoke _asan
 	else
 		cat "$asan_log" >&2
 		say "the sanitizer build failed"

@@ -8,6 +8,10 @@
 set -u
 srcdir=$1 seconds=$2 name=$3
 t=tests/fuzz/fuzz_$name
+# A tree built --enable-fuzzing has lib/ compiled with UBSan's recovery (as
+# the rest of that tree): make a finding there fatal too.
+UBSAN_OPTIONS="halt_on_error=1:${UBSAN_OPTIONS:-print_stacktrace=1}"
+export UBSAN_OPTIONS
 ok=1
 report=$(mktemp) || exit 1
 dir=$(mktemp -d) || exit 1
