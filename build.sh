@@ -104,12 +104,15 @@ check_tree() {
 	     /^# ERROR:/{f+=$3} END{print p+0, f+0}' "$log" >>"$counts"
 }
 
-# make fuzz-smoke in $1: each fuzz target $FUZZ_SMOKE_TIME s; its
-# "PASS: fuzz_NAME" and "FAIL: fuzz_NAME" lines counted in $counts.
+# make fuzz-smoke in $1, $2 targets at a time: each fuzz target
+# $FUZZ_SMOKE_TIME s; its "PASS: fuzz_NAME" and "FAIL: fuzz_NAME" lines
+# counted in $counts.
 fuzz_smoke() {
 	say "make fuzz-smoke ($1, $FUZZ_SMOKE_TIME s each)"
-	make -s -C "$1" fuzz-smoke FUZZ_SMOKE_TIME="$FUZZ_SMOKE_TIME" \
-		FUZZ_JOBS="$jobs" >"$1/fuzz-smoke.out" 2>&1 || true
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		make -s -C "$1" fuzz-smoke FUZZ_SMOKE_TIME="$FUZZ_SMOKE_TIME" \
+		FUZZ_JOBS="$2" >"$1/fuzz-smoke.out" 2>&1 || true
 	grep '^FAIL: ' "$1/fuzz-smoke.out" >/dev/null && cat "$1/fuzz-smoke.out" >&2
 	awk '/^PASS: fuzz_/{p++} /^FAIL: fuzz_/{f++}
 	     END{if (p + f == 0) f = 1; print p+0, f+0}' "$1/fuzz-smoke.out" >>"$counts"
@@ -140,7 +143,9 @@ test)
 	# -O1 (not the default -O2, which --enable-debug's -O0 does not
 	# override): what the sanitizers' authors advise, and it compiles in
 	# half the time. With clang the tree is instrumented for libFuzzer
-	# too (--enable-fuzzing), and the fuzz targets link with it.
+	# too (--enable-fuzzing), and the fuzz targets link with it; they
+	# run one at a time (make fuzz-smoke) while the plain suite still
+	# runs.
 	fuzz= fuzz_args=
 	if command -v clang >/dev/null 2>&1; then
 		fuzz=yes fuzz_args="CC=clang --enable-fuzzing"
@@ -153,7 +158,8 @@ test)
 			CFLAGS='-O1 -g' $fuzz_args &&
 			if [ -n "$fuzz" ]; then
 				say "make fuzz (_asan)"
-				make -s -C _asan -j"$jobs" fuzz >/dev/null
+				make -s -C _asan -j"$jobs" fuzz >/dev/null &&
+					fuzz_smoke _asan 1
 			fi
 	} >"$asan_log" 2>&1 &
 	asan_build=$!
@@ -163,7 +169,6 @@ test)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 		check_tree _asan
-		[ -z "$fuzz" ] || fuzz_smoke _asan
 	else
 		cat "$asan_log" >&2
 		say "the sanitizer build failed"
