@@ -22,6 +22,7 @@
 #include "report.h"
 #include "restable.h"
 #include "shell.h"
+#include "mgr.h"
 #include "shm.h"
 #include "status.h"
 #include "template.h"
@@ -439,6 +440,7 @@ void common_free(struct common *cm)
 		rmdir(cm->table_dir);
 	free(cm->table_dir);
 	shm_end(cm);
+	mgr_free(cm->mgr);
 	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));
 }
@@ -550,6 +552,39 @@ int common_joblog_open(struct common *cm, int stages)
 			dirs_strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int common_mgr_start(struct common *cm, int unix_socket, int tcp)
+{
+	const struct cli *cli = cm->cli;
+	struct mgr_opts o = {.unix_socket = unix_socket, .tcp = tcp,
+			     .tcp_bind = cli->manager_addr,
+			     .tmpdir = cli->tmpdir};
+	char err[512];
+
+	if ((!unix_socket && !tcp) || cli->dry_run)
+		return 0;
+	cm->mgr = mgr_new(&o, err, sizeof(err));
+	if (cm->mgr == NULL) {
+		warn_msg(err);
+		return -1;
+	}
+	if (setenv(MGR_KEY_ENV, mgr_key(cm->mgr), 1) == -1 ||
+	    (tcp && setenv(MGR_ENV, mgr_tcp_address(cm->mgr), 1) == -1)) {
+		warn_msg(strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int common_calls_mprun(char *const *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (words[i] != NULL && strstr(words[i], "mprun") != NULL)
+			return 1;
 	return 0;
 }
 
@@ -963,6 +998,7 @@ static int status_start(struct common *cm, struct run_opts *ro)
 int common_start(struct common *cm, struct run_opts *ro)
 {
 	ro->shm = cm->shm;
+	ro->mgr = cm->mgr;
 	ro->data = cm;
 	if (cm->cli->progress && status_start(cm, ro) == -1) {
 		warn_msg(strerror(errno));
@@ -1021,6 +1057,10 @@ int common_finish(struct common *cm, int go)
 			report_halt(cm);
 	}
 	fflush(stdout);
+	if (cm->mgr != NULL && mgr_refused(cm->mgr) > 0)
+		common_say("mprun: counter service: %llu connections refused "
+			   "(a wrong key, a malformed request, or silence)\n",
+			   mgr_refused(cm->mgr));
 	if (shm_end(cm) == -1)
 		run_fail_after(cm->run);
 	if (cm->report != NULL &&

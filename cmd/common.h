@@ -18,6 +18,7 @@
 
 struct joblog_done;
 struct report;
+struct mgr;
 struct shm_seg;
 struct status;
 
@@ -28,6 +29,8 @@ struct common {
 	struct joblog *joblog;      /* --joblog, or NULL */
 	struct joblog_done *resume; /* --resume: what the log says was done */
 	struct shm_seg *shm;        /* counters and figures; NULL: dry run */
+	struct mgr *mgr;            /* the counter service of remote jobs, or
+				     * NULL (no -S, no --slurm) */
 	struct runner *run;
 	struct buf logcmd;          /* scratch: a task's Command column */
 	struct report *report;      /* --report: the jobs drawn at the end */
@@ -81,6 +84,13 @@ int common_joblog_open(struct common *cm, int stages);
 /* --report FILE --joblog-in LOG: draw the log's run; the exit status (0,
  * or 255 with a message). */
 int common_report_log(const struct cli *cli);
+/* The counter service for remote jobs (lib/mgr): a Unix socket for SSH
+ * hosts, TCP (--manager-addr) for Slurm steps; none when neither or for a
+ * dry run. The jobs' key (and the TCP address) go into our environment.
+ * -1: message printed. */
+int common_mgr_start(struct common *cm, int unix_socket, int tcp);
+/* Does this command text call mprun (its jobs may use counters)? */
+int common_calls_mprun(char *const *words, size_t n);
 /* The run's shared memory (counters, figures for --status): stale
  * segments removed, a new one made, MPRUN_SHM set for the jobs (call
  * before the pools are made), --counter-init applied. -1: message

@@ -203,9 +203,15 @@ static int make_template(struct run *r)
  * per host, as in GNU parallel). */
 static int make_ssh(struct run *r, struct pool_opts *po)
 {
+	if (common_mgr_start(&r->cm, 1, 0) == -1)
+		return -1;
 	r->ssh = remote_ssh_new(&r->cli, r->cli.sshlogins, r->cli.nsshlogins,
 				r->cli.slfs, r->cli.nslfs, r->cli.ssh,
-				r->cli.jobs != NULL ? po->sched.slots : 0);
+				r->cli.jobs != NULL ? po->sched.slots : 0,
+				r->cm.mgr,
+				r->cli.ncounter_inits > 0 ||
+					common_calls_mprun(r->cli.command,
+							   r->cli.ncommand));
 	if (r->ssh == NULL)
 		return -1;
 	po->sched.exec = exec_ssh_executor(r->ssh);
@@ -218,6 +224,8 @@ static int make_slurm(struct run *r, struct pool_opts *po)
 {
 	char what[64];
 
+	if (common_mgr_start(&r->cm, 0, 1) == -1)
+		return -1;
 	r->slurm = remote_slurm_new(r->cli.slurm_cpus, r->cli.slurm_alloc);
 	if (r->slurm == NULL)
 		return -1;

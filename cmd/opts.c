@@ -57,6 +57,7 @@ enum {
 	OPT_TRC,
 	OPT_SLURM,
 	OPT_SLURM_CPUS,
+	OPT_MANAGER_ADDR,
 	OPT_SLURM_ALLOC,
 	OPT_WORKERS,
 	OPT_WORKER_INIT,
@@ -340,6 +341,8 @@ static const struct opt_doc opt_docs[] = {
 	 "run each job as a step of the Slurm allocation (srun)", 0},
 	{{"slurm-cpus", required_argument, NULL, OPT_SLURM_CPUS}, "N",
 	 "CPUs of each Slurm job step (default 1)", 0},
+	{{"manager-addr", required_argument, NULL, OPT_MANAGER_ADDR}, "ADDR",
+	 "the address Slurm steps reach the counter service at", 0},
 	{{"slurm-alloc", required_argument, NULL, OPT_SLURM_ALLOC}, "OPTIONS",
 	 "get a Slurm allocation with salloc OPTIONS (implies --slurm)", 0},
 	{{"shell", required_argument, NULL, OPT_SHELL}, "PATH",
@@ -875,6 +878,11 @@ static int parse_remote_opt(int c, const char *arg, struct cli *cli)
 	case OPT_SLURM:
 		cli->slurm = 1;
 		return 0;
+	case OPT_MANAGER_ADDR:
+		if (*arg == '\0')
+			return usage_error("--manager-addr: empty address");
+		cli->manager_addr = arg;
+		return 0;
 	case OPT_SLURM_CPUS:
 		if (parse_number(arg, 1, 100000, &n) == -1)
 			return usage_error("--slurm-cpus: \"%s\" is not a number "
@@ -908,6 +916,9 @@ static int check_remote(const struct cli *cli)
 				   "directory mprun runs in)", "--workdir");
 	if (cli->slurm_cpus && !cli->slurm)
 		return usage_error("%s needs --slurm", "--slurm-cpus");
+	if (cli->manager_addr && !cli->slurm && !cli->pipeline)
+		return usage_error("%s needs --slurm (or --pipeline)",
+				   "--manager-addr");
 	if ((ssh || cli->slurm) && cli->pipeline)
 		return usage_error("%s: -S and --slurm do not apply; give the "
 				   "stages that run remotely executor: ssh "

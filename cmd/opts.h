@@ -119,6 +119,7 @@ struct cli {
 	int cleanup;       /* --cleanup */
 	int slurm;         /* --slurm (also set by --slurm-alloc) */
 	unsigned slurm_cpus; /* --slurm-cpus N (0: 1) */
+	const char *manager_addr; /* --manager-addr ADDR, or NULL */
 	const char *slurm_alloc; /* --slurm-alloc "OPTIONS" */
 	/* replacement strings */
 	int plus;          /* --plus */

@@ -168,6 +168,28 @@ static int declare_counters(struct prun *r)
 	return 0;
 }
 
+/* May the jobs of stage s use counters: the file declares some, or its
+ * command calls mprun? */
+static int stage_calls_mprun(const struct pipefile *pf,
+			     const struct pf_stage *s)
+{
+	return pf->ncounters > 0 || common_calls_mprun(&s->cmd, 1);
+}
+
+/* The counter service, when a stage runs elsewhere: a Unix socket for
+ * executor: ssh, TCP for executor: slurm. */
+static int start_mgr(struct prun *r)
+{
+	int ssh = 0, slurm = 0;
+	size_t i;
+
+	for (i = 0; i < r->pf->nstages; i++) {
+		ssh |= r->pf->stages[i].executor == PF_SSH;
+		slurm |= r->pf->stages[i].executor == PF_SLURM;
+	}
+	return common_mgr_start(&r->cm, ssh, slurm);
+}
+
 /* The executors of the stages that say executor: ssh or slurm (none for
  * a dry run). -1: message printed. */
 static int make_executors(struct prun *r, unsigned jobs)
@@ -176,6 +198,8 @@ static int make_executors(struct prun *r, unsigned jobs)
 	size_t i, n = r->pf->nstages;
 	char what[256];
 
+	if (start_mgr(r) == -1)
+		return -1;
 	r->ssh = calloc(n, sizeof(*r->ssh));
 	r->slurm = calloc(n, sizeof(*r->slurm));
 	r->exec = calloc(n, sizeof(*r->exec));
@@ -189,8 +213,10 @@ static int make_executors(struct prun *r, unsigned jobs)
 		if (s->executor == PF_SSH) {
 			r->ssh[i] = remote_ssh_new(
 				cli, s->hosts, s->nhosts, NULL, 0, s->ssh,
-				s->jobs ? s->jobs
-					: cli->jobs != NULL ? jobs : 0);
+				s->jobs	       ? s->jobs
+				: cli->jobs != NULL ? jobs
+						    : 0,
+				r->cm.mgr, stage_calls_mprun(r->pf, s));
 			if (r->ssh[i] == NULL)
 				return -1;
 			r->exec[i] = exec_ssh_executor(r->ssh[i]);

@@ -8,6 +8,7 @@
 #include "common.h"
 #include "exec_slurm.h"
 #include "exec_ssh.h"
+#include "mgr.h"
 
 /* MPRUN_SHELL, when set and not empty. */
 static const char *remote_shell(void)
@@ -35,7 +36,8 @@ static void on_ssh_notice(void *data, const char *msg)
 struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 				size_t nlogins, char *const *files,
 				size_t nfiles, const char *ssh,
-				unsigned default_slots)
+				unsigned default_slots, const struct mgr *mgr,
+				int check_mprun)
 {
 	struct exec_ssh_opts o = {0};
 	struct exec_ssh *s;
@@ -58,6 +60,9 @@ struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 	o.shell = remote_shell();
 	o.tmpdir = cli->tmpdir;
 	o.notice = on_ssh_notice;
+	o.counters_sock = mgr != NULL ? mgr_unix_path(mgr) : NULL;
+	o.counters_key = mgr != NULL ? mgr_key(mgr) : NULL;
+	o.check_mprun = check_mprun;
 	s = exec_ssh_new(&o, err, sizeof(err));
 	if (s == NULL)
 		warn_errno(err);

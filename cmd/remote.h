@@ -10,6 +10,7 @@
 #include "opts.h"
 
 struct exec_ssh;
+struct mgr;
 struct exec_slurm;
 
 /* An SSH executor for these logins ("[N/]HOST[,...]") and login files,
@@ -20,7 +21,8 @@ struct exec_slurm;
 struct exec_ssh *remote_ssh_new(const struct cli *cli, char *const *logins,
 				size_t nlogins, char *const *files,
 				size_t nfiles, const char *ssh,
-				unsigned default_slots);
+				unsigned default_slots, const struct mgr *mgr,
+				int check_mprun);
 /* A Slurm executor: steps of cpus CPUs (0: 1), in our allocation or one
  * salloc gets with alloc's options. NULL: message printed. */
 struct exec_slurm *remote_slurm_new(unsigned cpus, const char *alloc);

@@ -13,12 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr.h"
 #include "parse.h"
 #include "sem.h"
 #include "shm.h"
 
 #define EXIT_USAGE 255
 #define EXIT_NOT_FOUND 1
+#define SERVICE_TIMEOUT_MS 30000 /* a counter request to the service */
 
 /* One command: its option and what does it (args[0] is the option). */
 struct shmcmd {
@@ -228,12 +230,67 @@ static int parse_change(const char *s, int *set, long long *n)
 
 /* --- counters ------------------------------------------------------------ */
 
+/* The run's counter service (MGR_ENV) rather than a segment: a job on
+ * another host, where the run's segment is not (unset, or not there). */
+static int use_service(void)
+{
+	const char *name = getenv(SHM_ENV), *addr = getenv(MGR_ENV);
+	char path[sizeof(SHM_DIR) + SHM_NAME_MAX];
+
+	if (addr == NULL || *addr == '\0')
+		return 0;
+	if (name == NULL || *name == '\0')
+		return 1;
+	snprintf(path, sizeof(path), SHM_DIR "%s", name);
+	return access(path, F_OK) == -1;
+}
+
+/* Ask the counter service: its answer's lines in *reply. 0, or the exit
+ * status after saying why. */
+static int ask_service(const char *opt, const char *name, const char *req,
+		       char **reply)
+{
+	const char *key = getenv(MGR_KEY_ENV);
+	char err[512];
+
+	if (key == NULL || *key == '\0')
+		return fail(opt, "%s is set but " MGR_KEY_ENV " is not: the "
+			    "counter service needs the run's key",
+			    MGR_ENV);
+	if (mgr_call(getenv(MGR_ENV), key, req, reply,
+		     SERVICE_TIMEOUT_MS, err, sizeof(err)) == 0)
+		return 0;
+	if (errno == EINVAL || errno == ENOSPC || errno == ERANGE)
+		return counter_error(opt, name, errno);
+	return fail(opt, "%s", err);
+}
+
+/* mprun --counter through the service: "add NAME N", "set NAME N" or
+ * "get NAME"; print the value. */
+static int service_counter(const char *opt, const char *name, int argc,
+			   int set, long long n)
+{
+	char req[MGR_LINE_MAX], *reply = NULL;
+	int r;
+
+	if (argc == 2)
+		snprintf(req, sizeof(req), "get %s", name);
+	else
+		snprintf(req, sizeof(req), "%s %s %lld", set ? "set" : "add",
+			 name, n);
+	r = ask_service(opt, name, req, &reply);
+	if (r == 0)
+		printf("%s\n", reply);
+	free(reply);
+	return r;
+}
+
 /* mprun --counter NAME [+N|-N|=N]: print the value (after the change). */
 static int cmd_counter(int argc, char **args)
 {
 	struct shm_seg *seg;
-	long long n, value = 0;
-	int set, r;
+	long long n = 0, value = 0;
+	int set = 0, r;
 
 	if (argc < 2 || argc > 3)
 		return fail(args[0], "usage: mprun --counter NAME [+N|-N|=N]");
@@ -243,6 +300,8 @@ static int cmd_counter(int argc, char **args)
 		return fail(args[0], "%s: invalid change '%s' (use +N, -N or "
 				     "=N, N a whole number)",
 			    args[1], args[2]);
+	if (use_service())
+		return service_counter(args[0], args[1], argc, set, n);
 	seg = attach_from_env(args[0]);
 	if (seg == NULL)
 		return EXIT_USAGE;
@@ -280,8 +339,18 @@ static int cmd_counters(int argc, char **args)
 {
 	struct shm_seg *seg;
 
+	char *reply = NULL;
+	int r;
+
 	if (argc != 1)
 		return fail(args[0], "takes no argument");
+	if (use_service()) {
+		r = ask_service(args[0], "", "list", &reply);
+		if (r == 0)
+			fputs(reply, stdout);
+		free(reply);
+		return r;
+	}
 	seg = attach_from_env(args[0]);
 	if (seg == NULL)
 		return EXIT_USAGE;

@@ -18,8 +18,10 @@
 #include "buf.h"
 #include "exec_local.h"
 #include "helper.h"
+#include "hmac.h"
 #include "internal.h"
 #include "loop.h"
+#include "mgr.h"
 #include "quote.h"
 #include "template.h"
 
@@ -31,6 +33,10 @@
 #define REVIVE_MS 10000	       /* at most one new master a host in this */
 #define SOCK_DIR_MAX 64	       /* longer $TMPDIR: /tmp (sun_path is short) */
 #define CPUS_CMD "nproc 2>/dev/null || getconf _NPROCESSORS_ONLN || echo 1"
+#define CTR_DIR "/tmp/mprun-ctr." /* + random + "." + host: the private
+				   * directory of a host's forwarded socket */
+#define CTR_MADE "mprun-ctr-made"	  /* the master made it */
+#define MPRUN_MISSING "mprun-not-on-path" /* no mprun there */
 
 /* The remote wrapper, run by the remote /bin/sh with $1 = the job's script
  * and $2 = the watcher. The channel's stdin moves to fd 3 for the watcher;
@@ -81,6 +87,11 @@ struct ssh_host {
 	struct helper *starting; /* its master being started, or NULL */
 	struct helper *asking;	 /* its `ssh -O check` or `-O exit` */
 	int gone_fd;		 /* closing: a pidfd of its master, or -1 */
+	char *ctr_dir;		 /* the counters' directory there, or NULL */
+	char *ctr_addr;		 /* "unix:<ctr_dir>/s" */
+	int ctr_made;		 /* the master made ctr_dir */
+	int forwarded;		 /* ctr_dir/s is forwarded to the service */
+	int reviving;		 /* its forward is for a revived master */
 	struct exec_ssh *s;
 };
 
@@ -114,6 +125,8 @@ struct exec_ssh {
 	struct loop *loop; /* where helpers run (set-up, run), or NULL */
 	int late;	   /* closing: the masters' time is over */
 	unsigned default_slots;
+	char *ctr_sock, *ctr_key; /* the counter service, or NULL */
+	int check_mprun;
 	void (*notice)(void *data, const char *msg);
 	void *data;
 	char *err;
@@ -364,20 +377,126 @@ static void master_started(void *data, struct helper *hp);
 /* The `ssh -O check` asking for host h's master's pid ended. */
 static void master_pid_told(void *data, struct helper *hp);
 
-/* Start host h's master with a command that prints its CPU count, in the
- * executor's loop; master_started() goes on. */
+/* s[0..n) in base64 (RFC 4648, padded), appended to b. */
+static int base64_append(struct buf *b, const char *s, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	char q[4];
+	size_t i;
+	unsigned v;
+
+	if (buf_reserve(b, (n + 2) / 3 * 4) == -1)
+		return -1;
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = abc[v >> 18 & 63];
+		q[1] = abc[v >> 12 & 63];
+		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? abc[v & 63] : '=';
+		buf_append(b, q, 4); /* room reserved */
+	}
+	return 0;
+}
+
+/* Text for the remote login shell, which may not be a POSIX shell (csh,
+ * fish): /bin/sh runs it, decoded from base64 in single quotes. */
+static int sh_base64(struct buf *b, const char *text, size_t len)
+{
+	return buf_append_str(b, "exec /bin/sh -c 'eval \"$(echo ") == -1 ||
+			       base64_append(b, text, len) == -1
+		       ? -1
+		       : buf_append_str(b, " | base64 -d)\"'");
+}
+
+/* "export PATH=...; " when --env PATH sends ours: what the jobs see. */
+static int add_path_export(struct exec_ssh *s, struct buf *b)
+{
+	const char *path = getenv("PATH");
+	size_t i;
+
+	for (i = 0; i < s->nenv; i++)
+		if (strcmp(s->env[i], "PATH") == 0 && path != NULL)
+			return qprintf(b, "export PATH=%q; ", path);
+	return 0;
+}
+
+/* The master's command with counters: make the host's private directory
+ * (or, for a revived master, check that it is still ours, and remove the
+ * old socket), write the key read from stdin into it (a command line is
+ * seen by every user of either host), say whether mprun is on PATH, then
+ * print the CPU count. */
+static int master_script(struct exec_ssh *s, struct ssh_host *h,
+			 struct buf *b)
+{
+	struct buf sc = BUF_INIT;
+	int rc = -1;
+
+	if (qprintf(&sc, "umask 077; d=%q; { mkdir \"$d\" 2>/dev/null || "
+		    "{ [ -d \"$d\" ] && [ ! -h \"$d\" ] && [ -O \"$d\" ] && "
+		    "chmod 700 \"$d\" && rm -f \"$d/s\"; }; } && "
+		    "IFS= read -r k && printf '%%s\\n' \"$k\" >\"$d/key\" && "
+		    "echo " CTR_MADE "; ", h->ctr_dir) == 0 &&
+	    add_path_export(s, &sc) == 0 &&
+	    buf_append_str(&sc, "command -v mprun >/dev/null 2>&1 || echo "
+		    MPRUN_MISSING "; " CPUS_CMD) == 0)
+		rc = sh_base64(b, sc.data, sc.len);
+	buf_free(&sc);
+	return rc;
+}
+
+/* A pipe's reading end that holds key and a newline, then ends; -1/errno.
+ * (A key is far shorter than PIPE_BUF: the write does not block.) */
+static int key_pipe(const char *key)
+{
+	int fds[2];
+	struct buf b = BUF_INIT;
+	ssize_t n;
+
+	if (buf_printf(&b, "%s\n", key) == -1)
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	n = write(fds[1], b.data, b.len);
+	close_keep_errno(fds[1]);
+	if (n != (ssize_t)b.len) {
+		if (n >= 0)
+			errno = EIO;
+		close_keep_errno(fds[0]);
+		fds[0] = -1;
+	}
+	buf_free(&b);
+	return fds[0];
+}
+
+/* Start host h's master with a command that prints its CPU count (and
+ * makes its counters' directory), in the executor's loop;
+ * master_started() goes on. */
 static int master_start(struct exec_ssh *s, struct ssh_host *h)
 {
 	struct helper_opts o = {-1, s->connect_ms + MASTER_GRACE_MS, NULL,
 				master_started, h};
 	struct words w = {0};
+	struct buf cmd = BUF_INIT;
 
 	h->starting = NULL;
-	if (ssh_base(s, h, &w, "ControlMaster=yes") == 0 &&
+	if (h->ctr_dir != NULL && (o.fd_in = key_pipe(s->ctr_key)) == -1)
+		return -1;
+	if ((h->ctr_dir == NULL ? buf_append_str(&cmd, CPUS_CMD)
+				: master_script(s, h, &cmd)) == 0 &&
+	    ssh_base(s, h, &w, "ControlMaster=yes") == 0 &&
 	    words_addv(&w, "-o", PERSIST, "-o", s->timeout_opt, "--",
-		       h->login, CPUS_CMD, NULL) == 0)
+		       h->login, cmd.data, NULL) == 0)
 		h->starting = helper_start(s->loop, (char *const *)w.v, &o);
 	free(w.v);
+	buf_free(&cmd);
+	close_keep_errno(o.fd_in);
 	return h->starting != NULL ? 0 : -1;
 }
 
@@ -459,6 +578,91 @@ static void gates_open(struct exec_ssh *s, struct ssh_host *h,
 	}
 }
 
+/* Is line a whole line of b? */
+static int has_line(const struct buf *b, const char *line)
+{
+	const char *p = b->data;
+	size_t n = strlen(line);
+
+	while (p != NULL && (p = strstr(p, line)) != NULL) {
+		if ((p == b->data || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* `ssh -O forward` of the counters' socket ended: the master's pid next;
+ * a revived master's jobs go on. */
+static void forward_done(void *data, struct helper *hp)
+{
+	struct ssh_host *h = data;
+	struct exec_ssh *s = h->s;
+	char msg[1024];
+
+	h->forwarded = helper_ok(hp);
+	if (!h->forwarded && s->notice != NULL) {
+		snprintf(msg, sizeof(msg), "SSH host %s: the counter service "
+			 "could not be forwarded there (%s): its jobs cannot "
+			 "use counters", h->login,
+			 *last_line(helper_err(hp)) ? last_line(helper_err(hp))
+						    : "no answer");
+		s->notice(s->data, msg);
+	}
+	helper_free(hp);
+	h->asking = master_op(s, h, s->loop, "check", master_pid_told);
+	if (h->reviving)
+		gates_open(s, h, NULL);
+}
+
+/* Start forwarding host h's counters' socket to the service through its
+ * new master. 0 or -1/errno. */
+static int forward_start(struct exec_ssh *s, struct ssh_host *h, int revived)
+{
+	struct helper_opts o = {-1, HELPER_TIMEOUT_MS, NULL, forward_done, h};
+	struct words w = {0};
+	struct buf spec = BUF_INIT;
+
+	helper_free(h->asking);
+	h->asking = NULL;
+	h->reviving = revived;
+	if (buf_printf(&spec, "%s/s:%s", h->ctr_dir, s->ctr_sock) == 0 &&
+	    ssh_base(s, h, &w, "ControlMaster=no") == 0 &&
+	    words_addv(&w, "-O", "forward", "-R", spec.data, "--", h->login,
+		       NULL) == 0)
+		h->asking = helper_start(s->loop, (char *const *)w.v, &o);
+	free(w.v);
+	buf_free(&spec);
+	return h->asking != NULL ? 0 : -1;
+}
+
+/* What the master's command said of counters: its directory made (then
+ * forward it: 1), mprun missing (told once). */
+static int counters_ready(struct exec_ssh *s, struct ssh_host *h,
+			  const struct buf *out, int first)
+{
+	char msg[512];
+
+	if (h->ctr_dir == NULL)
+		return 0;
+	if (first && s->check_mprun && has_line(out, MPRUN_MISSING) &&
+	    s->notice != NULL) {
+		snprintf(msg, sizeof(msg), "SSH host %s: mprun is not on PATH "
+			 "there: its jobs cannot use counters (mprun "
+			 "--counter)", h->login);
+		s->notice(s->data, msg);
+	}
+	h->ctr_made = has_line(out, CTR_MADE);
+	if (!h->ctr_made && first && s->notice != NULL) {
+		snprintf(msg, sizeof(msg), "SSH host %s: %s is not a private "
+			 "directory of ours there: its jobs cannot use "
+			 "counters", h->login, h->ctr_dir);
+		s->notice(s->data, msg);
+	}
+	return h->ctr_made;
+}
+
 static void master_started(void *data, struct helper *hp)
 {
 	struct ssh_host *h = data;
@@ -475,6 +679,12 @@ static void master_started(void *data, struct helper *hp)
 	} else if (first) {
 		host_dead(s, h, helper_timed_out(hp) ? "" : why,
 			  helper_timed_out(hp) ? -1 : helper_status(hp));
+	}
+	/* with counters, the forward first (forward_done goes on) */
+	if (ok && counters_ready(s, h, helper_out(hp), first) &&
+	    forward_start(s, h, !first) == 0) {
+		helper_free(hp);
+		return;
 	}
 	if (ok && h->asking == NULL)
 		h->asking = master_op(s, h, s->loop, "check", master_pid_told);
@@ -568,6 +778,43 @@ static int masters_closed(void *data)
 	return 1;
 }
 
+/* Remove the counters' directories on the hosts (all at once, through
+ * their masters), before the masters close. */
+static void counters_dirs_remove(struct exec_ssh *s)
+{
+	struct helper_opts o = {-1, HELPER_TIMEOUT_MS, NULL, master_exit_done,
+				NULL};
+	struct helper_wait w;
+	struct words wd = {0};
+	struct buf cmd = BUF_INIT;
+	size_t i;
+
+	if (s->ctr_sock == NULL || helper_wait_init(&w, 0) == -1)
+		return;
+	for (i = 0; i < s->nhosts; i++) {
+		struct ssh_host *h = &s->hosts[i];
+
+		if (!h->ctr_made || access(h->ctl, F_OK) == -1)
+			continue;
+		wd.n = 0;
+		buf_reset(&cmd);
+		o.data = h;
+		if (qprintf(&cmd, "rm -rf %q", h->ctr_dir) == 0 &&
+		    ssh_base(s, h, &wd, "ControlMaster=no") == 0 &&
+		    words_addv(&wd, "--", h->login, cmd.data, NULL) == 0)
+			h->asking = helper_start(w.loop, (char *const *)wd.v,
+						 &o);
+	}
+	helper_wait_run(&w, hosts_settled, s);
+	for (i = 0; i < s->nhosts; i++) {
+		helper_free(s->hosts[i].asking);
+		s->hosts[i].asking = NULL;
+	}
+	free(wd.v);
+	buf_free(&cmd);
+	helper_wait_fini(&w);
+}
+
 /* Close every master (`ssh -O exit`, all at once) and wait, at most
  * MASTER_EXIT_MS, until those whose pid we know are gone (as the
  * subreaper, the loop reaps them). Nothing else runs here any more: the
@@ -612,6 +859,30 @@ static void masters_close(struct exec_ssh *s)
 	helper_wait_fini(&w);
 }
 
+/* Name each remote host's counters' directory (random: another user
+ * there cannot have made it in advance, and a shared /tmp of several hosts
+ * keeps them apart). */
+static int counters_dirs(struct exec_ssh *s)
+{
+	char rnd[17];
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (hmac_random_hex(rnd, 8) == -1)
+		return -1;
+	for (i = 0; i < s->nhosts; i++) {
+		if (s->hosts[i].local)
+			continue;
+		if (buf_printf(&b, CTR_DIR "%s.%zu", rnd, i) == -1)
+			return -1;
+		s->hosts[i].ctr_dir = buf_steal(&b);
+		if (buf_printf(&b, "unix:%s/s", s->hosts[i].ctr_dir) == -1)
+			return -1;
+		s->hosts[i].ctr_addr = buf_steal(&b);
+	}
+	return 0;
+}
+
 /* Give each remote host its socket path in the private directory. */
 static int make_sockets(struct exec_ssh *s, const char *tmpdir)
 {
@@ -634,7 +905,7 @@ static int make_sockets(struct exec_ssh *s, const char *tmpdir)
 		s->hosts[i].ctl_opt = buf_steal(&b);
 		s->hosts[i].ctl = s->hosts[i].ctl_opt + strlen("ControlPath=");
 	}
-	return 0;
+	return s->ctr_sock != NULL ? counters_dirs(s) : 0;
 }
 
 /* Check every host at once (their masters start) and wait for them in a
@@ -754,11 +1025,16 @@ static int add_command(struct exec_ssh *s, struct buf *b,
 }
 
 /* The job's script for the remote /bin/sh: variables, directory, command. */
-static int job_script(struct exec_ssh *s, struct buf *b,
+static int job_script(struct exec_ssh *s, struct ssh_host *h, struct buf *b,
 		      const struct exec_request *req)
 {
 	size_t i;
 
+	if (h->forwarded &&
+	    qprintf(b, "export " MGR_ENV "=%q; IFS= read -r " MGR_KEY_ENV
+		    " <%q/key; export " MGR_KEY_ENV "\n", h->ctr_addr,
+		    h->ctr_dir) == -1)
+		return -1;
 	for (i = 0; i < ARRAY_LEN(job_vars); i++)
 		if (add_export(b, req->envp, job_vars[i]) == -1)
 			return -1;
@@ -770,48 +1046,20 @@ static int job_script(struct exec_ssh *s, struct buf *b,
 	return add_command(s, b, req);
 }
 
-/* s[0..n) in base64 (RFC 4648, padded), appended to b. */
-static int base64_append(struct buf *b, const char *s, size_t n)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)s;
-	char q[4];
-	size_t i;
-	unsigned v;
-
-	if (buf_reserve(b, (n + 2) / 3 * 4) == -1)
-		return -1;
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = abc[v >> 18 & 63];
-		q[1] = abc[v >> 12 & 63];
-		q[2] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		q[3] = i + 2 < n ? abc[v & 63] : '=';
-		buf_append(b, q, 4); /* room reserved */
-	}
-	return 0;
-}
-
 /* The command line for the remote login shell: the wrapper, the job's
  * script and the watcher, each one quoted word, for /bin/sh. The login
  * shell (which may be csh or fish, with their own quoting) sees only
  * base64 text in single quotes: /bin/sh decodes the command and runs it. */
-static int remote_command(struct exec_ssh *s, struct buf *b,
-			  const struct exec_request *req)
+static int remote_command(struct exec_ssh *s, struct ssh_host *h,
+			  struct buf *b, const struct exec_request *req)
 {
 	struct buf job = BUF_INIT, cmd = BUF_INIT;
 	int rc = -1;
 
-	if (job_script(s, &job, req) == 0 &&
+	if (job_script(s, h, &job, req) == 0 &&
 	    qprintf(&cmd, "exec /bin/sh -c %q mprun %q %q", wrap_sh, job.data,
-		    watch_sh) == 0 &&
-	    buf_append_str(b, "exec /bin/sh -c 'eval \"$(echo ") == 0 &&
-	    base64_append(b, cmd.data, cmd.len) == 0)
-		rc = buf_append_str(b, " | base64 -d)\"'");
+		    watch_sh) == 0)
+		rc = sh_base64(b, cmd.data, cmd.len);
 	buf_free(&job);
 	buf_free(&cmd);
 	return rc;
@@ -1031,7 +1279,7 @@ static int remote_argv(struct exec_ssh *s, struct ssh_host *h,
 	struct words base = {0};
 	int rc = -1;
 
-	if (remote_command(s, cmd, req) == -1)
+	if (remote_command(s, h, cmd, req) == -1)
 		return -1;
 	if ((!s->transfer || req->nargs == 0) && s->nreturns == 0)
 		return ssh_base(s, h, w, "ControlMaster=no") == -1
@@ -1163,6 +1411,12 @@ static int copy_opts(struct exec_ssh *s, const struct exec_ssh_opts *o)
 	s->cleanup = o->cleanup;
 	s->notice = o->notice;
 	s->data = o->data;
+	s->check_mprun = o->check_mprun;
+	if (o->counters_sock != NULL &&
+	    ((s->ctr_sock = strdup(o->counters_sock)) == NULL ||
+	     (s->ctr_key = strdup(o->counters_key != NULL ? o->counters_key
+							  : "")) == NULL))
+		return -1;
 	s->local = exec_local(o->shell);
 	s->ssh = strv_split_blanks(o->ssh != NULL ? o->ssh : "ssh", &s->nssh);
 	if (s->ssh == NULL)
@@ -1294,10 +1548,13 @@ void exec_ssh_free(struct exec_ssh *s)
 		host_helpers_end(s, &s->hosts[i]);
 	for (i = 0; s->slots != NULL && i <= s->nslots; i++)
 		close_keep_errno(s->slots[i].ctl);
+	counters_dirs_remove(s);
 	masters_close(s);
 	for (i = 0; i < s->nhosts; i++) {
 		free(s->hosts[i].login);
 		free(s->hosts[i].ctl_opt);
+		free(s->hosts[i].ctr_dir);
+		free(s->hosts[i].ctr_addr);
 	}
 	if (s->dir != NULL)
 		rmdir(s->dir);
@@ -1311,6 +1568,8 @@ void exec_ssh_free(struct exec_ssh *s)
 	free(s->workdir);
 	free(s->shell);
 	free(s->dir);
+	free(s->ctr_sock);
+	free(s->ctr_key);
 	free(s);
 	errno = saved;
 }

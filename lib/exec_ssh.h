@@ -58,6 +58,15 @@
  * opts.env variable that is set in the job's environment here, quoted into
  * its command; the rest of the remote environment is the login's.
  *
+ * Counters. With opts.counters_sock, each host's master command also makes
+ * a private directory there, /tmp/mprun-ctr.<random>.<n> (mode 0700; one
+ * that exists must be a directory of the login's own, not a link), and
+ * says whether mprun is on PATH; then `ssh -O forward -R DIR/s:SOCK` makes
+ * the master forward DIR/s to the service, and the host's jobs get
+ * MPRUN_COUNTERS=unix:DIR/s and the key. A host without mprun is told once
+ * through opts.notice (if opts.check_mprun), as is a forward that failed.
+ * exec_ssh_free() removes the directories before closing the masters.
+ *
  * Ownership: exec_ssh_new() copies what it needs from the options. The
  * executor must outlive the pool that uses it. */
 #ifndef MPRUN_EXEC_SSH_H
@@ -91,6 +100,13 @@ struct exec_ssh_opts {
 	const char *tmpdir;	  /* for the sockets' directory; NULL: $TMPDIR,
 				   * else /tmp */
 	unsigned connect_timeout; /* seconds (ssh ConnectTimeout); 0: 5 */
+	/* The run's counter service (lib/mgr), a Unix socket here, or NULL:
+	 * each host's master forwards a socket in a private directory there
+	 * to it, and the jobs there get MGR_ENV and MGR_KEY_ENV (the key). */
+	const char *counters_sock;
+	const char *counters_key;
+	int check_mprun;	  /* tell once of each host where mprun is not
+				   * on PATH (with --env PATH: that PATH) */
 	/* Told once for each host that failed its check and is not used.
 	 * May be NULL. */
 	void (*notice)(void *data, const char *msg);

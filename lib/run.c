@@ -22,6 +22,7 @@
 #include "queue.h"
 #include "rrfeed.h"
 #include "sched.h"
+#include "mgr.h"
 #include "shm.h"
 #include "termtree.h"
 #include "throttle.h"
@@ -68,6 +69,7 @@ struct runner {
 	struct rrfeed *rr; /* --round-robin: instead of the feed */
 	struct throttle *throttle; /* jobs: --load, --memfree, --limit */
 	struct shm_seg *shm;
+	struct mgr *mgr; /* the counter service, or NULL */
 	struct loop_timer *timer;
 	void (*draw)(void *data, struct runner *r, int last);
 	uint64_t draw_ms;
@@ -389,6 +391,7 @@ struct runner *run_new(const struct run_opts *o)
 				    : &stages_ops;
 	r->in = o->in;
 	r->shm = o->shm;
+	r->mgr = o->shm != NULL ? o->mgr : NULL;
 	r->draw = o->draw;
 	r->draw_ms = o->draw_ms;
 	r->data = o->data;
@@ -410,6 +413,7 @@ struct runner *run_new(const struct run_opts *o)
 		r->timer = loop_timer_add(r->loop, r->draw_ms, run_tick, r);
 	if ((r->q != NULL && r->feed == NULL && r->rr == NULL) ||
 	    (r->draw != NULL && r->timer == NULL) ||
+	    (r->mgr != NULL && mgr_start(r->mgr, r->loop, r->shm) == -1) ||
 	    loop_signal_add(r->loop, SIGINT, run_sigint, r) == -1 ||
 	    loop_signal_add(r->loop, SIGTERM, run_sigterm, r) == -1 ||
 	    loop_signal_add(r->loop, SIGHUP, run_sigterm, r) == -1 ||
@@ -434,6 +438,7 @@ void run_free(struct runner *r)
 		loop_timer_cancel(r->loop, r->timer);
 	if (r->display != NULL)
 		capture_set_watch(NULL);
+	mgr_stop(r->mgr);
 	feed_free(r->feed);
 	rrfeed_free(r->rr);
 	throttle_free(r->throttle);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 struct input;
+struct mgr;
 struct pipefile;
 struct pipeline_events;
 struct pipeline_opts;
@@ -75,6 +76,9 @@ struct run_opts {
 	const struct throttle_opts *throttle; /* jobs: --load, --memfree,
 					     * --limit (lib/throttle), or NULL */
 	struct shm_seg *shm;                /* figures for --status, or NULL */
+	struct mgr *mgr;                    /* the counter service of jobs
+					     * elsewhere (served in the run's
+					     * loop, from shm), or NULL */
 	/* Called every draw_ms while the run goes (draw NULL: never). */
 	void (*draw)(void *data, struct runner *r, int last);
 	uint64_t draw_ms;

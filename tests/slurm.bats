@@ -281,3 +281,112 @@ YAML
 	wait_none 10 jobs
 	[ -z "$(pgrep -f -- "sleep $N")" ]
 }
+
+# --- the counter service over TCP: steps on other nodes reach the run's
+# counters through a listener of the submit host (lib/mgr); the steps here
+# forget the shared segment (unset MPRUN_SHM) to take that path ---
+
+# A client of the service at MPRUN_COUNTERS (tcp:HOST:PORT) that reads the
+# greeting, says nothing and tells whether it was dropped; at most 30 s.
+SILENT_CLIENT='use IO::Socket::INET; my ($h, $p) = $ENV{MPRUN_COUNTERS} =~ /^tcp:(.*):(\d+)$/ or die "no tcp address\n";
+my $s = IO::Socket::INET->new(PeerAddr => $h, PeerPort => $p) or die "connect: $!\n"; alarm 30;
+my $g = <$s>; print "greeting ", ($g =~ /^mprun-counters 1 [0-9a-f]{32}\n$/ ? "ok" : "bad"), "\n";
+my $r = <$s>; print defined $r ? "answered $r" : "dropped\n";'
+export SILENT_CLIENT
+
+@test "counters over TCP from Slurm steps: 8 jobs x 500 increments = exactly 4000" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	run salloc -n2 --quiet "$MPRUN" --slurm --counter-init n=0 \
+		--counters-json c.json \
+		'unset MPRUN_SHM; for i in $(seq 500); do mprun --counter n +1 >/dev/null || exit 1; done; echo {} $MPRUN_COUNTERS' \
+		::: 1 2 3 4 5 6 7 8
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "mprun: counters: n=4000" ]
+	grep -Eq '"n": ?4000' c.json
+	# the address is this host's name and a port
+	[ "$(grep -c "^[1-8] tcp:$(hostname):[0-9]*\$" <<<"$output")" -eq 8 ]
+	wait_none 10
+}
+
+@test "counters over TCP: --status shows them live; Ctrl-C leaves no listener, no step, no allocation" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	local i st port
+	"$MPRUN" --slurm-alloc -n2 --counter-init n=0 \
+		'unset MPRUN_SHM; echo "$MPRUN_COUNTERS" >addr{}; mprun --counter n +{} && sleep '$N \
+		::: 2 3 >out 2>&1 &
+	pid=$!
+	for ((i = 0; i < 400; i++)); do
+		st=$("$MPRUN" --status "$pid" 2>/dev/null || :)
+		grep -qx '  counter n 5' <<<"$st" && break
+		sleep 0.05
+	done
+	echo "$st"
+	grep -qx '  counter n 5' <<<"$st"
+	port=$(sed 's/.*://' addr2)
+	[ -n "$port" ]
+	ss -ltn | grep -q ":$port "
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	cat out
+	[ "$status" -eq 130 ]
+	wait_none 10 jobs
+	[ -z "$(pgrep -f -- "sleep $N")" ]
+	! ss -ltn | grep ":$port "
+}
+
+@test "counters over TCP with --manager-addr: a wrong key is refused, a silent client is dropped without stalling the run" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	run salloc -n3 --quiet "$MPRUN" --slurm -k --manager-addr 127.0.0.1 \
+		--counter-init n=0 \
+		'unset MPRUN_SHM; case {} in
+		wrong) MPRUN_COUNTERS_KEY=1111111111111111111111111111111111111111111111111111111111111111 mprun --counter n +100; echo "status $?" ;;
+		silent) perl -e "$SILENT_CLIENT" ;;
+		count) for i in $(seq 50); do mprun --counter n +1 >/dev/null || exit 1; done; date +%s%N >counted; echo "$MPRUN_COUNTERS" ;;
+		esac; [ {} != silent ] || date +%s%N >silent' ::: wrong silent count
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# (a job's stdout and stderr lines may come in either order)
+	[ "${#lines[@]}" -eq 7 ]
+	grep -Eqx "mprun: --counter: the counter service at tcp:127\.0\.0\.1:[0-9]+ refused the key \(MPRUN_COUNTERS_KEY\)" <<<"$output"
+	grep -qx "status 255" <<<"$output"
+	[ "$(grep -x -A1 "greeting ok" <<<"$output")" = "greeting ok
+dropped" ]
+	grep -Eqx "tcp:127\.0\.0\.1:[0-9]+" <<<"$output"
+	[ "${lines[5]}" = "mprun: counter service: 2 connections refused (a wrong key, a malformed request, or silence)" ]
+	[ "${lines[6]}" = "mprun: counters: n=50" ]
+	# the 50 requests were served while the silent client was connected
+	[ "$(cat counted)" -lt "$(cat silent)" ]
+	wait_none 10
+}
+
+@test "--manager-addr needs --slurm or --pipeline; a bad address is named" {
+	run "$MPRUN" --manager-addr 127.0.0.1 echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--manager-addr"*"--slurm"* ]]
+	run salloc -n1 --quiet "$MPRUN" --slurm --manager-addr 192.0.2.77 echo ::: 1
+	echo "$output"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"192.0.2.77"* ]]
+}
+
+@test "counters in a pipeline stage with executor: slurm go over TCP" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	cat >p.yaml <<'YAML'
+counters: [n]
+stages:
+  sim:
+    cmd: unset MPRUN_SHM; for i in 1 2 3; do mprun --counter n +{} >/dev/null; done; echo {} ${MPRUN_COUNTERS%%:*}
+    input: [1, 2, 3, 4]
+    executor: slurm
+    order: imap
+YAML
+	run salloc -n2 --quiet "$MPRUN" --pipeline p.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s tcp\n' 1 2 3 4)
+mprun: counters: n=30" ]
+	wait_none 10
+}

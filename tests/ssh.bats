@@ -445,3 +445,171 @@ _onall_same() {
 	# the copy of stdin is gone
 	! ls "${TMPDIR:-/tmp}"/mprun-onall.* 2>/dev/null | grep -q .
 }
+
+# --- the counter service: remote jobs reach the run's counters (lib/mgr)
+# through a Unix socket forwarded over each host's master connection ---
+
+# A client for tests/ the service's address in MPRUN_COUNTERS (unix: or
+# tcp:): it reads the greeting, says nothing, and tells whether the
+# service dropped it ("dropped") or answered; at most 30 s.
+SILENT_CLIENT='use IO::Socket::UNIX; use IO::Socket::INET;
+my $a = $ENV{MPRUN_COUNTERS} // ""; my $s;
+if ($a =~ /^unix:(.*)/) { $s = IO::Socket::UNIX->new(Peer => $1) }
+elsif ($a =~ /^tcp:(.*):(\d+)$/) { $s = IO::Socket::INET->new(PeerAddr => $1, PeerPort => $2) }
+$s or die "connect to <$a>: $!\n"; alarm 30;
+my $g = <$s>; print "greeting ", ($g =~ /^mprun-counters 1 [0-9a-f]{32}\n$/ ? "ok" : "bad"), "\n";
+my $r = <$s>; print defined $r ? "answered $r" : "dropped\n";'
+export SILENT_CLIENT
+
+# The remote counters' directories (the forwarded sockets) there now.
+ctr_dirs() { ls -d /tmp/mprun-ctr.* 2>/dev/null || :; }
+
+@test "counters over SSH: 2 hosts x 4 jobs x 500 increments = exactly 4000; nothing left on either side" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	mkdir cm
+	run "$MPRUN" -S 4/mprun-a,4/mprun-b --ssh "$SSH" --env PATH \
+		--tmpdir "$PWD/cm" --counter-init n=0 --counters-json c.json \
+		--joblog log 'for i in $(seq 500); do mprun --counter n +1 >/dev/null || exit 1; done; echo {} $MPRUN_COUNTERS' \
+		::: 1 2 3 4 5 6 7 8
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "mprun: counters: n=4000" ]
+	grep -Eq '"n": ?4000' c.json
+	# both hosts ran jobs, each through its own forwarded socket
+	[ "$(tail -n +2 log | cut -f2 | sort -u | tr '\n' ' ')" = "mprun-a mprun-b " ]
+	[ "$(grep -c 'unix:/tmp/mprun-ctr\.[0-9a-f]*\.[01]/s$' <<<"$output")" -eq 8 ]
+	# no socket left there, nor here
+	for d in $(grep -o '/tmp/mprun-ctr\.[^/]*' <<<"$output" | sort -u); do
+		[ ! -e "$d" ]
+	done
+	[ -z "$(ls -A cm)" ]
+}
+
+@test "counters over SSH: --status here shows them live; Ctrl-C leaves no socket, no listener, no remote process" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	mkdir cm
+	local before i st
+	before=$(ctr_dirs)
+	"$MPRUN" -S 1/mprun-a,1/mprun-b --ssh "$SSH" --env PATH \
+		--tmpdir "$PWD/cm" --counter-init n=0 \
+		'mprun --counter n +{} && sleep '$N ::: 2 3 >out 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		st=$("$MPRUN" --status "$pid" 2>/dev/null || :)
+		grep -qx '  counter n 5' <<<"$st" && break
+		sleep 0.05
+	done
+	echo "$st"
+	grep -qx '  counter n 5' <<<"$st"
+	wait_remote_started
+	# the service listens here; two sockets are forwarded there
+	local mine
+	mine=$(comm -13 <(echo "$before") <(ctr_dirs))
+	[ "$(wc -l <<<"$mine")" -eq 2 ]
+	for d in $mine; do [ -S "$d/s" ]; done
+	[ -S cm/mprun-mgr-*/s ]
+	ss -xl | grep -q "$PWD/cm/mprun-mgr-"
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	pid=
+	cat out
+	[ "$status" -eq 130 ]
+	nothing_left
+	for d in $mine; do [ ! -e "$d" ]; done
+	[ -z "$(ls -A cm)" ]
+	! ss -xl | grep -e "$PWD/cm/" -e "/tmp/mprun-ctr\." | grep -F "$mine"
+}
+
+@test "counters over SSH: a wrong key or a malformed request is refused and counted; the right key still works" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	run "$MPRUN" -k -S 1/mprun-a --ssh "$SSH" --env PATH --counter-init n=0 \
+		'case {} in
+		wrong) MPRUN_COUNTERS_KEY=0000000000000000000000000000000000000000000000000000000000000000 mprun --counter n +100; echo "status $?" ;;
+		nokey) unset MPRUN_COUNTERS_KEY; mprun --counter n +100; echo "status $?" ;;
+		junk) perl -MIO::Socket::UNIX -e '\''$s = IO::Socket::UNIX->new(Peer => substr($ENV{MPRUN_COUNTERS}, 5)) or die; <$s>; print $s "not a mac add n 100\n"; print "junk: ", scalar(<$s>) // "dropped\n"'\'' ;;
+		right) mprun --counter n +1; echo "status $?" ;;
+		esac' ::: wrong nokey junk right
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# (a job's stdout and stderr lines may come in either order)
+	[[ "$(sed -n 1,2p <<<"$output" | sort)" == "mprun: --counter: the counter service at unix:/tmp/mprun-ctr."*"/s refused the key (MPRUN_COUNTERS_KEY)
+status 255" ]]
+	[ "$(sed -n 3,4p <<<"$output" | sort)" = "mprun: --counter: MPRUN_COUNTERS is set but MPRUN_COUNTERS_KEY is not: the counter service needs the run's key
+status 255" ]
+	[ "${lines[4]}" = "junk: err EACCES" ]
+	[ "${lines[5]}" = 1 ]
+	[ "${lines[6]}" = "status 0" ]
+	[ "${lines[7]}" = "mprun: counter service: 2 connections refused (a wrong key, a malformed request, or silence)" ]
+	[ "${lines[8]}" = "mprun: counters: n=1" ]
+}
+
+@test "counters over SSH: a client that connects and says nothing does not stall the run; it is dropped" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	run "$MPRUN" -S 2/mprun-a --ssh "$SSH" --env PATH --env SILENT_CLIENT \
+		--counter-init n=0 \
+		'if [ {} = silent ]; then perl -e "$SILENT_CLIENT"; else for i in $(seq 50); do mprun --counter n +1 >/dev/null || exit 1; done; echo counted; fi' \
+		::: silent count
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the other job's 50 requests were served while the silent one was
+	# connected: it ended first
+	[ "${lines[0]}" = counted ]
+	[ "${lines[1]}" = "greeting ok" ]
+	[ "${lines[2]}" = dropped ]
+	[ "${lines[3]}" = "mprun: counter service: 1 connections refused (a wrong key, a malformed request, or silence)" ]
+	[ "${lines[4]}" = "mprun: counters: n=50" ]
+}
+
+@test "counters over SSH: a host without mprun on PATH is named once; the job's counter call fails" {
+	run "$MPRUN" -S 2/mprun-a,2/mprun-b --ssh "$SSH" --counter-init n=0 \
+		'mprun --counter n +1 2>/dev/null; echo "status $?"; : {}' ::: 1 2 3 4 5 6
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^status 127$' <<<"$output")" -eq 6 ]
+	for h in mprun-a mprun-b; do
+		[ "$(grep -c "^mprun: SSH host $h: mprun is not on PATH there: its jobs cannot use counters (mprun --counter)\$" <<<"$output")" -eq 1 ]
+	done
+	[ "${lines[-1]}" = "mprun: counters: n=0" ]
+	# a command that does not call mprun, without counters: not checked
+	run "$MPRUN" -S mprun-a --ssh "$SSH" echo ::: 1
+	[ "$output" = 1 ]
+}
+
+@test "counters over SSH: the key is on no command line, here or there" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	"$MPRUN" -S 1/mprun-a --ssh "$SSH" --env PATH --counter-init n=0 \
+		'printf "%s\n" "$MPRUN_COUNTERS_KEY" >/dev/shm/mprun-key-'$N'; mprun --counter n +1 >/dev/null; sleep {}' ::: $N >out 2>&1 &
+	pid=$!
+	wait_remote_started
+	local key
+	key=$(cat /dev/shm/mprun-key-$N)
+	rm -f /dev/shm/mprun-key-$N
+	[[ "$key" =~ ^[0-9a-f]{64}$ ]]
+	# every process's arguments, base64 ones decoded too
+	! ps -eo args= | grep -F "$key"
+	! ps -eo args= | grep -Eo "[A-Za-z0-9+/=]{40,}" | while read -r b; do
+		base64 -d <<<"$b" 2>/dev/null || :
+	done | grep -aF "$key"
+	kill -INT "$pid"
+	wait "$pid" || :
+	pid=
+}
+
+@test "counters in a pipeline stage with executor: ssh" {
+	PATH=$(dirname "$MPRUN"):$PATH
+	cat >p.yaml <<'YAML'
+vars: {cfg: none}
+counters: [n]
+stages:
+  remote:
+    cmd: for i in 1 2 3; do mprun --counter n +{} >/dev/null; done; echo {}
+    input: [1, 2, 3, 4]
+    executor: ssh
+    hosts: [2/mprun-a, 2/mprun-b]
+    ssh: ssh -F {{cfg}}
+YAML
+	run "$MPRUN" --pipeline p.yaml --set cfg="$MPRUN_SSH_CONFIG" --env PATH
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "mprun: counters: n=30" ]
+}
