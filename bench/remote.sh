@@ -2,7 +2,7 @@
 # remote.sh: the per-job overhead of remote jobs, over SSH and as Slurm
 # steps, side by side with the tools and loops that do the same by hand.
 #
-#   bench/remote.sh [ssh] [slurm]     (default: both)
+#   bench/remote.sh [ssh] [slurm] [counters]     (default: all three)
 #
 # ssh: N x `true` on one loopback host (tests/services/sshd.sh), SLOTS at
 # once, every tool over one multiplexed SSH connection:
@@ -27,6 +27,12 @@
 #   salloc    salloc -n SLOTS true (the fixed cost in both)
 # Target: mprun within 1.2x of the srun loop.
 #
+# counters: increments per second from one job, here (the run's shared
+# segment), on the SSH host (the counter service through the socket
+# forwarded over the master) and in a Slurm step (the service over TCP):
+# COPS x `mprun --counter n +1` (a process each) and CNC adds by
+# bench/mgr_rate.c (one process; one connection each through the service).
+#
 # Needs root to start the services (sshd.sh, slurm.sh start; both are
 # idempotent). A service that was already up is used and left running; one
 # this script started is stopped at the end (KEEP_SERVICES=1: never). A
@@ -35,7 +41,7 @@
 #
 # Env: MPRUN (binary, default ../_build/cmd/mprun), N (ssh jobs, 200),
 # NSLURM (steps, 100), SLOTS (2), RUNS (hyperfine runs, 5), KEEP_SERVICES
-# (0), and the services' own MPRUN_SSHD_* / MPRUN_SLURM_* variables.
+# (0), COPS (500), CNC (5000), and the services' own MPRUN_SSHD_* / MPRUN_SLURM_* variables.
 # Output: per-job ms and ratios on stdout; hyperfine's md/json/csv in
 # bench/results/remote-{ssh,slurm}.*. Takes about a minute with defaults.
 set -euo pipefail
@@ -47,6 +53,8 @@ N=${N:-200}
 NSLURM=${NSLURM:-100}
 SLOTS=${SLOTS:-2}
 RUNS=${RUNS:-5}
+COPS=${COPS:-500}
+CNC=${CNC:-5000}
 KEEP_SERVICES=${KEEP_SERVICES:-0}
 OUT=$BENCH/results
 SSHD_SVC=$SRC/tests/services/sshd.sh
@@ -60,14 +68,15 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 PARTS=("$@")
-((${#PARTS[@]})) || PARTS=(ssh slurm)
-DO_SSH=0 DO_SLURM=0
+((${#PARTS[@]})) || PARTS=(ssh slurm counters)
+DO_SSH=0 DO_SLURM=0 DO_COUNTERS=0
 for p in "${PARTS[@]}"; do
 	case $p in
 	ssh) DO_SSH=1 ;;
 	slurm) DO_SLURM=1 ;;
-	all) DO_SSH=1 DO_SLURM=1 ;;
-	*) die "usage: remote.sh [ssh] [slurm]" ;;
+	counters) DO_COUNTERS=1 ;;
+	all) DO_SSH=1 DO_SLURM=1 DO_COUNTERS=1 ;;
+	*) die "usage: remote.sh [ssh] [slurm] [counters]" ;;
 	esac
 done
 
@@ -84,6 +93,7 @@ cleanup() {
 		$MASTER -O exit mprun-a >/dev/null 2>&1 || :
 	fi
 	[[ -z ${CM_DIR:-} ]] || rm -rf "$CM_DIR"
+	[[ -z ${BIN_DIR:-} ]] || rm -rf "$BIN_DIR"
 	if ((STOP_SSHD)); then "$SSHD_SVC" stop >/dev/null 2>&1 || :; fi
 	if ((STOP_SLURM)); then "$SLURM_SVC" stop >/dev/null 2>&1 || :; fi
 }
@@ -132,6 +142,52 @@ up_slurm() {
 		alive "$SLURM_DIR/run/slurmd.pid"
 }
 
+# Start sshd unless it is up (then remember to stop it), and take its
+# environment; 1 (with a message) when the part $1 must be skipped.
+ensure_sshd() {
+	if up_sshd; then
+		echo "sshd: already running, using it (left running)"
+	else
+		[[ $(id -u) -eq 0 ]] || {
+			echo "remote.sh: sshd is not up and starting it needs root," \
+				"skipping the $1 part" >&2
+			return 1
+		}
+		((KEEP_SERVICES)) || STOP_SSHD=1
+		"$SSHD_SVC" start >/dev/null || die "tests/services/sshd.sh start failed"
+		echo "sshd: started (stopped at the end unless KEEP_SERVICES=1)"
+	fi
+	eval "$("$SSHD_SVC" env)"
+}
+
+# The same for the Slurm cluster.
+ensure_slurm() {
+	if up_slurm; then
+		echo "slurm: already running, using it (left running)"
+	else
+		[[ $(id -u) -eq 0 ]] || {
+			echo "remote.sh: Slurm is not up and starting it needs root," \
+				"skipping the $1 part" >&2
+			return 1
+		}
+		((KEEP_SERVICES)) || STOP_SLURM=1
+		if ! "$SLURM_SVC" start >/dev/null; then
+			command -v slurmctld >/dev/null || {
+				echo "remote.sh: Slurm missing and could not be installed," \
+					"skipping the $1 part" >&2
+				return 1
+			}
+			die "tests/services/slurm.sh start failed"
+		fi
+		echo "slurm: started (stopped at the end unless KEEP_SERVICES=1)"
+	fi
+	eval "$("$SLURM_SVC" env)"
+	export SLURM_CONF
+	unset SLURM_JOB_ID SLURM_JOBID
+	[[ -z $(squeue -h -o %A 2>/dev/null) ]] ||
+		echo "remote.sh: warning: the cluster runs other jobs; salloc may wait" >&2
+}
+
 bench_ssh() {
 	echo "== ssh: $N x true, $SLOTS at a time on one loopback host"
 	if ! command -v parallel >/dev/null; then
@@ -139,19 +195,7 @@ bench_ssh() {
 			"(apt-get install -y parallel)" >&2
 		return 0
 	fi
-	if up_sshd; then
-		echo "sshd: already running, using it (left running)"
-	else
-		[[ $(id -u) -eq 0 ]] || {
-			echo "remote.sh: sshd is not up and starting it needs root," \
-				"skipping the ssh part" >&2
-			return 0
-		}
-		((KEEP_SERVICES)) || STOP_SSHD=1
-		"$SSHD_SVC" start >/dev/null || die "tests/services/sshd.sh start failed"
-		echo "sshd: started (stopped at the end unless KEEP_SERVICES=1)"
-	fi
-	eval "$("$SSHD_SVC" env)"
+	ensure_sshd ssh || return 0
 	local ssh="ssh -F $MPRUN_SSH_CONFIG" pssh t0 t1
 	CM_DIR=$(mktemp -d /tmp/mprun-bench-cm.XXXXXX)
 	pssh="$ssh -o ControlMaster=auto -o ControlPath=$CM_DIR/%C -o ControlPersist=60"
@@ -202,30 +246,7 @@ bench_ssh() {
 
 bench_slurm() {
 	echo "== slurm: $NSLURM x true as steps, $SLOTS at a time in salloc -n$SLOTS"
-	if up_slurm; then
-		echo "slurm: already running, using it (left running)"
-	else
-		[[ $(id -u) -eq 0 ]] || {
-			echo "remote.sh: Slurm is not up and starting it needs root," \
-				"skipping the slurm part" >&2
-			return 0
-		}
-		((KEEP_SERVICES)) || STOP_SLURM=1
-		if ! "$SLURM_SVC" start >/dev/null; then
-			command -v slurmctld >/dev/null || {
-				echo "remote.sh: Slurm missing and could not be installed," \
-					"skipping the slurm part" >&2
-				return 0
-			}
-			die "tests/services/slurm.sh start failed"
-		fi
-		echo "slurm: started (stopped at the end unless KEEP_SERVICES=1)"
-	fi
-	eval "$("$SLURM_SVC" env)"
-	export SLURM_CONF
-	unset SLURM_JOB_ID SLURM_JOBID
-	[[ -z $(squeue -h -o %A 2>/dev/null) ]] ||
-		echo "remote.sh: warning: the cluster runs other jobs; salloc may wait" >&2
+	ensure_slurm slurm || return 0
 
 	local got
 	got=$(salloc -n"$SLOTS" --quiet "$MPRUN" --slurm -j"$SLOTS" -k echo ::: 1 2 3) ||
@@ -249,7 +270,58 @@ bench_slurm() {
 	echo
 }
 
+# counters: increments per second from one job, by `mprun --counter` (a
+# process per increment: mostly process creation) and by bench/mgr_rate.c
+# (one process, one connection per increment), in a job here (the shared
+# segment), on an SSH host (the socket forwarded over the master) and in a
+# Slurm step that forgets the segment (TCP).
+bench_counters() {
+	echo "== counters: increments per second from one job"
+	local lib bin ssh_ok=0 slurm_ok=0
+	lib=$(dirname "$MPRUN")/../lib/libmprun.a
+	[[ -f $lib ]] || {
+		echo "remote.sh: no $lib, skipping the counters part" >&2
+		return 0
+	}
+	BIN_DIR=$(mktemp -d /tmp/mprun-bench-bin.XXXXXX)
+	chmod 755 "$BIN_DIR"
+	cc -O2 -D_GNU_SOURCE -I"$SRC/lib" -o "$BIN_DIR/mgr_rate" \
+		"$BENCH/mgr_rate.c" "$lib" -lrt || die "cannot build mgr_rate"
+	ln -s "$MPRUN" "$BIN_DIR/mprun"
+	ensure_sshd counters && ssh_ok=1
+	ensure_slurm counters && slurm_ok=1
+	# the job: COPS increments by the command, timed inside the job, then
+	# CNC by mgr_rate
+	local job='t0=$(date +%s%N); i=0; while [ $i -lt '$COPS' ]; do mprun --counter n +1 >/dev/null || exit 1; i=$((i + 1)); done; t1=$(date +%s%N); awk -v n='$COPS' -v ns=$((t1 - t0)) "BEGIN { printf \"command: %d adds in %.3f s (%.0f/s)\n\", n, ns / 1e9, n * 1e9 / ns }"; mgr_rate '$CNC' {}'
+	local want=$((COPS + CNC)) out
+	check_total() {
+		grep -qx "mprun: counters: n=$want" <<<"$1" ||
+			die "counters: wrong total: $1"
+	}
+	echo "-- here (the shared segment)"
+	out=$(PATH=$BIN_DIR:$PATH "$MPRUN" --counter-init n=0 "$job" ::: "" 2>&1)
+	echo "$out"
+	check_total "$out"
+	if ((ssh_ok)); then
+		echo "-- SSH host (Unix socket forwarded over the master)"
+		out=$(PATH=$BIN_DIR:$PATH "$MPRUN" -S 1/mprun-a \
+			--ssh "ssh -F $MPRUN_SSH_CONFIG" --env PATH \
+			--counter-init n=0 "$job" ::: "" 2>&1)
+		echo "$out"
+		check_total "$out"
+	fi
+	if ((slurm_ok)); then
+		echo "-- Slurm step (TCP)"
+		out=$(PATH=$BIN_DIR:$PATH salloc -n1 --quiet "$MPRUN" --slurm \
+			--counter-init n=0 "unset MPRUN_SHM; $job" ::: "" 2>&1)
+		echo "$out"
+		check_total "$out"
+	fi
+	echo
+}
+
 echo "remote.sh: mprun $MPRUN, $(nproc) CPUs, hyperfine runs=$RUNS"
 if ((DO_SSH)); then bench_ssh; fi
 if ((DO_SLURM)); then bench_slurm; fi
+if ((DO_COUNTERS)); then bench_counters; fi
 echo "raw hyperfine exports: $OUT/remote-*.{md,json,csv}"

@@ -16,7 +16,7 @@ _mprun_longopts='--jobs --max-procs --arg-file --null --delimiter --colsep --max
 --resume-failed --results --bar --progress --eta --pipeline --set
 --counter-init --counters-json --workers --worker-init --max-tasks-per-worker
 --max-inflight --framing --sshlogin --onall --nonall --slf --ssh --env --workdir --transfer --return --cleanup
---trc --slurm --slurm-cpus --slurm-alloc --dry-run --verbose --version --help
+--trc --slurm --slurm-cpus --manager-addr --slurm-alloc --dry-run --verbose --version --help
 --plus --rpl --quote --replace --extensionreplace --er --basenamereplace --bnr
 --dirnamereplace --dnr --basenameextensionreplace --bner --seqreplace
 --slotreplace'
@@ -43,7 +43,7 @@ _mprun_takes_arg()
 		--worker-init | --max-tasks-per-worker | --max-inflight | \
 		--framing | \
 		--sshlogin | --slf | --ssh | --env | --workdir | --wd | \
-		--return | --trc | --slurm-cpus | --slurm-alloc | \
+		--return | --trc | --slurm-cpus | --manager-addr | --slurm-alloc | \
 		--rpl | --extensionreplace | --er | --basenamereplace | --bnr | \
 		--dirnamereplace | --dnr | --basenameextensionreplace | --bner | \
 		--seqreplace | --slotreplace)

@@ -29,7 +29,7 @@ function __fish_mprun_needs_command
                 --joblog --report --joblog-in --results --pipeline --set --counter-init \
                 --counters-json --workers --worker-init \
                 --max-tasks-per-worker --max-inflight --framing --sshlogin --slf --ssh \
-                --env --workdir --wd --return --trc --slurm-cpus \
+                --env --workdir --wd --return --trc --slurm-cpus --manager-addr \
                 --slurm-alloc --rpl --extensionreplace --er \
                 --basenamereplace --bnr --dirnamereplace --dnr \
                 --basenameextensionreplace --bner --seqreplace --slotreplace
@@ -154,6 +154,7 @@ complete -c mprun -n '__fish_mprun_needs_command; and not __fish_is_first_arg' -
 complete -c mprun -n __fish_mprun_needs_command -l trc -r -F -d 'Same as --transfer --return FILE --cleanup'
 complete -c mprun -n __fish_mprun_needs_command -l slurm -d 'Run each job as a step of the Slurm allocation'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-cpus -x -d 'CPUs of each Slurm job step'
+complete -c mprun -n __fish_mprun_needs_command -l manager-addr -x -a '(__fish_print_hostnames)' -d 'the address Slurm steps reach the counter service at'
 complete -c mprun -n __fish_mprun_needs_command -l slurm-alloc -x -d 'Get a Slurm allocation with salloc OPTIONS'
 complete -c mprun -n __fish_mprun_needs_command -s q -l quote -d 'Each command word is one word: no shell syntax in it'
 complete -c mprun -n __fish_mprun_needs_command -l plus -d "GNU parallel's --plus replacement strings"
