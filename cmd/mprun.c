@@ -199,19 +199,26 @@ static int make_template(struct run *r)
 	return 0;
 }
 
+/* May the jobs use counters (then remote ones get the counter service):
+ * --counter-init, or a command that calls mprun? */
+static int may_count(const struct run *r)
+{
+	return r->cli.ncounter_inits > 0 ||
+	       common_calls_mprun(r->cli.command, r->cli.ncommand);
+}
+
 /* -S / --slf: the SSH executor; its slots are the pool's (-j N means N
  * per host, as in GNU parallel). */
 static int make_ssh(struct run *r, struct pool_opts *po)
 {
-	if (common_mgr_start(&r->cm, 1, 0) == -1)
+	int counters = may_count(r);
+
+	if (common_mgr_start(&r->cm, counters, 0) == -1)
 		return -1;
 	r->ssh = remote_ssh_new(&r->cli, r->cli.sshlogins, r->cli.nsshlogins,
 				r->cli.slfs, r->cli.nslfs, r->cli.ssh,
 				r->cli.jobs != NULL ? po->sched.slots : 0,
-				r->cm.mgr,
-				r->cli.ncounter_inits > 0 ||
-					common_calls_mprun(r->cli.command,
-							   r->cli.ncommand));
+				r->cm.mgr, counters);
 	if (r->ssh == NULL)
 		return -1;
 	po->sched.exec = exec_ssh_executor(r->ssh);
@@ -224,7 +231,8 @@ static int make_slurm(struct run *r, struct pool_opts *po)
 {
 	char what[64];
 
-	if (common_mgr_start(&r->cm, 0, 1) == -1)
+	if (common_mgr_start(&r->cm, 0,
+			     may_count(r) || r->cli.manager_addr != NULL) == -1)
 		return -1;
 	r->slurm = remote_slurm_new(r->cli.slurm_cpus, r->cli.slurm_alloc);
 	if (r->slurm == NULL)

@@ -176,14 +176,17 @@ static int stage_calls_mprun(const struct pipefile *pf,
 	return pf->ncounters > 0 || common_calls_mprun(&s->cmd, 1);
 }
 
-/* The counter service, when a stage runs elsewhere: a Unix socket for
- * executor: ssh, TCP for executor: slurm. */
+/* The counter service, when a stage that runs elsewhere may use counters:
+ * a Unix socket for executor: ssh, TCP for executor: slurm. */
 static int start_mgr(struct prun *r)
 {
 	int ssh = 0, slurm = 0;
 	size_t i;
 
 	for (i = 0; i < r->pf->nstages; i++) {
+		if (!stage_calls_mprun(r->pf, &r->pf->stages[i]) &&
+		    r->cm.cli->manager_addr == NULL)
+			continue;
 		ssh |= r->pf->stages[i].executor == PF_SSH;
 		slurm |= r->pf->stages[i].executor == PF_SLURM;
 	}

@@ -148,17 +148,18 @@ int shmcmd_main(int argc, char **argv)
 
 /* --- shared helpers ------------------------------------------------------ */
 
-/* Print "mprun: OPT: " and a formatted message; returns EXIT_USAGE. */
+/* Print "mprun: OPT: " and a formatted message, in one write (a job's
+ * stderr may share a pipe with other writers); returns EXIT_USAGE. */
 __attribute__((format(printf, 2, 3))) static int fail(const char *opt,
 						      const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "mprun: %s: ", opt);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "mprun: %s: %s\n", opt, msg);
 	return EXIT_USAGE;
 }
 
@@ -189,7 +190,9 @@ static struct shm_seg *attach_from_env(const char *opt)
 
 	if (name == NULL || *name == '\0') {
 		fail(opt, "no run: " SHM_ENV " is not set (run this inside a "
-			  "job of mprun)");
+			  "job of mprun; on an SSH host or a Slurm node, the "
+			  "run serves its counters when given --counter-init "
+			  "or when its command calls mprun)");
 		return NULL;
 	}
 	seg = shm_attach(name);

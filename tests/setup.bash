@@ -125,3 +125,17 @@ signal_and_time() {
 	pid=
 	echo "SIG$1: status $status after $ms ms"
 }
+
+# Wait (at most 20 s) until `mprun --status PID` shows the whole line $2;
+# print what it showed last and fail otherwise.
+wait_status_line() {
+	local i st
+	for ((i = 0; i < 400; i++)); do
+		st=$("$MPRUN" --status "$1" 2>/dev/null || :)
+		grep -qx -- "$2" <<<"$st" && return 0
+		sleep 0.05
+	done
+	printf 'mprun --status %s never showed "%s"; last:\n%s\n' "$1" "$2" \
+		"$st" >&2
+	return 1
+}

@@ -316,18 +316,12 @@ ops=500
 
 @test "counters over TCP: --status shows them live; Ctrl-C leaves no listener, no step, no allocation" {
 	PATH=$(dirname "$MPRUN"):$PATH
-	local i st port
+	local port
 	"$MPRUN" --slurm-alloc -n2 --counter-init n=0 \
 		'unset MPRUN_SHM; echo "$MPRUN_COUNTERS" >addr{}; mprun --counter n +{} && sleep '$N \
 		::: 2 3 >out 2>&1 &
 	pid=$!
-	for ((i = 0; i < 400; i++)); do
-		st=$("$MPRUN" --status "$pid" 2>/dev/null || :)
-		grep -qx '  counter n 5' <<<"$st" && break
-		sleep 0.05
-	done
-	echo "$st"
-	grep -qx '  counter n 5' <<<"$st"
+	wait_status_line "$pid" '  counter n 5'
 	port=$(sed 's/.*://' addr2)
 	[ -n "$port" ]
 	ss -ltn | grep -q ":$port "
