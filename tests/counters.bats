@@ -62,7 +62,7 @@ _ct_need_run_segment() {
 	run _ct_err_to_file "$MPRUN" --counter n +1
 	[ "$status" -eq 255 ]
 	[ "$output" = "" ]
-	grep -q 'mprun: --counter: no run: MPRUN_SHM is not set (run this inside a job of mprun)' err
+	[ "$(cat err)" = "mprun: --counter: no run: MPRUN_SHM is not set (run this inside a job of mprun; on an SSH host or a Slurm node, the run serves its counters when given --counter-init or when its command calls mprun)" ]
 	run _ct_err_to_file "$MPRUN" --counters
 	[ "$status" -eq 255 ]
 	grep -q 'MPRUN_SHM is not set' err
