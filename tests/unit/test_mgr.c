@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hmac.h"
 #include "loop.h"
 #include "mgr.h"
 #include "shm.h"
@@ -69,6 +70,46 @@ static void raw(const char *path, const char *bytes, size_t n)
 	back[len] = '\0';
 	/* the answer after the greeting line */
 	say("%s|", strchr(back, '\n') ? strchr(back, '\n') + 1 : back);
+	close(fd);
+}
+
+/* Answer the challenge of the service at path with the first digits hex
+ * digits of the right MAC for key, then req; say what came back. */
+static void raw_mac(const char *path, const char *key, size_t digits,
+		    const char *req)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	unsigned char d[HMAC_SHA256_LEN];
+	char back[512], hex[2 * HMAC_SHA256_LEN + 1], line[512];
+	const char *nonce;
+	size_t len = 0;
+	ssize_t r;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		say("noconnect|");
+		return;
+	}
+	while (!memchr(back, '\n', len) &&
+	       (r = read(fd, back + len, sizeof(back) - 1 - len)) > 0)
+		len += (size_t)r;
+	back[len] = '\0';
+	nonce = back + strlen(MGR_GREETING);
+	if (len < strlen(MGR_GREETING) + MGR_NONCE_HEX) {
+		say("nogreeting|");
+		close(fd);
+		return;
+	}
+	hmac_sha256(key, strlen(key), nonce, MGR_NONCE_HEX, d);
+	hmac_hex(d, sizeof(d), hex);
+	snprintf(line, sizeof(line), "%.*s %s\n", (int)digits, hex, req);
+	(void)!write(fd, line, strlen(line));
+	len = 0;
+	while ((r = read(fd, back + len, sizeof(back) - 1 - len)) > 0)
+		len += (size_t)r;
+	back[len] = '\0';
+	say("%s|", back);
 	close(fd);
 }
 
@@ -182,10 +223,15 @@ static void wrong_key(void *arg)
 		memset(big, 'x', sizeof(big));
 		raw(x->path, big, sizeof(big));
 	}
+	/* the right MAC cut short, or none: refused; whole: served */
+	raw_mac(x->path, x->key, 8, "add n 1");
+	raw_mac(x->path, x->key, 0, "add n 1");
+	raw_mac(x->path, x->key, 2 * HMAC_SHA256_LEN, "add n 1");
 }
 
-/* A wrong key, a line that is no request, a NUL, too long a line:
- * refused, counted, nothing changed. */
+/* A wrong key, a line that is no request, a NUL, too long a line, the
+ * right MAC cut short or left out: refused, counted, nothing changed (the
+ * whole MAC, last, is served). */
 static void test_refused(struct loop *l, struct shm_seg *seg)
 {
 	struct mgr_opts o = {.unix_socket = 1};
@@ -202,11 +248,11 @@ static void test_refused(struct loop *l, struct shm_seg *seg)
 	serve_while(l, wrong_key, &x, out, sizeof(out));
 	CHECK(strstr(out, "-1 13 the counter service at unix:") == out);
 	CHECK(strstr(out, "refused the key") != NULL);
-	CHECK(strstr(out, "|err EACCES\n|err EINVAL\n|err EINVAL\n|") !=
-	      NULL);
-	CHECK(shm_counter_get(seg, "n", &v) == 0 && v == 3);
-	CHECK(mgr_refused(m) == 5);
-	CHECK(mgr_served(m) == 0);
+	CHECK(strstr(out, "|err EACCES\n|err EINVAL\n|err EINVAL\n|"
+			  "err EACCES\n|err EACCES\n|ok 4\n|") != NULL);
+	CHECK(shm_counter_get(seg, "n", &v) == 0 && v == 4);
+	CHECK(mgr_refused(m) == 7);
+	CHECK(mgr_served(m) == 1);
 	mgr_free(m);
 }
 
