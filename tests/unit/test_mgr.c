@@ -50,17 +50,30 @@ static void call(const char *addr, const char *key, const char *req)
 	free(reply);
 }
 
-/* Send raw bytes to a Unix socket; say what came back. */
-static void raw(const char *path, const char *bytes, size_t n)
+/* A socket connected to the Unix socket path, or -1. */
+static int connect_unix(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char back[512];
-	size_t len = 0;
-	ssize_t r;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+	if (fd != -1 &&
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Send raw bytes to a Unix socket; say what came back. */
+static void raw(const char *path, const char *bytes, size_t n)
+{
+	char back[512];
+	size_t len = 0;
+	ssize_t r;
+	int fd = connect_unix(path);
+
+	if (fd == -1) {
 		say("noconnect|");
 		return;
 	}
@@ -78,16 +91,14 @@ static void raw(const char *path, const char *bytes, size_t n)
 static void raw_mac(const char *path, const char *key, size_t digits,
 		    const char *req)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	unsigned char d[HMAC_SHA256_LEN];
 	char back[512], hex[2 * HMAC_SHA256_LEN + 1], line[512];
 	const char *nonce;
 	size_t len = 0;
 	ssize_t r;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = connect_unix(path);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+	if (fd == -1) {
 		say("noconnect|");
 		return;
 	}
