@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # pipe.sh: pipe mode (--pipe, --pipepart) against cat | wc -l and GNU
 # parallel, counting the lines of SIZE of numbers (default 200M).
+# The last row is the floor of any tool that starts a job per block: a
+# bare posix_spawn loop starting `wc -l` as many times as there are blocks.
 # Env: MPRUN (binary, default ../_build/cmd/mprun), RUNS (default 5),
 # SIZE (default 200M), JOBS (-j, default 4), BLOCK (default 1M).
 # hyperfine if installed, else a timing loop (the best of RUNS). Not part
@@ -49,6 +51,14 @@ for i in "${!CMDS[@]}"; do
 	got=$(sh -c "${CMDS[$i]}")
 	[[ $got -eq $LINES ]] || die "${NAMES[$i]}: $got lines, expected $LINES"
 done
+
+# The floor of a job per block: as many `wc -l` (on empty stdin) as
+# --pipe starts jobs, -j at a time, by a bare posix_spawn loop.
+cc -O2 -o "$DATA/spawn_floor" "$BENCH/spawn_floor.c"
+NBLOCKS=$(($(wc -c <"$DATA/numbers") / $(numfmt --from=iec "$BLOCK")))
+NBLOCKS=$((NBLOCKS > 0 ? NBLOCKS : 1))
+NAMES+=("spawn floor: $NBLOCKS x wc -l")
+CMDS+=("$(q "$DATA/spawn_floor") -n $JOBS $NBLOCKS wc -l </dev/null >/dev/null")
 
 echo "$SIZE of numbers ($LINES lines), -j$JOBS, --block $BLOCK"
 if command -v hyperfine >/dev/null; then

@@ -2,11 +2,14 @@
  * Like `seq COUNT | xargs -PN -n1 PROG ARGS...` and `mprun -jN PROG ARGS`,
  * each run gets its number (1..COUNT) as its last argument: the children
  * then do the same work as theirs (GNU true, for one, sets up its locale
- * when it has an argument, and returns at once when it has none). */
+ * when it has an argument, and returns at once when it has none). With -n
+ * first, no number is added (bench/pipe.sh: COUNT x `wc -l`, the floor of
+ * a job per block). */
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -40,12 +43,18 @@ int main(int argc, char **argv)
 {
 	unsigned long slots, count, started, running = 0;
 	char **args, num[32];
-	int i, nargs = argc - 3;
+	int i, nargs, numbered = 1;
 	pid_t pid;
 	int err;
 
+	if (argc > 1 && strcmp(argv[1], "-n") == 0) {
+		numbered = 0;
+		argc--;
+		argv++;
+	}
+	nargs = argc - 3;
 	if (argc < 4) {
-		fprintf(stderr, "usage: spawn_floor N COUNT PROG [ARGS...]\n");
+		fprintf(stderr, "usage: spawn_floor [-n] N COUNT PROG [ARGS...]\n");
 		return 2;
 	}
 	slots = parse_count(argv[1]);
@@ -61,7 +70,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nargs; i++)
 		args[i] = argv[3 + i];
-	args[nargs] = num;
+	args[nargs] = numbered ? num : NULL;
 	for (started = 0; started < count; started++) {
 		if (running == slots && reap_one() == 0)
 			running--;
