@@ -440,20 +440,23 @@ void common_free(struct common *cm)
 		rmdir(cm->table_dir);
 	free(cm->table_dir);
 	shm_end(cm);
+	if (cm->counters_fd > 0) /* no segment: a dry run, or it failed */
+		close(cm->counters_fd);
 	mgr_free(cm->mgr);
 	buf_free(&cm->logcmd);
 	memset(cm, 0, sizeof(*cm));
 }
 
-/* Open --report's file (not through a link, nor another user's). -1:
- * message printed. */
-static int report_file_open(const char *path)
+/* Open the file of an option written at the end (--report,
+ * --counters-json): not through a link, nor another user's. -1: message
+ * printed. */
+static int output_file_open(const char *option, const char *path)
 {
 	int fd = dirs_open_file(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 				0644);
 
 	if (fd == -1)
-		fprintf(stderr, "mprun: --report %s: %s\n", path,
+		fprintf(stderr, "mprun: %s %s: %s\n", option, path,
 			dirs_strerror(errno));
 	return fd;
 }
@@ -490,7 +493,7 @@ int common_report_log(const struct cli *cli)
 		report_free(r);
 		return EXIT_USAGE;
 	}
-	fd = report_file_open(cli->report);
+	fd = output_file_open("--report", cli->report);
 	if (fd == -1) {
 		report_free(r);
 		return EXIT_USAGE;
@@ -528,13 +531,17 @@ int common_joblog_open(struct common *cm, int stages)
 			warn_msg(strerror(errno));
 			return -1;
 		}
-		cm->report_fd = report_file_open(cli->report);
+		cm->report_fd = output_file_open("--report", cli->report);
 		if (cm->report_fd == -1) {
 			report_free(cm->report);
 			cm->report = NULL;
 			return -1;
 		}
 	}
+	if (cli->counters_json != NULL && !cli->dry_run &&
+	    (cm->counters_fd = output_file_open("--counters-json",
+						cli->counters_json)) == -1)
+		return -1;
 	if (cli->joblog == NULL)
 		return 0;
 	if (cli->resume && !stages &&
@@ -656,8 +663,11 @@ static int shm_end(struct common *cm)
 		shm_counters_format(c, n, text, sizeof(text));
 		fprintf(stderr, "mprun: counters: %s\n", text);
 	}
-	if (cli->counters_json != NULL) {
-		f = fopen(cli->counters_json, "w");
+	if (cm->counters_fd > 0) {
+		f = fdopen(cm->counters_fd, "w");
+		if (f == NULL)
+			close(cm->counters_fd);
+		cm->counters_fd = 0;
 		if (f != NULL && shm_counters_write_json(c, n, f) == -1) {
 			fclose(f);
 			f = NULL;

@@ -35,6 +35,8 @@ struct common {
 	struct buf logcmd;          /* scratch: a task's Command column */
 	struct report *report;      /* --report: the jobs drawn at the end */
 	int report_fd;              /* --report's file (opened at the start) */
+	int counters_fd;            /* --counters-json's (opened at the start),
+				     * or 0: none (fds 0-2 are always open) */
 	struct status *status;      /* --bar, --progress, --eta, or NULL */
 	struct run_display display; /* its side of the run */
 	int log_failed;             /* a log line failed (said once) */

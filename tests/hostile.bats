@@ -85,3 +85,20 @@ _ho_nobody() {
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <"$S/log3")" -eq 2 ]
 }
+
+@test "--counters-json and --report through a planted link: refused before any job, the victim unchanged" {
+	_ho_nobody ln -s "$V" "$S/c.json"
+	run "$MPRUN" --counter-init a=1 --counters-json "$S/c.json" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --counters-json $S/c.json: refused: a symbolic link" ]
+	_ho_nobody ln -s "$V" "$S/r.svg"
+	run "$MPRUN" --report "$S/r.svg" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --report $S/r.svg: refused: a symbolic link" ]
+	[ "$(cat "$V")" = original ]
+	[ ! -e "$T/ran" ]
+	# ours there: written at the end
+	run "$MPRUN" --counter-init a=1 --counters-json "$S/c2.json" true ::: a
+	[ "$status" -eq 0 ]
+	[ "$(cat "$S/c2.json")" = '{"a": 1}' ]
+}
