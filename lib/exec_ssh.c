@@ -1177,8 +1177,10 @@ static char **expand_returns(struct exec_ssh *s,
 	return v;
 }
 
-/* Copy one file back: ssh 'cat -- F' > F.tmp, then rename it to F; when
- * that fails, a successful job fails with 255. */
+/* Copy one file back: ssh 'cat -- F' into a new file of a random name
+ * beside F (mktemp: never through a link planted there), given the mode
+ * a new file gets, then renamed to F (a link at F is replaced, not
+ * followed); when that fails, a successful job fails with 255. */
 static int add_return(struct exec_ssh *s, struct buf *sc,
 		      const struct words *base, const char *file)
 {
@@ -1187,14 +1189,17 @@ static int add_return(struct exec_ssh *s, struct buf *sc,
 
 	if (add_cd(s, &r, CD_ENTER) == -1 ||
 	    qprintf(&r, "cat -- %q", file) == -1 ||
-	    buf_printf(&tmp, "%s.mprun-tmp", file) == -1 ||
-	    buf_append_str(sc, "if ") == -1 || add_mkdir(sc, file) == -1 ||
-	    add_ssh_line(sc, base, &r, "</dev/null > ", tmp.data, "") == -1)
+	    buf_printf(&tmp, "%s.mprun-XXXXXX", file) == -1 ||
+	    buf_append_str(sc, "t=; if ") == -1 || add_mkdir(sc, file) == -1 ||
+	    qprintf(sc, "t=$(mktemp -- %q) && ", tmp.data) == -1 ||
+	    script_add_words(sc, base) == -1 ||
+	    qprintf(sc, " %q </dev/null >\"$t\"", r.data) == -1)
 		goto out;
 	rc = qprintf(sc,
-		     "; then mv -f -- %q %q; else rm -f -- %q; "
+		     "; then chmod -- \"$(umask -S | tr -d x)\" \"$t\"; "
+		     "mv -f -- \"$t\" %q; else [ -z \"$t\" ] || rm -f -- \"$t\"; "
 		     "[ $r -ne 0 ] || r=255; fi\n",
-		     tmp.data, file, tmp.data);
+		     file);
 out:
 	buf_free(&r);
 	buf_free(&tmp);

@@ -274,6 +274,30 @@ y>
 	rm -rf "$(remote_home)/$wd"
 }
 
+@test "--return: a link another user planted beside the file or at its name is never written through; the file gets a new file's mode" {
+	wd="mprun-files-$N"
+	# a place another user may write in (not sticky: links there are
+	# followed), and root's victim file
+	D=$(mktemp -d /tmp/mprun-return.XXXXXX)
+	chmod 777 "$D"
+	echo original >"$T/victim"
+	setpriv --reuid 65534 --regid 65534 --clear-groups \
+		sh -c "ln -s '$T/victim' '$D/out.mprun-tmp' && ln -s '$T/victim' '$D/out'"
+	cd "$D"
+	run "$MPRUN" -S mprun-a --ssh "$SSH" --workdir "$wd" --return out \
+		'echo returned {} >out' ::: x
+	cd "$T"
+	touch "$D/new"
+	echo "status $status; $output; $(ls -l "$D")"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/victim")" = original ]
+	[ ! -L "$D/out" ]
+	[ "$(cat "$D/out")" = "returned x" ]
+	[ "$(stat -c %a "$D/out")" = "$(stat -c %a "$D/new")" ]
+	[ "$(ls "$D" | grep -c 'out\.mprun-')" -eq 1 ] # the planted link only
+	rm -rf "$D" "$(remote_home)/$wd"
+}
+
 @test "--transfer: an absolute or .. path fails its job (not written, not removed there); /./ and --transfer-absolute" {
 	wd="mprun-files-$N"
 	home=$(remote_home)
