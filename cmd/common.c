@@ -595,13 +595,41 @@ int common_calls_mprun(char *const *words, size_t n)
 	return 0;
 }
 
-int common_shm_start(struct common *cm, const char *label)
+/* Declare the counters specs[0..n-1] ("NAME=NUMBER") in seg; -1 with a
+ * message naming where they come from (a bad spec, too many counters). */
+static int counters_declare(struct shm_seg *seg, char *const *specs,
+			    size_t n, const char *where)
 {
-	const struct cli *cli = cm->cli;
 	char name[SHM_COUNTER_NAME_MAX + 1];
-	struct shm_seg *seg;
 	long long v;
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (shm_counter_spec_parse(specs[i], name, &v) == -1) {
+			fprintf(stderr, "mprun: %s: \"%s\" is not NAME=NUMBER "
+				"(names: letters, digits, _ . : / -)\n",
+				where, specs[i]);
+			return -1;
+		}
+		if (shm_counter_set(seg, name, v) == -1) {
+			if (errno == ENOSPC)
+				fprintf(stderr, "mprun: %s: %s: too many "
+					"counters (max %d)\n", where, name,
+					SHM_COUNTERS);
+			else
+				fprintf(stderr, "mprun: %s: %s: %s\n", where,
+					name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int common_shm_start(struct common *cm, const char *label,
+		     char *const *specs, size_t n, const char *where)
+{
+	const struct cli *cli = cm->cli;
+	struct shm_seg *seg;
 
 	shm_cleanup_stale(NULL, NULL);
 	seg = shm_run_create(label);
@@ -612,16 +640,10 @@ int common_shm_start(struct common *cm, const char *label)
 	}
 	if (setenv(SHM_ENV, shm_name(seg), 1) == -1)
 		goto fail;
-	for (i = 0; i < cli->ncounter_inits; i++) {
-		if (shm_counter_spec_parse(cli->counter_inits[i], name, &v) ==
-			    -1 ||
-		    shm_counter_set(seg, name, v) == -1) {
-			fprintf(stderr, "mprun: --counter-init: \"%s\" is not "
-				"NAME=NUMBER (names: letters, digits, _ . : / "
-				"-)\n", cli->counter_inits[i]);
-			goto fail;
-		}
-	}
+	if (counters_declare(seg, cli->counter_inits, cli->ncounter_inits,
+			     "--counter-init") == -1 ||
+	    counters_declare(seg, specs, n, where) == -1)
+		goto fail;
 	cm->shm = seg;
 	return 0;
 fail:

@@ -95,9 +95,11 @@ int common_mgr_start(struct common *cm, int unix_socket, int tcp);
 int common_calls_mprun(char *const *words, size_t n);
 /* The run's shared memory (counters, figures for --status): stale
  * segments removed, a new one made, MPRUN_SHM set for the jobs (call
- * before the pools are made), --counter-init applied. -1: message
- * printed. */
-int common_shm_start(struct common *cm, const char *label);
+ * before the pools are made), --counter-init applied, then the n counters
+ * specs ("NAME=NUMBER", from where: a pipeline file's). -1: message printed
+ * (a bad spec, more than SHM_COUNTERS counters), no segment. */
+int common_shm_start(struct common *cm, const char *label,
+		     char *const *specs, size_t n, const char *where);
 
 struct input;
 /* The input of the command line's sources (stdin when none). NULL:

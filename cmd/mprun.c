@@ -286,8 +286,9 @@ static int setup(struct run *r)
 	    make_executor(r, &po) == -1)
 		return -1;
 	if (!r->cli.dry_run &&
-	    common_shm_start(&r->cm, r->cli.ncommand > 0 ? r->cli.command[0]
-							 : "mprun") == -1)
+	    common_shm_start(&r->cm,
+			     r->cli.ncommand > 0 ? r->cli.command[0] : "mprun",
+			     NULL, 0, NULL) == -1)
 		return -1;
 	po.tpl = r->tpl;
 	po.max_args = r->cli.max_args;

@@ -149,23 +149,18 @@ static void print_graph(const struct pipefile *pf)
 	fflush(stdout);
 }
 
-/* The counters: the file declares. */
-static int declare_counters(struct prun *r)
+/* The counters and figures, with the counters the file declares. */
+static int pipe_shm_start(struct prun *r)
 {
-	char name[SHM_COUNTER_NAME_MAX + 1];
-	long long v;
-	size_t i;
+	struct buf where = BUF_INIT;
+	int rc = buf_printf(&where, "%s: counters", r->cm.cli->pipeline);
 
-	for (i = 0; i < r->pf->ncounters; i++) {
-		if (shm_counter_spec_parse(r->pf->counters[i], name, &v) == -1 ||
-		    shm_counter_set(r->cm.shm, name, v) == -1) {
-			fprintf(stderr, "mprun: %s: counters: \"%s\" is not a "
-				"valid counter (names: letters, digits, _ . : / "
-				"-)\n", r->cm.cli->pipeline, r->pf->counters[i]);
-			return -1;
-		}
-	}
-	return 0;
+	if (rc == 0)
+		rc = common_shm_start(&r->cm, r->cm.cli->pipeline,
+				      r->pf->counters, r->pf->ncounters,
+				      where.data);
+	buf_free(&where);
+	return rc;
 }
 
 /* May the jobs of stage s use counters: the file declares some, or its
@@ -265,8 +260,7 @@ static int p_setup(struct prun *r)
 	po.stage_exec = r->exec;
 	po.stage_slots = r->slots;
 	po.max_record = cli_max_record(cli);
-	if (!cli->dry_run && (common_shm_start(&r->cm, cli->pipeline) == -1 ||
-			      declare_counters(r) == -1))
+	if (!cli->dry_run && pipe_shm_start(r) == -1)
 		return -1;
 	r->shown = calloc(r->pf->nstages, sizeof(*r->shown));
 	if (r->shown == NULL)

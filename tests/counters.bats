@@ -136,6 +136,30 @@ _ct_need_run_segment() {
 	grep -qx 'mprun: --counter: one.more: too many counters (max 256)' err
 }
 
+@test "declaring a 257th counter (--counter-init, a pipeline's counters:) is refused as too many, before any job" {
+	local args=() i
+	for i in $(seq 257); do args+=(--counter-init "c$i=0"); done
+	run "$MPRUN" "${args[@]}" touch ran ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --counter-init: c257: too many counters (max 256)" ]
+	[ ! -e ran ]
+	run "$MPRUN" "${args[@]:0:512}" true ::: a
+	[ "$status" -eq 0 ]
+	{
+		echo "counters:"
+		for i in $(seq 257); do echo "  - c$i"; done
+		echo "stages:"
+		echo "  a: {cmd: touch ran}"
+	} >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml: counters: c257: too many counters (max 256)" ]
+	[ ! -e ran ]
+	run "$MPRUN" --counter-init "a b=1" true ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = 'mprun: --counter-init: "a b=1" is not NAME=NUMBER (names: letters, digits, _ . : / -)' ]
+}
+
 @test "a counter does not wrap: past 64 bits is an error and the value stays; =-3 sets -3" {
 	run "$MPRUN" --shm-run '
 		"$MPRUN" --counter big =9223372036854775807 >/dev/null
