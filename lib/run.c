@@ -29,7 +29,7 @@
 #include "wpool.h"
 
 /* After Ctrl-C, how long output may still wait for a blocked reader. */
-#define INTERRUPT_WRITE_MS 500
+#define INTERRUPT_WRITE_MS 250
 
 /* How a scheduler ended. */
 struct run_end {

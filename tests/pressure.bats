@@ -321,8 +321,9 @@ _pr_start_blocked() {
 }
 
 # How soon mprun must be gone after Ctrl-C: 1 s; 2 s in a sanitized build
-# (the -k case alone takes 0.65 s there on a 2-core machine where a
-# process starts in 4 ms, and over 1 s while the rest of the suite runs).
+# (on a 2-core machine where a process starts in 4 ms, the -k case took
+# 0.65 s there alone, and over 1 s while the rest of the suite ran, when
+# finished jobs' output still had 500 ms to be written; now 250 ms).
 _pr_within_ms=1000
 [ -z "${MPRUN_SANITIZED:-}" ] || _pr_within_ms=2000
 
