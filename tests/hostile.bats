@@ -80,6 +80,12 @@ _ho_nobody() {
 	[ "$(cat "$S/log2")" = theirs ]
 	[ "$(cat "$V")" = original ]
 	[ ! -e "$T/ran" ]
+	# a directory of the attacker's, closed to others: still refused
+	_ho_nobody mkdir -m 755 "$S/theirs"
+	run "$MPRUN" --joblog "$S/theirs/log" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --joblog $S/theirs/log: refused: it or its directory belongs to another user, or others may write there" ]
+	[ ! -e "$T/ran" ]
 	# ours there: fine
 	run "$MPRUN" --joblog "$S/log3" true ::: a
 	[ "$status" -eq 0 ]
