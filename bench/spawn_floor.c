@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	}
 	nargs = argc - 3;
 	if (argc < 4) {
-		fprintf(stderr, "usage: spawn_floor [-n] N COUNT PROG [ARGS...]\n");
+		fprintf(stderr,
+			"usage: spawn_floor [-n] N COUNT PROG [ARGS...]\n");
 		return 2;
 	}
 	slots = parse_count(argv[1]);

@@ -88,7 +88,8 @@ static int setup(struct common *cm, struct input **in)
 	*in = cli_input(cm->cli);
 	if (*in == NULL || common_joblog_open(cm, 0) == -1)
 		return -1;
-	if (!cm->cli->dry_run && common_shm_start(cm, "workers", NULL, 0, NULL) == -1)
+	if (!cm->cli->dry_run &&
+	    common_shm_start(cm, "workers", NULL, 0, NULL) == -1)
 		return -1;
 	ro.in = *in;
 	return common_start(cm, &ro);

@@ -1197,7 +1197,8 @@ static int add_return(struct exec_ssh *s, struct buf *sc,
 		goto out;
 	rc = qprintf(sc,
 		     "; then chmod -- \"$(umask -S | tr -d x)\" \"$t\"; "
-		     "mv -f -- \"$t\" %q; else [ -z \"$t\" ] || rm -f -- \"$t\"; "
+		     "mv -f -- \"$t\" %q; "
+		     "else [ -z \"$t\" ] || rm -f -- \"$t\"; "
 		     "[ $r -ne 0 ] || r=255; fi\n",
 		     file);
 out:
