@@ -53,10 +53,12 @@ for i in "${!CMDS[@]}"; do
 done
 
 # The floor of a job per block: as many `wc -l` (on empty stdin) as
-# --pipe starts jobs, -j at a time, by a bare posix_spawn loop.
+# --pipe starts jobs (its job log's lines but the header), -j at a time,
+# by a bare posix_spawn loop.
 cc -O2 -o "$DATA/spawn_floor" "$BENCH/spawn_floor.c"
-NBLOCKS=$(($(wc -c <"$DATA/numbers") / $(numfmt --from=iec "$BLOCK")))
-NBLOCKS=$((NBLOCKS > 0 ? NBLOCKS : 1))
+"$MPRUN" -j"$JOBS" --pipe --block "$BLOCK" --joblog "$DATA/joblog" wc -l \
+	<"$DATA/numbers" >/dev/null
+NBLOCKS=$(($(wc -l <"$DATA/joblog") - 1))
 NAMES+=("spawn floor: $NBLOCKS x wc -l")
 CMDS+=("$(q "$DATA/spawn_floor") -n $JOBS $NBLOCKS wc -l </dev/null >/dev/null")
 
