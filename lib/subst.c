@@ -551,9 +551,11 @@ static int append_repl(const struct op *op, const char *s,
 	return r;
 }
 
-/* Apply one s/// to s[0..n) into out; *count: substitutions. 0 or -1. */
+/* Apply one s/// to s[0..n) into out; *count: substitutions. 0 or -1
+ * (EDOM: msg says why pcre2 gave up). */
 static int apply_subst(const struct op *op, const char *s, size_t n,
-		       struct buf *out, size_t *count)
+		       struct buf *out, size_t *count, char *msg,
+		       size_t msgsize)
 {
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(op->re,
 								     NULL);
@@ -578,8 +580,14 @@ static int apply_subst(const struct op *op, const char *s, size_t n,
 			mopts = 0;
 			continue;
 		}
+		if (rc == PCRE2_ERROR_NOMEMORY) {
+			errno = ENOMEM;
+			goto out;
+		}
 		if (rc < 0) {
-			errno = rc == PCRE2_ERROR_NOMEMORY ? ENOMEM : EDOM;
+			pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg,
+						msgsize);
+			errno = EDOM;
 			goto out;
 		}
 		if (buf_append(out, s + copied, ov[0] - copied) == -1 ||
@@ -602,7 +610,7 @@ out:
 
 /* Apply one op to cur into next; *truth: perl's value of it. 0 or -1. */
 static int apply_op(const struct op *op, const struct buf *cur,
-		    struct buf *next, int *truth)
+		    struct buf *next, int *truth, char *msg, size_t msgsize)
 {
 	const char *s = cur->data != NULL ? cur->data : "";
 	size_t n = cur->len, count = 0;
@@ -610,7 +618,7 @@ static int apply_op(const struct op *op, const struct buf *cur,
 	*truth = 1;
 	switch (op->kind) {
 	case OP_SUBST:
-		if (apply_subst(op, s, n, next, &count) == -1)
+		if (apply_subst(op, s, n, next, &count, msg, msgsize) == -1)
 			return -1;
 		*truth = count > 0;
 		return 0;
@@ -634,7 +642,7 @@ static int apply_op(const struct op *op, const struct buf *cur,
 
 /* Run the program on s[0..n). */
 int subst_apply(const struct subst *p, const char *s, size_t n,
-		struct buf *out)
+		struct buf *out, char *msg, size_t msgsize)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT, t;
 	size_t i;
@@ -646,7 +654,7 @@ int subst_apply(const struct subst *p, const char *s, size_t n,
 		if (p->ops[i].or_else && truth)
 			continue;
 		buf_reset(&b);
-		if (apply_op(&p->ops[i], &a, &b, &truth) == -1)
+		if (apply_op(&p->ops[i], &a, &b, &truth, msg, msgsize) == -1)
 			goto out;
 		t = a;
 		a = b;

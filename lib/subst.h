@@ -44,9 +44,10 @@ void subst_free(struct subst *p);
 /* 1 if the program has uq: its value is inserted unquoted. */
 int subst_unquoted(const struct subst *p);
 /* Append the value of p applied to s[0..n) to out. 0, or -1 with ENOMEM
- * or EDOM (pcre2 gave up: match limit). */
+ * or EDOM (pcre2 gave up on this value: msg[0..msgsize), msgsize > 0,
+ * says why, as pcre2 does). */
 int subst_apply(const struct subst *p, const char *s, size_t n,
-		struct buf *out);
+		struct buf *out, char *msg, size_t msgsize);
 
 /* GNU's make_regexp_ungreedy: every quantifier * + {..} outside a class
  * made lazy (+?), for {#re} and {%re}. Appended to out; 0 or -1/ENOMEM. */

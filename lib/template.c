@@ -1294,14 +1294,17 @@ static const char *xform_apply(const char *s, enum xform xf, size_t *len)
 }
 
 /* The value of segment g for the argument arg: s[0..*len), in scratch for
- * an expression. NULL with errno ENOMEM or EDOM (pcre2 gave up). */
+ * an expression. NULL with errno ENOMEM or EDOM (pcre2 gave up: why in
+ * why[0..SEG_WHY)). */
+#define SEG_WHY 128
 static const char *seg_value(const struct seg *g, const char *arg,
-			     struct buf *scratch, size_t *len)
+			     struct buf *scratch, size_t *len, char *why)
 {
 	if (g->xf != XF_EXPR)
 		return xform_apply(arg, g->xf, len);
 	buf_reset(scratch);
-	if (subst_apply(g->expr, arg, strlen(arg), scratch) == -1 ||
+	if (subst_apply(g->expr, arg, strlen(arg), scratch, why, SEG_WHY) ==
+		    -1 ||
 	    buf_append(scratch, "", 0) == -1)
 		return NULL;
 	*len = scratch->len;
@@ -1318,7 +1321,8 @@ static size_t emit_value_cost(const struct template *t, struct buf *tmp,
 {
 	struct buf val = BUF_INIT;
 	size_t n, c;
-	const char *s = seg_value(g, arg, &val, &n);
+	char why[SEG_WHY];
+	const char *s = seg_value(g, arg, &val, &n, why);
 
 	if (s == NULL) /* the expansion fails on it: no command */
 		c = 0;
@@ -1584,8 +1588,15 @@ static int emit_arg(struct emit *e, const struct seg *g, size_t i, int first)
 {
 	const struct shscan_ref *r = &e->t->refs[g->ref];
 	size_t n;
-	const char *s = seg_value(g, e->job->args[i], &e->val, &n);
+	char why[SEG_WHY], msg[SEG_WHY + 48];
+	const char *s = seg_value(g, e->job->args[i], &e->val, &n, why);
 
+	if (s == NULL && errno == EDOM) {
+		snprintf(msg, sizeof(msg), "makes the regexp give up (%s)",
+			 why);
+		return emit_refuse(e, r, e->job->args[i],
+				   strlen(e->job->args[i]), msg);
+	}
 	if (s == NULL)
 		return -1;
 	e->in_word = 1;

@@ -133,6 +133,17 @@ refused() {
 		refused touch ran '{= s/a/b =}' ::: a
 }
 
+@test "bad: an input on which a {= =} regexp gives up: that job is not run, pcre2's reason named; the others run" {
+	# (\w+\s?)+$ backtracks exponentially on a word that does not end
+	# the value: pcre2 stops at its match limit (a fuzzer finding: the
+	# job was refused with an empty message)
+	run --separate-stderr "$MPRUN" -k echo '{= s/(\w+\s?)+$/Z/ =}' \
+		::: ok aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa! b
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(printf 'Z\nZ')" ]
+	[[ $stderr == *"job 2 (input ::: #2) not run: at 1:6: input 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' makes the regexp give up (match limit exceeded)"* ]]
+}
+
 @test "bad: an unbalanced {= is refused" {
 	MSG="'{=' with no '=}' to close it" refused touch ran {= s/a/b/ ::: a
 }
