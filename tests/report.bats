@@ -47,7 +47,7 @@ _classes() {
 
 @test "--report: lanes are job slots: -j2 draws 2 lanes" {
 	command -v xmllint >/dev/null || skip "xmllint is not installed (libxml2-utils)"
-	"$MPRUN" -j2 --report r.svg 'sleep 0.2' ::: 1 2 3 4 5 6
+	"$MPRUN" -j2 --report r.svg 'sleep 0.2; : {}' ::: 1 2 3 4 5 6
 	[ "$(_bars r.svg)" = 6 ]
 	grep -q '6 jobs in .* s on 2 lanes' r.svg
 	grep -q '>local (2)</text>' r.svg
