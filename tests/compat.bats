@@ -56,8 +56,11 @@ _gnu() {
 	fi
 	out=$(eval "parallel --will-cite $1" </dev/null 2>/dev/null
 		echo "status $?")
-	[ -z "${MPRUN_COMPAT_CACHE:-}" ] ||
-		printf '%s\n' "$out" >"$MPRUN_COMPAT_CACHE/$key"
+	# whole or not at all: the other build's suite may read it meanwhile
+	[ -z "${MPRUN_COMPAT_CACHE:-}" ] || {
+		printf '%s\n' "$out" >"$MPRUN_COMPAT_CACHE/$key.$$" &&
+			mv -f "$MPRUN_COMPAT_CACHE/$key.$$" "$MPRUN_COMPAT_CACHE/$key"
+	}
 	if [ -n "${MPRUN_COMPAT_RECORD:-}" ]; then
 		local esc=${out//\\/\\\\}
 		printf '%s %s\n' "$key" "${esc//$'\n'/\\n}" >>"$GNU_ANSWERS"
