@@ -267,8 +267,8 @@ _pr_spill_run() {
 }
 
 @test "stdout blocked for 3 s: memory and descriptors stay flat, then every line arrives" {
-	# 3000 jobs of 2001 bytes (6 MB): far more than a pipe holds
-	seq 3000 | (exec -a "mprun-$M" "$MPRUN" -j2 "printf '%02000d\\n' {}") |
+	# 1000 jobs of 6001 bytes (6 MB): far more than a pipe holds
+	seq 1000 | (exec -a "mprun-$M" "$MPRUN" -j2 "printf '%06000d\\n' {}") |
 		{ sleep 3; cat >got; } &
 	local reader=$! p rss1 rss2 fd1 fd2
 	_pr_named_pid
@@ -289,8 +289,8 @@ _pr_spill_run() {
 	[ "$rss2" -lt "$limit" ]
 	[ "$fd2" -le $((fd1 + 2)) ]
 	[ "$fd2" -lt 20 ]
-	[ "$(wc -l <got)" -eq 3000 ]
-	[ "$(sort -n got | md5sum)" = "$(seq -f '%02000g' 3000 | md5sum)" ]
+	[ "$(wc -l <got)" -eq 1000 ]
+	[ "$(sort -n got | md5sum)" = "$(seq -f '%06000g' 1000 | md5sum)" ]
 }
 
 # Wait (2 s at most) until the mprun started as mprun-$M runs; REPLY: its
