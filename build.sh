@@ -4,7 +4,8 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included), then each
+#                     reproducers and seed corpora included), the second
+#                     beside the first once its tree is built, and each
 #                     libFuzzer target a few seconds (make fuzz-smoke);
 #                     ends with the line "N passed, N failed"
 #
