@@ -7,21 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load setup
-
-# Run "$@" under GNU parallel and under mprun (-k both); same stdout and
-# exit status. Skips when GNU parallel is not installed.
-same() {
-	command -v parallel >/dev/null || skip "GNU parallel is not installed"
-	local gnu gnu_status ours ours_status
-	gnu=$(parallel --will-cite -k "$@" 2>/dev/null </dev/null) &&
-		gnu_status=0 || gnu_status=$?
-	ours=$("$MPRUN" -k "$@" </dev/null) && ours_status=0 || ours_status=$?
-	[ "$gnu" = "$ours" ] && [ "$gnu_status" -eq "$ours_status" ] || {
-		printf 'GNU (%s):\n%s\nmprun (%s):\n%s\n' "$gnu_status" "$gnu" \
-			"$ours_status" "$ours" >&2
-		return 1
-	}
-}
+load gnu
 
 # The machine's memory in KiB.
 _mem_total_kb() {

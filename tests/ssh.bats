@@ -6,6 +6,7 @@
 # and that Ctrl-C, --timeout or a killed mprun leave no remote process.
 
 load setup
+load gnu
 
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (starts sshd, adds a test user)"
@@ -434,29 +435,14 @@ YAML
 
 # GNU parallel and mprun on the same --onall/--nonall command line (-k):
 # the same stdout and exit status. GNU runs a parallel on each host (the
-# test hosts are this machine, where it is installed). GNU's answer is kept
-# in MPRUN_COMPAT_CACHE (build.sh makes it for both builds' suites), as
-# in compat.bats: the second suite does not run GNU parallel again.
+# test hosts are this machine, where it is installed).
 _onall_same() {
-	local gnu gs ours os key
-	key=$(printf '%s\n' onall "$@" | sha1sum)
-	key=${MPRUN_COMPAT_CACHE:-}/${key%% *}
-	if [ -n "${MPRUN_COMPAT_CACHE:-}" ] && [ -f "$key" ]; then
-		gs=$(head -n 1 "$key")
-		gnu=$(tail -n +2 "$key")
-	else
-		gnu=$(parallel --will-cite -k --ssh "$SSH" "$@" 2>/dev/null </dev/null) &&
-			gs=0 || gs=$?
-		# whole or not at all: the other suite may read it meanwhile
-		[ -z "${MPRUN_COMPAT_CACHE:-}" ] || {
-			printf '%s\n%s\n' "$gs" "$gnu" >"$key.$$" &&
-				mv -f "$key.$$" "$key"
-		}
-	fi
+	local gnu gnu_status ours os
+	gnu_parallel --ssh "$SSH" "$@"
 	ours=$("$MPRUN" -k --ssh "$SSH" "$@" 2>/dev/null </dev/null) &&
 		os=0 || os=$?
-	[ "$gnu" = "$ours" ] && [ "$gs" -eq "$os" ] || {
-		printf 'GNU (%s):\n%s\nmprun (%s):\n%s\n' "$gs" "$gnu" "$os" \
+	[ "$gnu" = "$ours" ] && [ "$gnu_status" -eq "$os" ] || {
+		printf 'GNU (%s):\n%s\nmprun (%s):\n%s\n' "$gnu_status" "$gnu" "$os" \
 			"$ours" >&2
 		return 1
 	}
