@@ -664,8 +664,9 @@ static void setup_dirs(void)
 }
 
 /* Run argv with stdin/out/err on /dev/null (stderr kept when verbose), in
- * its own process group, for at most RUN_TIMEOUT_MS; the group is killed
- * afterwards. The exit status, 128+signal, or -1. */
+ * its own process group, until it and its group are gone, at most
+ * RUN_TIMEOUT_MS; then the group is killed. The exit status, 128+signal,
+ * or -1. */
 static int run(char *const argv[])
 {
 	posix_spawnattr_t attr;
@@ -673,7 +674,7 @@ static int run(char *const argv[])
 	sigset_t none, all;
 	char *envp[] = {g_env_path, g_env_home, "LANG=C", "LC_ALL=C", NULL};
 	pid_t pid;
-	int status = 0, r;
+	int status = 0, r, reaped = 0;
 	struct timespec ts = {0, 50000}, t0, now;
 
 	sigemptyset(&none);
@@ -699,17 +700,24 @@ static int run(char *const argv[])
 	g_runs++;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r == -1 && errno != EINTR)
+		/* done when the shell and what it left in the background
+		 * (its group) are gone: a background job that was killed
+		 * half-way in one run and finished in another made S2 take
+		 * the template's own code for an input's */
+		if (!reaped) {
+			r = waitpid(pid, &status, WNOHANG);
+			if (r == pid || (r == -1 && errno != EINTR))
+				reaped = 1;
+		}
+		if (reaped && kill(-pid, 0) == -1)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 +
 			    (now.tv_nsec - t0.tv_nsec) / 1000000 >=
 		    RUN_TIMEOUT_MS) {
 			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			if (!reaped)
+				waitpid(pid, &status, 0);
 			break;
 		}
 		nanosleep(&ts, NULL);
