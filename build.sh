@@ -4,9 +4,10 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included), the second
-#                     beside the first once its tree is built, and each
-#                     libFuzzer target a few seconds (make fuzz-smoke);
+#                     reproducers and seed corpora included), both
+#                     trees built at once, then both suites side by side,
+#                     and each libFuzzer target a few seconds (make
+#                     fuzz-smoke);
 #                     ends with the line "N passed, N failed"
 #
 # Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
@@ -78,15 +79,20 @@ install_deps() {
 	apt-get install -y -qq --no-install-recommends $need $want >/dev/null
 }
 
-# Configure and build into directory $1 with extra configure arguments.
-build_tree() {
-	dir=$1
-	shift
+# Make configure when it is missing or older than its sources.
+make_configure() {
 	[ -x configure ] && [ configure -nt configure.ac ] &&
 		[ configure -nt Makefile.am ] || {
 		say "autoreconf"
 		autoreconf -fi >/dev/null
 	}
+}
+
+# Configure and build into directory $1 with extra configure arguments.
+build_tree() {
+	dir=$1
+	shift
+	make_configure
 	mkdir -p "$dir"
 	# configured again when configure changed or was run with other
 	# arguments (kept in $dir/.configure-args)
@@ -151,7 +157,7 @@ check_programs() {
 	make -s -C "$1" -j"$jobs" check TESTS= >/dev/null
 }
 
-# The sanitizer tree (build.sh test, run by the make of both suites):
+# The sanitizer tree (build.sh test, built beside the plain tree):
 # -O1 (not the default -O2, which --enable-debug's -O0 does not
 # override): what the sanitizers' authors advise, and it compiles in half
 # the time. With clang the tree is instrumented for libFuzzer too
@@ -193,7 +199,13 @@ test)
 	asan_log=$(mktemp)
 	steps=$(mktemp)
 	trap 'rm -rf "$counts" "$asan_log" "$steps" "$MPRUN_COMPAT_CACHE"' EXIT
+	# Both trees build at once, before any test runs (the sanitizer
+	# tree takes longest); configure is made first, once.
+	make_configure
+	build_asan >"$asan_log" 2>&1 &
+	asan_build=$!
 	build_tree _build
+	wait "$asan_build" || :
 	if [ -z "$check_jobs" ]; then
 		us=$(spawn_us)
 		if [ "$us" -lt 2000 ]; then
@@ -204,23 +216,19 @@ test)
 		say "starting a process takes $us us here: $check_jobs test files at a time"
 	fi
 	# Both suites run from one make, whose $check_jobs + 1 job slots
-	# they share (a jobserver): the plain suite first, with the
-	# sanitizer tree building beside it (niced: its timed tests come
-	# first); the sanitizer suite starts as soon as that tree is built
-	# and takes slots as the plain suite's files end, so that no slot
+	# they share (a jobserver): the plain suite's files first, then the
+	# sanitizer suite's, each taking a slot as one ends, so that no slot
 	# waits for the other suite's last file. make fuzz-smoke runs one
-	# target at a time, niced, once the tree is built.
+	# target at a time, niced, beside them.
 	{
 		printf 'all: plain asan fuzz\n'
 		printf 'plain:\n\t+@./build.sh _check _build\n'
-		printf 'asan-tree:\n\t@nice -n 10 ./build.sh _build-asan >%s 2>&1\n' \
+		printf 'asan:\n\t+@! grep -qx built %s || ./build.sh _check _asan\n' \
 			"$asan_log"
-		printf 'asan: asan-tree\n\t+@! grep -qx built %s || ./build.sh _check _asan\n' \
-			"$asan_log"
-		printf 'fuzz: asan-tree\n\t@! grep -q %s %s || ! grep -qx built %s || nice -n 10 ./build.sh _fuzz-smoke\n' \
+		printf 'fuzz:\n\t@! grep -q %s %s || ! grep -qx built %s || nice -n 10 ./build.sh _fuzz-smoke\n' \
 			"'fuzz (_asan)'" "$asan_log" "$asan_log"
 	} >"$steps"
-	say "make check (_build, then _asan beside it once built)"
+	say "make check (_build and _asan, sharing $((check_jobs + 1)) job slots)"
 	make -s -k -f "$steps" -j$((check_jobs + 1)) || true
 	report_check _build
 	grep -vx 'built\|failed' "$asan_log" >&2 || :
@@ -244,10 +252,10 @@ _check)
 	fi
 	run_check "$2"
 	;;
-_build-asan | _fuzz-smoke)
-	# not from the shared job slots: make -j of their own
+_fuzz-smoke)
+	# not from the shared job slots: one target at a time
 	unset MAKEFLAGS MFLAGS MAKELEVEL
-	if [ "$1" = _build-asan ]; then build_asan; else fuzz_smoke _asan 1; fi
+	fuzz_smoke _asan 1
 	;;
 *)
 	echo "usage: $0 [test]" >&2
