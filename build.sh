@@ -4,10 +4,8 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included), both
-#                     trees built at once, then both suites side by side,
-#                     and each libFuzzer target a few seconds (make
-#                     fuzz-smoke);
+#                     reproducers and seed corpora included), then each
+#                     libFuzzer target a few seconds (make fuzz-smoke);
 #                     ends with the line "N passed, N failed"
 #
 # Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
@@ -79,20 +77,15 @@ install_deps() {
 	apt-get install -y -qq --no-install-recommends $need $want >/dev/null
 }
 
-# Make configure when it is missing or older than its sources.
-make_configure() {
+# Configure and build into directory $1 with extra configure arguments.
+build_tree() {
+	dir=$1
+	shift
 	[ -x configure ] && [ configure -nt configure.ac ] &&
 		[ configure -nt Makefile.am ] || {
 		say "autoreconf"
 		autoreconf -fi >/dev/null
 	}
-}
-
-# Configure and build into directory $1 with extra configure arguments.
-build_tree() {
-	dir=$1
-	shift
-	make_configure
 	mkdir -p "$dir"
 	# configured again when configure changed or was run with other
 	# arguments (kept in $dir/.configure-args)
@@ -106,16 +99,12 @@ build_tree() {
 	make -s -C "$dir" -j"$jobs" >/dev/null
 }
 
-# Run make check in $1, without -j: the make that runs this gives the
-# job slots (a jobserver shared by both trees' suites).
-run_check() {
-	rm -f "$1/test-suite.log"
-	make -s -C "$1" check >"$1/check.out" 2>&1 || true
-}
-
-# Print the failed logs of $1's suite; record its counts in $counts.
-report_check() {
+# Run make check in $1; print the failed logs; record counts in $counts.
+check_tree() {
 	dir=$1
+	say "make check ($dir)"
+	rm -f "$dir/test-suite.log"
+	make -s -C "$dir" -j"$check_jobs" check >"$dir/check.out" 2>&1 || true
 	log=$dir/test-suite.log
 	if [ ! -f "$log" ]; then
 		say "no test-suite.log in $dir: make check stopped early"
@@ -136,52 +125,20 @@ report_check() {
 
 # make fuzz-smoke in $1, $2 targets at a time: each fuzz target
 # $FUZZ_SMOKE_TIME s; its "PASS: fuzz_NAME" and "FAIL: fuzz_NAME" lines
-# in $1/fuzz-smoke.out.
+# counted in $counts.
 fuzz_smoke() {
+	say "make fuzz-smoke ($1, $FUZZ_SMOKE_TIME s each)"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		make -s -C "$1" fuzz-smoke FUZZ_SMOKE_TIME="$FUZZ_SMOKE_TIME" \
 		FUZZ_JOBS="$2" >"$1/fuzz-smoke.out" 2>&1 || true
-}
-
-# What make fuzz-smoke said in $1: the failures shown, the counts recorded.
-report_fuzz_smoke() {
 	grep '^FAIL: ' "$1/fuzz-smoke.out" >/dev/null && cat "$1/fuzz-smoke.out" >&2
 	awk '/^PASS: fuzz_/{p++} /^FAIL: fuzz_/{f++}
 	     END{if (p + f == 0) f = 1; print p+0, f+0}' "$1/fuzz-smoke.out" >>"$counts"
 }
 
-# Build the unit tests and the other programs of make check in $1 (its
-# suite then starts with its first test).
-check_programs() {
-	make -s -C "$1" -j"$jobs" check TESTS= >/dev/null
-}
-
-# The sanitizer tree (build.sh test, built beside the plain tree):
-# -O1 (not the default -O2, which --enable-debug's -O0 does not
-# override): what the sanitizers' authors advise, and it compiles in half
-# the time. With clang the tree is instrumented for libFuzzer too
-# (--enable-fuzzing), and the fuzz targets link with it. Its last line
-# says "built" or "failed".
-build_asan() {
-	if command -v clang >/dev/null 2>&1; then
-		build_tree _asan --enable-sanitizers --enable-debug \
-			CFLAGS='-O1 -g' CC=clang --enable-fuzzing &&
-			say "make fuzz (_asan)" &&
-			make -s -C _asan -j"$jobs" fuzz >/dev/null &&
-			check_programs _asan && echo built && return
-	else
-		say "no clang: the sanitizer tree is built with gcc and make fuzz-smoke does not run"
-		build_tree _asan --enable-sanitizers --enable-debug \
-			CFLAGS='-O1 -g' && check_programs _asan && echo built &&
-			return
-	fi
-	echo failed
-}
-
 case ${1:-} in
 test) install_deps "$PACKAGES" "$TEST_PACKAGES" ;;
-_*) ;; # the steps of build.sh test, run by its make
 *) install_deps "$PACKAGES" "" ;;
 esac
 case ${1:-} in
@@ -196,16 +153,8 @@ test)
 	# build's suite (GNU parallel is slow to start)
 	MPRUN_COMPAT_CACHE=$(mktemp -d)
 	export MPRUN_COMPAT_CACHE
-	asan_log=$(mktemp)
-	steps=$(mktemp)
-	trap 'rm -rf "$counts" "$asan_log" "$steps" "$MPRUN_COMPAT_CACHE"' EXIT
-	# Both trees build at once, before any test runs (the sanitizer
-	# tree takes longest); configure is made first, once.
-	make_configure
-	build_asan >"$asan_log" 2>&1 &
-	asan_build=$!
+	trap 'rm -rf "$counts" "$MPRUN_COMPAT_CACHE"' EXIT
 	build_tree _build
-	wait "$asan_build" || :
 	if [ -z "$check_jobs" ]; then
 		us=$(spawn_us)
 		if [ "$us" -lt 2000 ]; then
@@ -215,47 +164,50 @@ test)
 		fi
 		say "starting a process takes $us us here: $check_jobs test files at a time"
 	fi
-	# Both suites run from one make, whose $check_jobs + 1 job slots
-	# they share (a jobserver): the plain suite's files first, then the
-	# sanitizer suite's, each taking a slot as one ends, so that no slot
-	# waits for the other suite's last file. make fuzz-smoke runs one
-	# target at a time, niced, beside them.
-	{
-		printf 'all: plain asan fuzz\n'
-		printf 'plain:\n\t+@./build.sh _check _build\n'
-		printf 'asan:\n\t+@! grep -qx built %s || ./build.sh _check _asan\n' \
-			"$asan_log"
-		printf 'fuzz:\n\t@! grep -q %s %s || ! grep -qx built %s || nice -n 10 ./build.sh _fuzz-smoke\n' \
-			"'fuzz (_asan)'" "$asan_log" "$asan_log"
-	} >"$steps"
-	say "make check (_build and _asan, sharing $((check_jobs + 1)) job slots)"
-	make -s -k -f "$steps" -j$((check_jobs + 1)) || true
-	report_check _build
-	grep -vx 'built\|failed' "$asan_log" >&2 || :
-	if grep -qx built "$asan_log"; then
-		report_check _asan
-		if grep -q 'fuzz (_asan)' "$asan_log"; then
-			say "make fuzz-smoke (_asan, $FUZZ_SMOKE_TIME s each)"
-			report_fuzz_smoke _asan
-		fi
+	# The sanitizer tree builds while the plain suite runs (which mostly
+	# waits); what the build said is shown after that suite's results.
+	asan_log=$(mktemp)
+	trap 'rm -rf "$counts" "$asan_log" "$MPRUN_COMPAT_CACHE"' EXIT
+	# -O1 (not the default -O2, which --enable-debug's -O0 does not
+	# override): what the sanitizers' authors advise, and it compiles in
+	# half the time. With clang the tree is instrumented for libFuzzer
+	# too (--enable-fuzzing), and the fuzz targets link with it; they
+	# run one at a time (make fuzz-smoke) while the plain suite still
+	# runs.
+	fuzz= fuzz_args=
+	if command -v clang >/dev/null 2>&1; then
+		fuzz=yes fuzz_args="CC=clang --enable-fuzzing"
 	else
+		say "no clang: the sanitizer tree is built with gcc and make fuzz-smoke does not run"
+	fi
+	# (niced: the plain suite's timed tests come first)
+	{
+		renice -n 10 -p "$(exec sh -c 'echo $PPID')" >/dev/null 2>&1 || :
+		# shellcheck disable=SC2086 # fuzz_args is a list
+		build_tree _asan --enable-sanitizers --enable-debug \
+			CFLAGS='-O1 -g' $fuzz_args &&
+			if [ -n "$fuzz" ]; then
+				say "make fuzz (_asan)"
+				make -s -C _asan -j"$jobs" fuzz >/dev/null &&
+					fuzz_smoke _asan 1
+			fi &&
+			# its unit tests too: its suite starts with a test
+			make -s -C _asan -j"$jobs" check TESTS= >/dev/null
+	} >"$asan_log" 2>&1 &
+	asan_build=$!
+	check_tree _build
+	if wait "$asan_build"; then
+		cat "$asan_log" >&2
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+		check_tree _asan
+	else
+		cat "$asan_log" >&2
 		say "the sanitizer build failed"
 		echo "0 1" >>"$counts"
 	fi
 	awk '{p+=$1; f+=$2} END{printf "%d passed, %d failed\n", p, f;
 	     exit f > 0}' "$counts"
-	;;
-_check)
-	if [ "$2" = _asan ]; then
-		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-	fi
-	run_check "$2"
-	;;
-_fuzz-smoke)
-	# not from the shared job slots: one target at a time
-	unset MAKEFLAGS MFLAGS MAKELEVEL
-	fuzz_smoke _asan 1
 	;;
 *)
 	echo "usage: $0 [test]" >&2
