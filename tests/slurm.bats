@@ -172,7 +172,10 @@ wait_none() {
 }
 
 @test "Ctrl-C or SIGTERM while the allocation is pending: out within 1 s, the request withdrawn" {
-	local sig i
+	local sig i limit=1000
+	# mprun waits for salloc to withdraw the request, an RPC to
+	# slurmctld: under the sanitizers' load it took 2.5 s once
+	[ -z "${MPRUN_SANITIZED:-}" ] || limit=3000
 	for sig in INT TERM; do
 		"$MPRUN" --slurm-alloc "-n1 --begin=now+1hour" touch ran ::: 1 \
 			>out 2>&1 &
@@ -185,7 +188,7 @@ wait_none() {
 		signal_and_time "$sig"
 		cat out
 		[ "$status" -eq 130 ]
-		[ "$ms" -lt 1000 ]
+		[ "$ms" -lt "$limit" ]
 		grep -q "interrupted (SIG$sig) while waiting for the Slurm allocation" out
 		[ ! -e ran ]
 		wait_none 10 jobs
