@@ -388,18 +388,42 @@ static int parse_qword(const char **pp, struct buf *out)
 	return any ? 0 : -1;
 }
 
+/* 1 if the template's own text can make "_mp": it has "_mp", or has it
+ * once its {...} groups are taken out (an empty value joins "_m{2}p"). */
+static int tmpl_makes_mp(const char *tmpl)
+{
+	char *t = strdup(tmpl), *w = t;
+	const char *r;
+	int depth = 0, found;
+
+	if (t == NULL)
+		return 1;
+	for (r = tmpl; *r != '\0'; r++) {
+		if (*r == '{')
+			depth++;
+		else if (*r == '}' && depth > 0)
+			depth--;
+		else if (depth == 0)
+			*w++ = *r;
+	}
+	*w = '\0';
+	found = strstr(tmpl, "_mp") != NULL || strstr(t, "_mp") != NULL;
+	free(t);
+	return found;
+}
+
 /* F2: the preamble; *body_off gets where the command starts. The variables
  * assigned are marked in assigned[arg * NVARS + xf]. When the template's own
- * text has "_mp" (it may start the command, after a {n} past the last input
- * say), a preamble that does not parse is no finding: -1, and the command is
- * not checked further. */
+ * text can make "_mp" (it may start the command, after a {n} past the last
+ * input say), a preamble that does not parse is no finding: -1, and the
+ * command is not checked further. */
 static int check_preamble(const struct fcase *c, const char *script,
 			  size_t *body_off, unsigned char *assigned)
 {
 	const char *p = script;
 	char detail[256];
 	size_t k;
-	int strict = strstr(c->tmpl, "_mp") == NULL;
+	int strict = !tmpl_makes_mp(c->tmpl);
 
 #define BAD(msg)                                                       \
 	do {                                                           \
@@ -530,7 +554,7 @@ static void check_body(const struct fcase *c, const char *script,
 			}
 			if (found >= 0 && idx >= 1 && idx <= c->nargs) {
 				if (!assigned[(idx - 1) * NVARS + (size_t)found] &&
-				    strstr(c->tmpl, "_mp") == NULL &&
+				    !tmpl_makes_mp(c->tmpl) &&
 				    !args_have(c, "_mp"))
 					finding(c, script, "F3",
 						"a reference to a variable the "
@@ -906,7 +930,7 @@ static void slow_argv(const struct template *t, const struct fcase *c,
 	if (argc == 0 || argv[0][0] == '\0' || argv[0][0] == '%' ||
 	    strchr(argv[0], '/') != NULL ||
 	    strstr(bash_builtins, name) != NULL || value_names_marker(c) ||
-	    strstr(argv[0], "pwned") != NULL || strstr(c->tmpl, "_mp") != NULL)
+	    strstr(argv[0], "pwned") != NULL || tmpl_makes_mp(c->tmpl))
 		goto out;
 	for (i = 0; i < argc; i++)
 		buf_append(&want, argv[i], strlen(argv[i]) + 1);
