@@ -433,41 +433,29 @@ YAML
 	[ ! -e ran1 ]
 }
 
-# GNU parallel and mprun on the same --onall/--nonall command line (-k):
-# the same stdout and exit status. GNU runs a parallel on each host (the
-# test hosts are this machine, where it is installed).
-_onall_same() {
-	local gnu gnu_status ours os
-	gnu_parallel --ssh "$SSH" "$@"
-	ours=$("$MPRUN" -k --ssh "$SSH" "$@" 2>/dev/null </dev/null) &&
-		os=0 || os=$?
-	[ "$gnu" = "$ours" ] && [ "$gnu_status" -eq "$os" ] || {
-		printf 'GNU (%s):\n%s\nmprun (%s):\n%s\n' "$gnu_status" "$gnu" "$os" \
-			"$ours" >&2
-		return 1
-	}
-}
-
+# --onall/--nonall as GNU parallel: same (tests/gnu.bash) with --ssh; GNU
+# runs a parallel on each host (the test hosts are this machine, where it
+# is installed).
 # (Three tests: GNU parallel takes 2 to 3 s a case here.)
 @test "--nonall: every host runs it, as GNU parallel" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
-	_onall_same --nonall -S mprun-a,mprun-b echo hi
-	_onall_same --nonall -S mprun-a,mprun-b 'exit 3'
-	_onall_same --nonall --tag -S mprun-a,mprun-b echo x
+	same --ssh "$SSH" --nonall -S mprun-a,mprun-b echo hi
+	same --ssh "$SSH" --nonall -S mprun-a,mprun-b 'exit 3'
+	same --ssh "$SSH" --nonall --tag -S mprun-a,mprun-b echo x
 }
 
 @test "--onall: every host runs every input, as GNU parallel" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
-	_onall_same --onall -S mprun-a,mprun-b echo ::: a b c
-	_onall_same --onall -S mprun-a,mprun-b 'echo {}; exit {}' ::: 0 1 2
-	_onall_same --onall --tag -S mprun-a,mprun-b echo ::: a b
+	same --ssh "$SSH" --onall -S mprun-a,mprun-b echo ::: a b c
+	same --ssh "$SSH" --onall -S mprun-a,mprun-b 'echo {}; exit {}' ::: 0 1 2
+	same --ssh "$SSH" --onall --tag -S mprun-a,mprun-b echo ::: a b
 }
 
 @test "--onall with two sources, two -S, a dead host: as GNU parallel" {
 	command -v parallel >/dev/null || skip "GNU parallel is not installed"
-	_onall_same --onall -S 2/mprun-a,mprun-b echo {1} {2} ::: a b ::: 1 2
-	_onall_same --onall -S mprun-a -S mprun-b echo ::: 'a b' "'q'"
-	_onall_same --onall -S mprun-a,mprun-dead echo ::: a
+	same --ssh "$SSH" --onall -S 2/mprun-a,mprun-b echo {1} {2} ::: a b ::: 1 2
+	same --ssh "$SSH" --onall -S mprun-a -S mprun-b echo ::: 'a b' "'q'"
+	same --ssh "$SSH" --onall -S mprun-a,mprun-dead echo ::: a
 }
 
 @test "--onall: inputs from stdin reach every host; --slf hosts" {
