@@ -153,9 +153,13 @@ static int stage_halted(const struct stage *s)
 	return s->sched != NULL && sched_halted(s->sched);
 }
 
-static int stage_output_closed(const struct stage *s)
+/* Is mprun's own stdout gone? Only a stage with no readers writes there;
+ * a reader that stops reading (its input failed) ends the writing stage
+ * alone, which its scheduler does itself. */
+static int stage_stdout_closed(const struct stage *s)
 {
-	return s->sched != NULL && sched_output_closed(s->sched);
+	return s->nouts == 0 && s->sched != NULL &&
+	       sched_output_closed(s->sched);
 }
 
 /* --- wiring ------------------------------------------------------------ */
@@ -591,7 +595,7 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 {
 	const struct pool_opts *po = &pl->opts.pool;
 
-	if (stage_output_closed(s) && !pl->terminating) {
+	if (stage_stdout_closed(s) && !pl->terminating) {
 		pipeline_terminate(pl);
 		return;
 	}
@@ -732,7 +736,7 @@ int pipeline_output_closed(const struct pipeline *pl)
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
-		if (stage_output_closed(&pl->st[i]))
+		if (stage_stdout_closed(&pl->st[i]))
 			return 1;
 	return 0;
 }
