@@ -132,6 +132,14 @@ int capture_full(const struct capture *c)
 	return !c->streaming && spilled >= c->opts.spill_limit;
 }
 
+int capture_should_pause(const struct capture *c)
+{
+	if (!c->streaming)
+		return capture_full(c);
+	return c->sink != NULL && c->sink->full != NULL &&
+	       c->sink->full(c->sink->ctx);
+}
+
 int capture_store_failed(const struct capture *c)
 {
 	return c->store_failed;

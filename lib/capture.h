@@ -62,10 +62,16 @@ int capture_flush(struct capture *c);
 int capture_streaming(const struct capture *c);
 /* Buffered enough to pause reading (spill_limit reached while buffering). */
 int capture_full(const struct capture *c);
+/* Should the owner stop reading the pipe for now: full, or streaming into
+ * a sink that says it is full (back-pressure from a slow reader)? */
+int capture_should_pause(const struct capture *c);
 /* Where output goes instead of a descriptor: a pipeline channel. */
 struct capture_sink {
 	int (*write)(void *ctx, const void *p, size_t n); /* 0, -1/errno */
 	void *ctx;
+	/* Optional: 1 while the reader is too far behind; the owner is told
+	 * when to read again by its own means (the pipeline's kick). */
+	int (*full)(void *ctx);
 };
 /* Send the output to s (the caller's, must outlive c) instead of out_fd. */
 void capture_set_sink(struct capture *c, const struct capture_sink *s);

@@ -25,6 +25,9 @@
 #define BACKLOG_MAX (256 << 10)
 /* Bytes a channel holds in memory before it spills to a file. */
 #define CHANNEL_MEM (256 << 10)
+/* A running job of a stage stops being read while a reader is this many
+ * bytes behind (when no stage waits on two others: see pl_may_pause). */
+#define BACKLOG_PAUSE (4 << 20)
 
 struct stage {
 	struct pipeline *pl;
@@ -53,6 +56,7 @@ struct pipeline {
 	struct stage *st;
 	size_t n;
 	int terminating, closed, halted;
+	int may_pause;         /* see pl_may_pause() */
 };
 
 /* Report an error (printf-style) through the events. */
@@ -174,6 +178,44 @@ static int st_sink_write(void *ctx, const void *p, size_t n)
 		if (channel_write(s->outs[i], p, n) == -1)
 			return -1;
 	return 0;
+}
+
+/* The sink is full: a reader is far behind, and the stage's running jobs
+ * wait on their pipes (a stage whose one job writes without end, say)
+ * instead of the channel growing on disk without bound. */
+static int st_sink_full(void *ctx)
+{
+	struct stage *s = ctx;
+	size_t i;
+
+	if (!s->pl->may_pause)
+		return 0;
+	for (i = 0; i < s->nouts; i++)
+		if (channel_backlog(s->outs[i]) > BACKLOG_PAUSE)
+			return 1;
+	return 0;
+}
+
+/* May a writer wait for a slow reader? Not if a reader's progress could
+ * depend on another branch of the graph: a stage reading two stages (one
+ * may have to be read whole first, as a cartesian product does) or waiting
+ * for one (after:) could then wait for a writer that waits for it. In such
+ * pipelines, channels spill to disk instead. */
+static int pl_may_pause(const struct pipeline *pl)
+{
+	size_t i, j, stages;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct pf_stage *sp = pl->st[i].spec;
+
+		if (sp->nafter > 0)
+			return 0;
+		for (j = stages = 0; j < sp->ninputs; j++)
+			stages += sp->inputs[j].kind == PF_STAGE;
+		if (stages > 1)
+			return 0;
+	}
+	return 1;
 }
 
 /* Is a reader of this stage too far behind to start more jobs? */
@@ -456,7 +498,7 @@ static int st_build(struct pipeline *pl, struct stage *s)
 	    st_template(pl, s, "on_error", s->spec->on_error,
 			TEMPLATE_SHELL | TEMPLATE_NO_APPEND, &s->on_error) == -1)
 		return -1;
-	s->sink = (struct capture_sink){st_sink_write, s};
+	s->sink = (struct capture_sink){st_sink_write, s, st_sink_full};
 	st_pool_opts(pl, s, &po);
 	s->slots = po.sched.slots;
 	s->q = queue_new(queue_size_for(s->spec->pipe ? QUEUE_BLOCKS
@@ -497,6 +539,7 @@ struct pipeline *pipeline_new(struct loop *l, const struct pipefile *pf,
 		pl->st[i].pl = pl;
 		pl->st[i].spec = &pf->stages[i];
 	}
+	pl->may_pause = pl_may_pause(pl);
 	for (i = 0; i < pl->n; i++)
 		if (st_build(pl, &pl->st[i]) == -1)
 			goto fail;

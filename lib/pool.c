@@ -65,6 +65,7 @@ struct pool_job {
 	char *program;
 	struct loop_timer *rearm_timer; /* read coalescing */
 	int coalesced[2];
+	int paused[2];  /* not read: its capture is full or its sink is */
 	int io_error;   /* its output could not be kept */
 	int halted;     /* ended by --halt now: counts neither way */
 	int files[2];               /* --results / callback copies, or -1 */
@@ -100,6 +101,7 @@ struct pool {
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
 	unsigned nparked;       /* evicted jobs waiting to run again */
+	unsigned npaused;       /* paused streams of running jobs */
 };
 
 static int job_start(struct pool *p, struct pool_job *j);
@@ -544,6 +546,60 @@ static void pool_output_gone(struct pool *p)
 	sched_terminate(&p->s);
 }
 
+/* Should the job's stream i wait unread? While its capture is full; and,
+ * while the job runs, when the reader of its stream is too far behind (a
+ * pipeline channel): the job then blocks on its pipe instead of the channel
+ * growing without bound. An ended job or a run being ended reads on. */
+static int job_should_pause(const struct pool_job *j, int i)
+{
+	if (capture_full(j->cap[i]))
+		return 1;
+	if (j->tree.reaped || j->pool->s.terminating)
+		return 0;
+	return capture_should_pause(j->cap[i]);
+}
+
+static void job_pause(struct pool_job *j, int i)
+{
+	loop_fd_mod(j->pool->s.loop, capture_fd(j->cap[i]), 0);
+	if (!j->paused[i]) {
+		j->paused[i] = 1;
+		j->pool->npaused++;
+	}
+}
+
+static void job_unpause(struct pool_job *j, int i)
+{
+	if (j->paused[i]) {
+		j->paused[i] = 0;
+		j->pool->npaused--;
+	}
+}
+
+/* Read the job's paused streams again if they may be. */
+static void job_resume(struct pool_job *j)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!j->paused[i] || j->coalesced[i] || job_should_pause(j, i))
+			continue;
+		job_unpause(j, i);
+		loop_fd_mod(j->pool->s.loop, capture_fd(j->cap[i]), EPOLLIN);
+	}
+}
+
+/* The reader caught up (a kick): resume what waited for it. */
+static void pool_resume(struct pool *p)
+{
+	struct pool_job *j;
+
+	if (p->npaused == 0)
+		return;
+	for (j = p->running; j != NULL; j = j->next)
+		job_resume(j);
+}
+
 /* Make the order's current writer stream, resuming its paused reads. */
 static void pool_update_writer(struct pool *p)
 {
@@ -561,6 +617,7 @@ static void pool_update_writer(struct pool *p)
 			continue;
 		if (capture_stream(w->cap[i]) == -1)
 			pool_output_gone(p);
+		job_unpause(w, (int)i);
 		loop_fd_mod(p->s.loop, capture_fd(w->cap[i]), EPOLLIN);
 	}
 }
@@ -610,6 +667,8 @@ static void job_leave(struct pool *p, struct pool_job *j)
 		loop_timer_cancel(p->s.loop, j->rearm_timer);
 	j->rearm_timer = NULL;
 	j->coalesced[0] = j->coalesced[1] = 0;
+	job_unpause(j, 0);
+	job_unpause(j, 1);
 	sched_tree_stop(&j->tree);
 	/* A job being ended: whatever of its tree outlived it goes too. */
 	if (j->tree.step > 0)
@@ -749,6 +808,7 @@ static void job_finish(struct pool *p, struct pool_job *j)
  * keeps no descriptor). */
 static void job_stream_closed(struct pool_job *j, int i)
 {
+	job_unpause(j, i);
 	loop_fd_del(j->pool->s.loop, capture_fd(j->cap[i]));
 	capture_close_pipe(j->cap[i]);
 	j->open_streams--;
@@ -766,7 +826,9 @@ static void job_rearm(struct loop *l, void *data)
 		if (!j->coalesced[i] || j->cap[i] == NULL)
 			continue;
 		j->coalesced[i] = 0;
-		if (!capture_full(j->cap[i]))
+		if (job_should_pause(j, i))
+			job_pause(j, i);
+		else
 			loop_fd_mod(l, capture_fd(j->cap[i]), EPOLLIN);
 	}
 }
@@ -854,8 +916,8 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 		job_maybe_finished(j);
 		return;
 	}
-	if (capture_full(j->cap[i]))
-		loop_fd_mod(l, fd, 0);
+	if (job_should_pause(j, i))
+		job_pause(j, i);
 	else if (capture_bytes(j->cap[i]) - before < COALESCE_BELOW)
 		job_coalesce(j, i);
 }
@@ -1416,6 +1478,7 @@ static void pool_fill(struct sched *s)
 	struct pool_job *j;
 	int rc;
 
+	pool_resume(p);
 	if (p->spawn_wait != NULL && s->spawn_timer == NULL)
 		pool_spawn_retry(p);
 	while (p->nparked > 0 && !p->s.closed && p->spawn_wait == NULL &&
@@ -1529,6 +1592,7 @@ static int pool_reaped(struct sched *s, pid_t pid, int status)
 		loop_timer_cancel(p->s.loop, j->rearm_timer);
 	j->rearm_timer = NULL;
 	job_rearm(p->s.loop, j);
+	job_resume(j);
 	job_maybe_finished(j);
 	return 1;
 }

@@ -1552,7 +1552,7 @@ static int pool_new_callbacks(struct wpool *p)
 		.done = task_cb_done,
 	};
 
-	p->cb_sink = (struct capture_sink){out_callback, p};
+	p->cb_sink = (struct capture_sink){out_callback, p, NULL};
 	return sched_callbacks(&p->s, &co, jobenv_base(p->env));
 }
 

@@ -593,6 +593,63 @@ Y
 	[ "$(cat err)" = "mprun: stage show: stage gen: record 2 holds a NUL byte (use -0 for NUL-delimited input)" ]
 }
 
+@test "mprun's stdout closed under the last stage ends every stage: 255, the endless first stage too" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: exec yes
+  show:
+    cmd: echo "<{}>"
+    input: gen
+Y
+	run bash -c 'timeout 20 "$1" --pipeline p.yaml | head -2; echo "${PIPESTATUS[0]}"' _ "$MPRUN"
+	[ "$output" = "$(printf '<y>\n<y>\n255')" ]
+}
+
+@test "a stage whose job writes without end waits for its slow reader: the channel holds a few MiB, not the disk" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: exec yes
+  show:
+    cmd: echo "<{}>"
+    input: gen
+Y
+	"$MPRUN" --pipeline p.yaml >/dev/null 2>err &
+	local pid=$! fd size max=0
+	sleep 1.5
+	for fd in /proc/$pid/fd/*; do
+		[ -f "$fd" ] || continue
+		size=$(stat -L -c %s "$fd")
+		[ "$size" -le "$max" ] || max=$size
+	done
+	kill -INT $pid
+	wait $pid || status=$?
+	echo "largest file $max"
+	[ "$max" -le $((8 << 20)) ]
+	[ "$status" -eq 130 ]
+}
+
+@test "a writer never waits for a reader that waits for another branch (after:): the channel spills instead" {
+	# c must read all of a before b starts: a waiting for b would hang
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: seq 1000000
+  b:
+    cmd: wc -l
+    input: a
+    pipe: true
+    after: [c]
+  c:
+    cmd: wc -l
+    input: a
+    pipe: true
+Y
+	run bash -c 'timeout -s INT 30 "$1" --pipeline p.yaml | awk "{ s += \$1 } END { print s }"; echo "${PIPESTATUS[0]}"' _ "$MPRUN"
+	[ "$output" = "$(printf '2000000\n0')" ]
+}
+
 @test "--max-record applies to the stages' inputs" {
 	head -c 3000 /dev/zero | tr '\0' x >list
 	printf '\nok\n' >>list
