@@ -866,6 +866,12 @@ static void job_io_error(struct pool_job *j, int i)
 		snprintf(what, sizeof(what),
 			 "job %llu: cannot keep its output: %s", j->task.seq,
 			 spill_dir(j->pool->spill));
+	else if (i == 0 && capture_streaming(j->cap[i]) &&
+		 j->pool->opts.sched.out_sink != NULL)
+		/* a pipeline channel's spill file, in the same directory */
+		snprintf(what, sizeof(what),
+			 "job %llu: cannot keep its output for the next stage: "
+			 "%s", j->task.seq, spill_dir(j->pool->spill));
 	else
 		snprintf(what, sizeof(what), "job %llu: cannot keep its output",
 			 j->task.seq);

@@ -191,6 +191,30 @@ _pr_spill_run() {
 	[[ "$output" == *"cannot keep its output: $T/small: No space left on device"* ]]
 }
 
+@test "a pipeline channel's spill on a full 1 MB tmpfs: a clear error naming the directory, 255, no hang" {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+	mkdir small
+	mount -t tmpfs -o size=1m tmpfs small || skip "cannot mount a tmpfs here"
+	# b waits (after:) for c, so what a writes for b spills meanwhile
+	cat >p.yaml <<'Y'
+stages:
+  a:
+    cmd: seq 1000000
+  b:
+    cmd: wc -l
+    input: a
+    pipe: true
+    after: [c]
+  c:
+    cmd: wc -l
+    input: a
+    pipe: true
+Y
+	run timeout -s INT 60 "$MPRUN" --tmpdir "$T/small" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"mprun: stage a: job 1: cannot keep its output for the next stage: $T/small: No space left on device (job ended)"* ]]
+}
+
 @test "a spill file past ulimit -f (in TMPDIR): a clear error naming it, non-zero, no hang" {
 	mkdir spill
 	PR_ULIMIT_F=1024 TMPDIR=$T/spill _pr_spill_run
