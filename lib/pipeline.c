@@ -174,6 +174,8 @@ static int st_sink_write(void *ctx, const void *p, size_t n)
 	struct stage *s = ctx;
 	size_t i;
 
+	if (s->pl->closed)
+		return 0; /* halted or SIGTERM: no reader starts a job again */
 	for (i = 0; i < s->nouts; i++)
 		if (channel_write(s->outs[i], p, n) == -1)
 			return -1;
@@ -188,7 +190,7 @@ static int st_sink_full(void *ctx)
 	struct stage *s = ctx;
 	size_t i;
 
-	if (!s->pl->may_pause)
+	if (!s->pl->may_pause || s->pl->closed)
 		return 0;
 	for (i = 0; i < s->nouts; i++)
 		if (channel_backlog(s->outs[i]) > BACKLOG_PAUSE)
@@ -714,6 +716,10 @@ void pipeline_close(struct pipeline *pl)
 	for (i = 0; i < pl->n; i++)
 		if (pl->st[i].started)
 			stage_close(&pl->st[i]);
+	/* jobs waiting for a reader that now stops: read them again */
+	for (i = 0; i < pl->n; i++)
+		if (pl->st[i].started)
+			stage_kick(&pl->st[i]);
 }
 
 /* --- what the command shows --------------------------------------------- */

@@ -630,6 +630,49 @@ Y
 	[ "$status" -eq 130 ]
 }
 
+@test "--halt soon in a reader: its writer, waiting for it, is read again and the run ends" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: seq 2000000
+  show:
+    cmd: "[ {} -ne 3 ]"
+    input: gen
+    halt: soon,fail=1
+Y
+	run timeout -s INT 30 "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == "mprun: --halt: stopped the pipeline after "[12]" failed jobs" ]]
+}
+
+@test "after SIGTERM, what a stage writes for a reader that starts no job again is dropped, not spilled" {
+	cat >p.yaml <<'Y'
+stages:
+  gen:
+    cmd: exec yes
+  show:
+    cmd: sleep 0.2; echo {}
+    input: gen
+Y
+	"$MPRUN" --pipeline p.yaml >out 2>err &
+	local pid=$! fd size max=0
+	sleep 0.5
+	kill -TERM $pid
+	sleep 1.5
+	for fd in /proc/$pid/fd/*; do
+		[ -f "$fd" ] || continue
+		size=$(stat -L -c %s "$fd")
+		[ "$size" -le "$max" ] || max=$size
+	done
+	# yes runs on, as a running job does after SIGTERM: Ctrl-C ends it
+	kill -INT $pid
+	wait $pid || status=$?
+	echo "largest file $max"
+	[ "$max" -le $((8 << 20)) ]
+	[ "$status" -eq 130 ]
+	grep -qx y out
+}
+
 @test "a writer never waits for a reader that waits for another branch (after:): the channel spills instead" {
 	# c must read all of a before b starts: a waiting for b would hang
 	cat >p.yaml <<'Y'
