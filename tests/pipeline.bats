@@ -31,6 +31,17 @@ _pl_err_to_file() {
 	"$@" 2>err
 }
 
+# The size of the largest regular file process $1 has open (a spill file).
+_pl_largest_file() {
+	local fd size max=0
+	for fd in /proc/$1/fd/*; do
+		[ -f "$fd" ] || continue
+		size=$(stat -L -c %s "$fd")
+		[ "$size" -le "$max" ] || max=$size
+	done
+	echo "$max"
+}
+
 # The peak RSS (KiB) of the mprun run "$@", polled from /proc.
 _pl_peak_rss() {
 	"$MPRUN" "$@" >out 2>err &
@@ -616,13 +627,9 @@ stages:
     input: gen
 Y
 	"$MPRUN" --pipeline p.yaml >/dev/null 2>err &
-	local pid=$! fd size max=0
+	local pid=$! max
 	sleep 1.5
-	for fd in /proc/$pid/fd/*; do
-		[ -f "$fd" ] || continue
-		size=$(stat -L -c %s "$fd")
-		[ "$size" -le "$max" ] || max=$size
-	done
+	max=$(_pl_largest_file $pid)
 	kill -INT $pid
 	wait $pid || status=$?
 	echo "largest file $max"
@@ -655,15 +662,11 @@ stages:
     input: gen
 Y
 	"$MPRUN" --pipeline p.yaml >out 2>err &
-	local pid=$! fd size max=0
+	local pid=$! max
 	sleep 0.5
 	kill -TERM $pid
 	sleep 1.5
-	for fd in /proc/$pid/fd/*; do
-		[ -f "$fd" ] || continue
-		size=$(stat -L -c %s "$fd")
-		[ "$size" -le "$max" ] || max=$size
-	done
+	max=$(_pl_largest_file $pid)
 	# yes runs on, as a running job does after SIGTERM: Ctrl-C ends it
 	kill -INT $pid
 	wait $pid || status=$?
@@ -675,21 +678,7 @@ Y
 
 @test "a writer never waits for a reader that waits for another branch (after:): the channel spills instead" {
 	# c must read all of a before b starts: a waiting for b would hang
-	cat >p.yaml <<'Y'
-stages:
-  a:
-    cmd: seq 1000000
-  b:
-    cmd: wc -l
-    input: a
-    pipe: true
-    after: [c]
-  c:
-    cmd: wc -l
-    input: a
-    pipe: true
-Y
-	run bash -c 'timeout -s INT 30 "$1" --pipeline p.yaml | awk "{ s += \$1 } END { print s }"; echo "${PIPESTATUS[0]}"' _ "$MPRUN"
+	run bash -c 'timeout -s INT 30 "$1" --pipeline "$2" | awk "{ s += \$1 } END { print s }"; echo "${PIPESTATUS[0]}"' _ "$MPRUN" "$P/after_spills.yaml"
 	[ "$output" = "$(printf '2000000\n0')" ]
 }
 

@@ -196,21 +196,8 @@ _pr_spill_run() {
 	mkdir small
 	mount -t tmpfs -o size=1m tmpfs small || skip "cannot mount a tmpfs here"
 	# b waits (after:) for c, so what a writes for b spills meanwhile
-	cat >p.yaml <<'Y'
-stages:
-  a:
-    cmd: seq 1000000
-  b:
-    cmd: wc -l
-    input: a
-    pipe: true
-    after: [c]
-  c:
-    cmd: wc -l
-    input: a
-    pipe: true
-Y
-	run timeout -s INT 60 "$MPRUN" --tmpdir "$T/small" --pipeline p.yaml
+	run timeout -s INT 60 "$MPRUN" --tmpdir "$T/small" \
+		--pipeline "$MPRUN_SRCDIR/tests/pipelines/after_spills.yaml"
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"mprun: stage a: job 1: cannot keep its output for the next stage: $T/small: No space left on device (job ended)"* ]]
 }
