@@ -42,6 +42,26 @@ _pl_largest_file() {
 	echo "$max"
 }
 
+# Run tests/pipelines/yes_into_echo.yaml (stdout in "out"), send it signal
+# $1 (if given) after 0.5 s; 1.5 s later its largest file (the channel's
+# spill) must hold 8 MiB at most; then Ctrl-C: 130.
+_pl_yes_bounded() {
+	local pid max
+	"$MPRUN" --pipeline "$P/yes_into_echo.yaml" >out 2>err &
+	pid=$!
+	if [ -n "${1:-}" ]; then
+		sleep 0.5
+		kill -"$1" $pid
+	fi
+	sleep 1.5
+	max=$(_pl_largest_file $pid)
+	kill -INT $pid
+	wait $pid || status=$?
+	echo "largest file $max"
+	[ "$max" -le $((8 << 20)) ]
+	[ "$status" -eq 130 ]
+}
+
 # The peak RSS (KiB) of the mprun run "$@", polled from /proc.
 _pl_peak_rss() {
 	"$MPRUN" "$@" >out 2>err &
@@ -605,36 +625,12 @@ Y
 }
 
 @test "mprun's stdout closed under the last stage ends every stage: 255, the endless first stage too" {
-	cat >p.yaml <<'Y'
-stages:
-  gen:
-    cmd: exec yes
-  show:
-    cmd: echo "<{}>"
-    input: gen
-Y
-	run bash -c 'timeout 20 "$1" --pipeline p.yaml | head -2; echo "${PIPESTATUS[0]}"' _ "$MPRUN"
+	run bash -c 'timeout 20 "$1" --pipeline "$2" | head -2; echo "${PIPESTATUS[0]}"' _ "$MPRUN" "$P/yes_into_echo.yaml"
 	[ "$output" = "$(printf '<y>\n<y>\n255')" ]
 }
 
 @test "a stage whose job writes without end waits for its slow reader: the channel holds a few MiB, not the disk" {
-	cat >p.yaml <<'Y'
-stages:
-  gen:
-    cmd: exec yes
-  show:
-    cmd: echo "<{}>"
-    input: gen
-Y
-	"$MPRUN" --pipeline p.yaml >/dev/null 2>err &
-	local pid=$! max
-	sleep 1.5
-	max=$(_pl_largest_file $pid)
-	kill -INT $pid
-	wait $pid || status=$?
-	echo "largest file $max"
-	[ "$max" -le $((8 << 20)) ]
-	[ "$status" -eq 130 ]
+	_pl_yes_bounded
 }
 
 @test "--halt soon in a reader: its writer, waiting for it, is read again and the run ends" {
@@ -653,27 +649,9 @@ Y
 }
 
 @test "after SIGTERM, what a stage writes for a reader that starts no job again is dropped, not spilled" {
-	cat >p.yaml <<'Y'
-stages:
-  gen:
-    cmd: exec yes
-  show:
-    cmd: sleep 0.2; echo {}
-    input: gen
-Y
-	"$MPRUN" --pipeline p.yaml >out 2>err &
-	local pid=$! max
-	sleep 0.5
-	kill -TERM $pid
-	sleep 1.5
-	max=$(_pl_largest_file $pid)
 	# yes runs on, as a running job does after SIGTERM: Ctrl-C ends it
-	kill -INT $pid
-	wait $pid || status=$?
-	echo "largest file $max"
-	[ "$max" -le $((8 << 20)) ]
-	[ "$status" -eq 130 ]
-	grep -qx y out
+	_pl_yes_bounded TERM
+	grep -qx '<y>' out
 }
 
 @test "a writer never waits for a reader that waits for another branch (after:): the channel spills instead" {
