@@ -148,14 +148,14 @@ static void test_examples(void)
 		CHECK_STR(s->inputs[0].path, want);
 	}
 	/* the glob's matches, sorted */
-	CHECK(s != NULL && s->inputs[0].nvalues == 25);
-	if (s != NULL && s->inputs[0].nvalues == 25) {
+	CHECK(s != NULL && s->inputs[0].nvalues == 27);
+	if (s != NULL && s->inputs[0].nvalues == 27) {
 		snprintf(want, sizeof(want),
-			 "%s/tests/pipelines/bad_executor.yaml", src);
+			 "%s/tests/pipelines/after_spills.yaml", src);
 		CHECK_STR(s->inputs[0].values[0], want);
 		snprintf(want, sizeof(want),
-			 "%s/tests/pipelines/wrong_type.yaml", src);
-		CHECK_STR(s->inputs[0].values[24], want);
+			 "%s/tests/pipelines/yes_into_echo.yaml", src);
+		CHECK_STR(s->inputs[0].values[26], want);
 	}
 	s = stage(pf, "reduce");
 	CHECK(s != NULL && s->nafter == 1 && s->after[0] == 1 &&
