@@ -643,30 +643,15 @@ static int opt_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
-/* -L N: a count, with GNU parallel's prefixes (k m g: 10^3 10^6 10^9;
- * K M G: 2^10 2^20 2^30). */
+/* -L N: a count, with GNU parallel's units (10k, 1K, 1.5k). */
 static int parse_lines(const char *v, struct cli *cli)
 {
-	static const char units[] = "kmgKMG";
-	static const long long mult[] = {1000, 1000000, 1000000000,
-					 1 << 10, 1 << 20, 1 << 30};
-	char num[32];
-	size_t len = strlen(v);
-	const char *u = len > 0 ? strchr(units, v[len - 1]) : NULL;
-	long long n;
+	uint64_t n;
 
-	if (u != NULL && *u != '\0' && len < sizeof(num)) {
-		memcpy(num, v, len - 1);
-		num[len - 1] = '\0';
-	} else {
-		u = NULL;
-	}
-	if (parse_number(u != NULL ? num : v, 1,
-			 (1LL << 30) / (u != NULL ? mult[u - units] : 1),
-			 &n) == -1)
+	if (parse_gnu_size(v, &n) == -1 || n < 1 || n > 1 << 30)
 		return usage_error("-L: \"%s\" is not a number of lines from 1 "
 				   "to 1G (such as 4 or 10k)", v);
-	cli->lines = (size_t)(n * (u != NULL ? mult[u - units] : 1));
+	cli->lines = (size_t)n;
 	return 0;
 }
 
@@ -685,7 +670,10 @@ static int parse_block(const char *v, struct cli *cli)
 		return 0;
 	}
 	cli->block_parts = 0;
-	return opt_size("--block", v, &cli->block);
+	if (parse_gnu_size(v, &cli->block) == -1 || cli->block == 0)
+		return usage_error("--block: \"%s\" is not a size (such as 64K, "
+				   "1M, 100k) or -N (N blocks per job slot)", v);
+	return 0;
 }
 
 /* The patterns of pipe mode compile: 0, or -1 (said). */

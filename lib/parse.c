@@ -221,6 +221,39 @@ int parse_size(const char *s, uint64_t *bytes)
 	return decimal_scale(&d, (uint64_t)1 << shift, bytes);
 }
 
+/* GNU parallel's units (its multiply_binary_prefix): "1k" 1000, "1K" and
+ * "1ki" 1024, up to p/P; a fraction needs a unit ("1.5k" is 1500). */
+int parse_gnu_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmgtp";
+	const char *u = NULL;
+	uint64_t mult = 1;
+	struct decimal d;
+	int binary, i;
+
+	if (decimal_read(&s, &d) == -1)
+		return -1;
+	if (*s != '\0') {
+		u = strchr(units, *s | 0x20);
+		binary = *s >= 'A' && *s <= 'Z';
+		if (u == NULL)
+			goto bad;
+		s++;
+		if (*s == 'i' || *s == 'I') {
+			binary = 1;
+			s++;
+		}
+		for (i = 0; i <= u - units; i++)
+			mult *= binary ? 1024 : 1000;
+	}
+	if (*s != '\0' || (d.has_frac && u == NULL))
+		goto bad;
+	return decimal_scale(&d, mult, out);
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 /* "1G", "1536K", "100": the largest unit that divides the size. */
 char *parse_size_format(uint64_t bytes, char *buf, size_t len)
 {

@@ -639,7 +639,7 @@ static int check_command(struct ctx *c, const yaml_node_t *n,
 	return rc;
 }
 
-/* block: a size (64K, 1M). */
+/* block: a size as --block takes it (64K, 1M, 100k). */
 static int parse_block(struct ctx *c, const yaml_node_t *v,
 		       struct pf_stage *st)
 {
@@ -648,10 +648,11 @@ static int parse_block(struct ctx *c, const yaml_node_t *v,
 
 	if (s == NULL)
 		return -1;
-	rc = parse_size(s, &st->block);
+	rc = parse_gnu_size(s, &st->block);
 	free(s);
 	if (rc == -1 || st->block == 0)
-		return fail(c, v, "block: expected a size (such as 64K, 1M)");
+		return fail(c, v, "block: expected a size (such as 64K, 1M, "
+				  "100k)");
 	return 0;
 }
 

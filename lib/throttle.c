@@ -127,29 +127,7 @@ int throttle_parse_load(const char *v, unsigned ncpus, double *out)
 
 int throttle_parse_size(const char *v, uint64_t *out)
 {
-	static const char units[] = "kmgtpKMGTP";
-	unsigned long long n, mult = 1;
-	const char *u;
-	char *end;
-	int i;
-
-	if (v[0] < '0' || v[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end != '\0') {
-		u = strchr(units, *end);
-		if (u == NULL || end[1] != '\0')
-			return -1;
-		for (i = 0; i <= (u - units) % 5; i++)
-			mult *= u - units < 5 ? 1000 : 1024;
-	}
-	if (n == 0 || n > UINT64_MAX / mult)
-		return -1;
-	*out = n * mult;
-	return 0;
+	return parse_gnu_size(v, out) == -1 || *out == 0 ? -1 : 0;
 }
 
 int throttle_parse_builtin(const char *cmd, unsigned ncpus,

@@ -43,9 +43,8 @@ void throttle_free(struct throttle *t);
 /* --load's value: N or N.N, N% of ncpus, +N or -N (ncpus more or less);
  * under 0.01 is 0.01 (GNU's 0). -1 if malformed. */
 int throttle_parse_load(const char *v, unsigned ncpus, double *out);
-/* A size with GNU parallel's units: k m g t p (powers of 1000), K M G T P
- * (powers of 1024), a number alone (bytes). -1 if malformed or 0 or
- * overflowing. */
+/* A size with GNU parallel's units (parse_gnu_size: "1k" 1000, "1K" 1024,
+ * "1.5G"), a number alone bytes. -1 if malformed or 0 or overflowing. */
 int throttle_parse_size(const char *v, uint64_t *out);
 /* --limit "mem SIZE" or "load MAX" (1, the value set; the other left as
  * is), "io N" (-1: GNU parallel's, not built), or a command of the user's

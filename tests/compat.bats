@@ -356,3 +356,21 @@ EOF
 	[ "${lines[1]}" = "Maximal usable size of command: $max" ]
 	[ "${lines[2]}" = a ]
 }
+
+@test "compat: --pipe --block and -L in GNU parallel's units (1k is 1000, 1K and 1ki 1024)" {
+	local c gnu ours bad=0
+	seq 3000 >in
+	for c in '--block 1k wc -c' '--block 1K wc -c' '--block 1.5k wc -c' \
+		'--block 2ki wc -c' '-L 1k --block 100k wc -l' '-L 1K --block 1 wc -l'; do
+		# shellcheck disable=SC2086 # the case is a list of words
+		gnu=$(parallel --will-cite -k --pipe $c <in 2>/dev/null)
+		# shellcheck disable=SC2086
+		ours=$("$MPRUN" -k --pipe $c <in 2>/dev/null)
+		[ "$gnu" = "$ours" ] || {
+			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
+				"$(tr '\n' ' ' <<<"$gnu")" "$(tr '\n' ' ' <<<"$ours")"
+			bad=1
+		}
+	done
+	[ "$bad" = 0 ]
+}

@@ -17,14 +17,33 @@ _pp_hwm() {
 	[ "$output" = "$(seq 3)" ]
 }
 
-@test "--pipe --block 10k wc: all lines, several jobs, none over the block" {
-	seq 100000 | "$MPRUN" --pipe --block 10k wc -lc >out
+@test "--pipe --block 10K wc: all lines, several jobs, none over the block" {
+	seq 100000 | "$MPRUN" --pipe --block 10K wc -lc >out
 	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 100000 ]
 	[ "$(wc -l <out)" -gt 1 ]
 	# every block within 10 KiB (10240 bytes), hence within 5120 lines
 	[ "$(awk '$2 > 10240 || $1 > 5120' out)" = "" ]
 	# and not much less: the cut is the last newline before the size
 	[ "$(awk '$2 < 10240 - 7' out | wc -l)" -le 1 ]
+}
+
+@test "--block with GNU parallel's units: 10k is 10000 bytes, 10ki 10240, 1.5k 1500" {
+	seq 100000 >in
+	for b in 10k:10000 10ki:10240 10Ki:10240 1.5k:1500 0.01M:10485; do
+		"$MPRUN" -k --pipe --block "${b%:*}" wc -c <in >out
+		# every block but the last within the size and within a
+		# 6-byte line of it
+		[ "$(head -n -1 out | awk -v n="${b#*:}" '$1 > n || $1 <= n - 6')" = "" ]
+		[ "$(awk '{ s += $1 } END { print s }' out)" -eq "$(wc -c <in)" ]
+	done
+	# -L too: 1k lines is 1000
+	"$MPRUN" -k --pipe -L 1k --block 1 wc -l < <(seq 2500) >out 2>/dev/null
+	[ "$(cat out)" = "$(printf '1000\n1000\n500')" ]
+	for bad in 1KB 1x 1.5 k 1ki2 -1k; do
+		run "$MPRUN" --pipe --block "$bad" wc -c </dev/null
+		[ "$status" -eq 255 ]
+		[[ $output == *"--block: \"$bad\" is not a size"* ]]
+	done
 }
 
 @test "--pipe: every block ends with a newline (the records stay whole)" {

@@ -40,6 +40,19 @@ static int size_fails(const char *s, int e)
 	return parse_size(s, &b) == -1 && errno == e && b == 12345;
 }
 
+/* parse_gnu_size(s) succeeds with want (want 0: fails with EINVAL or
+ * ERANGE, output untouched). */
+static int gnu_size_is(const char *s, uint64_t want)
+{
+	uint64_t b = 12345;
+
+	errno = 0;
+	if (want == 0)
+		return parse_gnu_size(s, &b) == -1 && b == 12345 &&
+		       (errno == EINVAL || errno == ERANGE);
+	return parse_gnu_size(s, &b) == 0 && b == want;
+}
+
 /* parse_size_format(bytes) is want, and parse_size() reads it back. */
 static int size_shows(uint64_t bytes, const char *want)
 {
@@ -274,12 +287,53 @@ static void test_size_format(void)
 	CHECK_STR(parse_size_format((uint64_t)10 << 30, small, sizeof(small)), "10");
 }
 
+/* GNU parallel's units: lower case powers of 1000, upper case or a
+ * trailing i powers of 1024, fractions with a unit, no B. */
+static void test_gnu_size(void)
+{
+	uint64_t b = 12345;
+
+	/* 0 is a value (the callers refuse it) */
+	CHECK(parse_gnu_size("0", &b) == 0 && b == 0);
+	CHECK(gnu_size_is("100", 100));
+	CHECK(gnu_size_is("1k", 1000));
+	CHECK(gnu_size_is("1K", 1024));
+	CHECK(gnu_size_is("1ki", 1024));
+	CHECK(gnu_size_is("1KI", 1024));
+	CHECK(gnu_size_is("1.5k", 1500));
+	CHECK(gnu_size_is("1.5K", 1536));
+	CHECK(gnu_size_is("2m", 2000000));
+	CHECK(gnu_size_is("2M", 2 << 20));
+	CHECK(gnu_size_is("3g", 3000000000ULL));
+	CHECK(gnu_size_is("3Gi", 3ULL << 30));
+	CHECK(gnu_size_is("1t", 1000000000000ULL));
+	CHECK(gnu_size_is("1T", 1ULL << 40));
+	CHECK(gnu_size_is("1p", 1000000000000000ULL));
+	CHECK(gnu_size_is("1P", 1ULL << 50));
+	CHECK(gnu_size_is("0.01M", 10485));
+	CHECK(gnu_size_is("1.5", 0));
+	CHECK(gnu_size_is("1KB", 0));
+	CHECK(gnu_size_is("1kb", 0));
+	CHECK(gnu_size_is("1x", 0));
+	CHECK(gnu_size_is("1ki2", 0));
+	CHECK(gnu_size_is("1kk", 0));
+	CHECK(gnu_size_is("k", 0));
+	CHECK(gnu_size_is("", 0));
+	CHECK(gnu_size_is("-1k", 0));
+	CHECK(gnu_size_is(" 1k", 0));
+	CHECK(gnu_size_is("1 k", 0));
+	CHECK(gnu_size_is("1.k", 0));
+	CHECK(gnu_size_is("99999P", 0)); /* overflow */
+	CHECK(gnu_size_is("18446744073709551616", 0));
+}
+
 int main(void)
 {
 	test_duration_good();
 	test_duration_bad();
 	test_size();
 	test_size_format();
+	test_gnu_size();
 	test_signals();
 	test_signal_round_trip();
 	test_number();

@@ -280,6 +280,17 @@ static void test_pipe_keys(void)
 		  0);
 	CHECK(pf != NULL && pf->stages[0].round_robin && !pf->stages[0].fifo);
 	pipefile_free(pf);
+	/* block: as --block, GNU parallel's units */
+	pf = NULL;
+	CHECK_INT(load_text(PS "    block: 1.5k\n", &pf), 0);
+	CHECK(pf != NULL && pf->stages[0].block == 1500);
+	pipefile_free(pf);
+	pf = NULL;
+	CHECK_INT(load_text(PS "    block: 2Ki\n", &pf), 0);
+	CHECK(pf != NULL && pf->stages[0].block == 2048);
+	pipefile_free(pf);
+	check_bad(PS "    block: 1KB\n",
+		  "6:12: block: expected a size (such as 64K, 1M, 100k)");
 	check_bad(PS "    regexp: yes\n",
 		  "6:13: regexp: expected true or false");
 	check_bad(PS "    remove_rec_sep: [1]\n",
