@@ -414,13 +414,53 @@ static const struct opt_doc opt_docs[] = {
 	 0},
 	{{"joblog-in", required_argument, NULL, OPT_JOBLOG_IN}, "LOG",
 	 "with --report: draw the run of the job log LOG; run nothing", 0},
+	/* GNU parallel's other spellings of the options above */
+	{{"argfile", required_argument, NULL, 'a'}, NULL, NULL, 0},
+	{{"argfilesep", required_argument, NULL, OPT_ARG_FILE_SEP}, NULL, NULL,
+	 0},
+	{{"argsep", required_argument, NULL, OPT_ARG_SEP}, NULL, NULL, 0},
+	{{"blocksize", required_argument, NULL, OPT_BLOCK}, NULL, NULL, 0},
+	{{"dryrun", no_argument, NULL, OPT_DRY_RUN}, NULL, NULL, 0},
+	{{"keeporder", no_argument, NULL, 'k'}, NULL, NULL, 0},
+	{{"nokeeporder", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL, NULL, 0},
+	{{"nok", no_argument, NULL, OPT_NO_KEEP_ORDER}, NULL, NULL, 0},
+	{{"line-buffered", no_argument, NULL, OPT_LINE_BUFFER}, NULL, NULL, 0},
+	{{"linebuffer", no_argument, NULL, OPT_LINE_BUFFER}, NULL, NULL, 0},
+	{{"linebuffered", no_argument, NULL, OPT_LINE_BUFFER}, NULL, NULL, 0},
+	{{"maxargs", required_argument, NULL, 'n'}, NULL, NULL, 0},
+	{{"maxlines", required_argument, NULL, 'L'}, NULL, NULL, 0},
+	{{"maxprocs", required_argument, NULL, 'P'}, NULL, NULL, 0},
+	{{"maxreplaceargs", required_argument, NULL, 'N'}, NULL, NULL, 0},
+	{{"maxlinelengthallowed", no_argument, NULL, OPT_MAX_LINE}, NULL, NULL,
+	 0},
+	{{"numberofcpus", no_argument, NULL, OPT_NCPUS}, NULL, NULL, 0},
+	{{"numberofcores", no_argument, NULL, OPT_NCORES}, NULL, NULL, 0},
+	{{"numberofthreads", no_argument, NULL, OPT_NTHREADS}, NULL, NULL, 0},
+	{{"numberofsockets", no_argument, NULL, OPT_NSOCKETS}, NULL, NULL, 0},
+	{{"processslotvar", required_argument, NULL, OPT_SLOT_VAR}, NULL, NULL,
+	 0},
+	{{"roundrobin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
+	{{"shellquote", no_argument, NULL, OPT_SHELL_QUOTE}, NULL, NULL, 0},
+	{{"shell_quote", no_argument, NULL, OPT_SHELL_QUOTE}, NULL, NULL, 0},
+	{{"showlimits", no_argument, NULL, OPT_SHOW_LIMITS}, NULL, NULL, 0},
+	{{"skipfirstline", no_argument, NULL, OPT_SKIP_FIRST}, NULL, NULL, 0},
+	{{"sshloginfile", required_argument, NULL, OPT_SLF}, NULL, NULL, 0},
+	{{"tag-string", required_argument, NULL, OPT_TAGSTRING}, NULL, NULL,
+	 0},
+	{{"tempdir", required_argument, NULL, OPT_TMPDIR}, NULL, NULL, 0},
+	{{"totaljobs", required_argument, NULL, OPT_TOTAL_JOBS}, NULL, NULL, 0},
+	{{"work-dir", required_argument, NULL, OPT_WORKDIR}, NULL, NULL, 0},
+	{{"resumefailed", no_argument, NULL, OPT_RESUME_FAILED}, NULL, NULL,
+	 0},
+	/* -M: SSH through a control master, which mprun always does */
+	{{"controlmaster", no_argument, NULL, 'M'}, NULL, NULL, 'M'},
 };
 
 #define NOPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
 /* The GNU parallel whose interface mprun follows (--minversion). */
 #define GNU_VERSION "20221122"
 /* getopt's short options (the "+": options end at the command). */
-#define OPTSTRING "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::q"
+#define OPTSTRING "+j:P:a:0d:C:n:N:L:E:rXmkuvthS:I:i::qM"
 
 /* Print the usage message. */
 static void opts_help(FILE *f)
@@ -1473,6 +1513,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->tagstring = arg;
 		return 0;
 	case OPT_COLOR:
+	case 'M': /* SSH goes through a control master always */
 		return 0;
 	case OPT_MAX_LINE:
 		printf("%zu\n", max_line());

@@ -374,3 +374,43 @@ EOF
 	done
 	[ "$bad" = 0 ]
 }
+
+@test "compat: GNU parallel's other spellings of options do what the option does" {
+	local pair alias canon a b bad=0
+	printf 'h\n1\n2\n' >in
+	# alias=canonical, each with the arguments after it (one word)
+	for pair in 'argfile in=arg-file in' 'argsep ,,=arg-sep ,,' \
+		'argfilesep ;;=arg-file-sep ;;' 'blocksize 2=block 2' \
+		'dryrun=dry-run' 'keeporder=keep-order' \
+		'nokeeporder=no-keep-order' 'nok=no-keep-order' \
+		'line-buffered=line-buffer' 'linebuffer=line-buffer' \
+		'linebuffered=line-buffer' 'maxargs 2=max-args 2' \
+		'maxlines 2=max-lines 2' 'maxprocs 1=max-procs 1' \
+		'maxreplaceargs 2=max-replace-args 2' \
+		'processslotvar S=process-slot-var S' 'shellquote=shell-quote' \
+		'shell_quote=shell-quote' 'skipfirstline=skip-first-line' \
+		'tag-string <{}>=tagstring <{}>' 'tempdir .=tmpdir .' \
+		'totaljobs 5=total-jobs 5' 'work-dir /=workdir /' \
+		'controlmaster=will-cite'; do
+		alias=${pair%%=*} canon=${pair#*=}
+		# shellcheck disable=SC2086 # option and argument: two words
+		a=$("$MPRUN" -k --${alias/ / } echo '{}' ::: x y 2>&1) || :
+		# shellcheck disable=SC2086
+		b=$("$MPRUN" -k --${canon/ / } echo '{}' ::: x y 2>&1) || :
+		[ "$a" = "$b" ] && [[ $a != *unknown* ]] || {
+			printf '%s: %s\n%s: %s\n' "--$alias" "$a" "--$canon" "$b"
+			bad=1
+		}
+	done
+	# the counts, the limits and -M alone
+	[ "$("$MPRUN" --numberofcpus)" = "$("$MPRUN" --number-of-cpus)" ]
+	[ "$("$MPRUN" --numberofcores)" = "$("$MPRUN" --number-of-cores)" ]
+	[ "$("$MPRUN" --numberofthreads)" = "$("$MPRUN" --number-of-threads)" ]
+	[ "$("$MPRUN" --numberofsockets)" = "$("$MPRUN" --number-of-sockets)" ]
+	[ "$("$MPRUN" --maxlinelengthallowed)" = "$("$MPRUN" --max-line-length-allowed)" ]
+	[ "$("$MPRUN" --showlimits </dev/null)" = "$("$MPRUN" --show-limits </dev/null)" ]
+	run "$MPRUN" -M -k echo ::: a
+	[ "$status" -eq 0 ]
+	[ "$output" = a ]
+	[ "$bad" = 0 ]
+}
