@@ -763,18 +763,16 @@ static int check_pipe(struct cli *cli)
 	if (cli->fifo && cli->cat)
 		return usage_error("%s: not with --cat", "--fifo");
 	if (cli->header != NULL && cli->pipe == PIPE_NONE) {
-		if (strcmp(cli->header, ":") != 0)
-			return usage_error("--header %s: without --pipe, only "
-					   "--header : (the first value of "
-					   "each input source names it)",
-					   cli->header);
-		if (cli->workers || cli->pipeline)
+		/* GNU parallel: any value but 0 takes the first value of
+		 * each source as names; with 0, none is (colsep as then) */
+		cli->header = strcmp(cli->header, "0") == 0 ? NULL : ":";
+		if (cli->colsep == NULL && !cli->workers && !cli->pipeline)
+			cli->colsep = "\t";
+		if (cli->header != NULL && (cli->workers || cli->pipeline))
 			return usage_error("--header : names the columns of "
 					   "the command's inputs: not with "
 					   "%s", cli->workers ? "--workers"
 							      : "--pipeline");
-		if (cli->colsep == NULL)
-			cli->colsep = "\t"; /* GNU parallel's default then */
 	}
 	if (cli->pipe == PIPE_NONE)
 		return needs == NULL ? 0

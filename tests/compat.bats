@@ -295,6 +295,18 @@ EOF
 
 # Cases from GNU parallel's tutorial, parallel_tutorial(7) (its input files
 # made here as it makes them), and from its man page's examples.
+@test "compat: --header without --pipe: any value but 0 names the columns, 0 none" {
+	printf 'n1,n2\n1,2\n3,4\n' >h.csv
+	_compat <<'EOF'
+-k --header 1 --colsep , echo {2} {n2} :::: h.csv
+-k --header 2 --colsep , echo {n1} :::: h.csv
+-k --header x+ echo {x} ::: x a b
+-k --header .* echo {a}{b} ::: a 1 2 ::: b 3
+-k --header 0 echo {1} ::: 'a b' 'c	d'
+-k --header 0 --colsep , echo {2} :::: h.csv
+EOF
+}
+
 @test "compat: GNU parallel's tutorial and man page examples" {
 	perl -e 'for(1..4){print "$_\n"}' >num30000 2>/dev/null || seq 4 >num30000
 	seq 8 >num128

@@ -154,9 +154,6 @@ _in_ms() {
 	run "$MPRUN" -k --header : echo '{b}-{a}' < <(sleep 0.3; printf 'a\tb\n1\t2\n')
 	[ "$status" -eq 0 ]
 	[ "$output" = "2-1" ]
-	run "$MPRUN" --header 1 echo ::: x 1
-	[ "$status" -eq 255 ]
-	[[ "$output" == *"--header 1: without --pipe, only --header :"* ]]
 	run "$MPRUN" --header : --workers cat ::: x 1
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"not with --workers"* ]]
