@@ -1191,10 +1191,11 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->colsep = arg;
 		return 0;
 	case 'n':
-		if (parse_number(arg, 1, 1000000000, &n) == -1)
-			return usage_error("-n: \"%s\" is not a number >= 1",
+		if (parse_number(arg, 0, 1000000000, &n) == -1)
+			return usage_error("-n: \"%s\" is not a number >= 0",
 					   arg);
 		cli->max_args = (size_t)n;
+		cli->no_insert = n == 0; /* as -N 0 (GNU parallel) */
 		return 0;
 	case 'X':
 	case OPT_XARGS:

@@ -83,8 +83,8 @@ _bad_not_crashed() {
 	grep -q -- '-j' err
 }
 
-@test "-n 0: status 255" {
-	run _bad_err_to_file "$MPRUN" -n 0 echo ::: a
+@test "-n 1.5: status 255" {
+	run _bad_err_to_file "$MPRUN" -n 1.5 echo ::: a
 	[ "$status" -eq 255 ]
 	[ "$output" = "" ]
 	grep -q -- '-n' err

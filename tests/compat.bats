@@ -345,6 +345,8 @@ EOF
 -k -j1 -X echo ::: A B C
 -k -j1 -X echo pre-{}-post ::: A B C
 -k -N0 echo foo ::: 1 2 3
+-k -n0 echo foo ::: 1 2 3
+-k -n 0 -n 2 echo foo ::: 1 2 3
 -k echo ::: A B C ::: D E F ::: G H I
 -k --tag echo foo-{} ::: A B C
 -k --tagstring {}-bar echo foo-{} ::: A B C
@@ -406,9 +408,9 @@ EOF
 		'controlmaster=will-cite'; do
 		alias=${pair%%=*} canon=${pair#*=}
 		# shellcheck disable=SC2086 # option and argument: two words
-		a=$("$MPRUN" -k --${alias/ / } echo '{}' ::: x y 2>&1) || :
+		a=$("$MPRUN" -k -j1 --${alias/ / } echo '{}' ::: x y 2>&1) || :
 		# shellcheck disable=SC2086
-		b=$("$MPRUN" -k --${canon/ / } echo '{}' ::: x y 2>&1) || :
+		b=$("$MPRUN" -k -j1 --${canon/ / } echo '{}' ::: x y 2>&1) || :
 		[ "$a" = "$b" ] && [[ $a != *unknown* ]] || {
 			printf '%s: %s\n%s: %s\n' "--$alias" "$a" "--$canon" "$b"
 			bad=1
