@@ -639,10 +639,11 @@ stages:
   gen:
     cmd: seq 2000000
   show:
-    cmd: "[ {} -ne 3 ]"
+    cmd: "[ {} -ne 3 ] || { sleep 0.5; exit 1; }"
     input: gen
     halt: soon,fail=1
 Y
+	# (job 3 fails late: gen has filled the channel and waits by then)
 	run timeout -s INT 30 "$MPRUN" --pipeline p.yaml
 	[ "$status" -eq 1 ]
 	[[ "$output" == "mprun: --halt: stopped the pipeline after "[12]" failed jobs" ]]
