@@ -240,6 +240,35 @@ static int make_callback(const char *what, const char *cmd,
 	return *out == NULL ? -1 : 0;
 }
 
+/* --results NAME with replacement strings (not a table): each job's files
+ * go where NAME expanded with its values says (GNU parallel's; see
+ * jobfiles.h). A name whose braces are no replacement string is a plain
+ * directory. 0, or -1 said. */
+static int results_place(struct common *cm, struct pool_opts *po)
+{
+	char *words[] = {(char *)cm->cli->results};
+
+	if (cm->cli->results == NULL ||
+	    restable_format(cm->cli->results) != -1 ||
+	    strchr(cm->cli->results, '{') == NULL)
+		return 0;
+	cm->results_place = template_new(words, 1,
+					 TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
+						 TEMPLATE_NO_APPEND,
+					 NULL);
+	if (cm->results_place == NULL && errno == ENOMEM) {
+		warn_msg("out of memory");
+		return -1;
+	}
+	if (cm->results_place != NULL &&
+	    !template_has_replacement(cm->results_place)) {
+		template_free(cm->results_place);
+		cm->results_place = NULL;
+	}
+	po->results_place = cm->results_place;
+	return 0;
+}
+
 /* --results FILE.csv/.tsv/.json: the jobs' files go to a private
  * directory; each finished job is a row of the table (see table_row()). */
 static int results_table_open(struct common *cm, struct pool_opts *po)
@@ -415,6 +444,8 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 	so->on_success = cm->on_success;
 	so->on_error = cm->on_error;
 	po->results_dir = cli->results;
+	if (results_place(cm, po) == -1)
+		return -1;
 	return results_table_open(cm, po);
 }
 
@@ -427,6 +458,7 @@ void common_free(struct common *cm)
 		live_status = NULL;
 	status_free(cm->status);
 	template_free(cm->tagstring);
+	template_free(cm->results_place);
 	template_free(cm->on_success);
 	template_free(cm->on_error);
 	joblog_close(cm->joblog);

@@ -26,6 +26,7 @@ struct status;
 struct common {
 	const struct cli *cli;
 	struct template *tagstring, *on_success, *on_error;
+	struct template *results_place; /* --results with replacement strings */
 	struct joblog *joblog;      /* --joblog, or NULL */
 	struct joblog_done *resume; /* --resume: what the log says was done */
 	struct shm_seg *shm;        /* counters and figures; NULL: dry run */

@@ -10,7 +10,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int dirs_make(const char *path)
+/* A directory on the way of dirs_make_own(): not a link of another user
+ * (ELOOP), not open to others unless sticky (EPERM). 0 or -1/errno. */
+static int way_ok(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (S_ISLNK(st.st_mode) && st.st_uid != geteuid() && st.st_uid != 0) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	errno = EPERM;
+	return (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX) ? -1 : 0;
+}
+
+/* mkdir -p path; with check, every directory on the way is way_ok(). */
+static int make_path(const char *path, int check)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
@@ -24,7 +43,8 @@ int dirs_make(const char *path)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(tmp, 0777) == -1 && errno != EEXIST)
+		if ((mkdir(tmp, 0777) == -1 && errno != EEXIST) ||
+		    (check && way_ok(tmp) == -1))
 			return -1;
 		*s = '/';
 	}
@@ -37,6 +57,16 @@ int dirs_make(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+int dirs_make(const char *path)
+{
+	return make_path(path, 0);
+}
+
+int dirs_make_own(const char *path)
+{
+	return make_path(path, 1);
 }
 
 int dirs_open_own(int dfd, const char *name)

@@ -6,6 +6,10 @@
 /* mkdir -p path (mode 0777 less the umask): 0, or -1/errno (ENOTDIR when
  * a file is in the way, ENAMETOOLONG). */
 int dirs_make(const char *path);
+/* The same for a directory mprun writes files in: a directory on the way
+ * that others may write in (not sticky) is refused (EPERM), and so is a
+ * symbolic link on the way that is not ours or root's (ELOOP). */
+int dirs_make_own(const char *path);
 
 /* Open the directory name (relative to dfd, or AT_FDCWD), not through a
  * symbolic link, to make files in it: the fd, or -1/errno. Refused

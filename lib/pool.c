@@ -69,6 +69,8 @@ struct pool_job {
 	int io_error;   /* its output could not be kept */
 	int halted;     /* ended by --halt now: counts neither way */
 	int files[2];               /* --results / callback copies, or -1 */
+	char *place;                /* its --results place, or NULL */
+	int start_said;             /* why it could not start is said */
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
 	struct fifo_writer *fifo;   /* --fifo: writing its block */
@@ -142,10 +144,12 @@ static int pool_open_files(struct pool *p)
 	const struct pool_opts *o = &p->opts;
 
 	if (o->dry_run || o->output == POOL_UNGROUP ||
-	    (o->results_dir == NULL && o->sched.on_success == NULL &&
-	     o->sched.on_error == NULL))
+	    (o->results_dir == NULL && o->results_place == NULL &&
+	     o->sched.on_success == NULL && o->sched.on_error == NULL))
 		return 0;
-	p->files = jobfiles_new(o->results_dir, o->sched.tmpdir);
+	p->files = jobfiles_new(o->results_place != NULL ? ""
+							 : o->results_dir,
+				o->sched.tmpdir);
 	if (p->files == NULL) {
 		if (o->results_dir != NULL)
 			pool_error(p, "--results %s: %s", o->results_dir,
@@ -270,6 +274,7 @@ static void job_free(struct pool_job *j)
 	free(j->command);
 	free(j->program);
 	free(j->refused);
+	free(j->place);
 	free(j);
 }
 
@@ -785,10 +790,11 @@ static void job_finish(struct pool *p, struct pool_job *j)
 	if (j->tree.pid > 0)
 		sched_add_runtime(&p->s, j->task.runtime_ms);
 	if (p->files != NULL && j->files[0] != -1 &&
-	    jobfiles_commit(p->files, j->task.seq, j->command,
+	    jobfiles_commit(p->files, j->task.seq, j->place, j->command,
 			    j->task.exitval, j->task.signal) == -1)
 		pool_error(p, "%s: cannot save the job's output: %s",
-			   p->opts.results_dir, strerror(errno));
+			   j->place != NULL ? j->place : p->opts.results_dir,
+			   strerror(errno));
 	if (p->s.ev.finished != NULL && j->tree.pid > 0)
 		p->s.ev.finished(p->s.ev.data, &j->task);
 	sched_check_halt(&p->s, &j->task);
@@ -1180,6 +1186,23 @@ static void pool_timed_out(struct sched *s, struct sched_task *t)
 	sched_tree_end(&((struct pool_job *)t)->tree);
 }
 
+/* The job's --results place: the template expanded with its values, as
+ * --tagstring is (no quoting). 0 or -1/errno. */
+static int job_place(struct pool *p, struct pool_job *j)
+{
+	struct template_job tj = {j->args, j->nargs, j->task.seq,
+				  j->task.slot};
+	struct buf b = BUF_INIT;
+
+	if (template_expand_shell(p->opts.results_place, &tj, &b, NULL) ==
+	    -1) {
+		buf_free(&b);
+		return -1;
+	}
+	j->place = buf_steal(&b);
+	return 0;
+}
+
 /* Open the job's --results / callback files and tee its output there. */
 static int job_open_files(struct pool *p, struct pool_job *j)
 {
@@ -1187,8 +1210,18 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 
 	if (p->files == NULL || j->cap[0] == NULL)
 		return 0;
-	if (jobfiles_open(p->files, j->task.seq, j->files) == -1)
+	if ((p->opts.results_place != NULL && j->place == NULL &&
+	     job_place(p, j) == -1) ||
+	    jobfiles_open(p->files, j->task.seq, j->place, j->files) == -1) {
+		if (p->opts.results_dir != NULL)
+			pool_error(p, "job %llu: --results %s: %s", j->task.seq,
+				   j->place != NULL ? j->place
+						    : p->opts.results_dir,
+				   errno == EINVAL ? "an empty name"
+						   : dirs_strerror(errno));
+		j->start_said = p->opts.results_dir != NULL;
 		return -1;
+	}
 	for (i = 0; i < 2; i++)
 		capture_tee(j->cap[i], j->files[i]);
 	return 0;
@@ -1253,7 +1286,8 @@ static void job_running(struct pool *p, struct pool_job *j)
 /* Give up on a job that could not be spawned: it fails. */
 static void job_spawn_failed(struct pool *p, struct pool_job *j)
 {
-	pool_error(p, "cannot start a job: %s", strerror(errno));
+	if (!j->start_said)
+		pool_error(p, "cannot start a job: %s", strerror(errno));
 	j->wait_status = 255 << 8;
 	job_finish_unstarted(p, j);
 }
@@ -1531,8 +1565,10 @@ static int job_cb_vars(void *data, struct buf *b)
 	char out[4096] = "", err[4096] = "";
 
 	if (j->files[0] != -1) {
-		jobfiles_path(j->pool->files, j->task.seq, 0, out, sizeof(out));
-		jobfiles_path(j->pool->files, j->task.seq, 1, err, sizeof(err));
+		jobfiles_path(j->pool->files, j->task.seq, j->place, 0, out,
+			      sizeof(out));
+		jobfiles_path(j->pool->files, j->task.seq, j->place, 1, err,
+			      sizeof(err));
 	}
 	return buf_printf(b,
 			  "MPRUN_SEQ=%llu%cMPRUN_SLOT=%u%cMPRUN_EXIT=%d%c"

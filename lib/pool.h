@@ -45,6 +45,9 @@ struct pool_opts {
 	unsigned timeout_pct;        /* or: a % of the median runtime (0) */
 	uint64_t delay_ms;           /* between two job starts (0) */
 	const char *results_dir;     /* --results */
+	const struct template *results_place; /* --results with replacement
+				      * strings: each job's place (see
+				      * jobfiles.h), results_dir unused */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
 	const char *slot_var;        /* --process-slot-var NAME: NAME=slot-1

@@ -428,3 +428,29 @@ EOF
 	[ "$output" = a ]
 	[ "$bad" = 0 ]
 }
+
+# The files under the current directory, each with its contents.
+_compat_tree() {
+	local f
+	find . -type f | LC_ALL=C sort | while read -r f; do
+		printf '%s: %s\n' "$f" "$(cat "$f")"
+	done
+}
+
+@test "compat: --results with replacement strings: GNU parallel's files, one place a job" {
+	local t bad=0
+	for t in 'my_{}' 'd/{1}/' 'd2/{1}-{2}.out' 'x/{#}/{2}' 'y/{.}'; do
+		rm -rf g m
+		mkdir g m
+		(cd g && parallel --will-cite -j1 --results "$t" 'echo out {1}{2}; echo err {} >&2' \
+			::: a b.c ::: 1 2 >/dev/null 2>&1)
+		(cd m && "$MPRUN" -j1 --results "$t" 'echo out {1}{2}; echo err {} >&2' \
+			::: a b.c ::: 1 2 >/dev/null 2>&1)
+		[ "$(cd g && _compat_tree)" = "$(cd m && _compat_tree)" ] || {
+			printf '%s:\nGNU:\n%s\nmprun:\n%s\n' "$t" "$(cd g && _compat_tree)" \
+				"$(cd m && _compat_tree)"
+			bad=1
+		}
+	done
+	[ "$bad" = 0 ]
+}

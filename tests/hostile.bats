@@ -62,6 +62,33 @@ _ho_nobody() {
 	[ ! -e "$S/1/stdout" ]
 }
 
+@test "--results with replacement strings: links planted at a job's place are not followed, another user's directory is refused" {
+	# in a shared sticky place: the final name and the temporary one
+	_ho_nobody ln -s "$V" "$S/xfoo"
+	_ho_nobody ln -s "$V" "$S/.xfoo.1.tmp"
+	_ho_nobody ln -s "$V" "$S/xfoo.seq"
+	run "$MPRUN" --results "$S/x{}" 'echo owned' ::: foo
+	[ "$(cat "$V")" = original ]
+	# a directory of nobody's, open to all, on the way: refused by name
+	_ho_nobody mkdir -m 777 "$S/open"
+	run "$MPRUN" --results "$S/open/{}/" 'echo owned' ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: job 1: --results $S/open/a/: refused: it or its directory belongs to another user, or others may write there" ]
+	[ ! -e "$S/open/a" ]
+	[ "$(cat "$V")" = original ]
+	# the same on the way to a plain --results directory, and a link of
+	# another user's on the way (to a directory of root's)
+	run "$MPRUN" --results "$S/open/res" 'echo owned' ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --results $S/open/res: refused: it or its directory belongs to another user, or others may write there" ]
+	mkdir "$T/rootdir"
+	_ho_nobody ln -s "$T/rootdir" "$S/way"
+	run "$MPRUN" --results "$S/way/res" 'echo owned' ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --results $S/way/res: refused: a symbolic link" ]
+	[ ! -e "$T/rootdir/res" ]
+}
+
 @test "--joblog through a planted link or in another user's directory: refused, the victim unchanged" {
 	_ho_nobody sh -c "mkdir -m 777 '$S/jl' && ln -s '$V' '$S/jl/log'"
 	run "$MPRUN" --joblog "$S/jl/log" touch "$T/ran" ::: a

@@ -38,6 +38,18 @@ static void test_make(void)
 	errno = 0;
 	CHECK(dirs_make(at("file/x")) == -1 && errno == ENOTDIR);
 	CHECK(dirs_make(at("file")) == -1 && errno == ENOTDIR);
+	/* dirs_make_own: a directory on the way open to others is refused
+	 * unless sticky; a link of ours on the way is followed */
+	CHECK(dirs_make_own(at("m/n")) == 0);
+	CHECK(mkdir(at("open"), 0777) == 0 && chmod(at("open"), 0777) == 0);
+	errno = 0;
+	CHECK(dirs_make_own(at("open/x")) == -1 && errno == EPERM);
+	CHECK(dirs_make(at("open/x")) == 0); /* the plain one does not look */
+	CHECK(chmod(at("open"), 01777) == 0);
+	CHECK(dirs_make_own(at("open/y")) == 0);
+	CHECK(symlink(at("m"), at("waylink")) == 0);
+	CHECK(dirs_make_own(at("waylink/n/o")) == 0);
+	CHECK(stat(at("m/n/o"), &st) == 0 && S_ISDIR(st.st_mode));
 }
 
 static void test_open_own(void)

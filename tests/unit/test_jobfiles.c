@@ -91,7 +91,7 @@ static void test_results(void)
 	jf = jobfiles_new(results, NULL);
 	CHECK(jf != NULL);
 	CHECK_STR(names(results), "");
-	CHECK_INT(jobfiles_open(jf, 7, fds), 0);
+	CHECK_INT(jobfiles_open(jf, 7, NULL, fds), 0);
 	CHECK(fds[0] >= 0 && fds[1] >= 0 && fds[0] != fds[1]);
 	CHECK(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
 	snprintf(job, sizeof(job), "%s/7", results);
@@ -101,23 +101,23 @@ static void test_results(void)
 	say(fds[1], "err\n");
 	close(fds[0]);
 	close(fds[1]);
-	CHECK_INT(jobfiles_commit(jf, 7, "echo 'a\tb'", 3, 0), 0);
+	CHECK_INT(jobfiles_commit(jf, 7, NULL, "echo 'a\tb'", 3, 0), 0);
 	CHECK_STR(names(job), "cmd exitval signal stderr stdout");
 	CHECK_STR(file(job, "stdout"), "out\n");
 	CHECK_STR(file(job, "stderr"), "err\n");
 	CHECK_STR(file(job, "cmd"), "echo 'a\tb'\n");
 	CHECK_STR(file(job, "exitval"), "3\n");
 	CHECK_STR(file(job, "signal"), "0\n");
-	CHECK_INT(jobfiles_path(jf, 7, 0, p, sizeof(p)), 0);
+	CHECK_INT(jobfiles_path(jf, 7, NULL, 0, p, sizeof(p)), 0);
 	CHECK_STR(p, strcat(strcpy(job, results), "/7/stdout"));
-	CHECK_INT(jobfiles_path(jf, 7, 1, p, sizeof(p)), 0);
+	CHECK_INT(jobfiles_path(jf, 7, NULL, 1, p, sizeof(p)), 0);
 	CHECK_STR(p, strcat(strcpy(job, results), "/7/stderr"));
 
 	/* A killed job; a job with no output; no command: no cmd file. */
-	CHECK_INT(jobfiles_open(jf, 12, fds), 0);
+	CHECK_INT(jobfiles_open(jf, 12, NULL, fds), 0);
 	close(fds[0]);
 	close(fds[1]);
-	CHECK_INT(jobfiles_commit(jf, 12, NULL, 137, 9), 0);
+	CHECK_INT(jobfiles_commit(jf, 12, NULL, NULL, 137, 9), 0);
 	snprintf(job, sizeof(job), "%s/12", results);
 	CHECK_STR(names(job), "exitval signal stderr stdout");
 	CHECK_STR(file(job, "stdout"), "");
@@ -125,13 +125,13 @@ static void test_results(void)
 	CHECK_STR(file(job, "signal"), "9\n");
 
 	/* A retry: opened again, the job's files start empty. */
-	CHECK_INT(jobfiles_open(jf, 7, fds), 0);
+	CHECK_INT(jobfiles_open(jf, 7, NULL, fds), 0);
 	snprintf(job, sizeof(job), "%s/7", results);
 	CHECK_STR(file(job, ".stdout.tmp"), "");
 	say(fds[0], "second\n");
 	close(fds[0]);
 	close(fds[1]);
-	CHECK_INT(jobfiles_commit(jf, 7, "again", 0, 0), 0);
+	CHECK_INT(jobfiles_commit(jf, 7, NULL, "again", 0, 0), 0);
 	CHECK_STR(file(job, "stdout"), "second\n");
 	CHECK_STR(file(job, "stderr"), "");
 	CHECK_STR(file(job, "cmd"), "again\n");
@@ -153,7 +153,7 @@ static void test_results(void)
 	/* Commit of a job never opened: an error, nothing made. */
 	jf = jobfiles_new(results, NULL);
 	errno = 0;
-	CHECK(jobfiles_commit(jf, 99, "x", 0, 0) == -1 && errno == ENOENT);
+	CHECK(jobfiles_commit(jf, 99, NULL, "x", 0, 0) == -1 && errno == ENOENT);
 	jobfiles_free(jf);
 }
 
@@ -189,7 +189,7 @@ static void test_results_bad(void)
 		int fds[2] = {123, 456};
 
 		errno = 0;
-		CHECK(jobfiles_open(jf, 5, fds) == -1 && errno == ENOTDIR);
+		CHECK(jobfiles_open(jf, 5, NULL, fds) == -1 && errno == ENOTDIR);
 		CHECK(fds[0] == -1 && fds[1] == -1);
 	}
 	jobfiles_free(jf);
@@ -209,12 +209,12 @@ static void test_private(void)
 	mkdir(tmp, 0700);
 	jf = jobfiles_new(NULL, tmp);
 	CHECK(jf != NULL);
-	CHECK_INT(jobfiles_open(jf, 3, fds), 0);
+	CHECK_INT(jobfiles_open(jf, 3, NULL, fds), 0);
 	say(fds[0], "o");
 	say(fds[1], "e");
 	close(fds[0]);
 	close(fds[1]);
-	CHECK_INT(jobfiles_path(jf, 3, 0, p, sizeof(p)), 0);
+	CHECK_INT(jobfiles_path(jf, 3, NULL, 0, p, sizeof(p)), 0);
 	/* tmp/mprun-cb.XXXXXX/3.stdout */
 	snprintf(want, sizeof(want), "%s/mprun-cb.", tmp);
 	CHECK(strncmp(p, want, strlen(want)) == 0);
@@ -225,11 +225,11 @@ static void test_private(void)
 	snprintf(priv, sizeof(priv), "%.*s", (int)(slash - p), p);
 	CHECK_STR(names(priv), "3.stderr 3.stdout");
 	/* commit gives no final names and writes nothing more */
-	CHECK_INT(jobfiles_commit(jf, 3, "cmd", 1, 0), 0);
+	CHECK_INT(jobfiles_commit(jf, 3, NULL, "cmd", 1, 0), 0);
 	CHECK_STR(names(priv), "3.stderr 3.stdout");
-	CHECK_INT(jobfiles_path(jf, 3, 1, p, sizeof(p)), 0);
+	CHECK_INT(jobfiles_path(jf, 3, NULL, 1, p, sizeof(p)), 0);
 	CHECK_STR(slurp(p), "e");
-	CHECK_INT(jobfiles_open(jf, 4, fds), 0);
+	CHECK_INT(jobfiles_open(jf, 4, NULL, fds), 0);
 	close(fds[0]);
 	close(fds[1]);
 	jobfiles_remove(jf, 3);
@@ -251,11 +251,60 @@ static void test_private(void)
 	/* A path that does not fit is refused. */
 	jf = jobfiles_new(NULL, tmp);
 	errno = 0;
-	CHECK(jobfiles_path(jf, 1, 0, p, 10) == -1 && errno == ENAMETOOLONG);
+	CHECK(jobfiles_path(jf, 1, NULL, 0, p, 10) == -1 && errno == ENAMETOOLONG);
 	jobfiles_free(jf);
 	snprintf(p, sizeof(p), "%s/nonexistent", tmp);
 	errno = 0;
 	CHECK(jobfiles_new(NULL, p) == NULL && errno == ENOENT);
+}
+
+/* Places (--results with replacement strings): a file and .err/.seq
+ * beside it, or a directory; two jobs in one place: the last one's files;
+ * an empty place refused. */
+static void test_places(void)
+{
+	char place[PATH_MAX], d[PATH_MAX], p[PATH_MAX];
+	struct jobfiles *jf = jobfiles_new("", NULL);
+	int fds[2];
+
+	CHECK(jf != NULL);
+	if (jf == NULL)
+		return;
+	snprintf(place, sizeof(place), "%s/pl/out_a", top);
+	CHECK_INT(jobfiles_open(jf, 3, place, fds), 0);
+	CHECK(write(fds[0], "o\n", 2) == 2 && write(fds[1], "e\n", 2) == 2);
+	close(fds[0]);
+	close(fds[1]);
+	snprintf(d, sizeof(d), "%s/pl", top);
+	CHECK_STR(names(d), ".out_a.3.tmp .out_a.err.3.tmp");
+	CHECK_INT(jobfiles_commit(jf, 3, place, "echo a", 0, 0), 0);
+	CHECK_STR(names(d), "out_a out_a.err out_a.seq");
+	CHECK_STR(file(d, "out_a"), "o\n");
+	CHECK_STR(file(d, "out_a.err"), "e\n");
+	CHECK_STR(file(d, "out_a.seq"), "3");
+	CHECK_INT(jobfiles_path(jf, 3, place, 1, p, sizeof(p)), 0);
+	CHECK_STR(strrchr(p, '/'), "/out_a.err");
+	/* a directory place, shared by jobs 4 and 5: 5 ends last */
+	snprintf(place, sizeof(place), "%s/pd/x/", top);
+	CHECK_INT(jobfiles_open(jf, 4, place, fds), 0);
+	CHECK(write(fds[0], "four", 4) == 4);
+	close(fds[0]);
+	close(fds[1]);
+	CHECK_INT(jobfiles_open(jf, 5, place, fds), 0);
+	CHECK(write(fds[0], "five", 4) == 4);
+	close(fds[0]);
+	close(fds[1]);
+	CHECK_INT(jobfiles_commit(jf, 4, place, NULL, 0, 0), 0);
+	CHECK_INT(jobfiles_commit(jf, 5, place, NULL, 0, 0), 0);
+	snprintf(d, sizeof(d), "%s/pd/x", top);
+	CHECK_STR(names(d), "seq stderr stdout");
+	CHECK_STR(file(d, "stdout"), "five");
+	CHECK_STR(file(d, "seq"), "5");
+	CHECK_INT(jobfiles_path(jf, 5, place, 0, p, sizeof(p)), 0);
+	CHECK(strcmp(p, place) > 0 && strcmp(p + strlen(place), "stdout") == 0);
+	errno = 0;
+	CHECK(jobfiles_open(jf, 6, "", fds) == -1 && errno == EINVAL);
+	jobfiles_free(jf);
 }
 
 int main(void)
@@ -267,6 +316,7 @@ int main(void)
 	test_results();
 	test_results_bad();
 	test_private();
+	test_places();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", top);
