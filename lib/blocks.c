@@ -1152,11 +1152,13 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 	return b;
 }
 
-/* The next block of a file: from pos to the first boundary at or after
- * pos + block. */
+/* The next block of a file: from pos to the first boundary whose end
+ * string starts at or after pos + block (GNU parallel's cut: it looks for
+ * the end string from there). */
 static int blocks_next_file(struct blocks *b, int *fd)
 {
-	uint64_t end = b->size, nominal = b->pos + b->block, to;
+	uint64_t end = b->size, to;
+	uint64_t nominal = b->pos + b->block + (b->re != NULL ? 0 : b->elen);
 	size_t k = 1;
 	long long p = 0;
 	int m;

@@ -454,3 +454,26 @@ _compat_tree() {
 	done
 	[ "$bad" = 0 ]
 }
+
+@test "compat: --pipepart cuts where GNU parallel cuts (after the end string found from the size on)" {
+	local c gnu ours bad=0
+	seq 1000 >s
+	{ printf 'h1\nh2\n'; seq 1000; } >hs
+	printf 'a1\nb\nc\na2\nd\na3\n' >recs
+	printf 'xAAyAAzAA' >ab
+	for c in '-a s --block 1k wc -l' '-a s --block -3 wc -l' \
+		'-a s --block 100 wc -c' '-a s --block 3892 wc -l' \
+		'-a hs --header : --block 1k wc -l' '-a hs --header 2 --block 500 wc -l' \
+		'-a recs --recstart a --block 1 cat' '-a ab --recend AA --block 2 cat'; do
+		# shellcheck disable=SC2086 # the case is a list of words
+		gnu=$(parallel --will-cite -j2 -k --pipepart $c 2>/dev/null)
+		# shellcheck disable=SC2086
+		ours=$("$MPRUN" -j2 -k --pipepart $c 2>/dev/null)
+		[ "$gnu" = "$ours" ] || {
+			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
+				"$(tr '\n' ' ' <<<"$gnu")" "$(tr '\n' ' ' <<<"$ours")"
+			bad=1
+		}
+	done
+	[ "$bad" = 0 ]
+}

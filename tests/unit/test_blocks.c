@@ -113,7 +113,8 @@ static void naive_lines(const char *d, size_t n, size_t bs, size_t k,
 	}
 }
 
-/* --pipepart, naively: the first boundary at or after each nominal cut. */
+/* --pipepart, naively (GNU parallel's cut): the first boundary whose end
+ * string starts at or after each nominal cut. */
 static void naive_file(const char *d, size_t n, size_t bs, const char *e,
 		       const char *s, struct cuts *c)
 {
@@ -121,7 +122,7 @@ static void naive_file(const char *d, size_t n, size_t bs, const char *e,
 
 	c->n = 0;
 	while (pos < n) {
-		for (p = pos + bs; p < n; p++)
+		for (p = pos + bs + strlen(e); p < n; p++)
 			if (naive_at(d, n, p, e, s))
 				break;
 		if (p > n)
@@ -477,10 +478,13 @@ static void test_escapes_rrs_header(void)
 	CHECK(cut(&o, ">a\n>b\n>c\n", 0, out, sizeof(out)) == 0);
 	CHECK_STR(out, "a\nb\n|c\n");
 	o = (struct blocks_opts){.block = 4, .header = ":"};
-	for (file = 0; file <= 1; file++) {
-		CHECK(cut(&o, "h\n1\n2\n3\n", file, out, sizeof(out)) == 0);
-		CHECK_STR(out, "h\n1\n2\n|h\n3\n");
-	}
+	CHECK(cut(&o, "h\n1\n2\n3\n", 0, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n2\n|h\n3\n");
+	/* --pipepart cuts after the end string found from the nominal cut */
+	CHECK(cut(&o, "h\n1\n2\n3\n", 1, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n2\n3\n");
+	CHECK(cut(&o, "h\n1\n2\n3\n4\n5\n", 1, out, sizeof(out)) == 0);
+	CHECK_STR(out, "h\n1\n2\n3\n|h\n4\n5\n");
 	o.header = "2";
 	CHECK(cut(&o, "h\ng\n1\n2\n", 0, out, sizeof(out)) == 0);
 	CHECK_STR(out, "h\ng\n1\n2\n");
