@@ -32,8 +32,15 @@ struct callbacks {
 	int running, terminating;
 	size_t kill_step;             /* of the termseq */
 	struct loop_timer *kill_timer;
+	struct loop_timer *retry_timer; /* out of descriptors: try again */
+	unsigned retries;
 	unsigned long long nfailed;
 };
+
+/* A callback that finds no descriptor or process free (a job holds them)
+ * is tried again this often, this many times (10 s) before it fails. */
+#define CB_RETRY_MS 50
+#define CB_RETRY_TRIES 200
 
 static const struct termseq term_once = {1, {SIGTERM}, {0}};
 
@@ -79,6 +86,8 @@ void callback_destroy(struct callbacks *q)
 	loop_child_del(q->loop, callback_reaped, q);
 	if (q->kill_timer != NULL)
 		loop_timer_cancel(q->loop, q->kill_timer);
+	if (q->retry_timer != NULL)
+		loop_timer_cancel(q->loop, q->retry_timer);
 	if (q->running) {
 		cb_unwatch(q, q->head);
 		if (!q->head->reaped) {
@@ -284,18 +293,39 @@ static int callback_reaped(void *data, pid_t pid, int status)
 	return 1;
 }
 
+/* The wait for descriptors is over: try the head callback again. */
+static void cb_retry(struct loop *l, void *data)
+{
+	struct callbacks *q = data;
+
+	(void)l;
+	q->retry_timer = NULL;
+	cb_run_next(q);
+}
+
 /* Run the next queued callback if none runs; once terminating, drop the
  * queued ones instead. */
 static void cb_run_next(struct callbacks *q)
 {
 	struct buf why = BUF_INIT;
 
-	while (!q->running && q->head != NULL) {
+	while (!q->running && q->head != NULL && q->retry_timer == NULL) {
 		buf_reset(&why);
 		if (!q->terminating && cb_spawn(q, q->head, &why) == 0) {
 			q->running = 1;
+			q->retries = 0;
 			break;
 		}
+		if (!q->terminating && why.len == 0 &&
+		    (errno == EMFILE || errno == ENFILE || errno == EAGAIN) &&
+		    q->retries < CB_RETRY_TRIES) {
+			q->retries++;
+			q->retry_timer =
+				loop_timer_add(q->loop, CB_RETRY_MS, cb_retry, q);
+			if (q->retry_timer != NULL)
+				break;
+		}
+		q->retries = 0;
 		if (!q->terminating)
 			cb_fail(q, q->head, 0,
 				why.len > 0 ? why.data : strerror(errno));
@@ -322,6 +352,13 @@ static void cb_kill_step(struct loop *l, void *data)
 
 void callback_terminate(struct callbacks *q)
 {
+	if (q->retry_timer != NULL) { /* the queued ones go now */
+		loop_timer_cancel(q->loop, q->retry_timer);
+		q->retry_timer = NULL;
+		q->terminating++;
+		cb_run_next(q);
+		return;
+	}
 	if (!q->terminating++)
 		cb_kill_step(q->loop, q);
 }

@@ -70,6 +70,7 @@ struct pool_job {
 	int halted;     /* ended by --halt now: counts neither way */
 	int files[2];               /* --results / callback copies, or -1 */
 	char *place;                /* its --results place, or NULL */
+	int saved;                  /* its files are saved (closed) */
 	int start_said;             /* why it could not start is said */
 	struct job_spawn_args *spawn; /* while being started */
 	struct callback *cb;        /* its callback, once over (its output) */
@@ -211,6 +212,55 @@ static void pool_fit_nproc(struct pool *p)
 	p->opts.sched.slots = (unsigned)room;
 }
 
+/* The descriptors we have open. */
+static unsigned long open_fds(void)
+{
+	unsigned long n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n > 0 ? n - 1 : 0; /* not the directory's own */
+}
+
+/* Under a small descriptor limit (ulimit -n, after raising it to the hard
+ * one), run no more jobs at once than there are descriptors for, as GNU
+ * parallel does, instead of failing the jobs that find none; say so once.
+ * A job holds its two output pipes, and two files with --results or a
+ * callback; starting one takes two more for a moment. (Should a job find
+ * none all the same, job_wait_for_fds() runs fewer.) */
+static void pool_fit_nofile(struct pool *p)
+{
+	const struct pool_opts *o = &p->opts;
+	unsigned long per_job = 2, used, room;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)o->sched.slots * 8 + 1024)
+		return;
+	if (o->results_dir != NULL || o->results_place != NULL ||
+	    o->sched.on_success != NULL || o->sched.on_error != NULL)
+		per_job += 2;
+	used = open_fds() + 4; /* a spawn, a spill file */
+	if (o->sched.on_success != NULL || o->sched.on_error != NULL)
+		used += 4; /* the callback running: its pipes and files */
+	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / per_job : 0;
+	if (room < 1)
+		room = 1;
+	if (room >= o->sched.slots)
+		return;
+	report_msg(p->s.ev.notice, p->s.ev.data,
+		   "only enough file descriptors (ulimit -n %lu) to run %lu "
+		   "jobs at once: running %lu at a time",
+		   (unsigned long)rl.rlim_cur, room, room);
+	p->opts.sched.slots = (unsigned)room;
+}
+
 static int pool_new_callbacks(struct pool *p);
 
 static const struct slot_ops pool_ops;
@@ -228,6 +278,7 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	if (p->opts.sched.slots == 0)
 		p->opts.sched.slots = 1;
 	pool_fit_nproc(p);
+	pool_fit_nofile(p);
 	p->sink_fd[0] = opts->sched.out_fd;
 	p->sink_fd[1] = opts->sched.err_fd;
 	p->s.noun = "jobs";
@@ -743,6 +794,21 @@ static void job_close_blocks(struct pool_job *j)
 
 static void job_finish(struct pool *p, struct pool_job *j);
 
+/* The job's files are complete: close them (a job waiting for its
+ * callback holds no descriptor). */
+static void job_close_files(struct pool_job *j)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (j->cap[i] != NULL)
+			capture_tee(j->cap[i], -1);
+		close_keep_errno(j->files[i]);
+		j->files[i] = -1;
+	}
+	j->saved = 1;
+}
+
 /* The job's try is over when reaped and both streams ended; then it may
  * run again (--retries, from the retry queue), or it ends for good. */
 static void job_maybe_finished(struct pool_job *j)
@@ -789,12 +855,16 @@ static void job_finish(struct pool *p, struct pool_job *j)
 		p->s.nsucceeded++;
 	if (j->tree.pid > 0)
 		sched_add_runtime(&p->s, j->task.runtime_ms);
-	if (p->files != NULL && j->files[0] != -1 &&
-	    jobfiles_commit(p->files, j->task.seq, j->place, j->command,
-			    j->task.exitval, j->task.signal) == -1)
-		pool_error(p, "%s: cannot save the job's output: %s",
-			   j->place != NULL ? j->place : p->opts.results_dir,
-			   strerror(errno));
+	if (p->files != NULL && j->files[0] != -1) {
+		if (jobfiles_commit(p->files, j->task.seq, j->place,
+				    j->command, j->task.exitval,
+				    j->task.signal) == -1)
+			pool_error(p, "%s: cannot save the job's output: %s",
+				   j->place != NULL ? j->place
+						    : p->opts.results_dir,
+				   strerror(errno));
+		job_close_files(j); /* its callback reads them by name */
+	}
 	if (p->s.ev.finished != NULL && j->tree.pid > 0)
 		p->s.ev.finished(p->s.ev.data, &j->task);
 	sched_check_halt(&p->s, &j->task);
@@ -1213,6 +1283,8 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 	if ((p->opts.results_place != NULL && j->place == NULL &&
 	     job_place(p, j) == -1) ||
 	    jobfiles_open(p->files, j->task.seq, j->place, j->files) == -1) {
+		if (errno == EMFILE || errno == ENFILE)
+			return -1; /* job_spawn_failed() sees to it */
 		if (p->opts.results_dir != NULL)
 			pool_error(p, "job %llu: --results %s: %s", j->task.seq,
 				   j->place != NULL ? j->place
@@ -1259,18 +1331,20 @@ static void job_spawn_done(struct pool_job *j)
 {
 	struct pool *p = j->pool;
 	struct job_spawn_args *a = j->spawn;
+	int e = errno; /* why the spawn failed, for the caller */
 
 	if (p != NULL && p->spawn_wait == j) {
 		p->spawn_wait = NULL;
 		sched_spawn_done(&p->s);
 	}
-	if (a == NULL)
-		return;
-	job_close_child_ends(p, a->fds);
-	free(a->argv);
-	buf_free(&a->sh);
-	free(a);
-	j->spawn = NULL;
+	if (a != NULL) {
+		job_close_child_ends(p, a->fds);
+		free(a->argv);
+		buf_free(&a->sh);
+		free(a);
+		j->spawn = NULL;
+	}
+	errno = e;
 }
 
 /* The job's process runs: watch it. */
@@ -1283,9 +1357,45 @@ static void job_running(struct pool *p, struct pool_job *j)
 	pool_update_writer(p);
 }
 
-/* Give up on a job that could not be spawned: it fails. */
+/* Out of descriptors (errno) while starting j: with other jobs running,
+ * run fewer at once (said once) and start j again, first, when one ends
+ * (its try not counted); alone, the run can go no further: it closes.
+ * 1 if j waits. */
+static int job_wait_for_fds(struct pool *p, struct pool_job *j)
+{
+	struct rlimit rl;
+	unsigned others = p->s.nrunning - 1;
+
+	if (errno != EMFILE && errno != ENFILE)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		rl.rlim_cur = 0;
+	if (others == 0 || p->s.closed) {
+		pool_error(p, "out of file descriptors (ulimit -n %lu) with "
+			      "no job running: starting no more jobs",
+			   (unsigned long)rl.rlim_cur);
+		sched_close(&p->s);
+		j->start_said = 1;
+		return 0;
+	}
+	if (p->opts.sched.slots > others) {
+		p->opts.sched.slots = others;
+		report_msg(p->s.ev.notice, p->s.ev.data,
+			   "out of file descriptors (ulimit -n %lu): running "
+			   "%u jobs at a time",
+			   (unsigned long)rl.rlim_cur, others);
+	}
+	job_leave(p, j);
+	sched_retry_return(&p->s, &j->task);
+	return 1;
+}
+
+/* Give up on a job that could not be spawned: it fails (or waits for
+ * descriptors, see job_wait_for_fds). */
 static void job_spawn_failed(struct pool *p, struct pool_job *j)
 {
+	if (job_wait_for_fds(p, j))
+		return;
 	if (!j->start_said)
 		pool_error(p, "cannot start a job: %s", strerror(errno));
 	j->wait_status = 255 << 8;
@@ -1564,7 +1674,7 @@ static int job_cb_vars(void *data, struct buf *b)
 	struct pool_job *j = data;
 	char out[4096] = "", err[4096] = "";
 
-	if (j->files[0] != -1) {
+	if (j->saved) {
 		jobfiles_path(j->pool->files, j->task.seq, j->place, 0, out,
 			      sizeof(out));
 		jobfiles_path(j->pool->files, j->task.seq, j->place, 1, err,

@@ -222,6 +222,36 @@ _pr_spill_run() {
 		"$(seq 30 | tr '\n' ' ')" ]
 }
 
+@test "ulimit -n 16: -j 8 runs every job, fewer at once, and says so; none fails for want of a descriptor" {
+	_need_nobody
+	run _as_nobody bash -c 'ulimit -n 16 && seq 200 | "$MPRUN" -j 8 -k "echo {}"'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | tr '\n' ' ')" = "$(seq 200 | tr '\n' ' ')" ]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep -v '^[0-9]*$')" =~ ^"mprun: only enough file descriptors (ulimit -n 16) to run "([12])" jobs at once: running "([12])" at a time"$ ]]
+	# with callbacks (a job waiting for its callback holds no descriptor)
+	# and --results, and in pipe mode, where the first guess is short:
+	# every line, exit 0, only the two notices
+	run _as_nobody bash -c 'ulimit -n 30 && seq 60 | "$MPRUN" -j 8 -k --results res --on-success "echo cb" "echo {}; sleep 0.01"'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^cb$')" -eq 60 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | tr '\n' ' ')" = "$(seq 60 | tr '\n' ' ')" ]
+	[ "$(cat res/60/stdout)" = 60 ]
+	run _as_nobody bash -c 'ulimit -n 20 && seq 60 | "$MPRUN" -j 8 -k --pipe -N2 "cat; sleep 0.01"'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | tr '\n' ' ')" = "$(seq 60 | tr '\n' ' ')" ]
+	! printf '%s\n' "${lines[@]}" | grep -v '^[0-9]*$' |
+		grep -Ev '^mprun: (only enough file descriptors \(ulimit -n 20\) to run [0-9]+ jobs at once: running [0-9]+|out of file descriptors \(ulimit -n 20\): running [0-9]+ jobs) at a time$'
+}
+
+@test "ulimit -n 8: not even one job can start: one clear message, 255, no hang" {
+	_need_nobody
+	run _as_nobody timeout 20 bash -c 'ulimit -n 8 && seq 50 | "$MPRUN" -j 8 "echo {}"'
+	[ "$status" -eq 255 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^[0-9]*$')" -eq 0 ]
+	[ "${lines[-1]}" = "mprun: out of file descriptors (ulimit -n 8) with no job running: starting no more jobs" ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "ulimit -u 12: Ctrl-C is answered within a second" {
 	_need_nobody
 	setsid setpriv --reuid=$LONER --regid=$LONER --clear-groups -- \
