@@ -1256,6 +1256,26 @@ static void pool_timed_out(struct sched *s, struct sched_task *t)
 	sched_tree_end(&((struct pool_job *)t)->tree);
 }
 
+/* 1 if path has a ".." component. */
+static int has_dotdot(const char *path)
+{
+	const char *c;
+
+	for (c = path; (c = strstr(c, "..")) != NULL; c += 2)
+		if ((c == path || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return 1;
+	return 0;
+}
+
+/* Do the inputs take a --results place (name expanded) elsewhere than its
+ * name points: absolute where the name is not, or with a ".." the name
+ * does not have? (Values are data: "../../x" is not a way out.) */
+static int place_escapes(const char *name, const char *place)
+{
+	return (place[0] == '/' && name[0] != '/') ||
+	       (has_dotdot(place) && !has_dotdot(name));
+}
+
 /* The job's --results place: the template expanded with its values, as
  * --tagstring is (no quoting). 0 or -1/errno. */
 static int job_place(struct pool *p, struct pool_job *j)
@@ -1270,6 +1290,15 @@ static int job_place(struct pool *p, struct pool_job *j)
 		return -1;
 	}
 	j->place = buf_steal(&b);
+	if (place_escapes(p->opts.results_dir, j->place)) {
+		pool_error(p, "job %llu: --results %s: refused: its inputs "
+			      "lead out of where the name points (an absolute "
+			      "path or ..)",
+			   j->task.seq, j->place);
+		j->start_said = 1;
+		errno = EPERM;
+		return -1;
+	}
 	return 0;
 }
 
@@ -1283,8 +1312,8 @@ static int job_open_files(struct pool *p, struct pool_job *j)
 	if ((p->opts.results_place != NULL && j->place == NULL &&
 	     job_place(p, j) == -1) ||
 	    jobfiles_open(p->files, j->task.seq, j->place, j->files) == -1) {
-		if (errno == EMFILE || errno == ENFILE)
-			return -1; /* job_spawn_failed() sees to it */
+		if (errno == EMFILE || errno == ENFILE || j->start_said)
+			return -1; /* job_spawn_failed() sees to it, or said */
 		if (p->opts.results_dir != NULL)
 			pool_error(p, "job %llu: --results %s: %s", j->task.seq,
 				   j->place != NULL ? j->place

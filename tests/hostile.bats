@@ -81,6 +81,18 @@ _ho_nobody() {
 	run "$MPRUN" --results "$S/open/res" 'echo owned' ::: a
 	[ "$status" -eq 255 ]
 	[ "$output" = "mprun: --results $S/open/res: refused: it or its directory belongs to another user, or others may write there" ]
+	# an input is data: it cannot lead a place out of where the name
+	# points, with .. or an absolute path
+	mkdir "$T/out"
+	run "$MPRUN" --results "$T/out/{}" 'echo owned' ::: ok ../victim.txt
+	[ "$status" -eq 255 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf '%s\n' "mprun: job 2: --results $T/out/../victim.txt: refused: its inputs lead out of where the name points (an absolute path or ..)" "owned ok")" ]
+	[ "$(cat "$V")" = original ]
+	[ "$(cat "$T/out/ok")" = "owned ok" ]
+	(cd "$T/out" && run "$MPRUN" --results '{}' 'echo owned' ::: "$V" &&
+		[ "$status" -eq 255 ] &&
+		[[ $output == *"--results $V: refused: its inputs lead out of where the name points"* ]])
+	[ "$(cat "$V")" = original ]
 	mkdir "$T/rootdir"
 	_ho_nobody ln -s "$T/rootdir" "$S/way"
 	run "$MPRUN" --results "$S/way/res" 'echo owned' ::: a
