@@ -10,7 +10,7 @@
  *   xN     exit N (the end of the script exits 0)
  *   E      exec "failed": exit 127 and report ENOENT
  *   F      spawn fails (-1/EIO), no process  A      first spawn EAGAIN
- *   N      every spawn EAGAIN
+ *   N      every spawn EAGAIN                M      first spawn EMFILE
  * and "|" separates the scripts of successive tries (--retries; the last
  * one repeats). Gates are opened from the pool's events, when stdout
  * holds some text, or (for --timeout N%) a measured time after the spawn,
@@ -61,6 +61,7 @@ static struct {
 	int gate_w[MAXJ];         /* write end of the job's gate, or -1 */
 	int gate_open[MAXJ];      /* opened before the job started */
 	int eagain_done[MAXJ];
+	int emfile_done[MAXJ];
 	struct spawned sp[4 * MAXJ];
 	size_t nsp;
 	char cb[2048];            /* what the callbacks were started with */
@@ -263,6 +264,11 @@ static int fake_spawn(void *ctx, const struct exec_request *req, pid_t *pid,
 	}
 	if (has_token(seg, 'N')) { /* never: out of processes for good */
 		errno = EAGAIN;
+		return -1;
+	}
+	if (has_token(seg, 'M') && !fk.emfile_done[req->seq]) {
+		fk.emfile_done[req->seq] = 1;
+		errno = EMFILE;
 		return -1;
 	}
 	if (has_token(seg, 'A') && !fk.eagain_done[req->seq]) {
@@ -894,6 +900,35 @@ static void test_spawn_failures(void)
 	teardown();
 }
 
+/* Out of descriptors (EMFILE): with another job running, the job waits
+ * and starts first when that one ends, its try not counted, and the pool
+ * runs one fewer at once (said once); alone, it fails and no more start. */
+static void test_out_of_fds(void)
+{
+	setup(2);
+	R.o.sched.retries = 0;
+	add("oA", "M oB", "oC", NULL);
+	CHECK_INT(run(), 0);
+	CHECK_INT(fk.tries[2], 2); /* EMFILE, then started */
+	CHECK(!R.job[2].failed && R.job[2].tries == 1);
+	CHECK_STR(contents(R.out), "A\nB\nC\n");
+	CHECK_STR(R.errors, "");
+	CHECK(strstr(R.notices, "out of file descriptors (ulimit -n ") !=
+		      NULL &&
+	      strstr(R.notices, "): running 1 jobs at a time\n") != NULL);
+	CHECK_INT(sched_failed(R.p), 0);
+	teardown();
+
+	setup(2);
+	add("M oB", "oC", NULL);
+	CHECK_INT(run(), 0);
+	CHECK(R.job[1].failed && R.job[1].exitval == 255);
+	CHECK(strstr(R.errors, "with no job running: starting no more "
+			       "jobs\n") != NULL);
+	CHECK(!ran(2));
+	teardown();
+}
+
 /* --halt soon / now, counts and percentages. */
 static void test_halt(void)
 {
@@ -1386,6 +1421,7 @@ int main(void)
 	test_map();
 	test_output_modes();
 	test_spawn_failures();
+	test_out_of_fds();
 	test_halt();
 	test_retries();
 	test_timeout();
