@@ -187,6 +187,22 @@ static unsigned long user_processes(void)
 	return n;
 }
 
+/* Under a small limit (ulimit -FLAG LIMIT of what), run at most room
+ * jobs at once; say so once. */
+static void pool_fit(struct pool *p, const char *what, char flag,
+		     rlim_t limit, unsigned long room)
+{
+	if (room < 1)
+		room = 1;
+	if (room >= p->opts.sched.slots)
+		return;
+	report_msg(p->s.ev.notice, p->s.ev.data,
+		   "only enough %s (ulimit -%c %lu) to run %lu jobs at once: "
+		   "running %lu at a time",
+		   what, flag, (unsigned long)limit, room, room);
+	p->opts.sched.slots = (unsigned)room;
+}
+
 /* Under a small process limit (ulimit -u; root is not held to it), run
  * no more jobs at once than leave each room for two processes (its shell
  * and a command), as GNU parallel does; say so once. */
@@ -201,15 +217,7 @@ static void pool_fit_nproc(struct pool *p)
 		return;
 	used = user_processes();
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / 2 : 0;
-	if (room < 1)
-		room = 1;
-	if (room >= p->opts.sched.slots)
-		return;
-	report_msg(p->s.ev.notice, p->s.ev.data,
-		   "only enough processes (ulimit -u %lu) to run %lu jobs at "
-		   "once: running %lu at a time",
-		   (unsigned long)rl.rlim_cur, room, room);
-	p->opts.sched.slots = (unsigned)room;
+	pool_fit(p, "processes", 'u', rl.rlim_cur, room);
 }
 
 /* The descriptors we have open. */
@@ -250,15 +258,7 @@ static void pool_fit_nofile(struct pool *p)
 	if (o->sched.on_success != NULL || o->sched.on_error != NULL)
 		used += 4; /* the callback running: its pipes and files */
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / per_job : 0;
-	if (room < 1)
-		room = 1;
-	if (room >= o->sched.slots)
-		return;
-	report_msg(p->s.ev.notice, p->s.ev.data,
-		   "only enough file descriptors (ulimit -n %lu) to run %lu "
-		   "jobs at once: running %lu at a time",
-		   (unsigned long)rl.rlim_cur, room, room);
-	p->opts.sched.slots = (unsigned)room;
+	pool_fit(p, "file descriptors", 'n', rl.rlim_cur, room);
 }
 
 static int pool_new_callbacks(struct pool *p);

@@ -371,22 +371,35 @@ EOF
 	[ "${lines[2]}" = a ]
 }
 
-@test "compat: --pipe --block and -L in GNU parallel's units (1k is 1000, 1K and 1ki 1024)" {
+# Each case of stdin (one per line, words as the shell splits them) after
+# the options "$@", through GNU parallel and mprun (-k both) reading the
+# file $CMP_IN: the same stdout, or both shown and a failure.
+_compat_piped() {
 	local c gnu ours bad=0
-	seq 3000 >in
-	for c in '--block 1k wc -c' '--block 1K wc -c' '--block 1.5k wc -c' \
-		'--block 2ki wc -c' '-L 1k --block 100k wc -l' '-L 1K --block 1 wc -l'; do
+	while IFS= read -r c; do
 		# shellcheck disable=SC2086 # the case is a list of words
-		gnu=$(parallel --will-cite -k --pipe $c <in 2>/dev/null)
+		gnu=$(parallel --will-cite -k "$@" $c <"$CMP_IN" 2>/dev/null)
 		# shellcheck disable=SC2086
-		ours=$("$MPRUN" -k --pipe $c <in 2>/dev/null)
+		ours=$("$MPRUN" -k "$@" $c <"$CMP_IN" 2>/dev/null)
 		[ "$gnu" = "$ours" ] || {
 			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
 				"$(tr '\n' ' ' <<<"$gnu")" "$(tr '\n' ' ' <<<"$ours")"
 			bad=1
 		}
 	done
-	[ "$bad" = 0 ]
+	return $bad
+}
+
+@test "compat: --pipe --block and -L in GNU parallel's units (1k is 1000, 1K and 1ki 1024)" {
+	seq 3000 >in
+	CMP_IN=in _compat_piped --pipe <<'EOF'
+--block 1k wc -c
+--block 1K wc -c
+--block 1.5k wc -c
+--block 2ki wc -c
+-L 1k --block 100k wc -l
+-L 1K --block 1 wc -l
+EOF
 }
 
 @test "compat: GNU parallel's other spellings of options do what the option does" {
@@ -456,24 +469,18 @@ _compat_tree() {
 }
 
 @test "compat: --pipepart cuts where GNU parallel cuts (after the end string found from the size on)" {
-	local c gnu ours bad=0
 	seq 1000 >s
 	{ printf 'h1\nh2\n'; seq 1000; } >hs
 	printf 'a1\nb\nc\na2\nd\na3\n' >recs
 	printf 'xAAyAAzAA' >ab
-	for c in '-a s --block 1k wc -l' '-a s --block -3 wc -l' \
-		'-a s --block 100 wc -c' '-a s --block 3892 wc -l' \
-		'-a hs --header : --block 1k wc -l' '-a hs --header 2 --block 500 wc -l' \
-		'-a recs --recstart a --block 1 cat' '-a ab --recend AA --block 2 cat'; do
-		# shellcheck disable=SC2086 # the case is a list of words
-		gnu=$(parallel --will-cite -j2 -k --pipepart $c 2>/dev/null)
-		# shellcheck disable=SC2086
-		ours=$("$MPRUN" -j2 -k --pipepart $c 2>/dev/null)
-		[ "$gnu" = "$ours" ] || {
-			printf 'differs: %s\n  GNU:   %s\n  mprun: %s\n' "$c" \
-				"$(tr '\n' ' ' <<<"$gnu")" "$(tr '\n' ' ' <<<"$ours")"
-			bad=1
-		}
-	done
-	[ "$bad" = 0 ]
+	CMP_IN=/dev/null _compat_piped -j2 --pipepart <<'EOF'
+-a s --block 1k wc -l
+-a s --block -3 wc -l
+-a s --block 100 wc -c
+-a s --block 3892 wc -l
+-a hs --header : --block 1k wc -l
+-a hs --header 2 --block 500 wc -l
+-a recs --recstart a --block 1 cat
+-a ab --recend AA --block 2 cat
+EOF
 }
