@@ -1414,6 +1414,7 @@ static int job_wait_for_fds(struct pool *p, struct pool_job *j)
 			   "%u jobs at a time",
 			   (unsigned long)rl.rlim_cur, others);
 	}
+	job_spawn_done(j);
 	job_leave(p, j);
 	sched_retry_return(&p->s, &j->task);
 	return 1;
