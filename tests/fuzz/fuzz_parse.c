@@ -18,7 +18,11 @@
  *     sane bound; policy_halt_parse: when/what in their enums, a count or
  *     a pct (1..100) unless "never";
  *  N6 termseq_parse: 1..TERMSEQ_MAX steps, each a signal in 1..64; a
- *     failure has a message. */
+ *     failure has a message;
+ *  N7 parse_gnu_size: with an upper-case unit K M G T last, the value
+ *     is parse_size's; with a lower-case unit on a whole number N, N
+ *     times a power of 1000, and with "i" after it N times that power
+ *     of 1024. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -155,6 +159,39 @@ static void check_termseq(const char *s)
 			   "termseq \"%s\": signal %d", s, ts.sig[i]);
 }
 
+/* N7 */
+static void check_gnu_size(const char *s)
+{
+	size_t len = strlen(s);
+	uint64_t v, ref, n, dec, bin;
+	char text[64];
+	const char *u;
+	int i, overflow = 0;
+
+	if (parse_gnu_size(s, &v) == -1 || len == 0 || len >= sizeof(text) - 2)
+		return;
+	if (strchr("KMGT", s[len - 1]) != NULL) {
+		FUZZ_CHECK(parse_size(s, &ref) == 0 && ref == v, "gnu size "
+			   "\"%s\" = %" PRIu64 ", parse_size says otherwise", s,
+			   v);
+		return;
+	}
+	u = strchr("kmgtp", s[len - 1]);
+	if (u == NULL || *u == '\0' || strchr(s, '.') != NULL)
+		return;
+	n = dec = bin = strtoull(s, NULL, 10);
+	for (i = 0; i <= (int)(u - "kmgtp"); i++) {
+		overflow |= __builtin_mul_overflow(dec, 1000, &dec);
+		overflow |= __builtin_mul_overflow(bin, 1024, &bin);
+	}
+	FUZZ_CHECK(dec == v, "gnu size \"%s\" = %" PRIu64 ", not %" PRIu64
+		   " x 1000^%d", s, v, n, (int)(u - "kmgtp") + 1);
+	snprintf(text, sizeof(text), "%si", s);
+	if (!overflow)
+		FUZZ_CHECK(parse_gnu_size(text, &ref) == 0 && ref == bin,
+			   "gnu size \"%s\" is not %" PRIu64, text, bin);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *z = memchr(data, 0, size);
@@ -168,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_signal(s);
 	check_policy(s);
 	check_termseq(s);
+	check_gnu_size(s);
 	free(s);
 	return 0;
 }
