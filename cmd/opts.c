@@ -711,8 +711,9 @@ static int parse_block(const char *v, struct cli *cli)
 	}
 	cli->block_parts = 0;
 	if (parse_gnu_size(v, &cli->block) == -1 || cli->block == 0)
-		return usage_error("--block: \"%s\" is not a size (such as 64K, "
-				   "1M, 100k) or -N (N blocks per job slot)", v);
+		return usage_error("--block: \"%s\" is not a size (such as "
+				   "64K, 1M, 100k) or -N (N blocks per job "
+				   "slot)", v);
 	return 0;
 }
 

@@ -320,8 +320,8 @@ static void cb_run_next(struct callbacks *q)
 		    (errno == EMFILE || errno == ENFILE || errno == EAGAIN) &&
 		    q->retries < CB_RETRY_TRIES) {
 			q->retries++;
-			q->retry_timer =
-				loop_timer_add(q->loop, CB_RETRY_MS, cb_retry, q);
+			q->retry_timer = loop_timer_add(q->loop, CB_RETRY_MS,
+							cb_retry, q);
 			if (q->retry_timer != NULL)
 				break;
 		}

@@ -1262,7 +1262,8 @@ static int has_dotdot(const char *path)
 	const char *c;
 
 	for (c = path; (c = strstr(c, "..")) != NULL; c += 2)
-		if ((c == path || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+		if ((c == path || c[-1] == '/') &&
+		    (c[2] == '\0' || c[2] == '/'))
 			return 1;
 	return 0;
 }

@@ -153,7 +153,8 @@ static void test_results(void)
 	/* Commit of a job never opened: an error, nothing made. */
 	jf = jobfiles_new(results, NULL);
 	errno = 0;
-	CHECK(jobfiles_commit(jf, 99, NULL, "x", 0, 0) == -1 && errno == ENOENT);
+	CHECK(jobfiles_commit(jf, 99, NULL, "x", 0, 0) == -1 &&
+	      errno == ENOENT);
 	jobfiles_free(jf);
 }
 
@@ -189,7 +190,8 @@ static void test_results_bad(void)
 		int fds[2] = {123, 456};
 
 		errno = 0;
-		CHECK(jobfiles_open(jf, 5, NULL, fds) == -1 && errno == ENOTDIR);
+		CHECK(jobfiles_open(jf, 5, NULL, fds) == -1 &&
+		      errno == ENOTDIR);
 		CHECK(fds[0] == -1 && fds[1] == -1);
 	}
 	jobfiles_free(jf);
@@ -251,7 +253,8 @@ static void test_private(void)
 	/* A path that does not fit is refused. */
 	jf = jobfiles_new(NULL, tmp);
 	errno = 0;
-	CHECK(jobfiles_path(jf, 1, NULL, 0, p, 10) == -1 && errno == ENAMETOOLONG);
+	CHECK(jobfiles_path(jf, 1, NULL, 0, p, 10) == -1 &&
+	      errno == ENAMETOOLONG);
 	jobfiles_free(jf);
 	snprintf(p, sizeof(p), "%s/nonexistent", tmp);
 	errno = 0;
