@@ -101,6 +101,10 @@ struct pool {
 	struct jobfiles *files;
 	uint64_t last_start_ms;
 	struct loop_timer *delay_timer;
+	struct loop_timer *fd_timer; /* out of descriptors, none of our jobs
+				      * running: start nothing until it
+				      * fires (a callback may free some) */
+	unsigned fd_tries;
 	/* fork failed with EAGAIN: the job waiting to be spawned again */
 	struct pool_job *spawn_wait;
 	unsigned nparked;       /* evicted jobs waiting to run again */
@@ -254,7 +258,7 @@ static void pool_fit_nofile(struct pool *p)
 	if (o->results_dir != NULL || o->results_place != NULL ||
 	    o->sched.on_success != NULL || o->sched.on_error != NULL)
 		per_job += 2;
-	used = open_fds() + 4; /* a spawn, a spill file */
+	used = open_fds() + 6; /* a spawn (its pipes), a spill file */
 	if (o->sched.on_success != NULL || o->sched.on_error != NULL)
 		used += 4; /* the callback running: its pipes and files */
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / per_job : 0;
@@ -341,6 +345,8 @@ static void pool_destroy(struct sched *s)
 	job_free(p->partial);
 	if (p->delay_timer != NULL)
 		loop_timer_cancel(p->s.loop, p->delay_timer);
+	if (p->fd_timer != NULL)
+		loop_timer_cancel(p->s.loop, p->fd_timer);
 	jobfiles_free(p->files);
 	free(p->slot_busy);
 	jobenv_free(p->env);
@@ -1380,6 +1386,7 @@ static void job_spawn_done(struct pool_job *j)
 /* The job's process runs: watch it. */
 static void job_running(struct pool *p, struct pool_job *j)
 {
+	p->fd_tries = 0;
 	job_drop_records(p, j);
 	p->last_start_ms = j->task.start_ms;
 	job_watch_streams(p, j);
@@ -1387,20 +1394,40 @@ static void job_running(struct pool *p, struct pool_job *j)
 	pool_update_writer(p);
 }
 
+/* Out of descriptors, none of our jobs running, a callback holding some:
+ * try again this often, this many times (10 s). */
+#define FD_RETRY_MS 50
+#define FD_RETRY_TRIES 200
+
+/* The wait for descriptors is over: start again. */
+static void pool_fd_retry(struct loop *l, void *data)
+{
+	struct pool *p = data;
+
+	(void)l;
+	p->fd_timer = NULL;
+	sched_kick(&p->s);
+}
+
 /* Out of descriptors (errno) while starting j: with other jobs running,
  * run fewer at once (said once) and start j again, first, when one ends
- * (its try not counted); alone, the run can go no further: it closes.
- * 1 if j waits. */
+ * (its try not counted); with none running but a callback, which holds
+ * some, start it again on a timer (for 10 s); else the run can go no
+ * further: it closes. 1 if j waits. */
 static int job_wait_for_fds(struct pool *p, struct pool_job *j)
 {
 	struct rlimit rl;
 	unsigned others = p->s.nrunning - 1;
 
-	if (errno != EMFILE && errno != ENFILE)
+	if ((errno != EMFILE && errno != ENFILE) || p->s.closed)
 		return 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		rl.rlim_cur = 0;
-	if (others == 0 || p->s.closed) {
+	if (others == 0 &&
+	    (p->s.cbs == NULL || !callback_pending(p->s.cbs) ||
+	     p->fd_tries >= FD_RETRY_TRIES ||
+	     (p->fd_timer = loop_timer_add(p->s.loop, FD_RETRY_MS,
+					   pool_fd_retry, p)) == NULL)) {
 		pool_error(p, "out of file descriptors (ulimit -n %lu) with "
 			      "no job running: starting no more jobs",
 			   (unsigned long)rl.rlim_cur);
@@ -1408,7 +1435,9 @@ static int job_wait_for_fds(struct pool *p, struct pool_job *j)
 		j->start_said = 1;
 		return 0;
 	}
-	if (p->opts.sched.slots > others) {
+	if (others == 0) {
+		p->fd_tries++;
+	} else if (p->opts.sched.slots > others) {
 		p->opts.sched.slots = others;
 		report_msg(p->s.ev.notice, p->s.ev.data,
 			   "out of file descriptors (ulimit -n %lu): running "
@@ -1666,7 +1695,8 @@ static void pool_fill(struct sched *s)
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data)))
 		pool_unpark(p);
 	while (!p->s.closed && p->s.nrunning < p->opts.sched.slots &&
-	       p->spawn_wait == NULL && !pool_delayed(p) &&
+	       p->spawn_wait == NULL && p->fd_timer == NULL &&
+	       !pool_delayed(p) &&
 	       (p->s.throttle == NULL || !p->s.throttle(p->s.throttle_data))) {
 		if (pool_retry(p))
 			continue;

@@ -241,12 +241,12 @@ export -f _pr_close_fds
 	[[ "$(printf '%s\n' "${lines[@]}" | grep -v '^[0-9]*$')" =~ ^"mprun: only enough file descriptors (ulimit -n 16) to run "([1-3])" jobs at once: running "([1-3])" at a time"$ ]]
 	# with --results and slow callbacks: the jobs waiting for theirs
 	# hold no descriptor, so no job finds none (no second notice)
-	run _as_nobody bash -c '_pr_close_fds; ulimit -n 30 && seq 60 | "$MPRUN" -j 8 -k --results res --on-success "sleep 0.02; echo cb" "echo {}"'
+	run _as_nobody bash -c '_pr_close_fds; ulimit -n 40 && seq 60 | "$MPRUN" -j 8 -k --results res --on-success "sleep 0.02; echo cb" "echo {}"'
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^cb$')" -eq 60 ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | tr '\n' ' ')" = "$(seq 60 | tr '\n' ' ')" ]
 	[ "$(cat res/60/stdout)" = 60 ]
-	[[ "$(printf '%s\n' "${lines[@]}" | grep '^mprun:')" =~ ^"mprun: only enough file descriptors (ulimit -n 30) to run "[0-9]+" jobs at once: running "[0-9]+" at a time"$ ]]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep '^mprun:')" =~ ^"mprun: only enough file descriptors (ulimit -n 40) to run "[0-9]+" jobs at once: running "[0-9]+" at a time"$ ]]
 	# in pipe mode, where the first guess is short: every line, exit 0,
 	# only the two notices
 	run _as_nobody bash -c '_pr_close_fds; ulimit -n 20 && seq 60 | "$MPRUN" -j 8 -k --pipe -N2 "cat; sleep 0.01"'
