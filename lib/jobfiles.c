@@ -18,7 +18,6 @@ struct jobfiles {
 	char *dir;   /* the results directory, or the private one */
 	int dfd;     /* dir, opened once (all else is relative to it) */
 	int private; /* dir is ours: remove it at the end */
-	int placed;  /* no dir: each job has a place of its own */
 };
 
 static const char *const stream_name[2] = {"stdout", "stderr"};
@@ -52,10 +51,8 @@ struct jobfiles *jobfiles_new(const char *results_dir, const char *tmpdir)
 	if (jf == NULL)
 		return NULL;
 	jf->dfd = -1;
-	if (results_dir != NULL && *results_dir == '\0') {
-		jf->placed = 1;
-		return jf;
-	}
+	if (results_dir != NULL && *results_dir == '\0')
+		return jf; /* each job has a place of its own */
 	if (results_dir != NULL) {
 		if (dirs_make_own(results_dir) == -1)
 			goto fail;
@@ -150,27 +147,21 @@ static int place_name(const char *place, unsigned long long seq,
 	return 0;
 }
 
-/* The directory of a place, made if missing and opened (checked as a
- * results directory is), and in *name the name of its file what. The
- * fd, or -1/errno (EINVAL: an empty place). */
-static int place_dir(const char *place, unsigned long long seq,
-		     const char *what, int tmp, char *name, size_t len)
+/* The directory of a place into dir (len bytes): "." for a bare name.
+ * 0, or -1/errno (EINVAL: an empty place). */
+static int place_dirname(const char *place, char *dir, size_t len)
 {
 	const char *slash = strrchr(place, '/');
-	char dir[PATH_MAX];
-	size_t dlen;
+	size_t dlen = place_is_dir(place) ? strlen(place)
+		      : slash == NULL	  ? 0
+		      : slash == place	  ? 1
+					  : (size_t)(slash - place);
 
 	if (*place == '\0') {
 		errno = EINVAL;
 		return -1;
 	}
-	if (place_name(place, seq, what, tmp, name, len) == -1)
-		return -1;
-	dlen = place_is_dir(place) ? strlen(place)
-	       : slash == NULL	   ? 0
-	       : slash == place	   ? 1
-				   : (size_t)(slash - place);
-	if (dlen >= sizeof(dir)) {
+	if (dlen >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -179,13 +170,25 @@ static int place_dir(const char *place, unsigned long long seq,
 	else
 		memcpy(dir, place, dlen);
 	dir[dlen] = '\0';
-	if (dirs_make_own(dir) == -1)
+	return 0;
+}
+
+/* The directory of a place (jobfiles_open() made it), opened and checked
+ * as a results directory is, and in *name the name of its file what. The
+ * fd, or -1/errno. */
+static int place_dir(const char *place, unsigned long long seq,
+		     const char *what, int tmp, char *name, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (place_dirname(place, dir, sizeof(dir)) == -1 ||
+	    place_name(place, seq, what, tmp, name, len) == -1)
 		return -1;
 	return dirs_open_own(AT_FDCWD, dir);
 }
 
 /* The directory a job's files go in, opened (a results directory's
- * SEQ/, made if missing and checked as the top one, or the place's), and
+ * SEQ/, made if missing and checked as the top one; or the place's), and
  * in *name the name of its file what, under its temporary name if tmp.
  * The directory's fd, to close (jf->dfd itself for the private
  * directory: not to close), or -1/errno. */
@@ -240,10 +243,14 @@ static int create_at(int dfd, const char *name)
 int jobfiles_open(struct jobfiles *jf, unsigned long long seq,
 		  const char *place, int fds[2])
 {
-	char name[NAME_LEN];
+	char name[NAME_LEN], dir[PATH_MAX];
 	int i, dfd = -1;
 
 	fds[0] = fds[1] = -1;
+	/* a place's directories are made (and the way checked) once */
+	if (place != NULL && (place_dirname(place, dir, sizeof(dir)) == -1 ||
+			      dirs_make_own(dir) == -1))
+		return -1;
 	for (i = 0; i < 2; i++) {
 		dfd = job_dir(jf, seq, place, stream_name[i], 1, name,
 			      sizeof(name));
