@@ -248,6 +248,7 @@ static unsigned long open_fds(void)
 static void pool_fit_nofile(struct pool *p)
 {
 	const struct pool_opts *o = &p->opts;
+	int cbs = o->sched.on_success != NULL || o->sched.on_error != NULL;
 	unsigned long per_job = 2, used, room;
 	struct rlimit rl;
 
@@ -255,11 +256,10 @@ static void pool_fit_nofile(struct pool *p)
 	    rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur > (rlim_t)o->sched.slots * 8 + 1024)
 		return;
-	if (o->results_dir != NULL || o->results_place != NULL ||
-	    o->sched.on_success != NULL || o->sched.on_error != NULL)
+	if (cbs || o->results_dir != NULL || o->results_place != NULL)
 		per_job += 2;
 	used = open_fds() + 6; /* a spawn (its pipes), a spill file */
-	if (o->sched.on_success != NULL || o->sched.on_error != NULL)
+	if (cbs)
 		used += 4; /* the callback running: its pipes and files */
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / per_job : 0;
 	pool_fit(p, "file descriptors", 'n', rl.rlim_cur, room);
@@ -1423,19 +1423,20 @@ static int job_wait_for_fds(struct pool *p, struct pool_job *j)
 		return 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		rl.rlim_cur = 0;
-	if (others == 0 &&
-	    (p->s.cbs == NULL || !callback_pending(p->s.cbs) ||
-	     p->fd_tries >= FD_RETRY_TRIES ||
-	     (p->fd_timer = loop_timer_add(p->s.loop, FD_RETRY_MS,
-					   pool_fd_retry, p)) == NULL)) {
-		pool_error(p, "out of file descriptors (ulimit -n %lu) with "
-			      "no job running: starting no more jobs",
-			   (unsigned long)rl.rlim_cur);
-		sched_close(&p->s);
-		j->start_said = 1;
-		return 0;
-	}
 	if (others == 0) {
+		if (p->fd_timer == NULL && p->s.cbs != NULL &&
+		    callback_pending(p->s.cbs) && p->fd_tries < FD_RETRY_TRIES)
+			p->fd_timer = loop_timer_add(p->s.loop, FD_RETRY_MS,
+						     pool_fd_retry, p);
+		if (p->fd_timer == NULL) {
+			pool_error(p, "out of file descriptors (ulimit -n %lu) "
+				      "with no job running: starting no more "
+				      "jobs",
+				   (unsigned long)rl.rlim_cur);
+			sched_close(&p->s);
+			j->start_said = 1;
+			return 0;
+		}
 		p->fd_tries++;
 	} else if (p->opts.sched.slots > others) {
 		p->opts.sched.slots = others;

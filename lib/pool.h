@@ -47,7 +47,8 @@ struct pool_opts {
 	const char *results_dir;     /* --results */
 	const struct template *results_place; /* --results with replacement
 				      * strings: each job's place (see
-				      * jobfiles.h), results_dir unused */
+				      * jobfiles.h); results_dir is then
+				      * the name as given */
 	unsigned long long total;    /* jobs expected, for percentages (0) */
 	char *const *env;            /* "NAME=VALUE" added to jobs' env */
 	const char *slot_var;        /* --process-slot-var NAME: NAME=slot-1
