@@ -167,7 +167,8 @@ static const struct opt_doc opt_docs[] = {
 	 "as --pipe, with the blocks of the seekable file given by -a", 0},
 	{{"pipe-part", no_argument, NULL, OPT_PIPEPART}, NULL, NULL, 0},
 	{{"block", required_argument, NULL, OPT_BLOCK}, "SIZE",
-	 "--pipe block size (1M); --pipepart: -N is N blocks per job slot", 0},
+	 "--pipe block size (1M; 1k is 1000, 1K 1024); --pipepart: -N is "
+	 "N blocks per job slot", 0},
 	{{"block-size", required_argument, NULL, OPT_BLOCK}, "SIZE", NULL, 0},
 	{{"recend", required_argument, NULL, OPT_RECEND}, "STR",
 	 "--pipe records end with STR (default a newline; \\0 \\n \\t ...)",
@@ -182,7 +183,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"rrs", no_argument, NULL, OPT_RRS}, NULL, NULL, 0},
 	{{"header", required_argument, NULL, OPT_HEADER}, "N|:|REGEX",
 	 "--pipe: the first N lines (:, one) start every job's input; "
-	 "else --header : names the inputs' columns {name}", 0},
+	 "else --header : (any but 0) names the inputs' columns {name}", 0},
 	{{"round-robin", no_argument, NULL, OPT_ROUND_ROBIN}, NULL,
 	 "--pipe: start -j jobs once and feed them blocks in turn", 0},
 	{{"round", no_argument, NULL, OPT_ROUND_ROBIN}, NULL, NULL, 0},
@@ -196,7 +197,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"cat", no_argument, NULL, OPT_CAT}, NULL,
 	 "--pipe: {} is a file name holding the block (implies --pipe)", 0},
 	{{"max-args", required_argument, NULL, 'n'}, "N",
-	 "at most N inputs per command", 'n'},
+	 "at most N inputs per command (0: one, put nowhere)", 'n'},
 	/* a short option only: its long name is its letter (see opts_help) */
 	{{"X", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
@@ -282,7 +283,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED}, NULL,
 	 "skip the jobs the --joblog shows as succeeded; rerun failed ones", 0},
 	{{"results", required_argument, NULL, OPT_RESULTS}, "DIR",
-	 "save each job's stdout, stderr and status in DIR/SEQ/", 0},
+	 "save each job's stdout, stderr and status in DIR/SEQ/ (a DIR "
+	 "with {}: each job's own place)", 0},
 	{{"res", required_argument, NULL, OPT_RESULTS}, "DIR", NULL, 0},
 	{{"bar", no_argument, NULL, OPT_BAR}, NULL,
 	 "show a progress bar on stderr", 0},
