@@ -18,27 +18,37 @@ int restable_format(const char *path)
 }
 
 /* 1 if a CSV or TSV field holding these bytes goes in double quotes: a
- * blank, a quote, a newline or the separator. */
+ * blank, a quote, a newline, the separator or a NUL. */
 static int needs_quotes(char sep, const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strchr(" \t\n\r\v\f\"", s[i]) != NULL || s[i] == sep)
+		switch (s[i]) {
+		case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
+		case '"': case '\0':
 			return 1;
+		default:
+			if (s[i] == sep)
+				return 1;
+		}
 	return 0;
 }
 
 /* Bytes of a field in double quotes: quotes doubled. */
 static int add_quoted(struct buf *b, const char *s, size_t n)
 {
-	size_t i;
+	const char *q;
+	size_t k;
 
-	for (i = 0; i < n; i++)
-		if ((s[i] == '"' && buf_append_char(b, '"') == -1) ||
-		    buf_append_char(b, s[i]) == -1)
+	while ((q = memchr(s, '"', n)) != NULL) {
+		k = (size_t)(q - s) + 1; /* up to the quote, and it again */
+		if (buf_append(b, s, k) == -1 || buf_append_char(b, '"') == -1)
 			return -1;
-	return 0;
+		s += k;
+		n -= k;
+	}
+	return buf_append(b, s, n);
 }
 
 /* A CSV or TSV field: in double quotes (doubled inside) when it holds a

@@ -112,10 +112,35 @@ static void test_json(void)
 	buf_free(&b);
 }
 
+/* A field in pieces: what needs quotes, and quotes doubled wherever they
+ * stand (first, last, side by side, in a later piece). */
+static void test_field_pieces(void)
+{
+	static const char nul[] = {'a', '\0', 'b'};
+	struct buf b = BUF_INIT;
+
+	CHECK_INT(restable_needs_quotes(RESTABLE_CSV, "abc;'", 5), 0);
+	CHECK_INT(restable_needs_quotes(RESTABLE_CSV, "a,b", 3), 1);
+	CHECK_INT(restable_needs_quotes(RESTABLE_TSV, "a,b", 3), 0);
+	CHECK_INT(restable_needs_quotes(RESTABLE_TSV, "a\tb", 3), 1);
+	CHECK_INT(restable_needs_quotes(RESTABLE_CSV, "ab\"", 3), 1);
+	CHECK_INT(restable_needs_quotes(RESTABLE_CSV, "ab\r", 3), 1);
+	CHECK_INT(restable_needs_quotes(RESTABLE_CSV, nul, 3), 1);
+	CHECK_INT(restable_field_begin(&b, RESTABLE_CSV, RESTABLE_STDOUT, 1), 0);
+	CHECK_INT(restable_field_add(&b, RESTABLE_CSV, 1, "\"a\"\"b", 5), 0);
+	CHECK_INT(restable_field_add(&b, RESTABLE_CSV, 1, "", 0), 0);
+	CHECK_INT(restable_field_add(&b, RESTABLE_CSV, 1, "c\"", 2), 0);
+	CHECK_INT(restable_field_add(&b, RESTABLE_CSV, 1, "d e", 3), 0);
+	CHECK_INT(restable_field_end(&b, RESTABLE_CSV, 1), 0);
+	CHECK_STR(b.data, ",\"\"\"a\"\"\"\"bc\"\"d e\"");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_format();
 	test_csv();
+	test_field_pieces();
 	test_tsv();
 	test_json();
 	return UNIT_DONE();
