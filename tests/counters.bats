@@ -126,13 +126,16 @@ _ct_need_run_segment() {
 }
 
 @test "a full table of 256 counters: the next name is refused, old ones still work" {
-	run "$MPRUN" --shm-run '
-		i=0
-		while [ $i -lt 256 ]; do "$MPRUN" --counter c$i +1 >/dev/null || exit 9; i=$((i + 1)); done
+	# 255 declared, the 256th made by a job (255 more mprun starts would
+	# cost 3 s under ASan)
+	local args=() i
+	for i in $(seq 0 254); do args+=(--counter-init "c$i=0"); done
+	run --separate-stderr "$MPRUN" "${args[@]}" '
+		"$MPRUN" --counter c255 +1 >/dev/null || exit 9
 		"$MPRUN" --counter one.more +1 2>err; echo $?
-		"$MPRUN" --counter c7 +1'
+		"$MPRUN" --counter c7 +1; true' ::: x
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '255\n2')" ]
+	[ "$output" = "$(printf '255\n1')" ]
 	grep -qx 'mprun: --counter: one.more: too many counters (max 256)' err
 }
 
