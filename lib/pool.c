@@ -258,9 +258,13 @@ static void pool_fit_nofile(struct pool *p)
 		return;
 	if (cbs || o->results_dir != NULL || o->results_place != NULL)
 		per_job += 2;
-	used = open_fds() + 6; /* a spawn (its pipes), a spill file */
+	/* a spawn (both ends of its pipes, its stdin), a spill file, and two
+	 * to spare: what a job and a callback start holds at once is more
+	 * than this sum only by a moment (seen: 39 of 40 without them) */
+	used = open_fds() + 8;
 	if (cbs)
-		used += 4; /* the callback running: its pipes and files */
+		used += 6; /* the callback running: both ends of its two
+			    * pipes while it starts, its stdin, a file */
 	room = rl.rlim_cur > used ? (rl.rlim_cur - used) / per_job : 0;
 	pool_fit(p, "file descriptors", 'n', rl.rlim_cur, room);
 }
@@ -282,7 +286,6 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
 	if (p->opts.sched.slots == 0)
 		p->opts.sched.slots = 1;
 	pool_fit_nproc(p);
-	pool_fit_nofile(p);
 	p->sink_fd[0] = opts->sched.out_fd;
 	p->sink_fd[1] = opts->sched.err_fd;
 	p->s.noun = "jobs";
@@ -1849,17 +1852,20 @@ static void pool_start(struct sched *s)
 	struct callback_stream held = {.fd = -1};
 	int i, rc;
 
-	if (p->opts.sched.order != ORDER_MAP ||
-	    p->opts.output == POOL_UNGROUP || p->opts.dry_run)
-		return;
-	rc = sched_hold(s, 2);
-	for (i = 0; i < 2 && s->hold_fd[i] != -1; i++) {
-		held.fd = p->sink_fd[i] = s->hold_fd[i];
-		callback_set_stream(s->cbs, i, &held);
+	if (p->opts.sched.order == ORDER_MAP &&
+	    p->opts.output != POOL_UNGROUP && !p->opts.dry_run) {
+		rc = sched_hold(s, 2);
+		for (i = 0; i < 2 && s->hold_fd[i] != -1; i++) {
+			held.fd = p->sink_fd[i] = s->hold_fd[i];
+			callback_set_stream(s->cbs, i, &held);
+		}
+		if (rc == -1)
+			pool_error(p, "cannot hold output for --order map: %s",
+				   strerror(errno));
 	}
-	if (rc == -1)
-		pool_error(p, "cannot hold output for --order map: %s",
-			   strerror(errno));
+	/* now that the run holds all it holds besides its jobs (the loop,
+	 * the job log, a --results directory, the hold files) */
+	pool_fit_nofile(p);
 }
 
 /* slot_ops.busy: a job running, or records to come for one. */

@@ -242,6 +242,7 @@ export -f _pr_close_fds
 	# with --results and slow callbacks: the jobs waiting for theirs
 	# hold no descriptor, so no job finds none (no second notice)
 	run _as_nobody bash -c '_pr_close_fds; ulimit -n 40 && seq 60 | "$MPRUN" -j 8 -k --results res --on-success "sleep 0.02; echo cb" "echo {}"'
+	printf '%s\n' "${lines[@]}" | grep '^mprun:' || : # (shown on failure)
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^cb$')" -eq 60 ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | tr '\n' ' ')" = "$(seq 60 | tr '\n' ' ')" ]
