@@ -317,9 +317,13 @@ static const struct opt_doc opt_docs[] = {
 	 "run jobs on these SSH hosts (N jobs each; ':' is this machine)",
 	 'S'},
 	{{"onall", no_argument, NULL, OPT_ONALL}, NULL,
-	 "run all the jobs on every -S host (one mprun -j1 per host)", 0},
+	 "run all the jobs on every -S host (one mprun -j1 per host; "
+	 "this one without -S)",
+	 0},
 	{{"nonall", no_argument, NULL, OPT_NONALL}, NULL,
-	 "run the command, with no inputs, once on every -S host", 0},
+	 "run the command, with no inputs, once on every -S host (this one "
+	 "without -S)",
+	 0},
 	{{"slf", required_argument, NULL, OPT_SLF}, "FILE",
 	 "read SSH logins from FILE, one a line", 0},
 	{{"ssh", required_argument, NULL, OPT_SSH}, "CMD",
@@ -1061,7 +1065,7 @@ static int parse_throttle_opt(int c, const char *arg, struct cli *cli)
 
 /* --onall, --nonall: a run on each host of -S or --slf, made by mprun
  * itself (cmd/onall.c). */
-static int check_onall(const struct cli *cli)
+static int check_onall(struct cli *cli)
 {
 	const char *name = cli->onall == ONALL_ALL ? "--onall" : "--nonall";
 	const char *bad = cli->pipe != PIPE_NONE ? "--pipe or --pipepart"
@@ -1076,8 +1080,10 @@ static int check_onall(const struct cli *cli)
 
 	if (cli->onall == ONALL_NONE)
 		return 0;
-	if (cli->nsshlogins == 0 && cli->nslfs == 0)
-		return usage_error("%s needs -S/--sshlogin or --slf", name);
+	/* no host named: this one (":"), as in GNU parallel */
+	if (cli->nsshlogins == 0 && cli->nslfs == 0 && bad == NULL &&
+	    add_arg(&cli->sshlogins, &cli->nsshlogins, ":") == -1)
+		return usage_error("%s: %s", name, strerror(errno));
 	if (bad != NULL)
 		return usage_error("%s: not with %s", name, bad);
 	if (cli->onall == ONALL_NONE_ARGS && cli->nsources > 0)

@@ -437,9 +437,11 @@ _bad_option() {
 	[ ! -e ran ] && [ ! -e x ]
 }
 
-@test "--onall, --nonall: refused without hosts, with inputs or other modes" {
-	_bad_option --onall touch ran ::: x
-	grep -qx 'mprun: --onall needs -S/--sshlogin or --slf' err
+@test "--onall, --nonall: refused with inputs or other modes" {
+	_bad_option --nonall touch ran ::: x
+	grep -qx 'mprun: --nonall takes no inputs (::: or ::::); use --onall' err
+	_bad_option --onall --slurm touch ran ::: x
+	grep -qx 'mprun: --onall: not with --slurm' err
 	_bad_option --nonall -S host touch ran ::: x
 	grep -q -- '--nonall takes no inputs' err
 	_bad_option --onall -S host --pipe touch ran

@@ -116,6 +116,15 @@ _compat() {
 EOF
 }
 
+@test "compat: --onall and --nonall with no host named run here" {
+	_compat <<'EOF'
+-k --nonall echo hi
+-k --onall echo ::: a b
+-k --onall -j1 echo {2}{1} ::: a b ::: 1 2
+-k --nonall 'exit 3'
+EOF
+}
+
 @test "compat: replacement strings {} {.} {/} {//} {/.} {#} {n}" {
 	_compat <<'EOF'
 -k echo {.} {/} {//} {/.} ::: dir/sub/file.tar.gz /x.y ./a b.c
