@@ -1138,10 +1138,8 @@ struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 	b->fd = fd;
 	b->file_mode = 1;
 	b->size = (uint64_t)st.st_size;
-	if (parts > 0)
-		b->block = b->size / parts;
-	if (b->block == 0)
-		b->block = 1;
+	if (parts > 0) /* as GNU parallel: 1 + size / slots / N */
+		b->block = b->size / parts + 1;
 	if (b->max < b->block)
 		b->max = b->block;
 	if (blocks_file_header(b) == -1) {

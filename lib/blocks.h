@@ -95,8 +95,8 @@ struct blocks;
  * large, or a pattern is wrong (see blocks_check()); ENOMEM. */
 struct blocks *blocks_new_stream(int fd, const struct blocks_opts *o);
 /* fd must be a regular file (ESPIPE otherwise). parts > 0: the block size
- * is the file size / parts (--block -N), at least 1. lines and nrecords
- * must be 0 (EINVAL). */
+ * is 1 + the file size / parts (--block -N, as GNU parallel). lines and
+ * nrecords must be 0 (EINVAL). */
 struct blocks *blocks_new_file(int fd, const struct blocks_opts *o,
 			       unsigned long long parts);
 void blocks_free(struct blocks *b);

@@ -479,12 +479,15 @@ _compat_tree() {
 
 @test "compat: --pipepart cuts where GNU parallel cuts (after the end string found from the size on)" {
 	seq 1000 >s
+	seq 30 >s30
 	{ printf 'h1\nh2\n'; seq 1000; } >hs
 	printf 'a1\nb\nc\na2\nd\na3\n' >recs
 	printf 'xAAyAAzAA' >ab
 	CMP_IN=/dev/null _compat_piped -j2 --pipepart <<'EOF'
 -a s --block 1k wc -l
 -a s --block -3 wc -l
+-a s30 --block -2 wc -l
+-a s30 --block -3 wc -c
 -a s --block 100 wc -c
 -a s --block 3892 wc -l
 -a hs --header : --block 1k wc -l
