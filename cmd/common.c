@@ -576,6 +576,12 @@ int common_joblog_open(struct common *cm, int stages)
 		return -1;
 	if (cli->joblog == NULL)
 		return 0;
+	if (strcmp(cli->joblog, "-") == 0) {
+		fprintf(stderr, "mprun: --joblog -: mprun does not write the job "
+				"log to standard output (GNU parallel does): "
+				"name a file (./- for a file named -)\n");
+		return -1;
+	}
 	if (cli->resume && !stages &&
 	    joblog_read(cli->joblog, &cm->resume, err, sizeof(err)) == -1) {
 		warn_msg(err);

@@ -376,6 +376,18 @@ _bad_option() {
 	[ ! -e ran ]
 }
 
+@test "--joblog - (GNU parallel: standard output) is refused, and makes no file named -" {
+	_bad_option --joblog - touch ran ::: x
+	grep -qx 'mprun: --joblog -: mprun does not write the job log to standard output (GNU parallel does): name a file (./- for a file named -)' err
+	[ ! -e ./- ]
+	_bad_option --joblog - --workers cat ::: x
+	grep -q -- '--joblog -: mprun does not write' err
+	[ ! -e ./- ]
+	run "$MPRUN" --joblog ./- echo ::: x
+	[ "$status" -eq 0 ]
+	[ "$(cut -f 9 ./- | tail -n 1)" = "echo x" ]
+}
+
 @test "--tmpdir that is missing or not a directory" {
 	_bad_option --tmpdir ./nowhere touch ran ::: x
 	grep -q -- '--tmpdir ./nowhere: No such file or directory' err
