@@ -4,9 +4,9 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included), and beside
-#                     that second run each libFuzzer target a few seconds
-#                     (make fuzz-smoke); ends with the line
+#                     reproducers and seed corpora included), and each
+#                     libFuzzer target a few seconds (make fuzz-smoke,
+#                     while the first run goes on); ends with the line
 #                     "N passed, N failed"
 #
 # Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
