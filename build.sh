@@ -4,9 +4,9 @@
 #   ./build.sh        install what is missing (as root), build, run an example
 #   ./build.sh test   build, then run the whole test suite twice: once as
 #                     built, once built with ASan+UBSan (the fuzz targets'
-#                     reproducers and seed corpora included), and each
-#                     libFuzzer target a few seconds (make fuzz-smoke,
-#                     while the first run goes on); ends with the line
+#                     reproducers and seed corpora included), and beside
+#                     that second run each libFuzzer target a few seconds
+#                     (make fuzz-smoke); ends with the line
 #                     "N passed, N failed"
 #
 # Build trees: _build/ (normal) and _asan/ (sanitizers), both out of tree.
@@ -174,8 +174,7 @@ test)
 	# third of the CPU time -O1 takes (about 21 s instead of 64 s here),
 	# and the suite's mprun runs spend about 10 s more in all. With clang
 	# the tree is instrumented for libFuzzer too (--enable-fuzzing), and
-	# the fuzz targets link with it; they run one at a time (make
-	# fuzz-smoke) while the plain suite still runs.
+	# the fuzz targets link with it.
 	fuzz= fuzz_args=
 	if command -v clang >/dev/null 2>&1; then
 		fuzz=yes fuzz_args="CC=clang --enable-fuzzing"
@@ -188,22 +187,34 @@ test)
 		# shellcheck disable=SC2086 # fuzz_args is a list
 		build_tree _asan --enable-sanitizers --enable-debug \
 			CFLAGS='-O0 -g' $fuzz_args &&
+			# its test programs too, so that its suite does not
+			# build them
+			make -s -C _asan -j"$jobs" check-programs >/dev/null &&
 			if [ -n "$fuzz" ]; then
 				say "make fuzz (_asan)"
-				make -s -C _asan -j"$jobs" fuzz >/dev/null &&
-					fuzz_smoke _asan 1
-			fi &&
-			# its test programs too, so that its suite, which
-			# has the machine to itself, does not build them
-			make -s -C _asan -j"$jobs" check-programs >/dev/null
+				make -s -C _asan -j"$jobs" fuzz >/dev/null
+			fi
 	} >"$asan_log" 2>&1 &
 	asan_build=$!
 	check_tree _build
 	if wait "$asan_build"; then
 		cat "$asan_log" >&2
+		# The fuzz targets run one at a time (make fuzz-smoke, each
+		# $FUZZ_SMOKE_TIME s of wall time), niced, beside the sanitizer
+		# suite, which leaves a core idle now and then.
+		smoke=
+		if [ -n "$fuzz" ]; then
+			{
+				renice -n 10 -p "$(exec sh -c 'echo $PPID')" \
+					>/dev/null 2>&1 || :
+				fuzz_smoke _asan 1
+			} &
+			smoke=$!
+		fi
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 		check_tree _asan
+		[ -z "$smoke" ] || wait "$smoke"
 	else
 		cat "$asan_log" >&2
 		say "the sanitizer build failed"
