@@ -37,11 +37,6 @@ struct callbacks {
 	unsigned long long nfailed;
 };
 
-/* A callback that finds no descriptor or process free (a job holds them)
- * is tried again this often, this many times (10 s) before it fails. */
-#define CB_RETRY_MS 50
-#define CB_RETRY_TRIES 200
-
 static const struct termseq term_once = {1, {SIGTERM}, {0}};
 
 static int callback_reaped(void *data, pid_t pid, int status);
@@ -318,9 +313,9 @@ static void cb_run_next(struct callbacks *q)
 		}
 		if (!q->terminating && why.len == 0 &&
 		    (errno == EMFILE || errno == ENFILE || errno == EAGAIN) &&
-		    q->retries < CB_RETRY_TRIES) {
+		    q->retries < FD_RETRY_TRIES) {
 			q->retries++;
-			q->retry_timer = loop_timer_add(q->loop, CB_RETRY_MS,
+			q->retry_timer = loop_timer_add(q->loop, FD_RETRY_MS,
 							cb_retry, q);
 			if (q->retry_timer != NULL)
 				break;

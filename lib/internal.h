@@ -12,6 +12,12 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A job or a callback that finds no descriptor free (a callback: nor a
+ * process), while others hold them, is started again this often, this
+ * many times (10 s), before it fails. */
+#define FD_RETRY_MS 50
+#define FD_RETRY_TRIES 200
+
 /* close() that keeps errno, for cleanup paths. */
 static inline void close_keep_errno(int fd)
 {

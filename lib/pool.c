@@ -1397,11 +1397,6 @@ static void job_running(struct pool *p, struct pool_job *j)
 	pool_update_writer(p);
 }
 
-/* Out of descriptors, none of our jobs running, a callback holding some:
- * try again this often, this many times (10 s). */
-#define FD_RETRY_MS 50
-#define FD_RETRY_TRIES 200
-
 /* The wait for descriptors is over: start again. */
 static void pool_fd_retry(struct loop *l, void *data)
 {
