@@ -9,6 +9,7 @@
 bats_require_minimum_version 1.5.0
 
 load setup
+load gnu
 
 setup_file() {
 	command -v parallel >/dev/null ||
@@ -45,10 +46,7 @@ _gnu() {
 	key=$(printf '%s\n%s' "$BATS_TEST_NAME" "$1" | sha1sum)
 	key=${key%% *}
 	if [ -n "${GNU_RECORDED:-}" ] && [ -z "${MPRUN_COMPAT_RECORD:-}" ]; then
-		out=$(grep -m 1 "^$key " "$GNU_ANSWERS") && {
-			printf '%b\n' "${out#* }"
-			return
-		}
+		gnu_answer_read "$GNU_ANSWERS" "$key" && return
 	fi
 	if [ -n "${MPRUN_COMPAT_CACHE:-}" ] && [ -f "$MPRUN_COMPAT_CACHE/$key" ]; then
 		cat "$MPRUN_COMPAT_CACHE/$key"
@@ -61,10 +59,8 @@ _gnu() {
 		printf '%s\n' "$out" >"$MPRUN_COMPAT_CACHE/$key.$$" &&
 			mv -f "$MPRUN_COMPAT_CACHE/$key.$$" "$MPRUN_COMPAT_CACHE/$key"
 	}
-	if [ -n "${MPRUN_COMPAT_RECORD:-}" ]; then
-		local esc=${out//\\/\\\\}
-		printf '%s %s\n' "$key" "${esc//$'\n'/\\n}" >>"$GNU_ANSWERS"
-	fi
+	[ -z "${MPRUN_COMPAT_RECORD:-}" ] ||
+		gnu_answer_write "$GNU_ANSWERS" "$key" "$out"
 	printf '%s\n' "$out"
 }
 

@@ -23,19 +23,33 @@ _gnu_recorded_version() {
 	[ "$v" = "$(head -n 1 "$GNU_PARALLEL_ANSWERS")" ]
 }
 
+# A recorded answer: the text kept under key $2 in file $1 (a line "KEY
+# TEXT", "\\" for a backslash and "\n" for a newline), unescaped, on
+# stdout; 1 if there is none.
+gnu_answer_read() {
+	local line
+	line=$(grep -m 1 "^$2 " "$1") || return 1
+	printf '%b\n' "${line#* }"
+}
+
+# Record text $3 under key $2 in file $1, as gnu_answer_read reads it.
+gnu_answer_write() {
+	local esc=${3//\\/\\\\}
+	printf '%s %s\n' "$2" "${esc//$'\n'/\\n}" >>"$1"
+}
+
 # GNU parallel -k "$@" (stdin /dev/null): its stdout in gnu and its exit
 # status in gnu_status, the caller's variables. Recorded (above), or kept
 # under the test's name and the arguments in MPRUN_COMPAT_CACHE (a private
 # directory build.sh makes for both builds' suites), or run.
 gnu_parallel() {
-	local key line esc
+	local key line
 	key=$(printf '%s\n' "$BATS_TEST_NAME" "$@" | sha1sum)
 	key=${key%% *}
 	if [ -z "${MPRUN_COMPAT_RECORD:-}" ] && _gnu_recorded_version &&
-		line=$(grep -m 1 "^$key " "$GNU_PARALLEL_ANSWERS"); then
-		line=${line#* }
+		line=$(gnu_answer_read "$GNU_PARALLEL_ANSWERS" "$key"); then
 		gnu_status=${line%% *}
-		gnu=$(printf '%b' "${line#* }")
+		gnu=${line#* }
 		return 0
 	fi
 	if [ -n "${MPRUN_COMPAT_CACHE:-}" ] &&
@@ -53,11 +67,9 @@ gnu_parallel() {
 			mv -f "$MPRUN_COMPAT_CACHE/gnu.$key.$$" \
 				"$MPRUN_COMPAT_CACHE/gnu.$key"
 	}
-	if [ -n "${MPRUN_COMPAT_RECORD:-}" ]; then
-		esc=${gnu//\\/\\\\}
-		printf '%s %s %s\n' "$key" "$gnu_status" "${esc//$'\n'/\\n}" \
-			>>"$GNU_PARALLEL_ANSWERS"
-	fi
+	[ -z "${MPRUN_COMPAT_RECORD:-}" ] ||
+		gnu_answer_write "$GNU_PARALLEL_ANSWERS" "$key" \
+			"$gnu_status $gnu"
 }
 
 # Run "$@" under GNU parallel and under mprun (-k both, stdin /dev/null):
