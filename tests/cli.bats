@@ -331,3 +331,25 @@ _bash_complete() {
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"--shell dash: not the absolute path of a program that can be run"* ]]
 }
+
+# --- the tests themselves -------------------------------------------------------
+
+@test "no test has a '! cmd' before its last command (bats ignores its status there)" {
+	# a command starts on a line whose code line before did not end in
+	# | \ && or ||; each that starts with ! must be its test's last
+	run awk '
+		/^@test / { t = 1; n = 0; cont = 0; next }
+		t && /^}$/ {
+			for (i = 1; i < n; i++)
+				if (neg[i]) print FILENAME ":" at[i] ": " txt[i]
+			t = 0; next
+		}
+		!t || /^[ \t]*(#|$)/ { next }
+		{
+			if (!cont) { n++; at[n] = FNR; txt[n] = $0; neg[n] = /^[ \t]*! / }
+			cont = /(\||\\|&&)[ \t]*$/
+		}' "$MPRUN_SRCDIR"/tests/*.bats
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}

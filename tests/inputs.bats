@@ -165,7 +165,7 @@ _in_ms() {
 @test "--shuf runs every input once, in a random order, also from a slow pipe" {
 	seq 200 | "$MPRUN" --shuf -j1 echo >out
 	sort -n out | cmp - <(seq 200)
-	! seq 200 | cmp -s - out
+	[ "$(cat out)" != "$(seq 200)" ]
 	(sleep 0.2; seq 3; sleep 0.2; seq 4 6) | "$MPRUN" --shuf -j2 echo >out
 	[ "$(sort -n out | tr '\n' ' ')" = "1 2 3 4 5 6 " ]
 	run "$MPRUN" --shuf -k echo ::: a b ::: 1 2

@@ -619,10 +619,11 @@ status 255" ]
 	rm -f /dev/shm/mprun-key-$N
 	[[ "$key" =~ ^[0-9a-f]{64}$ ]]
 	# every process's arguments, base64 ones decoded too
-	! ps -eo args= | grep -F "$key"
-	! ps -eo args= | grep -Eo "[A-Za-z0-9+/=]{40,}" | while read -r b; do
+	# (pgrep leaves itself out; a grep of ps would find its own)
+	[ -z "$(pgrep -af -- "$key")" ]
+	[ -z "$(ps -eo args= | grep -Eo "[A-Za-z0-9+/=]{40,}" | while read -r b; do
 		base64 -d <<<"$b" 2>/dev/null || :
-	done | grep -aF "$key"
+	done | grep -aF "$key")" ]
 	kill -INT "$pid"
 	wait "$pid" || :
 	pid=
