@@ -544,8 +544,8 @@ static void opts_help(FILE *f)
 		"NAME\n\n"
 		"Exit status: 0 all jobs succeeded; 1-100 that many failed; "
 		"101 more than\n"
-		"  100 failed; 130 interrupted (Ctrl-C); 255 usage or other "
-		"error.\n");
+		"  100 failed; 130 interrupted (Ctrl-C); 131 quit (Ctrl-\\); "
+		"255 usage or\n  other error.\n");
 }
 
 /* Print every long option, one per line (for the docs check). */

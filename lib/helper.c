@@ -321,7 +321,7 @@ struct buf *helper_err(struct helper *h)
 
 /* --- waiting where no loop runs ------------------------------------------ */
 
-/* SIGINT, SIGTERM, SIGHUP while waiting: stop. */
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT while waiting: stop. */
 static void wait_signal(struct loop *l, const struct signalfd_siginfo *si,
 			void *data)
 {
@@ -332,7 +332,7 @@ static void wait_signal(struct loop *l, const struct signalfd_siginfo *si,
 
 int helper_wait_init(struct helper_wait *w, int signals)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	size_t i;
 
 	w->signo = 0;

@@ -285,6 +285,15 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t)
 	free(t);
 }
 
+void loop_timers_delay(struct loop *l, uint64_t ms)
+{
+	size_t i;
+
+	/* all move alike: the heap's order stands */
+	for (i = 0; i < l->ntimers; i++)
+		l->heap[i]->due += ms;
+}
+
 int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data)
 {
 	struct epoll_event ev = {.events = EPOLLIN};

@@ -38,6 +38,9 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t ms,
  * A timer that has run is freed: forget its pointer in its callback. */
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 
+/* Move every timer not yet run ms later (the time the process was
+ * stopped, which is not to count). */
+void loop_timers_delay(struct loop *l, uint64_t ms);
 /* Deliver sig through the loop (it is blocked and read from a signalfd).
  * One callback per signal. 0 or -1/errno. */
 int loop_signal_add(struct loop *l, int sig, loop_signal_fn fn, void *data);

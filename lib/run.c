@@ -87,7 +87,7 @@ struct runner {
 	const struct run_display *display;
 	struct capture_watch watch;
 	int sweep_halted, sweep_always; /* end job trees after a halt, ever */
-	int interrupted, stops, error, error_after, go_failed;
+	int interrupted, quit, stops, error, error_after, go_failed;
 	const struct executor **execs; /* those with helpers (attach) */
 	size_t nexecs;
 };
@@ -250,34 +250,70 @@ static void run_records(void *data)
 	r->ops->kick(r->sched);
 }
 
-/* A second SIGINT: the user will not wait for the termination sequence.
- * Kill every descendant at once (job trees, workers, callbacks, helpers:
- * we are their subreaper); the loop reaps them and ends. */
-static void run_kill_all(void)
+/* Send sig to every descendant (job trees, workers, callbacks, helpers: we
+ * are their subreaper). SIGTSTP cannot stop one in another session (its
+ * group is orphaned: the kernel drops the signal): it gets SIGSTOP. */
+static void run_signal_all(int sig)
 {
-	pid_t *pids = NULL;
+	pid_t *pids = NULL, sid = getsid(0);
 	size_t n = 0, i;
 
 	if (termtree_descendants(&pids, &n) == -1)
 		return;
 	for (i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
+		kill(pids[i], sig == SIGTSTP && getsid(pids[i]) != sid
+				      ? SIGSTOP : sig);
 	free(pids);
 }
 
-/* SIGINT: end every job's tree now (a second one: kill it). */
+/* SIGINT: end every job's tree now. A second one: the user will not wait
+ * for the termination sequence; kill every descendant at once (the loop
+ * reaps them and ends). */
 static void run_sigint(struct loop *l, const struct signalfd_siginfo *si,
 		       void *data)
 {
 	struct runner *r = data;
 
 	if (r->interrupted) {
-		run_kill_all();
+		run_signal_all(SIGKILL);
 		return;
 	}
 	r->interrupted = 1;
 	capture_write_deadline(INTERRUPT_WRITE_MS);
 	r->ops->terminate(r->sched);
+}
+
+/* SIGQUIT (Ctrl-\): as two SIGINTs, every tree killed at once; the exit
+ * status says SIGQUIT. */
+static void run_sigquit(struct loop *l, const struct signalfd_siginfo *si,
+			void *data)
+{
+	struct runner *r = data;
+
+	r->quit = 1;
+	if (!r->interrupted)
+		run_sigint(l, si, data);
+	run_signal_all(SIGKILL);
+}
+
+/* SIGTSTP (Ctrl-Z): stop the jobs, then ourselves, as a shell stops a
+ * pipeline; continued (fg, bg, SIGCONT), continue them. The time stopped
+ * does not count against --timeout or --delay: the timers move on by it. */
+static void run_sigtstp(struct loop *l, const struct signalfd_siginfo *si,
+			void *data)
+{
+	struct runner *r = data;
+	uint64_t t0;
+
+	if (r->display != NULL)
+		r->display->before_output(r->display->data);
+	run_signal_all(SIGTSTP);
+	t0 = loop_now_ms();
+	kill(getpid(), SIGSTOP);
+	loop_timers_delay(l, loop_now_ms() - t0);
+	run_signal_all(SIGCONT);
+	if (r->display != NULL && r->display->resized != NULL)
+		r->display->resized(r->display->data);
 }
 
 /* SIGTERM / SIGHUP: start no new job, let the running ones finish; a
@@ -417,6 +453,8 @@ struct runner *run_new(const struct run_opts *o)
 	    loop_signal_add(r->loop, SIGINT, run_sigint, r) == -1 ||
 	    loop_signal_add(r->loop, SIGTERM, run_sigterm, r) == -1 ||
 	    loop_signal_add(r->loop, SIGHUP, run_sigterm, r) == -1 ||
+	    loop_signal_add(r->loop, SIGQUIT, run_sigquit, r) == -1 ||
+	    loop_signal_add(r->loop, SIGTSTP, run_sigtstp, r) == -1 ||
 	    (r->display != NULL && r->display->resized != NULL &&
 	     loop_signal_add(r->loop, SIGWINCH, run_winch, r) == -1))
 		goto fail;
@@ -506,7 +544,7 @@ int run_status(const struct runner *r)
 	if (r->go_failed || run_input_error(r) != NULL)
 		return RUN_EXIT_ERROR;
 	if (r->interrupted)
-		return RUN_EXIT_INTERRUPTED;
+		return r->quit ? RUN_EXIT_QUIT : RUN_EXIT_INTERRUPTED;
 	r->ops->end(r->sched, &e);
 	if (e.output_closed || r->error)
 		return RUN_EXIT_ERROR;

@@ -38,6 +38,7 @@ struct wpool_opts;
 #define RUN_EXIT_ERROR 255       /* a usage or another error */
 #define RUN_EXIT_MANY_FAILED 101 /* more than 100 failures */
 #define RUN_EXIT_INTERRUPTED 130 /* SIGINT, or a second SIGTERM / SIGHUP */
+#define RUN_EXIT_QUIT 131        /* SIGQUIT */
 
 /* A pipeline's per-stage figures in the shared memory are counters named
  * "stage:NAME:started" (running, done, failed). */

@@ -294,3 +294,36 @@ Y
 	sed -n 7p screen | grep -Eqx "\\[#{20}\\] 100% 3 done, 0 running, 0 failed, 3 total, $RATE, ETA 0:00"
 	[ "$(wc -l <screen)" -eq 7 ]
 }
+
+@test "Ctrl-Z in a shell: the jobs stop with mprun, the status makes way for the shell, fg continues them to the end" {
+	local cmd
+	printf -v cmd '%q ' "$MPRUN" --bar -j2 "$GATE {}; echo job-line-{}"
+	tmux -S "$SOCK" -f tmux.conf new-session -d -x 100 -y 30 -c "$T" \
+		"PS1='$ ' exec bash --norc --noprofile -i"
+	tmux -S "$SOCK" send-keys "$cmd ::: 1 2 3 4" Enter
+	_tm_go 1
+	_tm_wait "grep -qx job-line-1 screen && grep -q ' 1 done, 2 running' screen"
+	tmux -S "$SOCK" send-keys C-z
+	_tm_wait "grep -q 'Stopped' screen"
+	# jobs 2 and 3 wait at their gates: stopped too
+	[ "$(leftovers "sh (-c )?[^ ]*gate-$N" | wc -l)" -ge 2 ]
+	for p in $(leftovers "sh (-c )?[^ ]*gate-$N"); do
+		ps -o stat=,args= -p "$p" >&2
+		[[ $(ps -o stat= -p "$p") == T* ]]
+	done
+	_tm_go 2
+	_tm_go 3
+	_tm_go 4
+	tmux -S "$SOCK" send-keys "fg; echo \$? >rc" Enter
+	_tm_wait _tm_dead
+	[ "$(_tm_status)" -eq 0 ]
+	_tm_no_job_left
+	_tm_screen
+	cat screen
+	# each job line once and whole; the status erased before the shell's
+	# line (no bar above it), the last one at the end
+	[ "$(grep -c 'job-line-[0-9]' screen)" -eq 4 ]
+	[ "$(grep -cx 'job-line-[1-4]' screen)" -eq 4 ]
+	[ "$(sed '/Stopped/,$d' screen | grep -c 'running')" -eq 0 ]
+	grep -Eq "\\[#{20}\\] 100% 4 done, 0 running, 0 failed, 4 total, $RATE, ETA 0:00" screen
+}

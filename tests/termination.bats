@@ -396,6 +396,88 @@ _tm_waiting_job() {
 	[ "$(wc -l <up)" -eq 2 ]
 }
 
+# --- Ctrl-\ and Ctrl-Z ---------------------------------------------------------
+
+# Wait (at most 10 s) until process $1 is stopped.
+_tm_wait_stopped() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[[ $(ps -o stat= -p "$1") == T* ]] && return 0
+		sleep 0.02
+	done
+	echo "process $1 was not stopped: $(ps -o stat=,args= -p "$1")" >&2
+	return 1
+}
+
+# Print the state of each process of this test; fail unless each is
+# stopped ($1 = T) or each is not ($1 = run). Those not yet there get up to
+# 10 s.
+_tm_all_are() {
+	local i p s ok
+	for ((i = 0; i < 500; i++)); do
+		ok=1
+		for p in $(leftovers "$M"); do
+			s=$(ps -o stat= -p "$p") || continue
+			if [ "$1" = T ]; then [[ $s == T* ]] || ok=; else
+				[[ $s != T* ]] || ok=; fi
+		done
+		[ -z "$ok" ] || break
+		sleep 0.02
+	done
+	ps -o pid,stat,args -p "$(leftovers "$M" | paste -sd,)" >&2
+	[ -n "$ok" ]
+}
+
+@test "Ctrl-\\ (SIGQUIT): every job's whole tree is killed at once, not waiting out --termseq; status 131" {
+	_tm_make_tree
+	_tm_start -j2 --termseq TERM,60000,KILL,10 "./${M}_tree" ::: deaf deaf deaf
+	_tm_wait_lines up 2
+	_tm_signal_and_wait QUIT
+	[ "$st" -eq 131 ]
+	[ "$elapsed" -lt 5000 ]
+	_tm_nothing_left
+	[ "$(wc -l <up)" -eq 2 ]
+	[ ! -s out ]
+	# mprun ended them and exited; it did not die of the signal itself
+	[ "$(grep -c -i 'core' err)" -eq 0 ]
+}
+
+@test "Ctrl-Z (SIGTSTP): every process of the jobs' trees is stopped with mprun; SIGCONT continues them all" {
+	_tm_make_tree
+	_tm_start -j2 "./${M}_tree" ::: a b
+	_tm_wait_lines up 2
+	# the terminal sends SIGTSTP to the foreground group: mprun's only
+	kill -TSTP -- "-$pid"
+	_tm_wait_stopped "$pid"
+	# the jobs, their children, the setsid children and the daemons
+	[ "$(leftovers "$M" | wc -l)" -ge 9 ]
+	_tm_all_are T
+	# fg: the shell sends SIGCONT to mprun's group
+	kill -CONT -- "-$pid"
+	_tm_all_are run
+	_tm_signal_and_wait INT
+	[ "$st" -eq 130 ]
+	_tm_nothing_left
+}
+
+@test "Ctrl-Z: the jobs make no progress while stopped, and the time stopped does not count against --timeout" {
+	_tm_start -j2 --timeout 3 "echo {} >>up; sleep 1.5; echo {} >>done; echo {} $M" ::: a b
+	_tm_wait_lines up 2
+	kill -TSTP -- "-$pid"
+	_tm_wait_stopped "$pid"
+	# (without the stop, both jobs would have ended by now)
+	sleep 3.2
+	[ ! -e done ]
+	kill -CONT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	pid=
+	cat err >&2
+	[ "$st" -eq 0 ]
+	[ "$(sort out)" = "$(printf 'a %s\nb %s' "$M" "$M")" ]
+	[ ! -s err ]
+}
+
 # --- jobs killed by a signal ----------------------------------------------------
 
 @test "a job killed by a signal counts as failed in the exit status" {

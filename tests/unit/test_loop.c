@@ -128,6 +128,28 @@ static void test_timer_fifo(void)
 	loop_free(l);
 }
 
+/* loop_timers_delay moves every timer not yet run, keeping their order: a
+ * timer added after it, due sooner, runs first. */
+static void test_timers_delay(void)
+{
+	struct loop *l = loop_new();
+	struct ran r = {0};
+	struct tag tags[3] = {{&r, 0}, {&r, 1}, {&r, 9}};
+	int i;
+
+	loop_timer_add(l, 0, note, &tags[0]);
+	loop_timer_add(l, 20, note, &tags[1]);
+	loop_timers_delay(l, 50);
+	loop_timer_add(l, 30, note, &tags[2]);
+	for (i = 0; i < 100 && r.n < 3; i++)
+		loop_run_once(l);
+	CHECK_INT(r.n, 3);
+	CHECK_INT(r.order[0], 9);
+	CHECK_INT(r.order[1], 0);
+	CHECK_INT(r.order[2], 1);
+	loop_free(l);
+}
+
 /* Many timers, some cancelled: the others run once each, soonest first,
  * equal delays in the order added. */
 static void test_timer_heap(void)
@@ -302,6 +324,7 @@ int main(void)
 	loop_free(l);
 	test_timer_next_turn();
 	test_timer_fifo();
+	test_timers_delay();
 	test_timer_heap();
 	test_timer_cancel_in_pass();
 	test_watch_generation();
