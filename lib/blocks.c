@@ -86,9 +86,14 @@ static int blocks_memfd(void)
 	return memfd_create("mprun-block", MFD_CLOEXEC);
 }
 
-/* The first offset a boundary can be at: after recend, never at 0. */
+/* The first offset a boundary can be at: after recend, never at 0. With
+ * -N (strings), as GNU parallel counts records: after recend found past
+ * the block's first byte, so that an empty record (a blank line) at the
+ * start of a block goes with the next one. */
 static uint64_t blocks_first(const struct blocks *b)
 {
+	if (b->nrecords > 0 && b->re == NULL)
+		return b->elen + 1;
 	return b->elen > 1 ? b->elen : 1;
 }
 
@@ -622,13 +627,15 @@ static size_t blocks_strip_re(const struct blocks *b, char *m, size_t n)
 	return n;
 }
 
-/* --rrs: take the separators' text out of the block in fd, in place. */
-static int blocks_strip(struct blocks *b, int fd)
+/* --rrs: take the separators' text out of the block in fd, in place; its
+ * length left in *left. */
+static int blocks_strip(struct blocks *b, int fd, size_t *left)
 {
 	struct stat st;
 	size_t n;
 	char *m;
 
+	*left = 0;
 	if (fstat(fd, &st) == -1)
 		return -1;
 	if (st.st_size == 0)
@@ -640,6 +647,7 @@ static int blocks_strip(struct blocks *b, int fd)
 	n = b->re != NULL ? blocks_strip_re(b, m, (size_t)st.st_size)
 			  : blocks_strip_str(b, m, (size_t)st.st_size);
 	munmap(m, (size_t)st.st_size);
+	*left = n;
 	return ftruncate(fd, (off_t)n);
 }
 
@@ -662,11 +670,17 @@ static int blocks_prepend(struct blocks *b, int *fd)
 }
 
 /* A block as the job gets it: without separators (--rrs), after the
- * header (--header). */
+ * header (--header). 0, 1 if nothing is left of it (--rrs took all of it,
+ * no header goes before it, and it is not for --round-robin, whose jobs
+ * run anyway): no job gets it, or -1/errno. */
 static int blocks_finish(struct blocks *b, int *fd)
 {
-	if (b->remove_sep && blocks_strip(b, *fd) == -1)
+	size_t left = 1;
+
+	if (b->remove_sep && blocks_strip(b, *fd, &left) == -1)
 		return -1;
+	if (left == 0 && b->hlen == 0 && !b->header_apart)
+		return 1;
 	return b->hlen > 0 && !b->header_apart ? blocks_prepend(b, fd) : 0;
 }
 
@@ -1193,14 +1207,21 @@ static int blocks_next_file(struct blocks *b, int *fd)
 
 int blocks_next(struct blocks *b, int *fd)
 {
-	int rc;
+	int rc, empty = 0;
 
-	b->poll_fd = -1;
-	rc = b->file_mode ? blocks_next_file(b, fd) : blocks_next_stream(b, fd);
-	if (rc == 1 && blocks_finish(b, fd) == -1) {
-		close_keep_errno(*fd);
-		return -1;
-	}
+	do {
+		b->poll_fd = -1;
+		rc = b->file_mode ? blocks_next_file(b, fd)
+				  : blocks_next_stream(b, fd);
+		if (rc == 1 && (empty = blocks_finish(b, fd)) != 0) {
+			/* -1, or a block --rrs emptied: no job runs on no
+			 * input (GNU parallel's --pipe runs no command) */
+			close_keep_errno(*fd);
+			if (empty == -1)
+				return -1;
+			b->count--;
+		}
+	} while (rc == 1 && empty);
 	return rc;
 }
 

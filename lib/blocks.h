@@ -45,7 +45,9 @@
  *
  * remove_sep (--rrs) takes the separators' text out of each block as GNU
  * parallel does: every recend followed by recstart, then a recstart that
- * starts the block and a recend that ends it.
+ * starts the block and a recend that ends it. A block left empty so, with
+ * no header before it, is not handed out (unless header_apart): GNU
+ * parallel runs no command on an empty block.
  *
  * header (--header): the first N lines ("N"), the first line (":"), or the
  * text a pattern matches at the start of the input; it is taken off the

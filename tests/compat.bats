@@ -407,6 +407,22 @@ _compat_piped() {
 EOF
 }
 
+@test "compat: --pipe -N: a blank line starting a block goes with the next record; a block --rrs empties runs no job" {
+	printf 'a\n\nb\n\n\n\nc\n;;x;\n' >in
+	CMP_IN=in _compat_piped --pipe <<'EOF'
+-N1 wc -c
+-N2 wc -c
+-N3 wc -c
+-N1 --rrs wc -c
+-N2 --rrs wc -c
+-L1 --rrs wc -c
+-N1 --recend ; wc -c
+-N1 --recend ; --rrs wc -c
+-N1 --recend ;\n --recstart ; wc -c
+-N1 --header : wc -c
+EOF
+}
+
 @test "compat: GNU parallel's other spellings of options do what the option does" {
 	local pair alias canon a b bad=0
 	printf 'h\n1\n2\n' >in

@@ -71,7 +71,9 @@ static void naive_size(const char *d, size_t n, size_t bs, const char *e,
 	}
 }
 
-/* -N k, naively: after the k-th boundary. */
+/* -N k, naively: after the k-th boundary, counting those whose recend
+ * starts past the block's first byte (GNU parallel: a blank line that
+ * starts a block goes with the next record). */
 static void naive_count(const char *d, size_t n, size_t k, const char *e,
 			const char *s, struct cuts *c)
 {
@@ -79,7 +81,7 @@ static void naive_count(const char *d, size_t n, size_t k, const char *e,
 
 	c->n = 0;
 	while (pos < n) {
-		for (p = pos + 1, seen = 0; p <= n; p++)
+		for (p = pos + strlen(e) + 1, seen = 0; p <= n; p++)
 			if (naive_at(d, n, p, e, s) && ++seen == k)
 				break;
 		if (p > n)
