@@ -777,16 +777,23 @@ fail:
 	return -1;
 }
 
-/* A record is longer than the block: fill one block size more (up to the
- * longest record, then EMSGSIZE); grew() is told once. 0, or -1/errno. */
+/* A record is longer than the block (by size, or -L): the block size
+ * grows by 30 % + 1 byte, for this block and every later one, as GNU
+ * parallel's does; up to the longest record, then EMSGSIZE. grew() is
+ * told once. 0, or -1/errno. */
 static long long blocks_grow(struct blocks *b)
 {
+	uint64_t nb = b->block;
+
 	if (b->want >= b->max) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	b->want = b->max - b->want > b->block ? b->want + b->block : b->max;
-	if (!b->warned && b->nrecords == 0 && b->grew != NULL)
+	while (nb <= b->want && nb < b->max) /* ceil(1.3 nb + 1) */
+		nb += nb / 10 * 3 + (nb % 10 * 3 + 9) / 10 + 1;
+	b->block = nb < b->max ? nb : b->max;
+	b->want = b->block;
+	if (!b->warned && b->grew != NULL)
 		b->grew(b->grew_data);
 	b->warned = 1;
 	return 0;

@@ -423,6 +423,23 @@ EOF
 EOF
 }
 
+@test "compat: --pipe --block below a record's length: the block size grows by 30% + 1 for the later blocks too" {
+	{ printf 'a\nb\n'; printf 'L%.0s' $(seq 60); printf '\n'; seq 40; } >in
+	printf '\n;bb\na;\n\naa;ba;;\n\nb\na;b>\n>\n>\na;' >in2
+	CMP_IN=in _compat_piped --pipe <<'EOF'
+--block 10 wc -c
+--block 3 wc -c
+--block 7 -L 2 wc -c
+--block 10 --recend 1 wc -c
+EOF
+	CMP_IN=in2 _compat_piped --pipe <<'EOF'
+--block 4 wc -c
+--block 6 --recstart > wc -c
+--block 1 --recend ; wc -c
+--block 2 --recstart ; wc -c
+EOF
+}
+
 @test "compat: GNU parallel's other spellings of options do what the option does" {
 	local pair alias canon a b bad=0
 	printf 'h\n1\n2\n' >in
