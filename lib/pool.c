@@ -487,7 +487,11 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 		if (p->opts.fill) {
 			size_t c = record_cost(p, r);
 
-			if (j->nrecs > 0 && cost + c > limit) {
+			/* -n with -X: at most that many; one more came, so
+			 * this job does not reach the end (no spread) */
+			if ((p->opts.max_args > 0 &&
+			     j->nrecs >= p->opts.max_args) ||
+			    (j->nrecs > 0 && cost + c > limit)) {
 				p->carry = r;
 				return 1;
 			}

@@ -164,7 +164,7 @@ EOF
 EOF
 }
 
-@test "compat: -X and -m spread the last inputs over the job slots" {
+@test "compat: -X and -m spread the last inputs over the job slots; -n caps them" {
 	_compat <<'EOF'
 -k -j4 -X echo ::: 1 2 3 4 5 6
 -k -j2 -m echo ::: 1 2 3 4 5
@@ -174,6 +174,12 @@ EOF
 -k -j4 -m echo ::: a
 -k -j3 --xargs echo ::: 1 2 3 4 5
 -k -j3 -X echo {#} {} ::: a b c d e f g
+-k -j2 -n3 -X echo {} ::: a b c d e
+-k -j2 -n2 -X echo {} ::: a b c d e f g
+-k -j3 -n4 -m echo ::: a b c d e f g
+-k -j2 -n2 -X echo ::: a b
+-k -j3 -n2 -X echo ::: a b c d e f g h
+-k -j2 -n3 -m echo ::: a b c d e f g h i j
 EOF
 }
 

@@ -1230,6 +1230,31 @@ static void test_batches(void)
 	CHECK_STR(spawn_of(1, 0)->script, "oA oB oC");
 	teardown();
 
+	/* -X -n 2 (GNU parallel): at most 2 a job; the job that reaches the
+	 * end spreads its records over the slots, one that does not (one more
+	 * came) keeps its 2 */
+	setup(2);
+	R.o.fill = 1;
+	R.o.spread = 1;
+	R.o.max_args = 2;
+	add("oA", "oB", "oC", "oD", "oE", NULL);
+	CHECK_INT(run(), 0);
+	CHECK_INT(sched_started(R.p), 3);
+	CHECK_STR(spawn_of(1, 0)->script, "oA oB");
+	CHECK_STR(spawn_of(2, 0)->script, "oC oD");
+	CHECK_STR(spawn_of(3, 0)->script, "oE");
+	teardown();
+	setup(2);
+	R.o.fill = 1;
+	R.o.spread = 1;
+	R.o.max_args = 4;
+	add("oA", "oB", "oC", "oD", NULL);
+	CHECK_INT(run(), 0);
+	CHECK_INT(sched_started(R.p), 2);
+	CHECK_STR(spawn_of(1, 0)->script, "oA oB");
+	CHECK_STR(spawn_of(2, 0)->script, "oC oD");
+	teardown();
+
 	/* an empty queue: nothing runs, the pool is finished */
 	setup(2);
 	CHECK_INT(run(), 0);
