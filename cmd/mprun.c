@@ -166,7 +166,9 @@ static int make_template(struct run *r)
 {
 	static char *const as_command[] = {(char *)"{}"};
 	struct template_conf conf = {
-		.flags = (r->cli.fill == FILL_CONTEXT ? TEMPLATE_CONTEXT : 0) |
+		.flags = (r->cli.fill == FILL_CONTEXT || r->cli.context
+				  ? TEMPLATE_CONTEXT
+				  : 0) |
 			 (r->cli.pipe != PIPE_NONE || r->cli.no_insert
 				  ? TEMPLATE_NO_APPEND
 				  : 0) |

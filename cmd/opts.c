@@ -202,7 +202,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"X", no_argument, NULL, 'X'}, NULL,
 	 "fill the command line, repeating words with {} (context)", 'X'},
 	{{"xargs", no_argument, NULL, OPT_XARGS}, NULL,
-	 "as -X, the last inputs not spread over the job slots", 0},
+	 "as -m, the last inputs not spread over the job slots", 0},
 	{{"multiple", no_argument, NULL, 'm'}, NULL,
 	 "fill the command line, {} standing for all the inputs", 'm'},
 	{{"keep-order", no_argument, NULL, 'k'}, NULL,
@@ -753,7 +753,10 @@ static int check_pipe(struct cli *cli)
 	if (cli->no_insert)
 		cli->nrecords = 1;
 	if (cli->pipe == PIPE_NONE && (cli->nrecords || cli->lines)) {
-		/* -N and -L without --pipe are -n (-L: one input a line) */
+		/* -N and -L without --pipe are -n (-L: one input a line);
+		 * as GNU parallel, a word with {} is repeated per input (as
+		 * -X), with -L not under -m or --xargs */
+		cli->context = cli->nrecords > 0 || cli->fill != FILL_PLAIN;
 		cli->max_args = cli->nrecords ? cli->nrecords : cli->lines;
 		cli->nrecords = cli->lines = 0;
 	}
@@ -1207,12 +1210,12 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->no_insert = n == 0; /* as -N 0 (GNU parallel) */
 		return 0;
 	case 'X':
-	case OPT_XARGS:
 		cli->fill = FILL_CONTEXT;
-		cli->no_spread = c == OPT_XARGS;
 		return 0;
 	case 'm':
+	case OPT_XARGS:
 		cli->fill = FILL_PLAIN;
+		cli->no_spread = c == OPT_XARGS;
 		return 0;
 	case 'E':
 		cli->eof_str = arg;

@@ -46,6 +46,8 @@ struct cli {
 	int skip_first;       /* --skip-first-line */
 	int link;             /* --link */
 	int no_insert;        /* -N 0: the inputs are not put in the command */
+	int context;          /* -N, -L without --pipe: a word with {} is
+			       * repeated per input, as -X does */
 	int shell_quote;      /* --shell-quote */
 	int trim;             /* --trim: INPUT_TRIM_* */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */

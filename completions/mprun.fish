@@ -93,7 +93,8 @@ complete -c mprun -n __fish_mprun_needs_command -l header -x -d '--pipe: the hea
 complete -c mprun -n __fish_mprun_needs_command -l remove-rec-sep -d '--pipe: take the record separators out of each block'
 complete -c mprun -n __fish_mprun_needs_command -l regexp -d '--recend and --recstart are regular expressions'
 complete -c mprun -n __fish_mprun_needs_command -s n -l max-args -x -d 'At most N inputs per command'
-complete -c mprun -n __fish_mprun_needs_command -s X -l xargs -d 'Fill the command line'
+complete -c mprun -n __fish_mprun_needs_command -s X -d 'Fill the command line, repeating words with {}'
+complete -c mprun -n __fish_mprun_needs_command -l xargs -d 'As -m, the last inputs not spread over the job slots'
 complete -c mprun -n __fish_mprun_needs_command -s k -l keep-order -d 'Output in input order'
 complete -c mprun -n __fish_mprun_needs_command -l order -x -a 'unordered imap map' -d 'Output order'
 complete -c mprun -n __fish_mprun_needs_command -l group -d "Each job's output as one unit"

@@ -149,6 +149,13 @@ EOF
 -k -j1 --xargs echo ::: 1 2 3
 -k -j1 -m echo pre-{}-post ::: a b c
 -k -j1 -m echo ::: a b c
+-k -j1 --xargs echo pre-{}-post ::: a b c
+-k -j2 --xargs echo {} {} ::: a b c
+-k -N2 echo x{}y ::: a b c
+-k -N2 -m echo x{}y ::: a b c
+-k -L2 echo x{}y :::: abc
+-k -L2 -m echo x{}y :::: abc
+-k -L2 --xargs echo x{}y :::: abc
 EOF
 }
 

@@ -49,12 +49,60 @@ static void test_parse_twice(void)
 	free(w2);
 }
 
+/* How each filling and batching option sets the fill, the spread and the
+ * repetition of words with {} (GNU parallel's context replace). */
+static void test_fill(void)
+{
+	static const struct {
+		const char *opt;
+		int fill, no_spread, context;
+		size_t max_args;
+	} want[] = {
+		{"-X", FILL_CONTEXT, 0, 0, 0},
+		{"-m", FILL_PLAIN, 0, 0, 0},
+		{"--xargs", FILL_PLAIN, 1, 0, 0},
+		{"-N2", FILL_NONE, 0, 1, 2},
+		{"-L2", FILL_NONE, 0, 1, 2},
+		{"-n2", FILL_NONE, 0, 0, 2},
+	};
+	char *argv[5] = {"mprun", NULL, NULL, "echo", NULL};
+	struct cli cli;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		argv[1] = (char *)want[i].opt;
+		argv[2] = "-k";
+		CHECK_INT(parse(4, argv, &cli), 0);
+		CHECK_INT(cli.fill, want[i].fill);
+		CHECK_INT(cli.no_spread, want[i].no_spread);
+		CHECK_INT(cli.context, want[i].context);
+		CHECK_INT(cli.max_args, want[i].max_args);
+		opts_free(&cli);
+	}
+	/* -L under -m or --xargs: no repetition; -N: always */
+	argv[1] = "-L2";
+	argv[2] = "-m";
+	CHECK_INT(parse(4, argv, &cli), 0);
+	CHECK_INT(cli.context, 0);
+	opts_free(&cli);
+	argv[2] = "--xargs";
+	CHECK_INT(parse(4, argv, &cli), 0);
+	CHECK_INT(cli.context, 0);
+	opts_free(&cli);
+	argv[1] = "-N2";
+	argv[2] = "-m";
+	CHECK_INT(parse(4, argv, &cli), 0);
+	CHECK_INT(cli.context, 1);
+	opts_free(&cli);
+}
+
 int main(void)
 {
 	devnull = fopen("/dev/null", "w");
 	if (devnull == NULL)
 		return 99;
 	test_parse_twice();
+	test_fill();
 	fclose(devnull);
 	return UNIT_DONE();
 }
