@@ -828,6 +828,8 @@ static struct input *cli_blocks_input(const struct cli *cli)
 struct input *cli_input(const struct cli *cli)
 {
 	struct input_opts io = {.delim = cli->delim,
+				.delims = cli->delims,
+				.ndelims = cli->ndelims,
 				.colsep = cli->colsep,
 				.max_record = cli_max_record(cli),
 				.eof_str = cli->eof_str,

@@ -135,7 +135,7 @@ static const struct opt_doc opt_docs[] = {
 	{{"null", no_argument, NULL, '0'}, NULL,
 	 "inputs are separated by NUL, not newline", '0'},
 	{{"delimiter", required_argument, NULL, 'd'}, "DELIM",
-	 "inputs are separated by the byte DELIM", 'd'},
+	 "inputs are separated by DELIM (bytes; \\n \\t \\r \\0 \\NNN)", 'd'},
 	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
 	{{"trim", required_argument, NULL, OPT_TRIM}, "n|l|r|lr",
@@ -689,6 +689,59 @@ static int opt_size(const char *name, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* Is c an octal digit? */
+static int is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/* -d STR, as GNU parallel's: \t \n \r, \DDD and \D (octal) are their
+ * bytes, all else is itself; one byte, or a string of them (Perl's $/). */
+static int parse_delim(const char *arg, struct cli *cli)
+{
+	size_t n = 0, i;
+	char *d = malloc(strlen(arg) + 1);
+
+	if (d == NULL)
+		return usage_error("-d: %s", strerror(errno));
+	for (i = 0; arg[i] != '\0'; i++) {
+		const char *e = strchr("tnr", arg[i + 1]);
+
+		if (arg[i] != '\\' || arg[i + 1] == '\0') {
+			d[n++] = arg[i];
+		} else if (e != NULL) {
+			d[n++] = "\t\n\r"[e - "tnr"];
+			i++;
+		} else if (is_octal(arg[i + 1]) && is_octal(arg[i + 2]) &&
+			   is_octal(arg[i + 3])) {
+			d[n++] = (char)(((arg[i + 1] - '0') << 6) |
+					((arg[i + 2] - '0') << 3) |
+					(arg[i + 3] - '0'));
+			i += 3;
+		} else if (is_octal(arg[i + 1])) {
+			d[n++] = (char)(arg[i + 1] - '0');
+			i++;
+		} else {
+			d[n++] = arg[i];
+		}
+	}
+	free(cli->delims);
+	cli->delims = NULL;
+	cli->ndelims = 0;
+	if (n == 0) {
+		free(d);
+		return usage_error("-d: the delimiter is empty");
+	}
+	cli->delim = (unsigned char)d[0];
+	if (n == 1) {
+		free(d);
+		return 0;
+	}
+	cli->delims = d;
+	cli->ndelims = n;
+	return 0;
+}
+
 /* -L N: a count, with GNU parallel's units (10k, 1K, 1.5k). */
 static int parse_lines(const char *v, struct cli *cli)
 {
@@ -1187,18 +1240,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->delim = '\0';
 		return 0;
 	case 'd':
-		if (strcmp(arg, "\\n") == 0)
-			cli->delim = '\n';
-		else if (strcmp(arg, "\\0") == 0)
-			cli->delim = '\0';
-		else if (strcmp(arg, "\\t") == 0)
-			cli->delim = '\t';
-		else if (strlen(arg) == 1)
-			cli->delim = (unsigned char)arg[0];
-		else
-			return usage_error("-d: \"%s\" is not one character",
-					   arg);
-		return 0;
+		return parse_delim(arg, cli);
 	case 'C':
 		cli->colsep = arg;
 		return 0;
@@ -1638,6 +1680,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 
 void opts_free(struct cli *cli)
 {
+	free(cli->delims);
+	cli->delims = NULL;
 	if (cli->named != NULL)
 		for (size_t i = 0; i < cli->ncommand; i++)
 			free(cli->named[i]);

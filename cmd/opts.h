@@ -38,6 +38,9 @@ struct cli {
 	const char *tagstring;
 	int null_delim;
 	int delim;
+	char *delims;         /* -d of more than one byte (GNU parallel's $/),
+			       * ndelims of them, or NULL: delim */
+	size_t ndelims;
 	const char *colsep;
 	const char *eof_str;  /* -E STR */
 	int skip_blank;       /* -r */

@@ -57,6 +57,8 @@ struct group {
 
 struct input {
 	int delim;
+	char *delims;           /* a delimiter of ndelims > 1 bytes, or NULL */
+	size_t ndelims;
 	size_t max_record;
 	char *eof_str;          /* -E, or NULL */
 	int skip_blank;         /* -r */
@@ -189,6 +191,15 @@ struct input *input_new(const struct input_opts *opts, char *errbuf,
 	if (in == NULL)
 		return NULL;
 	in->delim = opts != NULL ? opts->delim : '\n';
+	if (opts != NULL && opts->ndelims > 1) {
+		in->delims = malloc(opts->ndelims);
+		if (in->delims == NULL) {
+			free(in);
+			return NULL;
+		}
+		memcpy(in->delims, opts->delims, opts->ndelims);
+		in->ndelims = opts->ndelims;
+	}
 	in->max_record = opts != NULL && opts->max_record > 0
 				 ? opts->max_record
 				 : MAX_RECORD_DEFAULT;
@@ -260,6 +271,7 @@ void input_free(struct input *in)
 	}
 	free(in->src);
 	free(in->grp);
+	free(in->delims);
 	values_free(&in->cur);
 	pcre2_match_data_free(in->md);
 	pcre2_code_free(in->colsep);
@@ -480,7 +492,18 @@ static int source_scan(struct input *in, struct source *s, size_t *len)
 	const char *stop = p + (s->buf.len - s->pos), *end;
 	char max[32], why[96];
 
-	end = memchr(from, in->delim, (size_t)(stop - from));
+	if (in->delims != NULL) {
+		end = memmem(from, (size_t)(stop - from), in->delims,
+			     in->ndelims);
+		/* a delimiter may start in the last bytes, its end to come */
+		if (end == NULL && !s->eof &&
+		    (size_t)(stop - from) >= in->ndelims)
+			stop -= in->ndelims - 1;
+		else if (end == NULL && !s->eof)
+			stop = from;
+	} else {
+		end = memchr(from, in->delim, (size_t)(stop - from));
+	}
 	if (end != NULL)
 		stop = end;
 	if (in->delim != '\0' && memchr(from, '\0', (size_t)(stop - from)))
@@ -542,7 +565,7 @@ static int source_split(struct input *in, struct source *s,
 	found = source_scan(in, s, &len);
 	if (found == -1 || (found == 0 && !s->eof))
 		return found;
-	used = found ? len + 1 : len;
+	used = found ? len + (in->delims != NULL ? in->ndelims : 1) : len;
 	s->nrec++;
 	rc = record_take(in, s, p, len, out);
 	if (rc == -1)

@@ -50,6 +50,8 @@ struct record *record_new_fd(const char *origin, unsigned long long lineno,
 
 struct input_opts {
 	int delim;            /* record delimiter: '\n' by default, '\0' for -0 */
+	const char *delims;   /* or a delimiter of ndelims > 1 bytes (-d ::) */
+	size_t ndelims;
 	const char *colsep;   /* pcre2 pattern splitting records, or NULL */
 	size_t max_record;    /* longest record in bytes; 0: 1 GiB */
 	const char *eof_str;  /* -E: a record equal to it ends its source */

@@ -109,10 +109,12 @@ _bad_not_crashed() {
 	grep -q bogus err
 }
 
-@test "-d with more than one character: status 255" {
-	run _bad_err_to_file "$MPRUN" -d ab echo ::: a
+@test "-d with an empty delimiter: status 255, named, no job" {
+	run _bad_err_to_file "$MPRUN" -d '' echo ::: a
 	[ "$status" -eq 255 ]
-	grep -q -- '-d' err
+	[ "$output" = "" ]
+	[ "$(cat err)" = "$(printf '%s\n' "mprun: -d: the delimiter is empty" \
+		"Try 'mprun --help' for more information.")" ]
 }
 
 @test "--buffer-size with a bad size: status 255" {

@@ -264,6 +264,40 @@ _in_ms() {
 	[ "$output" = "$(printf '=a=\n=b=')" ]
 }
 
+@test "-d with several bytes splits on the string, also when it comes in pieces (GNU parallel's -d)" {
+	printf 'a, b,c, d, ' >in
+	run "$MPRUN" -d ', ' -k echo ={}= <in
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '=a=\n=b,c=\n=d=')" ]
+	# the delimiter split across two writes of a slow writer
+	run "$MPRUN" -d XYZ -k echo ={}= < <(for i in 1 2 3; do
+		printf 'aXY'; sleep 0.1; printf 'Zb'; sleep 0.1; done)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '=a=\n=ba=\n=ba=\n=b=')" ]
+	# records around 64 KiB, the reader's size, each counted whole
+	for n in 65534 3 65535 0 65536 65537; do head -c "$n" /dev/zero | tr '\0' a; printf '::'; done >big
+	run "$MPRUN" -d :: -k -j2 'printf %s {} | wc -c' :::: big
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '65534\n3\n65535\n0\n65536\n65537')" ]
+}
+
+@test "-d: \\r, octal \\NNN and \\N are their bytes, other text itself (GNU parallel's escapes)" {
+	printf 'a\rb' >in
+	run "$MPRUN" -d '\r' -k echo ={}= <in
+	[ "$output" = "$(printf '=a=\n=b=')" ]
+	printf 'a:b' >in
+	run "$MPRUN" -d '\072' -k echo ={}= <in
+	[ "$output" = "$(printf '=a=\n=b=')" ]
+	printf 'a\001b' >in
+	run "$MPRUN" -d '\1' -k echo ={}= <in
+	[ "$output" = "$(printf '=a=\n=b=')" ]
+	# \x is not an escape: the four bytes
+	printf 'a:b\\x3ac' >in
+	run "$MPRUN" -d '\x3a' -k echo ={}= <in
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '=a:b=\n=c=')" ]
+}
+
 @test "--colsep splits each line into {1} {2}" {
 	printf 'a:1\nb:2\n' >in
 	run "$MPRUN" -k --colsep : echo {2} {1} <in
