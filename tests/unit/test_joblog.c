@@ -71,12 +71,13 @@ static void test_write(void)
 				  .command = NULL};
 	CHECK_INT(joblog_write(l, &e), 0);
 	joblog_close(l);
-	/* Newline and TAB escaped; host ":" when none; 3 decimals each. */
+	/* Newline and TAB escaped; host ":" when none; 3 decimals each;
+	 * JobRuntime right-aligned in 10 (GNU parallel's %10.3f). */
 	CHECK_STR(slurp(path),
 		  HEADER "\n"
-			 "3\t:\t1700000000.123\t0.005\t0\t42\t2\t0\t"
+			 "3\t:\t1700000000.123\t     0.005\t0\t42\t2\t0\t"
 			 "printf 'a\\tb\\nc' \\n\n"
-			 "10\t2/web1\t0.999\t61.001\t7\t0\t143\t15\t\n");
+			 "10\t2/web1\t0.999\t    61.001\t7\t0\t143\t15\t\n");
 	/* Opened again to append: appended to, no second header. */
 	l = joblog_open(path, 0, 1);
 	CHECK(l != NULL);
@@ -85,10 +86,10 @@ static void test_write(void)
 	joblog_close(l);
 	CHECK_STR(slurp(path),
 		  HEADER "\n"
-			 "3\t:\t1700000000.123\t0.005\t0\t42\t2\t0\t"
+			 "3\t:\t1700000000.123\t     0.005\t0\t42\t2\t0\t"
 			 "printf 'a\\tb\\nc' \\n\n"
-			 "10\t2/web1\t0.999\t61.001\t7\t0\t143\t15\t\n"
-			 "11\t:\t0.000\t0.000\t0\t0\t0\t0\tx\n");
+			 "10\t2/web1\t0.999\t    61.001\t7\t0\t143\t15\t\n"
+			 "11\t:\t0.000\t     0.000\t0\t0\t0\t0\tx\n");
 
 	/* An empty existing file gets the header too; with the Stage column. */
 	snprintf(path, sizeof(path), "%s/stage", dir);
@@ -102,8 +103,8 @@ static void test_write(void)
 	joblog_close(l);
 	CHECK_STR(slurp(path),
 		  HEADER "\tStage\n"
-			 "1\t:\t0.000\t0.000\t0\t0\t0\t0\tc\ts\\t1\n"
-			 "2\t:\t0.000\t0.000\t0\t0\t0\t0\td\t\n");
+			 "1\t:\t0.000\t     0.000\t0\t0\t0\t0\tc\ts\\t1\n"
+			 "2\t:\t0.000\t     0.000\t0\t0\t0\t0\td\t\n");
 
 	/* Cannot be opened: NULL and errno. */
 	snprintf(path, sizeof(path), "%s/no/such/log", dir);
