@@ -76,7 +76,11 @@ static const char *const job_vars[] = {"MPRUN_SEQ", "MPRUN_SLOT",
 				       "MPRUN_JOBID"};
 
 struct ssh_host {
-	char *login;	   /* as given, without N/; ":" for this machine */
+	char *login;	   /* as given, without N/ (and without its own ssh
+			    * command); ":" for this machine */
+	char **ssh;	   /* "[N/]SSH OPTIONS LOGIN": the words before LOGIN,
+			    * its own ssh command (GNU parallel's), or NULL */
+	size_t nssh;
 	unsigned slots;	   /* N/, or 0 */
 	int local;	   /* ":" */
 	int alive;	   /* passed its check */
@@ -313,6 +317,30 @@ int ssh_login_lines_each(FILE *f,
 	return rc;
 }
 
+/* A login "SSH OPTIONS LOGIN" (GNU parallel's "-S 'ssh -p 2222 host'"):
+ * its words but the last are the host's own ssh command, instead of
+ * --ssh. 0, or -1 (a bad login: said). */
+static int login_own_ssh(struct exec_ssh *s, struct ssh_host *h)
+{
+	size_t n;
+	char **v = strv_split_blanks(h->login, &n);
+
+	if (v == NULL)
+		return -1;
+	if (n < 2 || !login_ok(v[n - 1]) || v[0][0] == '-') {
+		ssh_err(s, EINVAL, "bad SSH login '%s': the ssh command, its "
+			"options, then the login", h->login);
+		strv_free(v);
+		return -1;
+	}
+	free(h->login);
+	h->login = v[n - 1];
+	v[n - 1] = NULL;
+	h->ssh = v;
+	h->nssh = n - 1;
+	return 0;
+}
+
 /* ssh_logins_each callback: add the host of one login. */
 static int add_login(void *data, const struct ssh_login *e)
 {
@@ -334,6 +362,8 @@ static int add_login(void *data, const struct ssh_login *e)
 	if (h->login == NULL)
 		return -1;
 	s->nhosts++;
+	if (strpbrk(h->login, " \t") != NULL && login_own_ssh(s, h) == -1)
+		return -1;
 	h->slots = (unsigned)e->slots;
 	h->local = strcmp(h->login, ":") == 0;
 	if (!h->local && !login_ok(h->login)) {
@@ -364,10 +394,11 @@ static int add_login_file(struct exec_ssh *s, const char *path)
 static int ssh_base(struct exec_ssh *s, struct ssh_host *h, struct words *w,
 		    const char *master)
 {
-	size_t i;
+	char **ssh = h->ssh != NULL ? h->ssh : s->ssh;
+	size_t i, n = h->ssh != NULL ? h->nssh : s->nssh;
 
-	for (i = 0; i < s->nssh; i++)
-		if (words_add(w, s->ssh[i]) == -1)
+	for (i = 0; i < n; i++)
+		if (words_add(w, ssh[i]) == -1)
 			return -1;
 	return words_addv(w, "-o", master, "-o", h->ctl_opt, NULL);
 }
@@ -1558,6 +1589,7 @@ void exec_ssh_free(struct exec_ssh *s)
 	masters_close(s);
 	for (i = 0; i < s->nhosts; i++) {
 		free(s->hosts[i].login);
+		strv_free(s->hosts[i].ssh);
 		free(s->hosts[i].ctl_opt);
 		free(s->hosts[i].ctr_dir);
 		free(s->hosts[i].ctr_addr);

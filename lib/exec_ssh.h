@@ -4,6 +4,8 @@
  * Hosts. Each login is "[N/]LOGIN": N slots (jobs at once) on LOGIN, which
  * is given to ssh as its destination (host, user@host, ssh://user@host:port
  * or a Host of an ssh_config); ":" is this machine, run through exec_local.
+ * "[N/]SSH OPTIONS LOGIN" (GNU parallel's "ssh -p 2222 host") gives the
+ * host its own ssh command, split at blanks, instead of opts.ssh.
  * Without N a host has opts.default_slots slots, or, when that is 0, as
  * many as it has CPUs (`nproc` there). The pool's slots 1..exec_ssh_slots()
  * are given to the live hosts in order: "2/a,3/b" makes slots 1-2 run on a

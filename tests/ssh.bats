@@ -195,6 +195,31 @@ y>
 	[ "$(tail -n +2 log | cut -f2 | sort | tr '\n' ' ')" = ": mprun-b " ]
 }
 
+@test "a login with its own ssh command and options (GNU parallel's 'ssh -p 2222 host'), without --ssh" {
+	run "$MPRUN" -k -S "1/$SSH mprun-a, 1/$SSH -o BatchMode=yes mprun-b" \
+		--joblog log 'sleep 0.2; echo {}' ::: 1 2 3
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\n2\n3')" ]
+	[ "$(tail -n +2 log | cut -f2 | sort -u | tr '\n' ' ')" = "mprun-a mprun-b " ]
+	# the same in a --slf file, and with --nonall
+	printf '1/%s mprun-b\n' "$SSH" >hosts
+	run "$MPRUN" --slf hosts echo ::: x
+	[ "$status" -eq 0 ]
+	[ "$output" = x ]
+	run "$MPRUN" -k --nonall -S "$SSH mprun-a,$SSH mprun-b" --tag echo hi
+	[ "$status" -eq 0 ]
+	# (the tag is the login as given, as GNU parallel's)
+	[ "$output" = "$(printf '%s mprun-a\thi\n%s mprun-b\thi' "$SSH" "$SSH")" ]
+	# an option where the login should be, or a command that is an option
+	run "$MPRUN" -S "ssh -p" echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"bad SSH login 'ssh -p': the ssh command, its options, then the login"* ]]
+	run "$MPRUN" -S "-oProxyCommand=touch\ pwned mprun-a" echo ::: 1
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"bad SSH login"* ]]
+	[ ! -e pwned ]
+}
+
 @test "--slf reads logins from a file, with comments" {
 	printf '# hosts\n1/mprun-a\n\n  1/mprun-b  \n' >hosts
 	run "$MPRUN" -k --slf hosts --ssh "$SSH" --joblog log \
