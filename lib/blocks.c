@@ -67,6 +67,9 @@ struct blocks {
 	uint64_t want;     /* fill it up to this many bytes */
 	uint64_t from;     /* no boundary before this offset (-N: counted) */
 	size_t counted;    /* -N: records counted in it */
+	int lead_checked;  /* -N --regexp: the input's start was looked at */
+	int lead_garbage;  /* ... and is no --recstart: the first block
+			    * ends at the first boundary */
 	/* stream, pipe_blocks: the block being filled is a pipe */
 	int piped;         /* blocks are pipes (until one does not fit) */
 	int pw, pr;        /* its write and read ends, or -1 */
@@ -872,21 +875,44 @@ static long long blocks_lines_cut(struct blocks *b)
 	return blocks_grow(b);
 }
 
+/* -N --regexp, as GNU parallel: text before the first --recstart (its
+ * "garbage") is a block of its own. Look once at the input's start: does
+ * --recstart match there? 0, or -1/errno. */
+static int blocks_check_lead(struct blocks *b)
+{
+	size_t n = b->len < b->window ? (size_t)b->len : b->window, s, e;
+	ssize_t r;
+
+	b->lead_checked = 1;
+	r = pread(b->cur, b->buf, n, 0);
+	if (r == -1)
+		return -1;
+	b->lead_garbage = r > 0 && !blocks_re_find(b, b->rrs_lead, b->buf,
+						   (size_t)r, 0,
+						   PCRE2_ANCHORED, &s, &e);
+	return 0;
+}
+
 /* -N: the cut after nrecords records, 0 to read more, -1/errno. */
 static long long blocks_count_cut(struct blocks *b)
 {
-	size_t k = b->nrecords - b->counted;
+	size_t k;
 	uint64_t tail = b->re != NULL && !b->eof ? b->post : b->slen;
 	uint64_t to = b->len >= tail ? b->len - tail : 0;
 	long long p = 0;
 
+	if (b->re != NULL && !b->lead_checked && b->cur != -1 &&
+	    blocks_check_lead(b) == -1)
+		return -1;
+	k = b->lead_garbage && b->count == 0 ? 1 - b->counted
+					     : b->nrecords - b->counted;
 	if (b->from <= to)
 		p = blocks_find_nth(b, b->cur, b->from, to, &k);
 	if (p > 0 && b->eof && (uint64_t)p == b->len)
 		p = 0; /* the last record ends the input: a block anyway */
 	if (p != 0)
 		return p;
-	b->counted = b->nrecords - k;
+	b->counted = (b->lead_garbage && b->count == 0 ? 1 : b->nrecords) - k;
 	if (to + 1 > b->from)
 		b->from = to + 1;
 	if (b->eof)

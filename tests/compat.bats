@@ -420,7 +420,7 @@ _compat_piped() {
 EOF
 }
 
-@test "compat: --pipe -N: a blank line starting a block goes with the next record; a block --rrs empties runs no job" {
+@test "compat: --pipe -N: a blank line starting a block goes with the next record; a block --rrs empties runs no job; --regexp: text before the first record is a block" {
 	printf 'a\n\nb\n\n\n\nc\n;;x;\n' >in
 	CMP_IN=in _compat_piped --pipe <<'EOF'
 -N1 wc -c
@@ -433,6 +433,8 @@ EOF
 -N1 --recend ; --rrs wc -c
 -N1 --recend ;\n --recstart ; wc -c
 -N1 --header : wc -c
+-N2 --regexp --recstart [;>] wc -c
+-N1 --regexp --recstart [;>] wc -c
 EOF
 }
 

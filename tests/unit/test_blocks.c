@@ -465,6 +465,14 @@ static void test_regexp(void)
 	CHECK_STR(b, "a|b");
 	CHECK(cut(&re, data[3], 1, b, sizeof(b)) == 0);
 	CHECK_STR(b, "a|b");
+	/* -N --regexp (GNU parallel): what comes before the first record
+	 * start is a block of its own; from the start, none */
+	re = (struct blocks_opts){.block = 1, .regexp = 1, .nrecords = 2,
+				  .recstart = ">", .recend = ""};
+	CHECK(cut(&re, "aa>b>c>d", 0, b, sizeof(b)) == 0);
+	CHECK_STR(b, "aa|>b>c|>d");
+	CHECK(cut(&re, ">a>b>c>d", 0, b, sizeof(b)) == 0);
+	CHECK_STR(b, ">a>b|>c>d");
 }
 
 /* Escapes, --rrs and --header on strings. */
