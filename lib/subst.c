@@ -14,7 +14,10 @@
 enum op_kind { OP_SUBST, OP_DEFAULT, OP_SUBSTR, OP_UQ };
 
 /* A piece of a replacement: literal text, a capture, or a case change. */
-enum part_kind { PART_TEXT, PART_GROUP, PART_UPPER, PART_LOWER, PART_ENDCASE };
+enum part_kind {
+	PART_TEXT, PART_GROUP, PART_UPPER, PART_LOWER, PART_ENDCASE,
+	PART_UPPER_NEXT, PART_LOWER_NEXT /* \u \l: the next character */
+};
 
 struct part {
 	enum part_kind kind;
@@ -188,9 +191,11 @@ static int parse_repl_escape(struct parser *ps, struct op *op, char c)
 	static const char value[] = "\n\t\r\f";
 	const char *k;
 
-	if (c == 'U' || c == 'L' || c == 'E')
-		return op_add_part(op, c == 'U'   ? PART_UPPER
+	if (c == 'U' || c == 'L' || c == 'E' || c == 'u' || c == 'l')
+		return op_add_part(op, c == 'U'	  ? PART_UPPER
 				       : c == 'L' ? PART_LOWER
+				       : c == 'u' ? PART_UPPER_NEXT
+				       : c == 'l' ? PART_LOWER_NEXT
 						  : PART_ENDCASE,
 				   0, 0, 0);
 	if (c >= '1' && c <= '9')
@@ -200,7 +205,8 @@ static int parse_repl_escape(struct parser *ps, struct op *op, char c)
 		return op_add_text(op, value + (k - plain), 1);
 	if (isalnum((unsigned char)c))
 		return parse_fail(ps, "'\\%c' in a replacement: mprun knows "
-				      "\\n \\t \\r \\f \\U \\L \\E and \\1..\\9",
+				      "\\n \\t \\r \\f \\U \\L \\E \\u \\l and "
+				      "\\1..\\9",
 				  c);
 	return op_add_text(op, &c, 1);
 }
@@ -500,20 +506,35 @@ int subst_unquoted(const struct subst *p)
 	return p->unquoted;
 }
 
-/* Append s[0..n) to out in the case mode (0, PART_UPPER, PART_LOWER). */
-static int append_case(struct buf *out, const char *s, size_t n, int mode)
+/* c in case mode m (0, PART_UPPER or _NEXT, PART_LOWER or _NEXT). */
+static char case_of(char c, int m)
+{
+	if (m == PART_UPPER || m == PART_UPPER_NEXT)
+		return (char)toupper((unsigned char)c);
+	if (m == PART_LOWER || m == PART_LOWER_NEXT)
+		return (char)tolower((unsigned char)c);
+	return c;
+}
+
+/* Append s[0..n) to out in the case mode (0, PART_UPPER, PART_LOWER), its
+ * first byte in *next's instead when there is one (\u, \l: then 0). */
+static int append_case(struct buf *out, const char *s, size_t n, int mode,
+		       int *next)
 {
 	size_t k;
-	char c;
 
+	if (n > 0 && *next != 0) {
+		if (buf_append_char(out, case_of(s[0], *next)) == -1)
+			return -1;
+		*next = 0;
+		s++;
+		n--;
+	}
 	if (mode == 0)
 		return buf_append(out, s, n);
-	for (k = 0; k < n; k++) {
-		c = (char)(mode == PART_UPPER ? toupper((unsigned char)s[k])
-					      : tolower((unsigned char)s[k]));
-		if (buf_append_char(out, c) == -1)
+	for (k = 0; k < n; k++)
+		if (buf_append_char(out, case_of(s[k], mode)) == -1)
 			return -1;
-	}
 	return 0;
 }
 
@@ -522,7 +543,7 @@ static int append_repl(const struct op *op, const char *s,
 		       const PCRE2_SIZE *ov, int ncap, struct buf *out)
 {
 	size_t k, g;
-	int mode = 0, r = 0;
+	int mode = 0, next = 0, r = 0;
 	const struct part *pt;
 
 	for (k = 0; k < op->nparts && r == 0; k++) {
@@ -531,20 +552,24 @@ static int append_repl(const struct op *op, const char *s,
 		switch (pt->kind) {
 		case PART_TEXT:
 			r = append_case(out, op->text.data + pt->off, pt->len,
-					mode);
+					mode, &next);
 			break;
 		case PART_GROUP:
 			if ((int)g < ncap && ov[2 * g] != PCRE2_UNSET)
 				r = append_case(out, s + ov[2 * g],
 						ov[2 * g + 1] - ov[2 * g],
-						mode);
+						mode, &next);
 			break;
 		case PART_UPPER:
 		case PART_LOWER:
 			mode = (int)pt->kind;
 			break;
 		case PART_ENDCASE:
-			mode = 0;
+			mode = next = 0;
+			break;
+		case PART_UPPER_NEXT:
+		case PART_LOWER_NEXT:
+			next = (int)pt->kind;
 			break;
 		}
 	}

@@ -7,7 +7,7 @@
  *                    bracket or backslash (s:a:b:, s|a|b|); FLAGS from
  *                    g (every match), i (ignore case), m, s, x (as perl);
  *                    REPL is perl's double-quoted text: $1..$99, ${N} and
- *                    $& the match, \U \L \E change case, \n \t \\ \$ and
+ *                    $& the match, \U \L \E \u \l change case, \n \t \\ \$ and
  *                    \<delim> stand for the character;
  *   uq() or uq       the value goes into the command unquoted (as code);
  * and blanks around them. Anything else (another perl expression, the e

@@ -32,6 +32,11 @@ refused() {
 	same echo '{= s/(\w+)\.(\w+)/\U$2\E-${1}/ =}' '{= s:/:\::g =}' ::: foo.bar a/b/c
 }
 
+@test "compat: {= =} \\u \\l change the case of the next character" {
+	same echo '{= s/(\w+)/\u\L$1/g =}' '{= s/(\w+) (\w+)/\u$2 \l$1/ =}' \
+		'{= s/a(b)/\u\E$1/ =}' ::: 'abC dEF' 'x yZ'
+}
+
 @test "compat: {=N s/// =}, positional, and mixed with {.}" {
 	same echo x{=2 s/a/b/g=}y {=1 s/^/-/ =} {.} ::: aa.x ::: ca
 }
