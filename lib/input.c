@@ -506,7 +506,8 @@ static int source_scan(struct input *in, struct source *s, size_t *len)
 	}
 	if (end != NULL)
 		stop = end;
-	if (in->delim != '\0' && memchr(from, '\0', (size_t)(stop - from)))
+	if ((in->delim != '\0' || in->delims != NULL) &&
+	    memchr(from, '\0', (size_t)(stop - from)))
 		return record_error(in, s, EINVAL, "holds a NUL byte (use -0 "
 				    "for NUL-delimited input)");
 	s->scanned = (size_t)(stop - p);

@@ -279,6 +279,10 @@ _in_ms() {
 	run "$MPRUN" -d :: -k -j2 'printf %s {} | wc -c' :::: big
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '65534\n3\n65535\n0\n65536\n65537')" ]
+	# a NUL in a record is refused, even when the delimiter starts with one
+	run "$MPRUN" -d '\0x' echo < <(printf 'a\0x b\0c\0x')
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"stdin: record 2 holds a NUL byte"* ]]
 }
 
 @test "-d: \\r, octal \\NNN and \\N are their bytes, other text itself (GNU parallel's escapes)" {

@@ -10,7 +10,8 @@
  *  FLAGS bit 0 --header :, bit 1 a second source, a ::: list (bit 2: linked
  *      with :::+, bit 3: --link), bit 4 the data is also the second file
  *      source instead of the list (when it is at most 256 bytes), bit 5
- *      --shuf, bit 6 --skip-first-line.
+ *      --shuf, bit 6 --skip-first-line, bit 7 (with -d) a delimiter of two
+ *      bytes, DELIM then DELIM ^ 1.
  * The data is written to a file and read through input_add_file(), then
  * records are taken until the end or an error (a read that says EAGAIN is
  * retried: a regular file is always readable).
@@ -57,11 +58,21 @@ static int is_blank(char c)
 
 struct fcase {
 	struct input_opts o;
+	char dstr[2];		/* the delimiter's bytes (-d of two) */
+	size_t dlen;		/* 1, or 2 */
 	int header, list, list_linked, second_file, skip_first;
 	char *colsep, *eof;
 	const uint8_t *data;
 	size_t size;
 };
+
+/* The first delimiter in d[0..n), or NULL. */
+static const char *find_delim(const struct fcase *c, const char *d, size_t n)
+{
+	if (c->dlen > 1)
+		return memmem(d, n, c->dstr, c->dlen);
+	return memchr(d, c->o.delim, n);
+}
 
 /* I2 on one record. */
 static void check_record(const struct fcase *c, const struct record *r)
@@ -76,8 +87,8 @@ static void check_record(const struct fcase *c, const struct record *r)
 		const char *v = r->v[i];
 
 		len = strlen(v);
-		if (c->o.delim != '\0' && !c->list)
-			FUZZ_CHECK(memchr(v, c->o.delim, len) == NULL,
+		if ((c->o.delim != '\0' || c->dlen > 1) && !c->list)
+			FUZZ_CHECK(find_delim(c, v, len) == NULL,
 				   "value %zu holds the delimiter 0x%02x", i,
 				   (unsigned char)c->o.delim);
 		if ((c->o.trim & INPUT_TRIM_LEFT) && len > 0)
@@ -98,13 +109,13 @@ static void expected_data(const struct fcase *c, const char **d, size_t *n)
 	*n = c->size;
 	if (!c->skip_first)
 		return;
-	end = memchr(*d, c->o.delim, *n);
+	end = find_delim(c, *d, *n);
 	if (end == NULL) {
 		*n = 0;
 		return;
 	}
-	*n -= (size_t)(end + 1 - *d);
-	*d = end + 1;
+	*n -= (size_t)(end + c->dlen - *d);
+	*d = end + c->dlen;
 }
 
 /* I3: got (records joined) against the data. */
@@ -123,8 +134,8 @@ static void check_round_trip(const struct fcase *c, const struct buf *got,
 			   "prefix of the data");
 		return;
 	}
-	if (n > 0 && (unsigned char)d[n - 1] == (unsigned char)c->o.delim)
-		n--;
+	if (n >= c->dlen && memcmp(d + n - c->dlen, c->dstr, c->dlen) == 0)
+		n -= c->dlen;
 	FUZZ_CHECK(got->len == n && (n == 0 || memcmp(got->data, d, n) == 0),
 		   "the records joined (%zu bytes) are not the data (%zu)",
 		   got->len, n);
@@ -163,14 +174,14 @@ static void check_shuffled(const struct fcase *c, const struct bag *got)
 
 	expected_data(c, &d, &n);
 	while (n > 0) {
-		end = memchr(d, c->o.delim, n);
+		end = find_delim(c, d, n);
 		if (end == NULL) {
 			bag_add(&want, d, n);
 			break;
 		}
 		bag_add(&want, d, (size_t)(end - d));
-		n -= (size_t)(end + 1 - d);
-		d = end + 1;
+		n -= (size_t)(end + c->dlen - d);
+		d = end + c->dlen;
 	}
 	FUZZ_CHECK(got->count == want.count && got->bytes == want.bytes &&
 			   got->hashes == want.hashes,
@@ -248,7 +259,7 @@ static void run_case(struct fcase *c)
 			bag_add(&bag, r->v[0], strlen(r->v[0]));
 		} else if (plain) {
 			if (count > 0)
-				buf_append_char(&joined, (char)c->o.delim);
+				buf_append(&joined, c->dstr, c->dlen);
 			buf_append_str(&joined, r->v[0]);
 		}
 		record_free(r);
@@ -277,6 +288,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1: c.o.delim = '\0'; break;
 	case 2: c.o.delim = data[1]; break;
 	default: c.o.delim = '\t'; break;
+	}
+	c.dstr[0] = (char)c.o.delim;
+	c.dlen = 1;
+	if ((opt & 3) == 2 && (flags & 128)) { /* -d of two bytes */
+		c.dstr[1] = (char)(data[1] ^ 1);
+		c.dlen = 2;
+		c.o.delims = c.dstr;
+		c.o.ndelims = 2;
 	}
 	data += 3;
 	size -= 3;
