@@ -79,21 +79,30 @@ static void test_fill(void)
 		CHECK_INT(cli.max_args, want[i].max_args);
 		opts_free(&cli);
 	}
-	/* -L under -m or --xargs: no repetition; -N: always */
-	argv[1] = "-L2";
-	argv[2] = "-m";
-	CHECK_INT(parse(4, argv, &cli), 0);
-	CHECK_INT(cli.context, 0);
-	opts_free(&cli);
-	argv[2] = "--xargs";
-	CHECK_INT(parse(4, argv, &cli), 0);
-	CHECK_INT(cli.context, 0);
-	opts_free(&cli);
-	argv[1] = "-N2";
-	argv[2] = "-m";
-	CHECK_INT(parse(4, argv, &cli), 0);
-	CHECK_INT(cli.context, 1);
-	opts_free(&cli);
+}
+
+/* -L under -m or --xargs does not repeat words with {}; -N always does. */
+static void test_context(void)
+{
+	static const struct {
+		const char *a, *b;
+		int context;
+	} want[] = {
+		{"-L2", "-m", 0},
+		{"-L2", "--xargs", 0},
+		{"-N2", "-m", 1},
+	};
+	char *argv[5] = {"mprun", NULL, NULL, "echo", NULL};
+	struct cli cli;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		argv[1] = (char *)want[i].a;
+		argv[2] = (char *)want[i].b;
+		CHECK_INT(parse(4, argv, &cli), 0);
+		CHECK_INT(cli.context, want[i].context);
+		opts_free(&cli);
+	}
 }
 
 int main(void)
@@ -103,6 +112,7 @@ int main(void)
 		return 99;
 	test_parse_twice();
 	test_fill();
+	test_context();
 	fclose(devnull);
 	return UNIT_DONE();
 }

@@ -1205,6 +1205,29 @@ static void test_skip(void)
 	teardown();
 }
 
+/* -X -n max, 2 slots, over the first nrec of oA..oE: the jobs' scripts,
+ * joined by '|', are want. */
+static void fill_capped(size_t max, size_t nrec, const char *want)
+{
+	static const char *const recs[] = {"oA", "oB", "oC", "oD", "oE"};
+	char got[64] = "";
+	size_t i, n;
+
+	setup(2);
+	R.o.fill = 1;
+	R.o.spread = 1;
+	R.o.max_args = max;
+	for (i = 0; i < nrec; i++)
+		add(recs[i], NULL);
+	CHECK_INT(run(), 0);
+	n = (size_t)sched_started(R.p);
+	for (i = 1; i <= n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i > 1 ? "|" : "", spawn_of((unsigned)i, 0)->script);
+	CHECK_STR(got, want);
+	teardown();
+}
+
 /* -n 2 and -X: records per job; the last batch goes when the input
  * ends. */
 static void test_batches(void)
@@ -1233,27 +1256,8 @@ static void test_batches(void)
 	/* -X -n 2 (GNU parallel): at most 2 a job; the job that reaches the
 	 * end spreads its records over the slots, one that does not (one more
 	 * came) keeps its 2 */
-	setup(2);
-	R.o.fill = 1;
-	R.o.spread = 1;
-	R.o.max_args = 2;
-	add("oA", "oB", "oC", "oD", "oE", NULL);
-	CHECK_INT(run(), 0);
-	CHECK_INT(sched_started(R.p), 3);
-	CHECK_STR(spawn_of(1, 0)->script, "oA oB");
-	CHECK_STR(spawn_of(2, 0)->script, "oC oD");
-	CHECK_STR(spawn_of(3, 0)->script, "oE");
-	teardown();
-	setup(2);
-	R.o.fill = 1;
-	R.o.spread = 1;
-	R.o.max_args = 4;
-	add("oA", "oB", "oC", "oD", NULL);
-	CHECK_INT(run(), 0);
-	CHECK_INT(sched_started(R.p), 2);
-	CHECK_STR(spawn_of(1, 0)->script, "oA oB");
-	CHECK_STR(spawn_of(2, 0)->script, "oC oD");
-	teardown();
+	fill_capped(2, 5, "oA oB|oC oD|oE");
+	fill_capped(4, 4, "oA oB|oC oD");
 
 	/* an empty queue: nothing runs, the pool is finished */
 	setup(2);
