@@ -1238,6 +1238,9 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return add_source(cli, 1, 0, arg, NULL, 0) == -1 ? -1 : 0;
 	case '0':
 		cli->delim = '\0';
+		free(cli->delims); /* the last of -0 and -d counts */
+		cli->delims = NULL;
+		cli->ndelims = 0;
 		return 0;
 	case 'd':
 		return parse_delim(arg, cli);

@@ -81,6 +81,22 @@ static void test_fill(void)
 	}
 }
 
+/* -0 after a -d of several bytes: NUL is the delimiter, the string is
+ * gone; -d after -0: the string. */
+static void test_delim(void)
+{
+	char *a[] = {"mprun", "-d", "::", "-0", "echo", NULL};
+	char *b[] = {"mprun", "-0", "-d", "::", "echo", NULL};
+	struct cli cli;
+
+	CHECK_INT(parse(5, a, &cli), 0);
+	CHECK(cli.delim == '\0' && cli.delims == NULL && cli.ndelims == 0);
+	opts_free(&cli);
+	CHECK_INT(parse(5, b, &cli), 0);
+	CHECK(cli.ndelims == 2 && memcmp(cli.delims, "::", 2) == 0);
+	opts_free(&cli);
+}
+
 /* -L under -m or --xargs does not repeat words with {}; -N always does. */
 static void test_context(void)
 {
@@ -113,6 +129,7 @@ int main(void)
 	test_parse_twice();
 	test_fill();
 	test_context();
+	test_delim();
 	fclose(devnull);
 	return UNIT_DONE();
 }
