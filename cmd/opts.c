@@ -1659,7 +1659,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 		return usage_error("--workers %s: no command after the options "
 				   "(the workers are the command)",
 				   cli->workers);
-	if (cli->workers != NULL && !cli->framing_set && cli->delim == '\0')
+	if (cli->workers != NULL && !cli->framing_set && cli->delim == '\0' &&
+	    cli->delims == NULL)
 		cli->framing = FRAMING_NUL;
 	if (check_remote(cli) == -1)
 		return -1;
