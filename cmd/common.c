@@ -393,6 +393,25 @@ static void table_row(struct common *cm, const struct sched_task *j,
 	buf_free(&path2);
 }
 
+int common_tagstring(struct common *cm)
+{
+	char *words[] = {(char *)cm->cli->tagstring};
+
+	template_free(cm->tagstring);
+	cm->tagstring = NULL;
+	if (cm->cli->tagstring == NULL)
+		return 0;
+	cm->tagstring = template_new(words, 1,
+				     TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
+					     TEMPLATE_NO_APPEND,
+				     NULL);
+	if (cm->tagstring == NULL) {
+		warn_msg("--tagstring is empty");
+		return -1;
+	}
+	return 0;
+}
+
 int common_pool_opts(struct common *cm, struct pool_opts *po)
 {
 	const struct cli *cli = cm->cli;
@@ -409,18 +428,8 @@ int common_pool_opts(struct common *cm, struct pool_opts *po)
 		    -1 ||
 	    make_callback("--on-error", cli->on_error, &cm->on_error) == -1)
 		return -1;
-	if (cli->tagstring != NULL) {
-		char *words[] = {(char *)cli->tagstring};
-
-		cm->tagstring = template_new(words, 1,
-					     TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
-						     TEMPLATE_NO_APPEND,
-					     NULL);
-		if (cm->tagstring == NULL) {
-			warn_msg("--tagstring is empty");
-			return -1;
-		}
-	}
+	if (common_tagstring(cm) == -1)
+		return -1;
 	so->order = cli->order;
 	po->output = cli->output;
 	so->tag = cli->tag;
@@ -932,6 +941,10 @@ int cli_apply_header(struct cli *cli, struct input *in)
 						    n)) == NULL)
 			goto out;
 	cli->command = cli->named;
+	if (cli->tagstring != NULL &&
+	    (cli->tagstring = cli->named_tag =
+		     header_rewrite(cli->tagstring, names, n)) == NULL)
+		goto out;
 	rc = 0;
 out:
 	if (rc == -1)

@@ -1684,6 +1684,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 
 void opts_free(struct cli *cli)
 {
+	free(cli->named_tag);
+	cli->named_tag = NULL;
 	free(cli->delims);
 	cli->delims = NULL;
 	if (cli->named != NULL)

@@ -36,6 +36,8 @@ struct cli {
 	enum pool_output output;
 	int tag;
 	const char *tagstring;
+	char *named_tag;      /* --tagstring with --header's names made
+			       * {N} (cli_apply_header), or NULL */
 	int null_delim;
 	int delim;
 	char *delims;         /* -d of more than one byte (GNU parallel's $/),

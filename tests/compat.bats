@@ -272,7 +272,7 @@ EOF
 EOF
 }
 
-@test "compat: --header : names the columns of ::: and :::: inputs" {
+@test "compat: --header : names the columns of ::: and :::: inputs, in the command and --tagstring" {
 	printf 'a\tb\n1\t2\n3\t4\n' >h.tsv
 	_compat <<'EOF'
 -k --header : echo {b}-{a} :::: h.tsv
@@ -283,6 +283,9 @@ EOF
 -k --header : echo {xy} {x} ::: x 1 ::: xy 2
 -k --header : echo ::: x 1 2
 -k --header : echo {x}{y} ::: x 1 2 :::+ y a b
+-k --header : --tagstring {x} echo ::: x 1 2
+-k --header : --tagstring {y}-{x.} echo {x} ::: x a.b ::: y c
+-k --header : --colsep , --tagstring <{b}> echo {a} ::: a,b 1,2
 EOF
 }
 
