@@ -393,7 +393,8 @@ static void table_row(struct common *cm, const struct sched_task *j,
 	buf_free(&path2);
 }
 
-int common_tagstring(struct common *cm)
+/* --tagstring's template. 0 or -1 (said). */
+static int common_tagstring(struct common *cm)
 {
 	char *words[] = {(char *)cm->cli->tagstring};
 
@@ -408,6 +409,22 @@ int common_tagstring(struct common *cm)
 	if (cm->tagstring == NULL) {
 		warn_msg("--tagstring is empty");
 		return -1;
+	}
+	return 0;
+}
+
+int common_header_applied(struct common *cm, struct pool_opts *po)
+{
+	if (cm->cli->named_tag != NULL) {
+		if (common_tagstring(cm) == -1)
+			return -1;
+		po->sched.tagstring = cm->tagstring;
+	}
+	if (cm->cli->named_results != NULL) {
+		template_free(cm->results_place);
+		cm->results_place = NULL;
+		po->results_dir = cm->cli->results;
+		return results_place(cm, po);
 	}
 	return 0;
 }
@@ -944,6 +961,10 @@ int cli_apply_header(struct cli *cli, struct input *in)
 	if (cli->tagstring != NULL &&
 	    (cli->tagstring = cli->named_tag =
 		     header_rewrite(cli->tagstring, names, n)) == NULL)
+		goto out;
+	if (cli->results != NULL && strchr(cli->results, '{') != NULL &&
+	    (cli->results = cli->named_results =
+		     header_rewrite(cli->results, names, n)) == NULL)
 		goto out;
 	rc = 0;
 out:

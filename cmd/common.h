@@ -78,9 +78,9 @@ void template_refused(const char *what, const struct template_error *err);
 /* Fill po from cm->cli (all but slots, tpl, source and order-specific
  * bits); cm keeps the templates. Messages printed; -1 on a bad value. */
 int common_pool_opts(struct common *cm, struct pool_opts *po);
-/* --tagstring's template (made again: after cli_apply_header, the
- * header's names are {N}). 0 or -1 (said). */
-int common_tagstring(struct common *cm);
+/* After cli_apply_header: --tagstring's and --results' templates made
+ * again with the header's names as {N}, in po. 0 or -1 (said). */
+int common_header_applied(struct common *cm, struct pool_opts *po);
 /* Free what cm holds: the run first. */
 void common_free(struct common *cm);
 

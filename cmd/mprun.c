@@ -284,11 +284,10 @@ static int setup(struct run *r)
 		return -1;
 	r->in = cli_input(&r->cli);
 	if (r->in == NULL || cli_apply_header(&r->cli, r->in) == -1 ||
-	    (r->cli.named_tag != NULL && common_tagstring(&r->cm) == -1) ||
+	    common_header_applied(&r->cm, &po) == -1 ||
 	    make_template(r) == -1 || common_joblog_open(&r->cm, 0) == -1 ||
 	    make_executor(r, &po) == -1)
 		return -1;
-	po.sched.tagstring = r->cm.tagstring;
 	if (!r->cli.dry_run &&
 	    common_shm_start(&r->cm,
 			     r->cli.ncommand > 0 ? r->cli.command[0] : "mprun",

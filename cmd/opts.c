@@ -1686,6 +1686,8 @@ void opts_free(struct cli *cli)
 {
 	free(cli->named_tag);
 	cli->named_tag = NULL;
+	free(cli->named_results);
+	cli->named_results = NULL;
 	free(cli->delims);
 	cli->delims = NULL;
 	if (cli->named != NULL)

@@ -521,6 +521,18 @@ _compat_tree() {
 			bad=1
 		}
 	done
+	# --header : names in the place
+	rm -rf g m
+	mkdir g m
+	(cd g && parallel --will-cite -j1 --header : --results 'h/{x}-{y.}' echo {x} \
+		::: x a b ::: y c.d >/dev/null 2>&1)
+	(cd m && "$MPRUN" -j1 --header : --results 'h/{x}-{y.}' echo {x} \
+		::: x a b ::: y c.d >/dev/null 2>&1)
+	[ "$(cd g && _compat_tree)" = "$(cd m && _compat_tree)" ] || {
+		printf 'with --header:\nGNU:\n%s\nmprun:\n%s\n' "$(cd g && _compat_tree)" \
+			"$(cd m && _compat_tree)"
+		bad=1
+	}
 	[ "$bad" = 0 ]
 }
 
