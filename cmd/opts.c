@@ -1682,35 +1682,30 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+/* free(p), p made NULL. */
+#define FREE_NULL(p)                                                        \
+	do {                                                                 \
+		free(p);                                                     \
+		(p) = NULL;                                                  \
+	} while (0)
+
 void opts_free(struct cli *cli)
 {
-	free(cli->named_tag);
-	cli->named_tag = NULL;
-	free(cli->named_results);
-	cli->named_results = NULL;
-	free(cli->delims);
-	cli->delims = NULL;
 	if (cli->named != NULL)
 		for (size_t i = 0; i < cli->ncommand; i++)
 			free(cli->named[i]);
-	free(cli->named);
-	cli->named = NULL;
-	free(cli->sources);
-	cli->sources = NULL;
-	free(cli->sets);
-	cli->sets = NULL;
-	free(cli->counter_inits);
-	cli->counter_inits = NULL;
-	free(cli->sshlogins);
-	cli->sshlogins = NULL;
-	free(cli->slfs);
-	cli->slfs = NULL;
-	free(cli->envs);
-	cli->envs = NULL;
-	free(cli->returns);
-	cli->returns = NULL;
-	free(cli->rpls);
-	cli->rpls = NULL;
+	FREE_NULL(cli->named);
+	FREE_NULL(cli->named_tag);
+	FREE_NULL(cli->named_results);
+	FREE_NULL(cli->delims);
+	FREE_NULL(cli->sources);
+	FREE_NULL(cli->sets);
+	FREE_NULL(cli->counter_inits);
+	FREE_NULL(cli->sshlogins);
+	FREE_NULL(cli->slfs);
+	FREE_NULL(cli->envs);
+	FREE_NULL(cli->returns);
+	FREE_NULL(cli->rpls);
 }
 
 /* Does the run on one host drop option c (--onall)? */
