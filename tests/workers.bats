@@ -95,6 +95,13 @@ SLEEPER='while read x; do sleep 0.$x; echo r$x; done'
 	cmp out want
 }
 
+@test "-d of several bytes, even one that starts with NUL, keeps line framing (only -0 or -d '\\0' picks NUL)" {
+	run "$MPRUN" -k -j2 -d '\0x' --workers 'while IFS= read -r x; do echo "[$x]"; done' \
+		< <(printf 'a\0xb c\0x')
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '[a]\n[b c]')" ]
+}
+
 @test "--framing len: binary-safe both ways (NUL bytes, newlines)" {
 	# Echo each input back as "<" input NUL ">", length-prefixed.
 	printf 'a\nb\0\0x\0' | MPRUN_SHELL=/bin/bash "$MPRUN" -0 -k -j2 --framing len \
