@@ -1236,12 +1236,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		return opts_slots(arg) == 0 ? -1 : 0;
 	case 'a':
 		return add_source(cli, 1, 0, arg, NULL, 0) == -1 ? -1 : 0;
-	case '0':
-		cli->delim = '\0';
-		free(cli->delims); /* the last of -0 and -d counts */
-		cli->delims = NULL;
-		cli->ndelims = 0;
-		return 0;
+	case '0': /* as -d '\0': the last of -0 and -d counts */
+		return parse_delim("\\0", cli);
 	case 'd':
 		return parse_delim(arg, cli);
 	case 'C':

@@ -36,9 +36,9 @@ struct cli {
 	enum pool_output output;
 	int tag;
 	const char *tagstring;
-	char *named_tag;      /* --tagstring and --results with --header's
-			       * names made {N} (cli_apply_header), or */
-	char *named_results;  /* NULL */
+	/* --tagstring and --results with --header's names made {N}
+	 * (cli_apply_header), or NULL */
+	char *named_tag, *named_results;
 	int null_delim;
 	int delim;
 	char *delims;         /* -d of more than one byte (GNU parallel's $/),

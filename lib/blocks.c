@@ -896,7 +896,7 @@ static int blocks_check_lead(struct blocks *b)
 /* -N: the cut after nrecords records, 0 to read more, -1/errno. */
 static long long blocks_count_cut(struct blocks *b)
 {
-	size_t k;
+	size_t want, k;
 	uint64_t tail = b->re != NULL && !b->eof ? b->post : b->slen;
 	uint64_t to = b->len >= tail ? b->len - tail : 0;
 	long long p = 0;
@@ -904,15 +904,16 @@ static long long blocks_count_cut(struct blocks *b)
 	if (b->re != NULL && !b->lead_checked && b->cur != -1 &&
 	    blocks_check_lead(b) == -1)
 		return -1;
-	k = b->lead_garbage && b->count == 0 ? 1 - b->counted
-					     : b->nrecords - b->counted;
+	/* the records this block is to hold: the garbage block is one */
+	want = b->lead_garbage && b->count == 0 ? 1 : b->nrecords;
+	k = want - b->counted;
 	if (b->from <= to)
 		p = blocks_find_nth(b, b->cur, b->from, to, &k);
 	if (p > 0 && b->eof && (uint64_t)p == b->len)
 		p = 0; /* the last record ends the input: a block anyway */
 	if (p != 0)
 		return p;
-	b->counted = (b->lead_garbage && b->count == 0 ? 1 : b->nrecords) - k;
+	b->counted = want - k;
 	if (to + 1 > b->from)
 		b->from = to + 1;
 	if (b->eof)

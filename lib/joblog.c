@@ -89,17 +89,17 @@ static int append_escaped(struct buf *b, const char *s)
 int joblog_write(struct joblog *l, const struct joblog_entry *e)
 {
 	struct buf b = BUF_INIT;
-	char runtime[32];
 	int rc = -1;
 
 	/* JobRuntime as GNU parallel's %10.3f: right-aligned in 10 */
-	snprintf(runtime, sizeof(runtime), "%llu.%03u",
-		 (unsigned long long)(e->runtime_ms / 1000),
-		 (unsigned)(e->runtime_ms % 1000));
-	if (buf_printf(&b, "%llu\t%s\t%llu.%03u\t%10s\t%llu\t%llu\t%d\t%d\t",
+	if (buf_printf(&b,
+		       "%llu\t%s\t%llu.%03u\t%6llu.%03u\t"
+		       "%llu\t%llu\t%d\t%d\t",
 		       e->seq, e->host != NULL ? e->host : ":",
 		       (unsigned long long)(e->start_ms / 1000),
-		       (unsigned)(e->start_ms % 1000), runtime,
+		       (unsigned)(e->start_ms % 1000),
+		       (unsigned long long)(e->runtime_ms / 1000),
+		       (unsigned)(e->runtime_ms % 1000),
 		       (unsigned long long)e->send,
 		       (unsigned long long)e->receive, e->exitval,
 		       e->signal) == -1 ||
