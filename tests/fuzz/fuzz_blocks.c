@@ -48,20 +48,21 @@
 static const struct sep {
 	const char *end, *start;     /* as the options give them */
 	const char *end_b, *start_b; /* their bytes (literal ones) */
+	size_t elen;                 /* end_b's bytes (it may be "\0") */
 	int regexp;
 } seps[] = {
-	{NULL, NULL, "\n", "", 0},
-	{"", ">", "", ">", 0},
-	{"\\n", ">", "\n", ">", 0},
-	{";", "", ";", "", 0},
-	{"ab", "c", "ab", "c", 0},
-	{"\\0", "", "\0", "", 0},
-	{"\\r\\n", "", "\r\n", "", 0},
-	{"x", "x", "x", "x", 0},
-	{"[24]\\n", "", NULL, NULL, 1},
-	{"", "^>", NULL, NULL, 1},
-	{"x+", "", NULL, NULL, 1},
-	{"\\n", "(?=h)", NULL, NULL, 1},
+	{NULL, NULL, "\n", "", 1, 0},
+	{"", ">", "", ">", 0, 0},
+	{"\\n", ">", "\n", ">", 1, 0},
+	{";", "", ";", "", 1, 0},
+	{"ab", "c", "ab", "c", 2, 0},
+	{"\\0", "", "\0", "", 1, 0},
+	{"\\r\\n", "", "\r\n", "", 2, 0},
+	{"x", "x", "x", "x", 1, 0},
+	{"[24]\\n", "", NULL, NULL, 0, 1},
+	{"", "^>", NULL, NULL, 0, 1},
+	{"x+", "", NULL, NULL, 0, 1},
+	{"\\n", "(?=h)", NULL, NULL, 0, 1},
 };
 #define NSEPS (sizeof(seps) / sizeof(seps[0]))
 
@@ -165,10 +166,7 @@ static void check_records(const struct sep *sep, const char *all,
 			  const size_t *at, size_t nblocks, size_t nrec,
 			  size_t lines)
 {
-	size_t k, len, elen = sep->end == NULL || strcmp(sep->end, "\\0") == 0
-					 ? 1
-					 : strlen(sep->end_b);
-	size_t slen = strlen(sep->start_b), want, got;
+	size_t k, len, elen = sep->elen, slen = strlen(sep->start_b), want, got;
 	const char *blk;
 
 	for (k = 0; k + 1 < nblocks; k++) {
