@@ -75,7 +75,7 @@ complete -c mprun -n __fish_mprun_needs_command -l will-cite -d 'Accepted for GN
 complete -c mprun -n __fish_mprun_needs_command -l citation -d 'How to cite GNU parallel'
 complete -c mprun -n __fish_mprun_needs_command -s a -l arg-file -r -F -d 'Read inputs from FILE'
 complete -c mprun -n __fish_mprun_needs_command -s 0 -l null -d 'Inputs are separated by NUL'
-complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by the byte DELIM'
+complete -c mprun -n __fish_mprun_needs_command -s d -l delimiter -x -d 'Inputs are separated by DELIM (bytes)'
 complete -c mprun -n __fish_mprun_needs_command -s C -l colsep -x -d 'Split each input line into columns'
 complete -c mprun -n __fish_mprun_needs_command -l max-record -x -d 'A longer input record is an error'
 complete -c mprun -n __fish_mprun_needs_command -l pipe -d 'Cut stdin into blocks, one per job'
