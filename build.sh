@@ -156,6 +156,9 @@ test)
 	export MPRUN_COMPAT_CACHE
 	trap 'rm -rf "$counts" "$MPRUN_COMPAT_CACHE"' EXIT
 	build_tree _build
+	# the test programs that make check starts first (built on demand,
+	# they would start last)
+	make -s -C _build -j"$jobs" check-programs-long >/dev/null
 	if [ -z "$check_jobs" ]; then
 		us=$(spawn_us)
 		if [ "$us" -lt 2000 ]; then
