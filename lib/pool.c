@@ -61,6 +61,7 @@ struct pool_job {
 	size_t ntasks; /* records taken from the queue (task_done each) */
 	char **args; /* pointers into recs' values */
 	size_t nargs, args_cap;
+	size_t cost; /* -X: the command line's bytes so far (0: none yet) */
 	char *command; /* display form */
 	char *program;
 	struct loop_timer *rearm_timer; /* read coalescing */
@@ -468,10 +469,13 @@ static size_t pool_line_limit(const struct pool *p)
 static int pool_gather(struct pool *p, struct pool_job *j)
 {
 	size_t want = p->opts.max_args > 0 ? p->opts.max_args : 1;
-	size_t cost = template_base_cost(p->opts.tpl);
 	size_t limit = pool_line_limit(p);
 	struct record *r;
 
+	/* (a job may take its records over several calls: the queue ran
+	 * dry before it was full) */
+	if (j->cost == 0)
+		j->cost = template_base_cost(p->opts.tpl);
 	for (;;) {
 		if (!p->opts.fill && j->nrecs >= want)
 			return 1;
@@ -491,11 +495,11 @@ static int pool_gather(struct pool *p, struct pool_job *j)
 			 * this job does not reach the end (no spread) */
 			if ((p->opts.max_args > 0 &&
 			     j->nrecs >= p->opts.max_args) ||
-			    (j->nrecs > 0 && cost + c > limit)) {
+			    (j->nrecs > 0 && j->cost + c > limit)) {
 				p->carry = r;
 				return 1;
 			}
-			cost += c;
+			j->cost += c;
 		}
 		if (job_add_record(j, r) == -1) {
 			record_free(r);

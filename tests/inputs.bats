@@ -459,6 +459,22 @@ _in_ms() {
 	[ "$(tr -d ' x\n' <out | wc -c)" -eq 0 ]
 }
 
+@test "-m -j1 on a pipe: a job filled over many reads still fits ARG_MAX" {
+	# The queue holds a few records at a time, so a job's records come
+	# over many calls; its command line's size must carry over (it
+	# restarted from nothing on each, and the job went past ARG_MAX:
+	# "command line too long for the kernel").
+	seq 300000 | "$MPRUN" -j1 -m echo >out 2>err
+	[ ! -s err ]
+	[ "$(wc -l <out)" -gt 1 ]
+	tr ' ' '\n' <out >got
+	seq 300000 | cmp - got
+	seq 1 300000 | "$MPRUN" -j1 -X echo x{}y >out 2>err
+	[ ! -s err ]
+	[ "$(wc -l <out)" -gt 1 ]
+	[ "$(tr ' ' '\n' <out | grep -c "^x[0-9]*y$")" -eq 300000 ]
+}
+
 @test "-X with a shell command never exceeds the single-string limit" {
 	# 20000 * 20 bytes = 400 KB: more than MAX_ARG_STRLEN (128 KB) for sh -c.
 	seq -f 'item%015g' 20000 >in
