@@ -98,8 +98,12 @@ static void check_cli(const struct cli *c, char **argv, int argc)
 		FUZZ_CHECK(in_argv(c->sets[i], argv, argc), "--set");
 	for (i = 0; i < c->nenvs; i++)
 		FUZZ_CHECK(in_argv(c->envs[i], argv, argc), "--env");
+	/* (--onall or --nonall with no host named runs on this one: ":") */
 	for (i = 0; i < c->nsshlogins; i++)
-		FUZZ_CHECK(in_argv(c->sshlogins[i], argv, argc), "-S");
+		FUZZ_CHECK(in_argv(c->sshlogins[i], argv, argc) ||
+				   (c->onall != ONALL_NONE && c->nsshlogins == 1 &&
+				    strcmp(c->sshlogins[i], ":") == 0),
+			   "-S");
 	FUZZ_CHECK(c->stdin_args == (c->nsources == 0), "stdin_args");
 }
 
