@@ -139,7 +139,8 @@ static const struct opt_doc opt_docs[] = {
 	{{"colsep", required_argument, NULL, 'C'}, "REGEX",
 	 "split each input line into columns {1} {2} ... (pcre2)", 'C'},
 	{{"trim", required_argument, NULL, OPT_TRIM}, "n|l|r|lr",
-	 "take spaces and tabs off the left/right of each input (default n)",
+	 "take white space off the left/right of each input (default n; lr "
+	 "with --colsep)",
 	 0},
 	{{"eof", required_argument, NULL, 'E'}, "STR",
 	 "an input equal to STR ends its source (xargs -E)", 'E'},
@@ -825,6 +826,10 @@ static int check_pipe(struct cli *cli)
 				   "--round-robin");
 	if (cli->fifo && cli->cat)
 		return usage_error("%s: not with --cat", "--fifo");
+	/* GNU parallel: --colsep trims its columns unless --trim says (not
+	 * the tab --header implies) */
+	if (cli->colsep != NULL && !cli->trim_given)
+		cli->trim = INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT;
 	if (cli->header != NULL && cli->pipe == PIPE_NONE) {
 		/* GNU parallel: any value but 0 takes the first value of
 		 * each source as names; with 0, none is (colsep as then) */
@@ -1291,6 +1296,7 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->shell = arg;
 		return 0;
 	case OPT_TRIM:
+		cli->trim_given = 1;
 		if (strcmp(arg, "n") == 0)
 			cli->trim = 0;
 		else if (strcmp(arg, "l") == 0)

@@ -55,7 +55,9 @@ struct cli {
 	int context;          /* -N, -L without --pipe: a word with {} is
 			       * repeated per input, as -X does */
 	int shell_quote;      /* --shell-quote */
-	int trim;             /* --trim: INPUT_TRIM_* */
+	int trim;             /* --trim: INPUT_TRIM_* (both with --colsep,
+			       * unless --trim is given, as in GNU parallel) */
+	int trim_given;       /* --trim was given */
 	const char *arg_sep, *arg_file_sep; /* for :::, :::: (NULL: those) */
 	int nice, nice_set;   /* --nice N */
 	uint64_t max_record;  /* --max-record: longest input record */

@@ -420,17 +420,23 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked)
 	return 0;
 }
 
+/* White space for --trim: perl's \s, as GNU parallel trims (a CR too). */
+static int trim_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* Push one value, trimmed as --trim says. */
 static int value_push(struct input *in, struct values *out, const char *p,
 		      size_t len)
 {
 	if (in->trim & INPUT_TRIM_LEFT)
-		while (len > 0 && (*p == ' ' || *p == '\t')) {
+		while (len > 0 && trim_space(*p)) {
 			p++;
 			len--;
 		}
 	if (in->trim & INPUT_TRIM_RIGHT)
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		while (len > 0 && trim_space(p[len - 1]))
 			len--;
 	return values_push(out, p, len);
 }

@@ -65,7 +65,8 @@ struct input_opts {
 			       * (all read first) */
 };
 
-/* --trim: take spaces and tabs off the left, the right of each value. */
+/* --trim: take white space (perl's \s: blank, tab, CR, LF, VT, FF) off
+ * the left, the right of each value. */
 enum { INPUT_TRIM_LEFT = 1, INPUT_TRIM_RIGHT = 2 };
 
 struct input;

@@ -193,7 +193,15 @@ EOF
 @test "compat: --colsep on files and ::: lists, --trim" {
 	printf 'a,b\nc,d\n' >cols
 	printf '  p \t\n' >blanks
+	printf 'a ,b\r\nc, d \r\n' >crlf
 	_compat <<'EOF'
+-k --colsep , echo x{1}x{2}x ::: ' a , b '
+-k --colsep , --trim n echo x{1}x{2}x ::: ' a , b '
+-k --colsep , --trim l echo x{1}x{2}x ::: ' a , b '
+-k --colsep , echo x{}x ::: ' a , b '
+-k --colsep , echo x{2}x :::: crlf
+-k --trim lr echo x{}x :::: crlf
+-k --header : echo x{a}x ::: a ' b '
 -k --colsep , echo {2} {1} ::: a,b c,d
 -k --colsep , echo {2} {1} :::: cols
 -k --colsep , echo {3}{1}{4}{2} ::: a,b c,d :::+ 1,2 3,4

@@ -22,7 +22,7 @@
  *     source; never another errno, and it ends the input;
  *  I2 no value holds the delimiter (unless a ::: list is there: its
  *     values may); with --trim no value starts (l) or
- *     ends (r) with a blank; a record has at least one value, and with no
+ *     ends (r) with white space (perl's \s); a record has at least one value, and with no
  *     --colsep exactly one per source;
  *  I3 round trip: with one source and none of --colsep, -E, -r, --trim,
  *     --header, the records joined by the delimiter are the data up to the
@@ -53,7 +53,7 @@ static char *take_part(const uint8_t **p, size_t *n)
 
 static int is_blank(char c)
 {
-	return c == ' ' || c == '\t';
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 struct fcase {
