@@ -78,6 +78,14 @@ _cap_same_chunks() {
 	[ "$(wc -l <out)" -eq 6 ]
 }
 
+@test "--group on one file: the writing job's order as it wrote; a held job's stdout, then its stderr" {
+	# job 1 is the oldest (-k): its output passes as it comes; job 2 is
+	# held until job 1 is done, then written stdout first (as GNU does)
+	run "$MPRUN" -k -j2 'if [ {} = 1 ]; then sleep 0.3; echo err1 >&2; sleep 0.3; echo out1; else echo err2 >&2; echo out2; fi' ::: 1 2
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'err1\nout1\nout2\nerr2')" ]
+}
+
 @test "jobs with no output add nothing" {
 	"$MPRUN" -k true ::: a b c >out 2>err
 	[ ! -s out ]
