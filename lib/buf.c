@@ -93,6 +93,19 @@ void buf_consume(struct buf *b, size_t n)
 		b->data[b->len] = '\0';
 }
 
+void buf_shrink(struct buf *b, size_t spare)
+{
+	char *p;
+
+	if (b->data == NULL || b->cap - b->len - 1 <= spare)
+		return;
+	p = realloc(b->data, b->len + 1 + spare);
+	if (p == NULL)
+		return; /* kept as it was */
+	b->data = p;
+	b->cap = b->len + 1 + spare;
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

@@ -600,6 +600,8 @@ static int source_fill(struct input *in, struct source *s)
 
 	buf_consume(&s->buf, s->pos);
 	s->pos = 0;
+	/* the room a record of 1 GiB took is not kept for the rest */
+	buf_shrink(&s->buf, 4 * READ_SIZE);
 	if (buf_reserve(&s->buf, READ_SIZE) == -1)
 		return -1;
 	for (;;) {
@@ -793,8 +795,21 @@ static int record_copy(struct record *r, const struct values *v)
 	return 0;
 }
 
-/* The record of the current item and the other groups' items. */
-static struct record *record_make(struct input *in)
+/* Is the current item in its last record (the other groups' items all
+ * at their last)? Its values may then move into it, not be copied. */
+static int product_last(const struct input *in)
+{
+	size_t g;
+
+	for (g = 1; g < in->ngrp; g++)
+		if (in->grp[g].idx + 1 < in->grp[g].nitems)
+			return 0;
+	return 1;
+}
+
+/* The record of the current item and the other groups' items; the
+ * current item's values are moved into it when take says. */
+static struct record *record_make(struct input *in, int take)
 {
 	const char *origin = in->src[0].name;
 	size_t olen = strlen(origin), n = in->cur.n, g;
@@ -811,8 +826,16 @@ static struct record *record_make(struct input *in)
 	r->lineno = in->lineno;
 	r->fd = -1;
 	r->v = calloc(n + 1, sizeof(*r->v));
-	if (r->v == NULL || record_copy(r, &in->cur) == -1)
+	if (r->v == NULL)
 		goto fail;
+	if (take) {
+		/* (a record of 1 GiB is not copied to be handed on) */
+		memcpy(r->v, in->cur.v, in->cur.n * sizeof(*r->v));
+		r->n = in->cur.n;
+		in->cur.n = 0;
+	} else if (record_copy(r, &in->cur) == -1) {
+		goto fail;
+	}
 	for (g = 1; g < in->ngrp; g++) {
 		gr = &in->grp[g];
 		if (record_copy(r, &gr->items[gr->idx]) == -1)
@@ -845,7 +868,7 @@ static int input_next_linked(struct input *in, struct record **out)
 		in->grp[g].idx = in->lineno % in->grp[g].nitems;
 	in->cur = in->grp[0].items[in->lineno % in->grp[0].nitems]; /* lent */
 	in->lineno++;
-	r = record_make(in);
+	r = record_make(in, 0);
 	in->cur = (struct values){0, NULL};
 	if (r == NULL)
 		return input_fail(in);
@@ -1049,7 +1072,7 @@ static int input_next_ordered(struct input *in, struct record **out)
 		in->has_cur = 1;
 		in->lineno++;
 	}
-	r = record_make(in);
+	r = record_make(in, product_last(in));
 	if (r == NULL)
 		return input_fail(in);
 	if (product_step(in)) {

@@ -18,6 +18,18 @@ int main(void)
 	for (int i = 0; i < 10000; i++)
 		buf_append_char(&b, 'a');
 	CHECK_INT(b.len, 10004);
+	/* buf_shrink gives back the room beyond len + spare, keeps the data */
+	CHECK_INT(b.cap, 16384);
+	buf_consume(&b, 10000);
+	buf_shrink(&b, 100);
+	CHECK_INT(b.cap, 4 + 1 + 100);
+	CHECK_STR(b.data, "aaaa");
+	buf_shrink(&b, 100); /* no more to give */
+	CHECK_INT(b.cap, 105);
+	buf_shrink(&b, 1000); /* nor to take */
+	CHECK_INT(b.cap, 105);
+	CHECK(buf_append_str(&b, "b") == 0);
+	CHECK_STR(b.data, "aaaab");
 	buf_reset(&b);
 	CHECK_INT(b.len, 0);
 	CHECK_STR(b.data, "");
