@@ -97,7 +97,9 @@ void buf_shrink(struct buf *b, size_t spare)
 {
 	char *p;
 
-	if (b->data == NULL || b->cap - b->len - 1 <= spare)
+	/* (only when most of it is free: a buffer that grows as a record
+	 * comes in is at least half full, and is left alone) */
+	if (b->data == NULL || b->len + 1 + spare >= b->cap / 4)
 		return;
 	p = realloc(b->data, b->len + 1 + spare);
 	if (p == NULL)

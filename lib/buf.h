@@ -25,7 +25,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
-/* Give back room beyond len + spare (after a long record was taken). */
+/* Give back the room beyond len + spare when less than a quarter of it is
+ * in use (after a long record was taken). */
 void buf_shrink(struct buf *b, size_t spare);
 void buf_reset(struct buf *b);
 /* Hand the data to the caller (NUL-terminated, never NULL) and reset b. */

@@ -28,8 +28,10 @@ int main(void)
 	CHECK_INT(b.cap, 105);
 	buf_shrink(&b, 1000); /* nor to take */
 	CHECK_INT(b.cap, 105);
-	CHECK(buf_append_str(&b, "b") == 0);
-	CHECK_STR(b.data, "aaaab");
+	CHECK(buf_append_str(&b, "bbbbbbbbbbbbbbbbbbbbbbbbb") == 0);
+	buf_shrink(&b, 0); /* a quarter or more in use: left alone */
+	CHECK_INT(b.cap, 105);
+	CHECK_STR(b.data, "aaaabbbbbbbbbbbbbbbbbbbbbbbbb");
 	buf_reset(&b);
 	CHECK_INT(b.len, 0);
 	CHECK_STR(b.data, "");
