@@ -340,16 +340,16 @@ NUL_MSG='holds a NUL byte (use -0 for NUL-delimited input)'
 	[ "$hwm" -lt 100000 ]
 }
 
-@test "a 40 MB record is handed to its job, not copied, and its room given back after it" {
+@test "a 16 MB record is handed to its job, not copied, and its room given back after it" {
 	# mprun's peak: the read buffer (at most twice the record) and the
-	# record; it was three times, the record being copied once more into
-	# its job. Once it is over, the buffer shrinks back: it kept 40 MB.
-	local limit=97656 after=20480 # KiB: 2.5 times the record; 20 MiB
+	# record; the record was copied once more into its job (49 MB here).
+	# Once it is over, the buffer shrinks back: it kept 16 MB.
+	local limit=41000 after=10240 # KiB: 2.6 times the record; 10 MiB
 	if [ -n "${MPRUN_SANITIZED:-}" ]; then
 		export ASAN_OPTIONS=${ASAN_OPTIONS:-}:quarantine_size_mb=0
-		limit=117188 after=30720 # 3 times; 30 MiB
+		limit=56000 after=22000
 	fi
-	{ head -c 40000000 /dev/zero | tr '\0' a; printf '\nx\ny\n'; } >in
+	{ head -c 16000000 /dev/zero | tr '\0' a; printf '\nx\ny\n'; } >in
 	# each job says its parent's (mprun's) peak so far and its size now
 	printf '#!/bin/sh\nawk %s /proc/$PPID/status\n' \
 		"'/^VmHWM/ { h = \$2 } /^VmRSS/ { r = \$2 } END { print h, r }'" >mem
