@@ -1877,6 +1877,16 @@ static int scan_heredoc_op(struct sc *c, int strip_tabs)
 	return 0;
 }
 
+/* <(list) or >(list) at the cursor: bash's process substitution. */
+static int scan_procsub(struct sc *c)
+{
+	c->i += 2;
+	if (scan_list(c, END_PAREN) == -1)
+		return -1;
+	c->i++;
+	return 0;
+}
+
 /* A redirection operator at the cursor and its target. */
 static int scan_redirect(struct sc *c)
 {
@@ -1891,11 +1901,7 @@ static int scan_redirect(struct sc *c)
 		c->i += 2 + (size_t)strip;
 		return scan_heredoc_op(c, strip);
 	} else if ((x == '<' || x == '>') && y == '(') {
-		c->i += 2; /* process substitution */
-		if (scan_list(c, END_PAREN) == -1)
-			return -1;
-		c->i++;
-		return 0;
+		return scan_procsub(c);
 	} else if ((y == '&' || y == '>' || y == '|') ||
 		   (x == '<' && y == '>')) {
 		c->i += 2;
@@ -1903,6 +1909,9 @@ static int scan_redirect(struct sc *c)
 		c->i++;
 	}
 	skip_blanks(c);
+	/* < <(cmd), > >(cmd): bash's process substitution as the target */
+	if ((ch(c, 0) == '<' || ch(c, 0) == '>') && ch(c, 1) == '(' && !dup)
+		return scan_procsub(c);
 	if (ends_word(ch(c, 0)))
 		return fail(c, c->i, "a redirection without its target");
 	if (scan_word(c, &w) == -1)

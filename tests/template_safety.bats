@@ -165,6 +165,12 @@ numbers_only() {
 @test "safety: an expanding here-document with <<- and tabs" {
 	exact $'cat <<-EOF\n\t<{}>\n\tEOF' '<' '>'
 }
+@test "safety: bash's process substitution, also as a redirection's target" {
+	# (< <(cmd) was refused: "a redirection without its target")
+	SHELLS=/bin/bash exact "cat < <(printf '%s\n' {})"
+	SHELLS=/bin/bash exact "{ cat; } < <(printf '[%s]\n' \"{}\") 2> >(cat >&2)" '[' ']'
+	SHELLS=/bin/bash exact "cat <(printf '<%s>\n' {})" '<' '>'
+}
 @test "safety: a comment with a quote before the command" {
 	exact $'echo x >/dev/null # don\'t\nprintf \'%s\\n\' {}'
 }

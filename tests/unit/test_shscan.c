@@ -86,6 +86,12 @@ static void test_contexts(void)
 		     w, SHCHK_NONE));
 	CHECK(ctx_is("f() { echo @; }; f", w, SHCHK_NONE));
 	CHECK(ctx_is("sh -c 'echo \"$1\"' sh @", w, SHCHK_NONE));
+	/* bash's process substitution, also as a redirection's target */
+	CHECK(ctx_is("diff <(sort @) >(cat @)", w, SHCHK_NONE));
+	CHECK(ctx_is("wc -l < <(echo @) 2> >(cat @)", w, SHCHK_NONE));
+	CHECK(ctx_is("while read x; do :; done < <(echo @) > >(cat \"@\")",
+		     (const enum shscan_ctx[]){SHCTX_WORD, SHCTX_DQUOTE},
+		     SHCHK_NONE));
 }
 
 static void test_flags(void)
@@ -151,6 +157,8 @@ static void test_checks(void)
 static void test_refusals(void)
 {
 	CHECK(refused("sh -c 'echo @'", 12, "script of 'sh -c'"));
+	CHECK(refused("cat < <(eval @)", 13, "'eval'"));
+	CHECK(refused("cat < ", 6, "a redirection without its target"));
 	CHECK(refused("bash -xc \"echo @\"", 15, "'bash -c'"));
 	CHECK(refused("nice -n 5 env A=1 dash -c @", 26, "'dash -c'"));
 	CHECK(refused("unknownwrap --opt sh -ec @", 25, "'sh -c'"));
