@@ -97,56 +97,36 @@ static void test_delim(void)
 	opts_free(&cli);
 }
 
-/* opts_parse of "mprun A B echo": 0 or -1. */
-static int parse_two(const char *a, const char *b, struct cli *cli)
-{
-	char *argv[5] = {"mprun", (char *)a, (char *)b, "echo", NULL};
-
-	return parse(4, argv, cli);
-}
-
-/* -L under -m or --xargs does not repeat words with {}; -N always does. */
-static void test_context(void)
+/* Two options together: -L under -m or --xargs does not repeat words
+ * with {}, -N always does; --colsep trims both ends of each column unless
+ * --trim is given, in either order (GNU parallel), and the tab --header
+ * implies does not. */
+static void test_pairs(void)
 {
 	static const struct {
 		const char *a, *b;
-		int context;
+		int context, trim;
 	} want[] = {
-		{"-L2", "-m", 0},
-		{"-L2", "--xargs", 0},
-		{"-N2", "-m", 1},
+		{"-L2", "-m", 0, 0},
+		{"-L2", "--xargs", 0, 0},
+		{"-N2", "-m", 1, 0},
+		{"--colsep=,", "-k", 0, INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT},
+		{"--colsep=,", "--trim=n", 0, 0},
+		{"--trim=n", "--colsep=,", 0, 0},
+		{"--trim=l", "-C,", 0, INPUT_TRIM_LEFT},
+		{"--header=:", "-k", 0, 0},
+		{"--trim=r", "-k", 0, INPUT_TRIM_RIGHT},
+		{"-k", "-k", 0, 0},
 	};
+	char *argv[5] = {"mprun", NULL, NULL, "echo", NULL};
 	struct cli cli;
 	size_t i;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		CHECK_INT(parse_two(want[i].a, want[i].b, &cli), 0);
+		argv[1] = (char *)want[i].a;
+		argv[2] = (char *)want[i].b;
+		CHECK_INT(parse(4, argv, &cli), 0);
 		CHECK_INT(cli.context, want[i].context);
-		opts_free(&cli);
-	}
-}
-
-/* --colsep trims both ends of each column unless --trim is given, in
- * either order (GNU parallel); the tab --header implies does not. */
-static void test_trim(void)
-{
-	static const struct {
-		const char *a, *b;
-		int trim;
-	} want[] = {
-		{"--colsep=,", "-k", INPUT_TRIM_LEFT | INPUT_TRIM_RIGHT},
-		{"--colsep=,", "--trim=n", 0},
-		{"--trim=n", "--colsep=,", 0},
-		{"--trim=l", "-C,", INPUT_TRIM_LEFT},
-		{"--header=:", "-k", 0},
-		{"--trim=r", "-k", INPUT_TRIM_RIGHT},
-		{"-k", "-k", 0},
-	};
-	struct cli cli;
-	size_t i;
-
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		CHECK_INT(parse_two(want[i].a, want[i].b, &cli), 0);
 		CHECK_INT(cli.trim, want[i].trim);
 		opts_free(&cli);
 	}
@@ -159,8 +139,7 @@ int main(void)
 		return 99;
 	test_parse_twice();
 	test_fill();
-	test_context();
-	test_trim();
+	test_pairs();
 	test_delim();
 	fclose(devnull);
 	return UNIT_DONE();
