@@ -52,7 +52,7 @@ complete -c mprun -f -n __fish_mprun_needs_command -a '(__fish_complete_command)
 
 complete -c mprun -n __fish_mprun_needs_command -s j -l jobs -x -d 'Run N jobs at once (N, N%, +N, -N)'
 complete -c mprun -n __fish_mprun_needs_command -s P -l max-procs -x -d 'Same as -j'
-complete -c mprun -n __fish_mprun_needs_command -l trim -x -a 'n l r lr rl' -d 'Take blanks off each input'
+complete -c mprun -n __fish_mprun_needs_command -l trim -x -a 'n l r lr rl' -d 'Take white space off each input (lr with --colsep)'
 complete -c mprun -n __fish_mprun_needs_command -s E -l eof -x -d 'An input equal to STR ends its source'
 complete -c mprun -n __fish_mprun_needs_command -s r -l no-run-if-empty -d 'Inputs of only blanks are not run'
 complete -c mprun -n __fish_mprun_needs_command -l arg-sep -x -d 'Use SEP instead of :::'
