@@ -464,7 +464,9 @@ _in_ms() {
 	# over many calls; its command line's size must carry over (it
 	# restarted from nothing on each, and the job went past ARG_MAX:
 	# "command line too long for the kernel").
-	seq 300000 | "$MPRUN" -j1 -m echo >out 2>err
+	# (the pause makes the queue run dry in the middle of the first job
+	# whatever the machine's speed)
+	{ seq 100000; sleep 1; seq 100001 300000; } | "$MPRUN" -j1 -m echo >out 2>err
 	[ ! -s err ]
 	[ "$(wc -l <out)" -gt 1 ]
 	tr ' ' '\n' <out >got
