@@ -38,13 +38,15 @@ setup_file() {
 # `parallel --version | head -n 1`).
 GNU_ANSWERS=$MPRUN_SRCDIR/tests/compat-gnu.txt
 
-# GNU parallel's output and status for case $1 (in $T): recorded (above),
-# kept in MPRUN_COMPAT_CACHE (a private directory build.sh makes for one
-# run of both builds' suites) under the test's name and the case, or run.
-_gnu() {
+# GNU parallel's answer for the key text $1: recorded (above), kept in
+# MPRUN_COMPAT_CACHE (a private directory build.sh makes for one run of
+# both builds' suites) under the test's name and $1, or made by running
+# "${@:2}".
+_gnu_answer() {
 	local key out
 	key=$(printf '%s\n%s' "$BATS_TEST_NAME" "$1" | sha1sum)
 	key=${key%% *}
+	shift
 	if [ -n "${GNU_RECORDED:-}" ] && [ -z "${MPRUN_COMPAT_RECORD:-}" ]; then
 		gnu_answer_read "$GNU_ANSWERS" "$key" && return
 	fi
@@ -52,8 +54,7 @@ _gnu() {
 		cat "$MPRUN_COMPAT_CACHE/$key"
 		return
 	fi
-	out=$(eval "parallel --will-cite $1" </dev/null 2>/dev/null
-		echo "status $?")
+	out=$("$@")
 	# whole or not at all: the other build's suite may read it meanwhile
 	[ -z "${MPRUN_COMPAT_CACHE:-}" ] || {
 		printf '%s\n' "$out" >"$MPRUN_COMPAT_CACHE/$key.$$" &&
@@ -62,6 +63,15 @@ _gnu() {
 	[ -z "${MPRUN_COMPAT_RECORD:-}" ] ||
 		gnu_answer_write "$GNU_ANSWERS" "$key" "$out"
 	printf '%s\n' "$out"
+}
+
+# GNU parallel's output and status for case $1 (stdin /dev/null).
+_gnu_run() {
+	eval "parallel --will-cite $1" </dev/null 2>/dev/null
+	echo "status $?"
+}
+_gnu() {
+	_gnu_answer "$1" _gnu_run "$1"
 }
 
 # Run each case (one per line of stdin, words as the shell splits them,
@@ -403,11 +413,21 @@ EOF
 # Each case of stdin (one per line, words as the shell splits them) after
 # the options "$@", through GNU parallel and mprun (-k both) reading the
 # file $CMP_IN: the same stdout, or both shown and a failure.
+# GNU parallel -k "${@:2}" $1 (a list of words) with stdin from $CMP_IN.
+_gnu_piped_run() {
+	local c=$1
+	shift
+	# shellcheck disable=SC2086 # the case is a list of words
+	parallel --will-cite -k "$@" $c <"$CMP_IN" 2>/dev/null
+}
+
 _compat_piped() {
 	local c gnu ours bad=0
 	while IFS= read -r c; do
-		# shellcheck disable=SC2086 # the case is a list of words
-		gnu=$(parallel --will-cite -k "$@" $c <"$CMP_IN" 2>/dev/null)
+		# (GNU parallel's answer, kept as _gnu keeps it: the key holds
+		# the options, the case and the input's sum)
+		gnu=$(_gnu_answer "$*"$'\n'"$c"$'\n'"$(sha1sum <"$CMP_IN")" \
+			_gnu_piped_run "$c" "$@")
 		# shellcheck disable=SC2086
 		ours=$("$MPRUN" -k "$@" $c <"$CMP_IN" 2>/dev/null)
 		[ "$gnu" = "$ours" ] || {
