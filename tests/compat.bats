@@ -534,31 +534,37 @@ _compat_tree() {
 	done
 }
 
+# The files that "$@" makes in an empty directory, with _compat_tree.
+_results_tree() {
+	local d
+	d=$(mktemp -d ./tree.XXXXXX)
+	(cd "$d" && "$@" >/dev/null 2>&1)
+	(cd "$d" && _compat_tree)
+	rm -rf "$d"
+}
+
 @test "compat: --results with replacement strings: GNU parallel's files, one place a job" {
-	local t bad=0
+	local t gnu ours bad=0
+	# (GNU parallel's trees kept as _gnu keeps its answers)
 	for t in 'my_{}' 'd/{1}/' 'd2/{1}-{2}.out' 'x/{#}/{2}' 'y/{.}'; do
-		rm -rf g m
-		mkdir g m
-		(cd g && parallel --will-cite -j1 --results "$t" 'echo out {1}{2}; echo err {} >&2' \
-			::: a b.c ::: 1 2 >/dev/null 2>&1)
-		(cd m && "$MPRUN" -j1 --results "$t" 'echo out {1}{2}; echo err {} >&2' \
-			::: a b.c ::: 1 2 >/dev/null 2>&1)
-		[ "$(cd g && _compat_tree)" = "$(cd m && _compat_tree)" ] || {
-			printf '%s:\nGNU:\n%s\nmprun:\n%s\n' "$t" "$(cd g && _compat_tree)" \
-				"$(cd m && _compat_tree)"
+		gnu=$(_gnu_answer "$t" _results_tree parallel --will-cite -j1 \
+			--results "$t" 'echo out {1}{2}; echo err {} >&2' \
+			::: a b.c ::: 1 2)
+		ours=$(_results_tree "$MPRUN" -j1 --results "$t" \
+			'echo out {1}{2}; echo err {} >&2' ::: a b.c ::: 1 2)
+		[ "$gnu" = "$ours" ] || {
+			printf '%s:\nGNU:\n%s\nmprun:\n%s\n' "$t" "$gnu" "$ours"
 			bad=1
 		}
 	done
 	# --header : names in the place
-	rm -rf g m
-	mkdir g m
-	(cd g && parallel --will-cite -j1 --header : --results 'h/{x}-{y.}' echo {x} \
-		::: x a b ::: y c.d >/dev/null 2>&1)
-	(cd m && "$MPRUN" -j1 --header : --results 'h/{x}-{y.}' echo {x} \
-		::: x a b ::: y c.d >/dev/null 2>&1)
-	[ "$(cd g && _compat_tree)" = "$(cd m && _compat_tree)" ] || {
-		printf 'with --header:\nGNU:\n%s\nmprun:\n%s\n' "$(cd g && _compat_tree)" \
-			"$(cd m && _compat_tree)"
+	gnu=$(_gnu_answer "--header : h/{x}-{y.}" _results_tree parallel \
+		--will-cite -j1 --header : --results 'h/{x}-{y.}' echo {x} \
+		::: x a b ::: y c.d)
+	ours=$(_results_tree "$MPRUN" -j1 --header : --results 'h/{x}-{y.}' \
+		echo {x} ::: x a b ::: y c.d)
+	[ "$gnu" = "$ours" ] || {
+		printf 'with --header:\nGNU:\n%s\nmprun:\n%s\n' "$gnu" "$ours"
 		bad=1
 	}
 	[ "$bad" = 0 ]
