@@ -2,6 +2,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "input.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
@@ -420,23 +421,18 @@ int input_add_fd(struct input *in, int fd, const char *name, int linked)
 	return 0;
 }
 
-/* White space for --trim: perl's \s, as GNU parallel trims (a CR too). */
-static int trim_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* Push one value, trimmed as --trim says. */
+/* Push one value, trimmed as --trim says: isspace() in the C locale (we
+ * set none) is perl's \s, what GNU parallel trims (a CR too). */
 static int value_push(struct input *in, struct values *out, const char *p,
 		      size_t len)
 {
 	if (in->trim & INPUT_TRIM_LEFT)
-		while (len > 0 && trim_space(*p)) {
+		while (len > 0 && isspace((unsigned char)*p)) {
 			p++;
 			len--;
 		}
 	if (in->trim & INPUT_TRIM_RIGHT)
-		while (len > 0 && trim_space(p[len - 1]))
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
 			len--;
 	return values_push(out, p, len);
 }
