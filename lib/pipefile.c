@@ -1140,7 +1140,9 @@ static int parse_top(struct ctx *c, char *const *sets, size_t nsets)
 		} else if (key != NULL && strcmp(key, "counters") == 0) {
 			if (parse_counters(c, node(c, p->value)) == -1)
 				return -1;
-		} else
+		} else if (key != NULL && strncmp(key, "x-", 2) == 0)
+			continue; /* a place for anchors, as in Compose files */
+		else
 			return unknown(c, k, "key", key ? key : "?", top_keys,
 				       3);
 	}
@@ -1244,6 +1246,146 @@ static int check_doc(struct ctx *c, uint64_t file_size)
 	return 0;
 }
 
+/* YAML's merge key: "<<: *name" (or a list of aliases) in a mapping gives
+ * it the pairs of the mapping(s) named whose keys it does not have itself,
+ * the first one named first. Done once for the whole document, after
+ * check_doc() (no cycle is left; the text merged was counted there), with
+ * bounds of its own on the pairs added and the keys compared. */
+#define MERGE_PAIRS_MAX 1000000
+#define MERGE_WORK_MAX 50000000ULL
+
+struct merge {
+	unsigned char *done;
+	size_t pairs;
+	uint64_t work;
+};
+
+static int is_merge_key(const yaml_node_t *k)
+{
+	return k != NULL && k->type == YAML_SCALAR_NODE &&
+	       k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       strcmp((const char *)k->data.scalar.value, "<<") == 0;
+}
+
+static int merge_node(struct ctx *c, int i, struct merge *mg);
+
+/* Whether mapping m has the key. */
+static int has_key(struct ctx *c, const yaml_node_t *m, const char *key,
+		   struct merge *mg)
+{
+	const yaml_node_pair_t *p;
+
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(node(c, p->key));
+
+		mg->work++;
+		if (k != NULL && strcmp(k, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Add to mapping i the pairs of src (a mapping) whose keys it lacks. */
+static int merge_from(struct ctx *c, int i, int src, struct merge *mg)
+{
+	yaml_node_t *s = node(c, src);
+	size_t j, n;
+
+	if (s == NULL || s->type != YAML_MAPPING_NODE)
+		return fail(c, s, "<<: expected a mapping (or an alias of "
+			    "one), or a list of them");
+	if (merge_node(c, src, mg) == -1)
+		return -1;
+	n = (size_t)(s->data.mapping.pairs.top - s->data.mapping.pairs.start);
+	for (j = 0; j < n; j++) {
+		yaml_node_pair_t p = s->data.mapping.pairs.start[j];
+		const char *key = scalar(node(c, p.key));
+
+		if (key != NULL && has_key(c, node(c, i), key, mg))
+			continue;
+		if (++mg->pairs > MERGE_PAIRS_MAX || mg->work > MERGE_WORK_MAX)
+			return fail(c, s, "<<: the merge keys expand the file "
+				    "too much (more than %d pairs, or %llu "
+				    "keys compared)", MERGE_PAIRS_MAX,
+				    MERGE_WORK_MAX);
+		if (!yaml_document_append_mapping_pair(&c->doc, i, p.key,
+						       p.value)) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Apply the merge keys of node i and of the nodes under it. */
+static int merge_node(struct ctx *c, int i, struct merge *mg)
+{
+	yaml_node_t *n = node(c, i), *v;
+	yaml_node_pair_t *r, *w;
+	yaml_node_item_t *it;
+	int merge = 0;
+	size_t j;
+
+	if (n == NULL || mg->done[i])
+		return 0;
+	mg->done[i] = 1;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		for (it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			if (merge_node(c, *it, mg) == -1)
+				return -1;
+		return 0;
+	}
+	if (n->type != YAML_MAPPING_NODE)
+		return 0;
+	/* by index: merging appends to this mapping's pairs */
+	for (j = 0; n->data.mapping.pairs.start + j < n->data.mapping.pairs.top;
+	     j++) {
+		yaml_node_pair_t p = n->data.mapping.pairs.start[j];
+
+		if (!is_merge_key(node(c, p.key))) {
+			if (merge_node(c, p.value, mg) == -1)
+				return -1;
+			continue;
+		}
+		if (merge++)
+			return fail(c, node(c, p.key), "<< given twice");
+		v = node(c, p.value);
+		if (v != NULL && v->type == YAML_SEQUENCE_NODE) {
+			for (it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++)
+				if (merge_from(c, i, *it, mg) == -1)
+					return -1;
+		} else if (merge_from(c, i, p.value, mg) == -1)
+			return -1;
+	}
+	/* the << pairs themselves go */
+	w = n->data.mapping.pairs.start;
+	for (r = w; r < n->data.mapping.pairs.top; r++)
+		if (!is_merge_key(node(c, r->key)))
+			*w++ = *r;
+	n->data.mapping.pairs.top = w;
+	return 0;
+}
+
+/* Apply every merge key of the document. */
+static int merge_doc(struct ctx *c)
+{
+	struct merge mg = {0};
+	size_t nodes = (size_t)(c->doc.nodes.top - c->doc.nodes.start);
+	int rc;
+
+	if (nodes == 0)
+		return 0;
+	mg.done = calloc(nodes + 1, 1);
+	if (mg.done == NULL)
+		return -1;
+	rc = merge_node(c, 1, &mg);
+	free(mg.done);
+	return rc;
+}
+
 /* Read the YAML document; a syntax error names its place. */
 static int load_doc(struct ctx *c)
 {
@@ -1272,6 +1414,8 @@ static int load_doc(struct ctx *c)
 		rc = check_doc(c, fstat(fileno(f), &st) == 0 && st.st_size > 0
 					  ? (uint64_t)st.st_size
 					  : 0);
+		if (rc == 0)
+			rc = merge_doc(c);
 		if (rc == -1)
 			yaml_document_delete(&c->doc);
 	}

@@ -296,6 +296,31 @@ Y
 	grep -q 'whom' <<<"$output"
 }
 
+@test "merge keys: <<: *defaults gives a stage the keys it lacks; a bad merge is named" {
+	cat >p.yaml <<'EOF'
+x-defaults: &defaults
+  order: imap
+  env: {GREETING: hello}
+  cmd: echo never
+stages:
+  gen:
+    <<: *defaults
+    cmd: echo $GREETING {}
+    input: [a, b, c]
+  up:
+    <<: [*defaults]
+    cmd: echo {} | tr a-z A-Z
+    input: gen
+EOF
+	run "$MPRUN" -j2 --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'HELLO A\nHELLO B\nHELLO C')" ]
+	printf 'stages:\n  a:\n    <<: nope\n    cmd: echo\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:3:9: <<: expected a mapping (or an alias of one), or a list of them" ]
+}
+
 @test "the stdout of a stage read by another is not mprun's output" {
 	printf 'stages:\n  a:\n    cmd: echo inner\n  b:\n    cmd: echo outer {}\n    input: a\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml

@@ -625,6 +625,63 @@ static void test_sets_and_files(void)
 	      strlen(small) == sizeof(small) - 1);
 }
 
+/* YAML merge keys: <<: *alias and <<: [*a, *b] give a mapping the keys it
+ * lacks (its own win, then the first alias named); x- top-level keys hold
+ * anchors; a bad merge is named at its place. */
+static void test_merge_keys(void)
+{
+	struct pipefile *pf = NULL;
+	const struct pf_stage *st;
+	char big[64 * 1024], *w = big;
+	int i;
+
+	CHECK_INT(load_text("x-d: &d {jobs: 3, order: imap, env: {A: 1}}\n"
+			    "x-e: &e {jobs: 4, retries: 2, cmd: no}\n"
+			    "x-f: &f {<<: *e, timeout: 5}\n"
+			    "stages:\n"
+			    "  a:\n    <<: *d\n    jobs: 5\n    cmd: echo\n"
+			    "  b:\n    <<: [*d, *e]\n    cmd: echo b\n"
+			    "  c:\n    cmd: echo c\n    <<: *f\n",
+			    &pf), 0);
+	st = stage(pf, "a");
+	CHECK(st != NULL && st->jobs == 5 && st->order == ORDER_IMAP &&
+	      st->env != NULL && strcmp(st->env[0], "A=1") == 0 &&
+	      st->env[1] == NULL && st->retries == 0);
+	st = stage(pf, "b");
+	CHECK(st != NULL && st->jobs == 3 && st->retries == 2 &&
+	      strcmp(st->cmd, "echo b") == 0);
+	st = stage(pf, "c");
+	CHECK(st != NULL && st->jobs == 4 && st->retries == 2 &&
+	      st->timeout_ms == 5000 && strcmp(st->cmd, "echo c") == 0);
+	pipefile_free(pf);
+	check_bad("stages:\n  a:\n    <<: foo\n    cmd: echo\n",
+		  "3:9: <<: expected a mapping (or an alias of one), or a "
+		  "list of them");
+	check_bad("stages:\n  a:\n    <<: [{jobs: 1}, 2]\n    cmd: echo\n",
+		  "3:21: <<: expected a mapping (or an alias of one), or a "
+		  "list of them");
+	check_bad("x-d: &d {jobs: 1}\nstages:\n  a:\n    <<: *d\n"
+		  "    <<: *d\n    cmd: echo\n",
+		  "5:5: << given twice");
+	check_bad("x-d: &d {jobs: nope}\nstages:\n  a:\n    <<: *d\n"
+		  "    cmd: echo\n",
+		  "1:16: jobs: expected a whole number from 1 to 100000, got "
+		  "'nope'");
+	check_bad(ST "    '<<': {jobs: 1}\n",
+		  "4:5: unknown key '<<' (did you mean 'n'?)");
+	check_bad("y-d: 1\n" ST, "1:1: unknown key 'y-d'");
+	/* 3000 keys merged 20 times: too many keys compared */
+	w += sprintf(w, "x-a: &a {");
+	for (i = 0; i < 3000; i++)
+		w += sprintf(w, "%sk%d: v", i ? ", " : "", i);
+	w += sprintf(w, "}\nx-b:\n");
+	for (i = 0; i < 20; i++)
+		w += sprintf(w, "  - {<<: *a}\n");
+	sprintf(w, ST);
+	check_bad(big, "1:6: <<: the merge keys expand the file too much "
+		  "(more than 1000000 pairs, or 50000000 keys compared)");
+}
+
 int main(void)
 {
 	const char *s = getenv("MPRUN_SRCDIR");
@@ -642,6 +699,7 @@ int main(void)
 	test_full();
 	test_var_after_brace();
 	test_sets_and_files();
+	test_merge_keys();
 	unlink(tmp_yaml);
 	rmdir(top);
 	return UNIT_DONE();
