@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
+#include "shell.h"
 #include "throttle.h"
 
 enum {
@@ -1289,12 +1291,21 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 					  : c == OPT_NSOCKETS ? CPU_SOCKETS
 							      : CPU_CORES));
 		return 1;
-	case OPT_SHELL:
+	case OPT_SHELL: {
+		static char found[PATH_MAX];
+
+		if (strchr(arg, '/') == NULL) {
+			if (shell_path_find(arg, found, sizeof(found)) == -1)
+				return usage_error("--shell %s: no such program "
+						   "in $PATH", arg);
+			arg = found;
+		}
 		if (arg[0] != '/' || access(arg, X_OK) == -1)
 			return usage_error("--shell %s: not the absolute path "
 					   "of a program that can be run", arg);
 		cli->shell = arg;
 		return 0;
+	}
 	case OPT_TRIM:
 		cli->trim_given = 1;
 		if (strcmp(arg, "n") == 0)

@@ -16,6 +16,7 @@
 
 #include "dirs.h"
 #include "internal.h"
+#include "shell.h"
 
 extern char **environ;
 
@@ -51,27 +52,16 @@ static int child_dup(int fd, int target)
  * does what it always does. */
 static const char *find_program(const char *name)
 {
-	const char *pathenv = getenv("PATH"), *dir, *end;
-	struct stat st;
+	const char *pathenv = getenv("PATH");
 	char buf[PATH_MAX];
-	size_t dl;
 
 	if (*name == '\0' || strchr(name, '/') != NULL || pathenv == NULL)
 		return NULL;
 	if (found.name != NULL && strcmp(found.name, name) == 0 &&
 	    strcmp(found.pathenv, pathenv) == 0)
 		return found.path;
-	for (dir = pathenv;; dir = end + 1) {
-		end = strchr(dir, ':');
-		dl = end != NULL ? (size_t)(end - dir) : strlen(dir);
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dl, dir,
-			     dl > 0 ? "/" : "", name) < (int)sizeof(buf) &&
-		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(buf, X_OK) == 0)
-			break;
-		if (end == NULL)
-			return NULL;
-	}
+	if (shell_path_find(name, buf, sizeof(buf)) == -1)
+		return NULL;
 	free(found.name);
 	free(found.pathenv);
 	free(found.path);

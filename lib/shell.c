@@ -5,7 +5,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+int shell_path_find(const char *name, char *buf, size_t len)
+{
+	const char *pathenv = getenv("PATH"), *dir, *end;
+	struct stat st;
+	size_t dl;
+
+	if (*name == '\0' || strchr(name, '/') != NULL || pathenv == NULL)
+		return -1;
+	for (dir = pathenv;; dir = end + 1) {
+		end = strchr(dir, ':');
+		dl = end != NULL ? (size_t)(end - dir) : strlen(dir);
+		if (snprintf(buf, len, "%.*s%s%s", (int)dl, dir,
+			     dl > 0 ? "/" : "", name) < (int)len &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(buf, X_OK) == 0)
+			return 0;
+		if (end == NULL)
+			return -1;
+	}
+}
 
 int shell_is_posix(const char *path)
 {
@@ -41,7 +63,10 @@ const char *shell_choose(const char *given)
 		return given;
 	if ((v = env_nonempty("MPRUN_SHELL")) != NULL ||
 	    (v = env_nonempty("PARALLEL_SHELL")) != NULL)
-		return v;
+		/* a name is looked for in $PATH (not found: the jobs say
+		 * so) */
+		return shell_path_find(v, parent, sizeof(parent)) == 0 ? parent
+									 : v;
 	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)getppid());
 	n = readlink(link, parent, sizeof(parent) - 1);
 	if (n > 0) {

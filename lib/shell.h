@@ -7,6 +7,12 @@
 #ifndef MPRUN_SHELL_H
 #define MPRUN_SHELL_H
 
+#include <stddef.h>
+
+/* The first executable regular file called name in $PATH, into buf: 0,
+ * or -1 when name is empty or has a slash, or none is found. */
+int shell_path_find(const char *name, char *buf, size_t len);
+
 /* The shell's path (a static string, or given). */
 const char *shell_choose(const char *given);
 /* Is path a POSIX-family shell by its name (sh, bash, dash, ksh, mksh,

@@ -327,9 +327,22 @@ _bash_complete() {
 	[ "$output" = "dash x" ]
 	run env SHELL=/usr/bin/fish timeout 10 "$MPRUN" 'readlink /proc/$$/exe #' ::: x
 	[ "$output" = "$(readlink -f /bin/sh)" ]
-	run "$MPRUN" --shell dash true ::: x
+	# a name is looked for in $PATH
+	run "$MPRUN" --shell dash 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$status" -eq 0 ]
+	[ "$output" = "dash x" ]
+	MPRUN_SHELL=dash run "$MPRUN" 'echo ${BASH_VERSION:-dash}' ::: x
+	[ "$status" -eq 0 ]
+	[ "$output" = "dash x" ]
+	PARALLEL_SHELL=bash run /bin/dash -c '"$MPRUN" "echo \${BASH_VERSION:+bash}" ::: x'
+	[ "$status" -eq 0 ]
+	[ "$output" = "bash x" ]
+	run "$MPRUN" --shell no-such-shell true ::: x
 	[ "$status" -eq 255 ]
-	[[ "$output" == *"--shell dash: not the absolute path of a program that can be run"* ]]
+	[[ "$output" == *"--shell no-such-shell: no such program in \$PATH"* ]]
+	run "$MPRUN" --shell ./dash true ::: x
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--shell ./dash: not the absolute path of a program that can be run"* ]]
 }
 
 # --- the tests themselves -------------------------------------------------------
