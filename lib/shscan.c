@@ -2,6 +2,7 @@
  * the refusal of templates where an input would become code (shscan.h). */
 #include "shscan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,6 +45,7 @@ struct word {
 	char vars[VARS_MAX][VAR_MAX + 1]; /* the variables it reads ... */
 	unsigned char nvars, nvars_before_eq; /* ... (before its '=') */
 	int digits;		/* only digits (an fd number before < or >) */
+	int array;		/* NAME=(...): its references are the values */
 };
 
 /* Variables that hold an input, and names read by arithmetic: bash reads a
@@ -77,6 +79,9 @@ struct taint {
 		char name[LIT_MAX + 1], var[VAR_MAX + 1];
 	} copy[NAMES_MAX];
 	size_t ncopy;
+	/* shift or set -- moved the positional parameters: $N is not the
+	 * N-th argument any more (any of them may be) */
+	int shifted;
 };
 
 struct sc {
@@ -104,6 +109,7 @@ struct sc {
 };
 
 static int scan_list(struct sc *c, enum end end);
+static int is_name_char(int x, int first);
 
 /* The item at offset k from the cursor, or -1 past the end. */
 static int ch(const struct sc *c, size_t k)
@@ -176,7 +182,10 @@ static void taint_assign(struct sc *c, const char *name, size_t len,
 			 size_t from, size_t to)
 {
 	struct taint *t = c->taint;
+	const char *sub = memchr(name, '[', len);
 
+	if (sub != NULL) /* a[0]=...: what arithmetic reads of a */
+		len = (size_t)(sub - name);
 	if (from == to || len == 0 || len > LIT_MAX)
 		return;
 	if (t->nassign == NAMES_MAX) {
@@ -300,6 +309,49 @@ static void taint_copy(struct sc *c, const char *name, size_t len,
 	}
 }
 
+/* NAME=VALUE where VALUE is a plain name (y=x, declare -n r=x): what is
+ * read of NAME as arithmetic or code is read of that name too. */
+static void taint_copy_name(struct sc *c, const char *name, size_t len,
+			    const struct word *w)
+{
+	struct taint *t = c->taint;
+	const char *v = strchr(w->lit, '=');
+	size_t k;
+
+	if (!w->literal || v == NULL || !is_name_char(v[1], 1) || len == 0 ||
+	    len > LIT_MAX)
+		return;
+	for (k = 2; v[k] != '\0'; k++)
+		if (!is_name_char(v[k], 0))
+			return;
+	if (k - 1 > VAR_MAX)
+		return;
+	if (t->ncopy == NAMES_MAX) {
+		t->narith = NAMES_MAX + 1; /* cannot follow: all */
+		return;
+	}
+	memcpy(t->copy[t->ncopy].name, name, len);
+	t->copy[t->ncopy].name[len] = '\0';
+	snprintf(t->copy[t->ncopy].var, sizeof(t->copy[0].var), "%s", v + 1);
+	t->ncopy++;
+}
+
+/* 1 if reading r may read any positional parameter: $@, $*, bash's
+ * BASH_ARGV, a name set from them (for NAME; do), or $N once shift or set
+ * moved them. */
+static int reads_any_arg(const struct taint *t, const char *r)
+{
+	size_t a;
+
+	if (*r == '@' || *r == '*' || strcmp(r, "BASH_ARGV") == 0 ||
+	    (t->shifted && *r >= '1' && *r <= '9'))
+		return 1;
+	for (a = 0; a < t->nfrom_args; a++)
+		if (strcmp(t->from_args[a], r) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 if arithmetic (or code) reads the variable name. */
 static int taint_is_read(const struct taint *t, const char *name)
 {
@@ -351,6 +403,10 @@ static void taint_call(struct sc *c, const struct word *w, size_t n)
 	struct taint *t = c->taint;
 	size_t j = 1, k;
 
+	if (w[0].literal && (strcmp(w[0].lit, "shift") == 0 ||
+			     (strcmp(w[0].lit, "set") == 0 && n > 1 &&
+			      w[n - 1].reads_args)))
+		t->shifted = 1;
 	if (!w[0].literal || n < 2 || w[n - 1].ref_to == w[1].ref_from)
 		return;
 	if (t->ncalls >= NAMES_MAX) {
@@ -399,7 +455,7 @@ static void taint_apply_calls(struct sc *c)
 		for (b = 0; defined && b < t->narith && b < NAMES_MAX; b++) {
 			const char *r = t->arith[b];
 
-			if (t->narith > NAMES_MAX || *r == '@' || *r == '*') {
+			if (t->narith > NAMES_MAX || reads_any_arg(t, r)) {
 				refs_check(c, t->calls[a].from[0],
 					   t->calls[a].to[t->calls[a].nargs - 1],
 					   SHCHK_NUMBER);
@@ -430,6 +486,9 @@ static void taint_specials(struct sc *c)
 		"RANDOM", "SRANDOM", "SECONDS", "OPTIND", "LINENO", "HISTCMD",
 		"FUNCNEST", "PS0", "PS1", "PS2", "PS3", "PS4",
 		"PROMPT_COMMAND", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS",
+		/* zsh's arrays of functions and aliases, bash's aliases */
+		"functions", "aliases", "galiases", "saliases",
+		"dis_functions", "dis_aliases", "BASH_ALIASES",
 	};
 	size_t k;
 
@@ -726,8 +785,8 @@ static int scan_param(struct sc *c)
 		}
 		c->pos_reads++;
 	} else if (x != -1 && x < 256 && strchr("@*#?-$!", x) != NULL) {
-		if (x == '@' || x == '*') {
-			name[k++] = (char)x;
+		if (x == '@' || x == '*' || (indirect && x == '#')) {
+			name[k++] = x == '#' ? '@' : (char)x; /* ${!#}: any */
 			c->pos_reads++;
 		}
 		c->i++;
@@ -1009,6 +1068,9 @@ enum kind {
 	K_FIND,	  /* -exec COMMAND ... ; */
 	K_PARALLEL, /* GNU parallel: its command words are code */
 	K_SU,	  /* su -c COMMAND */
+	K_SG,	  /* sg GROUP COMMAND: the command is a shell's */
+	K_OPTCODE, /* options anywhere; some take code (tar, vim, sqlite3) */
+	K_PRINT,  /* zsh's print: -P expands prompts (code with promptsubst) */
 };
 
 struct rule {
@@ -1017,7 +1079,9 @@ struct rule {
 	const char *argopts; /* short options that take a value */
 	const char *codeopts; /* K_INTERP/K_SU: options whose value is code;
 			       * K_WRAP: options after which all is code */
-	int operands;	      /* K_WRAP: operands before the command */
+	int operands;	      /* K_WRAP: operands before the command;
+			       * K_OPTCODE: operands after this many are
+			       * code (0: none) */
 };
 
 static const struct rule rules[] = {
@@ -1119,20 +1183,46 @@ static const struct rule rules[] = {
 	{"su", K_SU, "sgG", "c", 0},
 	{"runuser", K_SU, "usgG", "c", 0},
 	{"script", K_SU, "ETIOBm", "c", 0},
+	{"sg", K_SG, "", "", 0},
+	{"git", K_INTERP, "C", "c", 0},
+	{"tar", K_OPTCODE, "bCfgHKLNTVX", "IF", 0},
+	{"gtar", K_OPTCODE, "bCfgHKLNTVX", "IF", 0},
+	{"vim", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"vi", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"view", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"ex", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"nvim", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"gvim", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"rvim", K_OPTCODE, "STuUiwWrq", "c", 0},
+	{"sqlite3", K_OPTCODE, "", "", 1},
+	{"print", K_PRINT, "", "", 0},
 };
 
-/* The rule of a command name (its last path component), or NULL. */
+/* A command named by a variable ($SHELL -c, "$BASH" -c) may be a shell. */
+static const struct rule var_shell = {"$SHELL", K_SHELL, "oO", "", 0};
+
+/* The rule of a command name (its last path component), or NULL; a name
+ * with a version (python3.11, perl5.36.0) has the rule of the name. */
 static const struct rule *rule_of(const struct word *w)
 {
 	const char *name, *slash;
-	size_t i;
+	size_t i, len, bare;
 
 	if (!w->literal)
 		return NULL;
 	slash = strrchr(w->lit, '/');
 	name = slash != NULL ? slash + 1 : w->lit;
+	len = strlen(name);
+	for (bare = len; bare > 0 && (isdigit((unsigned char)name[bare - 1]) ||
+				      name[bare - 1] == '.');
+	     bare--)
+		;
 	for (i = 0; i < ARRAY_LEN(rules); i++)
 		if (strcmp(rules[i].name, name) == 0)
+			return &rules[i];
+	for (i = 0; bare > 0 && bare < len && i < ARRAY_LEN(rules); i++)
+		if (strlen(rules[i].name) == bare &&
+		    strncmp(rules[i].name, name, bare) == 0)
 			return &rules[i];
 	return NULL;
 }
@@ -1142,7 +1232,9 @@ static int opt_has(const struct word *w, const char *letters)
 {
 	const char *p;
 
-	if (!w->literal || w->lit[0] != '-' || w->lit[1] == '-')
+	/* (a word with expansions or references too: -e'print "{}"' has
+	 * its value glued to its letter) */
+	if (w->lit[0] != '-' || w->lit[1] == '-')
 		return 0;
 	for (p = w->lit + 1; *p != '\0'; p++)
 		if (strchr(letters, *p) != NULL && *letters != '\0')
@@ -1156,8 +1248,8 @@ static char opt_wants_value(const struct word *w, const char *letters)
 {
 	const char *p;
 
-	if (!w->literal || w->lit[0] != '-' || w->lit[1] == '-' ||
-	    *letters == '\0')
+	if (!w->literal || (w->lit[0] != '-' && w->lit[0] != '+') ||
+	    w->lit[1] == '-' || *letters == '\0')
 		return 0;
 	for (p = w->lit + 1; *p != '\0'; p++)
 		if (strchr(letters, *p) != NULL)
@@ -1192,37 +1284,42 @@ static int code_words(struct sc *c, const struct rule *r, struct word *w,
 
 
 /* A wrapper (nice, env, sudo, xargs, ...): skip its options and the
- * operands before the command, then check that command. */
+ * operands before the command (options may follow them: flock FILE -c),
+ * then check that command. */
 static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 		      size_t n)
 {
 	size_t j = 1, ops = 0;
+	int opts = 1;
 	char o;
 
 	while (j < n) {
-		if (word_is(&w[j], "--")) {
+		if (opts && word_is(&w[j], "--")) {
+			opts = 0;
 			j++;
-			break;
+			continue;
 		}
-		if (strcmp(r->name, "env") == 0 && w[j].eq &&
+		if (opts && strcmp(r->name, "env") == 0 && w[j].eq &&
 		    !w[j].ref_before_eq && w[j].lit[0] != '-') {
 			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
 				     w[j].ref_from, w[j].ref_to);
 			j++;
 			continue;
 		}
-		if (!is_option(&w[j], 0))
+		if (opts && is_option(&w[j], 0)) {
+			/* sudo -s, env -S, flock -c: the rest is code */
+			if (opt_has(&w[j], r->codeopts) &&
+			    code_words(c, r, w, j, n, "{} after '",
+				       "' with a shell option would be read "
+				       "as code; pass it as an argument: "
+				       SAFE_SH) == -1)
+				return -1;
+			o = opt_wants_value(&w[j], r->argopts);
+			j += o != 0 ? 2 : 1;
+			continue;
+		}
+		if (ops == (size_t)r->operands)
 			break;
-		/* sudo -s, env -S, flock -c: the rest is code */
-		if (opt_has(&w[j], r->codeopts) &&
-		    code_words(c, r, w, j, n, "{} after '",
-			       "' with a shell option would be read as code; "
-			       "pass it as an argument: " SAFE_SH) == -1)
-			return -1;
-		o = opt_wants_value(&w[j], r->argopts);
-		j += o != 0 ? 2 : 1;
-	}
-	while (j < n && ops < (size_t)r->operands) {
 		ops++;
 		j++;
 	}
@@ -1309,18 +1406,20 @@ static int check_script(struct sc *c, struct word *w, size_t j, size_t n)
 	}
 	taint_close(&sub);
 	for (k = 0; k < t->narith && k < NAMES_MAX; k++) {
-		int from_args = 0;
+		const char *r = t->arith[k];
 
-		taint_arith(c, t->arith[k], strlen(t->arith[k]));
-		for (a = 0; a < t->nfrom_args; a++)
-			from_args |= strcmp(t->from_args[a], t->arith[k]) == 0;
-		a = (size_t)strtoul(t->arith[k], NULL, 10);
-		if (from_args || t->arith[k][0] == '@' ||
-		    t->arith[k][0] == '*') {
+		taint_arith(c, r, strlen(r));
+		a = (size_t)strtoul(r, NULL, 10);
+		if (strcmp(r, "0") == 0 && j + 1 < n) { /* $0: NAME */
+			refs_check(c, w[j + 1].ref_from, w[j + 1].ref_to,
+				   SHCHK_NUMBER);
+		} else if (reads_any_arg(t, r) || (a > 0 && j + 1 + a >= n)) {
+			/* any of them (past the words: one word may be
+			 * several inputs, -n 2, -X) */
 			for (a = j + 2; a < n; a++)
 				refs_check(c, w[a].ref_from, w[a].ref_to,
 					   SHCHK_NUMBER);
-		} else if (a > 0 && j + 1 + a < n) {
+		} else if (a > 0) {
 			refs_check(c, w[j + 1 + a].ref_from,
 				   w[j + 1 + a].ref_to, SHCHK_NUMBER);
 		}
@@ -1349,6 +1448,23 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 		}
 		if (!is_option(&w[j], 1))
 			break;
+		/* fish: --command=CODE, --init-command[=]CODE, -C CODE */
+		if (strncmp(w[j].lit, "--command=", 10) == 0 ||
+		    strncmp(w[j].lit, "--init-command=", 15) == 0 ||
+		    ((word_is(&w[j], "--init-command") ||
+		      word_is(&w[j], "--command") ||
+		      (word_is(&w[j], "-C") && strcmp(r->name, "fish") == 0)) &&
+		     ++j < n)) {
+			if (code_ref(c, &w[j]))
+				return fail_ref(c, &w[j],
+						"{} in the script of '%s -c' "
+						"would be read as code by that "
+						"shell; pass it as an argument "
+						"instead: " SAFE_SH,
+						r->name);
+			j++;
+			continue;
+		}
 		if (w[j].lit[1] != '-' && opt_has(&w[j], "c"))
 			has_c = 1;
 		if (strcmp(w[j].lit, "-c") == 0 && strcmp(r->name, "fish") == 0)
@@ -1383,16 +1499,18 @@ static int check_eval(struct sc *c, const struct rule *r, struct word *w,
 static int check_decl(struct sc *c, const struct rule *r, struct word *w,
 		      size_t n)
 {
-	size_t j;
-	int arith = 0;
+	size_t j, len;
+	int arith = 0, names = 0;
 
 	for (j = 1; j < n; j++) {
 		if (is_option(&w[j], 1) && !word_has_ref(&w[j])) {
-			if (opt_has(&w[j], "aAn"))
-				return check_eval(c, r, w, n);
+			/* -a, -A, -n: the words are read as code */
+			names |= opt_has(&w[j], "aAn");
 			arith |= opt_has(&w[j], "i");
 			continue;
 		}
+		if (names && !w[j].array && code_ref(c, &w[j]))
+			return check_eval(c, r, w, n);
 		word_vars_number(c, &w[j], w[j].nvars_before_eq);
 		if (w[j].ref_before_eq)
 			return fail_ref(c, &w[j],
@@ -1400,18 +1518,20 @@ static int check_decl(struct sc *c, const struct rule *r, struct word *w,
 					"(bash runs code in a name's "
 					"subscript); use it only after '='",
 					r->name);
+		len = strcspn(w[j].lit, "+=");
 		if (arith) {
 			refs_check(c, w[j].ref_from, w[j].ref_to,
 				   SHCHK_NUMBER);
-			taint_arith(c, w[j].lit, strcspn(w[j].lit, "+="));
+			taint_arith(c, w[j].lit, strcspn(w[j].lit, "+=["));
 		}
-		if (w[j].eq)
-			taint_assign(c, w[j].lit, strcspn(w[j].lit, "+="),
-				     w[j].ref_from, w[j].ref_to);
-		if (w[j].eq)
-			taint_copy(c, w[j].lit, strcspn(w[j].lit, "+="), &w[j]);
+		if (w[j].eq) {
+			taint_assign(c, w[j].lit, len, w[j].ref_from,
+				     w[j].ref_to);
+			taint_copy(c, w[j].lit, len, &w[j]);
+			taint_copy_name(c, w[j].lit, len, &w[j]);
+		}
 		if (w[j].eq && w[j].reads_args)
-			taint_from_args(c, w[j].lit, strcspn(w[j].lit, "+="));
+			taint_from_args(c, w[j].lit, len);
 	}
 	return 0;
 }
@@ -1422,6 +1542,11 @@ static int check_names(struct sc *c, const struct rule *r, struct word *w,
 {
 	size_t j;
 
+	/* printf {} ..., test {} X, [ {} X ]: an input there may be the
+	 * option -v, which makes the next word a name */
+	if (r->kind == K_NAMEOPT && n > 2 && word_has_ref(&w[1]))
+		refs_check(c, w[1].ref_from, w[1].ref_to, SHCHK_NO_DASH);
+
 	for (j = 1; j < n; j++) {
 		/* read x <<< {}, or from a pipe: x may hold any input */
 		if (r->kind == K_NAMES && w[j].literal &&
@@ -1430,8 +1555,18 @@ static int check_names(struct sc *c, const struct rule *r, struct word *w,
 				     SIZE_MAX);
 			taint_from_args(c, w[j].lit, strlen(w[j].lit));
 		}
+		if (r->kind == K_NAMEOPT && opt_has(&w[j], r->codeopts) &&
+		    word_has_ref(&w[j]) && w[j].lit[2] == '\0')
+			return fail_ref(c, &w[j],
+					"{} would name a variable of '%s' (bash "
+					"runs code in a name's subscript)",
+					r->name);
 		if (r->kind == K_NAMEOPT && !opt_has(&w[j - 1], r->codeopts))
 			continue;
+		/* printf -v NAME FORMAT ARGS: NAME holds the inputs there */
+		if (r->kind == K_NAMEOPT && w[j].literal && j + 1 < n)
+			taint_assign(c, w[j].lit, strlen(w[j].lit),
+				     w[j + 1].ref_from, w[n - 1].ref_to);
 		if (code_ref(c, &w[j]))
 			return fail_ref(c, &w[j],
 					"{} would name a variable of '%s' (bash "
@@ -1448,10 +1583,13 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	size_t j = 1;
 
 	while (j < n && is_option(&w[j], 0)) {
-		if (code_ref(c, &w[j]))
-			return fail_ref(c, &w[j],
+		if (code_ref(c, &w[j]) ||
+		    (opt_wants_value(&w[j], "o") && j + 1 < n &&
+		     code_ref(c, &w[j + 1])))
+			return fail_ref(c, code_ref(c, &w[j]) ? &w[j] : &w[j + 1],
 					"{} in an option of '%s' is not "
-					"allowed",
+					"allowed (-o ProxyCommand=... runs "
+					"code)",
 					r->name);
 		j += opt_wants_value(&w[j], r->argopts) ? 2 : 1;
 	}
@@ -1486,15 +1624,29 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 	int program = 0;
 	char o;
 
-	while (j < n && !word_is(&w[j], "--") && is_option(&w[j], 0)) {
+	while (j < n && !word_is(&w[j], "--") &&
+	       (is_option(&w[j], 0) || r->kind == K_SU)) {
+		if (!is_option(&w[j], 0)) { /* su USER -c, script FILE -c */
+			j++;
+			continue;
+		}
 		if (word_is(&w[j], "--eval") || word_is(&w[j], "--print") ||
 		    word_is(&w[j], "--source") || word_is(&w[j], "--expression") ||
-		    word_is(&w[j], "--command") || word_is(&w[j], "-Command")) {
+		    word_is(&w[j], "--command") || word_is(&w[j], "-Command") ||
+		    word_is(&w[j], "--session-command")) {
 			program = 1;
 			if (j + 1 < n && code_ref(c, &w[j + 1]))
 				return fail_ref(c, &w[j + 1], "'%s%s",
 						r->name, how[r->kind]);
 			j += 2;
+			continue;
+		}
+		if (strncmp(w[j].lit, "--command=", 10) == 0 ||
+		    strncmp(w[j].lit, "--session-command=", 18) == 0) {
+			if (code_ref(c, &w[j]))
+				return fail_ref(c, &w[j], "'%s%s", r->name,
+						how[r->kind]);
+			j++;
 			continue;
 		}
 		if (strncmp(w[j].lit, "--file", 6) == 0 ||
@@ -1534,6 +1686,102 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 	    code_ref(c, &w[j]))
 		return fail_ref(c, &w[j], "'%s%s", r->name, how[r->kind]);
 	return 0;
+}
+
+/* 1 if w is --NAME or --NAME=... (or -NAME, sqlite3's way) of a name in
+ * list (" a b "); *glued set when the value is in the word. */
+static int long_in(const struct word *w, const char *list, int *glued)
+{
+	const char *p = w->lit + 1;
+	char name[LIT_MAX + 3];
+	size_t len;
+
+	if (w->lit[0] != '-')
+		return 0;
+	if (*p == '-')
+		p++;
+	len = strcspn(p, "=");
+	if (len == 0)
+		return 0;
+	snprintf(name, sizeof(name), " %.*s ", (int)len, p);
+	*glued = p[len] == '=';
+	return strstr(list, name) != NULL;
+}
+
+/* The long options of a K_OPTCODE command whose value is code. */
+static const char *longcode_of(const char *name)
+{
+	if (strstr(name, "tar") != NULL)
+		return " checkpoint-action to-command use-compress-program "
+		       "info-script new-volume-script rsh-command rmt-command ";
+	if (strcmp(name, "sqlite3") == 0)
+		return " cmd init ";
+	return " cmd "; /* vim */
+}
+
+/* Options anywhere, some with code as their value (tar --to-command,
+ * vim -c and +CMD, sqlite3 -cmd); the operands after r->operands are code
+ * (sqlite3 DB SQL...). */
+static int check_optcode(struct sc *c, const struct rule *r, struct word *w,
+			 size_t n)
+{
+	static const char *const how =
+		"' reads it as code (commands it runs): {} there would run as "
+		"code; pass the input as a file or in the environment";
+	const char *longcode = longcode_of(r->name);
+	size_t j, ops = 0;
+	int glued = 0, opts = 1;
+
+	for (j = 1; j < n; j++) {
+		if (opts && word_is(&w[j], "--")) {
+			opts = 0;
+			continue;
+		}
+		if (opts && w[j].lit[0] == '+' && strcmp(r->name, "tar") &&
+		    strcmp(r->name, "gtar") && code_ref(c, &w[j]))
+			return fail_ref(c, &w[j], "'%s%s", r->name, how);
+		if (!opts || !is_option(&w[j], 0)) {
+			if (r->operands > 0 && ops++ >= (size_t)r->operands &&
+			    code_ref(c, &w[j]))
+				return fail_ref(c, &w[j], "'%s%s", r->name,
+						how);
+			continue;
+		}
+		if (long_in(&w[j], longcode, &glued) ||
+		    (w[j].lit[1] != '-' && opt_has(&w[j], r->codeopts))) {
+			if (code_ref(c, &w[j]) ||
+			    (j + 1 < n && !glued && code_ref(c, &w[j + 1])))
+				return fail_ref(c,
+						word_has_ref(&w[j]) ? &w[j]
+								    : &w[j + 1],
+						"'%s%s", r->name, how);
+			j += !glued && (w[j].lit[1] == '-' ||
+					opt_wants_value(&w[j], r->codeopts));
+			continue;
+		}
+		if (opt_wants_value(&w[j], r->argopts))
+			j++;
+	}
+	return 0;
+}
+
+/* zsh's print: with -P its arguments are prompts (with promptsubst, $( )
+ * in them runs). */
+static int check_print(struct sc *c, const struct rule *r, struct word *w,
+		       size_t n)
+{
+	size_t j;
+	int prompt = 0;
+
+	for (j = 1; j < n && is_option(&w[j], 0) && !word_is(&w[j], "--");
+	     j++)
+		prompt |= opt_has(&w[j], "P");
+	if (!prompt)
+		return 0;
+	return code_words(c, r, w, j, n, "'",
+			  " -P' expands its arguments as prompts (code, with "
+			  "promptsubst): {} there would run as code; use "
+			  "print -r -- instead");
 }
 
 /* find ... -exec COMMAND ... ; (or +) */
@@ -1587,6 +1835,8 @@ static int check_command(struct sc *c, struct word *w, size_t n)
 			return -1;
 	}
 	r = rule_of(&w[0]);
+	if (r == NULL && !w[0].literal && !word_has_ref(&w[0]))
+		r = &var_shell;
 	if (r == NULL)
 		return 0;
 	switch (r->kind) {
@@ -1618,6 +1868,15 @@ static int check_command(struct sc *c, struct word *w, size_t n)
 		return check_find(c, w, n);
 	case K_PARALLEL:
 		return check_parallel(c, r, w, n);
+	case K_OPTCODE:
+		return check_optcode(c, r, w, n);
+	case K_PRINT:
+		return check_print(c, r, w, n);
+	case K_SG:
+		return code_words(c, r, w, 2, n, "'",
+				  "' hands its command to a shell as code: {} "
+				  "there would run as code; pass it as an "
+				  "argument: " SAFE_SH);
 	case K_NONE:
 		break;
 	}
@@ -1643,6 +1902,10 @@ static int finish_command(struct sc *c)
 			     c->words[0].ref_from,
 			     c->words[c->nwords - 1].ref_to);
 	c->for_name[0] = '\0';
+	/* $_ is the last word of the command before */
+	if (c->nwords > 0)
+		taint_assign(c, "_", 1, c->words[c->nwords - 1].ref_from,
+			     c->words[c->nwords - 1].ref_to);
 	if (c->plain_cmd && c->nwords > 0)
 		rc = check_command(c, c->words, c->nwords);
 	c->nwords = 0;
@@ -1928,8 +2191,9 @@ static int scan_redirect(struct sc *c)
 /* NAME[SUBSCRIPT]=VALUE: the subscript is arithmetic. */
 static int scan_subscript_assign(struct sc *c)
 {
-	size_t open;
+	size_t open, len = 0;
 	struct word w;
+	char name[LIT_MAX + 1];
 	int x;
 
 	while (is_name_char(x = ch(c, 0), 0) || is_ref(x)) {
@@ -1937,13 +2201,21 @@ static int scan_subscript_assign(struct sc *c)
 			ref_seen(c, x, SHCTX_WORD, 0);
 			if ((size_t)(x - 256) < c->nrefs)
 				c->refs[x - 256].cmd_name = 1;
+			len = LIT_MAX + 1; /* not a name to follow */
+		} else if (len < LIT_MAX) {
+			name[len++] = (char)x;
 		}
 		c->i++;
 	}
 	open = c->i++;
-	if (scan_arith(c, "]", open) == -1)
+	if (scan_arith(c, "]", open) == -1 || scan_word(c, &w) == -1)
 		return -1;
-	return scan_word(c, &w);
+	/* a[k]=VALUE: what arithmetic reads of a is VALUE */
+	if (len <= LIT_MAX) {
+		taint_assign(c, name, len, w.ref_from, w.ref_to);
+		taint_copy(c, name, len, &w);
+	}
+	return 0;
 }
 
 /* (a b c) after NAME=: an array's values. */
@@ -1964,9 +2236,20 @@ static int scan_array(struct sc *c)
 		}
 		if (ch(c, 0) == -1 || ends_word(ch(c, 0)))
 			return fail(c, open, "an array's (...) not understood");
-		if (ch(c, 0) == '[')
-			return fail(c, c->i, "[index]= in an array's (...) is "
-					     "not understood");
+		if (ch(c, 0) == '[') {
+			/* [KEY]=VALUE: bash evaluates KEY (arithmetic for an
+			 * indexed array) */
+			size_t at = c->i++;
+
+			if (scan_arith(c, "]", at) == -1)
+				return -1;
+			if (ch(c, 0) == '+')
+				c->i++;
+			if (ch(c, 0) != '=')
+				return fail(c, at, "[index] without '=' in an "
+						   "array's (...)");
+			c->i++;
+		}
 		if (scan_word(c, &w) == -1)
 			return -1;
 	}
@@ -2041,7 +2324,7 @@ static int scan_cond(struct sc *c, size_t open)
 						"-le", "-gt", "-ge"};
 	struct word w;
 	size_t from = *c->nseen, k, narith = c->taint->narith;
-	int arith = 0, name_next = 0, x;
+	int arith = 0, name_next = 0, regex = 0, x;
 
 	c->in_arith++;
 	for (;;) {
@@ -2072,12 +2355,15 @@ static int scan_cond(struct sc *c, size_t open)
 			return fail(c, word_ref_pos(c, &w) - 0,
 				    "{} after -v would name a variable");
 		name_next = word_is(&w, "-v") || word_is(&w, "-R");
+		regex |= word_is(&w, "=~");
 		for (k = 0; k < ARRAY_LEN(arith_ops); k++)
 			arith |= word_is(&w, arith_ops[k]);
 		if (w.literal && w.lit[0] != '-')
 			taint_arith_text(c, w.lit);
 	}
 	c->in_arith--;
+	if (regex) /* what the match captured, of the inputs */
+		taint_assign(c, "BASH_REMATCH", 12, from, *c->nseen);
 	if (arith)
 		refs_check(c, from, *c->nseen, SHCHK_NUMBER);
 	else if (c->taint->narith <= NAMES_MAX)
@@ -2182,12 +2468,24 @@ static int scan_list_word(struct sc *c, enum end end, int *stop)
 			taint_assign(c, w.lit, strcspn(w.lit, "+="),
 				     w.ref_from, w.ref_to);
 			taint_copy(c, w.lit, strcspn(w.lit, "+="), &w);
+			taint_copy_name(c, w.lit, strcspn(w.lit, "+="), &w);
 			if (w.reads_args)
 				taint_from_args(c, w.lit, strcspn(w.lit, "+="));
 			return 0;
 		}
 		for (j = w.ref_from; j < w.ref_to; j++)
 			c->refs[c->seen[j]].cmd_name = 1;
+	}
+	/* declare -a NAME=(...): the values are the word's (as data, or
+	 * arithmetic for -i) */
+	if (c->plain_cmd && c->nwords > 0 && ch(c, 0) == '(' && w.eq &&
+	    !w.ref_before_eq && w.lit[strlen(w.lit) - 1] == '=' &&
+	    rule_of(&c->words[0]) != NULL &&
+	    rule_of(&c->words[0])->kind == K_DECL) {
+		if (scan_array(c) == -1)
+			return -1;
+		w.ref_to = *c->nseen;
+		w.array = 1;
 	}
 	c->cmd_start = 0;
 	return add_word(c, &w);

@@ -1489,7 +1489,7 @@ static int emit_check(struct emit *e, const struct shscan_ref *r,
 	if (r->check == SHCHK_NO_DASH && n > 0 && s[0] == '-')
 		return emit_refuse(e, r, s, n,
 				   "starts with '-': there it would be read "
-				   "as an option of ssh");
+				   "as an option (of ssh, test or printf)");
 	return 0;
 }
 

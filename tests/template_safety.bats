@@ -335,6 +335,64 @@ numbers_only() {
 	refused "python3 -c 'print(\"{}\")'"
 	refused "gawk -e 'BEGIN { print \"{}\" }'"
 }
+@test "safety: a shell named by a variable, su/runuser/flock/script with -c after an operand, glued option values, versioned names are refused" {
+	refused '$SHELL -c "printf %s {}"'
+	refused 's=sh; "$s" -c "printf %s {}"'
+	refused 'su root -c "printf %s {}"'
+	refused 'su - root -c "printf %s {}"'
+	refused 'runuser -l root -c "printf %s {}"'
+	refused 'flock lk -c "printf %s {}"'
+	refused 'script -q /dev/null -c "printf %s {}"'
+	refused 'sg root "printf %s {}"'
+	refused "perl -e'print \"{}\"'"
+	refused "python3 -c'print(\"{}\")'"
+	refused "su -c'printf %s {}'"
+	refused 'bash +O extglob -c "printf %s {}"'
+	refused "python3.11 -c 'print(\"{}\")'"
+	refused "perl5.36.0 -e 'print \"{}\"'"
+}
+@test "safety: programs that run code from an option or an operand (ssh -o, tar, vim, git -c, sqlite3, zsh's print -P) are refused" {
+	refused 'ssh -o "ProxyCommand=printf %s {}" localhost true'
+	refused 'tar -cf /dev/null --checkpoint=1 --checkpoint-action="exec=printf %s {}" /dev/null'
+	refused 'tar -xf x.tar --to-command={}'
+	refused 'ex -c "!printf %s {}" -c q'
+	refused 'vim +"!printf %s {}" x'
+	refused 'git -c alias.x="!printf %s {}" x'
+	refused 'sqlite3 :memory: {}'
+	refused 'print -P {}'
+	# their safe forms run
+	exact 'tar -cf /dev/null -- /dev/null && printf "%s\n" {}'
+}
+@test "safety: positional parameters and variables that reach arithmetic take integers only" {
+	numbers_only "sh -c 'shift; echo \$((\$1))' sh x {}" 5 5
+	numbers_only "sh -c 'echo \$((\$0))' {}" 5 5
+	SHELLS=/bin/bash numbers_only 'bash -c '\''echo $((${!#}))'\'' sh {}' 5 5
+	SHELLS=/bin/bash numbers_only 'set -- x {}; shift; echo $(($1))' 5 5
+	SHELLS=/bin/bash numbers_only 'printf -v x %s {}; echo $((x))' 5 5
+	SHELLS=/bin/bash numbers_only 'x={}; y=x; echo $(($y))' 5 5
+	SHELLS=/bin/bash numbers_only 'x={}; declare -n r=x; echo $((r))' 5 5
+	SHELLS=/bin/bash numbers_only 'a[0]={}; echo $((a))' 5 5
+	SHELLS=/bin/bash numbers_only 'declare -ai n; n=({}); echo ${n[0]}' 5 5
+	SHELLS=/bin/bash numbers_only '[[ {} =~ (.*) ]]; echo $((BASH_REMATCH[1]))' 5 5
+	SHELLS=/bin/bash numbers_only 'echo {} >/dev/null; echo $(($_))' 5 5
+	# an input first in test or printf may be their option -v
+	rm -f pw
+	run "$MPRUN" 'test {1} {2} && echo y' ::: -v ::: 'a[$(touch pw)]'
+	[ ! -e pw ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"input '-v' starts with '-'"* ]]
+	# one word, several inputs (-n 2): $2 of the script is one of them
+	run "$MPRUN" -n 2 'sh -c '\''eval "$2"'\'' sh {}' ::: 1 'touch pw'
+	[ ! -e pw ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'touch pw' is not an integer"* ]]
+}
+@test "safety: bash array literals: declare/local NAME=(...), [KEY]=VALUE" {
+	SHELLS=/bin/bash exact 'declare -a a=(); a+=({}); printf "%s\n" "${a[0]}"'
+	SHELLS=/bin/bash exact 'f() { local -a p=({} x); printf "%s\n" "${p[0]}"; }; f'
+	SHELLS=/bin/bash exact 'declare -A m=([k]={}); printf "%s\n" "${m[k]}"'
+	SHELLS=/bin/bash exact 'a=([0]=x [1]={}); printf "%s\n" "${a[1]}"'
+}
 @test "safety: names of variables are refused  bash runs code in their subscripts " {
 	refused 'export {}=1'
 	refused 'declare -a x={}'

@@ -152,6 +152,44 @@ static void test_checks(void)
 	CHECK(ctx_is("sh -c 'eval \"$1\"' sh @", w1, SHCHK_NUMBER));
 	CHECK(ctx_is("sh -c 'x=$1; y=$x; eval \"$y\"' sh @", w1, SHCHK_NUMBER));
 	CHECK(ctx_is("x=@; y=$x; echo \"$y\"", w1, SHCHK_NONE));
+	/* the positional parameters of a script, however they are read */
+	CHECK(ctx_is("sh -c 'eval \"$2\"' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'eval \"$0\"' @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("sh -c 'shift; eval \"$1\"' sh x @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("bash -c 'eval \"${!#}\"' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("bash -c 'set -- \"$2\"; eval \"$1\"' sh x @", w1,
+		     SHCHK_NUMBER));
+	CHECK(ctx_is("bash -c 'echo $((BASH_ARGV))' sh @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("f() { shift; echo $(($1)); }; f x @", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("set -- x @; shift; echo $(($1))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("set -- @; for a; do echo $((a)); done", w1,
+		     SHCHK_NUMBER));
+	/* variables that get an input in other ways */
+	CHECK(ctx_is("echo @; echo $(($_))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("[[ @ =~ (.*) ]]; echo $((BASH_REMATCH[1]))", w1,
+		     SHCHK_NUMBER));
+	CHECK(ctx_is("printf -v x %s @; echo $((x))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; y=x; echo $(($y))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("x=@; declare -n r=x; echo $((r))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("a[0]=@; echo $((a))", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("declare -ai n; n=(@)", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("declare -A -i m; m[k]=@", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("declare -ai n=(@)", w1, SHCHK_NUMBER));
+	CHECK(ctx_is("functions[f]=@", w1, SHCHK_NUMBER));
+	/* test/printf: an input first may be the option -v */
+	CHECK(scan("test @ @") == 0 && refs[0].check == SHCHK_NO_DASH &&
+	      refs[1].check == SHCHK_NONE);
+	CHECK(ctx_is("printf @ x", w1, SHCHK_NO_DASH));
+	CHECK(ctx_is("test -n @", w1, SHCHK_NONE));
+	/* arrays: declare/local NAME=(...) and [KEY]=VALUE are understood */
+	CHECK(ctx_is("declare -a a=(); a+=(@); echo ${#a[*]}", w1,
+		     SHCHK_NONE));
+	CHECK(ctx_is("f() { local -a p=(@ x); echo \"${p[0]}\"; }; f", w1,
+		     SHCHK_NONE));
+	CHECK(ctx_is("declare -A m=([a]=1 [b]=@); echo ${m[b]}", w1,
+		     SHCHK_NONE));
+	CHECK(ctx_is("a=([0]=@)", w1, SHCHK_NONE));
+	CHECK(ctx_is("a=([@]=x)", w1, SHCHK_NUMBER));
 }
 
 static void test_refusals(void)
@@ -194,7 +232,51 @@ static void test_refusals(void)
 	/* dash ends x[0 at the ';': eval is a command (fuzzer finding) */
 	CHECK(refused("x[0;eval ] @", 11, "'eval'"));
 	CHECK(refused("x[0;eval ]=1 @", 13, "'eval'"));
+	/* a shell named by a variable; su/runuser/script/flock with the
+	 * option after an operand; values glued to their option */
+	CHECK(refused("$SHELL -c \"echo @\"", 16, "'$SHELL -c'"));
+	CHECK(refused("s=sh; \"$s\" -xc 'echo @'", 21, "'$SHELL -c'"));
+	CHECK(refused("su root -c \"echo @\"", 17, "su -c"));
+	CHECK(refused("su - root -c 'echo @'", 19, "su -c"));
+	CHECK(refused("su root --command='echo @'", 24, "su -c"));
+	CHECK(refused("runuser -l root -c 'echo @'", 25, "runuser -c"));
+	CHECK(refused("flock /tmp/lk -c 'echo @'", 23, "flock"));
+	CHECK(refused("script -q /dev/null -c 'echo @'", 29, "script -c"));
+	CHECK(refused("script -q --command='echo @' f", 26, "script -c"));
+	CHECK(refused("sg root 'echo @'", 14, "'sg'"));
+	CHECK(refused("perl -e'print \"@\"'", 15, "perl"));
+	CHECK(refused("python3 -c'print(\"@\")'", 18, "python3"));
+	CHECK(refused("su -c\"echo @\"", 11, "su -c"));
+	CHECK(refused("env -S\"sh -c 'echo @'\"", 19, "env"));
+	CHECK(refused("bash +O extglob -c 'echo @'", 25, "'bash -c'"));
+	CHECK(refused("fish --command='echo @'", 21, "'fish -c'"));
+	CHECK(refused("fish -C 'echo @' -c true", 14, "'fish -c'"));
+	CHECK(refused("python3.11 -c 'print(\"@\")'", 22, "'python"));
+	CHECK(refused("perl5.36.0 -e 'print \"@\"'", 22, "perl"));
+	/* other programs that run code from an option or an operand */
+	CHECK(refused("ssh -o \"ProxyCommand=echo @\" h true", 26,
+		      "ProxyCommand"));
+	CHECK(refused("ex -c \"!echo @\" -c q", 13, "'ex' reads it"));
+	CHECK(refused("vim f +\"!echo @\"", 14, "'vim' reads it"));
+	CHECK(refused("vim --cmd @ f", 10, "'vim' reads it"));
+	CHECK(refused("git -c alias.x=\"!echo @\" x", 22, "'git'"));
+	CHECK(refused("tar -cf o --checkpoint-action=\"exec=echo @\" d", 41,
+		      "'tar' reads it"));
+	CHECK(refused("tar --to-command @ -xf o", 17, "'tar' reads it"));
+	CHECK(refused("tar -xI @ -f o", 8, "'tar' reads it"));
+	CHECK(refused("sqlite3 db.sqlite @", 18, "'sqlite3' reads it"));
+	CHECK(refused("sqlite3 -cmd @ db", 13, "'sqlite3' reads it"));
+	CHECK(refused("print -P @", 9, "'print -P'"));
+	CHECK(refused("printf -v@ %s x", 9, "name a variable"));
 	/* the safe forms pass */
+	CHECK(scan("tar -cf @.tar @") == 0);
+	CHECK(scan("vim -R @") == 0);
+	CHECK(scan("sqlite3 @ .tables") == 0);
+	CHECK(scan("git -C @ status") == 0);
+	CHECK(scan("ssh -p 22 -l @ h uptime") == 0);
+	CHECK(scan("$EDITOR @") == 0);
+	CHECK(scan("print -r -- @") == 0);
+	CHECK(scan("flock /tmp/lk sh -c 'echo \"$1\"' sh @") == 0);
 	CHECK(scan("sh -c 'echo \"$1\"' sh @") == 0);
 	CHECK(scan("awk -v x=@ 'BEGIN { print x }'") == 0);
 	CHECK(scan("sed -n p @") == 0);
