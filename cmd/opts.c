@@ -1303,6 +1303,10 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		if (arg[0] != '/' || access(arg, X_OK) == -1)
 			return usage_error("--shell %s: not the absolute path "
 					   "of a program that can be run", arg);
+		if (shell_is_foreign(arg))
+			return usage_error("--shell %s: not a POSIX shell "
+					   "(mprun's commands are POSIX shell: "
+					   "sh, bash, dash, ksh, zsh ...)", arg);
 		cli->shell = arg;
 		return 0;
 	}

@@ -44,6 +44,21 @@ int shell_is_posix(const char *path)
 	return 0;
 }
 
+int shell_is_foreign(const char *path)
+{
+	static const char *const names[] = {"fish", "csh",    "tcsh",
+					    "rc",   "es",     "nu",
+					    "elvish", "xonsh", "pwsh", "ion"};
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base != NULL ? base + 1 : path;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(base, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The environment variable name, if set and not empty. */
 static const char *env_nonempty(const char *name)
 {
@@ -61,8 +76,10 @@ const char *shell_choose(const char *given)
 
 	if (given != NULL && *given != '\0')
 		return given;
-	if ((v = env_nonempty("MPRUN_SHELL")) != NULL ||
-	    (v = env_nonempty("PARALLEL_SHELL")) != NULL)
+	/* (fish or csh there is not used: the commands are POSIX shell) */
+	if (((v = env_nonempty("MPRUN_SHELL")) != NULL ||
+	     (v = env_nonempty("PARALLEL_SHELL")) != NULL) &&
+	    !shell_is_foreign(v))
 		/* a name is looked for in $PATH (not found: the jobs say
 		 * so) */
 		return shell_path_find(v, parent, sizeof(parent)) == 0 ? parent

@@ -15,6 +15,9 @@ int shell_path_find(const char *name, char *buf, size_t len);
 
 /* The shell's path (a static string, or given). */
 const char *shell_choose(const char *given);
+/* Is path, by its name, a shell whose language is not POSIX sh (fish,
+ * csh, tcsh, rc, nu, ...)? mprun's commands are POSIX shell. */
+int shell_is_foreign(const char *path);
 /* Is path a POSIX-family shell by its name (sh, bash, dash, ksh, mksh,
  * zsh, ash, yash, posh)? */
 int shell_is_posix(const char *path);

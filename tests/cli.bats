@@ -343,6 +343,15 @@ _bash_complete() {
 	run "$MPRUN" --shell ./dash true ::: x
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"--shell ./dash: not the absolute path of a program that can be run"* ]]
+	# fish is not a POSIX shell: refused (its parse errors exit 0: every
+	# job would have "succeeded" without running); in MPRUN_SHELL it is
+	# not used
+	run "$MPRUN" --shell /usr/bin/fish 'echo {} | cat' ::: x
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--shell /usr/bin/fish: not a POSIX shell"* ]]
+	MPRUN_SHELL=fish run /bin/dash -c '"$MPRUN" "echo \${BASH_VERSION:-dash} {} | cat" ::: x'
+	[ "$status" -eq 0 ]
+	[ "$output" = "dash x" ]
 }
 
 # --- the tests themselves -------------------------------------------------------
