@@ -289,8 +289,21 @@ static int results_table_open(struct common *cm, struct pool_opts *po)
 		return -1;
 	}
 	cm->table_dir = buf_steal(&dir);
-	cm->table_fd = dirs_open_file(cm->cli->results,
-				      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (strncmp(cm->cli->results, "-.", 2) == 0) {
+		/* -.csv, -.tsv, -.json: the table is the standard output,
+		 * and the jobs' output goes only into it (GNU parallel's) */
+		cm->table_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+		cm->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (cm->null_fd == -1 && cm->table_fd != -1) {
+			close(cm->table_fd);
+			cm->table_fd = -1;
+		}
+		po->sched.out_fd = cm->null_fd;
+	} else {
+		cm->table_fd = dirs_open_file(cm->cli->results,
+					      O_WRONLY | O_CREAT | O_TRUNC,
+					      0644);
+	}
 	if (cm->table_fd == -1) {
 		fprintf(stderr, "mprun: --results %s: %s\n", cm->cli->results,
 			dirs_strerror(errno));
@@ -494,6 +507,8 @@ void common_free(struct common *cm)
 		close(cm->report_fd);
 	if (cm->table_fd > 0)
 		close(cm->table_fd);
+	if (cm->null_fd > 0)
+		close(cm->null_fd);
 	if (cm->table_dir != NULL)
 		rmdir(cm->table_dir);
 	free(cm->table_dir);

@@ -45,6 +45,7 @@ struct common {
 	/* --results FILE.csv/.tsv/.json: the table, its format, whether its
 	 * header is written, and the private directory of the jobs' files */
 	int table_fd, table_format, table_started;
+	int null_fd; /* --results -.csv: where the jobs' stdout goes, or 0 */
 	char *table_dir;
 };
 

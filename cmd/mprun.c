@@ -47,8 +47,11 @@ static void on_launch(void *data, const struct sched_task *j)
 {
 	struct common *cm = data;
 
-	if (cm->cli->dry_run) {
-		printf("%s\n", pool_job_command(j));
+	if (cm->cli->dry_run) { /* (tagged, as GNU parallel) */
+		char *tag = pool_job_tag(j);
+
+		printf("%s%s\n", tag != NULL ? tag : "", pool_job_command(j));
+		free(tag);
 		fflush(stdout);
 		return;
 	}
@@ -172,7 +175,8 @@ static int make_template(struct run *r)
 			 (r->cli.pipe != PIPE_NONE || r->cli.no_insert
 				  ? TEMPLATE_NO_APPEND
 				  : 0) |
-			 (r->cli.quote ? TEMPLATE_QUOTE : 0),
+			 (r->cli.quote ? TEMPLATE_QUOTE : 0) |
+			 (r->cli.no_insert ? TEMPLATE_NO_ARGS : 0),
 		.plus = r->cli.plus,
 		.rpls = r->cli.rpls,
 		.nrpls = r->cli.nrpls,
@@ -188,7 +192,8 @@ static int make_template(struct run *r)
 	if (r->cli.ncommand == 0)
 		r->tpl = template_new(as_command, 1,
 				      TEMPLATE_SHELL | TEMPLATE_NO_QUOTE, NULL);
-	else if (r->cli.fill == FILL_CONTEXT && !r->cli.quote)
+	else if ((r->cli.fill == FILL_CONTEXT || r->cli.context) &&
+		 !r->cli.quote)
 		r->tpl = context_template(r->cli.command, r->cli.ncommand,
 					  &conf, &err);
 	else

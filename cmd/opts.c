@@ -1265,8 +1265,8 @@ static int parse_opt(int c, const char *arg, struct cli *cli)
 		cli->fill = FILL_PLAIN;
 		cli->no_spread = c == OPT_XARGS;
 		return 0;
-	case 'E':
-		cli->eof_str = arg;
+	case 'E': /* -E '': no end-of-file string (xargs, GNU) */
+		cli->eof_str = *arg != '\0' ? arg : NULL;
 		return 0;
 	case 'r':
 		cli->skip_blank = 1;

@@ -1890,6 +1890,15 @@ const char *pool_job_command(const struct sched_task *t)
 	return JOB(t)->command != NULL ? JOB(t)->command : "";
 }
 
+char *pool_job_tag(const struct sched_task *t)
+{
+	struct pool_job *j = (struct pool_job *)JOB(t);
+	struct template_job tj = {j->args, j->nargs, j->task.seq,
+				  j->task.slot};
+
+	return job_tag(j->pool, j, &tj);
+}
+
 int pool_job_exec_errno(const struct sched_task *t)
 {
 	return JOB(t)->exec_errno;

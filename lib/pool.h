@@ -73,6 +73,8 @@ struct sched *pool_new(struct loop *l, const struct pool_opts *opts,
  * slot, tries, times, how it ended, the bytes of its stdout). */
 /* The command as it runs (the shell command, or the argv words quoted). */
 const char *pool_job_command(const struct sched_task *t);
+/* Its --tag / --tagstring prefix (with the TAB; malloc'ed), or NULL. */
+char *pool_job_tag(const struct sched_task *t);
 /* Why exec failed (0 if it did not). */
 int pool_job_exec_errno(const struct sched_task *t);
 /* The job did not start: its command was longer than the kernel takes. */

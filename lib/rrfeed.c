@@ -165,14 +165,16 @@ static int rr_new_pipe(struct rrfeed *f)
 	return (int)f->npipes++;
 }
 
-/* The pipe the next block goes to: a new job while there may be more,
- * else one that took all of its block; -1 if none now. */
+/* The pipe the next block goes to: a new job while there may be more
+ * (the -j jobs all start, as GNU parallel's: a block waits for the job
+ * before it to be taken), else one that took all of its block; -1 if none
+ * now. */
 static int rr_target(struct rrfeed *f)
 {
 	unsigned i;
 
-	if (f->npipes < f->slots && f->pending == NULL)
-		return rr_new_pipe(f);
+	if (f->npipes < f->slots)
+		return f->pending == NULL ? rr_new_pipe(f) : -1;
 	for (i = 0; i < f->npipes; i++)
 		if (f->pipes[i].w != -1 && f->pipes[i].blk == -1)
 			return (int)i;

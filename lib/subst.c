@@ -198,6 +198,14 @@ static int parse_repl_escape(struct parser *ps, struct op *op, char c)
 				       : c == 'l' ? PART_LOWER_NEXT
 						  : PART_ENDCASE,
 				   0, 0, 0);
+	/* \12, \101: perl reads more digits as a group or an octal code
+	 * (it depends on the groups): not guessed */
+	if (c >= '1' && c <= '9' && ps->i < ps->n &&
+	    isdigit((unsigned char)ps->s[ps->i]))
+		return parse_fail(ps, "'\\%c%c' in a replacement: perl reads it "
+				      "as a group or an octal code; write "
+				      "${%c}%c for a group and a digit",
+				  c, ps->s[ps->i], c, ps->s[ps->i]);
 	if (c >= '1' && c <= '9')
 		return op_add_part(op, PART_GROUP, 0, 0, (size_t)(c - '0'));
 	k = c != '\0' ? strchr(plain, c) : NULL;

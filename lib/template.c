@@ -1747,12 +1747,26 @@ static void emit_place_error(const struct emit *e)
 
 /* The command for `sh -c`, appended to out: the variables that hold the
  * inputs, then the command. */
+/* The job as the template sees it: with TEMPLATE_NO_ARGS, no argument. */
+static const struct template_job *job_seen(const struct template *t,
+					   const struct template_job *job,
+					   struct template_job *none)
+{
+	if (!(t->flags & TEMPLATE_NO_ARGS))
+		return job;
+	*none = *job;
+	none->nargs = 0;
+	return none;
+}
+
 int template_expand_shell(const struct template *t,
 			  const struct template_job *job, struct buf *out,
 			  struct template_error *err)
 {
 	struct buf body = BUF_INIT;
-	struct emit e = emit_start(t, job, &body, err);
+	struct template_job none;
+	struct emit e = emit_start(t, job = job_seen(t, job, &none), &body,
+				   err);
 	int rc = -1, saved;
 
 	e.shell = 1;
@@ -1807,7 +1821,9 @@ int template_expand_argv(const struct template *t,
 			 size_t *argc_out, struct template_error *err)
 {
 	struct buf words = BUF_INIT;
-	struct emit e = emit_start(t, job, &words, err);
+	struct template_job none;
+	struct emit e = emit_start(t, job = job_seen(t, job, &none), &words,
+				   err);
 	int r = -1;
 
 	if (t->shell) {

@@ -75,6 +75,8 @@ enum {
 	TEMPLATE_NO_QUOTE = 1 << 2,
 	TEMPLATE_NO_APPEND = 1 << 3, /* never append the arguments */
 	TEMPLATE_QUOTE = 1 << 4,     /* GNU -q: each word is one word */
+	TEMPLATE_NO_ARGS = 1 << 5,   /* -N 0: the arguments are put nowhere
+				      * ({} and {1} are empty; {#} is not) */
 };
 
 /* The replacement strings that options rename (GNU -I, --er, --bnr, --dnr,

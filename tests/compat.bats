@@ -166,6 +166,12 @@ EOF
 -k -L2 echo x{}y :::: abc
 -k -L2 -m echo x{}y :::: abc
 -k -L2 --xargs echo x{}y :::: abc
+-k -N2 'echo {}' ::: a b c d
+-k -L2 'echo {} | tr a-z A-Z' ::: a b c d
+-k -N2 'echo x{}y z' ::: a b c
+-k -N0 echo x{}y ::: a b
+-k -n0 echo '{#} {}' ::: a b ::: 1 2
+-k -N0 'echo {1}.{#}' ::: a b
 EOF
 }
 
@@ -253,6 +259,7 @@ EOF
 -k --arg-file-sep // echo // abc //+ f12
 -k -d , echo :::: cols
 -k -0 echo ::: a
+-k -E '' echo :::: withstop
 EOF
 }
 
@@ -267,6 +274,8 @@ EOF
 -k --tag echo ::: a ::: 1 2
 -k --tagstring T{} echo ::: a b
 -k --dry-run echo ::: a b
+-k --dry-run --tag echo ::: a b.c
+-k --dry-run --tagstring '<{.}>' echo ::: a b.c
 -k --will-cite echo ::: a
 -k --nice 5 sh -c 'echo $(nice)' ::: a
 -k --timeout 10 echo ::: a

@@ -462,6 +462,10 @@ EOF
 		'1,:,T,R,0,4,0,0,"echo a b",a,b,"a b' '",' \
 		'2,:,T,R,0,2,0,0,"echo c",c,"c' '",' | tr , '\t' >want.tsv
 	sed 's/\t[0-9]*\.[0-9]\{3\}\t[0-9]*\.[0-9]\{3\}\t/\tT\tR\t/' t.tsv | diff - want.tsv
+	# -.tsv: the same table on standard output, and nothing else there
+	"$MPRUN" -j1 -n 2 --results -.tsv echo ::: a b c >out.tsv
+	sed 's/\t[0-9]*\.[0-9]\{3\}\t[0-9]*\.[0-9]\{3\}\t/\tT\tR\t/' out.tsv | diff - want.tsv
+	[ ! -e ./-.tsv ]
 	# nothing left behind; a planted link is refused
 	[ -z "$(ls -A tmp)" ]
 	ln -s /dev/null link.csv

@@ -401,6 +401,14 @@ _pp_files() {
 	run "$MPRUN" --round-robin -j2 'echo ran' </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
+	# all -j jobs start when there are blocks for them, however fast the
+	# first ones take theirs (GNU parallel: n jobs in all); fewer blocks,
+	# fewer jobs
+	seq 1000 | "$MPRUN" -j8 --pipe --round-robin -N100 'echo $(wc -l)' >out
+	[ "$(wc -l <out)" -eq 8 ]
+	[ "$(awk '{ s += $1 } END { print s }' out)" -eq 1000 ]
+	seq 300 | "$MPRUN" -j8 --pipe --round-robin -N100 'echo $(wc -l)' >out
+	[ "$(wc -l <out)" -eq 3 ]
 }
 
 @test "--round-robin: a job that ends early; --header once a job; --pipepart" {

@@ -725,7 +725,12 @@ static void test_expr_refused(void)
 	char *zero[] = {"echo", "{=0 s/a/b/ =}"};
 	char *total[] = {"echo", "{##}"};
 	char *uniq[] = {"echo", "{uniq}"};
+	char *octal[] = {"echo", "{= s/a/\\101/ =}"};
+	char *group2[] = {"echo", "{= s/(a)/\\12/ =}"};
 
+	CHECK_REFUSED(octal, &plain, "'\\10' in a replacement: perl reads it "
+				     "as a group or an octal code");
+	CHECK_REFUSED(group2, &plain, "write ${1}2 for a group and a digit");
 	CHECK_REFUSED(perl, &plain, "{= $_++ =}: '$_++ ' is perl");
 	CHECK_REFUSED(eflag, &plain, "the flag e evaluates perl");
 	CHECK_REFUSED(var, &plain, "'$x' in a replacement is a perl variable");
