@@ -413,8 +413,8 @@ static int common_tagstring(struct common *cm)
 
 	template_free(cm->tagstring);
 	cm->tagstring = NULL;
-	if (cm->cli->tagstring == NULL)
-		return 0;
+	if (cm->cli->tagstring == NULL || *cm->cli->tagstring == '\0')
+		return 0; /* --tagstring '': no tag (GNU parallel's) */
 	cm->tagstring = template_new(words, 1,
 				     TEMPLATE_SHELL | TEMPLATE_NO_QUOTE |
 					     TEMPLATE_NO_APPEND,

@@ -275,6 +275,7 @@ EOF
 -k --tagstring T{} echo ::: a b
 -k --dry-run echo ::: a b
 -k --dry-run --tag echo ::: a b.c
+-k --tagstring '' echo ::: a b
 -k --dry-run --tagstring '<{.}>' echo ::: a b.c
 -k --will-cite echo ::: a
 -k --nice 5 sh -c 'echo $(nice)' ::: a
