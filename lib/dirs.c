@@ -123,10 +123,13 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 		return -1;
 	if (fstat(dfd, &st) == 0 && !(st.st_mode & S_ISVTX)) {
 		/* only we (or root) can put anything there: as it is
-		 * (/dev/null, /dev/stdout, a link of ours) */
-		fd = openat(dfd, base, flags | O_CLOEXEC, mode);
+		 * (/dev/null, /dev/stdout, a link of ours); a FIFO with no
+		 * reader is an error (ENXIO), not a wait */
+		fd = openat(dfd, base, flags | O_CLOEXEC | O_NONBLOCK, mode);
 		e = errno;
 		close(dfd);
+		if (fd != -1 && !(flags & O_NONBLOCK))
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		errno = e;
 		return fd;
 	}
@@ -138,10 +141,12 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 		errno = ELOOP;
 		return -1;
 	}
-	/* truncated only once known to be ours */
-	fd = openat(dfd, base, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
+	/* truncated only once known to be ours; a FIFO planted there does
+	 * not make the open wait for a reader (it is refused below) */
+	fd = openat(dfd, base,
+		    (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
 		    mode);
-	e = errno;
+	e = errno == ENXIO ? EINVAL : errno; /* a FIFO: no regular file */
 	close(dfd);
 	errno = e;
 	if (fd == -1)
@@ -153,6 +158,9 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 	else if (st.st_uid != geteuid())
 		e = EPERM;
 	else if ((flags & O_TRUNC) && ftruncate(fd, 0) == -1)
+		e = errno;
+	else if (!(flags & O_NONBLOCK) &&
+		 fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
 		e = errno;
 	else
 		return fd;
@@ -170,5 +178,7 @@ const char *dirs_strerror(int err)
 		return "refused: a symbolic link";
 	if (err == EINVAL)
 		return "refused: not a regular file";
+	if (err == ENXIO)
+		return "a named pipe with no reader";
 	return strerror(err);
 }

@@ -131,6 +131,27 @@ _ho_nobody() {
 	[ "$(wc -l <"$S/log3")" -eq 2 ]
 }
 
+@test "a named pipe planted at --joblog, --results FILE.csv, --report, --counters-json: refused at once, never a wait for a reader" {
+	local opt f
+	for opt in --joblog --results --report --counters-json; do
+		f=$S/p.$RANDOM
+		case $opt in
+		--results) f=$f.csv ;;
+		--report) f=$f.svg ;;
+		esac
+		_ho_nobody mkfifo "$f"
+		run timeout -s KILL 10 "$MPRUN" "$opt" "$f" touch "$T/ran" ::: a
+		[ "$status" -eq 255 ]
+		[ "$output" = "mprun: $opt $f: refused: not a regular file" ]
+		[ ! -e "$T/ran" ]
+	done
+	# a FIFO of our own with no reader: said, not waited for
+	mkfifo "$T/own"
+	run timeout -s KILL 10 "$MPRUN" --joblog "$T/own" touch "$T/ran" ::: a
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: --joblog $T/own: a named pipe with no reader" ]
+}
+
 @test "--counters-json and --report through a planted link: refused before any job, the victim unchanged" {
 	_ho_nobody ln -s "$V" "$S/c.json"
 	run "$MPRUN" --counter-init a=1 --counters-json "$S/c.json" touch "$T/ran" ::: a
