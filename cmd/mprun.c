@@ -428,6 +428,8 @@ int main(int argc, char **argv)
 
 	if (hold_closed_std_fds() == -1)
 		return EXIT_USAGE;
+	/* (--sem --fg waits for its command too) */
+	signal(SIGCHLD, SIG_DFL);
 	if (shmcmd_wants(argc, argv))
 		return shmcmd_main(argc, argv);
 	reset_signals();

@@ -638,23 +638,34 @@ static int take_slot(const struct sem_args *sa, struct sem_slot **slot)
 	return fail("--sem", "semaphore '%s': %s", sa->id, strerror(errno));
 }
 
+static void forward_signal(int sig);
+
 /* --sem --fg: a child takes a slot and becomes the command, which holds
  * the slot until it ends (so a holder killed with SIGKILL does not let
  * another command in while its command runs); we wait for it, ignoring
- * SIGINT and SIGQUIT meanwhile, as system() does. */
+ * SIGQUIT meanwhile, as system() does, and passing SIGINT, SIGTERM and
+ * SIGHUP sent to us on to it (one that waits for a slot ends: the command
+ * does not run later). */
 static int sem_foreground(const struct sem_args *sa)
 {
-	void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+	struct sigaction fwd = {.sa_handler = forward_signal}, old_int,
+			 old_term, old_hup;
 	void (*old_quit)(int) = signal(SIGQUIT, SIG_IGN);
 	struct sem_slot *slot;
 	pid_t pid;
 	int rc;
+
+	sigaction(SIGINT, &fwd, &old_int);
+	sigaction(SIGTERM, &fwd, &old_term);
+	sigaction(SIGHUP, &fwd, &old_hup);
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL); /* Ctrl-C while waiting for a slot */
 		signal(SIGQUIT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		rc = take_slot(sa, &slot);
 		if (rc != 0)
 			_exit(rc);
@@ -667,7 +678,9 @@ static int sem_foreground(const struct sem_args *sa)
 		rc = wait_status(pid);
 		fg_child = 0;
 	}
-	signal(SIGINT, old_int);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	signal(SIGQUIT, old_quit);
 	return rc;
 }

@@ -67,6 +67,30 @@ _sm_wait_file() {
 	[ "$status" -eq 0 ]
 }
 
+@test "--fg: SIGTERM or SIGINT to mprun while it waits for a slot ends the wait; the command never runs" {
+	local sig p rc
+	"$MPRUN" --sem --id "$ID" 'echo $$ >holder.pid; exec sleep 30'
+	_sm_wait_file holder.pid
+	for sig in TERM INT; do
+		"$MPRUN" --sem --fg --id "$ID" touch "ran.$sig" &
+		p=$!
+		sleep 0.5
+		kill -"$sig" "$p"
+		rc=0
+		wait "$p" || rc=$?
+		[ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
+	done
+	kill -TERM "$(cat holder.pid)"
+	timeout 10 "$MPRUN" --sem --wait --id "$ID"
+	sleep 0.3
+	[ ! -e ran.TERM ] && [ ! -e ran.INT ]
+	# SIGCHLD ignored by the caller: the status is still the command's
+	run python3 -c 'import signal, os, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], ["mprun", "--sem", "--fg", "--id", sys.argv[2], "sh", "-c", "exit 7"])' "$MPRUN" "$ID"
+	[ "$status" -eq 7 ]
+}
+
 @test "several words are a command and its arguments, run without a shell" {
 	run "$MPRUN" --sem --id "$ID" --fg printf '%s\n' 'a b' '$HOME'
 	[ "$status" -eq 0 ]
