@@ -1213,9 +1213,26 @@ static void pool_spawn_retry(struct pool *p)
  * nothing else meanwhile (sched_spawn_later). */
 static int pool_spawn_later(struct pool *p, struct pool_job *j)
 {
+	int e;
+
 	p->spawn_wait = j;
-	if (sched_spawn_later(&p->s, p->s.nrunning - 1) == -1)
+	if (sched_spawn_later(&p->s, p->s.nrunning - 1) == -1) {
+		e = errno;
+		if (sched_spawn_gave_up(&p->s) && !p->s.closed) {
+			/* nothing runs that could free a process: the run
+			 * starts no more jobs (this one fails) */
+			pool_error(p, "cannot start a job (fork: %s) for %d s "
+				      "with none running: giving up, the "
+				      "inputs left are not run",
+				   strerror(e), SPAWN_GIVE_UP_MS / 1000);
+			j->start_said = 1;
+			p->spawn_wait = NULL;
+			sched_spawn_done(&p->s);
+			sched_close(&p->s);
+		}
+		errno = e;
 		return -1;
+	}
 	j->tree.pid = 0;
 	return 0;
 }
@@ -1829,6 +1846,7 @@ static void pool_close(struct sched *s)
 {
 	struct pool *p = (struct pool *)s;
 
+	pool_spawn_cancel(p); /* a spawn waiting for EAGAIN never starts */
 	while (p->nparked > 0) /* evicted jobs end as they were ended */
 		pool_unpark(p);
 }

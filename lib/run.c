@@ -35,6 +35,7 @@
 struct run_end {
 	unsigned long long failures; /* jobs, callbacks, workers' faults */
 	int output_closed;
+	int spawn_gave_up;           /* fork failed for good: inputs unrun */
 	int halted;
 	int halt_status;             /* --halt's own exit status, or -1 */
 };
@@ -166,6 +167,7 @@ static void tasks_end(const void *s, struct run_end *e)
 {
 	e->failures = sched_failures(s);
 	e->output_closed = sched_output_closed(s);
+	e->spawn_gave_up = sched_spawn_gave_up(s);
 	e->halted = sched_halted(s);
 	e->halt_status = sched_halt_status(s);
 }
@@ -546,7 +548,7 @@ int run_status(const struct runner *r)
 	if (r->interrupted)
 		return r->quit ? RUN_EXIT_QUIT : RUN_EXIT_INTERRUPTED;
 	r->ops->end(r->sched, &e);
-	if (e.output_closed || r->error)
+	if (e.output_closed || e.spawn_gave_up || r->error)
 		return RUN_EXIT_ERROR;
 	if (e.halt_status >= 0)
 		return e.halt_status;

@@ -19,10 +19,9 @@
 
 /* How long to wait before retrying a spawn that failed with EAGAIN, */
 #define SPAWN_RETRY_MS 10
-/* ... doubled at each failure up to this, ... */
+/* ... doubled at each failure up to this, and given up after
+ * SPAWN_GIVE_UP_MS (slot.h) when none of ours runs. */
 #define SPAWN_RETRY_MAX_MS 500
-/* ... and given up after this long when none of ours runs. */
-#define SPAWN_GIVE_UP_MS 10000
 
 static void spawn_retry(struct loop *l, void *data);
 static void retry_give_up(struct sched *s);
@@ -222,6 +221,7 @@ void sched_close(struct sched *s)
 {
 	if (!s->closed) {
 		s->closed = 1;
+		spawn_cancel(s); /* a spawn waiting for EAGAIN: not started */
 		retry_give_up(s);
 		s->ops->close(s);
 	}
@@ -329,6 +329,11 @@ int sched_output_closed(const struct sched *s)
 	return s->out_closed;
 }
 
+int sched_spawn_gave_up(const struct sched *s)
+{
+	return s->spawn_gave_up;
+}
+
 unsigned long long sched_task_seq(const struct sched_task *t)
 {
 	return t->seq;
@@ -408,8 +413,12 @@ int sched_spawn_later(struct sched *s, unsigned others)
 	} else if (s->spawn_backoff < SPAWN_RETRY_MAX_MS) {
 		s->spawn_backoff *= 2;
 	}
-	if (others == 0 && now - s->spawn_since > SPAWN_GIVE_UP_MS)
+	if (others == 0 &&
+	    (s->spawn_gave_up || now - s->spawn_since > SPAWN_GIVE_UP_MS)) {
+		s->spawn_gave_up = 1;
+		errno = saved;
 		return -1;
+	}
 	if (s->spawn_said++ == 0)
 		report_msg(s->ev.notice, s->ev.data,
 			   "cannot start more processes now (fork: %s): "

@@ -147,6 +147,9 @@ int sched_halted(const struct sched *s);
 int sched_halt_status(const struct sched *s);
 /* Our stdout was closed by its reader (EPIPE): the run was ended. */
 int sched_output_closed(const struct sched *s);
+/* Did starting a process fail (EAGAIN) so long, with nothing running, that
+ * the run gave up? */
+int sched_spawn_gave_up(const struct sched *s);
 
 /* The task's number (1-based, in input order), its slot (1-based: the
  * job's, or its worker's), and how many times it ran (1 + retries). */

@@ -18,6 +18,9 @@ struct loop_timer;
 
 /* Runtimes kept for the median of --timeout N%. */
 #define SCHED_RUNTIMES 1024
+/* How long a spawn failing with EAGAIN is retried when none of ours runs
+ * (then the run starts no more jobs). */
+#define SPAWN_GIVE_UP_MS 10000
 
 struct slot_ops {
 	/* Start what can be started (called by sched_kick, never nested). */
@@ -78,6 +81,7 @@ struct sched {
 	unsigned long long seq; /* the last task's number */
 	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
 	int started, closed, terminating, halted, out_closed, finished;
+	int spawn_gave_up; /* no process for SPAWN_GIVE_UP_MS, none running */
 	int halt_exit;          /* exit value of the task that halted it */
 	int in_kick, kick_again;
 	int reaping;            /* sched_reaped is one of the loop's reapers */

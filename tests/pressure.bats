@@ -4,6 +4,7 @@
 # that fills up; signals in every state. mprun completes what it can, says
 # why, and never hangs.
 
+bats_require_minimum_version 1.5.0
 load setup
 
 # Files blob.0 .. blob.N-1 of SIZE random bytes each.
@@ -282,6 +283,33 @@ export -f _pr_close_fds
 	[ "$ms" -lt 1000 ]
 	[ ! -s out ]
 	[ -z "$(leftovers "$M")" ]
+}
+
+@test "ulimit -u 1 (no job can ever start): SIGTERM is answered at once; else one give-up after 10 s, 255, the rest not run" {
+	_need_nobody
+	mkdir -m 777 u
+	cd u
+	setsid setpriv --reuid=$LONER --regid=$LONER --clear-groups -- \
+		bash -c 'ulimit -u 1; exec "$MPRUN" -j 20 "echo {}" ::: 1 2 3' \
+		>out 2>err &
+	pid=$!
+	wait_file err 2 # the note on ulimit -u, then the wait for processes
+	local t0=$EPOCHREALTIME st=0
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	pid=
+	[ "$st" -ne 0 ] && [ "$st" -ne 143 ]
+	[ "$ms" -lt 1000 ]
+	[ ! -s out ]
+	# left alone: one wait of 10 s for the whole run, not one a job
+	t0=$EPOCHREALTIME
+	run --separate-stderr _as_nobody bash -c 'ulimit -u 1; exec "$MPRUN" -j 20 "echo {}" ::: 1 2 3'
+	ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	[ "$status" -eq 255 ]
+	[ -z "$output" ]
+	[ "$ms" -lt 15000 ]
+	[ "$(grep -c 'giving up, the inputs left are not run' <<<"$stderr")" -eq 1 ]
 }
 
 @test "--workers: one SIGTERM ends a run whose worker never answers" {
