@@ -42,6 +42,9 @@
 #define READ_COALESCE_MS 1
 /* ... when a read found less than this in the pipe. */
 #define COALESCE_BELOW (32 << 10)
+/* After the run is ended (Ctrl-C, --halt now), how long a job whose process
+ * is gone may keep its pipes open (see job_grace()). */
+#define PIPE_GRACE_MS 300
 
 struct pool_job {
 	struct sched_task task; /* first: what every task has */
@@ -65,6 +68,10 @@ struct pool_job {
 	char *command; /* display form */
 	char *program;
 	struct loop_timer *rearm_timer; /* read coalescing */
+	/* The run is being ended and the job's process is gone, but its
+	 * pipes are still open (held by a process that left its tree): they
+	 * are closed when this runs out. */
+	struct loop_timer *grace_timer;
 	int coalesced[2];
 	int paused[2];  /* not read: its capture is full or its sink is */
 	int io_error;   /* its output could not be kept */
@@ -328,6 +335,8 @@ static void job_free(struct pool_job *j)
 	sched_timeout_stop(&j->task);
 	if (j->rearm_timer != NULL)
 		loop_timer_cancel(j->pool->s.loop, j->rearm_timer);
+	if (j->grace_timer != NULL)
+		loop_timer_cancel(j->pool->s.loop, j->grace_timer);
 	free(j->recs);
 	free(j->args);
 	free(j->command);
@@ -739,6 +748,9 @@ static void job_leave(struct pool *p, struct pool_job *j)
 	if (j->rearm_timer != NULL)
 		loop_timer_cancel(p->s.loop, j->rearm_timer);
 	j->rearm_timer = NULL;
+	if (j->grace_timer != NULL)
+		loop_timer_cancel(p->s.loop, j->grace_timer);
+	j->grace_timer = NULL;
 	j->coalesced[0] = j->coalesced[1] = 0;
 	job_unpause(j, 0);
 	job_unpause(j, 1);
@@ -1815,6 +1827,43 @@ static struct pool_job *job_by_pid(struct pool *p, pid_t pid)
 	return NULL;
 }
 
+static void job_grace(struct pool_job *j);
+
+/* The grace is over: once nothing of the job's tree is left (the
+ * termination sequence ran its course), what is in the pipes is read, and
+ * they are closed (the process holding them is swept when the run ends). */
+static void job_grace_over(struct loop *l, void *data)
+{
+	struct pool_job *j = data;
+	int i;
+
+	j->grace_timer = NULL;
+	if (sched_tree_alive(&j->tree)) { /* the sequence goes on */
+		job_grace(j);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (j->cap[i] == NULL || capture_fd(j->cap[i]) == -1)
+			continue;
+		(void)capture_read(j->cap[i]); /* what it holds now */
+		job_stream_closed(j, i);
+	}
+	job_maybe_finished(j);
+}
+
+/* While the run is being ended, a job whose process is gone waits for
+ * the end of its pipes a short while only: a process that left its tree
+ * (setsid, its environment cleared) may hold them open for ever. */
+static void job_grace(struct pool_job *j)
+{
+	struct pool *p = j->pool;
+
+	if (p->s.terminating && j->tree.reaped && j->open_streams > 0 &&
+	    j->grace_timer == NULL)
+		j->grace_timer = loop_timer_add(p->s.loop, PIPE_GRACE_MS,
+						job_grace_over, j);
+}
+
 /* slot_ops.reaped: a child of ours ended: hand it to its job. */
 static int pool_reaped(struct sched *s, pid_t pid, int status)
 {
@@ -1830,6 +1879,7 @@ static int pool_reaped(struct sched *s, pid_t pid, int status)
 	j->rearm_timer = NULL;
 	job_rearm(p->s.loop, j);
 	job_resume(j);
+	job_grace(j);
 	job_maybe_finished(j);
 	return 1;
 }
@@ -1858,8 +1908,10 @@ static void pool_terminate(struct sched *s)
 	struct pool_job *j;
 
 	pool_spawn_cancel(p);
-	for (j = p->running; j != NULL; j = j->next)
+	for (j = p->running; j != NULL; j = j->next) {
 		sched_tree_end(&j->tree);
+		job_grace(j);
+	}
 	pool_close(s);
 }
 

@@ -579,7 +579,7 @@ void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
 }
 
 /* Is anything of the tree still alive? */
-static int tree_alive(const struct slot_tree *t)
+int sched_tree_alive(const struct slot_tree *t)
 {
 	pid_t *pids = NULL;
 	size_t n = 0;
@@ -600,7 +600,7 @@ static void tree_step(struct loop *l, void *data)
 	int remote = 0;
 
 	t->timer = NULL;
-	if (t->step >= ts->n || !tree_alive(t))
+	if (t->step >= ts->n || !sched_tree_alive(t))
 		return;
 	if (e != NULL && e->terminate != NULL && !t->reaped)
 		remote = e->terminate(e->ctx, t->pid, t->slot,

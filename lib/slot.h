@@ -185,6 +185,9 @@ void sched_tree_init(struct sched *s, struct slot_tree *t, unsigned slot,
 void sched_tree_end(struct slot_tree *t);
 /* Stop sending the sequence. */
 void sched_tree_stop(struct slot_tree *t);
+/* Is a process of the tree still alive (its pid, its group, or one with
+ * its marker)? */
+int sched_tree_alive(const struct slot_tree *t);
 
 /* A spawn failed for want of processes (EAGAIN; a worker's pipes also
  * EMFILE, ENFILE, ENOMEM): sched_kick() again on a timer, with back-off,

@@ -159,6 +159,16 @@ _tm_signal_and_wait() {
 	_tm_nothing_left
 }
 
+@test "Ctrl-C: a process that left the job's tree (setsid, environment cleared) holding its output pipe keeps mprun no more than a moment, and is ended too" {
+	_tm_start "setsid -f env -i /bin/bash -c 'exec -a ${M}_holder sleep 300'; echo up >>up; exec -a ${M}_job sleep 300 # {}" ::: a
+	_tm_wait_lines up 1
+	_tm_signal_and_wait INT
+	echo "status $st, ${elapsed}ms" >&2
+	[ "$st" -eq 130 ]
+	[ "$elapsed" -lt 2000 ]
+	_tm_nothing_left
+}
+
 @test "mprun is a subreaper: a double-forked daemon of a job is re-parented to it" {
 	_tm_make_tree
 	_tm_start "./${M}_tree" ::: a
