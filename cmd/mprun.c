@@ -420,7 +420,30 @@ static int onall_parse(struct cli *cli, int argc, char **argv,
 	return opts_parse(n, v, cli);
 }
 
+static int mprun_main(int argc, char **argv);
+
+/* What was printed (--dry-run, --help, --version...) must have reached
+ * standard output: else say why, and the exit status is not 0. */
+static int stdout_flushed(int rc)
+{
+	int e = 0;
+
+	if (fflush(stdout) == EOF)
+		e = errno;
+	else if (!ferror(stdout))
+		return rc;
+	if (e != EPIPE) /* (an earlier write's errno is gone) */
+		fprintf(stderr, "mprun: standard output: %s\n",
+			e != 0 ? strerror(e) : "write error");
+	return rc != 0 ? rc : EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
+{
+	return stdout_flushed(mprun_main(argc, argv));
+}
+
+static int mprun_main(int argc, char **argv)
 {
 	struct run r = {0};
 	struct onall *onall = NULL;

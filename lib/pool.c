@@ -619,12 +619,19 @@ static char *const *job_env(struct pool *p, struct pool_job *j, char *vars,
 static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 			     void *data);
 
-/* Our stdout or stderr is gone: end the run, drop all output. */
-static void pool_output_gone(struct pool *p)
+/* Our stdout or stderr (stream 0 or 1) is gone (EPIPE: its reader left,
+ * nothing to say) or cannot be written (ENOSPC, EBADF...: said once): end
+ * the run, drop all output. */
+static void pool_output_gone(struct pool *p, int stream)
 {
+	int e = errno;
+
 	if (p->s.out_closed)
 		return;
 	p->s.out_closed = 1;
+	if (e != EPIPE)
+		pool_error(p, "standard %s: %s", stream == 0 ? "output" : "error",
+			   strerror(e));
 	sched_terminate(&p->s);
 }
 
@@ -698,7 +705,7 @@ static void pool_update_writer(struct pool *p)
 		if (w->cap[i] == NULL)
 			continue;
 		if (capture_stream(w->cap[i]) == -1)
-			pool_output_gone(p);
+			pool_output_gone(p, (int)i);
 		job_unpause(w, (int)i);
 		loop_fd_mod(p->s.loop, capture_fd(w->cap[i]), EPOLLIN);
 	}
@@ -715,9 +722,9 @@ static void pool_release(struct sched *s, void *task)
 		p->writer = NULL;
 	for (i = 0; i < 2 && !s->out_closed; i++)
 		if (j->cap[i] != NULL && capture_flush(j->cap[i]) == -1)
-			pool_output_gone(p);
+			pool_output_gone(p, (int)i);
 	if (!s->out_closed && callback_flush(j->cb) == -1)
-		pool_output_gone(p);
+		pool_output_gone(p, 0);
 	if (p->s.ev.done != NULL)
 		p->s.ev.done(p->s.ev.data, &j->task);
 	for (i = 0; i < j->ntasks && s->q != NULL; i++)
@@ -1013,8 +1020,10 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 		order_output(p->s.order, j->task.seq);
 		pool_update_writer(p);
 	}
-	if (rc == -1 && errno == EPIPE)
-		pool_output_gone(p);
+	if (rc == -1 && (errno == EPIPE ||
+			 (!capture_store_failed(j->cap[i]) &&
+			  !(i == 0 && p->opts.sched.out_sink != NULL))))
+		pool_output_gone(p, i); /* a write to our stdout or stderr */
 	else if (rc == -1 && errno == EINTR)
 		; /* a Ctrl-C came while our reader was blocked: the loop
 		   * ends the jobs next */

@@ -189,8 +189,14 @@ void sched_check_finished(struct sched *s)
 			continue;
 		if (hold_copy(s->hold_fd[i],
 			      i == 0 ? s->o->out_fd : s->o->err_fd,
-			      i == 0 ? s->o->out_sink : NULL) == -1)
+			      i == 0 ? s->o->out_sink : NULL) == -1) {
+			if (errno != EPIPE) /* (a reader that left: nothing) */
+				report_msg(s->ev.error, s->ev.data,
+					   "standard %s: %s",
+					   i == 0 ? "output" : "error",
+					   strerror(errno));
 			s->out_closed = 1;
+		}
 	}
 	loop_stop(s->loop);
 }

@@ -202,3 +202,28 @@ _ex_err_to_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == mprun* ]]
 }
+
+@test "standard output that cannot be written (/dev/full, closed): said, naming it, and status 255" {
+	local o
+	for o in '' -k --lb '--order map'; do
+		# shellcheck disable=SC2086 # o is a list
+		run bash -c '"$MPRUN" '"$o"' "echo {}" ::: 1 2 3 >/dev/full'
+		[ "$status" -eq 255 ]
+		[ "$output" = "mprun: standard output: No space left on device" ]
+	done
+	run bash -c '"$MPRUN" "echo {}" ::: 1 >&-'
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: standard output: Bad file descriptor" ]
+	# what mprun prints itself
+	run bash -c '"$MPRUN" --dry-run echo ::: a >/dev/full'
+	[ "$status" -eq 255 ]
+	[[ "$output" == "mprun: standard output: "* ]]
+	run bash -c '"$MPRUN" --help >/dev/full'
+	[ "$status" -eq 255 ]
+	[[ "$output" == "mprun: standard output: "* ]]
+	# a reader that left (EPIPE) is no error to say
+	run bash -c '"$MPRUN" seq ::: 200000 | head -n 1; echo "${PIPESTATUS[0]}"'
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = 255 ]
+	[ "${#lines[@]}" -eq 2 ]
+}
