@@ -56,6 +56,7 @@ struct pipeline {
 	struct stage *st;
 	size_t n;
 	int terminating, closed, halted;
+	int halt_status; /* the halting stage's --halt status (-1: none) */
 	int may_pause;         /* see pl_may_pause() */
 };
 
@@ -647,6 +648,7 @@ static void pl_check_halt(struct pipeline *pl, struct stage *s)
 	if (!stage_halted(s) || pl->halted)
 		return;
 	pl->halted = 1;
+	pl->halt_status = sched_halt_status(s->sched);
 	if ((s->spec->halt_text != NULL ? s->spec->halt.when
 					: po->sched.halt.when) == HALT_NOW)
 		pl_halt_now(pl);
@@ -793,4 +795,9 @@ int pipeline_output_closed(const struct pipeline *pl)
 int pipeline_halted(const struct pipeline *pl)
 {
 	return pl->halted;
+}
+
+int pipeline_halt_status(const struct pipeline *pl)
+{
+	return pl->halted ? pl->halt_status : -1;
 }

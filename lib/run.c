@@ -219,7 +219,7 @@ static void stages_end(const void *s, struct run_end *e)
 	e->failures = pipeline_failed(s);
 	e->output_closed = pipeline_output_closed(s);
 	e->halted = pipeline_halted(s);
-	e->halt_status = -1;
+	e->halt_status = pipeline_halt_status(s);
 }
 
 static const struct run_ops stages_ops = {

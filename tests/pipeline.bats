@@ -285,6 +285,14 @@ Y
 	[ "$elapsed" -lt 10000 ]
 }
 
+@test "halt: the exit status is the command line's (the failing job's exit value for now,fail=1)" {
+	printf 'stages:\n  s:\n    cmd: sh -c "exit 3" {}\n    input: [1, 2, 3, 4]\n    jobs: 1\n    halt: now,fail=1\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 3 ]
+	run "$MPRUN" -j1 --halt now,fail=1 "sh -c 'exit 3' {}" ::: 1 2 3 4
+	[ "$status" -eq 3 ]
+}
+
 @test "vars: and --set NAME=VALUE; an unknown --set is an error" {
 	printf 'vars:\n  who: world\nstages:\n  s:\n    cmd: echo hello {{who}}\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
