@@ -436,6 +436,11 @@ int loop_run_once(struct loop *l)
 	n = epoll_wait(l->epfd, ev, (int)ARRAY_LEN(ev), loop_timeout(l));
 	if (n == -1 && errno != EINTR)
 		return -1;
+	/* Interrupted (SIGSTOP then SIGCONT, say): the events that came
+	 * meanwhile (a job that ended) go before the timers that ran out
+	 * (its --timeout): the next round takes them first. */
+	if (n == -1)
+		return 0;
 	for (i = 0; i < n; i++)
 		loop_dispatch(l, &ev[i]);
 	loop_run_timers(l);

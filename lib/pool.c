@@ -1308,7 +1308,17 @@ static int pool_register(struct pool *p, struct pool_job *j)
 /* slot_ops.timed_out: the job ran too long; end its tree, it fails. */
 static void pool_timed_out(struct sched *s, struct sched_task *t)
 {
-	sched_tree_end(&((struct pool_job *)t)->tree);
+	struct pool_job *j = (struct pool_job *)t;
+
+	/* It ended on its own, nothing of its tree is left, and only the
+	 * end of its pipes is still to be read (mprun was stopped, say): no
+	 * timeout. */
+	if (j->tree.reaped && WIFEXITED(j->wait_status) &&
+	    !sched_tree_alive(&j->tree)) {
+		t->timed_out = 0;
+		return;
+	}
+	sched_tree_end(&j->tree);
 }
 
 /* 1 if path has a ".." component. */

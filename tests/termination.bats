@@ -490,6 +490,21 @@ _tm_all_are() {
 
 # --- jobs killed by a signal ----------------------------------------------------
 
+@test "SIGSTOP, then SIGCONT (mprun alone, not Ctrl-Z): jobs that ended meanwhile did not time out" {
+	_tm_start -j2 -k --timeout 3 "echo {} >>up; sleep 1.5; echo {} $M" ::: a b c
+	_tm_wait_lines up 2
+	kill -STOP "$pid"
+	sleep 4 # the jobs end while mprun is stopped; their --timeout passes
+	kill -CONT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	pid=
+	cat err >&2
+	[ "$st" -eq 0 ]
+	[ "$(cat out)" = "$(printf 'a %s\nb %s\nc %s' "$M" "$M" "$M")" ]
+	[ ! -s err ]
+}
+
 @test "a job killed by a signal counts as failed in the exit status" {
 	run "$MPRUN" 'kill -{} $$' ::: KILL TERM INT HUP
 	[ "$status" -eq 4 ]
