@@ -782,6 +782,17 @@ unsigned long long pipeline_failed(const struct pipeline *pl)
 	return f;
 }
 
+unsigned long long pipeline_trees_ended(const struct pipeline *pl)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		if (pl->st[i].sched != NULL)
+			n += sched_trees_ended(pl->st[i].sched);
+	return n;
+}
+
 int pipeline_output_closed(const struct pipeline *pl)
 {
 	size_t i;

@@ -81,6 +81,8 @@ int pipeline_stage_total(const struct pipeline *pl, size_t i,
 unsigned long long pipeline_failed(const struct pipeline *pl);
 int pipeline_output_closed(const struct pipeline *pl);
 int pipeline_halted(const struct pipeline *pl);
+/* How many job trees its stages ended themselves (--timeout, halt). */
+unsigned long long pipeline_trees_ended(const struct pipeline *pl);
 /* The exit status --halt gives (as a plain run's, of the stage that
  * halted the pipeline), or -1. */
 int pipeline_halt_status(const struct pipeline *pl);

@@ -36,6 +36,7 @@ struct run_end {
 	unsigned long long failures; /* jobs, callbacks, workers' faults */
 	int output_closed;
 	int spawn_gave_up;           /* fork failed for good: inputs unrun */
+	int trees_ended;             /* some job's tree was ended by us */
 	int halted;
 	int halt_status;             /* --halt's own exit status, or -1 */
 };
@@ -168,6 +169,7 @@ static void tasks_end(const void *s, struct run_end *e)
 	e->failures = sched_failures(s);
 	e->output_closed = sched_output_closed(s);
 	e->spawn_gave_up = sched_spawn_gave_up(s);
+	e->trees_ended = sched_trees_ended(s) > 0;
 	e->halted = sched_halted(s);
 	e->halt_status = sched_halt_status(s);
 }
@@ -220,6 +222,7 @@ static void stages_end(const void *s, struct run_end *e)
 	e->output_closed = pipeline_output_closed(s);
 	e->halted = pipeline_halted(s);
 	e->halt_status = pipeline_halt_status(s);
+	e->trees_ended = pipeline_trees_ended(s) > 0;
 }
 
 static const struct run_ops stages_ops = {
@@ -532,8 +535,10 @@ int run_go(struct runner *r)
 	r->go_failed = r->ops->go(r->sched) == -1;
 	saved = errno;
 	r->ops->end(r->sched, &e);
+	/* (a tree we ended, by --timeout say, may have left a process that
+	 * escaped it: no orphan of it outlives the run) */
 	if (r->sweep_always || r->interrupted || e.output_closed ||
-	    (e.halted && r->sweep_halted))
+	    e.trees_ended || (e.halted && r->sweep_halted))
 		run_sweep();
 	errno = saved;
 	return r->go_failed ? -1 : 0;

@@ -622,7 +622,13 @@ void sched_tree_end(struct slot_tree *t)
 {
 	if (t->step > 0 || t->pid <= 0)
 		return;
+	t->s->trees_ended++;
 	tree_step(t->s->loop, t);
+}
+
+unsigned long long sched_trees_ended(const struct sched *s)
+{
+	return s->trees_ended;
 }
 
 void sched_tree_stop(struct slot_tree *t)

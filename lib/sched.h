@@ -150,6 +150,8 @@ int sched_output_closed(const struct sched *s);
 /* Did starting a process fail (EAGAIN) so long, with nothing running, that
  * the run gave up? */
 int sched_spawn_gave_up(const struct sched *s);
+/* How many trees of tasks it ended itself (--timeout, --halt now, ...). */
+unsigned long long sched_trees_ended(const struct sched *s);
 
 /* The task's number (1-based, in input order), its slot (1-based: the
  * job's, or its worker's), and how many times it ran (1 + retries). */

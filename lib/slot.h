@@ -80,6 +80,7 @@ struct sched {
 	unsigned nrunning;      /* jobs running, inputs in flight */
 	unsigned long long seq; /* the last task's number */
 	unsigned long long nstarted, nsucceeded, nfailed, nfaults, total;
+	unsigned long long trees_ended; /* by us: --timeout, halt, evict... */
 	int started, closed, terminating, halted, out_closed, finished;
 	int spawn_gave_up; /* no process for SPAWN_GIVE_UP_MS, none running */
 	int halt_exit;          /* exit value of the task that halted it */

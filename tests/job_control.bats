@@ -109,6 +109,14 @@ EOF
 	_jc_nothing_left
 }
 
+@test "--timeout: a process that escaped the job's tree (setsid, its marker removed) does not outlive the run" {
+	_jc_timed_run "$MPRUN" --timeout 0.3 "setsid -f env -u MPRUN_JOBID /bin/bash -c 'exec -a ${M}_escaped sleep 300' >/dev/null 2>&1; setsid -f env -i /bin/bash -c 'exec -a ${M}_bare sleep 300' >/dev/null 2>&1; exec -a ${M}_job sleep 300 # {}" ::: a
+	[ "$status" -eq 1 ]
+	[ "$elapsed" -lt 3000 ]
+	grep -q '^mprun: job 1 timed out after ' err
+	_jc_nothing_left
+}
+
 @test "--timeout takes seconds, fractions and units" {
 	_jc_make_sleeper
 	for t in 0.3 300ms 0.3s; do
