@@ -14,6 +14,7 @@
 #include "executor.h"
 #include "feed.h"
 #include "input.h"
+#include "internal.h"
 #include "loop.h"
 #include "pipefile.h"
 #include "pipeline.h"
@@ -63,6 +64,7 @@ struct run_ops {
 
 struct runner {
 	const struct run_ops *ops;
+	const struct sched_events *ev; /* jobs, workers: for a notice */
 	void *sched; /* struct sched (jobs, workers) or pipeline */
 	struct loop *loop;
 	struct input *in;
@@ -328,10 +330,18 @@ static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 {
 	struct runner *r = data;
 
-	if (r->stops++ > 0)
+	if (r->stops++ > 0) {
 		run_sigint(l, si, data);
-	else
-		r->ops->close(r->sched);
+		return;
+	}
+	if (r->ev != NULL) /* (as GNU parallel says it) */
+		report_msg(r->ev->notice, r->ev->data,
+			   "%s received: no new jobs start; waiting for the "
+			   "%u running to finish (send it again to end them "
+			   "now)",
+			   si->ssi_signo == SIGHUP ? "SIGHUP" : "SIGTERM",
+			   sched_running(r->sched));
+	r->ops->close(r->sched);
 }
 
 /* SIGWINCH: the terminal's size changed. */
@@ -431,6 +441,7 @@ struct runner *run_new(const struct run_opts *o)
 		 : o->wpool != NULL ? &workers_ops
 				    : &stages_ops;
 	r->in = o->in;
+	r->ev = o->pool != NULL || o->wpool != NULL ? o->sched_ev : NULL;
 	r->shm = o->shm;
 	r->mgr = o->shm != NULL ? o->mgr : NULL;
 	r->draw = o->draw;

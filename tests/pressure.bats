@@ -347,7 +347,10 @@ export -f _pr_close_fds
 	# the worker's window was sent before the signal, and answered
 	[ "$(cat out)" = "$(sed 's/^/r/' got)" ]
 	[ "$(wc -l <got)" -lt 6 ]
-	[ ! -s err ]
+	# said once, as GNU parallel says it; nothing else
+	cat err >&2
+	[ "$(wc -l <err)" -eq 1 ]
+	grep -q '^mprun: SIGTERM received: no new jobs start; waiting for the [0-9]* running to finish (send it again to end them now)$' err
 	[ -z "$(leftovers "$M")" ]
 }
 

@@ -317,6 +317,8 @@ _tm_waiting_job() {
 	[ "$st" -eq 1 ]
 	[ "$(sort out)" = "$(printf 'out 1\nout 2')" ]
 	[ "$(sort started)" = "$(printf '1\n2')" ]
+	# said, as GNU parallel says it
+	grep -qx 'mprun: SIGTERM received: no new jobs start; waiting for the 2 running to finish (send it again to end them now)' err
 }
 
 @test "SIGHUP: no new job starts, running ones finish" {
@@ -331,6 +333,7 @@ _tm_waiting_job() {
 	[ "$st" -eq 0 ]
 	[ "$(sort out)" = "$(printf 'out 1\nout 3')" ]
 	[ "$(sort started)" = "$(printf '1\n3')" ]
+	grep -qx 'mprun: SIGHUP received: no new jobs start; waiting for the 2 running to finish (send it again to end them now)' err
 }
 
 @test "SIGTERM: mprun exits when the running jobs are done, not waiting for the end of stdin" {
