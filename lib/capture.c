@@ -30,6 +30,7 @@ struct capture {
 	int own_store;         /* made by the capture (no opts.spill) */
 	struct spill_run *run; /* held bytes in the file, or NULL */
 	int store_failed;      /* the last error came from the file */
+	int out_failed;        /* ... or from writing to out_fd */
 	struct buf mem;        /* held bytes (before the spilled ones) */
 	size_t mem_taken;      /* of the store's budget, for mem */
 	struct buf line;       /* streaming by lines: the partial last line */
@@ -145,6 +146,11 @@ int capture_store_failed(const struct capture *c)
 	return c->store_failed;
 }
 
+int capture_out_failed(const struct capture *c)
+{
+	return c->out_failed;
+}
+
 void capture_set_sink(struct capture *c, const struct capture_sink *s)
 {
 	c->sink = s;
@@ -155,7 +161,11 @@ static int output(struct capture *c, const void *p, size_t n)
 {
 	if (c->sink != NULL)
 		return c->sink->write(c->sink->ctx, p, n);
-	return capture_write_all(c->out_fd, p, n);
+	if (capture_write_all(c->out_fd, p, n) == -1) {
+		c->out_failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 void capture_tee(struct capture *c, int fd)
@@ -395,6 +405,7 @@ static int splice_out(struct capture *c)
 			c->no_splice = 1;
 			return 2;
 		}
+		c->out_failed = 1;
 		return -1;
 	}
 	return 1;
@@ -410,7 +421,7 @@ int capture_read(struct capture *c)
 	ssize_t r;
 	int i;
 
-	c->store_failed = 0;
+	c->store_failed = c->out_failed = 0;
 	if (can_splice(c)) {
 		r = splice_out(c);
 		if (r != 2)

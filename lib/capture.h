@@ -52,6 +52,9 @@ int capture_read(struct capture *c);
 /* Did the last capture_read fail because the spill file could not take
  * bytes? */
 int capture_store_failed(const struct capture *c);
+/* Did the last capture_read() fail writing to the output descriptor
+ * (mprun's stdout or stderr: ENOSPC, EBADF, EPIPE...)? */
+int capture_out_failed(const struct capture *c);
 /* Switch to streaming: write out everything buffered, then stream.
  * 0 or -1/errno on a write error. */
 int capture_stream(struct capture *c);

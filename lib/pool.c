@@ -1020,9 +1020,7 @@ static void job_stream_ready(struct loop *l, int fd, uint32_t events,
 		order_output(p->s.order, j->task.seq);
 		pool_update_writer(p);
 	}
-	if (rc == -1 && (errno == EPIPE ||
-			 (!capture_store_failed(j->cap[i]) &&
-			  !(i == 0 && p->opts.sched.out_sink != NULL))))
+	if (rc == -1 && (errno == EPIPE || capture_out_failed(j->cap[i])))
 		pool_output_gone(p, i); /* a write to our stdout or stderr */
 	else if (rc == -1 && errno == EINTR)
 		; /* a Ctrl-C came while our reader was blocked: the loop
