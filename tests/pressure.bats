@@ -190,6 +190,14 @@ _pr_spill_run() {
 	mount -t tmpfs -o size=1m tmpfs small || skip "cannot mount a tmpfs here"
 	_pr_spill_run --tmpdir "$T/small"
 	[[ "$output" == *"cannot keep its output: $T/small: No space left on device"* ]]
+	[[ "$output" != *"standard output"* ]]
+	# --results' table waits there too: the jobs' fault, not stdout's
+	rm -rf small/*
+	run timeout 30 "$MPRUN" -j3 --tmpdir "$T/small" --results r.csv \
+		'head -c 2000000 /dev/zero; true' ::: 1 2 3
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"No space left on device"* ]]
+	[[ "$output" != *"standard output"* ]]
 }
 
 @test "a pipeline channel's spill on a full 1 MB tmpfs: a clear error naming the directory, 255, no hang" {
