@@ -904,8 +904,15 @@ static int parse_duration(const char *name, const char *v, uint64_t *ms)
 /* --timeout: a duration, or N% of the median runtime. */
 static int parse_timeout(const char *v, struct cli *cli)
 {
+	uint64_t ms;
+
 	if (policy_timeout_parse(v, &cli->timeout_ms, &cli->timeout_pct) ==
-	    -1)
+		    -1 &&
+	    parse_duration_ms(v, &ms) == 0 && ms == 0)
+		return usage_error("--timeout: \"%s\" is less than 1 ms (the "
+				   "shortest timeout)",
+				   v);
+	if (cli->timeout_ms == 0 && cli->timeout_pct == 0)
 		return usage_error("--timeout: \"%s\" is not a duration (such "
 				   "as 30, 2.5s, 1m30s) or a percentage such "
 				   "as 200%%",

@@ -1391,10 +1391,15 @@ static int load_doc(struct ctx *c)
 {
 	yaml_parser_t parser;
 	FILE *f = fopen(c->path, "r");
+	struct stat st;
 	int rc = 0;
 
 	if (f == NULL)
 		return fail(c, NULL, "%s", strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return fail(c, NULL, "%s", strerror(EISDIR));
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &c->doc)) {
@@ -1409,8 +1414,6 @@ static int load_doc(struct ctx *c)
 	}
 	yaml_parser_delete(&parser);
 	if (rc == 0) {
-		struct stat st;
-
 		rc = check_doc(c, fstat(fileno(f), &st) == 0 && st.st_size > 0
 					  ? (uint64_t)st.st_size
 					  : 0);

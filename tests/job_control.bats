@@ -173,6 +173,10 @@ EOF
 		[ "$status" -eq 255 ]
 		[ ! -e ran ]
 	done
+	# a duration below the resolution is said as such
+	run "$MPRUN" --timeout 0.0001 touch ::: ran
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'--timeout: "0.0001" is less than 1 ms (the shortest timeout)'* ]]
 }
 
 @test "a timed-out job is tried again with --retries" {

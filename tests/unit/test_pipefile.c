@@ -242,6 +242,14 @@ static void test_bad_files(void)
 		CHECK(rc == -1 && pf == NULL);
 		CHECK_STR(err, want);
 	}
+	/* a directory: said as such, not as a YAML read error */
+	{
+		struct pipefile *pf = (struct pipefile *)&pf;
+
+		snprintf(want, sizeof(want), "%s: Is a directory", top);
+		CHECK(load(top, NULL, 0, &pf) == -1 && pf == NULL);
+		CHECK_STR(err, want);
+	}
 }
 
 /* A bad file given as text: -1, no pipefile, and "FILE:where". */
