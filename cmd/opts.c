@@ -13,6 +13,7 @@
 
 #include "blocks.h"
 #include "cpus.h"
+#include "jobenv.h"
 #include "config.h"
 #include "parse.h"
 #include "policy.h"
@@ -1058,12 +1059,15 @@ extern char **environ;
 static size_t max_line(void)
 {
 	long argmax = sysconf(_SC_ARG_MAX);
-	size_t env = 4096, max;
+	size_t env = JOBENV_ARG_MARGIN, max;
 	char **e;
 
 	for (e = environ; *e != NULL; e++)
 		env += strlen(*e) + 1 + sizeof(char *);
-	max = argmax > 0 && (size_t)argmax > env ? (size_t)argmax - env : 4096;
+	if (argmax <= 0)
+		argmax = 131072;
+	/* (an environment that leaves no room: 0, as mprun then refuses) */
+	max = (size_t)argmax > env ? (size_t)argmax - env : 0;
 	return max < 32 * 4096 - 1 ? max : 32 * 4096 - 1;
 }
 

@@ -21,6 +21,10 @@ void jobenv_free(struct jobenv *e);
 char *const *jobenv_base(const struct jobenv *e);
 /* Bytes the base takes in a new process (strings and pointers). */
 size_t jobenv_bytes(const struct jobenv *e);
+/* What a command line must leave of the kernel's limit (ARG_MAX) besides
+ * the environment: mprun's variables of each job (MPRUN_SEQ...), the
+ * program's path that execve copies too, and the pointers' slack. */
+#define JOBENV_ARG_MARGIN (JOBENV_ADD_MAX * (64 + sizeof(char *)) + 1024)
 /* The base plus the n (at most JOBENV_ADD_MAX) entries of add,
  * NULL-terminated; valid until the next call. */
 char *const *jobenv_with(struct jobenv *e, char *const *add, size_t n);

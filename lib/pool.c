@@ -145,9 +145,16 @@ static int pool_init_env(struct pool *p)
 		return -1;
 	if (argmax <= 0)
 		argmax = 131072;
-	/* Our three variables, the shell's argv, and a safety margin. */
-	bytes = jobenv_bytes(p->env) + 3 * (64 + sizeof(char *)) + 4096;
-	p->arg_max = (size_t)argmax > bytes ? (size_t)argmax - bytes : 4096;
+	bytes = jobenv_bytes(p->env) + JOBENV_ARG_MARGIN;
+	if ((size_t)argmax <= bytes) {
+		pool_error(p, "the environment takes %zu bytes of the %ld the "
+			      "kernel allows a command with it: no room is left "
+			      "for the commands (unset some variables)",
+			   jobenv_bytes(p->env), argmax);
+		errno = E2BIG;
+		return -1;
+	}
+	p->arg_max = (size_t)argmax - bytes;
 	return 0;
 }
 

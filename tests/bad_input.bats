@@ -503,3 +503,30 @@ _bad_option() {
 	_bad_option --process-slot-var X --workers cat
 	grep -q -- '--process-slot-var: not with --workers' err
 }
+
+@test "an environment near the kernel's limit: -X fills the room left exactly; none left is one clear error, 255" {
+	seq 3000 >s
+	# (in a shell of its own: bats' own commands need the room after)
+	run bash -c '
+		big=$(head -c 120000 /dev/zero | tr "\0" x)
+		for i in $(seq 17); do export "B$i=$big"; done
+		# what the environment takes, and E sized to leave $1 bytes
+		e_for() {
+			local envb
+			envb=$(env -0 | LC_ALL=C awk -v RS="\0" "{ s += length(\$0) + 9 } END { print s }")
+			echo $(($(getconf ARG_MAX) - 1312 - envb - 11 - $1))
+		}
+		export E=$(head -c "$(e_for 1700)" /dev/zero | tr "\0" y)
+		"$MPRUN" -X echo :::: s | wc -w
+		echo "status ${PIPESTATUS[0]}"
+		export E=$(head -c "$(($(e_for 0) + ${#E} + 200))" /dev/zero | tr "\0" y)
+		"$MPRUN" -X echo :::: s 2>&1
+		echo "status $?"
+		"$MPRUN" --max-line-length-allowed'
+	printf '%s\n' "${lines[@]}" >&2
+	[ "${lines[0]}" -eq 3000 ]
+	[ "${lines[1]}" = "status 0" ]
+	[[ "${lines[2]}" == "mprun: the environment takes "*" no room is left for the commands (unset some variables)" ]]
+	[ "${lines[3]}" = "status 255" ]
+	[ "${lines[4]}" = 0 ]
+}
