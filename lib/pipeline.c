@@ -771,26 +771,27 @@ int pipeline_stage_total(const struct pipeline *pl, size_t i,
 	return 1;
 }
 
-unsigned long long pipeline_failed(const struct pipeline *pl)
-{
-	unsigned long long f = 0;
-	size_t i;
-
-	for (i = 0; i < pl->n; i++)
-		if (pl->st[i].sched != NULL)
-			f += sched_failures(pl->st[i].sched);
-	return f;
-}
-
-unsigned long long pipeline_trees_ended(const struct pipeline *pl)
+/* The sum of a figure of every stage's scheduler. */
+static unsigned long long pl_sum(const struct pipeline *pl,
+				 unsigned long long (*of)(const struct sched *))
 {
 	unsigned long long n = 0;
 	size_t i;
 
 	for (i = 0; i < pl->n; i++)
 		if (pl->st[i].sched != NULL)
-			n += sched_trees_ended(pl->st[i].sched);
+			n += of(pl->st[i].sched);
 	return n;
+}
+
+unsigned long long pipeline_failed(const struct pipeline *pl)
+{
+	return pl_sum(pl, sched_failures);
+}
+
+unsigned long long pipeline_trees_ended(const struct pipeline *pl)
+{
+	return pl_sum(pl, sched_trees_ended);
 }
 
 int pipeline_output_closed(const struct pipeline *pl)

@@ -29,34 +29,34 @@ int shell_path_find(const char *name, char *buf, size_t len)
 	}
 }
 
-int shell_is_posix(const char *path)
+/* Is the last component of path one of names (NULL-terminated)? */
+static int named(const char *path, const char *const *names)
 {
-	static const char *const names[] = {"sh",   "bash", "dash", "ksh",
-					    "ksh93", "mksh", "pdksh", "zsh",
-					    "ash",  "yash", "posh"};
 	const char *base = strrchr(path, '/');
-	size_t i;
 
 	base = base != NULL ? base + 1 : path;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(base, names[i]) == 0)
+	for (; *names != NULL; names++)
+		if (strcmp(base, *names) == 0)
 			return 1;
 	return 0;
 }
 
+int shell_is_posix(const char *path)
+{
+	static const char *const names[] = {
+		"sh",  "bash", "dash", "ksh",  "ksh93", "mksh",
+		"pdksh", "zsh", "ash", "yash", "posh", NULL};
+
+	return named(path, names);
+}
+
 int shell_is_foreign(const char *path)
 {
-	static const char *const names[] = {"fish", "csh",    "tcsh",
-					    "rc",   "es",     "nu",
-					    "elvish", "xonsh", "pwsh", "ion"};
-	const char *base = strrchr(path, '/');
-	size_t i;
+	static const char *const names[] = {"fish", "csh", "tcsh",   "rc",
+					    "es",   "nu",  "elvish", "xonsh",
+					    "pwsh", "ion", NULL};
 
-	base = base != NULL ? base + 1 : path;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(base, names[i]) == 0)
-			return 1;
-	return 0;
+	return named(path, names);
 }
 
 /* The environment variable name, if set and not empty. */
