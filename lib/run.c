@@ -64,7 +64,10 @@ struct run_ops {
 
 struct runner {
 	const struct run_ops *ops;
-	const struct sched_events *ev; /* jobs, workers: for a notice */
+	/* jobs, workers: where a notice goes (copied: the events given to
+	 * run_new need not outlive it), or NULL */
+	void (*notice)(void *data, const char *msg);
+	void *notice_data;
 	void *sched; /* struct sched (jobs, workers) or pipeline */
 	struct loop *loop;
 	struct input *in;
@@ -334,8 +337,8 @@ static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 		run_sigint(l, si, data);
 		return;
 	}
-	if (r->ev != NULL) /* (as GNU parallel says it) */
-		report_msg(r->ev->notice, r->ev->data,
+	if (r->notice != NULL) /* (as GNU parallel says it) */
+		report_msg(r->notice, r->notice_data,
 			   "%s received: no new jobs start; waiting for the "
 			   "%u running to finish (send it again to end them "
 			   "now)",
@@ -441,7 +444,10 @@ struct runner *run_new(const struct run_opts *o)
 		 : o->wpool != NULL ? &workers_ops
 				    : &stages_ops;
 	r->in = o->in;
-	r->ev = o->pool != NULL || o->wpool != NULL ? o->sched_ev : NULL;
+	if ((o->pool != NULL || o->wpool != NULL) && o->sched_ev != NULL) {
+		r->notice = o->sched_ev->notice;
+		r->notice_data = o->sched_ev->data;
+	}
 	r->shm = o->shm;
 	r->mgr = o->shm != NULL ? o->mgr : NULL;
 	r->draw = o->draw;
