@@ -1242,6 +1242,26 @@ static int opt_has(const struct word *w, const char *letters)
 	return 0;
 }
 
+/* 1 if the option word w (a cluster like "-xe" or "-e'code'") reaches a
+ * letter of codeopts before one of argopts, whose value is the rest of the
+ * word (so -vfile=x is -v, not -f); the word may hold expansions and
+ * references (then its value is glued to its letter). */
+static int opt_code(const struct word *w, const char *argopts,
+		    const char *codeopts)
+{
+	const char *p;
+
+	if (w->lit[0] != '-' || w->lit[1] == '-' || *codeopts == '\0')
+		return 0;
+	for (p = w->lit + 1; *p != '\0'; p++) {
+		if (strchr(codeopts, *p) != NULL)
+			return 1;
+		if (strchr(argopts, *p) != NULL || !isalnum((unsigned char)*p))
+			return 0;
+	}
+	return 0;
+}
+
 /* The option letter of w that takes a value (in letters), when the value
  * is the next word (nothing follows it in w); 0 if none. */
 static char opt_wants_value(const struct word *w, const char *letters)
@@ -1308,7 +1328,7 @@ static int check_wrap(struct sc *c, const struct rule *r, struct word *w,
 		}
 		if (opts && is_option(&w[j], 0)) {
 			/* sudo -s, env -S, flock -c: the rest is code */
-			if (opt_has(&w[j], r->codeopts) &&
+			if (opt_code(&w[j], r->argopts, r->codeopts) &&
 			    code_words(c, r, w, j, n, "{} after '",
 				       "' with a shell option would be read "
 				       "as code; pass it as an argument: "
@@ -1465,7 +1485,7 @@ static int check_shell(struct sc *c, const struct rule *r, struct word *w,
 			j++;
 			continue;
 		}
-		if (w[j].lit[1] != '-' && opt_has(&w[j], "c"))
+		if (opt_code(&w[j], r->argopts, "c"))
 			has_c = 1;
 		if (strcmp(w[j].lit, "-c") == 0 && strcmp(r->name, "fish") == 0)
 			has_c = 1;
@@ -1662,9 +1682,9 @@ static int check_interp(struct sc *c, const struct rule *r, struct word *w,
 				     : 1;
 			continue;
 		}
-		if (opt_has(&w[j], r->codeopts) ||
+		if (opt_code(&w[j], r->argopts, r->codeopts) ||
 		    ((r->kind == K_AWK || r->kind == K_SED) &&
-		     opt_has(&w[j], "f"))) {
+		     opt_code(&w[j], r->argopts, "f"))) {
 			program = 1;
 			/* -eCODE, or -e CODE */
 			if (code_ref(c, &w[j]) ||
@@ -1748,7 +1768,7 @@ static int check_optcode(struct sc *c, const struct rule *r, struct word *w,
 			continue;
 		}
 		if (long_in(&w[j], longcode, &glued) ||
-		    (w[j].lit[1] != '-' && opt_has(&w[j], r->codeopts))) {
+		    opt_code(&w[j], r->argopts, r->codeopts)) {
 			if (code_ref(c, &w[j]) ||
 			    (j + 1 < n && !glued && code_ref(c, &w[j + 1])))
 				return fail_ref(c,

@@ -387,6 +387,16 @@ numbers_only() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"'touch pw' is not an integer"* ]]
 }
+@test "safety: a value glued to an option that takes one is data (awk -vname={})" {
+	local sh
+	for sh in $SHELLS; do
+		run_all "awk -vname={} 'BEGIN { print name }'" "$sh"
+		[ ! -e pw ]
+		[ "$status" -eq 0 ]
+		# (awk's -v reads backslash escapes itself)
+		[ "${#lines[@]}" -eq "$(expect_each | wc -l)" ]
+	done
+}
 @test "safety: bash array literals: declare/local NAME=(...), [KEY]=VALUE" {
 	SHELLS=/bin/bash exact 'declare -a a=(); a+=({}); printf "%s\n" "${a[0]}"'
 	SHELLS=/bin/bash exact 'f() { local -a p=({} x); printf "%s\n" "${p[0]}"; }; f'

@@ -275,6 +275,12 @@ static void test_refusals(void)
 	CHECK(scan("git -C @ status") == 0);
 	CHECK(scan("ssh -p 22 -l @ h uptime") == 0);
 	CHECK(scan("$EDITOR @") == 0);
+	/* a value glued to an option that takes one is that option's: -v */
+	CHECK(scan("awk -vname=@ 'BEGIN { print name }'") == 0);
+	CHECK(scan("awk -vfile=@ -F: '{ print }' x") == 0);
+	CHECK(scan("perl -Mfeature=say -e 'say 1' @") == 0);
+	CHECK(scan("python3 -Wignore script.py @") == 0);
+	CHECK(refused("perl -Mstrict -le'print \"@\"'", 25, "perl"));
 	CHECK(scan("print -r -- @") == 0);
 	CHECK(scan("flock /tmp/lk sh -c 'echo \"$1\"' sh @") == 0);
 	CHECK(scan("sh -c 'echo \"$1\"' sh @") == 0);
