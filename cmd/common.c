@@ -397,6 +397,11 @@ static void table_row(struct common *cm, const struct sched_task *j,
 		buf_printf(&path, "%s/%llu/%s", cm->table_dir,
 			   sched_task_seq(j), files[i]);
 		unlink(path.data);
+		/* and one a full disk left half written (jobfiles' name) */
+		buf_reset(&path);
+		buf_printf(&path, "%s/%llu/.%s.tmp", cm->table_dir,
+			   sched_task_seq(j), files[i]);
+		unlink(path.data);
 	}
 	buf_reset(&path);
 	buf_printf(&path, "%s/%llu", cm->table_dir, sched_task_seq(j));

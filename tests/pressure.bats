@@ -193,11 +193,14 @@ _pr_spill_run() {
 	[[ "$output" != *"standard output"* ]]
 	# --results' table waits there too: the jobs' fault, not stdout's
 	rm -rf small/*
-	run timeout 30 "$MPRUN" -j3 --tmpdir "$T/small" --results r.csv \
-		'head -c 2000000 /dev/zero; true' ::: 1 2 3
+	run timeout 30 bash -c '"$0" -j3 --tmpdir "$1" --results r.csv \
+		"head -c 2000000 /dev/zero; true" ::: 1 2 3 >/dev/null' \
+		"$MPRUN" "$T/small"
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"No space left on device"* ]]
 	[[ "$output" != *"standard output"* ]]
+	# nothing of the jobs' files is left there
+	[ -z "$(ls -A small)" ]
 }
 
 @test "a pipeline channel's spill on a full 1 MB tmpfs: a clear error naming the directory, 255, no hang" {
