@@ -907,18 +907,15 @@ static int parse_timeout(const char *v, struct cli *cli)
 {
 	uint64_t ms;
 
-	if (policy_timeout_parse(v, &cli->timeout_ms, &cli->timeout_pct) ==
-		    -1 &&
-	    parse_duration_ms(v, &ms) == 0 && ms == 0)
+	if (policy_timeout_parse(v, &cli->timeout_ms, &cli->timeout_pct) == 0)
+		return 0;
+	if (parse_duration_ms(v, &ms) == 0 && ms == 0)
 		return usage_error("--timeout: \"%s\" is less than 1 ms (the "
 				   "shortest timeout)",
 				   v);
-	if (cli->timeout_ms == 0 && cli->timeout_pct == 0)
-		return usage_error("--timeout: \"%s\" is not a duration (such "
-				   "as 30, 2.5s, 1m30s) or a percentage such "
-				   "as 200%%",
-				   v);
-	return 0;
+	return usage_error("--timeout: \"%s\" is not a duration (such as 30, "
+			   "2.5s, 1m30s) or a percentage such as 200%%",
+			   v);
 }
 
 /* --halt now|soon,fail|success|done=N|N%, or never. */

@@ -95,6 +95,15 @@ fail:
 	return -1;
 }
 
+/* Opened with O_NONBLOCK (a FIFO must not make open() wait): back to
+ * blocking unless the caller asked for it. 0 or -1/errno. */
+static int open_blocking(int fd, int flags)
+{
+	if (flags & O_NONBLOCK)
+		return 0;
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
 int dirs_open_file(const char *path, int flags, mode_t mode)
 {
 	const char *slash = strrchr(path, '/'), *base;
@@ -128,8 +137,8 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 		fd = openat(dfd, base, flags | O_CLOEXEC | O_NONBLOCK, mode);
 		e = errno;
 		close(dfd);
-		if (fd != -1 && !(flags & O_NONBLOCK))
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		if (fd != -1)
+			open_blocking(fd, flags);
 		errno = e;
 		return fd;
 	}
@@ -159,8 +168,7 @@ int dirs_open_file(const char *path, int flags, mode_t mode)
 		e = EPERM;
 	else if ((flags & O_TRUNC) && ftruncate(fd, 0) == -1)
 		e = errno;
-	else if (!(flags & O_NONBLOCK) &&
-		 fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+	else if (open_blocking(fd, flags) == -1)
 		e = errno;
 	else
 		return fd;

@@ -1392,13 +1392,17 @@ static int load_doc(struct ctx *c)
 	yaml_parser_t parser;
 	FILE *f = fopen(c->path, "r");
 	struct stat st;
+	uint64_t size = 0;
 	int rc = 0;
 
 	if (f == NULL)
 		return fail(c, NULL, "%s", strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return fail(c, NULL, "%s", strerror(EISDIR));
+	if (fstat(fileno(f), &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			fclose(f);
+			return fail(c, NULL, "%s", strerror(EISDIR));
+		}
+		size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
@@ -1414,9 +1418,7 @@ static int load_doc(struct ctx *c)
 	}
 	yaml_parser_delete(&parser);
 	if (rc == 0) {
-		rc = check_doc(c, fstat(fileno(f), &st) == 0 && st.st_size > 0
-					  ? (uint64_t)st.st_size
-					  : 0);
+		rc = check_doc(c, size);
 		if (rc == 0)
 			rc = merge_doc(c);
 		if (rc == -1)

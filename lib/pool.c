@@ -1931,12 +1931,11 @@ static void pool_terminate(struct sched *s)
 	struct pool *p = (struct pool *)s;
 	struct pool_job *j;
 
-	pool_spawn_cancel(p);
 	for (j = p->running; j != NULL; j = j->next) {
 		sched_tree_end(&j->tree);
 		job_grace(j);
 	}
-	pool_close(s);
+	pool_close(s); /* (which gives up a spawn waiting too) */
 }
 
 /* --- running ------------------------------------------------------------ */

@@ -1212,14 +1212,14 @@ static const struct rule *rule_of(const struct word *w)
 		return NULL;
 	slash = strrchr(w->lit, '/');
 	name = slash != NULL ? slash + 1 : w->lit;
+	for (i = 0; i < ARRAY_LEN(rules); i++)
+		if (strcmp(rules[i].name, name) == 0)
+			return &rules[i];
 	len = strlen(name);
 	for (bare = len; bare > 0 && (isdigit((unsigned char)name[bare - 1]) ||
 				      name[bare - 1] == '.');
 	     bare--)
 		;
-	for (i = 0; i < ARRAY_LEN(rules); i++)
-		if (strcmp(rules[i].name, name) == 0)
-			return &rules[i];
 	for (i = 0; bare > 0 && bare < len && i < ARRAY_LEN(rules); i++)
 		if (strlen(rules[i].name) == bare &&
 		    strncmp(rules[i].name, name, bare) == 0)
@@ -1227,20 +1227,6 @@ static const struct rule *rule_of(const struct word *w)
 	return NULL;
 }
 
-/* 1 if the option word w (like "-xc" or "-c") holds letter o. */
-static int opt_has(const struct word *w, const char *letters)
-{
-	const char *p;
-
-	/* (a word with expansions or references too: -e'print "{}"' has
-	 * its value glued to its letter) */
-	if (w->lit[0] != '-' || w->lit[1] == '-')
-		return 0;
-	for (p = w->lit + 1; *p != '\0'; p++)
-		if (strchr(letters, *p) != NULL && *letters != '\0')
-			return 1;
-	return 0;
-}
 
 /* 1 if the option word w (a cluster like "-xe" or "-e'code'") reaches a
  * letter of codeopts before one of argopts, whose value is the rest of the
@@ -1260,6 +1246,13 @@ static int opt_code(const struct word *w, const char *argopts,
 			return 0;
 	}
 	return 0;
+}
+
+/* 1 if the option word w (like "-xc" or "-c") holds a letter of letters,
+ * read as opt_code() reads a cluster. */
+static int opt_has(const struct word *w, const char *letters)
+{
+	return opt_code(w, "", letters);
 }
 
 /* The option letter of w that takes a value (in letters), when the value
@@ -1603,10 +1596,16 @@ static int check_ssh(struct sc *c, const struct rule *r, struct word *w,
 	size_t j = 1;
 
 	while (j < n && is_option(&w[j], 0)) {
-		if (code_ref(c, &w[j]) ||
-		    (opt_wants_value(&w[j], "o") && j + 1 < n &&
-		     code_ref(c, &w[j + 1])))
-			return fail_ref(c, code_ref(c, &w[j]) ? &w[j] : &w[j + 1],
+		/* the option, or the value of -o (ProxyCommand=...) */
+		struct word *bad =
+			code_ref(c, &w[j]) ? &w[j]
+			: opt_wants_value(&w[j], "o") && j + 1 < n &&
+					code_ref(c, &w[j + 1])
+				? &w[j + 1]
+				: NULL;
+
+		if (bad != NULL)
+			return fail_ref(c, bad,
 					"{} in an option of '%s' is not "
 					"allowed (-o ProxyCommand=... runs "
 					"code)",

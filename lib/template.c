@@ -1745,8 +1745,6 @@ static void emit_place_error(const struct emit *e)
 			    e->err->pos);
 }
 
-/* The command for `sh -c`, appended to out: the variables that hold the
- * inputs, then the command. */
 /* The job as the template sees it: with TEMPLATE_NO_ARGS, no argument. */
 static const struct template_job *job_seen(const struct template *t,
 					   const struct template_job *job,
@@ -1759,6 +1757,8 @@ static const struct template_job *job_seen(const struct template *t,
 	return none;
 }
 
+/* The command for `sh -c`, appended to out: the variables that hold the
+ * inputs, then the command. */
 int template_expand_shell(const struct template *t,
 			  const struct template_job *job, struct buf *out,
 			  struct template_error *err)
