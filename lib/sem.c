@@ -18,6 +18,12 @@
 
 #define FILE_PREFIX "sem."
 #define LOOKUP_TRIES 100 /* a semaphore removed under us: look again */
+/* A name file's lock is held for a few system calls; one held longer (a
+ * process of ours stopped, or another command locking it) is waited for
+ * up to the caller's timeout, and at least this long. */
+#define LOCK_WAIT_MIN_MS 200
+#define LOCK_POLL_MS 5
+#define COUNT_LOCK_WAIT_MS 1000 /* sem_count()'s */
 
 /* semctl's fourth argument, which the caller must declare. */
 union semun {
@@ -118,10 +124,42 @@ static int id_path(const char *id, char *path, size_t len)
 	return 0;
 }
 
-/* Open id's name file (made if create) and lock it. The fd, or -1/errno
- * (ENOENT when missing and not create). A file removed by a cleanup
+/* Lock fd, waiting at most until deadline_ms on the monotonic clock (0:
+ * as long as it takes). 0, or -1/errno (EAGAIN: not in time). */
+static int lock_until(int fd, uint64_t deadline_ms)
+{
+	struct timespec poll = {0, LOCK_POLL_MS * 1000000L};
+
+	if (deadline_ms == 0)
+		return flock(fd, LOCK_EX);
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (clock_now_ms() >= deadline_ms) {
+			errno = EAGAIN;
+			return -1;
+		}
+		nanosleep(&poll, NULL);
+	}
+	return 0;
+}
+
+/* The deadline of a wait of timeout_ms from now, for lock_until(): 0 for
+ * -1 (as long as it takes), and at least LOCK_WAIT_MIN_MS away. */
+static uint64_t lock_deadline(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return 0;
+	return clock_now_ms() +
+	       (uint64_t)(timeout_ms > LOCK_WAIT_MIN_MS ? timeout_ms
+							: LOCK_WAIT_MIN_MS);
+}
+
+/* Open id's name file (made if create) and lock it by deadline_ms (see
+ * lock_until()). The fd, or -1/errno (ENOENT when missing and not create,
+ * EAGAIN when the lock did not come in time). A file removed by a cleanup
  * between our open and our lock is let go and opened again. */
-static int id_file_lock(const char *id, int create)
+static int id_file_lock(const char *id, int create, uint64_t deadline_ms)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -142,7 +180,8 @@ static int id_file_lock(const char *id, int create)
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077) != 0)
 			goto fail;
-		if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
+		if (lock_until(fd, deadline_ms) == -1 ||
+		    fstat(fd, &st) == -1)
 			goto fail;
 		if (st.st_nlink > 0)
 			return fd;
@@ -217,11 +256,12 @@ fail:
 	return -1;
 }
 
-/* The semaphore of id, made if create and missing. Its id, or -1/errno:
- * ENOENT when missing and not create. */
-static int sem_lookup(const char *id, int create)
+/* The semaphore of id, made if create and missing, its name file locked
+ * by deadline_ms (see lock_until()). Its id, or -1/errno: ENOENT when
+ * missing and not create, EAGAIN when the name file stayed locked. */
+static int sem_lookup(const char *id, int create, uint64_t deadline_ms)
 {
-	int fd = id_file_lock(id, create);
+	int fd = id_file_lock(id, create, deadline_ms);
 	int semid;
 
 	if (fd == -1)
@@ -250,6 +290,17 @@ static int sem_ops(int semid, struct sembuf *ops, size_t n, int timeout_ms)
 	return semtimedop(semid, ops, n, &ts);
 }
 
+/* What is left of a wait of timeout_ms that ends at end_ms, for
+ * sem_ops(): timeout_ms itself when it is -1 or 0, else at least 1. */
+static int left_ms(int timeout_ms, uint64_t end_ms)
+{
+	uint64_t now = clock_now_ms();
+
+	if (timeout_ms <= 0)
+		return timeout_ms;
+	return end_ms > now ? (int)(end_ms - now) : 1;
+}
+
 /* 1 if a failed semop means the semaphore was removed under us. */
 static int sem_removed(void)
 {
@@ -265,6 +316,8 @@ struct sem_slot *sem_acquire(const char *id, unsigned n, int timeout_ms)
 		/* ... and be the one more */
 		{0, (short)(SEM_FREE - n), SEM_UNDO},
 	};
+	uint64_t end = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t lock_end = lock_deadline(timeout_ms);
 	struct sem_slot *slot;
 	int semid, tries;
 
@@ -275,10 +328,10 @@ struct sem_slot *sem_acquire(const char *id, unsigned n, int timeout_ms)
 	if (slot == NULL)
 		return NULL;
 	for (tries = 0; tries < LOOKUP_TRIES; tries++) {
-		semid = sem_lookup(id, 1);
+		semid = sem_lookup(id, 1, lock_end);
 		if (semid == -1)
 			break;
-		if (sem_ops(semid, ops, 2, timeout_ms) == 0) {
+		if (sem_ops(semid, ops, 2, left_ms(timeout_ms, end)) == 0) {
 			slot->semid = semid;
 			return slot;
 		}
@@ -308,6 +361,8 @@ int sem_wait_idle(const char *id, int timeout_ms)
 		{0, -SEM_FREE, wait_flag}, /* wait for no holder ... */
 		{0, SEM_FREE, 0},	   /* ... and change nothing */
 	};
+	uint64_t end = clock_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t lock_end = lock_deadline(timeout_ms);
 	int semid, tries;
 
 	if (!sem_id_valid(id)) {
@@ -315,10 +370,10 @@ int sem_wait_idle(const char *id, int timeout_ms)
 		return -1;
 	}
 	for (tries = 0; tries < LOOKUP_TRIES; tries++) {
-		semid = sem_lookup(id, 0);
+		semid = sem_lookup(id, 0, lock_end);
 		if (semid == -1)
 			return errno == ENOENT ? 0 : -1;
-		if (sem_ops(semid, ops, 2, timeout_ms) == 0)
+		if (sem_ops(semid, ops, 2, left_ms(timeout_ms, end)) == 0)
 			return 0;
 		if (!sem_removed())
 			return -1;
@@ -335,7 +390,7 @@ int sem_count(const char *id, unsigned *holders, unsigned *waiters)
 		errno = EINVAL;
 		return -1;
 	}
-	semid = sem_lookup(id, 0);
+	semid = sem_lookup(id, 0, lock_deadline(COUNT_LOCK_WAIT_MS));
 	if (semid == -1)
 		return errno == ENOENT ? 0 : -1;
 	val = semctl(semid, 0, GETVAL);
@@ -352,7 +407,7 @@ int sem_count(const char *id, unsigned *holders, unsigned *waiters)
  * 1 if removed. */
 static int remove_if_idle(const char *id)
 {
-	int fd = id_file_lock(id, 0);
+	int fd = id_file_lock(id, 0, lock_deadline(0));
 	char path[PATH_MAX];
 	int semid, removed = 0;
 

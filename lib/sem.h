@@ -40,8 +40,10 @@ const char *sem_dir_bypassed(void);
 int sem_id_valid(const char *id);
 /* Take one of n slots of id (made if needed), waiting at most timeout_ms
  * (-1: as long as it takes; 0: not at all). The slot, or NULL/errno:
- * EINVAL (bad id or n), EAGAIN (no slot in time), EINTR (a signal came),
- * EPERM (the name's file is not this user's). */
+ * EINVAL (bad id or n), EAGAIN (no slot in time, or the name's file
+ * stayed locked by another process that long, or 0.2 s when
+ * timeout_ms is 0), EINTR (a signal came), EPERM (the name's file is not
+ * this user's). */
 struct sem_slot *sem_acquire(const char *id, unsigned n, int timeout_ms);
 /* Give the slot back and free it. NULL is allowed. Keeps errno. */
 void sem_release(struct sem_slot *slot);
@@ -49,7 +51,8 @@ void sem_release(struct sem_slot *slot);
  * 0 (also if id was never used), or -1/errno (EAGAIN, EINTR, EINVAL). */
 int sem_wait_idle(const char *id, int timeout_ms);
 /* How many processes hold a slot of id, and how many wait (for a slot or
- * for it to be idle). 0 (both 0 for an unused id) or -1/errno. */
+ * for it to be idle). 0 (both 0 for an unused id) or -1/errno (EAGAIN:
+ * another process held the name's file locked for a second). */
 int sem_count(const char *id, unsigned *holders, unsigned *waiters);
 /* Remove this user's semaphores that nobody holds or waits for (and name
  * files left without a semaphore). removed (may be NULL) is told each id.

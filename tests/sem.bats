@@ -281,6 +281,24 @@ os.execv(sys.argv[1], ["mprun", "--sem", "--fg", "--id", sys.argv[2], "sh", "-c"
 	grep -qF "invalid --semaphoretimeout 'x'" err
 }
 
+@test "--semaphoretimeout: a name file another process keeps locked is waited for no longer than the timeout" {
+	local f=/dev/shm/mprun-$(id -u)/sem.$ID
+	"$MPRUN" --sem --id "$ID" --fg true
+	[ -f "$f" ]
+	flock "$f" sh -c 'echo $$ >locker.pid; exec sleep 30' >/dev/null 2>&1 3>&- &
+	wait_file locker.pid
+	local t0=$EPOCHREALTIME
+	run _sm_err_to_file timeout 10 "$MPRUN" --sem --id "$ID" --st -1 --fg echo never
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	grep -qF "semaphore '$ID': no slot within 1 s (--semaphoretimeout): not run" err
+	run timeout 10 "$MPRUN" --sem --id "$ID" --semaphoretimeout 1 --fg echo anyway
+	[ "$status" -eq 0 ]
+	[ "$output" = anyway ]
+	local ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 9000 ]
+}
+
 @test "make install links sem to mprun only when no sem exists, and uninstall removes only that link" {
 	local top=${MPRUN%/cmd/mprun} bin
 	[ -f "$top/Makefile" ] || skip "not an autotools build tree"
