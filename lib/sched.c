@@ -427,8 +427,9 @@ int sched_spawn_later(struct sched *s, unsigned others)
 	}
 	if (s->spawn_said++ == 0)
 		report_msg(s->ev.notice, s->ev.data,
-			   "cannot start more processes now (fork: %s): "
+			   "cannot start more processes now (%s: %s): "
 			   "waiting for running %s to end",
+			   saved == EMFILE || saved == ENFILE ? "pipe" : "fork",
 			   strerror(saved), s->noun);
 	if (s->spawn_timer == NULL)
 		s->spawn_timer = loop_timer_add(s->loop, s->spawn_backoff,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -887,6 +888,7 @@ static struct worker *pool_ready_worker(struct wpool *p)
 {
 	struct worker *empty = NULL, *busy = NULL, *w;
 	unsigned i, alive = 0;
+	struct rlimit rl;
 	char msg[256];
 
 	for (i = 0; i < p->opts.sched.slots; i++) {
@@ -905,6 +907,16 @@ static struct worker *pool_ready_worker(struct wpool *p)
 	if (worker_start(empty) == 0) {
 		sched_spawn_done(&p->s);
 		return worker_usable(empty) ? empty : busy;
+	}
+	if ((errno == EMFILE || errno == ENFILE) && alive == 0) {
+		/* no worker of ours holds one that could be freed */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = 0;
+		snprintf(msg, sizeof(msg), "out of file descriptors (ulimit "
+			 "-n %lu) with no worker running: starting none",
+			 (unsigned long)rl.rlim_cur);
+		pool_fatal(p, msg);
+		return NULL;
 	}
 	if ((errno == EAGAIN || errno == ENOMEM || errno == EMFILE ||
 	     errno == ENFILE) &&

@@ -269,6 +269,19 @@ export -f _pr_close_fds
 		grep -Ev '^mprun: (only enough file descriptors \(ulimit -n 20\) to run [0-9]+ jobs at once: running [0-9]+|out of file descriptors \(ulimit -n 20\): running [0-9]+ jobs) at a time$'
 }
 
+@test "--workers, ulimit -n 9: no worker can start: one clear message and 255 at once; -n 12: every input answered" {
+	_need_nobody
+	local t0=$EPOCHREALTIME
+	run _as_nobody timeout 20 bash -c '_pr_close_fds; ulimit -n 9 && seq 20 | "$MPRUN" -j 8 --workers cat'
+	[ "$status" -eq 255 ]
+	[ "${lines[*]}" = "mprun: out of file descriptors (ulimit -n 9) with no worker running: starting none" ]
+	[ $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) -lt 5000 ]
+	run _as_nobody timeout 20 bash -c '_pr_close_fds; ulimit -n 12 && seq 20 | "$MPRUN" -j 8 --workers cat'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^[0-9]*$' | sort -n | tr '\n' ' ')" = "$(seq 20 | tr '\n' ' ')" ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -v '^[0-9]*$')" = "mprun: cannot start more processes now (pipe: Too many open files): waiting for running workers to end" ]
+}
+
 @test "ulimit -n 8: not even one job can start: one clear message, 255, no hang" {
 	_need_nobody
 	run _as_nobody timeout 20 bash -c '_pr_close_fds; ulimit -n 8 && seq 50 | "$MPRUN" -j 8 "echo {}"'
