@@ -762,6 +762,14 @@ static int pool_source_done(const struct wpool *p)
 	       (p->s.closed || sched_queue_done(&p->s));
 }
 
+/* Has w been sent its --max-tasks-per-worker inputs? */
+static int worker_sent_max(const struct worker *w)
+{
+	const struct wpool_opts *o = &w->pool->opts;
+
+	return o->max_tasks > 0 && w->served + w->inflight >= o->max_tasks;
+}
+
 /* --- workers: starting, sending -------------------------------------- */
 
 static void worker_readable(struct loop *l, int fd, uint32_t events,
@@ -1043,7 +1051,9 @@ static void worker_write(struct worker *w)
 		loop_fd_del(w->pool->s.loop, w->in_fd);
 		w->in_watched = 0;
 	}
-	if (pool_source_done(w->pool))
+	if (worker_sent_max(w))
+		worker_end_input(w); /* it is started again after them */
+	else if (pool_source_done(w->pool))
 		worker_input_done(w); /* that was the last */
 }
 

@@ -177,6 +177,16 @@ SLEEPER='while read x; do sleep 0.$x; echo r$x; done'
 	[ "$(echo "$output" | uniq -c | awk '{print $1}' | tr '\n' ' ')" = "$(printf '7 %.0s' $(seq 14))2 " ]
 }
 
+@test "--max-tasks-per-worker N with a filter that answers only at its input's end: its stdin closes after its Nth input" {
+	# (it is started again after them: nothing more would come)
+	run timeout 20 "$MPRUN" -j1 --max-tasks-per-worker 1 --workers 'sed s/^/r/' ::: 1 2 3 4
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'r%s\n' 1 2 3 4)" ]
+	run timeout 20 "$MPRUN" -k -j2 --max-tasks-per-worker 2 --workers 'sed s/^/r/' ::: 1 2 3 4 5 6
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'r%s\n' 1 2 3 4 5 6)" ]
+}
+
 # --- inputs in flight ---------------------------------------------------------
 
 # A worker that tells, for each input, whether the next one was already
