@@ -756,9 +756,10 @@ static int shm_end(struct common *cm)
 {
 	const struct cli *cli = cm->cli;
 	struct shm_seg *seg = cm->shm;
+	/* (all of them: names and values of at most 20 digits and a sign) */
+	static char text[SHM_COUNTERS * (SHM_COUNTER_NAME_MAX + 22) + 1];
 	struct shm_counter c[SHM_COUNTERS];
 	size_t n;
-	char text[1024];
 	FILE *f;
 	int rc = 0;
 

@@ -694,19 +694,32 @@ bad:
 size_t shm_counters_format(const struct shm_counter *c, size_t n, char *out,
 			   size_t len)
 {
-	size_t i, used = 0;
-	int w;
+	static const char more[] = " ...";
+	char field[SHM_COUNTER_NAME_MAX + 32];
+	size_t i, used = 0, need = 0, w;
+	const char *m;
+	int full = 0;
 
 	if (len > 0)
 		out[0] = '\0';
 	for (i = 0; i < n; i++) {
-		w = snprintf(used < len ? out + used : NULL,
-			     used < len ? len - used : 0, "%s%s=%lld",
-			     i > 0 ? " " : "", c[i].name, c[i].value);
-		if (w > 0)
-			used += (size_t)w;
+		w = (size_t)snprintf(field, sizeof(field), "%s%s=%lld",
+				     i > 0 ? " " : "", c[i].name, c[i].value);
+		need += w;
+		if (full)
+			continue;
+		/* the field, and room for " ..." after it but for the last */
+		if (used + w + (i + 1 < n ? strlen(more) : 0) < len) {
+			memcpy(out + used, field, w + 1);
+			used += w;
+			continue;
+		}
+		full = 1;
+		m = i > 0 ? more : more + 1;
+		if (used + strlen(m) < len)
+			memcpy(out + used, m, strlen(m) + 1);
 	}
-	return used;
+	return need;
 }
 
 int shm_counters_write_json(const struct shm_counter *c, size_t n, FILE *f)

@@ -127,7 +127,8 @@ size_t shm_counters_list(const struct shm_seg *seg, struct shm_counter *out,
  * name (SHM_COUNTER_NAME_MAX + 1 bytes) and *value. 0 or -1/EINVAL. */
 int shm_counter_spec_parse(const char *spec, char *name, long long *value);
 /* Format counters as "a=1 b=2" for a status line; at most len bytes with
- * the NUL. Returns the length it needed (as snprintf). */
+ * the NUL, whole fields only: when the others do not fit, " ..." ends the
+ * text. Returns the length all of them need (as snprintf). */
 size_t shm_counters_format(const struct shm_counter *c, size_t n, char *out,
 			   size_t len);
 /* Write counters as one JSON object {"a": 1, "b": 2} and a newline to f.

@@ -329,6 +329,23 @@ _ct_need_run_segment() {
 	[ "$output" = "$(printf '5\n11\n18')" ]
 }
 
+@test "run: 256 counters of 63-byte names: the end summary lists every one; --progress drops whole ones, marked ..." {
+	_ct_need_run_segment
+	local args=() i a=$(printf 'a%.0s' $(seq 58))
+	for i in $(seq 100 355); do args+=(--counter-init "c${i}_$a=$i"); done
+	run --separate-stderr "$MPRUN" "${args[@]}" true ::: x
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$(echo "${stderr#mprun: counters: }" | tr ' ' '\n' | grep -Ec "^c[1-3][0-9]{2}_$a=[1-3][0-9]{2}\$")" -eq 256 ]
+	[ "$(echo "${stderr#mprun: counters: }" | tr ' ' '\n' | sort | md5sum)" = "$(for i in $(seq 100 355); do echo "c${i}_$a=$i"; done | sort | md5sum)" ]
+	# the status line (here, not a terminal): whole counters, then " ..."
+	run --separate-stderr "$MPRUN" --progress "${args[@]:0:40}" 'sleep 1.2; : {}' ::: x
+	[ "$status" -eq 0 ]
+	local line=${stderr_lines[0]}
+	[[ "$line" == "mprun: "*" running, 0 failed, 1 total, "*"/s, c100_$a=100 "*" ..." ]]
+	[ "$(echo "${line#*/s, }" | tr ' ' '\n' | sed '$d' | grep -Ecvx "c1[0-3][0-9]_$a=1[0-3][0-9]")" -eq 0 ]
+}
+
 @test "run: --counter-init declares counters and --counters-json writes them at the end" {
 	_ct_need_run_segment
 	run "$MPRUN" --counter-init errors=0 --counters-json c.json '"$MPRUN" --counter n +{} >/dev/null' ::: 1 2 3

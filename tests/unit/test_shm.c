@@ -208,7 +208,20 @@ static void test_format(void)
 
 	CHECK_INT(shm_counters_format(c, 2, out, sizeof(out)), 10);
 	CHECK_STR(out, "a=1 b.c=-2");
+	CHECK_INT(shm_counters_format(c, 2, out, 11), 10);
+	CHECK_STR(out, "a=1 b.c=-2");
+	/* whole fields only, " ..." for the others */
+	CHECK_INT(shm_counters_format(c, 2, out, 10), 10);
+	CHECK_STR(out, "a=1 ...");
+	CHECK_INT(shm_counters_format(c, 2, out, 8), 10);
+	CHECK_STR(out, "a=1 ...");
+	CHECK_INT(shm_counters_format(c, 2, out, 7), 10);
+	CHECK_STR(out, "...");
 	CHECK_INT(shm_counters_format(c, 2, out, 4), 10);
+	CHECK_STR(out, "...");
+	CHECK_INT(shm_counters_format(c, 2, out, 3), 10);
+	CHECK_STR(out, "");
+	CHECK_INT(shm_counters_format(c, 1, out, 4), 3);
 	CHECK_STR(out, "a=1");
 	CHECK_INT(shm_counters_format(c, 0, out, sizeof(out)), 0);
 	CHECK_STR(out, "");
