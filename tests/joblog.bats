@@ -70,6 +70,20 @@ _jl_check_lines() {
 	awk -F'\t' '$1 == 3 && !($4 < 1) { exit 1 }' log
 }
 
+@test "--joblog through the user's own link in the user's own directory: written where it points (as mprun(1) FILES says)" {
+	mkdir own
+	chmod 700 own
+	ln -s target own/j.log
+	run "$MPRUN" --joblog own/j.log true ::: 1 2
+	[ "$status" -eq 0 ]
+	[ -L own/j.log ]
+	[ "$(wc -l <own/target)" -eq 3 ]
+	run "$MPRUN" --joblog /dev/stdout echo ::: a
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')" ]
+	[ "${lines[1]}" = a ]
+}
+
 @test "--joblog +FILE appends to an existing log; the header is written once" {
 	run "$MPRUN" --joblog log true ::: a b
 	[ "$status" -eq 0 ]
