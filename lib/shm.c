@@ -312,8 +312,9 @@ static int seg_entry_parse(const char *d_name, uid_t uid, pid_t *pid)
 }
 
 /* 1 if the segment name (owner pid from its name) is this user's and its
- * run is gone. One that is not initialised yet is judged by the pid in
- * its name alone. */
+ * run is gone. One that is not initialised yet (empty, or of a segment's
+ * size with no valid layout) is judged by the pid in its name alone; a
+ * file of another size or kind is no segment. */
 static int seg_stale(const char *name, pid_t name_pid, pid_t *owner)
 {
 	struct layout *m = NULL;
@@ -325,7 +326,9 @@ static int seg_stale(const char *name, pid_t name_pid, pid_t *owner)
 	fd = shm_open(name, O_RDWR, 0);
 	if (fd == -1)
 		return 0;
-	if (fstat(fd, &st) == -1 || st.st_uid != geteuid())
+	if (fstat(fd, &st) == -1 || st.st_uid != geteuid() ||
+	    !S_ISREG(st.st_mode) ||
+	    (st.st_size != 0 && (size_t)st.st_size != sizeof(struct layout)))
 		goto out;
 	if ((size_t)st.st_size == sizeof(struct layout))
 		m = map_layout(fd);

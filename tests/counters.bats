@@ -286,7 +286,18 @@ _ct_need_run_segment() {
 	[ -z "$(segs "$pid")" ]
 	run "$MPRUN" --cleanup extra
 	[ "$status" -eq 255 ]
-	rm -rf "$home" "/dev/shm/mprun-$u"
+	# files of its own with a segment's name that are no segment (of a
+	# run that never was: pids above pid_max) stay; an empty one (a run
+	# that died making it) goes
+	nb mkfifo /dev/shm/mprun.$u.2147483000.0000abcd
+	nb sh -c "echo notes >/dev/shm/mprun.$u.2147483001.0000abce"
+	nb touch /dev/shm/mprun.$u.2147483002.0000abcf
+	run nb "$MPRUN" --cleanup
+	[ "$status" -eq 0 ]
+	[ "$output" = "removed segment /mprun.$u.2147483002.0000abcf (run 2147483002 is gone)" ]
+	[ -p /dev/shm/mprun.$u.2147483000.0000abcd ]
+	[ "$(cat /dev/shm/mprun.$u.2147483001.0000abce)" = notes ]
+	rm -rf "$home" "/dev/shm/mprun-$u" /dev/shm/mprun.$u.21474830*
 }
 
 @test "--cleanup leaves the segments of live runs alone" {
