@@ -623,6 +623,7 @@ static int take_slot(const struct sem_args *sa, struct sem_slot **slot)
 				  : (int)(sa->timeout < 0 ? -sa->timeout
 							  : sa->timeout) *
 					    1000;
+	char why[PATH_MAX + 128];
 
 	do
 		*slot = sem_acquire(sa->id, (unsigned)sa->slots, ms);
@@ -635,7 +636,8 @@ static int take_slot(const struct sem_args *sa, struct sem_slot **slot)
 		     sa->id, -sa->timeout);
 		return 1;
 	}
-	return fail("--sem", "semaphore '%s': %s", sa->id, strerror(errno));
+	return fail("--sem", "semaphore '%s': %s", sa->id,
+		    sem_strerror(sa->id, errno, why, sizeof(why)));
 }
 
 static void forward_signal(int sig);
@@ -725,6 +727,7 @@ static int sem_background(const struct sem_args *sa)
 static int cmd_sem(int argc, char **args)
 {
 	struct sem_args sa;
+	char why[PATH_MAX + 128];
 	int r;
 
 	if (parse_sem_args(argc, args, &sa) != 0)
@@ -745,7 +748,7 @@ static int cmd_sem(int argc, char **args)
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return fail(args[0], "semaphore '%s': %s", sa.id,
-			    strerror(errno));
+			    sem_strerror(sa.id, errno, why, sizeof(why)));
 	return 0;
 }
 

@@ -155,6 +155,17 @@ static uint64_t lock_deadline(int timeout_ms)
 							: LOCK_WAIT_MIN_MS);
 }
 
+const char *sem_strerror(const char *id, int err, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (err != EPERM || id_path(id, path, sizeof(path)) == -1)
+		return strerror(err);
+	snprintf(buf, len, "%s: refused: not a regular file of this user's "
+		 "with mode 0600 (remove it)", path);
+	return buf;
+}
+
 /* Open id's name file (made if create) and lock it by deadline_ms (see
  * lock_until()). The fd, or -1/errno (ENOENT when missing and not create,
  * EAGAIN when the lock did not come in time). A file removed by a cleanup

@@ -21,6 +21,8 @@
 #ifndef MPRUN_SEM_H
 #define MPRUN_SEM_H
 
+#include <stddef.h>
+
 #define SEM_DIR "/dev/shm" /* where the per-user directory is */
 #define SEM_ID_MAX 63	     /* bytes in a semaphore's name */
 #define SEM_FREE 16384	     /* the value when nobody holds a slot */
@@ -45,6 +47,10 @@ int sem_id_valid(const char *id);
  * timeout_ms is 0), EINTR (a signal came), EPERM (the name's file is not
  * this user's). */
 struct sem_slot *sem_acquire(const char *id, unsigned n, int timeout_ms);
+/* What a failure of sem_acquire(), sem_wait_idle() or sem_count() on id
+ * with errno err means, for a message: strerror(err), or (EPERM) the
+ * name's file and what is wrong with it, written in buf. */
+const char *sem_strerror(const char *id, int err, char *buf, size_t len);
 /* Give the slot back and free it. NULL is allowed. Keeps errno. */
 void sem_release(struct sem_slot *slot);
 /* Wait until id has no holder, at most timeout_ms as for sem_acquire().

@@ -299,6 +299,22 @@ os.execv(sys.argv[1], ["mprun", "--sem", "--fg", "--id", sys.argv[2], "sh", "-c"
 	[ "$ms" -ge 1900 ] && [ "$ms" -lt 9000 ]
 }
 
+@test "a name file that is not a 0600 file of the user's: refused, the message names it and says why" {
+	local f=/dev/shm/mprun-$(id -u)/sem.$ID
+	"$MPRUN" --sem --id "$ID" --fg true
+	chmod 644 "$f"
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --fg echo never
+	[ "$status" -eq 255 ]
+	[ "$output" = "" ]
+	[ "$(cat err)" = "mprun: --sem: semaphore '$ID': $f: refused: not a regular file of this user's with mode 0600 (remove it)" ]
+	rm "$f"
+	mkfifo -m 600 "$f"
+	run _sm_err_to_file "$MPRUN" --sem --id "$ID" --wait
+	[ "$status" -eq 255 ]
+	[ "$(cat err)" = "mprun: --sem: semaphore '$ID': $f: refused: not a regular file of this user's with mode 0600 (remove it)" ]
+	rm "$f"
+}
+
 @test "make install links sem to mprun only when no sem exists, and uninstall removes only that link" {
 	local top=${MPRUN%/cmd/mprun} bin
 	[ -f "$top/Makefile" ] || skip "not an autotools build tree"
