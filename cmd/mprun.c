@@ -172,7 +172,11 @@ static int make_template(struct run *r)
 		.flags = (r->cli.fill == FILL_CONTEXT || r->cli.context
 				  ? TEMPLATE_CONTEXT
 				  : 0) |
-			 (r->cli.pipe != PIPE_NONE || r->cli.no_insert
+			 /* (--cat, --fifo: {} is the block's file, and is
+			  * appended as GNU parallel does) */
+			 ((r->cli.pipe != PIPE_NONE && !r->cli.cat &&
+			   !r->cli.fifo) ||
+					  r->cli.no_insert
 				  ? TEMPLATE_NO_APPEND
 				  : 0) |
 			 (r->cli.quote ? TEMPLATE_QUOTE : 0) |

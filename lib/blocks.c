@@ -83,10 +83,20 @@ struct blocks {
 	uint64_t header_in; /* file mode: the header's length */
 };
 
-/* A new empty memfd for a block. */
+/* A new empty memfd for a block (sealed once whole: block_seal()). */
 static int blocks_memfd(void)
 {
-	return memfd_create("mprun-block", MFD_CLOEXEC);
+	return memfd_create("mprun-block", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+void block_seal(int fd)
+{
+	int e = errno;
+
+	/* (a pipe, which is read once, cannot be: EINVAL) */
+	fcntl(fd, F_ADD_SEALS,
+	      F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	errno = e;
 }
 
 /* The first offset a boundary can be at: after recend, never at 0. With

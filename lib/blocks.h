@@ -113,6 +113,9 @@ int blocks_poll_fd(const struct blocks *b);
 /* Put the header (if any, once known) before the block in *fd: *fd is
  * then a new memfd, the old one closed. 0 or -1/errno (*fd unchanged). */
 int blocks_add_header(struct blocks *b, int *fd);
+/* Seal the whole block in fd (a memfd of blocks_next()): no more writes,
+ * through any descriptor or path. A pipe is left as it is. Keeps errno. */
+void block_seal(int fd);
 /* Blocks handed out so far. */
 unsigned long long blocks_count(const struct blocks *b);
 /* Bytes of the input handed out in blocks so far (not its header; --rrs

@@ -968,7 +968,8 @@ static int block_fifo(struct input *in, struct record *r)
 }
 
 /* A record for the block in fd: no value, or the path that opens it (a
- * named pipe with --fifo). */
+ * named pipe with --fifo). The block is sealed: a job cannot change what
+ * its next try gets. */
 static struct record *block_record(struct input *in, int fd)
 {
 	struct record *r = record_new_fd(in->blocks_name,
@@ -977,6 +978,7 @@ static struct record *block_record(struct input *in, int fd)
 
 	if (r == NULL)
 		return NULL;
+	block_seal(fd);
 	if (in->fifo_dir != NULL && block_fifo(in, r) == -1)
 		goto fail;
 	if (in->blocks_as_file && in->fifo_dir == NULL) {

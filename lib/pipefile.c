@@ -906,8 +906,10 @@ static int parse_stage(struct ctx *c, const yaml_node_t *n,
 	}
 	if (check_workers(c, n, st) == -1 || check_pipe(c, n, st) == -1 ||
 	    check_command(c, c->cmd_node, st, "cmd", st->cmd,
-			  st->ninputs == 0 || st->pipe ? TEMPLATE_NO_APPEND
-						       : 0) == -1 ||
+			  st->ninputs == 0 ||
+					  (st->pipe && !st->cat && !st->fifo)
+				  ? TEMPLATE_NO_APPEND
+				  : 0) == -1 ||
 	    check_command(c, c->ok_node, st, "on_success", st->on_success,
 			  TEMPLATE_SHELL | TEMPLATE_NO_APPEND) == -1 ||
 	    check_command(c, c->err_node, st, "on_error", st->on_error,

@@ -491,7 +491,9 @@ static int st_build(struct pipeline *pl, struct stage *s)
 
 	if ((s->spec->cmd != NULL &&
 	     st_template(pl, s, "cmd", s->spec->cmd,
-			 s->spec->ninputs == 0 || s->spec->pipe
+			 s->spec->ninputs == 0 ||
+					 (s->spec->pipe && !s->spec->cat &&
+					  !s->spec->fifo)
 				 ? TEMPLATE_NO_APPEND
 				 : 0,
 			 &s->tpl) == -1) ||

@@ -154,6 +154,30 @@ _pp_hwm() {
 	[ "$(ls t* | wc -l)" -eq "$(wc -l <out)" ]
 }
 
+@test "--pipe --retries: a try that writes over its block (stdin, or --cat's file) does not change what the next try gets" {
+	run "$MPRUN" -k --pipe --block 4 --retries 1 \
+		'if mkdir t{#} 2>/dev/null; then echo XX >&0; exit 1; fi; cat' < <(seq 4)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(seq 4)" ]
+	run "$MPRUN" -k --pipe --cat --block 4 --retries 1 \
+		'if mkdir c{#} 2>/dev/null; then echo CLOBBERED >{}; exit 1; fi; cat {}' < <(seq 4)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(seq 4)" ]
+}
+
+@test "--cat and --fifo with no {} in the command: the block's path is added as its last word (GNU parallel)" {
+	run "$MPRUN" -k --fifo --block 4 wc -l < <(seq 4)
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^"2 /".*/1$ ]]
+	[[ "${lines[1]}" =~ ^"2 /".*/2$ ]]
+	run "$MPRUN" -k --cat --block 4 'cat </dev/null' < <(seq 4)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(seq 4)" ]
+	# plain --pipe adds nothing (the block is stdin)
+	run "$MPRUN" -k --pipe --block 4 'echo x' < <(seq 4)
+	[ "$output" = "$(printf 'x\nx')" ]
+}
+
 @test "--pipe with --tag, --joblog and --results" {
 	seq 10 | "$MPRUN" -k --pipe --block 6 --joblog log --results res wc -l >out
 	[ "$(wc -l <log)" -eq 5 ]
