@@ -59,6 +59,8 @@ struct blocks {
 	size_t lines;      /* stream, -L without -N: lines a record, or 0 */
 	uint64_t last_whole; /* -L: the cut after the last whole record so
 			      * far in the block being filled, or 0 */
+	uint64_t rec_at;   /* -N: where the record being read starts in the
+			    * block being filled (--max-record) */
 	size_t window;
 	char *buf;         /* window + elen + slen bytes */
 	/* stream: the block being filled */
@@ -366,10 +368,25 @@ static long long blocks_re_next(const struct blocks *b, const char *buf,
 	return (long long)ov[1];
 }
 
+/* A boundary at index i: 0, or -2 when the record it ends, from *seen
+ * (the last boundary before it; LLONG_MIN: not counted), is longer than
+ * the longest allowed; *seen is then i. */
+static int blocks_seen(const struct blocks *b, long long i, long long *seen)
+{
+	long long from = *seen;
+
+	if (from == LLONG_MIN)
+		return 0;
+	*seen = i;
+	return (uint64_t)(i - from) > b->max ? -2 : 0;
+}
+
 /* --regexp: the last boundary at an index in [ilo, ihi] of buf, or -1;
- * or, with k, the k-th (k counts down as in blocks_nth_in). */
+ * or, with k, the k-th (k counts down as in blocks_nth_in; seen as
+ * there, may be NULL). */
 static long long blocks_re_in(const struct blocks *b, const char *buf,
-			      size_t n, size_t ilo, size_t ihi, size_t *k)
+			      size_t n, size_t ilo, size_t ihi, size_t *k,
+			      long long *seen)
 {
 	long long i, prev = -1, last = -1;
 	size_t at = 0;
@@ -379,6 +396,8 @@ static long long blocks_re_in(const struct blocks *b, const char *buf,
 		if (i == prev || (size_t)i < ilo)
 			continue;
 		prev = last = i;
+		if (seen != NULL && blocks_seen(b, i, seen) == -2)
+			return -2;
 		if (k != NULL && --*k == 0)
 			return i;
 	}
@@ -393,7 +412,7 @@ static long long blocks_last_in(const struct blocks *b, const char *buf,
 	const char *q;
 
 	if (b->re != NULL)
-		return blocks_re_in(b, buf, n, ilo, ihi, NULL);
+		return blocks_re_in(b, buf, n, ilo, ihi, NULL, NULL);
 	if (key == -1)
 		return (long long)ihi;
 	for (;;) {
@@ -409,15 +428,17 @@ static long long blocks_last_in(const struct blocks *b, const char *buf,
 }
 
 /* Count boundaries at indexes in [ilo, ihi] of buf up to k; the index of
- * the k-th (k counts down), or -1 with *k lowered by those seen. */
+ * the k-th (k counts down), or -1 with *k lowered by those seen; -2: a
+ * record longer than the longest allowed (see blocks_seen()). */
 static long long blocks_nth_in(const struct blocks *b, const char *buf,
-			       size_t n, size_t ilo, size_t ihi, size_t *k)
+			       size_t n, size_t ilo, size_t ihi, size_t *k,
+			       long long *seen)
 {
 	int off, key = blocks_key(b, &off);
 	const char *q;
 
 	if (b->re != NULL)
-		return blocks_re_in(b, buf, n, ilo, ihi, k);
+		return blocks_re_in(b, buf, n, ilo, ihi, k, seen);
 	for (;;) {
 		if (key == -1)
 			q = buf + ilo + off;
@@ -426,8 +447,12 @@ static long long blocks_nth_in(const struct blocks *b, const char *buf,
 		if (q == NULL)
 			return -1;
 		ilo = (size_t)(q - buf - off);
-		if (blocks_at(b, buf, n, ilo) && --*k == 0)
-			return (long long)ilo;
+		if (blocks_at(b, buf, n, ilo)) {
+			if (blocks_seen(b, (long long)ilo, seen) == -2)
+				return -2;
+			if (--*k == 0)
+				return (long long)ilo;
+		}
 		if (ilo++ == ihi)
 			return -1;
 	}
@@ -459,12 +484,14 @@ static long long blocks_find_last(struct blocks *b, int fd, uint64_t from,
 }
 
 /* The k-th boundary p in [from, to] of fd, read forwards: p, or 0 with
- * *k lowered by the boundaries seen; -1/errno. */
+ * *k lowered by the boundaries seen; -1/errno (EMSGSIZE: with rec_at, a
+ * record longer than the longest allowed). rec_at, if not NULL: where the
+ * record before from starts, moved to the last boundary seen. */
 static long long blocks_find_nth(struct blocks *b, int fd, uint64_t from,
-				 uint64_t to, size_t *k)
+				 uint64_t to, size_t *k, uint64_t *rec_at)
 {
 	uint64_t lo = from, hi, base;
-	long long i;
+	long long i, seen;
 	ssize_t n;
 
 	while (lo <= to) {
@@ -472,8 +499,16 @@ static long long blocks_find_nth(struct blocks *b, int fd, uint64_t from,
 		n = blocks_window(b, fd, lo, hi, &base);
 		if (n == -1)
 			return -1;
+		seen = rec_at != NULL ? (long long)*rec_at - (long long)base
+				      : LLONG_MIN;
 		i = blocks_nth_in(b, b->buf, (size_t)n, (size_t)(lo - base),
-				  (size_t)(hi - base), k);
+				  (size_t)(hi - base), k, &seen);
+		if (rec_at != NULL && seen != LLONG_MIN)
+			*rec_at = (uint64_t)((long long)base + seen);
+		if (i == -2) {
+			errno = EMSGSIZE;
+			return -1;
+		}
 		if (i != -1)
 			return (long long)base + i;
 		lo = hi + 1;
@@ -782,6 +817,7 @@ static int blocks_cut(struct blocks *b, uint64_t cut, int *fd)
 	b->from = blocks_first(b);
 	b->counted = 0;
 	b->last_whole = 0;
+	b->rec_at = 0;
 	b->want = b->nrecords > 0 ? b->window : b->block;
 	b->count++;
 	return 1;
@@ -918,12 +954,18 @@ static long long blocks_count_cut(struct blocks *b)
 	want = b->lead_garbage && b->count == 0 ? 1 : b->nrecords;
 	k = want - b->counted;
 	if (b->from <= to)
-		p = blocks_find_nth(b, b->cur, b->from, to, &k);
+		p = blocks_find_nth(b, b->cur, b->from, to, &k, &b->rec_at);
 	if (p > 0 && b->eof && (uint64_t)p == b->len)
 		p = 0; /* the last record ends the input: a block anyway */
 	if (p != 0)
 		return p;
 	b->counted = want - k;
+	/* the record being read, from the last boundary: one longer than
+	 * --max-record is an error, as without -N */
+	if ((b->eof ? b->len : to) - b->rec_at > b->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
 	if (to + 1 > b->from)
 		b->from = to + 1;
 	if (b->eof)
@@ -1227,7 +1269,7 @@ static int blocks_next_file(struct blocks *b, int *fd)
 	if (to > b->pos + b->max)
 		to = b->pos + b->max; /* a longer record is an error */
 	if (nominal < b->size && nominal <= to)
-		p = blocks_find_nth(b, b->fd, nominal, to, &k);
+		p = blocks_find_nth(b, b->fd, nominal, to, &k, NULL);
 	if (p == -1)
 		return -1;
 	if (p == 0 && b->size - b->pos > b->max) {

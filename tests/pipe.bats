@@ -377,6 +377,16 @@ _pp_files() {
 	run "$MPRUN" --pipe --block 1k --max-record 8k 'wc -c' <big
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = 5000 ]
+	# -N counts records, and still has the bound (a block of many
+	# records may be longer)
+	run "$MPRUN" -k --pipe -N 1 --block 1k --max-record 2k 'wc -c' < <(seq 3; cat big; echo; seq 3)
+	[ "$status" -eq 255 ]
+	[ "${lines[*]}" = "2 2 2 mprun: stdin: a record is longer than 2K (--max-record)" ]
+	run "$MPRUN" -k --pipe -N 2 --block 1k --regexp --recstart 'y+' --max-record 2k 'wc -c' < <(echo y; cat big)
+	[ "$status" -eq 255 ]
+	run "$MPRUN" -k --pipe -N 1000 --block 1k --max-record 2k 'wc -c' < <(seq 3000)
+	[ "$status" -eq 0 ]
+	[ "${lines[*]}" = "3893 5000 5000" ]
 	run "$MPRUN" --pipe --block 0 cat < <(seq 3)
 	[ "$status" -eq 255 ]
 	[[ $output == *'--block: "0" is not a size'* ]]
