@@ -591,6 +591,10 @@ static int bad_option(const char *word)
 		if ((optopt != 0 && opt_docs[i].opt.val == optopt) ||
 		    (optopt != 0 && opt_docs[i].shortopt == optopt))
 			d = &opt_docs[i];
+	/* (a letter not known in a cluster that goes on, as -l2: getopt is
+	 * still in that word, and word is the one before it) */
+	if (d == NULL && optopt > ' ' && optopt < 127)
+		return usage_error("unknown option -%c", optopt);
 	if (d == NULL)
 		return usage_error("unknown option %s", word);
 	if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL &&

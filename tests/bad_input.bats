@@ -34,6 +34,16 @@ _bad_not_crashed() {
 	run _bad_err_to_file "$MPRUN" -Z echo ::: a
 	[ "$status" -eq 255 ]
 	grep -q -- '-Z' err
+	# with a value glued to it, after another option, first: that letter
+	# (not the word before it)
+	local w
+	for w in "--pipe -l2" "-k -Z2" "-Z2" "-kZ"; do
+		# shellcheck disable=SC2086 # the words
+		run _bad_err_to_file "$MPRUN" $w echo ::: a
+		[ "$status" -eq 255 ]
+		[ "$(head -1 err)" = "mprun: unknown option -${w: -2:1}" ] ||
+		[ "$(head -1 err)" = "mprun: unknown option -${w: -1}" ]
+	done
 }
 
 @test "options after the command are the command's words, not mprun's" {
