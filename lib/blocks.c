@@ -530,7 +530,7 @@ static int blocks_copy(int out, int in, uint64_t off, uint64_t n)
 		if (r == -1)
 			return -1;
 		if (r == 0) {
-			errno = EIO; /* the file shrank under us */
+			errno = ENODATA; /* the file shrank under us */
 			return -1;
 		}
 		n -= (uint64_t)r;

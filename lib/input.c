@@ -1024,6 +1024,13 @@ static int input_next_block(struct input *in, struct record **out)
 		in->poll_fd = blocks_poll_fd(in->blocks);
 	if (rc == -1 && errno == EMSGSIZE)
 		return input_block_too_long(in);
+	if (rc == -1 && errno == ENODATA) { /* (blocks_copy()) */
+		in->failed = ENODATA;
+		buf_reset(&in->err);
+		buf_printf(&in->err, "%s: the file got shorter during the run",
+			   source_label(in->blocks_name));
+		return -1;
+	}
 	if (rc == -1 && errno != EAGAIN) {
 		in->failed = errno;
 		return input_set_error(in, in->blocks_name);

@@ -523,6 +523,15 @@ _pp_files() {
 	[ "$(wc -l <sums)" -ge 10 ]
 }
 
+@test "--pipepart on a file that gets shorter during the run: 255 and a message that says so" {
+	seq 2000000 >f
+	# the first job cuts it short (the blocks read ahead are whole)
+	run timeout 20 "$MPRUN" -k -j1 --pipepart -a f --block 1M \
+		'[ {#} != 1 ] || truncate -s 1500000 f; wc -c'
+	[ "$status" -eq 255 ]
+	[ "${lines[-1]}" = "mprun: f: the file got shorter during the run" ]
+}
+
 @test "--pipepart --retries: a job run again gets its block again" {
 	seq 20000 >in
 	"$MPRUN" --pipepart -a in --block 8k --retries 1 \
