@@ -353,6 +353,18 @@ static int glob_values(struct ctx *c, const yaml_node_t *n,
 	return src->values == NULL ? -1 : 0;
 }
 
+/* Is st's last source in its first group: the first, or linked to it
+ * (every source after the first linked)? */
+static int in_first_group(const struct pf_stage *st)
+{
+	size_t i;
+
+	for (i = 1; i < st->ninputs; i++)
+		if (!st->inputs[i].linked)
+			return 0;
+	return 1;
+}
+
 /* One source given as a mapping: {stage|values|file|glob: ..., linked}. */
 static int source_map(struct ctx *c, const yaml_node_t *n,
 		      struct pf_stage *st)
@@ -400,6 +412,10 @@ static int source_map(struct ctx *c, const yaml_node_t *n,
 			    "values, file or glob");
 	if (src->linked && st->ninputs == 1)
 		return fail(c, n, "input: the first source cannot be linked");
+	if (src->kind == PF_STAGE && !in_first_group(st))
+		return fail(c, n, "input: a stage can only be the first "
+			    "source, or linked to it (the sources crossed "
+			    "with the first are read whole before any job)");
 	return 0;
 }
 
@@ -626,9 +642,12 @@ static int check_command(struct ctx *c, const yaml_node_t *n,
 	if (cmd == NULL)
 		return 0;
 	t = template_new(words, 1, flags, &err);
+	if (t == NULL && err.msg[0] == '\0' && errno == EINVAL)
+		return fail(c, n, "stage '%s': %s: the command is empty",
+			    st->name, key);
 	if (t != NULL || err.msg[0] == '\0') {
 		template_free(t);
-		return 0; /* an empty command is the pipeline's to report */
+		return 0; /* (out of memory: the pipeline's to report) */
 	}
 	rc = template_error_format(&err, &b) == -1
 		     ? fail(c, n, "stage '%s': %s refused: %s", st->name, key,

@@ -1178,6 +1178,8 @@ struct template *template_new_conf(char *const *words, size_t nwords,
 	size_t i, at = 0;
 	int blank = 1, flags = conf->flags;
 
+	if (err != NULL)
+		err->msg[0] = '\0'; /* (no refusal: set only for one) */
 	for (i = 0; i < nwords; i++)
 		blank = blank && word_is_blank(words[i]);
 	if (nwords == 0 || blank) {

@@ -746,6 +746,28 @@ _pl_bad() {
 @test "bad file: a slurm key on an ssh stage" { _pl_bad slurm_key_ssh.yaml 6:5 "stage 'a': slurm_cpus needs executor: slurm"; }
 @test "bad file: hosts: not a list" { _pl_bad bad_hosts.yaml 5:12 "hosts: expected a list of SSH logins"; }
 
+@test "bad file: an empty cmd, and a stage crossed with the first source (it would be read whole first): named at their place" {
+	printf 'stages:\n  a:\n    cmd: ""\n' >e.yaml
+	run "$MPRUN" --pipeline e.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: e.yaml:3:10: stage 'a': cmd: the command is empty" ]
+	printf 'stages:\n  a:\n    cmd: echo\n    on_error: "  "\n' >e.yaml
+	run "$MPRUN" --pipeline e.yaml
+	[ "$output" = "mprun: e.yaml:4:15: stage 'a': on_error: the command is empty" ]
+	printf 'stages:\n  a:\n    cmd: seq 3\n  b:\n    cmd: seq 11 12\n  j:\n    cmd: echo {1} {2}\n    input: [{stage: a}, {stage: b}]\n' >j.yaml
+	run timeout 20 "$MPRUN" --pipeline j.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: j.yaml:8:25: input: a stage can only be the first source, or linked to it (the sources crossed with the first are read whole before any job)" ]
+	sed -i 's/{stage: b}/{stage: b, linked: true}/' j.yaml
+	run timeout 20 "$MPRUN" -k --pipeline j.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1 11\n2 12')" ]
+	printf 'stages:\n  a:\n    cmd: seq 2\n  j:\n    cmd: echo {1} {2}\n    input: [{values: [x]}, {stage: a}]\n' >j.yaml
+	run timeout 20 "$MPRUN" --pipeline j.yaml
+	[ "$status" -eq 255 ]
+	[[ "$output" == "mprun: j.yaml:6:28: input: a stage can only be the first source"* ]]
+}
+
 @test "executor: local is the default's spelling; -S and --slurm are refused" {
 	printf 'stages:\n  a:\n    cmd: echo x{}\n    input: [1, 2]\n    executor: local\n    order: imap\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
