@@ -1169,6 +1169,43 @@ static int check_onall(struct cli *cli)
 	return 0;
 }
 
+/* --pipeline: the options that shape a command line's inputs and
+ * command have no place there (a stage's inputs and command are in the
+ * file): refused, not ignored. */
+static int check_pipeline(const struct cli *cli)
+{
+	const char *opt = NULL;
+	size_t i;
+
+	if (cli->pipeline == NULL)
+		return 0;
+	for (i = 0; i < TEMPLATE_TAG_COUNT && opt == NULL; i++)
+		if (cli->tags[i] != NULL)
+			opt = "-I, --extensionreplace and the like";
+	opt = opt		       ? opt
+	      : cli->plus	       ? "--plus"
+	      : cli->nrpls > 0	       ? "--rpl"
+	      : cli->quote	       ? "-q"
+	      : cli->colsep != NULL    ? "--colsep"
+	      : cli->trim_given	       ? "--trim"
+	      : cli->max_args || cli->no_insert ? "-n, -N and -L"
+	      : cli->fill	       ? "-X, -m and --xargs"
+	      : cli->null_delim || cli->delims != NULL || cli->delim != '\n'
+		      ? "-0 and -d"
+	      : cli->eof_str != NULL   ? "-E"
+	      : cli->skip_blank	       ? "-r"
+	      : cli->skip_first	       ? "--skip-first-line"
+	      : cli->shuffle	       ? "--shuf"
+	      : cli->link	       ? "--link"
+	      : cli->results != NULL   ? "--results"
+				       : NULL;
+	if (opt == NULL)
+		return 0;
+	return usage_error("%s: not with --pipeline (a stage's inputs, "
+			   "command and results are set in the file; see "
+			   "mprun-pipeline(5))", opt);
+}
+
 /* The throttles apply to the jobs of this machine's run. */
 static int check_throttle(const struct cli *cli)
 {
@@ -1705,7 +1742,8 @@ int opts_parse(int argc, char **argv, struct cli *cli)
 		return usage_error("%s needs captured output: not with -u",
 				   cli->results ? "--results" : "a callback");
 	if (check_pipe(cli) == -1 || check_report(cli) == -1 ||
-	    check_throttle(cli) == -1 || check_onall(cli) == -1)
+	    check_throttle(cli) == -1 || check_onall(cli) == -1 ||
+	    check_pipeline(cli) == -1)
 		return -1;
 	cli->stdin_args = cli->nsources == 0;
 	return 0;

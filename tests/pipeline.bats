@@ -768,6 +768,21 @@ _pl_bad() {
 	[[ "$output" == "mprun: j.yaml:6:28: input: a stage can only be the first source"* ]]
 }
 
+@test "options that shape a command line's inputs or results are refused with --pipeline, not ignored" {
+	printf 'stages:\n  a:\n    cmd: echo x{}\n    input: [1, 2]\n' >p.yaml
+	local o
+	for o in --plus "--colsep ," "--trim lr" "-N 2" "-n 2" -X -m -0 "-d ," "-I @" -q -r "--results r"; do
+		# shellcheck disable=SC2086 # the option and its value
+		run "$MPRUN" --pipeline p.yaml $o
+		[ "$status" -eq 255 ]
+		[[ "${lines[0]}" == "mprun: "*": not with --pipeline (a stage's inputs, command and results are set in the file; see mprun-pipeline(5))" ]]
+	done
+	[ ! -e r ]
+	run "$MPRUN" -k --tag -j 1 --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\tx1\n2\tx2')" ]
+}
+
 @test "executor: local is the default's spelling; -S and --slurm are refused" {
 	printf 'stages:\n  a:\n    cmd: echo x{}\n    input: [1, 2]\n    executor: local\n    order: imap\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
