@@ -26,6 +26,7 @@ struct capture {
 	int pipe_fd;
 	int out_fd;
 	const struct capture_sink *sink; /* instead of out_fd, or NULL */
+	int sink_mid_line;     /* the last byte to the sink was no newline */
 	struct spill *store;   /* the memory budget and the spill file */
 	int own_store;         /* made by the capture (no opts.spill) */
 	struct spill_run *run; /* held bytes in the file, or NULL */
@@ -159,8 +160,12 @@ void capture_set_sink(struct capture *c, const struct capture_sink *s)
 /* Write to the output: the sink, or the descriptor. */
 static int output(struct capture *c, const void *p, size_t n)
 {
-	if (c->sink != NULL)
+	if (c->sink != NULL && n > 0) {
+		c->sink_mid_line = ((const char *)p)[n - 1] != '\n';
 		return c->sink->write(c->sink->ctx, p, n);
+	}
+	if (c->sink != NULL)
+		return 0;
 	if (capture_write_all(c->out_fd, p, n) == -1) {
 		c->out_failed = 1;
 		return -1;
@@ -494,5 +499,9 @@ int capture_flush(struct capture *c)
 			return -1;
 		buf_reset(&c->line);
 	}
+	/* a sink's reader takes lines: a job's last one ends with it (not
+	 * glued to the next job's) */
+	if (c->sink_mid_line && output(c, "\n", 1) == -1)
+		return -1;
 	return 0;
 }

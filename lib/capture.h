@@ -59,7 +59,8 @@ int capture_out_failed(const struct capture *c);
  * 0 or -1/errno on a write error. */
 int capture_stream(struct capture *c);
 /* Write out everything held, including a partial last line (only after the
- * stream ended or when releasing a finished job). 0 or -1/errno. */
+ * stream ended or when releasing a finished job); to a sink, a last line
+ * without a newline gets one. 0 or -1/errno. */
 int capture_flush(struct capture *c);
 
 int capture_streaming(const struct capture *c);

@@ -1129,6 +1129,18 @@ static int check_cycles(struct ctx *c, const yaml_node_t *stages)
 			if (c->pf->stages[i].inputs[at].kind == PF_STAGE)
 				c->pf->stages[c->pf->stages[i].inputs[at].stage]
 					.read_by_others = 1;
+	for (i = 0; i < c->pf->nstages; i++)
+		if (c->pf->stages[i].workers != NULL &&
+		    c->pf->stages[i].framing != WPOOL_LINE &&
+		    c->pf->stages[i].read_by_others)
+			return fail(c,
+				    node(c, stages->data.mapping.pairs.start[i]
+						    .key),
+				    "stage '%s': framing: %s: another stage "
+				    "reads its results, as lines (framing: "
+				    "line only)",
+				    c->pf->stages[i].name,
+				    framing_names[c->pf->stages[i].framing]);
 	return 0;
 }
 

@@ -175,8 +175,13 @@ static int st_sink_write(void *ctx, const void *p, size_t n)
 	struct stage *s = ctx;
 	size_t i;
 
-	if (s->pl->closed)
-		return 0; /* halted or SIGTERM: no reader starts a job again */
+	if (s->pl->closed) {
+		/* halted or SIGTERM: no reader starts a job again; the
+		 * writer's jobs see their output gone, as in a shell
+		 * pipeline (one that writes without end would not end) */
+		errno = EPIPE;
+		return -1;
+	}
 	for (i = 0; i < s->nouts; i++)
 		if (channel_write(s->outs[i], p, n) == -1)
 			return -1;

@@ -889,9 +889,10 @@ static void job_finish(struct pool *p, struct pool_job *j)
 	j->finished = 1;
 	job_close_blocks(j);
 	job_ended(j);
-	if (p->s.halted && p->s.terminating && j->tree.step > 0 &&
-	    !j->task.timed_out)
-		j->halted = 1; /* cut short by --halt now: not a failure */
+	if ((p->s.halted || p->s.out_closed) && p->s.terminating &&
+	    j->tree.step > 0 && !j->task.timed_out)
+		j->halted = 1; /* cut short by --halt now, or as its output
+				* had no reader any more: not a failure */
 	else if (j->task.failed)
 		p->s.nfailed++;
 	else
@@ -1452,7 +1453,8 @@ static void job_running(struct pool *p, struct pool_job *j)
 {
 	p->fd_tries = 0;
 	job_drop_records(p, j);
-	p->last_start_ms = j->task.start_ms;
+	/* (--delay counts from the spawn's end: starts are never closer) */
+	p->last_start_ms = loop_now_ms();
 	job_watch_streams(p, j);
 	sched_timeout_arm(&p->s, &j->task, sched_timeout_ms(&p->s));
 	pool_update_writer(p);

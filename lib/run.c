@@ -326,6 +326,21 @@ static void run_sigtstp(struct loop *l, const struct signalfd_siginfo *si,
 		r->display->resized(r->display->data);
 }
 
+/* The jobs running now, in every part. */
+static unsigned long long run_running(const struct runner *r)
+{
+	struct progress_counts c;
+	unsigned long long started, n = 0;
+	size_t i;
+
+	for (i = 0; i < r->parts; i++) {
+		memset(&c, 0, sizeof(c));
+		r->ops->counts(r->sched, i, &c, &started);
+		n += c.running;
+	}
+	return n;
+}
+
 /* SIGTERM / SIGHUP: start no new job, let the running ones finish; a
  * second one ends them like SIGINT. */
 static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
@@ -340,10 +355,10 @@ static void run_sigterm(struct loop *l, const struct signalfd_siginfo *si,
 	if (r->notice != NULL) /* (as GNU parallel says it) */
 		report_msg(r->notice, r->notice_data,
 			   "%s received: no new jobs start; waiting for the "
-			   "%u running to finish (send it again to end them "
+			   "%llu running to finish (send it again to end them "
 			   "now)",
 			   si->ssi_signo == SIGHUP ? "SIGHUP" : "SIGTERM",
-			   sched_running(r->sched));
+			   run_running(r));
 	r->ops->close(r->sched);
 }
 
@@ -447,6 +462,9 @@ struct runner *run_new(const struct run_opts *o)
 	if ((o->pool != NULL || o->wpool != NULL) && o->sched_ev != NULL) {
 		r->notice = o->sched_ev->notice;
 		r->notice_data = o->sched_ev->data;
+	} else if (o->pipeline_ev != NULL) {
+		r->notice = o->pipeline_ev->notice;
+		r->notice_data = o->pipeline_ev->data;
 	}
 	r->shm = o->shm;
 	r->mgr = o->shm != NULL ? o->mgr : NULL;

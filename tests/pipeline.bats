@@ -2,6 +2,8 @@
 # YAML pipelines (--pipeline): every key, streaming between stages,
 # back-pressure, the barrier, signals, the job log, and bad files.
 
+bats_require_minimum_version 1.5.0
+
 load setup
 
 P=$MPRUN_SRCDIR/tests/pipelines
@@ -682,10 +684,41 @@ Y
 	[[ "$output" == "mprun: --halt: stopped the pipeline after "[12]" failed jobs" ]]
 }
 
-@test "after SIGTERM, what a stage writes for a reader that starts no job again is dropped, not spilled" {
-	# yes runs on, as a running job does after SIGTERM: Ctrl-C ends it
-	_pl_yes_bounded TERM
+@test "after SIGTERM, a stage that writes for readers that start no job again is ended as in a shell pipeline (it writes without end)" {
+	local pid t0
+	"$MPRUN" --pipeline "$P/yes_into_echo.yaml" >out 2>err &
+	pid=$!
+	sleep 0.5
+	t0=$(_pl_ms)
+	kill -TERM $pid
+	wait $pid || status=$?
+	[ "${status:-0}" -eq 0 ]
+	[ $(($(_pl_ms) - t0)) -lt 3000 ]
 	grep -qx '<y>' out
+	[[ "$(cat err)" == "mprun: SIGTERM received: no new jobs start; waiting for the "[1-9]*" running to finish (send it again to end them now)" ]]
+}
+
+@test "--halt soon with a writer that writes without end: it is ended as its readers start no job, and the run ends" {
+	printf 'stages:\n  gen:\n    cmd: yes\n  take:\n    cmd: echo {}\n    input: gen\n    halt: soon,done=5\n' >p.yaml
+	run --separate-stderr timeout 20 "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -ge 5 ]
+	[ -z "$(printf '%s\n' "${lines[@]}" | grep -vx y)" ]
+	[ "$stderr" = "mprun: --halt: stopped the pipeline after 0 failed jobs" ]
+}
+
+@test "the last line of a job without a newline is one input of the reader, not glued to the next job's" {
+	printf 'stages:\n  gen:\n    cmd: printf "a\\nb\\nc"\n  nonl:\n    cmd: printf x%%s {}\n    input: gen\n  show:\n    cmd: echo M{}\n    input: nonl\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' ' ')" = "Mxa Mxb Mxc " ]
+}
+
+@test "bad file: a workers stage of framing nul or len read by another stage (it reads lines)" {
+	printf 'stages:\n  w:\n    workers: cat\n    framing: len\n    input: [a]\n  next:\n    cmd: echo {}\n    input: w\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:2:3: stage 'w': framing: len: another stage reads its results, as lines (framing: line only)" ]
 }
 
 @test "a writer never waits for a reader that waits for another branch (after:): the channel spills instead" {

@@ -476,9 +476,9 @@ static void test_full(void)
 		"stages:\n"
 		"  first:\n"
 		"    cmd: echo {{v}} {{ v }} {{}} {{v {{9x}}\n"
-		"    input: [{values: [a, \"{{v}}\"]}, {file: \"/f/{{n}}\", "
+		"    input: [{stage: remote, linked: false}, {file: \"/f/{{n}}\", "
 		"linked: true},\n"
-		"            {values: []}, {stage: remote, linked: false}]\n"
+		"            {values: []}, {values: [a, \"{{v}}\"]}]\n"
 		"    jobs: 4\n"
 		"    n: 2\n"
 		"    order: map\n"
@@ -525,18 +525,18 @@ static void test_full(void)
 	CHECK_STR(s->cmd, "echo V1 {{ v }} {{}} {{v {{9x}}");
 	CHECK_INT(s->ninputs, 4);
 	if (s->ninputs == 4) {
-		CHECK(s->inputs[0].kind == PF_VALUES &&
-		      s->inputs[0].nvalues == 2 &&
-		      strcmp(s->inputs[0].values[0], "a") == 0 &&
-		      strcmp(s->inputs[0].values[1], "V1") == 0 &&
-		      !s->inputs[0].linked);
+		CHECK(s->inputs[0].kind == PF_STAGE &&
+		      s->inputs[0].stage == 1 && !s->inputs[0].linked);
 		CHECK(s->inputs[1].kind == PF_FILE &&
 		      strcmp(s->inputs[1].path, "/f/3") == 0 &&
 		      s->inputs[1].linked);
 		CHECK(s->inputs[2].kind == PF_VALUES &&
 		      s->inputs[2].nvalues == 0 && !s->inputs[2].linked);
-		CHECK(s->inputs[3].kind == PF_STAGE &&
-		      s->inputs[3].stage == 1 && !s->inputs[3].linked);
+		CHECK(s->inputs[3].kind == PF_VALUES &&
+		      s->inputs[3].nvalues == 2 &&
+		      strcmp(s->inputs[3].values[0], "a") == 0 &&
+		      strcmp(s->inputs[3].values[1], "V1") == 0 &&
+		      !s->inputs[3].linked);
 	}
 	CHECK(s->jobs == 4 && s->n == 2 && s->has_order &&
 	      s->order == ORDER_MAP && s->timeout_ms == 90000 &&
