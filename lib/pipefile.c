@@ -1419,6 +1419,49 @@ static int merge_doc(struct ctx *c)
 	return rc;
 }
 
+/* The line and column (1-based, in bytes) of byte offset off of f. */
+static void offset_place(FILE *f, size_t off, size_t *line, size_t *col)
+{
+	size_t i;
+	int ch;
+
+	*line = *col = 1;
+	rewind(f);
+	for (i = 0; i < off && (ch = getc(f)) != EOF; i++) {
+		if (ch == '\n') {
+			++*line;
+			*col = 1;
+		} else {
+			++*col;
+		}
+	}
+}
+
+/* A second document after the first: an error at its start (one
+ * pipeline a file). 0 if there is none. */
+static int no_second_doc(struct ctx *c, yaml_parser_t *parser)
+{
+	yaml_document_t next;
+	yaml_mark_t at;
+	int more;
+
+	if (!yaml_parser_load(parser, &next)) {
+		more = 1; /* a second one, and not valid YAML either */
+		at = parser->problem_mark;
+	} else {
+		more = yaml_document_get_root_node(&next) != NULL;
+		at = next.start_mark;
+		yaml_document_delete(&next);
+	}
+	if (!more)
+		return 0;
+	snprintf(c->err, c->errlen, "%s:%zu:%zu: a second YAML document "
+		 "(a pipeline file holds one)", c->path, at.line + 1,
+		 at.column + 1);
+	errno = EINVAL;
+	return -1;
+}
+
 /* Read the YAML document; a syntax error names its place. */
 static int load_doc(struct ctx *c)
 {
@@ -1426,6 +1469,7 @@ static int load_doc(struct ctx *c)
 	FILE *f = fopen(c->path, "r");
 	struct stat st;
 	uint64_t size = 0;
+	size_t line, col;
 	int rc = 0;
 
 	if (f == NULL)
@@ -1440,13 +1484,20 @@ static int load_doc(struct ctx *c)
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &c->doc)) {
+		line = parser.problem_mark.line + 1;
+		col = parser.problem_mark.column + 1;
+		/* (the reader's errors, bad bytes, have an offset only) */
+		if (parser.error == YAML_READER_ERROR)
+			offset_place(f, parser.problem_offset, &line, &col);
 		snprintf(c->err, c->errlen, "%s:%zu:%zu: not valid YAML: %s%s%s",
-			 c->path, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1,
+			 c->path, line, col,
 			 parser.problem ? parser.problem : "error",
 			 parser.context ? " " : "",
 			 parser.context ? parser.context : "");
 		errno = EINVAL;
+		rc = -1;
+	} else if (no_second_doc(c, &parser) == -1) {
+		yaml_document_delete(&c->doc);
 		rc = -1;
 	}
 	yaml_parser_delete(&parser);

@@ -816,6 +816,24 @@ _pl_bad() {
 	[ "$output" = "$(printf '1\tx1\n2\tx2')" ]
 }
 
+@test "bad file: a bad byte is placed where it is; a second YAML document is an error, not ignored" {
+	printf 'stages:\n  a:\n    cmd: echo \xff\xfe bad\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:3:15: not valid YAML: invalid leading UTF-8 octet" ]
+	printf 'stages:\n  a:\n    cmd: echo a\000b\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$output" = "mprun: p.yaml:3:16: not valid YAML: control characters are not allowed" ]
+	printf 'stages: {a: {cmd: echo 1}}\n---\nstages: {b: {cmd: echo 2}}\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:2:1: a second YAML document (a pipeline file holds one)" ]
+	printf 'stages: {a: {cmd: echo 1}}\n...\n# the end\n' >p.yaml
+	run "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+}
+
 @test "executor: local is the default's spelling; -S and --slurm are refused" {
 	printf 'stages:\n  a:\n    cmd: echo x{}\n    input: [1, 2]\n    executor: local\n    order: imap\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
