@@ -44,8 +44,10 @@ PACKAGES="gcc make autoconf automake pkg-config libpcre2-dev libyaml-dev bats pr
 # what the man page lint and the zsh/fish completion tests run, GNU
 # parallel, which tests/compat*.bats compare mprun with, xmllint for the
 # --report tests, tmux for the terminal tests, clang for the sanitizer
-# tree and the libFuzzer targets (make fuzz-smoke).
-TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel libxml2-utils tmux clang libclang-rt-dev"
+# tree and the libFuzzer targets (make fuzz-smoke), python3 for the tests
+# that write hostile files or ignore SIGCHLD with it (fish pulls it in
+# too).
+TEST_PACKAGES="openssh-server openssh-client munge slurmctld slurmd slurm-client mandoc zsh fish parallel libxml2-utils tmux clang libclang-rt-dev python3"
 # Seconds each fuzz target runs in ./build.sh test.
 FUZZ_SMOKE_TIME=${FUZZ_SMOKE_TIME:-3}
 

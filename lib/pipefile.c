@@ -41,6 +41,7 @@ struct ctx {
  * (an alias repeated, or {{vars}} used many times, multiplies its text). */
 #define EXPAND_MIN ((uint64_t)16 << 20)
 #define EXPAND_FACTOR 100
+#define DEPTH_MAX 1000 /* nodes nested deeper are refused */
 
 static const char *const top_keys[] = {"stages", "vars", "counters", NULL};
 static const char *const stage_keys[] = {
@@ -1207,8 +1208,8 @@ static int doc_size(struct ctx *c, int i, uint64_t *memo, uint64_t limit,
 		*out = memo[i] - 1;
 		return 0;
 	}
-	if (depth > 1000)
-		return fail(c, n, "nested more than 1000 deep");
+	if (depth > DEPTH_MAX)
+		return fail(c, n, "nested more than %d deep", DEPTH_MAX);
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
 		if (strlen((const char *)n->data.scalar.value) !=
@@ -1419,6 +1420,54 @@ static int merge_doc(struct ctx *c)
 	return rc;
 }
 
+/* Is no node of the regular file f nested more than DEPTH_MAX deep?
+ * Looked at event by event before the document is loaded: libyaml takes
+ * time quadratic in the depth of flow collections to load them, so a
+ * small hostile file is refused at its DEPTH_MAX + 1-th level, in
+ * milliseconds. 0 (also when the file is not valid YAML: its load says
+ * where), or -1 (said); f is rewound. */
+static int depth_ok(struct ctx *c, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t open = 0;
+	int rc = 0, done = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	while (!done && rc == 0 && yaml_parser_parse(&parser, &ev)) {
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			rc = open++ > DEPTH_MAX ? -1 : 0;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			open--;
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+			rc = open > DEPTH_MAX ? -1 : 0;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		if (rc == -1)
+			snprintf(c->err, c->errlen,
+				 "%s:%zu:%zu: nested more than %d deep",
+				 c->path, ev.start_mark.line + 1,
+				 ev.start_mark.column + 1, DEPTH_MAX);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	rewind(f);
+	errno = EINVAL;
+	return rc;
+}
+
 /* The line and column (1-based, in bytes) of byte offset off of f. */
 static void offset_place(FILE *f, size_t off, size_t *line, size_t *col)
 {
@@ -1480,6 +1529,10 @@ static int load_doc(struct ctx *c)
 			return fail(c, NULL, "%s", strerror(EISDIR));
 		}
 		size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+		if (S_ISREG(st.st_mode) && depth_ok(c, f) == -1) {
+			fclose(f);
+			return -1;
+		}
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);

@@ -834,6 +834,21 @@ _pl_bad() {
 	[ "$output" = 1 ]
 }
 
+@test "bad file: 100,000 nested flow mappings (500 KB) are refused at the 1001st level, at once" {
+	{
+		printf 'x-y: '
+		yes '{a: ' | head -n 100000 | tr -d '\n'
+		printf 1
+		yes '}' | head -n 100000 | tr -d '\n'
+		printf '\nstages:\n  a:\n    cmd: echo ok\n'
+	} >p.yaml
+	local t0=$(_pl_ms)
+	run timeout 60 "$MPRUN" --pipeline p.yaml
+	[ "$status" -eq 255 ]
+	[ "$output" = "mprun: p.yaml:1:4003: nested more than 1000 deep" ]
+	[ $(($(_pl_ms) - t0)) -lt 3000 ]
+}
+
 @test "executor: local is the default's spelling; -S and --slurm are refused" {
 	printf 'stages:\n  a:\n    cmd: echo x{}\n    input: [1, 2]\n    executor: local\n    order: imap\n' >p.yaml
 	run "$MPRUN" --pipeline p.yaml
